@@ -1,0 +1,86 @@
+#pragma once
+// Identifiers of an m-bit circular id space (m = 1 .. 160), as Chord, Kademlia and friends use.
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace p2plab {
+
+/// An unsigned integer of up to 160 bits (three 64-bit limbs, least significant first).
+/// Plain value type: arithmetic modulo 2^m lives in IdSpace.
+struct Id {
+  std::array<std::uint64_t, 3> limb{0, 0, 0};
+
+  constexpr Id() = default;
+  constexpr explicit Id(std::uint64_t low) : limb{low, 0, 0} {}
+
+  friend constexpr bool operator==(const Id&, const Id&) = default;
+  friend constexpr std::strong_ordering operator<=>(const Id& a, const Id& b) {
+    for (int i = 2; i >= 0; --i) {
+      if (a.limb[i] != b.limb[i]) return a.limb[i] <=> b.limb[i];
+    }
+    return std::strong_ordering::equal;
+  }
+
+  /// True if the value fits in 64 bits.
+  constexpr bool fits_u64() const { return limb[1] == 0 && limb[2] == 0; }
+  constexpr std::uint64_t low64() const { return limb[0]; }
+  /// Number of significant bits (0 for zero).
+  int bit_width() const;
+  bool bit(int i) const { return (limb[i / 64] >> (i % 64)) & 1u; }
+
+  /// Decimal representation, e.g. "3107".
+  std::string to_decimal() const;
+  /// Parses a non-negative decimal integer below 2^160; nullopt on anything else.
+  static std::optional<Id> from_decimal(std::string_view text);
+  /// Plain double approximation (for plotting and angles on the ring, never for routing).
+  double to_double() const;
+};
+
+/// The circular id space 0 .. 2^m - 1. Every routing decision goes through these functions so
+/// that the wrap-around is handled in exactly one place.
+class IdSpace {
+ public:
+  static constexpr int kMaxBits = 160;
+
+  explicit IdSpace(int bits);
+  int bits() const { return bits_; }
+  /// 2^m - 1.
+  const Id& max_id() const { return mask_; }
+  bool contains(const Id& x) const { return x <= mask_; }
+
+  Id add(const Id& a, const Id& b) const;
+  Id sub(const Id& a, const Id& b) const;
+  /// 2^i mod 2^m.
+  Id pow2(int i) const;
+  /// (n + 2^i) mod 2^m: the start of finger i of node n (i = 0 .. m-1).
+  Id finger_start(const Id& n, int i) const { return add(n, pow2(i)); }
+  /// Clockwise distance from a to b: (b - a) mod 2^m.
+  Id distance(const Id& a, const Id& b) const { return sub(b, a); }
+  /// Reduces an arbitrary 160-bit value to m bits (value mod 2^m).
+  Id reduce(const Id& x) const;
+
+  // Interval membership on the circle, walking clockwise from a to b. When a == b, the open
+  // interval (a, a) is the whole circle but a, and (a, a] is the whole circle: a node that is
+  // its own successor is responsible for every key.
+  // Worked example with m = 3 (ids 0..7): (6, 1] = {7, 0, 1}; (1, 6) = {2, 3, 4, 5}.
+  static bool in_open(const Id& x, const Id& a, const Id& b);         // x in (a, b)
+  static bool in_open_closed(const Id& x, const Id& a, const Id& b);  // x in (a, b]
+  static bool in_closed_open(const Id& x, const Id& a, const Id& b);  // x in [a, b)
+
+  /// SHA-1 of the bytes of `text`, reduced mod 2^m (the 160-bit digest read as a big-endian
+  /// number, then its low m bits).
+  Id hash(std::string_view text) const;
+
+ private:
+  int bits_;
+  Id mask_;
+};
+
+/// The full 160-bit SHA-1 digest of `text` as a big-endian number.
+Id sha1_id(std::string_view text);
+
+}  // namespace p2plab

@@ -1,0 +1,49 @@
+#pragma once
+// The simulated underlay: how long a message takes from one peer to another, and whether it is
+// lost on the way.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "p2plab/rng.hpp"
+#include "p2plab/types.hpp"
+
+namespace p2plab {
+
+struct LatencyModel {
+  enum class Kind { Constant, Uniform, Coordinates };
+  Kind kind = Kind::Uniform;
+  double ms = 50;                   // constant
+  double min_ms = 10, max_ms = 100;  // uniform, drawn per message
+  // coordinates: peers sit uniformly in a square of side `area` (abstract distance units);
+  // latency = base_ms + ms_per_unit * euclidean distance, plus uniform jitter in [0, jitter_ms].
+  double base_ms = 5, ms_per_unit = 1, area = 100, jitter_ms = 0;
+
+  std::string describe() const;
+};
+
+struct NetworkConfig {
+  LatencyModel latency;
+  double loss = 0;  // probability that any one message is lost
+};
+
+/// Per-peer position in the plane (only for the coordinates model).
+struct Position {
+  float x = 0, y = 0;
+};
+
+class NetworkModel {
+ public:
+  explicit NetworkModel(NetworkConfig config) : config_(config) {}
+  const NetworkConfig& config() const { return config_; }
+  bool uses_positions() const { return config_.latency.kind == LatencyModel::Kind::Coordinates; }
+  Position place(Rng& rng) const;
+  /// One message's latency in microseconds; `rng` is the sender's stream.
+  SimTime latency(Rng& rng, const Position* from, const Position* to) const;
+  bool lost(Rng& rng) const { return rng.chance(config_.loss); }
+
+ private:
+  NetworkConfig config_;
+};
+
+}  // namespace p2plab

@@ -1,0 +1,72 @@
+#pragma once
+// The protocol plug-in interface. A protocol module registers a factory under its name; the
+// command line, the benchmark and the visualizer create runs through it and never name a
+// protocol's types.
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "p2plab/inspect.hpp"
+#include "p2plab/scenario.hpp"
+#include "p2plab/simulator.hpp"
+#include "p2plab/trace.hpp"
+
+namespace p2plab {
+
+/// The figures printed after a run (and stored under "metrics" in the result).
+struct RunSummary {
+  std::uint64_t peers_total = 0, peers_live = 0;
+  std::uint64_t lookups = 0, lookups_ok = 0, lookups_failed = 0;
+  double success_rate = 1;
+  double mean_hops = 0;
+  std::uint32_t p99_hops = 0;
+  double mean_latency_ms = 0, p99_latency_ms = 0;
+  std::uint64_t messages_sent = 0, messages_delivered = 0, messages_dropped = 0;
+  std::uint64_t events = 0;
+  double simulated_ms = 0;
+  double wall_ms = 0;
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+/// One simulation of one scenario, whatever the protocol.
+class Run {
+ public:
+  virtual ~Run() = default;
+  virtual SimulatorCore& simulator() = 0;
+  const SimulatorCore& simulator() const { return const_cast<Run*>(this)->simulator(); }
+  virtual const Scenario& scenario() const = 0;
+  virtual int id_bits() const = 0;
+  virtual TraceVocabulary vocabulary() const = 0;
+  /// Runs to the scenario's end (run_ms).
+  virtual void run_to_end() = 0;
+  virtual RunSummary summary() const = 0;
+  /// The full result document (the contract in README.md).
+  virtual nlohmann::json result() const = 0;
+  /// A typed snapshot of one peer for inspectors.
+  virtual PeerView inspect(PeerIndex peer) const = 0;
+};
+
+struct ProtocolInfo {
+  std::string name;
+  std::string description;  // one line, for `p2plab list`
+  std::function<std::unique_ptr<Run>(const Scenario&)> create;
+};
+
+class ProtocolRegistry {
+ public:
+  void add(ProtocolInfo info);
+  const ProtocolInfo* find(const std::string& name) const;
+  const std::vector<ProtocolInfo>& all() const { return protocols_; }
+  std::string names() const;
+  /// Creates the run for a loaded scenario; unknown protocol names are a ScenarioError.
+  std::unique_ptr<Run> create(const Scenario& scenario) const;
+
+ private:
+  std::vector<ProtocolInfo> protocols_;
+};
+
+}  // namespace p2plab

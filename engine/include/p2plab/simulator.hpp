@@ -1,0 +1,200 @@
+#pragma once
+// The deterministic discrete-event simulator. It knows peers only as dense indices with an id,
+// an up/down state and a random stream; what they say to each other is the protocol's business.
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "p2plab/event_queue.hpp"
+#include "p2plab/id.hpp"
+#include "p2plab/metrics.hpp"
+#include "p2plab/network.hpp"
+#include "p2plab/rng.hpp"
+#include "p2plab/trace.hpp"
+#include "p2plab/transport.hpp"
+
+namespace p2plab {
+
+enum class PeerState : std::uint8_t { Up, Failed, Left };
+
+/// Everything of the simulator that does not depend on the protocol's message type.
+class SimulatorCore {
+ public:
+  using Handler = std::function<void(PeerIndex, std::uint32_t)>;
+  enum EventKind : std::uint16_t { kDeliver = 0, kTimer = 1, kCallback = 2 };
+
+  SimulatorCore(std::uint64_t seed, NetworkConfig network);
+  virtual ~SimulatorCore() = default;
+  SimulatorCore(const SimulatorCore&) = delete;
+  SimulatorCore& operator=(const SimulatorCore&) = delete;
+
+  SimTime current_time() const { return now_; }
+  std::uint64_t seed() const { return seed_; }
+
+  // ---- peers -------------------------------------------------------------------------------
+  /// Creates a live peer with identifier `id` and returns its index. Its random stream is
+  /// derived from (seed, id) alone.
+  PeerIndex add_peer(const Id& id);
+  /// Crash: the peer stops at once; messages to it are dropped from now on.
+  void mark_failed(PeerIndex peer);
+  /// Graceful leave: the peer is gone after the protocol has said goodbye.
+  void mark_left(PeerIndex peer);
+  bool is_up(PeerIndex peer) const { return state_[peer] == PeerState::Up; }
+  PeerState state(PeerIndex peer) const { return state_[peer]; }
+  std::size_t peer_count() const { return ids_.size(); }
+  std::size_t live_count() const { return live_count_; }
+  const Id& peer_id(PeerIndex peer) const { return ids_[peer]; }
+  const std::vector<Id>& ids() const { return ids_; }
+  Rng& peer_rng(PeerIndex peer) { return rngs_[peer]; }
+  /// The scenario's own stream (random requesters, random keys, who fails).
+  Rng& scenario_rng() { return scenario_rng_; }
+  const Position* position(PeerIndex peer) const {
+    return positions_.empty() ? nullptr : &positions_[peer];
+  }
+
+  // ---- the oracle: ground truth about live peers, for checking protocols, never for routing ----
+  /// Live peers sorted by id.
+  const std::vector<std::pair<Id, PeerIndex>>& live_by_id() const;
+  /// The live peer whose id is `id`, or kNoPeer.
+  PeerIndex find_live(const Id& id) const;
+  /// The first live peer clockwise from `key` (id >= key, wrapping around): the true successor.
+  PeerIndex true_successor(const Id& key) const;
+
+  // ---- scheduling ------------------------------------------------------------------------------
+  /// Registers a callback for scenario operations and workloads; returns its handler number.
+  std::uint16_t add_handler(Handler handler);
+  void schedule_at(SimTime at, std::uint16_t handler, PeerIndex peer, std::uint32_t arg);
+
+  /// Processes the next event. Returns false when there is none.
+  bool step();
+  /// Processes every event up to and including time `end`, then sets the clock to `end`.
+  void run_until(SimTime end);
+  std::uint64_t events_processed() const { return processed_; }
+  std::size_t events_pending() const { return queue_.size(); }
+  SimTime next_event_time() const { return queue_.empty() ? -1 : queue_.top().time; }
+
+  Trace& event_trace() { return trace_; }
+  const MessageStats& messages() const { return messages_; }
+  const NetworkModel& network() const { return network_; }
+  /// Bytes of memory the engine itself holds per peer and in its queue (for the benchmark).
+  std::size_t engine_bytes() const;
+
+ protected:
+  virtual void dispatch(const QueuedEvent& e) = 0;
+  void note_live_change(PeerIndex peer, bool up);
+
+  SimTime now_ = 0;
+  std::uint64_t seed_;
+  EventQueue queue_;
+  NetworkModel network_;
+  Trace trace_;
+  MessageStats messages_;
+  std::vector<Id> ids_;
+  std::vector<PeerState> state_;
+  std::vector<Rng> rngs_;
+  std::vector<Position> positions_;
+  std::size_t live_count_ = 0;
+
+ private:
+  Rng scenario_rng_;
+  std::vector<Handler> handlers_;
+  std::uint64_t processed_ = 0;
+  // Sorted live ids; rebuilt lazily after mass changes, patched in place after single ones.
+  mutable std::vector<std::pair<Id, PeerIndex>> live_sorted_;
+  mutable bool live_dirty_ = false;
+  std::size_t pending_live_changes_ = 0;
+};
+
+/// The simulator for one protocol's message type. Messages wait in a reusable pool of fixed-size
+/// slots: sending one costs no heap allocation.
+template <class Msg>
+class Simulator final : public SimulatorCore, public Transport<Msg> {
+ public:
+  using SimulatorCore::SimulatorCore;
+
+  void set_handler(MessageHandler<Msg>* handler) { handler_ = handler; }
+
+  SimTime now() const override { return now_; }
+  Rng& rng(PeerIndex peer) override { return rngs_[peer]; }
+  const Id& id_of(PeerIndex peer) const override { return ids_[peer]; }
+  Trace& trace() override { return trace_; }
+
+  void send(PeerIndex from, PeerIndex to, const Msg& msg) override {
+    const auto type = static_cast<std::size_t>(msg.type);
+    ++messages_.sent[type];
+    if (trace_.enabled()) record(TraceKind::Send, from, to, type);
+    Rng& stream = rngs_[from];
+    if (network_.lost(stream)) {
+      ++messages_.lost[type];
+      if (trace_.enabled()) record(TraceKind::Drop, from, to, type, static_cast<std::uint16_t>(DropReason::Loss));
+      return;
+    }
+    const SimTime delay = network_.latency(stream, position(from), position(to));
+    std::uint32_t slot;
+    if (free_slots_.empty()) {
+      slot = static_cast<std::uint32_t>(pool_.size());
+      pool_.push_back(msg);
+      senders_.push_back(from);
+    } else {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+      pool_[slot] = msg;
+      senders_[slot] = from;
+    }
+    queue_.push(now_ + delay, to, kDeliver, 0, slot);
+  }
+
+  void set_timer(PeerIndex peer, SimTime delay, std::uint16_t kind, std::uint32_t cookie) override {
+    queue_.push(now_ + delay, peer, kTimer, kind, cookie);
+  }
+
+  std::size_t pool_bytes() const { return pool_.capacity() * (sizeof(Msg) + sizeof(PeerIndex)); }
+
+ private:
+  void dispatch(const QueuedEvent& e) override {
+    if (e.kind == kDeliver) {
+      const Msg msg = pool_[e.arg];
+      const PeerIndex from = senders_[e.arg];
+      free_slots_.push_back(e.arg);
+      const auto type = static_cast<std::size_t>(msg.type);
+      if (!is_up(e.peer)) {
+        ++messages_.to_dead[type];
+        if (trace_.enabled()) record(TraceKind::Drop, from, e.peer, type, static_cast<std::uint16_t>(DropReason::DeadTarget));
+        return;
+      }
+      ++messages_.delivered[type];
+      if (trace_.enabled()) record(TraceKind::Deliver, from, e.peer, type);
+      handler_->on_message(e.peer, from, msg);
+    } else if (e.kind == kTimer) {
+      if (!is_up(e.peer)) return;  // a dead peer's timers die with it
+      if (trace_.enabled()) {
+        TraceEvent t;
+        t.time = now_;
+        t.kind = TraceKind::Timer;
+        t.detail = static_cast<std::uint8_t>(e.sub);
+        t.peer = e.peer;
+        trace_.record(t);
+      }
+      handler_->on_timer(e.peer, e.sub, e.arg);
+    }
+  }
+
+  void record(TraceKind kind, PeerIndex from, PeerIndex to, std::size_t type, std::uint16_t index = 0) {
+    TraceEvent t;
+    t.time = now_;
+    t.kind = kind;
+    t.detail = static_cast<std::uint8_t>(type);
+    t.index = index;
+    t.peer = from;
+    t.other = to;
+    trace_.record(t);
+  }
+
+  MessageHandler<Msg>* handler_ = nullptr;
+  std::vector<Msg> pool_;
+  std::vector<PeerIndex> senders_;
+  std::vector<std::uint32_t> free_slots_;
+};
+
+}  // namespace p2plab

@@ -1,0 +1,71 @@
+#pragma once
+// The engine's typed event trace: what the visualizer animates and what tests assert on.
+// Every trace source is named and documented here (in the manner of ns-3's trace sources).
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "p2plab/id.hpp"
+#include "p2plab/types.hpp"
+
+namespace p2plab {
+
+enum class TraceKind : std::uint8_t {
+  Send,         ///< peer sends a message to other; detail = message type
+  Deliver,      ///< the message reaches other (peer = sender); detail = message type
+  Drop,         ///< the message is lost; detail = message type, index = DropReason
+  Timer,        ///< a protocol timer fires at peer; detail = timer kind
+  Join,         ///< peer comes up (joins the network)
+  Leave,        ///< peer leaves gracefully
+  Fail,         ///< peer crashes (no goodbye)
+  StateChange,  ///< peer's routing state changed: detail = state field, index = entry, other = new value
+  LookupStart,  ///< peer starts lookup `lookup` for key
+  LookupHop,    ///< lookup `lookup` moves from peer to other; index = hop number (1 = first)
+  LookupDone,   ///< lookup ends at requester peer; other = the owner found; detail = 1 if correct
+};
+const char* to_string(TraceKind kind);
+
+enum class DropReason : std::uint8_t { Loss = 0, DeadTarget = 1 };
+const char* to_string(DropReason reason);
+
+struct TraceEvent {
+  SimTime time = 0;
+  TraceKind kind = TraceKind::Send;
+  std::uint8_t detail = 0;
+  std::uint16_t index = 0;
+  PeerIndex peer = kNoPeer;
+  PeerIndex other = kNoPeer;
+  std::uint32_t lookup = 0;
+  Id key;
+};
+
+/// Names a protocol gives to the numbers in its trace events (message types, timer kinds, state
+/// fields), so that the trace can be written and shown in the lecture's words.
+struct TraceVocabulary {
+  std::vector<std::string> message_types;
+  std::vector<std::string> timer_kinds;
+  std::vector<std::string> state_fields;
+};
+
+/// Where trace events go. Off by default: a disabled trace costs one branch per event.
+class Trace {
+ public:
+  bool enabled() const { return keep_in_memory_ || jsonl_ != nullptr; }
+  void keep_in_memory(bool on) { keep_in_memory_ = on; }
+  /// Also write every event as one JSON object per line (JSON Lines) to `out`.
+  void write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const std::vector<Id>* ids, int id_bits);
+  void record(const TraceEvent& e);
+  const std::vector<TraceEvent>& events() const { return events_; }
+  void clear() { events_.clear(); }
+
+ private:
+  bool keep_in_memory_ = false;
+  std::vector<TraceEvent> events_;
+  std::ostream* jsonl_ = nullptr;
+  TraceVocabulary vocabulary_;
+  const std::vector<Id>* ids_ = nullptr;
+  int id_bits_ = 160;
+};
+
+}  // namespace p2plab

@@ -1,0 +1,140 @@
+#include "p2plab/id.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace p2plab {
+
+int Id::bit_width() const {
+  for (int i = 2; i >= 0; --i) {
+    if (limb[i] != 0) return 64 * i + (64 - __builtin_clzll(limb[i]));
+  }
+  return 0;
+}
+
+std::string Id::to_decimal() const {
+  if (fits_u64()) return std::to_string(limb[0]);
+  // Repeated division by 10^18 on 32-bit halves keeps every step within 64 bits.
+  std::array<std::uint32_t, 6> parts{};
+  for (int i = 0; i < 3; ++i) {
+    parts[2 * i] = static_cast<std::uint32_t>(limb[i]);
+    parts[2 * i + 1] = static_cast<std::uint32_t>(limb[i] >> 32);
+  }
+  std::string out;
+  auto is_zero = [&] { return std::all_of(parts.begin(), parts.end(), [](auto p) { return p == 0; }); };
+  while (!is_zero()) {
+    std::uint64_t rem = 0;
+    for (int i = 5; i >= 0; --i) {
+      std::uint64_t cur = (rem << 32) | parts[i];
+      parts[i] = static_cast<std::uint32_t>(cur / 10);
+      rem = cur % 10;
+    }
+    out.push_back(static_cast<char>('0' + rem));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::optional<Id> Id::from_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 49) return std::nullopt;
+  Id value;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    // value = value * 10 + digit, watching for overflow past 160 bits.
+    std::uint64_t carry = static_cast<std::uint64_t>(c - '0');
+    for (auto& l : value.limb) {
+      const std::uint64_t lo = (l & 0xffffffffULL) * 10 + carry;
+      const std::uint64_t hi = (l >> 32) * 10 + (lo >> 32);
+      l = (hi << 32) | (lo & 0xffffffffULL);
+      carry = hi >> 32;
+    }
+    if (carry != 0 || (value.limb[2] >> 32) != 0) return std::nullopt;
+  }
+  return value;
+}
+
+double Id::to_double() const {
+  return static_cast<double>(limb[2]) * 18446744073709551616.0 * 18446744073709551616.0 +
+         static_cast<double>(limb[1]) * 18446744073709551616.0 + static_cast<double>(limb[0]);
+}
+
+IdSpace::IdSpace(int bits) : bits_(bits) {
+  if (bits < 1 || bits > kMaxBits) throw std::invalid_argument("id space must have 1 to 160 bits");
+  for (int i = 0; i < 3; ++i) {
+    const int in_limb = std::clamp(bits - 64 * i, 0, 64);
+    mask_.limb[i] = in_limb == 64 ? ~0ULL : ((1ULL << in_limb) - 1);
+  }
+}
+
+Id IdSpace::reduce(const Id& x) const {
+  Id r;
+  for (int i = 0; i < 3; ++i) r.limb[i] = x.limb[i] & mask_.limb[i];
+  return r;
+}
+
+Id IdSpace::add(const Id& a, const Id& b) const {
+  Id r;
+  std::uint64_t carry = 0;
+  for (int i = 0; i < 3; ++i) {
+    const std::uint64_t s = a.limb[i] + b.limb[i];
+    const std::uint64_t c1 = s < a.limb[i];
+    r.limb[i] = s + carry;
+    carry = c1 | (r.limb[i] < s);
+  }
+  return reduce(r);
+}
+
+Id IdSpace::sub(const Id& a, const Id& b) const {
+  Id r;
+  std::uint64_t borrow = 0;
+  for (int i = 0; i < 3; ++i) {
+    const std::uint64_t d = a.limb[i] - b.limb[i];
+    const std::uint64_t b1 = a.limb[i] < b.limb[i];
+    r.limb[i] = d - borrow;
+    borrow = b1 | (d < borrow);
+  }
+  return reduce(r);
+}
+
+Id IdSpace::pow2(int i) const {
+  Id r;
+  if (i >= 0 && i < bits_) r.limb[i / 64] = 1ULL << (i % 64);
+  return r;
+}
+
+bool IdSpace::in_open(const Id& x, const Id& a, const Id& b) {
+  if (a < b) return a < x && x < b;
+  return x > a || x < b;  // wraps past zero (or a == b: all but a)
+}
+
+bool IdSpace::in_open_closed(const Id& x, const Id& a, const Id& b) {
+  if (a < b) return a < x && x <= b;
+  return x > a || x <= b;
+}
+
+bool IdSpace::in_closed_open(const Id& x, const Id& a, const Id& b) {
+  if (a < b) return a <= x && x < b;
+  return x >= a || x < b;
+}
+
+Id sha1_id(std::string_view text) {
+  constexpr int kDigestBytes = 20;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1 ||
+      length != kDigestBytes) {
+    throw std::runtime_error("OpenSSL could not compute SHA-1");
+  }
+  Id r;
+  for (int byte = 0; byte < kDigestBytes; ++byte) {
+    const int bit_from_low = 8 * (kDigestBytes - 1 - byte);
+    r.limb[bit_from_low / 64] |= static_cast<std::uint64_t>(digest[byte]) << (bit_from_low % 64);
+  }
+  return r;
+}
+
+Id IdSpace::hash(std::string_view text) const { return reduce(sha1_id(text)); }
+
+}  // namespace p2plab

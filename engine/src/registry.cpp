@@ -1,0 +1,85 @@
+#include "p2plab/registry.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "p2plab/json_util.hpp"
+
+namespace p2plab {
+
+const char* to_string(LinkKind kind) {
+  switch (kind) {
+    case LinkKind::Successor: return "successor";
+    case LinkKind::Predecessor: return "predecessor";
+    case LinkKind::Finger: return "finger";
+    case LinkKind::Neighbor: return "neighbor";
+    case LinkKind::Superpeer: return "superpeer";
+    case LinkKind::Leaf: return "leaf";
+    case LinkKind::Server: return "server";
+  }
+  return "?";
+}
+
+nlohmann::json RunSummary::to_json() const {
+  return {{"peers_total", peers_total},
+          {"peers_live", peers_live},
+          {"lookups", lookups},
+          {"lookups_ok", lookups_ok},
+          {"lookups_failed", lookups_failed},
+          {"success_rate", success_rate},
+          {"mean_hops", mean_hops},
+          {"p99_hops", p99_hops},
+          {"mean_latency_ms", mean_latency_ms},
+          {"p99_latency_ms", p99_latency_ms},
+          {"messages_sent", messages_sent},
+          {"messages_delivered", messages_delivered},
+          {"messages_dropped", messages_dropped},
+          {"events", events},
+          {"simulated_ms", simulated_ms}};
+}
+
+std::string RunSummary::to_text() const {
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "peers          %llu live (%llu created)\n"
+                "lookups        %llu, %.2f%% correct (%llu ok, %llu failed)\n"
+                "hops           mean %.2f, p99 %u\n"
+                "latency        mean %.1f ms, p99 %.0f ms\n"
+                "messages       %llu sent, %llu delivered, %llu dropped\n"
+                "simulated time %.3f s (%llu events)\n"
+                "wall time      %.3f s\n",
+                static_cast<unsigned long long>(peers_live), static_cast<unsigned long long>(peers_total),
+                static_cast<unsigned long long>(lookups), 100.0 * success_rate,
+                static_cast<unsigned long long>(lookups_ok), static_cast<unsigned long long>(lookups_failed),
+                mean_hops, p99_hops, mean_latency_ms, p99_latency_ms,
+                static_cast<unsigned long long>(messages_sent), static_cast<unsigned long long>(messages_delivered),
+                static_cast<unsigned long long>(messages_dropped), simulated_ms / 1000.0,
+                static_cast<unsigned long long>(events), wall_ms / 1000.0);
+  return buf;
+}
+
+void ProtocolRegistry::add(ProtocolInfo info) { protocols_.push_back(std::move(info)); }
+
+const ProtocolInfo* ProtocolRegistry::find(const std::string& name) const {
+  for (const auto& p : protocols_) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::string ProtocolRegistry::names() const {
+  std::string out;
+  for (const auto& p : protocols_) out += (out.empty() ? "" : ", ") + p.name;
+  return out;
+}
+
+std::unique_ptr<Run> ProtocolRegistry::create(const Scenario& scenario) const {
+  const ProtocolInfo* info = find(scenario.protocol);
+  if (info == nullptr) {
+    throw ScenarioError(scenario.file, "protocol",
+                        "unknown protocol \"" + scenario.protocol + "\" (known: " + names() + ")");
+  }
+  return info->create(scenario);
+}
+
+}  // namespace p2plab

@@ -1,0 +1,146 @@
+#include "p2plab/simulator.hpp"
+
+#include <algorithm>
+
+namespace p2plab {
+
+namespace {
+std::uint64_t id_stream(const Id& id) {
+  return mix64(id.limb[0] ^ mix64(id.limb[1] ^ mix64(id.limb[2])));
+}
+}  // namespace
+
+SimulatorCore::SimulatorCore(std::uint64_t seed, NetworkConfig network)
+    : seed_(seed), network_(network), scenario_rng_(Rng::derive(seed, 0x5ce7a410ULL)) {}
+
+PeerIndex SimulatorCore::add_peer(const Id& id) {
+  const auto peer = static_cast<PeerIndex>(ids_.size());
+  ids_.push_back(id);
+  state_.push_back(PeerState::Up);
+  rngs_.push_back(Rng::derive(seed_, id_stream(id)));
+  if (network_.uses_positions()) {
+    // Placement uses a stream of its own so that it does not shift the peer's protocol stream.
+    Rng placement = Rng::derive(seed_ ^ 0x706c616365ULL, id_stream(id));
+    positions_.push_back(network_.place(placement));
+  }
+  ++live_count_;
+  note_live_change(peer, true);
+  if (trace_.enabled()) {
+    TraceEvent t;
+    t.time = now_;
+    t.kind = TraceKind::Join;
+    t.peer = peer;
+    t.key = id;
+    trace_.record(t);
+  }
+  return peer;
+}
+
+void SimulatorCore::mark_failed(PeerIndex peer) {
+  if (state_[peer] != PeerState::Up) return;
+  state_[peer] = PeerState::Failed;
+  --live_count_;
+  note_live_change(peer, false);
+  if (trace_.enabled()) {
+    TraceEvent t;
+    t.time = now_;
+    t.kind = TraceKind::Fail;
+    t.peer = peer;
+    t.key = ids_[peer];
+    trace_.record(t);
+  }
+}
+
+void SimulatorCore::mark_left(PeerIndex peer) {
+  if (state_[peer] != PeerState::Up) return;
+  state_[peer] = PeerState::Left;
+  --live_count_;
+  note_live_change(peer, false);
+  if (trace_.enabled()) {
+    TraceEvent t;
+    t.time = now_;
+    t.kind = TraceKind::Leave;
+    t.peer = peer;
+    t.key = ids_[peer];
+    trace_.record(t);
+  }
+}
+
+void SimulatorCore::note_live_change(PeerIndex peer, bool up) {
+  if (live_dirty_) return;
+  // A few changes are patched into the sorted list in place; a burst (a mass failure, the
+  // initial population) is cheaper as one rebuild on the next query.
+  if (++pending_live_changes_ > 64) {
+    live_dirty_ = true;
+    return;
+  }
+  const std::pair<Id, PeerIndex> entry{ids_[peer], peer};
+  auto it = std::lower_bound(live_sorted_.begin(), live_sorted_.end(), entry);
+  if (up) {
+    live_sorted_.insert(it, entry);
+  } else if (it != live_sorted_.end() && *it == entry) {
+    live_sorted_.erase(it);
+  }
+}
+
+const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
+  if (live_dirty_) {
+    live_sorted_.clear();
+    live_sorted_.reserve(live_count_);
+    for (PeerIndex p = 0; p < ids_.size(); ++p) {
+      if (state_[p] == PeerState::Up) live_sorted_.emplace_back(ids_[p], p);
+    }
+    std::sort(live_sorted_.begin(), live_sorted_.end());
+    live_dirty_ = false;
+    const_cast<SimulatorCore*>(this)->pending_live_changes_ = 0;
+  }
+  return live_sorted_;
+}
+
+PeerIndex SimulatorCore::find_live(const Id& id) const {
+  const auto& live = live_by_id();
+  auto it = std::lower_bound(live.begin(), live.end(), std::pair<Id, PeerIndex>{id, 0});
+  return (it != live.end() && it->first == id) ? it->second : kNoPeer;
+}
+
+PeerIndex SimulatorCore::true_successor(const Id& key) const {
+  const auto& live = live_by_id();
+  if (live.empty()) return kNoPeer;
+  auto it = std::lower_bound(live.begin(), live.end(), std::pair<Id, PeerIndex>{key, 0});
+  return it == live.end() ? live.front().second : it->second;
+}
+
+std::uint16_t SimulatorCore::add_handler(Handler handler) {
+  handlers_.push_back(std::move(handler));
+  return static_cast<std::uint16_t>(handlers_.size() - 1);
+}
+
+void SimulatorCore::schedule_at(SimTime at, std::uint16_t handler, PeerIndex peer, std::uint32_t arg) {
+  queue_.push(std::max(at, now_), peer, kCallback, handler, arg);
+}
+
+bool SimulatorCore::step() {
+  if (queue_.empty()) return false;
+  const QueuedEvent e = queue_.pop();
+  now_ = e.time;
+  ++processed_;
+  if (e.kind == kCallback) {
+    handlers_[e.sub](e.peer, e.arg);
+  } else {
+    dispatch(e);
+  }
+  return true;
+}
+
+void SimulatorCore::run_until(SimTime end) {
+  while (!queue_.empty() && queue_.top().time <= end) step();
+  now_ = std::max(now_, end);
+}
+
+std::size_t SimulatorCore::engine_bytes() const {
+  return ids_.capacity() * sizeof(Id) + state_.capacity() * sizeof(PeerState) +
+         rngs_.capacity() * sizeof(Rng) + positions_.capacity() * sizeof(Position) +
+         queue_.capacity_bytes() + live_sorted_.capacity() * sizeof(std::pair<Id, PeerIndex>);
+}
+
+}  // namespace p2plab

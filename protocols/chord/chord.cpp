@@ -1,0 +1,931 @@
+// Chord's whole protocol logic: routing, maintenance, failures, storage. See README.md beside
+// this file for the algorithm in the lecture's words.
+#include "chord.hpp"
+
+#include <algorithm>
+
+namespace p2plab::chord {
+
+const char* to_string(MsgType type) {
+  static const char* const names[] = {"FIND_NEXT",  "FIND_NEXT_REPLY", "FIND_SUCCESSOR", "FOUND_SUCCESSOR",
+                                      "GET_PREDECESSOR", "GET_PREDECESSOR_REPLY", "NOTIFY", "PING", "PONG",
+                                      "PUT", "PUT_ACK", "GET", "GET_REPLY", "REPLICATE", "HAND_OVER",
+                                      "LEAVE_TO_SUCCESSOR", "LEAVE_TO_PREDECESSOR"};
+  const auto i = static_cast<std::size_t>(type);
+  return i < std::size(names) ? names[i] : "?";
+}
+
+const char* to_string(TimerKind kind) {
+  static const char* const names[] = {"stabilize",         "fix_fingers",  "check_predecessor", "lookup_timeout",
+                                      "stabilize_timeout", "ping_timeout"};
+  const auto i = static_cast<std::size_t>(kind);
+  return i < std::size(names) ? names[i] : "?";
+}
+
+Protocol::Protocol(Params params, Transport<Message>& transport)
+    : params_(params), space_(params.m), transport_(transport) {}
+
+void Protocol::reserve(std::size_t count) {
+  if (predecessor_.size() >= count) return;
+  predecessor_.resize(count, kNoPeer);
+  successors_.resize(count * params_.successors, kNoPeer);
+  fingers_.resize(count * params_.m, kNoPeer);
+  next_finger_.resize(count, 0);
+  stabilize_tag_.resize(count, 0);
+  ping_tag_.resize(count, 0);
+  stabilize_deadline_.resize(count, -1);
+  ping_deadline_.resize(count, -1);
+  ping_target_.resize(count, kNoPeer);
+}
+
+std::size_t Protocol::state_bytes() const {
+  return predecessor_.capacity() * sizeof(PeerIndex) + successors_.capacity() * sizeof(PeerIndex) +
+         fingers_.capacity() * sizeof(PeerIndex) + next_finger_.capacity() + stabilize_tag_.capacity() * 4 +
+         ping_tag_.capacity() * 4 + stabilize_deadline_.capacity() * sizeof(SimTime) +
+         ping_deadline_.capacity() * sizeof(SimTime) + ping_target_.capacity() * sizeof(PeerIndex) +
+         lookups_.capacity() * sizeof(Lookup);
+}
+
+std::size_t Protocol::state_entries(PeerIndex n) const {
+  std::size_t entries = predecessor_[n] != kNoPeer ? 1 : 0;
+  for (int j = 0; j < params_.successors; ++j) entries += successors_[slot(n, j)] != kNoPeer;
+  for (int i = 0; i < params_.m; ++i) entries += finger(n, i) != kNoPeer;
+  return entries;
+}
+
+// ---- state updates (every change goes through here, so the trace sees it) ----------------------
+
+void Protocol::trace_state(PeerIndex n, StateField field, int index, PeerIndex value) {
+  Trace& trace = transport_.trace();
+  if (!trace.enabled()) return;
+  TraceEvent e;
+  e.time = transport_.now();
+  e.kind = TraceKind::StateChange;
+  e.detail = static_cast<std::uint8_t>(field);
+  e.index = static_cast<std::uint16_t>(index);
+  e.peer = n;
+  e.other = value;
+  trace.record(e);
+}
+
+void Protocol::set_finger(PeerIndex n, int i, PeerIndex node) {
+  PeerIndex& f = fingers_[static_cast<std::size_t>(n) * params_.m + i];
+  if (f == node) return;
+  f = node;
+  trace_state(n, StateField::Finger, i, node);
+}
+
+void Protocol::set_predecessor(PeerIndex n, PeerIndex p) {
+  if (predecessor_[n] == p) return;
+  predecessor_[n] = p;
+  trace_state(n, StateField::Predecessor, 0, p);
+}
+
+int Protocol::successor_count(PeerIndex n) const {
+  int count = 0;
+  while (count < params_.successors && successors_[slot(n, count)] != kNoPeer) ++count;
+  return count;
+}
+
+void Protocol::set_successor_list(PeerIndex n, const PeerIndex* list, int count) {
+  // Keeps the order, drops duplicates and n itself (in a ring smaller than r+1 the list a
+  // successor sends wraps around to n).
+  std::array<PeerIndex, kMaxSuccessors> clean{};
+  int kept = 0;
+  for (int j = 0; j < count && kept < params_.successors; ++j) {
+    const PeerIndex s = list[j];
+    if (s == kNoPeer || (s == n && kept > 0)) continue;
+    if (std::find(clean.begin(), clean.begin() + kept, s) != clean.begin() + kept) continue;
+    clean[kept++] = s;
+  }
+  const PeerIndex old_first = successors_[slot(n, 0)];
+  for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = j < kept ? clean[j] : kNoPeer;
+  if (successors_[slot(n, 0)] != old_first) trace_state(n, StateField::Successor, 0, successors_[slot(n, 0)]);
+  if (kept > 0) set_finger(n, 0, clean[0]);  // finger 0 is the successor by definition
+}
+
+void Protocol::set_successor(PeerIndex n, PeerIndex s) {
+  // A closer successor was found: it goes in front, the rest of the list moves back.
+  std::array<PeerIndex, kMaxSuccessors + 1> list{};
+  list[0] = s;
+  const int count = successor_count(n);
+  for (int j = 0; j < count; ++j) list[j + 1] = successors_[slot(n, j)];
+  set_successor_list(n, list.data(), count + 1);
+}
+
+void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
+  std::array<PeerIndex, kMaxSuccessors> list{};
+  int kept = 0;
+  const int count = successor_count(n);
+  for (int j = 0; j < count; ++j) {
+    if (successors_[slot(n, j)] != dead) list[kept++] = successors_[slot(n, j)];
+  }
+  for (int i = 0; i < params_.m; ++i) {
+    if (finger(n, i) == dead) set_finger(n, i, kNoPeer);
+  }
+  if (predecessor_[n] == dead) set_predecessor(n, kNoPeer);
+  if (kept == 0) {
+    // The whole successor list is gone: fall back to the nearest finger still believed alive.
+    for (int i = 0; i < params_.m && kept == 0; ++i) {
+      if (finger(n, i) != kNoPeer && finger(n, i) != n) list[kept++] = finger(n, i);
+    }
+  }
+  if (kept == 0) {
+    for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = kNoPeer;
+    trace_state(n, StateField::Successor, 0, kNoPeer);
+    return;
+  }
+  set_successor_list(n, list.data(), kept);
+}
+
+// ---- routing -----------------------------------------------------------------------------------
+
+PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid,
+                                             int avoid_count) const {
+  const Id& self = transport_.id_of(n);
+  auto usable = [&](PeerIndex f) {
+    return f != kNoPeer && f != n && std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count;
+  };
+  // The paper: for i = m downto 1, if finger[i] in (n, key) return finger[i].
+  PeerIndex best = n;
+  for (int i = params_.m - 1; i >= 0; --i) {
+    const PeerIndex f = finger(n, i);
+    if (usable(f) && IdSpace::in_open(transport_.id_of(f), self, key)) {
+      best = f;
+      break;
+    }
+  }
+  // ToN version: the successor list is routing state too; take an entry if it is closer to key.
+  const Id best_distance = space_.distance(self, transport_.id_of(best));
+  Id best_so_far = best_distance;
+  for (int j = 0; j < params_.successors; ++j) {
+    const PeerIndex s = successors_[slot(n, j)];
+    if (s == kNoPeer) break;
+    if (!usable(s) || !IdSpace::in_open(transport_.id_of(s), self, key)) continue;
+    const Id d = space_.distance(self, transport_.id_of(s));
+    if (d > best_so_far) {
+      best = s;
+      best_so_far = d;
+    }
+  }
+  return best;
+}
+
+bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const {
+  // The first successor not known to be dead is the one responsible for keys up to its id.
+  PeerIndex s = kNoPeer;
+  for (int j = 0; j < params_.successors; ++j) {
+    const PeerIndex c = successors_[slot(x, j)];
+    if (c == kNoPeer) break;
+    if (std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
+      s = c;
+      break;
+    }
+  }
+  if (s != kNoPeer && IdSpace::in_open_closed(key, transport_.id_of(x), transport_.id_of(s))) {
+    out = s;  // x = predecessor(key): the answer is x's successor
+    return true;
+  }
+  const PeerIndex c = closest_preceding_finger(x, key, avoid, avoid_count);
+  out = c != x ? c : s;  // no finger precedes the key: step to the successor
+  return false;
+}
+
+std::uint32_t Protocol::allocate_lookup() {
+  std::uint32_t index;
+  if (!free_lookups_.empty()) {
+    index = free_lookups_.back();
+    free_lookups_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(lookups_.size());
+    lookups_.emplace_back();
+  }
+  return index;
+}
+
+std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value) {
+  const std::uint32_t index = allocate_lookup();
+  Lookup& l = lookups_[index];
+  l.serial = next_serial_++;
+  l.purpose = purpose;
+  l.finger = 0;
+  l.timeouts = 0;
+  l.origin = n;
+  l.key = key;
+  l.start = transport_.now();
+  l.deadline = -1;
+  l.value = value;
+  l.owner = kNoPeer;
+  l.storage_phase = false;
+  l.path.clear();
+  l.path.push_back(n);
+  l.avoid.clear();
+  if (purpose == Purpose::User) stats_.started();
+  Trace& trace = transport_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = transport_.now();
+    e.kind = TraceKind::LookupStart;
+    e.detail = static_cast<std::uint8_t>(purpose);
+    e.peer = n;
+    e.lookup = l.serial;
+    e.key = key;
+    trace.record(e);
+  }
+  const std::uint32_t serial = l.serial;
+  PeerIndex next = kNoPeer;
+  if (purpose != Purpose::Join && next_step(n, key, nullptr, 0, next)) {
+    lookup_answered(index, next);  // the requester's own successor holds the key: 0 hops
+  } else if (purpose == Purpose::Join) {
+    // A joining peer knows nothing yet: its first step is the bootstrap peer (passed as value).
+    l.value = kNoValue;
+    if (params_.recursive) {
+      Message m;
+      m.type = MsgType::FindSuccessor;
+      m.key = key;
+      m.origin = n;
+      m.lookup = index;
+      m.tag = l.serial;
+      m.hops = 1;
+      m.list[0] = n;
+      m.count = 1;
+      send(n, value, m);
+      arm_timeout(index);
+    } else {
+      iterative_ask(index, value);
+    }
+  } else if (next == kNoPeer) {
+    finish(index, kNoPeer, false);  // no successor known: the peer is not part of a ring
+  } else if (params_.recursive) {
+    Message m;
+    m.type = MsgType::FindSuccessor;
+    m.key = key;
+    m.origin = n;
+    m.lookup = index;
+    m.tag = l.serial;
+    m.hops = 1;
+    m.list[0] = n;
+    m.count = 1;
+    send(n, next, m);
+    arm_timeout(index);
+  } else {
+    iterative_ask(index, next);
+  }
+  return serial;
+}
+
+void Protocol::arm_timeout(std::uint32_t index) {
+  Lookup& l = lookups_[index];
+  // A recursive lookup is answered end to end: allow it one RPC timeout per expected hop.
+  const SimTime timeout =
+      params_.recursive && !l.storage_phase ? params_.rpc_timeout * (2 + params_.m / 4) : params_.rpc_timeout;
+  l.deadline = transport_.now() + timeout;
+  transport_.set_timer(l.origin, timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), index);
+}
+
+void Protocol::iterative_ask(std::uint32_t index, PeerIndex target) {
+  Lookup& l = lookups_[index];
+  if (l.path.size() > static_cast<std::size_t>(2 * params_.m + 16)) {
+    lookup_failed(index);  // hop limit: the routing state loops
+    return;
+  }
+  Message m;
+  m.type = MsgType::FindNext;
+  m.key = l.key;
+  m.lookup = index;
+  m.tag = ++l.tag;
+  m.origin = l.origin;
+  m.node = target;
+  l.asked = target;
+  const std::size_t skip = l.avoid.size() > kMaxSuccessors ? l.avoid.size() - kMaxSuccessors : 0;
+  for (std::size_t j = skip; j < l.avoid.size(); ++j) m.list[m.count++] = l.avoid[j];
+  send(l.origin, target, m);
+  arm_timeout(index);
+}
+
+void Protocol::note_hop(Lookup& l, PeerIndex from, PeerIndex to) {
+  l.path.push_back(to);
+  Trace& trace = transport_.trace();
+  if (!trace.enabled()) return;
+  TraceEvent e;
+  e.time = transport_.now();
+  e.kind = TraceKind::LookupHop;
+  e.peer = from;
+  e.other = to;
+  e.lookup = l.serial;
+  e.index = static_cast<std::uint16_t>(l.path.size() - 1);
+  e.key = l.key;
+  trace.record(e);
+}
+
+void Protocol::on_lookup_timeout(std::uint32_t index) {
+  Lookup& l = lookups_[index];
+  if (l.serial == 0 || l.deadline != transport_.now()) return;  // answered, or re-armed since
+  l.deadline = -1;
+  if (l.storage_phase || l.purpose == Purpose::Join) {
+    finish(index, l.owner, false);
+    return;
+  }
+  if (params_.recursive) {
+    if (++l.timeouts > params_.lookup_retries) {
+      lookup_failed(index);
+      return;
+    }
+    // Start over with a fresh tag: a late answer to the old attempt will be ignored.
+    PeerIndex next = kNoPeer;
+    if (next_step(l.origin, l.key, nullptr, 0, next) || next == kNoPeer) {
+      lookup_failed(index);
+      return;
+    }
+    l.path.resize(1);
+    Message m;
+    m.type = MsgType::FindSuccessor;
+    m.key = l.key;
+    m.origin = l.origin;
+    m.lookup = index;
+    m.tag = l.serial + (static_cast<std::uint32_t>(l.timeouts) << 24);
+    m.hops = 1;
+    m.list[0] = l.origin;
+    m.count = 1;
+    send(l.origin, next, m);
+    arm_timeout(index);
+    return;
+  }
+  // Iterative: the peer we asked is presumed dead. Forget it, and ask the peer that pointed to
+  // it again, this time avoiding it (the ToN paper's recovery).
+  if (++l.timeouts > 2 * params_.successors + 8) {
+    lookup_failed(index);
+    return;
+  }
+  const PeerIndex dead = pending_target(index);
+  l.avoid.push_back(dead);
+  remove_dead(l.origin, dead);
+  retry_from_last(index);
+}
+
+PeerIndex Protocol::pending_target(std::uint32_t index) const { return lookups_[index].asked; }
+
+void Protocol::retry_from_last(std::uint32_t index) {
+  Lookup& l = lookups_[index];
+  while (l.path.size() > 1 && std::find(l.avoid.begin(), l.avoid.end(), l.path.back()) != l.avoid.end()) {
+    l.path.pop_back();  // a peer on our path died too: back up further
+  }
+  const PeerIndex last = l.path.back();
+  if (last == l.origin) {
+    PeerIndex next = kNoPeer;
+    if (next_step(l.origin, l.key, l.avoid.data(), static_cast<int>(l.avoid.size()), next)) {
+      lookup_answered(index, next);
+    } else if (next == kNoPeer) {
+      lookup_failed(index);
+    } else {
+      iterative_ask(index, next);
+    }
+  } else {
+    iterative_ask(index, last);
+  }
+}
+
+void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
+  Lookup& l = lookups_[index];
+  const PeerIndex n = l.origin;
+  switch (l.purpose) {
+    case Purpose::User: finish(index, owner, true); return;
+    case Purpose::Join: {
+      const PeerIndex list[1] = {owner};
+      set_successor_list(n, list, 1);
+      finish(index, owner, true);
+      start_maintenance(n);
+      return;
+    }
+    case Purpose::FixFinger: {
+      // Finger i is successor(n + 2^i). The same node is also finger j for every later start
+      // that falls in (start_i, owner]: e.g. m = 6, n = 52, owner of 53 is 54, and start
+      // 54 (i = 1) lies in (53, 54], so finger 1 = 54 too, with no second lookup.
+      int i = l.finger;
+      const Id start_i = space_.finger_start(transport_.id_of(n), i);
+      const Id& owner_id = transport_.id_of(owner);
+      set_finger(n, i, owner);
+      int j = i + 1;
+      while (j < params_.m && IdSpace::in_open_closed(space_.finger_start(transport_.id_of(n), j), start_i, owner_id)) {
+        set_finger(n, j, owner);
+        ++j;
+      }
+      if (next_finger_[n] == (i + 1) % params_.m) next_finger_[n] = static_cast<std::uint8_t>(j % params_.m);
+      finish(index, owner, true);
+      return;
+    }
+    case Purpose::Put:
+    case Purpose::Get: {
+      l.storage_phase = true;
+      l.owner = owner;
+      if (owner == n) {
+        if (l.purpose == Purpose::Put) {
+          store(n, l.key, l.value);
+          replicate(n, l.key, l.value);
+          finish(index, owner, true, true, l.value);
+        } else {
+          auto& items = items_[n];
+          auto it = items.find(l.key);
+          finish(index, owner, true, it != items.end(), it != items.end() ? it->second : kNoValue);
+        }
+        return;
+      }
+      Message m;
+      m.type = l.purpose == Purpose::Put ? MsgType::Put : MsgType::Get;
+      m.key = l.key;
+      m.value = l.value;
+      m.lookup = index;
+      m.tag = ++l.tag;
+      send(n, owner, m);
+      arm_timeout(index);
+      return;
+    }
+  }
+}
+
+void Protocol::lookup_failed(std::uint32_t index) { finish(index, kNoPeer, false); }
+
+void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool found, std::uint32_t value) {
+  Lookup& l = lookups_[index];
+  const PeerIndex origin = l.origin;
+  const SimTime now = transport_.now();
+  const bool owner_correct = completed && owner != kNoPeer && oracle_ && oracle_(l.key) == owner;
+  bool ok = owner_correct;
+  if (l.purpose == Purpose::Put || l.purpose == Purpose::Get) ok = owner_correct && found;
+  const auto hops = static_cast<std::uint32_t>(l.path.size() - 1);
+  if (l.purpose == Purpose::User) {
+    if (completed) {
+      stats_.finished(hops, now - l.start, ok);
+    } else {
+      stats_.failed();
+    }
+  }
+  if (keep_records_ && (l.purpose == Purpose::User || l.purpose == Purpose::Put || l.purpose == Purpose::Get)) {
+    LookupRecord r;
+    r.serial = l.serial;
+    r.purpose = l.purpose;
+    r.from = origin;
+    r.key = l.key;
+    r.owner = owner;
+    r.hops = hops;
+    r.path = l.path;
+    r.start = l.start;
+    r.end = now;
+    r.ok = ok;
+    r.completed = completed;
+    r.value = l.purpose == Purpose::Put ? l.value : value;
+    r.found = found;
+    records_.push_back(std::move(r));
+  }
+  Trace& trace = transport_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = now;
+    e.kind = TraceKind::LookupDone;
+    e.detail = ok ? 1 : 0;
+    e.index = static_cast<std::uint16_t>(hops);
+    e.peer = origin;
+    e.other = owner;
+    e.lookup = l.serial;
+    e.key = l.key;
+    trace.record(e);
+  }
+  l.serial = 0;
+  l.deadline = -1;
+  free_lookups_.push_back(index);
+}
+
+void Protocol::forward_recursive(PeerIndex self, const Message& msg) {
+  Message m = msg;
+  if (m.count < kMaxSuccessors) m.list[m.count++] = self;  // the path so far, requester first
+  Trace& trace = transport_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = transport_.now();
+    e.kind = TraceKind::LookupHop;
+    e.peer = m.count >= 2 ? m.list[m.count - 2] : m.origin;
+    e.other = self;
+    e.lookup = m.tag & 0xffffffu;
+    e.index = m.hops;
+    e.key = m.key;
+    trace.record(e);
+  }
+  PeerIndex next = kNoPeer;
+  const bool done = next_step(self, m.key, nullptr, 0, next);
+  if (done || next == kNoPeer || m.hops >= 2 * params_.m + 16) {
+    m.type = MsgType::FoundSuccessor;
+    m.node = done ? next : kNoPeer;
+    send(self, m.origin, m);
+    return;
+  }
+  ++m.hops;
+  send(self, next, m);
+}
+
+// ---- maintenance (the paper's periodic functions) ----------------------------------------------
+
+void Protocol::create(PeerIndex n) {
+  reserve(n + 1);
+  set_predecessor(n, kNoPeer);
+  const PeerIndex self[1] = {n};
+  set_successor_list(n, self, 1);
+  start_maintenance(n);
+}
+
+void Protocol::join(PeerIndex n, PeerIndex bootstrap) {
+  reserve(n + 1);
+  set_predecessor(n, kNoPeer);
+  lookup(n, transport_.id_of(n), Purpose::Join, bootstrap);
+}
+
+void Protocol::start_maintenance(PeerIndex n) {
+  if (!params_.maintenance) return;
+  Rng& rng = transport_.rng(n);
+  // Random phases keep a million peers from stabilizing in lock step.
+  auto first = [&](SimTime period) { return static_cast<SimTime>(rng.below(static_cast<std::uint64_t>(period))) + 1; };
+  transport_.set_timer(n, first(params_.stabilize), static_cast<std::uint16_t>(TimerKind::Stabilize), 0);
+  transport_.set_timer(n, first(params_.fix_fingers), static_cast<std::uint16_t>(TimerKind::FixFingers), 0);
+  transport_.set_timer(n, first(params_.check_predecessor), static_cast<std::uint16_t>(TimerKind::CheckPredecessor), 0);
+}
+
+void Protocol::stabilize(PeerIndex n) {
+  const PeerIndex s = successor(n);
+  if (s == kNoPeer) return;
+  if (s == n) {
+    // A ring of one learns of a newcomer through its own predecessor pointer.
+    const PeerIndex x = predecessor_[n];
+    if (x != kNoPeer && x != n) set_successor(n, x);
+    return;
+  }
+  Message m;
+  m.type = MsgType::GetPredecessor;
+  m.tag = ++stabilize_tag_[n];
+  send(n, s, m);
+  stabilize_deadline_[n] = transport_.now() + params_.rpc_timeout;
+  transport_.set_timer(n, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::StabilizeTimeout), m.tag);
+}
+
+void Protocol::notify(PeerIndex s, PeerIndex candidate) {
+  const PeerIndex old = predecessor_[s];
+  if (candidate == s) return;
+  if (old != kNoPeer && !IdSpace::in_open(transport_.id_of(candidate), transport_.id_of(old), transport_.id_of(s))) {
+    return;
+  }
+  set_predecessor(s, candidate);
+  if (old != kNoPeer && old != s) {
+    // A newcomer between old and s: it now owns (old, candidate]. s keeps copies as replicas.
+    hand_over_range(s, transport_.id_of(old), transport_.id_of(candidate), candidate);
+  } else {
+    // s had no predecessor (it failed): s owns the failed peer's range now; copy it onward.
+    replicate_all_primary(s);
+  }
+  // A ring of one learns its first partner here.
+  if (successor(s) == s) set_successor(s, candidate);
+}
+
+void Protocol::fix_fingers(PeerIndex n) {
+  if (successor(n) == kNoPeer) return;
+  const int i = next_finger_[n] % params_.m;
+  next_finger_[n] = static_cast<std::uint8_t>((i + 1) % params_.m);
+  const std::uint32_t serial = lookup(n, space_.finger_start(transport_.id_of(n), i), Purpose::FixFinger);
+  (void)serial;
+}
+
+void Protocol::check_predecessor(PeerIndex n) {
+  const PeerIndex p = predecessor_[n];
+  if (p == kNoPeer || p == n) return;
+  Message m;
+  m.type = MsgType::Ping;
+  m.tag = ++ping_tag_[n];
+  send(n, p, m);
+  ping_target_[n] = p;
+  ping_deadline_[n] = transport_.now() + params_.rpc_timeout;
+  transport_.set_timer(n, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::PingTimeout), m.tag);
+}
+
+void Protocol::leave(PeerIndex n) {
+  const PeerIndex s = successor(n);
+  const PeerIndex p = predecessor_[n];
+  if (s != kNoPeer && s != n) {
+    Message m;
+    m.type = MsgType::LeaveToSuccessor;
+    m.node = p;
+    send(n, s, m);
+    if (auto it = items_.find(n); it != items_.end()) {
+      for (const auto& [key, value] : it->second) {
+        if (!is_primary(n, key)) continue;
+        Message h;
+        h.type = MsgType::HandOver;
+        h.key = key;
+        h.value = value;
+        send(n, s, h);
+      }
+      items_.erase(it);
+    }
+  }
+  if (p != kNoPeer && p != n) {
+    Message m;
+    m.type = MsgType::LeaveToPredecessor;
+    fill_successor_list(n, m);
+    send(n, p, m);
+  }
+}
+
+void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ring) {
+  if (ring.empty()) return;
+  reserve(std::max_element(ring.begin(), ring.end(), [](auto& a, auto& b) { return a.second < b.second; })->second + 1);
+  const std::size_t count = ring.size();
+  auto successor_of = [&](const Id& key) {
+    auto it = std::lower_bound(ring.begin(), ring.end(), std::pair<Id, PeerIndex>{key, 0});
+    return it == ring.end() ? ring.front().second : it->second;
+  };
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto& [id, n] = ring[k];
+    predecessor_[n] = ring[(k + count - 1) % count].second;
+    const int r = static_cast<int>(std::min<std::size_t>(params_.successors, count > 1 ? count - 1 : 1));
+    for (int j = 0; j < params_.successors; ++j) {
+      successors_[slot(n, j)] = j < r ? ring[(k + 1 + j) % count].second : kNoPeer;
+    }
+    // Fingers up to the successor's distance all point to the successor; only the rest need a
+    // search in the sorted ring.
+    const PeerIndex succ = successors_[slot(n, 0)];
+    const Id gap = count > 1 ? space_.distance(id, ring[(k + 1) % count].first) : space_.max_id();
+    for (int i = 0; i < params_.m; ++i) {
+      const Id step = space_.pow2(i);
+      fingers_[static_cast<std::size_t>(n) * params_.m + i] =
+          (step <= gap) ? succ : successor_of(space_.finger_start(id, i));
+    }
+    next_finger_[n] = 0;
+  }
+}
+
+// ---- storage -----------------------------------------------------------------------------------
+
+bool Protocol::is_primary(PeerIndex n, const Id& key) const {
+  const PeerIndex p = predecessor_[n];
+  if (p == kNoPeer || p == n) return true;
+  return IdSpace::in_open_closed(key, transport_.id_of(p), transport_.id_of(n));
+}
+
+void Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) { items_[n][key] = value; }
+
+void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value) {
+  for (int j = 0; j < params_.successors; ++j) {
+    const PeerIndex s = successors_[slot(n, j)];
+    if (s == kNoPeer) break;
+    if (s == n) continue;
+    Message m;
+    m.type = MsgType::Replicate;
+    m.key = key;
+    m.value = value;
+    send(n, s, m);
+  }
+}
+
+void Protocol::replicate_all_primary(PeerIndex n) {
+  auto it = items_.find(n);
+  if (it == items_.end()) return;
+  for (const auto& [key, value] : it->second) {
+    if (is_primary(n, key)) replicate(n, key, value);
+  }
+}
+
+void Protocol::hand_over_range(PeerIndex n, const Id& from_exclusive, const Id& to_inclusive, PeerIndex to) {
+  auto it = items_.find(n);
+  if (it == items_.end()) return;
+  for (const auto& [key, value] : it->second) {
+    if (!IdSpace::in_open_closed(key, from_exclusive, to_inclusive)) continue;
+    Message m;
+    m.type = MsgType::HandOver;
+    m.key = key;
+    m.value = value;
+    send(n, to, m);
+  }
+}
+
+std::uint32_t Protocol::intern_value(std::string value) {
+  values_.push_back(std::move(value));
+  return static_cast<std::uint32_t>(values_.size() - 1);
+}
+
+void Protocol::fill_successor_list(PeerIndex n, Message& msg) const {
+  msg.count = static_cast<std::uint8_t>(successor_count(n));
+  for (int j = 0; j < msg.count; ++j) msg.list[j] = successors_[slot(n, j)];
+}
+
+// ---- message and timer dispatch ----------------------------------------------------------------
+
+void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
+  switch (msg.type) {
+    case MsgType::FindNext: {
+      Message reply;
+      reply.type = MsgType::FindNextReply;
+      reply.lookup = msg.lookup;
+      reply.tag = msg.tag;
+      PeerIndex out = kNoPeer;
+      reply.flag = next_step(self, msg.key, msg.list.data(), msg.count, out) ? 1 : 0;
+      reply.node = out;
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::FindNextReply: {
+      if (msg.lookup >= lookups_.size()) return;
+      Lookup& l = lookups_[msg.lookup];
+      if (l.serial == 0 || l.origin != self || l.tag != msg.tag || l.storage_phase || from != l.asked) return;  // stale
+      l.deadline = -1;
+      if (l.path.back() != from) note_hop(l, l.path.back(), from);
+      if (msg.node == kNoPeer) {
+        // The peer is alive but knows no way on (it is still joining): route around it.
+        l.avoid.push_back(from);
+        retry_from_last(msg.lookup);
+      } else if (msg.flag != 0) {
+        lookup_answered(msg.lookup, msg.node);
+      } else {
+        iterative_ask(msg.lookup, msg.node);
+      }
+      return;
+    }
+    case MsgType::FindSuccessor: forward_recursive(self, msg); return;
+    case MsgType::FoundSuccessor: {
+      if (msg.lookup >= lookups_.size()) return;
+      Lookup& l = lookups_[msg.lookup];
+      const std::uint32_t expected = l.serial + (static_cast<std::uint32_t>(l.timeouts) << 24);
+      if (l.serial == 0 || l.origin != self || msg.tag != expected || l.storage_phase) return;
+      l.deadline = -1;
+      l.path.assign(msg.list.begin(), msg.list.begin() + msg.count);
+      if (msg.node == kNoPeer) {
+        lookup_failed(msg.lookup);
+      } else {
+        lookup_answered(msg.lookup, msg.node);
+      }
+      return;
+    }
+    case MsgType::GetPredecessor: {
+      Message reply;
+      reply.type = MsgType::GetPredecessorReply;
+      reply.tag = msg.tag;
+      reply.node = predecessor_[self];
+      fill_successor_list(self, reply);
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::GetPredecessorReply: {
+      if (msg.tag != stabilize_tag_[self] || stabilize_deadline_[self] < 0) return;
+      stabilize_deadline_[self] = -1;
+      const PeerIndex s = from;
+      // My successor list: my successor, then its list (minus its last entry).
+      std::array<PeerIndex, kMaxSuccessors + 1> list{};
+      std::array<PeerIndex, kMaxSuccessors> before{};
+      const int old_count = successor_count(self);
+      for (int j = 0; j < old_count; ++j) before[j] = successors_[slot(self, j)];
+      list[0] = s;
+      int count = 1;
+      for (int j = 0; j < msg.count && count < params_.successors; ++j) list[count++] = msg.list[j];
+      set_successor_list(self, list.data(), count);
+      const PeerIndex x = msg.node;
+      if (x != kNoPeer && x != self && IdSpace::in_open(transport_.id_of(x), transport_.id_of(self), transport_.id_of(s))) {
+        set_successor(self, x);
+      }
+      Message note;
+      note.type = MsgType::Notify;
+      send(self, successor(self), note);
+      const int new_count = successor_count(self);
+      bool changed = new_count != old_count;
+      for (int j = 0; j < new_count && !changed; ++j) changed = successors_[slot(self, j)] != before[j];
+      if (changed) replicate_all_primary(self);
+      return;
+    }
+    case MsgType::Notify: notify(self, from); return;
+    case MsgType::Ping: {
+      Message reply;
+      reply.type = MsgType::Pong;
+      reply.tag = msg.tag;
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::Pong:
+      if (msg.tag == ping_tag_[self]) ping_deadline_[self] = -1;
+      return;
+    case MsgType::Put: {
+      store(self, msg.key, msg.value);
+      replicate(self, msg.key, msg.value);
+      Message ack;
+      ack.type = MsgType::PutAck;
+      ack.lookup = msg.lookup;
+      ack.tag = msg.tag;
+      ack.flag = 1;
+      send(self, from, ack);
+      return;
+    }
+    case MsgType::Get: {
+      Message reply;
+      reply.type = MsgType::GetReply;
+      reply.lookup = msg.lookup;
+      reply.tag = msg.tag;
+      auto& items = items_[self];
+      auto it = items.find(msg.key);
+      reply.flag = it != items.end() ? 1 : 0;
+      reply.value = it != items.end() ? it->second : kNoValue;
+      if (items.empty()) items_.erase(self);
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::PutAck:
+    case MsgType::GetReply: {
+      if (msg.lookup >= lookups_.size()) return;
+      Lookup& l = lookups_[msg.lookup];
+      if (l.serial == 0 || l.origin != self || l.tag != msg.tag || !l.storage_phase) return;
+      finish(msg.lookup, l.owner, true, msg.flag != 0, msg.type == MsgType::GetReply ? msg.value : l.value);
+      return;
+    }
+    case MsgType::Replicate: store(self, msg.key, msg.value); return;
+    case MsgType::HandOver:
+      store(self, msg.key, msg.value);
+      if (is_primary(self, msg.key)) replicate(self, msg.key, msg.value);
+      return;
+    case MsgType::LeaveToSuccessor:
+      if (predecessor_[self] == from) {
+        set_predecessor(self, msg.node == self ? kNoPeer : msg.node);
+      }
+      return;
+    case MsgType::LeaveToPredecessor:
+      if (successor(self) == from) {
+        std::array<PeerIndex, kMaxSuccessors> list{};
+        int count = 0;
+        for (int j = 0; j < msg.count; ++j) {
+          if (msg.list[j] != from) list[count++] = msg.list[j];
+        }
+        if (count == 0) list[count++] = self;  // the leaver was my only partner
+        set_successor_list(self, list.data(), count);
+      }
+      return;
+    case MsgType::Count: return;
+  }
+}
+
+void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
+  switch (static_cast<TimerKind>(kind)) {
+    case TimerKind::Stabilize:
+      stabilize(self);
+      transport_.set_timer(self, params_.stabilize, kind, 0);
+      return;
+    case TimerKind::FixFingers:
+      fix_fingers(self);
+      transport_.set_timer(self, params_.fix_fingers, kind, 0);
+      return;
+    case TimerKind::CheckPredecessor:
+      check_predecessor(self);
+      transport_.set_timer(self, params_.check_predecessor, kind, 0);
+      return;
+    case TimerKind::LookupTimeout:
+      if (cookie < lookups_.size() && lookups_[cookie].origin == self) on_lookup_timeout(cookie);
+      return;
+    case TimerKind::StabilizeTimeout:
+      if (cookie == stabilize_tag_[self] && stabilize_deadline_[self] >= 0) {
+        stabilize_deadline_[self] = -1;
+        remove_dead(self, successor(self));  // the successor did not answer: it is gone
+      }
+      return;
+    case TimerKind::PingTimeout:
+      if (cookie == ping_tag_[self] && ping_deadline_[self] >= 0) {
+        ping_deadline_[self] = -1;
+        if (predecessor_[self] == ping_target_[self]) {
+          set_predecessor(self, kNoPeer);
+          replicate_all_primary(self);  // the failed predecessor's keys are now mine
+        }
+      }
+      return;
+    case TimerKind::Count: return;
+  }
+}
+
+// ---- inspection --------------------------------------------------------------------------------
+
+PeerSnapshot Protocol::snapshot(PeerIndex n) const {
+  PeerSnapshot s;
+  s.peer = n;
+  s.id = transport_.id_of(n);
+  if (n >= predecessor_.size()) return s;
+  s.predecessor = predecessor_[n];
+  for (int j = 0; j < params_.successors; ++j) {
+    if (successors_[slot(n, j)] == kNoPeer) break;
+    s.successors.push_back(successors_[slot(n, j)]);
+  }
+  for (int i = 0; i < params_.m; ++i) {
+    FingerEntry f;
+    f.i = i;
+    f.start = space_.finger_start(s.id, i);
+    f.interval_end = i + 1 < params_.m ? space_.finger_start(s.id, i + 1) : s.id;
+    f.node = finger(n, i);
+    s.fingers.push_back(f);
+  }
+  if (auto it = items_.find(n); it != items_.end()) {
+    for (const auto& [key, value] : it->second) {
+      (void)value;
+      (is_primary(n, key) ? s.keys : s.replicas).push_back(key);
+    }
+  }
+  return s;
+}
+
+}  // namespace p2plab::chord

@@ -1,0 +1,258 @@
+#pragma once
+// Chord (Stoica et al., SIGCOMM 2001; IEEE/ACM ToN 2003) as a p2plab protocol module.
+//
+// The state of every virtual peer lives in flat arrays indexed by PeerIndex (struct of arrays),
+// so a million peers cost a few hundred bytes each and no allocation per message. The methods
+// keep the paper's names: find_successor, closest_preceding_finger, stabilize, notify,
+// fix_fingers, check_predecessor.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "p2plab/id.hpp"
+#include "p2plab/metrics.hpp"
+#include "p2plab/transport.hpp"
+
+namespace p2plab::chord {
+
+/// Longest successor list a message can carry (r <= 32 covers rings of 2^32 peers).
+constexpr int kMaxSuccessors = 32;
+
+struct Params {
+  int m = 6;                    // bits per identifier
+  int successors = 3;           // r: length of the successor list
+  bool recursive = false;       // lookup style: iterative (default) or recursive
+  SimTime stabilize = from_ms(std::int64_t{500});
+  SimTime fix_fingers = from_ms(std::int64_t{500});
+  SimTime check_predecessor = from_ms(std::int64_t{1000});
+  SimTime rpc_timeout = from_ms(std::int64_t{1000});  // an RPC unanswered this long means "dead"
+  int lookup_retries = 3;       // recursive lookups: end-to-end retries after a timeout
+  bool maintenance = true;      // false: no periodic timers (a frozen, converged ring: benchmarks)
+};
+
+enum class MsgType : std::uint8_t {
+  FindNext,            // iterative step: "is the key yours, or who is closer?"
+  FindNextReply,       //   flag = 1: done, node = owner; flag = 0: node = next hop
+  FindSuccessor,       // recursive: forwarded hop by hop toward the key
+  FoundSuccessor,      //   the answer, sent straight back to the requester
+  GetPredecessor,      // stabilize: "who is your predecessor, and your successor list?"
+  GetPredecessorReply,
+  Notify,              // "I think I am your predecessor"
+  Ping,                // check_predecessor
+  Pong,
+  Put,                 // store key -> value at its owner
+  PutAck,
+  Get,                 // read key at its owner
+  GetReply,            //   flag = 1: found, value set
+  Replicate,           // owner to its successors: keep a copy
+  HandOver,            // keys change owner (join, leave)
+  LeaveToSuccessor,    // "I leave; my predecessor becomes yours"
+  LeaveToPredecessor,  // "I leave; here is my successor list"
+  Count
+};
+const char* to_string(MsgType type);
+
+constexpr std::uint32_t kNoValue = 0xffffffffu;
+
+/// Every Chord message. Fixed size: the simulator keeps them in a reusable pool.
+struct Message {
+  MsgType type = MsgType::FindNext;
+  std::uint8_t flag = 0;
+  std::uint8_t count = 0;   // valid entries in `list`
+  std::uint8_t hops = 0;    // recursive lookups: forwarding steps so far
+  std::uint32_t lookup = 0; // the requester's lookup slot (or an RPC tag)
+  std::uint32_t tag = 0;    // guards against late replies to an earlier attempt
+  PeerIndex origin = kNoPeer;
+  PeerIndex node = kNoPeer;
+  std::uint32_t value = kNoValue;  // index into the value table
+  Id key;
+  std::array<PeerIndex, kMaxSuccessors> list{};  // successor list, or peers to avoid
+};
+
+enum class TimerKind : std::uint16_t { Stabilize, FixFingers, CheckPredecessor, LookupTimeout, StabilizeTimeout,
+                                       PingTimeout, Count };
+const char* to_string(TimerKind kind);
+
+/// State fields reported in StateChange trace events.
+enum class StateField : std::uint8_t { Successor, Predecessor, Finger, Count };
+
+/// Why a lookup was started.
+enum class Purpose : std::uint8_t { User, Join, FixFinger, Put, Get };
+
+/// One finished lookup, as the result file reports it.
+struct LookupRecord {
+  std::uint32_t serial = 0;
+  Purpose purpose = Purpose::User;
+  PeerIndex from = kNoPeer;
+  Id key;
+  PeerIndex owner = kNoPeer;  // kNoPeer when the lookup failed
+  std::uint32_t hops = 0;
+  std::vector<PeerIndex> path;
+  SimTime start = 0, end = 0;
+  bool ok = false;         // owner is the true successor of key at the end
+  bool completed = false;  // false: gave up
+  // put/get
+  std::uint32_t value = kNoValue;
+  bool found = false;
+};
+
+/// A typed snapshot of one peer (libtorrent style): what the inspector shows and tests check.
+struct FingerEntry {
+  int i = 0;
+  Id start;         // n + 2^i
+  Id interval_end;  // n + 2^(i+1) (exclusive): finger i covers [start, interval_end)
+  PeerIndex node = kNoPeer;
+};
+struct PeerSnapshot {
+  PeerIndex peer = kNoPeer;
+  Id id;
+  PeerIndex predecessor = kNoPeer;
+  std::vector<PeerIndex> successors;
+  std::vector<FingerEntry> fingers;
+  std::vector<Id> keys;      // stored as primary owner: in (predecessor, id]
+  std::vector<Id> replicas;  // copies kept for predecessors
+};
+
+class Protocol final : public MessageHandler<Message> {
+ public:
+  Protocol(Params params, Transport<Message>& transport);
+
+  const Params& params() const { return params_; }
+  const IdSpace& space() const { return space_; }
+
+  // ---- life cycle (called by the run for scenario operations) --------------------------------
+  /// Makes room for state of peers up to `count` (dense indices).
+  void reserve(std::size_t count);
+  /// The first peer: a ring of one.
+  void create(PeerIndex n);
+  /// Joins through `bootstrap` with the real protocol (find_successor of the own id).
+  void join(PeerIndex n, PeerIndex bootstrap);
+  /// Graceful leave: hands keys to the successor, links predecessor and successor.
+  void leave(PeerIndex n);
+  /// Installs converged state computed from the sorted live ids (the "oracle" bootstrap).
+  void install_converged(const std::vector<std::pair<Id, PeerIndex>>& sorted_live);
+  void start_maintenance(PeerIndex n);
+
+  // ---- operations --------------------------------------------------------------------------
+  /// Starts a lookup of `key` at peer n; returns its serial number (its name in the trace).
+  std::uint32_t lookup(PeerIndex n, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue);
+  std::uint32_t put(PeerIndex n, const Id& key, std::uint32_t value) { return lookup(n, key, Purpose::Put, value); }
+  std::uint32_t get(PeerIndex n, const Id& key) { return lookup(n, key, Purpose::Get); }
+
+  // ---- the paper's routing primitives (local computation at peer n) ----------------------------
+  /// The finger or successor-list entry of n that most closely precedes `key` (n itself if none),
+  /// skipping peers in `avoid` (known dead during this lookup).
+  PeerIndex closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid = nullptr,
+                                     int avoid_count = 0) const;
+  PeerIndex successor(PeerIndex n) const { return successors_[slot(n, 0)]; }
+  PeerIndex predecessor(PeerIndex n) const { return predecessor_[n]; }
+  PeerIndex finger(PeerIndex n, int i) const { return fingers_[static_cast<std::size_t>(n) * params_.m + i]; }
+
+  // ---- inspection ----------------------------------------------------------------------------
+  PeerSnapshot snapshot(PeerIndex n) const;
+  const std::vector<LookupRecord>& records() const { return records_; }
+  void keep_records(bool on) { keep_records_ = on; }
+  LookupStats& stats() { return stats_; }
+  const LookupStats& stats() const { return stats_; }
+  /// Values put into the DHT (Message::value indexes this table).
+  std::uint32_t intern_value(std::string value);
+  const std::string& value(std::uint32_t index) const { return values_[index]; }
+  /// Hook for the oracle check of "ok": the true successor of a key right now.
+  void set_oracle(std::function<PeerIndex(const Id&)> oracle) { oracle_ = std::move(oracle); }
+  std::size_t state_bytes() const;
+  /// Routing state entries held by peer n (fingers + successors + predecessor that are set).
+  std::size_t state_entries(PeerIndex n) const;
+
+  // ---- MessageHandler ------------------------------------------------------------------------
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+
+ private:
+  struct Lookup {
+    std::uint32_t serial = 0;  // 0: slot free
+    Purpose purpose = Purpose::User;
+    std::uint8_t finger = 0;  // fix_fingers: which finger
+    std::uint8_t timeouts = 0;
+    PeerIndex origin = kNoPeer;
+    Id key;
+    SimTime start = 0, deadline = -1;
+    std::uint32_t tag = 0;
+    std::uint32_t value = kNoValue;
+    PeerIndex owner = kNoPeer;   // found owner (put/get in their second phase)
+    PeerIndex asked = kNoPeer;   // iterative: the peer whose answer we wait for
+    bool storage_phase = false;  // put/get: lookup done, now talking to the owner
+    std::vector<PeerIndex> path;   // path[0] = origin; iterative: nodes that answered, in order
+    std::vector<PeerIndex> avoid;  // peers that timed out during this lookup
+  };
+
+  std::size_t slot(PeerIndex n, int j) const { return static_cast<std::size_t>(n) * params_.successors + j; }
+  void set_successor_list(PeerIndex n, const PeerIndex* list, int count);
+  void set_successor(PeerIndex n, PeerIndex s);
+  void set_predecessor(PeerIndex n, PeerIndex p);
+  void set_finger(PeerIndex n, int i, PeerIndex node);
+  void remove_dead(PeerIndex n, PeerIndex dead);
+  int successor_count(PeerIndex n) const;
+  /// Decides at peer x where a lookup for key goes: done (owner) or the next hop.
+  bool next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const;
+
+  // paper-named steps
+  void stabilize(PeerIndex n);
+  void notify(PeerIndex n, PeerIndex candidate);
+  void fix_fingers(PeerIndex n);
+  void check_predecessor(PeerIndex n);
+
+  // lookups
+  std::uint32_t allocate_lookup();
+  void iterative_ask(std::uint32_t slot_index, PeerIndex target);
+  void lookup_answered(std::uint32_t slot_index, PeerIndex owner);
+  void lookup_failed(std::uint32_t slot_index);
+  void finish(std::uint32_t slot_index, PeerIndex owner, bool completed, bool found = false,
+              std::uint32_t value = kNoValue);
+  void note_hop(Lookup& l, PeerIndex from, PeerIndex to);
+  void arm_timeout(std::uint32_t slot_index);
+  void on_lookup_timeout(std::uint32_t slot_index);
+  PeerIndex pending_target(std::uint32_t slot_index) const;
+  void retry_from_last(std::uint32_t slot_index);
+  void forward_recursive(PeerIndex self, const Message& msg);
+
+  // storage
+  void store(PeerIndex n, const Id& key, std::uint32_t value);
+  void replicate(PeerIndex n, const Id& key, std::uint32_t value);
+  void replicate_all_primary(PeerIndex n);
+  void hand_over_range(PeerIndex n, const Id& from_exclusive, const Id& to_inclusive, PeerIndex to);
+  bool is_primary(PeerIndex n, const Id& key) const;
+
+  void send(PeerIndex from, PeerIndex to, Message msg) { transport_.send(from, to, msg); }
+  void fill_successor_list(PeerIndex n, Message& msg) const;
+  void trace_state(PeerIndex n, StateField field, int index, PeerIndex value);
+
+  Params params_;
+  IdSpace space_;
+  Transport<Message>& transport_;
+
+  // Per-peer state, struct of arrays.
+  std::vector<PeerIndex> predecessor_;
+  std::vector<PeerIndex> successors_;  // r entries per peer; kNoPeer past the known ones
+  std::vector<PeerIndex> fingers_;     // m entries per peer; kNoPeer = not yet known
+  std::vector<std::uint8_t> next_finger_;
+  std::vector<std::uint32_t> stabilize_tag_, ping_tag_;
+  std::vector<SimTime> stabilize_deadline_, ping_deadline_;
+  std::vector<PeerIndex> ping_target_;
+  // Stored items of the (few) peers that hold any: key -> value index.
+  std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
+
+  std::vector<Lookup> lookups_;
+  std::vector<std::uint32_t> free_lookups_;
+  std::uint32_t next_serial_ = 1;
+  std::vector<LookupRecord> records_;
+  bool keep_records_ = true;
+  LookupStats stats_;
+  std::vector<std::string> values_;
+  std::function<PeerIndex(const Id&)> oracle_;
+};
+
+}  // namespace p2plab::chord

@@ -1,0 +1,519 @@
+#include "chord_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "p2plab/json_util.hpp"
+
+namespace p2plab::chord {
+
+struct ChordRun::Op {
+  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join };
+  Kind kind = Kind::Lookup;
+  SimTime at = 0;
+  std::string field;  // "events[3]", for warnings
+  bool has_from = false;
+  Id from;
+  Id key;
+  std::string value;
+  std::int64_t count = 0;
+  SimTime spread = 0;
+  double fraction = 0;
+  bool has_id = false;
+  Id id;
+  bool has_via = false;
+  Id via;
+};
+
+namespace {
+
+SimTime get_ms(const JsonObject& o, const std::string& key, double fallback, double min) {
+  return from_ms(o.get_number(key, fallback, min, 1e12));
+}
+
+/// `key` (number or decimal string) or `name` (hashed with SHA-1 into the id space).
+Id get_key(const JsonObject& o, const IdSpace& space) {
+  if (o.has("key") && o.has("name")) o.fail("name", "give either key or name, not both");
+  if (o.has("name")) return space.hash(o.get_string("name"));
+  if (!o.has("key")) o.fail("key", "missing (give \"key\": a number, or \"name\": a string to hash)");
+  return o.get_id("key", space.bits());
+}
+
+}  // namespace
+
+Params parse_params(const Scenario& scenario) {
+  Params p;
+  if (!scenario.doc.contains("params")) return p;
+  const JsonObject params(scenario.doc.at("params"), scenario.file, "params");
+  params.only_keys({"m", "successors", "lookup", "stabilize_ms", "fix_fingers_ms", "check_predecessor_ms",
+                    "rpc_timeout_ms", "lookup_retries", "maintenance"});
+  p.m = static_cast<int>(params.get_int("m", 6, 1, IdSpace::kMaxBits));
+  p.successors = static_cast<int>(params.get_int("successors", 3, 1, kMaxSuccessors));
+  const std::string lookup = params.get_string("lookup", "iterative");
+  if (lookup != "iterative" && lookup != "recursive") params.fail("lookup", "must be \"iterative\" or \"recursive\"");
+  p.recursive = lookup == "recursive";
+  p.stabilize = get_ms(params, "stabilize_ms", 500, 1);
+  p.fix_fingers = get_ms(params, "fix_fingers_ms", 500, 1);
+  p.check_predecessor = get_ms(params, "check_predecessor_ms", 1000, 1);
+  p.rpc_timeout = get_ms(params, "rpc_timeout_ms", 1000, 1);
+  p.lookup_retries = static_cast<int>(params.get_int("lookup_retries", 3, 0, 100));
+  p.maintenance = params.get_bool("maintenance", true);
+  return p;
+}
+
+ChordRun::ChordRun(const Scenario& scenario)
+    : scenario_(scenario), params_(parse_params(scenario)), sim_(scenario.seed, scenario.network),
+      protocol_(params_, sim_) {
+  sim_.set_handler(&protocol_);
+  protocol_.set_oracle([this](const Id& key) { return sim_.true_successor(key); });
+  const JsonObject top(scenario.doc, scenario.file, "");
+  std::vector<const char*> known(std::begin(kGenericScenarioFields), std::end(kGenericScenarioFields));
+  for (const auto& [key, unused] : scenario.doc.items()) {
+    (void)unused;
+    if (key != "params" && key != "peers" && key != "events" &&
+        std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+      top.fail(key, "unknown field for a chord scenario");
+    }
+  }
+  const IdSpace space(params_.m);
+
+  // ---- peers ----
+  const JsonObject peers = top.get_object("peers");
+  peers.only_keys({"ids", "count"});
+  if (peers.has("ids") == peers.has("count")) peers.fail("", "give exactly one of \"ids\" or \"count\"");
+  std::set<Id> used;
+  if (peers.has("ids")) {
+    const auto& ids = peers.get_array("ids");
+    if (ids.empty()) peers.fail("ids", "must name at least one peer");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const std::string path = "peers.ids[" + std::to_string(i) + "]";
+      const Id id = JsonObject::parse_id(ids[i], params_.m, scenario.file, path);
+      if (!used.insert(id).second) throw ScenarioError(scenario.file, path, "duplicate id " + id.to_decimal());
+      initial_ids_.push_back(id);
+    }
+  } else {
+    const auto count = peers.get_int("count", 1, 100'000'000);
+    if (params_.m < 63 && static_cast<std::uint64_t>(count) > (std::uint64_t{1} << params_.m)) {
+      peers.fail("count", "more peers than ids: m = " + std::to_string(params_.m) + " has only 2^" +
+                              std::to_string(params_.m) + " ids");
+    }
+    initial_ids_.reserve(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) {
+      Id id;
+      do {
+        id = fresh_peer_id();
+      } while (!used.insert(id).second);
+      initial_ids_.push_back(id);
+    }
+  }
+
+  // ---- events (checked now, so a typo fails before anything runs) ----
+  std::set<Id> known_ids(used.begin(), used.end());
+  if (scenario.doc.contains("events")) {
+    const auto& events = top.get_array("events");
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const std::string path = "events[" + std::to_string(i) + "]";
+      const JsonObject e(events[i], scenario.file, path);
+      Op op;
+      op.field = path;
+      op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
+      const std::string kind = e.get_string("op");
+      auto need_peer = [&](const std::string& field) {
+        const Id id = e.get_id(field, params_.m);
+        if (!known_ids.count(id)) e.fail(field, "no peer with id " + id.to_decimal() + " exists in this scenario");
+        return id;
+      };
+      if (kind == "put" || kind == "get" || kind == "lookup") {
+        op.kind = kind == "put" ? Op::Kind::Put : kind == "get" ? Op::Kind::Get : Op::Kind::Lookup;
+        e.only_keys({"at_ms", "op", "key", "name", "from", "value"});
+        op.key = get_key(e, space);
+        if (kind == "lookup" && !e.has("from")) e.fail("from", "missing (the id of the peer that starts the lookup)");
+        if (e.has("from")) {
+          op.has_from = true;
+          op.from = need_peer("from");
+        }
+        if (kind == "put") op.value = e.get_string("value", e.has("name") ? e.get_string("name") : std::string());
+      } else if (kind == "lookups") {
+        op.kind = Op::Kind::Lookups;
+        e.only_keys({"at_ms", "op", "count", "spread_ms"});
+        op.count = e.get_int("count", 0, 100'000'000);
+        op.spread = get_ms(e, "spread_ms", 1000, 0);
+      } else if (kind == "fail" || kind == "leave") {
+        op.kind = kind == "fail" ? Op::Kind::Fail : Op::Kind::Leave;
+        e.only_keys({"at_ms", "op", "peer"});
+        op.id = need_peer("peer");
+      } else if (kind == "fail_fraction") {
+        op.kind = Op::Kind::FailFraction;
+        e.only_keys({"at_ms", "op", "fraction"});
+        op.fraction = e.get_number("fraction", 0.0, 1.0);
+      } else if (kind == "join") {
+        op.kind = Op::Kind::Join;
+        e.only_keys({"at_ms", "op", "id", "via"});
+        if (e.has("id")) {
+          op.has_id = true;
+          op.id = e.get_id("id", params_.m);
+          known_ids.insert(op.id);
+        }
+        if (e.has("via")) {
+          op.has_via = true;
+          op.via = need_peer("via");
+        }
+      } else {
+        e.fail("op", "unknown operation \"" + kind +
+                         "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join)");
+      }
+      ops_.push_back(std::move(op));
+    }
+  }
+  schedule_scenario();
+}
+
+ChordRun::~ChordRun() = default;
+
+TraceVocabulary ChordRun::vocabulary() const {
+  TraceVocabulary v;
+  for (int i = 0; i < static_cast<int>(MsgType::Count); ++i) v.message_types.emplace_back(to_string(static_cast<MsgType>(i)));
+  for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i) v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
+  v.state_fields = {"successor", "predecessor", "finger"};
+  return v;
+}
+
+Id ChordRun::fresh_peer_id() {
+  // A generated address such as "10.0.3.7:4000", hashed with SHA-1 like a real Chord node.
+  for (;;) {
+    const std::uint64_t n = address_counter_++;
+    char address[64];
+    std::snprintf(address, sizeof address, "10.%u.%u.%u:%u", static_cast<unsigned>((n >> 16) & 0xff),
+                  static_cast<unsigned>((n >> 8) & 0xff), static_cast<unsigned>(n & 0xff),
+                  static_cast<unsigned>(4000 + (n >> 24)));
+    const std::string salted = std::string(address) + "#" + std::to_string(scenario_.seed);
+    const Id id = IdSpace(params_.m).hash(salted);
+    if (sim_.peer_count() == 0 || sim_.find_live(id) == kNoPeer) return id;
+  }
+}
+
+PeerIndex ChordRun::peer_by_id(const Id& id) const {
+  const PeerIndex live = sim_.find_live(id);
+  if (live != kNoPeer) return live;
+  for (PeerIndex p = static_cast<PeerIndex>(sim_.peer_count()); p-- > 0;) {
+    if (sim_.peer_id(p) == id) return p;
+  }
+  return kNoPeer;
+}
+
+PeerIndex ChordRun::random_live_peer() {
+  const auto& live = sim_.live_by_id();
+  if (live.empty()) return kNoPeer;
+  return live[sim_.scenario_rng().below(live.size())].second;
+}
+
+Id ChordRun::random_key() {
+  Id key;
+  Rng& rng = sim_.scenario_rng();
+  for (auto& limb : key.limb) limb = rng.next_u64();
+  return IdSpace(params_.m).reduce(key);
+}
+
+PeerIndex ChordRun::add_and_join(const Id& id, PeerIndex via) {
+  const PeerIndex peer = sim_.add_peer(id);
+  protocol_.reserve(peer + 1);
+  if (via == kNoPeer) {
+    protocol_.create(peer);
+  } else {
+    protocol_.join(peer, via);
+  }
+  schedule_departure(peer);
+  return peer;
+}
+
+void ChordRun::schedule_departure(PeerIndex peer) {
+  const ChurnConfig& churn = scenario_.churn;
+  if (churn.model == ChurnConfig::Model::None) return;
+  // Lifetimes come from a stream of the peer's own, so they do not shift its protocol stream.
+  const Id& id = sim_.peer_id(peer);
+  Rng life = Rng::derive(scenario_.seed ^ 0x6c69666574696d65ULL, id.limb[0] ^ mix64(id.limb[1] ^ mix64(id.limb[2])));
+  const double ms = churn.model == ChurnConfig::Model::Exponential ? life.exponential(churn.mean_ms)
+                                                                     : life.weibull(churn.shape, churn.scale_ms);
+  const SimTime begin = std::max(sim_.current_time(), churn.start);
+  sim_.schedule_at(begin + from_ms(ms), churn_handler_, peer, 0);
+}
+
+void ChordRun::depart(PeerIndex peer) {
+  if (!sim_.is_up(peer)) return;
+  if (scenario_.churn.graceful) {
+    protocol_.leave(peer);
+    sim_.mark_left(peer);
+  } else {
+    sim_.mark_failed(peer);
+  }
+  if (scenario_.churn.replace) {
+    const PeerIndex via = random_live_peer();
+    if (via != kNoPeer) add_and_join(fresh_peer_id(), via);
+  }
+}
+
+void ChordRun::schedule_scenario() {
+  op_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) { execute(ops_[index], index); });
+  churn_handler_ = sim_.add_handler([this](PeerIndex peer, std::uint32_t) { depart(peer); });
+  lookup_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t) {
+    const PeerIndex from = random_live_peer();
+    if (from != kNoPeer) protocol_.lookup(from, random_key());
+  });
+  join_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) {
+    // Bootstrap "join": the first peer creates the ring, each later one joins through it.
+    const PeerIndex first = index == 0 ? kNoPeer : sim_.find_live(initial_ids_[0]);
+    const PeerIndex via = index == 0 ? kNoPeer : (first != kNoPeer ? first : random_live_peer());
+    if (index != 0 && via == kNoPeer) {
+      warnings_.push_back("peers.ids[" + std::to_string(index) + "]: no live peer to join through; not joined");
+      return;
+    }
+    add_and_join(initial_ids_[index], via);
+  });
+
+  if (scenario_.bootstrap == "oracle") {
+    protocol_.reserve(initial_ids_.size());
+    for (const Id& id : initial_ids_) sim_.add_peer(id);
+    protocol_.install_converged(sim_.live_by_id());
+    for (PeerIndex p = 0; p < initial_ids_.size(); ++p) {
+      protocol_.start_maintenance(p);
+      schedule_departure(p);
+    }
+  } else {
+    for (std::size_t i = 0; i < initial_ids_.size(); ++i) {
+      sim_.schedule_at(static_cast<SimTime>(i) * scenario_.join_interval, join_handler_, kNoPeer,
+                       static_cast<std::uint32_t>(i));
+    }
+  }
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    sim_.schedule_at(ops_[i].at, op_handler_, kNoPeer, static_cast<std::uint32_t>(i));
+  }
+}
+
+void ChordRun::execute(const Op& op, std::size_t index) {
+  (void)index;
+  auto live_peer = [&](const Id& id, const char* role) {
+    const PeerIndex p = sim_.find_live(id);
+    if (p == kNoPeer) {
+      warnings_.push_back(op.field + ": " + role + " " + id.to_decimal() + " is not alive at " +
+                          std::to_string(to_ms(sim_.current_time())) + " ms; skipped");
+    }
+    return p;
+  };
+  switch (op.kind) {
+    case Op::Kind::Put:
+    case Op::Kind::Get:
+    case Op::Kind::Lookup: {
+      const PeerIndex from = op.has_from ? live_peer(op.from, "peer") : random_live_peer();
+      if (from == kNoPeer) return;
+      if (op.kind == Op::Kind::Put) {
+        protocol_.put(from, op.key, protocol_.intern_value(op.value));
+      } else if (op.kind == Op::Kind::Get) {
+        protocol_.get(from, op.key);
+      } else {
+        protocol_.lookup(from, op.key);
+      }
+      return;
+    }
+    case Op::Kind::Lookups: {
+      for (std::int64_t i = 0; i < op.count; ++i) {
+        const SimTime offset = op.spread > 0 ? static_cast<SimTime>(sim_.scenario_rng().below(static_cast<std::uint64_t>(op.spread))) : 0;
+        sim_.schedule_at(sim_.current_time() + offset, lookup_handler_, kNoPeer, 0);
+      }
+      return;
+    }
+    case Op::Kind::Fail: {
+      const PeerIndex p = live_peer(op.id, "peer");
+      if (p != kNoPeer) sim_.mark_failed(p);
+      return;
+    }
+    case Op::Kind::Leave: {
+      const PeerIndex p = live_peer(op.id, "peer");
+      if (p == kNoPeer) return;
+      protocol_.leave(p);
+      sim_.mark_left(p);
+      return;
+    }
+    case Op::Kind::FailFraction: {
+      // Choose round(fraction * live) distinct live peers with a partial Fisher-Yates shuffle.
+      std::vector<PeerIndex> live;
+      for (const auto& entry : sim_.live_by_id()) live.push_back(entry.second);
+      const auto victims = static_cast<std::size_t>(op.fraction * static_cast<double>(live.size()) + 0.5);
+      Rng& rng = sim_.scenario_rng();
+      for (std::size_t i = 0; i < victims && i < live.size(); ++i) {
+        const std::size_t j = i + rng.below(live.size() - i);
+        std::swap(live[i], live[j]);
+        sim_.mark_failed(live[i]);
+      }
+      return;
+    }
+    case Op::Kind::Join: {
+      Id id = op.has_id ? op.id : fresh_peer_id();
+      if (sim_.find_live(id) != kNoPeer) {
+        warnings_.push_back(op.field + ": a live peer already has id " + id.to_decimal() + "; join skipped");
+        return;
+      }
+      const PeerIndex via = op.has_via ? live_peer(op.via, "bootstrap peer") : random_live_peer();
+      if (via == kNoPeer && sim_.live_count() > 0) return;
+      add_and_join(id, via);
+      return;
+    }
+  }
+}
+
+void ChordRun::run_to_end() {
+  const auto start = std::chrono::steady_clock::now();
+  sim_.run_until(scenario_.run_time);
+  wall_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+RunSummary ChordRun::summary() const {
+  RunSummary s;
+  const LookupStats& st = protocol_.stats();
+  s.peers_total = sim_.peer_count();
+  s.peers_live = sim_.live_count();
+  s.lookups = st.started_count();
+  s.lookups_ok = st.correct_count();
+  s.lookups_failed = st.failed_count();
+  s.success_rate = st.success_rate();
+  s.mean_hops = st.mean_hops();
+  s.p99_hops = st.hops_quantile(0.99);
+  s.mean_latency_ms = st.mean_latency_ms();
+  s.p99_latency_ms = st.latency_quantile_ms(0.99);
+  s.messages_sent = sim_.messages().total_sent();
+  s.messages_delivered = sim_.messages().total_delivered();
+  s.messages_dropped = sim_.messages().total_dropped();
+  s.events = sim_.events_processed();
+  s.simulated_ms = to_ms(sim_.current_time());
+  s.wall_ms = wall_ms_;
+  return s;
+}
+
+nlohmann::json ChordRun::result() const {
+  const int m = params_.m;
+  auto id_of = [&](PeerIndex p) -> nlohmann::json {
+    return p == kNoPeer ? nlohmann::json(nullptr) : id_to_json(sim_.peer_id(p), m);
+  };
+  nlohmann::json out;
+  out["protocol"] = "chord";
+  out["scenario"] = scenario_.file;
+  out["seed"] = scenario_.seed;
+  out["params"] = {{"m", m},
+                   {"successors", params_.successors},
+                   {"lookup", params_.recursive ? "recursive" : "iterative"},
+                   {"stabilize_ms", to_ms(params_.stabilize)},
+                   {"fix_fingers_ms", to_ms(params_.fix_fingers)},
+                   {"check_predecessor_ms", to_ms(params_.check_predecessor)},
+                   {"rpc_timeout_ms", to_ms(params_.rpc_timeout)},
+                   {"maintenance", params_.maintenance}};
+  nlohmann::json lookups = nlohmann::json::array();
+  nlohmann::json storage = nlohmann::json::array();
+  if (!brief_) {
+    for (const LookupRecord& r : protocol_.records()) {
+      nlohmann::json j;
+      j["lookup"] = r.serial;
+      j["from"] = id_of(r.from);
+      j["key"] = id_to_json(r.key, m);
+      j["owner"] = id_of(r.owner);
+      j["hops"] = r.hops;
+      nlohmann::json path = nlohmann::json::array();
+      for (PeerIndex p : r.path) path.push_back(id_of(p));
+      j["path"] = path;
+      j["start_ms"] = to_ms(r.start);
+      j["latency_ms"] = to_ms(r.end - r.start);
+      j["ok"] = r.ok;
+      j["completed"] = r.completed;
+      if (r.purpose == Purpose::User) {
+        lookups.push_back(std::move(j));
+      } else {
+        j["op"] = r.purpose == Purpose::Put ? "put" : "get";
+        j["found"] = r.found;
+        j["value"] = r.value == kNoValue ? nlohmann::json(nullptr) : nlohmann::json(protocol_.value(r.value));
+        storage.push_back(std::move(j));
+      }
+    }
+  }
+  out["lookups"] = lookups;
+  out["storage"] = storage;
+  nlohmann::json peers = nlohmann::json::array();
+  if (!brief_) {
+    for (const auto& [id, p] : sim_.live_by_id()) {
+      const PeerSnapshot snap = protocol_.snapshot(p);
+      nlohmann::json j;
+      j["id"] = id_to_json(id, m);
+      j["successor"] = id_of(snap.successors.empty() ? kNoPeer : snap.successors.front());
+      j["predecessor"] = id_of(snap.predecessor);
+      nlohmann::json succ = nlohmann::json::array();
+      for (PeerIndex s : snap.successors) succ.push_back(id_of(s));
+      j["successors"] = succ;
+      nlohmann::json fingers = nlohmann::json::array();
+      for (const FingerEntry& f : snap.fingers) fingers.push_back({{"start", id_to_json(f.start, m)}, {"node", id_of(f.node)}});
+      j["fingers"] = fingers;
+      nlohmann::json keys = nlohmann::json::array();
+      for (const Id& k : snap.keys) keys.push_back(id_to_json(k, m));
+      j["keys"] = keys;
+      peers.push_back(std::move(j));
+    }
+  }
+  out["peers"] = peers;
+  if (brief_) out["brief"] = true;
+  nlohmann::json metrics = summary().to_json();
+  nlohmann::json by_type = nlohmann::json::object();
+  const MessageStats& ms = sim_.messages();
+  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) {
+    if (ms.sent[t] == 0) continue;
+    by_type[to_string(static_cast<MsgType>(t))] = {{"sent", ms.sent[t]}, {"delivered", ms.delivered[t]},
+                                                   {"lost", ms.lost[t]}, {"to_dead_peer", ms.to_dead[t]}};
+  }
+  metrics["messages_by_type"] = by_type;
+  nlohmann::json hist = nlohmann::json::array();
+  for (auto c : protocol_.stats().hop_histogram()) hist.push_back(c);
+  metrics["hop_histogram"] = hist;
+  std::size_t entries = 0;
+  for (const auto& entry : sim_.live_by_id()) entries += protocol_.state_entries(entry.second);
+  metrics["mean_state_entries"] = sim_.live_count() ? static_cast<double>(entries) / static_cast<double>(sim_.live_count()) : 0.0;
+  out["metrics"] = metrics;
+  out["warnings"] = warnings_;
+  return out;
+}
+
+PeerView ChordRun::inspect(PeerIndex peer) const {
+  PeerView v;
+  const PeerSnapshot s = protocol_.snapshot(peer);
+  v.peer = peer;
+  v.id = s.id;
+  v.state = sim_.state(peer);
+  v.role = "peer";
+  const int m = params_.m;
+  auto name = [&](PeerIndex p) { return p == kNoPeer ? std::string("-") : sim_.peer_id(p).to_decimal(); };
+  for (std::size_t j = 0; j < s.successors.size(); ++j) {
+    v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), s.successors[j]});
+  }
+  if (s.predecessor != kNoPeer) v.links.push_back({LinkKind::Predecessor, 0, s.predecessor});
+  TableView fingers{"Finger table", {"i", "start", "interval", "node"}, {}};
+  for (const FingerEntry& f : s.fingers) {
+    if (f.node != kNoPeer) v.links.push_back({LinkKind::Finger, static_cast<std::uint16_t>(f.i), f.node});
+    fingers.rows.push_back({std::to_string(f.i), f.start.to_decimal(),
+                            "[" + f.start.to_decimal() + ", " + f.interval_end.to_decimal() + ")", name(f.node)});
+  }
+  (void)m;
+  v.tables.push_back(std::move(fingers));
+  TableView succ{"Successor list", {"#", "node"}, {}};
+  for (std::size_t j = 0; j < s.successors.size(); ++j) succ.rows.push_back({std::to_string(j + 1), name(s.successors[j])});
+  v.tables.push_back(std::move(succ));
+  TableView keys{"Stored keys", {"key", "role"}, {}};
+  for (const Id& k : s.keys) keys.rows.push_back({k.to_decimal(), "primary"});
+  for (const Id& k : s.replicas) keys.rows.push_back({k.to_decimal(), "replica"});
+  v.tables.push_back(std::move(keys));
+  v.keys = s.keys;
+  return v;
+}
+
+void register_chord(ProtocolRegistry& registry) {
+  registry.add({"chord",
+                "Chord DHT (Stoica et al. 2001): consistent hashing on a ring, finger tables, O(log N) lookups",
+                [](const Scenario& scenario) -> std::unique_ptr<Run> { return std::make_unique<ChordRun>(scenario); }});
+}
+
+}  // namespace p2plab::chord

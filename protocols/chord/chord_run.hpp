@@ -1,0 +1,64 @@
+#pragma once
+// Chord as a p2plab plug-in: reads a scenario, drives the protocol on the simulator, reports.
+#include <memory>
+
+#include "chord.hpp"
+#include "p2plab/registry.hpp"
+#include "p2plab/simulator.hpp"
+
+namespace p2plab::chord {
+
+/// Reads `params` of a Chord scenario (every field optional; errors name the field).
+Params parse_params(const Scenario& scenario);
+
+class ChordRun final : public Run {
+ public:
+  explicit ChordRun(const Scenario& scenario);
+  ~ChordRun() override;
+
+  SimulatorCore& simulator() override { return sim_; }
+  const Scenario& scenario() const override { return scenario_; }
+  int id_bits() const override { return params_.m; }
+  TraceVocabulary vocabulary() const override;
+  void run_to_end() override;
+  RunSummary summary() const override;
+  nlohmann::json result() const override;
+  PeerView inspect(PeerIndex peer) const override;
+
+  Protocol& protocol() { return protocol_; }
+  const Protocol& protocol() const { return protocol_; }
+  Simulator<Message>& sim() { return sim_; }
+  /// Omit the per-peer and per-lookup arrays from result() (for very large runs).
+  void set_brief(bool brief) { brief_ = brief; }
+  double wall_ms() const { return wall_ms_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  /// The peer a scenario id names, alive or not (the latest one with that id).
+  PeerIndex peer_by_id(const Id& id) const;
+
+ private:
+  struct Op;
+  void schedule_scenario();
+  void execute(const Op& op, std::size_t index);
+  PeerIndex random_live_peer();
+  Id random_key();
+  Id fresh_peer_id();
+  PeerIndex add_and_join(const Id& id, PeerIndex via);
+  void schedule_departure(PeerIndex peer);
+  void depart(PeerIndex peer);
+
+  Scenario scenario_;
+  Params params_;
+  Simulator<Message> sim_;
+  Protocol protocol_;
+  std::vector<Op> ops_;
+  std::vector<Id> initial_ids_;
+  std::uint16_t op_handler_ = 0, churn_handler_ = 0, lookup_handler_ = 0, join_handler_ = 0;
+  std::uint64_t address_counter_ = 0;
+  std::vector<std::string> warnings_;
+  bool brief_ = false;
+  double wall_ms_ = 0;
+};
+
+void register_chord(ProtocolRegistry& registry);
+
+}  // namespace p2plab::chord
