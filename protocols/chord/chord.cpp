@@ -208,7 +208,9 @@ std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std:
   Lookup& l = lookups_[index];
   l.serial = next_serial_++;
   l.purpose = purpose;
-  l.finger = 0;
+  // fix_fingers passes the finger index where other purposes pass a value.
+  l.finger = purpose == Purpose::FixFinger ? static_cast<std::uint8_t>(value) : 0;
+  if (purpose == Purpose::FixFinger) value = kNoValue;
   l.timeouts = 0;
   l.origin = n;
   l.key = key;
@@ -399,14 +401,17 @@ void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
     }
     case Purpose::FixFinger: {
       // Finger i is successor(n + 2^i). The same node is also finger j for every later start
-      // that falls in (start_i, owner]: e.g. m = 6, n = 52, owner of 53 is 54, and start
-      // 54 (i = 1) lies in (53, 54], so finger 1 = 54 too, with no second lookup.
-      int i = l.finger;
-      const Id start_i = space_.finger_start(transport_.id_of(n), i);
-      const Id& owner_id = transport_.id_of(owner);
+      // that does not pass it: e.g. m = 6, n = 52, the owner of start 53 is 54, and start 54
+      // (i = 1) is not past 54 (distances from 52: 2 <= 2), so finger 1 = 54 too, with no
+      // second lookup; start 56 (distance 4) is past it. An owner equal to n (a ring of one)
+      // is at distance 2^m: it owns every start.
+      const int i = l.finger;
+      const Id& self = transport_.id_of(n);
+      const bool whole_ring = owner == n;
+      const Id owner_distance = space_.distance(self, transport_.id_of(owner));
       set_finger(n, i, owner);
       int j = i + 1;
-      while (j < params_.m && IdSpace::in_open_closed(space_.finger_start(transport_.id_of(n), j), start_i, owner_id)) {
+      while (j < params_.m && (whole_ring || space_.pow2(j) <= owner_distance)) {
         set_finger(n, j, owner);
         ++j;
       }
@@ -587,8 +592,7 @@ void Protocol::fix_fingers(PeerIndex n) {
   if (successor(n) == kNoPeer) return;
   const int i = next_finger_[n] % params_.m;
   next_finger_[n] = static_cast<std::uint8_t>((i + 1) % params_.m);
-  const std::uint32_t serial = lookup(n, space_.finger_start(transport_.id_of(n), i), Purpose::FixFinger);
-  (void)serial;
+  lookup(n, space_.finger_start(transport_.id_of(n), i), Purpose::FixFinger, static_cast<std::uint32_t>(i));
 }
 
 void Protocol::check_predecessor(PeerIndex n) {

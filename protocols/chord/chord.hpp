@@ -139,6 +139,7 @@ class Protocol final : public MessageHandler<Message> {
 
   // ---- operations --------------------------------------------------------------------------
   /// Starts a lookup of `key` at peer n; returns its serial number (its name in the trace).
+  /// `value`: the value index for Put, the bootstrap peer for Join, the finger index for FixFinger.
   std::uint32_t lookup(PeerIndex n, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue);
   std::uint32_t put(PeerIndex n, const Id& key, std::uint32_t value) { return lookup(n, key, Purpose::Put, value); }
   std::uint32_t get(PeerIndex n, const Id& key) { return lookup(n, key, Purpose::Get); }

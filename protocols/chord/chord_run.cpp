@@ -167,6 +167,11 @@ ChordRun::ChordRun(const Scenario& scenario)
       ops_.push_back(std::move(op));
     }
   }
+}
+
+void ChordRun::start() {
+  if (started_) return;
+  started_ = true;
   schedule_scenario();
 }
 
@@ -363,9 +368,10 @@ void ChordRun::execute(const Op& op, std::size_t index) {
 }
 
 void ChordRun::run_to_end() {
-  const auto start = std::chrono::steady_clock::now();
+  start();
+  const auto begin = std::chrono::steady_clock::now();
   sim_.run_until(scenario_.run_time);
-  wall_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  wall_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
 }
 
 RunSummary ChordRun::summary() const {

@@ -20,6 +20,7 @@ class ChordRun final : public Run {
   const Scenario& scenario() const override { return scenario_; }
   int id_bits() const override { return params_.m; }
   TraceVocabulary vocabulary() const override;
+  void start() override;
   void run_to_end() override;
   RunSummary summary() const override;
   nlohmann::json result() const override;
@@ -56,6 +57,7 @@ class ChordRun final : public Run {
   std::uint64_t address_counter_ = 0;
   std::vector<std::string> warnings_;
   bool brief_ = false;
+  bool started_ = false;
   double wall_ms_ = 0;
 };
 

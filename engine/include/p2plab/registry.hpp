@@ -41,7 +41,10 @@ class Run {
   virtual const Scenario& scenario() const = 0;
   virtual int id_bits() const = 0;
   virtual TraceVocabulary vocabulary() const = 0;
-  /// Runs to the scenario's end (run_ms).
+  /// Creates the initial peers and schedules the scenario's operations. Separate from the
+  /// constructor so that a trace can be switched on first and see every join. Idempotent.
+  virtual void start() = 0;
+  /// Runs to the scenario's end (run_ms); starts the run first if needed.
   virtual void run_to_end() = 0;
   virtual RunSummary summary() const = 0;
   /// The full result document (the contract in README.md).

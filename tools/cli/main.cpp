@@ -1,0 +1,177 @@
+// p2plab: the command line. `p2plab run`, `p2plab list`, `p2plab bench`.
+// Exit codes: 0 success, 1 I/O or internal error, 2 bad scenario or bad arguments,
+// 3 a benchmark whose lookups were not all correct.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chord_bench.hpp"
+#include "p2plab/json_util.hpp"
+#include "p2plab/registry.hpp"
+#include "p2plab/scenario.hpp"
+#include "chord/chord_run.hpp"
+#include "register_all.hpp"
+
+namespace fs = std::filesystem;
+using namespace p2plab;
+
+namespace {
+
+constexpr int kBadInput = 2;
+
+struct RunOptions {
+  std::string scenario;
+  std::string out;
+  std::string trace;
+  bool brief = false;
+  bool quiet = false;
+};
+
+int command_run(const RunOptions& o) {
+  const Scenario scenario = load_scenario(o.scenario);
+  std::unique_ptr<Run> run = all_protocols().create(scenario);
+  std::ofstream trace_file;
+  if (!o.trace.empty()) {
+    trace_file.open(o.trace);
+    if (!trace_file) {
+      std::fprintf(stderr, "p2plab: cannot write the trace file %s\n", o.trace.c_str());
+      return 1;
+    }
+    run->simulator().event_trace().write_jsonl(&trace_file, run->vocabulary(), &run->simulator().ids(),
+                                               run->id_bits());
+  }
+  if (o.brief) {
+    if (auto* chord_run = dynamic_cast<chord::ChordRun*>(run.get())) chord_run->set_brief(true);
+  }
+  run->run_to_end();
+  const RunSummary summary = run->summary();
+  nlohmann::json result = run->result();
+  if (!o.quiet) {
+    std::printf("p2plab run %s (%s)%s%s\n", o.scenario.c_str(), scenario.protocol.c_str(),
+                scenario.title.empty() ? "" : ": ", scenario.title.c_str());
+    std::fputs(summary.to_text().c_str(), stdout);
+    for (const auto& w : result["warnings"]) std::printf("warning: %s\n", w.get<std::string>().c_str());
+  }
+  if (!o.out.empty()) {
+    std::ofstream out(o.out);
+    out << result.dump(1) << '\n';
+    if (!out) {
+      std::fprintf(stderr, "p2plab: cannot write the result file %s\n", o.out.c_str());
+      return 1;
+    }
+    if (!o.quiet) std::printf("result written to %s\n", o.out.c_str());
+  }
+  if (trace_file.is_open() && !o.quiet) std::printf("trace written to %s\n", o.trace.c_str());
+  return 0;
+}
+
+fs::path find_labs_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (fs::is_directory("labs")) return "labs";
+  return fs::path(P2PLAB_SOURCE_DIR) / "labs";
+}
+
+int command_list(const std::string& labs_option) {
+  std::printf("Protocols:\n");
+  for (const auto& p : all_protocols().all()) std::printf("  %-14s %s\n", p.name.c_str(), p.description.c_str());
+  const fs::path dir = find_labs_dir(labs_option);
+  std::vector<fs::path> labs;
+  if (fs::is_directory(dir)) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() == ".json") labs.push_back(entry.path());
+    }
+  }
+  std::sort(labs.begin(), labs.end());
+  std::printf("\nLabs (%s):\n", dir.string().c_str());
+  for (const auto& path : labs) {
+    std::string line;
+    try {
+      const Scenario s = load_scenario(path.string());
+      line = "[" + s.protocol + "] " + (s.title.empty() ? "(no title)" : s.title);
+    } catch (const std::exception& e) {
+      line = std::string("(cannot be read: ") + e.what() + ")";
+    }
+    std::printf("  %-24s %s\n", path.stem().string().c_str(), line.c_str());
+  }
+  if (labs.empty()) std::printf("  (none found)\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"p2plab: a teaching lab for peer-to-peer systems (Napster, Gnutella, Chord, ...)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("p2plab ") + P2PLAB_VERSION);
+
+  RunOptions run_options;
+  auto* run = app.add_subcommand("run", "Simulate a scenario headless, print a summary, write the result as JSON");
+  run->add_option("scenario", run_options.scenario, "Scenario file (JSON), e.g. labs/chord-lookup-44.json")->required();
+  run->add_option("--out,-o", run_options.out, "Write the full result (lookups, peers, metrics) to this JSON file");
+  run->add_option("--trace", run_options.trace, "Write every trace event as JSON Lines to this file");
+  run->add_flag("--brief", run_options.brief, "Leave the per-peer and per-lookup arrays out of the result");
+  run->add_flag("--quiet,-q", run_options.quiet, "Print nothing but errors");
+
+  std::string labs_dir;
+  auto* list = app.add_subcommand("list", "Name the protocols and labs there are, one line each");
+  list->add_option("--labs", labs_dir, "Folder of lab scenario files (default: ./labs, else the source tree's)");
+
+  bench::ChordBenchOptions bench_options;
+  std::string bench_protocol;
+  auto* bench = app.add_subcommand("bench", "Measure simulator speed and memory on a large converged ring");
+  bench->add_option("protocol", bench_protocol, "Protocol to benchmark (chord)")->required()->check(CLI::IsMember({"chord"}));
+  bench->add_option("--peers,-n", bench_options.peers, "Number of peers N")->check(CLI::Range(2ULL, 100'000'000ULL))->capture_default_str();
+  bench->add_option("--seconds", bench_options.seconds, "Simulated seconds")->check(CLI::Range(0.001, 1e6))->capture_default_str();
+  bench->add_option("--rate", bench_options.rate, "Lookups per peer per simulated second")->check(CLI::Range(1e-6, 1e4))->capture_default_str();
+  bench->add_option("--min-ms", bench_options.min_ms, "Minimum per-hop latency (ms)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  bench->add_option("--max-ms", bench_options.max_ms, "Maximum per-hop latency (ms)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  bench->add_option("--bits,-m", bench_options.bits, "Identifier bits m")->check(CLI::Range(8, 160))->capture_default_str();
+  bench->add_option("--successors,-r", bench_options.successors, "Successor list length r")->check(CLI::Range(1, 32))->capture_default_str();
+  bench->add_flag("--recursive", bench_options.recursive, "Recursive instead of iterative lookups");
+  bench->add_option("--maintenance-ms", bench_options.maintenance_ms,
+                    "Run stabilize/fix_fingers with this period (0: frozen converged ring)")
+      ->check(CLI::Range(0.0, 1e7))->capture_default_str();
+  bench->add_option("--seed", bench_options.seed, "Seed")->capture_default_str();
+  bench->add_option("--json", bench_options.json_out, "Also write the figures to this JSON file");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "p2plab: %s\nRun 'p2plab --help' for the commands and their options.\n", e.what());
+    return kBadInput;
+  }
+  if (bench_options.max_ms < bench_options.min_ms) {
+    std::fprintf(stderr, "p2plab bench: --max-ms must be at least --min-ms\n");
+    return kBadInput;
+  }
+
+  try {
+    if (run->parsed()) return command_run(run_options);
+    if (list->parsed()) return command_list(labs_dir);
+    if (bench->parsed()) return bench::run_chord_bench(bench_options);
+  } catch (const ScenarioError& e) {
+    std::fprintf(stderr, "p2plab: %s\n", e.what());
+    return kBadInput;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "p2plab: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "p2plab: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
