@@ -156,17 +156,14 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
     }
   }
   // ToN version: the successor list is routing state too; take an entry if it is closer to key.
+  // The list is ordered by distance from n, so the farthest usable entry before the key is the
+  // only candidate: scan it from the end.
   const Id best_distance = space_.distance(self, transport_.id_of(best));
-  Id best_so_far = best_distance;
-  for (int j = 0; j < params_.successors; ++j) {
+  for (int j = successor_count(n) - 1; j >= 0; --j) {
     const PeerIndex s = successors_[slot(n, j)];
-    if (s == kNoPeer) break;
     if (!usable(s) || !IdSpace::in_open(transport_.id_of(s), self, key)) continue;
-    const Id d = space_.distance(self, transport_.id_of(s));
-    if (d > best_so_far) {
-      best = s;
-      best_so_far = d;
-    }
+    if (space_.distance(self, transport_.id_of(s)) > best_distance) best = s;
+    break;
   }
   return best;
 }
@@ -282,7 +279,12 @@ void Protocol::arm_timeout(std::uint32_t index) {
   const SimTime timeout =
       params_.recursive && !l.storage_phase ? params_.rpc_timeout * (2 + params_.m / 4) : params_.rpc_timeout;
   l.deadline = transport_.now() + timeout;
-  transport_.set_timer(l.origin, timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), index);
+  // One timer per lookup, not one per RPC: a timer that fires before the current deadline just
+  // re-arms itself (see on_timer), which saves most timer events on a healthy ring.
+  if (!l.timer_pending) {
+    l.timer_pending = true;
+    transport_.set_timer(l.origin, timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), index);
+  }
 }
 
 void Protocol::iterative_ask(std::uint32_t index, PeerIndex target) {
@@ -322,7 +324,6 @@ void Protocol::note_hop(Lookup& l, PeerIndex from, PeerIndex to) {
 
 void Protocol::on_lookup_timeout(std::uint32_t index) {
   Lookup& l = lookups_[index];
-  if (l.serial == 0 || l.deadline != transport_.now()) return;  // answered, or re-armed since
   l.deadline = -1;
   if (l.storage_phase || l.purpose == Purpose::Join) {
     finish(index, l.owner, false);
@@ -497,7 +498,8 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   }
   l.serial = 0;
   l.deadline = -1;
-  free_lookups_.push_back(index);
+  // The slot is reused only once its timer has fired, so no old timer can hit a new lookup.
+  if (!l.timer_pending) free_lookups_.push_back(index);
 }
 
 void Protocol::forward_recursive(PeerIndex self, const Message& msg) {
@@ -881,9 +883,20 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       check_predecessor(self);
       transport_.set_timer(self, params_.check_predecessor, kind, 0);
       return;
-    case TimerKind::LookupTimeout:
-      if (cookie < lookups_.size() && lookups_[cookie].origin == self) on_lookup_timeout(cookie);
+    case TimerKind::LookupTimeout: {
+      if (cookie >= lookups_.size()) return;
+      Lookup& l = lookups_[cookie];
+      l.timer_pending = false;
+      if (l.serial == 0) {
+        free_lookups_.push_back(cookie);  // finished while its timer was pending
+      } else if (l.deadline > transport_.now()) {
+        l.timer_pending = true;  // the lookup moved on: wait for its current deadline
+        transport_.set_timer(self, l.deadline - transport_.now(), kind, cookie);
+      } else if (l.deadline >= 0) {
+        on_lookup_timeout(cookie);
+      }
       return;
+    }
     case TimerKind::StabilizeTimeout:
       if (cookie == stabilize_tag_[self] && stabilize_deadline_[self] >= 0) {
         stabilize_deadline_[self] = -1;

@@ -186,6 +186,7 @@ class Protocol final : public MessageHandler<Message> {
     PeerIndex owner = kNoPeer;   // found owner (put/get in their second phase)
     PeerIndex asked = kNoPeer;   // iterative: the peer whose answer we wait for
     bool storage_phase = false;  // put/get: lookup done, now talking to the owner
+    bool timer_pending = false;  // its timeout timer is in the event queue
     std::vector<PeerIndex> path;   // path[0] = origin; iterative: nodes that answered, in order
     std::vector<PeerIndex> avoid;  // peers that timed out during this lookup
   };
