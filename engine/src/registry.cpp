@@ -25,7 +25,9 @@ nlohmann::json RunSummary::to_json() const {
           {"peers_live", peers_live},
           {"lookups", lookups},
           {"lookups_ok", lookups_ok},
+          {"lookups_wrong", lookups_wrong},
           {"lookups_failed", lookups_failed},
+          {"lookups_unfinished", lookups_unfinished},
           {"success_rate", success_rate},
           {"mean_hops", mean_hops},
           {"p99_hops", p99_hops},
@@ -42,7 +44,7 @@ std::string RunSummary::to_text() const {
   char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "peers          %llu live (%llu created)\n"
-                "lookups        %llu, %.2f%% correct (%llu ok, %llu failed)\n"
+                "lookups        %llu, %.2f%% correct (%llu ok, %llu wrong, %llu failed, %llu unfinished)\n"
                 "hops           mean %.2f, p99 %u\n"
                 "latency        mean %.1f ms, p99 %.0f ms\n"
                 "messages       %llu sent, %llu delivered, %llu dropped\n"
@@ -50,7 +52,8 @@ std::string RunSummary::to_text() const {
                 "wall time      %.3f s\n",
                 static_cast<unsigned long long>(peers_live), static_cast<unsigned long long>(peers_total),
                 static_cast<unsigned long long>(lookups), 100.0 * success_rate,
-                static_cast<unsigned long long>(lookups_ok), static_cast<unsigned long long>(lookups_failed),
+                static_cast<unsigned long long>(lookups_ok), static_cast<unsigned long long>(lookups_wrong),
+                static_cast<unsigned long long>(lookups_failed), static_cast<unsigned long long>(lookups_unfinished),
                 mean_hops, p99_hops, mean_latency_ms, p99_latency_ms,
                 static_cast<unsigned long long>(messages_sent), static_cast<unsigned long long>(messages_delivered),
                 static_cast<unsigned long long>(messages_dropped), simulated_ms / 1000.0,

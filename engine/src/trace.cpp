@@ -33,7 +33,7 @@ const char* to_string(DropReason reason) {
   return "?";
 }
 
-void Trace::write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const std::vector<Id>* ids, int id_bits) {
+void Trace::write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const PeerArray<Id>* ids, int id_bits) {
   jsonl_ = out;
   vocabulary_ = std::move(vocabulary);
   ids_ = ids;

@@ -147,9 +147,19 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
     return f != kNoPeer && f != n && std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count;
   };
   // The paper: for i = m downto 1, if finger[i] in (n, key) return finger[i].
+  // Finger i lies at or past its start n + 2^i, so a finger whose start is not before the key
+  // cannot precede it: the scan begins at the highest i with 2^i < distance(n, key). Example,
+  // m = 6, n = 52, key 44: distance 56, so i = 5 (start 20) is the first finger worth looking at.
+  // Runs of equal fingers are looked at once (their node's id is a cache miss in large rings).
+  const Id distance = space_.distance(self, key);
+  const int top = distance == Id() ? params_.m - 1
+                                   : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
   PeerIndex best = n;
-  for (int i = params_.m - 1; i >= 0; --i) {
+  PeerIndex previous = kNoPeer;
+  for (int i = top; i >= 0; --i) {
     const PeerIndex f = finger(n, i);
+    if (f == previous) continue;
+    previous = f;
     if (usable(f) && IdSpace::in_open(transport_.id_of(f), self, key)) {
       best = f;
       break;
@@ -449,6 +459,12 @@ void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
   }
 }
 
+std::size_t Protocol::unfinished_lookups() const {
+  return static_cast<std::size_t>(std::count_if(lookups_.begin(), lookups_.end(), [](const Lookup& l) {
+    return l.serial != 0 && l.purpose == Purpose::User;
+  }));
+}
+
 void Protocol::lookup_failed(std::uint32_t index) { finish(index, kNoPeer, false); }
 
 void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool found, std::uint32_t value) {
@@ -478,6 +494,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
     r.start = l.start;
     r.end = now;
     r.ok = ok;
+    r.owner_alive = owner != kNoPeer && alive_ && alive_(owner);
     r.completed = completed;
     r.value = l.purpose == Purpose::Put ? l.value : value;
     r.found = found;

@@ -15,6 +15,7 @@
 
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
+#include "p2plab/peer_array.hpp"
 #include "p2plab/transport.hpp"
 
 namespace p2plab::chord {
@@ -94,6 +95,7 @@ struct LookupRecord {
   std::vector<PeerIndex> path;
   SimTime start = 0, end = 0;
   bool ok = false;         // owner is the true successor of key at the end
+  bool owner_alive = false;  // when not ok: a crashed owner (stale pointer) or a live wrong one
   bool completed = false;  // false: gave up
   // put/get
   std::uint32_t value = kNoValue;
@@ -156,6 +158,10 @@ class Protocol final : public MessageHandler<Message> {
   // ---- inspection ----------------------------------------------------------------------------
   PeerSnapshot snapshot(PeerIndex n) const;
   const std::vector<LookupRecord>& records() const { return records_; }
+  /// User lookups started but not ended (still running, or their requester crashed).
+  std::size_t unfinished_lookups() const;
+  /// Hook for owner_alive in records: is this peer up right now (ground truth, not routing).
+  void set_liveness_oracle(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
   void keep_records(bool on) { keep_records_ = on; }
   LookupStats& stats() { return stats_; }
   const LookupStats& stats() const { return stats_; }
@@ -237,13 +243,13 @@ class Protocol final : public MessageHandler<Message> {
   Transport<Message>& transport_;
 
   // Per-peer state, struct of arrays.
-  std::vector<PeerIndex> predecessor_;
-  std::vector<PeerIndex> successors_;  // r entries per peer; kNoPeer past the known ones
-  std::vector<PeerIndex> fingers_;     // m entries per peer; kNoPeer = not yet known
-  std::vector<std::uint8_t> next_finger_;
-  std::vector<std::uint32_t> stabilize_tag_, ping_tag_;
-  std::vector<SimTime> stabilize_deadline_, ping_deadline_;
-  std::vector<PeerIndex> ping_target_;
+  PeerArray<PeerIndex> predecessor_;
+  PeerArray<PeerIndex> successors_;  // r entries per peer; kNoPeer past the known ones
+  PeerArray<PeerIndex> fingers_;     // m entries per peer; kNoPeer = not yet known
+  PeerArray<std::uint8_t> next_finger_;
+  PeerArray<std::uint32_t> stabilize_tag_, ping_tag_;
+  PeerArray<SimTime> stabilize_deadline_, ping_deadline_;
+  PeerArray<PeerIndex> ping_target_;
   // Stored items of the (few) peers that hold any: key -> value index.
   std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
 
@@ -255,6 +261,7 @@ class Protocol final : public MessageHandler<Message> {
   LookupStats stats_;
   std::vector<std::string> values_;
   std::function<PeerIndex(const Id&)> oracle_;
+  std::function<bool(PeerIndex)> alive_;
 };
 
 }  // namespace p2plab::chord

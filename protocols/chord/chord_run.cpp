@@ -68,6 +68,7 @@ ChordRun::ChordRun(const Scenario& scenario)
       protocol_(params_, sim_) {
   sim_.set_handler(&protocol_);
   protocol_.set_oracle([this](const Id& key) { return sim_.true_successor(key); });
+  protocol_.set_liveness_oracle([this](PeerIndex p) { return sim_.is_up(p); });
   const JsonObject top(scenario.doc, scenario.file, "");
   std::vector<const char*> known(std::begin(kGenericScenarioFields), std::end(kGenericScenarioFields));
   for (const auto& [key, unused] : scenario.doc.items()) {
@@ -382,6 +383,8 @@ RunSummary ChordRun::summary() const {
   s.lookups = st.started_count();
   s.lookups_ok = st.correct_count();
   s.lookups_failed = st.failed_count();
+  s.lookups_wrong = st.finished_count() - st.correct_count();
+  s.lookups_unfinished = protocol_.unfinished_lookups();
   s.success_rate = st.success_rate();
   s.mean_hops = st.mean_hops();
   s.p99_hops = st.hops_quantile(0.99);
@@ -430,6 +433,7 @@ nlohmann::json ChordRun::result() const {
       j["latency_ms"] = to_ms(r.end - r.start);
       j["ok"] = r.ok;
       j["completed"] = r.completed;
+      if (!r.ok && r.owner != kNoPeer) j["owner_alive"] = r.owner_alive;
       if (r.purpose == Purpose::User) {
         lookups.push_back(std::move(j));
       } else {

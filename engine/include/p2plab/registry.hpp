@@ -19,7 +19,10 @@ namespace p2plab {
 /// The figures printed after a run (and stored under "metrics" in the result).
 struct RunSummary {
   std::uint64_t peers_total = 0, peers_live = 0;
-  std::uint64_t lookups = 0, lookups_ok = 0, lookups_failed = 0;
+  // Every lookup started ends as exactly one of: ok (the true successor), wrong (an answer that
+  // is not the true successor: a stale or inconsistent ring), failed (gave up after timeouts), or
+  // unfinished (still running at the end, or its requester crashed).
+  std::uint64_t lookups = 0, lookups_ok = 0, lookups_wrong = 0, lookups_failed = 0, lookups_unfinished = 0;
   double success_rate = 1;
   double mean_hops = 0;
   std::uint32_t p99_hops = 0;

@@ -10,6 +10,7 @@
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/network.hpp"
+#include "p2plab/peer_array.hpp"
 #include "p2plab/rng.hpp"
 #include "p2plab/trace.hpp"
 #include "p2plab/transport.hpp"
@@ -45,7 +46,7 @@ class SimulatorCore {
   std::size_t peer_count() const { return ids_.size(); }
   std::size_t live_count() const { return live_count_; }
   const Id& peer_id(PeerIndex peer) const { return ids_[peer]; }
-  const std::vector<Id>& ids() const { return ids_; }
+  const PeerArray<Id>& ids() const { return ids_; }
   Rng& peer_rng(PeerIndex peer) { return rngs_[peer]; }
   /// The scenario's own stream (random requesters, random keys, who fails).
   Rng& scenario_rng() { return scenario_rng_; }
@@ -90,9 +91,9 @@ class SimulatorCore {
   NetworkModel network_;
   Trace trace_;
   MessageStats messages_;
-  std::vector<Id> ids_;
-  std::vector<PeerState> state_;
-  std::vector<Rng> rngs_;
+  PeerArray<Id> ids_;
+  PeerArray<PeerState> state_;
+  PeerArray<Rng> rngs_;
   std::vector<Position> positions_;
   std::size_t live_count_ = 0;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "p2plab/id.hpp"
+#include "p2plab/peer_array.hpp"
 #include "p2plab/types.hpp"
 
 namespace p2plab {
@@ -54,7 +55,7 @@ class Trace {
   bool enabled() const { return keep_in_memory_ || jsonl_ != nullptr; }
   void keep_in_memory(bool on) { keep_in_memory_ = on; }
   /// Also write every event as one JSON object per line (JSON Lines) to `out`.
-  void write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const std::vector<Id>* ids, int id_bits);
+  void write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const PeerArray<Id>* ids, int id_bits);
   void record(const TraceEvent& e);
   const std::vector<TraceEvent>& events() const { return events_; }
   void clear() { events_.clear(); }
@@ -64,7 +65,7 @@ class Trace {
   std::vector<TraceEvent> events_;
   std::ostream* jsonl_ = nullptr;
   TraceVocabulary vocabulary_;
-  const std::vector<Id>* ids_ = nullptr;
+  const PeerArray<Id>* ids_ = nullptr;
   int id_bits_ = 160;
 };
 
