@@ -225,6 +225,7 @@ std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std:
   l.deadline = -1;
   l.value = value;
   l.owner = kNoPeer;
+  l.bootstrap = purpose == Purpose::Join ? value : kNoPeer;
   l.storage_phase = false;
   l.path.clear();
   l.path.push_back(n);
@@ -335,7 +336,7 @@ void Protocol::note_hop(Lookup& l, PeerIndex from, PeerIndex to) {
 void Protocol::on_lookup_timeout(std::uint32_t index) {
   Lookup& l = lookups_[index];
   l.deadline = -1;
-  if (l.storage_phase || l.purpose == Purpose::Join) {
+  if (l.storage_phase) {
     finish(index, l.owner, false);
     return;
   }
@@ -345,8 +346,8 @@ void Protocol::on_lookup_timeout(std::uint32_t index) {
       return;
     }
     // Start over with a fresh tag: a late answer to the old attempt will be ignored.
-    PeerIndex next = kNoPeer;
-    if (next_step(l.origin, l.key, nullptr, 0, next) || next == kNoPeer) {
+    PeerIndex next = l.bootstrap;  // a joining peer can only ask its bootstrap peer again
+    if (l.purpose != Purpose::Join && (next_step(l.origin, l.key, nullptr, 0, next) || next == kNoPeer)) {
       lookup_failed(index);
       return;
     }
@@ -384,7 +385,14 @@ void Protocol::retry_from_last(std::uint32_t index) {
     l.path.pop_back();  // a peer on our path died too: back up further
   }
   const PeerIndex last = l.path.back();
-  if (last == l.origin) {
+  if (last == l.origin && l.purpose == Purpose::Join) {
+    // A newcomer knows only its bootstrap peer: ask it again unless it is the one that is gone.
+    if (std::find(l.avoid.begin(), l.avoid.end(), l.bootstrap) == l.avoid.end()) {
+      iterative_ask(index, l.bootstrap);
+    } else {
+      lookup_failed(index);
+    }
+  } else if (last == l.origin) {
     PeerIndex next = kNoPeer;
     if (next_step(l.origin, l.key, l.avoid.data(), static_cast<int>(l.avoid.size()), next)) {
       lookup_answered(index, next);
@@ -517,6 +525,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   l.deadline = -1;
   // The slot is reused only once its timer has fired, so no old timer can hit a new lookup.
   if (!l.timer_pending) free_lookups_.push_back(index);
+  if (l.purpose == Purpose::Join && !completed && join_failed_) join_failed_(origin);
 }
 
 void Protocol::forward_recursive(PeerIndex self, const Message& msg) {

@@ -162,6 +162,10 @@ class Protocol final : public MessageHandler<Message> {
   std::size_t unfinished_lookups() const;
   /// Hook for owner_alive in records: is this peer up right now (ground truth, not routing).
   void set_liveness_oracle(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
+  /// Called when a join gives up (its bootstrap peer is gone): the application may try another.
+  void on_join_failed(std::function<void(PeerIndex)> hook) { join_failed_ = std::move(hook); }
+  /// True once the peer has a successor: it is part of a ring and can serve lookups.
+  bool in_ring(PeerIndex n) const { return n < predecessor_.size() && successor(n) != kNoPeer; }
   void keep_records(bool on) { keep_records_ = on; }
   LookupStats& stats() { return stats_; }
   const LookupStats& stats() const { return stats_; }
@@ -191,6 +195,7 @@ class Protocol final : public MessageHandler<Message> {
     std::uint32_t value = kNoValue;
     PeerIndex owner = kNoPeer;   // found owner (put/get in their second phase)
     PeerIndex asked = kNoPeer;   // iterative: the peer whose answer we wait for
+    PeerIndex bootstrap = kNoPeer;  // join: the known peer the newcomer asks first
     bool storage_phase = false;  // put/get: lookup done, now talking to the owner
     bool timer_pending = false;  // its timeout timer is in the event queue
     std::vector<PeerIndex> path;   // path[0] = origin; iterative: nodes that answered, in order
@@ -262,6 +267,7 @@ class Protocol final : public MessageHandler<Message> {
   std::vector<std::string> values_;
   std::function<PeerIndex(const Id&)> oracle_;
   std::function<bool(PeerIndex)> alive_;
+  std::function<void(PeerIndex)> join_failed_;
 };
 
 }  // namespace p2plab::chord

@@ -69,6 +69,15 @@ ChordRun::ChordRun(const Scenario& scenario)
   sim_.set_handler(&protocol_);
   protocol_.set_oracle([this](const Id& key) { return sim_.true_successor(key); });
   protocol_.set_liveness_oracle([this](PeerIndex p) { return sim_.is_up(p); });
+  protocol_.on_join_failed([this](PeerIndex p) {
+    // Like a user restarting the client with another bootstrap address.
+    const PeerIndex via = random_live_peer();
+    if (via == kNoPeer || via == p || !sim_.is_up(p)) return;
+    warnings_.push_back("peer " + sim_.peer_id(p).to_decimal() + ": join failed at " +
+                        std::to_string(to_ms(sim_.current_time())) + " ms; joining again through " +
+                        sim_.peer_id(via).to_decimal());
+    protocol_.join(p, via);
+  });
   const JsonObject top(scenario.doc, scenario.file, "");
   std::vector<const char*> known(std::begin(kGenericScenarioFields), std::end(kGenericScenarioFields));
   for (const auto& [key, unused] : scenario.doc.items()) {
@@ -210,9 +219,16 @@ PeerIndex ChordRun::peer_by_id(const Id& id) const {
 }
 
 PeerIndex ChordRun::random_live_peer() {
+  // A random live peer that is part of the ring (a newcomer still looking up its successor
+  // cannot serve requests yet; applications wait for their join to finish).
   const auto& live = sim_.live_by_id();
   if (live.empty()) return kNoPeer;
-  return live[sim_.scenario_rng().below(live.size())].second;
+  PeerIndex p = kNoPeer;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    p = live[sim_.scenario_rng().below(live.size())].second;
+    if (protocol_.in_ring(p)) return p;
+  }
+  return p;
 }
 
 Id ChordRun::random_key() {
