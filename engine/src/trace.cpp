@@ -79,6 +79,7 @@ void Trace::record(const TraceEvent& e) {
       j["lookup"] = e.lookup;
       j["peer"] = peer_id(e.peer);
       j["key"] = id_to_json(e.key, id_bits_);
+      j["purpose"] = name_of(vocabulary_.lookup_purposes, e.detail);
       break;
     case TraceKind::LookupHop:
       j["lookup"] = e.lookup;

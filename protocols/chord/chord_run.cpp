@@ -192,6 +192,7 @@ TraceVocabulary ChordRun::vocabulary() const {
   for (int i = 0; i < static_cast<int>(MsgType::Count); ++i) v.message_types.emplace_back(to_string(static_cast<MsgType>(i)));
   for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i) v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
   v.state_fields = {"successor", "predecessor", "finger"};
+  v.lookup_purposes = {"lookup", "join", "fix_finger", "put", "get"};
   return v;
 }
 

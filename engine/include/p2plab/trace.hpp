@@ -21,7 +21,7 @@ enum class TraceKind : std::uint8_t {
   Leave,        ///< peer leaves gracefully
   Fail,         ///< peer crashes (no goodbye)
   StateChange,  ///< peer's routing state changed: detail = state field, index = entry, other = new value
-  LookupStart,  ///< peer starts lookup `lookup` for key
+  LookupStart,  ///< peer starts lookup `lookup` for key; detail = purpose (protocol-defined)
   LookupHop,    ///< lookup `lookup` moves from peer to other; index = hop number (1 = first)
   LookupDone,   ///< lookup ends at requester peer; other = the owner found; detail = 1 if correct
 };
@@ -47,6 +47,7 @@ struct TraceVocabulary {
   std::vector<std::string> message_types;
   std::vector<std::string> timer_kinds;
   std::vector<std::string> state_fields;
+  std::vector<std::string> lookup_purposes;
 };
 
 /// Where trace events go. Off by default: a disabled trace costs one branch per event.
