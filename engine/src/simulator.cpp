@@ -122,6 +122,8 @@ void SimulatorCore::schedule_at(SimTime at, std::uint16_t handler, PeerIndex pee
 bool SimulatorCore::step() {
   if (queue_.empty()) return false;
   const QueuedEvent e = queue_.pop();
+  // Start loading the next event's data now: its memory latency overlaps this event's work.
+  if (!queue_.empty() && queue_.top().peer != kNoPeer) prefetch(queue_.top());
   now_ = e.time;
   ++processed_;
   if (e.kind == kCallback) {

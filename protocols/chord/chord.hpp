@@ -181,6 +181,11 @@ class Protocol final : public MessageHandler<Message> {
   // ---- MessageHandler ------------------------------------------------------------------------
   void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+  void prefetch(PeerIndex peer) const override {
+    if (peer >= predecessor_.size()) return;
+    __builtin_prefetch(&successors_[slot(peer, 0)]);
+    __builtin_prefetch(&transport_.id_of(peer));
+  }
 
  private:
   struct Lookup {

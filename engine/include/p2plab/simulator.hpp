@@ -2,7 +2,9 @@
 // The deterministic discrete-event simulator. It knows peers only as dense indices with an id,
 // an up/down state and a random stream; what they say to each other is the protocol's business.
 #include <cstdint>
+#include <array>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -83,6 +85,8 @@ class SimulatorCore {
 
  protected:
   virtual void dispatch(const QueuedEvent& e) = 0;
+  /// Called with the next event while the current one is handled: start loading its data.
+  virtual void prefetch(const QueuedEvent& next) { (void)next; }
   void note_live_change(PeerIndex peer, bool up);
 
   SimTime now_ = 0;
@@ -105,6 +109,41 @@ class SimulatorCore {
   mutable std::vector<std::pair<Id, PeerIndex>> live_sorted_;
   mutable bool live_dirty_ = false;
   std::size_t pending_live_changes_ = 0;
+};
+
+/// Messages in flight, in fixed-size slots that never move (chunks of 1024), reused through a
+/// free list: sending a message allocates nothing once the pool has grown to the traffic.
+template <class Msg>
+class MessagePool {
+ public:
+  std::uint32_t acquire() {
+    if (free_.empty()) {
+      const auto first = static_cast<std::uint32_t>(chunks_.size() * kChunk);
+      chunks_.push_back(std::make_unique<Chunk>());
+      for (std::uint32_t i = kChunk; i-- > 1;) free_.push_back(first + i);
+      return first;
+    }
+    const std::uint32_t slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+  void release(std::uint32_t slot) { free_.push_back(slot); }
+  Msg& message(std::uint32_t slot) { return chunks_[slot / kChunk]->messages[slot % kChunk]; }
+  PeerIndex& sender(std::uint32_t slot) { return chunks_[slot / kChunk]->senders[slot % kChunk]; }
+  void prefetch(std::uint32_t slot) const {
+    const char* p = reinterpret_cast<const char*>(&chunks_[slot / kChunk]->messages[slot % kChunk]);
+    for (std::size_t offset = 0; offset < sizeof(Msg); offset += 64) __builtin_prefetch(p + offset);
+  }
+  std::size_t bytes() const { return chunks_.size() * sizeof(Chunk) + free_.capacity() * sizeof(std::uint32_t); }
+
+ private:
+  static constexpr std::uint32_t kChunk = 1024;
+  struct Chunk {
+    std::array<Msg, kChunk> messages;
+    std::array<PeerIndex, kChunk> senders;
+  };
+  std::vector<std::unique_ptr<Chunk>> chunks_;
+  std::vector<std::uint32_t> free_;
 };
 
 /// The simulator for one protocol's message type. Messages wait in a reusable pool of fixed-size
@@ -132,17 +171,9 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
       return;
     }
     const SimTime delay = network_.latency(stream, position(from), position(to));
-    std::uint32_t slot;
-    if (free_slots_.empty()) {
-      slot = static_cast<std::uint32_t>(pool_.size());
-      pool_.push_back(msg);
-      senders_.push_back(from);
-    } else {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-      pool_[slot] = msg;
-      senders_[slot] = from;
-    }
+    const std::uint32_t slot = pool_.acquire();
+    pool_.message(slot) = msg;
+    pool_.sender(slot) = from;
     queue_.push(now_ + delay, to, kDeliver, 0, slot);
   }
 
@@ -150,14 +181,25 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
     queue_.push(now_ + delay, peer, kTimer, kind, cookie);
   }
 
-  std::size_t pool_bytes() const { return pool_.capacity() * (sizeof(Msg) + sizeof(PeerIndex)); }
+  std::size_t pool_bytes() const { return pool_.bytes(); }
 
  private:
+  void prefetch(const QueuedEvent& next) override {
+    if (next.kind == kDeliver) pool_.prefetch(next.arg);
+    __builtin_prefetch(&state_[next.peer]);
+    handler_->prefetch(next.peer);
+  }
+
   void dispatch(const QueuedEvent& e) override {
     if (e.kind == kDeliver) {
-      const Msg msg = pool_[e.arg];
-      const PeerIndex from = senders_[e.arg];
-      free_slots_.push_back(e.arg);
+      // Read in place (pool slots never move) and released when the handler is done.
+      const Msg& msg = pool_.message(e.arg);
+      const PeerIndex from = pool_.sender(e.arg);
+      struct Release {
+        MessagePool<Msg>& pool;
+        std::uint32_t slot;
+        ~Release() { pool.release(slot); }
+      } release{pool_, e.arg};
       const auto type = static_cast<std::size_t>(msg.type);
       if (!is_up(e.peer)) {
         ++messages_.to_dead[type];
@@ -193,9 +235,7 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
   }
 
   MessageHandler<Msg>* handler_ = nullptr;
-  std::vector<Msg> pool_;
-  std::vector<PeerIndex> senders_;
-  std::vector<std::uint32_t> free_slots_;
+  MessagePool<Msg> pool_;
 };
 
 }  // namespace p2plab

@@ -36,6 +36,8 @@ class MessageHandler {
   virtual ~MessageHandler() = default;
   virtual void on_message(PeerIndex self, PeerIndex from, const Msg& msg) = 0;
   virtual void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) = 0;
+  /// A hint that `peer` handles the next event: a protocol may prefetch its state (optional).
+  virtual void prefetch(PeerIndex peer) const { (void)peer; }
 };
 
 }  // namespace p2plab
