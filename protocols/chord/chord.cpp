@@ -23,13 +23,27 @@ const char* to_string(TimerKind kind) {
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), space_(params.m), transport_(transport) {}
+    : params_(params), space_(params.m), transport_(transport), fingers_(params.m) {}
+
+namespace {
+bool in_open_u32(std::uint32_t x, std::uint32_t a, std::uint32_t b) {
+  if (a < b) return a < x && x < b;
+  return x > a || x < b;
+}
+}  // namespace
+
+bool Protocol::in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
+                            std::uint32_t pb) const {
+  if (px != pa && px != pb && pa != pb) return in_open_u32(px, pa, pb);
+  return IdSpace::in_open(transport_.id_of(x), a, b);
+}
 
 void Protocol::reserve(std::size_t count) {
   if (predecessor_.size() >= count) return;
   predecessor_.resize(count, kNoPeer);
   successors_.resize(count * params_.successors, kNoPeer);
-  fingers_.resize(count * params_.m, kNoPeer);
+  successor_prints_.resize(count * params_.successors, 0);
+  fingers_.resize(count);
   next_finger_.resize(count, 0);
   stabilize_tag_.resize(count, 0);
   ping_tag_.resize(count, 0);
@@ -40,7 +54,7 @@ void Protocol::reserve(std::size_t count) {
 
 std::size_t Protocol::state_bytes() const {
   return predecessor_.capacity() * sizeof(PeerIndex) + successors_.capacity() * sizeof(PeerIndex) +
-         fingers_.capacity() * sizeof(PeerIndex) + next_finger_.capacity() + stabilize_tag_.capacity() * 4 +
+         successor_prints_.capacity() * 4 + fingers_.bytes() + next_finger_.capacity() + stabilize_tag_.capacity() * 4 +
          ping_tag_.capacity() * 4 + stabilize_deadline_.capacity() * sizeof(SimTime) +
          ping_deadline_.capacity() * sizeof(SimTime) + ping_target_.capacity() * sizeof(PeerIndex) +
          lookups_.capacity() * sizeof(Lookup);
@@ -69,9 +83,8 @@ void Protocol::trace_state(PeerIndex n, StateField field, int index, PeerIndex v
 }
 
 void Protocol::set_finger(PeerIndex n, int i, PeerIndex node) {
-  PeerIndex& f = fingers_[static_cast<std::size_t>(n) * params_.m + i];
-  if (f == node) return;
-  f = node;
+  if (fingers_.get(n, i) == node) return;
+  fingers_.set(n, i, {node, print_of(node)});
   trace_state(n, StateField::Finger, i, node);
 }
 
@@ -99,7 +112,10 @@ void Protocol::set_successor_list(PeerIndex n, const PeerIndex* list, int count)
     clean[kept++] = s;
   }
   const PeerIndex old_first = successors_[slot(n, 0)];
-  for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = j < kept ? clean[j] : kNoPeer;
+  for (int j = 0; j < params_.successors; ++j) {
+    successors_[slot(n, j)] = j < kept ? clean[j] : kNoPeer;
+    successor_prints_[slot(n, j)] = j < kept ? print_of(clean[j]) : 0;
+  }
   if (successors_[slot(n, 0)] != old_first) trace_state(n, StateField::Successor, 0, successors_[slot(n, 0)]);
   if (kept > 0) set_finger(n, 0, clean[0]);  // finger 0 is the successor by definition
 }
@@ -131,7 +147,7 @@ void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
     }
   }
   if (kept == 0) {
-    for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = kNoPeer;
+    for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = kNoPeer;  // prints unused then
     trace_state(n, StateField::Successor, 0, kNoPeer);
     return;
   }
@@ -143,6 +159,7 @@ void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
 PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid,
                                              int avoid_count) const {
   const Id& self = transport_.id_of(n);
+  const std::uint32_t p_self = space_.print(self), p_key = space_.print(key);
   auto usable = [&](PeerIndex f) {
     return f != kNoPeer && f != n && std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count;
   };
@@ -150,29 +167,27 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
   // Finger i lies at or past its start n + 2^i, so a finger whose start is not before the key
   // cannot precede it: the scan begins at the highest i with 2^i < distance(n, key). Example,
   // m = 6, n = 52, key 44: distance 56, so i = 5 (start 20) is the first finger worth looking at.
-  // Runs of equal fingers are looked at once (their node's id is a cache miss in large rings).
+  // Runs of equal fingers are looked at once.
   const Id distance = space_.distance(self, key);
   const int top = distance == Id() ? params_.m - 1
                                    : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
   PeerIndex best = n;
-  PeerIndex previous = kNoPeer;
-  for (int i = top; i >= 0; --i) {
-    const PeerIndex f = finger(n, i);
-    if (f == previous) continue;
-    previous = f;
-    if (usable(f) && IdSpace::in_open(transport_.id_of(f), self, key)) {
-      best = f;
-      break;
-    }
-  }
+  std::uint32_t p_best = p_self;
+  fingers_.for_each_run_down(n, top, [&](const FingerTables::Run& run) {
+    if (!usable(run.node) || !in_open_fast(run.node, run.print, self, p_self, key, p_key)) return false;
+    best = run.node;
+    p_best = run.print;
+    return true;
+  });
   // ToN version: the successor list is routing state too; take an entry if it is closer to key.
   // The list is ordered by distance from n, so the farthest usable entry before the key is the
   // only candidate: scan it from the end.
-  const Id best_distance = space_.distance(self, transport_.id_of(best));
   for (int j = successor_count(n) - 1; j >= 0; --j) {
     const PeerIndex s = successors_[slot(n, j)];
-    if (!usable(s) || !IdSpace::in_open(transport_.id_of(s), self, key)) continue;
-    if (space_.distance(self, transport_.id_of(s)) > best_distance) best = s;
+    const std::uint32_t p_s = successor_prints_[slot(n, j)];
+    if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
+    // s is farther from n than best exactly when best lies in (n, s).
+    if (best == n || in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s)) best = s;
     break;
   }
   return best;
@@ -181,15 +196,23 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
 bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const {
   // The first successor not known to be dead is the one responsible for keys up to its id.
   PeerIndex s = kNoPeer;
+  std::uint32_t p_s = 0;
   for (int j = 0; j < params_.successors; ++j) {
     const PeerIndex c = successors_[slot(x, j)];
     if (c == kNoPeer) break;
     if (std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
       s = c;
+      p_s = successor_prints_[slot(x, j)];
       break;
     }
   }
-  if (s != kNoPeer && IdSpace::in_open_closed(key, transport_.id_of(x), transport_.id_of(s))) {
+  auto key_in_range = [&] {  // key in (x, s], on prints unless they tie
+    const Id& self = transport_.id_of(x);
+    const std::uint32_t p_x = space_.print(self), p_key = space_.print(key);
+    if (p_key != p_x && p_key != p_s && p_x != p_s) return in_open_u32(p_key, p_x, p_s);
+    return IdSpace::in_open_closed(key, self, transport_.id_of(s));
+  };
+  if (s != kNoPeer && key_in_range()) {
     out = s;  // x = predecessor(key): the answer is x's successor
     return true;
   }
@@ -677,16 +700,18 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
     const int r = static_cast<int>(std::min<std::size_t>(params_.successors, count > 1 ? count - 1 : 1));
     for (int j = 0; j < params_.successors; ++j) {
       successors_[slot(n, j)] = j < r ? ring[(k + 1 + j) % count].second : kNoPeer;
+      successor_prints_[slot(n, j)] = j < r ? space_.print(ring[(k + 1 + j) % count].first) : 0;
     }
     // Fingers up to the successor's distance all point to the successor; only the rest need a
     // search in the sorted ring.
     const PeerIndex succ = successors_[slot(n, 0)];
     const Id gap = count > 1 ? space_.distance(id, ring[(k + 1) % count].first) : space_.max_id();
+    std::array<FingerTables::Run, IdSpace::kMaxBits> table;
     for (int i = 0; i < params_.m; ++i) {
-      const Id step = space_.pow2(i);
-      fingers_[static_cast<std::size_t>(n) * params_.m + i] =
-          (step <= gap) ? succ : successor_of(space_.finger_start(id, i));
+      const PeerIndex f = (space_.pow2(i) <= gap) ? succ : successor_of(space_.finger_start(id, i));
+      table[i] = {f, f == succ ? successor_prints_[slot(n, 0)] : print_of(f)};
     }
+    fingers_.store(n, table.data());
     next_finger_[n] = 0;
   }
 }

@@ -17,6 +17,7 @@
 #include "p2plab/metrics.hpp"
 #include "p2plab/peer_array.hpp"
 #include "p2plab/transport.hpp"
+#include "finger_table.hpp"
 
 namespace p2plab::chord {
 
@@ -153,7 +154,7 @@ class Protocol final : public MessageHandler<Message> {
                                      int avoid_count = 0) const;
   PeerIndex successor(PeerIndex n) const { return successors_[slot(n, 0)]; }
   PeerIndex predecessor(PeerIndex n) const { return predecessor_[n]; }
-  PeerIndex finger(PeerIndex n, int i) const { return fingers_[static_cast<std::size_t>(n) * params_.m + i]; }
+  PeerIndex finger(PeerIndex n, int i) const { return fingers_.get(n, i); }
 
   // ---- inspection ----------------------------------------------------------------------------
   PeerSnapshot snapshot(PeerIndex n) const;
@@ -184,6 +185,8 @@ class Protocol final : public MessageHandler<Message> {
   void prefetch(PeerIndex peer) const override {
     if (peer >= predecessor_.size()) return;
     __builtin_prefetch(&successors_[slot(peer, 0)]);
+    __builtin_prefetch(&successor_prints_[slot(peer, 0)]);
+    fingers_.prefetch(peer);
     __builtin_prefetch(&transport_.id_of(peer));
   }
 
@@ -212,6 +215,10 @@ class Protocol final : public MessageHandler<Message> {
   void set_successor(PeerIndex n, PeerIndex s);
   void set_predecessor(PeerIndex n, PeerIndex p);
   void set_finger(PeerIndex n, int i, PeerIndex node);
+  std::uint32_t print_of(PeerIndex p) const { return p == kNoPeer ? 0 : space_.print(transport_.id_of(p)); }
+  /// x in (a, b) on the circle, decided on 32-bit prints unless they tie (then on full ids).
+  bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
+                    std::uint32_t pb) const;
   void remove_dead(PeerIndex n, PeerIndex dead);
   int successor_count(PeerIndex n) const;
   /// Decides at peer x where a lookup for key goes: done (owner) or the next hop.
@@ -255,7 +262,8 @@ class Protocol final : public MessageHandler<Message> {
   // Per-peer state, struct of arrays.
   PeerArray<PeerIndex> predecessor_;
   PeerArray<PeerIndex> successors_;  // r entries per peer; kNoPeer past the known ones
-  PeerArray<PeerIndex> fingers_;     // m entries per peer; kNoPeer = not yet known
+  PeerArray<std::uint32_t> successor_prints_;  // IdSpace::print of each successor entry
+  FingerTables fingers_;               // m fingers per peer, as runs; kNoPeer = not yet known
   PeerArray<std::uint8_t> next_finger_;
   PeerArray<std::uint32_t> stabilize_tag_, ping_tag_;
   PeerArray<SimTime> stabilize_deadline_, ping_deadline_;

@@ -62,6 +62,17 @@ class IdSpace {
   Id distance(const Id& a, const Id& b) const { return sub(b, a); }
   /// Reduces an arbitrary 160-bit value to m bits (value mod 2^m).
   Id reduce(const Id& x) const;
+  /// The top 32 bits of an m-bit id (for m < 32, the id shifted up). Monotone: ids with
+  /// distinct prints compare like their prints, so a ring test on three pairwise distinct
+  /// prints gives the same answer as on the full ids (used to avoid loading ids).
+  std::uint32_t print(const Id& x) const {
+    if (bits_ < 32) return static_cast<std::uint32_t>(x.limb[0] << (32 - bits_));
+    const int shift = bits_ - 32;
+    const int limb = shift / 64, offset = shift % 64;
+    std::uint64_t v = x.limb[limb] >> offset;
+    if (offset > 32 && limb < 2) v |= x.limb[limb + 1] << (64 - offset);
+    return static_cast<std::uint32_t>(v);
+  }
 
   // Interval membership on the circle, walking clockwise from a to b. When a == b, the open
   // interval (a, a) is the whole circle but a, and (a, a] is the whole circle: a node that is
