@@ -122,8 +122,13 @@ void SimulatorCore::schedule_at(SimTime at, std::uint16_t handler, PeerIndex pee
 bool SimulatorCore::step() {
   if (queue_.empty()) return false;
   const QueuedEvent e = queue_.pop();
-  // Start loading the next event's data now: its memory latency overlaps this event's work.
-  if (!queue_.empty() && queue_.top().peer != kNoPeer) prefetch(queue_.top());
+  // A two-stage software pipeline: start loading the data of the event after next (its message
+  // and its peer's state), and, for the next event, whose message should be in cache by now,
+  // whatever that message points to. Memory latency then overlaps this event's work.
+  if (!queue_.empty()) {
+    if (const QueuedEvent* later = queue_.second(); later != nullptr && later->peer != kNoPeer) prefetch(*later);
+    if (queue_.top().peer != kNoPeer) prefetch_next(queue_.top());
+  }
   now_ = e.time;
   ++processed_;
   if (e.kind == kCallback) {

@@ -189,6 +189,14 @@ class Protocol final : public MessageHandler<Message> {
     fingers_.prefetch(peer);
     __builtin_prefetch(&transport_.id_of(peer));
   }
+  void prefetch_message(PeerIndex peer, const Message& msg) const override {
+    (void)peer;
+    if (msg.lookup < lookups_.size() &&
+        (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor ||
+         msg.type == MsgType::PutAck || msg.type == MsgType::GetReply)) {
+      __builtin_prefetch(&lookups_[msg.lookup]);
+    }
+  }
 
  private:
   struct Lookup {

@@ -23,6 +23,16 @@ class EventQueue {
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
   const QueuedEvent& top() const { return heap_.front(); }
+  /// The event after top() (the smallest of the root's children), or nullptr.
+  const QueuedEvent* second() const {
+    const std::size_t n = heap_.size();
+    if (n < 2) return nullptr;
+    std::size_t best = 1;
+    for (std::size_t c = 2; c <= 4 && c < n; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    return &heap_[best];
+  }
   std::uint64_t pushed() const { return next_seq_; }
   std::size_t capacity_bytes() const { return heap_.capacity() * sizeof(QueuedEvent); }
 

@@ -87,6 +87,8 @@ class SimulatorCore {
   virtual void dispatch(const QueuedEvent& e) = 0;
   /// Called with the next event while the current one is handled: start loading its data.
   virtual void prefetch(const QueuedEvent& next) { (void)next; }
+  /// Like prefetch, one stage later: the event's message may be read to find what it refers to.
+  virtual void prefetch_next(const QueuedEvent& next) { (void)next; }
   void note_live_change(PeerIndex peer, bool up);
 
   SimTime now_ = 0;
@@ -187,7 +189,12 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
   void prefetch(const QueuedEvent& next) override {
     if (next.kind == kDeliver) pool_.prefetch(next.arg);
     __builtin_prefetch(&state_[next.peer]);
+    __builtin_prefetch(&rngs_[next.peer]);
     handler_->prefetch(next.peer);
+  }
+
+  void prefetch_next(const QueuedEvent& next) override {
+    if (next.kind == kDeliver) handler_->prefetch_message(next.peer, pool_.message(next.arg));
   }
 
   void dispatch(const QueuedEvent& e) override {

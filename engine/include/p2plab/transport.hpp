@@ -38,6 +38,11 @@ class MessageHandler {
   virtual void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) = 0;
   /// A hint that `peer` handles the next event: a protocol may prefetch its state (optional).
   virtual void prefetch(PeerIndex peer) const { (void)peer; }
+  /// A hint that `msg` is delivered to `peer` next: prefetch what the message refers to.
+  virtual void prefetch_message(PeerIndex peer, const Msg& msg) const {
+    (void)peer;
+    (void)msg;
+  }
 };
 
 }  // namespace p2plab
