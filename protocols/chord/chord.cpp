@@ -252,6 +252,7 @@ std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std:
   l.storage_phase = false;
   l.path.clear();
   l.path.push_back(n);
+  l.last = n;
   l.avoid.clear();
   if (purpose == Purpose::User) stats_.started();
   Trace& trace = transport_.trace();
@@ -343,6 +344,7 @@ void Protocol::iterative_ask(std::uint32_t index, PeerIndex target) {
 
 void Protocol::note_hop(Lookup& l, PeerIndex from, PeerIndex to) {
   l.path.push_back(to);
+  l.last = to;
   Trace& trace = transport_.trace();
   if (!trace.enabled()) return;
   TraceEvent e;
@@ -375,6 +377,7 @@ void Protocol::on_lookup_timeout(std::uint32_t index) {
       return;
     }
     l.path.resize(1);
+    l.last = l.origin;
     Message m;
     m.type = MsgType::FindSuccessor;
     m.key = l.key;
@@ -407,6 +410,7 @@ void Protocol::retry_from_last(std::uint32_t index) {
   while (l.path.size() > 1 && std::find(l.avoid.begin(), l.avoid.end(), l.path.back()) != l.avoid.end()) {
     l.path.pop_back();  // a peer on our path died too: back up further
   }
+  l.last = l.path.back();
   const PeerIndex last = l.path.back();
   if (last == l.origin && l.purpose == Purpose::Join) {
     // A newcomer knows only its bootstrap peer: ask it again unless it is the one that is gone.
@@ -790,7 +794,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       Lookup& l = lookups_[msg.lookup];
       if (l.serial == 0 || l.origin != self || l.tag != msg.tag || l.storage_phase || from != l.asked) return;  // stale
       l.deadline = -1;
-      if (l.path.back() != from) note_hop(l, l.path.back(), from);
+      if (l.last != from) note_hop(l, l.last, from);
       if (msg.node == kNoPeer) {
         // The peer is alive but knows no way on (it is still joining): route around it.
         l.avoid.push_back(from);
@@ -810,6 +814,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (l.serial == 0 || l.origin != self || msg.tag != expected || l.storage_phase) return;
       l.deadline = -1;
       l.path.assign(msg.list.begin(), msg.list.begin() + msg.count);
+      l.last = l.path.back();
       if (msg.node == kNoPeer) {
         lookup_failed(msg.lookup);
       } else {

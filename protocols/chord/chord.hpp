@@ -194,7 +194,8 @@ class Protocol final : public MessageHandler<Message> {
     if (msg.lookup < lookups_.size() &&
         (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor ||
          msg.type == MsgType::PutAck || msg.type == MsgType::GetReply)) {
-      __builtin_prefetch(&lookups_[msg.lookup]);
+      const char* p = reinterpret_cast<const char*>(&lookups_[msg.lookup]);
+      for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
     }
   }
 
@@ -211,6 +212,7 @@ class Protocol final : public MessageHandler<Message> {
     std::uint32_t value = kNoValue;
     PeerIndex owner = kNoPeer;   // found owner (put/get in their second phase)
     PeerIndex asked = kNoPeer;   // iterative: the peer whose answer we wait for
+    PeerIndex last = kNoPeer;    // path.back(), kept here so the hot path need not read the path
     PeerIndex bootstrap = kNoPeer;  // join: the known peer the newcomer asks first
     bool storage_phase = false;  // put/get: lookup done, now talking to the owner
     bool timer_pending = false;  // its timeout timer is in the event queue
