@@ -1,6 +1,13 @@
 #pragma once
-// The simulator's future event list: a 4-ary min-heap of small fixed-size records, ordered by
-// time and, for equal times, by insertion order (so a run never depends on heap internals).
+// The simulator's future event list, ordered by time and, for equal times, by insertion order
+// (so a run never depends on the queue's internals).
+//
+// A calendar queue: the near future is cut into buckets of kBucketWidth microseconds. Pushing an
+// event appends it to its bucket (O(1)); only the current bucket is kept as a small binary heap.
+// Events beyond the calendar's window wait in a 4-ary heap and move into buckets as time
+// advances. Message latencies and protocol timers fall within the window, so in a large run
+// almost every event costs O(1) instead of O(log n) cache misses in one big heap.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -18,26 +25,20 @@ struct QueuedEvent {
 };
 static_assert(sizeof(QueuedEvent) == 32, "keep queued events compact: millions live in the queue");
 
-class EventQueue {
+/// A 4-ary min-heap of events (the far future, and the reference the tests compare against).
+class EventHeap {
  public:
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
   const QueuedEvent& top() const { return heap_.front(); }
-  /// The event after top() (the smallest of the root's children), or nullptr.
-  const QueuedEvent* second() const {
-    const std::size_t n = heap_.size();
-    if (n < 2) return nullptr;
-    std::size_t best = 1;
-    for (std::size_t c = 2; c <= 4 && c < n; ++c) {
-      if (before(heap_[c], heap_[best])) best = c;
-    }
-    return &heap_[best];
-  }
-  std::uint64_t pushed() const { return next_seq_; }
   std::size_t capacity_bytes() const { return heap_.capacity() * sizeof(QueuedEvent); }
+  void clear() { heap_.clear(); }
 
-  void push(SimTime time, PeerIndex peer, std::uint16_t kind, std::uint16_t sub, std::uint32_t arg) {
-    QueuedEvent e{time, next_seq_++, peer, arg, kind, sub};
+  static bool before(const QueuedEvent& a, const QueuedEvent& b) {
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  }
+
+  void push(const QueuedEvent& e) {
     std::size_t hole = heap_.size();
     heap_.push_back(e);
     while (hole > 0) {
@@ -72,13 +73,117 @@ class EventQueue {
     return out;
   }
 
-  void clear() { heap_.clear(); }
+  /// The smallest of the root's children (the event after top()), or nullptr.
+  const QueuedEvent* second() const {
+    const std::size_t n = heap_.size();
+    if (n < 2) return nullptr;
+    std::size_t best = 1;
+    for (std::size_t c = 2; c <= 4 && c < n; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    return &heap_[best];
+  }
 
  private:
-  static bool before(const QueuedEvent& a, const QueuedEvent& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
-  }
   std::vector<QueuedEvent> heap_;
+};
+
+class EventQueue {
+ public:
+  static constexpr SimTime kBucketWidth = 100;  // microseconds
+  static constexpr std::size_t kBuckets = 8192;  // a window of 819.2 ms
+
+  EventQueue() : buckets_(kBuckets) {}
+
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  std::uint64_t pushed() const { return next_seq_; }
+
+  void push(SimTime time, PeerIndex peer, std::uint16_t kind, std::uint16_t sub, std::uint32_t arg) {
+    const QueuedEvent e{time, next_seq_++, peer, arg, kind, sub};
+    ++size_;
+    place(e);
+  }
+
+  const QueuedEvent& top() {
+    settle();
+    return current_.front();
+  }
+
+  QueuedEvent pop() {
+    settle();
+    std::pop_heap(current_.begin(), current_.end(), later);
+    const QueuedEvent e = current_.back();
+    current_.pop_back();
+    --size_;
+    return e;
+  }
+
+  /// The event after top() if it is cheap to find (a prefetch hint), else nullptr.
+  const QueuedEvent* second() const {
+    if (current_.size() < 2) return nullptr;
+    if (current_.size() == 2 || later(current_[2], current_[1])) return &current_[1];
+    return &current_[2];
+  }
+
+  std::size_t capacity_bytes() const {
+    std::size_t total = far_.capacity_bytes() + current_.capacity() * sizeof(QueuedEvent) +
+                        buckets_.capacity() * sizeof(std::vector<QueuedEvent>);
+    for (const auto& b : buckets_) total += b.capacity() * sizeof(QueuedEvent);
+    return total;
+  }
+
+ private:
+  // std heap functions build a max-heap: "later" puts the earliest event on top.
+  static bool later(const QueuedEvent& a, const QueuedEvent& b) { return EventHeap::before(b, a); }
+
+  SimTime window_end() const { return current_start_ + static_cast<SimTime>(kBuckets) * kBucketWidth; }
+  std::size_t bucket_of(SimTime time) const {
+    return static_cast<std::size_t>((time / kBucketWidth) % static_cast<SimTime>(kBuckets));
+  }
+
+  void place(const QueuedEvent& e) {
+    if (e.time < current_start_ + kBucketWidth) {
+      current_.push_back(e);
+      std::push_heap(current_.begin(), current_.end(), later);
+    } else if (e.time < window_end()) {
+      buckets_[bucket_of(e.time)].push_back(e);
+      ++in_buckets_;
+    } else {
+      far_.push(e);
+    }
+  }
+
+  /// Makes the current bucket hold the earliest events (precondition: not empty()).
+  void settle() {
+    while (current_.empty()) {
+      if (in_buckets_ == 0) {
+        // Nothing in the window: jump straight to the bucket of the earliest far event.
+        current_start_ = far_.top().time / kBucketWidth * kBucketWidth;
+      } else {
+        current_start_ += kBucketWidth;
+      }
+      // The window moved: far events that now fall inside it go to their buckets.
+      while (!far_.empty() && far_.top().time < window_end()) {
+        const QueuedEvent e = far_.pop();
+        buckets_[bucket_of(e.time)].push_back(e);
+        ++in_buckets_;
+      }
+      auto& bucket = buckets_[bucket_of(current_start_)];
+      if (!bucket.empty()) {
+        in_buckets_ -= bucket.size();
+        current_.swap(bucket);
+        bucket.clear();
+        std::make_heap(current_.begin(), current_.end(), later);
+      }
+    }
+  }
+
+  std::vector<std::vector<QueuedEvent>> buckets_;
+  std::vector<QueuedEvent> current_;  // binary heap of the events in [current_start_, +width)
+  EventHeap far_;
+  SimTime current_start_ = 0;
+  std::size_t size_ = 0, in_buckets_ = 0;
   std::uint64_t next_seq_ = 0;
 };
 

@@ -75,7 +75,7 @@ class SimulatorCore {
   void run_until(SimTime end);
   std::uint64_t events_processed() const { return processed_; }
   std::size_t events_pending() const { return queue_.size(); }
-  SimTime next_event_time() const { return queue_.empty() ? -1 : queue_.top().time; }
+  SimTime next_event_time() { return queue_.empty() ? -1 : queue_.top().time; }
 
   Trace& event_trace() { return trace_; }
   const MessageStats& messages() const { return messages_; }
