@@ -617,6 +617,9 @@ void Protocol::stabilize(PeerIndex n) {
     if (x != kNoPeer && x != n) set_successor(n, x);
     return;
   }
+  // One stabilize at a time: while the last one is unanswered, its timeout decides (a period
+  // shorter than rpc_timeout must not keep pushing the timeout away).
+  if (stabilize_deadline_[n] >= 0) return;
   Message m;
   m.type = MsgType::GetPredecessor;
   m.tag = ++stabilize_tag_[n];
@@ -652,7 +655,7 @@ void Protocol::fix_fingers(PeerIndex n) {
 
 void Protocol::check_predecessor(PeerIndex n) {
   const PeerIndex p = predecessor_[n];
-  if (p == kNoPeer || p == n) return;
+  if (p == kNoPeer || p == n || ping_deadline_[n] >= 0) return;  // one ping at a time
   Message m;
   m.type = MsgType::Ping;
   m.tag = ++ping_tag_[n];

@@ -16,6 +16,7 @@ class ChordRun final : public Run {
   explicit ChordRun(const Scenario& scenario);
   ~ChordRun() override;
 
+  using Run::simulator;
   SimulatorCore& simulator() override { return sim_; }
   const Scenario& scenario() const override { return scenario_; }
   int id_bits() const override { return params_.m; }
