@@ -46,7 +46,7 @@ int run_chord_bench(const ChordBenchOptions& o) {
   chord::Protocol protocol(params, sim);
   sim.set_handler(&protocol);
   protocol.keep_records(false);
-  protocol.set_oracle([&sim](const Id& key) { return sim.true_successor(key); });
+  protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return sim.is_true_successor(owner, key); });
 
   // A converged ring of N peers with ids from SHA-1 of their (generated) addresses.
   const IdSpace space(o.bits);

@@ -67,6 +67,7 @@ void SimulatorCore::mark_left(PeerIndex peer) {
 }
 
 void SimulatorCore::note_live_change(PeerIndex peer, bool up) {
+  ranks_valid_ = false;
   if (live_dirty_) return;
   // A few changes are patched into the sorted list in place; a burst (a mass failure, the
   // initial population) is cheaper as one rebuild on the next query.
@@ -91,6 +92,9 @@ const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
       if (state_[p] == PeerState::Up) live_sorted_.emplace_back(ids_[p], p);
     }
     std::sort(live_sorted_.begin(), live_sorted_.end());
+    rank_.resize(ids_.size());
+    for (std::size_t r = 0; r < live_sorted_.size(); ++r) rank_[live_sorted_[r].second] = static_cast<std::uint32_t>(r);
+    ranks_valid_ = true;
     live_dirty_ = false;
     const_cast<SimulatorCore*>(this)->pending_live_changes_ = 0;
   }
@@ -108,6 +112,17 @@ PeerIndex SimulatorCore::true_successor(const Id& key) const {
   if (live.empty()) return kNoPeer;
   auto it = std::lower_bound(live.begin(), live.end(), std::pair<Id, PeerIndex>{key, 0});
   return it == live.end() ? live.front().second : it->second;
+}
+
+bool SimulatorCore::is_true_successor(PeerIndex peer, const Id& key) const {
+  if (peer == kNoPeer || !is_up(peer)) return false;
+  const auto& live = live_by_id();
+  if (!ranks_valid_) return true_successor(key) == peer;
+  if (live.size() == 1) return true;
+  // peer is key's successor exactly when key lies in (predecessor(peer), peer].
+  const std::size_t r = rank_[peer];
+  const Id& predecessor = live[(r + live.size() - 1) % live.size()].first;
+  return IdSpace::in_open_closed(key, predecessor, ids_[peer]);
 }
 
 std::uint16_t SimulatorCore::add_handler(Handler handler) {

@@ -506,7 +506,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   Lookup& l = lookups_[index];
   const PeerIndex origin = l.origin;
   const SimTime now = transport_.now();
-  const bool owner_correct = completed && owner != kNoPeer && oracle_ && oracle_(l.key) == owner;
+  const bool owner_correct = completed && owner != kNoPeer && oracle_ && oracle_(owner, l.key);
   bool ok = owner_correct;
   if (l.purpose == Purpose::Put || l.purpose == Purpose::Get) ok = owner_correct && found;
   const auto hops = static_cast<std::uint32_t>(l.path.size() - 1);

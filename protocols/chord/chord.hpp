@@ -173,8 +173,8 @@ class Protocol final : public MessageHandler<Message> {
   /// Values put into the DHT (Message::value indexes this table).
   std::uint32_t intern_value(std::string value);
   const std::string& value(std::uint32_t index) const { return values_[index]; }
-  /// Hook for the oracle check of "ok": the true successor of a key right now.
-  void set_oracle(std::function<PeerIndex(const Id&)> oracle) { oracle_ = std::move(oracle); }
+  /// Hook for the oracle check of "ok": is `owner` the true successor of `key` right now?
+  void set_oracle(std::function<bool(PeerIndex owner, const Id& key)> oracle) { oracle_ = std::move(oracle); }
   std::size_t state_bytes() const;
   /// Routing state entries held by peer n (fingers + successors + predecessor that are set).
   std::size_t state_entries(PeerIndex n) const;
@@ -288,7 +288,7 @@ class Protocol final : public MessageHandler<Message> {
   bool keep_records_ = true;
   LookupStats stats_;
   std::vector<std::string> values_;
-  std::function<PeerIndex(const Id&)> oracle_;
+  std::function<bool(PeerIndex, const Id&)> oracle_;
   std::function<bool(PeerIndex)> alive_;
   std::function<void(PeerIndex)> join_failed_;
 };

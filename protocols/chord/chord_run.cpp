@@ -67,7 +67,7 @@ ChordRun::ChordRun(const Scenario& scenario)
     : scenario_(scenario), params_(parse_params(scenario)), sim_(scenario.seed, scenario.network),
       protocol_(params_, sim_) {
   sim_.set_handler(&protocol_);
-  protocol_.set_oracle([this](const Id& key) { return sim_.true_successor(key); });
+  protocol_.set_oracle([this](PeerIndex owner, const Id& key) { return sim_.is_true_successor(owner, key); });
   protocol_.set_liveness_oracle([this](PeerIndex p) { return sim_.is_up(p); });
   protocol_.on_join_failed([this](PeerIndex p) {
     // Like a user restarting the client with another bootstrap address.

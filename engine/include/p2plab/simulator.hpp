@@ -63,6 +63,9 @@ class SimulatorCore {
   PeerIndex find_live(const Id& id) const;
   /// The first live peer clockwise from `key` (id >= key, wrapping around): the true successor.
   PeerIndex true_successor(const Id& key) const;
+  /// Whether `peer` is live and the true successor of `key`. O(1) while the live set is
+  /// unchanged since the last rebuild (a benchmark's millions of checks), else a binary search.
+  bool is_true_successor(PeerIndex peer, const Id& key) const;
 
   // ---- scheduling ------------------------------------------------------------------------------
   /// Registers a callback for scenario operations and workloads; returns its handler number.
@@ -110,6 +113,8 @@ class SimulatorCore {
   // Sorted live ids; rebuilt lazily after mass changes, patched in place after single ones.
   mutable std::vector<std::pair<Id, PeerIndex>> live_sorted_;
   mutable bool live_dirty_ = false;
+  mutable PeerArray<std::uint32_t> rank_;  // peer -> position in live_sorted_, valid when ranks_valid_
+  mutable bool ranks_valid_ = false;
   std::size_t pending_live_changes_ = 0;
 };
 
