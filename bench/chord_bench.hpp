@@ -12,7 +12,7 @@ struct ChordBenchOptions {
   double min_ms = 10, max_ms = 100;  // per-hop latency, uniform
   int bits = 160;             // m
   int successors = 8;         // r
-  bool recursive = false;
+  bool recursive = true;  // as PeerSim's and SimGrid's Chord examples route
   double maintenance_ms = 0;  // 0: a frozen converged ring; else stabilize/fix_fingers period
   std::uint64_t seed = 1;
   std::string json_out;       // also write the figures as JSON here

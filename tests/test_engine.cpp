@@ -168,7 +168,13 @@ TEST_CASE("portable log and exp agree with libm") {
   CHECK(portable_exp(0.0) == 1.0);
 }
 
-TEST_CASE("the event queue pops in time order, ties in insertion order (vs. a stable sort)") {
+TEST_CASE("the event queue pops in time order, ties in insertion order (vs. a brute-force oracle)") {
+  // The oracle's next event: the earliest time, then the earliest insertion (arg grows with it).
+  auto oracle_next = [](std::vector<QueuedEvent>& pending) {
+    return std::min_element(pending.begin(), pending.end(), [](const QueuedEvent& a, const QueuedEvent& b) {
+      return a.time < b.time || (a.time == b.time && a.arg < b.arg);
+    });
+  };
   for (const std::uint64_t seed : {1, 2, 3}) {
     Rng rng(seed);
     EventQueue queue;
@@ -187,10 +193,7 @@ TEST_CASE("the event queue pops in time order, ties in insertion order (vs. a st
         ++tag;
       }
       if (!queue.empty() && rng.chance(0.6)) {
-        // The oracle's next event: earliest time, then earliest insertion (tag grows with it).
-        auto it = std::min_element(pending.begin(), pending.end(), [](const QueuedEvent& a, const QueuedEvent& b) {
-          return a.time < b.time || (a.time == b.time && a.arg < b.arg);
-        });
+        const auto it = oracle_next(pending);
         const QueuedEvent got = queue.pop();
         REQUIRE(got.time == it->time);
         REQUIRE(got.arg == it->arg);
@@ -199,9 +202,7 @@ TEST_CASE("the event queue pops in time order, ties in insertion order (vs. a st
       }
     }
     while (!queue.empty()) {
-      auto it = std::min_element(pending.begin(), pending.end(), [](const QueuedEvent& a, const QueuedEvent& b) {
-        return a.time < b.time || (a.time == b.time && a.arg < b.arg);
-      });
+      const auto it = oracle_next(pending);
       const QueuedEvent got = queue.pop();
       REQUIRE(got.arg == it->arg);
       pending.erase(it);

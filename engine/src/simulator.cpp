@@ -36,30 +36,19 @@ PeerIndex SimulatorCore::add_peer(const Id& id) {
   return peer;
 }
 
-void SimulatorCore::mark_failed(PeerIndex peer) {
-  if (state_[peer] != PeerState::Up) return;
-  state_[peer] = PeerState::Failed;
-  --live_count_;
-  note_live_change(peer, false);
-  if (trace_.enabled()) {
-    TraceEvent t;
-    t.time = now_;
-    t.kind = TraceKind::Fail;
-    t.peer = peer;
-    t.key = ids_[peer];
-    trace_.record(t);
-  }
-}
+void SimulatorCore::mark_failed(PeerIndex peer) { mark_down(peer, PeerState::Failed, TraceKind::Fail); }
 
-void SimulatorCore::mark_left(PeerIndex peer) {
+void SimulatorCore::mark_left(PeerIndex peer) { mark_down(peer, PeerState::Left, TraceKind::Leave); }
+
+void SimulatorCore::mark_down(PeerIndex peer, PeerState state, TraceKind kind) {
   if (state_[peer] != PeerState::Up) return;
-  state_[peer] = PeerState::Left;
+  state_[peer] = state;
   --live_count_;
   note_live_change(peer, false);
   if (trace_.enabled()) {
     TraceEvent t;
     t.time = now_;
-    t.kind = TraceKind::Leave;
+    t.kind = kind;
     t.peer = peer;
     t.key = ids_[peer];
     trace_.record(t);

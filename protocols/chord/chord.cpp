@@ -267,52 +267,31 @@ std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std:
     trace.record(e);
   }
   const std::uint32_t serial = l.serial;
-  PeerIndex next = kNoPeer;
-  if (purpose != Purpose::Join && next_step(n, key, nullptr, 0, next)) {
-    lookup_answered(index, next);  // the requester's own successor holds the key: 0 hops
-  } else if (purpose == Purpose::Join) {
+  PeerIndex first_hop = kNoPeer;
+  if (purpose == Purpose::Join) {
     // A joining peer knows nothing yet: its first step is the bootstrap peer (passed as value).
     l.value = kNoValue;
-    if (params_.recursive) {
-      Message m;
-      m.type = MsgType::FindSuccessor;
-      m.key = key;
-      m.origin = n;
-      m.lookup = index;
-      m.tag = l.serial;
-      m.hops = 1;
-      m.list[0] = n;
-      m.count = 1;
-      send(n, value, m);
-      arm_timeout(index);
-    } else {
-      iterative_ask(index, value);
-    }
-  } else if (next == kNoPeer) {
+    first_hop = value;
+  } else if (next_step(n, key, nullptr, 0, first_hop)) {
+    lookup_answered(index, first_hop);  // the requester's own successor holds the key: 0 hops
+    return serial;
+  } else if (first_hop == kNoPeer) {
     finish(index, kNoPeer, false);  // no successor known: the peer is not part of a ring
-  } else if (params_.recursive) {
-    Message m;
-    m.type = MsgType::FindSuccessor;
-    m.key = key;
-    m.origin = n;
-    m.lookup = index;
-    m.tag = l.serial;
-    m.hops = 1;
-    m.list[0] = n;
-    m.count = 1;
-    send(n, next, m);
-    arm_timeout(index);
+    return serial;
+  }
+  if (params_.recursive) {
+    recursive_send(index, first_hop);
   } else {
-    iterative_ask(index, next);
+    iterative_ask(index, first_hop);
   }
   return serial;
 }
 
 void Protocol::arm_timeout(std::uint32_t index) {
   Lookup& l = lookups_[index];
-  // A recursive lookup is answered end to end: allow it one RPC timeout per expected hop.
-  const SimTime timeout =
-      params_.recursive && !l.storage_phase ? params_.rpc_timeout * (2 + params_.m / 4) : params_.rpc_timeout;
+  // A recursive lookup is answered end to end, after O(log N) forwarding steps that each take
+  // a fraction of an RPC timeout: it gets eight.
+  const SimTime timeout = params_.recursive && !l.storage_phase ? params_.rpc_timeout * 8 : params_.rpc_timeout;
   l.deadline = transport_.now() + timeout;
   // One timer per lookup, not one per RPC: a timer that fires before the current deadline just
   // re-arms itself (see on_timer), which saves most timer events on a healthy ring.
@@ -320,6 +299,23 @@ void Protocol::arm_timeout(std::uint32_t index) {
     l.timer_pending = true;
     transport_.set_timer(l.origin, timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), index);
   }
+}
+
+void Protocol::recursive_send(std::uint32_t index, PeerIndex first_hop) {
+  Lookup& l = lookups_[index];
+  Message m;
+  m.type = MsgType::FindSuccessor;
+  m.key = l.key;
+  m.origin = l.origin;
+  m.lookup = index;
+  // The serial names the lookup in the trace; the retry count in the top byte tells a late
+  // answer to an earlier attempt from the current one.
+  m.tag = l.serial + (static_cast<std::uint32_t>(l.timeouts) << 24);
+  m.hops = 1;
+  m.list[0] = l.origin;  // the path so far, requester first
+  m.count = 1;
+  send(l.origin, first_hop, m);
+  arm_timeout(index);
 }
 
 void Protocol::iterative_ask(std::uint32_t index, PeerIndex target) {
@@ -378,17 +374,7 @@ void Protocol::on_lookup_timeout(std::uint32_t index) {
     }
     l.path.resize(1);
     l.last = l.origin;
-    Message m;
-    m.type = MsgType::FindSuccessor;
-    m.key = l.key;
-    m.origin = l.origin;
-    m.lookup = index;
-    m.tag = l.serial + (static_cast<std::uint32_t>(l.timeouts) << 24);
-    m.hops = 1;
-    m.list[0] = l.origin;
-    m.count = 1;
-    send(l.origin, next, m);
-    arm_timeout(index);
+    recursive_send(index, next);
     return;
   }
   // Iterative: the peer we asked is presumed dead. Forget it, and ask the peer that pointed to

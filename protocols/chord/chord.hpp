@@ -243,6 +243,7 @@ class Protocol final : public MessageHandler<Message> {
   // lookups
   std::uint32_t allocate_lookup();
   void iterative_ask(std::uint32_t slot_index, PeerIndex target);
+  void recursive_send(std::uint32_t slot_index, PeerIndex first_hop);
   void lookup_answered(std::uint32_t slot_index, PeerIndex owner);
   void lookup_failed(std::uint32_t slot_index);
   void finish(std::uint32_t slot_index, PeerIndex owner, bool completed, bool found = false,

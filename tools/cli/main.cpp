@@ -135,7 +135,10 @@ int main(int argc, char** argv) {
   bench->add_option("--max-ms", bench_options.max_ms, "Maximum per-hop latency (ms)")->check(CLI::Range(0.0, 1e6))->capture_default_str();
   bench->add_option("--bits,-m", bench_options.bits, "Identifier bits m")->check(CLI::Range(8, 160))->capture_default_str();
   bench->add_option("--successors,-r", bench_options.successors, "Successor list length r")->check(CLI::Range(1, 32))->capture_default_str();
-  bench->add_flag("--recursive", bench_options.recursive, "Recursive instead of iterative lookups");
+  std::string bench_lookup = "recursive";
+  bench->add_option("--lookup", bench_lookup,
+                    "Lookup style: recursive (as PeerSim's and SimGrid's Chord examples) or iterative")
+      ->check(CLI::IsMember({"recursive", "iterative"}))->capture_default_str();
   bench->add_option("--maintenance-ms", bench_options.maintenance_ms,
                     "Run stabilize/fix_fingers with this period (0: frozen converged ring)")
       ->check(CLI::Range(0.0, 1e7))->capture_default_str();
@@ -154,6 +157,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "p2plab: %s\nRun 'p2plab --help' for the commands and their options.\n", e.what());
     return kBadInput;
   }
+  bench_options.recursive = bench_lookup == "recursive";
   if (bench_options.max_ms < bench_options.min_ms) {
     std::fprintf(stderr, "p2plab bench: --max-ms must be at least --min-ms\n");
     return kBadInput;

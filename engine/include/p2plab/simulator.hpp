@@ -93,6 +93,7 @@ class SimulatorCore {
   /// Like prefetch, one stage later: the event's message may be read to find what it refers to.
   virtual void prefetch_next(const QueuedEvent& next) { (void)next; }
   void note_live_change(PeerIndex peer, bool up);
+  void mark_down(PeerIndex peer, PeerState state, TraceKind kind);
 
   SimTime now_ = 0;
   std::uint64_t seed_;
