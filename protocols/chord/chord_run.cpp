@@ -280,9 +280,10 @@ void ChordRun::depart(PeerIndex peer) {
 void ChordRun::schedule_scenario() {
   op_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) { execute(ops_[index], index); });
   churn_handler_ = sim_.add_handler([this](PeerIndex peer, std::uint32_t) { depart(peer); });
-  lookup_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t) {
+  lookup_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t batch) {
     const PeerIndex from = random_live_peer();
     if (from != kNoPeer) protocol_.lookup(from, random_key());
+    next_in_batch(batch);
   });
   join_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) {
     // Bootstrap "join": the first peer creates the ring, each later one joins through it.
@@ -314,6 +315,19 @@ void ChordRun::schedule_scenario() {
   }
 }
 
+void ChordRun::next_in_batch(std::uint32_t index) {
+  Batch& b = batches_[index];
+  if (b.remaining == 0) return;
+  // The smallest of k uniform samples in [t, end) lies at t + (end - t) * (1 - U^(1/k)): drawing
+  // it repeatedly yields sorted uniform times without storing them.
+  const double u = sim_.scenario_rng().uniform();
+  const double fraction = 1.0 - portable_exp(portable_log(1.0 - u) / static_cast<double>(b.remaining));
+  const auto span = static_cast<double>(b.end - b.cursor);
+  b.cursor = std::min(b.end, b.cursor + static_cast<SimTime>(span * fraction));
+  --b.remaining;
+  sim_.schedule_at(b.cursor, lookup_handler_, kNoPeer, index);
+}
+
 void ChordRun::execute(const Op& op, std::size_t index) {
   (void)index;
   auto live_peer = [&](const Id& id, const char* role) {
@@ -340,10 +354,10 @@ void ChordRun::execute(const Op& op, std::size_t index) {
       return;
     }
     case Op::Kind::Lookups: {
-      for (std::int64_t i = 0; i < op.count; ++i) {
-        const SimTime offset = op.spread > 0 ? static_cast<SimTime>(sim_.scenario_rng().below(static_cast<std::uint64_t>(op.spread))) : 0;
-        sim_.schedule_at(sim_.current_time() + offset, lookup_handler_, kNoPeer, 0);
-      }
+      // `count` lookups at uniform random times in [now, now + spread), generated one at a time
+      // in time order (a million lookups cost one pending event, not a million).
+      batches_.push_back({static_cast<std::uint64_t>(op.count), sim_.current_time(), sim_.current_time() + op.spread});
+      next_in_batch(static_cast<std::uint32_t>(batches_.size() - 1));
       return;
     }
     case Op::Kind::Fail: {

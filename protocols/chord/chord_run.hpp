@@ -46,6 +46,7 @@ class ChordRun final : public Run {
   Id fresh_peer_id();
   PeerIndex add_and_join(const Id& id, PeerIndex via);
   void schedule_departure(PeerIndex peer);
+  void next_in_batch(std::uint32_t batch);
   void depart(PeerIndex peer);
 
   Scenario scenario_;
@@ -53,6 +54,11 @@ class ChordRun final : public Run {
   Simulator<Message> sim_;
   Protocol protocol_;
   std::vector<Op> ops_;
+  struct Batch {  // a "lookups" operation in progress
+    std::uint64_t remaining;
+    SimTime cursor, end;
+  };
+  std::vector<Batch> batches_;
   std::vector<Id> initial_ids_;
   std::uint16_t op_handler_ = 0, churn_handler_ = 0, lookup_handler_ = 0, join_handler_ = 0;
   std::uint64_t address_counter_ = 0;
