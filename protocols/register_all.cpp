@@ -2,11 +2,20 @@
 
 #include "chord/chord_run.hpp"
 
+namespace p2plab::central_index {
+void register_central_index(ProtocolRegistry& registry);
+}
+namespace p2plab::flooding {
+void register_flooding(ProtocolRegistry& registry);
+}
+
 namespace p2plab {
 
 const ProtocolRegistry& all_protocols() {
   static const ProtocolRegistry registry = [] {
     ProtocolRegistry r;
+    central_index::register_central_index(r);
+    flooding::register_flooding(r);
     chord::register_chord(r);
     return r;
   }();

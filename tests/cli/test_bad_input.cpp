@@ -115,7 +115,9 @@ TEST_CASE("a missing file is a clear error") {
 }
 
 TEST_CASE("unknown protocol lists the known ones") {
-  expect_rejected("unknown-protocol", with("/protocol", "kademlia-xyz"), "protocol", "known: chord");
+  expect_rejected("unknown-protocol", with("/protocol", "kademlia-xyz"), "protocol", "known: ");
+  const Outcome o = run_p2plab("run " + write_file("unknown-protocol2.json", with("/protocol", "kademlia-xyz")));
+  CHECK(o.output.find("chord") != std::string::npos);
 }
 
 TEST_CASE("missing fields are named") {

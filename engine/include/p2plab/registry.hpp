@@ -18,6 +18,7 @@ namespace p2plab {
 
 /// The figures printed after a run (and stored under "metrics" in the result).
 struct RunSummary {
+  std::string operation = "lookups";  // what the protocol's searches are called: lookups, queries
   std::uint64_t peers_total = 0, peers_live = 0;
   // Every lookup started ends as exactly one of: ok (the true successor), wrong (an answer that
   // is not the true successor: a stale or inconsistent ring), failed (gave up after timeouts), or

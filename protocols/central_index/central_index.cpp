@@ -1,0 +1,286 @@
+// The central index: every rule of the protocol is here. See README.md.
+#include "central_index.hpp"
+
+#include <algorithm>
+
+#include "p2plab/json_util.hpp"
+
+namespace p2plab::central_index {
+
+const char* to_string(MsgType type) {
+  static const char* const names[] = {"REGISTER", "UNREGISTER", "SEARCH", "SEARCH_RESULT",
+                                      "DOWNLOAD", "DOWNLOAD_OK", "KEEPALIVE"};
+  const auto i = static_cast<std::size_t>(type);
+  return i < std::size(names) ? names[i] : "?";
+}
+
+Params Protocol::parse_params(const Scenario& scenario) {
+  Params p;
+  if (!scenario.doc.contains("params")) return p;
+  const JsonObject o(scenario.doc.at("params"), scenario.file, "params");
+  o.only_keys({"server", "timeout_ms", "keepalive_ms"});
+  if (o.has("server")) {
+    p.server = static_cast<std::uint64_t>(o.get_int("server", 0, INT64_MAX));
+    p.server_given = true;
+  }
+  p.timeout = from_ms(o.get_number("timeout_ms", 2000.0, 1.0, 1e9));
+  p.keepalive = from_ms(o.get_number("keepalive_ms", 10000.0, 0.0, 1e9));
+  return p;
+}
+
+Protocol::Protocol(Params params, Transport<Message>& transport, search::Context context)
+    : params_(params), transport_(transport), context_(context) {}
+
+nlohmann::json Protocol::params_json() const {
+  return {{"server", params_.server}, {"timeout_ms", to_ms(params_.timeout)}, {"keepalive_ms", to_ms(params_.keepalive)}};
+}
+
+TraceVocabulary Protocol::vocabulary() const {
+  TraceVocabulary v;
+  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
+  v.timer_kinds = {"search_timeout", "download_timeout", "keepalive", "sweep"};
+  return v;
+}
+
+void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q) {
+  context_.log->message(q);
+  transport_.send(from, to, msg);
+}
+
+void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
+  // The server is the peer with the configured id (by default the first one). At time 0 it
+  // already holds every peer's file list, as if all had registered.
+  for (PeerIndex p : peers) {
+    if (server_ == kNoPeer && (!params_.server_given || transport_.id_of(p) == Id(params_.server))) server_ = p;
+  }
+  if (server_ == kNoPeer) server_ = peers.front();
+  for (PeerIndex p : peers) {
+    if (p == server_) continue;
+    for (NameIndex n : (*context_.shared)[p]) index_add(p, n);
+    last_seen_[p] = transport_.now();
+    start_keepalive(p);
+  }
+  if (params_.keepalive > 0) transport_.set_timer(server_, params_.keepalive, kSweep, 0);
+}
+
+void Protocol::join(PeerIndex peer, PeerIndex via) {
+  (void)via;  // every peer knows the server's address
+  if (server_ == kNoPeer) {
+    // The first peer to come up is the server unless the scenario names another.
+    if (!params_.server_given || transport_.id_of(peer) == Id(params_.server)) {
+      server_ = peer;
+      if (params_.keepalive > 0) transport_.set_timer(server_, params_.keepalive, kSweep, 0);
+      return;
+    }
+  }
+  if (peer == server_ || server_ == kNoPeer) return;
+  for (NameIndex n : (*context_.shared)[peer]) {
+    Message m;
+    m.type = MsgType::Register;
+    m.name = n;
+    send(peer, server_, m);
+  }
+  start_keepalive(peer);
+}
+
+void Protocol::start_keepalive(PeerIndex peer) {
+  if (params_.keepalive <= 0) return;
+  Rng& rng = transport_.rng(peer);
+  transport_.set_timer(peer, 1 + static_cast<SimTime>(rng.below(static_cast<std::uint64_t>(params_.keepalive))), kKeepalive, 0);
+}
+
+void Protocol::leave(PeerIndex peer) {
+  if (peer == server_) return;  // the server leaving is the end of the service
+  Message m;
+  m.type = MsgType::Unregister;
+  send(peer, server_, m);
+}
+
+void Protocol::index_remove_peer(PeerIndex peer) {
+  auto it = files_of_.find(peer);
+  if (it != files_of_.end()) {
+    for (NameIndex n : it->second) {
+      auto entry = index_.find(n);
+      if (entry == index_.end()) continue;
+      entry->second.erase(peer);
+      if (entry->second.empty()) index_.erase(entry);
+    }
+    files_of_.erase(it);
+  }
+  last_seen_.erase(peer);
+}
+
+void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
+  (void)ttl;  // one request to the server: nothing to limit
+  pending_[q] = Pending{};
+  Message m;
+  m.type = MsgType::Search;
+  m.name = name;
+  m.query = q;
+  send(from, server_, m, q);
+  transport_.set_timer(from, params_.timeout, kSearchTimeout, q);
+}
+
+void Protocol::try_download(PeerIndex self, QueryIndex q) {
+  Pending& p = pending_[q];
+  if (p.next >= p.providers.size()) {
+    p.finished = true;
+    context_.log->finish(q, transport_.now());
+    return;
+  }
+  Message m;
+  m.type = MsgType::Download;
+  m.query = q;
+  send(self, p.providers[p.next], m, q);
+  transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
+}
+
+void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
+  switch (msg.type) {
+    case MsgType::Register:
+      if (self == server_) {
+        index_add(from, msg.name);
+        last_seen_[from] = transport_.now();
+      }
+      return;
+    case MsgType::Unregister:
+      if (self == server_) index_remove_peer(from);
+      return;
+    case MsgType::Keepalive:
+      if (self == server_ && files_of_.count(from)) last_seen_[from] = transport_.now();
+      return;
+    case MsgType::Search: {
+      if (self != server_) return;
+      context_.log->reached(msg.query, self);
+      // Every provider of every name that matches the keywords: the full list, in parts.
+      std::set<PeerIndex> providers;
+      for (const auto& [name, peers] : index_) {
+        if (context_.catalogue->matches(msg.name, name)) providers.insert(peers.begin(), peers.end());
+      }
+      Message reply;
+      reply.type = MsgType::SearchResult;
+      reply.query = msg.query;
+      auto it = providers.begin();
+      do {
+        reply.count = 0;
+        while (it != providers.end() && reply.count < kProvidersPerMessage) reply.providers[reply.count++] = *it++;
+        reply.flag = it == providers.end() ? 1 : 0;
+        send(self, from, reply, msg.query);
+      } while (it != providers.end());
+      return;
+    }
+    case MsgType::SearchResult: {
+      auto it = pending_.find(msg.query);
+      if (it == pending_.end() || it->second.finished || it->second.results_done) return;
+      Pending& p = it->second;
+      for (int i = 0; i < msg.count; ++i) {
+        p.providers.push_back(msg.providers[i]);
+        context_.log->hit(msg.query, msg.providers[i], 1);
+      }
+      if (msg.flag != 0) {
+        p.results_done = true;
+        try_download(self, msg.query);
+      }
+      return;
+    }
+    case MsgType::Download: {
+      context_.log->reached(msg.query, self);
+      Message reply;
+      reply.type = MsgType::DownloadOk;
+      reply.query = msg.query;
+      send(self, from, reply, msg.query);
+      return;
+    }
+    case MsgType::DownloadOk: {
+      auto it = pending_.find(msg.query);
+      if (it == pending_.end() || it->second.finished) return;
+      it->second.finished = true;
+      context_.log->downloaded(msg.query, from, false);
+      context_.log->finish(msg.query, transport_.now());
+      return;
+    }
+    case MsgType::Count: return;
+  }
+}
+
+void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
+  switch (kind) {
+    case kSearchTimeout: {
+      auto it = pending_.find(cookie);
+      if (it == pending_.end() || it->second.finished || it->second.results_done) return;
+      it->second.finished = true;  // the server did not answer: the search fails
+      context_.log->finish(cookie, transport_.now());
+      return;
+    }
+    case kDownloadTimeout: {
+      auto it = pending_.find(cookie);
+      if (it == pending_.end() || it->second.finished) return;
+      ++it->second.next;  // that provider is gone: try the next one
+      try_download(self, cookie);
+      return;
+    }
+    case kKeepalive: {
+      Message m;
+      m.type = MsgType::Keepalive;
+      send(self, server_, m);
+      transport_.set_timer(self, params_.keepalive, kKeepalive, 0);
+      return;
+    }
+    case kSweep: {
+      // Peers not heard from for three keepalive periods have crashed: forget their files.
+      const SimTime cutoff = transport_.now() - 3 * params_.keepalive;
+      std::vector<PeerIndex> silent;
+      for (const auto& [peer, seen] : last_seen_) {
+        if (seen < cutoff) silent.push_back(peer);
+      }
+      for (PeerIndex p : silent) index_remove_peer(p);
+      transport_.set_timer(self, params_.keepalive, kSweep, 0);
+      return;
+    }
+    default: return;
+  }
+}
+
+std::set<PeerIndex> Protocol::indexed_providers(NameIndex name) const {
+  std::set<PeerIndex> out;
+  for (const auto& [n, peers] : index_) {
+    if (context_.catalogue->matches(name, n)) out.insert(peers.begin(), peers.end());
+  }
+  return out;
+}
+
+std::vector<PeerIndex> Protocol::neighbors(PeerIndex p) const {
+  if (p != server_) return {server_};
+  std::vector<PeerIndex> out;
+  for (const auto& entry : files_of_) out.push_back(entry.first);
+  return out;
+}
+
+std::size_t Protocol::state_entries(PeerIndex p) const {
+  if (p != server_) return 1;  // the server's address
+  std::size_t entries = 0;
+  for (const auto& entry : index_) entries += entry.second.size();
+  return entries + last_seen_.size();
+}
+
+PeerView Protocol::inspect(PeerIndex p) const {
+  PeerView v;
+  v.role = role(p);
+  for (PeerIndex n : neighbors(p)) v.links.push_back({LinkKind::Server, 0, n});
+  if (p == server_) {
+    TableView t{"Index (name -> providers)", {"name", "providers"}, {}};
+    for (const auto& [name, peers] : index_) {
+      std::string list;
+      for (PeerIndex q : peers) list += (list.empty() ? "" : ", ") + transport_.id_of(q).to_decimal();
+      t.rows.push_back({context_.catalogue->name(name), list});
+      if (t.rows.size() >= 200) break;
+    }
+    v.tables.push_back(std::move(t));
+  }
+  TableView files{"Shared files", {"name"}, {}};
+  for (NameIndex n : (*context_.shared)[p]) files.rows.push_back({context_.catalogue->name(n)});
+  v.tables.push_back(std::move(files));
+  return v;
+}
+
+}  // namespace p2plab::central_index

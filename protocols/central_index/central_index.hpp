@@ -1,0 +1,101 @@
+#pragma once
+// Central index, Napster-style: one server holds the index of every peer's files; searches are
+// one request to the server, downloads go peer to peer. See README.md beside this file.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/search.hpp"
+#include "p2plab/inspect.hpp"
+#include "p2plab/transport.hpp"
+
+namespace p2plab::central_index {
+
+using search::NameIndex;
+using search::QueryIndex;
+
+enum class MsgType : std::uint8_t {
+  Register,      // peer -> server: "I share this file"
+  Unregister,    // peer -> server: "I am leaving: forget my files"
+  Search,        // peer -> server: keywords
+  SearchResult,  // server -> peer: up to kProvidersPerMessage providers; flag = 1 on the last part
+  Download,      // peer -> provider: the transfer request (peer to peer)
+  DownloadOk,    // provider -> peer: the file
+  Keepalive,     // peer -> server: "still here" (the server drops peers it stops hearing from)
+  Count
+};
+const char* to_string(MsgType type);
+
+constexpr int kProvidersPerMessage = 16;
+
+struct Message {
+  MsgType type = MsgType::Register;
+  std::uint8_t flag = 0;
+  std::uint8_t count = 0;
+  QueryIndex query = search::kNoQuery;
+  NameIndex name = 0;
+  std::array<PeerIndex, kProvidersPerMessage> providers{};
+};
+
+struct Params {
+  std::uint64_t server = 0;  // id of the index server (all peers know its address)
+  bool server_given = false;
+  SimTime timeout = from_ms(std::int64_t{2000});       // a search or download unanswered this long fails
+  SimTime keepalive = from_ms(std::int64_t{10000});    // 0: no keepalives (crashed peers stay indexed)
+};
+
+class Protocol final : public MessageHandler<Message> {
+ public:
+  using Message = central_index::Message;
+  using Params = central_index::Params;
+  static Params parse_params(const Scenario& scenario);
+
+  Protocol(Params params, Transport<Message>& transport, search::Context context);
+
+  void bootstrap(const std::vector<PeerIndex>& peers);
+  void join(PeerIndex peer, PeerIndex via);
+  void leave(PeerIndex peer);
+  void search(PeerIndex from, NameIndex name, QueryIndex query, int ttl);
+
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+
+  PeerIndex server() const { return server_; }
+  /// The providers the server lists for a name (its index, for inspection and tests).
+  std::set<PeerIndex> indexed_providers(NameIndex name) const;
+  std::string role(PeerIndex p) const { return p == server_ ? "server" : "peer"; }
+  std::vector<PeerIndex> neighbors(PeerIndex p) const;
+  std::size_t state_entries(PeerIndex p) const;
+  PeerView inspect(PeerIndex p) const;
+  TraceVocabulary vocabulary() const;
+  nlohmann::json params_json() const;
+
+ private:
+  enum Timer : std::uint16_t { kSearchTimeout, kDownloadTimeout, kKeepalive, kSweep };
+  struct Pending {  // a query at its requester
+    std::vector<PeerIndex> providers;
+    std::size_t next = 0;
+    bool results_done = false;
+    bool finished = false;
+  };
+  void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
+  void try_download(PeerIndex self, QueryIndex q);
+  void index_add(PeerIndex peer, NameIndex name) { index_[name].insert(peer), files_of_[peer].insert(name); }
+  void index_remove_peer(PeerIndex peer);
+  void start_keepalive(PeerIndex peer);
+
+  Params params_;
+  Transport<Message>& transport_;
+  search::Context context_;
+  PeerIndex server_ = kNoPeer;
+  // At the server: name -> providers, and provider -> names (to unregister), last keepalive.
+  std::map<NameIndex, std::set<PeerIndex>> index_;
+  std::map<PeerIndex, std::set<NameIndex>> files_of_;
+  std::map<PeerIndex, SimTime> last_seen_;
+  std::map<QueryIndex, Pending> pending_;
+};
+
+}  // namespace p2plab::central_index

@@ -1,0 +1,136 @@
+#pragma once
+// What the unstructured search protocols (central index, flooding, superpeer) share: the
+// workload (peers, shared items, queries, churn from the scenario), the bookkeeping of each query
+// (who it reached, what it found, how many messages it caused) and the result document. The
+// protocols' own logic stays in their folders; this is the test bench they plug into.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "p2plab/json_util.hpp"
+#include "p2plab/registry.hpp"
+#include "p2plab/simulator.hpp"
+
+namespace p2plab::search {
+
+using NameIndex = std::uint32_t;
+using QueryIndex = std::uint32_t;
+constexpr QueryIndex kNoQuery = 0xffffffffu;
+
+/// File names and the keyword match of the lecture's file-sharing systems: a query matches every
+/// shared name that contains all of the query's keywords (case-insensitive words of letters and
+/// digits), so "song" finds "Song-1.mp3" and "song-2.mp3".
+class Catalogue {
+ public:
+  NameIndex intern(const std::string& name);
+  const std::string& name(NameIndex n) const { return names_[n]; }
+  std::size_t size() const { return names_.size(); }
+  /// Does shared name `item` answer query `query`?
+  bool matches(NameIndex query, NameIndex item) const;
+  static std::vector<std::string> keywords(const std::string& text);
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<std::vector<std::string>> words_;  // sorted keywords per name
+  std::unordered_map<std::string, NameIndex> index_;
+};
+
+/// Everything measured about one query.
+struct QueryRecord {
+  PeerIndex from = kNoPeer;
+  NameIndex name = 0;
+  SimTime start = 0, end = -1;
+  std::set<PeerIndex> hits;      // providers found
+  std::set<PeerIndex> live_hits; // of those, alive when found (a stale index entry is not a find)
+  std::set<PeerIndex> reached;   // peers that received the query
+  std::uint64_t messages = 0;    // every message the query caused
+  std::uint64_t duplicates = 0;  // copies dropped as already seen
+  int first_hit_hops = -1;
+  bool live_provider_existed = false;  // oracle, at the start of the query
+  PeerIndex downloaded_from = kNoPeer;
+  bool relayed = false;  // the transfer went through a relay (Skype-style NAT traversal)
+  bool finished = false;
+};
+
+/// The interface between a protocol and the bench: the protocol reports, the bench records.
+class QueryLog {
+ public:
+  QueryIndex open(PeerIndex from, NameIndex name, SimTime now, bool live_provider_existed);
+  void reached(QueryIndex q, PeerIndex peer) { if (q != kNoQuery) records_[q].reached.insert(peer); }
+  void message(QueryIndex q) { if (q != kNoQuery) ++records_[q].messages; }
+  void duplicate(QueryIndex q) { if (q != kNoQuery) ++records_[q].duplicates; }
+  void hit(QueryIndex q, PeerIndex provider, int hops);
+  void set_liveness(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
+  void downloaded(QueryIndex q, PeerIndex provider, bool relayed);
+  void finish(QueryIndex q, SimTime now);
+  const std::vector<QueryRecord>& records() const { return records_; }
+  QueryRecord& record(QueryIndex q) { return records_[q]; }
+
+ private:
+  std::vector<QueryRecord> records_;
+  std::function<bool(PeerIndex)> alive_;
+};
+
+/// Peer capacities for superpeer election (Gnutella 0.6 "ultrapeer capable", Skype supernodes).
+struct Capacity {
+  double bandwidth_kbps = 1000;
+  double uptime_h = 1;
+  bool behind_nat = false;
+};
+
+/// What the bench gives every unstructured protocol: the catalogue of names, the query log to
+/// report to, and per peer (by PeerIndex) the names it shares and its capacity.
+struct Context {
+  const Catalogue* catalogue = nullptr;
+  QueryLog* log = nullptr;
+  const std::vector<std::vector<NameIndex>>* shared = nullptr;
+  const std::vector<Capacity>* capacities = nullptr;
+
+  /// Does peer p share a name that answers query name q?
+  bool has_match(PeerIndex p, NameIndex q) const {
+    if (p >= shared->size()) return false;
+    for (NameIndex n : (*shared)[p]) {
+      if (catalogue->matches(q, n)) return true;
+    }
+    return false;
+  }
+};
+
+/// Reads the common parts of an unstructured scenario and drives a protocol P through it.
+/// P provides: `using Message`, `struct Params`, `static Params parse_params(const Scenario&)`,
+/// `P(Params, Transport<Message>&, Context)`, and the life-cycle and inspection methods used below.
+struct Workload {
+  std::vector<std::uint64_t> ids;  // peer ids (plain numbers)
+  std::vector<Capacity> capacities;
+  std::vector<std::pair<std::size_t, NameIndex>> items;  // (position in ids, name)
+  struct Op {
+    enum class Kind { Query, Queries, Fail, FailFraction, Leave, Join };
+    Kind kind = Kind::Query;
+    SimTime at = 0;
+    std::string field;
+    std::uint64_t from = 0, peer = 0;
+    bool has_from = false, has_id = false;
+    NameIndex name = 0;
+    std::int64_t count = 0;
+    SimTime spread = 0;
+    double fraction = 0;
+    std::uint64_t id = 0;
+    int ttl = 0;  // query: a TTL for this query only (0: the protocol's)
+  };
+  std::vector<Op> ops;
+};
+
+/// Parses peers, items, events and capacities (`params` are the protocol's to check).
+Workload parse_workload(const Scenario& scenario, Catalogue& catalogue);
+
+/// The result's "queries" array and the summary figures.
+nlohmann::json queries_json(const QueryLog& log, const Catalogue& catalogue, const std::vector<std::uint64_t>& ids);
+
+}  // namespace p2plab::search

@@ -1,0 +1,339 @@
+// Gnutella 0.4 flooding: every rule of the protocol is here. See README.md.
+#include "flooding.hpp"
+
+#include <algorithm>
+
+#include "p2plab/json_util.hpp"
+
+namespace p2plab::flooding {
+
+const char* to_string(MsgType type) {
+  static const char* const names[] = {"PING",  "PONG",     "CONNECT",  "CONNECT_OK",  "CONNECT_REFUSED",
+                                      "QUERY", "QUERYHIT", "DOWNLOAD", "DOWNLOAD_OK", "BYE"};
+  const auto i = static_cast<std::size_t>(type);
+  return i < std::size(names) ? names[i] : "?";
+}
+
+Params Protocol::parse_params(const Scenario& scenario) {
+  Params p;
+  if (!scenario.doc.contains("params")) return p;
+  const JsonObject o(scenario.doc.at("params"), scenario.file, "params");
+  o.only_keys({"ttl", "degree", "max_degree", "collect_ms", "timeout_ms", "keepalive_ms"});
+  p.ttl = static_cast<int>(o.get_int("ttl", 7, 1, 255));
+  p.degree = static_cast<int>(o.get_int("degree", 4, 1, 1000));
+  p.max_degree = static_cast<int>(o.get_int("max_degree", 2 * p.degree, p.degree, 10000));
+  p.collect = from_ms(o.get_number("collect_ms", 3000.0, 1.0, 1e9));
+  p.timeout = from_ms(o.get_number("timeout_ms", 1000.0, 1.0, 1e9));
+  p.keepalive = from_ms(o.get_number("keepalive_ms", 5000.0, 0.0, 1e9));
+  return p;
+}
+
+Protocol::Protocol(Params params, Transport<Message>& transport, search::Context context)
+    : params_(params), transport_(transport), context_(context) {}
+
+nlohmann::json Protocol::params_json() const {
+  return {{"ttl", params_.ttl}, {"degree", params_.degree}, {"max_degree", params_.max_degree},
+          {"collect_ms", to_ms(params_.collect)}, {"timeout_ms", to_ms(params_.timeout)},
+          {"keepalive_ms", to_ms(params_.keepalive)}};
+}
+
+TraceVocabulary Protocol::vocabulary() const {
+  TraceVocabulary v;
+  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
+  v.timer_kinds = {"collect", "download_timeout", "connect_phase", "keepalive", "keepalive_check"};
+  return v;
+}
+
+void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q) {
+  context_.log->message(q);
+  transport_.send(from, to, msg);
+}
+
+bool Protocol::connected(PeerIndex a, PeerIndex b) const {
+  if (a >= peers_.size()) return false;
+  const auto& n = peers_[a].neighbors;
+  return std::find(n.begin(), n.end(), b) != n.end();
+}
+
+void Protocol::link(PeerIndex a, PeerIndex b) {
+  if (a == b || connected(a, b)) return;
+  peer(a).neighbors.push_back(b);
+  peer(b).neighbors.push_back(a);
+}
+
+void Protocol::unlink(PeerIndex a, PeerIndex b) {
+  auto drop = [this](PeerIndex x, PeerIndex y) {
+    auto& n = peer(x).neighbors;
+    n.erase(std::remove(n.begin(), n.end(), y), n.end());
+  };
+  drop(a, b);
+  drop(b, a);
+}
+
+void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
+  // A random overlay as the join protocol builds it: each peer in turn picks random partners
+  // until it has `degree` of them, among peers that still accept (fewer than max_degree).
+  for (PeerIndex p : peers) peer(p);
+  if (peers.size() < 2) return;
+  for (PeerIndex p : peers) {
+    Rng& rng = transport_.rng(p);
+    int attempts = 0;
+    while (static_cast<int>(peers_[p].neighbors.size()) < params_.degree && attempts++ < 20 * params_.degree) {
+      const PeerIndex q = peers[rng.below(peers.size())];
+      if (q == p || connected(p, q) || static_cast<int>(peers_[q].neighbors.size()) >= params_.max_degree) continue;
+      link(p, q);
+    }
+  }
+  for (PeerIndex p : peers) {
+    if (params_.keepalive > 0) {
+      transport_.set_timer(p, 1 + static_cast<SimTime>(transport_.rng(p).below(static_cast<std::uint64_t>(params_.keepalive))),
+                           kKeepalive, 0);
+    }
+  }
+}
+
+void Protocol::join(PeerIndex p, PeerIndex via) {
+  peer(p);
+  if (params_.keepalive > 0) transport_.set_timer(p, params_.keepalive, kKeepalive, 0);
+  if (via == kNoPeer) return;  // the first peer: nobody to know yet
+  discover(p, via);
+}
+
+void Protocol::discover(PeerIndex self, PeerIndex via) {
+  // PING with TTL 2 through a known peer: it and its neighbours answer with PONG; after the
+  // timeout the newcomer connects to some of them.
+  Peer& me = peer(self);
+  me.candidates.clear();
+  me.candidates.push_back(via);
+  ++me.round;
+  Message m;
+  m.type = MsgType::Ping;
+  m.ttl = 2;
+  m.node = self;
+  m.round = me.round;
+  send(self, via, m);
+  transport_.set_timer(self, params_.timeout, kConnectPhase, me.round);
+}
+
+void Protocol::leave(PeerIndex p) {
+  Message m;
+  m.type = MsgType::Bye;
+  for (PeerIndex n : peer(p).neighbors) send(p, n, m);
+  const auto neighbors = peer(p).neighbors;
+  for (PeerIndex n : neighbors) unlink(p, n);
+}
+
+void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
+  peer(from).seen[q] = from;  // the requester marks its own GUID: hits for it stop here
+  pending_[q] = Pending{};
+  Message m;
+  m.type = MsgType::Query;
+  m.ttl = static_cast<std::uint8_t>(ttl > 0 ? ttl : params_.ttl);
+  m.hops = 1;
+  m.query = q;
+  m.name = name;
+  for (PeerIndex n : peer(from).neighbors) send(from, n, m, q);
+  transport_.set_timer(from, params_.collect, kCollect, q);
+}
+
+void Protocol::try_download(PeerIndex self, QueryIndex q) {
+  Pending& p = pending_[q];
+  if (p.next >= p.hits.size()) {
+    p.finished = true;
+    context_.log->finish(q, transport_.now());
+    return;
+  }
+  Message m;
+  m.type = MsgType::Download;
+  m.query = q;
+  send(self, p.hits[p.next].second, m, q);
+  transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
+}
+
+void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
+  Peer& me = peer(self);
+  switch (msg.type) {
+    case MsgType::Ping: {
+      Message pong;
+      pong.type = MsgType::Pong;
+      pong.node = self;
+      pong.round = msg.round;
+      if (msg.node != self) send(self, msg.node, pong);
+      if (msg.ttl > 1) {
+        Message fwd = msg;
+        fwd.ttl = static_cast<std::uint8_t>(msg.ttl - 1);
+        for (PeerIndex n : me.neighbors) {
+          if (n != from && n != msg.node) send(self, n, fwd);
+        }
+      }
+      return;
+    }
+    case MsgType::Pong:
+      if (msg.round == me.round) {
+        if (std::find(me.candidates.begin(), me.candidates.end(), msg.node) == me.candidates.end()) {
+          me.candidates.push_back(msg.node);
+        }
+        me.awaiting.erase(std::remove(me.awaiting.begin(), me.awaiting.end(), from), me.awaiting.end());
+      }
+      return;
+    case MsgType::Connect: {
+      Message reply;
+      const bool accept = static_cast<int>(me.neighbors.size()) < params_.max_degree || connected(self, from);
+      reply.type = accept ? MsgType::ConnectOk : MsgType::ConnectRefused;
+      if (accept) link(self, from);
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::ConnectOk: link(self, from); return;
+    case MsgType::ConnectRefused: return;
+    case MsgType::Bye:
+      unlink(self, from);
+      if (static_cast<int>(me.neighbors.size()) < params_.degree && !me.neighbors.empty()) {
+        discover(self, me.neighbors[transport_.rng(self).below(me.neighbors.size())]);
+      }
+      return;
+    case MsgType::Query: {
+      if (me.seen.count(msg.query)) {
+        context_.log->duplicate(msg.query);  // seen this GUID before: drop, never forward twice
+        return;
+      }
+      me.seen[msg.query] = from;
+      context_.log->reached(msg.query, self);
+      if (context_.has_match(self, msg.name)) {
+        Message hit;
+        hit.type = MsgType::QueryHit;
+        hit.query = msg.query;
+        hit.node = self;
+        hit.hops = msg.hops;
+        send(self, from, hit, msg.query);
+      }
+      if (msg.ttl > 1) {
+        Message fwd = msg;
+        fwd.ttl = static_cast<std::uint8_t>(msg.ttl - 1);
+        fwd.hops = static_cast<std::uint8_t>(msg.hops + 1);
+        for (PeerIndex n : me.neighbors) {
+          if (n != from) send(self, n, fwd, msg.query);
+        }
+      }
+      return;
+    }
+    case MsgType::QueryHit: {
+      auto it = me.seen.find(msg.query);
+      if (it == me.seen.end()) return;  // no reverse path known: the hit is lost
+      if (it->second == self) {
+        auto pending = pending_.find(msg.query);
+        if (pending == pending_.end() || !pending->second.collecting) return;
+        pending->second.hits.emplace_back(msg.hops, msg.node);
+        context_.log->hit(msg.query, msg.node, msg.hops);
+      } else {
+        send(self, it->second, msg, msg.query);  // one step back along the query's path
+      }
+      return;
+    }
+    case MsgType::Download: {
+      Message reply;
+      reply.type = MsgType::DownloadOk;
+      reply.query = msg.query;
+      send(self, from, reply, msg.query);
+      return;
+    }
+    case MsgType::DownloadOk: {
+      auto it = pending_.find(msg.query);
+      if (it == pending_.end() || it->second.finished) return;
+      it->second.finished = true;
+      context_.log->downloaded(msg.query, from, false);
+      context_.log->finish(msg.query, transport_.now());
+      return;
+    }
+    case MsgType::Count: return;
+  }
+}
+
+void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
+  Peer& me = peer(self);
+  switch (kind) {
+    case kCollect: {
+      // Hits are in: take the best (fewest hops, then lowest id) and connect to the provider.
+      auto it = pending_.find(cookie);
+      if (it == pending_.end()) return;
+      it->second.collecting = false;
+      std::sort(it->second.hits.begin(), it->second.hits.end());
+      try_download(self, cookie);
+      return;
+    }
+    case kDownloadTimeout: {
+      auto it = pending_.find(cookie);
+      if (it == pending_.end() || it->second.finished) return;
+      ++it->second.next;
+      try_download(self, cookie);
+      return;
+    }
+    case kConnectPhase: {
+      if (cookie != me.round) return;
+      // Connect to random candidates until the target degree is reached.
+      Rng& rng = transport_.rng(self);
+      auto candidates = me.candidates;
+      int wanted = params_.degree - static_cast<int>(me.neighbors.size());
+      while (wanted > 0 && !candidates.empty()) {
+        const std::size_t i = rng.below(candidates.size());
+        const PeerIndex c = candidates[i];
+        candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(i));
+        if (c == self || connected(self, c)) continue;
+        Message m;
+        m.type = MsgType::Connect;
+        send(self, c, m);
+        --wanted;
+      }
+      return;
+    }
+    case kKeepalive: {
+      // PING every neighbour (TTL 1); those that stay silent are gone and get replaced.
+      ++me.round;
+      me.candidates.clear();
+      me.awaiting = me.neighbors;
+      Message m;
+      m.type = MsgType::Ping;
+      m.ttl = 1;
+      m.node = self;
+      m.round = me.round;
+      for (PeerIndex n : me.neighbors) send(self, n, m);
+      transport_.set_timer(self, params_.timeout, kKeepaliveCheck, me.round);
+      transport_.set_timer(self, params_.keepalive, kKeepalive, 0);
+      return;
+    }
+    case kKeepaliveCheck: {
+      if (cookie != me.round) return;
+      const auto silent = me.awaiting;
+      for (PeerIndex n : silent) unlink(self, n);
+      me.awaiting.clear();
+      if (static_cast<int>(me.neighbors.size()) < params_.degree && !me.neighbors.empty()) {
+        discover(self, me.neighbors[transport_.rng(self).below(me.neighbors.size())]);
+      }
+      return;
+    }
+    default: return;
+  }
+}
+
+PeerView Protocol::inspect(PeerIndex p) const {
+  PeerView v;
+  v.role = "peer";
+  TableView n{"Neighbours", {"neighbour"}, {}};
+  for (PeerIndex q : neighbors(p)) {
+    v.links.push_back({LinkKind::Neighbor, 0, q});
+    n.rows.push_back({transport_.id_of(q).to_decimal()});
+  }
+  v.tables.push_back(std::move(n));
+  TableView cache{"GUID cache (query -> came from)", {"query", "from"}, {}};
+  if (p < peers_.size()) {
+    std::vector<std::pair<QueryIndex, PeerIndex>> entries(peers_[p].seen.begin(), peers_[p].seen.end());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& [q, from] : entries) {
+      cache.rows.push_back({std::to_string(q), from == p ? "(own query)" : transport_.id_of(from).to_decimal()});
+    }
+  }
+  v.tables.push_back(std::move(cache));
+  return v;
+}
+
+}  // namespace p2plab::flooding

@@ -1,0 +1,114 @@
+#pragma once
+// Flooding, Gnutella 0.4: a random overlay; QUERY is sent to every neighbour but the one it came
+// from, until its TTL runs out; duplicates are dropped by GUID; QUERYHITs travel back along the
+// reverse path. See README.md beside this file.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/search.hpp"
+#include "p2plab/inspect.hpp"
+#include "p2plab/transport.hpp"
+
+namespace p2plab::flooding {
+
+using search::NameIndex;
+using search::QueryIndex;
+
+enum class MsgType : std::uint8_t {
+  Ping,            // discovery: "who is there?" (TTL 1 or 2)
+  Pong,            // "I am": straight back to the pinging peer
+  Connect,         // "be my neighbour"
+  ConnectOk,
+  ConnectRefused,  // the peer has max_degree neighbours already
+  Query,           // GUID (the query number), TTL, hops, keywords
+  QueryHit,        // "I have it": back along the path the query came
+  Download,        // requester -> provider, directly
+  DownloadOk,
+  Bye,             // graceful leave
+  Count
+};
+const char* to_string(MsgType type);
+
+struct Message {
+  MsgType type = MsgType::Ping;
+  std::uint8_t ttl = 0;
+  std::uint8_t hops = 0;
+  std::uint8_t flag = 0;
+  QueryIndex query = search::kNoQuery;  // the query's GUID
+  NameIndex name = 0;
+  PeerIndex node = kNoPeer;  // PING: who asks; QUERYHIT: the provider
+  std::uint32_t round = 0;   // PING/PONG: which discovery or keepalive round
+};
+
+struct Params {
+  int ttl = 7;                 // Gnutella's default
+  int degree = 4;              // neighbours a peer tries to keep
+  int max_degree = 8;          // neighbours a peer accepts at most
+  SimTime collect = from_ms(std::int64_t{3000});       // the requester waits this long for hits
+  SimTime timeout = from_ms(std::int64_t{1000});       // PONG/CONNECT/DOWNLOAD answer time
+  SimTime keepalive = from_ms(std::int64_t{5000});     // neighbour liveness check (0: off)
+};
+
+class Protocol final : public MessageHandler<Message> {
+ public:
+  using Message = flooding::Message;
+  using Params = flooding::Params;
+  static Params parse_params(const Scenario& scenario);
+
+  Protocol(Params params, Transport<Message>& transport, search::Context context);
+
+  void bootstrap(const std::vector<PeerIndex>& peers);
+  void join(PeerIndex peer, PeerIndex via);
+  void leave(PeerIndex peer);
+  /// Floods a query; ttl 0 means the configured TTL.
+  void search(PeerIndex from, NameIndex name, QueryIndex query, int ttl);
+
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+
+  std::string role(PeerIndex) const { return "peer"; }
+  std::vector<PeerIndex> neighbors(PeerIndex p) const { return p < peers_.size() ? peers_[p].neighbors : std::vector<PeerIndex>{}; }
+  std::size_t state_entries(PeerIndex p) const { return neighbors(p).size(); }
+  /// The GUID cache of a peer: query -> the neighbour it first came from (itself at the requester).
+  const std::unordered_map<QueryIndex, PeerIndex>& guid_cache(PeerIndex p) const { return peers_[p].seen; }
+  PeerView inspect(PeerIndex p) const;
+  TraceVocabulary vocabulary() const;
+  nlohmann::json params_json() const;
+  const Params& params() const { return params_; }
+
+ private:
+  enum Timer : std::uint16_t { kCollect, kDownloadTimeout, kConnectPhase, kKeepalive, kKeepaliveCheck };
+  struct Peer {
+    std::vector<PeerIndex> neighbors;
+    std::unordered_map<QueryIndex, PeerIndex> seen;  // the GUID cache
+    std::vector<PeerIndex> candidates;               // PONGs of the current discovery
+    std::vector<PeerIndex> awaiting;                 // keepalive PINGs not yet answered
+    std::uint32_t round = 0;
+  };
+  struct Pending {  // a query at its requester
+    std::vector<std::pair<int, PeerIndex>> hits;  // (hops, provider)
+    std::size_t next = 0;
+    bool collecting = true, finished = false;
+  };
+  void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
+  bool connected(PeerIndex a, PeerIndex b) const;
+  void link(PeerIndex a, PeerIndex b);
+  void unlink(PeerIndex a, PeerIndex b);
+  void discover(PeerIndex self, PeerIndex via);
+  void try_download(PeerIndex self, QueryIndex q);
+  Peer& peer(PeerIndex p) {
+    if (p >= peers_.size()) peers_.resize(p + 1);
+    return peers_[p];
+  }
+
+  Params params_;
+  Transport<Message>& transport_;
+  search::Context context_;
+  std::vector<Peer> peers_;
+  std::map<QueryIndex, Pending> pending_;
+};
+
+}  // namespace p2plab::flooding
