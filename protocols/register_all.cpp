@@ -8,6 +8,9 @@ void register_central_index(ProtocolRegistry& registry);
 namespace p2plab::flooding {
 void register_flooding(ProtocolRegistry& registry);
 }
+namespace p2plab::superpeer {
+void register_superpeer(ProtocolRegistry& registry);
+}
 
 namespace p2plab {
 
@@ -16,6 +19,7 @@ const ProtocolRegistry& all_protocols() {
     ProtocolRegistry r;
     central_index::register_central_index(r);
     flooding::register_flooding(r);
+    superpeer::register_superpeer(r);
     chord::register_chord(r);
     return r;
   }();

@@ -61,10 +61,32 @@ std::size_t Protocol::state_bytes() const {
 }
 
 std::size_t Protocol::state_entries(PeerIndex n) const {
-  std::size_t entries = predecessor_[n] != kNoPeer ? 1 : 0;
-  for (int j = 0; j < params_.successors; ++j) entries += successors_[slot(n, j)] != kNoPeer;
-  for (int i = 0; i < params_.m; ++i) entries += finger(n, i) != kNoPeer;
-  return entries;
+  // Distinct peers a node knows (the lecture's O(log N) state): the m fingers hold only about
+  // log2 N distinct nodes.
+  std::vector<PeerIndex> known;
+  if (predecessor_[n] != kNoPeer) known.push_back(predecessor_[n]);
+  for (int j = 0; j < params_.successors; ++j) {
+    if (successors_[slot(n, j)] != kNoPeer) known.push_back(successors_[slot(n, j)]);
+  }
+  fingers_.for_each_run_down(n, params_.m - 1, [&](const FingerTables::Run& run) {
+    if (run.node != kNoPeer) known.push_back(run.node);
+    return false;
+  });
+  std::sort(known.begin(), known.end());
+  return static_cast<std::size_t>(std::unique(known.begin(), known.end()) - known.begin());
+}
+
+void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg) {
+  // Measurement: messages that belong to a lookup (its steps, and the put or get at the owner)
+  // are counted on it, for "messages per search".
+  switch (msg.type) {
+    case MsgType::FindNext: case MsgType::FindNextReply: case MsgType::FindSuccessor: case MsgType::FoundSuccessor:
+    case MsgType::Put: case MsgType::PutAck: case MsgType::Get: case MsgType::GetReply:
+      if (msg.lookup < lookups_.size() && lookups_[msg.lookup].serial != 0) ++lookups_[msg.lookup].messages;
+      break;
+    default: break;
+  }
+  transport_.send(from, to, msg);
 }
 
 // ---- state updates (every change goes through here, so the trace sees it) ----------------------
@@ -250,6 +272,7 @@ std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std:
   l.owner = kNoPeer;
   l.bootstrap = purpose == Purpose::Join ? value : kNoPeer;
   l.storage_phase = false;
+  l.messages = 0;
   l.path.clear();
   l.path.push_back(n);
   l.last = n;
@@ -519,6 +542,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
     r.completed = completed;
     r.value = l.purpose == Purpose::Put ? l.value : value;
     r.found = found;
+    r.messages = l.messages;
     records_.push_back(std::move(r));
   }
   Trace& trace = transport_.trace();

@@ -101,6 +101,7 @@ struct LookupRecord {
   // put/get
   std::uint32_t value = kNoValue;
   bool found = false;
+  std::uint32_t messages = 0;  // messages this lookup (and its put/get) caused
 };
 
 /// A typed snapshot of one peer (libtorrent style): what the inspector shows and tests check.
@@ -216,6 +217,7 @@ class Protocol final : public MessageHandler<Message> {
     PeerIndex bootstrap = kNoPeer;  // join: the known peer the newcomer asks first
     bool storage_phase = false;  // put/get: lookup done, now talking to the owner
     bool timer_pending = false;  // its timeout timer is in the event queue
+    std::uint32_t messages = 0;  // measurement: messages sent for this lookup
     std::vector<PeerIndex> path;   // path[0] = origin; iterative: nodes that answered, in order
     std::vector<PeerIndex> avoid;  // peers that timed out during this lookup
   };
@@ -262,7 +264,7 @@ class Protocol final : public MessageHandler<Message> {
   void hand_over_range(PeerIndex n, const Id& from_exclusive, const Id& to_inclusive, PeerIndex to);
   bool is_primary(PeerIndex n, const Id& key) const;
 
-  void send(PeerIndex from, PeerIndex to, Message msg) { transport_.send(from, to, msg); }
+  void send(PeerIndex from, PeerIndex to, const Message& msg);
   void fill_successor_list(PeerIndex n, Message& msg) const;
   void trace_state(PeerIndex n, StateField field, int index, PeerIndex value);
 

@@ -464,6 +464,7 @@ nlohmann::json ChordRun::result() const {
       j["latency_ms"] = to_ms(r.end - r.start);
       j["ok"] = r.ok;
       j["completed"] = r.completed;
+      j["messages"] = r.messages;
       if (!r.ok && r.owner != kNoPeer) j["owner_alive"] = r.owner_alive;
       if (r.purpose == Purpose::User) {
         lookups.push_back(std::move(j));

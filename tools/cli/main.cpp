@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "chord_bench.hpp"
+#include "compare.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
@@ -145,6 +146,21 @@ int main(int argc, char** argv) {
   bench->add_option("--seed", bench_options.seed, "Seed")->capture_default_str();
   bench->add_option("--json", bench_options.json_out, "Also write the figures to this JSON file");
 
+  bench::CompareOptions compare_options;
+  auto* compare = app.add_subcommand("compare", "The lecture's complexity table, measured: all protocols over a sweep of N");
+  compare->add_option("--min-log2", compare_options.min_log2, "Smallest N as a power of two")->check(CLI::Range(3, 24))->capture_default_str();
+  compare->add_option("--max-log2", compare_options.max_log2, "Largest N as a power of two")->check(CLI::Range(3, 24))->capture_default_str();
+  compare->add_option("--queries", compare_options.queries, "Searches per protocol and N")->check(CLI::Range(1, 100000))->capture_default_str();
+  compare->add_option("--items", compare_options.items, "Distinct shared items")->check(CLI::Range(1, 1000000))->capture_default_str();
+  compare->add_option("--replicas", compare_options.replicas, "Peers sharing each item")->check(CLI::Range(1, 1000))->capture_default_str();
+  compare->add_option("--ttl", compare_options.ttl, "Flooding TTL")->check(CLI::Range(1, 255))->capture_default_str();
+  compare->add_option("--seed", compare_options.seed, "Seed")->capture_default_str();
+  compare->add_option("--protocols", compare_options.protocols, "Protocols to compare")
+      ->check(CLI::IsMember({"central_index", "flooding", "superpeer", "chord"}))->capture_default_str();
+  compare->add_option("--csv", compare_options.csv_out, "Also write the table as CSV");
+  compare->add_option("--json", compare_options.json_out, "Also write the table and fits as JSON");
+  compare->add_flag("--quiet,-q", compare_options.quiet, "No progress lines");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -167,6 +183,13 @@ int main(int argc, char** argv) {
     if (run->parsed()) return command_run(run_options);
     if (list->parsed()) return command_list(labs_dir);
     if (bench->parsed()) return bench::run_chord_bench(bench_options);
+    if (compare->parsed()) {
+      if (compare_options.max_log2 < compare_options.min_log2) {
+        std::fprintf(stderr, "p2plab compare: --max-log2 must be at least --min-log2\n");
+        return kBadInput;
+      }
+      return bench::compare_command(compare_options);
+    }
   } catch (const ScenarioError& e) {
     std::fprintf(stderr, "p2plab: %s\n", e.what());
     return kBadInput;

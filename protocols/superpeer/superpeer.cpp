@@ -1,0 +1,517 @@
+// Gnutella 0.6 / Skype superpeers: every rule of the protocol is here. See README.md.
+#include "superpeer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "p2plab/json_util.hpp"
+
+namespace p2plab::superpeer {
+
+const char* to_string(MsgType type) {
+  static const char* const names[] = {"HELLO_SUPERPEERS", "SUPERPEER_LIST", "ATTACH",  "ATTACH_OK",  "ATTACH_REFUSED",
+                                      "ANNOUNCE",         "CONNECT",        "CONNECT_OK", "PING",     "PONG",
+                                      "QUERY",            "QUERYHIT",       "DOWNLOAD", "DOWNLOAD_OK", "BYE"};
+  const auto i = static_cast<std::size_t>(type);
+  return i < std::size(names) ? names[i] : "?";
+}
+
+Params Protocol::parse_params(const Scenario& scenario) {
+  Params p;
+  if (!scenario.doc.contains("params")) return p;
+  const JsonObject o(scenario.doc.at("params"), scenario.file, "params");
+  o.only_keys({"superpeer_ratio", "min_bandwidth_kbps", "min_uptime_h", "leaves_per_superpeer", "superpeers_per_leaf",
+               "degree", "ttl", "relay", "collect_ms", "timeout_ms", "keepalive_ms"});
+  p.superpeer_ratio = o.get_number("superpeer_ratio", 0.1, 0.0001, 1.0);
+  p.min_bandwidth_kbps = o.get_number("min_bandwidth_kbps", 256.0, 0.0, 1e9);
+  p.min_uptime_h = o.get_number("min_uptime_h", 0.0, 0.0, 1e6);
+  p.leaves_per_superpeer = static_cast<int>(o.get_int("leaves_per_superpeer", 50, 1, 100000));
+  p.superpeers_per_leaf = static_cast<int>(o.get_int("superpeers_per_leaf", 2, 1, 3));
+  p.degree = static_cast<int>(o.get_int("degree", 4, 1, 1000));
+  p.ttl = static_cast<int>(o.get_int("ttl", 4, 1, 255));
+  p.relay = o.get_bool("relay", false);
+  p.collect = from_ms(o.get_number("collect_ms", 3000.0, 1.0, 1e9));
+  p.timeout = from_ms(o.get_number("timeout_ms", 1000.0, 1.0, 1e9));
+  p.keepalive = from_ms(o.get_number("keepalive_ms", 5000.0, 0.0, 1e9));
+  return p;
+}
+
+Protocol::Protocol(Params params, Transport<Message>& transport, search::Context context)
+    : params_(params), transport_(transport), context_(context) {}
+
+nlohmann::json Protocol::params_json() const {
+  return {{"superpeer_ratio", params_.superpeer_ratio}, {"min_bandwidth_kbps", params_.min_bandwidth_kbps},
+          {"min_uptime_h", params_.min_uptime_h}, {"leaves_per_superpeer", params_.leaves_per_superpeer},
+          {"superpeers_per_leaf", params_.superpeers_per_leaf}, {"degree", params_.degree}, {"ttl", params_.ttl},
+          {"relay", params_.relay}, {"collect_ms", to_ms(params_.collect)}, {"timeout_ms", to_ms(params_.timeout)},
+          {"keepalive_ms", to_ms(params_.keepalive)}};
+}
+
+TraceVocabulary Protocol::vocabulary() const {
+  TraceVocabulary v;
+  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
+  v.timer_kinds = {"collect", "download_timeout", "keepalive", "keepalive_check", "attach_phase"};
+  return v;
+}
+
+void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q) {
+  context_.log->message(q);
+  transport_.send(from, to, msg);
+}
+
+bool Protocol::capable(PeerIndex p) const {
+  const search::Capacity& c = (*context_.capacities)[p];
+  return !c.behind_nat && c.bandwidth_kbps >= params_.min_bandwidth_kbps && c.uptime_h >= params_.min_uptime_h;
+}
+
+double Protocol::score(PeerIndex p) const {
+  const search::Capacity& c = (*context_.capacities)[p];
+  return c.bandwidth_kbps * std::max(c.uptime_h, 0.01);
+}
+
+bool Protocol::reachable_directly(PeerIndex from, PeerIndex to) const {
+  (void)from;
+  return !(*context_.capacities)[to].behind_nat;  // a peer behind NAT accepts no incoming connection
+}
+
+void Protocol::link_superpeers(PeerIndex a, PeerIndex b) {
+  if (a == b) return;
+  auto& na = peer(a).neighbors;
+  if (std::find(na.begin(), na.end(), b) == na.end()) na.push_back(b);
+  auto& nb = peer(b).neighbors;
+  if (std::find(nb.begin(), nb.end(), a) == nb.end()) nb.push_back(a);
+}
+
+void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
+  // The election: capable peers ranked by bandwidth x uptime; the best superpeer_ratio of all
+  // peers become superpeers (at least one; if nobody is capable, the best-scored peer serves).
+  for (PeerIndex p : peers) peer(p);
+  std::vector<PeerIndex> ranked = peers;
+  std::stable_sort(ranked.begin(), ranked.end(), [&](PeerIndex a, PeerIndex b) {
+    if (capable(a) != capable(b)) return capable(a);
+    return score(a) > score(b);
+  });
+  const auto wanted = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(params_.superpeer_ratio * static_cast<double>(peers.size()))));
+  std::vector<PeerIndex> sps;
+  for (PeerIndex p : ranked) {
+    if (sps.size() >= wanted || (!sps.empty() && !capable(p))) break;
+    peers_[p].superpeer = true;
+    sps.push_back(p);
+  }
+  // Superpeers form a random overlay among themselves.
+  for (PeerIndex s : sps) {
+    Rng& rng = transport_.rng(s);
+    for (int attempt = 0; attempt < 20 * params_.degree && static_cast<int>(peers_[s].neighbors.size()) < params_.degree &&
+                          sps.size() > 1;
+         ++attempt) {
+      const PeerIndex t = sps[rng.below(sps.size())];
+      if (t != s && static_cast<int>(peers_[t].neighbors.size()) < 2 * params_.degree) link_superpeers(s, t);
+    }
+  }
+  // Leaves attach to superpeers_per_leaf superpeers with room, and their tables are announced.
+  for (PeerIndex p : peers) {
+    if (peers_[p].superpeer) continue;
+    Rng& rng = transport_.rng(p);
+    for (int attempt = 0; attempt < 50 && static_cast<int>(peers_[p].superpeers.size()) < params_.superpeers_per_leaf; ++attempt) {
+      const PeerIndex s = sps[rng.below(sps.size())];
+      auto& mine = peers_[p].superpeers;
+      if (std::find(mine.begin(), mine.end(), s) != mine.end()) continue;
+      if (static_cast<int>(peers_[s].leaves.size()) >= params_.leaves_per_superpeer) continue;
+      mine.push_back(s);
+      peers_[s].leaves[p] = (*context_.shared)[p];
+    }
+    peers_[p].known = peers_[p].superpeers;
+  }
+  for (PeerIndex p : peers) {
+    if (params_.keepalive > 0) {
+      transport_.set_timer(p, 1 + static_cast<SimTime>(transport_.rng(p).below(static_cast<std::uint64_t>(params_.keepalive))),
+                           kKeepalive, 0);
+    }
+  }
+}
+
+void Protocol::join(PeerIndex p, PeerIndex via) {
+  peer(p);
+  if (params_.keepalive > 0) transport_.set_timer(p, params_.keepalive, kKeepalive, 0);
+  if (via == kNoPeer) {
+    peers_[p].superpeer = true;  // the very first peer: someone has to be a superpeer
+    return;
+  }
+  ask_for_superpeers(p, via);
+}
+
+void Protocol::ask_for_superpeers(PeerIndex self, PeerIndex via) {
+  Peer& me = peer(self);
+  ++me.round;
+  Message m;
+  m.type = MsgType::HelloSuperpeers;
+  send(self, via, m);
+  transport_.set_timer(self, params_.timeout, kAttachPhase, me.round);
+}
+
+void Protocol::attach(PeerIndex leaf, PeerIndex sp) {
+  Message m;
+  m.type = MsgType::Attach;
+  send(leaf, sp, m);
+}
+
+void Protocol::announce(PeerIndex leaf, PeerIndex sp) {
+  for (NameIndex n : (*context_.shared)[leaf]) {
+    Message m;
+    m.type = MsgType::Announce;
+    m.name = n;
+    send(leaf, sp, m);
+  }
+}
+
+void Protocol::leave(PeerIndex p) {
+  Peer& me = peer(p);
+  Message bye;
+  bye.type = MsgType::Bye;
+  for (PeerIndex n : neighbors(p)) send(p, n, bye);
+  me.neighbors.clear();
+  me.leaves.clear();
+  me.superpeers.clear();
+}
+
+void Protocol::drop(PeerIndex self, PeerIndex gone) {
+  Peer& me = peer(self);
+  auto erase = [gone](std::vector<PeerIndex>& v) { v.erase(std::remove(v.begin(), v.end(), gone), v.end()); };
+  erase(me.neighbors);
+  erase(me.superpeers);
+  erase(me.known);
+  me.leaves.erase(gone);
+}
+
+void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
+  Peer& me = peer(from);
+  me.seen[q] = from;
+  pending_[q] = Pending{};
+  Message m;
+  m.type = MsgType::Query;
+  m.ttl = static_cast<std::uint8_t>(ttl > 0 ? ttl : params_.ttl);
+  m.hops = 1;
+  m.query = q;
+  m.name = name;
+  m.node = from;
+  if (me.superpeer) {
+    // A superpeer answers from its own leaves first, then floods to its superpeer neighbours.
+    answer_from_leaves(from, from, m);
+    for (PeerIndex n : me.neighbors) send(from, n, m, q);
+  } else {
+    for (PeerIndex s : me.superpeers) send(from, s, m, q);
+  }
+  transport_.set_timer(from, params_.collect, kCollect, q);
+}
+
+void Protocol::answer_from_leaves(PeerIndex sp, PeerIndex back, const Message& query) {
+  auto hit_for = [&](PeerIndex provider) {
+    if (provider == query.node) return;  // the requester's own files are no find
+    Message hit;
+    hit.type = MsgType::QueryHit;
+    hit.query = query.query;
+    hit.node = provider;
+    hit.relay = sp;
+    hit.hops = static_cast<std::uint8_t>(back == sp ? 0 : query.hops);
+    if (back == sp) {
+      on_message(sp, sp, hit);  // the requester is this superpeer itself
+    } else {
+      send(sp, back, hit, query.query);
+    }
+  };
+  if (context_.has_match(sp, query.name)) hit_for(sp);
+  for (const auto& [leaf, table] : peers_[sp].leaves) {
+    for (NameIndex n : table) {
+      if (context_.catalogue->matches(query.name, n)) {
+        hit_for(leaf);
+        break;
+      }
+    }
+  }
+}
+
+void Protocol::try_download(PeerIndex self, QueryIndex q) {
+  Pending& p = pending_[q];
+  while (p.next < p.hits.size()) {
+    const auto& [hops, provider, relay] = p.hits[p.next];
+    (void)hops;
+    Message m;
+    m.type = MsgType::Download;
+    m.query = q;
+    if (reachable_directly(self, provider)) {
+      send(self, provider, m, q);
+    } else if (params_.relay && relay != kNoPeer) {
+      m.flag = kRelayRequest;  // Skype: through the provider's superpeer
+      m.node = provider;
+      send(self, relay, m, q);
+    } else {
+      ++p.next;  // behind NAT and no relay: this provider cannot be reached
+      continue;
+    }
+    transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
+    return;
+  }
+  p.finished = true;
+  context_.log->finish(q, transport_.now());
+}
+
+void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
+  Peer& me = peer(self);
+  switch (msg.type) {
+    case MsgType::HelloSuperpeers: {
+      Message reply;
+      reply.type = MsgType::SuperpeerList;
+      std::vector<PeerIndex> list;
+      if (me.superpeer) list.push_back(self);
+      for (PeerIndex p : me.superpeer ? me.neighbors : me.known) list.push_back(p);
+      for (PeerIndex p : list) {
+        if (reply.flag < reply.list.size() && p != from) reply.list[reply.flag++] = p;
+      }
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::SuperpeerList:
+      for (int i = 0; i < msg.flag; ++i) {
+        if (std::find(me.known.begin(), me.known.end(), msg.list[i]) == me.known.end()) me.known.push_back(msg.list[i]);
+      }
+      return;
+    case MsgType::Attach: {
+      Message reply;
+      const bool ok = me.superpeer && static_cast<int>(me.leaves.size()) < params_.leaves_per_superpeer;
+      reply.type = ok ? MsgType::AttachOk : MsgType::AttachRefused;
+      if (ok) me.leaves[from];  // its table arrives in ANNOUNCE messages
+      send(self, from, reply);
+      return;
+    }
+    case MsgType::AttachOk:
+      if (me.superpeer || static_cast<int>(me.superpeers.size()) >= params_.superpeers_per_leaf ||
+          std::find(me.superpeers.begin(), me.superpeers.end(), from) != me.superpeers.end()) {
+        Message bye;  // not needed any more
+        bye.type = MsgType::Bye;
+        send(self, from, bye);
+        return;
+      }
+      me.superpeers.push_back(from);
+      announce(self, from);
+      return;
+    case MsgType::AttachRefused:
+      // Gnutella 0.6: a capable peer that finds the superpeers full becomes a superpeer itself.
+      if (!me.superpeer && me.superpeers.empty() && capable(self)) {
+        me.superpeer = true;
+        me.known.erase(std::remove(me.known.begin(), me.known.end(), from), me.known.end());
+        for (PeerIndex s : me.known) {
+          if (static_cast<int>(me.neighbors.size()) >= params_.degree) break;
+          Message c;
+          c.type = MsgType::Connect;
+          send(self, s, c);
+        }
+        Message c;
+        c.type = MsgType::Connect;
+        send(self, from, c);
+      }
+      return;
+    case MsgType::Announce:
+      if (me.superpeer && me.leaves.count(from)) me.leaves[from].push_back(msg.name);
+      return;
+    case MsgType::Connect: {
+      if (!me.superpeer) return;
+      link_superpeers(self, from);
+      Message ok;
+      ok.type = MsgType::ConnectOk;
+      send(self, from, ok);
+      return;
+    }
+    case MsgType::ConnectOk:
+      if (me.superpeer) link_superpeers(self, from);
+      return;
+    case MsgType::Ping: {
+      Message pong;
+      pong.type = MsgType::Pong;
+      pong.flag = me.superpeer ? 1 : 0;
+      send(self, from, pong);
+      return;
+    }
+    case MsgType::Pong:
+      me.awaiting.erase(std::remove(me.awaiting.begin(), me.awaiting.end(), from), me.awaiting.end());
+      return;
+    case MsgType::Bye:
+      drop(self, from);
+      return;
+    case MsgType::Query: {
+      if (!me.superpeer) return;  // leaves do not route queries
+      if (me.seen.count(msg.query)) {
+        context_.log->duplicate(msg.query);
+        return;
+      }
+      me.seen[msg.query] = from;
+      context_.log->reached(msg.query, self);
+      answer_from_leaves(self, from, msg);
+      if (msg.ttl > 1) {
+        Message fwd = msg;
+        fwd.ttl = static_cast<std::uint8_t>(msg.ttl - 1);
+        fwd.hops = static_cast<std::uint8_t>(msg.hops + 1);
+        for (PeerIndex n : me.neighbors) {
+          if (n != from) send(self, n, fwd, msg.query);
+        }
+      }
+      return;
+    }
+    case MsgType::QueryHit: {
+      auto it = me.seen.find(msg.query);
+      if (it == me.seen.end()) return;
+      if (it->second == self) {
+        auto pending = pending_.find(msg.query);
+        if (pending == pending_.end() || !pending->second.collecting) return;
+        pending->second.hits.emplace_back(msg.hops, msg.node, msg.relay);
+        context_.log->hit(msg.query, msg.node, msg.hops);
+      } else {
+        send(self, it->second, msg, msg.query);
+      }
+      return;
+    }
+    case MsgType::Download: {
+      // Relayed transfers (Skype): flag 1 = requester -> relay, flag 2 = relay -> provider.
+      if (msg.flag == kRelayRequest) {
+        Message fwd = msg;
+        fwd.flag = kRelayed;
+        fwd.node = from;  // the requester, so that the answer can be handed back
+        send(self, msg.node, fwd, msg.query);
+        return;
+      }
+      context_.log->reached(msg.query, self);
+      Message reply;
+      reply.type = MsgType::DownloadOk;
+      reply.query = msg.query;
+      reply.flag = msg.flag;  // 0: direct; kRelayed: back through the relay
+      reply.node = msg.node;  // relayed: the requester
+      send(self, from, reply, msg.query);
+      return;
+    }
+    case MsgType::DownloadOk: {
+      if (msg.flag == kRelayed) {
+        Message fwd = msg;
+        fwd.flag = kRelayDone;
+        fwd.node = from;  // the provider
+        send(self, msg.node, fwd, msg.query);
+        return;
+      }
+      auto it = pending_.find(msg.query);
+      if (it == pending_.end() || it->second.finished) return;
+      it->second.finished = true;
+      const bool relayed = msg.flag == kRelayDone;
+      context_.log->downloaded(msg.query, relayed ? msg.node : from, relayed);
+      context_.log->finish(msg.query, transport_.now());
+      return;
+    }
+    case MsgType::Count: return;
+  }
+}
+
+void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
+  Peer& me = peer(self);
+  switch (kind) {
+    case kCollect: {
+      auto it = pending_.find(cookie);
+      if (it == pending_.end()) return;
+      it->second.collecting = false;
+      std::sort(it->second.hits.begin(), it->second.hits.end());
+      try_download(self, cookie);
+      return;
+    }
+    case kDownloadTimeout: {
+      auto it = pending_.find(cookie);
+      if (it == pending_.end() || it->second.finished) return;
+      ++it->second.next;
+      try_download(self, cookie);
+      return;
+    }
+    case kAttachPhase: {
+      if (cookie != me.round || me.superpeer) return;
+      int wanted = params_.superpeers_per_leaf - static_cast<int>(me.superpeers.size());
+      bool asked = false;
+      for (PeerIndex s : me.known) {
+        if (wanted <= 0) break;
+        if (std::find(me.superpeers.begin(), me.superpeers.end(), s) != me.superpeers.end()) continue;
+        attach(self, s);
+        asked = true;
+        --wanted;
+      }
+      if (!asked && me.superpeers.empty()) me.superpeer = true;  // nobody to attach to: serve
+      return;
+    }
+    case kKeepalive: {
+      ++me.round;
+      me.awaiting = neighbors(self);
+      Message ping;
+      ping.type = MsgType::Ping;
+      for (PeerIndex n : me.awaiting) send(self, n, ping);
+      transport_.set_timer(self, params_.timeout, kKeepaliveCheck, me.round);
+      transport_.set_timer(self, params_.keepalive, kKeepalive, 0);
+      return;
+    }
+    case kKeepaliveCheck: {
+      if (cookie != me.round) return;
+      for (PeerIndex gone : std::vector<PeerIndex>(me.awaiting)) drop(self, gone);
+      me.awaiting.clear();
+      if (!me.superpeer && static_cast<int>(me.superpeers.size()) < params_.superpeers_per_leaf) {
+        // Lost a superpeer: re-attach to another one we know, or ask for more.
+        if (me.known.size() > me.superpeers.size()) {
+          ++me.round;
+          on_timer(self, kAttachPhase, me.round);
+        } else if (!me.superpeers.empty()) {
+          ask_for_superpeers(self, me.superpeers.front());
+        } else if (capable(self)) {
+          me.superpeer = true;
+        }
+      }
+      return;
+    }
+    default: return;
+  }
+}
+
+std::vector<PeerIndex> Protocol::neighbors(PeerIndex p) const {
+  if (p >= peers_.size()) return {};
+  const Peer& me = peers_[p];
+  if (!me.superpeer) return me.superpeers;
+  std::vector<PeerIndex> out = me.neighbors;
+  for (const auto& entry : me.leaves) out.push_back(entry.first);
+  return out;
+}
+
+std::size_t Protocol::state_entries(PeerIndex p) const {
+  if (p >= peers_.size()) return 0;
+  const Peer& me = peers_[p];
+  std::size_t entries = me.neighbors.size() + me.superpeers.size();
+  for (const auto& entry : me.leaves) entries += 1 + entry.second.size();
+  return entries;
+}
+
+PeerView Protocol::inspect(PeerIndex p) const {
+  PeerView v;
+  v.role = role(p);
+  if (p >= peers_.size()) return v;
+  const Peer& me = peers_[p];
+  const search::Capacity& c = (*context_.capacities)[p];
+  TableView cap{"Capacity", {"bandwidth (kbit/s)", "uptime (h)", "behind NAT", "superpeer capable"}, {}};
+  cap.rows.push_back({std::to_string(static_cast<long long>(c.bandwidth_kbps)), std::to_string(c.uptime_h),
+                      c.behind_nat ? "yes" : "no", capable(p) ? "yes" : "no"});
+  v.tables.push_back(std::move(cap));
+  if (me.superpeer) {
+    for (PeerIndex n : me.neighbors) v.links.push_back({LinkKind::Superpeer, 0, n});
+    TableView leaves{"Leaves and their file tables", {"leaf", "files"}, {}};
+    for (const auto& [leaf, table] : me.leaves) {
+      v.links.push_back({LinkKind::Leaf, 0, leaf});
+      std::string files;
+      for (NameIndex n : table) files += (files.empty() ? "" : ", ") + context_.catalogue->name(n);
+      leaves.rows.push_back({transport_.id_of(leaf).to_decimal(), files});
+    }
+    v.tables.push_back(std::move(leaves));
+  } else {
+    for (PeerIndex s : me.superpeers) v.links.push_back({LinkKind::Superpeer, 0, s});
+  }
+  return v;
+}
+
+}  // namespace p2plab::superpeer
