@@ -145,7 +145,7 @@ std::string lecture_claim(const std::string& protocol) {
   if (protocol == "central_index") return "O(1)";
   if (protocol == "flooding") return "O(N)";
   if (protocol == "chord") return "O(log N)";
-  return "between: O(N/k) superpeers flooded";
+  return "O(N/k): a flood among the N/k superpeers";
 }
 
 }  // namespace

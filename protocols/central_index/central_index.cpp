@@ -54,6 +54,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
     if (server_ == kNoPeer && (!params_.server_given || transport_.id_of(p) == Id(params_.server))) server_ = p;
   }
   if (server_ == kNoPeer) server_ = peers.front();
+  for (NameIndex n : (*context_.shared)[server_]) index_add(server_, n);  // the server shares too
   for (PeerIndex p : peers) {
     if (p == server_) continue;
     for (NameIndex n : (*context_.shared)[p]) index_add(p, n);
@@ -69,6 +70,7 @@ void Protocol::join(PeerIndex peer, PeerIndex via) {
     // The first peer to come up is the server unless the scenario names another.
     if (!params_.server_given || transport_.id_of(peer) == Id(params_.server)) {
       server_ = peer;
+      for (NameIndex n : (*context_.shared)[server_]) index_add(server_, n);
       if (params_.keepalive > 0) transport_.set_timer(server_, params_.keepalive, kSweep, 0);
       return;
     }

@@ -32,6 +32,8 @@ class SearchRun final : public Run {
   Simulator<typename P::Message>& sim() { return sim_; }
   const QueryLog& log() const { return log_; }
   const Catalogue& catalogue() const { return catalogue_; }
+  /// The names each peer shares (by PeerIndex).
+  const std::vector<std::vector<NameIndex>>& shared() const { return shared_; }
   void set_brief(bool brief) { brief_ = brief; }
   PeerIndex peer_by_id(std::uint64_t id) const {
     for (PeerIndex p = static_cast<PeerIndex>(ids_.size()); p-- > 0;) {
