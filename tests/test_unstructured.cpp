@@ -118,6 +118,26 @@ TEST_CASE("flooding: a small TTL gives false negatives that a large TTL does not
   CHECK(small->summary().messages_sent < run->summary().messages_sent / 5);
 }
 
+TEST_CASE("flooding under churn: neighbours that vanish are replaced") {
+  nlohmann::json doc = flood_doc(300, 7, 11, {{{"at_ms", 1000}, {"op", "fail_fraction"}, {"fraction", 0.2}}}, 4);
+  doc["params"]["keepalive_ms"] = 1000;
+  doc["params"]["timeout_ms"] = 300;
+  auto run = make<FloodRun>(doc);
+  run->run_to_end();
+  int live = 0, well_connected = 0;
+  for (PeerIndex p = 0; p < 300; ++p) {
+    if (!run->simulator().is_up(p)) continue;
+    ++live;
+    for (PeerIndex n : run->protocol().neighbors(p)) {
+      CAPTURE(p);
+      CHECK(run->simulator().is_up(n));  // no dead neighbour is kept
+    }
+    well_connected += run->protocol().neighbors(p).size() >= 3;
+  }
+  CHECK(live == 240);
+  CHECK(well_connected > 0.95 * live);  // lost neighbours were replaced through discovery
+}
+
 TEST_CASE("central index: results are the brute-force set of live providers; leaves and a crashed server") {
   nlohmann::json events = nlohmann::json::array();
   for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 100 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});

@@ -170,9 +170,45 @@ TEST_CASE("values out of range") {
   expect_rejected("successors", with("/params/successors", 0), "params.successors", "out of range");
 }
 
+TEST_CASE("bad fields of the unstructured protocols are named") {
+  const nlohmann::json flood = {{"protocol", "flooding"}, {"params", {{"ttl", 4}}}, {"peers", {{"count", 10}}},
+                                {"items", {{"count", 3}, {"replicas", 2}}},
+                                {"events", {{{"at_ms", 10}, {"op", "query"}, {"from", 1}, {"name", "item-1"}}}}};
+  auto change = [&](const nlohmann::json& base, const std::string& pointer, const nlohmann::json& value) {
+    nlohmann::json doc = base;
+    doc[nlohmann::json::json_pointer(pointer)] = value;
+    return doc.dump();
+  };
+  expect_rejected("flood-ttl", change(flood, "/params/ttl", "seven"), "params.ttl", "expected an integer");
+  expect_rejected("flood-ttl-zero", change(flood, "/params/ttl", 0), "params.ttl", "out of range");
+  expect_rejected("flood-degree", change(flood, "/params/degree", -2), "params.degree", "out of range");
+  expect_rejected("flood-from", change(flood, "/events/0/from", 99), "events[0].from", "no peer with id 99");
+  expect_rejected("flood-name", change(flood, "/events/0/name", 5), "events[0].name", "expected a string");
+  expect_rejected("flood-op", change(flood, "/events/0/op", "search"), "events[0].op", "unknown operation");
+  expect_rejected("items-replicas", change(flood, "/items/replicas", 11), "items.replicas", "out of range");
+  expect_rejected("items-peer", change(flood, "/items", nlohmann::json::array({{{"peer", 42}, {"name", "a.mp3"}}})),
+                  "items[0].peer", "no peer with id 42");
+  nlohmann::json super = flood;
+  super["protocol"] = "superpeer";
+  super["params"] = {{"superpeers_per_leaf", 5}};
+  expect_rejected("super-per-leaf", super.dump(), "params.superpeers_per_leaf", "out of range");
+  super["params"] = {{"superpeer_ratio", "many"}};
+  expect_rejected("super-ratio", super.dump(), "params.superpeer_ratio", "expected a number");
+  super["params"] = nlohmann::json::object();
+  super["peers"]["capacities"] = nlohmann::json::array({{{"bandwidth_kbps", 10}}});
+  expect_rejected("super-capacities", super.dump(), "peers.capacities", "one entry per peer");
+  nlohmann::json central = flood;
+  central["protocol"] = "central_index";
+  central["params"] = {{"timeout_ms", true}};
+  expect_rejected("central-timeout", central.dump(), "params.timeout_ms", "expected a number");
+  const nlohmann::json lab = {{"protocol", "compare"}, {"params", {{"protocols", {"chord", "kademlia"}}}}};
+  expect_rejected("compare-protocol", lab.dump(), "params.protocols[1]", "expected a protocol name");
+}
+
 TEST_CASE("bad command-line arguments exit with 2, never a crash") {
   for (const char* args : {"", "frobnicate", "run", "bench", "bench kademlia", "bench chord --peers 0",
-                           "bench chord --peers many", "bench chord --bits 500", "run a.json --nonsense"}) {
+                           "bench chord --peers many", "bench chord --bits 500", "run a.json --nonsense",
+                           "compare --max-log2 99", "compare --protocols gnutella", "compare --min-log2 9 --max-log2 8"}) {
     CAPTURE(args);
     const Outcome o = run_p2plab(args);
     CAPTURE(o.output);
