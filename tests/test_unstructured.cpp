@@ -138,7 +138,7 @@ TEST_CASE("flooding under churn: neighbours that vanish are replaced") {
   CHECK(well_connected > 0.95 * live);  // lost neighbours were replaced through discovery
 }
 
-TEST_CASE("central index: results are the brute-force set of live providers; leaves and a crashed server") {
+TEST_CASE("central index: results are the brute-force set of live providers, before and after leaves and a server crash") {
   nlohmann::json events = nlohmann::json::array();
   for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 100 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
   for (int k = 0; k < 10; ++k) events.push_back({{"at_ms", 3000 + k}, {"op", "leave"}, {"peer", 30 + k}});
