@@ -154,6 +154,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::Search: {
       if (self != server_) return;
       context_.log->reached(msg.query, self);
+      context_.log->hop(msg.query, from, self, 1, false, transport_.now());
       // Every provider of every name that matches the keywords: the full list, in parts.
       std::set<PeerIndex> providers;
       for (const auto& [name, peers] : index_) {

@@ -87,8 +87,6 @@ ChordRun::ChordRun(const Scenario& scenario)
       top.fail(key, "unknown field for a chord scenario");
     }
   }
-  const IdSpace space(params_.m);
-
   // ---- peers ----
   const JsonObject peers = top.get_object("peers");
   peers.only_keys({"ids", "count"});
@@ -120,63 +118,70 @@ ChordRun::ChordRun(const Scenario& scenario)
   }
 
   // ---- events (checked now, so a typo fails before anything runs) ----
-  std::set<Id> known_ids(used.begin(), used.end());
+  known_ids_.insert(used.begin(), used.end());
+  std::set<Id>& known_ids = known_ids_;
   if (scenario.doc.contains("events")) {
     const auto& events = top.get_array("events");
     for (std::size_t i = 0; i < events.size(); ++i) {
       const std::string path = "events[" + std::to_string(i) + "]";
       const JsonObject e(events[i], scenario.file, path);
-      Op op;
-      op.field = path;
-      op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
-      const std::string kind = e.get_string("op");
-      auto need_peer = [&](const std::string& field) {
-        const Id id = e.get_id(field, params_.m);
-        if (!known_ids.count(id)) e.fail(field, "no peer with id " + id.to_decimal() + " exists in this scenario");
-        return id;
-      };
-      if (kind == "put" || kind == "get" || kind == "lookup") {
-        op.kind = kind == "put" ? Op::Kind::Put : kind == "get" ? Op::Kind::Get : Op::Kind::Lookup;
-        e.only_keys({"at_ms", "op", "key", "name", "from", "value"});
-        op.key = get_key(e, space);
-        if (kind == "lookup" && !e.has("from")) e.fail("from", "missing (the id of the peer that starts the lookup)");
-        if (e.has("from")) {
-          op.has_from = true;
-          op.from = need_peer("from");
-        }
-        if (kind == "put") op.value = e.get_string("value", e.has("name") ? e.get_string("name") : std::string());
-      } else if (kind == "lookups") {
-        op.kind = Op::Kind::Lookups;
-        e.only_keys({"at_ms", "op", "count", "spread_ms"});
-        op.count = e.get_int("count", 0, 100'000'000);
-        op.spread = get_ms(e, "spread_ms", 1000, 0);
-      } else if (kind == "fail" || kind == "leave") {
-        op.kind = kind == "fail" ? Op::Kind::Fail : Op::Kind::Leave;
-        e.only_keys({"at_ms", "op", "peer"});
-        op.id = need_peer("peer");
-      } else if (kind == "fail_fraction") {
-        op.kind = Op::Kind::FailFraction;
-        e.only_keys({"at_ms", "op", "fraction"});
-        op.fraction = e.get_number("fraction", 0.0, 1.0);
-      } else if (kind == "join") {
-        op.kind = Op::Kind::Join;
-        e.only_keys({"at_ms", "op", "id", "via"});
-        if (e.has("id")) {
-          op.has_id = true;
-          op.id = e.get_id("id", params_.m);
-          known_ids.insert(op.id);
-        }
-        if (e.has("via")) {
-          op.has_via = true;
-          op.via = need_peer("via");
-        }
-      } else {
-        e.fail("op", "unknown operation \"" + kind +
-                         "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join)");
-      }
+      Op op = parse_op(e, known_ids);
       ops_.push_back(std::move(op));
     }
   }
+}
+
+ChordRun::Op ChordRun::parse_op(const JsonObject& e, std::set<Id>& known_ids) const {
+  const IdSpace space(params_.m);
+  Op op;
+  op.field = e.path();
+  op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
+  const std::string kind = e.get_string("op");
+  auto need_peer = [&](const std::string& field) {
+    const Id id = e.get_id(field, params_.m);
+    if (!known_ids.count(id)) e.fail(field, "no peer with id " + id.to_decimal() + " exists in this scenario");
+    return id;
+  };
+  if (kind == "put" || kind == "get" || kind == "lookup") {
+    op.kind = kind == "put" ? Op::Kind::Put : kind == "get" ? Op::Kind::Get : Op::Kind::Lookup;
+    e.only_keys({"at_ms", "op", "key", "name", "from", "value"});
+    op.key = get_key(e, space);
+    if (kind == "lookup" && !e.has("from")) e.fail("from", "missing (the id of the peer that starts the lookup)");
+    if (e.has("from")) {
+      op.has_from = true;
+      op.from = need_peer("from");
+    }
+    if (kind == "put") op.value = e.get_string("value", e.has("name") ? e.get_string("name") : std::string());
+  } else if (kind == "lookups") {
+    op.kind = Op::Kind::Lookups;
+    e.only_keys({"at_ms", "op", "count", "spread_ms"});
+    op.count = e.get_int("count", 0, 100'000'000);
+    op.spread = get_ms(e, "spread_ms", 1000, 0);
+  } else if (kind == "fail" || kind == "leave") {
+    op.kind = kind == "fail" ? Op::Kind::Fail : Op::Kind::Leave;
+    e.only_keys({"at_ms", "op", "peer"});
+    op.id = need_peer("peer");
+  } else if (kind == "fail_fraction") {
+    op.kind = Op::Kind::FailFraction;
+    e.only_keys({"at_ms", "op", "fraction"});
+    op.fraction = e.get_number("fraction", 0.0, 1.0);
+  } else if (kind == "join") {
+    op.kind = Op::Kind::Join;
+    e.only_keys({"at_ms", "op", "id", "via"});
+    if (e.has("id")) {
+      op.has_id = true;
+      op.id = e.get_id("id", params_.m);
+      known_ids.insert(op.id);
+    }
+    if (e.has("via")) {
+      op.has_via = true;
+      op.via = need_peer("via");
+    }
+  } else {
+    e.fail("op", "unknown operation \"" + kind +
+                     "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join)");
+  }
+  return op;
 }
 
 void ChordRun::start() {
@@ -397,6 +402,16 @@ void ChordRun::execute(const Op& op, std::size_t index) {
       return;
     }
   }
+}
+
+void ChordRun::act(const nlohmann::json& op_json) {
+  start();
+  nlohmann::json doc = op_json;
+  doc["at_ms"] = to_ms(sim_.current_time());
+  const JsonObject e(doc, "action", "");
+  Op op = parse_op(e, known_ids_);
+  ops_.push_back(op);
+  execute(ops_.back(), ops_.size() - 1);
 }
 
 void ChordRun::run_to_end() {

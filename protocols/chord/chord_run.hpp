@@ -1,6 +1,9 @@
 #pragma once
 // Chord as a p2plab plug-in: reads a scenario, drives the protocol on the simulator, reports.
 #include <memory>
+#include <set>
+
+#include "p2plab/json_util.hpp"
 
 #include "chord.hpp"
 #include "p2plab/registry.hpp"
@@ -22,6 +25,7 @@ class ChordRun final : public Run {
   int id_bits() const override { return params_.m; }
   TraceVocabulary vocabulary() const override;
   void start() override;
+  void act(const nlohmann::json& op) override;
   void run_to_end() override;
   RunSummary summary() const override;
   nlohmann::json result() const override;
@@ -39,6 +43,7 @@ class ChordRun final : public Run {
 
  private:
   struct Op;
+  Op parse_op(const JsonObject& e, std::set<Id>& known_ids) const;
   void schedule_scenario();
   void execute(const Op& op, std::size_t index);
   PeerIndex random_live_peer();
@@ -60,6 +65,7 @@ class ChordRun final : public Run {
   };
   std::vector<Batch> batches_;
   std::vector<Id> initial_ids_;
+  std::set<Id> known_ids_;  // every id a scenario or action may name
   std::uint16_t op_handler_ = 0, churn_handler_ = 0, lookup_handler_ = 0, join_handler_ = 0;
   std::uint64_t address_counter_ = 0;
   std::vector<std::string> warnings_;

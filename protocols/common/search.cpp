@@ -44,7 +44,30 @@ QueryIndex QueryLog::open(PeerIndex from, NameIndex name, SimTime now, bool live
   r.start = now;
   r.live_provider_existed = live_provider_existed;
   records_.push_back(std::move(r));
-  return static_cast<QueryIndex>(records_.size() - 1);
+  const auto q = static_cast<QueryIndex>(records_.size() - 1);
+  if (trace_ != nullptr && trace_->enabled()) {
+    TraceEvent e;
+    e.time = now;
+    e.kind = TraceKind::LookupStart;
+    e.peer = from;
+    e.lookup = q;
+    e.key = Id(name);
+    trace_->record(e);
+  }
+  return q;
+}
+
+void QueryLog::hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now) {
+  if (trace_ == nullptr || !trace_->enabled() || q == kNoQuery) return;
+  TraceEvent e;
+  e.time = now;
+  e.kind = TraceKind::LookupHop;
+  e.peer = from;
+  e.other = to;
+  e.lookup = q;
+  e.index = static_cast<std::uint16_t>(hops);
+  e.detail = duplicate ? 1 : 0;
+  trace_->record(e);
 }
 
 void QueryLog::hit(QueryIndex q, PeerIndex provider, int hops) {
@@ -64,6 +87,17 @@ void QueryLog::finish(QueryIndex q, SimTime now) {
   if (r.finished) return;
   r.finished = true;
   r.end = now;
+  if (trace_ != nullptr && trace_->enabled()) {
+    TraceEvent e;
+    e.time = now;
+    e.kind = TraceKind::LookupDone;
+    e.peer = r.from;
+    e.other = r.downloaded_from;
+    e.lookup = q;
+    e.detail = r.live_hits.empty() ? 0 : 1;
+    e.index = static_cast<std::uint16_t>(std::max(r.first_hit_hops, 0));
+    trace_->record(e);
+  }
 }
 
 namespace {
@@ -73,6 +107,54 @@ std::uint64_t get_peer_id(const JsonObject& o, const std::string& key) {
 }
 
 }  // namespace
+
+Workload::Op parse_event(const JsonObject& e, std::set<std::uint64_t>& known, bool has_items, Catalogue& catalogue) {
+  Workload::Op op;
+  op.field = e.path();
+  op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
+  const std::string kind = e.get_string("op");
+  auto need_peer = [&](const std::string& field) {
+    const std::uint64_t id = get_peer_id(e, field);
+    if (!known.count(id)) e.fail(field, "no peer with id " + std::to_string(id) + " exists in this scenario");
+    return id;
+  };
+  if (kind == "query") {
+    op.kind = Workload::Op::Kind::Query;
+    e.only_keys({"at_ms", "op", "from", "name", "ttl"});
+    op.ttl = static_cast<int>(e.get_int("ttl", 0, 1, 255));
+    op.from = need_peer("from");
+    op.has_from = true;
+    const std::string name = e.get_string("name");
+    if (Catalogue::keywords(name).empty()) e.fail("name", "needs at least one letter or digit");
+    op.name = catalogue.intern(name);
+  } else if (kind == "queries") {
+    op.kind = Workload::Op::Kind::Queries;
+    e.only_keys({"at_ms", "op", "count", "spread_ms", "ttl"});
+    op.ttl = static_cast<int>(e.get_int("ttl", 0, 1, 255));
+    op.count = e.get_int("count", 0, 100'000'000);
+    op.spread = from_ms(e.get_number("spread_ms", 1000.0, 0.0, 1e12));
+    if (op.count > 0 && !has_items) e.fail("op", "\"queries\" picks existing items, but the scenario has no \"items\"");
+  } else if (kind == "fail" || kind == "leave") {
+    op.kind = kind == "fail" ? Workload::Op::Kind::Fail : Workload::Op::Kind::Leave;
+    e.only_keys({"at_ms", "op", "peer"});
+    op.peer = need_peer("peer");
+  } else if (kind == "fail_fraction") {
+    op.kind = Workload::Op::Kind::FailFraction;
+    e.only_keys({"at_ms", "op", "fraction"});
+    op.fraction = e.get_number("fraction", 0.0, 1.0);
+  } else if (kind == "join") {
+    op.kind = Workload::Op::Kind::Join;
+    e.only_keys({"at_ms", "op", "id"});
+    if (e.has("id")) {
+      op.has_id = true;
+      op.id = get_peer_id(e, "id");
+      known.insert(op.id);
+    }
+  } else {
+    e.fail("op", "unknown operation \"" + kind + "\" (known: query, queries, fail, fail_fraction, leave, join)");
+  }
+  return op;
+}
 
 Workload parse_workload(const Scenario& scenario, Catalogue& catalogue) {
   Workload w;
@@ -175,50 +257,7 @@ Workload parse_workload(const Scenario& scenario, Catalogue& catalogue) {
     for (std::size_t i = 0; i < events.size(); ++i) {
       const std::string path = "events[" + std::to_string(i) + "]";
       const JsonObject e(events[i], scenario.file, path);
-      Workload::Op op;
-      op.field = path;
-      op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
-      const std::string kind = e.get_string("op");
-      auto need_peer = [&](const std::string& field) {
-        const std::uint64_t id = get_peer_id(e, field);
-        if (!known.count(id)) e.fail(field, "no peer with id " + std::to_string(id) + " exists in this scenario");
-        return id;
-      };
-      if (kind == "query") {
-        op.kind = Workload::Op::Kind::Query;
-        e.only_keys({"at_ms", "op", "from", "name", "ttl"});
-        op.ttl = static_cast<int>(e.get_int("ttl", 0, 1, 255));
-        op.from = need_peer("from");
-        op.has_from = true;
-        const std::string name = e.get_string("name");
-        if (Catalogue::keywords(name).empty()) e.fail("name", "needs at least one letter or digit");
-        op.name = catalogue.intern(name);
-      } else if (kind == "queries") {
-        op.kind = Workload::Op::Kind::Queries;
-        e.only_keys({"at_ms", "op", "count", "spread_ms", "ttl"});
-        op.ttl = static_cast<int>(e.get_int("ttl", 0, 1, 255));
-        op.count = e.get_int("count", 0, 100'000'000);
-        op.spread = from_ms(e.get_number("spread_ms", 1000.0, 0.0, 1e12));
-        if (op.count > 0 && w.items.empty()) e.fail("op", "\"queries\" picks existing items, but the scenario has no \"items\"");
-      } else if (kind == "fail" || kind == "leave") {
-        op.kind = kind == "fail" ? Workload::Op::Kind::Fail : Workload::Op::Kind::Leave;
-        e.only_keys({"at_ms", "op", "peer"});
-        op.peer = need_peer("peer");
-      } else if (kind == "fail_fraction") {
-        op.kind = Workload::Op::Kind::FailFraction;
-        e.only_keys({"at_ms", "op", "fraction"});
-        op.fraction = e.get_number("fraction", 0.0, 1.0);
-      } else if (kind == "join") {
-        op.kind = Workload::Op::Kind::Join;
-        e.only_keys({"at_ms", "op", "id"});
-        if (e.has("id")) {
-          op.has_id = true;
-          op.id = get_peer_id(e, "id");
-          known.insert(op.id);
-        }
-      } else {
-        e.fail("op", "unknown operation \"" + kind + "\" (known: query, queries, fail, fail_fraction, leave, join)");
-      }
+      const Workload::Op op = parse_event(e, known, !w.items.empty(), catalogue);
       w.ops.push_back(op);
     }
   }

@@ -17,6 +17,7 @@
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/simulator.hpp"
+#include "p2plab/trace.hpp"
 
 namespace p2plab::search {
 
@@ -68,6 +69,10 @@ class QueryLog {
   void duplicate(QueryIndex q) { if (q != kNoQuery) ++records_[q].duplicates; }
   void hit(QueryIndex q, PeerIndex provider, int hops);
   void set_liveness(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
+  /// Also report queries in the engine's trace (lookup_start / lookup_hop / lookup_done).
+  void set_trace(Trace* trace) { trace_ = trace; }
+  /// The query went from one peer to the next (hops from the requester); duplicates included.
+  void hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now);
   void downloaded(QueryIndex q, PeerIndex provider, bool relayed);
   void finish(QueryIndex q, SimTime now);
   const std::vector<QueryRecord>& records() const { return records_; }
@@ -76,6 +81,7 @@ class QueryLog {
  private:
   std::vector<QueryRecord> records_;
   std::function<bool(PeerIndex)> alive_;
+  Trace* trace_ = nullptr;
 };
 
 /// Peer capacities for superpeer election (Gnutella 0.6 "ultrapeer capable", Skype supernodes).
@@ -129,6 +135,10 @@ struct Workload {
 
 /// Parses peers, items, events and capacities (`params` are the protocol's to check).
 Workload parse_workload(const Scenario& scenario, Catalogue& catalogue);
+
+/// Parses one operation (an entry of "events", or a visualizer action); `known` holds the ids
+/// that exist so far (a join adds its id).
+Workload::Op parse_event(const JsonObject& e, std::set<std::uint64_t>& known, bool has_items, Catalogue& catalogue);
 
 /// The result's "queries" array and the summary figures.
 nlohmann::json queries_json(const QueryLog& log, const Catalogue& catalogue, const std::vector<std::uint64_t>& ids);

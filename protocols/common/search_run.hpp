@@ -20,6 +20,7 @@ class SearchRun final : public Run {
         protocol_(params_, sim_, Context{&catalogue_, &log_, &shared_, &capacities_}) {
     sim_.set_handler(&protocol_);
     log_.set_liveness([this](PeerIndex p) { return sim_.is_up(p); });
+    log_.set_trace(&sim_.event_trace());
   }
 
   using Run::simulator;
@@ -65,6 +66,15 @@ class SearchRun final : public Run {
     for (std::size_t i = 0; i < workload_.ops.size(); ++i) {
       sim_.schedule_at(workload_.ops[i].at, op_handler_, kNoPeer, static_cast<std::uint32_t>(i));
     }
+  }
+
+  void act(const nlohmann::json& op_json) override {
+    start();
+    nlohmann::json doc = op_json;
+    doc["at_ms"] = to_ms(sim_.current_time());
+    const JsonObject e(doc, "action", "");
+    std::set<std::uint64_t> known(ids_.begin(), ids_.end());
+    execute(parse_event(e, known, !workload_.items.empty(), catalogue_));
   }
 
   void run_to_end() override {

@@ -195,10 +195,12 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::Query: {
       if (me.seen.count(msg.query)) {
         context_.log->duplicate(msg.query);  // seen this GUID before: drop, never forward twice
+        context_.log->hop(msg.query, from, self, msg.hops, true, transport_.now());
         return;
       }
       me.seen[msg.query] = from;
       context_.log->reached(msg.query, self);
+      context_.log->hop(msg.query, from, self, msg.hops, false, transport_.now());
       if (context_.has_match(self, msg.name)) {
         Message hit;
         hit.type = MsgType::QueryHit;

@@ -342,10 +342,12 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!me.superpeer) return;  // leaves do not route queries
       if (me.seen.count(msg.query)) {
         context_.log->duplicate(msg.query);
+        context_.log->hop(msg.query, from, self, msg.hops, true, transport_.now());
         return;
       }
       me.seen[msg.query] = from;
       context_.log->reached(msg.query, self);
+      context_.log->hop(msg.query, from, self, msg.hops, false, transport_.now());
       answer_from_leaves(self, from, msg);
       if (msg.ttl > 1) {
         Message fwd = msg;
