@@ -567,6 +567,24 @@ PeerView ChordRun::inspect(PeerIndex peer) const {
   return v;
 }
 
+PeerView ChordRun::inspect_links(PeerIndex peer) const {
+  PeerView v;
+  v.peer = peer;
+  v.id = sim_.peer_id(peer);
+  v.state = sim_.state(peer);
+  v.role = "peer";
+  const PeerSnapshot s = protocol_.snapshot(peer);
+  for (std::size_t j = 0; j < s.successors.size(); ++j) {
+    v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), s.successors[j]});
+  }
+  if (s.predecessor != kNoPeer) v.links.push_back({LinkKind::Predecessor, 0, s.predecessor});
+  for (const FingerEntry& f : s.fingers) {
+    if (f.node != kNoPeer) v.links.push_back({LinkKind::Finger, static_cast<std::uint16_t>(f.i), f.node});
+  }
+  v.keys = s.keys;
+  return v;
+}
+
 void register_chord(ProtocolRegistry& registry) {
   registry.add({"chord",
                 "Chord DHT (Stoica et al. 2001): consistent hashing on a ring, finger tables, O(log N) lookups",

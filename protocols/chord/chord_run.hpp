@@ -30,6 +30,7 @@ class ChordRun final : public Run {
   RunSummary summary() const override;
   nlohmann::json result() const override;
   PeerView inspect(PeerIndex peer) const override;
+  PeerView inspect_links(PeerIndex peer) const override;
 
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }

@@ -177,6 +177,17 @@ class SearchRun final : public Run {
     return out;
   }
 
+  PeerView inspect_links(PeerIndex peer) const override {
+    PeerView v;
+    v.peer = peer;
+    v.id = Id(ids_[peer]);
+    v.state = sim_.state(peer);
+    v.role = protocol_.role(peer);
+    const LinkKind kind = v.role == "peer" && scenario_.protocol == "central_index" ? LinkKind::Server : LinkKind::Neighbor;
+    for (PeerIndex n : protocol_.neighbors(peer)) v.links.push_back({kind, 0, n});
+    return v;
+  }
+
   PeerView inspect(PeerIndex peer) const override {
     PeerView v = protocol_.inspect(peer);
     v.peer = peer;

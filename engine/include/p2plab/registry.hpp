@@ -55,6 +55,8 @@ class Run {
   virtual nlohmann::json result() const = 0;
   /// A typed snapshot of one peer for inspectors.
   virtual PeerView inspect(PeerIndex peer) const = 0;
+  /// Only the role and links of inspect() (what a view draws every frame): cheaper.
+  virtual PeerView inspect_links(PeerIndex peer) const { return inspect(peer); }
   /// Carries out a scenario operation now: the same JSON as an entry of "events", without
   /// at_ms (what the visualizer's buttons do). Throws ScenarioError for a bad one.
   virtual void act(const nlohmann::json& op) = 0;

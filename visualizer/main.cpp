@@ -1,0 +1,569 @@
+// p2plab-viz: the interactive visualizer (Dear ImGui + GLFW + OpenGL 3). See README.md.
+#define GL_GLEXT_PROTOTYPES
+#include <GLFW/glfw3.h>
+#include <GL/gl.h>
+#include <GL/glext.h>
+#include <CLI/CLI.hpp>
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "p2plab/json_util.hpp"
+#include "register_all.hpp"
+#include "session.hpp"
+#include "views.hpp"
+
+namespace fs = std::filesystem;
+using namespace p2plab;
+using namespace p2plab::viz;
+
+namespace {
+
+struct LabEntry {
+  std::string path, name, title, note, protocol;
+};
+
+std::vector<LabEntry> find_labs(const fs::path& dir) {
+  std::vector<LabEntry> labs;
+  if (!fs::is_directory(dir)) return labs;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    try {
+      const Scenario s = load_scenario(entry.path().string());
+      if (s.protocol == "compare") continue;  // a table, not a network to draw
+      labs.push_back({entry.path().string(), entry.path().stem().string(), s.title, s.note, s.protocol});
+    } catch (const std::exception&) {
+      // unreadable labs are listed by `p2plab list`, not here
+    }
+  }
+  std::sort(labs.begin(), labs.end(), [](const LabEntry& a, const LabEntry& b) { return a.name < b.name; });
+  return labs;
+}
+
+/// An id typed as text in the JSON a scenario would use: a number while it fits, else a string.
+nlohmann::json id_json(const std::string& text) {
+  if (text.size() <= 15) return std::stoull(text);
+  return text;
+}
+
+void help_marker(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+bool write_png(const std::string& path, int width, int height) {
+  std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+  // OpenGL's rows go bottom-up, PNG's top-down.
+  std::vector<unsigned char> flipped(pixels.size());
+  const std::size_t row = static_cast<std::size_t>(width) * 4;
+  for (int y = 0; y < height; ++y) {
+    std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * row], row, &flipped[static_cast<std::size_t>(y) * row]);
+  }
+  return stbi_write_png(path.c_str(), width, height, 4, flipped.data(), static_cast<int>(row)) != 0;
+}
+
+/// An off-screen framebuffer: renders the same pixels with or without a visible window.
+struct OffscreenTarget {
+  GLuint fbo = 0, color = 0;
+  int width = 0, height = 0;
+  void create(int w, int h) {
+    width = w;
+    height = h;
+    glGenFramebuffers(1, &fbo);
+    glGenRenderbuffers(1, &color);
+    glBindRenderbuffer(GL_RENDERBUFFER, color);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color);
+  }
+  bool ok() const { return glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE; }
+};
+
+class App {
+ public:
+  App(std::string lab, fs::path labs_dir, bool projector) : labs_(find_labs(labs_dir)), projector_(projector) {
+    open(lab);
+  }
+
+  bool open(const std::string& path) {
+    try {
+      auto next = std::make_unique<Session>(path);
+      session_ = std::move(next);
+      lab_path_ = path;
+      layout_ = GraphLayout();
+      view_.selected = kNoPeer;
+      playing_ = false;
+      message_.clear();
+      return true;
+    } catch (const std::exception& e) {
+      message_ = e.what();
+      if (!session_) throw;
+      return false;
+    }
+  }
+
+  Session& session() { return *session_; }
+  void set_playing(bool on) { playing_ = on; }
+  void set_speed(float speed) { speed_ = speed; }
+  void select(PeerIndex p) { view_.selected = p; }
+
+  /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
+  void frame(float dt, int width, int height) {
+    if (playing_) {
+      const SimTime step = std::max<SimTime>(1, static_cast<SimTime>(static_cast<double>(dt) * 1000.0 * speed_ * 1000.0 / 1000.0));
+      session_->advance_to(session_->now() + step);
+      if (session_->at_end()) playing_ = false;
+    }
+    keyboard();
+    const float panel = std::min(430.0f * scale(), static_cast<float>(width) * 0.45f);
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
+    ImGui::Begin("p2plab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+    lab_panel();
+    time_panel();
+    act_panel();
+    inspector_panel();
+    metrics_panel();
+    legend_panel();
+    ImGui::End();
+
+    ImGui::SetNextWindowPos(ImVec2(panel, 0));
+    ImGui::SetNextWindowSize(ImVec2(static_cast<float>(width) - panel, static_cast<float>(height)));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 size = ImGui::GetContentRegionAvail();
+    ImGui::InvisibleButton("canvas", size);
+    const bool clicked = ImGui::IsItemClicked();
+    const std::vector<TracedSearch> searches = session_->searches();
+    const Palette palette = projector_ ? Palette::light() : Palette::dark();
+    view_.projector = projector_;
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const PeerIndex hovered = session_->ring_view()
+                                  ? draw_ring(draw, origin, size, *session_, searches, view_, palette)
+                                  : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
+    if (ImGui::IsItemHovered() && hovered != kNoPeer) {
+      const PeerView v = session_->run().inspect_links(hovered);
+      ImGui::SetTooltip("peer %s (%s)\n%s", session_->sim().peer_id(hovered).to_decimal().c_str(), v.role.c_str(),
+                        session_->ring_view() ? "click: show its fingers and finger table" : "click: inspect it");
+      if (clicked) view_.selected = hovered;
+    }
+    ImGui::End();
+    ImGui::PopStyleVar();
+  }
+
+  float scale() const { return projector_ ? 1.6f : 1.0f; }
+  bool projector() const { return projector_; }
+  bool wants_screenshot() { return std::exchange(save_requested_, false); }
+
+ private:
+  void keyboard() {
+    if (ImGui::GetIO().WantTextInput) return;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))) playing_ = !playing_;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) {
+      if (ImGui::GetIO().KeyShift) {
+        session_->step_search();
+      } else {
+        session_->step();
+      }
+    }
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) {
+      if (ImGui::GetIO().KeyShift) {
+        session_->step_search_back();
+      } else {
+        session_->step_back();
+      }
+    }
+  }
+
+  void lab_panel() {
+    const Scenario& s = session_->scenario();
+    ImGui::TextWrapped("%s", s.title.empty() ? lab_path_.c_str() : s.title.c_str());
+    if (ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str())) {
+      for (const LabEntry& lab : labs_) {
+        if (ImGui::Selectable((lab.name + "  [" + lab.protocol + "]").c_str(), lab.path == lab_path_)) open(lab.path);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", lab.title.c_str());
+      }
+      ImGui::EndCombo();
+    }
+    help_marker("The lecture's labs. Each has a note for the lecturer: what to show, what to ask.");
+    if (!s.note.empty() && ImGui::CollapsingHeader("Lecturer's note", ImGuiTreeNodeFlags_DefaultOpen)) {
+      ImGui::TextWrapped("%s", s.note.c_str());
+    }
+    if (!message_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", message_.c_str());
+  }
+
+  void time_panel() {
+    if (!ImGui::CollapsingHeader("Time", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (ImGui::Button("|<")) session_->seek(0);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to the start");
+    ImGui::SameLine();
+    if (ImGui::Button("<<")) session_->step_search_back();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to before the last lookup/query (shift + left)");
+    ImGui::SameLine();
+    if (ImGui::Button("<")) session_->step_back();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event back (left arrow)");
+    ImGui::SameLine();
+    if (ImGui::Button(playing_ ? "Pause" : "Play")) playing_ = !playing_;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play or pause (space)");
+    ImGui::SameLine();
+    if (ImGui::Button(">")) session_->step();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event forward: a message delivered, a timer, a join... (right arrow)");
+    ImGui::SameLine();
+    if (ImGui::Button(">>")) session_->step_search();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forward to the end of the next lookup/query (shift + right)");
+    float speed_log = std::log10(speed_);
+    if (ImGui::SliderFloat("speed", &speed_log, -2.0f, 2.0f, "")) speed_ = std::pow(10.0f, speed_log);
+    ImGui::SameLine();
+    ImGui::Text("x%.2f", speed_);
+    help_marker("Simulated time per real time: x1 plays in real time, x0.1 shows every hop slowly.");
+    float t = static_cast<float>(to_ms(session_->now()));
+    const float end = static_cast<float>(to_ms(session_->end_time()));
+    if (ImGui::SliderFloat("time", &t, 0.0f, end, "%.0f ms")) {
+      const SimTime target = from_ms(static_cast<double>(t));
+      if (target < session_->now()) session_->seek(0);
+      session_->advance_to(target);
+    }
+    help_marker("Scrub through the whole run. Going back re-simulates from the start: the engine is "
+                "deterministic, so every moment looks the same every time.");
+    ImGui::Text("t = %.1f ms, event %llu, %zu peers alive", to_ms(session_->now()),
+                static_cast<unsigned long long>(session_->position()), session_->sim().live_count());
+  }
+
+  void act_panel() {
+    if (!ImGui::CollapsingHeader("Act on the network")) return;
+    const bool chord = session_->ring_view();
+    const PeerIndex p = view_.selected;
+    const std::string id = p == kNoPeer ? "" : session_->sim().peer_id(p).to_decimal();
+    auto act = [&](nlohmann::json op) {
+      message_ = session_->act(op);
+      if (message_.empty()) message_ = "done: " + op.dump();
+    };
+    if (p == kNoPeer) ImGui::TextDisabled("Click a peer in the view to act on it.");
+    if (chord) {
+      ImGui::InputText("key", key_, sizeof key_);
+      help_marker("A number, or any text to hash with SHA-1 (like a file name).");
+      auto key_json = [&]() -> nlohmann::json {
+        const std::string text = key_;
+        if (Id::from_decimal(text)) return {{"key", id_json(text)}};
+        return {{"name", text}};
+      };
+      if (p != kNoPeer && ImGui::Button(("lookup from " + id).c_str())) {
+        nlohmann::json op = {{"op", "lookup"}, {"from", id_json(id)}};
+        op.update(key_json());
+        act(op);
+      }
+      ImGui::SameLine();
+      if (p != kNoPeer && ImGui::Button("put")) {
+        nlohmann::json op = {{"op", "put"}, {"value", std::string("value of ") + key_}};
+        op.update(key_json());
+        act(op);
+      }
+      ImGui::SameLine();
+      if (p != kNoPeer && ImGui::Button("get")) {
+        nlohmann::json op = {{"op", "get"}};
+        op.update(key_json());
+        act(op);
+      }
+      ImGui::InputText("new id", join_, sizeof join_);
+      help_marker("Empty: the id is SHA-1 of a new address.");
+      if (ImGui::Button("add a peer (join)")) {
+        nlohmann::json op = {{"op", "join"}};
+        if (join_[0] != 0 && Id::from_decimal(join_)) op["id"] = id_json(join_);
+        act(op);
+      }
+    } else {
+      ImGui::InputText("file name", name_, sizeof name_);
+      if (p != kNoPeer && ImGui::Button(("query from " + id).c_str())) {
+        act({{"op", "query"}, {"from", id_json(id)}, {"name", std::string(name_)}});
+      }
+    }
+    if (p != kNoPeer) {
+      const nlohmann::json who = id_json(id);
+      if (ImGui::Button(("crash " + id).c_str())) act({{"op", "fail"}, {"peer", who}});
+      ImGui::SameLine();
+      if (ImGui::Button(("leave " + id).c_str())) act({{"op", "leave"}, {"peer", who}});
+      help_marker("Crash: the peer stops without a word (its neighbours notice by timeouts). "
+                  "Leave: it hands over its keys and tells its neighbours first.");
+    }
+  }
+
+  void inspector_panel() {
+    if (!ImGui::CollapsingHeader("Inspector", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (view_.selected == kNoPeer) {
+      ImGui::TextDisabled("Click a peer to see its state as the lecture draws it.");
+      return;
+    }
+    const PeerView v = session_->run().inspect(view_.selected);
+    ImGui::Text("peer %s: %s, %s", v.id.to_decimal().c_str(), v.role.c_str(),
+                v.state == PeerState::Up ? "alive" : v.state == PeerState::Failed ? "crashed" : "left");
+    for (const Link& link : v.links) {
+      if (link.kind == LinkKind::Predecessor) ImGui::Text("predecessor: %s", session_->sim().peer_id(link.target).to_decimal().c_str());
+    }
+    for (const TableView& t : v.tables) {
+      if (t.rows.empty()) continue;
+      ImGui::TextUnformatted(t.title.c_str());
+      if (t.title == "Finger table") help_marker("Finger i of n points to successor(n + 2^i): start = n + 2^i, the "
+                                                   "interval [start_i, start_i+1) it covers, node = the first peer at or after start.");
+      if (ImGui::BeginTable(t.title.c_str(), static_cast<int>(t.columns.size()), ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg)) {
+        for (const auto& c : t.columns) ImGui::TableSetupColumn(c.c_str());
+        ImGui::TableHeadersRow();
+        int shown = 0;
+        for (const auto& row : t.rows) {
+          if (++shown > 64) break;
+          ImGui::TableNextRow();
+          for (const auto& cell : row) {
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(cell.c_str());
+          }
+        }
+        ImGui::EndTable();
+      }
+    }
+  }
+
+  void metrics_panel() {
+    if (!ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    const RunSummary s = session_->run().summary();
+    ImGui::Text("%s: %llu, %.1f%% %s", s.operation.c_str(), static_cast<unsigned long long>(s.lookups),
+                100.0 * s.success_rate, s.operation == "queries" ? "found" : "correct");
+    ImGui::Text("hops: mean %.2f, p99 %u   messages: %llu", s.mean_hops, s.p99_hops,
+                static_cast<unsigned long long>(s.messages_sent));
+    std::vector<float> histogram;
+    for (const TracedSearch& search : session_->searches()) {
+      if (search.purpose != 0 || search.end < 0) continue;
+      int hops = 0;
+      for (const auto& h : search.hops) hops = std::max(hops, h.duplicate ? 0 : h.index);
+      if (static_cast<std::size_t>(hops) >= histogram.size()) histogram.resize(static_cast<std::size_t>(hops) + 1, 0);
+      histogram[static_cast<std::size_t>(hops)] += 1;
+    }
+    if (!histogram.empty()) {
+      ImGui::PlotHistogram("hops", histogram.data(), static_cast<int>(histogram.size()), 0, nullptr, 0, FLT_MAX,
+                           ImVec2(0, 60 * scale()));
+      help_marker("How many lookups/queries took 0, 1, 2, ... hops. Chord: about (1/2) log2 N.");
+    }
+  }
+
+  void legend_panel() {
+    if (!ImGui::CollapsingHeader("Legend")) return;
+    const Palette p = projector_ ? Palette::light() : Palette::dark();
+    auto item = [&](ImU32 colour, const char* text) {
+      ImGui::ColorButton(text, ImGui::ColorConvertU32ToFloat4(colour), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
+      ImGui::SameLine();
+      ImGui::TextUnformatted(text);
+    };
+    if (session_->ring_view()) {
+      item(p.peer, "peer at its id on the identifier circle (hollow grey: crashed)");
+      item(p.successor, "successor pointer (arc outside the ring)");
+      item(p.finger, "finger of the selected peer (chord across the ring)");
+      item(p.finger_start, "finger start n + 2^i, labelled i");
+      item(p.key, "stored key, at its id");
+      item(p.path, "the lookup's path so far; white dot: the message in flight");
+    } else {
+      item(p.server, "index server (Napster)");
+      item(p.superpeer, "superpeer");
+      item(p.leaf, "leaf / peer");
+      item(p.edge, "overlay link (neighbour, superpeer, server)");
+      item(p.path, "query wave: red near the requester, teal far (hop count)");
+      item(p.duplicate, "duplicate dropped by the GUID cache");
+    }
+    item(p.selected, "selected peer");
+    if (ImGui::Checkbox("projector mode", &projector_)) ImGui::GetIO().FontGlobalScale = scale();
+    help_marker("Large fonts and a light, high-contrast theme for the lecture hall.");
+    if (ImGui::Button("save view as PNG")) save_requested_ = true;
+  }
+
+  std::unique_ptr<Session> session_;
+  std::string lab_path_;
+  std::vector<LabEntry> labs_;
+  GraphLayout layout_;
+  ViewOptions view_;
+  bool playing_ = false;
+  bool projector_ = false;
+  bool save_requested_ = false;
+  float speed_ = 0.2f;
+  std::string message_;
+  char key_[64] = "44";
+  char name_[64] = "item-7";
+  char join_[64] = "";
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"p2plab-viz: watch the lecture's peer-to-peer systems at work"};
+  std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/chord-lookup-44.json";
+  std::string screenshot, size = "1600x1000", labs_dir;
+  double at_ms = -1;
+  int bench_frames = 0;
+  bool projector = false;
+  cli.add_option("lab", lab, "Lab or scenario file to open")->check(CLI::ExistingFile);
+  cli.add_option("--screenshot", screenshot, "Render off-screen, write this PNG and exit");
+  cli.add_option("--at", at_ms, "With --screenshot or --bench-frames: simulated time (ms) to show");
+  cli.add_option("--size", size, "Window or screenshot size, WIDTHxHEIGHT");
+  cli.add_option("--bench-frames", bench_frames, "Render this many frames off-screen and print frame times")->check(CLI::Range(1, 100000));
+  cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
+  cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
+  std::string select;
+  cli.add_option("--select", select, "Select (inspect) the peer with this id, e.g. to show its fingers");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::CallForHelp*>(&e) != nullptr) return cli.exit(e);
+    std::fprintf(stderr, "p2plab-viz: %s\n", e.what());
+    return 2;
+  }
+  int width = 1600, height = 1000;
+  if (std::sscanf(size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200 || width > 8192 || height > 8192) {
+    std::fprintf(stderr, "p2plab-viz: --size: expected WIDTHxHEIGHT between 200x200 and 8192x8192, got \"%s\"\n", size.c_str());
+    return 2;
+  }
+  if (labs_dir.empty()) labs_dir = fs::is_directory("labs") ? "labs" : std::string(P2PLAB_SOURCE_DIR) + "/labs";
+
+  std::unique_ptr<App> app;
+  try {
+    app = std::make_unique<App>(lab, labs_dir, projector);
+  } catch (const ScenarioError& e) {
+    std::fprintf(stderr, "p2plab-viz: %s\n", e.what());
+    return 2;
+  }
+
+  const bool offscreen = !screenshot.empty() || bench_frames > 0;
+  if (!glfwInit()) {
+    std::fprintf(stderr,
+                 "p2plab-viz: cannot open a window: no display found (DISPLAY is %s).\n"
+                 "  On a machine without a screen, run it under Xvfb:  xvfb-run -a -s \"-screen 0 1600x1000x24\" %s ...\n"
+                 "  or simulate headless:  p2plab run %s\n",
+                 std::getenv("DISPLAY") ? "set, but unusable" : "not set", argv[0], lab.c_str());
+    return 3;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  if (offscreen) glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+  GLFWwindow* window = glfwCreateWindow(width, height, "p2plab-viz", nullptr, nullptr);
+  if (window == nullptr) {
+    std::fprintf(stderr, "p2plab-viz: the display offers no OpenGL 3.3 context (with Mesa: install libgl1-mesa-dri)\n");
+    glfwTerminate();
+    return 3;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(offscreen ? 0 : 1);
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed: nothing to remember
+  if (projector) {
+    ImGui::StyleColorsLight();
+    ImGui::GetIO().FontGlobalScale = app->scale();
+  } else {
+    ImGui::StyleColorsDark();
+  }
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330");
+
+  OffscreenTarget target;
+  if (offscreen) {
+    target.create(width, height);
+    if (!target.ok()) {
+      std::fprintf(stderr, "p2plab-viz: cannot create an off-screen framebuffer\n");
+      return 3;
+    }
+  }
+  if (at_ms >= 0) app->session().advance_to(from_ms(at_ms));
+  if (!select.empty()) {
+    const auto id = Id::from_decimal(select);
+    PeerIndex found = kNoPeer;
+    for (PeerIndex p = 0; id && p < app->session().sim().peer_count(); ++p) {
+      if (app->session().sim().peer_id(p) == *id) found = p;
+    }
+    if (found == kNoPeer) {
+      std::fprintf(stderr, "p2plab-viz: --select: no peer with id \"%s\" in this lab\n", select.c_str());
+      return 2;
+    }
+    app->select(found);
+  }
+
+  auto render = [&](float dt) {
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    if (offscreen) ImGui::GetIO().DisplaySize = ImVec2(static_cast<float>(width), static_cast<float>(height));
+    ImGui::NewFrame();
+    int fb_w = width, fb_h = height;
+    if (!offscreen) glfwGetFramebufferSize(window, &fb_w, &fb_h);
+    app->frame(dt, offscreen ? width : static_cast<int>(ImGui::GetIO().DisplaySize.x),
+               offscreen ? height : static_cast<int>(ImGui::GetIO().DisplaySize.y));
+    ImGui::Render();
+    glViewport(0, 0, fb_w, fb_h);
+    glClearColor(0.1f, 0.1f, 0.12f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    return std::pair<int, int>(fb_w, fb_h);
+  };
+
+  int status = 0;
+  if (!screenshot.empty()) {
+    for (int i = 0; i < 3; ++i) render(0.0f);  // a few frames: fonts and layout settle
+    glFinish();
+    if (!write_png(screenshot, width, height)) {
+      std::fprintf(stderr, "p2plab-viz: cannot write %s\n", screenshot.c_str());
+      status = 1;
+    } else {
+      std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
+    }
+  } else if (bench_frames > 0) {
+    app->set_playing(true);
+    app->set_speed(0.05f);
+    std::vector<double> times;
+    for (int i = 0; i < bench_frames; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      render(1.0f / 60.0f);
+      glFinish();
+      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    double sum = 0;
+    for (double t : times) sum += t;
+    const double mean = sum / static_cast<double>(times.size());
+    std::printf("p2plab-viz --bench-frames %d: %zu peers, mean %.2f ms (%.0f frames/s), p99 %.2f ms\n", bench_frames,
+                app->session().sim().live_count(), mean, 1000.0 / mean, sorted[(sorted.size() * 99) / 100 == sorted.size() ? sorted.size() - 1 : (sorted.size() * 99) / 100]);
+  } else {
+    auto last = std::chrono::steady_clock::now();
+    while (!glfwWindowShouldClose(window)) {
+      glfwPollEvents();
+      const auto now = std::chrono::steady_clock::now();
+      const float dt = std::chrono::duration<float>(now - last).count();
+      last = now;
+      const auto [fb_w, fb_h] = render(dt);
+      if (app->wants_screenshot()) {
+        const std::string name = "p2plab-view.png";
+        if (write_png(name, fb_w, fb_h)) std::printf("p2plab-viz: view saved as %s\n", name.c_str());
+      }
+      glfwSwapBuffers(window);
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return status;
+}

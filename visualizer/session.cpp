@@ -1,0 +1,151 @@
+#include "session.hpp"
+
+#include <algorithm>
+
+#include "p2plab/json_util.hpp"
+#include "register_all.hpp"
+
+namespace p2plab::viz {
+
+Session::Session(const std::string& path) : scenario_(load_scenario(path)) { rebuild(); }
+
+Session::Session(const nlohmann::json& doc, const std::string& name) : scenario_(parse_scenario(doc, name)) { rebuild(); }
+
+void Session::rebuild() {
+  run_ = all_protocols().create(scenario_);
+  run_->simulator().event_trace().keep_in_memory(true);  // before start(): the trace sees every join
+  run_->start();
+  position_ = 0;
+  next_action_ = 0;
+  apply_actions();
+}
+
+void Session::apply_actions() {
+  // Actions taken at this position are replayed exactly as they were taken.
+  while (next_action_ < actions_.size() && actions_[next_action_].first == position_) {
+    run_->act(actions_[next_action_].second);
+    ++next_action_;
+  }
+}
+
+bool Session::at_end() const {
+  SimulatorCore& core = const_cast<Run&>(*run_).simulator();
+  return core.events_pending() == 0 || core.next_event_time() > scenario_.run_time;
+}
+
+bool Session::raw_step() {
+  if (at_end()) return false;
+  run_->simulator().step();
+  ++position_;
+  apply_actions();
+  return true;
+}
+
+bool Session::step() { return raw_step(); }
+
+void Session::seek(std::uint64_t events) {
+  if (events < position_) rebuild();
+  while (position_ < events && raw_step()) {
+  }
+}
+
+void Session::step_back() {
+  if (position_ > 0) seek(position_ - 1);
+}
+
+void Session::advance_to(SimTime t) {
+  t = std::min(t, scenario_.run_time);
+  SimulatorCore& core = run_->simulator();
+  while (!at_end() && core.next_event_time() <= t) raw_step();
+}
+
+bool Session::step_search() {
+  const auto done_before = [&] {
+    std::size_t n = 0;
+    for (const TraceEvent& e : trace()) n += e.kind == TraceKind::LookupDone;
+    return n;
+  }();
+  std::size_t seen = done_before;
+  std::size_t scanned = trace().size();
+  while (raw_step()) {
+    const auto& events = trace();
+    for (; scanned < events.size(); ++scanned) {
+      if (events[scanned].kind != TraceKind::LookupDone) continue;
+      ++seen;
+      // A user lookup or query (purpose 0) ends: stop here.
+      for (const TraceEvent& s : events) {
+        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && s.detail == 0) return true;
+      }
+    }
+  }
+  return seen > done_before;
+}
+
+void Session::step_search_back() {
+  // The position just before the latest user search started.
+  const std::vector<TracedSearch> all = searches();
+  const TracedSearch* latest = nullptr;
+  for (const auto& s : all) {
+    if (s.purpose == 0 && s.start < now()) latest = &s;
+  }
+  if (latest == nullptr) {
+    seek(0);
+    return;
+  }
+  const SimTime target = latest->start;
+  rebuild();
+  while (!at_end() && run_->simulator().next_event_time() < target) raw_step();
+}
+
+std::vector<TracedSearch> Session::searches() const {
+  std::vector<TracedSearch> out;
+  std::vector<std::size_t> index_of;  // by lookup id
+  auto find = [&](std::uint32_t id) -> TracedSearch* {
+    if (id < index_of.size() && index_of[id] != SIZE_MAX) return &out[index_of[id]];
+    return nullptr;
+  };
+  for (const TraceEvent& e : trace()) {
+    if (e.kind == TraceKind::LookupStart) {
+      if (e.lookup >= index_of.size()) index_of.resize(e.lookup + 1, SIZE_MAX);
+      index_of[e.lookup] = out.size();
+      TracedSearch s;
+      s.id = e.lookup;
+      s.from = e.peer;
+      s.key = e.key;
+      s.start = e.time;
+      s.purpose = e.detail;
+      out.push_back(s);
+    } else if (e.kind == TraceKind::LookupHop) {
+      if (TracedSearch* s = find(e.lookup)) s->hops.push_back({e.time, e.peer, e.other, e.index, e.detail != 0});
+    } else if (e.kind == TraceKind::LookupDone) {
+      if (TracedSearch* s = find(e.lookup)) {
+        s->end = e.time;
+        s->ok = e.detail != 0;
+        s->owner = e.other;
+      }
+    }
+  }
+  return out;
+}
+
+const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all) const {
+  const TracedSearch* best = nullptr;
+  for (const auto& s : all) {
+    if (s.purpose == 0 && s.start <= now()) best = &s;
+  }
+  return best;
+}
+
+std::string Session::act(const nlohmann::json& op) {
+  try {
+    run_->act(op);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  actions_.resize(next_action_);  // acting after a step back replaces the old future
+  actions_.emplace_back(position_, op);
+  ++next_action_;
+  return "";
+}
+
+}  // namespace p2plab::viz

@@ -1,0 +1,89 @@
+#pragma once
+// The visualizer's model, free of any graphics: one lab's run, moved forward and backward one
+// engine event at a time. Stepping back re-simulates from the start (the engine is
+// deterministic, so the same position always shows the same state). Everything the views
+// animate comes from the run's event trace and its typed inspection interface.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "p2plab/registry.hpp"
+#include "p2plab/scenario.hpp"
+
+namespace p2plab::viz {
+
+/// One lookup or query as the trace tells it, for animation.
+struct TracedSearch {
+  std::uint32_t id = 0;
+  PeerIndex from = kNoPeer;
+  Id key;
+  SimTime start = 0, end = -1;
+  bool ok = false;
+  int purpose = 0;  // protocol-defined (Chord: 0 = user lookup)
+  struct Hop {
+    SimTime time;
+    PeerIndex from, to;
+    int index;
+    bool duplicate;
+  };
+  std::vector<Hop> hops;
+  PeerIndex owner = kNoPeer;
+};
+
+class Session {
+ public:
+  /// Loads a scenario file; throws ScenarioError on a bad one.
+  explicit Session(const std::string& path);
+  /// Loads a scenario document (the "new scenario" panel).
+  Session(const nlohmann::json& doc, const std::string& name);
+
+  const Scenario& scenario() const { return scenario_; }
+  Run& run() { return *run_; }
+  const Run& run() const { return *run_; }
+  const SimulatorCore& sim() const { return run_->simulator(); }
+  bool ring_view() const { return scenario_.protocol == "chord"; }
+
+  std::uint64_t position() const { return position_; }
+  SimTime now() const { return run_->simulator().current_time(); }
+  SimTime end_time() const { return scenario_.run_time; }
+  bool at_end() const;
+
+  /// One engine event forward; false at the end.
+  bool step();
+  /// One engine event back.
+  void step_back();
+  /// To exactly `events` processed events (forward, or back by re-simulating).
+  void seek(std::uint64_t events);
+  /// Forward through every event up to time t (never past the scenario's end).
+  void advance_to(SimTime t);
+  /// Forward until the next user lookup or query ends; false if none does.
+  bool step_search();
+  /// Back to the position before the last search (lookup or query) started.
+  void step_search_back();
+
+  const std::vector<TraceEvent>& trace() const { return run_->simulator().event_trace().events(); }
+  /// Lookups and queries from the trace so far (user ones: purpose 0).
+  std::vector<TracedSearch> searches() const;
+  /// The search to animate: the latest one started at or before now.
+  const TracedSearch* current_search(const std::vector<TracedSearch>& all) const;
+
+  /// Injects a scenario operation now (the same JSON as a scenario event, without at_ms), e.g.
+  /// {"op": "lookup", "from": 52, "key": 44}. It is replayed at the same position after a step
+  /// back. Returns an error text, or "" if done.
+  std::string act(const nlohmann::json& op);
+  const std::vector<std::pair<std::uint64_t, nlohmann::json>>& actions() const { return actions_; }
+
+ private:
+  void rebuild();
+  bool raw_step();
+  void apply_actions();
+
+  Scenario scenario_;
+  std::unique_ptr<Run> run_;
+  std::uint64_t position_ = 0;
+  std::vector<std::pair<std::uint64_t, nlohmann::json>> actions_;  // (position, op)
+  std::size_t next_action_ = 0;
+};
+
+}  // namespace p2plab::viz

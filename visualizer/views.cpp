@@ -1,0 +1,395 @@
+#include "views.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace p2plab::viz {
+
+namespace {
+
+constexpr float kPi = 3.14159265358979f;
+
+ImU32 rgba(int r, int g, int b, int a = 255) { return IM_COL32(r, g, b, a); }
+
+ImU32 blend(ImU32 a, ImU32 b, float t) {
+  auto channel = [&](int shift) {
+    const float x = static_cast<float>((a >> shift) & 0xff), y = static_cast<float>((b >> shift) & 0xff);
+    return static_cast<ImU32>(x + (y - x) * t) << shift;
+  };
+  return channel(0) | channel(8) | channel(16) | channel(24);
+}
+
+float dist2(ImVec2 a, ImVec2 b) { return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y); }
+
+/// The angle of an id on the identifier circle: 0 at the top, clockwise.
+float angle_of(const Id& id, int bits) {
+  const double fraction = id.to_double() / std::ldexp(1.0, bits);
+  return static_cast<float>(fraction * 2.0 * 3.14159265358979 - 3.14159265358979 / 2.0);
+}
+
+ImVec2 on_circle(ImVec2 c, float r, float angle) { return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle)); }
+
+/// Where a search's marker is now: between two hops, moving.
+struct Marker {
+  bool visible = false;
+  PeerIndex from = kNoPeer, to = kNoPeer;
+  float t = 0;
+};
+
+Marker marker_of(const TracedSearch& s, SimTime now) {
+  Marker m;
+  if (s.end >= 0 && now >= s.end) return m;
+  SimTime previous = s.start;
+  PeerIndex at = s.from;
+  for (const auto& hop : s.hops) {
+    if (hop.duplicate) continue;
+    if (hop.time > now) {
+      m.visible = true;
+      m.from = hop.from;
+      m.to = hop.to;
+      m.t = hop.time > previous ? static_cast<float>(now - previous) / static_cast<float>(hop.time - previous) : 1.0f;
+      return m;
+    }
+    previous = hop.time;
+    at = hop.to;
+  }
+  m.visible = true;
+  m.from = m.to = at;
+  return m;
+}
+
+}  // namespace
+
+Palette Palette::dark() {
+  Palette p;
+  p.background = rgba(22, 24, 30);
+  p.ring = rgba(90, 96, 110);
+  p.peer = rgba(90, 170, 255);
+  p.peer_dead = rgba(110, 110, 110, 160);
+  p.selected = rgba(255, 210, 60);
+  p.successor = rgba(120, 200, 140, 200);
+  p.finger = rgba(255, 140, 60, 220);
+  p.finger_start = rgba(255, 140, 60, 160);
+  p.key = rgba(200, 120, 255);
+  p.path = rgba(255, 80, 90);
+  p.marker = rgba(255, 255, 255);
+  p.text = rgba(230, 232, 236);
+  p.text_dim = rgba(150, 155, 165);
+  p.server = rgba(235, 70, 70);
+  p.superpeer = rgba(255, 170, 40);
+  p.leaf = rgba(90, 170, 255);
+  p.edge = rgba(110, 116, 130, 110);
+  p.wave_far = rgba(60, 220, 200);
+  p.duplicate = rgba(255, 80, 90);
+  return p;
+}
+
+Palette Palette::light() {
+  Palette p = dark();
+  p.background = rgba(255, 255, 255);
+  p.ring = rgba(40, 40, 40);
+  p.peer = rgba(0, 90, 200);
+  p.peer_dead = rgba(150, 150, 150, 200);
+  p.selected = rgba(200, 120, 0);
+  p.successor = rgba(0, 140, 60);
+  p.finger = rgba(220, 90, 0);
+  p.finger_start = rgba(220, 90, 0, 180);
+  p.key = rgba(130, 0, 170);
+  p.path = rgba(210, 0, 30);
+  p.marker = rgba(0, 0, 0);
+  p.text = rgba(0, 0, 0);
+  p.text_dim = rgba(80, 80, 80);
+  p.leaf = rgba(0, 90, 200);
+  p.edge = rgba(60, 60, 60, 120);
+  p.wave_far = rgba(0, 160, 150);
+  return p;
+}
+
+PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session,
+                    const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
+  const SimulatorCore& sim = session.sim();
+  const Run& run = session.run();
+  const int bits = run.id_bits();
+  draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+  const ImVec2 c(origin.x + size.x / 2, origin.y + size.y / 2);
+  const float r = std::min(size.x, size.y) * 0.40f;
+  const float thick = options.projector ? 2.5f : 1.5f;
+  draw->AddCircle(c, r, palette.ring, 256, thick);
+
+  const auto& live = sim.live_by_id();
+  const std::size_t n = live.size();
+  const bool labels = n <= 64;
+  const float dot = n <= 64 ? (options.projector ? 9.0f : 7.0f) : n <= 1000 ? 3.5f : 1.5f;
+  std::vector<ImVec2> where(sim.peer_count());
+  for (PeerIndex p = 0; p < sim.peer_count(); ++p) where[p] = on_circle(c, r, angle_of(sim.peer_id(p), bits));
+
+  // Successor arcs: every live peer to its successor, along the outside of the ring.
+  if (n <= 2000) {
+    for (const auto& [id, p] : live) {
+      (void)id;
+      const PeerView v = run.inspect_links(p);
+      for (const Link& link : v.links) {
+        if (link.kind != LinkKind::Successor || link.index != 0 || link.target == kNoPeer) continue;
+        float a0 = angle_of(sim.peer_id(p), bits), a1 = angle_of(sim.peer_id(link.target), bits);
+        if (a1 <= a0) a1 += 2 * kPi;
+        draw->PathArcTo(c, r + 6.0f, a0, a1, 24);
+        draw->PathStroke(palette.successor, 0, thick);
+      }
+    }
+  }
+
+  // Stored keys: ticks outside the ring at their ids, on their owner's colour.
+  if (n <= 200) {
+    for (const auto& [id, p] : live) {
+      (void)id;
+      for (const Id& k : run.inspect_links(p).keys) {
+        const float a = angle_of(k, bits);
+        draw->AddLine(on_circle(c, r + 12, a), on_circle(c, r + 24, a), palette.key, thick + 1);
+        if (labels) {
+          const std::string text = k.to_decimal();
+          draw->AddText(on_circle(c, r + 34, a), palette.key, text.c_str());
+        }
+      }
+    }
+  }
+
+  // The selected peer's fingers: chords to each finger node, starts marked on the ring.
+  if (options.selected != kNoPeer && options.selected < sim.peer_count()) {
+    const PeerView v = run.inspect(options.selected);
+    for (const TableView& t : v.tables) {
+      if (t.title != "Finger table") continue;
+      for (const auto& row : t.rows) {
+        const auto start = Id::from_decimal(row[1]);
+        if (!start) continue;
+        const float a = angle_of(*start, bits);
+        draw->AddLine(on_circle(c, r - 8, a), on_circle(c, r + 8, a), palette.finger_start, thick);
+        if (labels || std::stoi(row[0]) >= bits - 8) {
+          draw->AddText(on_circle(c, r - 22, a), palette.finger_start, row[0].c_str());
+        }
+      }
+    }
+    for (const Link& link : v.links) {
+      if (link.kind != LinkKind::Finger || link.target == kNoPeer) continue;
+      draw->AddLine(where[options.selected], where[link.target], palette.finger, thick + 0.5f);
+    }
+  }
+
+  // The current lookup: its path so far and a marker moving hop by hop.
+  const TracedSearch* current = session.current_search(searches);
+  if (current != nullptr) {
+    PeerIndex at = current->from;
+    int hops = 0;
+    for (const auto& hop : current->hops) {
+      if (hop.time > session.now()) break;
+      draw->AddLine(where[hop.from], where[hop.to], palette.path, thick + 2.0f);
+      at = hop.to;
+      hops = hop.index;
+    }
+    (void)at;
+    char text[160];
+    std::snprintf(text, sizeof text, "lookup(%s) from %s: %d hop%s%s", current->key.to_decimal().c_str(),
+                  sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
+                  current->end >= 0 && session.now() >= current->end
+                      ? (current->owner != kNoPeer ? (" -> " + sim.peer_id(current->owner).to_decimal() +
+                                                      (current->ok ? " (correct)" : " (WRONG)"))
+                                                         .c_str()
+                                                   : " (failed)")
+                      : "");
+    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
+  }
+
+  // Peers, and the one under the mouse.
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  PeerIndex hovered = kNoPeer;
+  float best = (dot + 6) * (dot + 6);
+  for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
+    const bool up = sim.is_up(p);
+    if (!up && sim.state(p) == PeerState::Left) continue;
+    const ImU32 colour = p == options.selected ? palette.selected : up ? palette.peer : palette.peer_dead;
+    if (up) {
+      draw->AddCircleFilled(where[p], dot, colour);
+    } else {
+      draw->AddCircle(where[p], dot, colour, 0, thick);  // crashed: hollow grey
+    }
+    if (labels) {
+      const std::string text = sim.peer_id(p).to_decimal();
+      const float a = angle_of(sim.peer_id(p), bits);
+      const ImVec2 at = on_circle(c, r + 22 + 4.0f * static_cast<float>(text.size()), a);
+      const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
+      draw->AddText(ImVec2(at.x - extent.x / 2, at.y - extent.y / 2), up ? palette.text : palette.text_dim, text.c_str());
+    }
+    if (up && dist2(where[p], mouse) < best) {
+      best = dist2(where[p], mouse);
+      hovered = p;
+    }
+  }
+  // The lookup's message in flight, drawn last so that no peer hides it.
+  if (current != nullptr) {
+    const Marker m = marker_of(*current, session.now());
+    if (m.visible && m.from != kNoPeer) {
+      const ImVec2 a = where[m.from], b = where[m.to];
+      const ImVec2 pos(a.x + (b.x - a.x) * m.t, a.y + (b.y - a.y) * m.t);
+      draw->AddCircleFilled(pos, dot + 2, palette.marker);
+      draw->AddCircle(pos, dot + 3, palette.path, 0, 2.0f);
+    }
+  }
+  return hovered;
+}
+
+void GraphLayout::update(const Session& session) {
+  const SimulatorCore& sim = session.sim();
+  const std::size_t n = sim.peer_count();
+  if (positions_.size() == n && relaxed_for_ == n) return;
+  std::vector<std::vector<PeerIndex>> adjacency(n);
+  for (PeerIndex p = 0; p < n; ++p) {
+    if (!sim.is_up(p)) continue;
+    for (const Link& link : session.run().inspect_links(p).links) {
+      if (link.target != kNoPeer && link.target < n) adjacency[p].push_back(link.target);
+    }
+  }
+  // Newcomers start next to a neighbour (or on a circle at first).
+  const std::size_t old = positions_.size();
+  positions_.resize(n);
+  for (std::size_t p = old; p < n; ++p) {
+    const float a = 2 * kPi * static_cast<float>(p) / static_cast<float>(std::max<std::size_t>(n, 1));
+    positions_[p] = ImVec2(0.5f + 0.4f * std::cos(a), 0.5f + 0.4f * std::sin(a));
+    if (old > 0 && !adjacency[p].empty() && adjacency[p][0] < old) {
+      const ImVec2 q = positions_[adjacency[p][0]];
+      positions_[p] = ImVec2(q.x + 0.02f * std::cos(a), q.y + 0.02f * std::sin(a));
+    }
+  }
+  // Fruchterman-Reingold: springs along links, repulsion between all pairs, cooling.
+  const int iterations = old == 0 ? (n <= 600 ? 300 : 120) : 40;
+  if (n > 3000) {
+    relaxed_for_ = n;
+    return;  // too many peers to relax every pair: keep the circle
+  }
+  const float k = std::sqrt(1.0f / static_cast<float>(std::max<std::size_t>(n, 1)));
+  std::vector<ImVec2> force(n);
+  for (int it = 0; it < iterations; ++it) {
+    const float temperature = 0.1f * (1.0f - static_cast<float>(it) / static_cast<float>(iterations)) + 0.002f;
+    std::fill(force.begin(), force.end(), ImVec2(0, 0));
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const float dx = positions_[i].x - positions_[j].x, dy = positions_[i].y - positions_[j].y;
+        const float d2 = std::max(dx * dx + dy * dy, 1e-6f);
+        const float f = k * k / d2;
+        force[i].x += dx * f, force[i].y += dy * f;
+        force[j].x -= dx * f, force[j].y -= dy * f;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      for (PeerIndex j : adjacency[i]) {
+        const float dx = positions_[i].x - positions_[j].x, dy = positions_[i].y - positions_[j].y;
+        const float d = std::sqrt(dx * dx + dy * dy) + 1e-6f;
+        const float f = d / k;
+        force[i].x -= dx * f, force[i].y -= dy * f;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const float len = std::sqrt(force[i].x * force[i].x + force[i].y * force[i].y) + 1e-9f;
+      const float step = std::min(len, temperature);
+      positions_[i].x = std::clamp(positions_[i].x + force[i].x / len * step, 0.02f, 0.98f);
+      positions_[i].y = std::clamp(positions_[i].y + force[i].y / len * step, 0.02f, 0.98f);
+    }
+  }
+  relaxed_for_ = n;
+}
+
+PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, GraphLayout& layout,
+                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
+  const SimulatorCore& sim = session.sim();
+  const Run& run = session.run();
+  layout.update(session);
+  draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+  const float side = std::min(size.x, size.y) * 0.92f;
+  const ImVec2 corner(origin.x + (size.x - side) / 2, origin.y + (size.y - side) / 2);
+  auto at = [&](PeerIndex p) {
+    const ImVec2 q = layout.positions()[p];
+    return ImVec2(corner.x + q.x * side, corner.y + q.y * side);
+  };
+  const std::size_t n = sim.peer_count();
+  const float thick = options.projector ? 2.0f : 1.0f;
+  std::vector<std::string> role(n);
+  for (PeerIndex p = 0; p < n; ++p) {
+    if (!sim.is_up(p)) continue;
+    const PeerView v = run.inspect_links(p);
+    role[p] = v.role;
+    for (const Link& link : v.links) {
+      if (link.target == kNoPeer || link.target >= n || !sim.is_up(link.target)) continue;
+      if (link.kind == LinkKind::Server && v.role == "server") continue;  // drawn from the peers' side
+      draw->AddLine(at(p), at(link.target), palette.edge, thick);
+    }
+  }
+
+  // The current query: a wave coloured by hop count, duplicates marked, TTL shown.
+  const TracedSearch* current = session.current_search(searches);
+  std::vector<int> reached_at(n, -1);
+  int duplicates = 0, max_hop = 0;
+  if (current != nullptr) {
+    reached_at[current->from] = 0;
+    for (const auto& hop : current->hops) {
+      if (hop.time > session.now()) break;
+      if (hop.duplicate) {
+        ++duplicates;
+        const ImVec2 a = at(hop.from), b = at(hop.to);
+        draw->AddLine(a, b, palette.duplicate, thick);
+        continue;
+      }
+      reached_at[hop.to] = hop.index;
+      max_hop = std::max(max_hop, hop.index);
+      draw->AddLine(at(hop.from), at(hop.to), palette.path, thick + 1.5f);
+    }
+  }
+
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  PeerIndex hovered = kNoPeer;
+  const float base = n <= 100 ? 7.0f : n <= 1000 ? 4.5f : 2.5f;
+  float best = 100.0f;
+  for (PeerIndex p = 0; p < n; ++p) {
+    if (!sim.is_up(p)) {
+      if (sim.state(p) == PeerState::Failed) draw->AddCircle(at(p), base, palette.peer_dead, 0, thick);
+      continue;
+    }
+    float radius = base;
+    ImU32 colour = palette.peer;
+    if (role[p] == "server") {
+      colour = palette.server;
+      radius = base * 2.4f;
+    } else if (role[p] == "superpeer") {
+      colour = palette.superpeer;
+      radius = base * 1.6f;
+    } else if (role[p] == "leaf") {
+      colour = palette.leaf;
+      radius = base * 0.8f;
+    }
+    if (reached_at[p] >= 0) {
+      // Near hops glow red, far ones turn teal: the wave's colour is its hop count.
+      colour = blend(palette.path, palette.wave_far, std::min(1.0f, static_cast<float>(reached_at[p]) / 7.0f));
+    }
+    if (p == options.selected) colour = palette.selected;
+    draw->AddCircleFilled(at(p), radius, colour);
+    if (n <= 60) {
+      const std::string text = sim.peer_id(p).to_decimal();
+      draw->AddText(ImVec2(at(p).x + radius + 2, at(p).y - radius - 2), palette.text_dim, text.c_str());
+    }
+    if (dist2(at(p), mouse) < best) {
+      best = dist2(at(p), mouse);
+      hovered = p;
+    }
+  }
+  if (current != nullptr) {
+    char text[200];
+    int reached = 0;
+    for (int h : reached_at) reached += h >= 0;
+    std::snprintf(text, sizeof text, "query %u from %s: %d peers reached, wave at hop %d, %d duplicates dropped%s",
+                  current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop, duplicates,
+                  current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "");
+    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
+  }
+  return hovered;
+}
+
+}  // namespace p2plab::viz

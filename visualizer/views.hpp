@@ -1,0 +1,46 @@
+#pragma once
+// Drawing the ring view (Chord) and the graph view (central index, flooding, superpeers) with
+// Dear ImGui's draw lists. Pure drawing from the session's state, trace and inspection.
+#include <imgui.h>
+
+#include <vector>
+
+#include "session.hpp"
+
+namespace p2plab::viz {
+
+struct Palette {
+  ImU32 background, ring, peer, peer_dead, selected, successor, finger, finger_start, key, path, marker, text,
+      text_dim, server, superpeer, leaf, edge, wave_far, duplicate;
+  static Palette dark();
+  static Palette light();  // the projector's high-contrast theme
+};
+
+struct ViewOptions {
+  PeerIndex selected = kNoPeer;
+  bool projector = false;
+  bool show_all_fingers = false;
+  float label_scale = 1.0f;
+};
+
+/// Draws the view into the rectangle [origin, origin + size]; returns the peer under the mouse
+/// (for clicks and tooltips), or kNoPeer.
+PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session,
+                    const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette);
+
+class GraphLayout {
+ public:
+  /// Force-directed layout (Fruchterman-Reingold) over the peers' links, deterministic; peers
+  /// that appear later are placed next to a neighbour and relaxed in.
+  void update(const Session& session);
+  const std::vector<ImVec2>& positions() const { return positions_; }  // in [0, 1]^2
+
+ private:
+  std::vector<ImVec2> positions_;
+  std::size_t relaxed_for_ = 0;
+};
+
+PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, GraphLayout& layout,
+                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette);
+
+}  // namespace p2plab::viz
