@@ -16,11 +16,11 @@ release=${PIPESTATUS[0]}
 
 asan=0
 if [ "${P2PLAB_SKIP_ASAN:-0}" != "1" ]; then
-  echo "== sanitizer build (ASan + UBSan); tests labelled 'slow' are skipped =="
+  echo "== sanitizer build (ASan + UBSan); tests labelled 'slow' or 'gui' (Mesa, GLFW) are skipped =="
   if cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DP2PLAB_SANITIZE=ON -DP2PLAB_WERROR=ON >/dev/null &&
     cmake --build build-asan -j"$jobs"; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow 2>&1 | tee build-asan/ctest.log
+      ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "slow|gui" 2>&1 | tee build-asan/ctest.log
     asan=${PIPESTATUS[0]}
   else
     echo "sanitizer build: FAILED"

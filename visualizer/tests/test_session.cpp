@@ -1,0 +1,94 @@
+// The visualizer's time control, without a display: stepping back and forward gives identical
+// states, and actions are replayed where they were taken.
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+
+#include "session.hpp"
+
+using namespace p2plab;
+using p2plab::viz::Session;
+
+namespace {
+
+/// Everything a view could show at this moment, as text.
+std::string fingerprint(const Session& s) {
+  std::ostringstream out;
+  out << s.position() << '@' << s.now() << " trace " << s.trace().size() << " live " << s.sim().live_count() << '\n';
+  for (PeerIndex p = 0; p < s.sim().peer_count(); ++p) {
+    const PeerView v = s.run().inspect(p);
+    out << v.id.to_decimal() << ' ' << v.role << (v.state == PeerState::Up ? " up" : " down");
+    for (const Link& l : v.links) out << ' ' << static_cast<int>(l.kind) << ':' << l.target;
+    for (const Id& k : v.keys) out << " k" << k.to_decimal();
+    out << '\n';
+  }
+  out << s.run().result().dump();
+  return out.str();
+}
+
+std::string lab(const char* name) {
+  std::string path(P2PLAB_SOURCE_DIR);
+  path += "/labs/";
+  path += name;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("stepping forward then back returns to identical states") {
+  for (const char* name : {"chord-lookup-44.json", "chord-join-stabilize.json", "gnutella-flooding-ttl.json",
+                           "napster-spof.json", "gnutella06-superpeers.json"}) {
+    CAPTURE(name);
+    Session s(lab(name));
+    std::vector<std::string> states;
+    for (int i = 0; i < 300 && !s.at_end(); ++i) {
+      states.push_back(fingerprint(s));
+      REQUIRE(s.step());
+    }
+    // Step back one event at a time over the last stretch, and jump back to earlier points.
+    for (int i = 0; i < 20; ++i) {
+      s.step_back();
+      REQUIRE(fingerprint(s) == states[s.position()]);
+    }
+    for (std::uint64_t target : {std::uint64_t{0}, std::uint64_t{17}, std::uint64_t{150}, std::uint64_t{3}}) {
+      s.seek(target);
+      CHECK(s.position() == target);
+      CHECK(fingerprint(s) == states[target]);
+    }
+  }
+}
+
+TEST_CASE("step one lookup forward and back") {
+  Session s(lab("chord-lookup-44.json"));
+  REQUIRE(s.step_search());
+  const auto searches = s.searches();
+  const viz::TracedSearch* done = s.current_search(searches);
+  REQUIRE(done != nullptr);
+  CHECK(done->end == s.now());  // stopped right where lookup(44) ended
+  CHECK(s.sim().peer_id(done->owner) == Id(45));
+  std::vector<std::uint64_t> path;
+  for (const auto& hop : done->hops) path.push_back(s.sim().peer_id(hop.to).low64());
+  CHECK(path == std::vector<std::uint64_t>{23, 39, 42});
+  s.step_search_back();
+  CHECK(s.now() < done->start + 1);
+  const auto before = s.searches();
+  CHECK(s.current_search(before) == nullptr);  // back before it started
+}
+
+TEST_CASE("actions are carried out and replayed after stepping back") {
+  Session s(lab("chord-lookup-44.json"));
+  for (int i = 0; i < 40; ++i) s.step();
+  CHECK(s.act({{"op", "fail"}, {"peer", 23}}) == "");
+  CHECK(s.act({{"op", "lookup"}, {"from", 4}, {"key", 30}}) == "");
+  CHECK(s.act({{"op", "lookup"}, {"from", 5}, {"key", 30}}).find("from: no peer with id 5") != std::string::npos);
+  CHECK(s.act({{"op", "lookup"}, {"from", 99}, {"key", 30}}).find("out of range for m = 6") != std::string::npos);
+  CHECK(s.sim().live_count() == 19);
+  for (int i = 0; i < 200; ++i) s.step();
+  const std::string after = fingerprint(s);
+  const std::uint64_t position = s.position();
+  s.seek(10);  // before the actions
+  CHECK(s.sim().live_count() == 20);
+  s.seek(position);  // forward again: the actions happen again, at the same moment
+  CHECK(fingerprint(s) == after);
+}
