@@ -153,7 +153,7 @@ class App {
     const ImVec2 size = ImGui::GetContentRegionAvail();
     ImGui::InvisibleButton("canvas", size);
     const bool clicked = ImGui::IsItemClicked();
-    const std::vector<TracedSearch> searches = session_->searches();
+    const std::vector<TracedSearch>& searches = session_->searches();
     const Palette palette = projector_ ? Palette::light() : Palette::dark();
     view_.projector = projector_;
     ImDrawList* draw = ImGui::GetWindowDrawList();

@@ -15,6 +15,7 @@ void Session::rebuild() {
   run_ = all_protocols().create(scenario_);
   run_->simulator().event_trace().keep_in_memory(true);  // before start(): the trace sees every join
   run_->start();
+  trace_scanned_ = SIZE_MAX;  // searches() starts over
   position_ = 0;
   next_action_ = 0;
   apply_actions();
@@ -83,7 +84,7 @@ bool Session::step_search() {
 
 void Session::step_search_back() {
   // The position just before the latest user search started.
-  const std::vector<TracedSearch> all = searches();
+  const std::vector<TracedSearch> all = searches();  // a copy: rebuild() below resets the cache
   const TracedSearch* latest = nullptr;
   for (const auto& s : all) {
     if (s.purpose == 0 && s.start < now()) latest = &s;
@@ -97,24 +98,29 @@ void Session::step_search_back() {
   while (!at_end() && run_->simulator().next_event_time() < target) raw_step();
 }
 
-std::vector<TracedSearch> Session::searches() const {
-  std::vector<TracedSearch> out;
-  std::vector<std::size_t> index_of;  // by lookup id
+const std::vector<TracedSearch>& Session::searches() const {
+  const auto& events = trace();
+  if (trace_scanned_ > events.size()) {  // the run was rebuilt: start over
+    searches_.clear();
+    search_index_.clear();
+    trace_scanned_ = 0;
+  }
   auto find = [&](std::uint32_t id) -> TracedSearch* {
-    if (id < index_of.size() && index_of[id] != SIZE_MAX) return &out[index_of[id]];
+    if (id < search_index_.size() && search_index_[id] != SIZE_MAX) return &searches_[search_index_[id]];
     return nullptr;
   };
-  for (const TraceEvent& e : trace()) {
+  for (; trace_scanned_ < events.size(); ++trace_scanned_) {
+    const TraceEvent& e = events[trace_scanned_];
     if (e.kind == TraceKind::LookupStart) {
-      if (e.lookup >= index_of.size()) index_of.resize(e.lookup + 1, SIZE_MAX);
-      index_of[e.lookup] = out.size();
+      if (e.lookup >= search_index_.size()) search_index_.resize(e.lookup + 1, SIZE_MAX);
+      search_index_[e.lookup] = searches_.size();
       TracedSearch s;
       s.id = e.lookup;
       s.from = e.peer;
       s.key = e.key;
       s.start = e.time;
       s.purpose = e.detail;
-      out.push_back(s);
+      searches_.push_back(s);
     } else if (e.kind == TraceKind::LookupHop) {
       if (TracedSearch* s = find(e.lookup)) s->hops.push_back({e.time, e.peer, e.other, e.index, e.detail != 0});
     } else if (e.kind == TraceKind::LookupDone) {
@@ -125,7 +131,7 @@ std::vector<TracedSearch> Session::searches() const {
       }
     }
   }
-  return out;
+  return searches_;
 }
 
 const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all) const {

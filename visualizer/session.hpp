@@ -63,8 +63,9 @@ class Session {
   void step_search_back();
 
   const std::vector<TraceEvent>& trace() const { return run_->simulator().event_trace().events(); }
-  /// Lookups and queries from the trace so far (user ones: purpose 0).
-  std::vector<TracedSearch> searches() const;
+  /// Lookups and queries from the trace so far (user ones: purpose 0). Kept up to date
+  /// incrementally: reading it every frame costs only the trace events since the last call.
+  const std::vector<TracedSearch>& searches() const;
   /// The search to animate: the latest one started at or before now.
   const TracedSearch* current_search(const std::vector<TracedSearch>& all) const;
 
@@ -83,6 +84,9 @@ class Session {
   std::unique_ptr<Run> run_;
   std::uint64_t position_ = 0;
   std::vector<std::pair<std::uint64_t, nlohmann::json>> actions_;  // (position, op)
+  mutable std::vector<TracedSearch> searches_;
+  mutable std::vector<std::size_t> search_index_;  // lookup id -> position in searches_
+  mutable std::size_t trace_scanned_ = 0;
   std::size_t next_action_ = 0;
 };
 

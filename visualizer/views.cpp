@@ -122,11 +122,22 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const std::size_t n = live.size();
   const bool labels = n <= 64;
   const float dot = n <= 64 ? (options.projector ? 9.0f : 7.0f) : n <= 1000 ? 3.5f : 1.5f;
+  // Positions on the circle, computed once per peer (ids never change) and canvas size.
+  static thread_local std::vector<ImVec2> unit;  // (cos, sin) of each peer's angle
+  static thread_local const SimulatorCore* unit_for = nullptr;
+  if (unit_for != &sim || unit.size() > sim.peer_count()) {
+    unit.clear();
+    unit_for = &sim;
+  }
+  while (unit.size() < sim.peer_count()) {
+    const float a = angle_of(sim.peer_id(static_cast<PeerIndex>(unit.size())), bits);
+    unit.emplace_back(std::cos(a), std::sin(a));
+  }
   std::vector<ImVec2> where(sim.peer_count());
-  for (PeerIndex p = 0; p < sim.peer_count(); ++p) where[p] = on_circle(c, r, angle_of(sim.peer_id(p), bits));
+  for (PeerIndex p = 0; p < sim.peer_count(); ++p) where[p] = ImVec2(c.x + r * unit[p].x, c.y + r * unit[p].y);
 
   // Successor arcs: every live peer to its successor, along the outside of the ring.
-  if (n <= 2000) {
+  if (n <= 256) {  // beyond that the arcs merge into the ring itself
     for (const auto& [id, p] : live) {
       (void)id;
       const PeerView v = run.inspect_links(p);
@@ -208,6 +219,16 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     const bool up = sim.is_up(p);
     if (!up && sim.state(p) == PeerState::Left) continue;
     const ImU32 colour = p == options.selected ? palette.selected : up ? palette.peer : palette.peer_dead;
+    if (n > 5000 && p != options.selected) {  // level of detail: a pixel block per peer
+      if (up && n <= 20000) {
+        draw->AddRectFilled(ImVec2(where[p].x - 1, where[p].y - 1), ImVec2(where[p].x + 1, where[p].y + 1), colour);
+      }
+      if (up && dist2(where[p], mouse) < best) {
+        best = dist2(where[p], mouse);
+        hovered = p;
+      }
+      continue;
+    }
     if (up) {
       draw->AddCircleFilled(where[p], dot, colour);
     } else {
@@ -223,6 +244,24 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     if (up && dist2(where[p], mouse) < best) {
       best = dist2(where[p], mouse);
       hovered = p;
+    }
+  }
+  if (n > 20000) {
+    // Beyond 20,000 peers one block per occupied pixel of the ring: the same picture, far fewer
+    // shapes to draw.
+    const int bins = static_cast<int>(2 * kPi * r);
+    std::vector<std::uint8_t> occupied(static_cast<std::size_t>(bins), 0);
+    for (const auto& [id, p] : live) {
+      (void)id;
+      const float a = std::atan2(unit[p].y, unit[p].x);
+      const int b = static_cast<int>((a + kPi) / (2 * kPi) * static_cast<float>(bins)) % bins;
+      occupied[static_cast<std::size_t>(b)] = 1;
+    }
+    for (int b = 0; b < bins; ++b) {
+      if (!occupied[static_cast<std::size_t>(b)]) continue;
+      const float a = (static_cast<float>(b) + 0.5f) / static_cast<float>(bins) * 2 * kPi - kPi;
+      const ImVec2 q = on_circle(c, r, a);
+      draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), palette.peer);
     }
   }
   // The lookup's message in flight, drawn last so that no peer hides it.
