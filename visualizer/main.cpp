@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "compare.hpp"
 #include "p2plab/json_util.hpp"
 #include "register_all.hpp"
 #include "session.hpp"
@@ -103,9 +104,12 @@ class App {
     open(lab);
   }
 
-  bool open(const std::string& path) {
+  bool open(const std::string& path) { return open_session([&] { return std::make_unique<Session>(path); }, path); }
+
+  template <class Make>
+  bool open_session(Make make, const std::string& path) {
     try {
-      auto next = std::make_unique<Session>(path);
+      auto next = make();
       session_ = std::move(next);
       lab_path_ = path;
       layout_ = GraphLayout();
@@ -138,10 +142,12 @@ class App {
     ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
     ImGui::Begin("p2plab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
     lab_panel();
+    new_scenario_panel();
     time_panel();
     act_panel();
     inspector_panel();
     metrics_panel();
+    complexity_panel();
     legend_panel();
     ImGui::End();
 
@@ -209,6 +215,42 @@ class App {
       ImGui::TextWrapped("%s", s.note.c_str());
     }
     if (!message_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", message_.c_str());
+  }
+
+  void new_scenario_panel() {
+    if (!ImGui::CollapsingHeader("New scenario")) return;
+    static const char* const protocols[] = {"chord", "central_index", "flooding", "superpeer"};
+    ImGui::Combo("protocol", &new_protocol_, protocols, 4);
+    ImGui::SliderInt("peers", &new_peers_, 2, 2000, "%d", ImGuiSliderFlags_Logarithmic);
+    ImGui::InputInt("seed", &new_seed_);
+    if (new_protocol_ == 0) {
+      ImGui::SliderInt("m (id bits)", &new_m_, 3, 160);
+      help_marker("Identifiers 0 .. 2^m - 1. The lecture's figures use m = 3, 6 and 12.");
+      ImGui::Checkbox("peers join one by one", &new_join_);
+      help_marker("Off: the converged ring is there at time 0 (oracle). On: every peer joins through the real protocol.");
+    } else {
+      ImGui::SliderInt("TTL", &new_ttl_, 1, 10);
+      help_marker("How many hops a query may travel (flooding; among superpeers).");
+    }
+    if (ImGui::Button("create")) {
+      const std::string protocol = protocols[new_protocol_];
+      nlohmann::json doc = {{"protocol", protocol}, {"seed", std::max(0, new_seed_)}, {"peers", {{"count", new_peers_}}},
+                            {"title", "New " + protocol + " scenario with " + std::to_string(new_peers_) + " peers"},
+                            {"run_ms", 60000}};
+      if (protocol == "chord") {
+        doc["params"] = {{"m", new_m_}, {"successors", 3}};
+        doc["bootstrap"] = new_join_ ? "join" : "oracle";
+        doc["join_interval_ms"] = 500;
+        doc["events"] = {{{"at_ms", new_join_ ? 500 * new_peers_ + 5000 : 1000}, {"op", "lookups"}, {"count", 20}, {"spread_ms", 20000}}};
+        if (new_m_ < 20 && new_peers_ > (1 << new_m_)) doc["peers"]["count"] = 1 << new_m_;
+      } else {
+        doc["params"] = protocol == "central_index" ? nlohmann::json::object() : nlohmann::json{{"ttl", new_ttl_}};
+        doc["items"] = {{"count", 20}, {"replicas", 2}};
+        doc["events"] = {{{"at_ms", 1000}, {"op", "queries"}, {"count", 10}, {"spread_ms", 40000}}};
+        if (protocol == "superpeer") doc["peers"]["capacities"] = {{"random", true}};
+      }
+      open_session([&] { return std::make_unique<Session>(doc, "new scenario"); }, "new scenario");
+    }
   }
 
   void time_panel() {
@@ -318,6 +360,7 @@ class App {
     for (const Link& link : v.links) {
       if (link.kind == LinkKind::Predecessor) ImGui::Text("predecessor: %s", session_->sim().peer_id(link.target).to_decimal().c_str());
     }
+    message_log(view_.selected);
     for (const TableView& t : v.tables) {
       if (t.rows.empty()) continue;
       ImGui::TextUnformatted(t.title.c_str());
@@ -340,6 +383,33 @@ class App {
     }
   }
 
+  /// The selected peer's last messages, from the trace; a click selects the other peer.
+  void message_log(PeerIndex p) {
+    if (!ImGui::TreeNode("Messages sent and received")) return;
+    const auto vocabulary = session_->run().vocabulary();
+    const auto& trace = session_->trace();
+    int shown = 0;
+    for (auto it = trace.rbegin(); it != trace.rend() && shown < 40; ++it) {
+      const TraceEvent& e = *it;
+      if ((e.kind != TraceKind::Send && e.kind != TraceKind::Deliver && e.kind != TraceKind::Drop) ||
+          (e.peer != p && e.other != p) || (e.kind == TraceKind::Send && e.peer != p) ||
+          (e.kind == TraceKind::Deliver && e.other != p)) {
+        continue;
+      }
+      ++shown;
+      const bool sent = e.peer == p;
+      const PeerIndex other = sent ? e.other : e.peer;
+      const std::string type = e.detail < vocabulary.message_types.size() ? vocabulary.message_types[e.detail] : "?";
+      char line[160];
+      std::snprintf(line, sizeof line, "%9.1f ms  %s %s %s %s##%zu", to_ms(e.time),
+                    e.kind == TraceKind::Drop ? "LOST" : sent ? "sent" : "got ", type.c_str(), sent ? "to" : "from",
+                    session_->sim().peer_id(other).to_decimal().c_str(), static_cast<std::size_t>(trace.rend() - it));
+      if (ImGui::Selectable(line)) view_.selected = other;
+    }
+    if (shown == 0) ImGui::TextDisabled("none yet");
+    ImGui::TreePop();
+  }
+
   void metrics_panel() {
     if (!ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) return;
     const RunSummary s = session_->run().summary();
@@ -359,6 +429,54 @@ class App {
       ImGui::PlotHistogram("hops", histogram.data(), static_cast<int>(histogram.size()), 0, nullptr, 0, FLT_MAX,
                            ImVec2(0, 60 * scale()));
       help_marker("How many lookups/queries took 0, 1, 2, ... hops. Chord: about (1/2) log2 N.");
+    }
+    // Peers alive and the share of correct answers over time, from the trace's joins, failures,
+    // leaves and finished searches.
+    std::vector<float> alive, correct;
+    const SimTime bucket = std::max<SimTime>(1, session_->end_time() / 100);
+    int live = 0, done = 0, good = 0;
+    std::size_t next = 0;
+    const auto& trace = session_->trace();
+    for (SimTime t = 0; t <= session_->now(); t += bucket) {
+      for (; next < trace.size() && trace[next].time <= t; ++next) {
+        const TraceEvent& e = trace[next];
+        if (e.kind == TraceKind::Join) ++live;
+        if (e.kind == TraceKind::Fail || e.kind == TraceKind::Leave) --live;
+        if (e.kind == TraceKind::LookupDone) {
+          ++done;
+          good += e.detail != 0;
+        }
+      }
+      alive.push_back(static_cast<float>(live));
+      correct.push_back(done == 0 ? 1.0f : static_cast<float>(good) / static_cast<float>(done));
+    }
+    if (!alive.empty()) {
+      ImGui::PlotLines("peers alive", alive.data(), static_cast<int>(alive.size()), 0, nullptr, 0.0f, FLT_MAX, ImVec2(0, 40 * scale()));
+      ImGui::PlotLines("correct", correct.data(), static_cast<int>(correct.size()), 0, nullptr, 0.0f, 1.0f, ImVec2(0, 40 * scale()));
+      help_marker("Share of finished lookups/queries (also maintenance lookups) that were correct or found, over time.");
+    }
+  }
+
+  void complexity_panel() {
+    if (!ImGui::CollapsingHeader("Complexity table")) return;
+    ImGui::TextWrapped("The lecture's table, measured: messages per search for N = 2^5 .. 2^10 (log-log).");
+    if (ImGui::Button("measure")) {
+      bench::CompareOptions o;
+      o.min_log2 = 5;
+      o.max_log2 = 10;
+      o.queries = 20;
+      o.quiet = true;
+      complexity_ = bench::run_compare(o);
+    }
+    help_marker("Runs p2plab compare on a small sweep (about a second). Slope 1 on log-log: O(N); flat: O(1).");
+    for (const auto& fit : complexity_.second) {
+      std::vector<float> points;
+      for (const auto& row : complexity_.first) {
+        if (row.protocol == fit.protocol) points.push_back(std::log2(std::max(1.0f, static_cast<float>(row.mean_messages))));
+      }
+      const std::string label = fit.protocol + ": " + fit.measured + " (lecture " + fit.lecture.substr(0, 8) + ")";
+      ImGui::PlotLines(label.c_str(), points.data(), static_cast<int>(points.size()), 0, nullptr, 0.0f, 14.0f,
+                       ImVec2(0, 40 * scale()));
     }
   }
 
@@ -401,6 +519,9 @@ class App {
   bool save_requested_ = false;
   float speed_ = 0.2f;
   std::string message_;
+  std::pair<std::vector<bench::CompareRow>, std::vector<bench::CompareFit>> complexity_;
+  int new_protocol_ = 0, new_peers_ = 32, new_seed_ = 1, new_m_ = 8, new_ttl_ = 4;
+  bool new_join_ = false;
   char key_[64] = "44";
   char name_[64] = "item-7";
   char join_[64] = "";

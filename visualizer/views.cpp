@@ -423,8 +423,23 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     char text[200];
     int reached = 0;
     for (int h : reached_at) reached += h >= 0;
-    std::snprintf(text, sizeof text, "query %u from %s: %d peers reached, wave at hop %d, %d duplicates dropped%s",
-                  current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop, duplicates,
+    // The TTL: the query's own if the scenario gave one, else the protocol's parameter.
+    int ttl = 0;
+    const auto& doc = session.scenario().doc;
+    if (doc.contains("params") && doc["params"].contains("ttl") && doc["params"]["ttl"].is_number_integer()) {
+      ttl = doc["params"]["ttl"].get<int>();
+    }
+    if (doc.contains("events") && doc["events"].is_array()) {
+      for (const auto& e : doc["events"]) {
+        if (e.value("op", "") == "query" && e.contains("ttl") && e["ttl"].is_number_integer() &&
+            e.contains("at_ms") && e["at_ms"].is_number() && from_ms(e["at_ms"].get<double>()) == current->start) {
+          ttl = e["ttl"].get<int>();
+        }
+      }
+    }
+    const std::string ttl_text = ttl > 0 ? " of TTL " + std::to_string(ttl) : "";
+    std::snprintf(text, sizeof text, "query %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
+                  current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop, ttl_text.c_str(), duplicates,
                   current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "");
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
   }
