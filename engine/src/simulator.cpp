@@ -55,6 +55,18 @@ void SimulatorCore::mark_down(PeerIndex peer, PeerState state, TraceKind kind) {
   }
 }
 
+void SimulatorCore::fail_fraction(double fraction) {
+  // A partial Fisher-Yates shuffle picks the victims without repetition.
+  std::vector<PeerIndex> live;
+  for (const auto& entry : live_by_id()) live.push_back(entry.second);
+  const auto victims = static_cast<std::size_t>(fraction * static_cast<double>(live.size()) + 0.5);
+  for (std::size_t i = 0; i < victims && i < live.size(); ++i) {
+    const std::size_t j = i + scenario_rng_.below(live.size() - i);
+    std::swap(live[i], live[j]);
+    mark_failed(live[i]);
+  }
+}
+
 void SimulatorCore::note_live_change(PeerIndex peer, bool up) {
   ranks_valid_ = false;
   if (live_dirty_) return;

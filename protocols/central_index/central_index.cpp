@@ -114,7 +114,7 @@ void Protocol::index_remove_peer(PeerIndex peer) {
 
 void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   (void)ttl;  // one request to the server: nothing to limit
-  pending_[q] = Pending{};
+  downloads_.open(q);
   Message m;
   m.type = MsgType::Search;
   m.name = name;
@@ -124,16 +124,16 @@ void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
 }
 
 void Protocol::try_download(PeerIndex self, QueryIndex q) {
-  Pending& p = pending_[q];
-  if (p.next >= p.providers.size()) {
-    p.finished = true;
+  const search::Downloads::Candidate* c = downloads_.current(q);
+  if (c == nullptr) {
+    downloads_.finish(q);
     context_.log->finish(q, transport_.now());
     return;
   }
   Message m;
   m.type = MsgType::Download;
   m.query = q;
-  send(self, p.providers[p.next], m, q);
+  send(self, c->provider, m, q);
   transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
 }
 
@@ -173,15 +173,13 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     }
     case MsgType::SearchResult: {
-      auto it = pending_.find(msg.query);
-      if (it == pending_.end() || it->second.finished || it->second.results_done) return;
-      Pending& p = it->second;
+      if (!downloads_.active(msg.query) || !downloads_.collecting(msg.query)) return;
       for (int i = 0; i < msg.count; ++i) {
-        p.providers.push_back(msg.providers[i]);
+        downloads_.add(msg.query, {1, msg.providers[i], kNoPeer});
         context_.log->hit(msg.query, msg.providers[i], 1);
       }
-      if (msg.flag != 0) {
-        p.results_done = true;
+      if (msg.flag != 0) {  // the last part of the list
+        downloads_.stop_collecting(msg.query);
         try_download(self, msg.query);
       }
       return;
@@ -195,9 +193,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     }
     case MsgType::DownloadOk: {
-      auto it = pending_.find(msg.query);
-      if (it == pending_.end() || it->second.finished) return;
-      it->second.finished = true;
+      if (!downloads_.active(msg.query)) return;
+      downloads_.finish(msg.query);
       context_.log->downloaded(msg.query, from, false);
       context_.log->finish(msg.query, transport_.now());
       return;
@@ -208,20 +205,16 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
 
 void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
   switch (kind) {
-    case kSearchTimeout: {
-      auto it = pending_.find(cookie);
-      if (it == pending_.end() || it->second.finished || it->second.results_done) return;
-      it->second.finished = true;  // the server did not answer: the search fails
+    case kSearchTimeout:
+      if (!downloads_.active(cookie) || !downloads_.collecting(cookie)) return;
+      downloads_.finish(cookie);  // the server did not answer: the search fails
       context_.log->finish(cookie, transport_.now());
       return;
-    }
-    case kDownloadTimeout: {
-      auto it = pending_.find(cookie);
-      if (it == pending_.end() || it->second.finished) return;
-      ++it->second.next;  // that provider is gone: try the next one
+    case kDownloadTimeout:
+      if (!downloads_.active(cookie)) return;
+      downloads_.skip(cookie);  // that provider is gone: try the next one
       try_download(self, cookie);
       return;
-    }
     case kKeepalive: {
       Message m;
       m.type = MsgType::Keepalive;

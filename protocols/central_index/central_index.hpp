@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/downloads.hpp"
 #include "common/search.hpp"
 #include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
@@ -75,12 +76,6 @@ class Protocol final : public MessageHandler<Message> {
 
  private:
   enum Timer : std::uint16_t { kSearchTimeout, kDownloadTimeout, kKeepalive, kSweep };
-  struct Pending {  // a query at its requester
-    std::vector<PeerIndex> providers;
-    std::size_t next = 0;
-    bool results_done = false;
-    bool finished = false;
-  };
   void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   void try_download(PeerIndex self, QueryIndex q);
   void index_add(PeerIndex peer, NameIndex name) { index_[name].insert(peer), files_of_[peer].insert(name); }
@@ -95,7 +90,7 @@ class Protocol final : public MessageHandler<Message> {
   std::map<NameIndex, std::set<PeerIndex>> index_;
   std::map<PeerIndex, std::set<NameIndex>> files_of_;
   std::map<PeerIndex, SimTime> last_seen_;
-  std::map<QueryIndex, Pending> pending_;
+  search::Downloads downloads_;  // the requester's side of its searches
 };
 
 }  // namespace p2plab::central_index

@@ -377,19 +377,9 @@ void ChordRun::execute(const Op& op, std::size_t index) {
       sim_.mark_left(p);
       return;
     }
-    case Op::Kind::FailFraction: {
-      // Choose round(fraction * live) distinct live peers with a partial Fisher-Yates shuffle.
-      std::vector<PeerIndex> live;
-      for (const auto& entry : sim_.live_by_id()) live.push_back(entry.second);
-      const auto victims = static_cast<std::size_t>(op.fraction * static_cast<double>(live.size()) + 0.5);
-      Rng& rng = sim_.scenario_rng();
-      for (std::size_t i = 0; i < victims && i < live.size(); ++i) {
-        const std::size_t j = i + rng.below(live.size() - i);
-        std::swap(live[i], live[j]);
-        sim_.mark_failed(live[i]);
-      }
+    case Op::Kind::FailFraction:
+      sim_.fail_fraction(op.fraction);
       return;
-    }
     case Op::Kind::Join: {
       Id id = op.has_id ? op.id : fresh_peer_id();
       if (sim_.find_live(id) != kNoPeer) {

@@ -281,18 +281,9 @@ class SearchRun final : public Run {
           sim_.mark_left(p);
         }
         return;
-      case Kind::FailFraction: {
-        std::vector<PeerIndex> alive;
-        for (const auto& entry : sim_.live_by_id()) alive.push_back(entry.second);
-        const auto victims = static_cast<std::size_t>(op.fraction * static_cast<double>(alive.size()) + 0.5);
-        Rng& rng = sim_.scenario_rng();
-        for (std::size_t i = 0; i < victims && i < alive.size(); ++i) {
-          const std::size_t j = i + rng.below(alive.size() - i);
-          std::swap(alive[i], alive[j]);
-          sim_.mark_failed(alive[i]);
-        }
+      case Kind::FailFraction:
+        sim_.fail_fraction(op.fraction);
         return;
-      }
       case Kind::Join: {
         std::uint64_t id = op.has_id ? op.id : 0;
         if (!op.has_id) {

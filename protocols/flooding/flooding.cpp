@@ -125,7 +125,7 @@ void Protocol::leave(PeerIndex p) {
 
 void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   peer(from).seen[q] = from;  // the requester marks its own GUID: hits for it stop here
-  pending_[q] = Pending{};
+  downloads_.open(q);
   Message m;
   m.type = MsgType::Query;
   m.ttl = static_cast<std::uint8_t>(ttl > 0 ? ttl : params_.ttl);
@@ -137,16 +137,16 @@ void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
 }
 
 void Protocol::try_download(PeerIndex self, QueryIndex q) {
-  Pending& p = pending_[q];
-  if (p.next >= p.hits.size()) {
-    p.finished = true;
+  const search::Downloads::Candidate* c = downloads_.current(q);
+  if (c == nullptr) {
+    downloads_.finish(q);
     context_.log->finish(q, transport_.now());
     return;
   }
   Message m;
   m.type = MsgType::Download;
   m.query = q;
-  send(self, p.hits[p.next].second, m, q);
+  send(self, c->provider, m, q);
   transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
 }
 
@@ -223,9 +223,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       auto it = me.seen.find(msg.query);
       if (it == me.seen.end()) return;  // no reverse path known: the hit is lost
       if (it->second == self) {
-        auto pending = pending_.find(msg.query);
-        if (pending == pending_.end() || !pending->second.collecting) return;
-        pending->second.hits.emplace_back(msg.hops, msg.node);
+        if (!downloads_.collecting(msg.query)) return;
+        downloads_.add(msg.query, {msg.hops, msg.node, kNoPeer});
         context_.log->hit(msg.query, msg.node, msg.hops);
       } else {
         send(self, it->second, msg, msg.query);  // one step back along the query's path
@@ -240,9 +239,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     }
     case MsgType::DownloadOk: {
-      auto it = pending_.find(msg.query);
-      if (it == pending_.end() || it->second.finished) return;
-      it->second.finished = true;
+      if (!downloads_.active(msg.query)) return;
+      downloads_.finish(msg.query);
       context_.log->downloaded(msg.query, from, false);
       context_.log->finish(msg.query, transport_.now());
       return;
@@ -256,20 +254,16 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
   switch (kind) {
     case kCollect: {
       // Hits are in: take the best (fewest hops, then lowest id) and connect to the provider.
-      auto it = pending_.find(cookie);
-      if (it == pending_.end()) return;
-      it->second.collecting = false;
-      std::sort(it->second.hits.begin(), it->second.hits.end());
+      if (!downloads_.active(cookie)) return;
+      downloads_.stop_collecting(cookie);
       try_download(self, cookie);
       return;
     }
-    case kDownloadTimeout: {
-      auto it = pending_.find(cookie);
-      if (it == pending_.end() || it->second.finished) return;
-      ++it->second.next;
+    case kDownloadTimeout:
+      if (!downloads_.active(cookie)) return;
+      downloads_.skip(cookie);
       try_download(self, cookie);
       return;
-    }
     case kConnectPhase: {
       if (cookie != me.round) return;
       // Connect to random candidates until the target degree is reached.

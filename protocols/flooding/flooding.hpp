@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/downloads.hpp"
 #include "common/search.hpp"
 #include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
@@ -88,11 +89,6 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<PeerIndex> awaiting;                 // keepalive PINGs not yet answered
     std::uint32_t round = 0;
   };
-  struct Pending {  // a query at its requester
-    std::vector<std::pair<int, PeerIndex>> hits;  // (hops, provider)
-    std::size_t next = 0;
-    bool collecting = true, finished = false;
-  };
   void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   bool connected(PeerIndex a, PeerIndex b) const;
   void link(PeerIndex a, PeerIndex b);
@@ -108,7 +104,7 @@ class Protocol final : public MessageHandler<Message> {
   Transport<Message>& transport_;
   search::Context context_;
   std::vector<Peer> peers_;
-  std::map<QueryIndex, Pending> pending_;
+  search::Downloads downloads_;  // the requester's side of its queries
 };
 
 }  // namespace p2plab::flooding

@@ -187,7 +187,7 @@ void Protocol::drop(PeerIndex self, PeerIndex gone) {
 void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   Peer& me = peer(from);
   me.seen[q] = from;
-  pending_[q] = Pending{};
+  downloads_.open(q);
   Message m;
   m.type = MsgType::Query;
   m.ttl = static_cast<std::uint8_t>(ttl > 0 ? ttl : params_.ttl);
@@ -232,27 +232,24 @@ void Protocol::answer_from_leaves(PeerIndex sp, PeerIndex back, const Message& q
 }
 
 void Protocol::try_download(PeerIndex self, QueryIndex q) {
-  Pending& p = pending_[q];
-  while (p.next < p.hits.size()) {
-    const auto& [hops, provider, relay] = p.hits[p.next];
-    (void)hops;
+  while (const search::Downloads::Candidate* c = downloads_.current(q)) {
     Message m;
     m.type = MsgType::Download;
     m.query = q;
-    if (reachable_directly(self, provider)) {
-      send(self, provider, m, q);
-    } else if (params_.relay && relay != kNoPeer) {
+    if (reachable_directly(self, c->provider)) {
+      send(self, c->provider, m, q);
+    } else if (params_.relay && c->relay != kNoPeer) {
       m.flag = kRelayRequest;  // Skype: through the provider's superpeer
-      m.node = provider;
-      send(self, relay, m, q);
+      m.node = c->provider;
+      send(self, c->relay, m, q);
     } else {
-      ++p.next;  // behind NAT and no relay: this provider cannot be reached
+      downloads_.skip(q);  // behind NAT and no relay: this provider cannot be reached
       continue;
     }
     transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
     return;
   }
-  p.finished = true;
+  downloads_.finish(q);
   context_.log->finish(q, transport_.now());
 }
 
@@ -363,9 +360,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       auto it = me.seen.find(msg.query);
       if (it == me.seen.end()) return;
       if (it->second == self) {
-        auto pending = pending_.find(msg.query);
-        if (pending == pending_.end() || !pending->second.collecting) return;
-        pending->second.hits.emplace_back(msg.hops, msg.node, msg.relay);
+        if (!downloads_.collecting(msg.query)) return;
+        downloads_.add(msg.query, {msg.hops, msg.node, msg.relay});
         context_.log->hit(msg.query, msg.node, msg.hops);
       } else {
         send(self, it->second, msg, msg.query);
@@ -398,9 +394,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         send(self, msg.node, fwd, msg.query);
         return;
       }
-      auto it = pending_.find(msg.query);
-      if (it == pending_.end() || it->second.finished) return;
-      it->second.finished = true;
+      if (!downloads_.active(msg.query)) return;
+      downloads_.finish(msg.query);
       const bool relayed = msg.flag == kRelayDone;
       context_.log->downloaded(msg.query, relayed ? msg.node : from, relayed);
       context_.log->finish(msg.query, transport_.now());
@@ -413,21 +408,16 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
 void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
   Peer& me = peer(self);
   switch (kind) {
-    case kCollect: {
-      auto it = pending_.find(cookie);
-      if (it == pending_.end()) return;
-      it->second.collecting = false;
-      std::sort(it->second.hits.begin(), it->second.hits.end());
+    case kCollect:
+      if (!downloads_.active(cookie)) return;
+      downloads_.stop_collecting(cookie);
       try_download(self, cookie);
       return;
-    }
-    case kDownloadTimeout: {
-      auto it = pending_.find(cookie);
-      if (it == pending_.end() || it->second.finished) return;
-      ++it->second.next;
+    case kDownloadTimeout:
+      if (!downloads_.active(cookie)) return;
+      downloads_.skip(cookie);
       try_download(self, cookie);
       return;
-    }
     case kAttachPhase: {
       if (cookie != me.round || me.superpeer) return;
       int wanted = params_.superpeers_per_leaf - static_cast<int>(me.superpeers.size());

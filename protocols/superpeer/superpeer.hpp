@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/downloads.hpp"
 #include "common/search.hpp"
 #include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
@@ -110,11 +111,6 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<PeerIndex> awaiting;                   // keepalive PINGs not yet answered
     std::uint32_t round = 0;
   };
-  struct Pending {
-    std::vector<std::tuple<int, PeerIndex, PeerIndex>> hits;  // (hops, provider, its superpeer)
-    std::size_t next = 0;
-    bool collecting = true, finished = false;
-  };
   void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   Peer& peer(PeerIndex p) {
     if (p >= peers_.size()) peers_.resize(p + 1);
@@ -133,7 +129,7 @@ class Protocol final : public MessageHandler<Message> {
   Transport<Message>& transport_;
   search::Context context_;
   std::vector<Peer> peers_;
-  std::map<QueryIndex, Pending> pending_;
+  search::Downloads downloads_;  // the requester's side of its queries
 };
 
 }  // namespace p2plab::superpeer

@@ -43,6 +43,8 @@ class SimulatorCore {
   void mark_failed(PeerIndex peer);
   /// Graceful leave: the peer is gone after the protocol has said goodbye.
   void mark_left(PeerIndex peer);
+  /// Crashes round(fraction x live) distinct live peers chosen with the scenario's stream.
+  void fail_fraction(double fraction);
   bool is_up(PeerIndex peer) const { return state_[peer] == PeerState::Up; }
   PeerState state(PeerIndex peer) const { return state_[peer]; }
   std::size_t peer_count() const { return ids_.size(); }
