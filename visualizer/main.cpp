@@ -502,6 +502,7 @@ class App {
       item(p.edge, "overlay link (neighbour, superpeer, server)");
       item(p.path, "query wave: red near the requester, teal far (hop count)");
       item(p.duplicate, "duplicate dropped by the GUID cache");
+      item(p.relay, "transfer relayed by a superpeer (Skype: provider behind NAT)");
     }
     item(p.selected, "selected peer");
     if (ImGui::Checkbox("projector mode", &projector_)) ImGui::GetIO().FontGlobalScale = scale();

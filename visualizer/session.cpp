@@ -122,7 +122,7 @@ const std::vector<TracedSearch>& Session::searches() const {
       s.purpose = e.detail;
       searches_.push_back(s);
     } else if (e.kind == TraceKind::LookupHop) {
-      if (TracedSearch* s = find(e.lookup)) s->hops.push_back({e.time, e.peer, e.other, e.index, e.detail != 0});
+      if (TracedSearch* s = find(e.lookup)) s->hops.push_back({e.time, e.peer, e.other, e.index, e.detail == 1, e.detail == 2});
     } else if (e.kind == TraceKind::LookupDone) {
       if (TracedSearch* s = find(e.lookup)) {
         s->end = e.time;

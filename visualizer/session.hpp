@@ -26,6 +26,7 @@ struct TracedSearch {
     PeerIndex from, to;
     int index;
     bool duplicate;
+    bool relay = false;  // a leg of a transfer relayed by a superpeer (Skype)
   };
   std::vector<Hop> hops;
   PeerIndex owner = kNoPeer;

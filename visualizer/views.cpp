@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace p2plab::viz {
@@ -83,6 +84,7 @@ Palette Palette::dark() {
   p.edge = rgba(110, 116, 130, 110);
   p.wave_far = rgba(60, 220, 200);
   p.duplicate = rgba(255, 80, 90);
+  p.relay = rgba(230, 60, 230);
   return p;
 }
 
@@ -305,7 +307,7 @@ void GraphLayout::update(const Session& session) {
     relaxed_for_ = n;
     return;  // too many peers to relax every pair: keep the circle
   }
-  const float k = std::sqrt(1.0f / static_cast<float>(std::max<std::size_t>(n, 1)));
+  const float k = 0.6f * std::sqrt(1.0f / static_cast<float>(std::max<std::size_t>(n, 1)));
   std::vector<ImVec2> force(n);
   for (int it = 0; it < iterations; ++it) {
     const float temperature = 0.1f * (1.0f - static_cast<float>(it) / static_cast<float>(iterations)) + 0.002f;
@@ -328,6 +330,9 @@ void GraphLayout::update(const Session& session) {
       }
     }
     for (std::size_t i = 0; i < n; ++i) {
+      // Gravity toward the centre keeps loosely attached peers (leaves) off the border.
+      force[i].x += (0.5f - positions_[i].x) * 12.0f * k;
+      force[i].y += (0.5f - positions_[i].y) * 12.0f * k;
       const float len = std::sqrt(force[i].x * force[i].x + force[i].y * force[i].y) + 1e-9f;
       const float step = std::min(len, temperature);
       positions_[i].x = std::clamp(positions_[i].x + force[i].x / len * step, 0.02f, 0.98f);
@@ -367,10 +372,16 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   const TracedSearch* current = session.current_search(searches);
   std::vector<int> reached_at(n, -1);
   int duplicates = 0, max_hop = 0;
+  PeerIndex relayed_via = kNoPeer;
   if (current != nullptr) {
     reached_at[current->from] = 0;
     for (const auto& hop : current->hops) {
       if (hop.time > session.now()) break;
+      if (hop.relay) {
+        draw->AddLine(at(hop.from), at(hop.to), palette.relay, thick + 3.0f);
+        if (hop.to == current->from) relayed_via = hop.from;
+        continue;
+      }
       if (hop.duplicate) {
         ++duplicates;
         const ImVec2 a = at(hop.from), b = at(hop.to);
@@ -420,7 +431,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     }
   }
   if (current != nullptr) {
-    char text[200];
+    char text[320];
     int reached = 0;
     for (int h : reached_at) reached += h >= 0;
     // The TTL: the query's own if the scenario gave one, else the protocol's parameter.
@@ -441,6 +452,10 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     std::snprintf(text, sizeof text, "query %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
                   current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop, ttl_text.c_str(), duplicates,
                   current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "");
+    if (relayed_via != kNoPeer) {
+      const std::size_t used = std::strlen(text);
+      std::snprintf(text + used, sizeof text - used, ", relayed by %s", sim.peer_id(relayed_via).to_decimal().c_str());
+    }
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
   }
   return hovered;

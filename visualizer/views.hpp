@@ -11,7 +11,7 @@ namespace p2plab::viz {
 
 struct Palette {
   ImU32 background, ring, peer, peer_dead, selected, successor, finger, finger_start, key, path, marker, text,
-      text_dim, server, superpeer, leaf, edge, wave_far, duplicate;
+      text_dim, server, superpeer, leaf, edge, wave_far, duplicate, relay;
   static Palette dark();
   static Palette light();  // the projector's high-contrast theme
 };

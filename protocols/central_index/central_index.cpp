@@ -195,7 +195,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::DownloadOk: {
       if (!downloads_.active(msg.query)) return;
       downloads_.finish(msg.query);
-      context_.log->downloaded(msg.query, from, false);
+      context_.log->downloaded(msg.query, from, kNoPeer, transport_.now());
       context_.log->finish(msg.query, transport_.now());
       return;
     }

@@ -57,7 +57,7 @@ QueryIndex QueryLog::open(PeerIndex from, NameIndex name, SimTime now, bool live
   return q;
 }
 
-void QueryLog::hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now) {
+void QueryLog::hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now, int kind) {
   if (trace_ == nullptr || !trace_->enabled() || q == kNoQuery) return;
   TraceEvent e;
   e.time = now;
@@ -66,7 +66,7 @@ void QueryLog::hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool du
   e.other = to;
   e.lookup = q;
   e.index = static_cast<std::uint16_t>(hops);
-  e.detail = duplicate ? 1 : 0;
+  e.detail = static_cast<std::uint8_t>(duplicate ? 1 : kind);
   trace_->record(e);
 }
 
@@ -77,9 +77,16 @@ void QueryLog::hit(QueryIndex q, PeerIndex provider, int hops) {
   if (!alive_ || alive_(provider)) r.live_hits.insert(provider);
 }
 
-void QueryLog::downloaded(QueryIndex q, PeerIndex provider, bool relayed) {
-  records_[q].downloaded_from = provider;
-  records_[q].relayed = relayed;
+void QueryLog::downloaded(QueryIndex q, PeerIndex provider, PeerIndex relay, SimTime now) {
+  QueryRecord& r = records_[q];
+  r.downloaded_from = provider;
+  r.relayed = relay != kNoPeer;
+  r.relay = relay;
+  // A relayed transfer appears in the trace as two hops of kind 2: provider -> relay -> requester.
+  if (r.relayed) {
+    hop(q, provider, relay, 0, false, now, 2);
+    hop(q, relay, r.from, 0, false, now, 2);
+  }
 }
 
 void QueryLog::finish(QueryIndex q, SimTime now) {

@@ -57,6 +57,7 @@ struct QueryRecord {
   bool live_provider_existed = false;  // oracle, at the start of the query
   PeerIndex downloaded_from = kNoPeer;
   bool relayed = false;  // the transfer went through a relay (Skype-style NAT traversal)
+  PeerIndex relay = kNoPeer;
   bool finished = false;
 };
 
@@ -72,8 +73,10 @@ class QueryLog {
   /// Also report queries in the engine's trace (lookup_start / lookup_hop / lookup_done).
   void set_trace(Trace* trace) { trace_ = trace; }
   /// The query went from one peer to the next (hops from the requester); duplicates included.
-  void hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now);
-  void downloaded(QueryIndex q, PeerIndex provider, bool relayed);
+  /// kind 2: a leg of a relayed transfer (not part of the query's flood).
+  void hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now, int kind = 0);
+  /// The transfer succeeded; `relay` is the superpeer it went through, or kNoPeer if direct.
+  void downloaded(QueryIndex q, PeerIndex provider, PeerIndex relay, SimTime now);
   void finish(QueryIndex q, SimTime now);
   const std::vector<QueryRecord>& records() const { return records_; }
   QueryRecord& record(QueryIndex q) { return records_[q]; }

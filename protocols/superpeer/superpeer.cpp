@@ -397,7 +397,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!downloads_.active(msg.query)) return;
       downloads_.finish(msg.query);
       const bool relayed = msg.flag == kRelayDone;
-      context_.log->downloaded(msg.query, relayed ? msg.node : from, relayed);
+      context_.log->downloaded(msg.query, relayed ? msg.node : from, relayed ? from : kNoPeer, transport_.now());
       context_.log->finish(msg.query, transport_.now());
       return;
     }
