@@ -254,6 +254,21 @@ TEST_CASE("gets return the value that was put, also after graceful leaves") {
   CHECK(check_routing_state(*run, 16, 3) == 0);
 }
 
+TEST_CASE("Chord parameters can change during a run") {
+  auto run = make_chord_run({{"protocol", "chord"},
+                             {"params", {{"m", 16}, {"stabilize_ms", 500}}},
+                             {"peers", {{"count", 20}}},
+                             {"events", {{{"at_ms", 1000}, {"op", "set"}, {"param", "stabilize_ms"}, {"value", 2000}}}},
+                             {"run_ms", 11000}});
+  run->run_to_end();
+  CHECK(run->result()["params"]["stabilize_ms"] == 2000.0);
+  // About 20 peers x (1 s at 500 ms + 10 s at 2000 ms) = 20 x 7 stabilize rounds.
+  const auto sent = run->result()["metrics"]["messages_by_type"]["GET_PREDECESSOR"]["sent"].get<int>();
+  CHECK(sent >= 20 * 6);
+  CHECK(sent <= 20 * 8);
+  CHECK_THROWS_AS(run->act({{"op", "set"}, {"param", "m"}, {"value", 8}}), ScenarioError);
+}
+
 TEST_CASE("determinism: the same scenario gives a byte-identical result, another seed does not") {
   const nlohmann::json doc = {{"protocol", "chord"},
                               {"seed", 77},

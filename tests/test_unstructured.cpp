@@ -108,6 +108,27 @@ TEST_CASE("flooding: a query with TTL t reaches exactly the BFS ball of radius t
   }
 }
 
+TEST_CASE("a parameter changed during the run takes effect (set)") {
+  nlohmann::json events = {{{"at_ms", 100}, {"op", "query"}, {"from", 5}, {"name", "item-3"}},
+                           {{"at_ms", 5000}, {"op", "set"}, {"param", "ttl"}, {"value", 1}},
+                           {{"at_ms", 5100}, {"op", "query"}, {"from", 5}, {"name", "item-3"}},
+                           {{"at_ms", 9000}, {"op", "set"}, {"param", "degree"}, {"value", 9}}};
+  auto run = make<FloodRun>(flood_doc(300, 6, 1, events));
+  run->run_to_end();
+  const auto& records = run->log().records();
+  REQUIRE(records.size() == 2);
+  CHECK(records[1].reached.size() == run->protocol().neighbors(run->peer_by_id(5)).size() + 1);  // TTL 1
+  CHECK(records[0].reached.size() > 3 * records[1].reached.size());
+  const auto result = run->result();
+  CHECK(result["params"]["ttl"] == 1);
+  REQUIRE(result["warnings"].size() == 1);  // degree cannot change during a run
+  CHECK(result["warnings"][0].get<std::string>().find("events[3].param: cannot be changed") != std::string::npos);
+  // The same through act(), as the visualizer does it: a bad name is an error.
+  CHECK_THROWS_AS(run->act({{"op", "set"}, {"param", "degree"}, {"value", 3}}), ScenarioError);
+  run->act({{"op", "set"}, {"param", "ttl"}, {"value", 3}});
+  CHECK(run->result()["params"]["ttl"] == 3);
+}
+
 TEST_CASE("flooding: a small TTL gives false negatives that a large TTL does not") {
   auto run = make<FloodRun>(flood_doc(400, 7, 4, {{{"at_ms", 0}, {"op", "queries"}, {"count", 60}, {"spread_ms", 5000}}}));
   run->run_to_end();

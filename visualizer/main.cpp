@@ -338,6 +338,18 @@ class App {
         act({{"op", "query"}, {"from", id_json(id)}, {"name", std::string(name_)}});
       }
     }
+    // Parameters, changed while the run goes on.
+    if (chord) {
+      ImGui::SliderInt("stabilize (ms)", &stabilize_ms_, 50, 5000);
+      ImGui::SameLine();
+      if (ImGui::Button("set##stabilize")) act({{"op", "set"}, {"param", "stabilize_ms"}, {"value", stabilize_ms_}});
+      help_marker("How often every peer runs stabilize: slower means a newcomer stays unknown longer.");
+    } else if (session_->scenario().protocol != "central_index") {
+      ImGui::SliderInt("TTL", &ttl_, 1, 10);
+      ImGui::SameLine();
+      if (ImGui::Button("set##ttl")) act({{"op", "set"}, {"param", "ttl"}, {"value", ttl_}});
+      help_marker("Hops the next queries may travel. Small: fewer messages, more false negatives.");
+    }
     if (p != kNoPeer) {
       const nlohmann::json who = id_json(id);
       if (ImGui::Button(("crash " + id).c_str())) act({{"op", "fail"}, {"peer", who}});
@@ -523,6 +535,7 @@ class App {
   std::pair<std::vector<bench::CompareRow>, std::vector<bench::CompareFit>> complexity_;
   int new_protocol_ = 0, new_peers_ = 32, new_seed_ = 1, new_m_ = 8, new_ttl_ = 4;
   bool new_join_ = false;
+  int stabilize_ms_ = 500, ttl_ = 4;
   char key_[64] = "44";
   char name_[64] = "item-7";
   char join_[64] = "";

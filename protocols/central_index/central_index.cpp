@@ -35,6 +35,15 @@ nlohmann::json Protocol::params_json() const {
   return {{"server", params_.server}, {"timeout_ms", to_ms(params_.timeout)}, {"keepalive_ms", to_ms(params_.keepalive)}};
 }
 
+std::string Protocol::set_param(const std::string& name, double value) {
+  if (name == "timeout_ms" && value >= 1) {
+    params_.timeout = from_ms(value);
+  } else {
+    return "cannot be changed during a run (this can: timeout_ms)";
+  }
+  return "";
+}
+
 TraceVocabulary Protocol::vocabulary() const {
   TraceVocabulary v;
   for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));

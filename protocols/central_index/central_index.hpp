@@ -73,6 +73,8 @@ class Protocol final : public MessageHandler<Message> {
   PeerView inspect(PeerIndex p) const;
   TraceVocabulary vocabulary() const;
   nlohmann::json params_json() const;
+  /// Changes a parameter during the run; returns "" or why it cannot.
+  std::string set_param(const std::string& name, double value);
 
  private:
   enum Timer : std::uint16_t { kSearchTimeout, kDownloadTimeout, kKeepalive, kSweep };

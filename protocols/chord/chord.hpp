@@ -126,6 +126,8 @@ class Protocol final : public MessageHandler<Message> {
   Protocol(Params params, Transport<Message>& transport);
 
   const Params& params() const { return params_; }
+  /// Periods and timeouts may change during a run (not m, not r).
+  Params& mutable_params() { return params_; }
   const IdSpace& space() const { return space_; }
 
   // ---- life cycle (called by the run for scenario operations) --------------------------------

@@ -10,7 +10,7 @@
 namespace p2plab::chord {
 
 struct ChordRun::Op {
-  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join };
+  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join, Set };
   Kind kind = Kind::Lookup;
   SimTime at = 0;
   std::string field;  // "events[3]", for warnings
@@ -25,6 +25,8 @@ struct ChordRun::Op {
   Id id;
   bool has_via = false;
   Id via;
+  std::string param;  // set: which parameter, to `number`
+  double number = 0;
 };
 
 namespace {
@@ -165,6 +167,18 @@ ChordRun::Op ChordRun::parse_op(const JsonObject& e, std::set<Id>& known_ids) co
     op.kind = Op::Kind::FailFraction;
     e.only_keys({"at_ms", "op", "fraction"});
     op.fraction = e.get_number("fraction", 0.0, 1.0);
+  } else if (kind == "set") {
+    // Change a protocol parameter while the run goes on (a periodic timer picks up its new
+    // period when it next fires).
+    op.kind = Op::Kind::Set;
+    e.only_keys({"at_ms", "op", "param", "value"});
+    op.param = e.get_string("param");
+    if (op.param != "stabilize_ms" && op.param != "fix_fingers_ms" && op.param != "check_predecessor_ms" &&
+        op.param != "rpc_timeout_ms") {
+      e.fail("param", "cannot be changed during a run (these can: stabilize_ms, fix_fingers_ms, "
+                      "check_predecessor_ms, rpc_timeout_ms)");
+    }
+    op.number = e.get_number("value", 1.0, 1e9);
   } else if (kind == "join") {
     op.kind = Op::Kind::Join;
     e.only_keys({"at_ms", "op", "id", "via"});
@@ -179,7 +193,7 @@ ChordRun::Op ChordRun::parse_op(const JsonObject& e, std::set<Id>& known_ids) co
     }
   } else {
     e.fail("op", "unknown operation \"" + kind +
-                     "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join)");
+                     "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join, set)");
   }
   return op;
 }
@@ -380,6 +394,16 @@ void ChordRun::execute(const Op& op, std::size_t index) {
     case Op::Kind::FailFraction:
       sim_.fail_fraction(op.fraction);
       return;
+    case Op::Kind::Set: {
+      Params& p = protocol_.mutable_params();
+      const SimTime value = from_ms(op.number);
+      if (op.param == "stabilize_ms") p.stabilize = value;
+      if (op.param == "fix_fingers_ms") p.fix_fingers = value;
+      if (op.param == "check_predecessor_ms") p.check_predecessor = value;
+      if (op.param == "rpc_timeout_ms") p.rpc_timeout = value;
+      params_ = p;
+      return;
+    }
     case Op::Kind::Join: {
       Id id = op.has_id ? op.id : fresh_peer_id();
       if (sim_.find_live(id) != kNoPeer) {

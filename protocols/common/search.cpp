@@ -149,6 +149,11 @@ Workload::Op parse_event(const JsonObject& e, std::set<std::uint64_t>& known, bo
     op.kind = Workload::Op::Kind::FailFraction;
     e.only_keys({"at_ms", "op", "fraction"});
     op.fraction = e.get_number("fraction", 0.0, 1.0);
+  } else if (kind == "set") {
+    op.kind = Workload::Op::Kind::Set;  // the protocol checks the name when it runs
+    e.only_keys({"at_ms", "op", "param", "value"});
+    op.param = e.get_string("param");
+    op.number = e.get_number("value", 0.0, 1e9);
   } else if (kind == "join") {
     op.kind = Workload::Op::Kind::Join;
     e.only_keys({"at_ms", "op", "id"});
@@ -158,7 +163,7 @@ Workload::Op parse_event(const JsonObject& e, std::set<std::uint64_t>& known, bo
       known.insert(op.id);
     }
   } else {
-    e.fail("op", "unknown operation \"" + kind + "\" (known: query, queries, fail, fail_fraction, leave, join)");
+    e.fail("op", "unknown operation \"" + kind + "\" (known: query, queries, fail, fail_fraction, leave, join, set)");
   }
   return op;
 }

@@ -120,7 +120,7 @@ struct Workload {
   std::vector<Capacity> capacities;
   std::vector<std::pair<std::size_t, NameIndex>> items;  // (position in ids, name)
   struct Op {
-    enum class Kind { Query, Queries, Fail, FailFraction, Leave, Join };
+    enum class Kind { Query, Queries, Fail, FailFraction, Leave, Join, Set };
     Kind kind = Kind::Query;
     SimTime at = 0;
     std::string field;
@@ -132,6 +132,8 @@ struct Workload {
     double fraction = 0;
     std::uint64_t id = 0;
     int ttl = 0;  // query: a TTL for this query only (0: the protocol's)
+    std::string param;  // set: which parameter, to `number`
+    double number = 0;
   };
   std::vector<Op> ops;
 };

@@ -74,7 +74,13 @@ class SearchRun final : public Run {
     doc["at_ms"] = to_ms(sim_.current_time());
     const JsonObject e(doc, "action", "");
     std::set<std::uint64_t> known(ids_.begin(), ids_.end());
-    execute(parse_event(e, known, !workload_.items.empty(), catalogue_));
+    const Workload::Op op = parse_event(e, known, !workload_.items.empty(), catalogue_);
+    if (op.kind == Workload::Op::Kind::Set) {
+      const std::string error = protocol_.set_param(op.param, op.number);
+      if (!error.empty()) e.fail("param", error);
+      return;
+    }
+    execute(op);
   }
 
   void run_to_end() override {
@@ -283,6 +289,11 @@ class SearchRun final : public Run {
         return;
       case Kind::FailFraction:
         sim_.fail_fraction(op.fraction);
+        return;
+      case Kind::Set:
+        if (const std::string error = protocol_.set_param(op.param, op.number); !error.empty()) {
+          warnings_.push_back(op.field + ".param: " + error);
+        }
         return;
       case Kind::Join: {
         std::uint64_t id = op.has_id ? op.id : 0;

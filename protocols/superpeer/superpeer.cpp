@@ -48,6 +48,17 @@ nlohmann::json Protocol::params_json() const {
           {"keepalive_ms", to_ms(params_.keepalive)}};
 }
 
+std::string Protocol::set_param(const std::string& name, double value) {
+  if (name == "ttl" && value >= 1 && value <= 255) {
+    params_.ttl = static_cast<int>(value);
+  } else if (name == "collect_ms" && value >= 1) {
+    params_.collect = from_ms(value);
+  } else {
+    return "cannot be changed during a run (these can: ttl 1..255, collect_ms)";
+  }
+  return "";
+}
+
 TraceVocabulary Protocol::vocabulary() const {
   TraceVocabulary v;
   for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
