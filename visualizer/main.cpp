@@ -442,6 +442,18 @@ class App {
                            ImVec2(0, 60 * scale()));
       help_marker("How many lookups/queries took 0, 1, 2, ... hops. Chord: about (1/2) log2 N.");
     }
+    // Messages per lookup or query: bars of equal width over the observed range.
+    const std::vector<std::uint32_t> messages = session_->run().messages_per_search();
+    if (!messages.empty()) {
+      const std::uint32_t most = *std::max_element(messages.begin(), messages.end());
+      const std::size_t bars = std::min<std::size_t>(24, most + 1);
+      std::vector<float> counts(bars, 0.0f);
+      for (std::uint32_t m : messages) counts[std::min<std::size_t>(bars - 1, static_cast<std::size_t>(m) * bars / (most + 1))] += 1;
+      char label[64];
+      std::snprintf(label, sizeof label, "messages\n0 .. %u", most);
+      ImGui::PlotHistogram(label, counts.data(), static_cast<int>(counts.size()), 0, nullptr, 0, FLT_MAX, ImVec2(0, 50 * scale()));
+      help_marker("How many messages each finished lookup/query cost (a Chord lookup: about 2 per hop; a flood: all its copies).");
+    }
     // Peers alive and the share of correct answers over time, from the trace's joins, failures,
     // leaves and finished searches.
     std::vector<float> alive, correct;

@@ -581,6 +581,14 @@ PeerView ChordRun::inspect(PeerIndex peer) const {
   return v;
 }
 
+std::vector<std::uint32_t> ChordRun::messages_per_search() const {
+  std::vector<std::uint32_t> out;
+  for (const LookupRecord& r : protocol_.records()) {
+    if (r.purpose == Purpose::User && r.completed) out.push_back(r.messages);
+  }
+  return out;
+}
+
 PeerView ChordRun::inspect_links(PeerIndex peer) const {
   PeerView v;
   v.peer = peer;

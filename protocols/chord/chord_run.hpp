@@ -31,6 +31,7 @@ class ChordRun final : public Run {
   nlohmann::json result() const override;
   PeerView inspect(PeerIndex peer) const override;
   PeerView inspect_links(PeerIndex peer) const override;
+  std::vector<std::uint32_t> messages_per_search() const override;
 
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }

@@ -183,6 +183,14 @@ class SearchRun final : public Run {
     return out;
   }
 
+  std::vector<std::uint32_t> messages_per_search() const override {
+    std::vector<std::uint32_t> out;
+    for (const QueryRecord& r : log_.records()) {
+      if (r.finished) out.push_back(static_cast<std::uint32_t>(r.messages));
+    }
+    return out;
+  }
+
   PeerView inspect_links(PeerIndex peer) const override {
     PeerView v;
     v.peer = peer;

@@ -57,6 +57,8 @@ class Run {
   virtual PeerView inspect(PeerIndex peer) const = 0;
   /// Only the role and links of inspect() (what a view draws every frame): cheaper.
   virtual PeerView inspect_links(PeerIndex peer) const { return inspect(peer); }
+  /// Messages each finished user lookup or query caused, in the order they finished.
+  virtual std::vector<std::uint32_t> messages_per_search() const = 0;
   /// Carries out a scenario operation now: the same JSON as an entry of "events", without
   /// at_ms (what the visualizer's buttons do). Throws ScenarioError for a bad one.
   virtual void act(const nlohmann::json& op) = 0;
