@@ -113,6 +113,7 @@ class App {
       session_ = std::move(next);
       lab_path_ = path;
       layout_ = GraphLayout();
+      ring_layout_.reset();
       view_.selected = kNoPeer;
       playing_ = false;
       message_.clear();
@@ -164,7 +165,7 @@ class App {
     view_.projector = projector_;
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const PeerIndex hovered = session_->ring_view()
-                                  ? draw_ring(draw, origin, size, *session_, searches, view_, palette)
+                                  ? draw_ring(draw, origin, size, *session_, ring_layout_, searches, view_, palette)
                                   : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
     if (ImGui::IsItemHovered() && hovered != kNoPeer) {
       const PeerView v = session_->run().inspect_links(hovered);
@@ -538,6 +539,7 @@ class App {
   std::string lab_path_;
   std::vector<LabEntry> labs_;
   GraphLayout layout_;
+  RingLayout ring_layout_;
   ViewOptions view_;
   bool playing_ = false;
   bool projector_ = false;

@@ -109,7 +109,7 @@ Palette Palette::light() {
   return p;
 }
 
-PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session,
+PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,
                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
   const SimulatorCore& sim = session.sim();
   const Run& run = session.run();
@@ -125,12 +125,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const bool labels = n <= 64;
   const float dot = n <= 64 ? (options.projector ? 9.0f : 7.0f) : n <= 1000 ? 3.5f : 1.5f;
   // Positions on the circle, computed once per peer (ids never change) and canvas size.
-  static thread_local std::vector<ImVec2> unit;  // (cos, sin) of each peer's angle
-  static thread_local const SimulatorCore* unit_for = nullptr;
-  if (unit_for != &sim || unit.size() > sim.peer_count()) {
-    unit.clear();
-    unit_for = &sim;
-  }
+  std::vector<ImVec2>& unit = layout.unit;
+  if (unit.size() > sim.peer_count()) unit.clear();  // the run was rebuilt with fewer peers so far
   while (unit.size() < sim.peer_count()) {
     const float a = angle_of(sim.peer_id(static_cast<PeerIndex>(unit.size())), bits);
     unit.emplace_back(std::cos(a), std::sin(a));

@@ -23,9 +23,16 @@ struct ViewOptions {
   float label_scale = 1.0f;
 };
 
+/// Where each peer sits on the identifier circle, as (cos, sin) of its angle: ids never change,
+/// so this is computed once per peer. Reset it when another lab is opened.
+struct RingLayout {
+  std::vector<ImVec2> unit;
+  void reset() { unit.clear(); }
+};
+
 /// Draws the view into the rectangle [origin, origin + size]; returns the peer under the mouse
 /// (for clicks and tooltips), or kNoPeer.
-PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session,
+PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,
                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette);
 
 class GraphLayout {
