@@ -13,6 +13,7 @@
 #include "common/search_run.hpp"
 #include "flooding/flooding.hpp"
 #include "superpeer/superpeer.hpp"
+#include "register_all.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -137,6 +138,36 @@ TEST_CASE("flooding: a small TTL gives false negatives that a large TTL does not
   CHECK(small->summary().lookups_wrong > 10);  // false negatives
   CHECK(run->summary().lookups_wrong == 0);
   CHECK(small->summary().messages_sent < run->summary().messages_sent / 5);
+}
+
+TEST_CASE("bootstrap by real joins builds working overlays for all three protocols") {
+  for (const char* protocol : {"central_index", "flooding", "superpeer"}) {
+    CAPTURE(protocol);
+    nlohmann::json doc = {{"protocol", protocol},
+                          {"seed", 4},
+                          {"peers", {{"count", 60}}},
+                          {"items", {{"count", 20}, {"replicas", 2}}},
+                          {"bootstrap", "join"},
+                          {"join_interval_ms", 50},
+                          {"events", {{{"at_ms", 8000}, {"op", "queries"}, {"count", 40}, {"spread_ms", 10000}}}},
+                          {"run_ms", 25000}};
+    if (std::string(protocol) == "superpeer") doc["peers"]["capacities"] = {{"random", true}};
+    const Scenario scenario = parse_scenario(doc, "join.json");
+    auto run = all_protocols().create(scenario);
+    run->run_to_end();
+    const RunSummary s = run->summary();
+    CHECK(s.peers_live == 60);
+    CHECK(s.lookups == 40);
+    // The index and the superpeers reach (nearly) every provider. A flooding overlay grown by
+    // PING/PONG discovery is clustered (newcomers link to their bootstrap peer's neighbourhood),
+    // so its diameter is larger and a TTL-7 flood with random latencies misses more.
+    CHECK(s.success_rate >= (std::string(protocol) == "flooding" ? 0.75 : 0.95));
+    const nlohmann::json result = run->result();
+    for (const auto& peer : result["peers"]) {
+      CAPTURE(peer["id"]);
+      CHECK(!peer["neighbors"].empty());  // nobody is left alone
+    }
+  }
 }
 
 TEST_CASE("flooding under churn: neighbours that vanish are replaced") {

@@ -50,7 +50,9 @@ class SearchRun final : public Run {
     op_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t i) { execute(workload_.ops[i]); });
     query_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t ttl) { random_query(static_cast<int>(ttl)); });
     join_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t i) {
-      const PeerIndex via = i == 0 ? kNoPeer : first_live();
+      // Each newcomer knows one random peer already there (a host cache's answer); the central
+      // index ignores it, everyone knows the server.
+      const PeerIndex via = i == 0 ? kNoPeer : random_live();
       add_peer(i, via);
     });
     if (scenario_.bootstrap == "oracle") {

@@ -149,6 +149,7 @@ void Protocol::join(PeerIndex p, PeerIndex via) {
     peers_[p].superpeer = true;  // the very first peer: someone has to be a superpeer
     return;
   }
+  peers_[p].bootstrap = via;
   ask_for_superpeers(p, via);
 }
 
@@ -161,9 +162,35 @@ void Protocol::ask_for_superpeers(PeerIndex self, PeerIndex via) {
   transport_.set_timer(self, params_.timeout, kAttachPhase, me.round);
 }
 
+void Protocol::become_superpeer(PeerIndex self) {
+  // Promotion: the superpeers it knew (as a leaf, or from lists) become its overlay neighbours.
+  Peer& me = peer(self);
+  me.superpeer = true;
+  std::vector<PeerIndex> candidates = me.known;
+  for (PeerIndex s : me.superpeers) {
+    if (std::find(candidates.begin(), candidates.end(), s) == candidates.end()) candidates.push_back(s);
+  }
+  me.superpeers.clear();
+  connect_more(self, candidates);
+}
+
+void Protocol::connect_more(PeerIndex self, const std::vector<PeerIndex>& candidates) {
+  Peer& me = peer(self);
+  int wanted = params_.degree - static_cast<int>(me.neighbors.size());
+  for (PeerIndex s : candidates) {
+    if (wanted <= 0) break;
+    if (s == self || std::find(me.neighbors.begin(), me.neighbors.end(), s) != me.neighbors.end()) continue;
+    Message c;
+    c.type = MsgType::Connect;
+    send(self, s, c);
+    --wanted;
+  }
+}
+
 void Protocol::attach(PeerIndex leaf, PeerIndex sp) {
   Message m;
   m.type = MsgType::Attach;
+  m.flag = capable(leaf) ? 1 : 0;  // Gnutella 0.6's "X-Ultrapeer: True" header
   send(leaf, sp, m);
 }
 
@@ -285,8 +312,15 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     case MsgType::Attach: {
+      // A superpeer keeps the target ratio locally: once it has its share of leaves,
+      // superpeers_per_leaf x (1/ratio - 1), it refuses capable newcomers, which then become
+      // superpeers themselves; others it takes up to its maximum of leaves.
+      const auto target_leaves = static_cast<std::size_t>(
+          std::max(1.0, std::round(params_.superpeers_per_leaf * (1.0 / params_.superpeer_ratio - 1.0))));
+      const bool full = static_cast<int>(me.leaves.size()) >= params_.leaves_per_superpeer ||
+                        (msg.flag != 0 && me.leaves.size() >= target_leaves);
       Message reply;
-      const bool ok = me.superpeer && static_cast<int>(me.leaves.size()) < params_.leaves_per_superpeer;
+      const bool ok = me.superpeer && !full;
       reply.type = ok ? MsgType::AttachOk : MsgType::AttachRefused;
       if (ok) me.leaves[from];  // its table arrives in ANNOUNCE messages
       send(self, from, reply);
@@ -305,19 +339,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     case MsgType::AttachRefused:
       // Gnutella 0.6: a capable peer that finds the superpeers full becomes a superpeer itself.
-      if (!me.superpeer && me.superpeers.empty() && capable(self)) {
-        me.superpeer = true;
-        me.known.erase(std::remove(me.known.begin(), me.known.end(), from), me.known.end());
-        for (PeerIndex s : me.known) {
-          if (static_cast<int>(me.neighbors.size()) >= params_.degree) break;
-          Message c;
-          c.type = MsgType::Connect;
-          send(self, s, c);
-        }
-        Message c;
-        c.type = MsgType::Connect;
-        send(self, from, c);
-      }
+      if (!me.superpeer && me.superpeers.empty() && capable(self)) become_superpeer(self);
       return;
     case MsgType::Announce:
       if (me.superpeer && me.leaves.count(from)) me.leaves[from].push_back(msg.name);
@@ -440,7 +462,15 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
         asked = true;
         --wanted;
       }
-      if (!asked && me.superpeers.empty()) me.superpeer = true;  // nobody to attach to: serve
+      if (!asked && me.superpeers.empty()) {
+        // The peer asked may itself be new and know nobody yet: ask again a few times before
+        // concluding that there is no superpeer and serving as one.
+        if (me.known.empty() && me.bootstrap != kNoPeer && ++me.asks <= 5) {
+          ask_for_superpeers(self, me.bootstrap);
+        } else {
+          become_superpeer(self);
+        }
+      }
       return;
     }
     case kKeepalive: {
@@ -465,7 +495,17 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
         } else if (!me.superpeers.empty()) {
           ask_for_superpeers(self, me.superpeers.front());
         } else if (capable(self)) {
-          me.superpeer = true;
+          become_superpeer(self);
+        }
+      } else if (me.superpeer && static_cast<int>(me.neighbors.size()) < params_.degree) {
+        // Too few superpeer neighbours: connect to others we heard of, and hear of more.
+        connect_more(self, me.known);
+        const PeerIndex ask = !me.neighbors.empty() ? me.neighbors[transport_.rng(self).below(me.neighbors.size())]
+                                                    : me.bootstrap;
+        if (ask != kNoPeer) {
+          Message hello;
+          hello.type = MsgType::HelloSuperpeers;
+          send(self, ask, hello);
         }
       }
       return;

@@ -112,6 +112,8 @@ class Protocol final : public MessageHandler<Message> {
     std::unordered_map<QueryIndex, PeerIndex> seen;    // GUID cache
     std::vector<PeerIndex> awaiting;                   // keepalive PINGs not yet answered
     std::uint32_t round = 0;
+    PeerIndex bootstrap = kNoPeer;  // the peer it joined through
+    int asks = 0;                   // HELLO_SUPERPEERS sent while knowing no superpeer
   };
   void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   Peer& peer(PeerIndex p) {
@@ -121,6 +123,8 @@ class Protocol final : public MessageHandler<Message> {
   void link_superpeers(PeerIndex a, PeerIndex b);
   void drop(PeerIndex self, PeerIndex gone);
   void attach(PeerIndex leaf, PeerIndex sp);
+  void become_superpeer(PeerIndex self);
+  void connect_more(PeerIndex self, const std::vector<PeerIndex>& candidates);
   void announce(PeerIndex leaf, PeerIndex sp);
   void ask_for_superpeers(PeerIndex self, PeerIndex via);
   void answer_from_leaves(PeerIndex sp, PeerIndex back, const Message& query);
