@@ -335,6 +335,17 @@ void GraphLayout::update(const Session& session) {
       positions_[i].y = std::clamp(positions_[i].y + force[i].y / len * step, 0.02f, 0.98f);
     }
   }
+  // Fill the view: stretch the layout's bounding box to the unit square (keeping its aspect).
+  float lo_x = 1, lo_y = 1, hi_x = 0, hi_y = 0;
+  for (const ImVec2& q : positions_) {
+    lo_x = std::min(lo_x, q.x), lo_y = std::min(lo_y, q.y);
+    hi_x = std::max(hi_x, q.x), hi_y = std::max(hi_y, q.y);
+  }
+  const float span = std::max(hi_x - lo_x, hi_y - lo_y);
+  if (span > 1e-3f) {
+    const float cx = (lo_x + hi_x) / 2, cy = (lo_y + hi_y) / 2;
+    for (ImVec2& q : positions_) q = ImVec2(0.5f + (q.x - cx) / span * 0.96f, 0.5f + (q.y - cy) / span * 0.96f);
+  }
   relaxed_for_ = n;
 }
 
