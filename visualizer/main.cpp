@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -54,6 +55,16 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
 nlohmann::json id_json(const std::string& text) {
   if (text.size() <= 15) return std::stoull(text);
   return text;
+}
+
+/// The id at a fraction `turn` (0 .. 1) of the way round an m-bit circle, as decimal text.
+std::string key_at(double turn, int bits) {
+  if (bits <= 52) return std::to_string(static_cast<std::uint64_t>(turn * std::ldexp(1.0, bits)));
+  // Above 52 bits a double cannot name every id: take 52 bits of the fraction and shift them up.
+  Id id(static_cast<std::uint64_t>(turn * std::ldexp(1.0, 52)));
+  const IdSpace space(bits);
+  for (int i = 52; i < bits; ++i) id = space.add(id, id);
+  return id.to_decimal();
 }
 
 void help_marker(const char* text) {
@@ -167,10 +178,20 @@ class App {
     const PeerIndex hovered = session_->ring_view()
                                   ? draw_ring(draw, origin, size, *session_, ring_layout_, searches, view_, palette)
                                   : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
-    if (ImGui::IsItemHovered() && hovered != kNoPeer) {
+    const bool shift = ImGui::GetIO().KeyShift;
+    if (session_->ring_view() && ImGui::IsItemHovered() && shift) {
+      // Shift + click picks the key at that point of the identifier circle for a lookup.
+      const ImVec2 mouse = ImGui::GetIO().MousePos;
+      const float dx = mouse.x - (origin.x + size.x / 2), dy = mouse.y - (origin.y + size.y / 2);
+      const double turn = std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
+      const std::string key = key_at(turn, session_->run().id_bits());
+      ImGui::SetTooltip("key %s\nshift + click: look it up from the selected peer", key.c_str());
+      if (clicked) std::snprintf(key_, sizeof key_, "%s", key.c_str());
+    } else if (ImGui::IsItemHovered() && hovered != kNoPeer) {
       const PeerView v = session_->run().inspect_links(hovered);
       ImGui::SetTooltip("peer %s (%s)\n%s", session_->sim().peer_id(hovered).to_decimal().c_str(), v.role.c_str(),
-                        session_->ring_view() ? "click: show its fingers and finger table" : "click: inspect it");
+                        session_->ring_view() ? "click: show its fingers and finger table\nshift + click on the ring: pick a key"
+                                              : "click: inspect it");
       if (clicked) view_.selected = hovered;
     }
     ImGui::End();
