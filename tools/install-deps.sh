@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages p2plab needs, and only those that are missing. Never prompts
-# (works in CI with no stdin); does nothing when everything is present.
+# (works in CI with no stdin); does nothing, and calls no apt-get, when everything is present.
 set -euo pipefail
 
 packages=(
@@ -26,23 +26,27 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "p2plab: installing missing packages: ${missing[*]}"
+echo "p2plab: missing packages: ${missing[*]}"
 if [ "$(id -u)" -eq 0 ]; then
   sudo=()
 elif command -v sudo >/dev/null 2>&1; then
-  sudo=(sudo)
+  # In CI or without a terminal, fail instead of waiting for a password nobody can type.
+  if [ -n "${CI:-}" ] || ! [ -t 0 ]; then sudo=(sudo -n); else sudo=(sudo); fi
 else
-  echo "p2plab: cannot install packages: not root and no sudo. Install as root: apt-get install ${missing[*]}" >&2
+  echo "p2plab: cannot install packages: not root and sudo is not installed." >&2
+  echo "p2plab: as root, run: apt-get install ${missing[*]}" >&2
   exit 1
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-apt() {
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "$@" </dev/null
+apt_get() {
+  # Wait for a running apt (e.g. unattended-upgrades on a fresh machine) instead of failing.
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get -q -o DPkg::Lock::Timeout=300 "$@" </dev/null
 }
 retry() {
   "$@" || { echo "p2plab: '$*' failed; trying once more" >&2; sleep 5; "$@"; }
 }
-retry apt -q update
-retry apt -q install -y --no-install-recommends "${missing[@]}"
+retry apt_get update
+retry apt_get install -y --no-install-recommends "${missing[@]}"
 echo "p2plab: dependencies installed"

@@ -10,7 +10,7 @@ const char* to_string(MsgType type) {
   static const char* const names[] = {"FIND_NEXT",  "FIND_NEXT_REPLY", "FIND_SUCCESSOR", "FOUND_SUCCESSOR",
                                       "GET_PREDECESSOR", "GET_PREDECESSOR_REPLY", "NOTIFY", "PING", "PONG",
                                       "PUT", "PUT_ACK", "GET", "GET_REPLY", "REPLICATE", "HAND_OVER",
-                                      "LEAVE_TO_SUCCESSOR", "LEAVE_TO_PREDECESSOR"};
+                                      "LEAVE_TO_SUCCESSOR", "LEAVE_TO_PREDECESSOR", "FETCH_RANGE"};
   const auto i = static_cast<std::size_t>(type);
   return i < std::size(names) ? names[i] : "?";
 }
@@ -169,8 +169,11 @@ void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
     }
   }
   if (kept == 0) {
+    // Every successor and finger it knew is gone (e.g. it joined through an answer naming a
+    // peer that had just crashed): it is out of the ring and must join again.
     for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = kNoPeer;  // prints unused then
     trace_state(n, StateField::Successor, 0, kNoPeer);
+    if (join_failed_) join_failed_(n);
     return;
   }
   set_successor_list(n, list.data(), kept);
@@ -277,6 +280,9 @@ std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose, std:
   l.path.push_back(n);
   l.last = n;
   l.avoid.clear();
+  // A peer joining again may still be known to others: its own id must not come back as its
+  // successor.
+  if (purpose == Purpose::Join) l.avoid.push_back(n);
   if (purpose == Purpose::User) stats_.started();
   Trace& trace = transport_.trace();
   if (trace.enabled()) {
@@ -649,8 +655,20 @@ void Protocol::notify(PeerIndex s, PeerIndex candidate) {
     // A newcomer between old and s: it now owns (old, candidate]. s keeps copies as replicas.
     hand_over_range(s, transport_.id_of(old), transport_.id_of(candidate), candidate);
   } else {
-    // s had no predecessor (it failed): s owns the failed peer's range now; copy it onward.
+    // s had no predecessor (it failed): s owns the failed peer's range now; copy it onward. The
+    // newcomer may own part of that range, and s cannot tell where it begins: it hands over
+    // everything it holds outside (candidate, s]; the newcomer keeps what is not its own as
+    // extra copies.
+    hand_over_range(s, transport_.id_of(s), transport_.id_of(candidate), candidate);
     replicate_all_primary(s);
+    // Its own range grew to (candidate, s]: keys of the failed predecessor that s never held
+    // (it joined after they were put) are still copied on s's successors. Fetch them.
+    if (successor(s) != kNoPeer && successor(s) != s) {
+      Message fetch;
+      fetch.type = MsgType::FetchRange;
+      fetch.key = transport_.id_of(candidate);
+      send(s, successor(s), fetch);
+    }
   }
   // A ring of one learns its first partner here.
   if (successor(s) == s) set_successor(s, candidate);
@@ -933,6 +951,9 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         if (count == 0) list[count++] = self;  // the leaver was my only partner
         set_successor_list(self, list.data(), count);
       }
+      return;
+    case MsgType::FetchRange:
+      hand_over_range(self, msg.key, transport_.id_of(from), from);
       return;
     case MsgType::Count: return;
   }

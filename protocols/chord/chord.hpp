@@ -54,6 +54,7 @@ enum class MsgType : std::uint8_t {
   HandOver,            // keys change owner (join, leave)
   LeaveToSuccessor,    // "I leave; my predecessor becomes yours"
   LeaveToPredecessor,  // "I leave; here is my successor list"
+  FetchRange,          // "my range grew to (key, me]: send me the copies you hold of it"
   Count
 };
 const char* to_string(MsgType type);
@@ -166,7 +167,8 @@ class Protocol final : public MessageHandler<Message> {
   std::size_t unfinished_lookups() const;
   /// Hook for owner_alive in records: is this peer up right now (ground truth, not routing).
   void set_liveness_oracle(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
-  /// Called when a join gives up (its bootstrap peer is gone): the application may try another.
+  /// Called when a peer is out of the ring: its join gave up (the bootstrap peer is gone) or it
+  /// lost every successor it knew. The application may let it join again through another peer.
   void on_join_failed(std::function<void(PeerIndex)> hook) { join_failed_ = std::move(hook); }
   /// True once the peer has a successor: it is part of a ring and can serve lookups.
   bool in_ring(PeerIndex n) const { return n < predecessor_.size() && successor(n) != kNoPeer; }

@@ -75,9 +75,9 @@ ChordRun::ChordRun(const Scenario& scenario)
     // Like a user restarting the client with another bootstrap address.
     const PeerIndex via = random_live_peer();
     if (via == kNoPeer || via == p || !sim_.is_up(p)) return;
-    warnings_.push_back("peer " + sim_.peer_id(p).to_decimal() + ": join failed at " +
-                        std::to_string(to_ms(sim_.current_time())) + " ms; joining again through " +
-                        sim_.peer_id(via).to_decimal());
+    warnings_.push_back("peer " + sim_.peer_id(p).to_decimal() + ": out of the ring at " +
+                        std::to_string(to_ms(sim_.current_time())) + " ms (join failed or every successor gone); "
+                        "joining again through " + sim_.peer_id(via).to_decimal());
     protocol_.join(p, via);
   });
   const JsonObject top(scenario.doc, scenario.file, "");
