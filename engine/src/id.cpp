@@ -60,6 +60,46 @@ double Id::to_double() const {
          static_cast<double>(limb[1]) * 18446744073709551616.0 + static_cast<double>(limb[0]);
 }
 
+Id Id::power_of_two(int i) {
+  Id r;
+  if (i >= 0 && i < 160) r.limb[static_cast<std::size_t>(i / 64)] = 1ULL << (i % 64);
+  return r;
+}
+
+Id Id::low_bits(int m) const {
+  Id r;
+  for (int i = 0; i < 3; ++i) {
+    const int in_limb = std::clamp(m - 64 * i, 0, 64);
+    const std::uint64_t mask = in_limb == 64 ? ~0ULL : ((1ULL << in_limb) - 1);
+    r.limb[static_cast<std::size_t>(i)] = limb[static_cast<std::size_t>(i)] & mask;
+  }
+  return r;
+}
+
+Id operator+(const Id& a, const Id& b) {
+  Id r;
+  std::uint64_t carry = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::uint64_t s = a.limb[i] + b.limb[i];
+    const std::uint64_t c1 = s < a.limb[i];
+    r.limb[i] = s + carry;
+    carry = c1 | (r.limb[i] < s);
+  }
+  return r;
+}
+
+Id operator-(const Id& a, const Id& b) {
+  Id r;
+  std::uint64_t borrow = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::uint64_t d = a.limb[i] - b.limb[i];
+    const std::uint64_t b1 = a.limb[i] < b.limb[i];
+    r.limb[i] = d - borrow;
+    borrow = b1 | (d < borrow);
+  }
+  return r;
+}
+
 IdSpace::IdSpace(int bits) : bits_(bits) {
   if (bits < 1 || bits > kMaxBits) throw std::invalid_argument("id space must have 1 to 160 bits");
   for (int i = 0; i < 3; ++i) {
@@ -74,29 +114,9 @@ Id IdSpace::reduce(const Id& x) const {
   return r;
 }
 
-Id IdSpace::add(const Id& a, const Id& b) const {
-  Id r;
-  std::uint64_t carry = 0;
-  for (int i = 0; i < 3; ++i) {
-    const std::uint64_t s = a.limb[i] + b.limb[i];
-    const std::uint64_t c1 = s < a.limb[i];
-    r.limb[i] = s + carry;
-    carry = c1 | (r.limb[i] < s);
-  }
-  return reduce(r);
-}
+Id IdSpace::add(const Id& a, const Id& b) const { return reduce(a + b); }
 
-Id IdSpace::sub(const Id& a, const Id& b) const {
-  Id r;
-  std::uint64_t borrow = 0;
-  for (int i = 0; i < 3; ++i) {
-    const std::uint64_t d = a.limb[i] - b.limb[i];
-    const std::uint64_t b1 = a.limb[i] < b.limb[i];
-    r.limb[i] = d - borrow;
-    borrow = b1 | (d < borrow);
-  }
-  return reduce(r);
-}
+Id IdSpace::sub(const Id& a, const Id& b) const { return reduce(a - b); }
 
 Id IdSpace::pow2(int i) const {
   Id r;

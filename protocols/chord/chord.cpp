@@ -25,19 +25,6 @@ const char* to_string(TimerKind kind) {
 Protocol::Protocol(Params params, Transport<Message>& transport)
     : params_(params), space_(params.m), transport_(transport), fingers_(params.m) {}
 
-namespace {
-bool in_open_u32(std::uint32_t x, std::uint32_t a, std::uint32_t b) {
-  if (a < b) return a < x && x < b;
-  return x > a || x < b;
-}
-}  // namespace
-
-bool Protocol::in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
-                            std::uint32_t pb) const {
-  if (px != pa && px != pb && pa != pb) return in_open_u32(px, pa, pb);
-  return IdSpace::in_open(transport_.id_of(x), a, b);
-}
-
 void Protocol::reserve(std::size_t count) {
   if (predecessor_.size() >= count) return;
   predecessor_.resize(count, kNoPeer);
@@ -116,6 +103,35 @@ void Protocol::set_predecessor(PeerIndex n, PeerIndex p) {
   trace_state(n, StateField::Predecessor, 0, p);
 }
 
+// ---- the bridge to the exercised functions (logic.hpp) -----------------------------------------
+
+Contact Protocol::contact(PeerIndex p) const { return p == kNoPeer ? Contact{} : Contact{transport_.id_of(p), p}; }
+
+bool Protocol::valid(const Contact& c) const {
+  // Student code may return anything: only a peer this protocol knows, with its true id, counts.
+  return c.peer != kNoPeer && c.peer < predecessor_.size() && c.id == transport_.id_of(c.peer);
+}
+
+logic::Neighbours Protocol::neighbours(PeerIndex n) const {
+  logic::Neighbours out;
+  out.self = contact(n);
+  out.predecessor = contact(predecessor_[n]);
+  const int count = successor_count(n);
+  for (int j = 0; j < count; ++j) out.successors.push_back(contact(successors_[slot(n, j)]));
+  return out;
+}
+
+void Protocol::apply(PeerIndex n, const logic::Neighbours& updated) {
+  const Contact p = updated.predecessor;
+  set_predecessor(n, valid(p) && p.peer != n ? p.peer : kNoPeer);
+  std::array<PeerIndex, kMaxSuccessors> list{};
+  int count = 0;
+  for (const Contact& c : updated.successors) {
+    if (valid(c) && count < params_.successors) list[static_cast<std::size_t>(count++)] = c.peer;
+  }
+  if (count > 0) set_successor_list(n, list.data(), count);
+}
+
 int Protocol::successor_count(PeerIndex n) const {
   int count = 0;
   while (count < params_.successors && successors_[slot(n, count)] != kNoPeer) ++count;
@@ -152,23 +168,22 @@ void Protocol::set_successor(PeerIndex n, PeerIndex s) {
 }
 
 void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
-  std::array<PeerIndex, kMaxSuccessors> list{};
-  int kept = 0;
-  const int count = successor_count(n);
-  for (int j = 0; j < count; ++j) {
-    if (successors_[slot(n, j)] != dead) list[kept++] = successors_[slot(n, j)];
-  }
+  const Contact failed = contact(dead);
+  std::array<Contact, IdSpace::kMaxBits> fingers{};
+  for (int i = 0; i < params_.m; ++i) fingers[static_cast<std::size_t>(i)] = contact(finger(n, i));
+  const ContactList kept = logic::drop_failed(contact(n), neighbours(n).successors,
+                                              std::span<const Contact>(fingers.data(), static_cast<std::size_t>(params_.m)),
+                                              failed);
   for (int i = 0; i < params_.m; ++i) {
     if (finger(n, i) == dead) set_finger(n, i, kNoPeer);
   }
   if (predecessor_[n] == dead) set_predecessor(n, kNoPeer);
-  if (kept == 0) {
-    // The whole successor list is gone: fall back to the nearest finger still believed alive.
-    for (int i = 0; i < params_.m && kept == 0; ++i) {
-      if (finger(n, i) != kNoPeer && finger(n, i) != n) list[kept++] = finger(n, i);
-    }
+  std::array<PeerIndex, kMaxSuccessors> list{};
+  int count = 0;
+  for (const Contact& c : kept) {
+    if (valid(c) && c.peer != dead) list[static_cast<std::size_t>(count++)] = c.peer;
   }
-  if (kept == 0) {
+  if (count == 0) {
     // Every successor and finger it knew is gone (e.g. it joined through an answer naming a
     // peer that had just crashed): it is out of the ring and must join again.
     for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = kNoPeer;  // prints unused then
@@ -176,75 +191,10 @@ void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
     if (join_failed_) join_failed_(n);
     return;
   }
-  set_successor_list(n, list.data(), kept);
+  set_successor_list(n, list.data(), count);
 }
 
 // ---- routing -----------------------------------------------------------------------------------
-
-PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid,
-                                             int avoid_count) const {
-  const Id& self = transport_.id_of(n);
-  const std::uint32_t p_self = space_.print(self), p_key = space_.print(key);
-  auto usable = [&](PeerIndex f) {
-    return f != kNoPeer && f != n && std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count;
-  };
-  // The paper: for i = m downto 1, if finger[i] in (n, key) return finger[i].
-  // Finger i lies at or past its start n + 2^i, so a finger whose start is not before the key
-  // cannot precede it: the scan begins at the highest i with 2^i < distance(n, key). Example,
-  // m = 6, n = 52, key 44: distance 56, so i = 5 (start 20) is the first finger worth looking at.
-  // Runs of equal fingers are looked at once.
-  const Id distance = space_.distance(self, key);
-  const int top = distance == Id() ? params_.m - 1
-                                   : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
-  PeerIndex best = n;
-  std::uint32_t p_best = p_self;
-  fingers_.for_each_run_down(n, top, [&](const FingerTables::Run& run) {
-    if (!usable(run.node) || !in_open_fast(run.node, run.print, self, p_self, key, p_key)) return false;
-    best = run.node;
-    p_best = run.print;
-    return true;
-  });
-  // ToN version: the successor list is routing state too; take an entry if it is closer to key.
-  // The list is ordered by distance from n, so the farthest usable entry before the key is the
-  // only candidate: scan it from the end.
-  for (int j = successor_count(n) - 1; j >= 0; --j) {
-    const PeerIndex s = successors_[slot(n, j)];
-    const std::uint32_t p_s = successor_prints_[slot(n, j)];
-    if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
-    // s is farther from n than best exactly when best lies in (n, s).
-    if (best == n || in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s)) best = s;
-    break;
-  }
-  return best;
-}
-
-bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const {
-  // The first successor not known to be dead is the one responsible for keys up to its id.
-  PeerIndex s = kNoPeer;
-  std::uint32_t p_s = 0;
-  for (int j = 0; j < params_.successors; ++j) {
-    const PeerIndex c = successors_[slot(x, j)];
-    if (c == kNoPeer) break;
-    if (std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
-      s = c;
-      p_s = successor_prints_[slot(x, j)];
-      break;
-    }
-  }
-  auto key_in_range = [&] {  // key in (x, s], on prints unless they tie
-    const Id& self = transport_.id_of(x);
-    const std::uint32_t p_x = space_.print(self), p_key = space_.print(key);
-    if (p_key != p_x && p_key != p_s && p_x != p_s) return in_open_u32(p_key, p_x, p_s);
-    return IdSpace::in_open_closed(key, self, transport_.id_of(s));
-  };
-  if (s != kNoPeer && key_in_range()) {
-    out = s;  // x = predecessor(key): the answer is x's successor
-    return true;
-  }
-  const PeerIndex c = closest_preceding_finger(x, key, avoid, avoid_count);
-  out = c != x ? c : s;  // no finger precedes the key: step to the successor
-  return false;
-}
 
 std::uint32_t Protocol::allocate_lookup() {
   std::uint32_t index;
@@ -454,8 +404,10 @@ void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
   switch (l.purpose) {
     case Purpose::User: finish(index, owner, true); return;
     case Purpose::Join: {
-      const PeerIndex list[1] = {owner};
-      set_successor_list(n, list, 1);
+      // The paper's join: predecessor = nil, successor = the answer.
+      logic::Neighbours joined = neighbours(n);
+      logic::join(joined, contact(owner));
+      apply(n, joined);
       finish(index, owner, true);
       start_maintenance(n);
       return;
@@ -628,9 +580,9 @@ void Protocol::stabilize(PeerIndex n) {
   const PeerIndex s = successor(n);
   if (s == kNoPeer) return;
   if (s == n) {
-    // A ring of one learns of a newcomer through its own predecessor pointer.
-    const PeerIndex x = predecessor_[n];
-    if (x != kNoPeer && x != n) set_successor(n, x);
+    // A ring of one is its own successor: its successor's predecessor is its own.
+    const Contact chosen = logic::stabilize(contact(n), contact(n), contact(predecessor_[n]));
+    if (valid(chosen) && chosen.peer != n) set_successor(n, chosen.peer);
     return;
   }
   // One stabilize at a time: while the last one is unanswered, its timeout decides (a period
@@ -647,9 +599,8 @@ void Protocol::stabilize(PeerIndex n) {
 void Protocol::notify(PeerIndex s, PeerIndex candidate) {
   const PeerIndex old = predecessor_[s];
   if (candidate == s) return;
-  if (old != kNoPeer && !IdSpace::in_open(transport_.id_of(candidate), transport_.id_of(old), transport_.id_of(s))) {
-    return;
-  }
+  const Contact chosen = logic::notify(contact(s), contact(old), contact(candidate));
+  if (chosen.peer != candidate || chosen.peer == old) return;  // kept the old one (or nonsense)
   set_predecessor(s, candidate);
   if (old != kNoPeer && old != s) {
     // A newcomer between old and s: it now owns (old, candidate]. s keeps copies as replicas.
@@ -676,9 +627,11 @@ void Protocol::notify(PeerIndex s, PeerIndex candidate) {
 
 void Protocol::fix_fingers(PeerIndex n) {
   if (successor(n) == kNoPeer) return;
-  const int i = next_finger_[n] % params_.m;
-  next_finger_[n] = static_cast<std::uint8_t>((i + 1) % params_.m);
-  lookup(n, space_.finger_start(transport_.id_of(n), i), Purpose::FixFinger, static_cast<std::uint32_t>(i));
+  int next = next_finger_[n];
+  const int i = logic::fix_fingers(next, params_.m);
+  next_finger_[n] = static_cast<std::uint8_t>(std::clamp(next, 0, params_.m - 1));
+  if (i < 0 || i >= params_.m) return;  // not a finger index
+  lookup(n, logic::finger_start(transport_.id_of(n), i, params_.m), Purpose::FixFinger, static_cast<std::uint32_t>(i));
 }
 
 void Protocol::check_predecessor(PeerIndex n) {
@@ -754,18 +707,16 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
 // ---- storage -----------------------------------------------------------------------------------
 
 bool Protocol::is_primary(PeerIndex n, const Id& key) const {
-  const PeerIndex p = predecessor_[n];
-  if (p == kNoPeer || p == n) return true;
-  return IdSpace::in_open_closed(key, transport_.id_of(p), transport_.id_of(n));
+  return logic::is_responsible(contact(n), contact(predecessor_[n]), key);
 }
 
 void Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) { items_[n][key] = value; }
 
 void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value) {
-  for (int j = 0; j < params_.successors; ++j) {
-    const PeerIndex s = successors_[slot(n, j)];
-    if (s == kNoPeer) break;
-    if (s == n) continue;
+  const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
+  for (const Contact& holder : holders) {
+    if (!valid(holder) || holder.peer == n) continue;
+    const PeerIndex s = holder.peer;
     Message m;
     m.type = MsgType::Replicate;
     m.key = key;
@@ -786,7 +737,7 @@ void Protocol::hand_over_range(PeerIndex n, const Id& from_exclusive, const Id& 
   auto it = items_.find(n);
   if (it == items_.end()) return;
   for (const auto& [key, value] : it->second) {
-    if (!IdSpace::in_open_closed(key, from_exclusive, to_inclusive)) continue;
+    if (!logic::in_open_closed(key, from_exclusive, to_inclusive)) continue;
     Message m;
     m.type = MsgType::HandOver;
     m.key = key;
@@ -866,19 +817,18 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (msg.tag != stabilize_tag_[self] || stabilize_deadline_[self] < 0) return;
       stabilize_deadline_[self] = -1;
       const PeerIndex s = from;
-      // My successor list: my successor, then its list (minus its last entry).
-      std::array<PeerIndex, kMaxSuccessors + 1> list{};
       std::array<PeerIndex, kMaxSuccessors> before{};
       const int old_count = successor_count(self);
       for (int j = 0; j < old_count; ++j) before[j] = successors_[slot(self, j)];
-      list[0] = s;
-      int count = 1;
-      for (int j = 0; j < msg.count && count < params_.successors; ++j) list[count++] = msg.list[j];
-      set_successor_list(self, list.data(), count);
-      const PeerIndex x = msg.node;
-      if (x != kNoPeer && x != self && IdSpace::in_open(transport_.id_of(x), transport_.id_of(self), transport_.id_of(s))) {
-        set_successor(self, x);
-      }
+      // My successor list: my successor, then its list (minus its last entry).
+      ContactList theirs;
+      for (int j = 0; j < msg.count; ++j) theirs.push_back(contact(msg.list[j]));
+      logic::Neighbours updated = neighbours(self);
+      updated.successors = logic::successor_list(contact(s), theirs, params_.successors);
+      apply(self, updated);
+      // The paper's stabilize: x = successor.predecessor; if x in (n, successor), successor = x.
+      const Contact chosen = logic::stabilize(contact(self), contact(s), contact(msg.node));
+      if (valid(chosen) && chosen.peer != self && chosen.peer != successor(self)) set_successor(self, chosen.peer);
       Message note;
       note.type = MsgType::Notify;
       send(self, successor(self), note);
@@ -997,7 +947,8 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       if (cookie == ping_tag_[self] && ping_deadline_[self] >= 0) {
         ping_deadline_[self] = -1;
         if (predecessor_[self] == ping_target_[self]) {
-          set_predecessor(self, kNoPeer);
+          const Contact kept = logic::check_predecessor(contact(predecessor_[self]), false);
+          set_predecessor(self, valid(kept) ? kept.peer : kNoPeer);
           replicate_all_primary(self);  // the failed predecessor's keys are now mine
         }
       }

@@ -18,11 +18,9 @@
 #include "p2plab/peer_array.hpp"
 #include "p2plab/transport.hpp"
 #include "finger_table.hpp"
+#include "logic.hpp"
 
 namespace p2plab::chord {
-
-/// Longest successor list a message can carry (r <= 32 covers rings of 2^32 peers).
-constexpr int kMaxSuccessors = 32;
 
 struct Params {
   int m = 6;                    // bits per identifier
@@ -236,6 +234,16 @@ class Protocol final : public MessageHandler<Message> {
   bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
                     std::uint32_t pb) const;
   void remove_dead(PeerIndex n, PeerIndex dead);
+
+  // The bridge to the exercised functions (logic.hpp): a peer as a Contact, the node's
+  // neighbours as logic::Neighbours, and back. valid() rejects contacts the protocol does not
+  // know (student code may return anything).
+  Contact contact(PeerIndex p) const;
+  bool valid(const Contact& c) const;
+  logic::Neighbours neighbours(PeerIndex n) const;
+  void apply(PeerIndex n, const logic::Neighbours& updated);
+  struct RoutingScratch;  // routing_generic.cpp
+  void routing_table(PeerIndex n, const PeerIndex* avoid, int avoid_count, RoutingScratch& out) const;
   int successor_count(PeerIndex n) const;
   /// Decides at peer x where a lookup for key goes: done (owner) or the next hop.
   bool next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const;

@@ -38,6 +38,14 @@ struct Id {
   static std::optional<Id> from_decimal(std::string_view text);
   /// Plain double approximation (for plotting and angles on the ring, never for routing).
   double to_double() const;
+
+  /// 2^i (i = 0 .. 159); 0 for any other i.
+  static Id power_of_two(int i);
+  /// This value mod 2^m: its lowest m bits (m = 0 .. 160).
+  Id low_bits(int m) const;
+  /// a + b and a - b modulo 2^160 (wrapping, like unsigned integers). Reduce with low_bits(m).
+  friend Id operator+(const Id& a, const Id& b);
+  friend Id operator-(const Id& a, const Id& b);
 };
 
 /// The circular id space 0 .. 2^m - 1. Every routing decision goes through these functions so

@@ -1,0 +1,111 @@
+# Exercises: functions students write, linked into programs either as the reference solution or
+# as the student's code. A protocol library only declares these functions (e.g.
+# protocols/chord/logic.hpp); every program links one "code set" that defines them.
+#
+#   p2plab_exercise(chord-routing REFERENCE <files> STUDENT <files> USES <targets>)
+#     declares an exercise and builds one object library per variant that exists
+#     (p2plab_ex_chord_routing_reference / _student). The student release has no reference files:
+#     then only the student variant exists.
+#   p2plab_fast_path(chord NEEDS <exercises> FAST <files> GENERIC <files> USES <targets>)
+#     code the protocol needs in either form: FAST (optimized, part of the reference) when every
+#     exercise in NEEDS uses the reference, else GENERIC (routes decisions through the exercised
+#     functions).
+#   p2plab_code_set(<target> STUDENT <exercises> | ALL)
+#     an INTERFACE target carrying the objects of one code set: the student's code for the
+#     exercises named, the reference for the others. Link it into executables only (never into
+#     a static library: its objects would end up in two places).
+
+set(P2PLAB_CODE "reference" CACHE STRING "Which code the exercised functions run: reference or student")
+set_property(CACHE P2PLAB_CODE PROPERTY STRINGS reference student)
+if(NOT P2PLAB_CODE MATCHES "^(reference|student)$")
+  message(FATAL_ERROR "P2PLAB_CODE must be 'reference' or 'student', not '${P2PLAB_CODE}'")
+endif()
+
+function(p2plab_exercise name)
+  cmake_parse_arguments(EX "" "" "REFERENCE;STUDENT;USES" ${ARGN})
+  string(REPLACE "-" "_" id "${name}")
+  set(has_reference TRUE)
+  foreach(file IN LISTS EX_REFERENCE)
+    if(NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${file}" AND NOT EXISTS "${file}")
+      set(has_reference FALSE)
+    endif()
+  endforeach()
+  if(has_reference)
+    add_library(p2plab_ex_${id}_reference OBJECT ${EX_REFERENCE})
+    target_link_libraries(p2plab_ex_${id}_reference PRIVATE ${EX_USES} p2plab_flags)
+  endif()
+  add_library(p2plab_ex_${id}_student OBJECT ${EX_STUDENT})
+  target_link_libraries(p2plab_ex_${id}_student PRIVATE ${EX_USES} p2plab_flags)
+  set_property(GLOBAL APPEND PROPERTY P2PLAB_EXERCISES ${name})
+  set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_HAS_REFERENCE ${has_reference})
+endfunction()
+
+function(p2plab_fast_path name)
+  cmake_parse_arguments(FP "" "" "NEEDS;FAST;GENERIC;USES" ${ARGN})
+  set(has_fast TRUE)
+  foreach(file IN LISTS FP_FAST)
+    if(NOT EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/${file}")
+      set(has_fast FALSE)
+    endif()
+  endforeach()
+  if(has_fast)
+    add_library(p2plab_fast_${name}_fast OBJECT ${FP_FAST})
+    target_link_libraries(p2plab_fast_${name}_fast PRIVATE ${FP_USES} p2plab_flags)
+  endif()
+  add_library(p2plab_fast_${name}_generic OBJECT ${FP_GENERIC})
+  target_link_libraries(p2plab_fast_${name}_generic PRIVATE ${FP_USES} p2plab_flags)
+  set_property(GLOBAL APPEND PROPERTY P2PLAB_FAST_PATHS ${name})
+  set_property(GLOBAL PROPERTY P2PLAB_FAST_${name}_NEEDS ${FP_NEEDS})
+  set_property(GLOBAL PROPERTY P2PLAB_FAST_${name}_HAS_FAST ${has_fast})
+endfunction()
+
+# The variant an exercise uses in a code set whose student exercises are `student_list`.
+function(_p2plab_variant out name student_list)
+  string(REPLACE "-" "_" id "${name}")
+  get_property(has_reference GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_HAS_REFERENCE)
+  if(NOT has_reference OR "ALL" IN_LIST student_list OR name IN_LIST student_list)
+    set(${out} student PARENT_SCOPE)
+  else()
+    set(${out} reference PARENT_SCOPE)
+  endif()
+endfunction()
+
+#   p2plab_code_set(<target> ... OVERRIDE <exercise> <object library>) links that object library
+#     for the exercise instead (a deliberately broken variant: tests/grading/mutants/).
+function(p2plab_code_set target)
+  cmake_parse_arguments(CS "" "" "STUDENT;OVERRIDE" ${ARGN})
+  add_library(${target} INTERFACE)
+  get_property(exercises GLOBAL PROPERTY P2PLAB_EXERCISES)
+  set(override_exercise "")
+  if(CS_OVERRIDE)
+    list(GET CS_OVERRIDE 0 override_exercise)
+    list(GET CS_OVERRIDE 1 override_library)
+  endif()
+  foreach(name IN LISTS exercises)
+    string(REPLACE "-" "_" id "${name}")
+    _p2plab_variant(variant ${name} "${CS_STUDENT}")
+    if(name STREQUAL override_exercise)
+      target_sources(${target} INTERFACE $<TARGET_OBJECTS:${override_library}>)
+      set(variant mutant)  # the fast path below must not replace it
+      list(APPEND CS_STUDENT ${name})
+    else()
+      target_sources(${target} INTERFACE $<TARGET_OBJECTS:p2plab_ex_${id}_${variant}>)
+    endif()
+  endforeach()
+  get_property(fast_paths GLOBAL PROPERTY P2PLAB_FAST_PATHS)
+  foreach(name IN LISTS fast_paths)
+    get_property(needs GLOBAL PROPERTY P2PLAB_FAST_${name}_NEEDS)
+    get_property(form GLOBAL PROPERTY P2PLAB_FAST_${name}_HAS_FAST)
+    set(form_name fast)
+    if(NOT form)
+      set(form_name generic)
+    endif()
+    foreach(exercise IN LISTS needs)
+      _p2plab_variant(variant ${exercise} "${CS_STUDENT}")
+      if(variant STREQUAL "student")
+        set(form_name generic)
+      endif()
+    endforeach()
+    target_sources(${target} INTERFACE $<TARGET_OBJECTS:p2plab_fast_${name}_${form_name}>)
+  endforeach()
+endfunction()

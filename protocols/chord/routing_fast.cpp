@@ -1,0 +1,91 @@
+// Chord's routing decisions, optimized: the same answers as logic::find_successor_step and
+// logic::closest_preceding_finger (logic_routing.cpp), computed on 32-bit id prints and finger
+// runs so that a lookup step rarely loads a full id (a million peers do not fit in cache).
+// tests/test_chord_oracle.cpp checks that both give the same step on every peer of real rings.
+// Part of the reference code: linked only when chord-intervals and chord-routing both use the
+// reference (P2PLAB_CODE=reference); otherwise routing_generic.cpp calls the student's code.
+#include <algorithm>
+
+#include "chord.hpp"
+
+namespace p2plab::chord {
+
+namespace {
+bool in_open_u32(std::uint32_t x, std::uint32_t a, std::uint32_t b) {
+  if (a < b) return a < x && x < b;
+  return x > a || x < b;
+}
+}  // namespace
+
+bool Protocol::in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
+                            std::uint32_t pb) const {
+  if (px != pa && px != pb && pa != pb) return in_open_u32(px, pa, pb);
+  return logic::in_open(transport_.id_of(x), a, b);
+}
+
+PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid,
+                                             int avoid_count) const {
+  const Id& self = transport_.id_of(n);
+  const std::uint32_t p_self = space_.print(self), p_key = space_.print(key);
+  auto usable = [&](PeerIndex f) {
+    return f != kNoPeer && f != n && std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count;
+  };
+  // The paper: for i = m downto 1, if finger[i] in (n, key) return finger[i].
+  // Finger i lies at or past its start n + 2^i, so a finger whose start is not before the key
+  // cannot precede it: the scan begins at the highest i with 2^i < distance(n, key). Example,
+  // m = 6, n = 52, key 44: distance 56, so i = 5 (start 20) is the first finger worth looking at.
+  // Runs of equal fingers are looked at once.
+  const Id distance = space_.distance(self, key);
+  const int top = distance == Id() ? params_.m - 1
+                                   : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
+  PeerIndex best = n;
+  std::uint32_t p_best = p_self;
+  fingers_.for_each_run_down(n, top, [&](const FingerTables::Run& run) {
+    if (!usable(run.node) || !in_open_fast(run.node, run.print, self, p_self, key, p_key)) return false;
+    best = run.node;
+    p_best = run.print;
+    return true;
+  });
+  // ToN version: the successor list is routing state too; take an entry if it is closer to key.
+  // The list is ordered by distance from n, so the farthest usable entry before the key is the
+  // only candidate: scan it from the end.
+  for (int j = successor_count(n) - 1; j >= 0; --j) {
+    const PeerIndex s = successors_[slot(n, j)];
+    const std::uint32_t p_s = successor_prints_[slot(n, j)];
+    if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
+    // s is farther from n than best exactly when best lies in (n, s).
+    if (best == n || in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s)) best = s;
+    break;
+  }
+  return best;
+}
+
+bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const {
+  // The first successor not known to be dead is the one responsible for keys up to its id.
+  PeerIndex s = kNoPeer;
+  std::uint32_t p_s = 0;
+  for (int j = 0; j < params_.successors; ++j) {
+    const PeerIndex c = successors_[slot(x, j)];
+    if (c == kNoPeer) break;
+    if (std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
+      s = c;
+      p_s = successor_prints_[slot(x, j)];
+      break;
+    }
+  }
+  auto key_in_range = [&] {  // key in (x, s], on prints unless they tie
+    const Id& self = transport_.id_of(x);
+    const std::uint32_t p_x = space_.print(self), p_key = space_.print(key);
+    if (p_key != p_x && p_key != p_s && p_x != p_s) return in_open_u32(p_key, p_x, p_s);
+    return logic::in_open_closed(key, self, transport_.id_of(s));
+  };
+  if (s != kNoPeer && key_in_range()) {
+    out = s;  // x = predecessor(key): the answer is x's successor
+    return true;
+  }
+  const PeerIndex c = closest_preceding_finger(x, key, avoid, avoid_count);
+  out = c != x ? c : s;  // no finger precedes the key: step to the successor
+  return false;
+}
+
+}  // namespace p2plab::chord
