@@ -1,3 +1,4 @@
+// p2plab: reference-only (tools/make-student-release leaves this file out of the student tree)
 // Reference solution of exercise chord-maintenance (see logic.hpp for the contract and
 // exercises/chord-maintenance/README.md for the task). Not part of the student release.
 #include "logic.hpp"

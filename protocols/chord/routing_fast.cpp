@@ -1,3 +1,4 @@
+// p2plab: reference-only (tools/make-student-release leaves this file out of the student tree)
 // Chord's routing decisions, optimized: the same answers as logic::find_successor_step and
 // logic::closest_preceding_finger (logic_routing.cpp), computed on 32-bit id prints and finger
 // runs so that a lookup step rarely loads a full id (a million peers do not fit in cache).

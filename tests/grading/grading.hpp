@@ -18,6 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "p2plab/id.hpp"
+
+// Failed checks show ids as numbers ("values: CHECK( 6 == 0 )"), not as {?}.
+namespace doctest {
+template <>
+struct StringMaker<p2plab::Id> {
+  static String convert(const p2plab::Id& id) { return id.to_decimal().c_str(); }
+};
+}  // namespace doctest
+
 #ifndef P2PLAB_GRADING_HIDDEN
 #define P2PLAB_GRADING_HIDDEN 0
 #endif
