@@ -446,3 +446,101 @@ TEST_CASE("determinism: the same scenario gives a byte-identical result, another
   CHECK(d1->result().dump() == d2->result().dump());
   CHECK(d1->result()["lookups"] != d3->result()["lookups"]);
 }
+
+// ---- the optimized routing (routing_fast.cpp) against the exercised functions ----------------------
+
+namespace {
+
+/// Peer n's routing state as logic::find_successor_step sees it, read from the typed snapshot.
+struct TableFromSnapshot {
+  std::vector<chord::Contact> fingers, successors;
+  chord::logic::RoutingTable table;
+};
+
+TableFromSnapshot table_of(const chord::ChordRun& run, PeerIndex n) {
+  const chord::PeerSnapshot s = run.protocol().snapshot(n);
+  auto contact = [&](PeerIndex p) {
+    return p == kNoPeer ? chord::Contact{} : chord::Contact{run.simulator().peer_id(p), p};
+  };
+  TableFromSnapshot t;
+  for (const auto& f : s.fingers) t.fingers.push_back(contact(f.node));
+  for (PeerIndex p : s.successors) t.successors.push_back(contact(p));
+  t.table.m = run.protocol().params().m;
+  t.table.self = contact(n);
+  t.table.fingers = t.fingers;
+  t.table.successors = t.successors;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("every routing step the protocol takes equals logic::find_successor_step, also while the ring churns") {
+  // Joins, crashes and leaves keep fingers and successor lists stale: the optimized code must
+  // still decide exactly as the plain functions do, at every peer, for keys of every kind.
+  nlohmann::json doc = joined_ring(120, 32, 31, 20000);
+  doc["events"].push_back({{"at_ms", 3000}, {"op", "fail_fraction"}, {"fraction", 0.2}});
+  doc["churn"] = {{"model", "exponential"}, {"mean_ms", 20000}, {"departure", "fail"}, {"replace", true}, {"start_ms", 4000}};
+  auto run = make_chord_run(doc);
+  run->start();
+  Rng rng(77);
+  std::size_t compared = 0, mismatches = 0;
+  std::vector<std::string> examples;
+  for (SimTime t = from_ms(std::int64_t{1000}); t <= from_ms(std::int64_t{19000}); t += from_ms(std::int64_t{3000})) {
+    run->simulator().run_until(t);
+    for (PeerIndex n = 0; n < run->simulator().peer_count(); ++n) {
+      if (!run->simulator().is_up(n) || !run->protocol().in_ring(n)) continue;
+      const TableFromSnapshot t_n = table_of(*run, n);
+      for (int k = 0; k < 6; ++k) {
+        // Random keys, and keys on or next to known peers (the interval ends).
+        Id key(rng.below(std::uint64_t{1} << 32));
+        if (k >= 3 && !t_n.successors.empty()) key = IdSpace(32).add(t_n.successors[0].id, Id(std::uint64_t(k - 4)));
+        PeerIndex next = kNoPeer;
+        const bool done = run->protocol().route_step(n, key, next);
+        const chord::logic::Step step = chord::logic::find_successor_step(t_n.table, key);
+        const PeerIndex expected = step.node.known() && (step.done || step.node.peer != n) ? step.node.peer : kNoPeer;
+        ++compared;
+        if (done != step.done || next != expected) {
+          ++mismatches;
+          if (examples.size() < 5) {
+            examples.push_back("peer " + run->simulator().peer_id(n).to_decimal() + " key " + key.to_decimal());
+          }
+        }
+      }
+    }
+  }
+  CAPTURE(first_errors(examples));
+  CHECK(compared > 2000);
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("the reference route oracle: converged lookups follow it exactly, and it gives the lecture's route") {
+  nlohmann::json doc = {{"protocol", "chord"},
+                        {"seed", 12},
+                        {"params", {{"m", 24}, {"successors", 3}, {"maintenance", false}}},
+                        {"peers", {{"count", 300}}},
+                        {"events", {{{"at_ms", 0}, {"op", "lookups"}, {"count", 300}, {"spread_ms", 3000}}}},
+                        {"run_ms", 10000}};
+  auto run = make_chord_run(doc);
+  run->run_to_end();
+  std::size_t same = 0;
+  for (const chord::LookupRecord& r : run->protocol().records()) {
+    if (r.purpose != chord::Purpose::User) continue;
+    const RouteView route = run->reference_route(r.from, r.key);
+    same += route.path == r.path && route.owner == r.owner;
+  }
+  CHECK(same == 300);
+
+  // figures.md section 5: lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45.
+  nlohmann::json lecture = {{"protocol", "chord"},
+                            {"params", {{"m", 6}, {"maintenance", false}}},
+                            {"peers", {{"ids", {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63}}}},
+                            {"run_ms", 10}};
+  auto small = make_chord_run(lecture);
+  small->run_to_end();
+  const RouteView route = small->reference_route(small->peer_by_id(Id(52)), Id(44));
+  std::vector<std::uint64_t> ids;
+  for (PeerIndex p : route.path) ids.push_back(small->simulator().peer_id(p).low64());
+  CHECK(ids == std::vector<std::uint64_t>{52, 23, 39, 42});
+  REQUIRE(route.owner != kNoPeer);
+  CHECK(small->simulator().peer_id(route.owner) == Id(45));
+}

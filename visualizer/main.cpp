@@ -22,6 +22,7 @@
 #include "p2plab/json_util.hpp"
 #include "register_all.hpp"
 #include "session.hpp"
+#include "p2plab/code_info.hpp"
 #include "views.hpp"
 
 namespace fs = std::filesystem;
@@ -140,6 +141,7 @@ class App {
   void set_playing(bool on) { playing_ = on; }
   void set_speed(float speed) { speed_ = speed; }
   void select(PeerIndex p) { view_.selected = p; }
+  void set_compare_reference(bool on) { view_.compare_reference = on; }
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
   void frame(float dt, int width, int height) {
@@ -233,6 +235,15 @@ class App {
       ImGui::EndCombo();
     }
     help_marker("The lecture's labs. Each has a note for the lecturer: what to show, what to ask.");
+    const std::string code = describe_linked_code();
+    if (code == "the reference code") {
+      ImGui::TextDisabled("Code: the reference solutions");
+    } else {
+      ImGui::TextColored(ImVec4(0.3f, 0.9f, 0.9f, 1), "Code: %s", code.c_str());
+    }
+    help_marker("Which code makes the protocol's decisions. Build with -DP2PLAB_CODE=student to run your own "
+                "exercises (exercises/README.md); tick 'compare with the reference route' to see where your "
+                "lookups differ from ideal Chord.");
     if (!s.note.empty() && ImGui::CollapsingHeader("Lecturer's note", ImGuiTreeNodeFlags_DefaultOpen)) {
       ImGui::TextWrapped("%s", s.note.c_str());
     }
@@ -323,6 +334,10 @@ class App {
     };
     if (p == kNoPeer) ImGui::TextDisabled("Click a peer in the view to act on it.");
     if (chord) {
+      ImGui::Checkbox("compare with the reference route", &view_.compare_reference);
+      help_marker("Draws, dashed, the route ideal Chord takes for the current lookup (every finger and successor "
+                  "exactly right, computed from the live peers) and says where this run's route parts from it. "
+                  "On a student build: your code's route against the reference.");
       ImGui::InputText("key", key_, sizeof key_);
       help_marker("A number, or any text to hash with SHA-1 (like a file name).");
       auto key_json = [&]() -> nlohmann::json {
@@ -541,6 +556,7 @@ class App {
       item(p.finger_start, "finger start n + 2^i, labelled i");
       item(p.key, "stored key, at its id");
       item(p.path, "the lookup's path so far; white dot: the message in flight");
+      item(p.reference, "dashed: the reference route (ideal Chord), when compared");
     } else {
       item(p.server, "index server (Napster)");
       item(p.superpeer, "superpeer");
@@ -592,6 +608,8 @@ int main(int argc, char** argv) {
   cli.add_option("--bench-frames", bench_frames, "Render this many frames off-screen and print frame times")->check(CLI::Range(1, 100000));
   cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
   cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
+  bool compare_reference = false;
+  cli.add_flag("--compare-reference", compare_reference, "Draw the reference route beside each lookup's own (Chord)");
   std::string select;
   cli.add_option("--select", select, "Select (inspect) the peer with this id, e.g. to show its fingers");
   try {
@@ -670,6 +688,7 @@ int main(int argc, char** argv) {
     }
     app->select(found);
   }
+  app->set_compare_reference(compare_reference);
 
   auto render = [&](float dt) {
     ImGui_ImplOpenGL3_NewFrame();

@@ -85,6 +85,7 @@ Palette Palette::dark() {
   p.wave_far = rgba(60, 220, 200);
   p.duplicate = rgba(255, 80, 90);
   p.relay = rgba(230, 60, 230);
+  p.reference = rgba(80, 230, 230, 230);
   return p;
 }
 
@@ -106,8 +107,64 @@ Palette Palette::light() {
   p.leaf = rgba(0, 90, 200);
   p.edge = rgba(60, 60, 60, 120);
   p.wave_far = rgba(0, 160, 150);
+  p.reference = rgba(0, 140, 140);
   return p;
 }
+
+namespace {
+
+void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thickness) {
+  const float dx = b.x - a.x, dy = b.y - a.y;
+  const float length = std::sqrt(dx * dx + dy * dy);
+  const float dash = 9.0f;
+  for (float t = 0; t < length; t += 2 * dash) {
+    const float t2 = std::min(length, t + dash);
+    draw->AddLine(ImVec2(a.x + dx * t / length, a.y + dy * t / length), ImVec2(a.x + dx * t2 / length, a.y + dy * t2 / length),
+                  colour, thickness);
+  }
+}
+
+std::string id_text(const SimulatorCore& sim, PeerIndex p) { return p == kNoPeer ? "?" : sim.peer_id(p).to_decimal(); }
+
+/// The reference route (ideal Chord on the live peers), dashed and pulled inside the ring, and
+/// one line that compares it with the route the run's own code took.
+template <class Where>
+void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& session, const TracedSearch& lookup,
+                          Where where, float thick, const Palette& palette) {
+  const SimulatorCore& sim = session.sim();
+  const RouteView reference = session.run().reference_route(lookup.from, lookup.key);
+  if (reference.path.empty()) return;
+  for (std::size_t i = 1; i < reference.path.size(); ++i) {
+    dashed_line(draw, where(reference.path[i - 1]), where(reference.path[i]), palette.reference, thick + 1.5f);
+  }
+  // The run's own route: the requester, then each peer asked (steps only, no duplicates).
+  std::vector<PeerIndex> mine{lookup.from};
+  for (const auto& hop : lookup.hops) {
+    if (!hop.duplicate && !hop.relay && hop.to != mine.back()) mine.push_back(hop.to);
+  }
+  std::string text = "reference: ";
+  for (std::size_t i = 0; i < reference.path.size(); ++i) text += (i ? " -> " : "") + id_text(sim, reference.path[i]);
+  text += ", answer " + id_text(sim, reference.owner);
+  const bool finished = lookup.end >= 0 && session.now() >= lookup.end;
+  if (finished) {
+    std::size_t k = 0;
+    while (k < mine.size() && k < reference.path.size() && mine[k] == reference.path[k]) ++k;
+    if (k == mine.size() && k == reference.path.size() && lookup.owner == reference.owner) {
+      text += "   |   this run: the same route";
+    } else if (k < mine.size() && k < reference.path.size()) {
+      text += "   |   this run parts at hop " + std::to_string(k) + ": after " + id_text(sim, mine[k - 1]) +
+              " it asked " + id_text(sim, mine[k]) + ", the reference asks " + id_text(sim, reference.path[k]);
+    } else if (lookup.owner != reference.owner) {
+      text += "   |   this run answered " + id_text(sim, lookup.owner) + " instead";
+    } else {
+      text += "   |   this run took " + std::to_string(mine.size() - 1) + " hops, the reference " +
+              std::to_string(reference.path.size() - 1);
+    }
+  }
+  draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.1f, text_at, palette.reference, text.c_str());
+}
+
+}  // namespace
 
 PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,
                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
@@ -207,6 +264,11 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                                                    : " (failed)")
                       : "");
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
+    if (options.compare_reference && current->purpose == 0) {
+      draw_reference_route(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current,
+                           [&](PeerIndex p) { return ImVec2(c.x + (where[p].x - c.x) * 0.88f, c.y + (where[p].y - c.y) * 0.88f); },
+                           thick, palette);
+    }
   }
 
   // Peers, and the one under the mouse.

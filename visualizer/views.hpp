@@ -11,7 +11,7 @@ namespace p2plab::viz {
 
 struct Palette {
   ImU32 background, ring, peer, peer_dead, selected, successor, finger, finger_start, key, path, marker, text,
-      text_dim, server, superpeer, leaf, edge, wave_far, duplicate, relay;
+      text_dim, server, superpeer, leaf, edge, wave_far, duplicate, relay, reference;
   static Palette dark();
   static Palette light();  // the projector's high-contrast theme
 };
@@ -20,6 +20,9 @@ struct ViewOptions {
   PeerIndex selected = kNoPeer;
   bool projector = false;
   bool show_all_fingers = false;
+  /// Draws the reference route (Run::reference_route: ideal Chord on the live peers) beside the
+  /// current lookup's own route, and says where they part.
+  bool compare_reference = false;
   float label_scale = 1.0f;
 };
 

@@ -154,6 +154,10 @@ class Protocol final : public MessageHandler<Message> {
   /// skipping peers in `avoid` (known dead during this lookup).
   PeerIndex closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid = nullptr,
                                      int avoid_count = 0) const;
+  /// One routing decision at peer x, as lookups make it: true if x's successor owns key (then
+  /// `next` is that successor), else `next` is the next hop (kNoPeer: no way on). Tests compare
+  /// it with logic::find_successor_step on the same state.
+  bool route_step(PeerIndex x, const Id& key, PeerIndex& next) const { return next_step(x, key, nullptr, 0, next); }
   PeerIndex successor(PeerIndex n) const { return successors_[slot(n, 0)]; }
   PeerIndex predecessor(PeerIndex n) const { return predecessor_[n]; }
   PeerIndex finger(PeerIndex n, int i) const { return fingers_.get(n, i); }

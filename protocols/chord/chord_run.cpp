@@ -589,6 +589,51 @@ std::vector<std::uint32_t> ChordRun::messages_per_search() const {
   return out;
 }
 
+RouteView ChordRun::reference_route(PeerIndex from, const Id& key) const {
+  // Ideal Chord on the live peers: every finger and successor list exactly right. At each node
+  // the lookup ends if key lies in (node, successor]; else it goes to the known peer (true finger
+  // or one of the r true successors) that lies in (node, key) farthest from the node. On a
+  // converged ring the protocol's reference code takes exactly this route (test_chord_oracle).
+  RouteView route;
+  const auto& ring = sim_.live_by_id();
+  if (ring.empty() || from >= sim_.peer_count() || !sim_.is_up(from)) return route;
+  const IdSpace space(params_.m);
+  const std::size_t count = ring.size();
+  auto rank_of_successor = [&](const Id& x) {  // index in `ring` of the first id >= x (wrapping)
+    const auto it = std::lower_bound(ring.begin(), ring.end(), std::pair<Id, PeerIndex>{x, 0});
+    return it == ring.end() ? std::size_t{0} : static_cast<std::size_t>(it - ring.begin());
+  };
+  PeerIndex node = from;
+  route.path.push_back(node);
+  for (std::size_t hop = 0; hop <= count; ++hop) {
+    const Id& self = sim_.peer_id(node);
+    const std::size_t rank = rank_of_successor(space.add(self, Id(1)));
+    const PeerIndex successor = count == 1 ? node : ring[rank].second;
+    if (count == 1 || IdSpace::in_open_closed(key, self, ring[rank].first)) {
+      route.owner = successor;
+      return route;
+    }
+    PeerIndex best = kNoPeer;
+    Id best_distance;
+    auto consider = [&](PeerIndex p) {
+      const Id& id = sim_.peer_id(p);
+      if (p == node || !IdSpace::in_open(id, self, key)) return;
+      const Id d = space.distance(self, id);
+      if (best == kNoPeer || best_distance < d) {
+        best = p;
+        best_distance = d;
+      }
+    };
+    for (int i = 0; i < params_.m; ++i) consider(ring[rank_of_successor(space.finger_start(self, i))].second);
+    for (int j = 0; j < params_.successors && static_cast<std::size_t>(j) < count; ++j) {
+      consider(ring[(rank + static_cast<std::size_t>(j)) % count].second);
+    }
+    node = best != kNoPeer ? best : successor;
+    route.path.push_back(node);
+  }
+  return route;
+}
+
 PeerView ChordRun::inspect_links(PeerIndex peer) const {
   PeerView v;
   v.peer = peer;

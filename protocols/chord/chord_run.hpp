@@ -32,6 +32,7 @@ class ChordRun final : public Run {
   PeerView inspect(PeerIndex peer) const override;
   PeerView inspect_links(PeerIndex peer) const override;
   std::vector<std::uint32_t> messages_per_search() const override;
+  RouteView reference_route(PeerIndex from, const Id& key) const override;
 
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }

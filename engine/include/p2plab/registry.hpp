@@ -36,6 +36,12 @@ struct RunSummary {
   std::string to_text() const;
 };
 
+/// A route as an ideal instance of a protocol would take it (Run::reference_route).
+struct RouteView {
+  std::vector<PeerIndex> path;  // the requester first, then every peer the lookup visits
+  PeerIndex owner = kNoPeer;    // the answer
+};
+
 /// One simulation of one scenario, whatever the protocol.
 class Run {
  public:
@@ -62,6 +68,15 @@ class Run {
   /// Carries out a scenario operation now: the same JSON as an entry of "events", without
   /// at_ms (what the visualizer's buttons do). Throws ScenarioError for a bad one.
   virtual void act(const nlohmann::json& op) = 0;
+  /// The route a lookup of `key` from `from` takes in an ideal instance of the protocol: every
+  /// peer's state converged on the live peers now, computed by brute force from the sorted ids
+  /// (an oracle, independent of the code under test). The visualizer draws it beside the route
+  /// the run's own code took. Empty path: the protocol has no such notion.
+  virtual RouteView reference_route(PeerIndex from, const Id& key) const {
+    (void)from;
+    (void)key;
+    return {};
+  }
 };
 
 struct ProtocolInfo {
