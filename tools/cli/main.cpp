@@ -15,6 +15,7 @@
 
 #include "chord_bench.hpp"
 #include "compare.hpp"
+#include "p2plab/code_info.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
@@ -94,6 +95,7 @@ int command_run(const RunOptions& o) {
     std::printf("p2plab run %s (%s)%s%s\n", o.scenario.c_str(), scenario.protocol.c_str(),
                 scenario.title.empty() ? "" : ": ", scenario.title.c_str());
     std::fputs(summary.to_text().c_str(), stdout);
+    if (describe_linked_code() != "the reference code") std::printf("code: %s\n", describe_linked_code().c_str());
     for (const auto& w : result["warnings"]) std::printf("warning: %s\n", w.get<std::string>().c_str());
   }
   if (!o.out.empty()) {
