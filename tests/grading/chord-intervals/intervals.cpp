@@ -174,7 +174,7 @@ GRADED_TEST("chord-intervals", 3, "distance and finger_start: the starts of node
   mistakes.summary("results");
 }
 
-GRADED_TEST("chord-intervals", 3, "in_open: the lecture's (1, 6) and every x a b for m = 3 and m = 6 including a == b") {
+GRADED_TEST("chord-intervals", 3, "in_open: the lecture's open interval from 1 to 6 and every x a b for m = 3 and m = 6 including a == b") {
   lecture_sets(kInOpen, 1, 6, set_of({2, 3, 4, 5}));
   lecture_sets(kInOpen, 6, 1, set_of({7, 0}));
   lecture_sets(kInOpen, 5, 5, set_of({0, 1, 2, 3, 4, 6, 7}));
@@ -182,7 +182,7 @@ GRADED_TEST("chord-intervals", 3, "in_open: the lecture's (1, 6) and every x a b
   exhaustive(kInOpen, 6);
 }
 
-GRADED_TEST("chord-intervals", 3, "in_open_closed: the lecture's (6, 1] and every x a b for m = 3 and m = 6 including a == b") {
+GRADED_TEST("chord-intervals", 3, "in_open_closed: the lecture's wrapping interval from 6 to 1 and every x a b for m = 3 and m = 6 including a == b") {
   lecture_sets(kInOpenClosed, 6, 1, set_of({7, 0, 1}));
   lecture_sets(kInOpenClosed, 1, 6, set_of({2, 3, 4, 5, 6}));
   lecture_sets(kInOpenClosed, 3, 3, set_of({0, 1, 2, 3, 4, 5, 6, 7}));
@@ -190,7 +190,7 @@ GRADED_TEST("chord-intervals", 3, "in_open_closed: the lecture's (6, 1] and ever
   exhaustive(kInOpenClosed, 6);
 }
 
-GRADED_TEST("chord-intervals", 2, "in_closed_open and in_closed: the lecture's [6, 1) and [1, 6] and every x a b for m = 3 and m = 6") {
+GRADED_TEST("chord-intervals", 2, "in_closed_open and in_closed: the lecture's examples from 6 to 1 and from 1 to 6 and every x a b for m = 3 and m = 6") {
   lecture_sets(kInClosedOpen, 6, 1, set_of({6, 7, 0}));
   lecture_sets(kInClosedOpen, 2, 2, set_of({0, 1, 2, 3, 4, 5, 6, 7}));
   lecture_sets(kInClosed, 1, 6, set_of({1, 2, 3, 4, 5, 6}));
