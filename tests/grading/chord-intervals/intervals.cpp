@@ -2,6 +2,7 @@
 // circle. Expectations: the lecture's numbers, plain uint64 arithmetic for small m, and Big (a
 // separate 160-bit arithmetic, tests/test_util.hpp) for large m.
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 
@@ -209,7 +210,7 @@ GRADED_TEST("chord-intervals", 2, "all four intervals on random 160-bit ids: wra
   random_160(kInClosed, 4);
 }
 
-GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45") {
+GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45 and keys 1 2 6 of the 3-bit ring reach 1 3 0") {
   const std::vector<std::uint64_t> ring = {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
   for (const char* style : {"iterative", "recursive"}) {
     CAPTURE(style);
@@ -225,4 +226,22 @@ GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) fr
                   "lookup(44) should answer 45 (44 is in (42, 45]), with your intervals it answered " << peer_name(*run, r.owner)
                                                                                                        << (r.completed ? "" : " (it gave up)"));
   }
+  // Figure 4 (m = 3, nodes 0, 1, 3): successor(1) = 1 (a key equal to a node id), successor(2) = 3,
+  // successor(6) = 0 (the wrap-around), asked from every node.
+  nlohmann::json events = nlohmann::json::array();
+  int at = 100;
+  for (int from : {0, 1, 3}) {
+    for (int key : {1, 2, 6}) events.push_back({{"at_ms", at += 10}, {"op", "lookup"}, {"from", from}, {"key", key}});
+  }
+  auto run = run_scenario(chord_scenario(3, 3, {0, 1, 3}, "oracle", events, 1000, 5, {{"maintenance", false}}));
+  const std::map<std::uint64_t, std::string> owner = {{1, "1"}, {2, "3"}, {6, "0"}};
+  std::size_t count = 0;
+  for (const chord::LookupRecord& r : run->protocol().records()) {
+    ++count;
+    CHECK_MESSAGE((r.completed && peer_name(*run, r.owner) == owner.at(r.key.low64())),
+                  "on the 3-bit ring lookup(" << dec(r.key) << ") from " << peer_name(*run, r.from) << " should answer "
+                                              << owner.at(r.key.low64()) << " (successor(" << dec(r.key) << ")), with your intervals it "
+                                              << (r.completed ? "answered " + peer_name(*run, r.owner) : std::string("gave up")));
+  }
+  CHECK_MESSAGE(count == 9, "9 lookups on the 3-bit ring should have finished, " << count << " did");
 }
