@@ -242,7 +242,9 @@ inline std::string peer_name(const chord::ChordRun& run, PeerIndex p) {
 }
 inline std::string path_text(const chord::ChordRun& run, const std::vector<PeerIndex>& path) {
   std::string out;
-  for (std::size_t i = 0; i < path.size(); ++i) out += (i ? " -> " : "") + peer_name(run, path[i]);
+  const std::size_t shown = std::min<std::size_t>(path.size(), 12);
+  for (std::size_t i = 0; i < shown; ++i) out += (i ? " -> " : "") + peer_name(run, path[i]);
+  if (shown < path.size()) out += " -> ... (" + std::to_string(path.size()) + " peers in all)";
   return out;
 }
 

@@ -150,7 +150,7 @@ GRADED_TEST("chord-failures", 3, "drop_failed: when no successor is left it fall
     for (std::size_t i = 0; i < fingers.size(); ++i) fingers_text += (i ? ", " : "") + describe(fingers[i]);
     const ContactList got = logic::drop_failed(self, successors, fingers, ring.contact(Id(c.failed)));
     CHECK_MESSAGE(same(got, want), "node 42 with successor list " << describe(successors) << " and fingers " << fingers_text << ": "
-                                                                  << c.failed << " failed; " << c.why << ", expected "
+                                                                  << c.failed << " failed; " << std::string(c.why) << ", expected "
                                                                   << describe(want) << ", your code returned " << describe(got));
   }
 }

@@ -212,7 +212,7 @@ GRADED_TEST("chord-intervals", 2, "all four intervals on random 160-bit ids: wra
 
 GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45 and keys 1 2 6 of the 3-bit ring reach 1 3 0") {
   const std::vector<std::uint64_t> ring = {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
-  for (const char* style : {"iterative", "recursive"}) {
+  for (const std::string style : {"iterative", "recursive"}) {
     CAPTURE(style);
     auto run = run_scenario(chord_scenario(6, 3, ring, "oracle", {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}},
                                            1000, 5, {{"lookup", style}, {"maintenance", false}}));

@@ -11,7 +11,7 @@ using namespace p2plab::grading;
 
 GRADED_TEST("chord-routing", 2, "hidden: every key from every node of the 6-bit lecture ring with maintenance running both lookup styles") {
   const std::vector<std::uint64_t> ring = {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
-  for (const char* style : {"iterative", "recursive"}) {
+  for (const std::string style : {"iterative", "recursive"}) {
     CAPTURE(style);
     // fix_fingers refreshes the fingers with lookups that run through your routing too.
     nlohmann::json events = nlohmann::json::array();
