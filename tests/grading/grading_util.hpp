@@ -297,9 +297,10 @@ class Mistakes {
     if (count_ < shown_) FAIL_CHECK(what);
     ++count_;
   }
-  /// Call at the end of the test: fails with the number of wrong cases if any were left unshown.
+  /// Call at the end of the test: checks that no case was wrong and says how many were.
   void summary(const std::string& of_what) const {
-    if (count_ > shown_) FAIL_CHECK("... " << count_ - shown_ << " more wrong " << of_what << " (" << count_ << " in all)");
+    CHECK_MESSAGE(count_ == 0, count_ << " wrong " << of_what << " in all"
+                                      << (count_ > shown_ ? " (the first " + std::to_string(shown_) + " are shown above)" : std::string()));
   }
   int count() const { return count_; }
 
