@@ -236,6 +236,15 @@ inline std::unique_ptr<chord::ChordRun> run_scenario(const nlohmann::json& doc) 
   return run;
 }
 
+/// The protocol's view of every live peer after a run (successors, predecessor, fingers, keys).
+inline std::vector<chord::PeerSnapshot> live_snapshots(const chord::ChordRun& run) {
+  std::vector<chord::PeerSnapshot> out;
+  for (PeerIndex p = 0; p < run.simulator().peer_count(); ++p) {
+    if (run.simulator().is_up(p)) out.push_back(run.protocol().snapshot(p));
+  }
+  return out;
+}
+
 /// The id of a peer index in a run ("nobody" for kNoPeer).
 inline std::string peer_name(const chord::ChordRun& run, PeerIndex p) {
   return p == kNoPeer ? std::string("nobody") : dec(run.simulator().peer_id(p));

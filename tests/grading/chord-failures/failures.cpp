@@ -230,6 +230,19 @@ GRADED_TEST("chord-failures", 3, "end to end: 6 of 40 peers crash and with r = 3
   CHECK_MESSAGE(g.right == g.gets, (g.gets - g.right) << " of " << g.gets << " stored keys could not be read after the crash:" << lines(g.wrong));
   // Successor lists skip the dead, and the successors of crashed peers cleared their
   // predecessor (check_predecessor) so that notify could install the live one.
+  std::vector<std::string> stale;
+  for (const chord::PeerSnapshot& s : live_snapshots(*run)) {
+    if (s.predecessor != kNoPeer && !run->simulator().is_up(s.predecessor)) {
+      stale.push_back("peer " + dec(s.id) + " still names the crashed " + peer_name(*run, s.predecessor) +
+                      " as its predecessor (check_predecessor should have cleared it)");
+    }
+    for (PeerIndex succ : s.successors) {
+      if (!run->simulator().is_up(succ)) {
+        stale.push_back("peer " + dec(s.id) + " still lists the crashed " + peer_name(*run, succ) + " among its successors");
+      }
+    }
+  }
+  CHECK_MESSAGE(stale.empty(), stale.size() << " pointers to crashed peers 5 s after the crash:" << test::first_errors(stale));
   const std::vector<std::string> errors = test::routing_state_errors(*run);
   CHECK_MESSAGE(errors.empty(), errors.size() << " pointers still differ from the ring of survivors 5 s after the crash:"
                                               << test::first_errors(errors));
