@@ -31,7 +31,8 @@ bool in_closed_open(const Id& x, const Id& a, const Id& b) {
 }
 
 bool in_closed(const Id& x, const Id& a, const Id& b) {
-  if (a <= b) return a <= x && x <= b;
+  // [a, a] is the whole circle (a ring of one node): a == b takes the wrapping branch.
+  if (a < b) return a <= x && x <= b;
   return x >= a || x <= b;
 }
 
