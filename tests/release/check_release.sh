@@ -25,7 +25,16 @@ failed=$(sed -E 's/.*, ([0-9]+) tests failed.*/\1/' <<<"$line")
 [ -n "$total" ] && [ "$total" -gt 0 ] || { cat "$work/graded.log"; fail "no public graded test ran"; }
 [ "$failed" = "$total" ] || { grep -E "Passed" "$work/graded.log"; fail "$((total - failed)) of $total public graded tests pass on the untouched stubs"; }
 
+# Every lab runs on the untouched stubs without crashing or hanging (the protocols check what
+# student code returns), and says whose code it ran.
+for lab in "$tree"/labs/*.json; do
+  timeout 120 "$tree/build/bin/p2plab" run "$lab" --brief --out "$work/lab.json" >"$work/lab.log" 2>&1
+  status=$?
+  [ $status -eq 0 ] || { tail -n 20 "$work/lab.log"; fail "p2plab run $(basename "$lab") on the stubs: exit $status"; }
+  grep -q "^code: your code" "$work/lab.log" || fail "p2plab run $(basename "$lab") does not say it ran the student's code"
+done
+
 if "$tree/build/bin/p2plab-grade" --manifest "$tree/build/grading.json" --variant reference --quiet >/dev/null 2>&1; then
   fail "the grader found reference solutions in the student tree"
 fi
-echo "student release: builds from scratch; engine tests pass; all $total public graded tests compile and fail on the stubs"
+echo "student release: builds from scratch; engine tests pass; all $total public graded tests compile and fail on the stubs; every lab runs on the stubs"
