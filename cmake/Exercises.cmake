@@ -152,3 +152,17 @@ ${entries}  };
 ")
   target_sources(${target} INTERFACE "${info}")
 endfunction()
+
+# TRUE in the course's tree (every exercise has its reference), FALSE in a student release.
+function(p2plab_tree_has_reference out)
+  get_property(exercises GLOBAL PROPERTY P2PLAB_EXERCISES)
+  set(result TRUE)
+  foreach(name IN LISTS exercises)
+    string(REPLACE "-" "_" id "${name}")
+    get_property(has GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_HAS_REFERENCE)
+    if(NOT has)
+      set(result FALSE)
+    endif()
+  endforeach()
+  set(${out} ${result} PARENT_SCOPE)
+endfunction()

@@ -68,7 +68,9 @@ int run_compare_lab(const Scenario& scenario, const RunOptions& o) {
   options.json_out = o.out;
   options.quiet = o.quiet;
   if (!o.quiet) std::printf("p2plab run %s: %s\n", o.scenario.c_str(), scenario.title.c_str());
-  return bench::compare_command(options);
+  const int status = bench::compare_command(options);
+  if (!o.quiet && describe_linked_code() != "the reference code") std::printf("code: %s\n", describe_linked_code().c_str());
+  return status;
 }
 
 int command_run(const RunOptions& o) {
