@@ -58,8 +58,8 @@ GRADED_TEST("flooding", 3, "GUID cache: the first copy of a QUERY is processed a
     const bool expected = seen_count[g]++ == 0;
     REQUIRE_MESSAGE(cache.first_time(g) == expected, "GUID " << g << " offered for the " << seen_count[g]
                                                              << ". time (after 5000 other GUIDs were mixed in): "
-                                                             << (expected ? "the first copy must be processed"
-                                                                          : "a later copy must be dropped"));
+                                                             << std::string(expected ? "the first copy must be processed"
+                                                                                      : "a later copy must be dropped"));
   }
 }
 
