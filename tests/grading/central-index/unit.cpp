@@ -114,7 +114,7 @@ GRADED_TEST("central-index", 3, "UNREGISTER: every entry of a peer that leaves i
   }
 }
 
-GRADED_TEST("central-index", 3, "SEARCH: the providers of every matching name, as brute force over what peers share finds them") {
+GRADED_TEST("central-index", 3, "SEARCH: the providers of every matching name as brute force over what peers share finds them") {
   Files f;
   const NameIndex song = f.catalogue.intern("song"), song1 = f.catalogue.intern("song 1"),
                   film = f.catalogue.intern("film"), jazz = f.catalogue.intern("jazz"), mp3 = f.catalogue.intern("mp3");
