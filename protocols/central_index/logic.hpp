@@ -4,7 +4,7 @@
 // entries when it leaves or fails, and search (keywords -> providers).
 //
 // The protocol (central_index.cpp) calls exactly these functions for every change to its index
-// and for every SEARCH, so the same protocol runs on the reference code (logic.cpp beside this
+// and for every SEARCH, so the same protocol runs on the reference code (logic_central_index.cpp beside this
 // file) or on a student's code (exercises/central-index/), chosen when the program is linked
 // (CMake option P2PLAB_CODE).
 //

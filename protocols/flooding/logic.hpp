@@ -4,7 +4,7 @@
 // QUERYs, and the reverse path that QUERYHITs follow back to the requester.
 //
 // The protocol (flooding.cpp) calls exactly these functions for every decision they name, so the
-// same protocol runs on the reference code (logic.cpp beside this file) or on a student's code
+// same protocol runs on the reference code (logic_flooding.cpp beside this file) or on a student's code
 // (exercises/flooding/), chosen when the program is linked (CMake option P2PLAB_CODE). Nothing
 // here knows of messages, timers or the simulator.
 //

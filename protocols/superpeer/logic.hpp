@@ -6,7 +6,7 @@
 // QUERY for its leaves).
 //
 // The protocol (superpeer.cpp) calls exactly these functions for every decision they name, so
-// the same protocol runs on the reference code (logic.cpp beside this file) or on a student's
+// the same protocol runs on the reference code (logic_superpeer.cpp beside this file) or on a student's
 // code (exercises/superpeer/), chosen when the program is linked (CMake option P2PLAB_CODE).
 //
 // Vocabulary (lecture): a superpeer is a peer with enough capacity (bandwidth, uptime, a public

@@ -1,4 +1,6 @@
-// Reference solution of exercise central-index (contracts: logic.hpp).
+// p2plab: reference-only (tools/make-student-release leaves this file out of the student tree)
+// Reference solution of exercise central-index (see logic.hpp for the contract and
+// exercises/central-index/README.md for the task). Not part of the student release.
 #include "logic.hpp"
 
 namespace p2plab::central_index::logic {
