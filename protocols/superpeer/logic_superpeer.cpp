@@ -30,7 +30,8 @@ std::vector<std::size_t> elect_superpeers(std::span<const search::Capacity> peer
   });
   std::vector<std::size_t> elected;
   if (peers.empty()) return elected;
-  const auto wanted = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(rules.superpeer_ratio * static_cast<double>(peers.size()))));
+  const auto wanted = std::max<std::size_t>(
+      1, static_cast<std::size_t>(std::lround(rules.superpeer_ratio * static_cast<double>(peers.size()))));
   for (std::size_t i : ranked) {
     if (elected.size() >= wanted || (!elected.empty() && capable[i] == 0)) break;
     elected.push_back(i);

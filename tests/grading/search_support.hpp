@@ -23,7 +23,8 @@ std::unique_ptr<search::SearchRun<P>> make_run(const nlohmann::json& doc) {
 }
 
 /// Hop distances from `source` over an undirected overlay given as neighbour lists (BFS).
-inline std::map<PeerIndex, int> bfs(const std::function<std::vector<PeerIndex>(PeerIndex)>& neighbors, PeerIndex source) {
+inline std::map<PeerIndex, int> bfs(const std::function<std::vector<PeerIndex>(PeerIndex)>& neighbors,
+                                    PeerIndex source) {
   std::map<PeerIndex, int> dist{{source, 0}};
   std::queue<PeerIndex> frontier;
   frontier.push(source);

@@ -24,11 +24,12 @@ std::vector<std::size_t> elect_superpeers(std::span<const search::Capacity> peer
   // Capable peers first, then by score, best first; equal: the order of positions (stable).
   std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) {
     if (capable[a] != capable[b]) return capable[a] < capable[b];  // inverted: incapable first
-    return score[a] < score[b];                                      // inverted: worst first
+    return score[a] < score[b];                                    // inverted: worst first
   });
   std::vector<std::size_t> elected;
   if (peers.empty()) return elected;
-  const auto wanted = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(rules.superpeer_ratio * static_cast<double>(peers.size()))));
+  const auto wanted = std::max<std::size_t>(
+      1, static_cast<std::size_t>(std::lround(rules.superpeer_ratio * static_cast<double>(peers.size()))));
   for (std::size_t i : ranked) {
     if (elected.size() >= wanted || (!elected.empty() && capable[i] == 0)) break;
     elected.push_back(i);
