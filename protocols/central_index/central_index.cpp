@@ -108,16 +108,7 @@ void Protocol::leave(PeerIndex peer) {
 }
 
 void Protocol::index_remove_peer(PeerIndex peer) {
-  auto it = files_of_.find(peer);
-  if (it != files_of_.end()) {
-    for (NameIndex n : it->second) {
-      auto entry = index_.find(n);
-      if (entry == index_.end()) continue;
-      entry->second.erase(peer);
-      if (entry->second.empty()) index_.erase(entry);
-    }
-    files_of_.erase(it);
-  }
+  logic::unregister_peer(index_, peer);
   last_seen_.erase(peer);
 }
 
@@ -158,17 +149,20 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (self == server_) index_remove_peer(from);
       return;
     case MsgType::Keepalive:
-      if (self == server_ && files_of_.count(from)) last_seen_[from] = transport_.now();
+      if (self == server_ && index_.files_of.count(from)) last_seen_[from] = transport_.now();
       return;
     case MsgType::Search: {
       if (self != server_) return;
       context_.log->reached(msg.query, self);
       context_.log->hop(msg.query, from, self, 1, false, transport_.now());
       // Every provider of every name that matches the keywords: the full list, in parts.
-      std::set<PeerIndex> providers;
-      for (const auto& [name, peers] : index_) {
-        if (context_.catalogue->matches(msg.name, name)) providers.insert(peers.begin(), peers.end());
-      }
+      std::vector<PeerIndex> providers = logic::search(index_, *context_.catalogue, msg.name);
+      // Student code may return anything: only peers, each once, ascending.
+      const auto peers = static_cast<PeerIndex>(context_.shared->size());
+      providers.erase(std::remove_if(providers.begin(), providers.end(), [peers](PeerIndex p) { return p >= peers; }),
+                      providers.end());
+      std::sort(providers.begin(), providers.end());
+      providers.erase(std::unique(providers.begin(), providers.end()), providers.end());
       Message reply;
       reply.type = MsgType::SearchResult;
       reply.query = msg.query;
@@ -248,7 +242,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
 
 std::set<PeerIndex> Protocol::indexed_providers(NameIndex name) const {
   std::set<PeerIndex> out;
-  for (const auto& [n, peers] : index_) {
+  for (const auto& [n, peers] : index_.providers) {
     if (context_.catalogue->matches(name, n)) out.insert(peers.begin(), peers.end());
   }
   return out;
@@ -257,14 +251,16 @@ std::set<PeerIndex> Protocol::indexed_providers(NameIndex name) const {
 std::vector<PeerIndex> Protocol::neighbors(PeerIndex p) const {
   if (p != server_) return {server_};
   std::vector<PeerIndex> out;
-  for (const auto& entry : files_of_) out.push_back(entry.first);
+  for (const auto& entry : index_.files_of) {
+    if (entry.first < context_.shared->size()) out.push_back(entry.first);  // (student code may store anything)
+  }
   return out;
 }
 
 std::size_t Protocol::state_entries(PeerIndex p) const {
   if (p != server_) return 1;  // the server's address
   std::size_t entries = 0;
-  for (const auto& entry : index_) entries += entry.second.size();
+  for (const auto& entry : index_.providers) entries += entry.second.size();
   return entries + last_seen_.size();
 }
 
@@ -274,9 +270,11 @@ PeerView Protocol::inspect(PeerIndex p) const {
   for (PeerIndex n : neighbors(p)) v.links.push_back({LinkKind::Server, 0, n});
   if (p == server_) {
     TableView t{"Index (name -> providers)", {"name", "providers"}, {}};
-    for (const auto& [name, peers] : index_) {
+    for (const auto& [name, peers] : index_.providers) {
       std::string list;
-      for (PeerIndex q : peers) list += (list.empty() ? "" : ", ") + transport_.id_of(q).to_decimal();
+      for (PeerIndex q : peers) {
+        if (q < context_.shared->size()) list += (list.empty() ? "" : ", ") + transport_.id_of(q).to_decimal();
+      }
       t.rows.push_back({context_.catalogue->name(name), list});
       if (t.rows.size() >= 200) break;
     }

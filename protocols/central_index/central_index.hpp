@@ -10,6 +10,7 @@
 
 #include "common/downloads.hpp"
 #include "common/search.hpp"
+#include "logic.hpp"
 #include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
 
@@ -80,7 +81,7 @@ class Protocol final : public MessageHandler<Message> {
   enum Timer : std::uint16_t { kSearchTimeout, kDownloadTimeout, kKeepalive, kSweep };
   void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   void try_download(PeerIndex self, QueryIndex q);
-  void index_add(PeerIndex peer, NameIndex name) { index_[name].insert(peer), files_of_[peer].insert(name); }
+  void index_add(PeerIndex peer, NameIndex name) { logic::register_file(index_, peer, name); }
   void index_remove_peer(PeerIndex peer);
   void start_keepalive(PeerIndex peer);
 
@@ -88,9 +89,9 @@ class Protocol final : public MessageHandler<Message> {
   Transport<Message>& transport_;
   search::Context context_;
   PeerIndex server_ = kNoPeer;
-  // At the server: name -> providers, and provider -> names (to unregister), last keepalive.
-  std::map<NameIndex, std::set<PeerIndex>> index_;
-  std::map<PeerIndex, std::set<NameIndex>> files_of_;
+  // At the server: name -> providers, and provider -> names (to unregister): logic.hpp's Index;
+  // and when each peer was last heard of.
+  Index index_;
   std::map<PeerIndex, SimTime> last_seen_;
   search::Downloads downloads_;  // the requester's side of its searches
 };

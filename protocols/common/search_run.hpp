@@ -35,6 +35,7 @@ class SearchRun final : public Run {
   const Catalogue& catalogue() const { return catalogue_; }
   /// The names each peer shares (by PeerIndex).
   const std::vector<std::vector<NameIndex>>& shared() const { return shared_; }
+  const std::vector<Capacity>& capacities() const { return capacities_; }
   void set_brief(bool brief) { brief_ = brief; }
   PeerIndex peer_by_id(std::uint64_t id) const {
     for (PeerIndex p = static_cast<PeerIndex>(ids_.size()); p-- > 0;) {

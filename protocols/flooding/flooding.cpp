@@ -2,6 +2,8 @@
 #include "flooding.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <span>
 
 #include "p2plab/json_util.hpp"
 
@@ -135,7 +137,10 @@ void Protocol::leave(PeerIndex p) {
 }
 
 void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
-  peer(from).seen[q] = from;  // the requester marks its own GUID: hits for it stop here
+  // The requester marks its own GUID: copies coming back are dropped, hits for it stop here.
+  Peer& me = peer(from);
+  me.cache.first_time(q);
+  logic::remember_route(me.routes, q, from);
   downloads_.open(q);
   Message m;
   m.type = MsgType::Query;
@@ -143,8 +148,25 @@ void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   m.hops = 1;
   m.query = q;
   m.name = name;
-  for (PeerIndex n : peer(from).neighbors) send(from, n, m, q);
+  flood(from, kNoPeer, m);
   transport_.set_timer(from, params_.collect, kCollect, q);
+}
+
+void Protocol::flood(PeerIndex self, PeerIndex came_from, const Message& copy) {
+  const std::vector<PeerIndex>& neighbors = peers_[self].neighbors;
+  targets_.resize(std::max(targets_.size(), neighbors.size()));
+  const std::span<PeerIndex> out(targets_.data(), neighbors.size());
+  const std::size_t count = std::min(logic::forward_targets(neighbors, came_from, out), out.size());
+  // Safety net for broken solutions (a TTL that never runs out and a GUID cache that forgets):
+  // a correct flood sends each peer's copies at most once, so it never reaches this budget.
+  const std::uint64_t budget = 2 * static_cast<std::uint64_t>(peers_.size()) * static_cast<std::uint64_t>(params_.max_degree + 1);
+  if (copy.query >= copies_.size()) copies_.resize(std::max<std::size_t>(copy.query + 1, 2 * copies_.size()), 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    const PeerIndex n = out[i];
+    if (!connected(self, n) || copies_[copy.query] >= budget) continue;  // only neighbours get copies
+    ++copies_[copy.query];
+    send(self, n, copy, copy.query);
+  }
 }
 
 void Protocol::try_download(PeerIndex self, QueryIndex q) {
@@ -204,12 +226,13 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     case MsgType::Query: {
-      if (me.seen.count(msg.query)) {
+      if (msg.query == search::kNoQuery) return;
+      if (!me.cache.first_time(msg.query)) {
         context_.log->duplicate(msg.query);  // seen this GUID before: drop, never forward twice
         context_.log->hop(msg.query, from, self, msg.hops, true, transport_.now());
         return;
       }
-      me.seen[msg.query] = from;
+      logic::remember_route(me.routes, msg.query, from);
       context_.log->reached(msg.query, self);
       context_.log->hop(msg.query, from, self, msg.hops, false, transport_.now());
       if (context_.has_match(self, msg.name)) {
@@ -220,25 +243,30 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         hit.hops = msg.hops;
         send(self, from, hit, msg.query);
       }
-      if (msg.ttl > 1) {
+      // The hop limit: a QUERY that has travelled 255 hops goes no further, whatever the TTL.
+      if (msg.hops >= kMaxHops) return;
+      if (const std::optional<QueryHeader> next = logic::forward({msg.ttl, msg.hops})) {
         Message fwd = msg;
-        fwd.ttl = static_cast<std::uint8_t>(msg.ttl - 1);
-        fwd.hops = static_cast<std::uint8_t>(msg.hops + 1);
-        for (PeerIndex n : me.neighbors) {
-          if (n != from) send(self, n, fwd, msg.query);
-        }
+        fwd.ttl = next->ttl;
+        fwd.hops = next->hops;
+        flood(self, from, fwd);
       }
       return;
     }
     case MsgType::QueryHit: {
-      auto it = me.seen.find(msg.query);
-      if (it == me.seen.end()) return;  // no reverse path known: the hit is lost
-      if (it->second == self) {
+      if (msg.query == search::kNoQuery) return;
+      const PeerIndex next = logic::reverse_path_next(me.routes, msg.query);
+      if (next == kNoPeer || next >= peers_.size()) return;  // no reverse path known: the hit is lost
+      if (next == self) {
         if (!downloads_.collecting(msg.query)) return;
         downloads_.add(msg.query, {msg.hops, msg.node, kNoPeer});
         context_.log->hit(msg.query, msg.node, msg.hops);
-      } else {
-        send(self, it->second, msg, msg.query);  // one step back along the query's path
+      } else if (msg.ttl < kMaxHops) {
+        // One step back along the query's path. A hit carries the steps it has taken back in
+        // its TTL field, so that a broken route table cannot pass it round in circles forever.
+        Message back = msg;
+        back.ttl = static_cast<std::uint8_t>(msg.ttl + 1);
+        send(self, next, back, msg.query);
       }
       return;
     }
@@ -333,10 +361,12 @@ PeerView Protocol::inspect(PeerIndex p) const {
   v.tables.push_back(std::move(n));
   TableView cache{"GUID cache (query -> came from)", {"query", "from"}, {}};
   if (p < peers_.size()) {
-    std::vector<std::pair<QueryIndex, PeerIndex>> entries(peers_[p].seen.begin(), peers_[p].seen.end());
+    std::vector<std::pair<QueryIndex, PeerIndex>> entries = peers_[p].routes.entries();
     std::sort(entries.begin(), entries.end());
     for (const auto& [q, from] : entries) {
-      cache.rows.push_back({std::to_string(q), from == p ? "(own query)" : transport_.id_of(from).to_decimal()});
+      cache.rows.push_back({std::to_string(q), from == p ? "(own query)"
+                                               : from < peers_.size() ? transport_.id_of(from).to_decimal()
+                                                                       : "?"});
     }
   }
   v.tables.push_back(std::move(cache));

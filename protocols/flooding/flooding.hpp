@@ -10,6 +10,7 @@
 
 #include "common/downloads.hpp"
 #include "common/search.hpp"
+#include "logic.hpp"
 #include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
 
@@ -73,8 +74,11 @@ class Protocol final : public MessageHandler<Message> {
   std::string role(PeerIndex) const { return "peer"; }
   std::vector<PeerIndex> neighbors(PeerIndex p) const { return p < peers_.size() ? peers_[p].neighbors : std::vector<PeerIndex>{}; }
   std::size_t state_entries(PeerIndex p) const { return neighbors(p).size(); }
-  /// The GUID cache of a peer: query -> the neighbour it first came from (itself at the requester).
-  const std::unordered_map<QueryIndex, PeerIndex>& guid_cache(PeerIndex p) const { return peers_[p].seen; }
+  /// The GUID cache of a peer: the GUIDs of the QUERYs it has seen.
+  const GuidCache& guid_cache(PeerIndex p) const { return peers_[p].cache; }
+  /// The route table of a peer: GUID -> the neighbour the QUERY first came from (itself at the
+  /// requester): the reverse path of QUERYHITs.
+  const RouteTable& routes(PeerIndex p) const { return peers_[p].routes; }
   PeerView inspect(PeerIndex p) const;
   TraceVocabulary vocabulary() const;
   nlohmann::json params_json() const;
@@ -86,7 +90,8 @@ class Protocol final : public MessageHandler<Message> {
   enum Timer : std::uint16_t { kCollect, kDownloadTimeout, kConnectPhase, kKeepalive, kKeepaliveCheck };
   struct Peer {
     std::vector<PeerIndex> neighbors;
-    std::unordered_map<QueryIndex, PeerIndex> seen;  // the GUID cache
+    GuidCache cache;                                 // the GUID cache (logic.hpp)
+    RouteTable routes;                               // GUID -> where the QUERY came from
     std::vector<PeerIndex> candidates;               // PONGs of the current discovery
     std::vector<PeerIndex> awaiting;                 // keepalive PINGs not yet answered
     std::uint32_t round = 0;
@@ -97,6 +102,9 @@ class Protocol final : public MessageHandler<Message> {
   void unlink(PeerIndex a, PeerIndex b);
   void discover(PeerIndex self, PeerIndex via);
   void try_download(PeerIndex self, QueryIndex q);
+  /// Sends copies of a QUERY to the neighbours logic::forward_targets picks (checked: only
+  /// neighbours get one, and one query never costs more than a correct flood could).
+  void flood(PeerIndex self, PeerIndex came_from, const Message& copy);
   Peer& peer(PeerIndex p) {
     if (p >= peers_.size()) peers_.resize(p + 1);
     return peers_[p];
@@ -107,6 +115,8 @@ class Protocol final : public MessageHandler<Message> {
   search::Context context_;
   std::vector<Peer> peers_;
   search::Downloads downloads_;  // the requester's side of its queries
+  std::vector<PeerIndex> targets_;       // scratch for forward_targets (no allocation per message)
+  std::vector<std::uint64_t> copies_;    // QUERY copies sent per query (the safety net's count)
 };
 
 }  // namespace p2plab::flooding

@@ -2,6 +2,7 @@
 #include "superpeer.hpp"
 
 #include <algorithm>
+#include <span>
 #include <cmath>
 #include <tuple>
 
@@ -71,15 +72,13 @@ void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex
   transport_.send(from, to, msg);
 }
 
-bool Protocol::capable(PeerIndex p) const {
-  const search::Capacity& c = (*context_.capacities)[p];
-  return !c.behind_nat && c.bandwidth_kbps >= params_.min_bandwidth_kbps && c.uptime_h >= params_.min_uptime_h;
+ElectionRules Protocol::rules() const {
+  return {params_.min_bandwidth_kbps, params_.min_uptime_h, params_.superpeer_ratio};
 }
 
-double Protocol::score(PeerIndex p) const {
-  const search::Capacity& c = (*context_.capacities)[p];
-  return c.bandwidth_kbps * std::max(c.uptime_h, 0.01);
-}
+bool Protocol::capable(PeerIndex p) const { return logic::superpeer_capable((*context_.capacities)[p], rules()); }
+
+double Protocol::score(PeerIndex p) const { return logic::superpeer_score((*context_.capacities)[p]); }
 
 bool Protocol::reachable_directly(PeerIndex from, PeerIndex to) const {
   (void)from;
@@ -98,17 +97,13 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
   // The election: capable peers ranked by bandwidth x uptime; the best superpeer_ratio of all
   // peers become superpeers (at least one; if nobody is capable, the best-scored peer serves).
   for (PeerIndex p : peers) peer(p);
-  std::vector<PeerIndex> ranked = peers;
-  std::stable_sort(ranked.begin(), ranked.end(), [&](PeerIndex a, PeerIndex b) {
-    if (capable(a) != capable(b)) return capable(a);
-    return score(a) > score(b);
-  });
-  const auto wanted = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(params_.superpeer_ratio * static_cast<double>(peers.size()))));
+  std::vector<search::Capacity> capacities;
+  for (PeerIndex p : peers) capacities.push_back((*context_.capacities)[p]);
   std::vector<PeerIndex> sps;
-  for (PeerIndex p : ranked) {
-    if (sps.size() >= wanted || (!sps.empty() && !capable(p))) break;
-    peers_[p].superpeer = true;
-    sps.push_back(p);
+  for (std::size_t i : logic::elect_superpeers(capacities, rules())) {
+    if (i >= peers.size() || peers_[peers[i]].superpeer) continue;  // not a peer, or named twice
+    peers_[peers[i]].superpeer = true;
+    sps.push_back(peers[i]);
   }
   // Superpeers form a random overlay among themselves.
   for (PeerIndex s : sps) {
@@ -122,7 +117,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
   }
   // Leaves attach to superpeers_per_leaf superpeers with room, and their tables are announced.
   for (PeerIndex p : peers) {
-    if (peers_[p].superpeer) continue;
+    if (peers_[p].superpeer || sps.empty()) continue;
     Rng& rng = transport_.rng(p);
     for (int attempt = 0; attempt < 50 && static_cast<int>(peers_[p].superpeers.size()) < params_.superpeers_per_leaf; ++attempt) {
       const PeerIndex s = sps[rng.below(sps.size())];
@@ -130,7 +125,12 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
       if (std::find(mine.begin(), mine.end(), s) != mine.end()) continue;
       if (static_cast<int>(peers_[s].leaves.size()) >= params_.leaves_per_superpeer) continue;
       mine.push_back(s);
-      peers_[s].leaves[p] = (*context_.shared)[p];
+      peers_[s].leaves[p];  // accepted: an empty table, filled by what the leaf announces
+      const auto& shared = (*context_.shared)[p];
+      names_.resize(std::max(names_.size(), shared.size()));
+      const std::span<NameIndex> out(names_.data(), shared.size());
+      const std::size_t count = std::min(logic::announcement(shared, out), out.size());
+      for (std::size_t i = 0; i < count; ++i) logic::index_announcement(peers_[s].leaves, p, out[i]);
     }
     peers_[p].known = peers_[p].superpeers;
   }
@@ -195,10 +195,14 @@ void Protocol::attach(PeerIndex leaf, PeerIndex sp) {
 }
 
 void Protocol::announce(PeerIndex leaf, PeerIndex sp) {
-  for (NameIndex n : (*context_.shared)[leaf]) {
+  const auto& shared = (*context_.shared)[leaf];
+  names_.resize(std::max(names_.size(), shared.size()));
+  const std::span<NameIndex> out(names_.data(), shared.size());
+  const std::size_t count = std::min(logic::announcement(shared, out), out.size());
+  for (std::size_t i = 0; i < count; ++i) {
     Message m;
     m.type = MsgType::Announce;
-    m.name = n;
+    m.name = out[i];
     send(leaf, sp, m);
   }
 }
@@ -219,7 +223,7 @@ void Protocol::drop(PeerIndex self, PeerIndex gone) {
   erase(me.neighbors);
   erase(me.superpeers);
   erase(me.known);
-  me.leaves.erase(gone);
+  logic::forget_leaf(me.leaves, gone);
 }
 
 void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
@@ -259,13 +263,16 @@ void Protocol::answer_from_leaves(PeerIndex sp, PeerIndex back, const Message& q
     }
   };
   if (context_.has_match(sp, query.name)) hit_for(sp);
-  for (const auto& [leaf, table] : peers_[sp].leaves) {
-    for (NameIndex n : table) {
-      if (context_.catalogue->matches(query.name, n)) {
-        hit_for(leaf);
-        break;
-      }
+  const LeafTables& leaves = peers_[sp].leaves;
+  const std::vector<PeerIndex> answering = logic::leaves_answering(leaves, *context_.catalogue, query.name, query.node);
+  for (std::size_t i = 0; i < answering.size(); ++i) {
+    const PeerIndex leaf = answering[i];
+    // Only this superpeer's leaves, each once (student code may return anything).
+    if (!leaves.count(leaf) || std::find(answering.begin(), answering.begin() + static_cast<std::ptrdiff_t>(i), leaf) !=
+                                   answering.begin() + static_cast<std::ptrdiff_t>(i)) {
+      continue;
     }
+    hit_for(leaf);
   }
 }
 
@@ -315,10 +322,10 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       // A superpeer keeps the target ratio locally: once it has its share of leaves,
       // superpeers_per_leaf x (1/ratio - 1), it refuses capable newcomers, which then become
       // superpeers themselves; others it takes up to its maximum of leaves.
-      const auto target_leaves = static_cast<std::size_t>(
-          std::max(1.0, std::round(params_.superpeers_per_leaf * (1.0 / params_.superpeer_ratio - 1.0))));
-      const bool full = static_cast<int>(me.leaves.size()) >= params_.leaves_per_superpeer ||
-                        (msg.flag != 0 && me.leaves.size() >= target_leaves);
+      const LeafLimits limits{static_cast<std::size_t>(params_.leaves_per_superpeer),
+                              static_cast<std::size_t>(std::max(
+                                  1.0, std::round(params_.superpeers_per_leaf * (1.0 / params_.superpeer_ratio - 1.0))))};
+      const bool full = !logic::accept_leaf(me.leaves.size(), msg.flag != 0, limits);
       Message reply;
       const bool ok = me.superpeer && !full;
       reply.type = ok ? MsgType::AttachOk : MsgType::AttachRefused;
@@ -342,7 +349,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!me.superpeer && me.superpeers.empty() && capable(self)) become_superpeer(self);
       return;
     case MsgType::Announce:
-      if (me.superpeer && me.leaves.count(from)) me.leaves[from].push_back(msg.name);
+      if (me.superpeer) logic::index_announcement(me.leaves, from, msg.name);
       return;
     case MsgType::Connect: {
       if (!me.superpeer) return;

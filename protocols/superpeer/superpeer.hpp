@@ -13,6 +13,7 @@
 
 #include "common/downloads.hpp"
 #include "common/search.hpp"
+#include "logic.hpp"
 #include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
 
@@ -84,12 +85,13 @@ class Protocol final : public MessageHandler<Message> {
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
 
   bool is_superpeer(PeerIndex p) const { return p < peers_.size() && peers_[p].superpeer; }
-  /// The election rule: capable (not behind NAT, enough bandwidth and uptime), scored by
-  /// bandwidth x uptime.
+  /// The election rule (logic::superpeer_capable, logic::superpeer_score): capable (not behind
+  /// NAT, enough bandwidth and uptime), scored by bandwidth x uptime.
   bool capable(PeerIndex p) const;
   double score(PeerIndex p) const;
+  ElectionRules rules() const;
   const std::vector<PeerIndex>& superpeers_of(PeerIndex leaf) const { return peers_[leaf].superpeers; }
-  const std::map<PeerIndex, std::vector<NameIndex>>& leaf_tables(PeerIndex sp) const { return peers_[sp].leaves; }
+  const LeafTables& leaf_tables(PeerIndex sp) const { return peers_[sp].leaves; }
   std::string role(PeerIndex p) const { return is_superpeer(p) ? "superpeer" : "leaf"; }
   std::vector<PeerIndex> neighbors(PeerIndex p) const;
   std::size_t state_entries(PeerIndex p) const;
@@ -106,7 +108,7 @@ class Protocol final : public MessageHandler<Message> {
   struct Peer {
     bool superpeer = false;
     std::vector<PeerIndex> neighbors;                  // superpeer: other superpeers
-    std::map<PeerIndex, std::vector<NameIndex>> leaves;  // superpeer: leaf -> its file table
+    LeafTables leaves;                                 // superpeer: leaf -> its file table
     std::vector<PeerIndex> superpeers;                 // leaf: its superpeers
     std::vector<PeerIndex> known;                      // superpeers heard of (for re-attaching)
     std::unordered_map<QueryIndex, PeerIndex> seen;    // GUID cache
@@ -136,6 +138,7 @@ class Protocol final : public MessageHandler<Message> {
   search::Context context_;
   std::vector<Peer> peers_;
   search::Downloads downloads_;  // the requester's side of its queries
+  std::vector<NameIndex> names_;  // scratch for logic::announcement
 };
 
 }  // namespace p2plab::superpeer
