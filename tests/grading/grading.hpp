@@ -7,7 +7,7 @@
 //   }
 //
 // The test case is named "<exercise>: <name>" and sits in the doctest test suite <exercise>.
-// Names must not contain , * ? [ ] \ (doctest reads them as filter syntax); the grader checks.
+// Names must not contain , * ? [ ] \ (doctest reads them as filter syntax) nor ; (a CMake list).
 // A test is all or nothing: any failed CHECK/REQUIRE costs its points. Tests in
 // tests/grading/hidden/ are compiled with P2PLAB_GRADING_HIDDEN=1: they run at grading time
 // only and never ship to students (tools/make-student-release leaves that folder out).

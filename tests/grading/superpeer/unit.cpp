@@ -67,7 +67,7 @@ std::set<std::size_t> elected(const std::vector<Capacity>& peers, const Election
 }
 }  // namespace
 
-GRADED_TEST("superpeer", 3, "election: capable means a public address and enough bandwidth and uptime; score is bandwidth x uptime") {
+GRADED_TEST("superpeer", 3, "election: capable means a public address and enough bandwidth and uptime and the score is bandwidth x uptime") {
   const ElectionRules rules{256, 1, 0.1};
   struct Case {
     Capacity c;
