@@ -239,7 +239,9 @@ class App {
     if (code == "the reference code") {
       ImGui::TextDisabled("Code: the reference solutions");
     } else {
-      ImGui::TextColored(ImVec4(0.3f, 0.9f, 0.9f, 1), "Code: %s", code.c_str());
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.3f, 0.9f, 0.9f, 1));
+      ImGui::TextWrapped("Code: %s", code.c_str());
+      ImGui::PopStyleColor();
     }
     help_marker("Which code makes the protocol's decisions. Build with -DP2PLAB_CODE=student to run your own "
                 "exercises (exercises/README.md); tick 'compare with the reference route' to see where your "

@@ -145,23 +145,28 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
   std::string text = "reference: ";
   for (std::size_t i = 0; i < reference.path.size(); ++i) text += (i ? " -> " : "") + id_text(sim, reference.path[i]);
   text += ", answer " + id_text(sim, reference.owner);
+  std::string verdict;
   const bool finished = lookup.end >= 0 && session.now() >= lookup.end;
   if (finished) {
     std::size_t k = 0;
     while (k < mine.size() && k < reference.path.size() && mine[k] == reference.path[k]) ++k;
     if (k == mine.size() && k == reference.path.size() && lookup.owner == reference.owner) {
-      text += "   |   this run: the same route";
+      verdict = "this run: the same route";
     } else if (k < mine.size() && k < reference.path.size()) {
-      text += "   |   this run parts at hop " + std::to_string(k) + ": after " + id_text(sim, mine[k - 1]) +
-              " it asked " + id_text(sim, mine[k]) + ", the reference asks " + id_text(sim, reference.path[k]);
+      verdict = "this run parts at hop " + std::to_string(k) + ": after " + id_text(sim, mine[k - 1]) + " it asked " +
+                id_text(sim, mine[k]) + ", the reference asks " + id_text(sim, reference.path[k]);
     } else if (lookup.owner != reference.owner) {
-      text += "   |   this run answered " + id_text(sim, lookup.owner) + " instead";
+      verdict = "this run answered " + id_text(sim, lookup.owner) + " instead";
     } else {
-      text += "   |   this run took " + std::to_string(mine.size() - 1) + " hops, the reference " +
-              std::to_string(reference.path.size() - 1);
+      verdict = "this run took " + std::to_string(mine.size() - 1) + " hops, the reference " +
+                std::to_string(reference.path.size() - 1);
     }
   }
-  draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.1f, text_at, palette.reference, text.c_str());
+  const float size = ImGui::GetFontSize() * 1.1f;
+  draw->AddText(ImGui::GetFont(), size, text_at, palette.reference, text.c_str());
+  if (!verdict.empty()) {
+    draw->AddText(ImGui::GetFont(), size, ImVec2(text_at.x, text_at.y + size * 1.2f), palette.reference, verdict.c_str());
+  }
 }
 
 }  // namespace
