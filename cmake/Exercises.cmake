@@ -51,6 +51,8 @@ function(p2plab_exercise name)
   endif()
   add_library(p2plab_ex_${id}_student OBJECT ${EX_STUDENT})
   target_link_libraries(p2plab_ex_${id}_student PRIVATE ${EX_USES} p2plab_flags)
+  # A student file sees the protocol's folder as the reference does ("logic.hpp" works in both).
+  target_include_directories(p2plab_ex_${id}_student PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   set_property(GLOBAL APPEND PROPERTY P2PLAB_EXERCISES ${name})
   set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_HAS_REFERENCE ${has_reference})
 endfunction()

@@ -63,6 +63,26 @@ std::string read_file(const std::string& path, std::size_t limit) {
   return text;
 }
 
+/// What a failed build says about the student's code: the compiler's error lines with a little
+/// context (the make noise around them left out), or the end of the log if no line says error.
+std::string build_errors(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < lines.size() && shown < 80; ++i) {
+    const std::string& l = lines[i];
+    const bool error = l.find("error") != std::string::npos || l.find("undefined reference") != std::string::npos;
+    if (!error || l.rfind("gmake", 0) == 0 || l.rfind("make", 0) == 0) continue;
+    for (std::size_t j = i; j < lines.size() && j < i + 4 && shown < 80; ++j, ++shown) out += lines[j] + "\n";
+  }
+  if (out.empty()) {
+    for (std::size_t i = lines.size() > 40 ? lines.size() - 40 : 0; i < lines.size(); ++i) out += lines[i] + "\n";
+  }
+  return out;
+}
+
 std::string signal_name(int sig) {
   switch (sig) {
     case SIGSEGV: return "SIGSEGV (a bad pointer or index, or a stack overflow from endless recursion)";
@@ -193,7 +213,7 @@ int run(const Options& options) {
       std::cerr << "--build-failed: expected EXERCISE=LOGFILE, got '" << entry << "'\n";
       return 2;
     }
-    failed_builds[entry.substr(0, eq)] = read_file(entry.substr(eq + 1), 8 * 1024);
+    failed_builds[entry.substr(0, eq)] = build_errors(entry.substr(eq + 1));
   }
   std::string mutant_binary, mutant_exercise;
   if (!options.mutant.empty()) {
