@@ -89,3 +89,43 @@ TEST_CASE("a bad lab is a clear error, not a crash") {
   CHECK(run(std::string(P2PLAB_VIZ) + " /nonexistent.json > /dev/null 2>&1") == 2);
   CHECK(run(std::string(P2PLAB_VIZ) + " " + P2PLAB_SOURCE_DIR + "/labs/chord-3bit.json --size 10x10 > /dev/null 2>&1") == 2);
 }
+
+namespace {
+
+/// View pixels in the reference route's colour (cyan: low red, high green and blue).
+std::size_t cyan_pixels(const std::string& path) {
+  int width = 0, height = 0, channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &width, &height, &channels, 4);
+  REQUIRE(data != nullptr);
+  std::size_t count = 0;
+  for (int y = 0; y < height; ++y) {
+    for (int x = width / 3; x < width; ++x) {
+      const unsigned char* px = data + 4 * (static_cast<std::size_t>(y) * width + x);
+      count += px[0] < 130 && px[1] > 180 && px[2] > 180;
+    }
+  }
+  stbi_image_free(data);
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("compare with the reference route: lookup(44) from 52 gets the dashed reference route and its caption") {
+  const fs::path out = fs::temp_directory_path() / "p2plab-screens";
+  fs::create_directories(out);
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/chord-lookup-44.json";
+  auto shot = [&](const std::string& name, const std::string& extra) {
+    const std::string png = (out / name).string();
+    fs::remove(png);
+    const std::string command = "xvfb-run -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " + lab +
+                                " --screenshot " + png + " --size 1280x800 --at 900" + extra + " > /dev/null 2>&1";
+    CAPTURE(command);
+    REQUIRE(run(command) == 0);
+    return cyan_pixels(png);
+  };
+  const std::size_t plain = shot("compare-off.png", "");
+  const std::size_t compared = shot("compare-on.png", " --compare-reference");
+  CAPTURE(plain);
+  CAPTURE(compared);
+  CHECK(compared > plain + 500);  // the dashed route over three hops and two caption lines
+}
