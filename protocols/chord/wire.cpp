@@ -140,8 +140,14 @@ bool decode(const std::uint8_t* data, std::size_t size, int bits, Datagram& out,
     why = Drop::Bits;
     return false;
   }
-  // strict: the whole datagram is one CBOR item; no exceptions: a bad one gives "discarded".
-  const json j = json::from_cbor(data, data + size, /*strict=*/true, /*allow_exceptions=*/false);
+  // strict: the whole datagram is one CBOR item. A malformed one gives "discarded"; a few
+  // malformations (a map or array claiming more entries than memory holds) throw even so.
+  json j;
+  try {
+    j = json::from_cbor(data, data + size, /*strict=*/true, /*allow_exceptions=*/false);
+  } catch (const std::exception&) {
+    j = json(json::value_t::discarded);
+  }
   if (j.is_discarded()) {
     why = Drop::NotCbor;
     return false;
