@@ -139,6 +139,12 @@ class Peer {
     return -1;
   }
   pid_t pid() const { return pid_; }
+  /// The peer's latest event lines (without --quiet), for failure reports.
+  std::string events() const {
+    std::string all;
+    for (const auto& e : events_) all += e + "\n";
+    return all;
+  }
 
  private:
   bool next_line(std::string& line) {
@@ -146,11 +152,16 @@ class Peer {
     if (nl == std::string::npos) return false;
     line = pending_.substr(0, nl);
     pending_.erase(0, nl + 1);
+    if (line.rfind("{\"event\"", 0) == 0) {  // event lines: the last ones, for failure reports
+      events_.push_back(line);
+      if (events_.size() > 200) events_.erase(events_.begin());
+    }
     return true;
   }
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1;
   std::string pending_;
+  std::vector<std::string> events_;
 };
 
 }  // namespace p2plab::test

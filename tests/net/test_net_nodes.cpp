@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> kFast = {"--json", "--quiet", "--bits", "32", "--successors", "5",
+const std::vector<std::string> kFast = {"--json", "--bits", "32", "--successors", "5",
                                         "--stabilize-ms", "100", "--fix-fingers-ms", "50",
                                         "--check-predecessor-ms", "200", "--rpc-timeout-ms", "400"};
 
@@ -225,8 +225,10 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
     ~Closer() { ::close(fd); }
   } closer{sock};
 
-  // Seeds: a valid datagram of every type, from invented senders. Contacts are all "the
-  // sender" (no address), so nothing the peer accepts makes it talk to anyone but 127.0.0.1.
+  // Seeds: a valid datagram of every type, from invented senders, mutated. A mutation that still
+  // decodes is a well-formed Chord message from an invented peer, not garbage (a forged NOTIFY
+  // is the protocol's business, not the decoder's; test_net_wire checks those decode to valid
+  // values): it is replaced by another mutation, so all 10000 datagrams must be dropped.
   Rng rng(99);
   std::vector<std::vector<std::uint8_t>> seeds;
   for (int t = 0; t < static_cast<int>(chord::MsgType::Count); ++t) {
@@ -247,14 +249,15 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
   const auto before = a.peer->state();
   REQUIRE(before.has_value());
   const std::uint64_t dropped_before = (*before)["datagrams"]["dropped"].get<std::uint64_t>();
-  std::uint64_t expected_drops = 0, expected_accepts = 0;
+  std::uint64_t expected_drops = 0, mutated = 0, regenerated = 0;
   for (int batch = 0; batch < 100; ++batch) {
     for (int k = 0; k < 100; ++k) {
       std::vector<std::uint8_t> junk;
       chord::wire::Datagram d;
       chord::wire::Drop why{};
       while (true) {
-        if (rng.below(2) == 0) {
+        const bool random = rng.below(2) == 0;
+        if (random) {
           junk.resize(rng.below(1600));
           for (auto& byte : junk) byte = static_cast<std::uint8_t>(rng.next_u64());
         } else {
@@ -268,19 +271,13 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
             }
           }
         }
-        if (!chord::wire::decode(junk.data(), junk.size(), 32, d, why)) break;
-        // One that still decodes: acceptable only if it names nobody off the loopback.
-        bool loopback = true;
-        for (const auto* c : {d.origin ? &*d.origin : nullptr, d.node ? &*d.node : nullptr}) {
-          if (c && !c->is_sender && (c->address.ip >> 24) != 127) loopback = false;
+        if (!chord::wire::decode(junk.data(), junk.size(), 32, d, why)) {
+          mutated += random ? 0 : 1;
+          break;
         }
-        for (const auto& c : d.list) {
-          if (!c.is_sender && (c.address.ip >> 24) != 127) loopback = false;
-        }
-        if (loopback) break;
+        ++regenerated;
       }
-      const bool accepted = chord::wire::decode(junk.data(), junk.size(), 32, d, why) && d.sender != Id(a.id);
-      (accepted ? expected_accepts : expected_drops) += 1;
+      ++expected_drops;
       ::sendto(sock, junk.data(), junk.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     }
     // Flow control: wait until the peer has counted this batch (the socket buffer stays small).
@@ -294,9 +291,10 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
     }
     REQUIRE_MESSAGE(dropped == expected_drops, "batch " << batch << ": " << dropped << " dropped, expected " << expected_drops);
   }
-  MESSAGE("10000 datagrams: " << expected_drops << " dropped and counted, " << expected_accepts
-                              << " decoded to valid messages (mutations that kept the format)");
-  CHECK(expected_drops > 9000);
+  MESSAGE("10000 datagrams (" << mutated << " mutated, the rest random) dropped and counted; " << regenerated
+                               << " mutations that still decoded were replaced");
+  CHECK(expected_drops == 10000);
+  CHECK(mutated > 4000);
   const auto after = a.peer->state();
   REQUIRE(after.has_value());
   const json& counters = (*after)["datagrams"];
@@ -327,14 +325,13 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
     }
   }
   CHECK(replied);
-  // ... and the ring still works. The mutated datagrams that decoded were applied like any
-  // message: a NOTIFY from an invented peer may have made it a predecessor for a moment. The
-  // invented peers never answer, so Chord's own failure handling removes them: the two peers
-  // converge again, and the key put before the flood is read back.
-  const std::string diff = converge(both, 20s);
+  // ... and the ring is intact: both peers still hold the brute-force state, and the key put
+  // before the flood is read back.
+  const std::string diff = converge(both, 10s);
   if (!diff.empty()) {
     MESSAGE("A " << a.id << ": " << a.peer->state().value_or(json()).dump());
     MESSAGE("B " << b.id << ": " << b.peer->state().value_or(json()).dump());
+    MESSAGE("A's events:\n" << a.peer->events() << "B's events:\n" << b.peer->events());
   }
   INFO("convergence after the flood: " << diff);
   CHECK(diff.empty());
