@@ -138,7 +138,7 @@ std::string value(int i) { return "value of item " + std::to_string(i); }
 
 }  // namespace
 
-TEST_CASE("16 real peers: ring by real joins, 200 puts and gets, 4 killed, nothing lost" * doctest::test_suite("slow")) {
+TEST_CASE("16 real peers: ring by real joins then 200 puts and gets then 4 killed and nothing lost" * doctest::test_suite("net-slow")) {
   const auto t0 = Clock::now();
   std::vector<Started> all;
   all.push_back(start_peer());
@@ -202,7 +202,7 @@ TEST_CASE("16 real peers: ring by real joins, 200 puts and gets, 4 killed, nothi
                    << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
 }
 
-TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and counts them, and keeps answering") {
+TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and counts them and keeps answering" * doctest::test_suite("net")) {
   Started a = start_peer();
   Started b = start_peer(std::to_string(a.port));
   std::vector<Started*> both = {&a, &b};
@@ -344,7 +344,7 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
   CHECK(looked.at("7")["ok"] == true);
 }
 
-TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SIGINT") {
+TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SIGINT" * doctest::test_suite("net")) {
   const int base = 20000 + static_cast<int>(::getpid() % 30000);
   Peer cluster({"cluster", "--protocol", "chord", "--peers", "3", "--base-port", std::to_string(base),
                 "--stabilize-ms", "100", "--fix-fingers-ms", "100"});
@@ -378,7 +378,7 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
   }
 }
 
-TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument") {
+TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" * doctest::test_suite("net")) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"node", "--protocol", "flooding"}, "--protocol"},
       {{"node", "--protocol", "nonsense"}, "--protocol"},

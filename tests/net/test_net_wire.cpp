@@ -71,7 +71,7 @@ void check_valid(const wire::Datagram& d, int bits) {
 
 }  // namespace
 
-TEST_CASE("every Chord message type survives the wire, for m = 6, 32, 64 and 160") {
+TEST_CASE("every Chord message type survives the wire for m = 6 and 32 and 64 and 160" * doctest::test_suite("net")) {
   Rng rng(7);
   for (const int bits : {6, 32, 64, 160}) {
     for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) {
@@ -99,7 +99,7 @@ TEST_CASE("every Chord message type survives the wire, for m = 6, 32, 64 and 160
   CHECK(back.sender == hello.sender);
 }
 
-TEST_CASE("the wire refuses what it must refuse, naming the reason") {
+TEST_CASE("the wire refuses what it must refuse and names the reason" * doctest::test_suite("net")) {
   Rng rng(11);
   const wire::Datagram good = sample(MsgType::FindNext, 16, rng);
   std::vector<std::uint8_t> bytes;
@@ -171,7 +171,7 @@ TEST_CASE("the wire refuses what it must refuse, naming the reason") {
   CHECK_FALSE(wire::decode(nested.data(), nested.size(), 16, out, why));
 }
 
-TEST_CASE("10000 random and mutated datagrams: garbage is always refused, survivors are valid") {
+TEST_CASE("10000 random and mutated datagrams: garbage is always refused and survivors are valid" * doctest::test_suite("net")) {
   Rng rng(2024);
   std::vector<std::vector<std::uint8_t>> seeds;
   for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) {
