@@ -555,7 +555,11 @@ int run_node(const NodeOptions& options) {
   self.address = options.listen;
   self.address.port = socket.local_port();
   const IdSpace space(options.params.m);
-  self.id = options.id ? *options.id : space.hash(self.address.to_string());
+  // The default id: SHA-1 of "IP:PORT", with this machine's LAN address when listening on all
+  // interfaces (so that laptops all listening on 0.0.0.0:4000 still get distinct ids).
+  net::Endpoint named = self.address;
+  if (named.ip == 0) named.ip = net::local_lan_address();
+  self.id = options.id ? *options.id : space.hash(named.to_string());
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

@@ -19,4 +19,8 @@ struct Endpoint {
 /// Returns nullopt and sets `error` to a one-line reason on bad input.
 std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& error);
 
+/// This machine's address on its LAN (the one used to reach other hosts), or 127.0.0.1 if there
+/// is none. No packet is sent.
+std::uint32_t local_lan_address();
+
 }  // namespace p2plab::net
