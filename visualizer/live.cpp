@@ -68,8 +68,10 @@ SimulatorCore& LiveRun::simulator() { return *core_; }
 
 TraceVocabulary LiveRun::vocabulary() const {
   TraceVocabulary v;
-  for (int t = 0; t < static_cast<int>(chord::MsgType::Count); ++t) v.message_types.push_back(chord::to_string(static_cast<chord::MsgType>(t)));
-  for (int t = 0; t < static_cast<int>(chord::TimerKind::Count); ++t) v.timer_kinds.push_back(chord::to_string(static_cast<chord::TimerKind>(t)));
+  for (int t = 0; t < static_cast<int>(chord::MsgType::Count); ++t)
+    v.message_types.push_back(chord::to_string(static_cast<chord::MsgType>(t)));
+  for (int t = 0; t < static_cast<int>(chord::TimerKind::Count); ++t)
+    v.timer_kinds.push_back(chord::to_string(static_cast<chord::TimerKind>(t)));
   v.state_fields = {"successor", "predecessor", "finger"};
   v.lookup_purposes = {"user", "join", "fix_finger", "put", "get"};
   return v;
@@ -149,7 +151,8 @@ bool LiveRun::handle(const std::uint8_t* data, std::size_t size) {
     r.seen = true;
     r.last = core_->current_time();
     r.address = j.value("addr", "");
-    r.key_count = j.contains("nkeys") && j["nkeys"].is_number_unsigned() ? j["nkeys"].get<std::uint64_t>() : r.keys.size();
+    r.key_count =
+        j.contains("nkeys") && j["nkeys"].is_number_unsigned() ? j["nkeys"].get<std::uint64_t>() : r.keys.size();
     const PeerIndex p = peer_of(*self);
     r.predecessor = pred ? peer_of(*pred) : kNoPeer;
     for (const Id& s : succ) r.successors.push_back(peer_of(s));
@@ -187,10 +190,9 @@ void LiveRun::poll() {
   core_->tick();
   // Bounded per frame: a flood of reports cannot freeze the window.
   for (int round = 0; round < 16; ++round) {
-    const int got = socket_.receive(std::chrono::microseconds(0), 256,
-                                    [&](const std::uint8_t* data, std::size_t size, const net::Endpoint&) {
-                                      handle(data, size);
-                                    });
+    const int got =
+        socket_.receive(std::chrono::microseconds(0), 256,
+                        [&](const std::uint8_t* data, std::size_t size, const net::Endpoint&) { handle(data, size); });
     if (got < 256) break;
   }
   const SimTime now = core_->current_time();
@@ -222,12 +224,14 @@ PeerView LiveRun::inspect(PeerIndex peer) const {
   }
   v.keys = r.keys;
   TableView fingers{"finger table (live)", {"i", "node"}, {}};
-  for (const auto& [i, node] : r.fingers) fingers.rows.push_back({std::to_string(i), core_->peer_id(node).to_decimal()});
+  for (const auto& [i, node] : r.fingers)
+    fingers.rows.push_back({std::to_string(i), core_->peer_id(node).to_decimal()});
   v.tables.push_back(std::move(fingers));
   TableView info{"peer (live)", {"field", "value"}, {}};
   info.rows.push_back({"address", r.seen ? r.address : "(never reported)"});
   info.rows.push_back({"keys owned", std::to_string(r.key_count)});
-  info.rows.push_back({"last report", r.seen ? std::to_string(to_ms(core_->current_time() - r.last)) + " ms ago" : "-"});
+  info.rows.push_back(
+      {"last report", r.seen ? std::to_string(to_ms(core_->current_time() - r.last)) + " ms ago" : "-"});
   v.tables.push_back(std::move(info));
   return v;
 }

@@ -39,7 +39,7 @@ std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& err
 std::uint32_t local_lan_address() {
   const sf::IpAddress local = sf::IpAddress::getLocalAddress();
   return local == sf::IpAddress::None || local == sf::IpAddress::Any ? sf::IpAddress::LocalHost.toInteger()
-                                                                      : local.toInteger();
+                                                                     : local.toInteger();
 }
 
 }  // namespace p2plab::net

@@ -1,9 +1,9 @@
 #include "p2plab/net/udp.hpp"
 
+#include <sys/socket.h>
 #include <SFML/Network/IpAddress.hpp>
 #include <SFML/Network/SocketSelector.hpp>
 #include <SFML/Network/UdpSocket.hpp>
-#include <sys/socket.h>
 
 namespace p2plab::net {
 

@@ -32,10 +32,17 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 bool uses_key(MsgType t) {
   switch (t) {
-    case MsgType::FindNext: case MsgType::FindSuccessor: case MsgType::FoundSuccessor: case MsgType::Put:
-    case MsgType::Get: case MsgType::Replicate: case MsgType::HandOver: case MsgType::FetchRange:
+    case MsgType::FindNext:
+    case MsgType::FindSuccessor:
+    case MsgType::FoundSuccessor:
+    case MsgType::Put:
+    case MsgType::Get:
+    case MsgType::Replicate:
+    case MsgType::HandOver:
+    case MsgType::FetchRange:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -55,12 +62,10 @@ class Node final : public MessageHandler<Message> {
         protocol_(o.params, transport_),
         socket_(socket) {
     transport_.set_handler(this);
-    transport_.set_encoder([this](PeerIndex to, const Message& m, std::vector<std::uint8_t>& out) {
-      return encode(to, m, out);
-    });
-    transport_.set_receiver([this](const std::uint8_t* data, std::size_t size, const net::Endpoint& from) {
-      receive(data, size, from);
-    });
+    transport_.set_encoder(
+        [this](PeerIndex to, const Message& m, std::vector<std::uint8_t>& out) { return encode(to, m, out); });
+    transport_.set_receiver(
+        [this](const std::uint8_t* data, std::size_t size, const net::Endpoint& from) { receive(data, size, from); });
     transport_.set_send_observer([this](PeerIndex to, const Message& m) { observe(to, m); });
     protocol_.on_join_failed([this](PeerIndex) { rejoin_wanted_ = true; });
     protocol_.reserve(1);
@@ -191,8 +196,7 @@ class Node final : public MessageHandler<Message> {
   void rejoin() {
     rejoin_wanted_ = false;
     if (options_.join) {
-      say("out of the ring (join failed or every successor gone): joining again through " +
-          options_.join->to_string());
+      say("out of the ring (join failed or every successor gone): joining again through " + options_.join->to_string());
       start_join();
       return;
     }
@@ -274,8 +278,8 @@ class Node final : public MessageHandler<Message> {
     for (std::size_t r = 0; r < drops_.size(); ++r) {
       if (drops_[r] != 0) drops[wire::to_string(static_cast<wire::Drop>(r))] = drops_[r];
     }
-    j["datagrams"] = {{"received", c.received}, {"accepted", accepted_}, {"dropped", dropped_},
-                      {"dropped_by_reason", drops}, {"sent", c.sent}, {"send_failed", c.send_failed},
+    j["datagrams"] = {{"received", c.received},          {"accepted", accepted_}, {"dropped", dropped_},
+                      {"dropped_by_reason", drops},      {"sent", c.sent},        {"send_failed", c.send_failed},
                       {"not_encodable", c.not_encodable}};
     return j;
   }
@@ -290,8 +294,9 @@ class Node final : public MessageHandler<Message> {
       return contacts_.at(p).id.to_decimal() + " (" + contacts_.at(p).address.to_string() + ")";
     };
     std::ostringstream o;
-    o << "peer " << s.id.to_decimal() << " at " << contacts_.at(contacts_.self()).address.to_string() << ", m = "
-      << options_.params.m << (protocol_.in_ring(contacts_.self()) ? ", in the ring" : ", NOT in a ring") << "\n";
+    o << "peer " << s.id.to_decimal() << " at " << contacts_.at(contacts_.self()).address.to_string()
+      << ", m = " << options_.params.m << (protocol_.in_ring(contacts_.self()) ? ", in the ring" : ", NOT in a ring")
+      << "\n";
     o << "  predecessor  " << name(s.predecessor) << "\n  successors  ";
     for (PeerIndex p : s.successors) o << " " << name(p);
     o << "\n  fingers      (i: start -> node; equal neighbours merged)\n";
@@ -324,8 +329,9 @@ class Node final : public MessageHandler<Message> {
     if (op.empty() || op[0] == '#') return;
     if (op == "state") return print_state();
     if (op == "help") {
-      std::printf("commands: state | put KEY VALUE | get KEY | lookup KEY | leave | quit\n"
-                  "  KEY: a number below 2^m, or any other word (hashed with SHA-1 mod 2^m)\n");
+      std::printf(
+          "commands: state | put KEY VALUE | get KEY | lookup KEY | leave | quit\n"
+          "  KEY: a number below 2^m, or any other word (hashed with SHA-1 mod 2^m)\n");
       std::fflush(stdout);
       return;
     }
@@ -342,8 +348,8 @@ class Node final : public MessageHandler<Message> {
     std::string key_text;
     in >> key_text;
     const auto key = parse_key(key_text);
-    if (!key) return error(op + ": missing or bad KEY (a number below 2^" + std::to_string(options_.params.m) +
-                           ", or a name)");
+    if (!key)
+      return error(op + ": missing or bad KEY (a number below 2^" + std::to_string(options_.params.m) + ", or a name)");
     if (!protocol_.in_ring(contacts_.self())) return error(op + ": not in a ring yet");
     Pending p{op, key_text, *key};
     std::uint32_t serial = 0;
@@ -370,10 +376,11 @@ class Node final : public MessageHandler<Message> {
       const Pending p = it->second;
       pending_.erase(it);
       const bool ok = r.completed && (p.op == "lookup" || r.found);
-      json j{{"op", p.op}, {"arg", p.arg}, {"key", p.key.to_decimal()}, {"ok", ok}, {"hops", r.hops},
-             {"ms", static_cast<double>(r.end - r.start) / 1000.0}};
+      json j{{"op", p.op}, {"arg", p.arg},   {"key", p.key.to_decimal()},
+             {"ok", ok},   {"hops", r.hops}, {"ms", static_cast<double>(r.end - r.start) / 1000.0}};
       j["owner"] = r.owner != kNoPeer ? json(contacts_.at(r.owner).id.to_decimal()) : json(nullptr);
-      if (p.op == "get" && r.found && r.value != kNoValue && r.value < value_count_) j["value"] = protocol_.value(r.value);
+      if (p.op == "get" && r.found && r.value != kNoValue && r.value < value_count_)
+        j["value"] = protocol_.value(r.value);
       if (options_.json) {
         answer(j);
       } else {
@@ -436,7 +443,8 @@ class Node final : public MessageHandler<Message> {
         j["fingers"].push_back(json::array({i, id_of(s.fingers[i].node)}));
       }
       j["keys"] = json::array();
-      for (std::size_t k = 0; k < s.keys.size() && k < 16; ++k) j["keys"].push_back(json::binary(wire::id_bytes(s.keys[k])));
+      for (std::size_t k = 0; k < s.keys.size() && k < 16; ++k)
+        j["keys"].push_back(json::binary(wire::id_bytes(s.keys[k])));
       j["nkeys"] = s.keys.size();
     } else {
       if (events_.empty()) return;
@@ -484,8 +492,11 @@ class Node final : public MessageHandler<Message> {
 int Node::run() {
   const net::Contact& self = contacts_.at(contacts_.self());
   if (options_.json) {
-    answer(json{{"event", "listening"}, {"id", self.id.to_decimal()}, {"address", self.address.to_string()},
-                {"port", self.address.port}, {"m", options_.params.m}});
+    answer(json{{"event", "listening"},
+                {"id", self.id.to_decimal()},
+                {"address", self.address.to_string()},
+                {"port", self.address.port},
+                {"m", options_.params.m}});
   } else {
     std::printf("p2plab node: chord peer %s listening on UDP %s (m = %d, r = %d); type help for commands\n",
                 self.id.to_decimal().c_str(), self.address.to_string().c_str(), options_.params.m,

@@ -12,15 +12,15 @@
 namespace p2plab::chord {
 
 struct NodeOptions {
-  net::Endpoint listen;                 // port 0: any free port (printed at start)
-  std::optional<net::Endpoint> join;    // bootstrap peer; none: create a new ring
-  std::optional<Id> id;                 // default: SHA-1 of "IP:PORT" mod 2^m
-  std::optional<net::Endpoint> monitor; // where to send state and message reports
+  net::Endpoint listen;                  // port 0: any free port (printed at start)
+  std::optional<net::Endpoint> join;     // bootstrap peer; none: create a new ring
+  std::optional<Id> id;                  // default: SHA-1 of "IP:PORT" mod 2^m
+  std::optional<net::Endpoint> monitor;  // where to send state and message reports
   Params params;
-  bool json = false;          // console answers as one JSON object per line
-  bool quiet = false;         // no event lines, answers only
-  double join_timeout_s = 10; // give up when the bootstrap peer does not answer this long
-  double duration_s = 0;      // > 0: leave and exit after this long
+  bool json = false;           // console answers as one JSON object per line
+  bool quiet = false;          // no event lines, answers only
+  double join_timeout_s = 10;  // give up when the bootstrap peer does not answer this long
+  double duration_s = 0;       // > 0: leave and exit after this long
   std::uint64_t seed = 1;
 };
 

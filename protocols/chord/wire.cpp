@@ -7,9 +7,9 @@ namespace p2plab::chord::wire {
 using nlohmann::json;
 
 const char* to_string(Drop reason) {
-  static const char* const names[] = {"oversized", "not_cbor",  "not_map", "version", "bits",
-                                      "kind",      "type",      "bad_id",  "bad_contact", "bad_field",
-                                      "missing",   "self_id",   "table_full"};
+  static const char* const names[] = {"oversized", "not_cbor", "not_map",   "version",     "bits",
+                                      "kind",      "type",     "bad_id",    "bad_contact", "bad_field",
+                                      "missing",   "self_id",  "table_full"};
   const auto i = static_cast<std::size_t>(reason);
   return i < std::size(names) ? names[i] : "?";
 }
@@ -53,10 +53,17 @@ json contact_json(const WireContact& c) {
 
 bool uses_key(MsgType t) {
   switch (t) {
-    case MsgType::FindNext: case MsgType::FindSuccessor: case MsgType::FoundSuccessor: case MsgType::Put:
-    case MsgType::Get: case MsgType::Replicate: case MsgType::HandOver: case MsgType::FetchRange:
+    case MsgType::FindNext:
+    case MsgType::FindSuccessor:
+    case MsgType::FoundSuccessor:
+    case MsgType::Put:
+    case MsgType::Get:
+    case MsgType::Replicate:
+    case MsgType::HandOver:
+    case MsgType::FetchRange:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 

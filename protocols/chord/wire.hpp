@@ -30,19 +30,19 @@ enum class Kind : std::uint8_t {
 
 /// Why a datagram was dropped (counted per reason by the node).
 enum class Drop : std::uint8_t {
-  Oversized,    // longer than kMaxDatagram
-  NotCbor,      // not one well-formed CBOR item (includes truncated data)
-  NotMap,       // CBOR, but not a map
-  Version,      // "v" missing or not kVersion
-  Bits,         // "m" missing or not this overlay's m
-  Kind,         // "k" unknown
-  Type,         // message type unknown
-  BadId,        // an id that is not a byte string of up to 20 bytes, or >= 2^m
-  BadContact,   // a contact that is not [id] or [id, ip, port]
-  BadField,     // a field of the wrong type or out of range, or an unknown field
-  Missing,      // a field the message type needs is missing
-  SelfId,       // the sender claims our own id from another address
-  TableFull,    // it names more new peers than the contact table takes
+  Oversized,   // longer than kMaxDatagram
+  NotCbor,     // not one well-formed CBOR item (includes truncated data)
+  NotMap,      // CBOR, but not a map
+  Version,     // "v" missing or not kVersion
+  Bits,        // "m" missing or not this overlay's m
+  Kind,        // "k" unknown
+  Type,        // message type unknown
+  BadId,       // an id that is not a byte string of up to 20 bytes, or >= 2^m
+  BadContact,  // a contact that is not [id] or [id, ip, port]
+  BadField,    // a field of the wrong type or out of range, or an unknown field
+  Missing,     // a field the message type needs is missing
+  SelfId,      // the sender claims our own id from another address
+  TableFull,   // it names more new peers than the contact table takes
   Count
 };
 const char* to_string(Drop reason);

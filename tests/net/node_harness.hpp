@@ -34,7 +34,10 @@ class Peer {
       ::dup2(in[0], 0);
       ::dup2(out[1], 1);
       ::dup2(out[1], 2);
-      ::close(in[0]); ::close(in[1]); ::close(out[0]); ::close(out[1]);
+      ::close(in[0]);
+      ::close(in[1]);
+      ::close(out[0]);
+      ::close(out[1]);
       std::vector<std::string> all = {P2PLAB_BINARY};
       all.insert(all.end(), args.begin(), args.end());
       std::vector<char*> argv;
@@ -69,22 +72,26 @@ class Peer {
   template <class Pred>
   std::optional<nlohmann::json> wait_for(Pred want, std::chrono::milliseconds timeout) {
     std::optional<nlohmann::json> found;
-    wait_for_line([&](const std::string& line) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !want(j)) return false;
-      found = std::move(j);
-      return true;
-    }, timeout);
+    wait_for_line(
+        [&](const std::string& line) {
+          auto j = nlohmann::json::parse(line, nullptr, false);
+          if (j.is_discarded() || !j.is_object() || !want(j)) return false;
+          found = std::move(j);
+          return true;
+        },
+        timeout);
     return found;
   }
   /// The next output line containing `text`, within `timeout` (the lines before it are gone).
   std::optional<std::string> wait_text(const std::string& text, std::chrono::milliseconds timeout) {
     std::optional<std::string> found;
-    wait_for_line([&](const std::string& line) {
-      if (line.find(text) == std::string::npos) return false;
-      found = line;
-      return true;
-    }, timeout);
+    wait_for_line(
+        [&](const std::string& line) {
+          if (line.find(text) == std::string::npos) return false;
+          found = line;
+          return true;
+        },
+        timeout);
     return found;
   }
   template <class Pred>

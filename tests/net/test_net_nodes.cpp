@@ -27,9 +27,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> kFast = {"--json", "--bits", "32", "--successors", "5",
-                                        "--stabilize-ms", "100", "--fix-fingers-ms", "50",
-                                        "--check-predecessor-ms", "200", "--rpc-timeout-ms", "400"};
+const std::vector<std::string> kFast = {
+    "--json", "--bits",           "32", "--successors",           "5",   "--stabilize-ms",
+    "100",    "--fix-fingers-ms", "50", "--check-predecessor-ms", "200", "--rpc-timeout-ms",
+    "400"};
 
 struct Started {
   std::unique_ptr<Peer> peer;
@@ -138,7 +139,8 @@ std::string value(int i) { return "value of item " + std::to_string(i); }
 
 }  // namespace
 
-TEST_CASE("16 real peers: ring by real joins then 200 puts and gets then 4 killed and nothing lost" * doctest::test_suite("net-slow")) {
+TEST_CASE("16 real peers: ring by real joins then 200 puts and gets then 4 killed and nothing lost" *
+          doctest::test_suite("net-slow")) {
   const auto t0 = Clock::now();
   std::vector<Started> all;
   all.push_back(start_peer());
@@ -156,14 +158,16 @@ TEST_CASE("16 real peers: ring by real joins then 200 puts and gets then 4 kille
   MESSAGE("16 peers converged in " << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
 
   std::vector<std::pair<Peer*, std::string>> puts, gets;
-  for (int i = 0; i < 200; ++i) puts.emplace_back(all[static_cast<std::size_t>(i % 16)].peer.get(), "put " + item(i) + " " + value(i));
+  for (int i = 0; i < 200; ++i)
+    puts.emplace_back(all[static_cast<std::size_t>(i % 16)].peer.get(), "put " + item(i) + " " + value(i));
   auto answers = ask_all(puts, "put", 20s);
   REQUIRE(answers.size() == 200);
   for (int i = 0; i < 200; ++i) {
     INFO(answers[item(i)].dump());
     CHECK(answers[item(i)]["ok"] == true);
   }
-  for (int i = 0; i < 200; ++i) gets.emplace_back(all[static_cast<std::size_t>((i + 7) % 16)].peer.get(), "get " + item(i));
+  for (int i = 0; i < 200; ++i)
+    gets.emplace_back(all[static_cast<std::size_t>((i + 7) % 16)].peer.get(), "get " + item(i));
   answers = ask_all(gets, "get", 20s);
   REQUIRE(answers.size() == 200);
   for (int i = 0; i < 200; ++i) {
@@ -202,7 +206,8 @@ TEST_CASE("16 real peers: ring by real joins then 200 puts and gets then 4 kille
                    << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
 }
 
-TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and counts them and keeps answering" * doctest::test_suite("net")) {
+TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and counts them and keeps answering" *
+          doctest::test_suite("net")) {
   Started a = start_peer();
   Started b = start_peer(std::to_string(a.port));
   std::vector<Started*> both = {&a, &b};
@@ -289,10 +294,11 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
       dropped = (*s)["datagrams"]["dropped"].get<std::uint64_t>() - dropped_before;
       if (dropped >= expected_drops) break;
     }
-    REQUIRE_MESSAGE(dropped == expected_drops, "batch " << batch << ": " << dropped << " dropped, expected " << expected_drops);
+    REQUIRE_MESSAGE(dropped == expected_drops,
+                    "batch " << batch << ": " << dropped << " dropped, expected " << expected_drops);
   }
   MESSAGE("10000 datagrams (" << mutated << " mutated, the rest random) dropped and counted; " << regenerated
-                               << " mutations that still decoded were replaced");
+                              << " mutations that still decoded were replaced");
   CHECK(expected_drops == 10000);
   CHECK(mutated > 4000);
   const auto after = a.peer->state();
@@ -346,8 +352,8 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
 
 TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SIGINT" * doctest::test_suite("net")) {
   const int base = 20000 + static_cast<int>(::getpid() % 30000);
-  Peer cluster({"cluster", "--protocol", "chord", "--peers", "3", "--base-port", std::to_string(base),
-                "--stabilize-ms", "100", "--fix-fingers-ms", "100"});
+  Peer cluster({"cluster", "--protocol", "chord", "--peers", "3", "--base-port", std::to_string(base), "--stabilize-ms",
+                "100", "--fix-fingers-ms", "100"});
   const auto started = cluster.wait_text("Ctrl-C stops them", 10000ms);
   REQUIRE(started.has_value());
   std::vector<pid_t> pids;
@@ -378,7 +384,8 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
   }
 }
 
-TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" * doctest::test_suite("net")) {
+TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" *
+          doctest::test_suite("net")) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"node", "--protocol", "flooding"}, "--protocol"},
       {{"node", "--protocol", "nonsense"}, "--protocol"},
@@ -398,7 +405,8 @@ TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the 
     CHECK(p.wait_exit(5000ms) == 2);
   }
   // A bootstrap peer that does not answer: exit code 1 after --join-timeout, with a reason.
-  Peer lonely({"node", "--protocol", "chord", "--listen", "127.0.0.1:0", "--join", "127.0.0.1:9", "--join-timeout", "0.5"});
+  Peer lonely(
+      {"node", "--protocol", "chord", "--listen", "127.0.0.1:0", "--join", "127.0.0.1:9", "--join-timeout", "0.5"});
   CHECK(lonely.wait_text("no answer from 127.0.0.1:9", 5000ms).has_value());
   CHECK(lonely.wait_exit(5000ms) == 1);
 }

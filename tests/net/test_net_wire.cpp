@@ -8,8 +8,8 @@
 #include <map>
 #include <vector>
 
-#include "wire.hpp"
 #include "p2plab/rng.hpp"
+#include "wire.hpp"
 
 using namespace p2plab;
 using namespace p2plab::chord;
@@ -171,7 +171,8 @@ TEST_CASE("the wire refuses what it must refuse and names the reason" * doctest:
   CHECK_FALSE(wire::decode(nested.data(), nested.size(), 16, out, why));
 }
 
-TEST_CASE("10000 random and mutated datagrams: garbage is always refused and survivors are valid" * doctest::test_suite("net")) {
+TEST_CASE("10000 random and mutated datagrams: garbage is always refused and survivors are valid" *
+          doctest::test_suite("net")) {
   Rng rng(2024);
   std::vector<std::vector<std::uint8_t>> seeds;
   for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) {
@@ -193,10 +194,17 @@ TEST_CASE("10000 random and mutated datagrams: garbage is always refused and sur
       for (std::uint64_t e = 0; e < edits && !b.empty(); ++e) {
         const auto at = rng.below(b.size());
         switch (rng.below(4)) {
-          case 0: b[at] = static_cast<std::uint8_t>(rng.next_u64()); break;  // replace a byte
-          case 1: b[at] ^= static_cast<std::uint8_t>(1u << rng.below(8)); break;  // flip a bit
-          case 2: b.resize(at); break;  // truncate
-          default: b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), static_cast<std::uint8_t>(rng.next_u64()));
+          case 0:
+            b[at] = static_cast<std::uint8_t>(rng.next_u64());
+            break;  // replace a byte
+          case 1:
+            b[at] ^= static_cast<std::uint8_t>(1u << rng.below(8));
+            break;  // flip a bit
+          case 2:
+            b.resize(at);
+            break;  // truncate
+          default:
+            b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), static_cast<std::uint8_t>(rng.next_u64()));
         }
       }
     }
@@ -210,7 +218,7 @@ TEST_CASE("10000 random and mutated datagrams: garbage is always refused and sur
       if (!random) ++mutated_dropped;
     }
   }
-  CHECK(random_accepted == 0);  // random bytes never make a Chord datagram
+  CHECK(random_accepted == 0);    // random bytes never make a Chord datagram
   CHECK(mutated_dropped > 2500);  // most mutations break it; the rest decode to valid values
   int total = 0;
   for (const auto& [reason, count] : drops) {

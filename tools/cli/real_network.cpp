@@ -39,18 +39,28 @@ namespace {
 void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o) {
   c->add_option("--protocol", o.protocol, "Protocol module (chord; flooding and superpeer: not yet)")->required();
   c->add_option("--bits,-m", o.bits, "Identifier bits m (every peer of one ring must agree)")
-      ->check(CLI::Range(4, 160))->capture_default_str();
-  c->add_option("--successors,-r", o.successors, "Successor list length r (replicas per key)")
-      ->check(CLI::Range(1, 32))->capture_default_str();
-  c->add_option("--lookup", o.lookup, "iterative or recursive")->check(CLI::IsMember({"iterative", "recursive"}))
+      ->check(CLI::Range(4, 160))
       ->capture_default_str();
-  c->add_option("--stabilize-ms", o.stabilize_ms, "Period of stabilize")->check(CLI::Range(10.0, 600000.0))->capture_default_str();
-  c->add_option("--fix-fingers-ms", o.fix_fingers_ms, "Period of fix_fingers")->check(CLI::Range(10.0, 600000.0))->capture_default_str();
+  c->add_option("--successors,-r", o.successors, "Successor list length r (replicas per key)")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  c->add_option("--lookup", o.lookup, "iterative or recursive")
+      ->check(CLI::IsMember({"iterative", "recursive"}))
+      ->capture_default_str();
+  c->add_option("--stabilize-ms", o.stabilize_ms, "Period of stabilize")
+      ->check(CLI::Range(10.0, 600000.0))
+      ->capture_default_str();
+  c->add_option("--fix-fingers-ms", o.fix_fingers_ms, "Period of fix_fingers")
+      ->check(CLI::Range(10.0, 600000.0))
+      ->capture_default_str();
   c->add_option("--check-predecessor-ms", o.check_predecessor_ms, "Period of check_predecessor")
-      ->check(CLI::Range(10.0, 600000.0))->capture_default_str();
+      ->check(CLI::Range(10.0, 600000.0))
+      ->capture_default_str();
   c->add_option("--rpc-timeout-ms", o.rpc_timeout_ms, "An RPC unanswered this long means the peer failed")
-      ->check(CLI::Range(10.0, 600000.0))->capture_default_str();
-  c->add_option("--monitor", o.monitor, "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+      ->check(CLI::Range(10.0, 600000.0))
+      ->capture_default_str();
+  c->add_option("--monitor", o.monitor,
+                "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
 }
 
 int bad(const std::string& command, const std::string& text) {
@@ -72,25 +82,31 @@ bool check_protocol(const std::string& command, const std::string& protocol, int
 
 RealNetworkCommands::RealNetworkCommands(CLI::App& app) : o_(std::make_shared<Options>()) {
   Options& o = *o_;
-  node_ = app.add_subcommand("node", "Run one real peer on a UDP socket (real network mode); console: state, put, get, lookup, leave");
+  node_ = app.add_subcommand(
+      "node", "Run one real peer on a UDP socket (real network mode); console: state, put, get, lookup, leave");
   add_protocol_options(node_, this, o);
-  node_->add_option("--listen", o.listen, "UDP address to listen on, HOST:PORT (port 0: any free port)")->capture_default_str();
+  node_->add_option("--listen", o.listen, "UDP address to listen on, HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
   node_->add_option("--join", o.join, "Join the ring through the peer at HOST:PORT (default: create a new ring)");
   node_->add_option("--id", o.id, "This peer's id, a number below 2^m (default: SHA-1 of IP:PORT mod 2^m)");
   node_->add_option("--join-timeout", o.join_timeout, "Seconds to wait for the --join peer to answer")
-      ->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   node_->add_option("--duration", o.duration, "Leave and exit after this many seconds (0: run until leave or Ctrl-C)")
       ->check(CLI::Range(0.0, 1e7));
   node_->add_flag("--json", o.json, "Console answers as one JSON object per line (for scripts and tests)");
   node_->add_flag("--quiet,-q", o.quiet, "Print answers only, no event lines");
   node_->add_option("--seed", o.seed, "Seed of the peer's random stream (timer phases)");
 
-  cluster_ = app.add_subcommand("cluster", "Start N real peers as processes on 127.0.0.1 (a quick demo); Ctrl-C stops them");
+  cluster_ =
+      app.add_subcommand("cluster", "Start N real peers as processes on 127.0.0.1 (a quick demo); Ctrl-C stops them");
   add_protocol_options(cluster_, this, o);
   cluster_->add_option("--peers,-n", o.peers, "Number of peers")->check(CLI::Range(1, 256))->capture_default_str();
   cluster_->add_option("--base-port", o.base_port, "UDP port of the first peer; the others use the next ports")
-      ->check(CLI::Range(1, 65535))->capture_default_str();
-  cluster_->add_option("--duration", o.duration, "Stop after this many seconds (0: until Ctrl-C)")->check(CLI::Range(0.0, 1e7));
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  cluster_->add_option("--duration", o.duration, "Stop after this many seconds (0: until Ctrl-C)")
+      ->check(CLI::Range(0.0, 1e7));
 }
 
 namespace {
@@ -125,7 +141,8 @@ int command_node(const RealNetworkCommands::Options& o) {
   if (!o.join.empty()) {
     n.join = net::parse_endpoint(o.join, error);
     if (!n.join) return bad("node", "--join: " + error);
-    if (n.join->ip == 0 || n.join->port == 0) return bad("node", "--join: needs a concrete address and port, e.g. 192.168.1.20:4000");
+    if (n.join->ip == 0 || n.join->port == 0)
+      return bad("node", "--join: needs a concrete address and port, e.g. 192.168.1.20:4000");
   }
   if (!o.monitor.empty()) {
     n.monitor = net::parse_endpoint(o.monitor, error);
@@ -179,15 +196,29 @@ int command_cluster(const RealNetworkCommands::Options& o) {
     }
   };
   for (int i = 0; i < o.peers; ++i) {
-    std::vector<std::string> args = {self_path, "node", "--protocol", o.protocol, "--quiet",
-                                     "--listen", "127.0.0.1:" + std::to_string(o.base_port + i),
-                                     "--bits", std::to_string(o.bits), "--successors", std::to_string(o.successors),
-                                     "--lookup", o.lookup,
-                                     "--stabilize-ms", std::to_string(o.stabilize_ms),
-                                     "--fix-fingers-ms", std::to_string(o.fix_fingers_ms),
-                                     "--check-predecessor-ms", std::to_string(o.check_predecessor_ms),
-                                     "--rpc-timeout-ms", std::to_string(o.rpc_timeout_ms),
-                                     "--seed", std::to_string(i + 1)};
+    std::vector<std::string> args = {self_path,
+                                     "node",
+                                     "--protocol",
+                                     o.protocol,
+                                     "--quiet",
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(o.base_port + i),
+                                     "--bits",
+                                     std::to_string(o.bits),
+                                     "--successors",
+                                     std::to_string(o.successors),
+                                     "--lookup",
+                                     o.lookup,
+                                     "--stabilize-ms",
+                                     std::to_string(o.stabilize_ms),
+                                     "--fix-fingers-ms",
+                                     std::to_string(o.fix_fingers_ms),
+                                     "--check-predecessor-ms",
+                                     std::to_string(o.check_predecessor_ms),
+                                     "--rpc-timeout-ms",
+                                     std::to_string(o.rpc_timeout_ms),
+                                     "--seed",
+                                     std::to_string(i + 1)};
     if (i > 0) {
       args.push_back("--join");
       args.push_back("127.0.0.1:" + std::to_string(o.base_port));
@@ -240,7 +271,8 @@ int command_cluster(const RealNetworkCommands::Options& o) {
         if (!stopping) {
           failed_early = true;
           std::fprintf(stderr, "p2plab cluster: peer pid %d ended on its own (%s %d)\n", static_cast<int>(done),
-                       WIFEXITED(status) ? "exit code" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                       WIFEXITED(status) ? "exit code" : "signal",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         }
       }
       continue;

@@ -48,7 +48,8 @@ struct Child {
 
 }  // namespace
 
-TEST_CASE("live view: three real peers appear with the successor links Chord converges to" * doctest::test_suite("net")) {
+TEST_CASE("live view: three real peers appear with the successor links Chord converges to" *
+          doctest::test_suite("net")) {
   // A port for the monitor: try a few derived from the pid until one binds.
   std::unique_ptr<viz::LiveRun> live;
   int port = 0;
@@ -61,8 +62,9 @@ TEST_CASE("live view: three real peers appear with the successor links Chord con
   }
   REQUIRE(live != nullptr);
   const std::string monitor = "127.0.0.1:" + std::to_string(port);
-  const std::vector<std::string> common = {"node", "--protocol", "chord", "--quiet", "--bits", "16",
-                                           "--stabilize-ms", "100", "--fix-fingers-ms", "100", "--monitor", monitor};
+  const std::vector<std::string> common = {"node",      "--protocol",     "chord", "--quiet",          "--bits",
+                                           "16",        "--stabilize-ms", "100",   "--fix-fingers-ms", "100",
+                                           "--monitor", monitor};
   auto args = [&](const std::string& id, const std::string& listen, const std::string& join) {
     std::vector<std::string> a = common;
     a.insert(a.end(), {"--id", id, "--listen", listen});
@@ -112,13 +114,21 @@ TEST_CASE("live view: three real peers appear with the successor links Chord con
     for (auto& byte : junk) byte = static_cast<std::uint8_t>(rng.next_u64());
     CHECK_FALSE(live->handle(junk.data(), junk.size()));
   }
-  const auto other = nlohmann::json::to_cbor(
-      nlohmann::json{{"v", 1}, {"proto", "chord"}, {"m", 32}, {"id", nlohmann::json::binary({1, 2, 3, 4})}, {"k", "state"},
-                     {"succ", nlohmann::json::array()}, {"fingers", nlohmann::json::array()}});
+  const auto other = nlohmann::json::to_cbor(nlohmann::json{{"v", 1},
+                                                            {"proto", "chord"},
+                                                            {"m", 32},
+                                                            {"id", nlohmann::json::binary({1, 2, 3, 4})},
+                                                            {"k", "state"},
+                                                            {"succ", nlohmann::json::array()},
+                                                            {"fingers", nlohmann::json::array()}});
   CHECK_FALSE(live->handle(other.data(), other.size()));
-  const auto too_big = nlohmann::json::to_cbor(
-      nlohmann::json{{"v", 1}, {"proto", "chord"}, {"m", 16}, {"id", nlohmann::json::binary({1, 2, 3})}, {"k", "state"},
-                     {"succ", nlohmann::json::array()}, {"fingers", nlohmann::json::array()}});
+  const auto too_big = nlohmann::json::to_cbor(nlohmann::json{{"v", 1},
+                                                              {"proto", "chord"},
+                                                              {"m", 16},
+                                                              {"id", nlohmann::json::binary({1, 2, 3})},
+                                                              {"k", "state"},
+                                                              {"succ", nlohmann::json::array()},
+                                                              {"fingers", nlohmann::json::array()}});
   CHECK_FALSE(live->handle(too_big.data(), too_big.size()));  // id 66051 >= 2^16
   CHECK(live->dropped() == dropped + 1002);
   CHECK(live->simulator().peer_count() == peers);

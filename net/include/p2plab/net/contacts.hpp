@@ -16,7 +16,7 @@ namespace p2plab::net {
 
 struct Contact {
   Id id;
-  Endpoint address;  // for the local peer: the address it is bound to
+  Endpoint address;                 // for the local peer: the address it is bound to
   std::int64_t last_heard_us = -1;  // wall clock of the last datagram from it (-1: never)
 };
 

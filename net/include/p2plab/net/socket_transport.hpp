@@ -17,11 +17,11 @@
 namespace p2plab::net {
 
 struct TransportCounters {
-  std::uint64_t sent = 0;            // datagrams sent
-  std::uint64_t send_failed = 0;     // the system refused them, or the contact has no address
-  std::uint64_t not_encodable = 0;   // the codec refused the message (too large, unknown value)
-  std::uint64_t received = 0;        // datagrams received (good or bad)
-  std::uint64_t timers = 0;          // timers fired
+  std::uint64_t sent = 0;           // datagrams sent
+  std::uint64_t send_failed = 0;    // the system refused them, or the contact has no address
+  std::uint64_t not_encodable = 0;  // the codec refused the message (too large, unknown value)
+  std::uint64_t received = 0;       // datagrams received (good or bad)
+  std::uint64_t timers = 0;         // timers fired
 };
 
 template <class Msg>
