@@ -26,7 +26,7 @@ namespace {
 
 using nlohmann::json;
 std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_chord_node_signal(int sig) { g_stop_signal = sig; }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -572,7 +572,7 @@ int run_node(const NodeOptions& options) {
   if (named.ip == 0) named.ip = net::local_lan_address();
   self.id = options.id ? *options.id : space.hash(named.to_string());
   struct sigaction action {};
-  action.sa_handler = on_stop_signal;
+  action.sa_handler = on_chord_node_signal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);

@@ -1,4 +1,4 @@
-// libFuzzer target for Chord's wire decoder (clang: -fsanitize=fuzzer,address). Built by
+// libFuzzer target for the wire decoders (Chord's and flooding's) (clang: -fsanitize=fuzzer,address). Built by
 // tests/net/run_fuzz.sh (ctest: "net_fuzz_wire"), or with -DP2PLAB_FUZZ=ON when the compiler is
 // clang. Whatever the bytes, decode() must return without a crash, a leak or undefined
 // behaviour, and what it accepts must be within bounds and encode again to the same datagram.
@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "flooding/wire.hpp"
 #include "wire.hpp"
 
 using namespace p2plab;
@@ -37,6 +38,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(wire::decode(again.data(), again.size(), bits, back, why));
     require(back.sender == d.sender && back.list == d.list && back.key == d.key && back.value == d.value &&
             back.type == d.type && back.tag == d.tag && back.lookup == d.lookup);
+  }
+  flooding::wire::Datagram f;
+  flooding::wire::Drop fwhy{};
+  if (flooding::wire::decode(data, size, f, fwhy)) {
+    std::vector<std::uint8_t> again;
+    require(!f.name || f.name->size() <= flooding::wire::kMaxNameBytes);
+    require(flooding::wire::encode(f, again));
+    flooding::wire::Datagram back;
+    require(flooding::wire::decode(again.data(), again.size(), back, fwhy));
+    require(back.sender == f.sender && back.guid == f.guid && back.name == f.name && back.node == f.node);
+  } else {
+    require(fwhy < flooding::wire::Drop::Count);
   }
   return 0;
 }

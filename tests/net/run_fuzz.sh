@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the wire decoder's libFuzzer target with clang++ (-fsanitize=fuzzer,address,undefined)
+# Builds the wire decoders' libFuzzer target with clang++ (-fsanitize=fuzzer,address,undefined)
 # and runs it for a while (default 20 s), starting from a corpus of valid datagrams.
 #   tests/net/run_fuzz.sh [SECONDS] [BUILD_DIR]
 # Exit 0: no crash found. Exit 77 (ctest: skipped): clang++ or libclang-rt is not installed.
@@ -14,9 +14,10 @@ if [ -z "$clang" ]; then
 fi
 mkdir -p "$out/corpus"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$src/protocols/chord" -I"$src/engine/include")
-# Only what the decoder needs: wire.cpp, and id.cpp for the id arithmetic (SHA-1: libcrypto).
+       -I"$src/protocols/chord" -I"$src/protocols" -I"$src/engine/include")
+# Only what the decoders need: the two wire.cpp, and id.cpp for the id arithmetic (SHA-1: libcrypto).
 if ! "$clang" "${flags[@]}" "$src/tests/net/fuzz_wire.cpp" "$src/protocols/chord/wire.cpp" \
+    "$src/protocols/flooding/wire.cpp" \
     "$src/engine/src/id.cpp" -lcrypto -o "$out/fuzz_wire" 2> "$out/build.log"; then
   if grep -q "libclang_rt.fuzzer\|cannot find.*fuzzer" "$out/build.log"; then
     echo "run_fuzz: libclang-rt (libFuzzer) is not installed; skipped"

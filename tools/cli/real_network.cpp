@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chord/chord_node.hpp"
+#include "flooding/flooding_node.hpp"
 #include "p2plab/id.hpp"
 
 namespace p2plab::cli {
@@ -26,6 +27,8 @@ extern "C" void on_cluster_signal(int sig) { g_cluster_signal = sig; }
 struct RealNetworkCommands::Options {
   std::string protocol, listen = "0.0.0.0:4000", join, id, monitor, lookup = "iterative";
   int bits = 32, successors = 3;
+  int ttl = 7, degree = 4;
+  double collect_ms = 3000;
   double stabilize_ms = 500, fix_fingers_ms = 500, check_predecessor_ms = 1000, rpc_timeout_ms = 1000;
   double join_timeout = 10, duration = 0;
   bool json = false, quiet = false;
@@ -37,7 +40,7 @@ struct RealNetworkCommands::Options {
 namespace {
 
 void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o) {
-  c->add_option("--protocol", o.protocol, "Protocol module (chord; flooding and superpeer: not yet)")->required();
+  c->add_option("--protocol", o.protocol, "Protocol module: chord or flooding (superpeer: not yet)")->required();
   c->add_option("--bits,-m", o.bits, "Identifier bits m (every peer of one ring must agree)")
       ->check(CLI::Range(4, 160))
       ->capture_default_str();
@@ -59,6 +62,13 @@ void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o)
   c->add_option("--rpc-timeout-ms", o.rpc_timeout_ms, "An RPC unanswered this long means the peer failed")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
+  c->add_option("--ttl", o.ttl, "flooding: TTL of a query")->check(CLI::Range(1, 255))->capture_default_str();
+  c->add_option("--degree", o.degree, "flooding: neighbours a peer tries to keep (it accepts twice as many)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  c->add_option("--collect-ms", o.collect_ms, "flooding: how long a search waits for hits")
+      ->check(CLI::Range(10.0, 600000.0))
+      ->capture_default_str();
   c->add_option("--monitor", o.monitor,
                 "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
 }
@@ -69,11 +79,11 @@ int bad(const std::string& command, const std::string& text) {
 }
 
 bool check_protocol(const std::string& command, const std::string& protocol, int& code) {
-  if (protocol == "chord") return true;
-  if (protocol == "flooding" || protocol == "superpeer" || protocol == "central_index") {
-    code = bad(command, "--protocol: " + protocol + " has no real network mode yet (only chord has)");
+  if (protocol == "chord" || protocol == "flooding") return true;
+  if (protocol == "superpeer" || protocol == "central_index") {
+    code = bad(command, "--protocol: " + protocol + " has no real network mode yet (chord and flooding have)");
   } else {
-    code = bad(command, "--protocol: unknown protocol '" + protocol + "' (real network mode: chord)");
+    code = bad(command, "--protocol: unknown protocol '" + protocol + "' (real network mode: chord, flooding)");
   }
   return false;
 }
@@ -149,6 +159,28 @@ int command_node(const RealNetworkCommands::Options& o) {
     if (!n.monitor) return bad("node", "--monitor: " + error);
     if (n.monitor->ip == 0 || n.monitor->port == 0) return bad("node", "--monitor: needs a concrete address and port");
   }
+  if (o.protocol == "flooding") {
+    if (n.monitor) return bad("node", "--monitor: flooding peers do not report to a monitor yet (chord peers do)");
+    flooding::NodeOptions f;
+    f.listen = n.listen;
+    f.join = n.join;
+    if (!o.id.empty()) {
+      const auto id = Id::from_decimal(o.id);
+      if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
+      f.id = id->low64();
+    }
+    f.params.ttl = o.ttl;
+    f.params.degree = o.degree;
+    f.params.max_degree = 2 * o.degree;
+    f.params.collect = from_ms(o.collect_ms);
+    f.params.timeout = from_ms(o.rpc_timeout_ms);
+    f.json = o.json;
+    f.quiet = o.quiet;
+    f.join_timeout_s = o.join_timeout;
+    f.duration_s = o.duration;
+    f.seed = o.seed;
+    return flooding::run_node(f);
+  }
   const IdSpace space(o.bits);
   if (!o.id.empty()) {
     n.id = Id::from_decimal(o.id);
@@ -217,6 +249,12 @@ int command_cluster(const RealNetworkCommands::Options& o) {
                                      std::to_string(o.check_predecessor_ms),
                                      "--rpc-timeout-ms",
                                      std::to_string(o.rpc_timeout_ms),
+                                     "--ttl",
+                                     std::to_string(o.ttl),
+                                     "--degree",
+                                     std::to_string(o.degree),
+                                     "--collect-ms",
+                                     std::to_string(o.collect_ms),
                                      "--seed",
                                      std::to_string(i + 1)};
     if (i > 0) {
@@ -252,8 +290,9 @@ int command_cluster(const RealNetworkCommands::Options& o) {
               o.base_port, o.base_port + o.peers - 1);
   for (pid_t c : children) std::printf(" %d", static_cast<int>(c));
   std::printf("); Ctrl-C stops them\n");
-  std::printf("  talk to one: p2plab node --protocol %s --bits %d --listen 127.0.0.1:0 --join 127.0.0.1:%d\n",
-              o.protocol.c_str(), o.bits, o.base_port);
+  std::printf("  talk to one: p2plab node --protocol %s%s --listen 127.0.0.1:0 --join 127.0.0.1:%d\n",
+              o.protocol.c_str(), o.protocol == "chord" ? (" --bits " + std::to_string(o.bits)).c_str() : "",
+              o.base_port);
   std::fflush(stdout);
 
   const auto start = std::chrono::steady_clock::now();
