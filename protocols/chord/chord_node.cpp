@@ -391,9 +391,6 @@ class Node final : public MessageHandler<Message> {
         std::fflush(stdout);
       }
     }
-    if (records.size() > 100000) {  // a long-running peer: keep the record list small
-      protocol_.keep_records(true);
-    }
   }
   void read_console() {
     if (stdin_closed_) return;

@@ -41,25 +41,26 @@ namespace {
 
 void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o) {
   c->add_option("--protocol", o.protocol, "Protocol module: chord or flooding (superpeer: not yet)")->required();
-  c->add_option("--bits,-m", o.bits, "Identifier bits m (every peer of one ring must agree)")
+  c->add_option("--bits,-m", o.bits, "chord: identifier bits m (every peer of one ring must agree)")
       ->check(CLI::Range(4, 160))
       ->capture_default_str();
-  c->add_option("--successors,-r", o.successors, "Successor list length r (replicas per key)")
+  c->add_option("--successors,-r", o.successors, "chord: successor list length r (replicas per key)")
       ->check(CLI::Range(1, 32))
       ->capture_default_str();
-  c->add_option("--lookup", o.lookup, "iterative or recursive")
+  c->add_option("--lookup", o.lookup, "chord: lookups iterative or recursive")
       ->check(CLI::IsMember({"iterative", "recursive"}))
       ->capture_default_str();
-  c->add_option("--stabilize-ms", o.stabilize_ms, "Period of stabilize")
+  c->add_option("--stabilize-ms", o.stabilize_ms, "chord: period of stabilize")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
-  c->add_option("--fix-fingers-ms", o.fix_fingers_ms, "Period of fix_fingers")
+  c->add_option("--fix-fingers-ms", o.fix_fingers_ms, "chord: period of fix_fingers")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
-  c->add_option("--check-predecessor-ms", o.check_predecessor_ms, "Period of check_predecessor")
+  c->add_option("--check-predecessor-ms", o.check_predecessor_ms, "chord: period of check_predecessor")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
-  c->add_option("--rpc-timeout-ms", o.rpc_timeout_ms, "An RPC unanswered this long means the peer failed")
+  c->add_option("--rpc-timeout-ms", o.rpc_timeout_ms,
+                "An RPC unanswered this long means the peer failed (flooding: PONG, CONNECT, DOWNLOAD)")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
   c->add_option("--ttl", o.ttl, "flooding: TTL of a query")->check(CLI::Range(1, 255))->capture_default_str();
@@ -70,7 +71,7 @@ void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o)
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
   c->add_option("--monitor", o.monitor,
-                "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+                "chord: report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
 }
 
 int bad(const std::string& command, const std::string& text) {
@@ -97,8 +98,9 @@ RealNetworkCommands::RealNetworkCommands(CLI::App& app) : o_(std::make_shared<Op
   add_protocol_options(node_, this, o);
   node_->add_option("--listen", o.listen, "UDP address to listen on, HOST:PORT (port 0: any free port)")
       ->capture_default_str();
-  node_->add_option("--join", o.join, "Join the ring through the peer at HOST:PORT (default: create a new ring)");
-  node_->add_option("--id", o.id, "This peer's id, a number below 2^m (default: SHA-1 of IP:PORT mod 2^m)");
+  node_->add_option("--join", o.join, "Join through the peer at HOST:PORT (default: start a new ring or overlay)");
+  node_->add_option("--id", o.id,
+                    "This peer's id: chord a number below 2^m, flooding below 2^64 (default: SHA-1 of IP:PORT)");
   node_->add_option("--join-timeout", o.join_timeout, "Seconds to wait for the --join peer to answer")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
