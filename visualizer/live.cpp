@@ -231,7 +231,7 @@ PeerView LiveRun::inspect(PeerIndex peer) const {
   info.rows.push_back({"address", r.seen ? r.address : "(never reported)"});
   info.rows.push_back({"keys owned", std::to_string(r.key_count)});
   info.rows.push_back(
-      {"last report", r.seen ? std::to_string(to_ms(core_->current_time() - r.last)) + " ms ago" : "-"});
+      {"last report", r.seen ? std::to_string((core_->current_time() - r.last) / 1000) + " ms ago" : "-"});
   v.tables.push_back(std::move(info));
   return v;
 }
