@@ -2,19 +2,15 @@
 // until the next timer is due (SocketTransport::run_once), then reads console lines.
 #include "chord_node.hpp"
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <array>
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
 
+#include "p2plab/net/console.hpp"
 #include "p2plab/net/contacts.hpp"
 #include "p2plab/net/socket_transport.hpp"
 #include "p2plab/net/udp.hpp"
@@ -25,8 +21,6 @@ namespace p2plab::chord {
 namespace {
 
 using nlohmann::json;
-std::atomic<int> g_stop_signal{0};
-extern "C" void on_chord_node_signal(int sig) { g_stop_signal = sig; }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -393,23 +387,7 @@ class Node final : public MessageHandler<Message> {
     }
   }
   void read_console() {
-    if (stdin_closed_) return;
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return;
-    char buffer[4096];
-    const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
-    if (n <= 0) {
-      stdin_closed_ = true;  // keep running without a console (e.g. started by `cluster`)
-      return;
-    }
-    console_.append(buffer, static_cast<std::size_t>(n));
-    std::size_t start = 0, nl;
-    while ((nl = console_.find('\n', start)) != std::string::npos) {
-      command(console_.substr(start, nl - start));
-      start = nl + 1;
-    }
-    console_.erase(0, start);
-    if (console_.size() > 65536) console_.clear();  // a line that never ends
+    console_.poll([this](const std::string& line) { command(line); });
   }
 
   // ---- monitor ----
@@ -479,8 +457,8 @@ class Node final : public MessageHandler<Message> {
   std::uint64_t dropped_ = 0, accepted_ = 0;
   bool joining_ = false, joined_once_ = false, rejoin_wanted_ = false;
   SimTime next_hello_ = 0, join_deadline_ = 0;
-  bool stop_ = false, crash_ = false, stdin_closed_ = false;
-  std::string console_;
+  bool stop_ = false, crash_ = false;
+  net::Console console_;
   std::map<std::uint32_t, Pending> pending_;
   std::size_t records_seen_ = 0;
   std::vector<Event> events_;
@@ -532,7 +510,7 @@ int Node::run() {
       report_to_monitor(true);
       next_state_report = now + from_ms(std::int64_t{500});
     }
-    if (g_stop_signal != 0) stop_ = true;
+    if (net::stop_requested()) stop_ = true;
     if (end >= 0 && now >= end) stop_ = true;
   }
   if (!crash_ && protocol_.in_ring(contacts_.self())) {
@@ -568,12 +546,7 @@ int run_node(const NodeOptions& options) {
   net::Endpoint named = self.address;
   if (named.ip == 0) named.ip = net::local_lan_address();
   self.id = options.id ? *options.id : space.hash(named.to_string());
-  struct sigaction action {};
-  action.sa_handler = on_chord_node_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  net::install_stop_signals();
   Node node(options, socket, self);
   return node.run();
 }

@@ -2,18 +2,14 @@
 // (protocols/chord/chord_node.cpp): wait on the socket until the next timer, then the console.
 #include "flooding_node.hpp"
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <array>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
 
+#include "p2plab/net/console.hpp"
 #include "p2plab/net/contacts.hpp"
 #include "p2plab/net/socket_transport.hpp"
 #include "p2plab/net/udp.hpp"
@@ -24,8 +20,6 @@ namespace p2plab::flooding {
 namespace {
 
 using nlohmann::json;
-std::atomic<int> g_stop_signal{0};
-extern "C" void on_flooding_node_signal(int sig) { g_stop_signal = sig; }
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 constexpr std::size_t kMaxQueries = 1 << 20;  // GUIDs remembered (each opens a query record)
@@ -263,23 +257,7 @@ class Node final : public MessageHandler<Message> {
     }
   }
   void read_console() {
-    if (stdin_closed_) return;
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return;
-    char buffer[4096];
-    const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
-    if (n <= 0) {
-      stdin_closed_ = true;
-      return;
-    }
-    console_.append(buffer, static_cast<std::size_t>(n));
-    std::size_t start = 0, nl;
-    while ((nl = console_.find('\n', start)) != std::string::npos) {
-      command(console_.substr(start, nl - start));
-      start = nl + 1;
-    }
-    console_.erase(0, start);
-    if (console_.size() > 65536) console_.clear();
+    console_.poll([this](const std::string& line) { command(line); });
   }
 
   NodeOptions options_;
@@ -296,9 +274,9 @@ class Node final : public MessageHandler<Message> {
   std::map<QueryIndex, std::string> pending_;
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Drop::Count)> drops_{};
   std::uint64_t dropped_ = 0, accepted_ = 0;
-  bool joining_ = false, stop_ = false, crash_ = false, stdin_closed_ = false;
+  bool joining_ = false, stop_ = false, crash_ = false;
   SimTime next_hello_ = 0, join_deadline_ = 0;
-  std::string console_;
+  net::Console console_;
 };
 
 int Node::run() {
@@ -336,7 +314,7 @@ int Node::run() {
     }
     read_console();
     report_finished();
-    if (g_stop_signal != 0) stop_ = true;
+    if (net::stop_requested()) stop_ = true;
     if (end >= 0 && now >= end) stop_ = true;
   }
   if (!crash_) {
@@ -369,12 +347,7 @@ int run_node(const NodeOptions& options) {
   net::Endpoint named = self.address;
   if (named.ip == 0) named.ip = net::local_lan_address();
   self.id = Id(options.id ? *options.id : IdSpace(64).hash(named.to_string()).low64());
-  struct sigaction action {};
-  action.sa_handler = on_flooding_node_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  net::install_stop_signals();
   Node node(options, socket, self);
   return node.run();
 }
