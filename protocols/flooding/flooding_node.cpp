@@ -292,6 +292,7 @@ int Node::run() {
                 options_.params.ttl);
     std::fflush(stdout);
   }
+  for (const std::string& name : options_.shared) shared_[0].push_back(catalogue_.intern(name));
   if (options_.join) {
     joining_ = true;
     join_deadline_ = transport_.now() + from_ms(options_.join_timeout_s * 1000.0);

@@ -1,13 +1,14 @@
-// libFuzzer target for the wire decoders (Chord's and flooding's) (clang: -fsanitize=fuzzer,address). Built by
-// tests/net/run_fuzz.sh (ctest: "net_fuzz_wire"), or with -DP2PLAB_FUZZ=ON when the compiler is
-// clang. Whatever the bytes, decode() must return without a crash, a leak or undefined
-// behaviour, and what it accepts must be within bounds and encode again to the same datagram.
+// libFuzzer target for the wire decoders (Chord's, flooding's and superpeers') (clang: -fsanitize=fuzzer,address).
+// Built by tests/net/run_fuzz.sh (ctest: "net_fuzz_wire"), or with -DP2PLAB_FUZZ=ON when the compiler is clang.
+// Whatever the bytes, decode() must return without a crash, a leak or undefined behaviour, and what it accepts must be
+// within bounds and encode again to the same datagram.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
 
 #include "flooding/wire.hpp"
+#include "superpeer/wire.hpp"
 #include "wire.hpp"
 
 using namespace p2plab;
@@ -50,6 +51,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(back.sender == f.sender && back.guid == f.guid && back.name == f.name && back.node == f.node);
   } else {
     require(fwhy < flooding::wire::Drop::Count);
+  }
+  superpeer::wire::Datagram s;
+  superpeer::wire::Drop swhy{};
+  if (superpeer::wire::decode(data, size, s, swhy)) {
+    std::vector<std::uint8_t> again;
+    require(s.list.size() <= superpeer::wire::kMaxList);
+    require(superpeer::wire::encode(s, again));
+    superpeer::wire::Datagram back;
+    require(superpeer::wire::decode(again.data(), again.size(), back, swhy));
+    require(back.sender == s.sender && back.list == s.list && back.relay == s.relay && back.name == s.name);
   }
   return 0;
 }

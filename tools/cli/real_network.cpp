@@ -15,6 +15,7 @@
 #include "chord/chord_node.hpp"
 #include "flooding/flooding_node.hpp"
 #include "p2plab/id.hpp"
+#include "superpeer/superpeer_node.hpp"
 
 namespace p2plab::cli {
 
@@ -27,8 +28,10 @@ extern "C" void on_cluster_signal(int sig) { g_cluster_signal = sig; }
 struct RealNetworkCommands::Options {
   std::string protocol, listen = "0.0.0.0:4000", join, id, monitor, lookup = "iterative";
   int bits = 32, successors = 3;
-  int ttl = 7, degree = 4;
+  int ttl = 0, degree = 4;  // ttl 0: the protocol's default (flooding 7, superpeer 4)
   double collect_ms = 3000;
+  std::vector<std::string> share;
+  double superpeer_ratio = 0.1;
   double stabilize_ms = 500, fix_fingers_ms = 500, check_predecessor_ms = 1000, rpc_timeout_ms = 1000;
   double join_timeout = 10, duration = 0;
   bool json = false, quiet = false;
@@ -40,7 +43,7 @@ struct RealNetworkCommands::Options {
 namespace {
 
 void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o) {
-  c->add_option("--protocol", o.protocol, "Protocol module: chord or flooding (superpeer: not yet)")->required();
+  c->add_option("--protocol", o.protocol, "Protocol module: chord, flooding or superpeer")->required();
   c->add_option("--bits,-m", o.bits, "chord: identifier bits m (every peer of one ring must agree)")
       ->check(CLI::Range(4, 160))
       ->capture_default_str();
@@ -63,11 +66,14 @@ void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o)
                 "An RPC unanswered this long means the peer failed (flooding: PONG, CONNECT, DOWNLOAD)")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
-  c->add_option("--ttl", o.ttl, "flooding: TTL of a query")->check(CLI::Range(1, 255))->capture_default_str();
-  c->add_option("--degree", o.degree, "flooding: neighbours a peer tries to keep (it accepts twice as many)")
+  c->add_option("--ttl", o.ttl, "flooding, superpeer: TTL of a query (default 7 and 4)")
+      ->check(CLI::Range(1, 255))
+      ->capture_default_str();
+  c->add_option("--degree", o.degree,
+                "flooding: neighbours a peer keeps (it accepts twice as many); superpeer: overlay degree")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  c->add_option("--collect-ms", o.collect_ms, "flooding: how long a search waits for hits")
+  c->add_option("--collect-ms", o.collect_ms, "flooding, superpeer: how long a search waits for hits")
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
   c->add_option("--monitor", o.monitor,
@@ -80,11 +86,12 @@ int bad(const std::string& command, const std::string& text) {
 }
 
 bool check_protocol(const std::string& command, const std::string& protocol, int& code) {
-  if (protocol == "chord" || protocol == "flooding") return true;
-  if (protocol == "superpeer" || protocol == "central_index") {
-    code = bad(command, "--protocol: " + protocol + " has no real network mode yet (chord and flooding have)");
+  if (protocol == "chord" || protocol == "flooding" || protocol == "superpeer") return true;
+  if (protocol == "central_index") {
+    code = bad(command, "--protocol: central_index has no real network mode yet (chord, flooding and superpeer have)");
   } else {
-    code = bad(command, "--protocol: unknown protocol '" + protocol + "' (real network mode: chord, flooding)");
+    code =
+        bad(command, "--protocol: unknown protocol '" + protocol + "' (real network mode: chord, flooding, superpeer)");
   }
   return false;
 }
@@ -106,6 +113,12 @@ RealNetworkCommands::RealNetworkCommands(CLI::App& app) : o_(std::make_shared<Op
       ->capture_default_str();
   node_->add_option("--duration", o.duration, "Leave and exit after this many seconds (0: run until leave or Ctrl-C)")
       ->check(CLI::Range(0.0, 1e7));
+  node_
+      ->add_option("--superpeer-ratio", o.superpeer_ratio,
+                   "superpeer: target share of superpeers (a superpeer refuses capable leaves beyond it)")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  node_->add_option("--share", o.share, "flooding, superpeer: a name this peer shares from the start (repeatable)");
   node_->add_flag("--json", o.json, "Console answers as one JSON object per line (for scripts and tests)");
   node_->add_flag("--quiet,-q", o.quiet, "Print answers only, no event lines");
   node_->add_option("--seed", o.seed, "Seed of the peer's random stream (timer phases)");
@@ -161,6 +174,30 @@ int command_node(const RealNetworkCommands::Options& o) {
     if (!n.monitor) return bad("node", "--monitor: " + error);
     if (n.monitor->ip == 0 || n.monitor->port == 0) return bad("node", "--monitor: needs a concrete address and port");
   }
+  if (o.protocol == "superpeer") {
+    if (n.monitor)
+      return bad("node", "--monitor: superpeer-protocol peers do not report to a monitor yet (chord peers do)");
+    superpeer::NodeOptions sp;
+    sp.listen = n.listen;
+    sp.join = n.join;
+    if (!o.id.empty()) {
+      const auto id = Id::from_decimal(o.id);
+      if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
+      sp.id = id->low64();
+    }
+    if (o.ttl > 0) sp.params.ttl = o.ttl;
+    sp.params.degree = o.degree;
+    sp.params.collect = from_ms(o.collect_ms);
+    sp.params.timeout = from_ms(o.rpc_timeout_ms);
+    sp.json = o.json;
+    sp.quiet = o.quiet;
+    sp.join_timeout_s = o.join_timeout;
+    sp.duration_s = o.duration;
+    sp.seed = o.seed;
+    sp.shared = o.share;
+    sp.params.superpeer_ratio = o.superpeer_ratio;
+    return superpeer::run_node(sp);
+  }
   if (o.protocol == "flooding") {
     if (n.monitor) return bad("node", "--monitor: flooding peers do not report to a monitor yet (chord peers do)");
     flooding::NodeOptions f;
@@ -171,7 +208,7 @@ int command_node(const RealNetworkCommands::Options& o) {
       if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
       f.id = id->low64();
     }
-    f.params.ttl = o.ttl;
+    if (o.ttl > 0) f.params.ttl = o.ttl;
     f.params.degree = o.degree;
     f.params.max_degree = 2 * o.degree;
     f.params.collect = from_ms(o.collect_ms);
@@ -181,6 +218,7 @@ int command_node(const RealNetworkCommands::Options& o) {
     f.join_timeout_s = o.join_timeout;
     f.duration_s = o.duration;
     f.seed = o.seed;
+    f.shared = o.share;
     return flooding::run_node(f);
   }
   const IdSpace space(o.bits);
@@ -251,14 +289,16 @@ int command_cluster(const RealNetworkCommands::Options& o) {
                                      std::to_string(o.check_predecessor_ms),
                                      "--rpc-timeout-ms",
                                      std::to_string(o.rpc_timeout_ms),
-                                     "--ttl",
-                                     std::to_string(o.ttl),
                                      "--degree",
                                      std::to_string(o.degree),
                                      "--collect-ms",
                                      std::to_string(o.collect_ms),
                                      "--seed",
                                      std::to_string(i + 1)};
+    if (o.ttl > 0) {
+      args.push_back("--ttl");
+      args.push_back(std::to_string(o.ttl));
+    }
     if (i > 0) {
       args.push_back("--join");
       args.push_back("127.0.0.1:" + std::to_string(o.base_port));
