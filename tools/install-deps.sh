@@ -12,6 +12,8 @@ packages=(
   libimgui-dev libstb-dev libglfw3-dev libgl-dev libgl1-mesa-dri xvfb xauth
   # real network mode
   libsfml-dev
+  # the wire decoders' libFuzzer target (tests/net/run_fuzz.sh; skipped without them)
+  clang libclang-rt-14-dev
 )
 
 missing=()
