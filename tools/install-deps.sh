@@ -13,6 +13,8 @@ packages=(
   libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
   # real network mode
   libsfml-dev
+  # the wire decoders' libFuzzer target (tests/net/run_fuzz.sh; skipped without them)
+  clang libclang-rt-14-dev
 )
 if [ "$gui" -eq 1 ]; then
   # visualizer (Dear ImGui with its GLFW and OpenGL 3 backends) and its headless tests

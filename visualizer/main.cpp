@@ -16,11 +16,13 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compare.hpp"
 #include "p2plab/json_util.hpp"
 #include "register_all.hpp"
+#include "live.hpp"
 #include "session.hpp"
 #include "p2plab/code_info.hpp"
 #include "views.hpp"
@@ -136,6 +138,16 @@ class App {
       return false;
     }
   }
+
+  /// `--attach PORT`: shows the real peers reporting to that port. False (and message()) if the
+  /// port cannot be bound.
+  bool attach(int port) {
+    const bool ok = open_session([&] { return std::make_unique<Session>(std::make_unique<LiveRun>(port)); },
+                                 "live (UDP port " + std::to_string(port) + ")");
+    playing_ = ok;  // "playing" reads the reports as they come
+    return ok;
+  }
+  const std::string& message() const { return message_; }
 
   Session& session() { return *session_; }
   void set_playing(bool on) { playing_ = on; }
@@ -323,6 +335,10 @@ class App {
                 "deterministic, so every moment looks the same every time.");
     ImGui::Text("t = %.1f ms, event %llu, %zu peers alive", to_ms(session_->now()),
                 static_cast<unsigned long long>(session_->position()), session_->sim().live_count());
+    if (const LiveRun* live = session_->live_run()) {
+      ImGui::Text("live: %llu reports, %llu dropped; play reads them, pause freezes the view",
+                  static_cast<unsigned long long>(live->reports()), static_cast<unsigned long long>(live->dropped()));
+    }
   }
 
   void act_panel() {
@@ -614,6 +630,11 @@ int main(int argc, char** argv) {
   cli.add_flag("--compare-reference", compare_reference, "Draw the reference route beside each lookup's own (Chord)");
   std::string select;
   cli.add_option("--select", select, "Select (inspect) the peer with this id, e.g. to show its fingers");
+  int attach_port = 0;
+  cli.add_option("--attach", attach_port,
+                 "Monitor real peers (p2plab node ... --monitor HOST:PORT) reporting to this UDP port; with "
+                 "--screenshot, --at is how long to listen first (ms)")
+      ->check(CLI::Range(1, 65535));
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -634,6 +655,11 @@ int main(int argc, char** argv) {
   } catch (const ScenarioError& e) {
     std::fprintf(stderr, "p2plab-viz: %s\n", e.what());
     return 2;
+  }
+
+  if (attach_port != 0 && !app->attach(attach_port)) {
+    std::fprintf(stderr, "p2plab-viz: %s\n", app->message().c_str());
+    return 1;
   }
 
   const bool offscreen = !screenshot.empty() || bench_frames > 0;
@@ -677,7 +703,16 @@ int main(int argc, char** argv) {
       return 3;
     }
   }
-  if (at_ms >= 0) app->session().advance_to(from_ms(at_ms));
+  if (at_ms >= 0 && app->session().live()) {
+    // Live: listen this long (wall clock) before the picture.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(from_ms(at_ms));
+    while (std::chrono::steady_clock::now() < until) {
+      app->session().advance_to(0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } else if (at_ms >= 0) {
+    app->session().advance_to(from_ms(at_ms));
+  }
   if (!select.empty()) {
     const auto id = Id::from_decimal(select);
     PeerIndex found = kNoPeer;

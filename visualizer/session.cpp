@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "live.hpp"
 #include "p2plab/json_util.hpp"
 #include "register_all.hpp"
 
@@ -10,6 +11,13 @@ namespace p2plab::viz {
 Session::Session(const std::string& path) : scenario_(load_scenario(path)) { rebuild(); }
 
 Session::Session(const nlohmann::json& doc, const std::string& name) : scenario_(parse_scenario(doc, name)) { rebuild(); }
+
+Session::Session(std::unique_ptr<LiveRun> live) : scenario_(live->scenario()), live_(live.get()) {
+  run_ = std::move(live);
+  trace_scanned_ = SIZE_MAX;
+}
+
+Session::~Session() = default;
 
 void Session::rebuild() {
   run_ = all_protocols().create(scenario_);
@@ -30,12 +38,13 @@ void Session::apply_actions() {
 }
 
 bool Session::at_end() const {
+  if (live_) return false;
   SimulatorCore& core = const_cast<Run&>(*run_).simulator();
   return core.events_pending() == 0 || core.next_event_time() > scenario_.run_time;
 }
 
 bool Session::raw_step() {
-  if (at_end()) return false;
+  if (live_ || at_end()) return false;
   run_->simulator().step();
   ++position_;
   apply_actions();
@@ -45,6 +54,7 @@ bool Session::raw_step() {
 bool Session::step() { return raw_step(); }
 
 void Session::seek(std::uint64_t events) {
+  if (live_) return;
   if (events < position_) rebuild();
   while (position_ < events && raw_step()) {
   }
@@ -55,12 +65,17 @@ void Session::step_back() {
 }
 
 void Session::advance_to(SimTime t) {
+  if (live_) {
+    live_->poll();
+    return;
+  }
   t = std::min(t, scenario_.run_time);
   SimulatorCore& core = run_->simulator();
   while (!at_end() && core.next_event_time() <= t) raw_step();
 }
 
 bool Session::step_search() {
+  if (live_) return false;
   const auto done_before = [&] {
     std::size_t n = 0;
     for (const TraceEvent& e : trace()) n += e.kind == TraceKind::LookupDone;
@@ -83,6 +98,7 @@ bool Session::step_search() {
 }
 
 void Session::step_search_back() {
+  if (live_) return;
   // The position just before the latest user search started.
   const std::vector<TracedSearch> all = searches();  // a copy: rebuild() below resets the cache
   const TracedSearch* latest = nullptr;
@@ -143,6 +159,7 @@ const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all
 }
 
 std::string Session::act(const nlohmann::json& op) {
+  if (live_) return "attached to real peers: use their consoles (put, get, lookup, leave)";
   try {
     run_->act(op);
   } catch (const ScenarioError& e) {

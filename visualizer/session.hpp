@@ -13,6 +13,8 @@
 
 namespace p2plab::viz {
 
+class LiveRun;
+
 /// One lookup or query as the trace tells it, for animation.
 struct TracedSearch {
   std::uint32_t id = 0;
@@ -38,6 +40,13 @@ class Session {
   explicit Session(const std::string& path);
   /// Loads a scenario document (the "new scenario" panel).
   Session(const nlohmann::json& doc, const std::string& name);
+  /// Live mode (`p2plab-viz --attach PORT`): real peers' reports instead of a simulation. Time
+  /// only moves forward, with the wall clock: advance_to() reads the reports that arrived, the
+  /// other time controls do nothing.
+  explicit Session(std::unique_ptr<LiveRun> live);
+  ~Session();
+  bool live() const { return live_ != nullptr; }
+  const LiveRun* live_run() const { return live_; }
 
   const Scenario& scenario() const { return scenario_; }
   Run& run() { return *run_; }
@@ -83,6 +92,7 @@ class Session {
 
   Scenario scenario_;
   std::unique_ptr<Run> run_;
+  LiveRun* live_ = nullptr;  // run_, when attached to real peers
   std::uint64_t position_ = 0;
   std::vector<std::pair<std::uint64_t, nlohmann::json>> actions_;  // (position, op)
   mutable std::vector<TracedSearch> searches_;

@@ -1,4 +1,5 @@
-// p2plab: the command line. `p2plab run`, `p2plab list`, `p2plab bench`.
+// p2plab: the command line. `p2plab run`, `p2plab list`, `p2plab bench`, `p2plab compare`,
+// `p2plab node` and `p2plab cluster` (real network mode, real_network.cpp).
 // Exit codes: 0 success, 1 I/O or internal error, 2 bad scenario or bad arguments,
 // 3 a benchmark whose lookups were not all correct.
 #include <CLI/CLI.hpp>
@@ -20,6 +21,7 @@
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
 #include "chord/chord_run.hpp"
+#include "real_network.hpp"
 #include "register_all.hpp"
 
 namespace fs = std::filesystem;
@@ -200,6 +202,8 @@ int main(int argc, char** argv) {
   compare->add_option("--json", compare_options.json_out, "Also write the table and fits as JSON");
   compare->add_flag("--quiet,-q", compare_options.quiet, "No progress lines");
 
+  const cli::RealNetworkCommands real_network(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -222,6 +226,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return command_run(run_options);
     if (list->parsed()) return command_list(labs_dir);
     if (bench->parsed()) return bench::run_chord_bench(bench_options);
+    if (int code = 0; real_network.dispatch(code)) return code;
     if (compare->parsed()) {
       if (compare_options.max_log2 < compare_options.min_log2) {
         std::fprintf(stderr, "p2plab compare: --max-log2 must be at least --min-log2\n");

@@ -1,0 +1,63 @@
+#include "p2plab/net/udp.hpp"
+
+#include <sys/socket.h>
+#include <SFML/Network/IpAddress.hpp>
+#include <SFML/Network/SocketSelector.hpp>
+#include <SFML/Network/UdpSocket.hpp>
+
+namespace p2plab::net {
+
+namespace {
+/// sf::UdpSocket with its native handle reachable (for SO_RCVBUF).
+struct NativeUdpSocket : sf::UdpSocket {
+  using sf::UdpSocket::getHandle;
+};
+}  // namespace
+
+struct UdpSocket::Impl {
+  NativeUdpSocket socket;
+  sf::SocketSelector selector;
+};
+
+UdpSocket::UdpSocket() : impl_(std::make_unique<Impl>()), buffer_(kMaxUdp + 1) {}
+UdpSocket::~UdpSocket() = default;
+
+bool UdpSocket::bind(const Endpoint& local, std::string& error) {
+  const sf::IpAddress address = local.ip == 0 ? sf::IpAddress::Any : sf::IpAddress(local.ip);
+  if (impl_->socket.bind(local.port, address) != sf::Socket::Done) {
+    error = "cannot bind UDP " + local.to_string() + " (port in use, or not an address of this machine)";
+    return false;
+  }
+  impl_->socket.setBlocking(false);
+  // A larger receive buffer rides out bursts (ignored beyond the system's rmem_max).
+  const int bytes = 4 << 20;
+  ::setsockopt(impl_->socket.getHandle(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  impl_->selector.add(impl_->socket);
+  return true;
+}
+
+std::uint16_t UdpSocket::local_port() const { return impl_->socket.getLocalPort(); }
+
+bool UdpSocket::send(const Endpoint& to, const std::uint8_t* data, std::size_t size) {
+  if (to.port == 0 || size > kMaxUdp) return false;
+  sf::IpAddress address(to.ip);
+  return impl_->socket.send(data, size, address, to.port) == sf::Socket::Done;
+}
+
+int UdpSocket::receive(std::chrono::microseconds timeout, int max_batch,
+                       const std::function<void(const std::uint8_t*, std::size_t, const Endpoint&)>& on_datagram) {
+  if (timeout.count() > 0 && !impl_->selector.wait(sf::microseconds(timeout.count()))) return 0;
+  int count = 0;
+  while (count < max_batch) {
+    std::size_t received = 0;
+    sf::IpAddress from;
+    unsigned short port = 0;
+    const sf::Socket::Status status = impl_->socket.receive(buffer_.data(), buffer_.size(), received, from, port);
+    if (status != sf::Socket::Done) break;
+    ++count;
+    on_datagram(buffer_.data(), received, Endpoint{from.toInteger(), static_cast<std::uint16_t>(port)});
+  }
+  return count;
+}
+
+}  // namespace p2plab::net

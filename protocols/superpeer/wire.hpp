@@ -1,0 +1,66 @@
+#pragma once
+// Superpeers' (Gnutella 0.6 / Skype) wire format for the real-network mode: one message per UDP
+// datagram, a CBOR map (see README.md beside this file, "Wire format"). decode() is pure and
+// strict, like flooding's (protocols/flooding/wire.hpp), whose layout it extends.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "superpeer.hpp"
+
+namespace p2plab::superpeer::wire {
+
+constexpr std::uint64_t kVersion = 1;
+constexpr std::size_t kMaxDatagram = 1400;
+constexpr std::size_t kMaxNameBytes = 255;  // a file name or a query's keywords
+constexpr std::size_t kMaxList = 8;         // superpeers in a SUPERPEER_LIST
+
+enum class Kind : std::uint8_t { Message = 0, Hello = 1, HelloReply = 2, Count };
+
+enum class Drop : std::uint8_t {
+  Oversized,
+  NotCbor,
+  NotMap,
+  Version,
+  Protocol,
+  Kind,
+  Type,
+  BadId,
+  BadContact,
+  BadField,
+  Missing,
+  SelfId,
+  TableFull,
+  Count
+};
+const char* to_string(Drop reason);
+
+struct Address {
+  std::uint32_t ip = 0;
+  std::uint16_t port = 0;
+  friend bool operator==(const Address&, const Address&) = default;
+};
+struct WireContact {
+  std::uint64_t id = 0;
+  bool is_sender = true;  // no address on the wire: the datagram's sender
+  Address address;
+  friend bool operator==(const WireContact&, const WireContact&) = default;
+};
+
+struct Datagram {
+  Kind kind = Kind::Message;
+  std::uint64_t sender = 0;
+  MsgType type = MsgType::Ping;
+  std::uint8_t ttl = 0, hops = 0, flag = 0;
+  std::optional<std::uint64_t> guid;  // the query's GUID (QUERY, QUERYHIT, DOWNLOAD, DOWNLOAD_OK)
+  std::optional<std::string> name;    // QUERY: the keywords; ANNOUNCE: a shared name
+  std::optional<WireContact> node;    // QUERY: requester; QUERYHIT: provider; DOWNLOAD(_OK): relay target
+  std::optional<WireContact> relay;   // QUERYHIT: the provider's superpeer
+  std::vector<WireContact> list;      // SUPERPEER_LIST: up to 8 superpeers
+};
+
+bool encode(const Datagram& d, std::vector<std::uint8_t>& out);
+bool decode(const std::uint8_t* data, std::size_t size, Datagram& out, Drop& why);
+
+}  // namespace p2plab::superpeer::wire

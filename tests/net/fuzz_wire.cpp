@@ -1,0 +1,66 @@
+// libFuzzer target for the wire decoders (Chord's, flooding's and superpeers') (clang: -fsanitize=fuzzer,address).
+// Built by tests/net/run_fuzz.sh (ctest: "net_fuzz_wire"), or with -DP2PLAB_FUZZ=ON when the compiler is clang.
+// Whatever the bytes, decode() must return without a crash, a leak or undefined behaviour, and what it accepts must be
+// within bounds and encode again to the same datagram.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "flooding/wire.hpp"
+#include "superpeer/wire.hpp"
+#include "wire.hpp"
+
+using namespace p2plab;
+using namespace p2plab::chord;
+
+namespace {
+void require(bool ok) {
+  if (!ok) std::abort();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  for (const int bits : {16, 160}) {
+    wire::Datagram d;
+    wire::Drop why{};
+    if (!wire::decode(data, size, bits, d, why)) {
+      require(why < wire::Drop::Count);
+      continue;
+    }
+    const IdSpace space(bits);
+    require(space.contains(d.sender));
+    require(d.list.size() <= static_cast<std::size_t>(kMaxSuccessors));
+    require(!d.key || space.contains(*d.key));
+    require(!d.value || d.value->size() <= wire::kMaxValueBytes);
+    std::vector<std::uint8_t> again;
+    require(wire::encode(d, again));
+    wire::Datagram back;
+    require(wire::decode(again.data(), again.size(), bits, back, why));
+    require(back.sender == d.sender && back.list == d.list && back.key == d.key && back.value == d.value &&
+            back.type == d.type && back.tag == d.tag && back.lookup == d.lookup);
+  }
+  flooding::wire::Datagram f;
+  flooding::wire::Drop fwhy{};
+  if (flooding::wire::decode(data, size, f, fwhy)) {
+    std::vector<std::uint8_t> again;
+    require(!f.name || f.name->size() <= flooding::wire::kMaxNameBytes);
+    require(flooding::wire::encode(f, again));
+    flooding::wire::Datagram back;
+    require(flooding::wire::decode(again.data(), again.size(), back, fwhy));
+    require(back.sender == f.sender && back.guid == f.guid && back.name == f.name && back.node == f.node);
+  } else {
+    require(fwhy < flooding::wire::Drop::Count);
+  }
+  superpeer::wire::Datagram s;
+  superpeer::wire::Drop swhy{};
+  if (superpeer::wire::decode(data, size, s, swhy)) {
+    std::vector<std::uint8_t> again;
+    require(s.list.size() <= superpeer::wire::kMaxList);
+    require(superpeer::wire::encode(s, again));
+    superpeer::wire::Datagram back;
+    require(superpeer::wire::decode(again.data(), again.size(), back, swhy));
+    require(back.sender == s.sender && back.list == s.list && back.relay == s.relay && back.name == s.name);
+  }
+  return 0;
+}

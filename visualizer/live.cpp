@@ -1,0 +1,239 @@
+#include "live.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "chord/chord.hpp"
+#include "p2plab/json_util.hpp"
+
+namespace p2plab::viz {
+
+using nlohmann::json;
+
+/// The engine's peer table (ids, up/down) without any event: the live run's clock is the wall
+/// clock, set on every poll.
+class LiveRun::Core final : public SimulatorCore {
+ public:
+  Core() : SimulatorCore(1, NetworkConfig{}), start_(std::chrono::steady_clock::now()) {}
+  void tick() {
+    now_ = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void revive(PeerIndex p) {
+    if (state_[p] == PeerState::Up) return;
+    state_[p] = PeerState::Up;
+    ++live_count_;
+    note_live_change(p, true);
+  }
+
+ protected:
+  void dispatch(const QueuedEvent&) override {}
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+namespace {
+constexpr SimTime kSilentAfter = 3'000'000;  // µs without a report: shown as failed
+
+std::optional<Id> id_from(const json& j, int bits) {
+  if (!j.is_binary() || j.get_binary().size() > 20) return std::nullopt;
+  Id id;
+  for (const std::uint8_t b : j.get_binary()) {
+    id.limb[2] = (id.limb[2] << 8) | (id.limb[1] >> 56);
+    id.limb[1] = (id.limb[1] << 8) | (id.limb[0] >> 56);
+    id.limb[0] = (id.limb[0] << 8) | b;
+  }
+  if (bits > 0 && !IdSpace(bits).contains(id)) return std::nullopt;
+  return id;
+}
+}  // namespace
+
+LiveRun::LiveRun(int port) : core_(std::make_unique<Core>()) {
+  std::string error;
+  if (port < 1 || port > 65535 || !socket_.bind(net::Endpoint{0, static_cast<std::uint16_t>(port)}, error)) {
+    throw std::runtime_error("--attach: cannot listen on UDP port " + std::to_string(port) +
+                             (error.empty() ? std::string() : ": " + error));
+  }
+  scenario_.file = "live";
+  scenario_.protocol = "chord";
+  scenario_.title = "live: real peers reporting to UDP port " + std::to_string(port);
+  scenario_.run_time = from_ms(std::int64_t{365} * 24 * 3600 * 1000);
+  scenario_.doc = json{{"protocol", "chord"}, {"title", scenario_.title}};
+  core_->event_trace().keep_in_memory(true);
+}
+
+LiveRun::~LiveRun() = default;
+
+SimulatorCore& LiveRun::simulator() { return *core_; }
+
+TraceVocabulary LiveRun::vocabulary() const {
+  TraceVocabulary v;
+  for (int t = 0; t < static_cast<int>(chord::MsgType::Count); ++t)
+    v.message_types.push_back(chord::to_string(static_cast<chord::MsgType>(t)));
+  for (int t = 0; t < static_cast<int>(chord::TimerKind::Count); ++t)
+    v.timer_kinds.push_back(chord::to_string(static_cast<chord::TimerKind>(t)));
+  v.state_fields = {"successor", "predecessor", "finger"};
+  v.lookup_purposes = {"user", "join", "fix_finger", "put", "get"};
+  return v;
+}
+
+RunSummary LiveRun::summary() const {
+  RunSummary s;
+  s.peers_total = core_->peer_count();
+  s.peers_live = core_->live_count();
+  s.messages_sent = messages_;
+  s.messages_delivered = messages_;
+  s.simulated_ms = to_ms(core_->current_time());
+  return s;
+}
+
+void LiveRun::act(const json& op) {
+  (void)op;
+  throw ScenarioError("live", "op", "the peers are real processes: use their consoles (p2plab node)");
+}
+
+PeerIndex LiveRun::peer_of(const Id& id) {
+  if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
+  const PeerIndex p = core_->add_peer(id);
+  core_->mark_failed(p);  // not reported yet: shown as failed until it does
+  by_id_[id] = p;
+  peers_.resize(core_->peer_count());
+  return p;
+}
+
+bool LiveRun::handle(const std::uint8_t* data, std::size_t size) {
+  json j;
+  try {
+    j = json::from_cbor(data, data + size, true, false);
+  } catch (const std::exception&) {
+    j = json(json::value_t::discarded);
+  }
+  auto drop = [&] {
+    ++dropped_;
+    return false;
+  };
+  if (!j.is_object() || j.value("v", 0) != 1 || j.value("proto", "") != "chord" || !j.contains("m") ||
+      !j["m"].is_number_unsigned() || !j.contains("id")) {
+    return drop();
+  }
+  const auto m = j["m"].get<std::uint64_t>();
+  if (m < 1 || m > 160) return drop();
+  if (bits_ == 0) bits_ = static_cast<int>(m);
+  if (static_cast<int>(m) != bits_) return drop();  // another ring's report
+  const auto self = id_from(j["id"], bits_);
+  if (!self) return drop();
+  // Parse everything before changing anything.
+  const std::string kind = j.value("k", "");
+  if (kind == "state") {
+    Reported r;
+    std::vector<Id> succ;
+    std::vector<std::pair<int, Id>> fingers;
+    std::optional<Id> pred;
+    if (j.contains("pred") && !j["pred"].is_null() && !(pred = id_from(j["pred"], bits_))) return drop();
+    if (!j.contains("succ") || !j["succ"].is_array() || j["succ"].size() > 32) return drop();
+    for (const auto& s : j["succ"]) {
+      const auto id = id_from(s, bits_);
+      if (!id) return drop();
+      succ.push_back(*id);
+    }
+    if (!j.contains("fingers") || !j["fingers"].is_array() || j["fingers"].size() > 160) return drop();
+    for (const auto& f : j["fingers"]) {
+      if (!f.is_array() || f.size() != 2 || !f[0].is_number_unsigned() || f[0].get<std::uint64_t>() >= m) return drop();
+      const auto id = id_from(f[1], bits_);
+      if (!id) return drop();
+      fingers.emplace_back(static_cast<int>(f[0].get<std::uint64_t>()), *id);
+    }
+    if (j.contains("keys") && j["keys"].is_array() && j["keys"].size() <= 64) {
+      for (const auto& k : j["keys"]) {
+        if (auto id = id_from(k, bits_)) r.keys.push_back(*id);
+      }
+    }
+    r.seen = true;
+    r.last = core_->current_time();
+    r.address = j.value("addr", "");
+    r.key_count =
+        j.contains("nkeys") && j["nkeys"].is_number_unsigned() ? j["nkeys"].get<std::uint64_t>() : r.keys.size();
+    const PeerIndex p = peer_of(*self);
+    r.predecessor = pred ? peer_of(*pred) : kNoPeer;
+    for (const Id& s : succ) r.successors.push_back(peer_of(s));
+    for (const auto& [i, id] : fingers) r.fingers.emplace_back(i, peer_of(id));
+    peers_[p] = std::move(r);
+    core_->revive(p);
+    ++reports_;
+    return true;
+  }
+  if (kind == "msgs") {
+    if (!j.contains("e") || !j["e"].is_array() || j["e"].size() > 256) return drop();
+    const auto names = vocabulary().message_types;
+    for (const auto& e : j["e"]) {
+      if (!e.is_array() || e.size() != 3 || !e[2].is_string()) continue;
+      const auto from = id_from(e[0], bits_), to = id_from(e[1], bits_);
+      if (!from || !to) continue;
+      const auto type = std::find(names.begin(), names.end(), e[2].get<std::string>());
+      if (type == names.end()) continue;
+      TraceEvent t;
+      t.time = core_->current_time();
+      t.kind = TraceKind::Send;
+      t.detail = static_cast<std::uint8_t>(type - names.begin());
+      t.peer = peer_of(*from);
+      t.other = peer_of(*to);
+      core_->event_trace().record(t);
+      ++messages_;
+    }
+    ++reports_;
+    return true;
+  }
+  return drop();
+}
+
+void LiveRun::poll() {
+  core_->tick();
+  // Bounded per frame: a flood of reports cannot freeze the window.
+  for (int round = 0; round < 16; ++round) {
+    const int got =
+        socket_.receive(std::chrono::microseconds(0), 256,
+                        [&](const std::uint8_t* data, std::size_t size, const net::Endpoint&) { handle(data, size); });
+    if (got < 256) break;
+  }
+  const SimTime now = core_->current_time();
+  for (PeerIndex p = 0; p < peers_.size(); ++p) {
+    if (peers_[p].seen && core_->is_up(p) && now - peers_[p].last > kSilentAfter) core_->mark_failed(p);
+  }
+  if (core_->event_trace().events().size() > 200000) core_->event_trace().clear();
+}
+
+PeerView LiveRun::inspect(PeerIndex peer) const {
+  PeerView v;
+  v.peer = peer;
+  if (peer >= peers_.size()) return v;
+  v.id = core_->peer_id(peer);
+  v.state = core_->state(peer);
+  v.role = "peer";
+  const Reported& r = peers_[peer];
+  for (std::size_t j = 0; j < r.successors.size(); ++j) {
+    v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), r.successors[j]});
+  }
+  if (r.predecessor != kNoPeer) v.links.push_back({LinkKind::Predecessor, 0, r.predecessor});
+  // The views expect finger i for every i: a finger reported at its change point holds until
+  // the next one.
+  for (std::size_t k = 0; k < r.fingers.size(); ++k) {
+    const int end = k + 1 < r.fingers.size() ? r.fingers[k + 1].first : bits_;
+    for (int i = r.fingers[k].first; i < end; ++i) {
+      v.links.push_back({LinkKind::Finger, static_cast<std::uint16_t>(i), r.fingers[k].second});
+    }
+  }
+  v.keys = r.keys;
+  TableView fingers{"finger table (live)", {"i", "node"}, {}};
+  for (const auto& [i, node] : r.fingers)
+    fingers.rows.push_back({std::to_string(i), core_->peer_id(node).to_decimal()});
+  v.tables.push_back(std::move(fingers));
+  TableView info{"peer (live)", {"field", "value"}, {}};
+  info.rows.push_back({"address", r.seen ? r.address : "(never reported)"});
+  info.rows.push_back({"keys owned", std::to_string(r.key_count)});
+  info.rows.push_back(
+      {"last report", r.seen ? std::to_string((core_->current_time() - r.last) / 1000) + " ms ago" : "-"});
+  v.tables.push_back(std::move(info));
+  return v;
+}
+
+}  // namespace p2plab::viz
