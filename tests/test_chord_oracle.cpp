@@ -544,3 +544,41 @@ TEST_CASE("the reference route oracle: converged lookups follow it exactly, and 
   REQUIRE(route.owner != kNoPeer);
   CHECK(small->simulator().peer_id(route.owner) == Id(45));
 }
+
+TEST_CASE("a ring no larger than r forgets crashed peers: successor lists end at the peer itself") {
+  // 6 peers with r = 5: each successor list holds the whole rest of the ring. Two peers crash
+  // (every pair in turn); afterwards no survivor may keep them at the tail of its list (a list
+  // must not wrap past the peer itself: what follows it there is the peer's own, stale view).
+  const std::vector<int> ids = {10, 30, 70, 120, 180, 240};
+  std::vector<std::string> stale;
+  for (std::size_t a = 0; a < ids.size(); ++a) {
+    for (std::size_t b = a + 1; b < ids.size(); ++b) {
+      nlohmann::json doc = {{"protocol", "chord"},
+                            {"seed", 4},
+                            {"params",
+                             {{"m", 8}, {"successors", 5}, {"stabilize_ms", 100}, {"fix_fingers_ms", 100},
+                              {"check_predecessor_ms", 100}, {"rpc_timeout_ms", 200}}},
+                            {"peers", {{"ids", ids}}},
+                            {"bootstrap", "join"},
+                            {"join_interval_ms", 50},
+                            {"events",
+                             {{{"at_ms", 3000}, {"op", "fail"}, {"peer", ids[a]}},
+                              {{"at_ms", 3000}, {"op", "fail"}, {"peer", ids[b]}}}},
+                            {"run_ms", 20000}};
+      auto run = make_chord_run(doc);
+      run->run_to_end();
+      for (PeerIndex p = 0; p < run->simulator().peer_count(); ++p) {
+        if (!run->simulator().is_up(p)) continue;
+        for (PeerIndex s : run->protocol().snapshot(p).successors) {
+          if (!run->simulator().is_up(s)) {
+            stale.push_back("crash " + std::to_string(ids[a]) + " and " + std::to_string(ids[b]) + ": " +
+                            run->simulator().peer_id(p).to_decimal() + " still lists " +
+                            run->simulator().peer_id(s).to_decimal());
+          }
+        }
+      }
+    }
+  }
+  CAPTURE(first_errors(stale));
+  CHECK(stale.empty());
+}

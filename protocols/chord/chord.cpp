@@ -139,13 +139,15 @@ int Protocol::successor_count(PeerIndex n) const {
 }
 
 void Protocol::set_successor_list(PeerIndex n, const PeerIndex* list, int count) {
-  // Keeps the order, drops duplicates and n itself (in a ring smaller than r+1 the list a
-  // successor sends wraps around to n).
+  // Keeps the order and drops duplicates. In a ring smaller than r+1 the list a successor sends
+  // wraps around to n: it ends there, since what follows n is n's own view of the ring again
+  // (keeping it would keep a crashed peer at the tail for good: nobody would ever drop it).
   std::array<PeerIndex, kMaxSuccessors> clean{};
   int kept = 0;
   for (int j = 0; j < count && kept < params_.successors; ++j) {
     const PeerIndex s = list[j];
-    if (s == kNoPeer || (s == n && kept > 0)) continue;
+    if (s == n && kept > 0) break;
+    if (s == kNoPeer) continue;
     if (std::find(clean.begin(), clean.begin() + kept, s) != clean.begin() + kept) continue;
     clean[kept++] = s;
   }
