@@ -28,7 +28,7 @@ asan=0 asan_verdict="sanitizer tests: skipped (P2PLAB_SKIP_ASAN=1)"
 if [ "$skip_asan" -eq 0 ]; then
   echo "== sanitizer build (ASan + UBSan); tests labelled 'slow', 'gui' (Mesa, GLFW), 'release' and 'grading' (they rebuild or re-run what the release build checked) are skipped =="
   asan=1 asan_verdict="sanitizer build: FAILED"
-  if cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DP2PLAB_SANITIZE=ON -DP2PLAB_WERROR=ON -DP2PLAB_GRADING=OFF >/dev/null &&
+  if cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DP2PLAB_SANITIZE=ON -DP2PLAB_WERROR=ON -DP2PLAB_GRADING=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null &&
     cmake --build build-asan -j"$jobs"; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "slow|gui|release|grading" "$@" 2>&1 | tee build-asan/ctest.log

@@ -12,3 +12,8 @@ if(P2PLAB_SANITIZE)
                                                 -fno-sanitize-recover=undefined)
   target_link_options(p2plab_flags INTERFACE -fsanitize=address,undefined)
 endif()
+
+# Test programs are mostly doctest and JSON templates: -O1 compiles them a third faster, and what
+# they test (engine, protocols) keeps the build's full optimization in its own libraries.
+add_library(p2plab_test_flags INTERFACE)
+target_compile_options(p2plab_test_flags INTERFACE $<$<CONFIG:Release>:-O1>)

@@ -3,35 +3,38 @@
 # from scratch as a student would (warnings as errors: the stubs must compile cleanly). In it,
 # the engine's tests pass, every public graded test compiles and fails on the untouched stubs,
 # and the grader refuses to grade a reference that is not there.
-#   tests/release/check_release.sh SOURCE_TREE WORK_DIR
+#   tests/release/check_release.sh SOURCE_TREE LOG_DIR
 set -uo pipefail
-src="${1:?source tree}" work="${2:?work folder}"
-rm -rf "$work"
+src="${1:?source tree}" logs="${2:?folder for logs}"
+# The student tree goes outside the source tree (make-student-release insists), logs to $logs.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+rm -rf "$logs" && mkdir -p "$logs"
 "$src/tools/make-student-release" "$work/tree" || exit 1
 tree="$work/tree"
 fail() { echo "student release check FAILED: $*" >&2; exit 1; }
 
 cmake -S "$tree" -B "$tree/build" -DCMAKE_BUILD_TYPE=Release -DP2PLAB_WERROR=ON -DP2PLAB_VISUALIZER=OFF >/dev/null ||
   fail "the student tree does not configure"
-cmake --build "$tree/build" -j2 >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; fail "the student tree does not build"; }
+cmake --build "$tree/build" -j2 >"$logs/build.log" 2>&1 || { tail -n 40 "$logs/build.log"; fail "the student tree does not build"; }
 [ -x "$tree/build/bin/p2plab" ] || fail "no p2plab program in the student build"
 
-ctest --test-dir "$tree/build" -R '^test_engine' -j2 >"$work/engine.log" 2>&1 || { tail -n 30 "$work/engine.log"; fail "engine tests fail in the student tree"; }
+ctest --test-dir "$tree/build" -R '^test_engine' -j2 >"$logs/engine.log" 2>&1 || { tail -n 30 "$logs/engine.log"; fail "engine tests fail in the student tree"; }
 
-ctest --test-dir "$tree/build" -L graded -j2 >"$work/graded.log" 2>&1
-line=$(grep -E 'tests failed out of [0-9]+' "$work/graded.log" | tail -n 1)
+ctest --test-dir "$tree/build" -L graded -j2 >"$logs/graded.log" 2>&1
+line=$(grep -E 'tests failed out of [0-9]+' "$logs/graded.log" | tail -n 1)
 total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
 failed=$(sed -E 's/.*, ([0-9]+) tests failed.*/\1/' <<<"$line")
-[ -n "$total" ] && [ "$total" -gt 0 ] || { cat "$work/graded.log"; fail "no public graded test ran"; }
-[ "$failed" = "$total" ] || { grep -E "Passed" "$work/graded.log"; fail "$((total - failed)) of $total public graded tests pass on the untouched stubs"; }
+[ -n "$total" ] && [ "$total" -gt 0 ] || { cat "$logs/graded.log"; fail "no public graded test ran"; }
+[ "$failed" = "$total" ] || { grep -E "Passed" "$logs/graded.log"; fail "$((total - failed)) of $total public graded tests pass on the untouched stubs"; }
 
 # Every lab runs on the untouched stubs without crashing or hanging (the protocols check what
 # student code returns), and says whose code it ran.
 for lab in "$tree"/labs/*.json; do
-  timeout 120 "$tree/build/bin/p2plab" run "$lab" --brief --out "$work/lab.json" >"$work/lab.log" 2>&1
+  timeout 120 "$tree/build/bin/p2plab" run "$lab" --brief --out "$work/lab.json" >"$logs/lab.log" 2>&1
   status=$?
-  [ $status -eq 0 ] || { tail -n 20 "$work/lab.log"; fail "p2plab run $(basename "$lab") on the stubs: exit $status"; }
-  grep -q "^code: your code" "$work/lab.log" || fail "p2plab run $(basename "$lab") does not say it ran the student's code"
+  [ $status -eq 0 ] || { tail -n 20 "$logs/lab.log"; fail "p2plab run $(basename "$lab") on the stubs: exit $status"; }
+  grep -q "^code: your code" "$logs/lab.log" || fail "p2plab run $(basename "$lab") does not say it ran the student's code"
 done
 
 if "$tree/build/bin/p2plab-grade" --manifest "$tree/build/grading.json" --variant reference --quiet >/dev/null 2>&1; then
