@@ -77,7 +77,7 @@ void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o)
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
   c->add_option("--monitor", o.monitor,
-                "chord: report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+                "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
 }
 
 int bad(const std::string& command, const std::string& text) {
@@ -175,8 +175,6 @@ int command_node(const RealNetworkCommands::Options& o) {
     if (n.monitor->ip == 0 || n.monitor->port == 0) return bad("node", "--monitor: needs a concrete address and port");
   }
   if (o.protocol == "superpeer") {
-    if (n.monitor)
-      return bad("node", "--monitor: superpeer-protocol peers do not report to a monitor yet (chord peers do)");
     superpeer::NodeOptions sp;
     sp.listen = n.listen;
     sp.join = n.join;
@@ -195,11 +193,11 @@ int command_node(const RealNetworkCommands::Options& o) {
     sp.duration_s = o.duration;
     sp.seed = o.seed;
     sp.shared = o.share;
+    sp.monitor = n.monitor;
     sp.params.superpeer_ratio = o.superpeer_ratio;
     return superpeer::run_node(sp);
   }
   if (o.protocol == "flooding") {
-    if (n.monitor) return bad("node", "--monitor: flooding peers do not report to a monitor yet (chord peers do)");
     flooding::NodeOptions f;
     f.listen = n.listen;
     f.join = n.join;
@@ -219,6 +217,7 @@ int command_node(const RealNetworkCommands::Options& o) {
     f.duration_s = o.duration;
     f.seed = o.seed;
     f.shared = o.share;
+    f.monitor = n.monitor;
     return flooding::run_node(f);
   }
   const IdSpace space(o.bits);
