@@ -310,7 +310,8 @@ class Node final : public MessageHandler<Message> {
         }
       }
     } else {
-      for (PeerIndex n : protocol_.superpeers_of(self)) s.superpeers.push_back(id_of(n));
+      // neighbors() of a leaf: its superpeers (empty before it joined; superpeers_of() would not be)
+      for (PeerIndex n : protocol_.neighbors(self)) s.superpeers.push_back(id_of(n));
     }
     s.shared = shared_[0].size();
     net::send_report(socket_, *options_.monitor, net::encode_state_report(s));

@@ -327,3 +327,70 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
   CHECK(live->handle(good_bytes.data(), good_bytes.size()));
   CHECK(live->simulator().peer_count() == count + 2);
 }
+
+TEST_CASE("live view: real superpeer-protocol peers report their roles and links" * doctest::test_suite("net")) {
+  int port = 0;
+  auto owned = open_live(7, port);
+  REQUIRE(owned != nullptr);
+  viz::LiveRun* live = owned.get();
+  viz::Session session(std::move(owned));
+  const std::string monitor = "127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> extra = {"--degree", "2", "--superpeer-ratio", "0.5", "--share", "a song"};
+  std::vector<Unstructured> peers;
+  peers.push_back(start_unstructured("superpeer", monitor, "", extra));
+  for (int i = 1; i < 6; ++i) {
+    peers.push_back(
+        start_unstructured("superpeer", monitor, std::to_string(peers[static_cast<std::size_t>(i - 1)].port), extra));
+    std::this_thread::sleep_for(100ms);
+  }
+  // Converged: each peer's reported role equals its console's, and its reported links (the
+  // superpeer links, and a superpeer's leaves) equal the neighbours its console shows.
+  bool agree = false;
+  std::map<std::string, std::string> role;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!agree && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(600ms);
+    std::map<std::string, std::set<std::string>> graph;
+    for (auto& p : peers) {
+      const auto s = p.peer->state();
+      REQUIRE(s.has_value());
+      role[p.id] = (*s)["role"].get<std::string>();
+      graph[p.id];
+      for (const auto& n : (*s)["neighbors"]) graph[p.id].insert(n["id"].get<std::string>());
+    }
+    live->poll();
+    const SimulatorCore& sim = live->simulator();
+    agree = sim.live_count() == peers.size() && sim.peer_count() == peers.size();
+    for (std::size_t i = 0; i < peers.size() && agree; ++i) {
+      const PeerIndex p = sim.find_live(*Id::from_decimal(peers[i].id));
+      if (p == kNoPeer) {
+        agree = false;
+        break;
+      }
+      const PeerView v = live->inspect(p);
+      std::set<std::string> links = ids_of_links(*live, p, LinkKind::Superpeer);
+      for (const auto& l : ids_of_links(*live, p, LinkKind::Leaf)) links.insert(l);
+      agree = v.role == role[peers[i].id] && links == graph[peers[i].id] &&
+              (role[peers[i].id] != "leaf" || !links.empty());
+    }
+  }
+  REQUIRE(agree);
+  CHECK(live->protocol() == "superpeer");
+  CHECK_FALSE(session.ring_view());
+  CHECK(std::count_if(role.begin(), role.end(), [](const auto& r) { return r.second == "superpeer"; }) >= 1);
+  // A leaf's links are to superpeers only, and each of them lists the leaf among its leaves.
+  const SimulatorCore& sim = live->simulator();
+  for (const auto& p : peers) {
+    if (role[p.id] != "leaf") continue;
+    for (const auto& sp : ids_of_links(*live, sim.find_live(*Id::from_decimal(p.id)), LinkKind::Superpeer)) {
+      CHECK(role[sp] == "superpeer");
+      CHECK(ids_of_links(*live, sim.find_live(*Id::from_decimal(sp)), LinkKind::Leaf).count(p.id) == 1);
+    }
+  }
+  // A flooding report is another protocol's here: dropped.
+  const auto flooding = nlohmann::json::to_cbor(
+      nlohmann::json{{"v", 1}, {"proto", "flooding"}, {"id", 5}, {"k", "state"}, {"role", "peer"}});
+  const std::uint64_t dropped = live->dropped();
+  CHECK_FALSE(live->handle(flooding.data(), flooding.size()));
+  CHECK(live->dropped() == dropped + 1);
+}
