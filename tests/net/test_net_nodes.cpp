@@ -410,7 +410,8 @@ TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the 
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"node", "--protocol", "central_index"}, "--protocol"},
       {{"node", "--protocol", "superpeer", "--superpeer-ratio", "2"}, "--superpeer-ratio"},
-      {{"node", "--protocol", "flooding", "--monitor", "127.0.0.1:5000"}, "--monitor"},
+      {{"node", "--protocol", "flooding", "--monitor", "127.0.0.1:0"}, "--monitor"},
+      {{"node", "--protocol", "superpeer", "--monitor", "x:y"}, "--monitor"},
       {{"node", "--protocol", "flooding", "--id", "18446744073709551616"}, "--id"},
       {{"node", "--protocol", "nonsense"}, "--protocol"},
       {{"node", "--protocol", "chord", "--listen", "nowhere"}, "--listen"},
