@@ -1,9 +1,12 @@
 #include "live.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
 #include "chord/chord.hpp"
+#include "flooding/flooding.hpp"
+#include "superpeer/superpeer.hpp"
 #include "p2plab/json_util.hpp"
 
 namespace p2plab::viz {
@@ -46,6 +49,31 @@ std::optional<Id> id_from(const json& j, int bits) {
   if (bits > 0 && !IdSpace(bits).contains(id)) return std::nullopt;
   return id;
 }
+/// The message and timer names of a protocol's reports (chord when not known yet).
+TraceVocabulary vocabulary_of(const std::string& proto) {
+  TraceVocabulary v;
+  if (proto == "flooding") {
+    for (int t = 0; t < static_cast<int>(flooding::MsgType::Count); ++t)
+      v.message_types.push_back(flooding::to_string(static_cast<flooding::MsgType>(t)));
+    v.state_fields = {"neighbor"};
+    v.lookup_purposes = {"user"};
+    return v;
+  }
+  if (proto == "superpeer") {
+    for (int t = 0; t < static_cast<int>(superpeer::MsgType::Count); ++t)
+      v.message_types.push_back(superpeer::to_string(static_cast<superpeer::MsgType>(t)));
+    v.state_fields = {"neighbor", "superpeer", "leaf"};
+    v.lookup_purposes = {"user"};
+    return v;
+  }
+  for (int t = 0; t < static_cast<int>(chord::MsgType::Count); ++t)
+    v.message_types.push_back(chord::to_string(static_cast<chord::MsgType>(t)));
+  for (int t = 0; t < static_cast<int>(chord::TimerKind::Count); ++t)
+    v.timer_kinds.push_back(chord::to_string(static_cast<chord::TimerKind>(t)));
+  v.state_fields = {"successor", "predecessor", "finger"};
+  v.lookup_purposes = {"user", "join", "fix_finger", "put", "get"};
+  return v;
+}
 }  // namespace
 
 LiveRun::LiveRun(int port) : core_(std::make_unique<Core>()) {
@@ -66,16 +94,7 @@ LiveRun::~LiveRun() = default;
 
 SimulatorCore& LiveRun::simulator() { return *core_; }
 
-TraceVocabulary LiveRun::vocabulary() const {
-  TraceVocabulary v;
-  for (int t = 0; t < static_cast<int>(chord::MsgType::Count); ++t)
-    v.message_types.push_back(chord::to_string(static_cast<chord::MsgType>(t)));
-  for (int t = 0; t < static_cast<int>(chord::TimerKind::Count); ++t)
-    v.timer_kinds.push_back(chord::to_string(static_cast<chord::TimerKind>(t)));
-  v.state_fields = {"successor", "predecessor", "finger"};
-  v.lookup_purposes = {"user", "join", "fix_finger", "put", "get"};
-  return v;
-}
+TraceVocabulary LiveRun::vocabulary() const { return vocabulary_of(proto_); }
 
 RunSummary LiveRun::summary() const {
   RunSummary s;
@@ -112,78 +131,155 @@ bool LiveRun::handle(const std::uint8_t* data, std::size_t size) {
     ++dropped_;
     return false;
   };
-  if (!j.is_object() || j.value("v", 0) != 1 || j.value("proto", "") != "chord" || !j.contains("m") ||
-      !j["m"].is_number_unsigned() || !j.contains("id")) {
+  if (!j.is_object() || !j.contains("v") || !j["v"].is_number_unsigned() || j["v"].get<std::uint64_t>() != 1 ||
+      !j.contains("proto") || !j["proto"].is_string()) {
     return drop();
   }
+  const std::string proto = j["proto"].get<std::string>();
+  if (proto != "chord" && proto != "flooding" && proto != "superpeer") return drop();
+  if (!proto_.empty() && proto != proto_) return drop();  // peers of another protocol
+  bool ok = false;
+  try {
+    // Each handler parses everything before changing anything.
+    ok = proto == "chord" ? handle_chord(j) : handle_unstructured(j, proto);
+  } catch (const std::exception&) {
+    ok = false;  // a field of an unexpected type
+  }
+  if (!ok) return drop();
+  accept_protocol(proto);
+  ++reports_;
+  return true;
+}
+
+void LiveRun::accept_protocol(const std::string& proto) {
+  if (!proto_.empty()) return;
+  proto_ = proto;
+  scenario_.protocol = proto;
+  scenario_.doc["protocol"] = proto;
+}
+
+bool LiveRun::handle_chord(const json& j) {
+  if (!j.contains("m") || !j["m"].is_number_unsigned() || !j.contains("id")) return false;
   const auto m = j["m"].get<std::uint64_t>();
-  if (m < 1 || m > 160) return drop();
-  if (bits_ == 0) bits_ = static_cast<int>(m);
-  if (static_cast<int>(m) != bits_) return drop();  // another ring's report
-  const auto self = id_from(j["id"], bits_);
-  if (!self) return drop();
-  // Parse everything before changing anything.
-  const std::string kind = j.value("k", "");
-  if (kind == "state") {
-    Reported r;
-    std::vector<Id> succ;
-    std::vector<std::pair<int, Id>> fingers;
-    std::optional<Id> pred;
-    if (j.contains("pred") && !j["pred"].is_null() && !(pred = id_from(j["pred"], bits_))) return drop();
-    if (!j.contains("succ") || !j["succ"].is_array() || j["succ"].size() > 32) return drop();
-    for (const auto& s : j["succ"]) {
-      const auto id = id_from(s, bits_);
-      if (!id) return drop();
-      succ.push_back(*id);
-    }
-    if (!j.contains("fingers") || !j["fingers"].is_array() || j["fingers"].size() > 160) return drop();
-    for (const auto& f : j["fingers"]) {
-      if (!f.is_array() || f.size() != 2 || !f[0].is_number_unsigned() || f[0].get<std::uint64_t>() >= m) return drop();
-      const auto id = id_from(f[1], bits_);
-      if (!id) return drop();
-      fingers.emplace_back(static_cast<int>(f[0].get<std::uint64_t>()), *id);
-    }
-    if (j.contains("keys") && j["keys"].is_array() && j["keys"].size() <= 64) {
-      for (const auto& k : j["keys"]) {
-        if (auto id = id_from(k, bits_)) r.keys.push_back(*id);
-      }
-    }
-    r.seen = true;
-    r.last = core_->current_time();
-    r.address = j.value("addr", "");
-    r.key_count =
-        j.contains("nkeys") && j["nkeys"].is_number_unsigned() ? j["nkeys"].get<std::uint64_t>() : r.keys.size();
-    const PeerIndex p = peer_of(*self);
-    r.predecessor = pred ? peer_of(*pred) : kNoPeer;
-    for (const Id& s : succ) r.successors.push_back(peer_of(s));
-    for (const auto& [i, id] : fingers) r.fingers.emplace_back(i, peer_of(id));
-    peers_[p] = std::move(r);
-    core_->revive(p);
-    ++reports_;
-    return true;
-  }
+  if (m < 1 || m > 160) return false;
+  if (bits_ != 0 && static_cast<int>(m) != bits_) return false;  // another ring's report
+  const int bits = static_cast<int>(m);
+  const auto self = id_from(j["id"], bits);
+  if (!self) return false;
+  const std::string kind = j.contains("k") && j["k"].is_string() ? j["k"].get<std::string>() : "";
   if (kind == "msgs") {
-    if (!j.contains("e") || !j["e"].is_array() || j["e"].size() > 256) return drop();
-    const auto names = vocabulary().message_types;
-    for (const auto& e : j["e"]) {
-      if (!e.is_array() || e.size() != 3 || !e[2].is_string()) continue;
-      const auto from = id_from(e[0], bits_), to = id_from(e[1], bits_);
-      if (!from || !to) continue;
-      const auto type = std::find(names.begin(), names.end(), e[2].get<std::string>());
-      if (type == names.end()) continue;
-      TraceEvent t;
-      t.time = core_->current_time();
-      t.kind = TraceKind::Send;
-      t.detail = static_cast<std::uint8_t>(type - names.begin());
-      t.peer = peer_of(*from);
-      t.other = peer_of(*to);
-      core_->event_trace().record(t);
-      ++messages_;
-    }
-    ++reports_;
+    if (!handle_events(j, bits)) return false;
+    bits_ = bits;
     return true;
   }
-  return drop();
+  if (kind != "state") return false;
+  Reported r;
+  std::vector<Id> succ;
+  std::vector<std::pair<int, Id>> fingers;
+  std::optional<Id> pred;
+  if (j.contains("pred") && !j["pred"].is_null() && !(pred = id_from(j["pred"], bits))) return false;
+  if (!j.contains("succ") || !j["succ"].is_array() || j["succ"].size() > 32) return false;
+  for (const auto& s : j["succ"]) {
+    const auto id = id_from(s, bits);
+    if (!id) return false;
+    succ.push_back(*id);
+  }
+  if (!j.contains("fingers") || !j["fingers"].is_array() || j["fingers"].size() > 160) return false;
+  for (const auto& f : j["fingers"]) {
+    if (!f.is_array() || f.size() != 2 || !f[0].is_number_unsigned() || f[0].get<std::uint64_t>() >= m) return false;
+    const auto id = id_from(f[1], bits);
+    if (!id) return false;
+    fingers.emplace_back(static_cast<int>(f[0].get<std::uint64_t>()), *id);
+  }
+  if (j.contains("keys") && j["keys"].is_array() && j["keys"].size() <= 64) {
+    for (const auto& k : j["keys"]) {
+      if (auto id = id_from(k, bits)) r.keys.push_back(*id);
+    }
+  }
+  if (j.contains("addr") && !j["addr"].is_string()) return false;
+  r.seen = true;
+  r.last = core_->current_time();
+  r.address = j.contains("addr") ? j["addr"].get<std::string>() : "";
+  r.key_count =
+      j.contains("nkeys") && j["nkeys"].is_number_unsigned() ? j["nkeys"].get<std::uint64_t>() : r.keys.size();
+  bits_ = bits;
+  const PeerIndex p = peer_of(*self);
+  r.predecessor = pred ? peer_of(*pred) : kNoPeer;
+  for (const Id& s : succ) r.successors.push_back(peer_of(s));
+  for (const auto& [i, id] : fingers) r.fingers.emplace_back(i, peer_of(id));
+  peers_[p] = std::move(r);
+  core_->revive(p);
+  return true;
+}
+
+bool LiveRun::handle_unstructured(const json& j, const std::string& proto) {
+  if (!j.contains("id") || !j["id"].is_number_unsigned()) return false;
+  const Id self(j["id"].get<std::uint64_t>());
+  const std::string kind = j.contains("k") && j["k"].is_string() ? j["k"].get<std::string>() : "";
+  if (kind == "msgs") return handle_events(j, 0);
+  if (kind != "state") return false;
+  if (!j.contains("role") || !j["role"].is_string()) return false;
+  const std::string role = j["role"].get<std::string>();
+  if (proto == "flooding" ? role != "peer" : role != "superpeer" && role != "leaf") return false;
+  auto ids = [&](const char* key, std::vector<Id>& out) {
+    if (!j.contains(key)) return true;  // an empty list may be left out
+    const json& list = j[key];
+    if (!list.is_array() || list.size() > 256) return false;
+    for (const auto& x : list) {
+      if (!x.is_number_unsigned() || Id(x.get<std::uint64_t>()) == self) return false;
+      out.emplace_back(x.get<std::uint64_t>());
+    }
+    return true;
+  };
+  std::vector<Id> neighbors, superpeers, leaves;
+  if (!ids("nbrs", neighbors) || !ids("sps", superpeers) || !ids("leaves", leaves)) return false;
+  // Links a role cannot have: a flooding peer has neighbours only, a leaf superpeers only.
+  if (role == "peer" && (!superpeers.empty() || !leaves.empty())) return false;
+  if (role == "superpeer" && !superpeers.empty()) return false;
+  if (role == "leaf" && (!neighbors.empty() || !leaves.empty())) return false;
+  if (j.contains("addr") && !j["addr"].is_string()) return false;
+  if (j.contains("nshared") && !j["nshared"].is_number_unsigned()) return false;
+  Reported r;
+  r.seen = true;
+  r.last = core_->current_time();
+  r.address = j.contains("addr") ? j["addr"].get<std::string>() : "";
+  r.role = role;
+  r.shared = j.contains("nshared") ? j["nshared"].get<std::uint64_t>() : 0;
+  const PeerIndex p = peer_of(self);
+  for (const Id& id : neighbors) r.neighbors.push_back(peer_of(id));
+  for (const Id& id : superpeers) r.superpeers.push_back(peer_of(id));
+  for (const Id& id : leaves) r.leaves.push_back(peer_of(id));
+  peers_[p] = std::move(r);
+  core_->revive(p);
+  return true;
+}
+
+bool LiveRun::handle_events(const json& j, int bits) {
+  // bits > 0: chord ids (byte strings below 2^bits); 0: 64-bit unsigned integers.
+  if (!j.contains("e") || !j["e"].is_array() || j["e"].size() > 256) return false;
+  const std::string proto = j["proto"].get<std::string>();
+  const auto names = vocabulary_of(proto).message_types;
+  auto id_of = [&](const json& x) -> std::optional<Id> {
+    if (bits > 0) return id_from(x, bits);
+    if (!x.is_number_unsigned()) return std::nullopt;
+    return Id(x.get<std::uint64_t>());
+  };
+  for (const auto& e : j["e"]) {
+    if (!e.is_array() || e.size() != 3 || !e[2].is_string()) continue;
+    const auto from = id_of(e[0]), to = id_of(e[1]);
+    if (!from || !to) continue;
+    const auto type = std::find(names.begin(), names.end(), e[2].get<std::string>());
+    if (type == names.end()) continue;
+    TraceEvent t;
+    t.time = core_->current_time();
+    t.kind = TraceKind::Send;
+    t.detail = static_cast<std::uint8_t>(type - names.begin());
+    t.peer = peer_of(*from);
+    t.other = peer_of(*to);
+    core_->event_trace().record(t);
+    ++messages_;
+  }
+  return true;
 }
 
 void LiveRun::poll() {
@@ -210,6 +306,28 @@ PeerView LiveRun::inspect(PeerIndex peer) const {
   v.state = core_->state(peer);
   v.role = "peer";
   const Reported& r = peers_[peer];
+  if (unstructured()) {
+    if (!r.role.empty()) v.role = r.role;
+    // The kinds the simulated protocols use: flooding neighbours; superpeers' links (to other
+    // superpeers and from a leaf to its superpeers) and a superpeer's leaves.
+    const LinkKind overlay = proto_ == "flooding" ? LinkKind::Neighbor : LinkKind::Superpeer;
+    for (PeerIndex n : r.neighbors) v.links.push_back({overlay, 0, n});
+    for (PeerIndex s : r.superpeers) v.links.push_back({LinkKind::Superpeer, 0, s});
+    for (PeerIndex l : r.leaves) v.links.push_back({LinkKind::Leaf, 0, l});
+    TableView info{"peer (live)", {"field", "value"}, {}};
+    info.rows.push_back({"address", r.seen ? r.address : "(never reported)"});
+    info.rows.push_back({"role", r.seen ? v.role : "-"});
+    info.rows.push_back({"neighbours", std::to_string(r.neighbors.size())});
+    if (proto_ == "superpeer") {
+      info.rows.push_back({"superpeers", std::to_string(r.superpeers.size())});
+      info.rows.push_back({"leaves", std::to_string(r.leaves.size())});
+    }
+    info.rows.push_back({"shared names", std::to_string(r.shared)});
+    info.rows.push_back(
+        {"last report", r.seen ? std::to_string((core_->current_time() - r.last) / 1000) + " ms ago" : "-"});
+    v.tables.push_back(std::move(info));
+    return v;
+  }
   for (std::size_t j = 0; j < r.successors.size(); ++j) {
     v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), r.successors[j]});
   }

@@ -48,11 +48,12 @@ class Session {
   bool live() const { return live_ != nullptr; }
   const LiveRun* live_run() const { return live_; }
 
-  const Scenario& scenario() const { return scenario_; }
+  /// Live: the live run's, whose protocol is the one its first accepted report names.
+  const Scenario& scenario() const { return live_ ? run_->scenario() : scenario_; }
   Run& run() { return *run_; }
   const Run& run() const { return *run_; }
   const SimulatorCore& sim() const { return run_->simulator(); }
-  bool ring_view() const { return scenario_.protocol == "chord"; }
+  bool ring_view() const { return scenario().protocol == "chord"; }
 
   std::uint64_t position() const { return position_; }
   SimTime now() const { return run_->simulator().current_time(); }

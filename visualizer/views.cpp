@@ -345,7 +345,14 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
 void GraphLayout::update(const Session& session) {
   const SimulatorCore& sim = session.sim();
   const std::size_t n = sim.peer_count();
-  if (positions_.size() == n && relaxed_for_ == n) return;
+  std::size_t links = 0;
+  if (session.live()) {
+    for (PeerIndex p = 0; p < n; ++p) {
+      if (sim.is_up(p)) links += session.run().inspect_links(p).links.size();
+    }
+  }
+  if (positions_.size() == n && relaxed_for_ == n && links_for_ == links) return;
+  links_for_ = links;
   std::vector<std::vector<PeerIndex>> adjacency(n);
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) continue;

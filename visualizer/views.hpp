@@ -48,6 +48,7 @@ class GraphLayout {
  private:
   std::vector<ImVec2> positions_;
   std::size_t relaxed_for_ = 0;
+  std::size_t links_for_ = 0;  // live runs: links arrive after their peers, so relax again when they change
 };
 
 PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, GraphLayout& layout,

@@ -66,6 +66,11 @@ class Protocol final : public MessageHandler<Message> {
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
 
   PeerIndex server() const { return server_; }
+  /// Real network mode: each peer runs its own Protocol and learns which of its local peers is
+  /// the server (from the HELLO_REPLY) before it joins.
+  void set_server(PeerIndex p) { server_ = p; }
+  /// The server's index as it is (name -> providers, provider -> names).
+  const Index& index() const { return index_; }
   /// The providers the server lists for a name (its index, for inspection and tests).
   std::set<PeerIndex> indexed_providers(NameIndex name) const;
   std::string role(PeerIndex p) const { return p == server_ ? "server" : "peer"; }

@@ -17,6 +17,7 @@ struct NodeOptions {
   std::optional<std::uint64_t> id;  // default: SHA-1 of "IP:PORT", its low 64 bits
   Params params;
   std::vector<std::string> shared;  // names shared from the start (announced when attaching)
+  std::optional<net::Endpoint> monitor;  // where to send state and message reports (--monitor)
   bool json = false, quiet = false;
   double join_timeout_s = 10, duration_s = 0;
   std::uint64_t seed = 1;

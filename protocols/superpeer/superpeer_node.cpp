@@ -11,6 +11,7 @@
 
 #include "p2plab/net/console.hpp"
 #include "p2plab/net/contacts.hpp"
+#include "p2plab/net/monitor.hpp"
 #include "p2plab/net/socket_transport.hpp"
 #include "p2plab/net/udp.hpp"
 #include "wire.hpp"
@@ -40,6 +41,7 @@ class Node final : public MessageHandler<Message> {
         [this](PeerIndex to, const Message& m, std::vector<std::uint8_t>& out) { return encode(to, m, out); });
     transport_.set_receiver(
         [this](const std::uint8_t* data, std::size_t size, const net::Endpoint& from) { receive(data, size, from); });
+    transport_.set_send_observer([this](PeerIndex to, const Message& m) { note_event(contacts_.self(), to, m.type); });
   }
 
   int run();
@@ -153,6 +155,7 @@ class Node final : public MessageHandler<Message> {
       }
       return;
     }
+    note_event(sender, contacts_.self(), m.type);
     protocol_.on_message(contacts_.self(), sender, m);
   }
 
@@ -276,6 +279,44 @@ class Node final : public MessageHandler<Message> {
       it = pending_.erase(it);
     }
   }
+  // ---- monitor (net/include/p2plab/net/monitor.hpp) ----
+  void note_event(PeerIndex from, PeerIndex to, MsgType type) {
+    if (!options_.monitor || events_.size() >= net::kMaxReportEvents) return;
+    events_.push_back({id_of(from), id_of(to), to_string(type)});
+  }
+  void report_to_monitor(bool state) {
+    if (!options_.monitor) return;
+    const std::int64_t t = transport_.now() / 1000;
+    if (!state) {
+      if (events_.empty()) return;
+      net::send_report(socket_, *options_.monitor, net::encode_events_report("superpeer", id_of(contacts_.self()), t, events_));
+      events_.clear();
+      return;
+    }
+    net::UnstructuredState s;
+    s.proto = "superpeer";
+    s.id = id_of(contacts_.self());
+    s.time_ms = t;
+    s.address = contacts_.at(contacts_.self()).address.to_string();
+    s.role = protocol_.role(contacts_.self());
+    const PeerIndex self = contacts_.self();
+    if (protocol_.is_superpeer(self)) {
+      // neighbors() of a superpeer: its superpeer neighbours, then its leaves
+      for (PeerIndex n : protocol_.neighbors(self)) {
+        if (protocol_.leaf_tables(self).count(n) != 0) {
+          s.leaves.push_back(id_of(n));
+        } else {
+          s.neighbors.push_back(id_of(n));
+        }
+      }
+    } else {
+      // neighbors() of a leaf: its superpeers (empty before it joined; superpeers_of() would not be)
+      for (PeerIndex n : protocol_.neighbors(self)) s.superpeers.push_back(id_of(n));
+    }
+    s.shared = shared_[0].size();
+    net::send_report(socket_, *options_.monitor, net::encode_state_report(s));
+  }
+
   void read_console() {
     console_.poll([this](const std::string& line) { command(line); });
   }
@@ -297,6 +338,7 @@ class Node final : public MessageHandler<Message> {
   bool joining_ = false, stop_ = false, crash_ = false;
   SimTime next_hello_ = 0, join_deadline_ = 0;
   net::Console console_;
+  std::vector<net::MonitorEvent> events_;
 };
 
 int Node::run() {
@@ -322,6 +364,7 @@ int Node::run() {
     say("first peer of a new overlay: a superpeer");
   }
   const SimTime end = options_.duration_s > 0 ? from_ms(options_.duration_s * 1000.0) : -1;
+  SimTime next_state_report = 0, next_event_report = 0;
   while (!stop_) {
     transport_.run_once(std::chrono::milliseconds(20));
     const SimTime now = transport_.now();
@@ -336,6 +379,14 @@ int Node::run() {
     }
     read_console();
     report_finished();
+    if (now >= next_event_report) {
+      report_to_monitor(false);
+      next_event_report = now + from_ms(std::int64_t{200});
+    }
+    if (now >= next_state_report) {
+      report_to_monitor(true);
+      next_state_report = now + from_ms(std::int64_t{500});
+    }
     if (net::stop_requested()) stop_ = true;
     if (end >= 0 && now >= end) stop_ = true;
   }

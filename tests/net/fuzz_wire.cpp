@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "central_index/wire.hpp"
 #include "flooding/wire.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"
@@ -61,6 +62,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     superpeer::wire::Datagram back;
     require(superpeer::wire::decode(again.data(), again.size(), back, swhy));
     require(back.sender == s.sender && back.list == s.list && back.relay == s.relay && back.name == s.name);
+  }
+  central_index::wire::Datagram c;
+  central_index::wire::Drop cwhy{};
+  if (central_index::wire::decode(data, size, c, cwhy)) {
+    std::vector<std::uint8_t> again;
+    require(c.providers.size() <= static_cast<std::size_t>(central_index::kProvidersPerMessage));
+    require(!c.name || c.name->size() <= central_index::wire::kMaxNameBytes);
+    require(central_index::wire::encode(c, again));
+    central_index::wire::Datagram back;
+    require(central_index::wire::decode(again.data(), again.size(), back, cwhy));
+    require(back.sender == c.sender && back.kind == c.kind && back.type == c.type && back.guid == c.guid &&
+            back.name == c.name && back.providers == c.providers && back.server == c.server && back.flag == c.flag);
+  } else {
+    require(cwhy < central_index::wire::Drop::Count);
   }
   return 0;
 }

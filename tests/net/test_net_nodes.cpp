@@ -408,9 +408,11 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
 TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" *
           doctest::test_suite("net")) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"node", "--protocol", "central_index"}, "--protocol"},
+      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000"}, "--monitor"},
+      {{"node", "--protocol", "central_index", "--id", "abc"}, "--id"},
       {{"node", "--protocol", "superpeer", "--superpeer-ratio", "2"}, "--superpeer-ratio"},
-      {{"node", "--protocol", "flooding", "--monitor", "127.0.0.1:5000"}, "--monitor"},
+      {{"node", "--protocol", "flooding", "--monitor", "127.0.0.1:0"}, "--monitor"},
+      {{"node", "--protocol", "superpeer", "--monitor", "x:y"}, "--monitor"},
       {{"node", "--protocol", "flooding", "--id", "18446744073709551616"}, "--id"},
       {{"node", "--protocol", "nonsense"}, "--protocol"},
       {{"node", "--protocol", "chord", "--listen", "nowhere"}, "--listen"},

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "central_index/central_index_node.hpp"
 #include "chord/chord_node.hpp"
 #include "flooding/flooding_node.hpp"
 #include "p2plab/id.hpp"
@@ -43,7 +44,7 @@ struct RealNetworkCommands::Options {
 namespace {
 
 void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o) {
-  c->add_option("--protocol", o.protocol, "Protocol module: chord, flooding or superpeer")->required();
+  c->add_option("--protocol", o.protocol, "Protocol module: chord, flooding, superpeer or central_index")->required();
   c->add_option("--bits,-m", o.bits, "chord: identifier bits m (every peer of one ring must agree)")
       ->check(CLI::Range(4, 160))
       ->capture_default_str();
@@ -77,7 +78,7 @@ void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o)
       ->check(CLI::Range(10.0, 600000.0))
       ->capture_default_str();
   c->add_option("--monitor", o.monitor,
-                "chord: report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+                "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
 }
 
 int bad(const std::string& command, const std::string& text) {
@@ -86,13 +87,9 @@ int bad(const std::string& command, const std::string& text) {
 }
 
 bool check_protocol(const std::string& command, const std::string& protocol, int& code) {
-  if (protocol == "chord" || protocol == "flooding" || protocol == "superpeer") return true;
-  if (protocol == "central_index") {
-    code = bad(command, "--protocol: central_index has no real network mode yet (chord, flooding and superpeer have)");
-  } else {
-    code =
-        bad(command, "--protocol: unknown protocol '" + protocol + "' (real network mode: chord, flooding, superpeer)");
-  }
+  if (protocol == "chord" || protocol == "flooding" || protocol == "superpeer" || protocol == "central_index") return true;
+  code = bad(command, "--protocol: unknown protocol '" + protocol +
+                          "' (real network mode: chord, flooding, superpeer, central_index)");
   return false;
 }
 
@@ -105,7 +102,7 @@ RealNetworkCommands::RealNetworkCommands(CLI::App& app) : o_(std::make_shared<Op
   add_protocol_options(node_, this, o);
   node_->add_option("--listen", o.listen, "UDP address to listen on, HOST:PORT (port 0: any free port)")
       ->capture_default_str();
-  node_->add_option("--join", o.join, "Join through the peer at HOST:PORT (default: start a new ring or overlay)");
+  node_->add_option("--join", o.join, "Join through the peer at HOST:PORT (default: start a new ring or overlay; central_index: be the index server)");
   node_->add_option("--id", o.id,
                     "This peer's id: chord a number below 2^m, flooding below 2^64 (default: SHA-1 of IP:PORT)");
   node_->add_option("--join-timeout", o.join_timeout, "Seconds to wait for the --join peer to answer")
@@ -118,7 +115,7 @@ RealNetworkCommands::RealNetworkCommands(CLI::App& app) : o_(std::make_shared<Op
                    "superpeer: target share of superpeers (a superpeer refuses capable leaves beyond it)")
       ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();
-  node_->add_option("--share", o.share, "flooding, superpeer: a name this peer shares from the start (repeatable)");
+  node_->add_option("--share", o.share, "flooding, superpeer, central_index: a name this peer shares from the start (repeatable)");
   node_->add_flag("--json", o.json, "Console answers as one JSON object per line (for scripts and tests)");
   node_->add_flag("--quiet,-q", o.quiet, "Print answers only, no event lines");
   node_->add_option("--seed", o.seed, "Seed of the peer's random stream (timer phases)");
@@ -175,8 +172,6 @@ int command_node(const RealNetworkCommands::Options& o) {
     if (n.monitor->ip == 0 || n.monitor->port == 0) return bad("node", "--monitor: needs a concrete address and port");
   }
   if (o.protocol == "superpeer") {
-    if (n.monitor)
-      return bad("node", "--monitor: superpeer-protocol peers do not report to a monitor yet (chord peers do)");
     superpeer::NodeOptions sp;
     sp.listen = n.listen;
     sp.join = n.join;
@@ -195,11 +190,30 @@ int command_node(const RealNetworkCommands::Options& o) {
     sp.duration_s = o.duration;
     sp.seed = o.seed;
     sp.shared = o.share;
+    sp.monitor = n.monitor;
     sp.params.superpeer_ratio = o.superpeer_ratio;
     return superpeer::run_node(sp);
   }
+  if (o.protocol == "central_index") {
+    if (n.monitor) return bad("node", "--monitor: central-index peers do not report to a monitor yet");
+    central_index::NodeOptions ci;
+    ci.listen = n.listen;
+    ci.join = n.join;
+    if (!o.id.empty()) {
+      const auto id = Id::from_decimal(o.id);
+      if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
+      ci.id = id->low64();
+    }
+    ci.params.timeout = from_ms(o.rpc_timeout_ms);
+    ci.json = o.json;
+    ci.quiet = o.quiet;
+    ci.join_timeout_s = o.join_timeout;
+    ci.duration_s = o.duration;
+    ci.seed = o.seed;
+    ci.shared = o.share;
+    return central_index::run_node(ci);
+  }
   if (o.protocol == "flooding") {
-    if (n.monitor) return bad("node", "--monitor: flooding peers do not report to a monitor yet (chord peers do)");
     flooding::NodeOptions f;
     f.listen = n.listen;
     f.join = n.join;
@@ -219,6 +233,7 @@ int command_node(const RealNetworkCommands::Options& o) {
     f.duration_s = o.duration;
     f.seed = o.seed;
     f.shared = o.share;
+    f.monitor = n.monitor;
     return flooding::run_node(f);
   }
   const IdSpace space(o.bits);
@@ -249,6 +264,8 @@ int command_cluster(const RealNetworkCommands::Options& o) {
   if (o.base_port + o.peers - 1 > 65535) return bad("cluster", "--base-port: the last peer's port would pass 65535");
   std::string error;
   if (!o.monitor.empty() && !net::parse_endpoint(o.monitor, error)) return bad("cluster", "--monitor: " + error);
+  if (!o.monitor.empty() && o.protocol == "central_index")
+    return bad("cluster", "--monitor: central-index peers do not report to a monitor yet");
   char self_path[4096];
   const ssize_t len = ::readlink("/proc/self/exe", self_path, sizeof self_path - 1);
   if (len <= 0) return bad("cluster", "cannot find the p2plab program itself (/proc/self/exe)");

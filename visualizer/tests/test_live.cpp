@@ -9,11 +9,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "live.hpp"
+#include "node_harness.hpp"
+#include "session.hpp"
 #include "p2plab/rng.hpp"
 
 using namespace p2plab;
@@ -132,4 +136,261 @@ TEST_CASE("live view: three real peers appear with the successor links Chord con
   CHECK_FALSE(live->handle(too_big.data(), too_big.size()));  // id 66051 >= 2^16
   CHECK(live->dropped() == dropped + 1002);
   CHECK(live->simulator().peer_count() == peers);
+}
+
+namespace {
+
+std::unique_ptr<viz::LiveRun> open_live(int salt, int& port) {
+  std::unique_ptr<viz::LiveRun> live;
+  for (int attempt = 0; attempt < 20 && !live; ++attempt) {
+    port = 20000 + static_cast<int>((::getpid() * 7 + salt + attempt * 101) % 40000);
+    try {
+      live = std::make_unique<viz::LiveRun>(port);
+    } catch (const std::exception&) {
+    }
+  }
+  return live;
+}
+
+struct Unstructured {
+  std::unique_ptr<test::Peer> peer;
+  std::string id;
+  int port = 0;
+};
+
+Unstructured start_unstructured(const std::string& protocol, const std::string& monitor, const std::string& join_port,
+                                const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"node",    "--protocol", protocol, "--listen",  "127.0.0.1:0",
+                                   "--json",  "--quiet",    "--rpc-timeout-ms", "500", "--monitor",
+                                   monitor};
+  args.insert(args.end(), extra.begin(), extra.end());
+  if (!join_port.empty()) args.insert(args.end(), {"--join", "127.0.0.1:" + join_port});
+  Unstructured u;
+  u.peer = std::make_unique<test::Peer>(args);
+  const auto hello = u.peer->wait_for([](const nlohmann::json& j) { return j.value("event", "") == "listening"; },
+                                      5000ms);
+  REQUIRE_MESSAGE(hello.has_value(), "a peer did not start");
+  u.id = (*hello)["id"].get<std::string>();
+  u.port = (*hello)["port"].get<int>();
+  return u;
+}
+
+std::set<std::string> ids_of_links(viz::LiveRun& live, PeerIndex p, LinkKind kind) {
+  std::set<std::string> out;
+  for (const Link& l : live.inspect(p).links) {
+    if (l.kind == kind) out.insert(live.simulator().peer_id(l.target).to_decimal());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("live view: five real flooding peers report the overlay their consoles show" * doctest::test_suite("net")) {
+  int port = 0;
+  auto owned = open_live(3, port);
+  REQUIRE(owned != nullptr);
+  viz::LiveRun* live = owned.get();
+  viz::Session session(std::move(owned));
+  CHECK(session.ring_view());  // nothing reported yet: the ring, as before
+  const std::string monitor = "127.0.0.1:" + std::to_string(port);
+  std::vector<Unstructured> peers;
+  peers.push_back(start_unstructured("flooding", monitor, "", {"--degree", "2"}));
+  for (int i = 1; i < 5; ++i) {
+    peers.push_back(start_unstructured("flooding", monitor, std::to_string(peers[static_cast<std::size_t>(i - 1)].port),
+                                       {"--degree", "2"}));
+  }
+  // Peer i shares i names: the reported counts tell the peers apart.
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    for (std::size_t k = 0; k < i; ++k) {
+      peers[i].peer->send("share file " + std::to_string(i) + " " + std::to_string(k));
+      REQUIRE(peers[i].peer->wait_for([](const nlohmann::json& j) { return j.value("op", "") == "share"; }, 3000ms));
+    }
+  }
+  // Converged: every peer's reported neighbours equal the neighbours its own `state` shows, both
+  // read again until they agree (the overlay may still change while the peers join).
+  bool agree = false;
+  std::map<std::string, std::set<std::string>> graph;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!agree && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(600ms);  // longer than the report period (500 ms)
+    graph.clear();
+    for (auto& p : peers) {
+      const auto s = p.peer->state();
+      REQUIRE(s.has_value());
+      for (const auto& n : (*s)["neighbors"]) graph[p.id].insert(n["id"].get<std::string>());
+    }
+    live->poll();
+    const SimulatorCore& sim = live->simulator();
+    agree = sim.live_count() == peers.size() && sim.peer_count() == peers.size();
+    for (std::size_t i = 0; i < peers.size() && agree; ++i) {
+      const auto id = Id::from_decimal(peers[i].id);
+      REQUIRE(id.has_value());
+      const PeerIndex p = sim.find_live(*id);
+      agree = p != kNoPeer && ids_of_links(*live, p, LinkKind::Neighbor) == graph[peers[i].id] &&
+              !graph[peers[i].id].empty();
+    }
+  }
+  REQUIRE(agree);
+  CHECK(live->protocol() == "flooding");
+  CHECK(live->scenario().protocol == "flooding");
+  CHECK_FALSE(session.ring_view());  // the graph view
+  CHECK(live->id_bits() == 64);
+  // The overlay is symmetric and connected (BFS over the reported links).
+  std::set<std::string> reached = {peers[0].id};
+  std::vector<std::string> frontier = {peers[0].id};
+  while (!frontier.empty()) {
+    const std::string at = frontier.back();
+    frontier.pop_back();
+    for (const auto& n : graph[at]) {
+      CHECK(graph[n].count(at) == 1);
+      if (reached.insert(n).second) frontier.push_back(n);
+    }
+  }
+  CHECK(reached.size() == peers.size());
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const PeerView v = live->inspect(live->simulator().find_live(*Id::from_decimal(peers[i].id)));
+    CHECK(v.role == "peer");
+    bool shared_row = false;
+    for (const auto& t : v.tables) {
+      for (const auto& row : t.rows) {
+        if (row.size() == 2 && row[0] == "shared names") shared_row = row[1] == std::to_string(i);
+      }
+    }
+    CHECK_MESSAGE(shared_row, "peer " << i << " should report " << i << " shared names");
+  }
+  // Message events arrive too (PING, PONG, CONNECT... while joining; a search now).
+  peers[0].peer->send("search file 4 1");
+  REQUIRE(peers[0].peer->wait_for([](const nlohmann::json& j) { return j.value("op", "") == "search"; }, 10000ms));
+  std::this_thread::sleep_for(400ms);
+  live->poll();
+  const auto& names = live->vocabulary().message_types;
+  const auto query_type = std::find(names.begin(), names.end(), "QUERY");
+  REQUIRE(query_type != names.end());
+  bool query_seen = false;
+  for (const TraceEvent& e : live->simulator().event_trace().events()) {
+    query_seen = query_seen || (e.kind == TraceKind::Send && e.detail == query_type - names.begin());
+  }
+  CHECK(query_seen);
+
+  // Malformed reports, and reports of another protocol, are dropped and counted, never shown.
+  const std::uint64_t dropped = live->dropped();
+  const std::size_t count = live->simulator().peer_count();
+  using nlohmann::json;
+  const json good = {{"v", 1},        {"proto", "flooding"},   {"id", 99},      {"t", 0},
+                     {"k", "state"},  {"addr", "1.2.3.4:5"},   {"role", "peer"}, {"nbrs", json::array({98})},
+                     {"nshared", 0}};
+  std::vector<json> bad;
+  for (const char* key : {"v", "proto", "id", "k", "role"}) {
+    json b = good;
+    b.erase(key);
+    bad.push_back(b);
+  }
+  auto with = [&](const char* key, const json& value) {
+    json b = good;
+    b[key] = value;
+    bad.push_back(b);
+  };
+  with("v", 2);
+  with("v", "1");
+  with("proto", "chord");  // another protocol (and no m)
+  with("proto", "superpeer");
+  with("id", "99");
+  with("id", -5);
+  with("role", "leaf");
+  with("nbrs", json::array({"98"}));
+  with("nbrs", json::array({99}));  // itself
+  with("nbrs", 98);
+  with("sps", json::array({97}));  // a flooding peer has no superpeers
+  with("addr", 7);
+  with("nshared", -1);
+  with("k", "gossip");
+  json many = good;
+  many["nbrs"] = json::array();
+  for (int i = 0; i < 300; ++i) many["nbrs"].push_back(1000 + i);
+  bad.push_back(many);
+  for (const json& b : bad) {
+    const auto bytes = json::to_cbor(b);
+    CHECK_FALSE_MESSAGE(live->handle(bytes.data(), bytes.size()), b.dump());
+  }
+  const auto chord_report = json::to_cbor(json{{"v", 1},
+                                               {"proto", "chord"},
+                                               {"m", 16},
+                                               {"id", json::binary({1, 2})},
+                                               {"k", "state"},
+                                               {"succ", json::array()},
+                                               {"fingers", json::array()}});
+  CHECK_FALSE(live->handle(chord_report.data(), chord_report.size()));
+  CHECK(live->dropped() == dropped + bad.size() + 1);
+  CHECK(live->simulator().peer_count() == count);
+  // The well-formed one is taken (a peer 99 and its neighbour 98 appear).
+  const auto good_bytes = json::to_cbor(good);
+  CHECK(live->handle(good_bytes.data(), good_bytes.size()));
+  CHECK(live->simulator().peer_count() == count + 2);
+}
+
+TEST_CASE("live view: real superpeer-protocol peers report their roles and links" * doctest::test_suite("net")) {
+  int port = 0;
+  auto owned = open_live(7, port);
+  REQUIRE(owned != nullptr);
+  viz::LiveRun* live = owned.get();
+  viz::Session session(std::move(owned));
+  const std::string monitor = "127.0.0.1:" + std::to_string(port);
+  const std::vector<std::string> extra = {"--degree", "2", "--superpeer-ratio", "0.5", "--share", "a song"};
+  std::vector<Unstructured> peers;
+  peers.push_back(start_unstructured("superpeer", monitor, "", extra));
+  for (int i = 1; i < 6; ++i) {
+    peers.push_back(
+        start_unstructured("superpeer", monitor, std::to_string(peers[static_cast<std::size_t>(i - 1)].port), extra));
+    std::this_thread::sleep_for(100ms);
+  }
+  // Converged: each peer's reported role equals its console's, and its reported links (the
+  // superpeer links, and a superpeer's leaves) equal the neighbours its console shows.
+  bool agree = false;
+  std::map<std::string, std::string> role;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!agree && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(600ms);
+    std::map<std::string, std::set<std::string>> graph;
+    for (auto& p : peers) {
+      const auto s = p.peer->state();
+      REQUIRE(s.has_value());
+      role[p.id] = (*s)["role"].get<std::string>();
+      graph[p.id];
+      for (const auto& n : (*s)["neighbors"]) graph[p.id].insert(n["id"].get<std::string>());
+    }
+    live->poll();
+    const SimulatorCore& sim = live->simulator();
+    agree = sim.live_count() == peers.size() && sim.peer_count() == peers.size();
+    for (std::size_t i = 0; i < peers.size() && agree; ++i) {
+      const PeerIndex p = sim.find_live(*Id::from_decimal(peers[i].id));
+      if (p == kNoPeer) {
+        agree = false;
+        break;
+      }
+      const PeerView v = live->inspect(p);
+      std::set<std::string> links = ids_of_links(*live, p, LinkKind::Superpeer);
+      for (const auto& l : ids_of_links(*live, p, LinkKind::Leaf)) links.insert(l);
+      agree = v.role == role[peers[i].id] && links == graph[peers[i].id] &&
+              (role[peers[i].id] != "leaf" || !links.empty());
+    }
+  }
+  REQUIRE(agree);
+  CHECK(live->protocol() == "superpeer");
+  CHECK_FALSE(session.ring_view());
+  CHECK(std::count_if(role.begin(), role.end(), [](const auto& r) { return r.second == "superpeer"; }) >= 1);
+  // A leaf's links are to superpeers only, and each of them lists the leaf among its leaves.
+  const SimulatorCore& sim = live->simulator();
+  for (const auto& p : peers) {
+    if (role[p.id] != "leaf") continue;
+    for (const auto& sp : ids_of_links(*live, sim.find_live(*Id::from_decimal(p.id)), LinkKind::Superpeer)) {
+      CHECK(role[sp] == "superpeer");
+      CHECK(ids_of_links(*live, sim.find_live(*Id::from_decimal(sp)), LinkKind::Leaf).count(p.id) == 1);
+    }
+  }
+  // A flooding report is another protocol's here: dropped.
+  const auto flooding = nlohmann::json::to_cbor(
+      nlohmann::json{{"v", 1}, {"proto", "flooding"}, {"id", 5}, {"k", "state"}, {"role", "peer"}});
+  const std::uint64_t dropped = live->dropped();
+  CHECK_FALSE(live->handle(flooding.data(), flooding.size()));
+  CHECK(live->dropped() == dropped + 1);
 }
