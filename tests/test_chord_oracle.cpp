@@ -180,7 +180,7 @@ TEST_CASE("rings built by real joins converge to the brute-force answer (N = 50 
   }
 }
 
-TEST_CASE("a ring of 1000 joined peers converges to the brute-force answer (m = 32 and m = 160)") {
+TEST_CASE("a ring of 1000 joined peers converges to the brute-force answer (m = 32 and m = 160)" * doctest::test_suite("slow")) {
   check_joined_ring(1000, 32, 4);
   check_joined_ring(1000, 160, 5);
 }

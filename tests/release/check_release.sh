@@ -14,7 +14,9 @@ rm -rf "$logs" && mkdir -p "$logs"
 tree="$work/tree"
 fail() { echo "student release check FAILED: $*" >&2; exit 1; }
 
-cmake -S "$tree" -B "$tree/build" -DCMAKE_BUILD_TYPE=Release -DP2PLAB_WERROR=ON -DP2PLAB_VISUALIZER=OFF >/dev/null ||
+# -O1: the stubs do little, and the build is the expensive part of this check.
+cmake -S "$tree" -B "$tree/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DP2PLAB_WERROR=ON \
+  -DP2PLAB_VISUALIZER=OFF >/dev/null ||
   fail "the student tree does not configure"
 cmake --build "$tree/build" -j2 >"$logs/build.log" 2>&1 || { tail -n 40 "$logs/build.log"; fail "the student tree does not build"; }
 [ -x "$tree/build/bin/p2plab" ] || fail "no p2plab program in the student build"
