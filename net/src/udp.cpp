@@ -1,5 +1,7 @@
 #include "p2plab/net/udp.hpp"
 
+#include <cstdio>
+
 #include <sys/socket.h>
 #include <SFML/Network/IpAddress.hpp>
 #include <SFML/Network/SocketSelector.hpp>
@@ -58,6 +60,23 @@ int UdpSocket::receive(std::chrono::microseconds timeout, int max_batch,
     on_datagram(buffer_.data(), received, Endpoint{from.toInteger(), static_cast<std::uint16_t>(port)});
   }
   return count;
+}
+
+bool bind_node_socket(UdpSocket& socket, const Endpoint& listen, Endpoint& bound) {
+  std::string error;
+  if (!socket.bind(listen, error)) {
+    std::fprintf(stderr, "p2plab node: --listen: %s\n", error.c_str());
+    return false;
+  }
+  bound = listen;
+  bound.port = socket.local_port();
+  return true;
+}
+
+std::string default_id_source(const Endpoint& bound) {
+  Endpoint named = bound;
+  if (named.ip == 0) named.ip = local_lan_address();
+  return named.to_string();
 }
 
 }  // namespace p2plab::net

@@ -532,20 +532,10 @@ int Node::run() {
 
 int run_node(const NodeOptions& options) {
   net::UdpSocket socket;
-  std::string error;
-  if (!socket.bind(options.listen, error)) {
-    std::fprintf(stderr, "p2plab node: --listen: %s\n", error.c_str());
-    return 1;
-  }
   net::Contact self;
-  self.address = options.listen;
-  self.address.port = socket.local_port();
-  const IdSpace space(options.params.m);
-  // The default id: SHA-1 of "IP:PORT", with this machine's LAN address when listening on all
-  // interfaces (so that laptops all listening on 0.0.0.0:4000 still get distinct ids).
-  net::Endpoint named = self.address;
-  if (named.ip == 0) named.ip = net::local_lan_address();
-  self.id = options.id ? *options.id : space.hash(named.to_string());
+  if (!net::bind_node_socket(socket, options.listen, self.address)) return 1;
+  // The default id: SHA-1 of "IP:PORT" mod 2^m.
+  self.id = options.id ? *options.id : IdSpace(options.params.m).hash(net::default_id_source(self.address));
   net::install_stop_signals();
   Node node(options, socket, self);
   return node.run();

@@ -375,17 +375,9 @@ int Node::run() {
 
 int run_node(const NodeOptions& options) {
   net::UdpSocket socket;
-  std::string error;
-  if (!socket.bind(options.listen, error)) {
-    std::fprintf(stderr, "p2plab node: --listen: %s\n", error.c_str());
-    return 1;
-  }
   net::Contact self;
-  self.address = options.listen;
-  self.address.port = socket.local_port();
-  net::Endpoint named = self.address;
-  if (named.ip == 0) named.ip = net::local_lan_address();
-  self.id = Id(options.id ? *options.id : IdSpace(64).hash(named.to_string()).low64());
+  if (!net::bind_node_socket(socket, options.listen, self.address)) return 1;
+  self.id = Id(options.id ? *options.id : IdSpace(64).hash(net::default_id_source(self.address)).low64());
   net::install_stop_signals();
   Node node(options, socket, self);
   return node.run();

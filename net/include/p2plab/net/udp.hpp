@@ -38,4 +38,14 @@ class UdpSocket {
   std::vector<std::uint8_t> buffer_;
 };
 
+/// What every real peer does first: binds `socket` to `listen` (port 0: any free port) and
+/// returns the address it is reachable at; on failure prints "p2plab node: --listen: <why>" to
+/// stderr and returns false.
+bool bind_node_socket(UdpSocket& socket, const Endpoint& listen, Endpoint& bound);
+
+/// The text a peer's default id is hashed from: "IP:PORT" of its bound address, with this
+/// machine's LAN address in place of 0.0.0.0 (so that laptops all listening on 0.0.0.0:4000
+/// still get distinct ids).
+std::string default_id_source(const Endpoint& bound);
+
 }  // namespace p2plab::net
