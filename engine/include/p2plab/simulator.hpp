@@ -19,8 +19,6 @@
 
 namespace p2plab {
 
-enum class PeerState : std::uint8_t { Up, Failed, Left };
-
 /// Everything of the simulator that does not depend on the protocol's message type.
 class SimulatorCore {
  public:

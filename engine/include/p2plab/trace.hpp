@@ -42,6 +42,13 @@ struct TraceEvent {
   Id key;
 };
 
+/// How a view draws the hops of a search that the trace reports (the detail of a LookupHop).
+enum class HopStyle : std::uint8_t {
+  Forward,    ///< the search moves on to the next peer
+  Duplicate,  ///< a copy that arrives where the search already was, and is dropped
+  Transfer,   ///< a leg of a data transfer after the search (e.g. relayed by a superpeer)
+};
+
 /// Names a protocol gives to the numbers in its trace events (message types, timer kinds, state
 /// fields), so that the trace can be written and shown in the lecture's words.
 struct TraceVocabulary {
@@ -49,6 +56,11 @@ struct TraceVocabulary {
   std::vector<std::string> timer_kinds;
   std::vector<std::string> state_fields;
   std::vector<std::string> lookup_purposes;
+  /// LookupHop's detail: its name ("forward", "duplicate", "relay leg") and how views draw it.
+  std::vector<std::string> hop_kinds;
+  std::vector<HopStyle> hop_styles;
+  /// The purpose of the searches a user starts: the ones views animate and counters count.
+  std::uint8_t user_purpose = 0;
 };
 
 /// Where trace events go. Off by default: a disabled trace costs one branch per event.

@@ -18,4 +18,7 @@ constexpr double to_ms(SimTime t) { return static_cast<double>(t) / 1000.0; }
 using PeerIndex = std::uint32_t;
 constexpr PeerIndex kNoPeer = std::numeric_limits<PeerIndex>::max();
 
+/// A peer is up, crashed (no goodbye), or gone after a graceful leave.
+enum class PeerState : std::uint8_t { Up, Failed, Left };
+
 }  // namespace p2plab
