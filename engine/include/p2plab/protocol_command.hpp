@@ -1,0 +1,31 @@
+#pragma once
+// A command a protocol offers to the command line without the command line knowing the protocol:
+// `p2plab bench PROTOCOL ...` and `p2plab node --protocol PROTOCOL ...` (real network mode). The
+// protocol lists its options; the CLI adds them to its parser, so `--help` lists them, and hands
+// the parsed values back by name.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace p2plab {
+
+struct CommandOption {
+  std::string name;           ///< without dashes: "successors" is given as --successors
+  std::string help;           ///< one line for --help
+  std::string default_value;  ///< as text; "" means no default (the option is then absent)
+  bool flag = false;          ///< takes no value ("true" when given)
+};
+
+/// Parsed option values by name (without dashes), as text; the protocol converts and checks them
+/// and reports a bad one by name (exit status 2).
+using CommandArgs = std::map<std::string, std::string>;
+
+struct ProtocolCommand {
+  std::string summary;  ///< one line: what the command does for this protocol
+  std::vector<CommandOption> options;
+  std::function<int(const CommandArgs&)> run;  ///< the command's exit status
+  explicit operator bool() const { return static_cast<bool>(run); }
+};
+
+}  // namespace p2plab
