@@ -24,7 +24,8 @@ ProtocolModel central_index_model() {
   };
   model.operations = search::search_operations();
   model.make_scenario = [](const ScenarioRequest& request) {
-    const nlohmann::json params = request.searches.empty() ? nlohmann::json::object() : nlohmann::json{{"keepalive_ms", 0}};
+    const nlohmann::json params =
+        request.searches.empty() ? nlohmann::json::object() : nlohmann::json{{"keepalive_ms", 0}};
     return search::search_scenario(request, "central_index", params, nullptr);
   };
   return model;
@@ -36,8 +37,11 @@ void register_central_index(ProtocolRegistry& registry) {
   ProtocolInfo info;
   info.name = "central_index";
   info.description =
-      "Central index, Napster-style: one server indexes all files (O(1) messages per search, a single point of failure)";
-  info.create = [](const Scenario& s) -> std::unique_ptr<Run> { return std::make_unique<search::SearchRun<Protocol>>(s); };
+      "Central index, Napster-style: one server indexes all files (O(1) messages per search, a single point of "
+      "failure)";
+  info.create = [](const Scenario& s) -> std::unique_ptr<Run> {
+    return std::make_unique<search::SearchRun<Protocol>>(s);
+  };
   info.model = central_index_model();
   registry.add(std::move(info));
 }

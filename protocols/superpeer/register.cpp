@@ -26,7 +26,8 @@ ProtocolModel superpeer_model() {
   model.parameters = {search::ttl_parameter("How many hops a query may travel among the superpeers.")};
   model.make_scenario = [](const ScenarioRequest& request) {
     if (request.searches.empty()) {
-      return search::search_scenario(request, "superpeer", {{"ttl", static_cast<int>(search::request_param(request, "ttl", 4))}},
+      return search::search_scenario(request, "superpeer",
+                                     {{"ttl", static_cast<int>(search::request_param(request, "ttl", 4))}},
                                      {{"random", true}});
     }
     // compare: the superpeers' own TTL of 4 (their flood spans the superpeers only), a tenth of
@@ -45,8 +46,11 @@ void register_superpeer(ProtocolRegistry& registry) {
   ProtocolInfo info;
   info.name = "superpeer";
   info.description =
-      "Superpeers, Gnutella 0.6 / Skype: leaves announce files to elected superpeers; queries flood among superpeers only";
-  info.create = [](const Scenario& s) -> std::unique_ptr<Run> { return std::make_unique<search::SearchRun<Protocol>>(s); };
+      "Superpeers, Gnutella 0.6 / Skype: leaves announce files to elected superpeers; queries flood among superpeers "
+      "only";
+  info.create = [](const Scenario& s) -> std::unique_ptr<Run> {
+    return std::make_unique<search::SearchRun<Protocol>>(s);
+  };
   info.model = superpeer_model();
   registry.add(std::move(info));
 }

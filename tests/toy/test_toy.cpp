@@ -2,9 +2,9 @@
 // with that one file, and must list it and run it like a built-in protocol. Every lookup's answer
 // is checked against the brute-force successor of its key among the scenario's ids.
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>

@@ -103,7 +103,8 @@ class Ring final : public MessageHandler<Message> {
     transport_.send(n, next, m);
   }
 
-  void trace(TraceKind kind, PeerIndex peer, PeerIndex other, std::uint32_t lookup, std::uint16_t index, const Id& key) {
+  void trace(TraceKind kind, PeerIndex peer, PeerIndex other, std::uint32_t lookup, std::uint16_t index,
+             const Id& key) {
     Trace& t = transport_.trace();
     if (!t.enabled()) return;
     TraceEvent e;
@@ -178,7 +179,8 @@ class ToyRun final : public Run {
     for (const Id& id : ids_) sim_.add_peer(id);
     ring_.set_successors(sim_.live_by_id());
     handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t i) { execute(ops_[i]); });
-    for (std::size_t i = 0; i < ops_.size(); ++i) sim_.schedule_at(ops_[i].at, handler_, kNoPeer, static_cast<std::uint32_t>(i));
+    for (std::size_t i = 0; i < ops_.size(); ++i)
+      sim_.schedule_at(ops_[i].at, handler_, kNoPeer, static_cast<std::uint32_t>(i));
   }
   void run_to_end() override {
     start();
@@ -211,13 +213,24 @@ class ToyRun final : public Run {
     auto id_of = [&](PeerIndex p) { return p == kNoPeer ? nlohmann::json(nullptr) : id_to_json(sim_.peer_id(p), m_); };
     nlohmann::json lookups = nlohmann::json::array();
     for (const LookupRecord& r : ring_.records()) {
-      lookups.push_back({{"from", id_of(r.from)}, {"key", id_to_json(r.key, m_)}, {"owner", id_of(r.owner)},
-                         {"hops", r.hops}, {"messages", r.messages}, {"completed", r.end >= 0}});
+      lookups.push_back({{"from", id_of(r.from)},
+                         {"key", id_to_json(r.key, m_)},
+                         {"owner", id_of(r.owner)},
+                         {"hops", r.hops},
+                         {"messages", r.messages},
+                         {"completed", r.end >= 0}});
     }
     nlohmann::json peers = nlohmann::json::array();
-    for (const auto& [id, p] : sim_.live_by_id()) peers.push_back({{"id", id_to_json(id, m_)}, {"successor", id_of(ring_.successor(p))}});
-    return {{"protocol", kName}, {"scenario", scenario_.file}, {"seed", scenario_.seed}, {"params", {{"m", m_}}},
-            {"lookups", lookups}, {"peers", peers}, {"metrics", summary().to_json()}, {"warnings", warnings_}};
+    for (const auto& [id, p] : sim_.live_by_id())
+      peers.push_back({{"id", id_to_json(id, m_)}, {"successor", id_of(ring_.successor(p))}});
+    return {{"protocol", kName},
+            {"scenario", scenario_.file},
+            {"seed", scenario_.seed},
+            {"params", {{"m", m_}}},
+            {"lookups", lookups},
+            {"peers", peers},
+            {"metrics", summary().to_json()},
+            {"warnings", warnings_}};
   }
 
   PeerView inspect_links(PeerIndex peer) const override {
@@ -343,8 +356,8 @@ nlohmann::json make_scenario(const ScenarioRequest& request) {
                       {"from", ids[from]},
                       {"name", "item-" + std::to_string(request.searches[i].second)}});
   }
-  return {{"protocol", kName}, {"seed", request.seed}, {"params", {{"m", m}}}, {"peers", {{"ids", ids}}},
-          {"events", events}, {"run_ms", 60000}};
+  return {{"protocol", kName},       {"seed", request.seed}, {"params", {{"m", m}}},
+          {"peers", {{"ids", ids}}}, {"events", events},     {"run_ms", 60000}};
 }
 
 ProtocolInfo toy_protocol() {
@@ -358,7 +371,10 @@ ProtocolInfo toy_protocol() {
   model.complexity = "O(N)";
   model.link_kinds = {{"successor", "successor (the only peer each one knows)", Colour::Green, LinkDrawing::Adjacent}};
   model.roles = {{"peer", "a peer on the circle", Colour::Blue, 1.0f, 0}};
-  model.operations = {{"lookup", "lookup", "Walk the circle to the key's successor.", "from",
+  model.operations = {{"lookup",
+                       "lookup",
+                       "Walk the circle to the key's successor.",
+                       "from",
                        {{"key", "key", OperationField::Kind::Key, "A number, or text to hash.", "7"}}}};
   model.parameters = {{"m", "m (id bits)", "Identifiers 0 .. 2^m - 1.", 3, 64, 8, true, true, false}};
   model.make_scenario = make_scenario;
