@@ -13,14 +13,15 @@ ProtocolModel central_index_model() {
   model.complexity = "O(1)";
   // In the order of kServerLink, kClientLink.
   model.link_kinds = {
-      {"server", "a peer's connection to the index server", Colour::Red, LinkDrawing::Always},
-      {"client", "the server's view of a registered peer (drawn from the peer's side)", Colour::Blue,
-       LinkDrawing::Hidden},
+      // Both directions drawn, in the overlay's neutral colour: the picture the lab always had
+      // (the query wave, drawn red to teal, stays visible over them).
+      {"server", "a peer's connection to the index server", Colour::Neutral, LinkDrawing::Always},
+      {"client", "the server's link to a registered peer", Colour::Neutral, LinkDrawing::Always},
   };
   // In the order of kPeerRole, kServerRole.
   model.roles = {
       {"peer", "a peer: registers its files, asks the server, downloads peer to peer", Colour::Blue, 1.0f, 1},
-      {"server", "the index server: one point of failure", Colour::Red, 2.0f, 0},
+      {"server", "the index server: one point of failure", Colour::Red, 2.4f, 0},
   };
   model.operations = search::search_operations();
   model.make_scenario = [](const ScenarioRequest& request) {

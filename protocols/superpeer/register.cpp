@@ -13,14 +13,14 @@ ProtocolModel superpeer_model() {
   model.complexity = "O(N/k): a flood among the N/k superpeers";
   // In the order of kSuperpeerLink, kLeafLink.
   model.link_kinds = {
-      {"superpeer", "a link to a superpeer (a leaf's, or between superpeers)", Colour::Orange, LinkDrawing::Always},
-      {"leaf", "a superpeer's link to one of its leaves (drawn from the leaf's side)", Colour::Blue,
-       LinkDrawing::Hidden},
+      // Both directions drawn, in the overlay's neutral colour: the picture the labs always had.
+      {"superpeer", "a link to a superpeer (a leaf's, or between superpeers)", Colour::Neutral, LinkDrawing::Always},
+      {"leaf", "a superpeer's link to one of its leaves", Colour::Neutral, LinkDrawing::Always},
   };
   // In the order of kSuperpeerRole, kLeafRole.
   model.roles = {
-      {"superpeer", "superpeer: indexes its leaves' files, floods queries among superpeers", Colour::Orange, 1.4f, 0},
-      {"leaf", "leaf: announces its files to its superpeers and asks them", Colour::Blue, 1.0f, 1},
+      {"superpeer", "superpeer: indexes its leaves' files, floods queries among superpeers", Colour::Orange, 1.6f, 0},
+      {"leaf", "leaf: announces its files to its superpeers and asks them", Colour::Blue, 0.8f, 1},
   };
   model.operations = search::search_operations();
   model.parameters = {search::ttl_parameter("How many hops a query may travel among the superpeers.")};
