@@ -275,6 +275,7 @@ class Protocol final : public MessageHandler<Message> {
 
   // ---- lookup.cpp: find_successor, iterative and recursive --------------------------------------
   std::uint32_t find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
+  std::uint32_t open_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
   std::uint32_t allocate_lookup();
   void find_predecessor(std::uint32_t slot_index, PeerIndex n_prime);       // iterative: ask n'
   void answer_find_next(PeerIndex self, PeerIndex from, const Message& msg);  // n' answers

@@ -24,11 +24,33 @@ namespace p2plab::chord {
 // Example (lecture ring, m = 6): find_successor(44) at 52: 44 is not in (52, 54], so n' = 23
 // (finger 5), then 39, then 42; 44 is in (42, 45]: the answer is 45, after 3 hops.
 std::uint32_t Protocol::find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value) {
+  const std::uint32_t index = open_lookup(n, key, purpose, value);
+  const std::uint32_t serial = lookups_[index].serial;
+  PeerIndex first_hop = kNoPeer;
+  if (purpose == Purpose::Join) {
+    first_hop = lookups_[index].bootstrap;  // a joining peer knows nothing yet but its bootstrap peer
+  } else if (next_step(n, key, nullptr, 0, first_hop)) {
+    lookup_answered(index, first_hop);  // key in (n, n.successor]: 0 hops
+    return serial;
+  } else if (first_hop == kNoPeer) {
+    finish(index, kNoPeer, false);  // no successor known: the peer is not part of a ring
+    return serial;
+  }
+  if (params_.recursive) {
+    find_successor_recursive(index, first_hop);
+  } else {
+    find_predecessor(index, first_hop);
+  }
+  return serial;
+}
+
+// A new lookup slot: who asks, for what, and for which purpose (traced as LookupStart).
+std::uint32_t Protocol::open_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value) {
   const std::uint32_t index = allocate_lookup();
   Lookup& l = lookups_[index];
   l.serial = next_serial_++;
   l.purpose = purpose;
-  // fix_fingers passes the finger index where other purposes pass a value.
+  // fix_fingers passes the finger index, join the bootstrap peer where put passes a value.
   l.finger = purpose == Purpose::FixFinger ? static_cast<std::uint8_t>(value) : 0;
   if (purpose == Purpose::FixFinger) value = kNoValue;
   l.timeouts = 0;
@@ -36,7 +58,7 @@ std::uint32_t Protocol::find_successor(PeerIndex n, const Id& key, Purpose purpo
   l.key = key;
   l.start = transport_.now();
   l.deadline = -1;
-  l.value = value;
+  l.value = purpose == Purpose::Join ? kNoValue : value;
   l.owner = kNoPeer;
   l.bootstrap = purpose == Purpose::Join ? value : kNoPeer;
   l.storage_phase = false;
@@ -60,25 +82,7 @@ std::uint32_t Protocol::find_successor(PeerIndex n, const Id& key, Purpose purpo
     e.key = key;
     trace.record(e);
   }
-  const std::uint32_t serial = l.serial;
-  PeerIndex first_hop = kNoPeer;
-  if (purpose == Purpose::Join) {
-    // A joining peer knows nothing yet: its first step is the bootstrap peer (passed as value).
-    l.value = kNoValue;
-    first_hop = value;
-  } else if (next_step(n, key, nullptr, 0, first_hop)) {
-    lookup_answered(index, first_hop);  // the requester's own successor holds the key: 0 hops
-    return serial;
-  } else if (first_hop == kNoPeer) {
-    finish(index, kNoPeer, false);  // no successor known: the peer is not part of a ring
-    return serial;
-  }
-  if (params_.recursive) {
-    find_successor_recursive(index, first_hop);
-  } else {
-    find_predecessor(index, first_hop);
-  }
-  return serial;
+  return index;
 }
 
 std::uint32_t Protocol::allocate_lookup() {
@@ -118,7 +122,7 @@ void Protocol::find_predecessor(std::uint32_t index, PeerIndex target) {
   arm_timeout(index);
 }
 
-// At n': the loop's body on n's own routing state (flag = 1: the key is in (n', successor], node
+// At n': the loop's body on n''s own routing state (flag = 1: the key is in (n', successor], node
 // = the owner; flag = 0: node = the next n').
 void Protocol::answer_find_next(PeerIndex self, PeerIndex from, const Message& msg) {
   Message reply;
