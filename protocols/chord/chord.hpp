@@ -145,7 +145,10 @@ class Protocol final : public MessageHandler<Message> {
   // ---- operations --------------------------------------------------------------------------
   /// Starts a lookup of `key` at peer n; returns its serial number (its name in the trace).
   /// `value`: the value index for Put, the bootstrap peer for Join, the finger index for FixFinger.
-  std::uint32_t lookup(PeerIndex n, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue);
+  /// The paper's n.find_successor(key) (lookup.cpp), under the name the runs use.
+  std::uint32_t lookup(PeerIndex n, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue) {
+    return find_successor(n, key, purpose, value);
+  }
   std::uint32_t put(PeerIndex n, const Id& key, std::uint32_t value) { return lookup(n, key, Purpose::Put, value); }
   std::uint32_t get(PeerIndex n, const Id& key) { return lookup(n, key, Purpose::Get); }
 
@@ -228,17 +231,15 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<PeerIndex> avoid;  // peers that timed out during this lookup
   };
 
+  // ---- chord.cpp: state, every change traced; the bridge to logic.hpp; sending ---------------
   std::size_t slot(PeerIndex n, int j) const { return static_cast<std::size_t>(n) * params_.successors + j; }
+  int successor_count(PeerIndex n) const;
   void set_successor_list(PeerIndex n, const PeerIndex* list, int count);
   void set_successor(PeerIndex n, PeerIndex s);
   void set_predecessor(PeerIndex n, PeerIndex p);
   void set_finger(PeerIndex n, int i, PeerIndex node);
+  void trace_state(PeerIndex n, StateField field, int index, PeerIndex value);
   std::uint32_t print_of(PeerIndex p) const { return p == kNoPeer ? 0 : space_.print(transport_.id_of(p)); }
-  /// x in (a, b) on the circle, decided on 32-bit prints unless they tie (then on full ids).
-  bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
-                    std::uint32_t pb) const;
-  void remove_dead(PeerIndex n, PeerIndex dead);
-
   // The bridge to the exercised functions (logic.hpp): a peer as a Contact, the node's
   // neighbours as logic::Neighbours, and back. valid() rejects contacts the protocol does not
   // know (student code may return anything).
@@ -246,43 +247,83 @@ class Protocol final : public MessageHandler<Message> {
   bool valid(const Contact& c) const;
   logic::Neighbours neighbours(PeerIndex n) const;
   void apply(PeerIndex n, const logic::Neighbours& updated);
+  void fill_successor_list(PeerIndex n, Message& msg) const;
+  /// Every message leaves through here: the ones that belong to a lookup (its steps, and the put
+  /// or get at the owner) are counted on it, for "messages per search".
+  void send(PeerIndex from, PeerIndex to, const Message& msg) {
+    switch (msg.type) {
+      case MsgType::FindNext: case MsgType::FindNextReply: case MsgType::FindSuccessor: case MsgType::FoundSuccessor:
+      case MsgType::Put: case MsgType::PutAck: case MsgType::Get: case MsgType::GetReply:
+        if (msg.lookup < lookups_.size() && lookups_[msg.lookup].serial != 0) ++lookups_[msg.lookup].messages;
+        break;
+      default: break;
+    }
+    transport_.send(from, to, msg);
+  }
+
+  // ---- routing_fast.cpp or routing_generic.cpp: one node's routing decision -------------------
+  /// x in (a, b) on the circle, decided on 32-bit prints unless they tie (then on full ids).
+  bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
+                    std::uint32_t pb) const;
   struct RoutingScratch;  // routing_generic.cpp
   void routing_table(PeerIndex n, const PeerIndex* avoid, int avoid_count, RoutingScratch& out) const;
-  int successor_count(PeerIndex n) const;
-  /// Decides at peer x where a lookup for key goes: done (owner) or the next hop.
+  /// The body of the paper's find_predecessor loop, evaluated at x: true if key lies in
+  /// (x, x.successor] (then `out` is that successor, the owner), else `out` is
+  /// x.closest_preceding_finger(key) (or x's successor if no finger precedes the key; kNoPeer:
+  /// no way on).
   bool next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const;
 
-  // paper-named steps
-  void stabilize(PeerIndex n);
-  void notify(PeerIndex n, PeerIndex candidate);
-  void fix_fingers(PeerIndex n);
-  void check_predecessor(PeerIndex n);
-
-  // lookups
+  // ---- lookup.cpp: find_successor, iterative and recursive --------------------------------------
+  std::uint32_t find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
+  std::uint32_t open_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
   std::uint32_t allocate_lookup();
-  void iterative_ask(std::uint32_t slot_index, PeerIndex target);
-  void recursive_send(std::uint32_t slot_index, PeerIndex first_hop);
+  void find_predecessor(std::uint32_t slot_index, PeerIndex n_prime);       // iterative: ask n'
+  void answer_find_next(PeerIndex self, PeerIndex from, const Message& msg);  // n' answers
+  void find_next_reply(PeerIndex self, PeerIndex from, const Message& msg);   // the requester goes on
+  void find_successor_recursive(std::uint32_t slot_index, PeerIndex first_hop);
+  void forward_recursive(PeerIndex self, const Message& msg);
+  void found_successor(PeerIndex self, const Message& msg);
   void lookup_answered(std::uint32_t slot_index, PeerIndex owner);
   void lookup_failed(std::uint32_t slot_index);
   void finish(std::uint32_t slot_index, PeerIndex owner, bool completed, bool found = false,
               std::uint32_t value = kNoValue);
   void note_hop(Lookup& l, PeerIndex from, PeerIndex to);
   void arm_timeout(std::uint32_t slot_index);
+  void lookup_timer(PeerIndex self, std::uint32_t slot_index);
   void on_lookup_timeout(std::uint32_t slot_index);
   PeerIndex pending_target(std::uint32_t slot_index) const;
   void retry_from_last(std::uint32_t slot_index);
-  void forward_recursive(PeerIndex self, const Message& msg);
 
-  // storage
+  // ---- maintenance.cpp: join, stabilize, notify, fix_fingers, check_predecessor, failures ------
+  void join_answered(std::uint32_t slot_index, PeerIndex found);
+  void stabilize(PeerIndex n);
+  void answer_get_predecessor(PeerIndex self, PeerIndex from, const Message& msg);
+  void stabilize_reply(PeerIndex self, PeerIndex from, const Message& msg);
+  void stabilize_timeout(PeerIndex self, std::uint32_t tag);
+  void notify(PeerIndex n, PeerIndex candidate);
+  void fix_fingers(PeerIndex n);
+  void fix_finger_answered(std::uint32_t slot_index, PeerIndex owner);
+  void check_predecessor(PeerIndex n);
+  void answer_ping(PeerIndex self, PeerIndex from, const Message& msg);
+  void pong(PeerIndex self, const Message& msg);
+  void ping_timeout(PeerIndex self, std::uint32_t tag);
+  void remove_dead(PeerIndex n, PeerIndex dead);
+  void leave_to_successor(PeerIndex self, PeerIndex from, const Message& msg);
+  void leave_to_predecessor(PeerIndex self, PeerIndex from, const Message& msg);
+
+  // ---- storage.cpp: put, get, key hand-over, replication ---------------------------------------
+  bool is_primary(PeerIndex n, const Id& key) const;
   void store(PeerIndex n, const Id& key, std::uint32_t value);
+  void storage_request(std::uint32_t slot_index, PeerIndex owner);
+  void answer_put(PeerIndex self, PeerIndex from, const Message& msg);
+  void answer_get(PeerIndex self, PeerIndex from, const Message& msg);
+  void storage_reply(PeerIndex self, const Message& msg);
   void replicate(PeerIndex n, const Id& key, std::uint32_t value);
   void replicate_all_primary(PeerIndex n);
+  void take_over(PeerIndex self, const Message& msg);
+  void hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer);
+  void hand_over_all(PeerIndex n, PeerIndex to);
   void hand_over_range(PeerIndex n, const Id& from_exclusive, const Id& to_inclusive, PeerIndex to);
-  bool is_primary(PeerIndex n, const Id& key) const;
-
-  void send(PeerIndex from, PeerIndex to, const Message& msg);
-  void fill_successor_list(PeerIndex n, Message& msg) const;
-  void trace_state(PeerIndex n, StateField field, int index, PeerIndex value);
 
   Params params_;
   IdSpace space_;

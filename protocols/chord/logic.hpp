@@ -2,11 +2,11 @@
 // The pieces of Chord a student writes (exercises chord-intervals, chord-routing,
 // chord-maintenance, chord-failures), as plain functions over small typed values.
 //
-// The protocol (chord.cpp) calls exactly these functions for every decision they name, so the
-// same protocol runs on the reference code (logic_*.cpp beside this file) or on a student's code
-// (exercises/chord-*/), chosen when the program is linked (CMake option P2PLAB_CODE). Nothing
-// here knows of messages, timers or the simulator: a function gets what one node knows and
-// returns what it decides.
+// The protocol (maintenance.cpp, storage.cpp, and routing_generic.cpp for the routing decisions)
+// calls exactly these functions for every decision they name, so the same protocol runs on the
+// reference code (logic_*.cpp beside this file) or on a student's code (exercises/chord-*/),
+// chosen when the program is linked (CMake option P2PLAB_CODE). Nothing here knows of messages,
+// timers or the simulator: a function gets what one node knows and returns what it decides.
 //
 // Identifiers are `Id` values below 2^m (m = 1 .. 160). Finger indices start at 0, as in the
 // lecture: finger i of node n points to successor(n + 2^i), i = 0 .. m-1.

@@ -1,0 +1,168 @@
+// Chord as a distributed hash table (the paper's "DHash"-like use): put and get at the key's
+// owner found by find_successor, copies on the owner's successors (replication, the ToN
+// version), and keys moving when the ring changes: a new predecessor takes its part over
+// (hand_over_keys, called by notify), a leaving peer hands everything to its successor.
+#include "chord.hpp"
+
+namespace p2plab::chord {
+
+// Is n (with its current predecessor) the owner of key: key in (predecessor, n]?
+bool Protocol::is_primary(PeerIndex n, const Id& key) const {
+  return logic::is_responsible(contact(n), contact(predecessor_[n]), key);
+}
+
+void Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) { items_[n][key] = value; }
+
+std::uint32_t Protocol::intern_value(std::string value) {
+  values_.push_back(std::move(value));
+  return static_cast<std::uint32_t>(values_.size() - 1);
+}
+
+// ---- put and get: find_successor(key), then one request to the owner -----------------------------
+
+// The lookup of a put or get found the owner: store or read there (the requester itself may be
+// the owner), with the lookup's timeout guarding the request.
+void Protocol::storage_request(std::uint32_t index, PeerIndex owner) {
+  Lookup& l = lookups_[index];
+  const PeerIndex n = l.origin;
+  l.storage_phase = true;
+  l.owner = owner;
+  if (owner == n) {
+    if (l.purpose == Purpose::Put) {
+      store(n, l.key, l.value);
+      replicate(n, l.key, l.value);
+      finish(index, owner, true, true, l.value);
+    } else {
+      auto& items = items_[n];
+      auto it = items.find(l.key);
+      finish(index, owner, true, it != items.end(), it != items.end() ? it->second : kNoValue);
+    }
+    return;
+  }
+  Message m;
+  m.type = l.purpose == Purpose::Put ? MsgType::Put : MsgType::Get;
+  m.key = l.key;
+  m.value = l.value;
+  m.lookup = index;
+  m.tag = ++l.tag;
+  send(n, owner, m);
+  arm_timeout(index);
+}
+
+void Protocol::answer_put(PeerIndex self, PeerIndex from, const Message& msg) {
+  store(self, msg.key, msg.value);
+  replicate(self, msg.key, msg.value);
+  Message ack;
+  ack.type = MsgType::PutAck;
+  ack.lookup = msg.lookup;
+  ack.tag = msg.tag;
+  ack.flag = 1;
+  send(self, from, ack);
+}
+
+void Protocol::answer_get(PeerIndex self, PeerIndex from, const Message& msg) {
+  Message reply;
+  reply.type = MsgType::GetReply;
+  reply.lookup = msg.lookup;
+  reply.tag = msg.tag;
+  auto& items = items_[self];
+  auto it = items.find(msg.key);
+  reply.flag = it != items.end() ? 1 : 0;
+  reply.value = it != items.end() ? it->second : kNoValue;
+  if (items.empty()) items_.erase(self);
+  send(self, from, reply);
+}
+
+// Back at the requester: PUT_ACK or GET_REPLY ends the put or get.
+void Protocol::storage_reply(PeerIndex self, const Message& msg) {
+  if (msg.lookup >= lookups_.size()) return;
+  Lookup& l = lookups_[msg.lookup];
+  if (l.serial == 0 || l.origin != self || l.tag != msg.tag || !l.storage_phase) return;
+  finish(msg.lookup, l.owner, true, msg.flag != 0, msg.type == MsgType::GetReply ? msg.value : l.value);
+}
+
+// ---- replication: the owner keeps copies on its successors ----------------------------------------
+
+void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value) {
+  const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
+  for (const Contact& holder : holders) {
+    if (!valid(holder) || holder.peer == n) continue;
+    const PeerIndex s = holder.peer;
+    Message m;
+    m.type = MsgType::Replicate;
+    m.key = key;
+    m.value = value;
+    send(n, s, m);
+  }
+}
+
+void Protocol::replicate_all_primary(PeerIndex n) {
+  auto it = items_.find(n);
+  if (it == items_.end()) return;
+  for (const auto& [key, value] : it->second) {
+    if (is_primary(n, key)) replicate(n, key, value);
+  }
+}
+
+// ---- key hand-over: keys change owner when the ring changes ---------------------------------------
+
+// A key handed over (HAND_OVER) is stored; if it is now this peer's own, its copies go out too.
+void Protocol::take_over(PeerIndex self, const Message& msg) {
+  store(self, msg.key, msg.value);
+  if (is_primary(self, msg.key)) replicate(self, msg.key, msg.value);
+}
+
+// notify made `newcomer` n's predecessor; `old` was the one before (kNoPeer: none).
+// Example (lecture ring): 45 holds (42, 45]; 44 joins between 42 and 45, and once 45 accepts it,
+// 44 owns (42, 44]: 45 sends it the keys it holds there (say 43) and keeps them as replicas.
+// Without an old predecessor (it had failed), n's range grew and where the newcomer's part
+// begins is unknown: n sends what it holds outside (newcomer, n], and the newcomer keeps what is
+// not its own as extra copies.
+void Protocol::hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer) {
+  if (old != kNoPeer && old != n) {
+    hand_over_range(n, transport_.id_of(old), transport_.id_of(newcomer), newcomer);
+    return;
+  }
+  hand_over_range(n, transport_.id_of(n), transport_.id_of(newcomer), newcomer);
+  replicate_all_primary(n);  // n owns the failed peer's range now: copy it onward
+  // n's own range grew to (newcomer, n]: keys of the failed predecessor that n never held (it
+  // joined after they were put) are still copied on n's successors. Fetch them (FETCH_RANGE,
+  // answered by hand_over_range).
+  if (successor(n) != kNoPeer && successor(n) != n) {
+    Message fetch;
+    fetch.type = MsgType::FetchRange;
+    fetch.key = transport_.id_of(newcomer);
+    send(n, successor(n), fetch);
+  }
+}
+
+// A leaving n hands every key it owns to its successor `to`, and forgets all it stored.
+void Protocol::hand_over_all(PeerIndex n, PeerIndex to) {
+  auto it = items_.find(n);
+  if (it == items_.end()) return;
+  for (const auto& [key, value] : it->second) {
+    if (!is_primary(n, key)) continue;
+    Message h;
+    h.type = MsgType::HandOver;
+    h.key = key;
+    h.value = value;
+    send(n, to, h);
+  }
+  items_.erase(it);
+}
+
+// Sends `to` the keys n holds in (from_exclusive, to_inclusive].
+void Protocol::hand_over_range(PeerIndex n, const Id& from_exclusive, const Id& to_inclusive, PeerIndex to) {
+  auto it = items_.find(n);
+  if (it == items_.end()) return;
+  for (const auto& [key, value] : it->second) {
+    if (!logic::in_open_closed(key, from_exclusive, to_inclusive)) continue;
+    Message m;
+    m.type = MsgType::HandOver;
+    m.key = key;
+    m.value = value;
+    send(n, to, m);
+  }
+}
+
+}  // namespace p2plab::chord
