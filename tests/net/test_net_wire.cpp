@@ -246,7 +246,7 @@ TEST_CASE(
     d.hops = static_cast<std::uint8_t>(rng.below(8));
     d.guid = rng.next_u64();
     d.name = "song " + std::to_string(t);
-    d.node = fw::WireContact{rng.next_u64(), false, {0x7f000001u, 4000}};
+    d.node = fw::WireContact{Id(rng.next_u64()), false, {0x7f000001u, 4000}};
     d.round = static_cast<std::uint32_t>(rng.below(100));
     std::vector<std::uint8_t> bytes;
     REQUIRE(fw::encode(d, bytes));
@@ -313,11 +313,11 @@ TEST_CASE(
     d.hops = static_cast<std::uint8_t>(rng.below(8));
     d.guid = rng.next_u64();
     d.name = "song " + std::to_string(t);
-    d.node = sw::WireContact{rng.next_u64(), true, {}};
-    d.relay = sw::WireContact{rng.next_u64(), false, {0x7f000001u, 4001}};
+    d.node = sw::WireContact{Id(rng.next_u64()), true, {}};
+    d.relay = sw::WireContact{Id(rng.next_u64()), false, {0x7f000001u, 4001}};
     if (d.type == superpeer::MsgType::SuperpeerList) {
       for (std::uint64_t i = 0; i <= rng.below(sw::kMaxList); ++i)
-        d.list.push_back({rng.next_u64(), false, {0x7f000001u, 4002}});
+        d.list.push_back({Id(rng.next_u64()), false, {0x7f000001u, 4002}});
       d.list.resize(std::min(d.list.size(), sw::kMaxList));
       d.flag = static_cast<std::uint8_t>(d.list.size());
     } else {
