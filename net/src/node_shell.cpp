@@ -22,8 +22,9 @@ std::string arg(const CommandArgs& args, const std::string& name) {
   return it == args.end() ? std::string() : it->second;
 }
 
-/// The shell's options: the same for every protocol.
-std::vector<CommandOption> shell_options() {
+}  // namespace
+
+std::vector<CommandOption> node_shell_options() {
   return {
       {"listen", "UDP address to listen on, HOST:PORT (port 0: any free port)", "0.0.0.0:4000"},
       {"join", "Join through the peer at HOST:PORT (default: the first peer of a new overlay)", ""},
@@ -36,6 +37,8 @@ std::vector<CommandOption> shell_options() {
       {"seed", "Seed of the peer's random stream (timer phases)", "1"},
   };
 }
+
+namespace {
 
 bool read_basics(const CommandArgs& args, NodeBasics& b, std::string& error) {
   auto endpoint = [&](const char* name, std::optional<Endpoint>& out, bool concrete) {
@@ -105,7 +108,7 @@ int run_node(const CommandArgs& args, const NodeConfigure& configure) {
 ProtocolCommand node_command(std::string summary, std::vector<CommandOption> options, NodeConfigure configure) {
   ProtocolCommand c;
   c.summary = std::move(summary);
-  c.options = shell_options();
+  c.options = node_shell_options();
   c.options.insert(c.options.end(), options.begin(), options.end());
   c.run = [configure = std::move(configure)](const CommandArgs& args) { return run_node(args, configure); };
   return c;
@@ -182,14 +185,14 @@ void Shell::drop(wire::Drop why) {
 }
 
 void Shell::send_hello(const Endpoint& to, wire::Kind kind) {
-  wire::Writer w(*setup_.format, kind, self_id());
-  if (kind == wire::Kind::HelloReply) app_->hello_reply(w);
+  wire::Writer w(setup_.format, kind, self_id());
+  if (kind == wire::Kind::HelloReply && !app_->hello_reply(w)) return;
   std::vector<std::uint8_t> out;
   if (w.finish(out)) socket_.send(to, out.data(), out.size());
 }
 
 void Shell::receive(const std::uint8_t* data, std::size_t size, const Endpoint& from) {
-  wire::Reader r(*setup_.format);
+  wire::Reader r(setup_.format);
   if (!r.open(data, size) || !app_->read(r)) return drop(r.why());
   if (r.sender() == self_id()) return drop(wire::Drop::SelfId);
   if (r.kind() == wire::Kind::Hello) {
@@ -199,7 +202,9 @@ void Shell::receive(const std::uint8_t* data, std::size_t size, const Endpoint& 
   }
   // Every peer named in the datagram gets a local index before anything is applied.
   const PeerIndex sender = contacts_.learn(r.sender(), from);
-  if (sender == kNoPeer || !app_->map(sender, from)) return drop(wire::Drop::TableFull);
+  if (sender == kNoPeer) return drop(wire::Drop::TableFull);
+  wire::Drop why = wire::Drop::TableFull;
+  if (!app_->map(sender, from, why)) return drop(why);
   contacts_.heard(sender, from, app_->now());
   ++accepted_;
   if (r.kind() == wire::Kind::HelloReply) {

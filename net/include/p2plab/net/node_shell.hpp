@@ -56,13 +56,15 @@ class NodeApp {
   // ---- receiving: the envelope checked out ----
   /// Reads the message's fields into a pending message (pure); false: refused (r.why()).
   virtual bool read(wire::Reader& r) = 0;
-  /// Maps the peers the pending message names to local indices; false: the table is full.
-  virtual bool map(PeerIndex sender, const Endpoint& from) = 0;
+  /// Maps the peers the pending message names to local indices; false with `why` (the table is
+  /// full unless it says otherwise).
+  virtual bool map(PeerIndex sender, const Endpoint& from, wire::Drop& why) = 0;
   /// The pending message's type name (monitor events), then its delivery to the protocol.
   virtual const char* pending_name() const = 0;
   virtual void deliver(PeerIndex sender) = 0;
-  /// Fields a HELLO_REPLY carries besides the envelope (the central index: the server).
-  virtual void hello_reply(wire::Writer&) {}
+  /// Fields a HELLO_REPLY carries besides the envelope (the central index: the server); false:
+  /// no reply (nothing to tell yet).
+  virtual bool hello_reply(wire::Writer&) { return true; }
 
   // ---- life ----
   /// No --join: the first peer (creates a ring, becomes the index server...). The line it says.
@@ -96,13 +98,16 @@ class NodeApp {
 struct NodeSetup {
   std::string protocol;  ///< the name in monitor reports
   int id_bits = 64;      ///< ids are below 2^id_bits (--id, the default id)
-  const wire::Format* format = nullptr;
+  wire::Format format;           ///< its datagrams' envelope
   ProtocolModel model;  ///< link kind and role names for the monitor reports
   std::function<std::unique_ptr<NodeApp>(Shell&)> make;
 };
 
 /// Reads the protocol's options; false with `error` ("--ttl: ...") on a bad one.
 using NodeConfigure = std::function<bool(const CommandArgs& args, NodeSetup& setup, std::string& error)>;
+
+/// The shell's own options (--listen, --join, --id, --monitor, ...): every node command has them.
+std::vector<CommandOption> node_shell_options();
 
 /// The `node` command of a protocol: the shell's options, then `options`; `configure` reads the
 /// latter. Registered as ProtocolInfo::node.
