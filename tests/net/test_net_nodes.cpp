@@ -32,13 +32,13 @@ const std::vector<std::string> kFast = {
     "100",    "--fix-fingers-ms", "50", "--check-predecessor-ms", "200", "--rpc-timeout-ms",
     "400"};
 
-struct Started {
+struct ChordPeer {
   std::unique_ptr<Peer> peer;
   std::uint64_t id = 0;
   int port = 0;
 };
 
-Started start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
+ChordPeer start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:0"};
   args.insert(args.end(), kFast.begin(), kFast.end());
   args.insert(args.end(), extra.begin(), extra.end());
@@ -46,7 +46,7 @@ Started start_peer(const std::string& join_port = "", const std::vector<std::str
     args.push_back("--join");
     args.push_back("127.0.0.1:" + join_port);
   }
-  Started s;
+  ChordPeer s;
   s.peer = std::make_unique<Peer>(args);
   const auto hello = s.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms);
   REQUIRE_MESSAGE(hello.has_value(), "a peer did not start");
@@ -95,7 +95,7 @@ struct Oracle {
 };
 
 /// Polls every peer's state until all match the oracle; the last difference on timeout.
-std::string converge(std::vector<Started*>& peers, std::chrono::milliseconds timeout) {
+std::string converge(std::vector<ChordPeer*>& peers, std::chrono::milliseconds timeout) {
   Oracle oracle;
   for (auto* p : peers) oracle.ids.push_back(p->id);
   std::sort(oracle.ids.begin(), oracle.ids.end());
@@ -144,11 +144,11 @@ std::string value(int i) { return "value of item " + std::to_string(i); }
 void ring_test(int peers, int keys, const std::vector<std::size_t>& doomed_positions, const std::string& lookup) {
   const auto t0 = Clock::now();
   const std::vector<std::string> extra = {"--lookup", lookup};
-  std::vector<Started> all;
+  std::vector<ChordPeer> all;
   all.push_back(start_peer("", extra));
   const std::string bootstrap = std::to_string(all[0].port);
   for (int i = 1; i < peers; ++i) all.push_back(start_peer(bootstrap, extra));
-  std::vector<Started*> live;
+  std::vector<ChordPeer*> live;
   for (auto& s : all) live.push_back(&s);
   std::set<std::uint64_t> distinct;
   for (auto* p : live) distinct.insert(p->id);
@@ -229,9 +229,9 @@ TEST_CASE("8 real peers with recursive lookups: 80 puts and gets then 2 neighbou
 
 TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and counts them and keeps answering" *
           doctest::test_suite("net")) {
-  Started a = start_peer();
-  Started b = start_peer(std::to_string(a.port));
-  std::vector<Started*> both = {&a, &b};
+  ChordPeer a = start_peer();
+  ChordPeer b = start_peer(std::to_string(a.port));
+  std::vector<ChordPeer*> both = {&a, &b};
   REQUIRE(converge(both, 20s).empty());
   auto put = ask_all({{b.peer.get(), "put before-flood kept"}}, "put", 5s);
   REQUIRE(put["before-flood"]["ok"] == true);
