@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "p2plab/json_util.hpp"
 #include "register_all.hpp"
 
 namespace p2plab::viz {

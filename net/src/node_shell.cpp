@@ -26,15 +26,15 @@ std::string arg(const CommandArgs& args, const std::string& name) {
 
 std::vector<CommandOption> node_shell_options() {
   return {
-      {"listen", "UDP address to listen on, HOST:PORT (port 0: any free port)", "0.0.0.0:4000"},
-      {"join", "Join through the peer at HOST:PORT (default: the first peer of a new overlay)", ""},
-      {"id", "This peer's id, a number below 2^(id bits) (default: SHA-1 of IP:PORT)", ""},
-      {"monitor", "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT", ""},
-      {"join-timeout", "Seconds to wait for the --join peer to answer", "10"},
-      {"duration", "Leave and exit after this many seconds (0: run until leave or Ctrl-C)", "0"},
-      {"json", "Console answers as one JSON object per line (for scripts and tests)", "", true},
-      {"quiet", "Print answers only, no event lines", "", true},
-      {"seed", "Seed of the peer's random stream (timer phases)", "1"},
+      node_option("listen", "UDP address to listen on, HOST:PORT (port 0: any free port)", "0.0.0.0:4000"),
+      node_option("join", "Join through the peer at HOST:PORT (default: the first peer of a new overlay)"),
+      node_option("id", "This peer's id, a number below 2^(id bits) (default: SHA-1 of IP:PORT)"),
+      node_option("monitor", "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT"),
+      node_option("join-timeout", "Seconds to wait for the --join peer to answer", "10"),
+      node_option("duration", "Leave and exit after this many seconds (0: run until leave or Ctrl-C)", "0"),
+      node_flag("json", "Console answers as one JSON object per line (for scripts and tests)"),
+      node_flag("quiet", "Print answers only, no event lines"),
+      node_option("seed", "Seed of the peer's random stream (timer phases)", "1"),
   };
 }
 
@@ -104,6 +104,26 @@ int run_node(const CommandArgs& args, const NodeConfigure& configure) {
 }
 
 }  // namespace
+
+CommandOption node_option(std::string name, std::string help, std::string default_value) {
+  CommandOption o;
+  o.name = std::move(name);
+  o.help = std::move(help);
+  o.default_value = std::move(default_value);
+  return o;
+}
+
+CommandOption node_flag(std::string name, std::string help) {
+  CommandOption o = node_option(std::move(name), std::move(help));
+  o.flag = true;
+  return o;
+}
+
+CommandOption node_list(std::string name, std::string help) {
+  CommandOption o = node_option(std::move(name), std::move(help));
+  o.repeatable = true;
+  return o;
+}
 
 ProtocolCommand node_command(std::string summary, std::vector<CommandOption> options, NodeConfigure configure) {
   ProtocolCommand c;

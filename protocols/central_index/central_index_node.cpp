@@ -146,7 +146,7 @@ class Node final : public search::SearchNode<Protocol> {
 
 ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
-      {"rpc-timeout-ms", "A search or download unanswered this long fails", "1000"},
+      net::node_option("rpc-timeout-ms", "A search or download unanswered this long fails", "1000"),
   };
   for (const CommandOption& o : search::node_search_options()) options.push_back(o);
   return net::node_command(

@@ -5,6 +5,7 @@
 // `p2plab node --protocol central_index`; its options are registered here.
 #include "central_index.hpp"
 #include "p2plab/protocol_command.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::central_index {
 

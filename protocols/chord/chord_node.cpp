@@ -308,13 +308,13 @@ class Node final : public net::TransportApp<Message> {
 
 ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
-      {"bits", "Identifier bits m (every peer of one ring must agree)", "32"},
-      {"successors", "Successor list length r (replicas per key)", "3"},
-      {"lookup", "Lookups iterative or recursive", "iterative"},
-      {"stabilize-ms", "Period of stabilize", "500"},
-      {"fix-fingers-ms", "Period of fix_fingers", "500"},
-      {"check-predecessor-ms", "Period of check_predecessor", "1000"},
-      {"rpc-timeout-ms", "An RPC unanswered this long means the peer failed", "1000"},
+      net::node_option("bits", "Identifier bits m (every peer of one ring must agree)", "32"),
+      net::node_option("successors", "Successor list length r (replicas per key)", "3"),
+      net::node_option("lookup", "Lookups iterative or recursive", "iterative"),
+      net::node_option("stabilize-ms", "Period of stabilize", "500"),
+      net::node_option("fix-fingers-ms", "Period of fix_fingers", "500"),
+      net::node_option("check-predecessor-ms", "Period of check_predecessor", "1000"),
+      net::node_option("rpc-timeout-ms", "An RPC unanswered this long means the peer failed", "1000"),
   };
   return net::node_command(
       "One real Chord peer on a UDP socket; console: put, get, lookup, state, leave", std::move(options),

@@ -5,6 +5,7 @@
 // here. See README.md ("Real network mode").
 #include "chord.hpp"
 #include "p2plab/protocol_command.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::chord {
 

@@ -20,7 +20,7 @@ constexpr std::size_t kMaxNodeNameBytes = 255;    // a file name or a query's ke
 
 /// The options every search protocol's node adds to the shell's.
 inline std::vector<CommandOption> node_search_options() {
-  return {{"share", "A name this peer shares from the start (repeatable)", "", false, true}};
+  return {net::node_list("share", "A name this peer shares from the start (repeatable)")};
 }
 
 template <class Protocol>

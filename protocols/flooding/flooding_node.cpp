@@ -86,10 +86,10 @@ class Node final : public search::SearchNode<Protocol> {
 
 ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
-      {"ttl", "TTL of a query", "7"},
-      {"degree", "Neighbours a peer keeps (it accepts twice as many)", "4"},
-      {"collect-ms", "How long a search waits for hits", "3000"},
-      {"rpc-timeout-ms", "A PONG, CONNECT or DOWNLOAD unanswered this long means the peer failed", "1000"},
+      net::node_option("ttl", "TTL of a query", "7"),
+      net::node_option("degree", "Neighbours a peer keeps (it accepts twice as many)", "4"),
+      net::node_option("collect-ms", "How long a search waits for hits", "3000"),
+      net::node_option("rpc-timeout-ms", "A PONG, CONNECT or DOWNLOAD unanswered this long means the peer failed", "1000"),
   };
   for (const CommandOption& o : search::node_search_options()) options.push_back(o);
   return net::node_command(

@@ -4,6 +4,7 @@
 // search, state, leave. `p2plab node --protocol flooding`; its options are registered here.
 #include "flooding.hpp"
 #include "p2plab/protocol_command.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::flooding {
 

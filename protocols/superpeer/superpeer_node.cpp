@@ -110,11 +110,11 @@ class Node final : public search::SearchNode<Protocol> {
 
 ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
-      {"ttl", "TTL of a query among the superpeers", "4"},
-      {"degree", "Superpeer overlay degree", "4"},
-      {"superpeer-ratio", "Target share of superpeers (a superpeer refuses capable leaves beyond it)", "0.1"},
-      {"collect-ms", "How long a search waits for hits", "3000"},
-      {"rpc-timeout-ms", "An answer missing this long means the peer failed", "1000"},
+      net::node_option("ttl", "TTL of a query among the superpeers", "4"),
+      net::node_option("degree", "Superpeer overlay degree", "4"),
+      net::node_option("superpeer-ratio", "Target share of superpeers (a superpeer refuses capable leaves beyond it)", "0.1"),
+      net::node_option("collect-ms", "How long a search waits for hits", "3000"),
+      net::node_option("rpc-timeout-ms", "An answer missing this long means the peer failed", "1000"),
   };
   for (const CommandOption& o : search::node_search_options()) options.push_back(o);
   return net::node_command(

@@ -3,6 +3,7 @@
 // superpeer::Protocol in the node shell (net/node_shell.hpp) with the search protocols' console
 // (common/search_node.hpp). `p2plab node --protocol superpeer`; its options are registered here.
 #include "p2plab/protocol_command.hpp"
+#include "p2plab/view_model.hpp"
 #include "superpeer.hpp"
 
 namespace p2plab::superpeer {

@@ -408,7 +408,10 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
 TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" *
           doctest::test_suite("net")) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000"}, "--monitor"},
+      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000", "--rpc-timeout-ms", "5"}, "--rpc-timeout-ms"},
+      {{"node", "--protocol", "flooding", "--ttl", "0"}, "--ttl"},
+      {{"node", "--protocol", "chord", "--lookup", "sideways"}, "--lookup"},
+      {{"node", "--protocol", "chord", "--seed", "-1"}, "--seed"},
       {{"node", "--protocol", "central_index", "--id", "abc"}, "--id"},
       {{"node", "--protocol", "superpeer", "--superpeer-ratio", "2"}, "--superpeer-ratio"},
       {{"node", "--protocol", "flooding", "--monitor", "127.0.0.1:0"}, "--monitor"},
@@ -430,9 +433,45 @@ TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the 
     CHECK(line.has_value());
     CHECK(p.wait_exit(5000ms) == 2);
   }
+  // An option of another protocol is not one of this protocol's node.
+  Peer other({"node", "--protocol", "chord", "--ttl", "3"});
+  CHECK(other.wait_text("--ttl", 5000ms).has_value());
+  CHECK(other.wait_exit(5000ms) == 2);
   // A bootstrap peer that does not answer: exit code 1 after --join-timeout, with a reason.
   Peer lonely(
       {"node", "--protocol", "chord", "--listen", "127.0.0.1:0", "--join", "127.0.0.1:9", "--join-timeout", "0.5"});
   CHECK(lonely.wait_text("no answer from 127.0.0.1:9", 5000ms).has_value());
   CHECK(lonely.wait_exit(5000ms) == 1);
+}
+
+TEST_CASE("node --protocol X --help lists the shell's options and X's own, and no other protocol's" *
+          doctest::test_suite("net")) {
+  // Each protocol's own options as its README documents them.
+  const std::map<std::string, std::vector<std::string>> own = {
+      {"chord", {"--bits", "--successors", "--lookup", "--stabilize-ms", "--fix-fingers-ms", "--check-predecessor-ms"}},
+      {"flooding", {"--ttl", "--share"}},
+      {"superpeer", {"--ttl", "--superpeer-ratio", "--share"}},
+      {"central_index", {"--share"}},
+  };
+  for (const auto& [protocol, options] : own) {
+    Peer p({"node", "--protocol", protocol, "--help"});
+    std::string help;
+    p.wait_for_line(
+        [&](const std::string& line) {
+          help += line + "\n";
+          return false;
+        },
+        3000ms);
+    INFO(protocol << ":\n" << help);
+    for (const char* common : {"--listen", "--join", "--id", "--monitor", "--json", "--duration"}) {
+      CHECK(help.find(common) != std::string::npos);
+    }
+    for (const auto& o : options) CHECK(help.find(o + " ") != std::string::npos);
+    for (const auto& [other, other_options] : own) {
+      for (const auto& o : other_options) {
+        const bool mine = std::find(options.begin(), options.end(), o) != options.end();
+        if (other != protocol && !mine) CHECK(help.find(o + " ") == std::string::npos);
+      }
+    }
+  }
 }

@@ -365,3 +365,39 @@ TEST_CASE(
   CHECK(random_accepted == 0);
   CHECK(dropped > 7500);
 }
+
+TEST_CASE("the shared envelope writes version 1 byte for byte: HELLOs and a FIND_NEXT written out by hand" *
+          doctest::test_suite("net")) {
+  // Chord, m = 16: {"v": 1, "m": 16, "k": 1, "s": h'1234'} (README, "Wire format").
+  wire::Datagram hello;
+  hello.kind = wire::Kind::Hello;
+  hello.bits = 16;
+  hello.sender = Id(0x1234);
+  std::vector<std::uint8_t> out;
+  REQUIRE(wire::encode(hello, out));
+  CHECK(out == std::vector<std::uint8_t>{0xa4, 0x61, 'k', 0x01, 0x61, 'm', 0x10, 0x61, 's', 0x42, 0x12, 0x34, 0x61,
+                                         'v', 0x01});
+  // {"v": 1, "m": 16, "k": 0, "s": h'07', "t": 0, "g": 1, "y": h'0102'}: a FIND_NEXT for key 258.
+  wire::Datagram find;
+  find.bits = 16;
+  find.sender = Id(7);
+  find.type = MsgType::FindNext;
+  find.tag = 1;
+  find.key = Id(258);
+  REQUIRE(wire::encode(find, out));
+  CHECK(out == std::vector<std::uint8_t>{0xa7, 0x61, 'g', 0x01, 0x61, 'k', 0x00, 0x61, 'm', 0x10, 0x61, 's', 0x41,
+                                         0x07, 0x61, 't', 0x00, 0x61, 'v', 0x01, 0x61, 'y', 0x42, 0x01, 0x02});
+  // Flooding: {"v": 1, "p": "flooding", "k": 2, "s": 5}, a 64-bit sender as an unsigned number.
+  flooding::wire::Datagram reply;
+  reply.kind = flooding::wire::Kind::HelloReply;
+  reply.sender = 5;
+  REQUIRE(flooding::wire::encode(reply, out));
+  const std::vector<std::uint8_t> flooding_reply = {0xa4, 0x61, 'k', 0x02, 0x61, 'p', 0x68, 'f', 'l', 'o', 'o',
+                                                    'd',  'i',  'n', 'g',  0x61, 's', 0x05, 0x61, 'v', 0x01};
+  CHECK(out == flooding_reply);
+  // The same bytes are another protocol's HELLO_REPLY only in name: superpeers refuse them.
+  superpeer::wire::Datagram d;
+  superpeer::wire::Drop why{};
+  CHECK_FALSE(superpeer::wire::decode(flooding_reply.data(), flooding_reply.size(), d, why));
+  CHECK(why == superpeer::wire::Drop::Protocol);
+}

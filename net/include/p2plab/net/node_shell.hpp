@@ -106,6 +106,11 @@ struct NodeSetup {
 /// Reads the protocol's options; false with `error` ("--ttl: ...") on a bad one.
 using NodeConfigure = std::function<bool(const CommandArgs& args, NodeSetup& setup, std::string& error)>;
 
+/// Options of a node command: with a value (and its default), a flag, a repeatable one.
+CommandOption node_option(std::string name, std::string help, std::string default_value = "");
+CommandOption node_flag(std::string name, std::string help);
+CommandOption node_list(std::string name, std::string help);
+
 /// The shell's own options (--listen, --join, --id, --monitor, ...): every node command has them.
 std::vector<CommandOption> node_shell_options();
 
@@ -129,6 +134,7 @@ class Shell {
 
   // ---- for the protocol's node ----
   const NodeBasics& basics() const { return basics_; }
+  const wire::Format& format() const { return setup_.format; }
   UdpSocket& socket() { return socket_; }
   ContactTable& contacts() { return contacts_; }
   const ContactTable& contacts() const { return contacts_; }
