@@ -33,7 +33,11 @@ std::vector<CommandOption> node_shell_options() {
       node_option("join-timeout", "Seconds to wait for the --join peer to answer", "10"),
       node_option("duration", "Leave and exit after this many seconds (0: run until leave or Ctrl-C)", "0"),
       node_flag("json", "Console answers as one JSON object per line (for scripts and tests)"),
-      node_flag("quiet", "Print answers only, no event lines"),
+      [] {
+        CommandOption quiet = node_flag("quiet", "Print answers only, no event lines");
+        quiet.short_name = "q";
+        return quiet;
+      }(),
       node_option("seed", "Seed of the peer's random stream (timer phases)", "1"),
   };
 }
@@ -105,11 +109,12 @@ int run_node(const CommandArgs& args, const NodeConfigure& configure) {
 
 }  // namespace
 
-CommandOption node_option(std::string name, std::string help, std::string default_value) {
+CommandOption node_option(std::string name, std::string help, std::string default_value, std::string short_name) {
   CommandOption o;
   o.name = std::move(name);
   o.help = std::move(help);
   o.default_value = std::move(default_value);
+  o.short_name = std::move(short_name);
   return o;
 }
 

@@ -308,8 +308,8 @@ class Node final : public net::TransportApp<Message> {
 
 ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
-      net::node_option("bits", "Identifier bits m (every peer of one ring must agree)", "32"),
-      net::node_option("successors", "Successor list length r (replicas per key)", "3"),
+      net::node_option("bits", "Identifier bits m (every peer of one ring must agree)", "32", "m"),
+      net::node_option("successors", "Successor list length r (replicas per key)", "3", "r"),
       net::node_option("lookup", "Lookups iterative or recursive", "iterative"),
       net::node_option("stabilize-ms", "Period of stabilize", "500"),
       net::node_option("fix-fingers-ms", "Period of fix_fingers", "500"),

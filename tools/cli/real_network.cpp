@@ -81,6 +81,7 @@ void add_options(CLI::App* command, const ProtocolCommand& node, const std::set<
     out.push_back({o, {}, nullptr});
     ParsedOption& p = out.back();
     std::string names = "--" + o.name;
+    if (!o.short_name.empty()) names += ",-" + o.short_name;
     if (o.flag) {
       p.cli = command->add_flag(names, o.help);
       continue;

@@ -107,7 +107,8 @@ struct NodeSetup {
 using NodeConfigure = std::function<bool(const CommandArgs& args, NodeSetup& setup, std::string& error)>;
 
 /// Options of a node command: with a value (and its default), a flag, a repeatable one.
-CommandOption node_option(std::string name, std::string help, std::string default_value = "");
+CommandOption node_option(std::string name, std::string help, std::string default_value = "",
+                          std::string short_name = "");
 CommandOption node_flag(std::string name, std::string help);
 CommandOption node_list(std::string name, std::string help);
 
