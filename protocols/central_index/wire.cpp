@@ -48,13 +48,7 @@ bool read(net::wire::Reader& r, Datagram& d) {
     });
   }
   if (!r.each([&](const std::string& name, const json& value) {
-        if (name == "t") {
-          if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= static_cast<std::uint64_t>(MsgType::Count)) {
-            return r.fail(Drop::Type);
-          }
-          d.type = static_cast<MsgType>(value.get<std::uint64_t>());
-          return has_type = true;
-        }
+        if (name == "t") return has_type = r.type(value, MsgType::Count, d.type);
         if (name == "f") return r.small(value, 1, d.flag);
         if (name == "q") return r.small(value, UINT64_MAX, d.guid.emplace());
         if (name == "x") return r.text(value, kMaxNameBytes, d.name.emplace());

@@ -43,14 +43,15 @@ bool periodic(std::uint16_t kind) {
 class Node final : public net::TransportApp<Message> {
  public:
   Node(net::Shell& shell, const Params& params)
-      : TransportApp(shell), params_(params), space_(params.m),
-        protocol_(params, transport_) {
+      : TransportApp(shell), params_(params), space_(params.m), protocol_(params, transport_) {
     protocol_.on_join_failed([this](PeerIndex) { rejoin_wanted_ = true; });
     protocol_.reserve(1);
   }
 
   // ---- MessageHandler: everything the protocol gets goes through here ----
-  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override { protocol_.on_message(self, from, msg); }
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override {
+    protocol_.on_message(self, from, msg);
+  }
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override {
     // A peer that joins again restarts its periodic timers: the older chain of the same kind
     // ends here, so there is always exactly one.
@@ -173,7 +174,8 @@ class Node final : public net::TransportApp<Message> {
     j["successors"] = json::array();
     for (PeerIndex p : s.successors) j["successors"].push_back(contact_json(p));
     j["fingers"] = json::array();
-    for (const FingerEntry& f : s.fingers) j["fingers"].push_back(f.node == kNoPeer ? json(nullptr) : json(shell_.id_text(f.node)));
+    for (const FingerEntry& f : s.fingers)
+      j["fingers"].push_back(f.node == kNoPeer ? json(nullptr) : json(shell_.id_text(f.node)));
     j["keys"] = json::array();
     for (const Id& k : s.keys) j["keys"].push_back(k.to_decimal());
     j["replicas"] = s.replicas.size();
@@ -209,9 +211,8 @@ class Node final : public net::TransportApp<Message> {
 
   // ---- monitor ----
   PeerView view() const override {
-    return peer_view(protocol_.snapshot(self()), PeerState::Up, [this](PeerIndex p) {
-      return p == kNoPeer ? std::string("-") : shell_.id_text(p);
-    });
+    return peer_view(protocol_.snapshot(self()), PeerState::Up,
+                     [this](PeerIndex p) { return p == kNoPeer ? std::string("-") : shell_.id_text(p); });
   }
 
  private:
@@ -279,7 +280,8 @@ class Node final : public net::TransportApp<Message> {
       json j{{"op", p.op}, {"arg", p.arg},   {"key", p.key.to_decimal()},
              {"ok", ok},   {"hops", r.hops}, {"ms", static_cast<double>(r.end - r.start) / 1000.0}};
       j["owner"] = r.owner != kNoPeer ? json(shell_.id_text(r.owner)) : json(nullptr);
-      if (p.op == "get" && r.found && r.value != kNoValue && r.value < value_count_) j["value"] = protocol_.value(r.value);
+      if (p.op == "get" && r.found && r.value != kNoValue && r.value < value_count_)
+        j["value"] = protocol_.value(r.value);
       if (shell_.json_mode()) {
         shell_.answer(j);
         continue;

@@ -59,13 +59,7 @@ bool read(net::wire::Reader& r, int bits, Datagram& d) {
   d.sender = r.sender();
   if (d.kind != Kind::Message) return r.fields() == 0 || r.fail(Drop::BadField);  // v, m, k, s only
   if (!r.each([&](const std::string& name, const json& value) {
-        if (name == "t") {
-          if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= static_cast<std::uint64_t>(MsgType::Count)) {
-            return r.fail(Drop::Type);
-          }
-          d.type = static_cast<MsgType>(value.get<std::uint64_t>());
-          return has_type = true;
-        }
+        if (name == "t") return has_type = r.type(value, MsgType::Count, d.type);
         if (name == "f") return r.small(value, 1, d.flag);
         if (name == "h") return r.small(value, 255, d.hops);
         if (name == "l") return r.small(value, 0xffffffffu, d.lookup);

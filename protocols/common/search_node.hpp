@@ -114,6 +114,16 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
       it = searching_.erase(it);
     }
   }
+  /// The --join peer answered: join the overlay through it.
+  void joined(PeerIndex bootstrap) override {
+    this->shell_.say("joining through " + this->shell_.id_text(bootstrap) + " at " +
+                     this->shell_.contacts().at(bootstrap).address.to_string());
+    protocol_.join(this->self(), bootstrap);
+  }
+  std::string leave() override {
+    protocol_.leave(this->self());  // BYE to every neighbour
+    return "left the overlay";
+  }
   /// The protocol's part of `state`: what the peer shares.
   nlohmann::json state() const override {
     nlohmann::json j;
@@ -161,6 +171,22 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
     if (!guid) return true;
     pending_.query = query_of(*guid, sender, pending_.name);
     return pending_.query != kNoQuery;
+  }
+  /// `state` with the peer's overlay neighbours, and those lines for people.
+  nlohmann::json state_with_neighbors() const {
+    nlohmann::json j = SearchNode::state();
+    j["neighbors"] = nlohmann::json::array();
+    for (PeerIndex n : protocol_.neighbors(this->self())) j["neighbors"].push_back(contact_json(n));
+    return j;
+  }
+  static std::string neighbor_lines(const nlohmann::json& s) {
+    std::string text = "\n  neighbours ";
+    for (const auto& n : s["neighbors"]) {
+      text += " " + n["id"].get<std::string>() + " (" + n["address"].get<std::string>() + ")";
+    }
+    text += "\n  shared     ";
+    for (const auto& n : s["shared"]) text += " \"" + n.get<std::string>() + "\"";
+    return text + "\n";
   }
   nlohmann::json contact_json(PeerIndex p) const {
     return {{"id", this->shell_.id_text(p)}, {"address", this->shell_.contacts().at(p).address.to_string()}};

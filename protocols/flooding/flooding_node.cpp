@@ -49,32 +49,14 @@ class Node final : public search::SearchNode<Protocol> {
     protocol_.join(self(), kNoPeer);
     return "first peer of a new overlay";
   }
-  void joined(PeerIndex bootstrap) override {
-    shell_.say("joining through " + shell_.id_text(bootstrap) + " at " +
-               shell_.contacts().at(bootstrap).address.to_string());
-    protocol_.join(self(), bootstrap);
-  }
-  std::string leave() override {
-    protocol_.leave(self());  // BYE to every neighbour
-    return "left the overlay";
-  }
 
   std::string title() const override { return "flooding peer " + shell_.id_text(self()); }
   std::string settings() const override {
     return "degree " + std::to_string(params_.degree) + ", TTL " + std::to_string(params_.ttl);
   }
-  json state() const override {
-    json j = SearchNode::state();
-    j["neighbors"] = json::array();
-    for (PeerIndex n : protocol_.neighbors(self())) j["neighbors"].push_back(contact_json(n));
-    return j;
-  }
+  json state() const override { return state_with_neighbors(); }
   std::string state_text(const json& s) const override {
-    std::string text = "peer " + s["id"].get<std::string>() + " at " + s["address"].get<std::string>() + "\n  neighbours ";
-    for (const auto& n : s["neighbors"]) text += " " + n["id"].get<std::string>() + " (" + n["address"].get<std::string>() + ")";
-    text += "\n  shared     ";
-    for (const auto& n : s["shared"]) text += " \"" + n.get<std::string>() + "\"";
-    return text + "\n";
+    return "peer " + s["id"].get<std::string>() + " at " + s["address"].get<std::string>() + neighbor_lines(s);
   }
 
  private:
@@ -89,7 +71,8 @@ ProtocolCommand node_command(const ProtocolModel& model) {
       net::node_option("ttl", "TTL of a query", "7"),
       net::node_option("degree", "Neighbours a peer keeps (it accepts twice as many)", "4"),
       net::node_option("collect-ms", "How long a search waits for hits", "3000"),
-      net::node_option("rpc-timeout-ms", "A PONG, CONNECT or DOWNLOAD unanswered this long means the peer failed", "1000"),
+      net::node_option("rpc-timeout-ms", "A PONG, CONNECT or DOWNLOAD unanswered this long means the peer failed",
+                       "1000"),
   };
   for (const CommandOption& o : search::node_search_options()) options.push_back(o);
   return net::node_command(

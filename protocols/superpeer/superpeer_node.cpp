@@ -58,34 +58,19 @@ class Node final : public search::SearchNode<Protocol> {
     protocol_.join(self(), kNoPeer);
     return "first peer of a new overlay: a superpeer";
   }
-  void joined(PeerIndex bootstrap) override {
-    shell_.say("joining through " + shell_.id_text(bootstrap) + " at " +
-               shell_.contacts().at(bootstrap).address.to_string());
-    protocol_.join(self(), bootstrap);
-  }
-  std::string leave() override {
-    protocol_.leave(self());
-    return "left the overlay";
-  }
 
   std::string title() const override { return "superpeer-protocol peer " + shell_.id_text(self()); }
   std::string settings() const override {
     return "degree " + std::to_string(params_.degree) + ", TTL " + std::to_string(params_.ttl);
   }
   json state() const override {
-    json j = SearchNode::state();
+    json j = state_with_neighbors();
     j["role"] = protocol_.role(self());
-    j["neighbors"] = json::array();
-    for (PeerIndex n : protocol_.neighbors(self())) j["neighbors"].push_back(contact_json(n));
     return j;
   }
   std::string state_text(const json& s) const override {
-    std::string text = "peer " + s["id"].get<std::string>() + " (" + s["role"].get<std::string>() + ") at " +
-                       s["address"].get<std::string>() + "\n  neighbours ";
-    for (const auto& n : s["neighbors"]) text += " " + n["id"].get<std::string>() + " (" + n["address"].get<std::string>() + ")";
-    text += "\n  shared     ";
-    for (const auto& n : s["shared"]) text += " \"" + n.get<std::string>() + "\"";
-    return text + "\n";
+    return "peer " + s["id"].get<std::string>() + " (" + s["role"].get<std::string>() + ") at " +
+           s["address"].get<std::string>() + neighbor_lines(s);
   }
 
  protected:
@@ -112,7 +97,8 @@ ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
       net::node_option("ttl", "TTL of a query among the superpeers", "4"),
       net::node_option("degree", "Superpeer overlay degree", "4"),
-      net::node_option("superpeer-ratio", "Target share of superpeers (a superpeer refuses capable leaves beyond it)", "0.1"),
+      net::node_option("superpeer-ratio", "Target share of superpeers (a superpeer refuses capable leaves beyond it)",
+                       "0.1"),
       net::node_option("collect-ms", "How long a search waits for hits", "3000"),
       net::node_option("rpc-timeout-ms", "An answer missing this long means the peer failed", "1000"),
   };

@@ -46,13 +46,7 @@ bool read(net::wire::Reader& r, Datagram& d) {
   d.sender = r.sender().low64();
   if (d.kind != Kind::Message) return r.fields() == 0 || r.fail(Drop::BadField);
   if (!r.each([&](const std::string& name, const json& value) {
-        if (name == "t") {
-          if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= static_cast<std::uint64_t>(MsgType::Count)) {
-            return r.fail(Drop::Type);
-          }
-          d.type = static_cast<MsgType>(value.get<std::uint64_t>());
-          return has_type = true;
-        }
+        if (name == "t") return has_type = r.type(value, MsgType::Count, d.type);
         if (name == "ttl") return r.small(value, 255, d.ttl);
         if (name == "h") return r.small(value, 255, d.hops);
         if (name == "f") return r.small(value, 3, d.flag);

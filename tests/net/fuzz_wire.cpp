@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "central_index/wire.hpp"
+#include "flooding/wire.hpp"
 #include "p2plab/net/monitor.hpp"
 #include "p2plab/net/wire.hpp"
-#include "flooding/wire.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"
 
@@ -45,8 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const net::ReportedPeer& p = report.peer;
     require(p.links.size() <= net::kMaxReportLinks && p.keys.size() <= net::kMaxReportKeys &&
             p.tables.size() <= net::kMaxReportTables && report.events.size() <= net::kMaxReportEvents);
-    const auto again = report.kind == net::MonitorReport::Kind::State ? net::encode_state(p)
-                                                                        : net::encode_events(p, report.events);
+    const auto again =
+        report.kind == net::MonitorReport::Kind::State ? net::encode_state(p) : net::encode_events(p, report.events);
     net::MonitorReport back;  // (empty: larger than a report may be once numbers are re-encoded)
     require(again.empty() || net::decode_report(again.data(), again.size(), back, report_why));
     require(again.empty() || (back.peer.id == p.id && back.peer.links == p.links && back.peer.keys == p.keys &&

@@ -112,11 +112,11 @@ TEST_CASE("central index wire: round trips and refusals" * doctest::test_suite("
   CHECK(refused(with("k", 3)) == ciw::Drop::Kind);
   CHECK(refused(with("s", "3")) == ciw::Drop::BadId);
   CHECK(refused(with("t", 7)) == ciw::Drop::Type);
-  CHECK(refused(without("x")) == ciw::Drop::Missing);                    // REGISTER without its name
+  CHECK(refused(without("x")) == ciw::Drop::Missing);                       // REGISTER without its name
   CHECK(refused(with("x", std::string(256, 'a'))) == ciw::Drop::BadField);  // too long
-  CHECK(refused(with("q", 5)) == ciw::Drop::BadField);                   // a GUID on a REGISTER
-  CHECK(refused(with("f", 1)) == ciw::Drop::BadField);                   // a flag on a REGISTER
-  CHECK(refused(with("zz", 1)) == ciw::Drop::BadField);                  // unknown field
+  CHECK(refused(with("q", 5)) == ciw::Drop::BadField);                      // a GUID on a REGISTER
+  CHECK(refused(with("f", 1)) == ciw::Drop::BadField);                      // a flag on a REGISTER
+  CHECK(refused(with("zz", 1)) == ciw::Drop::BadField);                     // unknown field
   json result = {{"v", 1}, {"p", "central_index"}, {"k", 0}, {"s", 3}, {"t", 3}, {"q", 1}, {"c", json::array()}};
   CHECK_FALSE(refused(result).has_value());
   result["c"] = json::array();
@@ -137,9 +137,11 @@ TEST_CASE("central index: a server and 4 real peers and searches return exactly 
           doctest::test_suite("net")) {
   std::map<std::string, std::vector<std::string>> shared;  // peer id -> names (the oracle's input)
   std::vector<Started> peers;
-  const std::vector<std::vector<std::string>> shares = {
-      {"song 0.mp3"}, {"song 1.mp3", "common tune"}, {"song 2.mp3", "common tune live"}, {"song 3.mp3", "common tune"},
-      {}};
+  const std::vector<std::vector<std::string>> shares = {{"song 0.mp3"},
+                                                        {"song 1.mp3", "common tune"},
+                                                        {"song 2.mp3", "common tune live"},
+                                                        {"song 3.mp3", "common tune"},
+                                                        {}};
   peers.push_back(start(shares[0]));  // the server
   for (std::size_t i = 1; i < shares.size(); ++i) {
     // Peer 2 joins through peer 1 (which answers with the server's contact), the others through the server.
@@ -184,8 +186,8 @@ TEST_CASE("central index: a server and 4 real peers and searches return exactly 
     std::size_t from;
     std::string query;
   };
-  const std::vector<Case> cases = {{4, "song"},      {4, "common tune"}, {4, "tune live"}, {4, "song 2"},
-                                   {4, "absent"},    {1, "late name"},   {2, "song 0"},    {3, "MP3 Song 1"}};
+  const std::vector<Case> cases = {{4, "song"},   {4, "common tune"}, {4, "tune live"}, {4, "song 2"},
+                                   {4, "absent"}, {1, "late name"},   {2, "song 0"},    {3, "MP3 Song 1"}};
   for (const auto& c : cases) {
     const auto expected = providers(shared, c.query);
     const json r = search_at(*peers[c.from].peer, c.query);

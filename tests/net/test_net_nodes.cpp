@@ -408,7 +408,8 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
 TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" *
           doctest::test_suite("net")) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000", "--rpc-timeout-ms", "5"}, "--rpc-timeout-ms"},
+      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000", "--rpc-timeout-ms", "5"},
+       "--rpc-timeout-ms"},
       {{"node", "--protocol", "flooding", "--ttl", "0"}, "--ttl"},
       {{"node", "--protocol", "chord", "--lookup", "sideways"}, "--lookup"},
       {{"node", "--protocol", "chord", "--seed", "-1"}, "--seed"},

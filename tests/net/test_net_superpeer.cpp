@@ -20,8 +20,11 @@ TEST_CASE("8 real superpeer-protocol peers: a search finds exactly the providers
           doctest::test_suite("net")) {
   std::vector<Started> peers;
   for (int i = 0; i < 8; ++i) {
-    const std::vector<std::string> args = {"--protocol", "superpeer", "--collect-ms", "600", "--rpc-timeout-ms", "500",
-                                           "--degree", "2", "--share", "song " + std::to_string(i) + ".mp3",
+    const std::vector<std::string> args = {"--protocol",        "superpeer",
+                                           "--collect-ms",      "600",
+                                           "--rpc-timeout-ms",  "500",
+                                           "--degree",          "2",
+                                           "--share",           "song " + std::to_string(i) + ".mp3",
                                            "--superpeer-ratio", "0.5"};
     peers.push_back(start_node(args, i == 0 ? "" : std::to_string(peers.back().port)));
     REQUIRE_MESSAGE(peers.back().peer, "a superpeer-protocol peer did not start");

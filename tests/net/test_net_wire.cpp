@@ -375,8 +375,8 @@ TEST_CASE("the shared envelope writes version 1 byte for byte: HELLOs and a FIND
   hello.sender = Id(0x1234);
   std::vector<std::uint8_t> out;
   REQUIRE(wire::encode(hello, out));
-  CHECK(out == std::vector<std::uint8_t>{0xa4, 0x61, 'k', 0x01, 0x61, 'm', 0x10, 0x61, 's', 0x42, 0x12, 0x34, 0x61,
-                                         'v', 0x01});
+  CHECK(out == std::vector<std::uint8_t>{0xa4, 0x61, 'k', 0x01, 0x61, 'm', 0x10, 0x61, 's', 0x42, 0x12, 0x34, 0x61, 'v',
+                                         0x01});
   // {"v": 1, "m": 16, "k": 0, "s": h'07', "t": 0, "g": 1, "y": h'0102'}: a FIND_NEXT for key 258.
   wire::Datagram find;
   find.bits = 16;
@@ -392,7 +392,7 @@ TEST_CASE("the shared envelope writes version 1 byte for byte: HELLOs and a FIND
   reply.kind = flooding::wire::Kind::HelloReply;
   reply.sender = 5;
   REQUIRE(flooding::wire::encode(reply, out));
-  const std::vector<std::uint8_t> flooding_reply = {0xa4, 0x61, 'k', 0x02, 0x61, 'p', 0x68, 'f', 'l', 'o', 'o',
+  const std::vector<std::uint8_t> flooding_reply = {0xa4, 0x61, 'k', 0x02, 0x61, 'p', 0x68, 'f',  'l', 'o', 'o',
                                                     'd',  'i',  'n', 'g',  0x61, 's', 0x05, 0x61, 'v', 0x01};
   CHECK(out == flooding_reply);
   // The same bytes are another protocol's HELLO_REPLY only in name: superpeers refuse them.

@@ -15,8 +15,7 @@
 using namespace p2plab;
 using namespace std::chrono_literals;
 
-TEST_CASE("three real toy peers report to a live run: peers and successor links appear" *
-          doctest::test_suite("net")) {
+TEST_CASE("three real toy peers report to a live run: peers and successor links appear" * doctest::test_suite("net")) {
   std::unique_ptr<viz::LiveRun> live;
   int port = 0;
   for (int attempt = 0; attempt < 20 && !live; ++attempt) {
@@ -52,7 +51,8 @@ TEST_CASE("three real toy peers report to a live run: peers and successor links 
       const PeerIndex p = sim.find_live(Id(from));
       bool linked = false;
       if (p != kNoPeer) {
-        for (const Link& l : live->inspect(p).links) linked = linked || (l.kind == kind && sim.peer_id(l.target) == Id(to));
+        for (const Link& l : live->inspect(p).links)
+          linked = linked || (l.kind == kind && sim.peer_id(l.target) == Id(to));
       }
       shown = shown && linked;
     }

@@ -133,7 +133,8 @@ RealNetworkCommands::RealNetworkCommands(CLI::App& app, int argc, const char* co
       ->capture_default_str();
   cluster_->add_option("--duration", o.duration, "Stop after this many seconds (0: until Ctrl-C)")
       ->check(CLI::Range(0.0, 1e7));
-  cluster_->add_option("--monitor", o.monitor, "Every peer reports to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+  cluster_->add_option("--monitor", o.monitor,
+                       "Every peer reports to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
   if (o.info != nullptr) {
     // The shell's options are the cluster's to set (addresses, seeds); the protocol's go to every peer.
     std::set<std::string> shell;
@@ -165,7 +166,8 @@ namespace {
 
 bool check_protocol(const std::string& command, const RealNetworkCommands::Options& o, int& code) {
   if (o.info != nullptr && o.info->name == o.protocol) return true;
-  code = bad(command, "--protocol: unknown protocol '" + o.protocol + "' (real network mode: " + node_protocols() + ")");
+  code =
+      bad(command, "--protocol: unknown protocol '" + o.protocol + "' (real network mode: " + node_protocols() + ")");
   return false;
 }
 
@@ -214,9 +216,15 @@ int command_cluster(const RealNetworkCommands::Options& o) {
     }
   };
   for (int i = 0; i < o.peers; ++i) {
-    std::vector<std::string> args = {self_path, "node",     "--protocol",
-                                     o.protocol, "--quiet", "--listen",
-                                     "127.0.0.1:" + std::to_string(o.base_port + i), "--seed", std::to_string(i + 1)};
+    std::vector<std::string> args = {self_path,
+                                     "node",
+                                     "--protocol",
+                                     o.protocol,
+                                     "--quiet",
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(o.base_port + i),
+                                     "--seed",
+                                     std::to_string(i + 1)};
     args.insert(args.end(), forwarded.begin(), forwarded.end());
     if (i > 0) {
       args.push_back("--join");

@@ -17,8 +17,8 @@
 
 #include "live.hpp"
 #include "node_harness.hpp"
-#include "session.hpp"
 #include "p2plab/rng.hpp"
+#include "session.hpp"
 
 using namespace p2plab;
 using namespace std::chrono_literals;
@@ -146,10 +146,19 @@ TEST_CASE("live view: three real peers appear with the successor links Chord con
     CHECK_FALSE(live->handle(junk.data(), junk.size()));
   }
   using nlohmann::json;
-  const json report = {{"v", 2},     {"proto", "chord"},         {"m", 16},  {"id", json::binary({1, 2})},
-                       {"t", 0},     {"k", "state"},             {"st", 0},  {"addr", "127.0.0.1:9"},
-                       {"role", ""}, {"links", json::array()},   {"keys", json::array()},
-                       {"nkeys", 0}, {"tables", json::array()}};
+  const json report = {{"v", 2},
+                       {"proto", "chord"},
+                       {"m", 16},
+                       {"id", json::binary({1, 2})},
+                       {"t", 0},
+                       {"k", "state"},
+                       {"st", 0},
+                       {"addr", "127.0.0.1:9"},
+                       {"role", ""},
+                       {"links", json::array()},
+                       {"keys", json::array()},
+                       {"nkeys", 0},
+                       {"tables", json::array()}};
   json other = report;  // another ring's width
   other["m"] = 32;
   const auto other_bytes = cbor(other);
@@ -184,15 +193,14 @@ struct Unstructured {
 
 Unstructured start_unstructured(const std::string& protocol, const std::string& monitor, const std::string& join_port,
                                 const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"node",    "--protocol", protocol, "--listen",  "127.0.0.1:0",
-                                   "--json",  "--quiet",    "--rpc-timeout-ms", "500", "--monitor",
-                                   monitor};
+  std::vector<std::string> args = {"node",    "--protocol",       protocol, "--listen",  "127.0.0.1:0", "--json",
+                                   "--quiet", "--rpc-timeout-ms", "500",    "--monitor", monitor};
   args.insert(args.end(), extra.begin(), extra.end());
   if (!join_port.empty()) args.insert(args.end(), {"--join", "127.0.0.1:" + join_port});
   Unstructured u;
   u.peer = std::make_unique<test::Peer>(args);
-  const auto hello = u.peer->wait_for([](const nlohmann::json& j) { return j.value("event", "") == "listening"; },
-                                      5000ms);
+  const auto hello =
+      u.peer->wait_for([](const nlohmann::json& j) { return j.value("event", "") == "listening"; }, 5000ms);
   REQUIRE_MESSAGE(hello.has_value(), "a peer did not start");
   u.id = (*hello)["id"].get<std::string>();
   u.port = (*hello)["port"].get<int>();
@@ -250,8 +258,7 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
       const auto id = Id::from_decimal(peers[i].id);
       REQUIRE(id.has_value());
       const PeerIndex p = sim.find_live(*id);
-      agree = p != kNoPeer && ids_of_links(*live, p, "neighbor") == graph[peers[i].id] &&
-              !graph[peers[i].id].empty();
+      agree = p != kNoPeer && ids_of_links(*live, p, "neighbor") == graph[peers[i].id] && !graph[peers[i].id].empty();
     }
   }
   REQUIRE(agree);
@@ -306,11 +313,18 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
   const std::uint64_t dropped = live->dropped();
   const std::size_t count = live->simulator().peer_count();
   using nlohmann::json;
-  const json good = {{"v", 2},          {"proto", "flooding"},  {"m", 64},
-                     {"id", json::binary({99})},                  {"t", 0},
-                     {"k", "state"},      {"addr", "1.2.3.4:5"},  {"st", 0},
-                     {"role", "peer"},    {"links", json::array({json::array({"neighbor", 0, json::binary({98})})})},
-                     {"keys", json::array()},                     {"nkeys", 0},
+  const json good = {{"v", 2},
+                     {"proto", "flooding"},
+                     {"m", 64},
+                     {"id", json::binary({99})},
+                     {"t", 0},
+                     {"k", "state"},
+                     {"addr", "1.2.3.4:5"},
+                     {"st", 0},
+                     {"role", "peer"},
+                     {"links", json::array({json::array({"neighbor", 0, json::binary({98})})})},
+                     {"keys", json::array()},
+                     {"nkeys", 0},
                      {"tables", json::array()}};
   std::vector<json> bad;
   for (const char* key : {"v", "proto", "m", "id", "k", "role", "links", "addr", "st", "keys", "nkeys", "tables"}) {
@@ -330,8 +344,8 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
   with("proto", "no_such_protocol");
   with("m", 32);  // another id width
   with("id", 99);
-  with("id", json::binary(std::vector<std::uint8_t>(21, 1)));  // longer than 160 bits
-  with("role", "leaf");                                        // not a role flooding has
+  with("id", json::binary(std::vector<std::uint8_t>(21, 1)));                    // longer than 160 bits
+  with("role", "leaf");                                                          // not a role flooding has
   with("links", json::array({json::array({"finger", 0, json::binary({98})})}));  // nor a link kind
   with("links", json::array({json::array({"neighbor", 0, 98})}));
   with("links", json::array({json::array({"neighbor", 70000, json::binary({98})})}));
@@ -340,10 +354,14 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
   with("st", 9);
   with("nkeys", -1);
   with("k", "gossip");
-  with("tables", json::array({{{"title", "t"}, {"cols", json::array()}, {"rows", json::array({json::array({json::array({7, "x"})})})}, {"link", json::array({-1})}}}));  // a cell of kind 7
+  with("tables", json::array({{{"title", "t"},
+                               {"cols", json::array()},
+                               {"rows", json::array({json::array({json::array({7, "x"})})})},
+                               {"link", json::array({-1})}}}));  // a cell of kind 7
   json many = good;
   many["links"] = json::array();
-  for (int i = 0; i < 300; ++i) many["links"].push_back(json::array({"neighbor", 0, json::binary({1, static_cast<std::uint8_t>(i)})}));
+  for (int i = 0; i < 300; ++i)
+    many["links"].push_back(json::array({"neighbor", 0, json::binary({1, static_cast<std::uint8_t>(i)})}));
   bad.push_back(many);
   for (const json& b : bad) {
     const auto bytes = cbor(b);
@@ -417,10 +435,19 @@ TEST_CASE("live view: real superpeer-protocol peers report their roles and links
     }
   }
   // A flooding report is another protocol's here: dropped.
-  const auto flooding = cbor({{"v", 2},     {"proto", "flooding"},  {"m", 64}, {"id", nlohmann::json::binary({5})},
-                              {"t", 0},     {"k", "state"},         {"st", 0}, {"addr", "127.0.0.1:9"},
-                              {"role", "peer"}, {"links", nlohmann::json::array()}, {"keys", nlohmann::json::array()},
-                              {"nkeys", 0}, {"tables", nlohmann::json::array()}});
+  const auto flooding = cbor({{"v", 2},
+                              {"proto", "flooding"},
+                              {"m", 64},
+                              {"id", nlohmann::json::binary({5})},
+                              {"t", 0},
+                              {"k", "state"},
+                              {"st", 0},
+                              {"addr", "127.0.0.1:9"},
+                              {"role", "peer"},
+                              {"links", nlohmann::json::array()},
+                              {"keys", nlohmann::json::array()},
+                              {"nkeys", 0},
+                              {"tables", nlohmann::json::array()}});
   const std::uint64_t dropped = live->dropped();
   CHECK_FALSE(live->handle(flooding.data(), flooding.size()));
   CHECK(live->dropped() == dropped + 1);

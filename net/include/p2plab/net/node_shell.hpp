@@ -77,7 +77,7 @@ class NodeApp {
   virtual std::string leave() = 0;
 
   // ---- console ----
-  /// "flooding peer 42", and "(degree 4, TTL 7)" after the address.
+  /// What the peer is ("<protocol> peer 42"), and its settings shown after the address.
   virtual std::string title() const = 0;
   virtual std::string settings() const { return ""; }
   virtual nlohmann::json listening() const { return nlohmann::json::object(); }  ///< extra fields
@@ -98,8 +98,8 @@ class NodeApp {
 struct NodeSetup {
   std::string protocol;  ///< the name in monitor reports
   int id_bits = 64;      ///< ids are below 2^id_bits (--id, the default id)
-  wire::Format format;           ///< its datagrams' envelope
-  ProtocolModel model;  ///< link kind and role names for the monitor reports
+  wire::Format format;   ///< its datagrams' envelope
+  ProtocolModel model;   ///< link kind and role names for the monitor reports
   std::function<std::unique_ptr<NodeApp>(Shell&)> make;
 };
 

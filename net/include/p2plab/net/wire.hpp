@@ -121,6 +121,15 @@ class Reader {
     out = static_cast<T>(u);
     return true;
   }
+  /// A message type: a number below `count` (the protocol's MsgType::Count), else Drop::Type.
+  template <class Type>
+  bool type(const nlohmann::json& value, Type count, Type& out) {
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= static_cast<std::uint64_t>(count)) {
+      return fail(Drop::Type);
+    }
+    out = static_cast<Type>(value.get<std::uint64_t>());
+    return true;
+  }
   bool id(const nlohmann::json& value, Id& out);
   bool text(const nlohmann::json& value, std::size_t max_bytes, std::string& out);
   bool contact(const nlohmann::json& value, Contact& out);
