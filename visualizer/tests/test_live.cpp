@@ -452,3 +452,42 @@ TEST_CASE("live view: real superpeer-protocol peers report their roles and links
   CHECK_FALSE(live->handle(flooding.data(), flooding.size()));
   CHECK(live->dropped() == dropped + 1);
 }
+
+TEST_CASE("live view: a real central-index server and its peers report their roles and links" *
+          doctest::test_suite("net")) {
+  int port = 0;
+  auto live = open_live(11, port);
+  REQUIRE(live != nullptr);
+  const std::string monitor = "127.0.0.1:" + std::to_string(port);
+  std::vector<Unstructured> peers;
+  peers.push_back(start_unstructured("central_index", monitor, "", {"--share", "index song"}));
+  for (int i = 1; i < 4; ++i) {
+    peers.push_back(start_unstructured("central_index", monitor, std::to_string(peers[0].port),
+                                       {"--share", "song " + std::to_string(i)}));
+  }
+  // Converged: the server (the first peer) reports the role "server" and a link to every peer,
+  // each peer the role "peer" and one link, to the server, of the kinds the model names.
+  bool agree = false;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!agree && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(300ms);
+    live->poll();
+    const SimulatorCore& sim = live->simulator();
+    if (live->model() == nullptr || sim.live_count() != peers.size()) continue;
+    std::set<std::string> clients;
+    for (std::size_t i = 1; i < peers.size(); ++i) clients.insert(peers[i].id);
+    const PeerIndex server = sim.find_live(*Id::from_decimal(peers[0].id));
+    std::set<std::string> registered =
+        server == kNoPeer ? std::set<std::string>{} : ids_of_links(*live, server, "client");
+    registered.erase(peers[0].id);  // the server indexes its own names too
+    agree = server != kNoPeer && live->inspect(server).role == live->model()->role("server") && registered == clients;
+    for (std::size_t i = 1; i < peers.size() && agree; ++i) {
+      const PeerIndex p = sim.find_live(*Id::from_decimal(peers[i].id));
+      agree = p != kNoPeer && live->inspect(p).role == live->model()->role("peer") &&
+              ids_of_links(*live, p, "server") == std::set<std::string>{peers[0].id};
+    }
+  }
+  CHECK(agree);
+  CHECK(live->protocol() == "central_index");
+  CHECK(live->id_bits() == 64);
+}
