@@ -18,22 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-bool uses_key(MsgType t) {
-  switch (t) {
-    case MsgType::FindNext:
-    case MsgType::FindSuccessor:
-    case MsgType::FoundSuccessor:
-    case MsgType::Put:
-    case MsgType::Get:
-    case MsgType::Replicate:
-    case MsgType::HandOver:
-    case MsgType::FetchRange:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool periodic(std::uint16_t kind) {
   return kind == static_cast<std::uint16_t>(TimerKind::Stabilize) ||
          kind == static_cast<std::uint16_t>(TimerKind::FixFingers) ||
@@ -74,7 +58,7 @@ class Node final : public net::TransportApp<Message> {
     for (int j = 0; j < m.count && j < kMaxSuccessors; ++j) {
       if (m.list[j] != kNoPeer) d.list.push_back(shell_.wire_contact(m.list[j]));
     }
-    if (uses_key(m.type) || m.key != Id()) d.key = m.key;
+    if (wire::uses_key(m.type) || m.key != Id()) d.key = m.key;
     if (m.value != kNoValue) {
       if (m.value >= value_count_) return false;
       d.value = protocol_.value(m.value);

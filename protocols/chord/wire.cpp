@@ -4,8 +4,6 @@ namespace p2plab::chord::wire {
 
 using nlohmann::json;
 
-namespace {
-
 bool uses_key(MsgType t) {
   switch (t) {
     case MsgType::FindNext:
@@ -21,8 +19,6 @@ bool uses_key(MsgType t) {
       return false;
   }
 }
-
-}  // namespace
 
 net::wire::Format format(int bits) { return net::wire::Format{kVersion, "", bits, kMaxDatagram}; }
 
@@ -92,15 +88,8 @@ bool decode(const std::uint8_t* data, std::size_t size, int bits, Datagram& out,
     why = Drop::Bits;
     return false;
   }
-  const net::wire::Format f = format(bits);
-  net::wire::Reader r(f);
-  Datagram d;
-  if (!r.open(data, size) || !read(r, bits, d)) {
-    why = r.why();
-    return false;
-  }
-  out = std::move(d);
-  return true;
+  return net::wire::decode(
+      format(bits), data, size, [bits](net::wire::Reader& r, Datagram& d) { return read(r, bits, d); }, out, why);
 }
 
 }  // namespace p2plab::chord::wire

@@ -47,6 +47,8 @@ struct Datagram {
 
 /// Encodes into `out`; false if the result would exceed kMaxDatagram.
 bool encode(const Datagram& d, std::vector<std::uint8_t>& out);
+/// The message types that carry a key (the handlers need it).
+bool uses_key(MsgType t);
 /// The message fields of a datagram whose envelope `r` opened (the node shell opens it).
 bool read(net::wire::Reader& r, int bits, Datagram& d);
 /// The envelope of an overlay of `bits`-bit ids: version 1, "m": bits, ids as byte strings.

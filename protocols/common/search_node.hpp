@@ -144,6 +144,26 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
   virtual bool counts_reached() const { return true; }
 
   // ---- the wire: names and GUIDs ----
+  /// The fields flooding-style messages share (type, TTL, hops, flag, the query's GUID) into a
+  /// wire datagram of this peer; false when the query is not in the log.
+  template <class Datagram>
+  bool to_wire(const Message& m, Datagram& d) const {
+    d.sender = this->shell_.self_id().low64();
+    d.type = m.type;
+    d.ttl = m.ttl;
+    d.hops = m.hops;
+    d.flag = m.flag;
+    return m.query == kNoQuery || (d.guid = guid_of(m.query)).has_value();
+  }
+  /// The same fields of a received datagram into the pending message (a new one).
+  template <class Datagram>
+  void from_wire(const Datagram& d) {
+    pending_ = Message{};
+    pending_.type = d.type;
+    pending_.ttl = d.ttl;
+    pending_.hops = d.hops;
+    pending_.flag = d.flag;
+  }
   /// The local query record of a GUID (a new one the first time); kNoQuery when too many.
   QueryIndex query_of(std::uint64_t guid, PeerIndex from, NameIndex name) {
     if (auto it = query_of_guid_.find(guid); it != query_of_guid_.end()) return it->second;

@@ -64,14 +64,8 @@ bool read(net::wire::Reader& r, Datagram& d) {
 }
 
 bool decode(const std::uint8_t* data, std::size_t size, Datagram& out, Drop& why) {
-  net::wire::Reader r(format());
-  Datagram d;
-  if (!r.open(data, size) || !read(r, d)) {
-    why = r.why();
-    return false;
-  }
-  out = std::move(d);
-  return true;
+  return net::wire::decode(
+      format(), data, size, [](net::wire::Reader& r, Datagram& d) { return read(r, d); }, out, why);
 }
 
 }  // namespace p2plab::flooding::wire

@@ -18,12 +18,7 @@ class Node final : public search::SearchNode<Protocol> {
 
   bool encode(PeerIndex, const Message& m, std::vector<std::uint8_t>& out) override {
     wire::Datagram d;
-    d.sender = shell_.self_id().low64();
-    d.type = m.type;
-    d.ttl = m.ttl;
-    d.hops = m.hops;
-    d.flag = m.flag;
-    if (m.query != search::kNoQuery && !(d.guid = guid_of(m.query))) return false;
+    if (!to_wire(m, d)) return false;
     if (m.type == MsgType::Query || m.type == MsgType::Announce) {
       if (m.name >= catalogue_.size()) return false;
       d.name = catalogue_.name(m.name);
@@ -41,11 +36,7 @@ class Node final : public search::SearchNode<Protocol> {
   bool read(net::wire::Reader& r) override { return wire::read(r, datagram_); }
   bool map(PeerIndex sender, const net::Endpoint& from, net::wire::Drop&) override {
     const wire::Datagram& d = datagram_;
-    pending_ = Message{};
-    pending_.type = d.type;
-    pending_.ttl = d.ttl;
-    pending_.hops = d.hops;
-    pending_.flag = d.flag;
+    from_wire(d);
     if (d.node && (pending_.node = shell_.learn(*d.node, from)) == kNoPeer) return false;
     if (d.relay && (pending_.relay = shell_.learn(*d.relay, from)) == kNoPeer) return false;
     for (std::size_t i = 0; i < d.list.size() && i < pending_.list.size(); ++i) {

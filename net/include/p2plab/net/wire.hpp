@@ -149,4 +149,18 @@ class Reader {
   Drop why_ = Drop::NotCbor;
 };
 
+/// A protocol's decode(): the envelope of `format`, then its `read(reader, datagram)`; on failure
+/// false with the reason in `why`, `out` untouched.
+template <class Datagram, class Read>
+bool decode(const Format& format, const std::uint8_t* data, std::size_t size, Read read, Datagram& out, Drop& why) {
+  Reader r(format);
+  Datagram d;
+  if (!r.open(data, size) || !read(r, d)) {
+    why = r.why();
+    return false;
+  }
+  out = std::move(d);
+  return true;
+}
+
 }  // namespace p2plab::net::wire
