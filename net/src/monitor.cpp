@@ -182,6 +182,7 @@ std::vector<std::uint8_t> encode_state(const ReportedPeer& p) {
   json::to_cbor(j, out);
   if (out.size() > kMaxReportBytes) {  // the tables are what can grow: the state goes without them
     j["tables"] = json::array();
+    out.clear();  // (to_cbor appends)
     json::to_cbor(j, out);
   }
   if (out.size() > kMaxReportBytes) out.clear();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flooding/wire.hpp"
+#include "p2plab/net/monitor.hpp"
 #include "p2plab/rng.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"
@@ -400,4 +401,85 @@ TEST_CASE("the shared envelope writes version 1 byte for byte: HELLOs and a FIND
   superpeer::wire::Drop why{};
   CHECK_FALSE(superpeer::wire::decode(flooding_reply.data(), flooding_reply.size(), d, why));
   CHECK(why == superpeer::wire::Drop::Protocol);
+}
+
+TEST_CASE("monitor reports: a peer's view survives the codec with typed cells and bounded size" *
+          doctest::test_suite("net")) {
+  ProtocolModel model;
+  model.link_kinds = {{"successor", "", Colour::Green, LinkDrawing::Adjacent},
+                      {"finger", "", Colour::Blue, LinkDrawing::Selected}};
+  model.roles = {{"peer", "", Colour::Blue, 1.0f, 0}, {"server", "", Colour::Red, 2.0f, 0}};
+  // Local peers 1 and 2 are ids 500 and 900 (m = 16).
+  auto id_of = [](PeerIndex p) { return Id(p == 1 ? 500 : p == 2 ? 900 : 7); };
+  PeerView v;
+  v.id = Id(7);
+  v.role = 1;
+  v.links = {{0, 0, 1}, {1, 3, 2}, {1, 4, 2}};
+  v.keys = {Id(3), Id(6)};
+  TableView t;
+  t.title = "Finger table";
+  t.columns = {"i", "start", "interval", "successor"};
+  t.rows.push_back(
+      {{Cell::of_number(3), Cell::of_id(Id(15), true), Cell::of_interval(Id(15), Id(23)), Cell::of_peer(2, "900")}, 1});
+  t.rows.push_back({{Cell::of_text("none"), Cell::of_peer(kNoPeer, "-")}, -1});
+  v.tables = {t};
+  net::ReportedPeer r = net::report_of(v, model, id_of);
+  r.protocol = "toy";
+  r.bits = 16;
+  r.address = "127.0.0.1:4000";
+  const auto bytes = net::encode_state(r);
+  REQUIRE_FALSE(bytes.empty());
+  net::MonitorReport back;
+  std::string why;
+  REQUIRE(net::decode_report(bytes.data(), bytes.size(), back, why));
+  CHECK(back.kind == net::MonitorReport::Kind::State);
+  CHECK(back.peer.protocol == "toy");
+  CHECK(back.peer.id == Id(7));
+  CHECK(back.peer.role == "server");  // role and link kinds travel by name
+  CHECK(back.peer.links ==
+        std::vector<net::ReportedLink>{{"successor", 0, Id(500)}, {"finger", 3, Id(900)}, {"finger", 4, Id(900)}});
+  CHECK(back.peer.keys == v.keys);
+  REQUIRE(back.peer.tables.size() == 1);
+  const TableView& bt = back.peer.tables[0];
+  CHECK(bt.columns == t.columns);
+  REQUIRE(bt.rows.size() == 2);
+  CHECK(bt.rows[0].link == 1);
+  CHECK(bt.rows[0].cells[0].number == 3);
+  CHECK((bt.rows[0].cells[1].kind == Cell::Kind::Id && bt.rows[0].cells[1].id == Id(15) && bt.rows[0].cells[1].mark));
+  CHECK((bt.rows[0].cells[2].kind == Cell::Kind::Interval && bt.rows[0].cells[2].end == Id(23)));
+  CHECK((bt.rows[0].cells[3].kind == Cell::Kind::Peer && bt.rows[0].cells[3].id == Id(900)));  // a peer by its id
+  CHECK(bt.rows[1].cells[1].peer == kNoPeer);
+  // Too many rows for one datagram: the report goes without its tables, never over the limit.
+  net::ReportedPeer big = r;
+  big.tables.assign(net::kMaxReportTables, t);
+  for (TableView& table : big.tables) {
+    table.rows.assign(net::kMaxReportRows, t.rows[0]);
+  }
+  const auto big_bytes = net::encode_state(big);
+  REQUIRE_FALSE(big_bytes.empty());
+  CHECK(big_bytes.size() <= net::kMaxReportBytes);
+  REQUIRE(net::decode_report(big_bytes.data(), big_bytes.size(), back, why));
+  CHECK(back.peer.tables.empty());
+  CHECK(back.peer.links.size() == 3);
+  // Refused with a reason: another version, an id beyond m, a cell kind that does not exist.
+  auto refused = [&](json j) {
+    const auto b = json::to_cbor(j);
+    net::MonitorReport out;
+    std::string reason;
+    return !net::decode_report(b.data(), b.size(), out, reason) && !reason.empty();
+  };
+  json good = json::from_cbor(bytes);
+  CHECK_FALSE(refused(good));
+  json j = good;
+  j["v"] = 1;
+  CHECK(refused(j));
+  j = good;
+  j["id"] = json::binary({1, 0, 0});  // 65536 >= 2^16
+  CHECK(refused(j));
+  j = good;
+  j["tables"][0]["rows"][0][0] = json::array({9, "?"});
+  CHECK(refused(j));
+  j = good;
+  j["links"][0][1] = 70000;  // an index beyond 16 bits
+  CHECK(refused(j));
 }
