@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "p2plab/json_util.hpp"
-#include "register_all.hpp"
+#include "p2plab/registry.hpp"
 
 namespace p2plab::viz {
 

@@ -19,7 +19,7 @@
 
 #include "p2plab/net/endpoint.hpp"
 #include "p2plab/net/node_shell.hpp"
-#include "register_all.hpp"
+#include "p2plab/registry.hpp"
 
 namespace p2plab::cli {
 
