@@ -1,5 +1,6 @@
 // The central index in the registry: its runs and its view model.
 #include "central_index.hpp"
+#include "central_index_node.hpp"
 #include "common/search_run.hpp"
 
 namespace p2plab::central_index {
@@ -44,6 +45,7 @@ void register_central_index(ProtocolRegistry& registry) {
     return std::make_unique<search::SearchRun<Protocol>>(s);
   };
   info.model = central_index_model();
+  info.node = node_command(info.model);
   registry.add(std::move(info));
 }
 

@@ -605,15 +605,12 @@ int link_position(const std::vector<Link>& links, std::uint8_t kind, std::size_t
 }
 }  // namespace
 
-PeerView ChordRun::inspect(PeerIndex peer) const {
+PeerView peer_view(const PeerSnapshot& s, PeerState state, const std::function<std::string(PeerIndex)>& name) {
   PeerView v;
-  const PeerSnapshot s = protocol_.snapshot(peer);
-  v.peer = peer;
   v.id = s.id;
-  v.state = sim_.state(peer);
+  v.state = state;
   v.role = kPeerRole;
   v.links = links_of(s);
-  auto name = [&](PeerIndex p) { return p == kNoPeer ? std::string("-") : sim_.peer_id(p).to_decimal(); };
   TableView fingers;
   fingers.title = "Finger table";
   fingers.help = "Finger i of n points to successor(n + 2^i): start = n + 2^i, the interval [start_i, start_i+1) it "
@@ -646,6 +643,14 @@ PeerView ChordRun::inspect(PeerIndex peer) const {
   for (const Id& k : s.replicas) keys.rows.push_back({{Cell::of_id(k), Cell::of_text("replica")}, -1});
   v.tables.push_back(std::move(keys));
   v.keys = s.keys;
+  return v;
+}
+
+PeerView ChordRun::inspect(PeerIndex peer) const {
+  PeerView v = peer_view(protocol_.snapshot(peer), sim_.state(peer), [&](PeerIndex p) {
+    return p == kNoPeer ? std::string("-") : sim_.peer_id(p).to_decimal();
+  });
+  v.peer = peer;
   return v;
 }
 

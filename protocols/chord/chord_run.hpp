@@ -15,6 +15,11 @@ namespace p2plab::chord {
 constexpr std::uint8_t kSuccessorLink = 0, kPredecessorLink = 1, kFingerLink = 2;
 constexpr std::uint8_t kPeerRole = 0;
 
+/// One Chord peer as the views show it (links, finger table with typed cells, successor list,
+/// stored keys), from its snapshot; `name` prints a peer's id. ChordRun::inspect and the real
+/// peer's monitor reports (chord_node.cpp) both use it.
+PeerView peer_view(const PeerSnapshot& s, PeerState state, const std::function<std::string(PeerIndex)>& name);
+
 /// Reads `params` of a Chord scenario (every field optional; errors name the field).
 Params parse_params(const Scenario& scenario);
 

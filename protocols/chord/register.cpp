@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bench.hpp"
+#include "chord_node.hpp"
 #include "chord_run.hpp"
 
 namespace p2plab::chord {
@@ -109,6 +110,7 @@ void register_chord(ProtocolRegistry& registry) {
   info.description = "Chord DHT (Stoica et al. 2001): consistent hashing on a ring, finger tables, O(log N) lookups";
   info.create = [](const Scenario& scenario) -> std::unique_ptr<Run> { return std::make_unique<ChordRun>(scenario); };
   info.model = chord_model();
+  info.node = node_command(info.model);
   info.bench = bench_command();
   registry.add(std::move(info));
 }

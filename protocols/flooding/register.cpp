@@ -1,5 +1,6 @@
 // Flooding in the registry: its runs and its view model.
 #include "common/search_run.hpp"
+#include "flooding_node.hpp"
 #include "flooding.hpp"
 
 namespace p2plab::flooding {
@@ -38,6 +39,7 @@ void register_flooding(ProtocolRegistry& registry) {
     return std::make_unique<search::SearchRun<Protocol>>(s);
   };
   info.model = flooding_model();
+  info.node = node_command(info.model);
   registry.add(std::move(info));
 }
 

@@ -1,51 +1,28 @@
 #pragma once
-// Flooding's (Gnutella 0.4) wire format for the real-network mode: one message per UDP
-// datagram, a CBOR map (see README.md beside this file, "Wire format"). decode() is pure and
-// strict, like Chord's (protocols/chord/wire.hpp).
+// Flooding's (Gnutella 0.4) wire format for the real-network mode: its message fields inside the
+// shared envelope (net/include/p2plab/net/wire.hpp); see README.md beside this file ("Wire
+// format"). decode() is pure and strict.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "flooding.hpp"
+#include "p2plab/net/wire.hpp"
 
 namespace p2plab::flooding::wire {
+
+using net::wire::Drop;
+using net::wire::Kind;
+using net::wire::to_string;
+using WireContact = net::wire::Contact;
 
 constexpr std::uint64_t kVersion = 1;
 constexpr std::size_t kMaxDatagram = 1400;
 constexpr std::size_t kMaxNameBytes = 255;  // a file name or a query's keywords
 
-enum class Kind : std::uint8_t { Message = 0, Hello = 1, HelloReply = 2, Count };
-
-enum class Drop : std::uint8_t {
-  Oversized,
-  NotCbor,
-  NotMap,
-  Version,
-  Protocol,
-  Kind,
-  Type,
-  BadId,
-  BadContact,
-  BadField,
-  Missing,
-  SelfId,
-  TableFull,
-  Count
-};
-const char* to_string(Drop reason);
-
-struct Address {
-  std::uint32_t ip = 0;
-  std::uint16_t port = 0;
-  friend bool operator==(const Address&, const Address&) = default;
-};
-struct WireContact {
-  std::uint64_t id = 0;
-  bool is_sender = true;  // no address on the wire: the datagram's sender
-  Address address;
-  friend bool operator==(const WireContact&, const WireContact&) = default;
-};
+/// The envelope: version 1, "p": "flooding", 64-bit ids.
+const net::wire::Format& format();
 
 struct Datagram {
   Kind kind = Kind::Message;
@@ -59,6 +36,8 @@ struct Datagram {
 };
 
 bool encode(const Datagram& d, std::vector<std::uint8_t>& out);
+/// The message fields of a datagram whose envelope `r` opened (the node shell opens it).
+bool read(net::wire::Reader& r, Datagram& d);
 bool decode(const std::uint8_t* data, std::size_t size, Datagram& out, Drop& why);
 
 }  // namespace p2plab::flooding::wire

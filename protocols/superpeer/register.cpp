@@ -1,5 +1,6 @@
 // Superpeers in the registry: their runs and their view model.
 #include "common/search_run.hpp"
+#include "superpeer_node.hpp"
 #include "superpeer.hpp"
 
 namespace p2plab::superpeer {
@@ -52,6 +53,7 @@ void register_superpeer(ProtocolRegistry& registry) {
     return std::make_unique<search::SearchRun<Protocol>>(s);
   };
   info.model = superpeer_model();
+  info.node = node_command(info.model);
   registry.add(std::move(info));
 }
 

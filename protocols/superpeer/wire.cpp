@@ -1,166 +1,78 @@
 #include "wire.hpp"
 
-#include <nlohmann/json.hpp>
-
 namespace p2plab::superpeer::wire {
 
 using nlohmann::json;
 
-const char* to_string(Drop reason) {
-  static const char* const names[] = {"oversized", "not_cbor", "not_map",   "version",     "protocol",
-                                      "kind",      "type",     "bad_id",    "bad_contact", "bad_field",
-                                      "missing",   "self_id",  "table_full"};
-  const auto i = static_cast<std::size_t>(reason);
-  return i < std::size(names) ? names[i] : "?";
+const net::wire::Format& format() {
+  static const net::wire::Format f{kVersion, "superpeer", 0, kMaxDatagram};
+  return f;
 }
 
 namespace {
-
-json contact_json(const WireContact& c) {
-  json a = json::array({c.id});
-  if (!c.is_sender) {
-    a.push_back(c.address.ip);
-    a.push_back(c.address.port);
-  }
-  return a;
-}
-
-bool read_contact(const json& j, WireContact& c) {
-  if (!j.is_array() || (j.size() != 1 && j.size() != 3) || !j[0].is_number_unsigned()) return false;
-  c.id = j[0].get<std::uint64_t>();
-  c.is_sender = j.size() == 1;
-  if (!c.is_sender) {
-    if (!j[1].is_number_unsigned() || !j[2].is_number_unsigned()) return false;
-    const auto ip = j[1].get<std::uint64_t>(), port = j[2].get<std::uint64_t>();
-    if (ip == 0 || ip > 0xffffffffu || port == 0 || port > 65535) return false;
-    c.address = {static_cast<std::uint32_t>(ip), static_cast<std::uint16_t>(port)};
-  }
-  return true;
-}
-
 bool uses_guid(MsgType t) {
   return t == MsgType::Query || t == MsgType::QueryHit || t == MsgType::Download || t == MsgType::DownloadOk;
 }
 bool uses_name(MsgType t) { return t == MsgType::Query || t == MsgType::Announce; }
-
 }  // namespace
 
 bool encode(const Datagram& d, std::vector<std::uint8_t>& out) {
-  json j = json::object();
-  j["v"] = kVersion;
-  j["p"] = "superpeer";
-  j["k"] = static_cast<int>(d.kind);
-  j["s"] = d.sender;
+  net::wire::Writer w(format(), d.kind, Id(d.sender));
   if (d.kind == Kind::Message) {
-    j["t"] = static_cast<int>(d.type);
-    if (d.ttl != 0) j["ttl"] = d.ttl;
-    if (d.hops != 0) j["h"] = d.hops;
-    if (d.flag != 0 && d.type != MsgType::SuperpeerList) j["f"] = d.flag;
-    if (d.guid) j["q"] = *d.guid;
+    w.uint("t", static_cast<std::uint64_t>(d.type));
+    if (d.ttl != 0) w.uint("ttl", d.ttl);
+    if (d.hops != 0) w.uint("h", d.hops);
+    if (d.flag != 0 && d.type != MsgType::SuperpeerList) w.uint("f", d.flag);
+    if (d.guid) w.uint("q", *d.guid);
     if (d.name) {
       if (d.name->size() > kMaxNameBytes) return false;
-      j["x"] = *d.name;
+      w.text("x", *d.name);
     }
-    if (d.node) j["n"] = contact_json(*d.node);
-    if (d.relay) j["rl"] = contact_json(*d.relay);
+    if (d.node) w.contact("n", *d.node);
+    if (d.relay) w.contact("rl", *d.relay);
     if (!d.list.empty()) {
       if (d.list.size() > kMaxList) return false;
-      json list = json::array();
-      for (const auto& e : d.list) list.push_back(contact_json(e));
-      j["c"] = std::move(list);
+      w.contacts("c", d.list);
     }
   }
-  out.clear();
-  json::to_cbor(j, out);
-  return out.size() <= kMaxDatagram;
+  return w.finish(out);
+}
+
+bool read(net::wire::Reader& r, Datagram& d) {
+  bool has_type = false;
+
+  d = Datagram{};
+  d.kind = r.kind();
+  d.sender = r.sender().low64();
+  if (d.kind != Kind::Message) return r.fields() == 0 || r.fail(Drop::BadField);
+  if (!r.each([&](const std::string& name, const json& value) {
+        if (name == "t") return has_type = r.type(value, MsgType::Count, d.type);
+        if (name == "ttl") return r.small(value, 255, d.ttl);
+        if (name == "h") return r.small(value, 255, d.hops);
+        if (name == "f") return r.small(value, 3, d.flag);
+        if (name == "q") return r.small(value, UINT64_MAX, d.guid.emplace());
+        if (name == "x") return r.text(value, kMaxNameBytes, d.name.emplace());
+        if (name == "n") return r.contact(value, d.node.emplace());
+        if (name == "rl") return r.contact(value, d.relay.emplace());
+        if (name == "c") return r.contacts(value, kMaxList, false, d.list);
+        return r.fail(Drop::BadField);  // unknown field: another version's message
+      }))
+    return false;
+  if (d.kind == Kind::Message) {
+    // What the handlers rely on.
+    const bool needs_node = d.type == MsgType::Query || d.type == MsgType::QueryHit ||
+                            ((d.type == MsgType::Download || d.type == MsgType::DownloadOk) && d.flag != 0);
+    if (!has_type || (uses_guid(d.type) && !d.guid) || (uses_name(d.type) && !d.name) || (needs_node && !d.node)) {
+      return r.fail(Drop::Missing);
+    }
+    if (d.type == MsgType::SuperpeerList) d.flag = static_cast<std::uint8_t>(d.list.size());
+  }
+  return true;
 }
 
 bool decode(const std::uint8_t* data, std::size_t size, Datagram& out, Drop& why) {
-  auto fail = [&](Drop d) {
-    why = d;
-    return false;
-  };
-  if (size > kMaxDatagram) return fail(Drop::Oversized);
-  json j;
-  try {
-    j = json::from_cbor(data, data + size, /*strict=*/true, /*allow_exceptions=*/false);
-  } catch (const std::exception&) {
-    j = json(json::value_t::discarded);
-  }
-  if (j.is_discarded()) return fail(Drop::NotCbor);
-  if (!j.is_object()) return fail(Drop::NotMap);
-  auto v = j.find("v");
-  if (v == j.end() || !v->is_number_unsigned() || v->get<std::uint64_t>() != kVersion) return fail(Drop::Version);
-  auto p = j.find("p");
-  if (p == j.end() || !p->is_string() || p->get_ref<const std::string&>() != "superpeer") return fail(Drop::Protocol);
-  auto k = j.find("k");
-  if (k == j.end() || !k->is_number_unsigned() || k->get<std::uint64_t>() >= static_cast<std::uint64_t>(Kind::Count)) {
-    return fail(Drop::Kind);
-  }
-  Datagram d;
-  d.kind = static_cast<Kind>(k->get<std::uint64_t>());
-  auto s = j.find("s");
-  if (s == j.end()) return fail(Drop::Missing);
-  if (!s->is_number_unsigned()) return fail(Drop::BadId);
-  d.sender = s->get<std::uint64_t>();
-  if (d.kind != Kind::Message) {
-    if (j.size() != 4) return fail(Drop::BadField);
-    out = std::move(d);
-    return true;
-  }
-  bool has_type = false;
-  for (auto item = j.begin(); item != j.end(); ++item) {
-    const std::string& name = item.key();
-    const json& value = item.value();  // (a plain reference: clang 14 cannot capture bindings)
-    if (name == "v" || name == "p" || name == "k" || name == "s") continue;
-    auto small = [&](std::uint64_t max, auto& field) {
-      if (!value.is_number_unsigned() || value.get<std::uint64_t>() > max) return false;
-      field = static_cast<std::remove_reference_t<decltype(field)>>(value.get<std::uint64_t>());
-      return true;
-    };
-    if (name == "t") {
-      if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= static_cast<std::uint64_t>(MsgType::Count)) {
-        return fail(Drop::Type);
-      }
-      d.type = static_cast<MsgType>(value.get<std::uint64_t>());
-      has_type = true;
-    } else if (name == "ttl") {
-      if (!small(255, d.ttl)) return fail(Drop::BadField);
-    } else if (name == "h") {
-      if (!small(255, d.hops)) return fail(Drop::BadField);
-    } else if (name == "f") {
-      if (!small(3, d.flag)) return fail(Drop::BadField);
-    } else if (name == "q") {
-      if (!value.is_number_unsigned()) return fail(Drop::BadField);
-      d.guid = value.get<std::uint64_t>();
-    } else if (name == "x") {
-      if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxNameBytes) return fail(Drop::BadField);
-      d.name = value.get<std::string>();
-    } else if (name == "n" || name == "rl") {
-      WireContact c;
-      if (!read_contact(value, c)) return fail(Drop::BadContact);
-      (name == "n" ? d.node : d.relay) = c;
-    } else if (name == "c") {
-      if (!value.is_array() || value.empty() || value.size() > kMaxList) return fail(Drop::BadField);
-      for (const auto& e : value) {
-        WireContact c;
-        if (!read_contact(e, c)) return fail(Drop::BadContact);
-        d.list.push_back(c);
-      }
-    } else {
-      return fail(Drop::BadField);
-    }
-  }
-  if (!has_type) return fail(Drop::Missing);
-  // What the handlers rely on.
-  const bool needs_node = d.type == MsgType::Query || d.type == MsgType::QueryHit ||
-                          ((d.type == MsgType::Download || d.type == MsgType::DownloadOk) && d.flag != 0);
-  if ((uses_guid(d.type) && !d.guid) || (uses_name(d.type) && !d.name) || (needs_node && !d.node)) {
-    return fail(Drop::Missing);
-  }
-  if (d.type == MsgType::SuperpeerList) d.flag = static_cast<std::uint8_t>(d.list.size());
-  out = std::move(d);
-  return true;
+  return net::wire::decode(
+      format(), data, size, [](net::wire::Reader& r, Datagram& d) { return read(r, d); }, out, why);
 }
 
 }  // namespace p2plab::superpeer::wire

@@ -1,4 +1,5 @@
-// libFuzzer target for the wire decoders (Chord's, flooding's and superpeers') (clang: -fsanitize=fuzzer,address).
+// libFuzzer target for the wire envelope (net/wire.hpp), every protocol's decoder (Chord, flooding,
+// superpeers, central index) and the monitor reports (net/monitor.hpp) (clang: -fsanitize=fuzzer,address).
 // Built by tests/net/run_fuzz.sh (ctest: "net_fuzz_wire"), or with -DP2PLAB_FUZZ=ON when the compiler is clang.
 // Whatever the bytes, decode() must return without a crash, a leak or undefined behaviour, and what it accepts must be
 // within bounds and encode again to the same datagram.
@@ -9,6 +10,8 @@
 
 #include "central_index/wire.hpp"
 #include "flooding/wire.hpp"
+#include "p2plab/net/monitor.hpp"
+#include "p2plab/net/wire.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"
 
@@ -22,6 +25,35 @@ void require(bool ok) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // The envelope alone: whatever it accepts names a known kind and a sender inside the id space.
+  for (const net::wire::Format& f : {net::wire::Format{1, "x", 0, 1400}, net::wire::Format{1, "", 24, 1400}}) {
+    net::wire::Reader r(f);
+    if (!r.open(data, size)) {
+      require(r.why() < net::wire::Drop::Count);
+      continue;
+    }
+    require(r.kind() < net::wire::Kind::Count);
+    require(f.bits == 0 || IdSpace(f.bits).contains(r.sender()));
+    std::size_t fields = 0;
+    r.each([&](const std::string&, const nlohmann::json&) { return ++fields > 0; });
+    require(fields == r.fields());
+  }
+  // Monitor reports: what decodes is within its bounds and encodes again to the same report.
+  net::MonitorReport report;
+  std::string report_why;
+  if (net::decode_report(data, size, report, report_why)) {
+    const net::ReportedPeer& p = report.peer;
+    require(p.links.size() <= net::kMaxReportLinks && p.keys.size() <= net::kMaxReportKeys &&
+            p.tables.size() <= net::kMaxReportTables && report.events.size() <= net::kMaxReportEvents);
+    const auto again =
+        report.kind == net::MonitorReport::Kind::State ? net::encode_state(p) : net::encode_events(p, report.events);
+    net::MonitorReport back;  // (empty: larger than a report may be once numbers are re-encoded)
+    require(again.empty() || net::decode_report(again.data(), again.size(), back, report_why));
+    require(again.empty() || (back.peer.id == p.id && back.peer.links == p.links && back.peer.keys == p.keys &&
+                              back.events.size() == report.events.size()));
+  } else {
+    require(!report_why.empty());
+  }
   for (const int bits : {16, 160}) {
     wire::Datagram d;
     wire::Drop why{};

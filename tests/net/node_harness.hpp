@@ -2,19 +2,31 @@
 // Runs real `p2plab node` processes for the tests: each with its stdin and stdout on pipes
 // (commands in, one JSON object per line out, --json). Children die with the test
 // (PR_SET_PDEATHSIG) and are killed and reaped when the Peer goes out of scope, on failure too.
+// Also what the search protocols' tests share: starting a peer, reading the overlay the peers
+// report, searching, and garbage sent at a peer.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "p2plab/rng.hpp"
 
 namespace p2plab::test {
 
@@ -170,5 +182,153 @@ class Peer {
   std::string pending_;
   std::vector<std::string> events_;
 };
+
+/// A started peer: its process, id and port.
+struct Started {
+  std::unique_ptr<Peer> peer;
+  std::string id;
+  int port = 0;
+};
+
+/// Starts `p2plab node ARGS --listen 127.0.0.1:0 --json --quiet [--join 127.0.0.1:JOIN_PORT]` and
+/// reads its "listening" line; `peer` is null when none came within 5 s.
+inline Started start_node(std::vector<std::string> args, const std::string& join_port = "") {
+  args.insert(args.begin(), "node");
+  args.insert(args.end(), {"--listen", "127.0.0.1:0", "--json", "--quiet"});
+  if (!join_port.empty()) args.insert(args.end(), {"--join", "127.0.0.1:" + join_port});
+  Started s;
+  s.peer = std::make_unique<Peer>(args);
+  const auto hello = s.peer->wait_for([](const nlohmann::json& j) { return j.value("event", "") == "listening"; },
+                                      std::chrono::milliseconds(5000));
+  if (!hello) {
+    s.peer.reset();
+    return s;
+  }
+  s.id = (*hello)["id"].get<std::string>();
+  s.port = (*hello)["port"].get<int>();
+  return s;
+}
+
+/// The overlay as the peers' `state` reports it: neighbours and role of each peer id.
+struct Overlay {
+  std::map<std::string, std::set<std::string>> graph;
+  std::map<std::string, std::string> role;
+  bool ready = false;  // symmetric (both ends list every link) and `settled`
+};
+
+/// Reads the peers' states every 200 ms until the links are symmetric and `settled(overlay)`
+/// holds, at most `attempts` times.
+template <class Settled>
+Overlay read_overlay(std::vector<Started>& peers, int attempts, Settled settled) {
+  Overlay o;
+  for (int attempt = 0; attempt < attempts && !o.ready; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    o.graph.clear();
+    bool all = true;
+    for (auto& p : peers) {
+      const auto s = p.peer->state();
+      if (!s) {
+        all = false;
+        continue;
+      }
+      o.role[p.id] = s->value("role", "");
+      o.graph[p.id];
+      for (const auto& n : (*s)["neighbors"]) o.graph[p.id].insert(n["id"].get<std::string>());
+    }
+    o.ready = all && o.graph.size() == peers.size();
+    for (const auto& [a, ns] : o.graph) {
+      for (const auto& b : ns) o.ready = o.ready && o.graph.count(b) == 1 && o.graph[b].count(a) == 1;
+    }
+    o.ready = o.ready && settled(o);
+  }
+  return o;
+}
+
+/// `search KEYWORDS` on a peer: its answer, or nullopt after 10 s.
+inline std::optional<nlohmann::json> run_search(Peer& peer, const std::string& keywords) {
+  peer.send("search " + keywords);
+  return peer.wait_for([](const nlohmann::json& j) { return j.value("op", "") == "search"; },
+                       std::chrono::milliseconds(10000));
+}
+
+inline std::set<std::string> hits_of(const nlohmann::json& answer) {
+  std::set<std::string> out;
+  for (const auto& h : answer["hits"]) out.insert(h.get<std::string>());
+  return out;
+}
+
+/// How many garbage datagrams were sent at a peer, and how many more it counts as dropped.
+struct Garbage {
+  std::uint64_t sent = 0, dropped = 0;
+};
+
+/// Sends 2000 datagrams at the peer listening on `port` (every other one random bytes, the others
+/// `seed` with one byte changed), those `decodes` refuses only; then reads the peer's drop count
+/// until it has counted them all (or 2.5 s passed).
+template <class Decodes>
+Garbage send_garbage(Peer& peer, int port, const std::vector<std::uint8_t>& seed, std::uint64_t rng_seed,
+                     Decodes decodes) {
+  Garbage g;
+  const auto before = peer.state();
+  if (!before) return g;
+  const auto dropped_before = (*before)["datagrams"]["dropped"].get<std::uint64_t>();
+  const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (sock < 0) return g;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  Rng rng(rng_seed);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::uint8_t> junk;
+    if (i % 2 == 0) {
+      junk.resize(rng.below(1500));
+      for (auto& b : junk) b = static_cast<std::uint8_t>(rng.next_u64());
+    } else {
+      junk = seed;
+      junk[rng.below(junk.size())] = static_cast<std::uint8_t>(rng.next_u64());
+    }
+    if (decodes(junk)) continue;  // well-formed: not garbage
+    ++g.sent;
+    ::sendto(sock, junk.data(), junk.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::close(sock);
+  for (int attempt = 0; attempt < 50 && g.dropped < g.sent; ++attempt) {
+    const auto s = peer.state();
+    if (!s) break;
+    g.dropped = (*s)["datagrams"]["dropped"].get<std::uint64_t>() - dropped_before;
+    if (g.dropped < g.sent) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return g;
+}
+
+/// What the flooding tests check at peer 0, whose overlay reaches `reachable` (a brute force):
+/// "song" finds exactly those and downloads from one, "song 4" finds `provider4` only, a name
+/// nobody shares finds nothing; then 2000 garbage datagrams (see send_garbage) are all dropped
+/// and counted, and "song 4" is still found.
+template <class Decodes>
+void check_searches(Started& peer0, const std::set<std::string>& reachable, const std::string& provider4,
+                    const std::vector<std::uint8_t>& seed, std::uint64_t rng_seed, Decodes decodes) {
+  const auto all = run_search(*peer0.peer, "song");
+  REQUIRE(all.has_value());
+  CHECK(hits_of(*all) == reachable);
+  CHECK((*all)["ok"] == true);
+  CHECK(reachable.count((*all)["downloaded_from"].get<std::string>()) == 1);
+  const auto one = run_search(*peer0.peer, "song 4");
+  REQUIRE(one.has_value());
+  CHECK((*one)["hits"] == nlohmann::json::array({provider4}));
+  CHECK((*one)["downloaded_from"] == provider4);
+  const auto none = run_search(*peer0.peer, "nobody has this");
+  REQUIRE(none.has_value());
+  CHECK((*none)["hits"].empty());
+  CHECK((*none)["ok"] == false);
+  const Garbage garbage = send_garbage(*peer0.peer, peer0.port, seed, rng_seed, decodes);
+  CHECK(garbage.sent > 1800);
+  CHECK(garbage.dropped == garbage.sent);
+  const auto again = run_search(*peer0.peer, "song 4");
+  REQUIRE(again.has_value());
+  CHECK((*again)["downloaded_from"] == provider4);
+}
 
 }  // namespace p2plab::test

@@ -14,11 +14,12 @@ if [ -z "$clang" ]; then
 fi
 mkdir -p "$out/corpus"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$src/protocols/chord" -I"$src/protocols" -I"$src/engine/include")
-# Only what the decoders need: the four wire.cpp, and id.cpp for the id arithmetic (SHA-1: libcrypto).
+       -I"$src/protocols/chord" -I"$src/protocols" -I"$src/engine/include" -I"$src/net/include")
+# Only what the decoders need: the envelope, the monitor reports, the four wire.cpp, and id.cpp for
+# the id arithmetic (SHA-1: libcrypto).
 if ! "$clang" "${flags[@]}" "$src/tests/net/fuzz_wire.cpp" "$src/protocols/chord/wire.cpp" \
     "$src/protocols/flooding/wire.cpp" "$src/protocols/superpeer/wire.cpp" "$src/protocols/central_index/wire.cpp" \
-    "$src/engine/src/id.cpp" -lcrypto -o "$out/fuzz_wire" 2> "$out/build.log"; then
+    "$src/net/src/wire.cpp" "$src/net/src/monitor.cpp" "$src/engine/src/id.cpp" -lcrypto -o "$out/fuzz_wire" 2> "$out/build.log"; then
   if grep -q "libclang_rt.fuzzer\|cannot find.*fuzzer" "$out/build.log"; then
     echo "run_fuzz: libclang-rt (libFuzzer) is not installed; skipped"
     exit 77

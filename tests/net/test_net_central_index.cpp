@@ -4,10 +4,7 @@
 // (keywords matched independently of the server's index), the download comes straight from one
 // of them; a peer that leaves is unregistered; garbage datagrams are dropped and counted. Also
 // the wire codec: round trips and refusals.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <map>
@@ -18,7 +15,6 @@
 #include "central_index/wire.hpp"
 #include "common/search.hpp"
 #include "node_harness.hpp"
-#include "p2plab/rng.hpp"
 
 using namespace p2plab;
 using namespace p2plab::test;
@@ -28,24 +24,19 @@ namespace ciw = p2plab::central_index::wire;
 
 namespace {
 
-struct Started {
-  std::unique_ptr<Peer> peer;
-  std::string id;
-  int port = 0;
-};
-
 Started start(const std::vector<std::string>& shares, const std::string& join_port = "") {
-  std::vector<std::string> args = {"node",   "--protocol", "central_index",    "--listen", "127.0.0.1:0",
-                                   "--json", "--quiet",    "--rpc-timeout-ms", "800"};
+  std::vector<std::string> args = {"--protocol", "central_index", "--rpc-timeout-ms", "800"};
   for (const auto& s : shares) args.insert(args.end(), {"--share", s});
-  if (!join_port.empty()) args.insert(args.end(), {"--join", "127.0.0.1:" + join_port});
-  Started s;
-  s.peer = std::make_unique<Peer>(args);
-  const auto hello = s.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms);
-  REQUIRE_MESSAGE(hello.has_value(), "a central-index peer did not start");
-  s.id = (*hello)["id"].get<std::string>();
-  s.port = (*hello)["port"].get<int>();
+  Started s = start_node(args, join_port);
+  REQUIRE_MESSAGE(s.peer, "a central-index peer did not start");
   return s;
+}
+
+/// `search KEYWORDS` and its answer (required).
+json search_at(Peer& peer, const std::string& keywords) {
+  const auto r = run_search(peer, keywords);
+  REQUIRE_MESSAGE(r.has_value(), "no answer to search " << keywords);
+  return *r;
 }
 
 /// The brute force: every peer sharing a name that holds all of the query's keywords.
@@ -68,19 +59,6 @@ std::set<std::string> providers(const std::map<std::string, std::vector<std::str
   return out;
 }
 
-json run_search(Peer& peer, const std::string& keywords) {
-  peer.send("search " + keywords);
-  const auto r = peer.wait_for([](const json& j) { return j.value("op", "") == "search"; }, 10000ms);
-  REQUIRE_MESSAGE(r.has_value(), "no answer to search " << keywords);
-  return *r;
-}
-
-std::set<std::string> hits_of(const json& r) {
-  std::set<std::string> out;
-  for (const auto& h : r["hits"]) out.insert(h.get<std::string>());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("central index wire: round trips and refusals" * doctest::test_suite("net")) {
@@ -89,7 +67,7 @@ TEST_CASE("central index wire: round trips and refusals" * doctest::test_suite("
   d.type = central_index::MsgType::SearchResult;
   d.guid = 7;
   d.flag = 1;
-  d.providers = {{5, true, {}}, {6, false, {0x7f000001, 4000}}};
+  d.providers = {{Id(5), true, {}}, {Id(6), false, {0x7f000001, 4000}}};
   std::vector<std::uint8_t> out;
   REQUIRE(ciw::encode(d, out));
   ciw::Datagram back;
@@ -104,7 +82,7 @@ TEST_CASE("central index wire: round trips and refusals" * doctest::test_suite("
   ciw::Datagram reply;
   reply.kind = ciw::Kind::HelloReply;
   reply.sender = 1;
-  reply.server = ciw::WireContact{9, false, {0x7f000001, 4100}};
+  reply.server = ciw::WireContact{Id(9), false, {0x7f000001, 4100}};
   REQUIRE(ciw::encode(reply, out));
   REQUIRE(ciw::decode(out.data(), out.size(), back, why));
   CHECK(back.kind == ciw::Kind::HelloReply);
@@ -134,11 +112,11 @@ TEST_CASE("central index wire: round trips and refusals" * doctest::test_suite("
   CHECK(refused(with("k", 3)) == ciw::Drop::Kind);
   CHECK(refused(with("s", "3")) == ciw::Drop::BadId);
   CHECK(refused(with("t", 7)) == ciw::Drop::Type);
-  CHECK(refused(without("x")) == ciw::Drop::Missing);                    // REGISTER without its name
+  CHECK(refused(without("x")) == ciw::Drop::Missing);                       // REGISTER without its name
   CHECK(refused(with("x", std::string(256, 'a'))) == ciw::Drop::BadField);  // too long
-  CHECK(refused(with("q", 5)) == ciw::Drop::BadField);                   // a GUID on a REGISTER
-  CHECK(refused(with("f", 1)) == ciw::Drop::BadField);                   // a flag on a REGISTER
-  CHECK(refused(with("zz", 1)) == ciw::Drop::BadField);                  // unknown field
+  CHECK(refused(with("q", 5)) == ciw::Drop::BadField);                      // a GUID on a REGISTER
+  CHECK(refused(with("f", 1)) == ciw::Drop::BadField);                      // a flag on a REGISTER
+  CHECK(refused(with("zz", 1)) == ciw::Drop::BadField);                     // unknown field
   json result = {{"v", 1}, {"p", "central_index"}, {"k", 0}, {"s", 3}, {"t", 3}, {"q", 1}, {"c", json::array()}};
   CHECK_FALSE(refused(result).has_value());
   result["c"] = json::array();
@@ -159,9 +137,11 @@ TEST_CASE("central index: a server and 4 real peers and searches return exactly 
           doctest::test_suite("net")) {
   std::map<std::string, std::vector<std::string>> shared;  // peer id -> names (the oracle's input)
   std::vector<Started> peers;
-  const std::vector<std::vector<std::string>> shares = {
-      {"song 0.mp3"}, {"song 1.mp3", "common tune"}, {"song 2.mp3", "common tune live"}, {"song 3.mp3", "common tune"},
-      {}};
+  const std::vector<std::vector<std::string>> shares = {{"song 0.mp3"},
+                                                        {"song 1.mp3", "common tune"},
+                                                        {"song 2.mp3", "common tune live"},
+                                                        {"song 3.mp3", "common tune"},
+                                                        {}};
   peers.push_back(start(shares[0]));  // the server
   for (std::size_t i = 1; i < shares.size(); ++i) {
     // Peer 2 joins through peer 1 (which answers with the server's contact), the others through the server.
@@ -206,11 +186,11 @@ TEST_CASE("central index: a server and 4 real peers and searches return exactly 
     std::size_t from;
     std::string query;
   };
-  const std::vector<Case> cases = {{4, "song"},      {4, "common tune"}, {4, "tune live"}, {4, "song 2"},
-                                   {4, "absent"},    {1, "late name"},   {2, "song 0"},    {3, "MP3 Song 1"}};
+  const std::vector<Case> cases = {{4, "song"},   {4, "common tune"}, {4, "tune live"}, {4, "song 2"},
+                                   {4, "absent"}, {1, "late name"},   {2, "song 0"},    {3, "MP3 Song 1"}};
   for (const auto& c : cases) {
     const auto expected = providers(shared, c.query);
-    const json r = run_search(*peers[c.from].peer, c.query);
+    const json r = search_at(*peers[c.from].peer, c.query);
     CHECK_MESSAGE(hits_of(r) == expected, "search " << c.query << ": " << r.dump());
     CHECK(r["ok"] == !expected.empty());
     if (!expected.empty()) CHECK(expected.count(r["downloaded_from"].get<std::string>()) == 1);
@@ -223,18 +203,12 @@ TEST_CASE("central index: a server and 4 real peers and searches return exactly 
   CHECK(peers[3].peer->wait_exit(5000ms) == 0);
   shared.erase(peers[3].id);
   std::this_thread::sleep_for(200ms);
-  const json after = run_search(*peers[4].peer, "common tune");
+  const json after = search_at(*peers[4].peer, "common tune");
   CHECK(hits_of(after) == providers(shared, "common tune"));
   CHECK(hits_of(after).size() == 2);
 
   // 2000 random and mutated datagrams at the server: each one that does not decode is dropped and
   // counted, and the index still answers.
-  const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(sock >= 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  to.sin_port = htons(static_cast<std::uint16_t>(peers[0].port));
   ciw::Datagram query;
   query.sender = 77;
   query.type = central_index::MsgType::Search;
@@ -242,38 +216,14 @@ TEST_CASE("central index: a server and 4 real peers and searches return exactly 
   query.name = "song";
   std::vector<std::uint8_t> seed;
   REQUIRE(ciw::encode(query, seed));
-  const auto before = peers[0].peer->state();
-  REQUIRE(before.has_value());
-  const auto dropped_before = (*before)["datagrams"]["dropped"].get<std::uint64_t>();
-  Rng rng(4);
-  std::uint64_t expected = 0;
-  for (int i = 0; i < 2000; ++i) {
-    std::vector<std::uint8_t> junk;
-    if (i % 2 == 0) {
-      junk.resize(rng.below(1500));
-      for (auto& b : junk) b = static_cast<std::uint8_t>(rng.next_u64());
-    } else {
-      junk = seed;
-      junk[rng.below(junk.size())] = static_cast<std::uint8_t>(rng.next_u64());
-    }
+  const Garbage garbage = send_garbage(*peers[0].peer, peers[0].port, seed, 4, [](const std::vector<std::uint8_t>& b) {
     ciw::Datagram d;
     ciw::Drop why{};
-    if (ciw::decode(junk.data(), junk.size(), d, why)) continue;  // well-formed: not garbage
-    ++expected;
-    ::sendto(sock, junk.data(), junk.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-    if (i % 100 == 99) std::this_thread::sleep_for(5ms);
-  }
-  std::uint64_t dropped = 0;
-  for (int attempt = 0; attempt < 50 && dropped < expected; ++attempt) {
-    const auto s = peers[0].peer->state();
-    REQUIRE(s.has_value());
-    dropped = (*s)["datagrams"]["dropped"].get<std::uint64_t>() - dropped_before;
-    if (dropped < expected) std::this_thread::sleep_for(50ms);
-  }
-  ::close(sock);
-  CHECK(expected > 1800);
-  CHECK(dropped == expected);
-  const json again = run_search(*peers[4].peer, "song 2");
+    return ciw::decode(b.data(), b.size(), d, why);
+  });
+  CHECK(garbage.sent > 1800);
+  CHECK(garbage.dropped == garbage.sent);
+  const json again = search_at(*peers[4].peer, "song 2");
   CHECK(hits_of(again) == std::set<std::string>{peers[2].id});
   CHECK(again["downloaded_from"] == peers[2].id);
 }

@@ -32,13 +32,13 @@ const std::vector<std::string> kFast = {
     "100",    "--fix-fingers-ms", "50", "--check-predecessor-ms", "200", "--rpc-timeout-ms",
     "400"};
 
-struct Started {
+struct ChordPeer {
   std::unique_ptr<Peer> peer;
   std::uint64_t id = 0;
   int port = 0;
 };
 
-Started start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
+ChordPeer start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:0"};
   args.insert(args.end(), kFast.begin(), kFast.end());
   args.insert(args.end(), extra.begin(), extra.end());
@@ -46,7 +46,7 @@ Started start_peer(const std::string& join_port = "", const std::vector<std::str
     args.push_back("--join");
     args.push_back("127.0.0.1:" + join_port);
   }
-  Started s;
+  ChordPeer s;
   s.peer = std::make_unique<Peer>(args);
   const auto hello = s.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms);
   REQUIRE_MESSAGE(hello.has_value(), "a peer did not start");
@@ -95,7 +95,7 @@ struct Oracle {
 };
 
 /// Polls every peer's state until all match the oracle; the last difference on timeout.
-std::string converge(std::vector<Started*>& peers, std::chrono::milliseconds timeout) {
+std::string converge(std::vector<ChordPeer*>& peers, std::chrono::milliseconds timeout) {
   Oracle oracle;
   for (auto* p : peers) oracle.ids.push_back(p->id);
   std::sort(oracle.ids.begin(), oracle.ids.end());
@@ -144,11 +144,11 @@ std::string value(int i) { return "value of item " + std::to_string(i); }
 void ring_test(int peers, int keys, const std::vector<std::size_t>& doomed_positions, const std::string& lookup) {
   const auto t0 = Clock::now();
   const std::vector<std::string> extra = {"--lookup", lookup};
-  std::vector<Started> all;
+  std::vector<ChordPeer> all;
   all.push_back(start_peer("", extra));
   const std::string bootstrap = std::to_string(all[0].port);
   for (int i = 1; i < peers; ++i) all.push_back(start_peer(bootstrap, extra));
-  std::vector<Started*> live;
+  std::vector<ChordPeer*> live;
   for (auto& s : all) live.push_back(&s);
   std::set<std::uint64_t> distinct;
   for (auto* p : live) distinct.insert(p->id);
@@ -229,9 +229,9 @@ TEST_CASE("8 real peers with recursive lookups: 80 puts and gets then 2 neighbou
 
 TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and counts them and keeps answering" *
           doctest::test_suite("net")) {
-  Started a = start_peer();
-  Started b = start_peer(std::to_string(a.port));
-  std::vector<Started*> both = {&a, &b};
+  ChordPeer a = start_peer();
+  ChordPeer b = start_peer(std::to_string(a.port));
+  std::vector<ChordPeer*> both = {&a, &b};
   REQUIRE(converge(both, 20s).empty());
   auto put = ask_all({{b.peer.get(), "put before-flood kept"}}, "put", 5s);
   REQUIRE(put["before-flood"]["ok"] == true);
@@ -408,7 +408,11 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
 TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" *
           doctest::test_suite("net")) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000"}, "--monitor"},
+      {{"node", "--protocol", "central_index", "--monitor", "127.0.0.1:5000", "--rpc-timeout-ms", "5"},
+       "--rpc-timeout-ms"},
+      {{"node", "--protocol", "flooding", "--ttl", "0"}, "--ttl"},
+      {{"node", "--protocol", "chord", "--lookup", "sideways"}, "--lookup"},
+      {{"node", "--protocol", "chord", "--seed", "-1"}, "--seed"},
       {{"node", "--protocol", "central_index", "--id", "abc"}, "--id"},
       {{"node", "--protocol", "superpeer", "--superpeer-ratio", "2"}, "--superpeer-ratio"},
       {{"node", "--protocol", "flooding", "--monitor", "127.0.0.1:0"}, "--monitor"},
@@ -430,9 +434,45 @@ TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the 
     CHECK(line.has_value());
     CHECK(p.wait_exit(5000ms) == 2);
   }
+  // An option of another protocol is not one of this protocol's node.
+  Peer other({"node", "--protocol", "chord", "--ttl", "3"});
+  CHECK(other.wait_text("--ttl", 5000ms).has_value());
+  CHECK(other.wait_exit(5000ms) == 2);
   // A bootstrap peer that does not answer: exit code 1 after --join-timeout, with a reason.
   Peer lonely(
       {"node", "--protocol", "chord", "--listen", "127.0.0.1:0", "--join", "127.0.0.1:9", "--join-timeout", "0.5"});
   CHECK(lonely.wait_text("no answer from 127.0.0.1:9", 5000ms).has_value());
   CHECK(lonely.wait_exit(5000ms) == 1);
+}
+
+TEST_CASE("node --protocol X --help lists the shell's options and X's own, and no other protocol's" *
+          doctest::test_suite("net")) {
+  // Each protocol's own options as its README documents them.
+  const std::map<std::string, std::vector<std::string>> own = {
+      {"chord", {"--bits", "--successors", "--lookup", "--stabilize-ms", "--fix-fingers-ms", "--check-predecessor-ms"}},
+      {"flooding", {"--ttl", "--share"}},
+      {"superpeer", {"--ttl", "--superpeer-ratio", "--share"}},
+      {"central_index", {"--share"}},
+  };
+  for (const auto& [protocol, options] : own) {
+    Peer p({"node", "--protocol", protocol, "--help"});
+    std::string help;
+    p.wait_for_line(
+        [&](const std::string& line) {
+          help += line + "\n";
+          return false;
+        },
+        3000ms);
+    INFO(protocol << ":\n" << help);
+    for (const char* common : {"--listen", "--join", "--id", "--monitor", "--json", "--duration"}) {
+      CHECK(help.find(common) != std::string::npos);
+    }
+    for (const auto& o : options) CHECK(help.find(o + " ") != std::string::npos);
+    for (const auto& [other, other_options] : own) {
+      for (const auto& o : other_options) {
+        const bool mine = std::find(options.begin(), options.end(), o) != options.end();
+        if (other != protocol && !mine) CHECK(help.find(o + " ") == std::string::npos);
+      }
+    }
+  }
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flooding/wire.hpp"
+#include "p2plab/net/monitor.hpp"
 #include "p2plab/rng.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"
@@ -246,7 +247,7 @@ TEST_CASE(
     d.hops = static_cast<std::uint8_t>(rng.below(8));
     d.guid = rng.next_u64();
     d.name = "song " + std::to_string(t);
-    d.node = fw::WireContact{rng.next_u64(), false, {0x7f000001u, 4000}};
+    d.node = fw::WireContact{Id(rng.next_u64()), false, {0x7f000001u, 4000}};
     d.round = static_cast<std::uint32_t>(rng.below(100));
     std::vector<std::uint8_t> bytes;
     REQUIRE(fw::encode(d, bytes));
@@ -313,11 +314,11 @@ TEST_CASE(
     d.hops = static_cast<std::uint8_t>(rng.below(8));
     d.guid = rng.next_u64();
     d.name = "song " + std::to_string(t);
-    d.node = sw::WireContact{rng.next_u64(), true, {}};
-    d.relay = sw::WireContact{rng.next_u64(), false, {0x7f000001u, 4001}};
+    d.node = sw::WireContact{Id(rng.next_u64()), true, {}};
+    d.relay = sw::WireContact{Id(rng.next_u64()), false, {0x7f000001u, 4001}};
     if (d.type == superpeer::MsgType::SuperpeerList) {
       for (std::uint64_t i = 0; i <= rng.below(sw::kMaxList); ++i)
-        d.list.push_back({rng.next_u64(), false, {0x7f000001u, 4002}});
+        d.list.push_back({Id(rng.next_u64()), false, {0x7f000001u, 4002}});
       d.list.resize(std::min(d.list.size(), sw::kMaxList));
       d.flag = static_cast<std::uint8_t>(d.list.size());
     } else {
@@ -364,4 +365,121 @@ TEST_CASE(
   }
   CHECK(random_accepted == 0);
   CHECK(dropped > 7500);
+}
+
+TEST_CASE("the shared envelope writes version 1 byte for byte: HELLOs and a FIND_NEXT written out by hand" *
+          doctest::test_suite("net")) {
+  // Chord, m = 16: {"v": 1, "m": 16, "k": 1, "s": h'1234'} (README, "Wire format").
+  wire::Datagram hello;
+  hello.kind = wire::Kind::Hello;
+  hello.bits = 16;
+  hello.sender = Id(0x1234);
+  std::vector<std::uint8_t> out;
+  REQUIRE(wire::encode(hello, out));
+  CHECK(out == std::vector<std::uint8_t>{0xa4, 0x61, 'k', 0x01, 0x61, 'm', 0x10, 0x61, 's', 0x42, 0x12, 0x34, 0x61, 'v',
+                                         0x01});
+  // {"v": 1, "m": 16, "k": 0, "s": h'07', "t": 0, "g": 1, "y": h'0102'}: a FIND_NEXT for key 258.
+  wire::Datagram find;
+  find.bits = 16;
+  find.sender = Id(7);
+  find.type = MsgType::FindNext;
+  find.tag = 1;
+  find.key = Id(258);
+  REQUIRE(wire::encode(find, out));
+  CHECK(out == std::vector<std::uint8_t>{0xa7, 0x61, 'g', 0x01, 0x61, 'k', 0x00, 0x61, 'm', 0x10, 0x61, 's', 0x41,
+                                         0x07, 0x61, 't', 0x00, 0x61, 'v', 0x01, 0x61, 'y', 0x42, 0x01, 0x02});
+  // Flooding: {"v": 1, "p": "flooding", "k": 2, "s": 5}, a 64-bit sender as an unsigned number.
+  flooding::wire::Datagram reply;
+  reply.kind = flooding::wire::Kind::HelloReply;
+  reply.sender = 5;
+  REQUIRE(flooding::wire::encode(reply, out));
+  const std::vector<std::uint8_t> flooding_reply = {0xa4, 0x61, 'k', 0x02, 0x61, 'p', 0x68, 'f',  'l', 'o', 'o',
+                                                    'd',  'i',  'n', 'g',  0x61, 's', 0x05, 0x61, 'v', 0x01};
+  CHECK(out == flooding_reply);
+  // The same bytes are another protocol's HELLO_REPLY only in name: superpeers refuse them.
+  superpeer::wire::Datagram d;
+  superpeer::wire::Drop why{};
+  CHECK_FALSE(superpeer::wire::decode(flooding_reply.data(), flooding_reply.size(), d, why));
+  CHECK(why == superpeer::wire::Drop::Protocol);
+}
+
+TEST_CASE("monitor reports: a peer's view survives the codec with typed cells and bounded size" *
+          doctest::test_suite("net")) {
+  ProtocolModel model;
+  model.link_kinds = {{"successor", "", Colour::Green, LinkDrawing::Adjacent},
+                      {"finger", "", Colour::Blue, LinkDrawing::Selected}};
+  model.roles = {{"peer", "", Colour::Blue, 1.0f, 0}, {"server", "", Colour::Red, 2.0f, 0}};
+  // Local peers 1 and 2 are ids 500 and 900 (m = 16).
+  auto id_of = [](PeerIndex p) { return Id(p == 1 ? 500 : p == 2 ? 900 : 7); };
+  PeerView v;
+  v.id = Id(7);
+  v.role = 1;
+  v.links = {{0, 0, 1}, {1, 3, 2}, {1, 4, 2}};
+  v.keys = {Id(3), Id(6)};
+  TableView t;
+  t.title = "Finger table";
+  t.columns = {"i", "start", "interval", "successor"};
+  t.rows.push_back(
+      {{Cell::of_number(3), Cell::of_id(Id(15), true), Cell::of_interval(Id(15), Id(23)), Cell::of_peer(2, "900")}, 1});
+  t.rows.push_back({{Cell::of_text("none"), Cell::of_peer(kNoPeer, "-")}, -1});
+  v.tables = {t};
+  net::ReportedPeer r = net::report_of(v, model, id_of);
+  r.protocol = "toy";
+  r.bits = 16;
+  r.address = "127.0.0.1:4000";
+  const auto bytes = net::encode_state(r);
+  REQUIRE_FALSE(bytes.empty());
+  net::MonitorReport back;
+  std::string why;
+  REQUIRE(net::decode_report(bytes.data(), bytes.size(), back, why));
+  CHECK(back.kind == net::MonitorReport::Kind::State);
+  CHECK(back.peer.protocol == "toy");
+  CHECK(back.peer.id == Id(7));
+  CHECK(back.peer.role == "server");  // role and link kinds travel by name
+  CHECK(back.peer.links ==
+        std::vector<net::ReportedLink>{{"successor", 0, Id(500)}, {"finger", 3, Id(900)}, {"finger", 4, Id(900)}});
+  CHECK(back.peer.keys == v.keys);
+  REQUIRE(back.peer.tables.size() == 1);
+  const TableView& bt = back.peer.tables[0];
+  CHECK(bt.columns == t.columns);
+  REQUIRE(bt.rows.size() == 2);
+  CHECK(bt.rows[0].link == 1);
+  CHECK(bt.rows[0].cells[0].number == 3);
+  CHECK((bt.rows[0].cells[1].kind == Cell::Kind::Id && bt.rows[0].cells[1].id == Id(15) && bt.rows[0].cells[1].mark));
+  CHECK((bt.rows[0].cells[2].kind == Cell::Kind::Interval && bt.rows[0].cells[2].end == Id(23)));
+  CHECK((bt.rows[0].cells[3].kind == Cell::Kind::Peer && bt.rows[0].cells[3].id == Id(900)));  // a peer by its id
+  CHECK(bt.rows[1].cells[1].peer == kNoPeer);
+  // Too many rows for one datagram: the report goes without its tables, never over the limit.
+  net::ReportedPeer big = r;
+  big.tables.assign(net::kMaxReportTables, t);
+  for (TableView& table : big.tables) {
+    table.rows.assign(net::kMaxReportRows, t.rows[0]);
+  }
+  const auto big_bytes = net::encode_state(big);
+  REQUIRE_FALSE(big_bytes.empty());
+  CHECK(big_bytes.size() <= net::kMaxReportBytes);
+  REQUIRE(net::decode_report(big_bytes.data(), big_bytes.size(), back, why));
+  CHECK(back.peer.tables.empty());
+  CHECK(back.peer.links.size() == 3);
+  // Refused with a reason: another version, an id beyond m, a cell kind that does not exist.
+  auto refused = [&](json j) {
+    const auto b = json::to_cbor(j);
+    net::MonitorReport out;
+    std::string reason;
+    return !net::decode_report(b.data(), b.size(), out, reason) && !reason.empty();
+  };
+  json good = json::from_cbor(bytes);
+  CHECK_FALSE(refused(good));
+  json j = good;
+  j["v"] = 1;
+  CHECK(refused(j));
+  j = good;
+  j["id"] = json::binary({1, 0, 0});  // 65536 >= 2^16
+  CHECK(refused(j));
+  j = good;
+  j["tables"][0]["rows"][0][0] = json::array({9, "?"});
+  CHECK(refused(j));
+  j = good;
+  j["links"][0][1] = 70000;  // an index beyond 16 bits
+  CHECK(refused(j));
 }

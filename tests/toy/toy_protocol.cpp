@@ -1,8 +1,9 @@
 // The toy protocol: the smallest protocol a program can carry, defined in this one file and
 // registered from here (RegisterProtocol), with no edit anywhere else in the tree. It proves the
 // architecture: `p2plab-toy` is the command line linked with this file, and lists, runs and
-// compares the toy like any built-in protocol; the visualizer and a real node can link the same
-// file (CMake object library p2plab_toy_protocol).
+// compares the toy like any built-in protocol, and runs it as a real peer (`p2plab-toy node
+// --protocol toy_ring`, on the node shell of net/); the visualizer can link the same file (CMake
+// object library p2plab_toy_protocol).
 //
 // The protocol: peers on an identifier circle of m bits, each knowing only its successor. A lookup
 // of key k walks the circle one successor at a time until k lies in (node, successor]; the
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "p2plab/json_util.hpp"
+#include "p2plab/net/node_shell.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/simulator.hpp"
 
@@ -64,6 +66,7 @@ class Ring final : public MessageHandler<Message> {
   /// Ground truth for the "ok" of an answer: is `owner` the key's true successor?
   void set_oracle(std::function<bool(PeerIndex owner, const Id& key)> oracle) { oracle_ = std::move(oracle); }
   const std::vector<LookupRecord>& records() const { return records_; }
+  void own_records_only() { own_records_only_ = true; }
 
   void lookup(PeerIndex from, const Id& key) {
     const auto serial = static_cast<std::uint32_t>(records_.size());
@@ -95,16 +98,16 @@ class Ring final : public MessageHandler<Message> {
   /// At peer n: answer if the key lies in (n, successor], else pass the lookup on.
   void step(PeerIndex n, Message m) {
     const PeerIndex next = successor(n);
-    LookupRecord& r = records_[m.lookup];
+    // A real peer (ToyNode) holds the records of its own lookups only.
+    LookupRecord* r = own_records_only_ && m.origin != n ? nullptr : &records_[m.lookup];
+    if (r != nullptr) ++r->messages;
     if (next == n || IdSpace::in_open_closed(m.key, transport_.id_of(n), transport_.id_of(next))) {
       m.type = MsgType::Found;
       m.owner = next;
-      ++r.messages;
       transport_.send(n, m.origin, m);
       return;
     }
     ++m.hops;
-    ++r.messages;
     transport_.send(n, next, m);
   }
 
@@ -128,6 +131,7 @@ class Ring final : public MessageHandler<Message> {
   std::vector<PeerIndex> successor_;
   std::vector<LookupRecord> records_;
   std::function<bool(PeerIndex, const Id&)> oracle_;
+  bool own_records_only_ = false;
 };
 
 /// One run of a toy scenario: {"protocol": "toy_ring", "params": {"m": 8}, "peers": {"ids": [...]}
@@ -382,6 +386,142 @@ nlohmann::json make_scenario(const ScenarioRequest& request) {
           {"peers", {{"ids", ids}}}, {"events", events},     {"run_ms", 60000}};
 }
 
+ProtocolInfo toy_protocol();
+
+// ---- the toy as a real peer (`p2plab node --protocol toy_ring`), on the node shell ----------------
+// A peer joins through --join: the HELLO exchange makes the bootstrap known, and a lookup of the
+// peer's own id sent through it makes the peer known there. Each peer's successor is the next id
+// clockwise among the peers it knows; the monitor shows it (net/monitor.hpp).
+
+class ToyNode final : public net::TransportApp<Message> {
+ public:
+  ToyNode(net::Shell& shell, int m) : TransportApp(shell), m_(m), ring_(transport_) { ring_.own_records_only(); }
+
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override { ring_.on_message(self, from, msg); }
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override {
+    ring_.on_timer(self, kind, cookie);
+  }
+
+  bool encode(PeerIndex, const Message& m, std::vector<std::uint8_t>& out) override {
+    net::wire::Writer w(shell_.format(), net::wire::Kind::Message, shell_.self_id());
+    w.uint("t", static_cast<std::uint64_t>(m.type));
+    w.uint("l", m.lookup);
+    w.uint("h", m.hops);
+    w.id("y", m.key);
+    if (m.origin != kNoPeer) w.contact("o", shell_.wire_contact(m.origin));
+    if (m.owner != kNoPeer) w.contact("n", shell_.wire_contact(m.owner));
+    return w.finish(out);
+  }
+  const char* name_of(const Message& m) const override { return m.type == MsgType::Found ? "FOUND" : "FORWARD"; }
+  bool read(net::wire::Reader& r) override {
+    in_ = Wire{};
+    if (r.kind() != net::wire::Kind::Message) return r.fields() == 0 || r.fail(net::wire::Drop::BadField);
+    bool has_type = false;
+    return r.each([&](const std::string& name, const nlohmann::json& value) {
+      if (name == "t") return has_type = r.small(value, 1, in_.type);
+      if (name == "l") return r.small(value, 0xffffffffu, in_.lookup);
+      if (name == "h") return r.small(value, 0xffff, in_.hops);
+      if (name == "y") return r.id(value, in_.key);
+      if (name == "o") return r.contact(value, in_.origin.emplace());
+      if (name == "n") return r.contact(value, in_.owner.emplace());
+      return r.fail(net::wire::Drop::BadField);
+    }) && (has_type || r.fail(net::wire::Drop::Missing)) &&
+           (in_.origin || r.fail(net::wire::Drop::Missing));
+  }
+  bool map(PeerIndex, const net::Endpoint& from, net::wire::Drop&) override {
+    pending_ = Message{};
+    pending_.type = static_cast<MsgType>(in_.type);
+    pending_.lookup = in_.lookup;
+    pending_.hops = in_.hops;
+    pending_.key = in_.key;
+    if (in_.origin && (pending_.origin = shell_.learn(*in_.origin, from)) == kNoPeer) return false;
+    if (in_.owner && (pending_.owner = shell_.learn(*in_.owner, from)) == kNoPeer) return false;
+    return true;
+  }
+  const char* pending_name() const override { return name_of(pending_); }
+  void deliver(PeerIndex sender) override {
+    update_successor();
+    // A lookup this peer did not start has no record here: the answer goes to its origin only.
+    if (pending_.type == MsgType::Found && pending_.lookup >= ring_.records().size()) return;
+    ring_.on_message(self(), sender, pending_);
+  }
+
+  std::string start() override {
+    update_successor();
+    return "the first peer of a toy ring";
+  }
+  void joined(PeerIndex bootstrap) override {
+    update_successor();
+    ring_.lookup(self(), shell_.self_id());  // through the bootstrap: it learns this peer
+    (void)bootstrap;
+  }
+  void tick() override { update_successor(); }
+  std::string leave() override { return "left"; }
+
+  std::string title() const override { return "toy ring peer " + shell_.id_text(self()); }
+  std::string help() const override { return "lookup KEY"; }
+  bool command(const std::string& op, std::istream& in) override {
+    if (op != "lookup") return false;
+    std::string text;
+    in >> text;
+    const auto key = Id::from_decimal(text);
+    if (!key || !IdSpace(m_).contains(*key)) {
+      shell_.error("lookup: KEY is a number below 2^" + std::to_string(m_));
+      return true;
+    }
+    ring_.lookup(self(), *key);
+    return true;
+  }
+  nlohmann::json state() const override {
+    const PeerIndex s = ring_.successor(self());
+    return {{"successor", s == kNoPeer ? nlohmann::json(nullptr) : nlohmann::json(shell_.id_text(s))}};
+  }
+  std::string state_text(const nlohmann::json& s) const override {
+    return "toy peer, successor " + s["successor"].dump() + "\n";
+  }
+  PeerView view() const override {
+    PeerView v;
+    v.role = kPeerRole;
+    if (ring_.successor(self()) != kNoPeer) v.links.push_back({kSuccessorLink, 0, ring_.successor(self())});
+    return v;
+  }
+
+ private:
+  struct Wire {
+    std::uint8_t type = 0;
+    std::uint32_t lookup = 0;
+    std::uint16_t hops = 0;
+    Id key;
+    std::optional<net::wire::Contact> origin, owner;
+  };
+  void update_successor() {
+    std::vector<std::pair<Id, PeerIndex>> sorted;
+    for (PeerIndex p = 0; p < shell_.contacts().size(); ++p) sorted.emplace_back(shell_.contacts().at(p).id, p);
+    std::sort(sorted.begin(), sorted.end());
+    ring_.set_successors(sorted);
+  }
+
+  int m_;
+  Ring ring_;
+  Wire in_;
+  Message pending_;
+};
+
+ProtocolCommand toy_node() {
+  return net::node_command("One real toy ring peer on a UDP socket; console: lookup KEY, state, leave",
+                           {net::node_option("bits", "Identifier bits m", "16")},
+                           [](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
+                             int m = 16;
+                             if (!net::read_option(args, "bits", 3, 64, m, error)) return false;
+                             setup.protocol = kName;
+                             setup.id_bits = m;
+                             setup.format = net::wire::Format{1, kName, m, 1400};
+                             setup.model = toy_protocol().model;
+                             setup.make = [m](net::Shell& shell) { return std::make_unique<ToyNode>(shell, m); };
+                             return true;
+                           });
+}
+
 ProtocolInfo toy_protocol() {
   ProtocolInfo info;
   info.name = kName;
@@ -400,6 +540,7 @@ ProtocolInfo toy_protocol() {
                        {{"key", "key", OperationField::Kind::Key, "A number, or text to hash.", "7"}}}};
   model.parameters = {{"m", "m (id bits)", "Identifiers 0 .. 2^m - 1.", 3, 64, 8, true, true, false}};
   model.make_scenario = make_scenario;
+  info.node = toy_node();
   return info;
 }
 

@@ -227,7 +227,7 @@ int run_cli(int argc, char** argv) {
   compare->add_option("--json", compare_options.json_out, "Also write the table and fits as JSON");
   compare->add_flag("--quiet,-q", compare_options.quiet, "No progress lines");
 
-  const cli::RealNetworkCommands real_network(app);
+  const cli::RealNetworkCommands real_network(app, argc, argv);
 
   try {
     app.parse(argc, argv);

@@ -1,4 +1,6 @@
 // `p2plab node`: one real peer. `p2plab cluster`: N real peers as child processes on loopback.
+// The protocol named by --protocol runs the peer (ProtocolInfo::node, usually built on the node
+// shell, net/node_shell.hpp); this file only parses its options and starts processes.
 #include "real_network.hpp"
 
 #include <signal.h>
@@ -8,15 +10,16 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "central_index/central_index_node.hpp"
-#include "chord/chord_node.hpp"
-#include "flooding/flooding_node.hpp"
-#include "p2plab/id.hpp"
-#include "superpeer/superpeer_node.hpp"
+#include "p2plab/net/endpoint.hpp"
+#include "p2plab/net/node_shell.hpp"
+#include "p2plab/registry.hpp"
 
 namespace p2plab::cli {
 
@@ -24,111 +27,120 @@ namespace {
 constexpr int kBadInput = 2;
 volatile sig_atomic_t g_cluster_signal = 0;
 extern "C" void on_cluster_signal(int sig) { g_cluster_signal = sig; }
-}  // namespace
 
-struct RealNetworkCommands::Options {
-  std::string protocol, listen = "0.0.0.0:4000", join, id, monitor, lookup = "iterative";
-  int bits = 32, successors = 3;
-  int ttl = 0, degree = 4;  // ttl 0: the protocol's default (flooding 7, superpeer 4)
-  double collect_ms = 3000;
-  std::vector<std::string> share;
-  double superpeer_ratio = 0.1;
-  double stabilize_ms = 500, fix_fingers_ms = 500, check_predecessor_ms = 1000, rpc_timeout_ms = 1000;
-  double join_timeout = 10, duration = 0;
-  bool json = false, quiet = false;
-  std::uint64_t seed = 1;
-  // cluster
-  int peers = 8, base_port = 4000;
-};
+/// The value of --protocol in argv ("" when absent): known before parsing, so that the
+/// protocol's options can be added to the parser.
+std::string protocol_in(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--protocol") == 0 && i + 1 < argc) return argv[i + 1];
+    if (std::strncmp(argv[i], "--protocol=", 11) == 0) return argv[i] + 11;
+  }
+  return "";
+}
 
-namespace {
-
-void add_protocol_options(CLI::App* c, RealNetworkCommands* /*unused*/, auto& o) {
-  c->add_option("--protocol", o.protocol, "Protocol module: chord, flooding, superpeer or central_index")->required();
-  c->add_option("--bits,-m", o.bits, "chord: identifier bits m (every peer of one ring must agree)")
-      ->check(CLI::Range(4, 160))
-      ->capture_default_str();
-  c->add_option("--successors,-r", o.successors, "chord: successor list length r (replicas per key)")
-      ->check(CLI::Range(1, 32))
-      ->capture_default_str();
-  c->add_option("--lookup", o.lookup, "chord: lookups iterative or recursive")
-      ->check(CLI::IsMember({"iterative", "recursive"}))
-      ->capture_default_str();
-  c->add_option("--stabilize-ms", o.stabilize_ms, "chord: period of stabilize")
-      ->check(CLI::Range(10.0, 600000.0))
-      ->capture_default_str();
-  c->add_option("--fix-fingers-ms", o.fix_fingers_ms, "chord: period of fix_fingers")
-      ->check(CLI::Range(10.0, 600000.0))
-      ->capture_default_str();
-  c->add_option("--check-predecessor-ms", o.check_predecessor_ms, "chord: period of check_predecessor")
-      ->check(CLI::Range(10.0, 600000.0))
-      ->capture_default_str();
-  c->add_option("--rpc-timeout-ms", o.rpc_timeout_ms,
-                "An RPC unanswered this long means the peer failed (flooding: PONG, CONNECT, DOWNLOAD)")
-      ->check(CLI::Range(10.0, 600000.0))
-      ->capture_default_str();
-  c->add_option("--ttl", o.ttl, "flooding, superpeer: TTL of a query (default 7 and 4)")
-      ->check(CLI::Range(1, 255))
-      ->capture_default_str();
-  c->add_option("--degree", o.degree,
-                "flooding: neighbours a peer keeps (it accepts twice as many); superpeer: overlay degree")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str();
-  c->add_option("--collect-ms", o.collect_ms, "flooding, superpeer: how long a search waits for hits")
-      ->check(CLI::Range(10.0, 600000.0))
-      ->capture_default_str();
-  c->add_option("--monitor", o.monitor,
-                "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+/// Protocols with a real-network mode, for --help and errors.
+std::string node_protocols() {
+  std::string names;
+  for (const ProtocolInfo& p : all_protocols().all()) {
+    if (p.node) names += (names.empty() ? "" : ", ") + p.name;
+  }
+  return names;
 }
 
 int bad(const std::string& command, const std::string& text) {
   std::fprintf(stderr, "p2plab %s: %s\n", command.c_str(), text.c_str());
   return kBadInput;
 }
+}  // namespace
 
-bool check_protocol(const std::string& command, const std::string& protocol, int& code) {
-  if (protocol == "chord" || protocol == "flooding" || protocol == "superpeer" || protocol == "central_index") return true;
-  code = bad(command, "--protocol: unknown protocol '" + protocol +
-                          "' (real network mode: chord, flooding, superpeer, central_index)");
-  return false;
+/// One option of the protocol's node command as the parser holds it.
+struct ParsedOption {
+  CommandOption option;
+  std::vector<std::string> values;  // what was given (flags: empty)
+  CLI::Option* cli = nullptr;
+};
+
+struct RealNetworkCommands::Options {
+  std::string protocol;
+  const ProtocolInfo* info = nullptr;
+  std::vector<ParsedOption> node, cluster;  // the protocol's options on each subcommand
+  // cluster
+  int peers = 8, base_port = 4000;
+  double duration = 0;
+  std::string monitor;
+};
+
+namespace {
+
+/// Adds the protocol's node options to a subcommand (all of them, or all but the shell's).
+void add_options(CLI::App* command, const ProtocolCommand& node, const std::set<std::string>& skip,
+                 std::vector<ParsedOption>& out) {
+  out.reserve(node.options.size());
+  for (const CommandOption& o : node.options) {
+    if (skip.count(o.name) != 0) continue;
+    out.push_back({o, {}, nullptr});
+    ParsedOption& p = out.back();
+    std::string names = "--" + o.name;
+    if (!o.short_name.empty()) names += ",-" + o.short_name;
+    if (o.flag) {
+      p.cli = command->add_flag(names, o.help);
+      continue;
+    }
+    p.cli = command->add_option(names, p.values, o.help);
+    if (!o.repeatable) p.cli->expected(1);
+    if (!o.default_value.empty()) p.cli->default_str(o.default_value);
+  }
+}
+
+/// The parsed values by name: given, or the default; repeatable ones one per line.
+CommandArgs args_of(const std::vector<ParsedOption>& options) {
+  CommandArgs args;
+  for (const ParsedOption& p : options) {
+    if (p.option.flag) {
+      if (p.cli->count() > 0) args[p.option.name] = "true";
+      continue;
+    }
+    if (p.cli->count() == 0) {
+      if (!p.option.default_value.empty()) args[p.option.name] = p.option.default_value;
+      continue;
+    }
+    std::string joined;
+    for (const std::string& v : p.values) joined += (joined.empty() ? "" : "\n") + v;
+    args[p.option.name] = joined;
+  }
+  return args;
 }
 
 }  // namespace
 
-RealNetworkCommands::RealNetworkCommands(CLI::App& app) : o_(std::make_shared<Options>()) {
+RealNetworkCommands::RealNetworkCommands(CLI::App& app, int argc, const char* const* argv)
+    : o_(std::make_shared<Options>()) {
   Options& o = *o_;
-  node_ = app.add_subcommand(
-      "node", "Run one real peer on a UDP socket (real network mode); console: state, put, get, lookup, leave");
-  add_protocol_options(node_, this, o);
-  node_->add_option("--listen", o.listen, "UDP address to listen on, HOST:PORT (port 0: any free port)")
-      ->capture_default_str();
-  node_->add_option("--join", o.join, "Join through the peer at HOST:PORT (default: start a new ring or overlay; central_index: be the index server)");
-  node_->add_option("--id", o.id,
-                    "This peer's id: chord a number below 2^m, flooding below 2^64 (default: SHA-1 of IP:PORT)");
-  node_->add_option("--join-timeout", o.join_timeout, "Seconds to wait for the --join peer to answer")
-      ->check(CLI::Range(0.1, 3600.0))
-      ->capture_default_str();
-  node_->add_option("--duration", o.duration, "Leave and exit after this many seconds (0: run until leave or Ctrl-C)")
-      ->check(CLI::Range(0.0, 1e7));
-  node_
-      ->add_option("--superpeer-ratio", o.superpeer_ratio,
-                   "superpeer: target share of superpeers (a superpeer refuses capable leaves beyond it)")
-      ->check(CLI::Range(0.01, 1.0))
-      ->capture_default_str();
-  node_->add_option("--share", o.share, "flooding, superpeer, central_index: a name this peer shares from the start (repeatable)");
-  node_->add_flag("--json", o.json, "Console answers as one JSON object per line (for scripts and tests)");
-  node_->add_flag("--quiet,-q", o.quiet, "Print answers only, no event lines");
-  node_->add_option("--seed", o.seed, "Seed of the peer's random stream (timer phases)");
+  o.info = all_protocols().find(protocol_in(argc, argv));
+  if (o.info != nullptr && !o.info->node) o.info = nullptr;
+  const std::string protocols = "Protocol module (" + node_protocols() + "); --protocol X --help lists X's options";
+
+  node_ = app.add_subcommand("node", "Run one real peer on a UDP socket (real network mode)");
+  node_->add_option("--protocol", o.protocol, protocols)->required();
+  if (o.info != nullptr) add_options(node_, o.info->node, {}, o.node);
 
   cluster_ =
       app.add_subcommand("cluster", "Start N real peers as processes on 127.0.0.1 (a quick demo); Ctrl-C stops them");
-  add_protocol_options(cluster_, this, o);
+  cluster_->add_option("--protocol", o.protocol, protocols)->required();
   cluster_->add_option("--peers,-n", o.peers, "Number of peers")->check(CLI::Range(1, 256))->capture_default_str();
   cluster_->add_option("--base-port", o.base_port, "UDP port of the first peer; the others use the next ports")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   cluster_->add_option("--duration", o.duration, "Stop after this many seconds (0: until Ctrl-C)")
       ->check(CLI::Range(0.0, 1e7));
+  cluster_->add_option("--monitor", o.monitor,
+                       "Every peer reports to a monitor (p2plab-viz --attach PORT) at HOST:PORT");
+  if (o.info != nullptr) {
+    // The shell's options are the cluster's to set (addresses, seeds); the protocol's go to every peer.
+    std::set<std::string> shell;
+    for (const CommandOption& s : net::node_shell_options()) shell.insert(s.name);
+    add_options(cluster_, o.info->node, shell, o.cluster);
+  }
 }
 
 namespace {
@@ -152,124 +164,43 @@ bool RealNetworkCommands::dispatch(int& exit_code) const {
 
 namespace {
 
+bool check_protocol(const std::string& command, const RealNetworkCommands::Options& o, int& code) {
+  if (o.info != nullptr && o.info->name == o.protocol) return true;
+  code =
+      bad(command, "--protocol: unknown protocol '" + o.protocol + "' (real network mode: " + node_protocols() + ")");
+  return false;
+}
+
 int command_node(const RealNetworkCommands::Options& o) {
   int code = 0;
-  if (!check_protocol("node", o.protocol, code)) return code;
-  chord::NodeOptions n;
-  std::string error;
-  const auto listen = net::parse_endpoint(o.listen, error);
-  if (!listen) return bad("node", "--listen: " + error);
-  n.listen = *listen;
-  if (!o.join.empty()) {
-    n.join = net::parse_endpoint(o.join, error);
-    if (!n.join) return bad("node", "--join: " + error);
-    if (n.join->ip == 0 || n.join->port == 0)
-      return bad("node", "--join: needs a concrete address and port, e.g. 192.168.1.20:4000");
-  }
-  if (!o.monitor.empty()) {
-    n.monitor = net::parse_endpoint(o.monitor, error);
-    if (!n.monitor) return bad("node", "--monitor: " + error);
-    if (n.monitor->ip == 0 || n.monitor->port == 0) return bad("node", "--monitor: needs a concrete address and port");
-  }
-  if (o.protocol == "superpeer") {
-    superpeer::NodeOptions sp;
-    sp.listen = n.listen;
-    sp.join = n.join;
-    if (!o.id.empty()) {
-      const auto id = Id::from_decimal(o.id);
-      if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
-      sp.id = id->low64();
-    }
-    if (o.ttl > 0) sp.params.ttl = o.ttl;
-    sp.params.degree = o.degree;
-    sp.params.collect = from_ms(o.collect_ms);
-    sp.params.timeout = from_ms(o.rpc_timeout_ms);
-    sp.json = o.json;
-    sp.quiet = o.quiet;
-    sp.join_timeout_s = o.join_timeout;
-    sp.duration_s = o.duration;
-    sp.seed = o.seed;
-    sp.shared = o.share;
-    sp.monitor = n.monitor;
-    sp.params.superpeer_ratio = o.superpeer_ratio;
-    return superpeer::run_node(sp);
-  }
-  if (o.protocol == "central_index") {
-    if (n.monitor) return bad("node", "--monitor: central-index peers do not report to a monitor yet");
-    central_index::NodeOptions ci;
-    ci.listen = n.listen;
-    ci.join = n.join;
-    if (!o.id.empty()) {
-      const auto id = Id::from_decimal(o.id);
-      if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
-      ci.id = id->low64();
-    }
-    ci.params.timeout = from_ms(o.rpc_timeout_ms);
-    ci.json = o.json;
-    ci.quiet = o.quiet;
-    ci.join_timeout_s = o.join_timeout;
-    ci.duration_s = o.duration;
-    ci.seed = o.seed;
-    ci.shared = o.share;
-    return central_index::run_node(ci);
-  }
-  if (o.protocol == "flooding") {
-    flooding::NodeOptions f;
-    f.listen = n.listen;
-    f.join = n.join;
-    if (!o.id.empty()) {
-      const auto id = Id::from_decimal(o.id);
-      if (!id || !id->fits_u64()) return bad("node", "--id: '" + o.id + "' is not a number below 2^64");
-      f.id = id->low64();
-    }
-    if (o.ttl > 0) f.params.ttl = o.ttl;
-    f.params.degree = o.degree;
-    f.params.max_degree = 2 * o.degree;
-    f.params.collect = from_ms(o.collect_ms);
-    f.params.timeout = from_ms(o.rpc_timeout_ms);
-    f.json = o.json;
-    f.quiet = o.quiet;
-    f.join_timeout_s = o.join_timeout;
-    f.duration_s = o.duration;
-    f.seed = o.seed;
-    f.shared = o.share;
-    f.monitor = n.monitor;
-    return flooding::run_node(f);
-  }
-  const IdSpace space(o.bits);
-  if (!o.id.empty()) {
-    n.id = Id::from_decimal(o.id);
-    if (!n.id || !space.contains(*n.id)) {
-      return bad("node", "--id: '" + o.id + "' is not a number below 2^" + std::to_string(o.bits));
-    }
-  }
-  n.params.m = o.bits;
-  n.params.successors = o.successors;
-  n.params.recursive = o.lookup == "recursive";
-  n.params.stabilize = from_ms(o.stabilize_ms);
-  n.params.fix_fingers = from_ms(o.fix_fingers_ms);
-  n.params.check_predecessor = from_ms(o.check_predecessor_ms);
-  n.params.rpc_timeout = from_ms(o.rpc_timeout_ms);
-  n.json = o.json;
-  n.quiet = o.quiet;
-  n.join_timeout_s = o.join_timeout;
-  n.duration_s = o.duration;
-  n.seed = o.seed;
-  return chord::run_node(n);
+  if (!check_protocol("node", o, code)) return code;
+  return o.info->node.run(args_of(o.node));
 }
 
 int command_cluster(const RealNetworkCommands::Options& o) {
   int code = 0;
-  if (!check_protocol("cluster", o.protocol, code)) return code;
+  if (!check_protocol("cluster", o, code)) return code;
   if (o.base_port + o.peers - 1 > 65535) return bad("cluster", "--base-port: the last peer's port would pass 65535");
   std::string error;
   if (!o.monitor.empty() && !net::parse_endpoint(o.monitor, error)) return bad("cluster", "--monitor: " + error);
-  if (!o.monitor.empty() && o.protocol == "central_index")
-    return bad("cluster", "--monitor: central-index peers do not report to a monitor yet");
   char self_path[4096];
   const ssize_t len = ::readlink("/proc/self/exe", self_path, sizeof self_path - 1);
   if (len <= 0) return bad("cluster", "cannot find the p2plab program itself (/proc/self/exe)");
   self_path[len] = '\0';
+
+  // The protocol's options given on the command line go to every peer as they were given.
+  std::vector<std::string> forwarded;
+  for (const ParsedOption& p : o.cluster) {
+    if (p.cli->count() == 0) continue;
+    if (p.option.flag) {
+      forwarded.push_back("--" + p.option.name);
+      continue;
+    }
+    for (const std::string& v : p.values) {
+      forwarded.push_back("--" + p.option.name);
+      forwarded.push_back(v);
+    }
+  }
 
   struct sigaction action {};
   action.sa_handler = on_cluster_signal;
@@ -292,30 +223,9 @@ int command_cluster(const RealNetworkCommands::Options& o) {
                                      "--quiet",
                                      "--listen",
                                      "127.0.0.1:" + std::to_string(o.base_port + i),
-                                     "--bits",
-                                     std::to_string(o.bits),
-                                     "--successors",
-                                     std::to_string(o.successors),
-                                     "--lookup",
-                                     o.lookup,
-                                     "--stabilize-ms",
-                                     std::to_string(o.stabilize_ms),
-                                     "--fix-fingers-ms",
-                                     std::to_string(o.fix_fingers_ms),
-                                     "--check-predecessor-ms",
-                                     std::to_string(o.check_predecessor_ms),
-                                     "--rpc-timeout-ms",
-                                     std::to_string(o.rpc_timeout_ms),
-                                     "--degree",
-                                     std::to_string(o.degree),
-                                     "--collect-ms",
-                                     std::to_string(o.collect_ms),
                                      "--seed",
                                      std::to_string(i + 1)};
-    if (o.ttl > 0) {
-      args.push_back("--ttl");
-      args.push_back(std::to_string(o.ttl));
-    }
+    args.insert(args.end(), forwarded.begin(), forwarded.end());
     if (i > 0) {
       args.push_back("--join");
       args.push_back("127.0.0.1:" + std::to_string(o.base_port));
@@ -349,9 +259,9 @@ int command_cluster(const RealNetworkCommands::Options& o) {
               o.base_port, o.base_port + o.peers - 1);
   for (pid_t c : children) std::printf(" %d", static_cast<int>(c));
   std::printf("); Ctrl-C stops them\n");
-  std::printf("  talk to one: p2plab node --protocol %s%s --listen 127.0.0.1:0 --join 127.0.0.1:%d\n",
-              o.protocol.c_str(), o.protocol == "chord" ? (" --bits " + std::to_string(o.bits)).c_str() : "",
-              o.base_port);
+  std::string talk = "p2plab node --protocol " + o.protocol;
+  for (const std::string& f : forwarded) talk += " " + f;
+  std::printf("  talk to one: %s --listen 127.0.0.1:0 --join 127.0.0.1:%d\n", talk.c_str(), o.base_port);
   std::fflush(stdout);
 
   const auto start = std::chrono::steady_clock::now();

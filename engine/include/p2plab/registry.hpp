@@ -108,7 +108,10 @@ struct ProtocolInfo {
   std::string description;  // one line, for `p2plab list`
   std::function<std::unique_ptr<Run>(const Scenario&)> create;
   ProtocolModel model;     // what views, panels and `compare` know of the protocol
-  ProtocolCommand bench;   // `p2plab bench NAME ...`, if the protocol has a benchmark
+  ProtocolCommand bench;
+  /// `p2plab node --protocol NAME`: one real peer on a UDP socket (usually built on the node
+  /// shell, net/include/p2plab/net/node_shell.hpp); empty when the protocol has no real mode.
+  ProtocolCommand node;   // `p2plab bench NAME ...`, if the protocol has a benchmark
 };
 
 class ProtocolRegistry {
