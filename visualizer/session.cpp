@@ -83,14 +83,15 @@ bool Session::step_search() {
   }();
   std::size_t seen = done_before;
   std::size_t scanned = trace().size();
+  const std::uint8_t user = vocabulary().user_purpose;
   while (raw_step()) {
     const auto& events = trace();
     for (; scanned < events.size(); ++scanned) {
       if (events[scanned].kind != TraceKind::LookupDone) continue;
       ++seen;
-      // A user lookup or query (purpose 0) ends: stop here.
+      // A search the user started ends: stop here.
       for (const TraceEvent& s : events) {
-        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && s.detail == 0) return true;
+        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && s.detail == user) return true;
       }
     }
   }
@@ -103,7 +104,7 @@ void Session::step_search_back() {
   const std::vector<TracedSearch> all = searches();  // a copy: rebuild() below resets the cache
   const TracedSearch* latest = nullptr;
   for (const auto& s : all) {
-    if (s.purpose == 0 && s.start < now()) latest = &s;
+    if (is_user(s) && s.start < now()) latest = &s;
   }
   if (latest == nullptr) {
     seek(0);
@@ -125,6 +126,7 @@ const std::vector<TracedSearch>& Session::searches() const {
     if (id < search_index_.size() && search_index_[id] != SIZE_MAX) return &searches_[search_index_[id]];
     return nullptr;
   };
+  const std::vector<HopStyle>& styles = vocabulary().hop_styles;
   for (; trace_scanned_ < events.size(); ++trace_scanned_) {
     const TraceEvent& e = events[trace_scanned_];
     if (e.kind == TraceKind::LookupStart) {
@@ -138,7 +140,10 @@ const std::vector<TracedSearch>& Session::searches() const {
       s.purpose = e.detail;
       searches_.push_back(s);
     } else if (e.kind == TraceKind::LookupHop) {
-      if (TracedSearch* s = find(e.lookup)) s->hops.push_back({e.time, e.peer, e.other, e.index, e.detail == 1, e.detail == 2});
+      if (TracedSearch* s = find(e.lookup)) {
+        const HopStyle style = e.detail < styles.size() ? styles[e.detail] : HopStyle::Forward;
+        s->hops.push_back({e.time, e.peer, e.other, e.index, style});
+      }
     } else if (e.kind == TraceKind::LookupDone) {
       if (TracedSearch* s = find(e.lookup)) {
         s->end = e.time;
@@ -153,9 +158,42 @@ const std::vector<TracedSearch>& Session::searches() const {
 const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all) const {
   const TracedSearch* best = nullptr;
   for (const auto& s : all) {
-    if (s.purpose == 0 && s.start <= now()) best = &s;
+    if (is_user(s) && s.start <= now()) best = &s;
   }
   return best;
+}
+
+const ProtocolModel& Session::model() const {
+  const std::string& protocol = scenario().protocol;
+  if (model_ == nullptr || model_for_ != protocol) {
+    static const ProtocolModel unknown;  // a live run before its first report: an empty graph
+    const ProtocolInfo* info = all_protocols().find(protocol);
+    model_ = info != nullptr ? &info->model : &unknown;
+    model_for_ = protocol;
+  }
+  return *model_;
+}
+
+const TraceVocabulary& Session::vocabulary() const {
+  if (vocabulary_for_ != scenario().protocol) {
+    vocabulary_ = run_->vocabulary();
+    vocabulary_for_ = scenario().protocol;
+  }
+  return vocabulary_;
+}
+
+bool Session::has_reference_route() const {
+  if (reference_for_ != scenario().protocol) {
+    // Ask for the route from a live peer to its own id: a run that has the notion answers with
+    // at least the requester.
+    has_reference_ = false;
+    const auto& live = sim().live_by_id();
+    if (!live.empty()) {
+      has_reference_ = !run_->reference_route(live.begin()->second, live.begin()->first).path.empty();
+      reference_for_ = scenario().protocol;
+    }
+  }
+  return has_reference_;
 }
 
 std::string Session::act(const nlohmann::json& op) {

@@ -2,9 +2,11 @@
 // states, and actions are replayed where they were taken.
 #include <doctest/doctest.h>
 
+#include <set>
 #include <sstream>
 #include <string>
 
+#include "register_all.hpp"
 #include "session.hpp"
 
 using namespace p2plab;
@@ -18,7 +20,7 @@ std::string fingerprint(const Session& s) {
   out << s.position() << '@' << s.now() << " trace " << s.trace().size() << " live " << s.sim().live_count() << '\n';
   for (PeerIndex p = 0; p < s.sim().peer_count(); ++p) {
     const PeerView v = s.run().inspect(p);
-    out << v.id.to_decimal() << ' ' << v.role << (v.state == PeerState::Up ? " up" : " down");
+    out << v.id.to_decimal() << ' ' << static_cast<int>(v.role) << (v.state == PeerState::Up ? " up" : " down");
     for (const Link& l : v.links) out << ' ' << static_cast<int>(l.kind) << ':' << l.target;
     for (const Id& k : v.keys) out << " k" << k.to_decimal();
     out << '\n';
@@ -91,4 +93,53 @@ TEST_CASE("actions are carried out and replayed after stepping back") {
   CHECK(s.sim().live_count() == 20);
   s.seek(position);  // forward again: the actions happen again, at the same moment
   CHECK(fingerprint(s) == after);
+}
+
+TEST_CASE("the session reads the protocol's model and vocabulary from the registry, not by name") {
+  for (const char* name : {"chord-lookup-44.json", "gnutella-flooding-ttl.json", "napster-spof.json"}) {
+    CAPTURE(name);
+    Session s(lab(name));
+    const ProtocolInfo* info = all_protocols().find(s.scenario().protocol);
+    REQUIRE(info != nullptr);
+    CHECK(&s.model() == &info->model);
+    CHECK(s.geometry() == info->model.geometry);
+    CHECK(s.vocabulary().user_purpose == s.run().vocabulary().user_purpose);
+    // Every link and role a peer shows is one the model declares.
+    s.advance_to(from_ms(2000));
+    for (PeerIndex p = 0; p < s.sim().peer_count(); ++p) {
+      const PeerView v = s.run().inspect(p);
+      CHECK(v.role < s.model().roles.size());
+      for (const Link& link : v.links) CHECK(link.kind < s.model().link_kinds.size());
+      for (const TableView& t : v.tables) {
+        for (const auto& row : t.rows) CHECK(row.link < static_cast<int>(v.links.size()));
+      }
+    }
+  }
+}
+
+TEST_CASE("a flood's hops are read by the vocabulary's hop styles: duplicates and reached peers match the result") {
+  Session s(lab("gnutella-flooding-ttl.json"));
+  s.advance_to(s.end_time());
+  const nlohmann::json result = s.run().result();
+  const auto& searches = s.searches();
+  std::vector<const viz::TracedSearch*> user;
+  for (const auto& search : searches) {
+    if (s.is_user(search)) user.push_back(&search);
+  }
+  REQUIRE(user.size() == result["queries"].size());
+  std::uint64_t duplicates_total = 0;
+  for (std::size_t i = 0; i < user.size(); ++i) {
+    CAPTURE(i);
+    const nlohmann::json& query = result["queries"][i];
+    std::uint64_t duplicates = 0;
+    std::set<std::uint64_t> reached{s.sim().peer_id(user[i]->from).low64()};
+    for (const auto& hop : user[i]->hops) {
+      if (hop.style == HopStyle::Duplicate) ++duplicates;
+      if (hop.forward()) reached.insert(s.sim().peer_id(hop.to).low64());
+    }
+    CHECK(duplicates == query["duplicates"].get<std::uint64_t>());
+    CHECK(reached == query["reached"].get<std::set<std::uint64_t>>());
+    duplicates_total += duplicates;
+  }
+  CHECK(duplicates_total > 0);  // the lab's floods meet themselves: the styles are really told apart
 }
