@@ -279,12 +279,18 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   // labelled with their row's first cell, and its links drawn only for it, across the ring.
   if (options.selected != kNoPeer && options.selected < sim.peer_count()) {
     const PeerView v = run.inspect(options.selected);
+    // A mark is drawn in the colour of its row's link; a row without one (a finger not yet
+    // known) in the colour of the links drawn for the selected peer.
+    std::size_t selected_kind = model.link_kinds.size();
+    for (std::size_t k = 0; k < model.link_kinds.size(); ++k) {
+      if (model.link_kinds[k].drawing == LinkDrawing::Selected && selected_kind == model.link_kinds.size()) selected_kind = k;
+    }
     for (const TableView& t : v.tables) {
       for (std::size_t row = 0; row < t.rows.size(); ++row) {
         const TableView::Row& line = t.rows[row];
         const std::size_t kind = line.link >= 0 && static_cast<std::size_t>(line.link) < v.links.size()
                                      ? v.links[static_cast<std::size_t>(line.link)].kind
-                                     : model.link_kinds.size();
+                                     : selected_kind;
         const ImU32 colour = (link_colour(model, kind, palette) & ~IM_COL32_A_MASK) |
                              (static_cast<ImU32>(palette.mark_alpha) << IM_COL32_A_SHIFT);
         for (const Cell& cell : line.cells) {
