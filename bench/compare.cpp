@@ -6,7 +6,7 @@
 #include <fstream>
 #include <memory>
 
-#include "chord/chord_run.hpp"
+#include "p2plab/json_util.hpp"
 #include "p2plab/scenario.hpp"
 #include "register_all.hpp"
 
@@ -14,49 +14,27 @@ namespace p2plab::bench {
 
 namespace {
 
-/// The shared workload: the same items (item-0 .. item-K-1, R replicas) and the same queries
-/// (requester position and name, in order) for every protocol.
-nlohmann::json unstructured_scenario(const std::string& protocol, int n, const CompareOptions& o,
-                                     const std::vector<std::pair<int, int>>& queries) {
-  nlohmann::json params = nlohmann::json::object();
-  if (protocol == "flooding") params = {{"ttl", o.ttl}, {"degree", 4}, {"keepalive_ms", 0}};
-  if (protocol == "superpeer") params = {{"ttl", 4}, {"superpeer_ratio", 0.1}, {"keepalive_ms", 0}, {"leaves_per_superpeer", 100}};
-  if (protocol == "central_index") params = {{"keepalive_ms", 0}};
-  nlohmann::json events = nlohmann::json::array();
-  for (std::size_t i = 0; i < queries.size(); ++i) {
-    events.push_back({{"at_ms", 1000 + 5000 * static_cast<int>(i)}, {"op", "query"}, {"from", queries[i].first},
-                      {"name", "item-" + std::to_string(queries[i].second)}});
-  }
-  nlohmann::json peers = {{"count", n}};
-  if (protocol == "superpeer") peers["capacities"] = {{"random", true}, {"nat_fraction", 0.3}};
-  return {{"protocol", protocol},
-          {"seed", o.seed},
-          {"params", params},
-          {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 10}, {"max_ms", 100}}}}},
-          {"peers", peers},
-          {"items", {{"count", o.items}, {"replicas", o.replicas}}},
-          {"bootstrap", "oracle"},
-          {"events", events},
-          {"run_ms", 1000 + 5000 * static_cast<int>(queries.size()) + 10000}};
-}
+/// The experiment around each protocol's workload: the same network, a converged start, and
+/// time for the last search to end.
+constexpr int kFirstSearchMs = 1000, kSearchGapMs = 5000, kTailMs = 10000;
 
-nlohmann::json chord_scenario(int n, const CompareOptions& o, const std::vector<std::pair<int, int>>& queries) {
-  nlohmann::json events = nlohmann::json::array();
-  for (int k = 0; k < o.items; ++k) {
-    events.push_back({{"at_ms", 10 + k}, {"op", "put"}, {"name", "item-" + std::to_string(k)}, {"value", "provider list"}});
-  }
-  for (std::size_t i = 0; i < queries.size(); ++i) {
-    events.push_back({{"at_ms", 1000 + 5000 * static_cast<int>(i)}, {"op", "get"}, {"name", "item-" + std::to_string(queries[i].second)}});
-  }
-  const int r = std::max(2, static_cast<int>(std::lround(std::log2(n))));
-  return {{"protocol", "chord"},
-          {"seed", o.seed},
-          {"params", {{"m", 32}, {"successors", std::min(r, 32)}, {"maintenance", false}}},
-          {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 10}, {"max_ms", 100}}}}},
-          {"peers", {{"count", n}}},
-          {"bootstrap", "oracle"},
-          {"events", events},
-          {"run_ms", 1000 + 5000 * static_cast<int>(queries.size()) + 10000}};
+nlohmann::json scenario_for(const ProtocolInfo& protocol, int n, const CompareOptions& o,
+                            const std::vector<std::pair<int, int>>& queries) {
+  ScenarioRequest request;
+  request.peers = n;
+  request.seed = o.seed;
+  request.params["ttl"] = o.ttl;
+  request.searches = queries;
+  request.items = o.items;
+  request.replicas = o.replicas;
+  request.first_search_ms = kFirstSearchMs;
+  request.search_gap_ms = kSearchGapMs;
+  nlohmann::json doc = protocol.model.make_scenario(request);
+  doc["seed"] = o.seed;
+  doc["network"] = {{"latency", {{"model", "uniform"}, {"min_ms", 10}, {"max_ms", 100}}}};
+  doc["bootstrap"] = "oracle";
+  doc["run_ms"] = kFirstSearchMs + kSearchGapMs * static_cast<int>(queries.size()) + kTailMs;
+  return doc;
 }
 
 double quantile(std::vector<double> v, double q) {
@@ -81,36 +59,24 @@ double slope(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 CompareRow measure(const std::string& protocol, int n, const CompareOptions& o, const std::vector<std::pair<int, int>>& queries) {
-  const nlohmann::json doc = protocol == "chord" ? chord_scenario(n, o, queries) : unstructured_scenario(protocol, n, o, queries);
-  const Scenario scenario = parse_scenario(doc, "compare:" + protocol);
+  const ProtocolInfo* info = all_protocols().find(protocol);
+  if (info == nullptr || !info->model.make_scenario) {
+    throw ScenarioError("compare", "protocols", "protocol \"" + protocol + "\" cannot build a compare workload");
+  }
+  const Scenario scenario = parse_scenario(scenario_for(*info, n, o, queries), "compare:" + protocol);
   std::unique_ptr<Run> run = all_protocols().create(scenario);
   run->run_to_end();
-  const nlohmann::json result = run->result();
   CompareRow row;
   row.protocol = protocol;
   row.peers = static_cast<std::uint64_t>(n);
   std::vector<double> messages, hops, latency;
   std::uint64_t found = 0, false_negatives = 0;
-  if (protocol == "chord") {
-    for (const auto& s : result["storage"]) {
-      if (s["op"] != "get") continue;
-      messages.push_back(s["messages"].get<double>());
-      hops.push_back(s["hops"].get<double>());
-      latency.push_back(s["latency_ms"].get<double>());
-      if (s["ok"].get<bool>()) {
-        ++found;
-      } else {
-        ++false_negatives;  // the key was stored: not finding it is a false negative
-      }
-    }
-  } else {
-    for (const auto& q : result["queries"]) {
-      messages.push_back(q["messages"].get<double>());
-      if (q.contains("first_hit_hops")) hops.push_back(q["first_hit_hops"].get<double>());
-      if (q.contains("latency_ms")) latency.push_back(q["latency_ms"].get<double>());
-      found += q["ok"].get<bool>();
-      false_negatives += q["false_negative"].get<bool>();
-    }
+  for (const SearchOutcome& s : run->requested_searches()) {
+    messages.push_back(s.messages);
+    if (s.has_hops) hops.push_back(s.hops);
+    if (s.has_latency) latency.push_back(s.latency_ms);
+    found += s.found;
+    false_negatives += s.false_negative;
   }
   auto mean = [](const std::vector<double>& v) {
     double s = 0;
@@ -122,33 +88,21 @@ CompareRow measure(const std::string& protocol, int n, const CompareOptions& o, 
   row.success_rate = found + false_negatives == 0 ? 1.0 : static_cast<double>(found) / static_cast<double>(found + false_negatives);
   row.mean_hops = mean(hops);
   row.mean_latency_ms = mean(latency);
-  if (protocol == "chord") {
-    // Distinct peers each node knows (fingers, successors, predecessor).
-    auto* chord_run = dynamic_cast<chord::ChordRun*>(run.get());
-    double total = 0, most = 0;
-    for (const auto& [id, p] : chord_run->simulator().live_by_id()) {
-      (void)id;
-      const auto s = static_cast<double>(chord_run->protocol().state_entries(p));
-      total += s;
-      most = std::max(most, s);
-    }
-    row.mean_state = total / static_cast<double>(chord_run->simulator().live_count());
-    row.max_state = most;
-  } else {
-    row.mean_state = result["metrics"]["mean_state_entries"].get<double>();
-    row.max_state = result["metrics"]["max_state_entries"].get<double>();
-  }
+  const StateSize state = run->state_size();
+  row.mean_state = state.mean;
+  row.max_state = state.max;
   return row;
 }
 
-std::string lecture_claim(const std::string& protocol) {
-  if (protocol == "central_index") return "O(1)";
-  if (protocol == "flooding") return "O(N)";
-  if (protocol == "chord") return "O(log N)";
-  return "O(N/k): a flood among the N/k superpeers";
-}
-
 }  // namespace
+
+std::vector<std::string> default_protocols() {
+  std::vector<std::string> names;
+  for (const ProtocolInfo& p : all_protocols().all()) {
+    if (p.model.make_scenario) names.push_back(p.name);
+  }
+  return names;
+}
 
 std::pair<std::vector<CompareRow>, std::vector<CompareFit>> run_compare(const CompareOptions& o) {
   std::vector<CompareRow> rows;
@@ -188,7 +142,7 @@ std::pair<std::vector<CompareRow>, std::vector<CompareFit>> run_compare(const Co
     } else {
       fit.measured = "O(log N)";
     }
-    fit.lecture = lecture_claim(protocol);
+    fit.lecture = all_protocols().find(protocol)->model.complexity;
     fits.push_back(fit);
   }
   return {rows, fits};

@@ -1,6 +1,7 @@
 #pragma once
-// `p2plab compare`: the lecture's complexity table, measured. Sweeps N over the central index,
-// flooding, superpeer and Chord on the same workload and fits the growth of each figure.
+// `p2plab compare`: the lecture's complexity table, measured. Sweeps N over every registered
+// protocol that builds a compare workload (ProtocolModel::make_scenario), on the same searches,
+// and fits the growth of each figure.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,14 +10,17 @@
 
 namespace p2plab::bench {
 
+/// Every registered protocol with a compare workload, in registry order.
+std::vector<std::string> default_protocols();
+
 struct CompareOptions {
   int min_log2 = 7, max_log2 = 12;  // N = 2^min .. 2^max
   int queries = 50;
   int items = 100;
   int replicas = 2;
-  int ttl = 7;                      // flooding TTL (superpeers use 4 among themselves)
+  int ttl = 7;                      // the TTL of a flood over all peers (a protocol may keep its own)
   std::uint64_t seed = 1;
-  std::vector<std::string> protocols = {"central_index", "flooding", "superpeer", "chord"};
+  std::vector<std::string> protocols = default_protocols();
   std::string csv_out, json_out;
   bool quiet = false;
 };

@@ -1,7 +1,6 @@
 #include "register_all.hpp"
 
-#include "chord/chord_run.hpp"
-
+// One line per built-in protocol: each module adds itself (its runs, view model and commands).
 namespace p2plab::central_index {
 void register_central_index(ProtocolRegistry& registry);
 }
@@ -10,6 +9,9 @@ void register_flooding(ProtocolRegistry& registry);
 }
 namespace p2plab::superpeer {
 void register_superpeer(ProtocolRegistry& registry);
+}
+namespace p2plab::chord {
+void register_chord(ProtocolRegistry& registry);
 }
 
 namespace p2plab {
@@ -21,6 +23,8 @@ const ProtocolRegistry& all_protocols() {
     flooding::register_flooding(r);
     superpeer::register_superpeer(r);
     chord::register_chord(r);
+    // Protocols linked into this program from elsewhere (a test's toy protocol).
+    for (const ProtocolInfo& info : registered_protocols()) r.add(info);
     return r;
   }();
   return registry;

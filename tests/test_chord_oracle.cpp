@@ -5,12 +5,14 @@
 // determinism.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "chord/ring.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -581,4 +583,94 @@ TEST_CASE("a ring no larger than r forgets crashed peers: successor lists end at
   }
   CAPTURE(first_errors(stale));
   CHECK(stale.empty());
+}
+
+// ---- Chord's view of the circle (ring.hpp): finger starts and the true successor ----------------
+
+TEST_CASE("ring: finger_start(n, i) = (n + 2^i) mod 2^m, by independent big-number arithmetic") {
+  Rng rng(21);
+  for (int m : {1, 3, 6, 63, 64, 65, 127, 128, 129, 160}) {
+    const IdSpace space(m);
+    for (int trial = 0; trial < 50; ++trial) {
+      Big a;
+      for (auto& word : a.w) word = static_cast<std::uint32_t>(rng.next_u64());
+      a = a.masked(m);
+      for (int i = 0; i < m; ++i) {
+        CAPTURE(m);
+        CAPTURE(i);
+        REQUIRE(Big::from(chord::finger_start(space, a.to_id(), i)) == Big::add(a, Big::pow2(i), m));
+      }
+    }
+  }
+  const IdSpace space(160);
+  CHECK(chord::finger_start(space, space.max_id(), 0) == Id(0));
+  CHECK(chord::finger_start(space, space.max_id(), 159) == space.sub(space.pow2(159), Id(1)));
+}
+
+TEST_CASE("ring: true_successor is the first live id at or after the key, wrapping around") {
+  Simulator<chord::Message> sim(1, NetworkConfig{});
+  const PeerIndex p10 = sim.add_peer(Id(10)), p20 = sim.add_peer(Id(20)), p30 = sim.add_peer(Id(30));
+  CHECK(chord::true_successor(sim, Id(0)) == p10);
+  CHECK(chord::true_successor(sim, Id(10)) == p10);
+  CHECK(chord::true_successor(sim, Id(11)) == p20);
+  CHECK(chord::true_successor(sim, Id(30)) == p30);
+  CHECK(chord::true_successor(sim, Id(31)) == p10);  // past the largest id: wraps to the smallest
+  CHECK(chord::true_successor(sim, IdSpace(160).max_id()) == p10);
+  CHECK(chord::is_true_successor(sim, p10, Id(31)));
+  CHECK_FALSE(chord::is_true_successor(sim, p20, Id(31)));
+  sim.mark_failed(p30);
+  CHECK(chord::true_successor(sim, Id(25)) == p10);  // 30 is dead
+  CHECK_FALSE(chord::is_true_successor(sim, p30, Id(25)));
+  sim.mark_failed(p10);
+  sim.mark_failed(p20);
+  CHECK(chord::true_successor(sim, Id(5)) == kNoPeer);
+}
+
+TEST_CASE("ring: the successor oracle stays right through many single and mass changes") {
+  // The engine patches its sorted live list for a few changes and rebuilds it after bursts (then
+  // is_true_successor answers from ranks in O(1)): compare with brute force after every step.
+  Simulator<chord::Message> sim(8, NetworkConfig{});
+  Rng rng(8);
+  std::vector<std::pair<std::uint64_t, PeerIndex>> live;  // oracle
+  std::size_t rank_answers = 0;
+  auto check = [&] {
+    std::vector<std::pair<std::uint64_t, PeerIndex>> sorted = live;
+    std::sort(sorted.begin(), sorted.end());
+    for (int k = 0; k < 20 && !sorted.empty(); ++k) {
+      const std::uint64_t key = rng.below(1 << 20);
+      auto it = std::lower_bound(sorted.begin(), sorted.end(), std::pair<std::uint64_t, PeerIndex>{key, 0});
+      const PeerIndex want = it == sorted.end() ? sorted.front().second : it->second;
+      REQUIRE(chord::true_successor(sim, Id(key)) == want);
+      REQUIRE(chord::is_true_successor(sim, want, Id(key)));
+      const PeerIndex other = sorted[rng.below(sorted.size())].second;
+      std::size_t rank = 0;
+      rank_answers += sim.live_rank(other, rank);
+      REQUIRE(chord::is_true_successor(sim, other, Id(key)) == (other == want));
+    }
+  };
+  auto fresh_id = [&] {
+    std::uint64_t id;
+    do {
+      id = rng.below(1 << 20);
+    } while (std::any_of(live.begin(), live.end(), [&](const auto& e) { return e.first == id; }));
+    return id;
+  };
+  for (int round = 0; round < 300; ++round) {
+    const auto what = rng.below(10);
+    if (what < 5 || live.size() < 5) {
+      const std::uint64_t id = fresh_id();
+      live.emplace_back(id, sim.add_peer(Id(id)));
+    } else if (what < 9) {
+      const std::size_t k = rng.below(live.size());
+      sim.mark_failed(live[k].second);
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
+    } else {
+      for (int j = 0; j < 100; ++j) {  // a burst: 100 joins at once
+        const std::uint64_t id = fresh_id();
+        live.emplace_back(id, sim.add_peer(Id(id)));
+      }
+    }
+    check();
+  }
+  CHECK(rank_answers > 0);  // the O(1) path was taken, and checked
 }

@@ -102,7 +102,7 @@ TEST_CASE("ids on small rings (m = 1, 3, 6): add, sub, pow2 and intervals equal 
           REQUIRE(IdSpace::in_closed_open(Id(x), Id(a), Id(b)) == (open[x] || x == a));
         }
       }
-      for (int i = 0; i < m; ++i) REQUIRE(space.finger_start(Id(a), i) == Id((a + (std::uint64_t{1} << i)) % size));
+      for (int i = 0; i < m; ++i) REQUIRE(space.add(Id(a), space.pow2(i)) == Id((a + (std::uint64_t{1} << i)) % size));
     }
   }
   // The header's worked example, m = 3: (6, 1] = {7, 0, 1}; (1, 6) = {2, 3, 4, 5}.
@@ -143,7 +143,7 @@ TEST_CASE("ids with m = 32, 64, 100, 127, 160: arithmetic and intervals agree wi
       REQUIRE(Big::from(space.add(A, B)) == Big::add(a, e, m));
       REQUIRE(Big::from(space.sub(A, B)) == Big::sub(a, e, m));
       REQUIRE(Big::from(space.distance(A, B)) == Big::sub(e, a, m));
-      REQUIRE(Big::from(space.finger_start(A, i)) == Big::add(a, Big::pow2(i), m));
+      REQUIRE(Big::from(space.add(A, space.pow2(i))) == Big::add(a, Big::pow2(i), m));
       REQUIRE((A < B) == (a < e));
       REQUIRE((A == B) == (a == e));
       REQUIRE(IdSpace::in_open(X, A, B) == test::oracle_in_open(x, a, e, m));
@@ -172,8 +172,8 @@ TEST_CASE("160-bit wrap-around: 2^160 - 1 + 1 = 0, 0 - 1 = 2^160 - 1, 2^159 + 2^
   CHECK(space.add(top, Id(1)) == Id(0));
   CHECK(space.sub(Id(0), Id(1)) == top);
   CHECK(space.add(space.pow2(159), space.pow2(159)) == Id(0));
-  CHECK(space.finger_start(top, 0) == Id(0));
-  CHECK(space.finger_start(top, 159) == space.sub(space.pow2(159), Id(1)));
+  CHECK(space.add(top, space.pow2(0)) == Id(0));
+  CHECK(space.add(top, space.pow2(159)) == space.sub(space.pow2(159), Id(1)));
   CHECK(IdSpace::in_open(Id(0), top, Id(1)));          // (2^160 - 1, 1) = {0}
   CHECK_FALSE(IdSpace::in_open(Id(1), top, Id(1)));
   CHECK(IdSpace::in_open_closed(Id(1), top, Id(1)));
@@ -685,30 +685,22 @@ TEST_CASE("simulator: the trace records Join, Send, Timer, Deliver, Fail and Dro
   CHECK(got[7].key == Id(30));
 }
 
-TEST_CASE("simulator: true_successor is the first live id at or after the key, wrapping around") {
+TEST_CASE("simulator: live_by_id lists the live peers sorted by id and find_live finds them") {
   Simulator<PingMsg> sim(1, NetworkConfig{});
-  const PeerIndex p10 = sim.add_peer(Id(10)), p20 = sim.add_peer(Id(20)), p30 = sim.add_peer(Id(30));
-  CHECK(sim.true_successor(Id(0)) == p10);
-  CHECK(sim.true_successor(Id(10)) == p10);
-  CHECK(sim.true_successor(Id(11)) == p20);
-  CHECK(sim.true_successor(Id(30)) == p30);
-  CHECK(sim.true_successor(Id(31)) == p10);  // past the largest id: wraps to the smallest
-  CHECK(sim.true_successor(IdSpace(160).max_id()) == p10);
-  CHECK(sim.is_true_successor(p10, Id(31)));
-  CHECK_FALSE(sim.is_true_successor(p20, Id(31)));
+  const PeerIndex p30 = sim.add_peer(Id(30)), p10 = sim.add_peer(Id(10)), p20 = sim.add_peer(Id(20));
+  CHECK(sim.live_by_id() == std::vector<std::pair<Id, PeerIndex>>{{Id(10), p10}, {Id(20), p20}, {Id(30), p30}});
   sim.mark_failed(p30);
-  CHECK(sim.true_successor(Id(25)) == p10);  // 30 is dead
   CHECK(sim.find_live(Id(30)) == kNoPeer);
   CHECK(sim.find_live(Id(20)) == p20);
   CHECK(sim.live_by_id() == std::vector<std::pair<Id, PeerIndex>>{{Id(10), p10}, {Id(20), p20}});
   sim.mark_failed(p10);
   sim.mark_failed(p20);
-  CHECK(sim.true_successor(Id(5)) == kNoPeer);
+  CHECK(sim.live_by_id().empty());
 }
 
 TEST_CASE("simulator: the live set stays right through many single and mass changes") {
   // The sorted live list is patched in place for a few changes and rebuilt after bursts: compare
-  // it, true_successor and is_true_successor with brute force after every step.
+  // it, find_live and live_rank (when it answers) with brute force after every step.
   Simulator<PingMsg> sim(8, NetworkConfig{});
   Rng rng(8);
   std::vector<std::pair<std::uint64_t, PeerIndex>> live;  // oracle
@@ -722,13 +714,10 @@ TEST_CASE("simulator: the live set stays right through many single and mass chan
       REQUIRE(got[i].second == sorted[i].second);
     }
     for (int k = 0; k < 20 && !sorted.empty(); ++k) {
-      const std::uint64_t key = rng.below(1 << 20);
-      auto it = std::lower_bound(sorted.begin(), sorted.end(), std::pair<std::uint64_t, PeerIndex>{key, 0});
-      const PeerIndex want = it == sorted.end() ? sorted.front().second : it->second;
-      REQUIRE(sim.true_successor(Id(key)) == want);
-      REQUIRE(sim.is_true_successor(want, Id(key)));
-      const PeerIndex other = sorted[rng.below(sorted.size())].second;
-      REQUIRE(sim.is_true_successor(other, Id(key)) == (other == want));
+      const std::size_t r = rng.below(sorted.size());
+      REQUIRE(sim.find_live(Id(sorted[r].first)) == sorted[r].second);
+      std::size_t rank = 0;
+      if (sim.live_rank(sorted[r].second, rank)) REQUIRE(rank == r);
     }
   };
   for (int round = 0; round < 300; ++round) {

@@ -7,19 +7,6 @@
 
 namespace p2plab {
 
-const char* to_string(LinkKind kind) {
-  switch (kind) {
-    case LinkKind::Successor: return "successor";
-    case LinkKind::Predecessor: return "predecessor";
-    case LinkKind::Finger: return "finger";
-    case LinkKind::Neighbor: return "neighbor";
-    case LinkKind::Superpeer: return "superpeer";
-    case LinkKind::Leaf: return "leaf";
-    case LinkKind::Server: return "server";
-  }
-  return "?";
-}
-
 nlohmann::json RunSummary::to_json() const {
   return {{"operation", operation},
           {"peers_total", peers_total},
@@ -92,5 +79,17 @@ std::unique_ptr<Run> ProtocolRegistry::create(const Scenario& scenario) const {
   }
   return info->create(scenario);
 }
+
+namespace {
+// Function-local: registrars in other translation units may run before any other static here.
+std::vector<ProtocolInfo>& registrations() {
+  static std::vector<ProtocolInfo> list;
+  return list;
+}
+}  // namespace
+
+RegisterProtocol::RegisterProtocol(ProtocolInfo info) { registrations().push_back(std::move(info)); }
+
+const std::vector<ProtocolInfo>& registered_protocols() { return registrations(); }
 
 }  // namespace p2plab

@@ -108,24 +108,6 @@ PeerIndex SimulatorCore::find_live(const Id& id) const {
   return (it != live.end() && it->first == id) ? it->second : kNoPeer;
 }
 
-PeerIndex SimulatorCore::true_successor(const Id& key) const {
-  const auto& live = live_by_id();
-  if (live.empty()) return kNoPeer;
-  auto it = std::lower_bound(live.begin(), live.end(), std::pair<Id, PeerIndex>{key, 0});
-  return it == live.end() ? live.front().second : it->second;
-}
-
-bool SimulatorCore::is_true_successor(PeerIndex peer, const Id& key) const {
-  if (peer == kNoPeer || !is_up(peer)) return false;
-  const auto& live = live_by_id();
-  if (!ranks_valid_) return true_successor(key) == peer;
-  if (live.size() == 1) return true;
-  // peer is key's successor exactly when key lies in (predecessor(peer), peer].
-  const std::size_t r = rank_[peer];
-  const Id& predecessor = live[(r + live.size() - 1) % live.size()].first;
-  return IdSpace::in_open_closed(key, predecessor, ids_[peer]);
-}
-
 std::uint16_t SimulatorCore::add_handler(Handler handler) {
   handlers_.push_back(std::move(handler));
   return static_cast<std::uint16_t>(handlers_.size() - 1);

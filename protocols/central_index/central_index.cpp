@@ -264,24 +264,35 @@ std::size_t Protocol::state_entries(PeerIndex p) const {
   return entries + last_seen_.size();
 }
 
-PeerView Protocol::inspect(PeerIndex p) const {
+PeerView Protocol::inspect_links(PeerIndex p) const {
   PeerView v;
-  v.role = role(p);
-  for (PeerIndex n : neighbors(p)) v.links.push_back({LinkKind::Server, 0, n});
+  v.role = p == server_ ? kServerRole : kPeerRole;
+  const std::uint8_t kind = p == server_ ? kClientLink : kServerLink;
+  for (PeerIndex n : neighbors(p)) v.links.push_back({kind, 0, n});
+  return v;
+}
+
+PeerView Protocol::inspect(PeerIndex p) const {
+  PeerView v = inspect_links(p);
   if (p == server_) {
-    TableView t{"Index (name -> providers)", {"name", "providers"}, {}};
+    TableView t;
+    t.title = "Index (name -> providers)";
+    t.help = "The server's index: every shared file name and the peers that registered it.";
+    t.columns = {"name", "providers"};
     for (const auto& [name, peers] : index_.providers) {
       std::string list;
       for (PeerIndex q : peers) {
         if (q < context_.shared->size()) list += (list.empty() ? "" : ", ") + transport_.id_of(q).to_decimal();
       }
-      t.rows.push_back({context_.catalogue->name(name), list});
+      t.rows.push_back({{Cell::of_text(context_.catalogue->name(name)), Cell::of_text(list)}, -1});
       if (t.rows.size() >= 200) break;
     }
     v.tables.push_back(std::move(t));
   }
-  TableView files{"Shared files", {"name"}, {}};
-  for (NameIndex n : (*context_.shared)[p]) files.rows.push_back({context_.catalogue->name(n)});
+  TableView files;
+  files.title = "Shared files";
+  files.columns = {"name"};
+  for (NameIndex n : (*context_.shared)[p]) files.rows.push_back({{Cell::of_text(context_.catalogue->name(n))}, -1});
   v.tables.push_back(std::move(files));
   return v;
 }

@@ -11,13 +11,17 @@
 #include "common/downloads.hpp"
 #include "common/search.hpp"
 #include "logic.hpp"
-#include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::central_index {
 
 using search::NameIndex;
 using search::QueryIndex;
+
+// Positions in the view model's link kinds and roles (register.cpp).
+constexpr std::uint8_t kServerLink = 0, kClientLink = 1;
+constexpr std::uint8_t kPeerRole = 0, kServerRole = 1;
 
 enum class MsgType : std::uint8_t {
   Register,      // peer -> server: "I share this file"
@@ -76,6 +80,8 @@ class Protocol final : public MessageHandler<Message> {
   std::string role(PeerIndex p) const { return p == server_ ? "server" : "peer"; }
   std::vector<PeerIndex> neighbors(PeerIndex p) const;
   std::size_t state_entries(PeerIndex p) const;
+  /// Role and links (what a view draws every frame); inspect() adds the tables.
+  PeerView inspect_links(PeerIndex p) const;
   PeerView inspect(PeerIndex p) const;
   TraceVocabulary vocabulary() const;
   nlohmann::json params_json() const;

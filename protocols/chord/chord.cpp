@@ -1,6 +1,7 @@
 // Chord's whole protocol logic: routing, maintenance, failures, storage. See README.md beside
 // this file for the algorithm in the lecture's words.
 #include "chord.hpp"
+#include "ring.hpp"
 
 #include <algorithm>
 
@@ -698,7 +699,7 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
     const Id gap = count > 1 ? space_.distance(id, ring[(k + 1) % count].first) : space_.max_id();
     std::array<FingerTables::Run, IdSpace::kMaxBits> table;
     for (int i = 0; i < params_.m; ++i) {
-      const PeerIndex f = (space_.pow2(i) <= gap) ? succ : successor_of(space_.finger_start(id, i));
+      const PeerIndex f = (space_.pow2(i) <= gap) ? succ : successor_of(finger_start(space_, id, i));
       table[i] = {f, f == succ ? successor_prints_[slot(n, 0)] : print_of(f)};
     }
     fingers_.store(n, table.data());
@@ -974,8 +975,8 @@ PeerSnapshot Protocol::snapshot(PeerIndex n) const {
   for (int i = 0; i < params_.m; ++i) {
     FingerEntry f;
     f.i = i;
-    f.start = space_.finger_start(s.id, i);
-    f.interval_end = i + 1 < params_.m ? space_.finger_start(s.id, i + 1) : s.id;
+    f.start = finger_start(space_, s.id, i);
+    f.interval_end = i + 1 < params_.m ? finger_start(space_, s.id, i + 1) : s.id;
     f.node = finger(n, i);
     s.fingers.push_back(f);
   }

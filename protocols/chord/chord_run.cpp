@@ -6,6 +6,7 @@
 #include <set>
 
 #include "p2plab/json_util.hpp"
+#include "ring.hpp"
 
 namespace p2plab::chord {
 
@@ -69,7 +70,7 @@ ChordRun::ChordRun(const Scenario& scenario)
     : scenario_(scenario), params_(parse_params(scenario)), sim_(scenario.seed, scenario.network),
       protocol_(params_, sim_) {
   sim_.set_handler(&protocol_);
-  protocol_.set_oracle([this](PeerIndex owner, const Id& key) { return sim_.is_true_successor(owner, key); });
+  protocol_.set_oracle([this](PeerIndex owner, const Id& key) { return is_true_successor(sim_, owner, key); });
   protocol_.set_liveness_oracle([this](PeerIndex p) { return sim_.is_up(p); });
   protocol_.on_join_failed([this](PeerIndex p) {
     // Like a user restarting the client with another bootstrap address.
@@ -212,6 +213,9 @@ TraceVocabulary ChordRun::vocabulary() const {
   for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i) v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
   v.state_fields = {"successor", "predecessor", "finger"};
   v.lookup_purposes = {"lookup", "join", "fix_finger", "put", "get"};
+  v.hop_kinds = {"step"};
+  v.hop_styles = {HopStyle::Forward};
+  v.user_purpose = static_cast<std::uint8_t>(Purpose::User);
   return v;
 }
 
@@ -541,13 +545,64 @@ nlohmann::json ChordRun::result() const {
   nlohmann::json hist = nlohmann::json::array();
   for (auto c : protocol_.stats().hop_histogram()) hist.push_back(c);
   metrics["hop_histogram"] = hist;
-  std::size_t entries = 0;
-  for (const auto& entry : sim_.live_by_id()) entries += protocol_.state_entries(entry.second);
-  metrics["mean_state_entries"] = sim_.live_count() ? static_cast<double>(entries) / static_cast<double>(sim_.live_count()) : 0.0;
+  metrics["mean_state_entries"] = state_size().mean;
   out["metrics"] = metrics;
   out["warnings"] = warnings_;
   return out;
 }
+
+StateSize ChordRun::state_size() const {
+  // Distinct peers each live node knows (fingers, successors, predecessor).
+  StateSize size;
+  double total = 0;
+  for (const auto& [id, p] : sim_.live_by_id()) {
+    (void)id;
+    const auto entries = static_cast<double>(protocol_.state_entries(p));
+    total += entries;
+    size.max = std::max(size.max, entries);
+  }
+  size.mean = sim_.live_count() ? total / static_cast<double>(sim_.live_count()) : 0.0;
+  return size;
+}
+
+std::vector<SearchOutcome> ChordRun::requested_searches() const {
+  // make_scenario turns each requested search into a get of a stored key.
+  std::vector<SearchOutcome> out;
+  for (const LookupRecord& r : protocol_.records()) {
+    if (r.purpose != Purpose::Get) continue;
+    SearchOutcome o;
+    o.messages = r.messages;
+    o.has_hops = o.has_latency = true;
+    o.hops = r.hops;
+    o.latency_ms = to_ms(r.end - r.start);
+    o.found = r.ok;
+    o.false_negative = !r.ok;  // the key was stored: not finding it is a false negative
+    out.push_back(o);
+  }
+  return out;
+}
+
+namespace {
+std::vector<Link> links_of(const PeerSnapshot& s) {
+  std::vector<Link> links;
+  for (std::size_t j = 0; j < s.successors.size(); ++j) {
+    links.push_back({kSuccessorLink, static_cast<std::uint16_t>(j), s.successors[j]});
+  }
+  if (s.predecessor != kNoPeer) links.push_back({kPredecessorLink, 0, s.predecessor});
+  for (const FingerEntry& f : s.fingers) {
+    if (f.node != kNoPeer) links.push_back({kFingerLink, static_cast<std::uint16_t>(f.i), f.node});
+  }
+  return links;
+}
+
+/// The position in `links` of the link of `kind` and `index`, or -1.
+int link_position(const std::vector<Link>& links, std::uint8_t kind, std::size_t index) {
+  for (std::size_t k = 0; k < links.size(); ++k) {
+    if (links[k].kind == kind && links[k].index == index) return static_cast<int>(k);
+  }
+  return -1;
+}
+}  // namespace
 
 PeerView ChordRun::inspect(PeerIndex peer) const {
   PeerView v;
@@ -555,27 +610,39 @@ PeerView ChordRun::inspect(PeerIndex peer) const {
   v.peer = peer;
   v.id = s.id;
   v.state = sim_.state(peer);
-  v.role = "peer";
-  const int m = params_.m;
+  v.role = kPeerRole;
+  v.links = links_of(s);
   auto name = [&](PeerIndex p) { return p == kNoPeer ? std::string("-") : sim_.peer_id(p).to_decimal(); };
-  for (std::size_t j = 0; j < s.successors.size(); ++j) {
-    v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), s.successors[j]});
-  }
-  if (s.predecessor != kNoPeer) v.links.push_back({LinkKind::Predecessor, 0, s.predecessor});
-  TableView fingers{"Finger table", {"i", "start", "interval", "node"}, {}};
+  TableView fingers;
+  fingers.title = "Finger table";
+  fingers.help = "Finger i of n points to successor(n + 2^i): start = n + 2^i, the interval [start_i, start_i+1) it "
+                 "covers, successor = the first peer at or after start.";
+  fingers.columns = {"i", "start", "interval", "successor"};
   for (const FingerEntry& f : s.fingers) {
-    if (f.node != kNoPeer) v.links.push_back({LinkKind::Finger, static_cast<std::uint16_t>(f.i), f.node});
-    fingers.rows.push_back({std::to_string(f.i), f.start.to_decimal(),
-                            "[" + f.start.to_decimal() + ", " + f.interval_end.to_decimal() + ")", name(f.node)});
+    TableView::Row row;
+    row.cells = {Cell::of_number(f.i), Cell::of_id(f.start, true), Cell::of_interval(f.start, f.interval_end),
+                 Cell::of_peer(f.node, name(f.node))};
+    row.link = f.node == kNoPeer ? -1 : link_position(v.links, kFingerLink, static_cast<std::size_t>(f.i));
+    fingers.rows.push_back(std::move(row));
   }
-  (void)m;
   v.tables.push_back(std::move(fingers));
-  TableView succ{"Successor list", {"#", "node"}, {}};
-  for (std::size_t j = 0; j < s.successors.size(); ++j) succ.rows.push_back({std::to_string(j + 1), name(s.successors[j])});
+  TableView succ;
+  succ.title = "Successor list";
+  succ.help = "The next r peers clockwise: when the successor fails, the next one in the list takes over.";
+  succ.columns = {"#", "node"};
+  for (std::size_t j = 0; j < s.successors.size(); ++j) {
+    TableView::Row row;
+    row.cells = {Cell::of_number(static_cast<double>(j + 1)), Cell::of_peer(s.successors[j], name(s.successors[j]))};
+    row.link = link_position(v.links, kSuccessorLink, j);
+    succ.rows.push_back(std::move(row));
+  }
   v.tables.push_back(std::move(succ));
-  TableView keys{"Stored keys", {"key", "role"}, {}};
-  for (const Id& k : s.keys) keys.rows.push_back({k.to_decimal(), "primary"});
-  for (const Id& k : s.replicas) keys.rows.push_back({k.to_decimal(), "replica"});
+  TableView keys;
+  keys.title = "Stored keys";
+  keys.help = "Primary: keys in (predecessor, n], this peer answers for them. Replica: copies kept for predecessors.";
+  keys.columns = {"key", "role"};
+  for (const Id& k : s.keys) keys.rows.push_back({{Cell::of_id(k), Cell::of_text("primary")}, -1});
+  for (const Id& k : s.replicas) keys.rows.push_back({{Cell::of_id(k), Cell::of_text("replica")}, -1});
   v.tables.push_back(std::move(keys));
   v.keys = s.keys;
   return v;
@@ -624,7 +691,7 @@ RouteView ChordRun::reference_route(PeerIndex from, const Id& key) const {
         best_distance = d;
       }
     };
-    for (int i = 0; i < params_.m; ++i) consider(ring[rank_of_successor(space.finger_start(self, i))].second);
+    for (int i = 0; i < params_.m; ++i) consider(ring[rank_of_successor(finger_start(space, self, i))].second);
     for (int j = 0; j < params_.successors && static_cast<std::size_t>(j) < count; ++j) {
       consider(ring[(rank + static_cast<std::size_t>(j)) % count].second);
     }
@@ -639,23 +706,11 @@ PeerView ChordRun::inspect_links(PeerIndex peer) const {
   v.peer = peer;
   v.id = sim_.peer_id(peer);
   v.state = sim_.state(peer);
-  v.role = "peer";
+  v.role = kPeerRole;
   const PeerSnapshot s = protocol_.snapshot(peer);
-  for (std::size_t j = 0; j < s.successors.size(); ++j) {
-    v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), s.successors[j]});
-  }
-  if (s.predecessor != kNoPeer) v.links.push_back({LinkKind::Predecessor, 0, s.predecessor});
-  for (const FingerEntry& f : s.fingers) {
-    if (f.node != kNoPeer) v.links.push_back({LinkKind::Finger, static_cast<std::uint16_t>(f.i), f.node});
-  }
+  v.links = links_of(s);
   v.keys = s.keys;
   return v;
-}
-
-void register_chord(ProtocolRegistry& registry) {
-  registry.add({"chord",
-                "Chord DHT (Stoica et al. 2001): consistent hashing on a ring, finger tables, O(log N) lookups",
-                [](const Scenario& scenario) -> std::unique_ptr<Run> { return std::make_unique<ChordRun>(scenario); }});
 }
 
 }  // namespace p2plab::chord

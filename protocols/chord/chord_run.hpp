@@ -11,6 +11,10 @@
 
 namespace p2plab::chord {
 
+// Positions in the model's link kinds and roles (register.cpp).
+constexpr std::uint8_t kSuccessorLink = 0, kPredecessorLink = 1, kFingerLink = 2;
+constexpr std::uint8_t kPeerRole = 0;
+
 /// Reads `params` of a Chord scenario (every field optional; errors name the field).
 Params parse_params(const Scenario& scenario);
 
@@ -33,12 +37,13 @@ class ChordRun final : public Run {
   PeerView inspect_links(PeerIndex peer) const override;
   std::vector<std::uint32_t> messages_per_search() const override;
   RouteView reference_route(PeerIndex from, const Id& key) const override;
+  void set_brief(bool brief) override { brief_ = brief; }
+  StateSize state_size() const override;
+  std::vector<SearchOutcome> requested_searches() const override;
 
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }
   Simulator<Message>& sim() { return sim_; }
-  /// Omit the per-peer and per-lookup arrays from result() (for very large runs).
-  void set_brief(bool brief) { brief_ = brief; }
   double wall_ms() const { return wall_ms_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   /// The peer a scenario id names, alive or not (the latest one with that id).
@@ -77,6 +82,7 @@ class ChordRun final : public Run {
   double wall_ms_ = 0;
 };
 
+/// Adds Chord to a registry: its runs, its view model (register.cpp), its benchmark (bench.cpp).
 void register_chord(ProtocolRegistry& registry);
 
 }  // namespace p2plab::chord

@@ -66,7 +66,7 @@ void QueryLog::hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool du
   e.other = to;
   e.lookup = q;
   e.index = static_cast<std::uint16_t>(hops);
-  e.detail = static_cast<std::uint8_t>(duplicate ? 1 : kind);
+  e.detail = static_cast<std::uint8_t>(duplicate ? kDuplicateHop : kind);
   trace_->record(e);
 }
 
@@ -82,10 +82,10 @@ void QueryLog::downloaded(QueryIndex q, PeerIndex provider, PeerIndex relay, Sim
   r.downloaded_from = provider;
   r.relayed = relay != kNoPeer;
   r.relay = relay;
-  // A relayed transfer appears in the trace as two hops of kind 2: provider -> relay -> requester.
+  // A relayed transfer appears in the trace as two relay legs: provider -> relay -> requester.
   if (r.relayed) {
-    hop(q, provider, relay, 0, false, now, 2);
-    hop(q, relay, r.from, 0, false, now, 2);
+    hop(q, provider, relay, 0, false, now, kRelayLeg);
+    hop(q, relay, r.from, 0, false, now, kRelayLeg);
   }
 }
 
@@ -302,6 +302,59 @@ nlohmann::json queries_json(const QueryLog& log, const Catalogue& catalogue, con
     out.push_back(std::move(j));
   }
   return out;
+}
+
+void describe_hops(TraceVocabulary& vocabulary) {
+  vocabulary.hop_kinds = {"forward", "duplicate", "relay leg"};
+  vocabulary.hop_styles = {HopStyle::Forward, HopStyle::Duplicate, HopStyle::Transfer};
+  vocabulary.user_purpose = 0;
+}
+
+nlohmann::json search_scenario(const ScenarioRequest& request, const std::string& protocol, nlohmann::json params,
+                               nlohmann::json capacities) {
+  nlohmann::json peers = {{"count", request.peers}};
+  if (!capacities.is_null()) peers["capacities"] = std::move(capacities);
+  if (request.searches.empty()) {
+    return {{"protocol", protocol},
+            {"seed", request.seed},
+            {"peers", peers},
+            {"title", "New " + protocol + " scenario with " + std::to_string(request.peers) + " peers"},
+            {"run_ms", 60000},
+            {"params", params},
+            {"items", {{"count", 20}, {"replicas", 2}}},
+            {"events", {{{"at_ms", 1000}, {"op", "queries"}, {"count", 10}, {"spread_ms", 40000}}}}};
+  }
+  nlohmann::json events = nlohmann::json::array();
+  for (std::size_t i = 0; i < request.searches.size(); ++i) {
+    events.push_back({{"at_ms", request.first_search_ms + request.search_gap_ms * static_cast<int>(i)},
+                      {"op", "query"},
+                      {"from", request.searches[i].first},
+                      {"name", "item-" + std::to_string(request.searches[i].second)}});
+  }
+  return {{"protocol", protocol},
+          {"seed", request.seed},
+          {"params", params},
+          {"peers", peers},
+          {"items", {{"count", request.items}, {"replicas", request.replicas}}},
+          {"events", events}};
+}
+
+std::vector<OperationInfo> search_operations() {
+  return {
+      {"query", "query", "Search for a file name, starting at the selected peer.", "from",
+       {{"name", "file name", OperationField::Kind::Name, "Keywords of a shared file name.", "item-7"}}},
+      {"fail", "crash", "The peer stops without a word (its neighbours notice by timeouts).", "peer", {}},
+      {"leave", "leave", "The peer says goodbye first.", "peer", {}},
+  };
+}
+
+ParameterInfo ttl_parameter(const std::string& help) {
+  return {"ttl", "TTL", help, 1, 10, 4, true, true, true};
+}
+
+double request_param(const ScenarioRequest& request, const std::string& name, double fallback) {
+  const auto it = request.params.find(name);
+  return it == request.params.end() ? fallback : it->second;
 }
 
 }  // namespace p2plab::search

@@ -18,6 +18,7 @@
 #include "p2plab/registry.hpp"
 #include "p2plab/simulator.hpp"
 #include "p2plab/trace.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::search {
 
@@ -61,6 +62,11 @@ struct QueryRecord {
   bool finished = false;
 };
 
+/// The kinds of a query's hops in the trace (a LookupHop's detail), named by describe_hops.
+enum HopKind : std::uint8_t { kForwardHop = 0, kDuplicateHop = 1, kRelayLeg = 2 };
+/// Names the hop kinds and their drawing in a vocabulary; user queries have purpose 0.
+void describe_hops(TraceVocabulary& vocabulary);
+
 /// The interface between a protocol and the bench: the protocol reports, the bench records.
 class QueryLog {
  public:
@@ -73,7 +79,7 @@ class QueryLog {
   /// Also report queries in the engine's trace (lookup_start / lookup_hop / lookup_done).
   void set_trace(Trace* trace) { trace_ = trace; }
   /// The query went from one peer to the next (hops from the requester); duplicates included.
-  /// kind 2: a leg of a relayed transfer (not part of the query's flood).
+  /// kind kRelayLeg: a leg of a relayed transfer (not part of the query's flood).
   void hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now, int kind = 0);
   /// The transfer succeeded; `relay` is the superpeer it went through, or kNoPeer if direct.
   void downloaded(QueryIndex q, PeerIndex provider, PeerIndex relay, SimTime now);
@@ -147,5 +153,19 @@ Workload::Op parse_event(const JsonObject& e, std::set<std::uint64_t>& known, bo
 
 /// The result's "queries" array and the summary figures.
 nlohmann::json queries_json(const QueryLog& log, const Catalogue& catalogue, const std::vector<std::uint64_t>& ids);
+
+// ---- what the unstructured protocols' view models share (their register.cpp) ----
+
+/// A scenario for ProtocolModel::make_scenario: the shared items and either a few random queries
+/// (the "new scenario" panel) or, for compare, one query per requested search. `params` and
+/// `capacities` (null: none) are the protocol's.
+nlohmann::json search_scenario(const ScenarioRequest& request, const std::string& protocol, nlohmann::json params,
+                               nlohmann::json capacities);
+/// query (a file name from the selected peer), fail, leave.
+std::vector<OperationInfo> search_operations();
+/// The TTL a query may travel, set per scenario and during a run.
+ParameterInfo ttl_parameter(const std::string& help);
+/// A request's value of a parameter, or `fallback`.
+double request_param(const ScenarioRequest& request, const std::string& name, double fallback);
 
 }  // namespace p2plab::search

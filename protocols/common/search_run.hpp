@@ -27,7 +27,11 @@ class SearchRun final : public Run {
   SimulatorCore& simulator() override { return sim_; }
   const Scenario& scenario() const override { return scenario_; }
   int id_bits() const override { return 53; }
-  TraceVocabulary vocabulary() const override { return protocol_.vocabulary(); }
+  TraceVocabulary vocabulary() const override {
+    TraceVocabulary v = protocol_.vocabulary();
+    describe_hops(v);
+    return v;
+  }
   P& protocol() { return protocol_; }
   const P& protocol() const { return protocol_; }
   Simulator<typename P::Message>& sim() { return sim_; }
@@ -36,7 +40,7 @@ class SearchRun final : public Run {
   /// The names each peer shares (by PeerIndex).
   const std::vector<std::vector<NameIndex>>& shared() const { return shared_; }
   const std::vector<Capacity>& capacities() const { return capacities_; }
-  void set_brief(bool brief) { brief_ = brief; }
+  void set_brief(bool brief) override { brief_ = brief; }
   PeerIndex peer_by_id(std::uint64_t id) const {
     for (PeerIndex p = static_cast<PeerIndex>(ids_.size()); p-- > 0;) {
       if (ids_[p] == id && sim_.is_up(p)) return p;
@@ -194,14 +198,42 @@ class SearchRun final : public Run {
     return out;
   }
 
+  StateSize state_size() const override {
+    StateSize size;
+    std::size_t total = 0, most = 0;
+    for (PeerIndex p = 0; p < ids_.size(); ++p) {
+      if (!sim_.is_up(p)) continue;
+      const std::size_t state = protocol_.state_entries(p);
+      total += state;
+      most = std::max(most, state);
+    }
+    size.mean = sim_.live_count() ? static_cast<double>(total) / static_cast<double>(sim_.live_count()) : 0.0;
+    size.max = static_cast<double>(most);
+    return size;
+  }
+
+  std::vector<SearchOutcome> requested_searches() const override {
+    // make_scenario turns each requested search into one query, and nothing else queries.
+    std::vector<SearchOutcome> out;
+    for (const QueryRecord& r : log_.records()) {
+      SearchOutcome o;
+      o.messages = static_cast<double>(r.messages);
+      o.has_hops = r.first_hit_hops >= 0;
+      o.hops = o.has_hops ? r.first_hit_hops : 0;
+      o.has_latency = r.finished;
+      o.latency_ms = r.finished ? to_ms(r.end - r.start) : 0;
+      o.found = !r.live_hits.empty();
+      o.false_negative = !o.found && r.live_provider_existed;
+      out.push_back(o);
+    }
+    return out;
+  }
+
   PeerView inspect_links(PeerIndex peer) const override {
-    PeerView v;
+    PeerView v = protocol_.inspect_links(peer);
     v.peer = peer;
     v.id = Id(ids_[peer]);
     v.state = sim_.state(peer);
-    v.role = protocol_.role(peer);
-    const LinkKind kind = v.role == "peer" && scenario_.protocol == "central_index" ? LinkKind::Server : LinkKind::Neighbor;
-    for (PeerIndex n : protocol_.neighbors(peer)) v.links.push_back({kind, 0, n});
     return v;
   }
 

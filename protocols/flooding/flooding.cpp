@@ -350,23 +350,36 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
   }
 }
 
-PeerView Protocol::inspect(PeerIndex p) const {
+PeerView Protocol::inspect_links(PeerIndex p) const {
   PeerView v;
-  v.role = "peer";
-  TableView n{"Neighbours", {"neighbour"}, {}};
-  for (PeerIndex q : neighbors(p)) {
-    v.links.push_back({LinkKind::Neighbor, 0, q});
-    n.rows.push_back({transport_.id_of(q).to_decimal()});
+  v.role = kPeerRole;
+  for (PeerIndex q : neighbors(p)) v.links.push_back({kNeighborLink, 0, q});
+  return v;
+}
+
+PeerView Protocol::inspect(PeerIndex p) const {
+  PeerView v = inspect_links(p);
+  TableView n;
+  n.title = "Neighbours";
+  n.help = "The peers this one floods queries to (and accepts them from).";
+  n.columns = {"neighbour"};
+  for (std::size_t k = 0; k < v.links.size(); ++k) {
+    const PeerIndex q = v.links[k].target;
+    n.rows.push_back({{Cell::of_peer(q, transport_.id_of(q).to_decimal())}, static_cast<int>(k)});
   }
   v.tables.push_back(std::move(n));
-  TableView cache{"GUID cache (query -> came from)", {"query", "from"}, {}};
+  TableView cache;
+  cache.title = "GUID cache (query -> came from)";
+  cache.help = "Queries seen recently and the neighbour each came from: duplicates are dropped, hits go back this way.";
+  cache.columns = {"query", "from"};
   if (p < peers_.size()) {
     std::vector<std::pair<QueryIndex, PeerIndex>> entries = peers_[p].routes.entries();
     std::sort(entries.begin(), entries.end());
     for (const auto& [q, from] : entries) {
-      cache.rows.push_back({std::to_string(q), from == p ? "(own query)"
-                                               : from < peers_.size() ? transport_.id_of(from).to_decimal()
-                                                                       : "?"});
+      const Cell came_from = from == p ? Cell::of_text("(own query)")
+                             : from < peers_.size() ? Cell::of_peer(from, transport_.id_of(from).to_decimal())
+                                                    : Cell::of_text("?");
+      cache.rows.push_back({{Cell::of_number(q), came_from}, -1});
     }
   }
   v.tables.push_back(std::move(cache));

@@ -11,13 +11,17 @@
 #include "common/downloads.hpp"
 #include "common/search.hpp"
 #include "logic.hpp"
-#include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::flooding {
 
 using search::NameIndex;
 using search::QueryIndex;
+
+// Positions in the view model's link kinds and roles (register.cpp).
+constexpr std::uint8_t kNeighborLink = 0;
+constexpr std::uint8_t kPeerRole = 0;
 
 enum class MsgType : std::uint8_t {
   Ping,            // discovery: "who is there?" (TTL 1 or 2)
@@ -79,6 +83,8 @@ class Protocol final : public MessageHandler<Message> {
   /// The route table of a peer: GUID -> the neighbour the QUERY first came from (itself at the
   /// requester): the reverse path of QUERYHITs.
   const RouteTable& routes(PeerIndex p) const { return peers_[p].routes; }
+  /// Role and links (what a view draws every frame); inspect() adds the tables.
+  PeerView inspect_links(PeerIndex p) const;
   PeerView inspect(PeerIndex p) const;
   TraceVocabulary vocabulary() const;
   nlohmann::json params_json() const;

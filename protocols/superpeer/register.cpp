@@ -1,12 +1,54 @@
+// Superpeers in the registry: their runs and their view model.
 #include "common/search_run.hpp"
 #include "superpeer.hpp"
 
 namespace p2plab::superpeer {
 
+namespace {
+
+ProtocolModel superpeer_model() {
+  ProtocolModel model;
+  model.geometry = Geometry::Graph;
+  model.search_noun = "query";
+  model.complexity = "O(N/k): a flood among the N/k superpeers";
+  // In the order of kSuperpeerLink, kLeafLink.
+  model.link_kinds = {
+      {"superpeer", "a link to a superpeer (a leaf's, or between superpeers)", Colour::Orange, LinkDrawing::Always},
+      {"leaf", "a superpeer's link to one of its leaves (drawn from the leaf's side)", Colour::Blue,
+       LinkDrawing::Hidden},
+  };
+  // In the order of kSuperpeerRole, kLeafRole.
+  model.roles = {
+      {"superpeer", "superpeer: indexes its leaves' files, floods queries among superpeers", Colour::Orange, 1.4f, 0},
+      {"leaf", "leaf: announces its files to its superpeers and asks them", Colour::Blue, 1.0f, 1},
+  };
+  model.operations = search::search_operations();
+  model.parameters = {search::ttl_parameter("How many hops a query may travel among the superpeers.")};
+  model.make_scenario = [](const ScenarioRequest& request) {
+    if (request.searches.empty()) {
+      return search::search_scenario(request, "superpeer", {{"ttl", static_cast<int>(search::request_param(request, "ttl", 4))}},
+                                     {{"random", true}});
+    }
+    // compare: the superpeers' own TTL of 4 (their flood spans the superpeers only), a tenth of
+    // the peers superpeers, a third behind NATs.
+    return search::search_scenario(
+        request, "superpeer",
+        {{"ttl", 4}, {"superpeer_ratio", 0.1}, {"keepalive_ms", 0}, {"leaves_per_superpeer", 100}},
+        {{"random", true}, {"nat_fraction", 0.3}});
+  };
+  return model;
+}
+
+}  // namespace
+
 void register_superpeer(ProtocolRegistry& registry) {
-  registry.add({"superpeer",
-                "Superpeers, Gnutella 0.6 / Skype: leaves announce files to elected superpeers; queries flood among superpeers only",
-                [](const Scenario& s) -> std::unique_ptr<Run> { return std::make_unique<search::SearchRun<Protocol>>(s); }});
+  ProtocolInfo info;
+  info.name = "superpeer";
+  info.description =
+      "Superpeers, Gnutella 0.6 / Skype: leaves announce files to elected superpeers; queries flood among superpeers only";
+  info.create = [](const Scenario& s) -> std::unique_ptr<Run> { return std::make_unique<search::SearchRun<Protocol>>(s); };
+  info.model = superpeer_model();
+  registry.add(std::move(info));
 }
 
 }  // namespace p2plab::superpeer

@@ -538,28 +538,46 @@ std::size_t Protocol::state_entries(PeerIndex p) const {
   return entries;
 }
 
-PeerView Protocol::inspect(PeerIndex p) const {
+PeerView Protocol::inspect_links(PeerIndex p) const {
   PeerView v;
-  v.role = role(p);
+  v.role = is_superpeer(p) ? kSuperpeerRole : kLeafRole;
+  if (p >= peers_.size()) return v;
+  const Peer& me = peers_[p];
+  if (me.superpeer) {
+    for (PeerIndex n : me.neighbors) v.links.push_back({kSuperpeerLink, 0, n});
+    for (const auto& entry : me.leaves) v.links.push_back({kLeafLink, 0, entry.first});
+  } else {
+    for (PeerIndex s : me.superpeers) v.links.push_back({kSuperpeerLink, 0, s});
+  }
+  return v;
+}
+
+PeerView Protocol::inspect(PeerIndex p) const {
+  PeerView v = inspect_links(p);
   if (p >= peers_.size()) return v;
   const Peer& me = peers_[p];
   const search::Capacity& c = (*context_.capacities)[p];
-  TableView cap{"Capacity", {"bandwidth (kbit/s)", "uptime (h)", "behind NAT", "superpeer capable"}, {}};
-  cap.rows.push_back({std::to_string(static_cast<long long>(c.bandwidth_kbps)), std::to_string(c.uptime_h),
-                      c.behind_nat ? "yes" : "no", capable(p) ? "yes" : "no"});
+  TableView cap;
+  cap.title = "Capacity";
+  cap.help = "What the election looks at: fast, long-lived peers not behind a NAT become superpeers.";
+  cap.columns = {"bandwidth (kbit/s)", "uptime (h)", "behind NAT", "superpeer capable"};
+  cap.rows.push_back({{Cell::of_number(static_cast<double>(static_cast<long long>(c.bandwidth_kbps))),
+                       Cell::of_text(std::to_string(c.uptime_h)), Cell::of_text(c.behind_nat ? "yes" : "no"),
+                       Cell::of_text(capable(p) ? "yes" : "no")},
+                      -1});
   v.tables.push_back(std::move(cap));
   if (me.superpeer) {
-    for (PeerIndex n : me.neighbors) v.links.push_back({LinkKind::Superpeer, 0, n});
-    TableView leaves{"Leaves and their file tables", {"leaf", "files"}, {}};
+    TableView leaves;
+    leaves.title = "Leaves and their file tables";
+    leaves.help = "Each leaf announced its files to this superpeer, which answers queries for them.";
+    leaves.columns = {"leaf", "files"};
+    int link = static_cast<int>(me.neighbors.size());  // the leaf links follow the superpeer links
     for (const auto& [leaf, table] : me.leaves) {
-      v.links.push_back({LinkKind::Leaf, 0, leaf});
       std::string files;
       for (NameIndex n : table) files += (files.empty() ? "" : ", ") + context_.catalogue->name(n);
-      leaves.rows.push_back({transport_.id_of(leaf).to_decimal(), files});
+      leaves.rows.push_back({{Cell::of_peer(leaf, transport_.id_of(leaf).to_decimal()), Cell::of_text(files)}, link++});
     }
     v.tables.push_back(std::move(leaves));
-  } else {
-    for (PeerIndex s : me.superpeers) v.links.push_back({LinkKind::Superpeer, 0, s});
   }
   return v;
 }

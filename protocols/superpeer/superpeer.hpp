@@ -14,13 +14,18 @@
 #include "common/downloads.hpp"
 #include "common/search.hpp"
 #include "logic.hpp"
-#include "p2plab/inspect.hpp"
 #include "p2plab/transport.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::superpeer {
 
 using search::NameIndex;
 using search::QueryIndex;
+
+// Positions in the view model's link kinds and roles (register.cpp): a link to a superpeer (a
+// leaf's, or another superpeer's), and a superpeer's link to one of its leaves.
+constexpr std::uint8_t kSuperpeerLink = 0, kLeafLink = 1;
+constexpr std::uint8_t kSuperpeerRole = 0, kLeafRole = 1;
 
 enum class MsgType : std::uint8_t {
   HelloSuperpeers,  // newcomer -> known peer: "which superpeers do you know?"
@@ -95,6 +100,8 @@ class Protocol final : public MessageHandler<Message> {
   std::string role(PeerIndex p) const { return is_superpeer(p) ? "superpeer" : "leaf"; }
   std::vector<PeerIndex> neighbors(PeerIndex p) const;
   std::size_t state_entries(PeerIndex p) const;
+  /// Role and links (what a view draws every frame); inspect() adds the tables.
+  PeerView inspect_links(PeerIndex p) const;
   PeerView inspect(PeerIndex p) const;
   TraceVocabulary vocabulary() const;
   nlohmann::json params_json() const;

@@ -64,8 +64,6 @@ class IdSpace {
   Id sub(const Id& a, const Id& b) const;
   /// 2^i mod 2^m.
   Id pow2(int i) const;
-  /// (n + 2^i) mod 2^m: the start of finger i of node n (i = 0 .. m-1).
-  Id finger_start(const Id& n, int i) const { return add(n, pow2(i)); }
   /// Clockwise distance from a to b: (b - a) mod 2^m.
   Id distance(const Id& a, const Id& b) const { return sub(b, a); }
   /// Reduces an arbitrary 160-bit value to m bits (value mod 2^m).

@@ -15,6 +15,7 @@ struct CommandOption {
   std::string help;           ///< one line for --help
   std::string default_value;  ///< as text; "" means no default (the option is then absent)
   bool flag = false;          ///< takes no value ("true" when given)
+  std::string short_name;     ///< one letter, or "": "n" is also given as -n
 };
 
 /// Parsed option values by name (without dashes), as text; the protocol converts and checks them

@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "p2plab/inspect.hpp"
+#include "p2plab/protocol_command.hpp"
 #include "p2plab/scenario.hpp"
 #include "p2plab/simulator.hpp"
 #include "p2plab/trace.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab {
 
@@ -40,6 +41,21 @@ struct RunSummary {
 struct RouteView {
   std::vector<PeerIndex> path;  // the requester first, then every peer the lookup visits
   PeerIndex owner = kNoPeer;    // the answer
+};
+
+/// How one search of a scenario's workload ended (what `compare` tabulates).
+struct SearchOutcome {
+  double messages = 0;  ///< every message the search caused
+  bool has_hops = false, has_latency = false;
+  double hops = 0;        ///< hops to the answer (when has_hops)
+  double latency_ms = 0;  ///< time to the answer (when has_latency)
+  bool found = false;
+  bool false_negative = false;  ///< not found although a live peer had it
+};
+
+/// Routing state per live peer: the distinct peers each one knows.
+struct StateSize {
+  double mean = 0, max = 0;
 };
 
 /// One simulation of one scenario, whatever the protocol.
@@ -77,12 +93,21 @@ class Run {
     (void)key;
     return {};
   }
+  /// Leave the per-peer and per-search arrays out of result() (for very large runs).
+  virtual void set_brief(bool brief) { (void)brief; }
+  /// The routing state the live peers hold now.
+  virtual StateSize state_size() const { return {}; }
+  /// The outcome of every search of the workload ProtocolModel::make_scenario built for
+  /// ScenarioRequest::searches, in the order they were asked for.
+  virtual std::vector<SearchOutcome> requested_searches() const { return {}; }
 };
 
 struct ProtocolInfo {
   std::string name;
   std::string description;  // one line, for `p2plab list`
   std::function<std::unique_ptr<Run>(const Scenario&)> create;
+  ProtocolModel model;     // what views, panels and `compare` know of the protocol
+  ProtocolCommand bench;   // `p2plab bench NAME ...`, if the protocol has a benchmark
 };
 
 class ProtocolRegistry {
@@ -97,5 +122,16 @@ class ProtocolRegistry {
  private:
   std::vector<ProtocolInfo> protocols_;
 };
+
+/// Registers a protocol defined in any translation unit linked into a program (a test's toy
+/// protocol), without editing the list of built-in ones: a namespace-scope
+/// `const p2plab::RegisterProtocol registration{info};` adds it to registered_protocols().
+class RegisterProtocol {
+ public:
+  explicit RegisterProtocol(ProtocolInfo info);
+};
+
+/// Every protocol registered through RegisterProtocol so far, in order of registration.
+const std::vector<ProtocolInfo>& registered_protocols();
 
 }  // namespace p2plab

@@ -56,16 +56,19 @@ class SimulatorCore {
     return positions_.empty() ? nullptr : &positions_[peer];
   }
 
-  // ---- the oracle: ground truth about live peers, for checking protocols, never for routing ----
+  // ---- ground truth about live peers, for checking protocols (their oracles), never for routing ----
   /// Live peers sorted by id.
   const std::vector<std::pair<Id, PeerIndex>>& live_by_id() const;
   /// The live peer whose id is `id`, or kNoPeer.
   PeerIndex find_live(const Id& id) const;
-  /// The first live peer clockwise from `key` (id >= key, wrapping around): the true successor.
-  PeerIndex true_successor(const Id& key) const;
-  /// Whether `peer` is live and the true successor of `key`. O(1) while the live set is
-  /// unchanged since the last rebuild (a benchmark's millions of checks), else a binary search.
-  bool is_true_successor(PeerIndex peer, const Id& key) const;
+  /// The position of live `peer` in live_by_id(), in O(1), while the live set is unchanged since
+  /// the last full rebuild of that list (a benchmark's millions of checks); false otherwise (then
+  /// search live_by_id()). Call live_by_id() first: it does the rebuild.
+  bool live_rank(PeerIndex peer, std::size_t& rank) const {
+    if (!ranks_valid_) return false;
+    rank = rank_[peer];
+    return true;
+  }
 
   // ---- scheduling ------------------------------------------------------------------------------
   /// Registers a callback for scenario operations and workloads; returns its handler number.

@@ -106,6 +106,11 @@ struct ScenarioRequest {
   /// compare: the searches to run, as (requester rank, target rank) pairs the protocol maps to
   /// its own requests; empty: the protocol's default workload.
   std::vector<std::pair<int, int>> searches;
+  /// compare: the shared items "item-0" .. "item-<items - 1>", each on `replicas` peers (or stored
+  /// once), searched for by target rank; search i starts at first_search_ms + i * search_gap_ms.
+  /// The caller sets the network, the bootstrap and the run time.
+  int items = 20, replicas = 2;
+  int first_search_ms = 1000, search_gap_ms = 5000;
 };
 
 struct ProtocolModel {

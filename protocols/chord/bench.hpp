@@ -1,11 +1,14 @@
 #pragma once
-// `p2plab bench chord`: the workload the established simulators were measured on.
+// `p2plab bench chord`: the workload the established simulators were measured on. Chord offers
+// it to the command line as its registered bench command (register.cpp).
 #include <cstdint>
 #include <string>
 
-namespace p2plab::bench {
+#include "p2plab/protocol_command.hpp"
 
-struct ChordBenchOptions {
+namespace p2plab::chord {
+
+struct BenchOptions {
   std::uint64_t peers = 100'000;
   double seconds = 100;       // simulated time
   double rate = 0.1;          // lookups per peer per simulated second (Poisson)
@@ -19,9 +22,13 @@ struct ChordBenchOptions {
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code.
-int run_chord_bench(const ChordBenchOptions& options);
+int run_bench(const BenchOptions& options);
+
+/// The command `p2plab bench chord`: its options (as the command line lists them) and a run
+/// that checks them (a bad one: a message naming it and exit status 2) and calls run_bench.
+ProtocolCommand bench_command();
 
 /// Peak resident memory of this process so far, in bytes (Linux VmHWM).
 std::uint64_t peak_rss_bytes();
 
-}  // namespace p2plab::bench
+}  // namespace p2plab::chord

@@ -1,4 +1,4 @@
-#include "chord_bench.hpp"
+#include "bench.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <type_traits>
 
 #include "chord.hpp"
 #include "p2plab/simulator.hpp"
+#include "ring.hpp"
 
-namespace p2plab::bench {
+namespace p2plab::chord {
 
 std::uint64_t peak_rss_bytes() {
   std::ifstream status("/proc/self/status");
@@ -23,7 +25,7 @@ std::uint64_t peak_rss_bytes() {
   return 0;
 }
 
-int run_chord_bench(const ChordBenchOptions& o) {
+int run_bench(const BenchOptions& o) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   const std::uint64_t rss_before = peak_rss_bytes();
@@ -32,8 +34,8 @@ int run_chord_bench(const ChordBenchOptions& o) {
   network.latency.kind = LatencyModel::Kind::Uniform;
   network.latency.min_ms = o.min_ms;
   network.latency.max_ms = o.max_ms;
-  Simulator<chord::Message> sim(o.seed, network);
-  chord::Params params;
+  Simulator<Message> sim(o.seed, network);
+  Params params;
   params.m = o.bits;
   params.successors = o.successors;
   params.recursive = o.recursive;
@@ -43,10 +45,10 @@ int run_chord_bench(const ChordBenchOptions& o) {
     params.check_predecessor = from_ms(2 * o.maintenance_ms);
   }
   params.rpc_timeout = from_ms(4 * o.max_ms + 100);
-  chord::Protocol protocol(params, sim);
+  Protocol protocol(params, sim);
   sim.set_handler(&protocol);
   protocol.keep_records(false);
-  protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return sim.is_true_successor(owner, key); });
+  protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return is_true_successor(sim, owner, key); });
 
   // A converged ring of N peers with ids from SHA-1 of their (generated) addresses.
   const IdSpace space(o.bits);
@@ -128,4 +130,84 @@ int run_chord_bench(const ChordBenchOptions& o) {
   return st.success_rate() == 1.0 ? 0 : 3;
 }
 
-}  // namespace p2plab::bench
+namespace {
+
+constexpr int kBadInput = 2;
+
+/// Reads option `name` as a number in [min, max]; false (after a message naming it) if it is not.
+template <class T>
+bool read_option(const CommandArgs& args, const std::string& name, T min, T max, T& out) {
+  const auto it = args.find(name);
+  if (it == args.end()) return true;
+  const std::string& text = it->second;
+  std::size_t used = 0;
+  bool ok = !text.empty();
+  try {
+    if constexpr (std::is_floating_point_v<T>) {
+      out = static_cast<T>(std::stod(text, &used));
+    } else if constexpr (std::is_unsigned_v<T>) {
+      ok = ok && text[0] != '-';
+      out = static_cast<T>(std::stoull(text, &used));
+    } else {
+      out = static_cast<T>(std::stoll(text, &used));
+    }
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  ok = ok && used == text.size();
+  if (!ok || out < min || out > max) {
+    std::fprintf(stderr, "p2plab bench chord: --%s: \"%s\" is not a number in [%s, %s]\n", name.c_str(), text.c_str(),
+                 std::to_string(min).c_str(), std::to_string(max).c_str());
+    return false;
+  }
+  return true;
+}
+
+int run_bench_command(const CommandArgs& args) {
+  BenchOptions o;
+  if (!read_option(args, "peers", std::uint64_t{2}, std::uint64_t{100'000'000}, o.peers) ||
+      !read_option(args, "seconds", 0.001, 1e6, o.seconds) || !read_option(args, "rate", 1e-6, 1e4, o.rate) ||
+      !read_option(args, "min-ms", 0.0, 1e6, o.min_ms) || !read_option(args, "max-ms", 0.0, 1e6, o.max_ms) ||
+      !read_option(args, "bits", 8, 160, o.bits) || !read_option(args, "successors", 1, kMaxSuccessors, o.successors) ||
+      !read_option(args, "maintenance-ms", 0.0, 1e7, o.maintenance_ms) ||
+      !read_option(args, "seed", std::uint64_t{0}, ~std::uint64_t{0}, o.seed)) {
+    return kBadInput;
+  }
+  if (const auto it = args.find("lookup"); it != args.end()) {
+    if (it->second != "recursive" && it->second != "iterative") {
+      std::fprintf(stderr, "p2plab bench chord: --lookup: \"%s\" is neither recursive nor iterative\n", it->second.c_str());
+      return kBadInput;
+    }
+    o.recursive = it->second == "recursive";
+  }
+  if (const auto it = args.find("json"); it != args.end()) o.json_out = it->second;
+  if (o.max_ms < o.min_ms) {
+    std::fprintf(stderr, "p2plab bench: --max-ms must be at least --min-ms\n");
+    return kBadInput;
+  }
+  return run_bench(o);
+}
+
+}  // namespace
+
+ProtocolCommand bench_command() {
+  ProtocolCommand command;
+  command.summary = "Measure simulator speed and memory on a large converged Chord ring";
+  command.options = {
+      {"peers", "Number of peers N", "100000", false, "n"},
+      {"seconds", "Simulated seconds", "100", false, ""},
+      {"rate", "Lookups per peer per simulated second", "0.1", false, ""},
+      {"min-ms", "Minimum per-hop latency (ms)", "10", false, ""},
+      {"max-ms", "Maximum per-hop latency (ms)", "100", false, ""},
+      {"bits", "Identifier bits m", "160", false, "m"},
+      {"successors", "Successor list length r", "8", false, "r"},
+      {"lookup", "Lookup style: recursive (as PeerSim's and SimGrid's Chord examples) or iterative", "recursive", false, ""},
+      {"maintenance-ms", "Run stabilize/fix_fingers with this period (0: frozen converged ring)", "0", false, ""},
+      {"seed", "Seed", "1", false, ""},
+      {"json", "Also write the figures to this JSON file", "", false, ""},
+  };
+  command.run = run_bench_command;
+  return command;
+}
+
+}  // namespace p2plab::chord
