@@ -8,6 +8,7 @@
 #include "flooding/flooding.hpp"
 #include "superpeer/superpeer.hpp"
 #include "p2plab/json_util.hpp"
+#include "register_all.hpp"
 
 namespace p2plab::viz {
 
@@ -298,59 +299,79 @@ void LiveRun::poll() {
   if (core_->event_trace().events().size() > 200000) core_->event_trace().clear();
 }
 
+namespace {
+
+/// A two-column "field, value" table of text cells.
+TableView text_table(std::string title, const std::vector<std::pair<std::string, std::string>>& rows) {
+  TableView t;
+  t.title = std::move(title);
+  t.columns = {"field", "value"};
+  for (const auto& [field, value] : rows) t.rows.push_back({{Cell::of_text(field), Cell::of_text(value)}, -1});
+  return t;
+}
+
+}  // namespace
+
 PeerView LiveRun::inspect(PeerIndex peer) const {
+  // The reports' link and role names, placed in the protocol's registered model (a bridge until
+  // the monitor reports carry the view model itself).
+  static const ProtocolModel none;
+  const ProtocolInfo* info = all_protocols().find(proto_);
+  const ProtocolModel& model = info != nullptr ? info->model : none;
+  auto kind = [&](const char* name) { return static_cast<std::uint8_t>(std::max(0, model.link_kind(name))); };
   PeerView v;
   v.peer = peer;
   if (peer >= peers_.size()) return v;
   v.id = core_->peer_id(peer);
   v.state = core_->state(peer);
-  v.role = "peer";
+  v.role = static_cast<std::uint8_t>(std::max(0, model.role("peer")));
   const Reported& r = peers_[peer];
+  const std::string since =
+      r.seen ? std::to_string((core_->current_time() - r.last) / 1000) + " ms ago" : std::string("-");
   if (unstructured()) {
-    if (!r.role.empty()) v.role = r.role;
-    // The kinds the simulated protocols use: flooding neighbours; superpeers' links (to other
-    // superpeers and from a leaf to its superpeers) and a superpeer's leaves.
-    const LinkKind overlay = proto_ == "flooding" ? LinkKind::Neighbor : LinkKind::Superpeer;
+    if (!r.role.empty()) v.role = static_cast<std::uint8_t>(std::max(0, model.role(r.role)));
+    // The kinds the simulated protocols use: neighbours, or links to superpeers (a leaf's and
+    // between superpeers) and a superpeer's leaves.
+    const std::uint8_t overlay = model.link_kind("neighbor") >= 0 ? kind("neighbor") : kind("superpeer");
     for (PeerIndex n : r.neighbors) v.links.push_back({overlay, 0, n});
-    for (PeerIndex s : r.superpeers) v.links.push_back({LinkKind::Superpeer, 0, s});
-    for (PeerIndex l : r.leaves) v.links.push_back({LinkKind::Leaf, 0, l});
-    TableView info{"peer (live)", {"field", "value"}, {}};
-    info.rows.push_back({"address", r.seen ? r.address : "(never reported)"});
-    info.rows.push_back({"role", r.seen ? v.role : "-"});
-    info.rows.push_back({"neighbours", std::to_string(r.neighbors.size())});
-    if (proto_ == "superpeer") {
-      info.rows.push_back({"superpeers", std::to_string(r.superpeers.size())});
-      info.rows.push_back({"leaves", std::to_string(r.leaves.size())});
+    for (PeerIndex s : r.superpeers) v.links.push_back({kind("superpeer"), 0, s});
+    for (PeerIndex l : r.leaves) v.links.push_back({kind("leaf"), 0, l});
+    std::vector<std::pair<std::string, std::string>> rows = {
+        {"address", r.seen ? r.address : "(never reported)"},
+        {"role", r.seen ? r.role : "-"},
+        {"neighbours", std::to_string(r.neighbors.size())}};
+    if (model.link_kind("leaf") >= 0) {
+      rows.push_back({"superpeers", std::to_string(r.superpeers.size())});
+      rows.push_back({"leaves", std::to_string(r.leaves.size())});
     }
-    info.rows.push_back({"shared names", std::to_string(r.shared)});
-    info.rows.push_back(
-        {"last report", r.seen ? std::to_string((core_->current_time() - r.last) / 1000) + " ms ago" : "-"});
-    v.tables.push_back(std::move(info));
+    rows.push_back({"shared names", std::to_string(r.shared)});
+    rows.push_back({"last report", since});
+    v.tables.push_back(text_table("peer (live)", rows));
     return v;
   }
   for (std::size_t j = 0; j < r.successors.size(); ++j) {
-    v.links.push_back({LinkKind::Successor, static_cast<std::uint16_t>(j), r.successors[j]});
+    v.links.push_back({kind("successor"), static_cast<std::uint16_t>(j), r.successors[j]});
   }
-  if (r.predecessor != kNoPeer) v.links.push_back({LinkKind::Predecessor, 0, r.predecessor});
+  if (r.predecessor != kNoPeer) v.links.push_back({kind("predecessor"), 0, r.predecessor});
   // The views expect finger i for every i: a finger reported at its change point holds until
   // the next one.
   for (std::size_t k = 0; k < r.fingers.size(); ++k) {
     const int end = k + 1 < r.fingers.size() ? r.fingers[k + 1].first : bits_;
     for (int i = r.fingers[k].first; i < end; ++i) {
-      v.links.push_back({LinkKind::Finger, static_cast<std::uint16_t>(i), r.fingers[k].second});
+      v.links.push_back({kind("finger"), static_cast<std::uint16_t>(i), r.fingers[k].second});
     }
   }
   v.keys = r.keys;
-  TableView fingers{"finger table (live)", {"i", "node"}, {}};
-  for (const auto& [i, node] : r.fingers)
-    fingers.rows.push_back({std::to_string(i), core_->peer_id(node).to_decimal()});
+  TableView fingers;
+  fingers.title = "finger table (live)";
+  fingers.columns = {"i", "node"};
+  for (const auto& [i, node] : r.fingers) {
+    fingers.rows.push_back({{Cell::of_number(i), Cell::of_peer(node, core_->peer_id(node).to_decimal())}, -1});
+  }
   v.tables.push_back(std::move(fingers));
-  TableView info{"peer (live)", {"field", "value"}, {}};
-  info.rows.push_back({"address", r.seen ? r.address : "(never reported)"});
-  info.rows.push_back({"keys owned", std::to_string(r.key_count)});
-  info.rows.push_back(
-      {"last report", r.seen ? std::to_string((core_->current_time() - r.last) / 1000) + " ms ago" : "-"});
-  v.tables.push_back(std::move(info));
+  v.tables.push_back(text_table("peer (live)", {{"address", r.seen ? r.address : "(never reported)"},
+                                                {"keys owned", std::to_string(r.key_count)},
+                                                {"last report", since}}));
   return v;
 }
 

@@ -229,7 +229,7 @@ TEST_CASE("the ring view puts every peer at its id's angle on one circle, and dr
 }
 
 TEST_CASE("a protocol defined in a test file registers itself and the visualizer draws it") {
-  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/tests/toy/toy.json";
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/tests/toy/toy_scenario.json";
   const nlohmann::json scenario = read_json(lab);
   // The plain visualizer does not know the protocol: the toy one knows it only by its registrar.
   CHECK(run(std::string(P2PLAB_VIZ) + " " + lab + " --screenshot /dev/null > /dev/null 2>&1") == 2);
