@@ -69,6 +69,7 @@ TEST_CASE("stepping forward then back returns to identical states") {
       REQUIRE(fingerprint(s) == states[s.position()]);
     }
     for (std::uint64_t target : {std::uint64_t{0}, std::uint64_t{17}, std::uint64_t{150}, std::uint64_t{3}}) {
+      if (target >= states.size()) continue;  // a short lab
       s.seek(target);
       CHECK(s.position() == target);
       CHECK(fingerprint(s) == states[target]);
@@ -135,7 +136,7 @@ TEST_CASE("the session reads the protocol's model and vocabulary from the regist
 TEST_CASE("a flood's hops are read by the vocabulary's hop styles: duplicates and reached peers match the result") {
   // The labs whose result lists each query's duplicates and the peers it reached (the floods).
   std::uint64_t duplicates_total = 0;
-  int floods = 0;
+  int floods = 0, exact_labs = 0;
   for (const std::string& name : network_labs()) {
     CAPTURE(name);
     Session s(lab(name.c_str()));
@@ -150,6 +151,7 @@ TEST_CASE("a flood's hops are read by the vocabulary's hop styles: duplicates an
       if (s.is_user(search)) user.push_back(&search);
     }
     REQUIRE(user.size() == result["queries"].size());
+    bool same_everywhere = true;
     for (std::size_t i = 0; i < user.size(); ++i) {
       CAPTURE(i);
       const nlohmann::json& query = result["queries"][i];
@@ -160,10 +162,17 @@ TEST_CASE("a flood's hops are read by the vocabulary's hop styles: duplicates an
         if (hop.forward()) reached.insert(s.sim().peer_id(hop.to).low64());
       }
       CHECK(duplicates == query["duplicates"].get<std::uint64_t>());
-      CHECK(reached == query["reached"].get<std::set<std::uint64_t>>());
+      // Every peer the view shows reached is one the protocol says the query reached (a
+      // superpeer or a server also counts peers it answers for, which the query never travels
+      // to); a pure flood reaches exactly them.
+      const auto said = query["reached"].get<std::set<std::uint64_t>>();
+      CHECK(std::includes(said.begin(), said.end(), reached.begin(), reached.end()));
+      same_everywhere = same_everywhere && reached == said;
       duplicates_total += duplicates;
     }
+    exact_labs += same_everywhere;
   }
   CHECK(floods >= 2);
+  CHECK(exact_labs >= 1);
   CHECK(duplicates_total > 0);  // the floods meet themselves: the styles are really told apart
 }
