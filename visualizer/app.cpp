@@ -60,12 +60,6 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
   return labs;
 }
 
-/// An id typed as text in the JSON a scenario would use: a number while it fits, else a string.
-nlohmann::json id_json(const std::string& text) {
-  if (text.size() <= 15) return std::stoull(text);
-  return text;
-}
-
 /// The id at a fraction `turn` (0 .. 1) of the way round an m-bit circle, as decimal text.
 std::string key_at(double turn, int bits) {
   if (bits <= 52) return std::to_string(static_cast<std::uint64_t>(turn * std::ldexp(1.0, bits)));
@@ -303,6 +297,11 @@ class App {
     if (!ImGui::CollapsingHeader("New scenario")) return;
     const auto& protocols = all_protocols().all();
     if (protocols.empty()) return;
+    if (new_protocol_ < 0) {  // first offer the protocol of the lab that is open
+      for (std::size_t i = 0; i < protocols.size(); ++i) {
+        if (protocols[i].name == session_->scenario().protocol) new_protocol_ = static_cast<int>(i);
+      }
+    }
     new_protocol_ = std::clamp<int>(new_protocol_, 0, static_cast<int>(protocols.size()) - 1);
     if (ImGui::BeginCombo("protocol", protocols[static_cast<std::size_t>(new_protocol_)].name.c_str())) {
       for (std::size_t i = 0; i < protocols.size(); ++i) {
@@ -450,13 +449,8 @@ class App {
       }
       first = false;
       if (ImGui::Button((label + "##" + op.op).c_str())) {
-        nlohmann::json json = {{"op", op.op}};
-        if (needs_peer) json[op.peer_field] = id_json(id);
         std::string error;
-        for (const OperationField& field : op.fields) {
-          if (field.name == op.peer_field) continue;
-          add_field(json, field, input(field), error);
-        }
+        const nlohmann::json json = operation_json(op, id, [&](const OperationField& f) { return input(f); }, error);
         if (error.empty()) {
           act(json);
         } else {
@@ -505,50 +499,6 @@ class App {
       }
     }
     return nullptr;
-  }
-
-  /// Adds one typed field to a scenario op; an empty text leaves the field out (the protocol's
-  /// default). A key is a number, or (the scenario format's convention) a text to hash given as
-  /// "name".
-  static void add_field(nlohmann::json& op, const OperationField& field, const std::string& text, std::string& error) {
-    if (text.empty()) return;
-    switch (field.kind) {
-      case OperationField::Kind::Key:
-        if (Id::from_decimal(text)) {
-          op[field.name] = id_json(text);
-        } else {
-          op["name"] = text;
-        }
-        return;
-      case OperationField::Kind::Peer:
-        if (!Id::from_decimal(text)) {
-          error = field.name + ": a peer's id (a number)";
-          return;
-        }
-        op[field.name] = id_json(text);
-        return;
-      case OperationField::Kind::Number:
-        if (Id::from_decimal(text)) {  // a whole number, however large (an id of up to 160 bits)
-          op[field.name] = id_json(text);
-          return;
-        }
-        try {
-          std::size_t used = 0;
-          const double value = std::stod(text, &used);
-          if (used != text.size()) throw std::invalid_argument(text);
-          if (value == std::floor(value) && std::abs(value) < 9e15) {
-            op[field.name] = static_cast<std::int64_t>(value);
-          } else {
-            op[field.name] = value;
-          }
-        } catch (const std::exception&) {
-          error = field.name + ": a number";
-        }
-        return;
-      case OperationField::Kind::Name:
-        op[field.name] = text;
-        return;
-    }
   }
 
   const char* noun() const { return session_->model().search_noun.c_str(); }
@@ -755,7 +705,7 @@ class App {
     auto item = [&](ImU32 colour, const std::string& text) {
       ImGui::ColorButton(text.c_str(), ImGui::ColorConvertU32ToFloat4(colour), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
       ImGui::SameLine();
-      ImGui::TextUnformatted(text.c_str());
+      ImGui::TextWrapped("%s", text.c_str());
     };
     auto or_name = [](const std::string& legend, const std::string& name) { return legend.empty() ? name : legend; };
     for (const RoleInfo& role : model.roles) {
@@ -765,10 +715,11 @@ class App {
     for (std::size_t i = 0; i < model.link_kinds.size(); ++i) {
       const LinkKindInfo& kind = model.link_kinds[i];
       if (kind.drawing == LinkDrawing::Hidden) continue;
+      // The protocol's own line; without one, its name and how it is drawn.
       const char* how = kind.drawing == LinkDrawing::Adjacent && ring ? " (arc outside the ring)"
                         : kind.drawing == LinkDrawing::Selected     ? " (of the selected peer)"
                                                                     : "";
-      item(p.link(kind.colour), or_name(kind.legend, kind.name) + how);
+      item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend);
     }
     if (ring) {
       item(p.key, "stored key, at its id");
@@ -808,7 +759,7 @@ class App {
   float speed_ = 0.2f;
   std::string message_;
   std::pair<std::vector<bench::CompareRow>, std::vector<bench::CompareFit>> complexity_;
-  int new_protocol_ = 0, new_peers_ = 32, new_seed_ = 1;
+  int new_protocol_ = -1, new_peers_ = 32, new_seed_ = 1;  // -1: the open lab's protocol
   bool new_join_ = false;
   std::map<std::string, double> new_params_;  // "protocol/parameter" -> value (new scenario)
   std::map<std::string, double> set_params_;  // "protocol/parameter" -> value (set during a run)

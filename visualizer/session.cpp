@@ -1,12 +1,71 @@
 #include "session.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 #include "live.hpp"
 #include "p2plab/json_util.hpp"
 #include "register_all.hpp"
 
 namespace p2plab::viz {
+
+nlohmann::json id_json(const std::string& text) {
+  if (text.size() <= 15) return std::stoull(text);
+  return text;
+}
+
+nlohmann::json operation_json(const OperationInfo& operation, const std::string& peer_id,
+                              const std::function<std::string(const OperationField&)>& text, std::string& error) {
+  nlohmann::json op = {{"op", operation.op}};
+  if (!operation.peer_field.empty()) {
+    if (!Id::from_decimal(peer_id)) {
+      error = operation.peer_field + ": select a peer first";
+      return op;
+    }
+    op[operation.peer_field] = id_json(peer_id);
+  }
+  for (const OperationField& field : operation.fields) {
+    if (field.name == operation.peer_field) continue;
+    const std::string value = text(field);
+    if (value.empty()) continue;
+    switch (field.kind) {
+      case OperationField::Kind::Key:
+        if (Id::from_decimal(value)) {
+          op[field.name] = id_json(value);
+        } else {
+          op["name"] = value;
+        }
+        break;
+      case OperationField::Kind::Peer:
+        if (!Id::from_decimal(value)) {
+          error = field.name + ": a peer's id (a number)";
+          return op;
+        }
+        op[field.name] = id_json(value);
+        break;
+      case OperationField::Kind::Number:
+        if (Id::from_decimal(value)) {  // a whole number, however large (an id of up to 160 bits)
+          op[field.name] = id_json(value);
+          break;
+        }
+        try {
+          std::size_t used = 0;
+          const double number = std::stod(value, &used);
+          if (used != value.size()) throw std::invalid_argument(value);
+          op[field.name] = number;
+        } catch (const std::exception&) {
+          error = field.name + ": a number";
+          return op;
+        }
+        break;
+      case OperationField::Kind::Name:
+        op[field.name] = value;
+        break;
+    }
+  }
+  return op;
+}
 
 Session::Session(const std::string& path) : scenario_(load_scenario(path)) { rebuild(); }
 

@@ -4,6 +4,7 @@
 // deterministic, so the same position always shows the same state). Everything the views
 // animate comes from the run's event trace and its typed inspection interface.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,16 @@ struct TracedSearch {
   std::vector<Hop> hops;
   PeerIndex owner = kNoPeer;
 };
+
+/// An id typed as text in the JSON a scenario would use: a number while it fits, else a string.
+nlohmann::json id_json(const std::string& text);
+
+/// The scenario op an operation of the action panel builds: {"op": op, peer_field: the peer's
+/// id, field: typed value...}. `text` gives what is typed for each field; an empty text leaves
+/// the field out (the protocol's default). A key is a number, or (the scenario format's
+/// convention) a text to hash, given as "name". A bad field sets `error`.
+nlohmann::json operation_json(const OperationInfo& operation, const std::string& peer_id,
+                              const std::function<std::string(const OperationField&)>& text, std::string& error);
 
 class Session {
  public:

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -175,4 +177,69 @@ TEST_CASE("a flood's hops are read by the vocabulary's hop styles: duplicates an
   CHECK(floods >= 2);
   CHECK(exact_labs >= 1);
   CHECK(duplicates_total > 0);  // the floods meet themselves: the styles are really told apart
+}
+
+TEST_CASE("every operation a protocol's model offers builds a scenario op its run accepts") {
+  int operations = 0;
+  for (const std::string& name : network_labs()) {
+    CAPTURE(name);
+    const ProtocolModel& model = Session(lab(name.c_str())).model();
+    for (const OperationInfo& op : model.operations) {
+      CAPTURE(op.op);
+      Session s(lab(name.c_str()));
+      s.advance_to(from_ms(2000.0));
+      REQUIRE(!s.sim().live_by_id().empty());
+      const std::string peer = s.sim().live_by_id()[s.sim().live_by_id().size() / 2].first.to_decimal();
+      // The fields' defaults; a key is the peer's own id (in range for every m).
+      std::string error;
+      const nlohmann::json json = viz::operation_json(
+          op, peer,
+          [&](const OperationField& f) { return f.kind == OperationField::Kind::Key ? peer : f.default_value; }, error);
+      CHECK(error == "");
+      CHECK(json.at("op") == op.op);
+      if (!op.peer_field.empty()) CHECK(json.at(op.peer_field) == viz::id_json(peer));
+      CHECK(s.act(json) == "");
+      ++operations;
+    }
+    for (const ParameterInfo& parameter : model.parameters) {
+      if (!parameter.settable) continue;
+      CAPTURE(parameter.name);
+      Session s(lab(name.c_str()));
+      s.advance_to(from_ms(2000.0));
+      const nlohmann::json value = parameter.integer ? nlohmann::json(std::lround(parameter.default_value))
+                                                     : nlohmann::json(parameter.default_value);
+      CHECK(s.act({{"op", "set"}, {"param", parameter.name}, {"value", value}}) == "");
+    }
+  }
+  CHECK(operations >= 20);
+}
+
+TEST_CASE("an operation's fields are typed: a key as a number or a name to hash, a bad number refused") {
+  OperationInfo op{
+      "lookup",
+      "lookup",
+      "",
+      "from",
+      {{"key", "key", OperationField::Kind::Key, "", ""}, {"ttl", "TTL", OperationField::Kind::Number, "", ""}}};
+  std::map<std::string, std::string> typed{{"key", "44"}, {"ttl", "3"}};
+  auto text = [&](const OperationField& f) { return typed[f.name]; };
+  std::string error;
+  CHECK(viz::operation_json(op, "52", text, error) ==
+        nlohmann::json{{"op", "lookup"}, {"from", 52}, {"key", 44}, {"ttl", 3}});
+  CHECK(error == "");
+  typed = {{"key", "a file.mp3"}, {"ttl", ""}};
+  CHECK(viz::operation_json(op, "52", text, error) ==
+        nlohmann::json{{"op", "lookup"}, {"from", 52}, {"name", "a file.mp3"}});
+  typed = {{"key", "1461501637330902918203684832716283019655932542975"}, {"ttl", "2.5"}};  // 2^160 - 1
+  CHECK(
+      viz::operation_json(op, "52", text, error) ==
+      nlohmann::json{
+          {"op", "lookup"}, {"from", 52}, {"key", "1461501637330902918203684832716283019655932542975"}, {"ttl", 2.5}});
+  CHECK(error == "");
+  typed = {{"key", "1"}, {"ttl", "three"}};
+  viz::operation_json(op, "52", text, error);
+  CHECK(error.find("ttl") != std::string::npos);
+  error.clear();
+  viz::operation_json(op, "", text, error);
+  CHECK(error.find("select a peer") != std::string::npos);
 }
