@@ -587,7 +587,7 @@ class App {
   /// The selected peer's last messages, from the trace; a click selects the other peer.
   void message_log(PeerIndex p) {
     if (!ImGui::TreeNode("Messages sent and received")) return;
-    const auto vocabulary = session_->run().vocabulary();
+    const TraceVocabulary& vocabulary = session_->vocabulary();
     const auto& trace = session_->trace();
     int shown = 0;
     for (auto it = trace.rbegin(); it != trace.rend() && shown < 40; ++it) {

@@ -186,6 +186,7 @@ const std::vector<TracedSearch>& Session::searches() const {
     return nullptr;
   };
   const std::vector<HopStyle>& styles = vocabulary().hop_styles;
+  const std::uint8_t user = vocabulary().user_purpose;
   for (; trace_scanned_ < events.size(); ++trace_scanned_) {
     const TraceEvent& e = events[trace_scanned_];
     if (e.kind == TraceKind::LookupStart) {
@@ -197,6 +198,7 @@ const std::vector<TracedSearch>& Session::searches() const {
       s.key = e.key;
       s.start = e.time;
       s.purpose = e.detail;
+      s.user = e.detail == user;
       searches_.push_back(s);
     } else if (e.kind == TraceKind::LookupHop) {
       if (TracedSearch* s = find(e.lookup)) {

@@ -25,7 +25,8 @@ struct TracedSearch {
   Id key;
   SimTime start = 0, end = -1;
   bool ok = false;
-  int purpose = 0;  // protocol-defined; TraceVocabulary::user_purpose marks the user's searches
+  int purpose = 0;    // protocol-defined; TraceVocabulary::user_purpose marks the user's searches
+  bool user = false;  // purpose == the vocabulary's user_purpose: a search the user started
   struct Hop {
     SimTime time;
     PeerIndex from, to;
@@ -74,7 +75,7 @@ class Session {
   /// The run's trace vocabulary (message names, hop styles, the user's purpose), read once.
   const TraceVocabulary& vocabulary() const;
   /// A search the user started (the ones views animate), not the protocol's own maintenance.
-  bool is_user(const TracedSearch& s) const { return s.purpose == vocabulary().user_purpose; }
+  bool is_user(const TracedSearch& s) const { return s.user; }
   /// True when the run can compute an ideal route to compare a search with (Run::reference_route).
   bool has_reference_route() const;
 
