@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "p2plab/json_util.hpp"
+#include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
-#include "register_all.hpp"
 
 namespace p2plab::bench {
 

@@ -1,8 +1,4 @@
 #pragma once
+// all_protocols() is declared with the registry (p2plab/registry.hpp) and defined in
+// register_all.cpp; this header stays for the code that includes it by this name.
 #include "p2plab/registry.hpp"
-
-namespace p2plab {
-/// The registry with every protocol module built into this program, then every protocol added
-/// with RegisterProtocol.
-const ProtocolRegistry& all_protocols();
-}  // namespace p2plab

@@ -263,6 +263,7 @@ Id ChordRun::random_key() {
 }
 
 PeerIndex ChordRun::add_and_join(const Id& id, PeerIndex via) {
+  known_ids_.insert(id);  // a later action may name it (a peer that joined with a generated id)
   const PeerIndex peer = sim_.add_peer(id);
   protocol_.reserve(peer + 1);
   if (via == kNoPeer) {

@@ -91,3 +91,12 @@ TEST_CASE("toy protocol: p2plab-toy runs its scenario and every lookup finds the
   CHECK(result["metrics"]["lookups"] == 44);
   CHECK(result["peers"].size() == ids.size());
 }
+
+TEST_CASE("toy protocol: compare measures it through its model, and finds the walk O(N)") {
+  // A lookup that walks successor by successor costs about N/2 messages: doubling N doubles it.
+  const Outcome o = run_toy("compare --protocols toy_ring --min-log2 4 --max-log2 7 --queries 30 --items 10 --quiet");
+  CAPTURE(o.output);
+  REQUIRE(o.exit_code == 0);
+  CHECK(o.output.find("toy_ring       measured O(N)") != std::string::npos);
+  CHECK(o.output.find("lecture: O(N)") != std::string::npos);
+}

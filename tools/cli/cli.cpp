@@ -24,7 +24,6 @@
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
 #include "real_network.hpp"
-#include "register_all.hpp"
 
 namespace fs = std::filesystem;
 using namespace p2plab;

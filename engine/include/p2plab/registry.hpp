@@ -21,9 +21,10 @@ namespace p2plab {
 struct RunSummary {
   std::string operation = "lookups";  // what the protocol's searches are called: lookups, queries
   std::uint64_t peers_total = 0, peers_live = 0;
-  // Every lookup started ends as exactly one of: ok (the true successor), wrong (an answer that
-  // is not the true successor: a stale or inconsistent ring), failed (gave up after timeouts), or
-  // unfinished (still running at the end, or its requester crashed).
+  // Every search started ends as exactly one of: ok (the right answer, by the protocol's oracle),
+  // wrong (an answer the oracle rejects: stale or inconsistent routing state; for a query, a false
+  // negative), failed (gave up after timeouts; for a query, nothing to find), or unfinished
+  // (still running at the end, or its requester crashed).
   std::uint64_t lookups = 0, lookups_ok = 0, lookups_wrong = 0, lookups_failed = 0, lookups_unfinished = 0;
   double success_rate = 1;
   double mean_hops = 0;
@@ -133,5 +134,10 @@ class RegisterProtocol {
 
 /// Every protocol registered through RegisterProtocol so far, in order of registration.
 const std::vector<ProtocolInfo>& registered_protocols();
+
+/// The registry of the program: the protocol modules built into the tree, then every protocol
+/// registered through RegisterProtocol. Defined where the built-in modules are listed
+/// (protocols/register_all.cpp, library p2plab_protocols), so that tools name no protocol.
+const ProtocolRegistry& all_protocols();
 
 }  // namespace p2plab

@@ -23,7 +23,7 @@ enum class TraceKind : std::uint8_t {
   StateChange,  ///< peer's routing state changed: detail = state field, index = entry, other = new value
   LookupStart,  ///< peer starts lookup `lookup` for key; detail = purpose (protocol-defined)
   LookupHop,    ///< lookup `lookup` moves from peer to other; index = hop number (1 = first);
-                ///< detail: 0 a step, 1 a duplicate copy dropped, 2 a leg of a relayed transfer
+                ///< detail = the protocol's hop kind (TraceVocabulary::hop_kinds, hop_styles)
   LookupDone,   ///< lookup ends at requester peer; other = the owner found; detail = 1 if correct
 };
 const char* to_string(TraceKind kind);
