@@ -28,7 +28,7 @@
 #include "live.hpp"
 #include "p2plab/code_info.hpp"
 #include "p2plab/json_util.hpp"
-#include "register_all.hpp"
+#include "p2plab/registry.hpp"
 #include "session.hpp"
 #include "views.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "live.hpp"
 #include "p2plab/json_util.hpp"
-#include "register_all.hpp"
+#include "p2plab/registry.hpp"
 
 namespace p2plab::viz {
 

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "register_all.hpp"
+#include "p2plab/registry.hpp"
 #include "session.hpp"
 
 using namespace p2plab;
