@@ -541,12 +541,13 @@ class App {
       if (listed > 0) ImGui::Text("%s: %s", model.link_kinds[kind].name.c_str(), line.c_str());
     }
     message_log(view_.selected);
-    // The row the current search's last hop used, highlighted: the row whose link points to the
-    // peer the search moved to from this peer.
-    PeerIndex next_hop = kNoPeer;
+    // The rows the current search used at this peer, highlighted: those whose link points to a
+    // peer the search moved on to from here (one finger of a routed search, every neighbour a
+    // flood went to).
+    std::vector<PeerIndex> used_next;
     if (const TracedSearch* current = session_->current_search(session_->searches())) {
       for (const auto& hop : current->hops) {
-        if (hop.time <= session_->now() && hop.forward() && hop.from == view_.selected) next_hop = hop.to;
+        if (hop.time <= session_->now() && hop.forward() && hop.from == view_.selected) used_next.push_back(hop.to);
       }
     }
     int table_id = 0;
@@ -563,8 +564,9 @@ class App {
         for (const auto& row : t.rows) {
           if (++shown > 64) break;
           ImGui::TableNextRow();
-          const bool used = next_hop != kNoPeer && row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size() &&
-                            v.links[static_cast<std::size_t>(row.link)].target == next_hop;
+          const bool used = row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size() &&
+                            std::find(used_next.begin(), used_next.end(),
+                                      v.links[static_cast<std::size_t>(row.link)].target) != used_next.end();
           if (used) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(200, 60, 70, 110));
           for (const Cell& cell : row.cells) {
             ImGui::TableNextColumn();
