@@ -228,6 +228,7 @@ TEST_CASE("the ring view puts every peer at its id's angle on one circle, and dr
   CHECK(dot_colours.size() == 1);  // one role: every peer's dot in the same colour
 }
 
+#ifdef P2PLAB_VIZ_TOY
 TEST_CASE("a protocol defined in a test file registers itself and the visualizer draws it") {
   const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/tests/toy/toy_scenario.json";
   const nlohmann::json scenario = read_json(lab);
@@ -261,3 +262,4 @@ TEST_CASE("a protocol defined in a test file registers itself and the visualizer
   CHECK(ids.size() == peers.size());
   CHECK(places.size() == peers.size());
 }
+#endif
