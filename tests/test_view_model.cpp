@@ -63,10 +63,12 @@ TEST_CASE("view model: every protocol's views use only the kinds and roles it re
     CHECK_FALSE(model.link_kinds.empty());
     CHECK_FALSE(model.roles.empty());
     CHECK_FALSE(model.complexity.empty());
-    for (std::size_t k = 0; k < model.link_kinds.size(); ++k) CHECK(model.link_kind(model.link_kinds[k].name) == static_cast<int>(k));
+    for (std::size_t k = 0; k < model.link_kinds.size(); ++k)
+      CHECK(model.link_kind(model.link_kinds[k].name) == static_cast<int>(k));
     for (std::size_t r = 0; r < model.roles.size(); ++r) CHECK(model.role(model.roles[r].name) == static_cast<int>(r));
     CHECK(model.link_kind("no such kind") == -1);
-    const TraceVocabulary vocabulary = all_protocols().create(parse_scenario(model.make_scenario({}), "v"))->vocabulary();
+    const TraceVocabulary vocabulary =
+        all_protocols().create(parse_scenario(model.make_scenario({}), "v"))->vocabulary();
     CHECK_FALSE(vocabulary.hop_kinds.empty());
     CHECK(vocabulary.hop_kinds.size() == vocabulary.hop_styles.size());
     CHECK(vocabulary.user_purpose < std::max<std::size_t>(vocabulary.lookup_purposes.size(), 1));
@@ -98,7 +100,8 @@ TEST_CASE("view model: every protocol's views use only the kinds and roles it re
           REQUIRE(static_cast<std::size_t>(row.link) < v.links.size());
           // A row that shows a link names its target in a peer cell.
           bool names_target = false;
-          for (const Cell& c : row.cells) names_target |= c.kind == Cell::Kind::Peer && c.peer == v.links[row.link].target;
+          for (const Cell& c : row.cells)
+            names_target |= c.kind == Cell::Kind::Peer && c.peer == v.links[row.link].target;
           CHECK(names_target);
         }
       }

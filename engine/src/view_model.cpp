@@ -6,10 +6,14 @@ namespace p2plab {
 
 const char* to_string(Geometry geometry) {
   switch (geometry) {
-    case Geometry::Ring: return "ring";
-    case Geometry::XorTrie: return "xor_trie";
-    case Geometry::Zones: return "zones";
-    case Geometry::Graph: return "graph";
+    case Geometry::Ring:
+      return "ring";
+    case Geometry::XorTrie:
+      return "xor_trie";
+    case Geometry::Zones:
+      return "zones";
+    case Geometry::Graph:
+      return "graph";
   }
   return "?";
 }

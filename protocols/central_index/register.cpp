@@ -13,18 +13,20 @@ ProtocolModel central_index_model() {
   model.complexity = "O(1)";
   // In the order of kServerLink, kClientLink.
   model.link_kinds = {
-      {"server", "a peer's connection to the index server", Colour::Red, LinkDrawing::Always},
-      {"client", "the server's view of a registered peer (drawn from the peer's side)", Colour::Blue,
-       LinkDrawing::Hidden},
+      // Both directions drawn, in the overlay's neutral colour: the picture the lab always had
+      // (the query wave, drawn red to teal, stays visible over them).
+      {"server", "a peer's connection to the index server", Colour::Neutral, LinkDrawing::Always},
+      {"client", "the server's link to a registered peer", Colour::Neutral, LinkDrawing::Always},
   };
   // In the order of kPeerRole, kServerRole.
   model.roles = {
       {"peer", "a peer: registers its files, asks the server, downloads peer to peer", Colour::Blue, 1.0f, 1},
-      {"server", "the index server: one point of failure", Colour::Red, 2.0f, 0},
+      {"server", "the index server: one point of failure", Colour::Red, 2.4f, 0},
   };
   model.operations = search::search_operations();
   model.make_scenario = [](const ScenarioRequest& request) {
-    const nlohmann::json params = request.searches.empty() ? nlohmann::json::object() : nlohmann::json{{"keepalive_ms", 0}};
+    const nlohmann::json params =
+        request.searches.empty() ? nlohmann::json::object() : nlohmann::json{{"keepalive_ms", 0}};
     return search::search_scenario(request, "central_index", params, nullptr);
   };
   return model;
@@ -36,8 +38,11 @@ void register_central_index(ProtocolRegistry& registry) {
   ProtocolInfo info;
   info.name = "central_index";
   info.description =
-      "Central index, Napster-style: one server indexes all files (O(1) messages per search, a single point of failure)";
-  info.create = [](const Scenario& s) -> std::unique_ptr<Run> { return std::make_unique<search::SearchRun<Protocol>>(s); };
+      "Central index, Napster-style: one server indexes all files (O(1) messages per search, a single point of "
+      "failure)";
+  info.create = [](const Scenario& s) -> std::unique_ptr<Run> {
+    return std::make_unique<search::SearchRun<Protocol>>(s);
+  };
   info.model = central_index_model();
   registry.add(std::move(info));
 }

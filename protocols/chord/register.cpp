@@ -28,7 +28,8 @@ nlohmann::json panel_scenario(const ScenarioRequest& request) {
   if (request.params.count("stabilize_ms")) doc["params"]["stabilize_ms"] = request.params.at("stabilize_ms");
   doc["bootstrap"] = request.join ? "join" : "oracle";
   doc["join_interval_ms"] = 500;
-  doc["events"] = {{{"at_ms", request.join ? 500 * peers + 5000 : 1000}, {"op", "lookups"}, {"count", 20}, {"spread_ms", 20000}}};
+  doc["events"] = {
+      {{"at_ms", request.join ? 500 * peers + 5000 : 1000}, {"op", "lookups"}, {"count", 20}, {"spread_ms", 20000}}};
   if (m < 20 && peers > (1 << m)) doc["peers"]["count"] = 1 << m;  // no more peers than ids
   return doc;
 }
@@ -38,7 +39,8 @@ nlohmann::json panel_scenario(const ScenarioRequest& request) {
 nlohmann::json compare_scenario(const ScenarioRequest& request) {
   nlohmann::json events = nlohmann::json::array();
   for (int k = 0; k < request.items; ++k) {
-    events.push_back({{"at_ms", 10 + k}, {"op", "put"}, {"name", "item-" + std::to_string(k)}, {"value", "provider list"}});
+    events.push_back(
+        {{"at_ms", 10 + k}, {"op", "put"}, {"name", "item-" + std::to_string(k)}, {"value", "provider list"}});
   }
   for (std::size_t i = 0; i < request.searches.size(); ++i) {
     events.push_back({{"at_ms", request.first_search_ms + request.search_gap_ms * static_cast<int>(i)},
@@ -70,17 +72,23 @@ ProtocolModel chord_model() {
                            "A number, or any text to hash with SHA-1 (like a file name).", "44"};
   model.operations = {
       {"lookup", "lookup", "Find the successor of the key, starting at the selected peer.", "from", {key}},
-      {"put", "put", "Store a value under the key at its successor.", "from",
+      {"put",
+       "put",
+       "Store a value under the key at its successor.",
+       "from",
        {key, {"value", "value", OperationField::Kind::Name, "What to store.", "a value"}}},
       {"get", "get", "Fetch the value stored under the key.", "from", {key}},
-      {"join", "add a peer (join)", "A new peer joins through a live one.", "",
+      {"join",
+       "add a peer (join)",
+       "A new peer joins through a live one.",
+       "",
        {{"id", "new id", OperationField::Kind::Number, "Empty: the id is SHA-1 of a new address.", ""}}},
       {"fail", "crash", "The peer stops without a word (its neighbours notice by timeouts).", "peer", {}},
       {"leave", "leave", "The peer hands over its keys and tells its neighbours first.", "peer", {}},
   };
   model.parameters = {
-      {"m", "m (id bits)", "Identifiers 0 .. 2^m - 1. The lecture's figures use m = 3, 6 and 12.", 3, 160, 8, true, true,
-       false},
+      {"m", "m (id bits)", "Identifiers 0 .. 2^m - 1. The lecture's figures use m = 3, 6 and 12.", 3, 160, 8, true,
+       true, false},
       {"successors", "successors (r)", "Length of the successor list: how many failures in a row the ring survives.", 1,
        kMaxSuccessors, 3, true, true, false},
       {"stabilize_ms", "stabilize (ms)",

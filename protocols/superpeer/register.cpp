@@ -13,20 +13,21 @@ ProtocolModel superpeer_model() {
   model.complexity = "O(N/k): a flood among the N/k superpeers";
   // In the order of kSuperpeerLink, kLeafLink.
   model.link_kinds = {
-      {"superpeer", "a link to a superpeer (a leaf's, or between superpeers)", Colour::Orange, LinkDrawing::Always},
-      {"leaf", "a superpeer's link to one of its leaves (drawn from the leaf's side)", Colour::Blue,
-       LinkDrawing::Hidden},
+      // Both directions drawn, in the overlay's neutral colour: the picture the labs always had.
+      {"superpeer", "a link to a superpeer (a leaf's, or between superpeers)", Colour::Neutral, LinkDrawing::Always},
+      {"leaf", "a superpeer's link to one of its leaves", Colour::Neutral, LinkDrawing::Always},
   };
   // In the order of kSuperpeerRole, kLeafRole.
   model.roles = {
-      {"superpeer", "superpeer: indexes its leaves' files, floods queries among superpeers", Colour::Orange, 1.4f, 0},
-      {"leaf", "leaf: announces its files to its superpeers and asks them", Colour::Blue, 1.0f, 1},
+      {"superpeer", "superpeer: indexes its leaves' files, floods queries among superpeers", Colour::Orange, 1.6f, 0},
+      {"leaf", "leaf: announces its files to its superpeers and asks them", Colour::Blue, 0.8f, 1},
   };
   model.operations = search::search_operations();
   model.parameters = {search::ttl_parameter("How many hops a query may travel among the superpeers.")};
   model.make_scenario = [](const ScenarioRequest& request) {
     if (request.searches.empty()) {
-      return search::search_scenario(request, "superpeer", {{"ttl", static_cast<int>(search::request_param(request, "ttl", 4))}},
+      return search::search_scenario(request, "superpeer",
+                                     {{"ttl", static_cast<int>(search::request_param(request, "ttl", 4))}},
                                      {{"random", true}});
     }
     // compare: the superpeers' own TTL of 4 (their flood spans the superpeers only), a tenth of
@@ -45,8 +46,11 @@ void register_superpeer(ProtocolRegistry& registry) {
   ProtocolInfo info;
   info.name = "superpeer";
   info.description =
-      "Superpeers, Gnutella 0.6 / Skype: leaves announce files to elected superpeers; queries flood among superpeers only";
-  info.create = [](const Scenario& s) -> std::unique_ptr<Run> { return std::make_unique<search::SearchRun<Protocol>>(s); };
+      "Superpeers, Gnutella 0.6 / Skype: leaves announce files to elected superpeers; queries flood among superpeers "
+      "only";
+  info.create = [](const Scenario& s) -> std::unique_ptr<Run> {
+    return std::make_unique<search::SearchRun<Protocol>>(s);
+  };
   info.model = superpeer_model();
   registry.add(std::move(info));
 }

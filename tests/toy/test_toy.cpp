@@ -2,9 +2,9 @@
 // with that one file, and must list it and run it like a built-in protocol. Every lookup's answer
 // is checked against the brute-force successor of its key among the scenario's ids.
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -72,6 +72,7 @@ TEST_CASE("toy protocol: p2plab-toy runs its scenario and every lookup finds the
   for (const auto& l : lookups) {
     CAPTURE(l.dump());
     REQUIRE(l["completed"] == true);
+    CHECK(l["ok"] == true);  // the toy's own oracle agrees
     const auto key = l["key"].get<std::uint64_t>();
     CHECK(key < 64);
     CHECK(l["owner"].get<std::uint64_t>() == brute_successor(ids, key));
@@ -89,6 +90,7 @@ TEST_CASE("toy protocol: p2plab-toy runs its scenario and every lookup finds the
   CHECK(lookups[1]["owner"] == 1);   // key 0 wraps to the smallest id
   CHECK(lookups[2]["owner"] == 1);   // a peer's own id: it is its own key's successor
   CHECK(result["metrics"]["lookups"] == 44);
+  CHECK(result["metrics"]["lookups_ok"] == 44);
   CHECK(result["peers"].size() == ids.size());
 }
 

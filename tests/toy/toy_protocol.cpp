@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -44,6 +45,7 @@ struct LookupRecord {
   std::uint16_t hops = 0;
   std::uint32_t messages = 0;
   SimTime start = 0, end = -1;
+  bool ok = false;  // the owner is the key's true successor (the run's oracle)
 };
 
 /// The peers' logic: each peer's successor, and the walk.
@@ -59,11 +61,13 @@ class Ring final : public MessageHandler<Message> {
     }
   }
   PeerIndex successor(PeerIndex p) const { return p < successor_.size() ? successor_[p] : kNoPeer; }
+  /// Ground truth for the "ok" of an answer: is `owner` the key's true successor?
+  void set_oracle(std::function<bool(PeerIndex owner, const Id& key)> oracle) { oracle_ = std::move(oracle); }
   const std::vector<LookupRecord>& records() const { return records_; }
 
   void lookup(PeerIndex from, const Id& key) {
     const auto serial = static_cast<std::uint32_t>(records_.size());
-    records_.push_back({from, kNoPeer, key, 0, 0, transport_.now(), -1});
+    records_.push_back({from, kNoPeer, key, 0, 0, transport_.now(), -1, false});
     trace(TraceKind::LookupStart, from, kNoPeer, serial, 0, key);
     Message m;
     m.lookup = serial;
@@ -78,7 +82,8 @@ class Ring final : public MessageHandler<Message> {
       r.owner = msg.owner;
       r.hops = msg.hops;
       r.end = transport_.now();
-      trace(TraceKind::LookupDone, self, msg.owner, msg.lookup, msg.hops, msg.key);
+      r.ok = oracle_ && oracle_(msg.owner, msg.key);
+      trace(TraceKind::LookupDone, self, msg.owner, msg.lookup, msg.hops, msg.key, r.ok ? 1 : 0);
       return;
     }
     trace(TraceKind::LookupHop, from, self, msg.lookup, msg.hops, msg.key);
@@ -103,7 +108,8 @@ class Ring final : public MessageHandler<Message> {
     transport_.send(n, next, m);
   }
 
-  void trace(TraceKind kind, PeerIndex peer, PeerIndex other, std::uint32_t lookup, std::uint16_t index, const Id& key) {
+  void trace(TraceKind kind, PeerIndex peer, PeerIndex other, std::uint32_t lookup, std::uint16_t index, const Id& key,
+             std::uint8_t detail = 0) {
     Trace& t = transport_.trace();
     if (!t.enabled()) return;
     TraceEvent e;
@@ -112,7 +118,8 @@ class Ring final : public MessageHandler<Message> {
     e.peer = peer;
     e.other = other;
     e.lookup = lookup;
-    e.index = index;
+    e.index = index;    // LookupHop: the hop number, 1 = first; LookupDone: the hops taken
+    e.detail = detail;  // LookupDone: 1 if correct
     e.key = key;
     t.record(e);
   }
@@ -120,6 +127,7 @@ class Ring final : public MessageHandler<Message> {
   Transport<Message>& transport_;
   std::vector<PeerIndex> successor_;
   std::vector<LookupRecord> records_;
+  std::function<bool(PeerIndex, const Id&)> oracle_;
 };
 
 /// One run of a toy scenario: {"protocol": "toy_ring", "params": {"m": 8}, "peers": {"ids": [...]}
@@ -128,6 +136,13 @@ class ToyRun final : public Run {
  public:
   explicit ToyRun(const Scenario& scenario) : scenario_(scenario), sim_(scenario.seed, scenario.network), ring_(sim_) {
     sim_.set_handler(&ring_);
+    ring_.set_oracle([this](PeerIndex owner, const Id& key) {
+      // The first live id at or after the key, wrapping around: brute force over the sorted ids.
+      const auto& live = sim_.live_by_id();
+      if (live.empty()) return false;
+      const auto it = std::lower_bound(live.begin(), live.end(), std::pair<Id, PeerIndex>{key, 0});
+      return (it == live.end() ? live.front().second : it->second) == owner;
+    });
     const JsonObject top(scenario.doc, scenario.file, "");
     if (auto params = top.find_object("params")) {
       params->only_keys({"m"});
@@ -178,7 +193,8 @@ class ToyRun final : public Run {
     for (const Id& id : ids_) sim_.add_peer(id);
     ring_.set_successors(sim_.live_by_id());
     handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t i) { execute(ops_[i]); });
-    for (std::size_t i = 0; i < ops_.size(); ++i) sim_.schedule_at(ops_[i].at, handler_, kNoPeer, static_cast<std::uint32_t>(i));
+    for (std::size_t i = 0; i < ops_.size(); ++i)
+      sim_.schedule_at(ops_[i].at, handler_, kNoPeer, static_cast<std::uint32_t>(i));
   }
   void run_to_end() override {
     start();
@@ -196,10 +212,16 @@ class ToyRun final : public Run {
         ++s.lookups_unfinished;
         continue;
       }
-      ++s.lookups_ok;  // the toy's answers are checked by its test, not here
+      if (!r.ok) {
+        ++s.lookups_wrong;
+        continue;
+      }
+      ++s.lookups_ok;
       hops += r.hops;
     }
     s.mean_hops = s.lookups_ok ? hops / static_cast<double>(s.lookups_ok) : 0;
+    const std::uint64_t answered = s.lookups_ok + s.lookups_wrong;
+    s.success_rate = answered ? static_cast<double>(s.lookups_ok) / static_cast<double>(answered) : 1.0;
     s.messages_sent = sim_.messages().total_sent();
     s.messages_delivered = sim_.messages().total_delivered();
     s.events = sim_.events_processed();
@@ -211,13 +233,25 @@ class ToyRun final : public Run {
     auto id_of = [&](PeerIndex p) { return p == kNoPeer ? nlohmann::json(nullptr) : id_to_json(sim_.peer_id(p), m_); };
     nlohmann::json lookups = nlohmann::json::array();
     for (const LookupRecord& r : ring_.records()) {
-      lookups.push_back({{"from", id_of(r.from)}, {"key", id_to_json(r.key, m_)}, {"owner", id_of(r.owner)},
-                         {"hops", r.hops}, {"messages", r.messages}, {"completed", r.end >= 0}});
+      lookups.push_back({{"from", id_of(r.from)},
+                         {"key", id_to_json(r.key, m_)},
+                         {"owner", id_of(r.owner)},
+                         {"hops", r.hops},
+                         {"messages", r.messages},
+                         {"completed", r.end >= 0},
+                         {"ok", r.ok}});
     }
     nlohmann::json peers = nlohmann::json::array();
-    for (const auto& [id, p] : sim_.live_by_id()) peers.push_back({{"id", id_to_json(id, m_)}, {"successor", id_of(ring_.successor(p))}});
-    return {{"protocol", kName}, {"scenario", scenario_.file}, {"seed", scenario_.seed}, {"params", {{"m", m_}}},
-            {"lookups", lookups}, {"peers", peers}, {"metrics", summary().to_json()}, {"warnings", warnings_}};
+    for (const auto& [id, p] : sim_.live_by_id())
+      peers.push_back({{"id", id_to_json(id, m_)}, {"successor", id_of(ring_.successor(p))}});
+    return {{"protocol", kName},
+            {"scenario", scenario_.file},
+            {"seed", scenario_.seed},
+            {"params", {{"m", m_}}},
+            {"lookups", lookups},
+            {"peers", peers},
+            {"metrics", summary().to_json()},
+            {"warnings", warnings_}};
   }
 
   PeerView inspect_links(PeerIndex peer) const override {
@@ -262,7 +296,8 @@ class ToyRun final : public Run {
       o.has_hops = o.has_latency = r.end >= 0;
       o.hops = r.hops;
       o.latency_ms = r.end >= 0 ? to_ms(r.end - r.start) : 0;
-      o.found = r.end >= 0;
+      o.found = r.ok;
+      o.false_negative = r.end >= 0 && !r.ok;
       out.push_back(o);
     }
     return out;
@@ -343,8 +378,8 @@ nlohmann::json make_scenario(const ScenarioRequest& request) {
                       {"from", ids[from]},
                       {"name", "item-" + std::to_string(request.searches[i].second)}});
   }
-  return {{"protocol", kName}, {"seed", request.seed}, {"params", {{"m", m}}}, {"peers", {{"ids", ids}}},
-          {"events", events}, {"run_ms", 60000}};
+  return {{"protocol", kName},       {"seed", request.seed}, {"params", {{"m", m}}},
+          {"peers", {{"ids", ids}}}, {"events", events},     {"run_ms", 60000}};
 }
 
 ProtocolInfo toy_protocol() {
@@ -358,7 +393,10 @@ ProtocolInfo toy_protocol() {
   model.complexity = "O(N)";
   model.link_kinds = {{"successor", "successor (the only peer each one knows)", Colour::Green, LinkDrawing::Adjacent}};
   model.roles = {{"peer", "a peer on the circle", Colour::Blue, 1.0f, 0}};
-  model.operations = {{"lookup", "lookup", "Walk the circle to the key's successor.", "from",
+  model.operations = {{"lookup",
+                       "lookup",
+                       "Walk the circle to the key's successor.",
+                       "from",
                        {{"key", "key", OperationField::Kind::Key, "A number, or text to hash.", "7"}}}};
   model.parameters = {{"m", "m (id bits)", "Identifiers 0 .. 2^m - 1.", 3, 64, 8, true, true, false}};
   model.make_scenario = make_scenario;
