@@ -1,12 +1,71 @@
 #include "session.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 #include "live.hpp"
 #include "p2plab/json_util.hpp"
-#include "register_all.hpp"
+#include "p2plab/registry.hpp"
 
 namespace p2plab::viz {
+
+nlohmann::json id_json(const std::string& text) {
+  if (text.size() <= 15) return std::stoull(text);
+  return text;
+}
+
+nlohmann::json operation_json(const OperationInfo& operation, const std::string& peer_id,
+                              const std::function<std::string(const OperationField&)>& text, std::string& error) {
+  nlohmann::json op = {{"op", operation.op}};
+  if (!operation.peer_field.empty()) {
+    if (!Id::from_decimal(peer_id)) {
+      error = operation.peer_field + ": select a peer first";
+      return op;
+    }
+    op[operation.peer_field] = id_json(peer_id);
+  }
+  for (const OperationField& field : operation.fields) {
+    if (field.name == operation.peer_field) continue;
+    const std::string value = text(field);
+    if (value.empty()) continue;
+    switch (field.kind) {
+      case OperationField::Kind::Key:
+        if (Id::from_decimal(value)) {
+          op[field.name] = id_json(value);
+        } else {
+          op["name"] = value;
+        }
+        break;
+      case OperationField::Kind::Peer:
+        if (!Id::from_decimal(value)) {
+          error = field.name + ": a peer's id (a number)";
+          return op;
+        }
+        op[field.name] = id_json(value);
+        break;
+      case OperationField::Kind::Number:
+        if (Id::from_decimal(value)) {  // a whole number, however large (an id of up to 160 bits)
+          op[field.name] = id_json(value);
+          break;
+        }
+        try {
+          std::size_t used = 0;
+          const double number = std::stod(value, &used);
+          if (used != value.size()) throw std::invalid_argument(value);
+          op[field.name] = number;
+        } catch (const std::exception&) {
+          error = field.name + ": a number";
+          return op;
+        }
+        break;
+      case OperationField::Kind::Name:
+        op[field.name] = value;
+        break;
+    }
+  }
+  return op;
+}
 
 Session::Session(const std::string& path) : scenario_(load_scenario(path)) { rebuild(); }
 
@@ -83,14 +142,15 @@ bool Session::step_search() {
   }();
   std::size_t seen = done_before;
   std::size_t scanned = trace().size();
+  const std::uint8_t user = vocabulary().user_purpose;
   while (raw_step()) {
     const auto& events = trace();
     for (; scanned < events.size(); ++scanned) {
       if (events[scanned].kind != TraceKind::LookupDone) continue;
       ++seen;
-      // A user lookup or query (purpose 0) ends: stop here.
+      // A search the user started ends: stop here.
       for (const TraceEvent& s : events) {
-        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && s.detail == 0) return true;
+        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && s.detail == user) return true;
       }
     }
   }
@@ -103,7 +163,7 @@ void Session::step_search_back() {
   const std::vector<TracedSearch> all = searches();  // a copy: rebuild() below resets the cache
   const TracedSearch* latest = nullptr;
   for (const auto& s : all) {
-    if (s.purpose == 0 && s.start < now()) latest = &s;
+    if (is_user(s) && s.start < now()) latest = &s;
   }
   if (latest == nullptr) {
     seek(0);
@@ -125,6 +185,8 @@ const std::vector<TracedSearch>& Session::searches() const {
     if (id < search_index_.size() && search_index_[id] != SIZE_MAX) return &searches_[search_index_[id]];
     return nullptr;
   };
+  const std::vector<HopStyle>& styles = vocabulary().hop_styles;
+  const std::uint8_t user = vocabulary().user_purpose;
   for (; trace_scanned_ < events.size(); ++trace_scanned_) {
     const TraceEvent& e = events[trace_scanned_];
     if (e.kind == TraceKind::LookupStart) {
@@ -136,9 +198,13 @@ const std::vector<TracedSearch>& Session::searches() const {
       s.key = e.key;
       s.start = e.time;
       s.purpose = e.detail;
+      s.user = e.detail == user;
       searches_.push_back(s);
     } else if (e.kind == TraceKind::LookupHop) {
-      if (TracedSearch* s = find(e.lookup)) s->hops.push_back({e.time, e.peer, e.other, e.index, e.detail == 1, e.detail == 2});
+      if (TracedSearch* s = find(e.lookup)) {
+        const HopStyle style = e.detail < styles.size() ? styles[e.detail] : HopStyle::Forward;
+        s->hops.push_back({e.time, e.peer, e.other, e.index, style});
+      }
     } else if (e.kind == TraceKind::LookupDone) {
       if (TracedSearch* s = find(e.lookup)) {
         s->end = e.time;
@@ -153,9 +219,42 @@ const std::vector<TracedSearch>& Session::searches() const {
 const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all) const {
   const TracedSearch* best = nullptr;
   for (const auto& s : all) {
-    if (s.purpose == 0 && s.start <= now()) best = &s;
+    if (is_user(s) && s.start <= now()) best = &s;
   }
   return best;
+}
+
+const ProtocolModel& Session::model() const {
+  const std::string& protocol = scenario().protocol;
+  if (model_ == nullptr || model_for_ != protocol) {
+    static const ProtocolModel unknown;  // a live run before its first report: an empty graph
+    const ProtocolInfo* info = all_protocols().find(protocol);
+    model_ = info != nullptr ? &info->model : &unknown;
+    model_for_ = protocol;
+  }
+  return *model_;
+}
+
+const TraceVocabulary& Session::vocabulary() const {
+  if (vocabulary_for_ != scenario().protocol) {
+    vocabulary_ = run_->vocabulary();
+    vocabulary_for_ = scenario().protocol;
+  }
+  return vocabulary_;
+}
+
+bool Session::has_reference_route() const {
+  if (reference_for_ != scenario().protocol) {
+    // Ask for the route from a live peer to its own id: a run that has the notion answers with
+    // at least the requester.
+    has_reference_ = false;
+    const auto& live = sim().live_by_id();
+    if (!live.empty()) {
+      has_reference_ = !run_->reference_route(live.begin()->second, live.begin()->first).path.empty();
+      reference_for_ = scenario().protocol;
+    }
+  }
+  return has_reference_;
 }
 
 std::string Session::act(const nlohmann::json& op) {

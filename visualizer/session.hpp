@@ -4,35 +4,49 @@
 // deterministic, so the same position always shows the same state). Everything the views
 // animate comes from the run's event trace and its typed inspection interface.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
+#include "p2plab/trace.hpp"
+#include "p2plab/view_model.hpp"
 
 namespace p2plab::viz {
 
 class LiveRun;
 
-/// One lookup or query as the trace tells it, for animation.
+/// One search (the protocol's "lookup" or "query") as the trace tells it, for animation.
 struct TracedSearch {
   std::uint32_t id = 0;
   PeerIndex from = kNoPeer;
   Id key;
   SimTime start = 0, end = -1;
   bool ok = false;
-  int purpose = 0;  // protocol-defined (Chord: 0 = user lookup)
+  int purpose = 0;    // protocol-defined; TraceVocabulary::user_purpose marks the user's searches
+  bool user = false;  // purpose == the vocabulary's user_purpose: a search the user started
   struct Hop {
     SimTime time;
     PeerIndex from, to;
     int index;
-    bool duplicate;
-    bool relay = false;  // a leg of a transfer relayed by a superpeer (Skype)
+    HopStyle style = HopStyle::Forward;  // from the vocabulary's hop_styles
+    bool forward() const { return style == HopStyle::Forward; }
   };
   std::vector<Hop> hops;
   PeerIndex owner = kNoPeer;
 };
+
+/// An id typed as text in the JSON a scenario would use: a number while it fits, else a string.
+nlohmann::json id_json(const std::string& text);
+
+/// The scenario op an operation of the action panel builds: {"op": op, peer_field: the peer's
+/// id, field: typed value...}. `text` gives what is typed for each field; an empty text leaves
+/// the field out (the protocol's default). A key is a number, or (the scenario format's
+/// convention) a text to hash, given as "name". A bad field sets `error`.
+nlohmann::json operation_json(const OperationInfo& operation, const std::string& peer_id,
+                              const std::function<std::string(const OperationField&)>& text, std::string& error);
 
 class Session {
  public:
@@ -53,7 +67,17 @@ class Session {
   Run& run() { return *run_; }
   const Run& run() const { return *run_; }
   const SimulatorCore& sim() const { return run_->simulator(); }
-  bool ring_view() const { return scenario().protocol == "chord"; }
+  /// The protocol's view model (registered with it): its geometry, link kinds, roles, operations
+  /// and parameters. Live: the model of the protocol the reports name (an empty one before).
+  const ProtocolModel& model() const;
+  /// Where the peers live, which decides the view that draws them.
+  Geometry geometry() const { return model().geometry; }
+  /// The run's trace vocabulary (message names, hop styles, the user's purpose), read once.
+  const TraceVocabulary& vocabulary() const;
+  /// A search the user started (the ones views animate), not the protocol's own maintenance.
+  bool is_user(const TracedSearch& s) const { return s.user; }
+  /// True when the run can compute an ideal route to compare a search with (Run::reference_route).
+  bool has_reference_route() const;
 
   std::uint64_t position() const { return position_; }
   SimTime now() const { return run_->simulator().current_time(); }
@@ -74,7 +98,7 @@ class Session {
   void step_search_back();
 
   const std::vector<TraceEvent>& trace() const { return run_->simulator().event_trace().events(); }
-  /// Lookups and queries from the trace so far (user ones: purpose 0). Kept up to date
+  /// Searches from the trace so far (the user's: is_user()). Kept up to date
   /// incrementally: reading it every frame costs only the trace events since the last call.
   const std::vector<TracedSearch>& searches() const;
   /// The search to animate: the latest one started at or before now.
@@ -100,6 +124,11 @@ class Session {
   mutable std::vector<std::size_t> search_index_;  // lookup id -> position in searches_
   mutable std::size_t trace_scanned_ = 0;
   std::size_t next_action_ = 0;
+  // Read once per protocol (a live run learns its protocol from the first report).
+  mutable std::string model_for_ = "\n", vocabulary_for_ = "\n", reference_for_ = "\n";
+  mutable const ProtocolModel* model_ = nullptr;
+  mutable TraceVocabulary vocabulary_;
+  mutable bool has_reference_ = false;
 };
 
 }  // namespace p2plab::viz

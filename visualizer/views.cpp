@@ -45,7 +45,7 @@ Marker marker_of(const TracedSearch& s, SimTime now) {
   SimTime previous = s.start;
   PeerIndex at = s.from;
   for (const auto& hop : s.hops) {
-    if (hop.duplicate) continue;
+    if (!hop.forward()) continue;
     if (hop.time > now) {
       m.visible = true;
       m.from = hop.from;
@@ -63,29 +63,27 @@ Marker marker_of(const TracedSearch& s, SimTime now) {
 
 }  // namespace
 
+// Colour classes in the order of Colour: Neutral, Blue, Green, Orange, Red, Purple, Teal, Grey.
 Palette Palette::dark() {
   Palette p;
   p.background = rgba(22, 24, 30);
   p.ring = rgba(90, 96, 110);
-  p.peer = rgba(90, 170, 255);
   p.peer_dead = rgba(110, 110, 110, 160);
   p.selected = rgba(255, 210, 60);
-  p.successor = rgba(120, 200, 140, 200);
-  p.finger = rgba(255, 140, 60, 220);
-  p.finger_start = rgba(255, 140, 60, 160);
   p.key = rgba(200, 120, 255);
   p.path = rgba(255, 80, 90);
   p.marker = rgba(255, 255, 255);
   p.text = rgba(230, 232, 236);
   p.text_dim = rgba(150, 155, 165);
-  p.server = rgba(235, 70, 70);
-  p.superpeer = rgba(255, 170, 40);
-  p.leaf = rgba(90, 170, 255);
-  p.edge = rgba(110, 116, 130, 110);
   p.wave_far = rgba(60, 220, 200);
   p.duplicate = rgba(255, 80, 90);
   p.relay = rgba(230, 60, 230);
   p.reference = rgba(80, 230, 230, 230);
+  p.roles = {rgba(200, 202, 210), rgba(90, 170, 255), rgba(120, 200, 140), rgba(255, 170, 40),
+             rgba(235, 70, 70),   rgba(200, 120, 255), rgba(60, 220, 200),  rgba(150, 155, 165)};
+  p.links = {rgba(110, 116, 130, 110), rgba(90, 170, 255, 200), rgba(120, 200, 140, 200), rgba(255, 140, 60, 220),
+             rgba(255, 80, 90, 200),   rgba(200, 120, 255, 200), rgba(60, 220, 200, 200), rgba(110, 116, 130, 110)};
+  p.mark_alpha = 160;
   return p;
 }
 
@@ -93,21 +91,24 @@ Palette Palette::light() {
   Palette p = dark();
   p.background = rgba(255, 255, 255);
   p.ring = rgba(40, 40, 40);
-  p.peer = rgba(0, 90, 200);
   p.peer_dead = rgba(150, 150, 150, 200);
   p.selected = rgba(200, 120, 0);
-  p.successor = rgba(0, 140, 60);
-  p.finger = rgba(220, 90, 0);
-  p.finger_start = rgba(220, 90, 0, 180);
   p.key = rgba(130, 0, 170);
   p.path = rgba(210, 0, 30);
   p.marker = rgba(0, 0, 0);
   p.text = rgba(0, 0, 0);
   p.text_dim = rgba(80, 80, 80);
-  p.leaf = rgba(0, 90, 200);
-  p.edge = rgba(60, 60, 60, 120);
   p.wave_far = rgba(0, 160, 150);
   p.reference = rgba(0, 140, 140);
+  p.roles[static_cast<std::size_t>(Colour::Neutral)] = rgba(60, 60, 60);
+  p.roles[static_cast<std::size_t>(Colour::Blue)] = rgba(0, 90, 200);
+  p.roles[static_cast<std::size_t>(Colour::Green)] = rgba(0, 140, 60);
+  p.roles[static_cast<std::size_t>(Colour::Purple)] = rgba(130, 0, 170);
+  p.roles[static_cast<std::size_t>(Colour::Teal)] = rgba(0, 160, 150);
+  p.roles[static_cast<std::size_t>(Colour::Grey)] = rgba(80, 80, 80);
+  p.links = {rgba(60, 60, 60, 120), rgba(0, 90, 200),   rgba(0, 140, 60), rgba(220, 90, 0),
+             rgba(210, 0, 30),      rgba(130, 0, 170), rgba(0, 160, 150), rgba(60, 60, 60, 120)};
+  p.mark_alpha = 180;
   return p;
 }
 
@@ -126,8 +127,8 @@ void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thick
 
 std::string id_text(const SimulatorCore& sim, PeerIndex p) { return p == kNoPeer ? "?" : sim.peer_id(p).to_decimal(); }
 
-/// The reference route (ideal Chord on the live peers), dashed and pulled inside the ring, and
-/// one line that compares it with the route the run's own code took.
+/// The reference route (the protocol's ideal route on the live peers), dashed and pulled inside
+/// the ring, and one line that compares it with the route the run's own code took.
 template <class Where>
 void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& session, const TracedSearch& lookup,
                           Where where, float thick, const Palette& palette) {
@@ -140,7 +141,7 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
   // The run's own route: the requester, then each peer asked (steps only, no duplicates).
   std::vector<PeerIndex> mine{lookup.from};
   for (const auto& hop : lookup.hops) {
-    if (!hop.duplicate && !hop.relay && hop.to != mine.back()) mine.push_back(hop.to);
+    if (hop.forward() && hop.to != mine.back()) mine.push_back(hop.to);
   }
   std::string text = "reference: ";
   for (std::size_t i = 0; i < reference.path.size(); ++i) text += (i ? " -> " : "") + id_text(sim, reference.path[i]);
@@ -169,12 +170,49 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
   }
 }
 
+/// The colour a link is drawn in, and the mark of an id in that link's colour.
+ImU32 link_colour(const ProtocolModel& model, std::size_t kind, const Palette& palette) {
+  return palette.link(kind < model.link_kinds.size() ? model.link_kinds[kind].colour : Colour::Neutral);
+}
+
+LinkDrawing drawing_of(const ProtocolModel& model, std::size_t kind) {
+  return kind < model.link_kinds.size() ? model.link_kinds[kind].drawing : LinkDrawing::Hidden;
+}
+
+const RoleInfo& role_of(const ProtocolModel& model, std::size_t role) {
+  static const RoleInfo plain;
+  return role < model.roles.size() ? model.roles[role] : plain;
+}
+
+/// A search's hops up to now, drawn by their style; the number of the last one.
+template <class Where>
+int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where where, float thick, const Palette& palette) {
+  int hops = 0;
+  for (const auto& hop : search.hops) {
+    if (hop.time > now) break;
+    switch (hop.style) {
+      case HopStyle::Forward:
+        draw->AddLine(where(hop.from), where(hop.to), palette.path, thick + 2.0f);
+        hops = hop.index;
+        break;
+      case HopStyle::Duplicate:
+        draw->AddLine(where(hop.from), where(hop.to), palette.duplicate, thick);
+        break;
+      case HopStyle::Transfer:
+        draw->AddLine(where(hop.from), where(hop.to), palette.relay, thick + 3.0f);
+        break;
+    }
+  }
+  return hops;
+}
+
 }  // namespace
 
 PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,
                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
   const SimulatorCore& sim = session.sim();
   const Run& run = session.run();
+  const ProtocolModel& model = session.model();
   const int bits = run.id_bits();
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
   const ImVec2 c(origin.x + size.x / 2, origin.y + size.y / 2);
@@ -196,17 +234,28 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   std::vector<ImVec2> where(sim.peer_count());
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) where[p] = ImVec2(c.x + r * unit[p].x, c.y + r * unit[p].y);
 
-  // Successor arcs: every live peer to its successor, along the outside of the ring.
-  if (n <= 256) {  // beyond that the arcs merge into the ring itself
+  // Which kinds of links are drawn for every peer: along the ring (the next peer, as an arc
+  // outside it) or across it.
+  bool adjacent = false, always = false;
+  for (const LinkKindInfo& kind : model.link_kinds) {
+    adjacent |= kind.drawing == LinkDrawing::Adjacent;
+    always |= kind.drawing == LinkDrawing::Always;
+  }
+  if ((adjacent || always) && n <= 256) {  // beyond that the arcs merge into the ring itself
     for (const auto& [id, p] : live) {
       (void)id;
       const PeerView v = run.inspect_links(p);
       for (const Link& link : v.links) {
-        if (link.kind != LinkKind::Successor || link.index != 0 || link.target == kNoPeer) continue;
-        float a0 = angle_of(sim.peer_id(p), bits), a1 = angle_of(sim.peer_id(link.target), bits);
-        if (a1 <= a0) a1 += 2 * kPi;
-        draw->PathArcTo(c, r + 6.0f, a0, a1, 24);
-        draw->PathStroke(palette.successor, 0, thick);
+        if (link.target == kNoPeer || link.target >= sim.peer_count()) continue;
+        const LinkDrawing drawing = drawing_of(model, link.kind);
+        if (drawing == LinkDrawing::Adjacent && link.index == 0) {
+          float a0 = angle_of(sim.peer_id(p), bits), a1 = angle_of(sim.peer_id(link.target), bits);
+          if (a1 <= a0) a1 += 2 * kPi;
+          draw->PathArcTo(c, r + 6.0f, a0, a1, 24);
+          draw->PathStroke(link_colour(model, link.kind, palette), 0, thick);
+        } else if (drawing == LinkDrawing::Always) {
+          draw->AddLine(where[p], where[link.target], link_colour(model, link.kind, palette), thick);
+        }
       }
     }
   }
@@ -226,41 +275,48 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     }
   }
 
-  // The selected peer's fingers: chords to each finger node, starts marked on the ring.
+  // The selected peer: the ids its tables mark (a finger's start), ticked on the ring and
+  // labelled with their row's first cell, and its links drawn only for it, across the ring.
   if (options.selected != kNoPeer && options.selected < sim.peer_count()) {
     const PeerView v = run.inspect(options.selected);
+    // A mark is drawn in the colour of its row's link; a row without one (a finger not yet
+    // known) in the colour of the links drawn for the selected peer.
+    std::size_t selected_kind = model.link_kinds.size();
+    for (std::size_t k = 0; k < model.link_kinds.size(); ++k) {
+      if (model.link_kinds[k].drawing == LinkDrawing::Selected && selected_kind == model.link_kinds.size()) selected_kind = k;
+    }
     for (const TableView& t : v.tables) {
-      if (t.title != "Finger table") continue;
-      for (const auto& row : t.rows) {
-        const auto start = Id::from_decimal(row[1]);
-        if (!start) continue;
-        const float a = angle_of(*start, bits);
-        draw->AddLine(on_circle(c, r - 8, a), on_circle(c, r + 8, a), palette.finger_start, thick);
-        if (labels || std::stoi(row[0]) >= bits - 8) {
-          draw->AddText(on_circle(c, r - 22, a), palette.finger_start, row[0].c_str());
+      for (std::size_t row = 0; row < t.rows.size(); ++row) {
+        const TableView::Row& line = t.rows[row];
+        const std::size_t kind = line.link >= 0 && static_cast<std::size_t>(line.link) < v.links.size()
+                                     ? v.links[static_cast<std::size_t>(line.link)].kind
+                                     : selected_kind;
+        const ImU32 colour = (link_colour(model, kind, palette) & ~IM_COL32_A_MASK) |
+                             (static_cast<ImU32>(palette.mark_alpha) << IM_COL32_A_SHIFT);
+        for (const Cell& cell : line.cells) {
+          if (!cell.mark || cell.kind != Cell::Kind::Id) continue;
+          const float a = angle_of(cell.id, bits);
+          draw->AddLine(on_circle(c, r - 8, a), on_circle(c, r + 8, a), colour, thick);
+          // Labelled when few peers are drawn, else only the last 8 rows (the far ones).
+          if (!line.cells.empty() && (labels || row + 8 >= t.rows.size())) {
+            draw->AddText(on_circle(c, r - 22, a), colour, line.cells.front().text.c_str());
+          }
         }
       }
     }
     for (const Link& link : v.links) {
-      if (link.kind != LinkKind::Finger || link.target == kNoPeer) continue;
-      draw->AddLine(where[options.selected], where[link.target], palette.finger, thick + 0.5f);
+      if (link.target == kNoPeer || link.target >= sim.peer_count()) continue;
+      if (drawing_of(model, link.kind) != LinkDrawing::Selected) continue;
+      draw->AddLine(where[options.selected], where[link.target], link_colour(model, link.kind, palette), thick + 0.5f);
     }
   }
 
-  // The current lookup: its path so far and a marker moving hop by hop.
+  // The current search: its path so far and a marker moving hop by hop.
   const TracedSearch* current = session.current_search(searches);
   if (current != nullptr) {
-    PeerIndex at = current->from;
-    int hops = 0;
-    for (const auto& hop : current->hops) {
-      if (hop.time > session.now()) break;
-      draw->AddLine(where[hop.from], where[hop.to], palette.path, thick + 2.0f);
-      at = hop.to;
-      hops = hop.index;
-    }
-    (void)at;
+    const int hops = draw_hops(draw, *current, session.now(), [&](PeerIndex p) { return where[p]; }, thick, palette);
     char text[160];
-    std::snprintf(text, sizeof text, "lookup(%s) from %s: %d hop%s%s", current->key.to_decimal().c_str(),
+    std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", model.search_noun.c_str(), current->key.to_decimal().c_str(),
                   sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
                   current->end >= 0 && session.now() >= current->end
                       ? (current->owner != kNoPeer ? (" -> " + sim.peer_id(current->owner).to_decimal() +
@@ -269,24 +325,30 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                                                    : " (failed)")
                       : "");
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
-    if (options.compare_reference && current->purpose == 0) {
+    if (options.compare_reference && session.is_user(*current)) {
       draw_reference_route(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current,
                            [&](PeerIndex p) { return ImVec2(c.x + (where[p].x - c.x) * 0.88f, c.y + (where[p].y - c.y) * 0.88f); },
                            thick, palette);
     }
   }
 
-  // Peers, and the one under the mouse.
+  // Peers, and the one under the mouse. With one role (or none) every peer looks the same, and
+  // the view needs no per-peer inspection (a million peers at frame rate).
+  const bool roles = model.roles.size() > 1;
+  const RoleInfo& first_role = role_of(model, 0);
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   PeerIndex hovered = kNoPeer;
   float best = (dot + 6) * (dot + 6);
+  if (options.drawn != nullptr) options.drawn->clear();
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
     const bool up = sim.is_up(p);
     if (!up && sim.state(p) == PeerState::Left) continue;
-    const ImU32 colour = p == options.selected ? palette.selected : up ? palette.peer : palette.peer_dead;
+    const RoleInfo& role = roles && up ? role_of(model, run.inspect_links(p).role) : first_role;
+    const ImU32 colour = p == options.selected ? palette.selected : up ? palette.role(role.colour) : palette.peer_dead;
     if (n > 5000 && p != options.selected) {  // level of detail: a pixel block per peer
       if (up && n <= 20000) {
         draw->AddRectFilled(ImVec2(where[p].x - 1, where[p].y - 1), ImVec2(where[p].x + 1, where[p].y + 1), colour);
+        if (options.drawn != nullptr) options.drawn->push_back({p, where[p], 1.0f});
       }
       if (up && dist2(where[p], mouse) < best) {
         best = dist2(where[p], mouse);
@@ -294,11 +356,13 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       }
       continue;
     }
+    const float radius = dot * role.size;
     if (up) {
-      draw->AddCircleFilled(where[p], dot, colour);
+      draw->AddCircleFilled(where[p], radius, colour);
     } else {
-      draw->AddCircle(where[p], dot, colour, 0, thick);  // crashed: hollow grey
+      draw->AddCircle(where[p], radius, colour, 0, thick);  // crashed: hollow grey
     }
+    if (options.drawn != nullptr) options.drawn->push_back({p, where[p], radius});
     if (labels) {
       const std::string text = sim.peer_id(p).to_decimal();
       const float a = angle_of(sim.peer_id(p), bits);
@@ -326,10 +390,10 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       if (!occupied[static_cast<std::size_t>(b)]) continue;
       const float a = (static_cast<float>(b) + 0.5f) / static_cast<float>(bins) * 2 * kPi - kPi;
       const ImVec2 q = on_circle(c, r, a);
-      draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), palette.peer);
+      draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), palette.role(first_role.colour));
     }
   }
-  // The lookup's message in flight, drawn last so that no peer hides it.
+  // The search's message in flight, drawn last so that no peer hides it.
   if (current != nullptr) {
     const Marker m = marker_of(*current, session.now());
     if (m.visible && m.from != kNoPeer) {
@@ -341,6 +405,36 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   }
   return hovered;
 }
+
+namespace {
+
+/// The hop limit of a flood, as " of TTL 4": the protocol's parameter of that name (the
+/// scenario's "params", or the search's own field when its event gives one), or "" when the
+/// protocol has no such parameter or the scenario does not set it.
+std::string hop_limit_text(const Session& session, const TracedSearch& search) {
+  static const std::string kHopLimit = "ttl";  // the lecture's word for a flood's hop limit
+  const ParameterInfo* parameter = nullptr;
+  for (const ParameterInfo& info : session.model().parameters) {
+    if (info.name == kHopLimit) parameter = &info;
+  }
+  if (parameter == nullptr) return "";
+  int limit = 0;
+  const auto& doc = session.scenario().doc;
+  if (doc.contains("params") && doc["params"].contains(kHopLimit) && doc["params"][kHopLimit].is_number_integer()) {
+    limit = doc["params"][kHopLimit].get<int>();
+  }
+  if (doc.contains("events") && doc["events"].is_array()) {
+    for (const auto& e : doc["events"]) {
+      if (e.contains(kHopLimit) && e[kHopLimit].is_number_integer() && e.contains("at_ms") && e["at_ms"].is_number() &&
+          from_ms(e["at_ms"].get<double>()) == search.start) {
+        limit = e[kHopLimit].get<int>();
+      }
+    }
+  }
+  return limit > 0 ? " of " + parameter->label + " " + std::to_string(limit) : "";
+}
+
+}  // namespace
 
 void GraphLayout::update(const Session& session) {
   const SimulatorCore& sim = session.sim();
@@ -427,6 +521,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
                      const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
   const SimulatorCore& sim = session.sim();
   const Run& run = session.run();
+  const ProtocolModel& model = session.model();
   layout.update(session);
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
   const float side = std::min(size.x, size.y) * 0.92f;
@@ -437,19 +532,21 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   };
   const std::size_t n = sim.peer_count();
   const float thick = options.projector ? 2.0f : 1.0f;
-  std::vector<std::string> role(n);
+  std::vector<std::uint8_t> role(n, 0);
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) continue;
     const PeerView v = run.inspect_links(p);
     role[p] = v.role;
     for (const Link& link : v.links) {
       if (link.target == kNoPeer || link.target >= n || !sim.is_up(link.target)) continue;
-      if (link.kind == LinkKind::Server && v.role == "server") continue;  // drawn from the peers' side
-      draw->AddLine(at(p), at(link.target), palette.edge, thick);
+      const LinkDrawing drawing = drawing_of(model, link.kind);
+      // A free graph has no "along": an adjacent link is drawn as a line like any other.
+      if (drawing == LinkDrawing::Hidden || (drawing == LinkDrawing::Selected && p != options.selected)) continue;
+      draw->AddLine(at(p), at(link.target), link_colour(model, link.kind, palette), thick);
     }
   }
 
-  // The current query: a wave coloured by hop count, duplicates marked, TTL shown.
+  // The current search: a wave coloured by hop count, duplicates marked, the hop limit shown.
   const TracedSearch* current = session.current_search(searches);
   std::vector<int> reached_at(n, -1);
   int duplicates = 0, max_hop = 0;
@@ -458,12 +555,12 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     reached_at[current->from] = 0;
     for (const auto& hop : current->hops) {
       if (hop.time > session.now()) break;
-      if (hop.relay) {
+      if (hop.style == HopStyle::Transfer) {
         draw->AddLine(at(hop.from), at(hop.to), palette.relay, thick + 3.0f);
         if (hop.to == current->from) relayed_via = hop.from;
         continue;
       }
-      if (hop.duplicate) {
+      if (hop.style == HopStyle::Duplicate) {
         ++duplicates;
         const ImVec2 a = at(hop.from), b = at(hop.to);
         draw->AddLine(a, b, palette.duplicate, thick);
@@ -479,29 +576,25 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   PeerIndex hovered = kNoPeer;
   const float base = n <= 100 ? 7.0f : n <= 1000 ? 4.5f : 2.5f;
   float best = 100.0f;
+  if (options.drawn != nullptr) options.drawn->clear();
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) {
-      if (sim.state(p) == PeerState::Failed) draw->AddCircle(at(p), base, palette.peer_dead, 0, thick);
+      if (sim.state(p) == PeerState::Failed) {
+        draw->AddCircle(at(p), base, palette.peer_dead, 0, thick);
+        if (options.drawn != nullptr) options.drawn->push_back({p, at(p), base});
+      }
       continue;
     }
-    float radius = base;
-    ImU32 colour = palette.peer;
-    if (role[p] == "server") {
-      colour = palette.server;
-      radius = base * 2.4f;
-    } else if (role[p] == "superpeer") {
-      colour = palette.superpeer;
-      radius = base * 1.6f;
-    } else if (role[p] == "leaf") {
-      colour = palette.leaf;
-      radius = base * 0.8f;
-    }
+    const RoleInfo& info = role_of(model, role[p]);
+    const float radius = base * info.size;
+    ImU32 colour = palette.role(info.colour);
     if (reached_at[p] >= 0) {
       // Near hops glow red, far ones turn teal: the wave's colour is its hop count.
       colour = blend(palette.path, palette.wave_far, std::min(1.0f, static_cast<float>(reached_at[p]) / 7.0f));
     }
     if (p == options.selected) colour = palette.selected;
     draw->AddCircleFilled(at(p), radius, colour);
+    if (options.drawn != nullptr) options.drawn->push_back({p, at(p), radius});
     if (n <= 60) {
       const std::string text = sim.peer_id(p).to_decimal();
       draw->AddText(ImVec2(at(p).x + radius + 2, at(p).y - radius - 2), palette.text_dim, text.c_str());
@@ -515,23 +608,10 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     char text[320];
     int reached = 0;
     for (int h : reached_at) reached += h >= 0;
-    // The TTL: the query's own if the scenario gave one, else the protocol's parameter.
-    int ttl = 0;
-    const auto& doc = session.scenario().doc;
-    if (doc.contains("params") && doc["params"].contains("ttl") && doc["params"]["ttl"].is_number_integer()) {
-      ttl = doc["params"]["ttl"].get<int>();
-    }
-    if (doc.contains("events") && doc["events"].is_array()) {
-      for (const auto& e : doc["events"]) {
-        if (e.value("op", "") == "query" && e.contains("ttl") && e["ttl"].is_number_integer() &&
-            e.contains("at_ms") && e["at_ms"].is_number() && from_ms(e["at_ms"].get<double>()) == current->start) {
-          ttl = e["ttl"].get<int>();
-        }
-      }
-    }
-    const std::string ttl_text = ttl > 0 ? " of TTL " + std::to_string(ttl) : "";
-    std::snprintf(text, sizeof text, "query %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
-                  current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop, ttl_text.c_str(), duplicates,
+    const std::string limit = hop_limit_text(session, *current);
+    std::snprintf(text, sizeof text, "%s %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
+                  model.search_noun.c_str(), current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop,
+                  limit.c_str(), duplicates,
                   current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "");
     if (relayed_via != kNoPeer) {
       const std::size_t used = std::strlen(text);

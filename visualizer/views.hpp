@@ -1,29 +1,47 @@
 #pragma once
-// Drawing the ring view (Chord) and the graph view (central index, flooding, superpeers) with
-// Dear ImGui's draw lists. Pure drawing from the session's state, trace and inspection.
+// Drawing the ring view (Geometry::Ring: peers at their ids on the identifier circle) and the
+// graph view (Geometry::Graph: a free overlay) with Dear ImGui's draw lists. Pure drawing from the
+// session's state, trace and the protocol's view model: link kinds and roles are drawn as the
+// model says (LinkKindInfo, RoleInfo), hops as the trace vocabulary's hop styles.
 #include <imgui.h>
 
+#include <array>
 #include <vector>
 
 #include "session.hpp"
 
 namespace p2plab::viz {
 
+/// A theme's colours: fixed ones for what every view draws, and one colour per colour class
+/// (Colour) for the roles and link kinds a protocol declares.
 struct Palette {
-  ImU32 background, ring, peer, peer_dead, selected, successor, finger, finger_start, key, path, marker, text,
-      text_dim, server, superpeer, leaf, edge, wave_far, duplicate, relay, reference;
+  ImU32 background, ring, peer_dead, selected, key, path, marker, text, text_dim, wave_far, duplicate, relay, reference;
+  std::array<ImU32, 8> roles;  ///< a peer's dot, by Colour
+  std::array<ImU32, 8> links;  ///< a link's line, by Colour
+  int mark_alpha = 160;        ///< a marked id (a finger's start) in its link's colour, lighter
+  ImU32 role(Colour c) const { return roles[static_cast<std::size_t>(c) % roles.size()]; }
+  ImU32 link(Colour c) const { return links[static_cast<std::size_t>(c) % links.size()]; }
   static Palette dark();
   static Palette light();  // the projector's high-contrast theme
+};
+
+/// Where a view drew one peer (for tests and tools: `p2plab-viz --positions`).
+struct DrawnPeer {
+  PeerIndex peer = kNoPeer;
+  ImVec2 at;
+  float radius = 0;
 };
 
 struct ViewOptions {
   PeerIndex selected = kNoPeer;
   bool projector = false;
   bool show_all_fingers = false;
-  /// Draws the reference route (Run::reference_route: ideal Chord on the live peers) beside the
-  /// current lookup's own route, and says where they part.
+  /// Draws the reference route (Run::reference_route: the protocol's ideal route on the live
+  /// peers) beside the current search's own route, and says where they part.
   bool compare_reference = false;
   float label_scale = 1.0f;
+  /// When set, the view lists every peer it drew here (cleared first).
+  std::vector<DrawnPeer>* drawn = nullptr;
 };
 
 /// Where each peer sits on the identifier circle, as (cos, sin) of its angle: ids never change,

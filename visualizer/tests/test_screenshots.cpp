@@ -1,14 +1,21 @@
 // Every lab opens in p2plab-viz, runs and renders under Xvfb; the pictures are checked on their
-// pixels: not blank, and with enough distinct colours where peers, links and paths are drawn.
+// pixels: not blank, and with enough distinct colours where peers, links and paths are drawn;
+// where the view says it drew each peer (--positions) is checked against the ids' geometry and
+// the picture. A toy protocol from a test file, unknown to p2plab-viz, is drawn by a build that
+// links it (p2plab-viz-toy).
 #include <doctest/doctest.h>
 #include <stb_image.h>
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -129,3 +136,130 @@ TEST_CASE("compare with the reference route: lookup(44) from 52 gets the dashed 
   CAPTURE(compared);
   CHECK(compared > plain + 500);  // the dashed route over three hops and two caption lines
 }
+
+namespace {
+
+struct DrawnPeer {
+  std::string id;
+  double x = 0, y = 0, radius = 0;
+  bool up = true;
+};
+
+/// Renders `lab` with `viz` and reads back the picture and where the view says it drew each peer.
+std::vector<DrawnPeer> shoot_with_positions(const std::string& viz, const std::string& lab, const std::string& name,
+                                            const std::string& extra, std::vector<unsigned char>& rgba, int& width,
+                                            int& height) {
+  const fs::path out = fs::temp_directory_path() / "p2plab-screens";
+  fs::create_directories(out);
+  const std::string png = (out / (name + ".png")).string(), positions = (out / (name + ".json")).string();
+  fs::remove(png);
+  fs::remove(positions);
+  const std::string command = "xvfb-run -a -s '-screen 0 1280x800x24' " + viz + " " + lab + " --screenshot " + png +
+                              " --positions " + positions + " --size 1280x800" + extra + " > /dev/null 2>&1";
+  CAPTURE(command);
+  REQUIRE(run(command) == 0);
+  int channels = 0;
+  unsigned char* data = stbi_load(png.c_str(), &width, &height, &channels, 4);
+  REQUIRE(data != nullptr);
+  rgba.assign(data, data + static_cast<std::size_t>(width) * height * 4);
+  stbi_image_free(data);
+  std::ifstream in(positions);
+  REQUIRE(in.good());
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  std::vector<DrawnPeer> peers;
+  for (const auto& p : doc.at("peers")) {
+    peers.push_back({p.at("id").get<std::string>(), p.at("x").get<double>(), p.at("y").get<double>(),
+                     p.at("radius").get<double>(), p.at("up").get<bool>()});
+  }
+  return peers;
+}
+
+std::uint32_t pixel(const std::vector<unsigned char>& rgba, int width, double x, double y) {
+  const std::size_t at = 4 * (static_cast<std::size_t>(std::lround(y)) * static_cast<std::size_t>(width) +
+                              static_cast<std::size_t>(std::lround(x)));
+  return rgba[at] | (rgba[at + 1] << 8) | (rgba[at + 2] << 16) | (static_cast<std::uint32_t>(rgba[at + 3]) << 24);
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in);
+}
+
+constexpr std::uint32_t kBackground = 0xff1e1816;  // RGBA(22, 24, 30) read little-endian
+
+}  // namespace
+
+TEST_CASE("the ring view puts every peer at its id's angle on one circle, and draws it there") {
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/chord-lookup-44.json";
+  const nlohmann::json scenario = read_json(lab);
+  const int bits = scenario.at("params").at("m").get<int>();
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "ring-positions", " --at 1e9", rgba, width, height);
+  REQUIRE(peers.size() == scenario.at("peers").at("ids").size());
+  // The circle through three peers; every peer lies on it at angle id / 2^m of a turn,
+  // clockwise from the top (the identifier circle of the slides).
+  const auto& a = peers[0];
+  const auto& b = peers[peers.size() / 3];
+  const auto& c = peers[2 * peers.size() / 3];
+  const double d = 2 * (a.x * (b.y - c.y) + b.x * (c.y - a.y) + c.x * (a.y - b.y));
+  REQUIRE(std::abs(d) > 1);
+  const double sa = a.x * a.x + a.y * a.y, sb = b.x * b.x + b.y * b.y, sc = c.x * c.x + c.y * c.y;
+  const double cx = (sa * (b.y - c.y) + sb * (c.y - a.y) + sc * (a.y - b.y)) / d;
+  const double cy = (sa * (c.x - b.x) + sb * (a.x - c.x) + sc * (b.x - a.x)) / d;
+  const double r = std::hypot(a.x - cx, a.y - cy);
+  CHECK(r > 100);
+  std::set<std::uint32_t> dot_colours;
+  for (const auto& p : peers) {
+    CAPTURE(p.id);
+    CHECK(std::abs(std::hypot(p.x - cx, p.y - cy) - r) < 1.0);
+    const double turn = std::fmod(std::atan2(p.x - cx, -(p.y - cy)) / (2 * M_PI) + 1.0, 1.0);
+    const double expected = std::stod(p.id) / std::ldexp(1.0, bits);
+    CHECK(std::abs(turn - expected) < 0.002);
+    REQUIRE(p.x >= 0);
+    REQUIRE(p.x < width);
+    REQUIRE(p.y >= 0);
+    REQUIRE(p.y < height);
+    const std::uint32_t colour = pixel(rgba, width, p.x, p.y);
+    CHECK(colour != kBackground);
+    dot_colours.insert(colour);
+  }
+  CHECK(dot_colours.size() == 1);  // one role: every peer's dot in the same colour
+}
+
+#ifdef P2PLAB_VIZ_TOY
+TEST_CASE("a protocol defined in a test file registers itself and the visualizer draws it") {
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/tests/toy/toy_scenario.json";
+  const nlohmann::json scenario = read_json(lab);
+  // The plain visualizer does not know the protocol: the toy one knows it only by its registrar.
+  CHECK(run(std::string(P2PLAB_VIZ) + " " + lab + " --screenshot /dev/null > /dev/null 2>&1") == 2);
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  const auto peers = shoot_with_positions(P2PLAB_VIZ_TOY, lab, "toy", " --at 1e9", rgba, width, height);
+  const Picture picture = analyse((fs::temp_directory_path() / "p2plab-screens" / "toy.png").string());
+  CHECK(picture.drawn > 0.01);
+  CHECK(picture.colours.size() >= 4);
+  // Every peer of the scenario drawn once, inside the view (right of the panel), each at its own
+  // place, and the picture shows a dot there.
+  std::size_t expected = 0;
+  if (scenario.at("peers").contains("count")) expected = scenario["peers"]["count"].get<std::size_t>();
+  if (scenario.at("peers").contains("ids")) expected = scenario["peers"]["ids"].size();
+  CHECK(peers.size() == expected);
+  std::set<std::string> ids;
+  std::set<std::pair<long, long>> places;
+  for (const auto& p : peers) {
+    CAPTURE(p.id);
+    ids.insert(p.id);
+    places.insert({std::lround(p.x), std::lround(p.y)});
+    CHECK(p.x > width / 4.0);
+    CHECK(p.x < width);
+    CHECK(p.y > 0);
+    CHECK(p.y < height);
+    CHECK(p.radius >= 1);
+    CHECK(pixel(rgba, width, p.x, p.y) != kBackground);
+  }
+  CHECK(ids.size() == peers.size());
+  CHECK(places.size() == peers.size());
+}
+#endif

@@ -2,9 +2,15 @@
 // states, and actions are replayed where they were taken.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
+#include "p2plab/registry.hpp"
 #include "session.hpp"
 
 using namespace p2plab;
@@ -18,7 +24,7 @@ std::string fingerprint(const Session& s) {
   out << s.position() << '@' << s.now() << " trace " << s.trace().size() << " live " << s.sim().live_count() << '\n';
   for (PeerIndex p = 0; p < s.sim().peer_count(); ++p) {
     const PeerView v = s.run().inspect(p);
-    out << v.id.to_decimal() << ' ' << v.role << (v.state == PeerState::Up ? " up" : " down");
+    out << v.id.to_decimal() << ' ' << static_cast<int>(v.role) << (v.state == PeerState::Up ? " up" : " down");
     for (const Link& l : v.links) out << ' ' << static_cast<int>(l.kind) << ':' << l.target;
     for (const Id& k : v.keys) out << " k" << k.to_decimal();
     out << '\n';
@@ -34,13 +40,26 @@ std::string lab(const char* name) {
   return path;
 }
 
+/// Every lab that draws a network (its protocol is registered), by file name.
+std::vector<std::string> network_labs() {
+  std::vector<std::string> labs;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(P2PLAB_SOURCE_DIR) + "/labs")) {
+    if (entry.path().extension() != ".json") continue;
+    if (all_protocols().find(load_scenario(entry.path().string()).protocol) == nullptr) continue;
+    labs.push_back(entry.path().filename().string());
+  }
+  std::sort(labs.begin(), labs.end());
+  return labs;
+}
+
 }  // namespace
 
 TEST_CASE("stepping forward then back returns to identical states") {
-  for (const char* name : {"chord-lookup-44.json", "chord-join-stabilize.json", "gnutella-flooding-ttl.json",
-                           "napster-spof.json", "gnutella06-superpeers.json"}) {
+  const std::vector<std::string> labs = network_labs();
+  CHECK(labs.size() >= 10);
+  for (const std::string& name : labs) {
     CAPTURE(name);
-    Session s(lab(name));
+    Session s(lab(name.c_str()));
     std::vector<std::string> states;
     for (int i = 0; i < 300 && !s.at_end(); ++i) {
       states.push_back(fingerprint(s));
@@ -52,6 +71,7 @@ TEST_CASE("stepping forward then back returns to identical states") {
       REQUIRE(fingerprint(s) == states[s.position()]);
     }
     for (std::uint64_t target : {std::uint64_t{0}, std::uint64_t{17}, std::uint64_t{150}, std::uint64_t{3}}) {
+      if (target >= states.size()) continue;  // a short lab
       s.seek(target);
       CHECK(s.position() == target);
       CHECK(fingerprint(s) == states[target]);
@@ -91,4 +111,135 @@ TEST_CASE("actions are carried out and replayed after stepping back") {
   CHECK(s.sim().live_count() == 20);
   s.seek(position);  // forward again: the actions happen again, at the same moment
   CHECK(fingerprint(s) == after);
+}
+
+TEST_CASE("the session reads the protocol's model and vocabulary from the registry, not by name") {
+  for (const std::string& name : network_labs()) {
+    CAPTURE(name);
+    Session s(lab(name.c_str()));
+    const ProtocolInfo* info = all_protocols().find(s.scenario().protocol);
+    REQUIRE(info != nullptr);
+    CHECK(&s.model() == &info->model);
+    CHECK(s.geometry() == info->model.geometry);
+    CHECK(s.vocabulary().user_purpose == s.run().vocabulary().user_purpose);
+    // Every link and role a peer shows is one the model declares.
+    s.advance_to(from_ms(2000.0));
+    for (PeerIndex p = 0; p < s.sim().peer_count(); ++p) {
+      const PeerView v = s.run().inspect(p);
+      CHECK(v.role < s.model().roles.size());
+      for (const Link& link : v.links) CHECK(link.kind < s.model().link_kinds.size());
+      for (const TableView& t : v.tables) {
+        for (const auto& row : t.rows) CHECK(row.link < static_cast<int>(v.links.size()));
+      }
+    }
+  }
+}
+
+TEST_CASE("a flood's hops are read by the vocabulary's hop styles: duplicates and reached peers match the result") {
+  // The labs whose result lists each query's duplicates and the peers it reached (the floods).
+  std::uint64_t duplicates_total = 0;
+  int floods = 0, exact_labs = 0;
+  for (const std::string& name : network_labs()) {
+    CAPTURE(name);
+    Session s(lab(name.c_str()));
+    s.advance_to(s.end_time());
+    const nlohmann::json result = s.run().result();
+    if (!result.contains("queries") || result["queries"].empty() || !result["queries"][0].contains("duplicates"))
+      continue;
+    ++floods;
+    const auto& searches = s.searches();
+    std::vector<const viz::TracedSearch*> user;
+    for (const auto& search : searches) {
+      if (s.is_user(search)) user.push_back(&search);
+    }
+    REQUIRE(user.size() == result["queries"].size());
+    bool same_everywhere = true;
+    for (std::size_t i = 0; i < user.size(); ++i) {
+      CAPTURE(i);
+      const nlohmann::json& query = result["queries"][i];
+      std::uint64_t duplicates = 0;
+      std::set<std::uint64_t> reached{s.sim().peer_id(user[i]->from).low64()};
+      for (const auto& hop : user[i]->hops) {
+        if (hop.style == HopStyle::Duplicate) ++duplicates;
+        if (hop.forward()) reached.insert(s.sim().peer_id(hop.to).low64());
+      }
+      CHECK(duplicates == query["duplicates"].get<std::uint64_t>());
+      // Every peer the view shows reached is one the protocol says the query reached (a
+      // superpeer or a server also counts peers it answers for, which the query never travels
+      // to); a pure flood reaches exactly them.
+      const auto said = query["reached"].get<std::set<std::uint64_t>>();
+      CHECK(std::includes(said.begin(), said.end(), reached.begin(), reached.end()));
+      same_everywhere = same_everywhere && reached == said;
+      duplicates_total += duplicates;
+    }
+    exact_labs += same_everywhere;
+  }
+  CHECK(floods >= 2);
+  CHECK(exact_labs >= 1);
+  CHECK(duplicates_total > 0);  // the floods meet themselves: the styles are really told apart
+}
+
+TEST_CASE("every operation a protocol's model offers builds a scenario op its run accepts") {
+  int operations = 0;
+  for (const std::string& name : network_labs()) {
+    CAPTURE(name);
+    const ProtocolModel& model = Session(lab(name.c_str())).model();
+    for (const OperationInfo& op : model.operations) {
+      CAPTURE(op.op);
+      Session s(lab(name.c_str()));
+      s.advance_to(from_ms(2000.0));
+      REQUIRE(!s.sim().live_by_id().empty());
+      const std::string peer = s.sim().live_by_id()[s.sim().live_by_id().size() / 2].first.to_decimal();
+      // The fields' defaults; a key is the peer's own id (in range for every m).
+      std::string error;
+      const nlohmann::json json = viz::operation_json(
+          op, peer,
+          [&](const OperationField& f) { return f.kind == OperationField::Kind::Key ? peer : f.default_value; }, error);
+      CHECK(error == "");
+      CHECK(json.at("op") == op.op);
+      if (!op.peer_field.empty()) CHECK(json.at(op.peer_field) == viz::id_json(peer));
+      CHECK(s.act(json) == "");
+      ++operations;
+    }
+    for (const ParameterInfo& parameter : model.parameters) {
+      if (!parameter.settable) continue;
+      CAPTURE(parameter.name);
+      Session s(lab(name.c_str()));
+      s.advance_to(from_ms(2000.0));
+      const nlohmann::json value = parameter.integer ? nlohmann::json(std::lround(parameter.default_value))
+                                                     : nlohmann::json(parameter.default_value);
+      CHECK(s.act({{"op", "set"}, {"param", parameter.name}, {"value", value}}) == "");
+    }
+  }
+  CHECK(operations >= 20);
+}
+
+TEST_CASE("an operation's fields are typed: a key as a number or a name to hash, a bad number refused") {
+  OperationInfo op{
+      "lookup",
+      "lookup",
+      "",
+      "from",
+      {{"key", "key", OperationField::Kind::Key, "", ""}, {"ttl", "TTL", OperationField::Kind::Number, "", ""}}};
+  std::map<std::string, std::string> typed{{"key", "44"}, {"ttl", "3"}};
+  auto text = [&](const OperationField& f) { return typed[f.name]; };
+  std::string error;
+  CHECK(viz::operation_json(op, "52", text, error) ==
+        nlohmann::json{{"op", "lookup"}, {"from", 52}, {"key", 44}, {"ttl", 3}});
+  CHECK(error == "");
+  typed = {{"key", "a file.mp3"}, {"ttl", ""}};
+  CHECK(viz::operation_json(op, "52", text, error) ==
+        nlohmann::json{{"op", "lookup"}, {"from", 52}, {"name", "a file.mp3"}});
+  typed = {{"key", "1461501637330902918203684832716283019655932542975"}, {"ttl", "2.5"}};  // 2^160 - 1
+  CHECK(
+      viz::operation_json(op, "52", text, error) ==
+      nlohmann::json{
+          {"op", "lookup"}, {"from", 52}, {"key", "1461501637330902918203684832716283019655932542975"}, {"ttl", 2.5}});
+  CHECK(error == "");
+  typed = {{"key", "1"}, {"ttl", "three"}};
+  viz::operation_json(op, "52", text, error);
+  CHECK(error.find("ttl") != std::string::npos);
+  error.clear();
+  viz::operation_json(op, "", text, error);
+  CHECK(error.find("select a peer") != std::string::npos);
 }

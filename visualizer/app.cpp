@@ -1,0 +1,968 @@
+// p2plab-viz: the interactive visualizer (Dear ImGui + GLFW + OpenGL 3). See README.md. Its panels
+// are built from the protocol's view model (ProtocolModel: operations, parameters, link kinds,
+// roles) and its inspection (PeerView's typed tables): it knows no protocol by name.
+#define GL_GLEXT_PROTOTYPES
+#include <GLFW/glfw3.h>
+#include <GL/gl.h>
+#include <GL/glext.h>
+#include <CLI/CLI.hpp>
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app.hpp"
+#include "compare.hpp"
+#include "live.hpp"
+#include "p2plab/code_info.hpp"
+#include "p2plab/json_util.hpp"
+#include "p2plab/registry.hpp"
+#include "session.hpp"
+#include "views.hpp"
+
+namespace fs = std::filesystem;
+using namespace p2plab;
+using namespace p2plab::viz;
+
+namespace {
+
+struct LabEntry {
+  std::string path, name, title, note, protocol;
+};
+
+std::vector<LabEntry> find_labs(const fs::path& dir) {
+  std::vector<LabEntry> labs;
+  if (!fs::is_directory(dir)) return labs;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    try {
+      const Scenario s = load_scenario(entry.path().string());
+      if (all_protocols().find(s.protocol) == nullptr) continue;  // e.g. a comparison: a table, not a network
+
+      labs.push_back({entry.path().string(), entry.path().stem().string(), s.title, s.note, s.protocol});
+    } catch (const std::exception&) {
+      // unreadable labs are listed by `p2plab list`, not here
+    }
+  }
+  std::sort(labs.begin(), labs.end(), [](const LabEntry& a, const LabEntry& b) { return a.name < b.name; });
+  return labs;
+}
+
+/// The id at a fraction `turn` (0 .. 1) of the way round an m-bit circle, as decimal text.
+std::string key_at(double turn, int bits) {
+  if (bits <= 52) return std::to_string(static_cast<std::uint64_t>(turn * std::ldexp(1.0, bits)));
+  // Above 52 bits a double cannot name every id: take 52 bits of the fraction and shift them up.
+  Id id(static_cast<std::uint64_t>(turn * std::ldexp(1.0, 52)));
+  const IdSpace space(bits);
+  for (int i = 52; i < bits; ++i) id = space.add(id, id);
+  return id.to_decimal();
+}
+
+void help_marker(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+/// Where the view drew each peer, in the picture's pixels (y down), for tests that check the
+/// picture at those points.
+bool write_positions(const std::string& path, const Session& session, const std::vector<DrawnPeer>& drawn) {
+  nlohmann::json peers = nlohmann::json::array();
+  for (const DrawnPeer& d : drawn) {
+    peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
+                     {"radius", d.radius}, {"up", session.sim().is_up(d.peer)}});
+  }
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const std::string text = nlohmann::json{{"peers", peers}}.dump(1) + "\n";
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+bool write_png(const std::string& path, int width, int height) {
+  std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+  // OpenGL's rows go bottom-up, PNG's top-down.
+  std::vector<unsigned char> flipped(pixels.size());
+  const std::size_t row = static_cast<std::size_t>(width) * 4;
+  for (int y = 0; y < height; ++y) {
+    std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * row], row, &flipped[static_cast<std::size_t>(y) * row]);
+  }
+  return stbi_write_png(path.c_str(), width, height, 4, flipped.data(), static_cast<int>(row)) != 0;
+}
+
+/// An off-screen framebuffer: renders the same pixels with or without a visible window.
+struct OffscreenTarget {
+  GLuint fbo = 0, color = 0;
+  int width = 0, height = 0;
+  void create(int w, int h) {
+    width = w;
+    height = h;
+    glGenFramebuffers(1, &fbo);
+    glGenRenderbuffers(1, &color);
+    glBindRenderbuffer(GL_RENDERBUFFER, color);
+    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, w, h);
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color);
+  }
+  bool ok() const { return glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE; }
+};
+
+class App {
+ public:
+  App(std::string lab, fs::path labs_dir, bool projector) : labs_(find_labs(labs_dir)), projector_(projector) {
+    open(lab);
+  }
+
+  bool open(const std::string& path) { return open_session([&] { return std::make_unique<Session>(path); }, path); }
+
+  template <class Make>
+  bool open_session(Make make, const std::string& path) {
+    try {
+      auto next = make();
+      session_ = std::move(next);
+      lab_path_ = path;
+      layout_ = GraphLayout();
+      ring_layout_.reset();
+      view_.selected = kNoPeer;
+      playing_ = false;
+      message_.clear();
+      return true;
+    } catch (const std::exception& e) {
+      message_ = e.what();
+      if (!session_) throw;
+      return false;
+    }
+  }
+
+  /// `--attach PORT`: shows the real peers reporting to that port. False (and message()) if the
+  /// port cannot be bound.
+  bool attach(int port) {
+    const bool ok = open_session([&] { return std::make_unique<Session>(std::make_unique<LiveRun>(port)); },
+                                 "live (UDP port " + std::to_string(port) + ")");
+    playing_ = ok;  // "playing" reads the reports as they come
+    return ok;
+  }
+  const std::string& message() const { return message_; }
+
+  Session& session() { return *session_; }
+  void set_playing(bool on) { playing_ = on; }
+  void set_speed(float speed) { speed_ = speed; }
+  void select(PeerIndex p) { view_.selected = p; }
+  void set_compare_reference(bool on) { view_.compare_reference = on; }
+
+  /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
+  void frame(float dt, int width, int height) {
+    if (playing_) {
+      const SimTime step = std::max<SimTime>(1, static_cast<SimTime>(static_cast<double>(dt) * 1000.0 * speed_ * 1000.0 / 1000.0));
+      session_->advance_to(session_->now() + step);
+      if (session_->at_end()) playing_ = false;
+    }
+    keyboard();
+    const float panel = std::min(430.0f * scale(), static_cast<float>(width) * 0.45f);
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
+    ImGui::Begin("p2plab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+    lab_panel();
+    new_scenario_panel();
+    time_panel();
+    act_panel();
+    inspector_panel();
+    metrics_panel();
+    complexity_panel();
+    legend_panel();
+    ImGui::End();
+
+    ImGui::SetNextWindowPos(ImVec2(panel, 0));
+    ImGui::SetNextWindowSize(ImVec2(static_cast<float>(width) - panel, static_cast<float>(height)));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 size = ImGui::GetContentRegionAvail();
+    ImGui::InvisibleButton("canvas", size);
+    const bool clicked = ImGui::IsItemClicked();
+    const std::vector<TracedSearch>& searches = session_->searches();
+    const Palette palette = projector_ ? Palette::light() : Palette::dark();
+    view_.projector = projector_;
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const Geometry geometry = session_->geometry();
+    const bool ring = geometry == Geometry::Ring;
+    view_.drawn = record_drawn_ ? &drawn_ : nullptr;
+    const PeerIndex hovered = ring ? draw_ring(draw, origin, size, *session_, ring_layout_, searches, view_, palette)
+                                   : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
+    if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
+      // No view of its own yet (a bit trie, 2-D zones): the overlay as a free graph, and say so.
+      const std::string text = std::string("no ") + (geometry == Geometry::XorTrie ? "XOR trie" : "zone map") +
+                               " view yet: drawn as a graph of its links";
+      const float line = ImGui::GetFontSize() * 1.5f;
+      draw->AddText(ImVec2(origin.x + 12, origin.y + size.y - line), palette.text_dim, text.c_str());
+    }
+    const bool shift = ImGui::GetIO().KeyShift;
+    const OperationField* key_field = first_key_field();
+    if (ring && key_field != nullptr && ImGui::IsItemHovered() && shift) {
+      // Shift + click picks the key at that point of the identifier circle.
+      const ImVec2 mouse = ImGui::GetIO().MousePos;
+      const float dx = mouse.x - (origin.x + size.x / 2), dy = mouse.y - (origin.y + size.y / 2);
+      const double turn = std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
+      const std::string key = key_at(turn, session_->run().id_bits());
+      ImGui::SetTooltip("key %s\nshift + click: take it as the %s of the next operation", key.c_str(), key_field->label.c_str());
+      if (clicked) input(*key_field) = key;
+    } else if (ImGui::IsItemHovered() && hovered != kNoPeer) {
+      const PeerView v = session_->run().inspect_links(hovered);
+      ImGui::SetTooltip("peer %s (%s)\n%s", session_->sim().peer_id(hovered).to_decimal().c_str(), role_name(v.role).c_str(),
+                        ring && key_field != nullptr ? "click: inspect it\nshift + click on the ring: pick a key"
+                                                     : "click: inspect it");
+      if (clicked) view_.selected = hovered;
+    }
+    ImGui::End();
+    ImGui::PopStyleVar();
+  }
+
+  /// Records where the view draws each peer (for `--positions`).
+  void record_drawn(bool on) { record_drawn_ = on; }
+  const std::vector<DrawnPeer>& drawn() const { return drawn_; }
+
+  float scale() const { return projector_ ? 1.6f : 1.0f; }
+  bool projector() const { return projector_; }
+  bool wants_screenshot() { return std::exchange(save_requested_, false); }
+
+ private:
+  void keyboard() {
+    if (ImGui::GetIO().WantTextInput) return;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))) playing_ = !playing_;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) {
+      if (ImGui::GetIO().KeyShift) {
+        session_->step_search();
+      } else {
+        session_->step();
+      }
+    }
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) {
+      if (ImGui::GetIO().KeyShift) {
+        session_->step_search_back();
+      } else {
+        session_->step_back();
+      }
+    }
+  }
+
+  void lab_panel() {
+    const Scenario& s = session_->scenario();
+    ImGui::TextWrapped("%s", s.title.empty() ? lab_path_.c_str() : s.title.c_str());
+    if (ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str())) {
+      for (const LabEntry& lab : labs_) {
+        if (ImGui::Selectable((lab.name + "  [" + lab.protocol + "]").c_str(), lab.path == lab_path_)) open(lab.path);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", lab.title.c_str());
+      }
+      ImGui::EndCombo();
+    }
+    help_marker("The lecture's labs. Each has a note for the lecturer: what to show, what to ask.");
+    const std::string code = describe_linked_code();
+    if (code == "the reference code") {
+      ImGui::TextDisabled("Code: the reference solutions");
+    } else {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.3f, 0.9f, 0.9f, 1));
+      ImGui::TextWrapped("Code: %s", code.c_str());
+      ImGui::PopStyleColor();
+    }
+    help_marker("Which code makes the protocol's decisions. Build with -DP2PLAB_CODE=student to run your own "
+                "exercises (exercises/README.md); where the protocol has a reference route, tick 'compare with "
+                "the reference route' to see where your searches differ from the ideal ones.");
+    if (!s.note.empty() && ImGui::CollapsingHeader("Lecturer's note", ImGuiTreeNodeFlags_DefaultOpen)) {
+      ImGui::TextWrapped("%s", s.note.c_str());
+    }
+    if (!message_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", message_.c_str());
+  }
+
+  void new_scenario_panel() {
+    if (!ImGui::CollapsingHeader("New scenario")) return;
+    const auto& protocols = all_protocols().all();
+    if (protocols.empty()) return;
+    if (new_protocol_ < 0) {  // first offer the protocol of the lab that is open
+      for (std::size_t i = 0; i < protocols.size(); ++i) {
+        if (protocols[i].name == session_->scenario().protocol) new_protocol_ = static_cast<int>(i);
+      }
+    }
+    new_protocol_ = std::clamp<int>(new_protocol_, 0, static_cast<int>(protocols.size()) - 1);
+    if (ImGui::BeginCombo("protocol", protocols[static_cast<std::size_t>(new_protocol_)].name.c_str())) {
+      for (std::size_t i = 0; i < protocols.size(); ++i) {
+        if (ImGui::Selectable(protocols[i].name.c_str(), static_cast<int>(i) == new_protocol_)) new_protocol_ = static_cast<int>(i);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", protocols[i].description.c_str());
+      }
+      ImGui::EndCombo();
+    }
+    const ProtocolInfo& protocol = protocols[static_cast<std::size_t>(new_protocol_)];
+    ImGui::SliderInt("peers", &new_peers_, 2, 2000, "%d", ImGuiSliderFlags_Logarithmic);
+    ImGui::InputInt("seed", &new_seed_);
+    ScenarioRequest request;
+    request.peers = new_peers_;
+    request.seed = static_cast<std::uint64_t>(std::max(0, new_seed_));
+    for (const ParameterInfo& parameter : protocol.model.parameters) {
+      if (!parameter.in_new_scenario) continue;
+      const std::string key = protocol.name + "/" + parameter.name;
+      auto [it, fresh] = new_params_.try_emplace(key, parameter.default_value);
+      (void)fresh;
+      parameter_slider(("##new" + key).c_str(), parameter, it->second);
+      request.params[parameter.name] = it->second;
+    }
+    ImGui::Checkbox("peers join one by one", &new_join_);
+    help_marker("Off: the network is built converged at time 0 (an oracle sets every peer's state). On: every "
+                "peer joins through the protocol itself.");
+    request.join = new_join_;
+    if (!protocol.model.make_scenario) {
+      ImGui::TextDisabled("%s does not build scenarios here", protocol.name.c_str());
+      return;
+    }
+    if (ImGui::Button("create")) {
+      nlohmann::json doc;
+      try {
+        doc = protocol.model.make_scenario(request);
+      } catch (const std::exception& e) {
+        message_ = e.what();
+        return;
+      }
+      open_session([&] { return std::make_unique<Session>(doc, "new scenario"); }, "new scenario");
+    }
+  }
+
+  /// A slider for a parameter within its range (integer or not), labelled and explained.
+  static void parameter_slider(const char* id, const ParameterInfo& parameter, double& value) {
+    ImGui::TextUnformatted(parameter.label.empty() ? parameter.name.c_str() : parameter.label.c_str());
+    if (!parameter.help.empty()) help_marker(parameter.help.c_str());
+    if (parameter.integer) {
+      int v = static_cast<int>(std::lround(value));
+      const bool wide = parameter.max - parameter.min > 1000;
+      if (ImGui::SliderInt(id, &v, static_cast<int>(parameter.min), static_cast<int>(parameter.max), "%d",
+                           wide ? ImGuiSliderFlags_Logarithmic : 0)) {
+        value = v;
+      }
+    } else {
+      float v = static_cast<float>(value);
+      if (ImGui::SliderFloat(id, &v, static_cast<float>(parameter.min), static_cast<float>(parameter.max))) value = v;
+    }
+  }
+
+  void time_panel() {
+    if (!ImGui::CollapsingHeader("Time", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (ImGui::Button("|<")) session_->seek(0);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to the start");
+    ImGui::SameLine();
+    if (ImGui::Button("<<")) session_->step_search_back();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to before the last %s (shift + left)", noun());
+    ImGui::SameLine();
+    if (ImGui::Button("<")) session_->step_back();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event back (left arrow)");
+    ImGui::SameLine();
+    if (ImGui::Button(playing_ ? "Pause" : "Play")) playing_ = !playing_;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play or pause (space)");
+    ImGui::SameLine();
+    if (ImGui::Button(">")) session_->step();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event forward: a message delivered, a timer, a join... (right arrow)");
+    ImGui::SameLine();
+    if (ImGui::Button(">>")) session_->step_search();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forward to the end of the next %s (shift + right)", noun());
+    float speed_log = std::log10(speed_);
+    if (ImGui::SliderFloat("speed", &speed_log, -2.0f, 2.0f, "")) speed_ = std::pow(10.0f, speed_log);
+    ImGui::SameLine();
+    ImGui::Text("x%.2f", speed_);
+    help_marker("Simulated time per real time: x1 plays in real time, x0.1 shows every hop slowly.");
+    float t = static_cast<float>(to_ms(session_->now()));
+    const float end = static_cast<float>(to_ms(session_->end_time()));
+    if (ImGui::SliderFloat("time", &t, 0.0f, end, "%.0f ms")) {
+      const SimTime target = from_ms(static_cast<double>(t));
+      if (target < session_->now()) session_->seek(0);
+      session_->advance_to(target);
+    }
+    help_marker("Scrub through the whole run. Going back re-simulates from the start: the engine is "
+                "deterministic, so every moment looks the same every time.");
+    ImGui::Text("t = %.1f ms, event %llu, %zu peers alive", to_ms(session_->now()),
+                static_cast<unsigned long long>(session_->position()), session_->sim().live_count());
+    if (const LiveRun* live = session_->live_run()) {
+      ImGui::Text("live: %llu reports, %llu dropped; play reads them, pause freezes the view",
+                  static_cast<unsigned long long>(live->reports()), static_cast<unsigned long long>(live->dropped()));
+    }
+  }
+
+  void act_panel() {
+    if (!ImGui::CollapsingHeader("Act on the network")) return;
+    const ProtocolModel& model = session_->model();
+    const PeerIndex p = view_.selected;
+    const std::string id = p == kNoPeer ? "" : session_->sim().peer_id(p).to_decimal();
+    auto act = [&](nlohmann::json op) {
+      message_ = session_->act(op);
+      if (message_.empty()) message_ = "done: " + op.dump();
+    };
+    if (p == kNoPeer) ImGui::TextDisabled("Click a peer in the view to act on it.");
+    if (session_->has_reference_route()) {
+      ImGui::Checkbox("compare with the reference route", &view_.compare_reference);
+      help_marker("Draws, dashed, the route an ideal instance of the protocol takes for the current search (every "
+                  "peer's state exactly right, computed from the live peers) and says where this run's route parts "
+                  "from it. On a student build: your code's route against the reference.");
+    }
+    // The operations' inputs, one per field name (several operations share a key), then one
+    // button per operation; the selected peer fills the field that names the requester.
+    std::vector<const OperationField*> fields;
+    for (const OperationInfo& op : model.operations) {
+      for (const OperationField& field : op.fields) {
+        if (field.name == op.peer_field) continue;
+        const bool seen = std::any_of(fields.begin(), fields.end(), [&](const OperationField* f) { return f->name == field.name; });
+        if (!seen) fields.push_back(&field);
+      }
+    }
+    for (const OperationField* field : fields) {
+      std::string& text = input(*field);
+      char buffer[128];
+      std::snprintf(buffer, sizeof buffer, "%s", text.c_str());
+      if (ImGui::InputText(field->label.empty() ? field->name.c_str() : field->label.c_str(), buffer, sizeof buffer)) text = buffer;
+      if (!field->help.empty()) help_marker(field->help.c_str());
+    }
+    // The buttons in rows, wrapped at the panel's edge.
+    bool first = true;
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    for (const OperationInfo& op : model.operations) {
+      const bool needs_peer = !op.peer_field.empty();
+      if (needs_peer && p == kNoPeer) continue;
+      const std::string label = !needs_peer ? op.label : op.label + (op.peer_field == "from" ? " from " : " ") + id;
+      const float width = ImGui::CalcTextSize(label.c_str()).x + 2 * ImGui::GetStyle().FramePadding.x;
+      if (!first) {
+        ImGui::SameLine();
+        if (ImGui::GetCursorScreenPos().x + width > right) ImGui::NewLine();
+      }
+      first = false;
+      if (ImGui::Button((label + "##" + op.op).c_str())) {
+        std::string error;
+        const nlohmann::json json = operation_json(op, id, [&](const OperationField& f) { return input(f); }, error);
+        if (error.empty()) {
+          act(json);
+        } else {
+          message_ = error;
+        }
+      }
+      if (ImGui::IsItemHovered() && !op.help.empty()) ImGui::SetTooltip("%s", op.help.c_str());
+    }
+    // Parameters, changed while the run goes on.
+    for (const ParameterInfo& parameter : model.parameters) {
+      if (!parameter.settable) continue;
+      auto [it, fresh] = set_params_.try_emplace(session_->scenario().protocol + "/" + parameter.name, parameter.default_value);
+      (void)fresh;
+      parameter_slider(("##set" + parameter.name).c_str(), parameter, it->second);
+      ImGui::SameLine();
+      if (ImGui::Button(("set##" + parameter.name).c_str())) {
+        const nlohmann::json value = parameter.integer ? nlohmann::json(std::lround(it->second)) : nlohmann::json(it->second);
+        act({{"op", "set"}, {"param", parameter.name}, {"value", value}});
+      }
+    }
+    // Crash and leave: scenario operations every protocol takes, unless its model lists them.
+    const bool lists_churn = std::any_of(model.operations.begin(), model.operations.end(),
+                                         [](const OperationInfo& op) { return op.op == "fail" || op.op == "leave"; });
+    if (p != kNoPeer && !lists_churn && !session_->live()) {
+      const nlohmann::json who = id_json(id);
+      if (ImGui::Button(("crash " + id).c_str())) act({{"op", "fail"}, {"peer", who}});
+      ImGui::SameLine();
+      if (ImGui::Button(("leave " + id).c_str())) act({{"op", "leave"}, {"peer", who}});
+      help_marker("Crash: the peer stops without a word (its neighbours notice by timeouts). "
+                  "Leave: it says goodbye first and hands over what it holds.");
+    }
+  }
+
+  /// The text typed for an operation's field (shared by the operations that have a field of
+  /// that name), first its default.
+  std::string& input(const OperationField& field) {
+    const std::string key = session_->scenario().protocol + "/" + field.name;
+    return inputs_.try_emplace(key, field.default_value).first->second;
+  }
+
+  /// The first key field of the protocol's operations (shift + click on the ring fills it).
+  const OperationField* first_key_field() const {
+    for (const OperationInfo& op : session_->model().operations) {
+      for (const OperationField& field : op.fields) {
+        if (field.kind == OperationField::Kind::Key) return &field;
+      }
+    }
+    return nullptr;
+  }
+
+  const char* noun() const { return session_->model().search_noun.c_str(); }
+
+  std::string role_name(std::size_t role) const {
+    const auto& roles = session_->model().roles;
+    return role < roles.size() ? roles[role].name : "peer";
+  }
+
+  void inspector_panel() {
+    if (!ImGui::CollapsingHeader("Inspector", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (view_.selected == kNoPeer) {
+      ImGui::TextDisabled("Click a peer to see its state as the lecture draws it.");
+      return;
+    }
+    const ProtocolModel& model = session_->model();
+    const PeerView v = session_->run().inspect(view_.selected);
+    ImGui::Text("peer %s: %s, %s", v.id.to_decimal().c_str(), role_name(v.role).c_str(),
+                v.state == PeerState::Up ? "alive" : v.state == PeerState::Failed ? "crashed" : "left");
+    // Links that no table shows (a predecessor, say), one line per kind.
+    std::vector<bool> in_table(v.links.size(), false);
+    for (const TableView& t : v.tables) {
+      for (const auto& row : t.rows) {
+        if (row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size()) in_table[static_cast<std::size_t>(row.link)] = true;
+      }
+    }
+    for (std::size_t kind = 0; kind < model.link_kinds.size(); ++kind) {
+      std::string line;
+      int listed = 0, more = 0;
+      for (std::size_t i = 0; i < v.links.size(); ++i) {
+        const Link& link = v.links[i];
+        if (link.kind != kind || in_table[i] || link.target == kNoPeer) continue;
+        if (listed == 12) {
+          ++more;
+          continue;
+        }
+        line += (listed++ ? ", " : "") + session_->sim().peer_id(link.target).to_decimal();
+      }
+      if (more > 0) line += " and " + std::to_string(more) + " more";
+      if (listed > 0) ImGui::Text("%s: %s", model.link_kinds[kind].name.c_str(), line.c_str());
+    }
+    message_log(view_.selected);
+    // The rows the current search used at this peer, highlighted: those whose link points to a
+    // peer the search moved on to from here (one finger of a routed search, every neighbour a
+    // flood went to).
+    std::vector<PeerIndex> used_next;
+    if (const TracedSearch* current = session_->current_search(session_->searches())) {
+      for (const auto& hop : current->hops) {
+        if (hop.time <= session_->now() && hop.forward() && hop.from == view_.selected) used_next.push_back(hop.to);
+      }
+    }
+    int table_id = 0;
+    for (const TableView& t : v.tables) {
+      if (t.rows.empty()) continue;
+      ImGui::TextUnformatted(t.title.c_str());
+      if (!t.help.empty()) help_marker(t.help.c_str());
+      ImGui::PushID(table_id++);
+      if (ImGui::BeginTable(t.title.c_str(), static_cast<int>(std::max<std::size_t>(1, t.columns.size())),
+                            ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg)) {
+        for (const auto& c : t.columns) ImGui::TableSetupColumn(c.c_str());
+        ImGui::TableHeadersRow();
+        int shown = 0;
+        for (const auto& row : t.rows) {
+          if (++shown > 64) break;
+          ImGui::TableNextRow();
+          const bool used = row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size() &&
+                            std::find(used_next.begin(), used_next.end(),
+                                      v.links[static_cast<std::size_t>(row.link)].target) != used_next.end();
+          if (used) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(200, 60, 70, 110));
+          for (const Cell& cell : row.cells) {
+            ImGui::TableNextColumn();
+            if (cell.kind == Cell::Kind::Peer && cell.peer != kNoPeer && cell.peer < session_->sim().peer_count()) {
+              // A peer reference: click to inspect that peer.
+              ImGui::PushID(shown * 64 + ImGui::TableGetColumnIndex());
+              if (ImGui::Selectable(cell.text.c_str())) view_.selected = cell.peer;
+              ImGui::PopID();
+            } else {
+              ImGui::TextUnformatted(cell.text.c_str());
+            }
+          }
+        }
+        ImGui::EndTable();
+      }
+      ImGui::PopID();
+    }
+  }
+
+  /// The selected peer's last messages, from the trace; a click selects the other peer.
+  void message_log(PeerIndex p) {
+    if (!ImGui::TreeNode("Messages sent and received")) return;
+    const TraceVocabulary& vocabulary = session_->vocabulary();
+    const auto& trace = session_->trace();
+    int shown = 0;
+    for (auto it = trace.rbegin(); it != trace.rend() && shown < 40; ++it) {
+      const TraceEvent& e = *it;
+      if ((e.kind != TraceKind::Send && e.kind != TraceKind::Deliver && e.kind != TraceKind::Drop) ||
+          (e.peer != p && e.other != p) || (e.kind == TraceKind::Send && e.peer != p) ||
+          (e.kind == TraceKind::Deliver && e.other != p)) {
+        continue;
+      }
+      ++shown;
+      const bool sent = e.peer == p;
+      const PeerIndex other = sent ? e.other : e.peer;
+      const std::string type = e.detail < vocabulary.message_types.size() ? vocabulary.message_types[e.detail] : "?";
+      char line[160];
+      std::snprintf(line, sizeof line, "%9.1f ms  %s %s %s %s##%zu", to_ms(e.time),
+                    e.kind == TraceKind::Drop ? "LOST" : sent ? "sent" : "got ", type.c_str(), sent ? "to" : "from",
+                    session_->sim().peer_id(other).to_decimal().c_str(), static_cast<std::size_t>(trace.rend() - it));
+      if (ImGui::Selectable(line)) view_.selected = other;
+    }
+    if (shown == 0) ImGui::TextDisabled("none yet");
+    ImGui::TreePop();
+  }
+
+  void metrics_panel() {
+    if (!ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    const RunSummary s = session_->run().summary();
+    ImGui::Text("%s: %llu, %.1f%% %s", s.operation.c_str(), static_cast<unsigned long long>(s.lookups),
+                100.0 * s.success_rate, s.operation == "queries" ? "found" : "correct");
+    ImGui::Text("hops: mean %.2f, p99 %u   messages: %llu", s.mean_hops, s.p99_hops,
+                static_cast<unsigned long long>(s.messages_sent));
+    std::vector<float> histogram;
+    for (const TracedSearch& search : session_->searches()) {
+      if (!session_->is_user(search) || search.end < 0) continue;
+      int hops = 0;
+      for (const auto& h : search.hops) hops = std::max(hops, h.forward() ? h.index : 0);
+      if (static_cast<std::size_t>(hops) >= histogram.size()) histogram.resize(static_cast<std::size_t>(hops) + 1, 0);
+      histogram[static_cast<std::size_t>(hops)] += 1;
+    }
+    if (!histogram.empty()) {
+      ImGui::PlotHistogram("hops", histogram.data(), static_cast<int>(histogram.size()), 0, nullptr, 0, FLT_MAX,
+                           ImVec2(0, 60 * scale()));
+      const std::string help = std::string("How many searches (") + noun() + ") took 0, 1, 2, ... hops." +
+                               (session_->model().complexity.empty() ? "" : " The lecture: " + session_->model().complexity + ".");
+      help_marker(help.c_str());
+    }
+    // Messages per lookup or query: bars of equal width over the observed range.
+    const std::vector<std::uint32_t> messages = session_->run().messages_per_search();
+    if (!messages.empty()) {
+      const std::uint32_t most = *std::max_element(messages.begin(), messages.end());
+      const std::size_t bars = std::min<std::size_t>(24, most + 1);
+      std::vector<float> counts(bars, 0.0f);
+      for (std::uint32_t m : messages) counts[std::min<std::size_t>(bars - 1, static_cast<std::size_t>(m) * bars / (most + 1))] += 1;
+      char label[64];
+      std::snprintf(label, sizeof label, "messages\n0 .. %u", most);
+      ImGui::PlotHistogram(label, counts.data(), static_cast<int>(counts.size()), 0, nullptr, 0, FLT_MAX, ImVec2(0, 50 * scale()));
+      help_marker("How many messages each finished search cost (a routed search: requests and replies along its "
+                  "path; a flood: all its copies).");
+    }
+    // Peers alive and the share of correct answers over time, from the trace's joins, failures,
+    // leaves and finished searches.
+    std::vector<float> alive, correct;
+    const SimTime bucket = std::max<SimTime>(1, session_->end_time() / 100);
+    int live = 0, done = 0, good = 0;
+    std::size_t next = 0;
+    const auto& trace = session_->trace();
+    for (SimTime t = 0; t <= session_->now(); t += bucket) {
+      for (; next < trace.size() && trace[next].time <= t; ++next) {
+        const TraceEvent& e = trace[next];
+        if (e.kind == TraceKind::Join) ++live;
+        if (e.kind == TraceKind::Fail || e.kind == TraceKind::Leave) --live;
+        if (e.kind == TraceKind::LookupDone) {
+          ++done;
+          good += e.detail != 0;
+        }
+      }
+      alive.push_back(static_cast<float>(live));
+      correct.push_back(done == 0 ? 1.0f : static_cast<float>(good) / static_cast<float>(done));
+    }
+    if (!alive.empty()) {
+      ImGui::PlotLines("peers alive", alive.data(), static_cast<int>(alive.size()), 0, nullptr, 0.0f, FLT_MAX, ImVec2(0, 40 * scale()));
+      ImGui::PlotLines("correct", correct.data(), static_cast<int>(correct.size()), 0, nullptr, 0.0f, 1.0f, ImVec2(0, 40 * scale()));
+      help_marker("Share of finished searches (also the protocol's own maintenance searches) that were correct or "
+                  "found, over time.");
+    }
+  }
+
+  void complexity_panel() {
+    if (!ImGui::CollapsingHeader("Complexity table")) return;
+    ImGui::TextWrapped("The lecture's table, measured: messages per search for N = 2^5 .. 2^10 (log-log).");
+    if (ImGui::Button("measure")) {
+      bench::CompareOptions o;
+      o.min_log2 = 5;
+      o.max_log2 = 10;
+      o.queries = 20;
+      o.quiet = true;
+      complexity_ = bench::run_compare(o);
+    }
+    help_marker("Runs p2plab compare on a small sweep (about a second). Slope 1 on log-log: O(N); flat: O(1).");
+    for (const auto& fit : complexity_.second) {
+      std::vector<float> points;
+      for (const auto& row : complexity_.first) {
+        if (row.protocol == fit.protocol) points.push_back(std::log2(std::max(1.0f, static_cast<float>(row.mean_messages))));
+      }
+      const std::string label = fit.protocol + ": " + fit.measured + " (lecture " + fit.lecture.substr(0, 8) + ")";
+      ImGui::PlotLines(label.c_str(), points.data(), static_cast<int>(points.size()), 0, nullptr, 0.0f, 14.0f,
+                       ImVec2(0, 40 * scale()));
+    }
+  }
+
+  void legend_panel() {
+    if (!ImGui::CollapsingHeader("Legend")) return;
+    const Palette p = projector_ ? Palette::light() : Palette::dark();
+    const ProtocolModel& model = session_->model();
+    const bool ring = session_->geometry() == Geometry::Ring;
+    auto item = [&](ImU32 colour, const std::string& text) {
+      ImGui::ColorButton(text.c_str(), ImGui::ColorConvertU32ToFloat4(colour), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
+      ImGui::SameLine();
+      ImGui::TextWrapped("%s", text.c_str());
+    };
+    auto or_name = [](const std::string& legend, const std::string& name) { return legend.empty() ? name : legend; };
+    for (const RoleInfo& role : model.roles) {
+      item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""));
+    }
+    item(p.peer_dead, "hollow grey: crashed");
+    for (std::size_t i = 0; i < model.link_kinds.size(); ++i) {
+      const LinkKindInfo& kind = model.link_kinds[i];
+      if (kind.drawing == LinkDrawing::Hidden) continue;
+      // The protocol's own line; without one, its name and how it is drawn.
+      const char* how = kind.drawing == LinkDrawing::Adjacent && ring ? " (arc outside the ring)"
+                        : kind.drawing == LinkDrawing::Selected     ? " (of the selected peer)"
+                                                                    : "";
+      item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend);
+    }
+    if (ring) {
+      item(p.key, "stored key, at its id");
+      ImU32 mark = p.link(Colour::Neutral);
+      for (const LinkKindInfo& kind : model.link_kinds) {
+        if (kind.drawing == LinkDrawing::Selected) mark = p.link(kind.colour);
+      }
+      item((mark & ~IM_COL32_A_MASK) | (static_cast<ImU32>(p.mark_alpha) << IM_COL32_A_SHIFT),
+           "tick: an id the selected peer's table marks, labelled with its row");
+      item(p.path, std::string("the ") + noun() + "'s path so far; white dot: the message in flight");
+    } else {
+      item(p.path, std::string("the ") + noun() + "'s wave: red near the requester, teal far (hop count)");
+    }
+    // The hop styles this protocol's trace uses, in its own words.
+    const TraceVocabulary& vocabulary = session_->vocabulary();
+    for (std::size_t i = 0; i < vocabulary.hop_styles.size(); ++i) {
+      const std::string name = i < vocabulary.hop_kinds.size() ? vocabulary.hop_kinds[i] : "";
+      if (vocabulary.hop_styles[i] == HopStyle::Duplicate) item(p.duplicate, or_name(name, "duplicate") + ": a copy dropped");
+      if (vocabulary.hop_styles[i] == HopStyle::Transfer) item(p.relay, or_name(name, "transfer") + ": a leg of the transfer");
+    }
+    if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared");
+    item(p.selected, "selected peer");
+    if (ImGui::Checkbox("projector mode", &projector_)) ImGui::GetIO().FontGlobalScale = scale();
+    help_marker("Large fonts and a light, high-contrast theme for the lecture hall.");
+    if (ImGui::Button("save view as PNG")) save_requested_ = true;
+  }
+
+  std::unique_ptr<Session> session_;
+  std::string lab_path_;
+  std::vector<LabEntry> labs_;
+  GraphLayout layout_;
+  RingLayout ring_layout_;
+  ViewOptions view_;
+  bool playing_ = false;
+  bool projector_ = false;
+  bool save_requested_ = false;
+  float speed_ = 0.2f;
+  std::string message_;
+  std::pair<std::vector<bench::CompareRow>, std::vector<bench::CompareFit>> complexity_;
+  int new_protocol_ = -1, new_peers_ = 32, new_seed_ = 1;  // -1: the open lab's protocol
+  bool new_join_ = false;
+  std::map<std::string, double> new_params_;  // "protocol/parameter" -> value (new scenario)
+  std::map<std::string, double> set_params_;  // "protocol/parameter" -> value (set during a run)
+  std::map<std::string, std::string> inputs_;  // "protocol/field" -> text (operations)
+  bool record_drawn_ = false;
+  std::vector<DrawnPeer> drawn_;
+};
+
+}  // namespace
+
+namespace p2plab::viz {
+
+int run_visualizer(int argc, char** argv) {
+  CLI::App cli{"p2plab-viz: watch the lecture's peer-to-peer systems at work"};
+  std::string lab = P2PLAB_DEFAULT_LAB;
+  std::string screenshot, size = "1600x1000", labs_dir;
+  double at_ms = -1;
+  int bench_frames = 0;
+  bool projector = false;
+  cli.add_option("lab", lab, "Lab or scenario file to open")->check(CLI::ExistingFile);
+  cli.add_option("--screenshot", screenshot, "Render off-screen, write this PNG and exit");
+  cli.add_option("--at", at_ms, "With --screenshot or --bench-frames: simulated time (ms) to show");
+  cli.add_option("--size", size, "Window or screenshot size, WIDTHxHEIGHT");
+  cli.add_option("--bench-frames", bench_frames, "Render this many frames off-screen and print frame times")->check(CLI::Range(1, 100000));
+  cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
+  cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
+  bool compare_reference = false;
+  cli.add_flag("--compare-reference", compare_reference,
+               "Draw the reference route beside each search's own (protocols that have one)");
+  std::string positions;
+  cli.add_option("--positions", positions,
+                 "With --screenshot: also write where each peer was drawn (JSON: peer, id, x, y, radius in pixels)");
+  std::string select;
+  cli.add_option("--select", select, "Select (inspect) the peer with this id, e.g. to show its fingers");
+  int attach_port = 0;
+  cli.add_option("--attach", attach_port,
+                 "Monitor real peers (p2plab node ... --monitor HOST:PORT) reporting to this UDP port; with "
+                 "--screenshot, --at is how long to listen first (ms)")
+      ->check(CLI::Range(1, 65535));
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::CallForHelp*>(&e) != nullptr) return cli.exit(e);
+    std::fprintf(stderr, "p2plab-viz: %s\n", e.what());
+    return 2;
+  }
+  int width = 1600, height = 1000;
+  if (std::sscanf(size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200 || width > 8192 || height > 8192) {
+    std::fprintf(stderr, "p2plab-viz: --size: expected WIDTHxHEIGHT between 200x200 and 8192x8192, got \"%s\"\n", size.c_str());
+    return 2;
+  }
+  if (labs_dir.empty()) labs_dir = fs::is_directory("labs") ? "labs" : std::string(P2PLAB_SOURCE_DIR) + "/labs";
+
+  std::unique_ptr<App> app;
+  try {
+    app = std::make_unique<App>(lab, labs_dir, projector);
+  } catch (const ScenarioError& e) {
+    std::fprintf(stderr, "p2plab-viz: %s\n", e.what());
+    return 2;
+  }
+
+  if (attach_port != 0 && !app->attach(attach_port)) {
+    std::fprintf(stderr, "p2plab-viz: %s\n", app->message().c_str());
+    return 1;
+  }
+
+  const bool offscreen = !screenshot.empty() || bench_frames > 0;
+  if (!glfwInit()) {
+    std::fprintf(stderr,
+                 "p2plab-viz: cannot open a window: no display found (DISPLAY is %s).\n"
+                 "  On a machine without a screen, run it under Xvfb:  xvfb-run -a -s \"-screen 0 1600x1000x24\" %s ...\n"
+                 "  or simulate headless:  p2plab run %s\n",
+                 std::getenv("DISPLAY") ? "set, but unusable" : "not set", argv[0], lab.c_str());
+    return 3;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  if (offscreen) glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+  GLFWwindow* window = glfwCreateWindow(width, height, "p2plab-viz", nullptr, nullptr);
+  if (window == nullptr) {
+    std::fprintf(stderr, "p2plab-viz: the display offers no OpenGL 3.3 context (with Mesa: install libgl1-mesa-dri)\n");
+    glfwTerminate();
+    return 3;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(offscreen ? 0 : 1);
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed: nothing to remember
+  if (projector) {
+    ImGui::StyleColorsLight();
+    ImGui::GetIO().FontGlobalScale = app->scale();
+  } else {
+    ImGui::StyleColorsDark();
+  }
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330");
+
+  OffscreenTarget target;
+  if (offscreen) {
+    target.create(width, height);
+    if (!target.ok()) {
+      std::fprintf(stderr, "p2plab-viz: cannot create an off-screen framebuffer\n");
+      return 3;
+    }
+  }
+  if (at_ms >= 0 && app->session().live()) {
+    // Live: listen this long (wall clock) before the picture.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(from_ms(at_ms));
+    while (std::chrono::steady_clock::now() < until) {
+      app->session().advance_to(0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } else if (at_ms >= 0) {
+    app->session().advance_to(from_ms(at_ms));
+  }
+  if (!select.empty()) {
+    const auto id = Id::from_decimal(select);
+    PeerIndex found = kNoPeer;
+    for (PeerIndex p = 0; id && p < app->session().sim().peer_count(); ++p) {
+      if (app->session().sim().peer_id(p) == *id) found = p;
+    }
+    if (found == kNoPeer) {
+      std::fprintf(stderr, "p2plab-viz: --select: no peer with id \"%s\" in this lab\n", select.c_str());
+      return 2;
+    }
+    app->select(found);
+  }
+  app->set_compare_reference(compare_reference);
+  app->record_drawn(!positions.empty());
+
+  auto render = [&](float dt) {
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    if (offscreen) ImGui::GetIO().DisplaySize = ImVec2(static_cast<float>(width), static_cast<float>(height));
+    ImGui::NewFrame();
+    int fb_w = width, fb_h = height;
+    if (!offscreen) glfwGetFramebufferSize(window, &fb_w, &fb_h);
+    app->frame(dt, offscreen ? width : static_cast<int>(ImGui::GetIO().DisplaySize.x),
+               offscreen ? height : static_cast<int>(ImGui::GetIO().DisplaySize.y));
+    ImGui::Render();
+    glViewport(0, 0, fb_w, fb_h);
+    glClearColor(0.1f, 0.1f, 0.12f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    return std::pair<int, int>(fb_w, fb_h);
+  };
+
+  int status = 0;
+  if (!screenshot.empty()) {
+    for (int i = 0; i < 3; ++i) render(0.0f);  // a few frames: fonts and layout settle
+    glFinish();
+    if (!write_png(screenshot, width, height)) {
+      std::fprintf(stderr, "p2plab-viz: cannot write %s\n", screenshot.c_str());
+      status = 1;
+    } else {
+      std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
+    }
+    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn())) {
+      std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
+      status = 1;
+    }
+  } else if (bench_frames > 0) {
+    app->set_playing(true);
+    app->set_speed(0.05f);
+    std::vector<double> times;
+    for (int i = 0; i < bench_frames; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      render(1.0f / 60.0f);
+      glFinish();
+      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    double sum = 0;
+    for (double t : times) sum += t;
+    const double mean = sum / static_cast<double>(times.size());
+    std::printf("p2plab-viz --bench-frames %d: %zu peers, mean %.2f ms (%.0f frames/s), p99 %.2f ms\n", bench_frames,
+                app->session().sim().live_count(), mean, 1000.0 / mean, sorted[(sorted.size() * 99) / 100 == sorted.size() ? sorted.size() - 1 : (sorted.size() * 99) / 100]);
+  } else {
+    auto last = std::chrono::steady_clock::now();
+    while (!glfwWindowShouldClose(window)) {
+      glfwPollEvents();
+      const auto now = std::chrono::steady_clock::now();
+      const float dt = std::chrono::duration<float>(now - last).count();
+      last = now;
+      const auto [fb_w, fb_h] = render(dt);
+      if (app->wants_screenshot()) {
+        const std::string name = "p2plab-view.png";
+        if (write_png(name, fb_w, fb_h)) std::printf("p2plab-viz: view saved as %s\n", name.c_str());
+      }
+      glfwSwapBuffers(window);
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return status;
+}
+
+}  // namespace p2plab::viz
