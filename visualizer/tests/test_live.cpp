@@ -264,7 +264,7 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
   REQUIRE(agree);
   CHECK(live->protocol() == "flooding");
   CHECK(live->scenario().protocol == "flooding");
-  CHECK_FALSE(session.ring_view());  // the graph view
+  CHECK(session.geometry() == Geometry::Graph);  // the graph view
   CHECK(live->id_bits() == 64);
   // The overlay is symmetric and connected (BFS over the reported links).
   std::set<std::string> reached = {peers[0].id};
@@ -423,7 +423,7 @@ TEST_CASE("live view: real superpeer-protocol peers report their roles and links
   }
   REQUIRE(agree);
   CHECK(live->protocol() == "superpeer");
-  CHECK_FALSE(session.ring_view());
+  CHECK(session.geometry() == Geometry::Graph);
   CHECK(std::count_if(role.begin(), role.end(), [](const auto& r) { return r.second == "superpeer"; }) >= 1);
   // A leaf's links are to superpeers only, and each of them lists the leaf among its leaves.
   const SimulatorCore& sim = live->simulator();
