@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the wire decoders' libFuzzer target with clang++ (-fsanitize=fuzzer,address,undefined)
-# and runs it on a fixed number of inputs (default 200000, seed 1), starting from a corpus of
+# and runs it on a fixed number of inputs (default 100000, seed 1), starting from a corpus of
 # valid datagrams. A count rather than a duration: the same work on an idle or a loaded machine
 # (ctest's time limit only catches a hang).
 #   tests/net/run_fuzz.sh [RUNS] [BUILD_DIR]
 # Exit 0: no crash found. Exit 77 (ctest: skipped): clang++ or libclang-rt is not installed.
 set -euo pipefail
-runs=${1:-200000}
+runs=${1:-100000}
 out=${2:-build/fuzz}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 clang=$(command -v clang++ || command -v clang++-14 || true)
