@@ -16,14 +16,16 @@ cd "$root"
 
 tools/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)"
-
-if [ -x build/bin/p2plab-viz ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+# Only the programs this command runs (the test programs are ./test.sh's business): the
+# visualizer when there is a display to open it on, else the command-line program alone.
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  headless="no display found (DISPLAY is not set)"
+elif grep -q '^P2PLAB_VISUALIZER:BOOL=OFF' build/CMakeCache.txt; then
+  headless="the visualizer is switched off in build/ (-DP2PLAB_VISUALIZER=OFF)"
+else
+  cmake --build build -j"$(nproc)" --target p2plab p2plab-viz
   exec build/bin/p2plab-viz "$lab" "$@"
 fi
-if [ ! -x build/bin/p2plab-viz ]; then
-  echo "p2plab: the visualizer is not built yet: running the lab headless instead"
-else
-  echo "p2plab: no display found (DISPLAY is not set): running the lab headless instead"
-fi
+cmake --build build -j"$(nproc)" --target p2plab
+echo "p2plab: $headless: running the lab headless instead"
 exec build/bin/p2plab run "$lab" --out build/result.json "$@"

@@ -1,4 +1,4 @@
-// The lecture's worked examples (/work/shared/lecture/figures.md, "The lecture's worked examples,
+// The lecture's worked examples (docs/figures.md, "The lecture's worked examples,
 // decoded"), checked exactly: the numbers below are copied from the figures, not computed by
 // p2plab. Where a test covers more than the figure shows (every node, every key), the extra
 // expectations come from the brute-force oracle in test_util.hpp.
@@ -174,7 +174,7 @@ TEST_CASE("figure 4: keys 1, 2, 6 put into the DHT are held by nodes 1, 3 and 0"
 
 TEST_CASE("figure 5: finger tables of 52, 23, 39 and 42 exactly as on the slide") {
   auto run = make_chord_run(ring(6, kFigure5, nlohmann::json::array()));
-  // (i, target = n + 2^i mod 64, link = successor(target)), from figures.md section 5.
+  // (i, target = n + 2^i mod 64, link = successor(target)), from docs/figures.md section 5.
   const std::map<std::uint64_t, FingerRow> expected = {
       {52, {{53, 54, 56, 60, 4, 20}, {54, 54, 56, 60, 4, 23}}},
       {23, {{24, 25, 27, 31, 39, 55}, {26, 26, 30, 33, 39, 56}}},

@@ -532,7 +532,7 @@ TEST_CASE("the reference route oracle: converged lookups follow it exactly, and 
   }
   CHECK(same == 300);
 
-  // figures.md section 5: lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45.
+  // docs/figures.md section 5: lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45.
   nlohmann::json lecture = {{"protocol", "chord"},
                             {"params", {{"m", 6}, {"maintenance", false}}},
                             {"peers", {{"ids", {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63}}}},

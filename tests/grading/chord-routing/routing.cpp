@@ -1,5 +1,5 @@
 // Graded tests of exercise chord-routing: closest_preceding_finger and find_successor_step.
-// Expectations: the lecture's figure 5 (numbers copied from figures.md) and the brute force of
+// Expectations: the lecture's figure 5 (numbers copied from docs/figures.md) and the brute force of
 // grading_util.hpp (the contract evaluated over the sorted id list with Big arithmetic).
 #include <cmath>
 #include <cstdint>

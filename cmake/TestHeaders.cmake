@@ -1,0 +1,68 @@
+# Test programs compile doctest and nlohmann::json (directly or through the engine's headers) in
+# every translation unit: parsing them is about half of a test's compile time. With P2PLAB_PCH
+# they are precompiled once per build (hosted by p2plab_test_main) and every test target reuses
+# that header. Reuse needs identical compiler flags, which p2plab_test_flags and p2plab_flags give
+# every test target. Off by default when a compiler launcher such as ccache is set: ccache does
+# not cache a compile that uses a precompiled header (unless its sloppiness is configured).
+if(CMAKE_CXX_COMPILER_LAUNCHER)
+  set(_p2plab_pch_default OFF)
+else()
+  set(_p2plab_pch_default ON)
+endif()
+option(P2PLAB_PCH "Precompile doctest and nlohmann::json once for all test programs" ${_p2plab_pch_default})
+
+# The targets defined in `dir` and below.
+function(_p2plab_targets_below dir out)
+  get_property(targets DIRECTORY "${dir}" PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY "${dir}" PROPERTY SUBDIRECTORIES)
+  foreach(sub IN LISTS subdirs)
+    _p2plab_targets_below("${sub}" more)
+    list(APPEND targets ${more})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
+# Called once at the end of the top-level CMakeLists.txt, so it also finds test targets added
+# later in any folder: every target that is compiled with p2plab_test_flags and includes doctest
+# (links p2plab_test_main or doctest::doctest) reuses the header. `hosts` build it; `skip` are
+# doctest's main()s, which define DOCTEST_CONFIG_IMPLEMENT before including doctest themselves.
+function(p2plab_precompile_test_headers)
+  cmake_parse_arguments(PCH "" "HOST" "SKIP" ${ARGN})
+  if(NOT P2PLAB_PCH OR NOT TARGET ${PCH_HOST})
+    return()
+  endif()
+  target_link_libraries(${PCH_HOST} PRIVATE nlohmann_json::nlohmann_json)
+  target_precompile_headers(${PCH_HOST} PRIVATE <doctest/doctest.h> <nlohmann/json.hpp>)
+  get_target_property(host_sources ${PCH_HOST} SOURCES)
+  get_target_property(host_dir ${PCH_HOST} SOURCE_DIR)
+  set_source_files_properties(${host_sources} DIRECTORY "${host_dir}" PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+
+  _p2plab_targets_below("${PROJECT_SOURCE_DIR}" targets)
+  foreach(target IN LISTS targets)
+    if(target STREQUAL PCH_HOST OR target IN_LIST PCH_SKIP)
+      continue()
+    endif()
+    get_target_property(type ${target} TYPE)
+    if(NOT type MATCHES "^(EXECUTABLE|OBJECT_LIBRARY|STATIC_LIBRARY)$")
+      continue()
+    endif()
+    get_target_property(libs ${target} LINK_LIBRARIES)
+    if(NOT libs OR NOT "p2plab_test_flags" IN_LIST libs)
+      continue()
+    endif()
+    if(NOT "${PCH_HOST}" IN_LIST libs AND NOT "doctest::doctest" IN_LIST libs)
+      continue()
+    endif()
+    # Only targets with a source file of their own (a graded test binary is linked from objects).
+    get_target_property(sources ${target} SOURCES)
+    set(own FALSE)
+    foreach(source IN LISTS sources)
+      if(source MATCHES "\\.cpp$" AND NOT source MATCHES "^\\$<")
+        set(own TRUE)
+      endif()
+    endforeach()
+    if(own)
+      target_precompile_headers(${target} REUSE_FROM ${PCH_HOST})
+    endif()
+  endforeach()
+endfunction()
