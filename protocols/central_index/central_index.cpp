@@ -60,7 +60,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
     if (p == server_) continue;
     for (NameIndex n : (*context_.shared)[p]) index_add(p, n);
     last_seen_[p] = transport_.now();
-    start_keepalive(p);
+    start_keepalive(p, kKeepalive);
   }
   if (params_.keepalive > 0) transport_.set_timer(server_, params_.keepalive, kSweep, 0);
 }
@@ -83,13 +83,7 @@ void Protocol::join(PeerIndex peer, PeerIndex via) {
     m.name = n;
     send(peer, server_, m);
   }
-  start_keepalive(peer);
-}
-
-void Protocol::start_keepalive(PeerIndex peer) {
-  if (params_.keepalive <= 0) return;
-  Rng& rng = transport_.rng(peer);
-  transport_.set_timer(peer, 1 + static_cast<SimTime>(rng.below(static_cast<std::uint64_t>(params_.keepalive))), kKeepalive, 0);
+  start_keepalive(peer, kKeepalive);
 }
 
 void Protocol::leave(PeerIndex peer) {
@@ -167,14 +161,10 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     }
-    case MsgType::Download: {
+    case MsgType::Download:
       context_.log->reached(msg.query, self);
-      Message reply;
-      reply.type = MsgType::DownloadOk;
-      reply.query = msg.query;
-      send(self, from, reply, msg.query);
+      answer_download(self, from, msg.query);
       return;
-    }
     case MsgType::DownloadOk: {
       download_done(msg.query, from, kNoPeer);
       return;

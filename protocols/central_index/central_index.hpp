@@ -93,7 +93,6 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   void try_download(PeerIndex self, QueryIndex q);
   void index_add(PeerIndex peer, NameIndex name) { logic::register_file(index_, peer, name); }
   void index_remove_peer(PeerIndex peer);
-  void start_keepalive(PeerIndex peer);
 
   PeerIndex server_ = kNoPeer;
   // At the server: name -> providers, and provider -> names (to unregister): logic.hpp's Index;

@@ -61,6 +61,23 @@ class SearchProtocol : public MessageHandler<Message> {
     transport_.set_timer(self, params_.timeout, timeout_kind, q);
   }
 
+  /// A provider answers a DOWNLOAD of q: the file (DOWNLOAD_OK) straight back to the requester.
+  void answer_download(PeerIndex self, PeerIndex requester, QueryIndex q) {
+    Message reply;
+    reply.type = MsgType::DownloadOk;
+    reply.query = q;
+    send(self, requester, reply, q);
+  }
+
+  /// Starts p's keepalive timer (`kind`, cookie 0) at a random point of its first period, so
+  /// that peers started together do not all check at once; none when keepalive is 0.
+  void start_keepalive(PeerIndex p, std::uint16_t kind) {
+    if (params_.keepalive <= 0) return;
+    Rng& rng = transport_.rng(p);
+    transport_.set_timer(p, 1 + static_cast<SimTime>(rng.below(static_cast<std::uint64_t>(params_.keepalive))), kind,
+                         0);
+  }
+
   /// A provider's DOWNLOAD_OK reached the requester: q is done (a late or repeated one is ignored).
   /// `relay` is the superpeer the transfer went through, or kNoPeer.
   void download_done(QueryIndex q, PeerIndex provider, PeerIndex relay) {

@@ -78,12 +78,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
       link(p, q);
     }
   }
-  for (PeerIndex p : peers) {
-    if (params_.keepalive > 0) {
-      transport_.set_timer(p, 1 + static_cast<SimTime>(transport_.rng(p).below(static_cast<std::uint64_t>(params_.keepalive))),
-                           kKeepalive, 0);
-    }
-  }
+  for (PeerIndex p : peers) start_keepalive(p, kKeepalive);
 }
 
 void Protocol::join(PeerIndex p, PeerIndex via) {
@@ -239,13 +234,9 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     }
-    case MsgType::Download: {
-      Message reply;
-      reply.type = MsgType::DownloadOk;
-      reply.query = msg.query;
-      send(self, from, reply, msg.query);
+    case MsgType::Download:
+      answer_download(self, from, msg.query);
       return;
-    }
     case MsgType::DownloadOk: {
       download_done(msg.query, from, kNoPeer);
       return;

@@ -116,12 +116,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
     }
     peers_[p].known = peers_[p].superpeers;
   }
-  for (PeerIndex p : peers) {
-    if (params_.keepalive > 0) {
-      transport_.set_timer(p, 1 + static_cast<SimTime>(transport_.rng(p).below(static_cast<std::uint64_t>(params_.keepalive))),
-                           kKeepalive, 0);
-    }
-  }
+  for (PeerIndex p : peers) start_keepalive(p, kKeepalive);
 }
 
 void Protocol::join(PeerIndex p, PeerIndex via) {
