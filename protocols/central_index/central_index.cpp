@@ -29,7 +29,7 @@ Params Protocol::parse_params(const Scenario& scenario) {
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport, search::Context context)
-    : params_(params), transport_(transport), context_(context) {}
+    : SearchProtocol(params, transport, context) {}
 
 nlohmann::json Protocol::params_json() const {
   return {{"server", params_.server}, {"timeout_ms", to_ms(params_.timeout)}, {"keepalive_ms", to_ms(params_.keepalive)}};
@@ -45,15 +45,7 @@ std::string Protocol::set_param(const std::string& name, double value) {
 }
 
 TraceVocabulary Protocol::vocabulary() const {
-  TraceVocabulary v;
-  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
-  v.timer_kinds = {"search_timeout", "download_timeout", "keepalive", "sweep"};
-  return v;
-}
-
-void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q) {
-  context_.log->message(q);
-  transport_.send(from, to, msg);
+  return vocabulary_with({"search_timeout", "download_timeout", "keepalive", "sweep"});
 }
 
 void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
@@ -68,7 +60,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
     if (p == server_) continue;
     for (NameIndex n : (*context_.shared)[p]) index_add(p, n);
     last_seen_[p] = transport_.now();
-    start_keepalive(p);
+    start_keepalive(p, kKeepalive);
   }
   if (params_.keepalive > 0) transport_.set_timer(server_, params_.keepalive, kSweep, 0);
 }
@@ -91,13 +83,7 @@ void Protocol::join(PeerIndex peer, PeerIndex via) {
     m.name = n;
     send(peer, server_, m);
   }
-  start_keepalive(peer);
-}
-
-void Protocol::start_keepalive(PeerIndex peer) {
-  if (params_.keepalive <= 0) return;
-  Rng& rng = transport_.rng(peer);
-  transport_.set_timer(peer, 1 + static_cast<SimTime>(rng.below(static_cast<std::uint64_t>(params_.keepalive))), kKeepalive, 0);
+  start_keepalive(peer, kKeepalive);
 }
 
 void Protocol::leave(PeerIndex peer) {
@@ -123,19 +109,7 @@ void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   transport_.set_timer(from, params_.timeout, kSearchTimeout, q);
 }
 
-void Protocol::try_download(PeerIndex self, QueryIndex q) {
-  const search::Downloads::Candidate* c = downloads_.current(q);
-  if (c == nullptr) {
-    downloads_.finish(q);
-    context_.log->finish(q, transport_.now());
-    return;
-  }
-  Message m;
-  m.type = MsgType::Download;
-  m.query = q;
-  send(self, c->provider, m, q);
-  transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
-}
+void Protocol::try_download(PeerIndex self, QueryIndex q) { download_from_current(self, q, kDownloadTimeout); }
 
 void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
   switch (msg.type) {
@@ -187,19 +161,12 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     }
-    case MsgType::Download: {
+    case MsgType::Download:
       context_.log->reached(msg.query, self);
-      Message reply;
-      reply.type = MsgType::DownloadOk;
-      reply.query = msg.query;
-      send(self, from, reply, msg.query);
+      answer_download(self, from, msg.query);
       return;
-    }
     case MsgType::DownloadOk: {
-      if (!downloads_.active(msg.query)) return;
-      downloads_.finish(msg.query);
-      context_.log->downloaded(msg.query, from, kNoPeer, transport_.now());
-      context_.log->finish(msg.query, transport_.now());
+      download_done(msg.query, from, kNoPeer);
       return;
     }
     case MsgType::Count: return;
@@ -210,8 +177,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
   switch (kind) {
     case kSearchTimeout:
       if (!downloads_.active(cookie) || !downloads_.collecting(cookie)) return;
-      downloads_.finish(cookie);  // the server did not answer: the search fails
-      context_.log->finish(cookie, transport_.now());
+      give_up(cookie);  // the server did not answer: the search fails
       return;
     case kDownloadTimeout:
       if (!downloads_.active(cookie)) return;

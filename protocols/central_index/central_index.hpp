@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/downloads.hpp"
 #include "common/search.hpp"
+#include "common/search_protocol.hpp"
 #include "logic.hpp"
 #include "p2plab/transport.hpp"
 #include "p2plab/view_model.hpp"
@@ -53,7 +53,7 @@ struct Params {
   SimTime keepalive = from_ms(std::int64_t{10000});    // 0: no keepalives (crashed peers stay indexed)
 };
 
-class Protocol final : public MessageHandler<Message> {
+class Protocol final : public search::SearchProtocol<Message, Params> {
  public:
   using Message = central_index::Message;
   using Params = central_index::Params;
@@ -90,21 +90,15 @@ class Protocol final : public MessageHandler<Message> {
 
  private:
   enum Timer : std::uint16_t { kSearchTimeout, kDownloadTimeout, kKeepalive, kSweep };
-  void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   void try_download(PeerIndex self, QueryIndex q);
   void index_add(PeerIndex peer, NameIndex name) { logic::register_file(index_, peer, name); }
   void index_remove_peer(PeerIndex peer);
-  void start_keepalive(PeerIndex peer);
 
-  Params params_;
-  Transport<Message>& transport_;
-  search::Context context_;
   PeerIndex server_ = kNoPeer;
   // At the server: name -> providers, and provider -> names (to unregister): logic.hpp's Index;
   // and when each peer was last heard of.
   Index index_;
   std::map<PeerIndex, SimTime> last_seen_;
-  search::Downloads downloads_;  // the requester's side of its searches
 };
 
 }  // namespace p2plab::central_index

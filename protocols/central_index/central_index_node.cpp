@@ -25,10 +25,7 @@ class Node final : public search::SearchNode<Protocol> {
         m.type == MsgType::DownloadOk) {
       if (!(d.guid = guid_of(m.query))) return false;
     }
-    if (m.type == MsgType::Register || m.type == MsgType::Search) {
-      if (m.name >= catalogue_.size()) return false;
-      d.name = catalogue_.name(m.name);
-    }
+    if ((m.type == MsgType::Register || m.type == MsgType::Search) && !name_to_wire(m.name, d.name)) return false;
     if (m.type == MsgType::SearchResult) {
       for (int i = 0; i < m.count && i < kProvidersPerMessage; ++i) {
         const PeerIndex p = m.providers[static_cast<std::size_t>(i)];

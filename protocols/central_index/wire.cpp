@@ -21,11 +21,7 @@ bool encode(const Datagram& d, std::vector<std::uint8_t>& out) {
   if (d.kind == Kind::Message) {
     w.uint("t", static_cast<std::uint64_t>(d.type));
     if (d.flag != 0) w.uint("f", d.flag);
-    if (d.guid) w.uint("q", *d.guid);
-    if (d.name) {
-      if (d.name->size() > kMaxNameBytes) return false;
-      w.text("x", *d.name);
-    }
+    if (!search::wire::write_guid_and_name(w, d)) return false;
     if (d.type == MsgType::SearchResult) {
       if (d.providers.size() > static_cast<std::size_t>(kProvidersPerMessage)) return false;
       w.contacts("c", d.providers);
@@ -37,9 +33,7 @@ bool encode(const Datagram& d, std::vector<std::uint8_t>& out) {
 bool read(net::wire::Reader& r, Datagram& d) {
   bool has_type = false, has_list = false;
 
-  d = Datagram{};
-  d.kind = r.kind();
-  d.sender = r.sender().low64();
+  search::wire::open_datagram(r, d);
   if (d.kind != Kind::Message) {
     // A HELLO_REPLY may name the server (with its address); nothing else rides on a hello.
     return r.each([&](const std::string& name, const json& value) {
@@ -50,8 +44,7 @@ bool read(net::wire::Reader& r, Datagram& d) {
   if (!r.each([&](const std::string& name, const json& value) {
         if (name == "t") return has_type = r.type(value, MsgType::Count, d.type);
         if (name == "f") return r.small(value, 1, d.flag);
-        if (name == "q") return r.small(value, UINT64_MAX, d.guid.emplace());
-        if (name == "x") return r.text(value, kMaxNameBytes, d.name.emplace());
+        if (auto valid = search::wire::read_guid_or_name(r, name, value, d)) return *valid;
         if (name == "c") {
           has_list = true;
           return r.contacts(value, static_cast<std::size_t>(kProvidersPerMessage), true, d.providers);

@@ -5,6 +5,7 @@
 // `search`, the answers of finished searches, the options --share and --collect-ms.
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -178,6 +179,12 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
   std::optional<std::uint64_t> guid_of(QueryIndex q) const {
     if (q == kNoQuery || q >= guid_of_.size()) return std::nullopt;
     return guid_of_[q];
+  }
+  /// A local name for the wire; false when it is not in the catalogue.
+  bool name_to_wire(NameIndex name, std::optional<std::string>& out) const {
+    if (name >= catalogue_.size()) return false;
+    out = catalogue_.name(name);
+    return true;
   }
   /// A name read from the wire, interned; false when the catalogue is full.
   bool intern(const std::optional<std::string>& name, NameIndex& out) {

@@ -24,42 +24,23 @@ Params Protocol::parse_params(const Scenario& scenario) {
   p.ttl = static_cast<int>(o.get_int("ttl", 7, 1, 255));
   p.degree = static_cast<int>(o.get_int("degree", 4, 1, 1000));
   p.max_degree = static_cast<int>(o.get_int("max_degree", 2 * p.degree, p.degree, 10000));
-  p.collect = from_ms(o.get_number("collect_ms", 3000.0, 1.0, 1e9));
-  p.timeout = from_ms(o.get_number("timeout_ms", 1000.0, 1.0, 1e9));
-  p.keepalive = from_ms(o.get_number("keepalive_ms", 5000.0, 0.0, 1e9));
+  read_times(o, p);
   return p;
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport, search::Context context)
-    : params_(params), transport_(transport), context_(context) {}
+    : SearchProtocol(params, transport, context) {}
 
 nlohmann::json Protocol::params_json() const {
-  return {{"ttl", params_.ttl}, {"degree", params_.degree}, {"max_degree", params_.max_degree},
-          {"collect_ms", to_ms(params_.collect)}, {"timeout_ms", to_ms(params_.timeout)},
-          {"keepalive_ms", to_ms(params_.keepalive)}};
+  nlohmann::json out = {{"ttl", params_.ttl}, {"degree", params_.degree}, {"max_degree", params_.max_degree}};
+  out.update(times_json());
+  return out;
 }
 
-std::string Protocol::set_param(const std::string& name, double value) {
-  if (name == "ttl" && value >= 1 && value <= 255) {
-    params_.ttl = static_cast<int>(value);
-  } else if (name == "collect_ms" && value >= 1) {
-    params_.collect = from_ms(value);
-  } else {
-    return "cannot be changed during a run (these can: ttl 1..255, collect_ms)";
-  }
-  return "";
-}
+std::string Protocol::set_param(const std::string& name, double value) { return set_ttl_or_collect(name, value); }
 
 TraceVocabulary Protocol::vocabulary() const {
-  TraceVocabulary v;
-  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
-  v.timer_kinds = {"collect", "download_timeout", "connect_phase", "keepalive", "keepalive_check"};
-  return v;
-}
-
-void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q) {
-  context_.log->message(q);
-  transport_.send(from, to, msg);
+  return vocabulary_with({"collect", "download_timeout", "connect_phase", "keepalive", "keepalive_check"});
 }
 
 bool Protocol::connected(PeerIndex a, PeerIndex b) const {
@@ -97,12 +78,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
       link(p, q);
     }
   }
-  for (PeerIndex p : peers) {
-    if (params_.keepalive > 0) {
-      transport_.set_timer(p, 1 + static_cast<SimTime>(transport_.rng(p).below(static_cast<std::uint64_t>(params_.keepalive))),
-                           kKeepalive, 0);
-    }
-  }
+  for (PeerIndex p : peers) start_keepalive(p, kKeepalive);
 }
 
 void Protocol::join(PeerIndex p, PeerIndex via) {
@@ -169,19 +145,7 @@ void Protocol::flood(PeerIndex self, PeerIndex came_from, const Message& copy) {
   }
 }
 
-void Protocol::try_download(PeerIndex self, QueryIndex q) {
-  const search::Downloads::Candidate* c = downloads_.current(q);
-  if (c == nullptr) {
-    downloads_.finish(q);
-    context_.log->finish(q, transport_.now());
-    return;
-  }
-  Message m;
-  m.type = MsgType::Download;
-  m.query = q;
-  send(self, c->provider, m, q);
-  transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
-}
+void Protocol::try_download(PeerIndex self, QueryIndex q) { download_from_current(self, q, kDownloadTimeout); }
 
 void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
   Peer& me = peer(self);
@@ -270,18 +234,11 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     }
-    case MsgType::Download: {
-      Message reply;
-      reply.type = MsgType::DownloadOk;
-      reply.query = msg.query;
-      send(self, from, reply, msg.query);
+    case MsgType::Download:
+      answer_download(self, from, msg.query);
       return;
-    }
     case MsgType::DownloadOk: {
-      if (!downloads_.active(msg.query)) return;
-      downloads_.finish(msg.query);
-      context_.log->downloaded(msg.query, from, kNoPeer, transport_.now());
-      context_.log->finish(msg.query, transport_.now());
+      download_done(msg.query, from, kNoPeer);
       return;
     }
     case MsgType::Count: return;

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/downloads.hpp"
 #include "common/search.hpp"
+#include "common/search_protocol.hpp"
 #include "logic.hpp"
 #include "p2plab/transport.hpp"
 #include "p2plab/view_model.hpp"
@@ -58,7 +58,7 @@ struct Params {
   SimTime keepalive = from_ms(std::int64_t{5000});     // neighbour liveness check (0: off)
 };
 
-class Protocol final : public MessageHandler<Message> {
+class Protocol final : public search::SearchProtocol<Message, Params> {
  public:
   using Message = flooding::Message;
   using Params = flooding::Params;
@@ -102,7 +102,6 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<PeerIndex> awaiting;                 // keepalive PINGs not yet answered
     std::uint32_t round = 0;
   };
-  void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   bool connected(PeerIndex a, PeerIndex b) const;
   void link(PeerIndex a, PeerIndex b);
   void unlink(PeerIndex a, PeerIndex b);
@@ -116,11 +115,7 @@ class Protocol final : public MessageHandler<Message> {
     return peers_[p];
   }
 
-  Params params_;
-  Transport<Message>& transport_;
-  search::Context context_;
   std::vector<Peer> peers_;
-  search::Downloads downloads_;  // the requester's side of its queries
   std::vector<PeerIndex> targets_;       // scratch for forward_targets (no allocation per message)
   std::vector<std::uint64_t> copies_;    // QUERY copies sent per query (the safety net's count)
 };

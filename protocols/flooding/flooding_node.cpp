@@ -20,10 +20,7 @@ class Node final : public search::SearchNode<Protocol> {
     wire::Datagram d;
     if (!to_wire(m, d)) return false;
     d.round = m.round;
-    if (m.type == MsgType::Query) {
-      if (m.name >= catalogue_.size()) return false;
-      d.name = catalogue_.name(m.name);
-    }
+    if ((m.type == MsgType::Query) && !name_to_wire(m.name, d.name)) return false;
     if (m.node != kNoPeer) d.node = shell_.wire_contact(m.node);
     return wire::encode(d, out);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flooding.hpp"
+#include "common/search_wire.hpp"
 #include "p2plab/net/wire.hpp"
 
 namespace p2plab::flooding::wire {
@@ -17,9 +18,9 @@ using net::wire::Kind;
 using net::wire::to_string;
 using WireContact = net::wire::Contact;
 
-constexpr std::uint64_t kVersion = 1;
-constexpr std::size_t kMaxDatagram = 1400;
-constexpr std::size_t kMaxNameBytes = 255;  // a file name or a query's keywords
+using search::wire::kMaxDatagram;
+using search::wire::kMaxNameBytes;
+using search::wire::kVersion;
 
 /// The envelope: version 1, "p": "flooding", 64-bit ids.
 const net::wire::Format& format();

@@ -32,44 +32,26 @@ Params Protocol::parse_params(const Scenario& scenario) {
   p.degree = static_cast<int>(o.get_int("degree", 4, 1, 1000));
   p.ttl = static_cast<int>(o.get_int("ttl", 4, 1, 255));
   p.relay = o.get_bool("relay", false);
-  p.collect = from_ms(o.get_number("collect_ms", 3000.0, 1.0, 1e9));
-  p.timeout = from_ms(o.get_number("timeout_ms", 1000.0, 1.0, 1e9));
-  p.keepalive = from_ms(o.get_number("keepalive_ms", 5000.0, 0.0, 1e9));
+  read_times(o, p);
   return p;
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport, search::Context context)
-    : params_(params), transport_(transport), context_(context) {}
+    : SearchProtocol(params, transport, context) {}
 
 nlohmann::json Protocol::params_json() const {
-  return {{"superpeer_ratio", params_.superpeer_ratio}, {"min_bandwidth_kbps", params_.min_bandwidth_kbps},
-          {"min_uptime_h", params_.min_uptime_h}, {"leaves_per_superpeer", params_.leaves_per_superpeer},
-          {"superpeers_per_leaf", params_.superpeers_per_leaf}, {"degree", params_.degree}, {"ttl", params_.ttl},
-          {"relay", params_.relay}, {"collect_ms", to_ms(params_.collect)}, {"timeout_ms", to_ms(params_.timeout)},
-          {"keepalive_ms", to_ms(params_.keepalive)}};
+  nlohmann::json out = {{"superpeer_ratio", params_.superpeer_ratio}, {"min_bandwidth_kbps", params_.min_bandwidth_kbps},
+                        {"min_uptime_h", params_.min_uptime_h}, {"leaves_per_superpeer", params_.leaves_per_superpeer},
+                        {"superpeers_per_leaf", params_.superpeers_per_leaf}, {"degree", params_.degree},
+                        {"ttl", params_.ttl}, {"relay", params_.relay}};
+  out.update(times_json());
+  return out;
 }
 
-std::string Protocol::set_param(const std::string& name, double value) {
-  if (name == "ttl" && value >= 1 && value <= 255) {
-    params_.ttl = static_cast<int>(value);
-  } else if (name == "collect_ms" && value >= 1) {
-    params_.collect = from_ms(value);
-  } else {
-    return "cannot be changed during a run (these can: ttl 1..255, collect_ms)";
-  }
-  return "";
-}
+std::string Protocol::set_param(const std::string& name, double value) { return set_ttl_or_collect(name, value); }
 
 TraceVocabulary Protocol::vocabulary() const {
-  TraceVocabulary v;
-  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
-  v.timer_kinds = {"collect", "download_timeout", "keepalive", "keepalive_check", "attach_phase"};
-  return v;
-}
-
-void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q) {
-  context_.log->message(q);
-  transport_.send(from, to, msg);
+  return vocabulary_with({"collect", "download_timeout", "keepalive", "keepalive_check", "attach_phase"});
 }
 
 ElectionRules Protocol::rules() const {
@@ -134,12 +116,7 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
     }
     peers_[p].known = peers_[p].superpeers;
   }
-  for (PeerIndex p : peers) {
-    if (params_.keepalive > 0) {
-      transport_.set_timer(p, 1 + static_cast<SimTime>(transport_.rng(p).below(static_cast<std::uint64_t>(params_.keepalive))),
-                           kKeepalive, 0);
-    }
-  }
+  for (PeerIndex p : peers) start_keepalive(p, kKeepalive);
 }
 
 void Protocol::join(PeerIndex p, PeerIndex via) {
@@ -294,8 +271,7 @@ void Protocol::try_download(PeerIndex self, QueryIndex q) {
     transport_.set_timer(self, params_.timeout, kDownloadTimeout, q);
     return;
   }
-  downloads_.finish(q);
-  context_.log->finish(q, transport_.now());
+  give_up(q);
 }
 
 void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
@@ -434,11 +410,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         send(self, msg.node, fwd, msg.query);
         return;
       }
-      if (!downloads_.active(msg.query)) return;
-      downloads_.finish(msg.query);
       const bool relayed = msg.flag == kRelayDone;
-      context_.log->downloaded(msg.query, relayed ? msg.node : from, relayed ? from : kNoPeer, transport_.now());
-      context_.log->finish(msg.query, transport_.now());
+      download_done(msg.query, relayed ? msg.node : from, relayed ? from : kNoPeer);
       return;
     }
     case MsgType::Count: return;

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/downloads.hpp"
 #include "common/search.hpp"
+#include "common/search_protocol.hpp"
 #include "logic.hpp"
 #include "p2plab/transport.hpp"
 #include "p2plab/view_model.hpp"
@@ -73,7 +73,7 @@ struct Params {
   SimTime keepalive = from_ms(std::int64_t{5000});
 };
 
-class Protocol final : public MessageHandler<Message> {
+class Protocol final : public search::SearchProtocol<Message, Params> {
  public:
   using Message = superpeer::Message;
   using Params = superpeer::Params;
@@ -124,7 +124,6 @@ class Protocol final : public MessageHandler<Message> {
     PeerIndex bootstrap = kNoPeer;  // the peer it joined through
     int asks = 0;                   // HELLO_SUPERPEERS sent while knowing no superpeer
   };
-  void send(PeerIndex from, PeerIndex to, const Message& msg, QueryIndex q = search::kNoQuery);
   Peer& peer(PeerIndex p) {
     if (p >= peers_.size()) peers_.resize(p + 1);
     return peers_[p];
@@ -140,11 +139,7 @@ class Protocol final : public MessageHandler<Message> {
   void try_download(PeerIndex self, QueryIndex q);
   bool reachable_directly(PeerIndex from, PeerIndex to) const;
 
-  Params params_;
-  Transport<Message>& transport_;
-  search::Context context_;
   std::vector<Peer> peers_;
-  search::Downloads downloads_;  // the requester's side of its queries
   std::vector<NameIndex> names_;  // scratch for logic::announcement
 };
 

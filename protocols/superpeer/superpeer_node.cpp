@@ -19,10 +19,7 @@ class Node final : public search::SearchNode<Protocol> {
   bool encode(PeerIndex, const Message& m, std::vector<std::uint8_t>& out) override {
     wire::Datagram d;
     if (!to_wire(m, d)) return false;
-    if (m.type == MsgType::Query || m.type == MsgType::Announce) {
-      if (m.name >= catalogue_.size()) return false;
-      d.name = catalogue_.name(m.name);
-    }
+    if ((m.type == MsgType::Query || m.type == MsgType::Announce) && !name_to_wire(m.name, d.name)) return false;
     if (m.node != kNoPeer) d.node = shell_.wire_contact(m.node);
     if (m.relay != kNoPeer) d.relay = shell_.wire_contact(m.relay);
     if (m.type == MsgType::SuperpeerList) {

@@ -20,14 +20,9 @@ bool encode(const Datagram& d, std::vector<std::uint8_t>& out) {
   net::wire::Writer w(format(), d.kind, Id(d.sender));
   if (d.kind == Kind::Message) {
     w.uint("t", static_cast<std::uint64_t>(d.type));
-    if (d.ttl != 0) w.uint("ttl", d.ttl);
-    if (d.hops != 0) w.uint("h", d.hops);
+    search::wire::write_ttl_and_hops(w, d);
     if (d.flag != 0 && d.type != MsgType::SuperpeerList) w.uint("f", d.flag);
-    if (d.guid) w.uint("q", *d.guid);
-    if (d.name) {
-      if (d.name->size() > kMaxNameBytes) return false;
-      w.text("x", *d.name);
-    }
+    if (!search::wire::write_guid_and_name(w, d)) return false;
     if (d.node) w.contact("n", *d.node);
     if (d.relay) w.contact("rl", *d.relay);
     if (!d.list.empty()) {
@@ -41,17 +36,13 @@ bool encode(const Datagram& d, std::vector<std::uint8_t>& out) {
 bool read(net::wire::Reader& r, Datagram& d) {
   bool has_type = false;
 
-  d = Datagram{};
-  d.kind = r.kind();
-  d.sender = r.sender().low64();
+  search::wire::open_datagram(r, d);
   if (d.kind != Kind::Message) return r.fields() == 0 || r.fail(Drop::BadField);
   if (!r.each([&](const std::string& name, const json& value) {
         if (name == "t") return has_type = r.type(value, MsgType::Count, d.type);
-        if (name == "ttl") return r.small(value, 255, d.ttl);
-        if (name == "h") return r.small(value, 255, d.hops);
+        if (auto valid = search::wire::read_ttl_or_hops(r, name, value, d)) return *valid;
         if (name == "f") return r.small(value, 3, d.flag);
-        if (name == "q") return r.small(value, UINT64_MAX, d.guid.emplace());
-        if (name == "x") return r.text(value, kMaxNameBytes, d.name.emplace());
+        if (auto valid = search::wire::read_guid_or_name(r, name, value, d)) return *valid;
         if (name == "n") return r.contact(value, d.node.emplace());
         if (name == "rl") return r.contact(value, d.relay.emplace());
         if (name == "c") return r.contacts(value, kMaxList, false, d.list);

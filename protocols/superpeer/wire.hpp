@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/search_wire.hpp"
 #include "p2plab/net/wire.hpp"
 #include "superpeer.hpp"
 
@@ -17,9 +18,9 @@ using net::wire::Kind;
 using net::wire::to_string;
 using WireContact = net::wire::Contact;
 
-constexpr std::uint64_t kVersion = 1;
-constexpr std::size_t kMaxDatagram = 1400;
-constexpr std::size_t kMaxNameBytes = 255;  // a file name or a query's keywords
+using search::wire::kMaxDatagram;
+using search::wire::kMaxNameBytes;
+using search::wire::kVersion;
 constexpr std::size_t kMaxList = 8;         // superpeers in a SUPERPEER_LIST
 
 /// The envelope: version 1, "p": "superpeer", 64-bit ids.
