@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -99,6 +99,33 @@ bool is_protocol_header(const fs::path& root, const fs::path& file, const std::s
   return false;
 }
 
+/// The first protocol name in `line` (any case), or "". The built-in protocols and the ones the
+/// course plans next: a new protocol's name belongs in this list when it lands.
+std::string protocol_name_in(const std::string& line) {
+  static const char* const kNames[] = {"chord", "flooding", "superpeer", "central_index", "napster",
+                                       "gnutella", "kademlia", "pastry", "ipfs", "bitswap"};
+  std::string lower = line;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* name : kNames) {
+    const std::size_t at = lower.find(name);
+    if (at != std::string::npos) return line.substr(at, std::strlen(name));
+  }
+  return "";
+}
+
+/// The path an #include line names ("" if the line is no include). Plain string work rather than
+/// <regex>, whose libstdc++ 12 headers trip -Wmaybe-uninitialized under the sanitizers.
+std::string included_path(const std::string& line) {
+  std::size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos || line[i] != '#') return "";
+  i = line.find_first_not_of(" \t", i + 1);
+  if (i == std::string::npos || line.compare(i, 7, "include") != 0) return "";
+  i = line.find_first_not_of(" \t", i + 7);
+  if (i == std::string::npos || (line[i] != '"' && line[i] != '<')) return "";
+  const std::size_t end = line.find(line[i] == '"' ? '"' : '>', i + 1);
+  return end == std::string::npos ? "" : line.substr(i + 1, end - i - 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,8 +157,6 @@ int main(int argc, char** argv) {
     }
   }
   std::sort(files.begin(), files.end());
-  const std::regex names("chord|flooding|superpeer|central_index|napster|gnutella", std::regex::icase);
-  const std::regex include_line(R"(^\s*#\s*include\s*["<]([^">]+)[">])");
   int violations = 0, checked = 0;
   for (const fs::path& file : files) {
     if (std::any_of(excluded.begin(), excluded.end(), [&](const fs::path& x) { return under(file, x); })) continue;
@@ -145,16 +170,16 @@ int main(int argc, char** argv) {
     std::istringstream lines(code);
     std::string line;
     for (int number = 1; std::getline(lines, line); ++number) {
-      std::smatch match;
-      if (std::regex_search(line, match, names)) {
+      const std::string name = protocol_name_in(line);
+      if (!name.empty()) {
         std::printf("%s:%d: names a protocol (\"%s\") outside a comment\n", file.generic_string().c_str(), number,
-                    match.str().c_str());
+                    name.c_str());
         ++violations;
       }
-      if (syntax == Syntax::Cpp && std::regex_search(line, match, include_line) &&
-          is_protocol_header(root, root / file, match[1].str())) {
+      const std::string included = syntax == Syntax::Cpp ? included_path(line) : "";
+      if (!included.empty() && is_protocol_header(root, root / file, included)) {
         std::printf("%s:%d: includes a protocol header (%s)\n", file.generic_string().c_str(), number,
-                    match[1].str().c_str());
+                    included.c_str());
         ++violations;
       }
     }
