@@ -158,7 +158,12 @@ ${entries}  };
 
 }  // namespace p2plab
 ")
-  target_sources(${target} INTERFACE "${info}")
+  # Compiled once, in its own object library: as an INTERFACE source it would be compiled again
+  # in every program and, being generated, would make Ninja see a dependency cycle between
+  # programs that depend on each other (test_bad_input runs p2plab).
+  add_library(${target}_info OBJECT "${info}")
+  target_link_libraries(${target}_info PRIVATE p2plab_engine p2plab_flags)
+  target_sources(${target} INTERFACE $<TARGET_OBJECTS:${target}_info>)
 endfunction()
 
 # TRUE in the course's tree (every exercise has its reference), FALSE in a student release.

@@ -187,8 +187,9 @@ TEST_CASE("a ring of 1000 joined peers converges to the brute-force answer (m = 
   check_joined_ring(1000, 160, 5);
 }
 
-TEST_CASE("a ring of 4000 joined peers converges to the brute-force answer" * doctest::test_suite("slow")) {
-  check_joined_ring(4000, 32, 6);
+// At m = 160 only (SHA-1's circle): the 1000-peer ring above covers m = 32, and a second ring of
+// 4000 cost a minute of the suite's budget under the sanitizers.
+TEST_CASE("a ring of 4000 joined peers converges to the brute-force answer (m = 160)" * doctest::test_suite("slow")) {
   check_joined_ring(4000, 160, 7);
 }
 

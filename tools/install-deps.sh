@@ -9,6 +9,8 @@ gui=1
 packages=(
   # compiler and build
   build-essential cmake pkg-config git
+  # ./test.sh: Ninja schedules the build, ccache lets the student-release check reuse its objects
+  ninja-build ccache
   # engine, protocols, command line, tests
   libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
   # real network mode

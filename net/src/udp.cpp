@@ -9,14 +9,11 @@
 
 namespace p2plab::net {
 
-namespace {
-/// sf::UdpSocket with its native handle reachable (for SO_RCVBUF).
-struct NativeUdpSocket : sf::UdpSocket {
-  using sf::UdpSocket::getHandle;
-};
-}  // namespace
-
 struct UdpSocket::Impl {
+  /// sf::UdpSocket with its native handle reachable (for SO_RCVBUF).
+  struct NativeUdpSocket : sf::UdpSocket {
+    using sf::UdpSocket::getHandle;
+  };
   NativeUdpSocket socket;
   sf::SocketSelector selector;
 };

@@ -3,7 +3,6 @@
 // program, the way a student or a grader would.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
@@ -15,29 +14,15 @@
 #include "p2plab/rng.hpp"
 #include "p2plab/scenario.hpp"
 #include "register_all.hpp"
+#include "run_program.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  bool signaled = false;
-  std::string output;
-};
+using Outcome = p2plab::test::ProgramOutcome;
 
-Outcome run_p2plab(const std::string& arguments) {
-  const std::string command = std::string(P2PLAB_BINARY) + " " + arguments + " 2>&1";
-  Outcome o;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) o.output += buffer.data();
-  const int status = pclose(pipe);
-  o.signaled = WIFSIGNALED(status);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+Outcome run_p2plab(const std::string& arguments) { return p2plab::test::run_program(P2PLAB_BINARY, arguments); }
 
 fs::path scratch_dir() {
   fs::path dir = fs::temp_directory_path() / ("p2plab-bad-input-" + std::to_string(::getpid()));

@@ -2,12 +2,10 @@
 // with that one file, and must list it and run it like a built-in protocol. Every lookup's answer
 // is checked against the brute-force successor of its key among the scenario's ids.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -15,24 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "run_program.hpp"
+
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
+using Outcome = p2plab::test::ProgramOutcome;
 
-Outcome run_toy(const std::string& arguments) {
-  const std::string command = std::string(P2PLAB_TOY_BINARY) + " " + arguments + " 2>&1";
-  Outcome o;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) o.output += buffer.data();
-  const int status = pclose(pipe);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+Outcome run_toy(const std::string& arguments) { return p2plab::test::run_program(P2PLAB_TOY_BINARY, arguments); }
 
 /// The first id at or after key on the circle, wrapping to the smallest.
 std::uint64_t brute_successor(std::vector<std::uint64_t> ids, std::uint64_t key) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -114,9 +115,19 @@ Outcome run_test(const std::string& binary, const TestSpec& test, const Options&
     const int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     if (options.memory_mb > 0) {
+#if defined(__SANITIZE_ADDRESS__)
+      // A sanitizer build's test programs reserve terabytes of address space for AddressSanitizer's
+      // shadow memory: an address-space limit would stop each at its start. The limit is then
+      // AddressSanitizer's own, on resident memory.
+      const char* given = std::getenv("ASAN_OPTIONS");
+      const std::string asan_options = std::string(given ? given : "") + ":hard_rss_limit_mb=" +
+                                       std::to_string(options.memory_mb);
+      setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
+#else
       const rlim_t bytes = static_cast<rlim_t>(options.memory_mb) * 1024 * 1024;
       const rlimit limit{bytes, bytes};
       setrlimit(RLIMIT_AS, &limit);
+#endif
     }
     const rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
