@@ -12,6 +12,7 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -60,6 +61,21 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
   return labs;
 }
 
+/// Play's default pace, in simulated milliseconds per real second: the labs' latencies are 5 to
+/// 100 ms, so a hop crosses the view in 0.1 to 2 s, slow enough to follow from the back row.
+constexpr float kDefaultSpeed = 50.0f;
+
+/// "50 ms per second", "2.5 s per second".
+std::string speed_text(float ms_per_second) {
+  char text[64];
+  if (ms_per_second < 1000.0f) {
+    std::snprintf(text, sizeof text, "%.0f ms per second", static_cast<double>(ms_per_second));
+  } else {
+    std::snprintf(text, sizeof text, "%.1f s per second", static_cast<double>(ms_per_second) / 1000.0);
+  }
+  return text;
+}
+
 /// The id at a fraction `turn` (0 .. 1) of the way round an m-bit circle, as decimal text.
 std::string key_at(double turn, int bits) {
   if (bits <= 52) return std::to_string(static_cast<std::uint64_t>(turn * std::ldexp(1.0, bits)));
@@ -95,6 +111,16 @@ bool write_positions(const std::string& path, const Session& session, const std:
   const std::string text = nlohmann::json{{"peers", peers}}.dump(1) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
+}
+
+/// Writes the window's status whole or not at all (a reader never sees half a file).
+void write_status(const std::string& path, const nlohmann::json& status) {
+  const std::string temporary = path + ".part";
+  std::FILE* f = std::fopen(temporary.c_str(), "w");
+  if (f == nullptr) return;
+  const std::string text = status.dump() + "\n";
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) == 0 && ok) std::rename(temporary.c_str(), path.c_str());
 }
 
 bool write_png(const std::string& path, int width, int height) {
@@ -166,18 +192,26 @@ class App {
 
   Session& session() { return *session_; }
   void set_playing(bool on) { playing_ = on; }
-  void set_speed(float speed) { speed_ = speed; }
+  /// Simulated milliseconds per real second while playing.
+  void set_speed(float ms_per_second) { speed_ = ms_per_second; }
+  float speed() const { return speed_; }
+  bool playing() const { return playing_; }
   void select(PeerIndex p) { view_.selected = p; }
   void set_compare_reference(bool on) { view_.compare_reference = on; }
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
   void frame(float dt, int width, int height) {
     if (playing_) {
-      const SimTime step = std::max<SimTime>(1, static_cast<SimTime>(static_cast<double>(dt) * 1000.0 * speed_ * 1000.0 / 1000.0));
-      session_->advance_to(session_->now() + step);
-      if (session_->at_end()) playing_ = false;
+      // speed_ simulated milliseconds per real second; the clock runs between events too, so a
+      // message is seen on its way. Fractions of a microsecond are carried to the next frame.
+      play_carry_ += static_cast<double>(dt) * speed_ * 1000.0;
+      const auto step = static_cast<SimTime>(play_carry_);
+      play_carry_ -= static_cast<double>(step);
+      if (step > 0) session_->advance_to(session_->now() + step);
+      if (session_->finished() && !session_->live()) playing_ = false;
     }
     keyboard();
+    widgets_.clear();
     const float panel = std::min(430.0f * scale(), static_cast<float>(width) * 0.45f);
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
@@ -245,22 +279,48 @@ class App {
   bool projector() const { return projector_; }
   bool wants_screenshot() { return std::exchange(save_requested_, false); }
 
- private:
-  void keyboard() {
-    if (ImGui::GetIO().WantTextInput) return;
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))) playing_ = !playing_;
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) {
-      if (ImGui::GetIO().KeyShift) {
-        session_->step_search();
-      } else {
-        session_->step();
-      }
+  /// What the window shows now, for tests that drive it with real input (`--status`): the clock,
+  /// play state and speed, the selection, where each peer and each main control was drawn (window
+  /// pixels, y down), and how many views were saved (key S).
+  nlohmann::json status() const {
+    nlohmann::json peers = nlohmann::json::array();
+    for (const DrawnPeer& d : drawn_) {
+      peers.push_back({{"id", session_->sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
+                       {"radius", d.radius}, {"up", session_->sim().is_up(d.peer)}});
     }
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) {
-      if (ImGui::GetIO().KeyShift) {
-        session_->step_search_back();
-      } else {
-        session_->step_back();
+    nlohmann::json widgets = nlohmann::json::object();
+    for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
+    const PeerIndex s = view_.selected;
+    return {{"t_ms", to_ms(session_->now())},
+            {"position", session_->position()},
+            {"playing", playing_},
+            {"speed_ms_per_s", speed_},
+            {"selected", s == kNoPeer ? nlohmann::json() : nlohmann::json(session_->sim().peer_id(s).to_decimal())},
+            {"live", session_->sim().live_count()},
+            {"saved", saved_},
+            {"peers", peers},
+            {"widgets", widgets}};
+  }
+  void note_saved() { ++saved_; }
+
+  /// A key went down (GLFW's key callback). Queued rather than read from ImGui's key state, which
+  /// in ImGui 1.86 loses a key pressed and released between two frames (a quick tap on a busy
+  /// machine): every press counts.
+  void key_pressed(int key, bool shift) { key_presses_.push_back({key, shift}); }
+
+ private:
+  /// The shortcuts, from the key presses of this frame (key_pressed): space plays or pauses, the
+  /// arrows step (with shift: a whole search), S saves the view as PNG.
+  void keyboard() {
+    const std::vector<KeyPress> presses = std::exchange(key_presses_, {});
+    if (ImGui::GetIO().WantTextInput) return;  // typing into a field
+    for (const KeyPress& press : presses) {
+      switch (press.key) {
+        case GLFW_KEY_SPACE: playing_ = !playing_; break;
+        case GLFW_KEY_S: save_requested_ = true; break;
+        case GLFW_KEY_RIGHT: press.shift ? session_->step_search() : session_->step(); break;
+        case GLFW_KEY_LEFT: press.shift ? session_->step_search_back() : session_->step_back(); break;
+        default: break;
       }
     }
   }
@@ -364,27 +424,32 @@ class App {
   void time_panel() {
     if (!ImGui::CollapsingHeader("Time", ImGuiTreeNodeFlags_DefaultOpen)) return;
     if (ImGui::Button("|<")) session_->seek(0);
+    remember("to_start");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to the start");
     ImGui::SameLine();
     if (ImGui::Button("<<")) session_->step_search_back();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to before the last %s (shift + left)", noun());
     ImGui::SameLine();
     if (ImGui::Button("<")) session_->step_back();
+    remember("step_back");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event back (left arrow)");
     ImGui::SameLine();
     if (ImGui::Button(playing_ ? "Pause" : "Play")) playing_ = !playing_;
+    remember("play");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Play or pause (space)");
     ImGui::SameLine();
     if (ImGui::Button(">")) session_->step();
+    remember("step");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event forward: a message delivered, a timer, a join... (right arrow)");
     ImGui::SameLine();
     if (ImGui::Button(">>")) session_->step_search();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forward to the end of the next %s (shift + right)", noun());
     float speed_log = std::log10(speed_);
-    if (ImGui::SliderFloat("speed", &speed_log, -2.0f, 2.0f, "")) speed_ = std::pow(10.0f, speed_log);
-    ImGui::SameLine();
-    ImGui::Text("x%.2f", speed_);
-    help_marker("Simulated time per real time: x1 plays in real time, x0.1 shows every hop slowly.");
+    // The slider shows its value in words ("50 ms per second"): a format with no number in it.
+    if (ImGui::SliderFloat("speed", &speed_log, 0.0f, 4.0f, speed_text(speed_).c_str())) speed_ = std::pow(10.0f, speed_log);
+    remember("speed");
+    help_marker("Simulated time per second of play. At 50 ms per second a message with a latency of 30 ms "
+                "takes 0.6 s to cross the view; 1000 ms per second is real time.");
     float t = static_cast<float>(to_ms(session_->now()));
     const float end = static_cast<float>(to_ms(session_->end_time()));
     if (ImGui::SliderFloat("time", &t, 0.0f, end, "%.0f ms")) {
@@ -403,7 +468,9 @@ class App {
   }
 
   void act_panel() {
-    if (!ImGui::CollapsingHeader("Act on the network")) return;
+    const bool open = ImGui::CollapsingHeader("Act on the network");
+    remember("act_header");
+    if (!open) return;
     const ProtocolModel& model = session_->model();
     const PeerIndex p = view_.selected;
     const std::string id = p == kNoPeer ? "" : session_->sim().peer_id(p).to_decimal();
@@ -448,7 +515,9 @@ class App {
         if (ImGui::GetCursorScreenPos().x + width > right) ImGui::NewLine();
       }
       first = false;
-      if (ImGui::Button((label + "##" + op.op).c_str())) {
+      const bool pressed = ImGui::Button((label + "##" + op.op).c_str());
+      remember(("op:" + op.op).c_str());
+      if (pressed) {
         std::string error;
         const nlohmann::json json = operation_json(op, id, [&](const OperationField& f) { return input(f); }, error);
         if (error.empty()) {
@@ -477,8 +546,10 @@ class App {
     if (p != kNoPeer && !lists_churn && !session_->live()) {
       const nlohmann::json who = id_json(id);
       if (ImGui::Button(("crash " + id).c_str())) act({{"op", "fail"}, {"peer", who}});
+      remember("op:fail");
       ImGui::SameLine();
       if (ImGui::Button(("leave " + id).c_str())) act({{"op", "leave"}, {"peer", who}});
+      remember("op:leave");
       help_marker("Crash: the peer stops without a word (its neighbours notice by timeouts). "
                   "Leave: it says goodbye first and hands over what it holds.");
     }
@@ -758,7 +829,21 @@ class App {
   bool playing_ = false;
   bool projector_ = false;
   bool save_requested_ = false;
-  float speed_ = 0.2f;
+  int saved_ = 0;
+  struct KeyPress {
+    int key;
+    bool shift;
+  };
+  std::vector<KeyPress> key_presses_;
+  std::map<std::string, std::array<float, 4>> widgets_;  // name -> x0, y0, x1, y1 this frame
+
+  /// Where the last control was drawn (for status()).
+  void remember(const char* name) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    widgets_[name] = {a.x, a.y, b.x, b.y};
+  }
+  float speed_ = kDefaultSpeed;
+  double play_carry_ = 0;  // simulated microseconds not yet played (less than one)
   std::string message_;
   std::pair<std::vector<bench::CompareRow>, std::vector<bench::CompareFit>> complexity_;
   int new_protocol_ = -1, new_peers_ = 32, new_seed_ = 1;  // -1: the open lab's protocol
@@ -783,7 +868,11 @@ int run_visualizer(int argc, char** argv) {
   bool projector = false;
   cli.add_option("lab", lab, "Lab or scenario file to open")->check(CLI::ExistingFile);
   cli.add_option("--screenshot", screenshot, "Render off-screen, write this PNG and exit");
-  cli.add_option("--at", at_ms, "With --screenshot or --bench-frames: simulated time (ms) to show");
+  cli.add_option("--at", at_ms, "Simulated time (ms) to open at (exactly: between events too)")->check(CLI::NonNegativeNumber);
+  float speed = kDefaultSpeed;
+  cli.add_option("--speed", speed, "Play's pace: simulated ms per real second (default 50)")->check(CLI::Range(1.0f, 10000.0f));
+  bool play = false;
+  cli.add_flag("--play", play, "Start playing at once");
   cli.add_option("--size", size, "Window or screenshot size, WIDTHxHEIGHT");
   cli.add_option("--bench-frames", bench_frames, "Render this many frames off-screen and print frame times")->check(CLI::Range(1, 100000));
   cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
@@ -794,6 +883,10 @@ int run_visualizer(int argc, char** argv) {
   std::string positions;
   cli.add_option("--positions", positions,
                  "With --screenshot: also write where each peer was drawn (JSON: peer, id, x, y, radius in pixels)");
+  std::string status_path;
+  cli.add_option("--status", status_path,
+                 "In a window: keep this JSON file up to date with what is shown (clock, play state, selection, "
+                 "where peers and controls are drawn), for tests that drive the window with real input");
   std::string select;
   cli.add_option("--select", select, "Select (inspect) the peer with this id, e.g. to show its fingers");
   int attach_port = 0;
@@ -858,6 +951,13 @@ int run_visualizer(int argc, char** argv) {
   } else {
     ImGui::StyleColorsDark();
   }
+  // Ours first: ImGui's backend chains to a key callback installed before it.
+  glfwSetWindowUserPointer(window, app.get());
+  glfwSetKeyCallback(window, [](GLFWwindow* w, int key, int, int action, int mods) {
+    if (action == GLFW_PRESS || action == GLFW_REPEAT) {
+      static_cast<App*>(glfwGetWindowUserPointer(w))->key_pressed(key, (mods & GLFW_MOD_SHIFT) != 0);
+    }
+  });
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init("#version 330");
 
@@ -892,7 +992,9 @@ int run_visualizer(int argc, char** argv) {
     app->select(found);
   }
   app->set_compare_reference(compare_reference);
-  app->record_drawn(!positions.empty());
+  app->set_speed(speed);
+  if (play) app->set_playing(true);
+  app->record_drawn(!positions.empty() || !status_path.empty());
 
   auto render = [&](float dt) {
     ImGui_ImplOpenGL3_NewFrame();
@@ -926,8 +1028,9 @@ int run_visualizer(int argc, char** argv) {
       status = 1;
     }
   } else if (bench_frames > 0) {
+    // Frames while the run plays (--speed), as a lecturer sees it: the clock moves, messages fly.
     app->set_playing(true);
-    app->set_speed(0.05f);
+    const SimTime from = app->session().now();
     std::vector<double> times;
     for (int i = 0; i < bench_frames; ++i) {
       const auto start = std::chrono::steady_clock::now();
@@ -940,8 +1043,9 @@ int run_visualizer(int argc, char** argv) {
     double sum = 0;
     for (double t : times) sum += t;
     const double mean = sum / static_cast<double>(times.size());
-    std::printf("p2plab-viz --bench-frames %d: %zu peers, mean %.2f ms (%.0f frames/s), p99 %.2f ms\n", bench_frames,
-                app->session().sim().live_count(), mean, 1000.0 / mean, sorted[(sorted.size() * 99) / 100 == sorted.size() ? sorted.size() - 1 : (sorted.size() * 99) / 100]);
+    std::printf("p2plab-viz --bench-frames %d: %zu peers, playing t = %.1f .. %.1f ms, mean %.2f ms (%.0f frames/s), p99 %.2f ms\n",
+                bench_frames, app->session().sim().live_count(), to_ms(from), to_ms(app->session().now()), mean, 1000.0 / mean,
+                sorted[std::min(sorted.size() - 1, (sorted.size() * 99) / 100)]);
   } else {
     auto last = std::chrono::steady_clock::now();
     while (!glfwWindowShouldClose(window)) {
@@ -952,8 +1056,12 @@ int run_visualizer(int argc, char** argv) {
       const auto [fb_w, fb_h] = render(dt);
       if (app->wants_screenshot()) {
         const std::string name = "p2plab-view.png";
-        if (write_png(name, fb_w, fb_h)) std::printf("p2plab-viz: view saved as %s\n", name.c_str());
+        if (write_png(name, fb_w, fb_h)) {
+          std::printf("p2plab-viz: view saved as %s\n", name.c_str());
+          app->note_saved();
+        }
       }
+      if (!status_path.empty()) write_status(status_path, app->status());
       glfwSwapBuffers(window);
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 #include "live.hpp"
@@ -83,15 +84,22 @@ void Session::rebuild() {
   run_->simulator().event_trace().keep_in_memory(true);  // before start(): the trace sees every join
   run_->start();
   trace_scanned_ = SIZE_MAX;  // searches() starts over
+  flight_scanned_ = 0;
+  max_flight_ = 0;
   position_ = 0;
+  view_time_ = run_->simulator().current_time();
   next_action_ = 0;
   apply_actions();
 }
 
 void Session::apply_actions() {
   // Actions taken at this position are replayed exactly as they were taken.
-  while (next_action_ < actions_.size() && actions_[next_action_].first == position_) {
-    run_->act(actions_[next_action_].second);
+  while (next_action_ < actions_.size() && actions_[next_action_].position == position_) {
+    const Action& action = actions_[next_action_];
+    // The clock as it was: no event lies between the last one and the action's time.
+    run_->simulator().run_until(action.time);
+    view_time_ = action.time;
+    run_->act(action.op);
     ++next_action_;
   }
 }
@@ -106,6 +114,7 @@ bool Session::raw_step() {
   if (live_ || at_end()) return false;
   run_->simulator().step();
   ++position_;
+  view_time_ = run_->simulator().current_time();
   apply_actions();
   return true;
 }
@@ -129,8 +138,13 @@ void Session::advance_to(SimTime t) {
     return;
   }
   t = std::min(t, scenario_.run_time);
+  if (t <= view_time_) return;
   SimulatorCore& core = run_->simulator();
   while (!at_end() && core.next_event_time() <= t) raw_step();
+  // The clock moves on to t although no event happens there: the simulator's too, so that an
+  // action taken now happens at t.
+  core.run_until(t);
+  view_time_ = t;
 }
 
 bool Session::step_search() {
@@ -224,6 +238,51 @@ const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all
   return best;
 }
 
+std::vector<InFlight> Session::in_flight() const {
+  std::vector<InFlight> out;
+  if (live_) return out;
+  const auto& events = trace();
+  for (; flight_scanned_ < events.size(); ++flight_scanned_) {
+    const TraceEvent& e = events[flight_scanned_];
+    if (e.kind == TraceKind::Send && e.until >= 0) max_flight_ = std::max(max_flight_, e.until - e.time);
+  }
+  // Only a message sent within the longest latency seen can still be on its way.
+  const SimTime now = view_time_;
+  std::size_t i = events.size();
+  while (i > 0 && events[i - 1].time >= now - max_flight_) --i;
+  for (; i < events.size(); ++i) {
+    const TraceEvent& e = events[i];
+    if (e.kind == TraceKind::Send && e.time <= now && e.until > now) {
+      out.push_back({e.peer, e.other, e.time, e.until, e.detail});
+    }
+  }
+  return out;
+}
+
+std::vector<InFlight> Session::in_flight_of(const TracedSearch& search, const std::vector<InFlight>& all) const {
+  std::vector<InFlight> out;
+  if (live_ || all.empty() || (search.end >= 0 && now() >= search.end)) return out;
+  // A message carries the search when its sender sent it while handling the search: at the
+  // moment the search started there, or the moment one of the search's messages arrived there.
+  // Followed from the start, this chain finds the query, each forward and each answer, in any
+  // style (iterative: requester -> n' -> requester ...; recursive: hop by hop; a flood: every copy).
+  const auto& events = trace();
+  auto first = std::lower_bound(events.begin(), events.end(), search.start,
+                                [](const TraceEvent& e, SimTime t) { return e.time < t; });
+  std::set<std::pair<PeerIndex, SimTime>> handling{{search.from, search.start}};
+  std::set<std::pair<PeerIndex, SimTime>> carried;  // (receiver, arrival) of each message of the chain
+  for (auto it = first; it != events.end(); ++it) {
+    const TraceEvent& e = *it;
+    if (e.kind != TraceKind::Send || e.until < 0 || !handling.count({e.peer, e.time})) continue;
+    handling.insert({e.other, e.until});
+    carried.insert({e.other, e.until});
+  }
+  for (const InFlight& m : all) {
+    if (carried.count({m.to, m.arrives}) && handling.count({m.from, m.sent})) out.push_back(m);
+  }
+  return out;
+}
+
 const ProtocolModel& Session::model() const {
   const std::string& protocol = scenario().protocol;
   if (model_ == nullptr || model_for_ != protocol) {
@@ -265,7 +324,7 @@ std::string Session::act(const nlohmann::json& op) {
     return e.what();
   }
   actions_.resize(next_action_);  // acting after a step back replaces the old future
-  actions_.emplace_back(position_, op);
+  actions_.push_back({position_, view_time_, op});
   ++next_action_;
   return "";
 }

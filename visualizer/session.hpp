@@ -38,6 +38,18 @@ struct TracedSearch {
   PeerIndex owner = kNoPeer;
 };
 
+/// A message on its way at the session's time: sent, not yet arrived (from the trace's Send events,
+/// which carry the arrival time the engine drew).
+struct InFlight {
+  PeerIndex from = kNoPeer, to = kNoPeer;
+  SimTime sent = 0, arrives = 0;
+  std::uint8_t type = 0;  ///< the protocol's message type (TraceVocabulary::message_types)
+  /// How far it has come at `now`: 0 at the sender, 1 at the receiver.
+  float progress(SimTime now) const {
+    return arrives > sent ? static_cast<float>(now - sent) / static_cast<float>(arrives - sent) : 1.0f;
+  }
+};
+
 /// An id typed as text in the JSON a scenario would use: a number while it fits, else a string.
 nlohmann::json id_json(const std::string& text);
 
@@ -80,9 +92,14 @@ class Session {
   bool has_reference_route() const;
 
   std::uint64_t position() const { return position_; }
-  SimTime now() const { return run_->simulator().current_time(); }
+  /// The time shown: every event up to it has happened, none after it. Between two events when
+  /// time was advanced (advance_to, playing), so that messages are seen on their way.
+  SimTime now() const { return live_ ? run_->simulator().current_time() : view_time_; }
   SimTime end_time() const { return scenario_.run_time; }
+  /// No event is left before the scenario's end (the clock may still move on to end_time()).
   bool at_end() const;
+  /// At the end, and the clock shows the scenario's end: nothing more to play.
+  bool finished() const { return at_end() && now() >= end_time(); }
 
   /// One engine event forward; false at the end.
   bool step();
@@ -90,7 +107,8 @@ class Session {
   void step_back();
   /// To exactly `events` processed events (forward, or back by re-simulating).
   void seek(std::uint64_t events);
-  /// Forward through every event up to time t (never past the scenario's end).
+  /// Forward through every event up to time t, and the clock to exactly t (never past the
+  /// scenario's end; never back).
   void advance_to(SimTime t);
   /// Forward until the next user lookup or query ends; false if none does.
   bool step_search();
@@ -103,12 +121,23 @@ class Session {
   const std::vector<TracedSearch>& searches() const;
   /// The search to animate: the latest one started at or before now.
   const TracedSearch* current_search(const std::vector<TracedSearch>& all) const;
+  /// Messages on their way at now(), in the order they were sent.
+  std::vector<InFlight> in_flight() const;
+  /// Those of them that carry `search`: sent by a peer while it handled the search, i.e. at the
+  /// moment the search started there or one of its messages arrived there (the query, each
+  /// forward, each answer: the causal chain from the requester).
+  std::vector<InFlight> in_flight_of(const TracedSearch& search, const std::vector<InFlight>& all) const;
 
   /// Injects a scenario operation now (the same JSON as a scenario event, without at_ms), e.g.
   /// {"op": "lookup", "from": 52, "key": 44}. It is replayed at the same position after a step
   /// back. Returns an error text, or "" if done.
   std::string act(const nlohmann::json& op);
-  const std::vector<std::pair<std::uint64_t, nlohmann::json>>& actions() const { return actions_; }
+  struct Action {
+    std::uint64_t position;  ///< taken after this many events
+    SimTime time;            ///< at this time (between events when the clock was between them)
+    nlohmann::json op;
+  };
+  const std::vector<Action>& actions() const { return actions_; }
 
  private:
   void rebuild();
@@ -119,10 +148,13 @@ class Session {
   std::unique_ptr<Run> run_;
   LiveRun* live_ = nullptr;  // run_, when attached to real peers
   std::uint64_t position_ = 0;
-  std::vector<std::pair<std::uint64_t, nlohmann::json>> actions_;  // (position, op)
+  SimTime view_time_ = 0;
+  std::vector<Action> actions_;
   mutable std::vector<TracedSearch> searches_;
   mutable std::vector<std::size_t> search_index_;  // lookup id -> position in searches_
   mutable std::size_t trace_scanned_ = 0;
+  mutable std::size_t flight_scanned_ = 0;  // trace events whose latency max_flight_ has seen
+  mutable SimTime max_flight_ = 0;          // the longest latency of any message so far
   std::size_t next_action_ = 0;
   // Read once per protocol (a live run learns its protocol from the first report).
   mutable std::string model_for_ = "\n", vocabulary_for_ = "\n", reference_for_ = "\n";

@@ -32,33 +32,42 @@ float angle_of(const Id& id, int bits) {
 
 ImVec2 on_circle(ImVec2 c, float r, float angle) { return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle)); }
 
-/// Where a search's marker is now: between two hops, moving.
-struct Marker {
-  bool visible = false;
-  PeerIndex from = kNoPeer, to = kNoPeer;
-  float t = 0;
-};
+/// Where a message on its way is now: the point of its link it has reached.
+template <class Where>
+ImVec2 message_position(const InFlight& m, SimTime now, Where where) {
+  const ImVec2 a = where(m.from), b = where(m.to);
+  const float t = std::clamp(m.progress(now), 0.0f, 1.0f);
+  return ImVec2(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t);
+}
 
-Marker marker_of(const TracedSearch& s, SimTime now) {
-  Marker m;
-  if (s.end >= 0 && now >= s.end) return m;
-  SimTime previous = s.start;
-  PeerIndex at = s.from;
-  for (const auto& hop : s.hops) {
-    if (!hop.forward()) continue;
-    if (hop.time > now) {
-      m.visible = true;
-      m.from = hop.from;
-      m.to = hop.to;
-      m.t = hop.time > previous ? static_cast<float>(now - previous) / static_cast<float>(hop.time - previous) : 1.0f;
-      return m;
-    }
-    previous = hop.time;
-    at = hop.to;
+/// All messages on their way as small dots (the protocol's own traffic too: stabilize, pings).
+/// Drawn before the peers, so that a message just leaving or reaching a peer does not hide it.
+template <class Where>
+void draw_traffic(ImDrawList* draw, const Session& session, const std::vector<InFlight>& all, Where where,
+                  const Palette& palette) {
+  constexpr std::size_t kMostDots = 4000;  // beyond that, dots are noise and cost frames
+  for (std::size_t i = 0; i < all.size() && i < kMostDots; ++i) {
+    draw->AddCircleFilled(message_position(all[i], session.now(), where), 2.5f, palette.text_dim);
   }
-  m.visible = true;
-  m.from = m.to = at;
-  return m;
+}
+
+/// The current search's messages on their way: a large marker with the message's name, trailing
+/// its line from the sender. Drawn last, so that no peer hides them.
+template <class Where>
+void draw_messages(ImDrawList* draw, const Session& session, const std::vector<InFlight>& all,
+                   const TracedSearch* current, Where where, float dot, float thick, const Palette& palette) {
+  if (current == nullptr) return;
+  const auto at = [&](const InFlight& m) { return message_position(m, session.now(), where); };
+  const std::vector<std::string>& names = session.vocabulary().message_types;
+  for (const InFlight& m : session.in_flight_of(*current, all)) {
+    const ImVec2 pos = at(m);
+    draw->AddLine(where(m.from), pos, palette.path, thick + 2.0f);
+    draw->AddCircleFilled(pos, dot + 3, palette.marker);
+    draw->AddCircle(pos, dot + 4, palette.path, 0, 2.0f);
+    if (m.type < names.size()) {
+      draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6 - ImGui::GetFontSize()), palette.text, names[m.type].c_str());
+    }
+  }
 }
 
 }  // namespace
@@ -339,6 +348,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   PeerIndex hovered = kNoPeer;
   float best = (dot + 6) * (dot + 6);
+  const std::vector<InFlight> flying = session.in_flight();
+  draw_traffic(draw, session, flying, [&](PeerIndex p) { return where[p]; }, palette);
   if (options.drawn != nullptr) options.drawn->clear();
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
     const bool up = sim.is_up(p);
@@ -393,16 +404,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), palette.role(first_role.colour));
     }
   }
-  // The search's message in flight, drawn last so that no peer hides it.
-  if (current != nullptr) {
-    const Marker m = marker_of(*current, session.now());
-    if (m.visible && m.from != kNoPeer) {
-      const ImVec2 a = where[m.from], b = where[m.to];
-      const ImVec2 pos(a.x + (b.x - a.x) * m.t, a.y + (b.y - a.y) * m.t);
-      draw->AddCircleFilled(pos, dot + 2, palette.marker);
-      draw->AddCircle(pos, dot + 3, palette.path, 0, 2.0f);
-    }
-  }
+  // Messages on their way, drawn last so that no peer hides them.
+  draw_messages(draw, session, flying, current, [&](PeerIndex p) { return where[p]; }, dot, thick, palette);
   return hovered;
 }
 
@@ -576,6 +579,8 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   PeerIndex hovered = kNoPeer;
   const float base = n <= 100 ? 7.0f : n <= 1000 ? 4.5f : 2.5f;
   float best = 100.0f;
+  const std::vector<InFlight> flying = session.in_flight();
+  draw_traffic(draw, session, flying, at, palette);
   if (options.drawn != nullptr) options.drawn->clear();
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) {
@@ -604,6 +609,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       hovered = p;
     }
   }
+  draw_messages(draw, session, flying, current, at, base, thick, palette);
   if (current != nullptr) {
     char text[320];
     int reached = 0;

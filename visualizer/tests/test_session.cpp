@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -54,8 +55,8 @@ std::vector<std::string> network_labs() {
 
 }  // namespace
 
-// Fingerprinting every peer after every event is slow under AddressSanitizer: the sanitizer build
-// checks the same on a shorter stretch (the Release build runs the full one).
+// Fingerprinting every peer after every event is slow under AddressSanitizer: the suite's build
+// (./test.sh) checks the same on a shorter stretch; an unsanitized build runs the full one.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int kEventsForward = 60, kStepsBack = 5;
 #else
@@ -118,6 +119,125 @@ TEST_CASE("actions are carried out and replayed after stepping back") {
   s.seek(10);  // before the actions
   CHECK(s.sim().live_count() == 20);
   s.seek(position);  // forward again: the actions happen again, at the same moment
+  CHECK(fingerprint(s) == after);
+}
+
+TEST_CASE("the clock runs between events: advance_to shows exactly the time asked") {
+  Session s(lab("chord-lookup-44.json"));
+  // Steps far shorter than the gaps between events all count (playing at a slow speed).
+  for (int i = 1; i <= 300; ++i) {
+    s.advance_to(s.now() + 7);  // 7 us
+    REQUIRE(s.now() == 7 * i);
+  }
+  for (const SimTime t : {from_ms(3.3), from_ms(207.5), from_ms(std::int64_t{500}), from_ms(1234.567)}) {
+    CAPTURE(t);
+    s.advance_to(t);
+    CHECK(s.now() == t);
+    CHECK(s.sim().current_time() == t);  // an action taken now happens at t
+    REQUIRE(!s.trace().empty());
+    CHECK(s.trace().back().time <= t);  // everything up to t has happened...
+    CHECK((s.at_end() || s.run().simulator().next_event_time() > t));  // ...and nothing after it
+  }
+  s.advance_to(from_ms(std::int64_t{100}));  // never back
+  CHECK(s.now() == from_ms(1234.567));
+  s.advance_to(s.end_time() + from_ms(std::int64_t{1000}));  // never past the end
+  CHECK(s.now() == s.end_time());
+  CHECK(s.finished());
+}
+
+TEST_CASE("messages in flight: sent, not yet arrived, and each arrives when it said") {
+  for (const char* name : {"chord-lookup-44.json", "gnutella-flooding-ttl.json", "napster-spof.json"}) {
+    CAPTURE(name);
+    Session s(lab(name));
+    for (SimTime t = from_ms(0.5); t < std::min<SimTime>(s.end_time(), from_ms(std::int64_t{3000})); t += from_ms(97.3)) {
+      s.advance_to(t);
+      const std::vector<viz::InFlight> flying = s.in_flight();
+      // Counted from the trace's other side: sends the network did not lose, minus arrivals
+      // (delivered, or dropped at a dead receiver).
+      long sent = 0, arrived = 0;
+      for (const TraceEvent& e : s.trace()) {
+        if (e.kind == TraceKind::Send && e.until >= 0) ++sent;
+        if (e.kind == TraceKind::Deliver) ++arrived;
+        if (e.kind == TraceKind::Drop && e.index == static_cast<std::uint16_t>(DropReason::DeadTarget)) ++arrived;
+      }
+      CAPTURE(t);
+      REQUIRE(static_cast<long>(flying.size()) == sent - arrived);
+      for (const viz::InFlight& m : flying) {
+        CHECK(m.sent <= t);
+        CHECK(m.arrives > t);
+        CHECK(m.progress(t) >= 0.0f);
+        CHECK(m.progress(t) < 1.0f);
+      }
+    }
+    // Each arrives exactly when its Send said: a Deliver or a Drop of the same message then.
+    s.advance_to(from_ms(std::int64_t{1000}));
+    const std::vector<viz::InFlight> flying = s.in_flight();
+    REQUIRE(!flying.empty());
+    for (const viz::InFlight& m : flying) {
+      s.advance_to(m.arrives);
+      const bool arrived = std::any_of(s.trace().begin(), s.trace().end(), [&](const TraceEvent& e) {
+        return (e.kind == TraceKind::Deliver || e.kind == TraceKind::Drop) && e.time == m.arrives && e.peer == m.from &&
+               e.other == m.to && e.detail == m.type;
+      });
+      CHECK(arrived);
+    }
+  }
+}
+
+/// The messages that carry the lookup started at `start_ms`, in the order they are seen on their
+/// way when the clock moves through the lookup in steps of 1 ms: (sender id, receiver id).
+std::vector<std::pair<std::uint64_t, std::uint64_t>> seen_carrying(const char* lab_name, const nlohmann::json& change) {
+  nlohmann::json doc = nlohmann::json::parse(std::ifstream(lab(lab_name)));
+  doc.merge_patch(change);
+  Session s(doc, lab_name);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;
+  while (!s.finished()) {
+    s.advance_to(s.now() + from_ms(std::int64_t{1}));
+    const auto searches = s.searches();
+    const viz::TracedSearch* current = s.current_search(searches);
+    if (current == nullptr) continue;
+    if (current->end >= 0 && s.now() >= current->end) break;
+    const std::vector<viz::InFlight> carrying = s.in_flight_of(*current, s.in_flight());
+    REQUIRE(carrying.size() <= 1);  // one question at a time
+    for (const viz::InFlight& m : carrying) {
+      CHECK(m.progress(s.now()) >= 0.0f);  // 0: it leaves the sender now
+      CHECK(m.progress(s.now()) < 1.0f);
+      const std::pair<std::uint64_t, std::uint64_t> ends{s.sim().peer_id(m.from).low64(), s.sim().peer_id(m.to).low64()};
+      if (seen.empty() || seen.back() != ends) seen.push_back(ends);
+    }
+  }
+  return seen;
+}
+
+TEST_CASE("a lookup is seen hopping: its messages on their way from peer to peer") {
+  using Seen = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  // lookup(44) from 52 on the lecture's ring (figure 5) visits 23, 39 and 42; 42 knows 45.
+  const nlohmann::json only_first = {{"events", {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}}};
+  // Iterative: 52 asks each node in turn, and each answers 52.
+  CHECK(seen_carrying("chord-lookup-44.json", only_first) == Seen{{52, 23}, {23, 52}, {52, 39}, {39, 52}, {52, 42}, {42, 52}});
+  // Recursive: the question is forwarded hop by hop, and 42 answers 52 directly.
+  nlohmann::json recursive = only_first;
+  recursive["params"] = {{"lookup", "recursive"}};
+  CHECK(seen_carrying("chord-lookup-44.json", recursive) == Seen{{52, 23}, {23, 39}, {39, 42}, {42, 52}});
+}
+
+TEST_CASE("an action taken between two events happens at the time shown, also when replayed") {
+  Session s(lab("chord-lookup-44.json"));
+  const SimTime t = from_ms(1500.25);
+  s.advance_to(t);
+  REQUIRE(s.act({{"op", "lookup"}, {"from", 4}, {"key", 30}}) == "");
+  const auto started_at = [&] {
+    for (const TraceEvent& e : s.trace()) {
+      if (e.kind == TraceKind::LookupStart && e.time >= t) return e.time;
+    }
+    return SimTime{-1};
+  };
+  CHECK(started_at() == t);
+  s.advance_to(from_ms(std::int64_t{2500}));
+  const std::string after = fingerprint(s);
+  s.seek(0);  // back to the start, and play again: the action happens again, at t
+  s.advance_to(from_ms(std::int64_t{2500}));
+  CHECK(started_at() == t);
   CHECK(fingerprint(s) == after);
 }
 

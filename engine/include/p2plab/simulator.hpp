@@ -174,14 +174,17 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
   void send(PeerIndex from, PeerIndex to, const Msg& msg) override {
     const auto type = static_cast<std::size_t>(msg.type);
     ++messages_.sent[type];
-    if (trace_.enabled()) record(TraceKind::Send, from, to, type);
     Rng& stream = rngs_[from];
     if (network_.lost(stream)) {
       ++messages_.lost[type];
-      if (trace_.enabled()) record(TraceKind::Drop, from, to, type, static_cast<std::uint16_t>(DropReason::Loss));
+      if (trace_.enabled()) {
+        record(TraceKind::Send, from, to, type);
+        record(TraceKind::Drop, from, to, type, static_cast<std::uint16_t>(DropReason::Loss));
+      }
       return;
     }
     const SimTime delay = network_.latency(stream, position(from), position(to));
+    if (trace_.enabled()) record(TraceKind::Send, from, to, type, 0, now_ + delay);
     const std::uint32_t slot = pool_.acquire();
     pool_.message(slot) = msg;
     pool_.sender(slot) = from;
@@ -239,9 +242,11 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
     }
   }
 
-  void record(TraceKind kind, PeerIndex from, PeerIndex to, std::size_t type, std::uint16_t index = 0) {
+  void record(TraceKind kind, PeerIndex from, PeerIndex to, std::size_t type, std::uint16_t index = 0,
+              SimTime until = -1) {
     TraceEvent t;
     t.time = now_;
+    t.until = until;
     t.kind = kind;
     t.detail = static_cast<std::uint8_t>(type);
     t.index = index;

@@ -13,7 +13,8 @@
 namespace p2plab {
 
 enum class TraceKind : std::uint8_t {
-  Send,         ///< peer sends a message to other; detail = message type
+  Send,         ///< peer sends a message to other; detail = message type; until = when it
+                ///< arrives (the latency the engine drew), -1 for a message the network loses
   Deliver,      ///< the message reaches other (peer = sender); detail = message type
   Drop,         ///< the message is lost; detail = message type, index = DropReason
   Timer,        ///< a protocol timer fires at peer; detail = timer kind
@@ -40,6 +41,7 @@ struct TraceEvent {
   PeerIndex other = kNoPeer;
   std::uint32_t lookup = 0;
   Id key;
+  SimTime until = -1;  ///< Send: when the message arrives (-1: lost on the way); other kinds: -1
 };
 
 /// How a view draws the hops of a search that the trace reports (the detail of a LookupHop).

@@ -1,0 +1,235 @@
+// The visualizer as a lecturer uses it: a real window on a virtual X display (Xvfb), driven by
+// real keyboard and mouse input (xdotool, through the X server's XTEST extension, as a person's
+// keys and clicks arrive). The window keeps a status file (`p2plab-viz --status`: the clock, the
+// play state, the selection, where each peer and each control was drawn), and the tests read it
+// and the pictures the window saves (key S) to check what happened on screen.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// Starts `argv` in `dir` with `env` added, in its own process group; returns its PID.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& dir, const std::vector<std::string>& env,
+            int keep_fd = -1) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    if (chdir(dir.c_str()) != 0) _exit(127);
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+    const int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, STDIN_FILENO);
+    const int log = open("window.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log, STDOUT_FILENO);
+    dup2(log, STDERR_FILENO);
+    for (int fd = 3; fd < 256; ++fd) {
+      if (fd != keep_fd) close(fd);
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+/// Ends a process started by spawn(), by its PID: SIGTERM, then SIGKILL after 5 s.
+void end_process(pid_t pid) {
+  if (pid <= 0) return;
+  kill(-pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+/// One X display and one p2plab-viz window on it, ended (by PID) when the test ends.
+class Window {
+ public:
+  explicit Window(const std::string& lab, const std::vector<std::string>& options = {}) {
+    dir_ = fs::temp_directory_path() / ("p2plab-window-" + std::to_string(getpid()) + "-" + std::to_string(++count_));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // Xvfb picks a free display number and writes it to the pipe (-displayfd).
+    int pipe_fds[2];
+    REQUIRE(pipe(pipe_fds) == 0);
+    xvfb_ = spawn({"Xvfb", "-displayfd", std::to_string(pipe_fds[1]), "-screen", "0", "1280x800x24", "-nolisten", "tcp"},
+                  dir_.string(), {}, pipe_fds[1]);
+    close(pipe_fds[1]);
+    std::string number;
+    char c = 0;
+    while (read(pipe_fds[0], &c, 1) == 1 && c != '\n') number += c;
+    close(pipe_fds[0]);
+    REQUIRE_MESSAGE(!number.empty(), "Xvfb did not start (is the xvfb package installed?)");
+    display_ = ":" + number;
+    std::vector<std::string> argv = {P2PLAB_VIZ,  std::string(P2PLAB_SOURCE_DIR) + "/labs/" + lab,
+                                     "--size",    "1280x800",
+                                     "--status",  (dir_ / "status.json").string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    viz_ = spawn(argv, dir_.string(), {"DISPLAY=" + display_});
+    const json first = wait_for("the window's first frame", [](const json&) { return true; });
+    // The window manager-less display: give the window the keyboard focus.
+    xdotool("search --sync --name p2plab windowfocus --sync");
+    (void)first;
+  }
+  ~Window() {
+    end_process(viz_);
+    end_process(xvfb_);
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+
+  /// Real input through the X server: e.g. "key space", "mousemove 100 200 click 1".
+  void xdotool(const std::string& arguments) {
+    const std::string command = "DISPLAY=" + display_ + " xdotool " + arguments + " >/dev/null 2>&1";
+    REQUIRE_MESSAGE(std::system(command.c_str()) == 0, command);
+  }
+  void key(const std::string& name) { xdotool("key " + name); }
+  void click(double x, double y) {
+    // Move first and let a frame see the pointer there, then press: as a hand does.
+    xdotool("mousemove " + std::to_string(std::lround(x)) + " " + std::to_string(std::lround(y)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    xdotool("click 1");
+  }
+  void click_widget(const std::string& name) {
+    const json s = wait_for("the control " + name + " on screen", [&](const json& j) { return j["widgets"].contains(name); });
+    const auto& r = s["widgets"][name];
+    click((r[0].get<double>() + r[2].get<double>()) / 2, (r[1].get<double>() + r[3].get<double>()) / 2);
+  }
+  /// The pointer away from every control and peer (no hover, no tooltip in pictures).
+  void park_pointer() { xdotool("mousemove 1275 795"); }
+
+  json status() const {
+    std::ifstream in(dir_ / "status.json");
+    if (!in) return json();
+    return json::parse(in, nullptr, false);
+  }
+  /// Polls the status until `ok` holds (the window draws 10 to 60 frames a second; 60 s bound).
+  json wait_for(const std::string& what, const std::function<bool(const json&)>& ok) const {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      const json s = status();
+      if (s.is_object() && ok(s)) return s;
+      int status_code = 0;
+      if (waitpid(viz_, &status_code, WNOHANG) == viz_) FAIL("p2plab-viz ended while waiting for " << what << ":\n" << log());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("timed out waiting for " << what << "; window log:\n" << log());
+    return json();
+  }
+  /// Presses S and returns the PNG the window saved (its bytes).
+  std::string save_picture() {
+    const int before = status()["saved"].get<int>();
+    key("s");
+    wait_for("the saved picture", [&](const json& s) { return s["saved"].get<int>() > before; });
+    std::ifstream in(dir_ / "p2plab-view.png", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  json peer(const json& status, const std::string& id) const {
+    for (const json& p : status["peers"]) {
+      if (p["id"] == id) return p;
+    }
+    FAIL("peer " << id << " is not drawn");
+    return json();
+  }
+  std::string log() const {
+    std::ifstream in(dir_ / "window.log");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  static inline int count_ = 0;
+  fs::path dir_;
+  std::string display_;
+  pid_t xvfb_ = -1, viz_ = -1;
+};
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+TEST_CASE("space plays at the set speed within 20 % and pauses and a paused picture holds") {
+  Window w("chord-lookup-44.json", {"--speed", "200"});
+  w.park_pointer();
+  CHECK(w.status()["t_ms"].get<double>() == 0.0);
+  w.key("space");
+  const json started = w.wait_for("play", [](const json& s) { return s["playing"].get<bool>(); });
+  const auto t0 = Clock::now();
+  const double sim0 = started["t_ms"].get<double>();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const double sim1 = w.status()["t_ms"].get<double>();
+  const double rate = (sim1 - sim0) / seconds_since(t0);  // simulated ms per real second
+  CAPTURE(sim0);
+  CAPTURE(sim1);
+  CHECK(rate > 200 * 0.8);
+  CHECK(rate < 200 * 1.2);
+
+  w.key("space");
+  const json paused = w.wait_for("pause", [](const json& s) { return !s["playing"].get<bool>(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double held = w.status()["t_ms"].get<double>();
+  const std::string before = w.save_picture();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK(w.status()["t_ms"].get<double>() == held);
+  const std::string after = w.save_picture();
+  CHECK(before.size() > 1000);
+  CHECK(before == after);  // the same picture, pixel for pixel
+}
+
+TEST_CASE("the right arrow steps one event and the left arrow steps back to the identical picture") {
+  Window w("chord-lookup-44.json");
+  w.park_pointer();
+  w.key("Right");
+  const json one = w.wait_for("one event", [](const json& s) { return s["position"].get<int>() == 1; });
+  for (int i = 0; i < 40; ++i) w.key("Right");  // into lookup(44): messages on their way
+  w.wait_for("41 events", [](const json& s) { return s["position"].get<int>() == 41; });
+  const std::string at41 = w.save_picture();
+  w.key("Right");
+  w.wait_for("42 events", [](const json& s) { return s["position"].get<int>() == 42; });
+  CHECK(w.save_picture() != at41);  // something happened
+  w.key("Left");
+  w.wait_for("back to 41", [](const json& s) { return s["position"].get<int>() == 41; });
+  CHECK(w.save_picture() == at41);
+  (void)one;
+}
+
+TEST_CASE("a click on a peer opens its inspector and the crash action crashes it where it stands") {
+  Window w("chord-lookup-44.json");
+  const json before = w.status();
+  const json p23 = w.peer(before, "23");
+  w.click(p23["x"].get<double>(), p23["y"].get<double>());
+  w.wait_for("peer 23 selected", [](const json& s) { return s["selected"] == "23"; });
+
+  const std::size_t live = before["live"].get<std::size_t>();
+  w.click_widget("act_header");
+  w.click_widget("op:fail");
+  const json after = w.wait_for("the crash", [&](const json& s) { return s["live"].get<std::size_t>() == live - 1; });
+  const json dead = w.peer(after, "23");
+  CHECK_FALSE(dead["up"].get<bool>());
+  CHECK(dead["x"].get<double>() == doctest::Approx(p23["x"].get<double>()));
+  CHECK(dead["y"].get<double>() == doctest::Approx(p23["y"].get<double>()));
+}
