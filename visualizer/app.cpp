@@ -686,19 +686,39 @@ class App {
 
   void metrics_panel() {
     if (!ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    // Counted when a search finishes, not when it starts: from the trace up to now.
     const RunSummary s = session_->run().summary();
-    ImGui::Text("%s: %llu, %.1f%% %s", s.operation.c_str(), static_cast<unsigned long long>(s.lookups),
-                100.0 * s.success_rate, s.operation == "queries" ? "found" : "correct");
-    ImGui::Text("hops: mean %.2f, p99 %u   messages: %llu", s.mean_hops, s.p99_hops,
-                static_cast<unsigned long long>(s.messages_sent));
     std::vector<float> histogram;
+    std::vector<int> hop_counts;
+    std::size_t finished = 0, answered_right = 0, on_their_way = 0;
     for (const TracedSearch& search : session_->searches()) {
-      if (!session_->is_user(search) || search.end < 0) continue;
+      if (!session_->is_user(search)) continue;
+      if (search.end < 0) {
+        ++on_their_way;
+        continue;
+      }
+      ++finished;
+      answered_right += search.ok ? 1 : 0;
       int hops = 0;
       for (const auto& h : search.hops) hops = std::max(hops, h.forward() ? h.index : 0);
+      hop_counts.push_back(hops);
       if (static_cast<std::size_t>(hops) >= histogram.size()) histogram.resize(static_cast<std::size_t>(hops) + 1, 0);
       histogram[static_cast<std::size_t>(hops)] += 1;
     }
+    ImGui::Text("%s finished: %zu, %.1f%% %s", s.operation.c_str(), finished,
+                finished == 0 ? 0.0 : 100.0 * static_cast<double>(answered_right) / static_cast<double>(finished),
+                s.operation == "queries" ? "found" : "correct");
+    if (on_their_way > 0) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("(%zu on their way)", on_their_way);
+    }
+    std::sort(hop_counts.begin(), hop_counts.end());
+    double mean_hops = 0;
+    for (int h : hop_counts) mean_hops += h;
+    if (!hop_counts.empty()) mean_hops /= static_cast<double>(hop_counts.size());
+    const int p99 = hop_counts.empty() ? 0 : hop_counts[std::min(hop_counts.size() - 1, hop_counts.size() * 99 / 100)];
+    ImGui::Text("hops: mean %.2f, p99 %d   messages sent: %llu", mean_hops, p99,
+                static_cast<unsigned long long>(session_->sim().messages().total_sent()));
     if (!histogram.empty()) {
       ImGui::PlotHistogram("hops", histogram.data(), static_cast<int>(histogram.size()), 0, nullptr, 0, FLT_MAX,
                            ImVec2(0, 60 * scale()));

@@ -32,6 +32,15 @@ float angle_of(const Id& id, int bits) {
 
 ImVec2 on_circle(ImVec2 c, float r, float angle) { return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle)); }
 
+/// A crashed peer where it lived: a hollow circle under a cross in the text's colour, which stands
+/// out on either theme (grey alone disappears on a projector).
+void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const Palette& palette) {
+  draw->AddCircle(at, radius, palette.peer_dead, 0, thick);
+  const float arm = radius + 2.0f;
+  draw->AddLine(ImVec2(at.x - arm, at.y - arm), ImVec2(at.x + arm, at.y + arm), palette.text, 2.0f);
+  draw->AddLine(ImVec2(at.x - arm, at.y + arm), ImVec2(at.x + arm, at.y - arm), palette.text, 2.0f);
+}
+
 /// Where a message on its way is now: the point of its link it has reached.
 template <class Where>
 ImVec2 message_position(const InFlight& m, SimTime now, Where where) {
@@ -371,7 +380,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     if (up) {
       draw->AddCircleFilled(where[p], radius, colour);
     } else {
-      draw->AddCircle(where[p], radius, colour, 0, thick);  // crashed: hollow grey
+      draw_crashed(draw, where[p], radius, thick, palette);
     }
     if (options.drawn != nullptr) options.drawn->push_back({p, where[p], radius});
     if (labels) {
@@ -439,41 +448,24 @@ std::string hop_limit_text(const Session& session, const TracedSearch& search) {
 
 }  // namespace
 
-void GraphLayout::update(const Session& session) {
-  const SimulatorCore& sim = session.sim();
-  const std::size_t n = sim.peer_count();
-  std::size_t links = 0;
-  if (session.live()) {
-    for (PeerIndex p = 0; p < n; ++p) {
-      if (sim.is_up(p)) links += session.run().inspect_links(p).links.size();
-    }
-  }
-  if (positions_.size() == n && relaxed_for_ == n && links_for_ == links) return;
-  links_for_ = links;
-  std::vector<std::vector<PeerIndex>> adjacency(n);
-  for (PeerIndex p = 0; p < n; ++p) {
+namespace {
+
+/// Every live peer's links in `run` now, added to `adjacency` (indices beyond it are ignored).
+void add_links(const Run& run, std::vector<std::vector<PeerIndex>>& adjacency) {
+  const SimulatorCore& sim = run.simulator();
+  for (PeerIndex p = 0; p < sim.peer_count() && p < adjacency.size(); ++p) {
     if (!sim.is_up(p)) continue;
-    for (const Link& link : session.run().inspect_links(p).links) {
-      if (link.target != kNoPeer && link.target < n) adjacency[p].push_back(link.target);
+    for (const Link& link : run.inspect_links(p).links) {
+      if (link.target != kNoPeer && link.target < adjacency.size()) adjacency[p].push_back(link.target);
     }
   }
-  // Newcomers start next to a neighbour (or on a circle at first).
-  const std::size_t old = positions_.size();
-  positions_.resize(n);
-  for (std::size_t p = old; p < n; ++p) {
-    const float a = 2 * kPi * static_cast<float>(p) / static_cast<float>(std::max<std::size_t>(n, 1));
-    positions_[p] = ImVec2(0.5f + 0.4f * std::cos(a), 0.5f + 0.4f * std::sin(a));
-    if (old > 0 && !adjacency[p].empty() && adjacency[p][0] < old) {
-      const ImVec2 q = positions_[adjacency[p][0]];
-      positions_[p] = ImVec2(q.x + 0.02f * std::cos(a), q.y + 0.02f * std::sin(a));
-    }
-  }
+}
+
+}  // namespace
+
+void GraphLayout::relax(const std::vector<std::vector<PeerIndex>>& adjacency, int iterations) {
   // Fruchterman-Reingold: springs along links, repulsion between all pairs, cooling.
-  const int iterations = old == 0 ? (n <= 600 ? 300 : 120) : 40;
-  if (n > 3000) {
-    relaxed_for_ = n;
-    return;  // too many peers to relax every pair: keep the circle
-  }
+  const std::size_t n = positions_.size();
   const float k = 0.6f * std::sqrt(1.0f / static_cast<float>(std::max<std::size_t>(n, 1)));
   std::vector<ImVec2> force(n);
   for (int it = 0; it < iterations; ++it) {
@@ -517,7 +509,75 @@ void GraphLayout::update(const Session& session) {
     const float cx = (lo_x + hi_x) / 2, cy = (lo_y + hi_y) / 2;
     for (ImVec2& q : positions_) q = ImVec2(0.5f + (q.x - cx) / span * 0.96f, 0.5f + (q.y - cy) / span * 0.96f);
   }
+}
+
+void GraphLayout::place_newcomers(std::size_t n, const std::vector<std::vector<PeerIndex>>& adjacency) {
+  // Newcomers start next to a neighbour (or on a circle at first).
+  const std::size_t old = positions_.size();
+  positions_.resize(n);
+  for (std::size_t p = old; p < n; ++p) {
+    const float a = 2 * kPi * static_cast<float>(p) / static_cast<float>(std::max<std::size_t>(n, 1));
+    positions_[p] = ImVec2(0.5f + 0.4f * std::cos(a), 0.5f + 0.4f * std::sin(a));
+    if (old > 0 && p < adjacency.size() && !adjacency[p].empty() && adjacency[p][0] < old) {
+      const ImVec2 q = positions_[adjacency[p][0]];
+      positions_[p] = ImVec2(q.x + 0.02f * std::cos(a), q.y + 0.02f * std::sin(a));
+    }
+  }
+}
+
+void GraphLayout::update(const Session& session) {
+  const SimulatorCore& sim = session.sim();
+  const std::size_t n = sim.peer_count();
+  if (!session.live()) {
+    if (!whole_run_laid_out_) {
+      lay_out_whole_run(session);
+      whole_run_laid_out_ = true;
+    }
+    if (positions_.size() < n) {  // peers the user added: placed once, nobody else moves
+      std::vector<std::vector<PeerIndex>> adjacency(n);
+      add_links(session.run(), adjacency);
+      place_newcomers(n, adjacency);
+    }
+    return;
+  }
+  // Live: peers and links arrive as reports come, so the layout relaxes again when they change.
+  std::size_t links = 0;
+  for (PeerIndex p = 0; p < n; ++p) {
+    if (sim.is_up(p)) links += session.run().inspect_links(p).links.size();
+  }
+  if (positions_.size() == n && relaxed_for_ == n && links_for_ == links) return;
+  links_for_ = links;
+  std::vector<std::vector<PeerIndex>> adjacency(n);
+  add_links(session.run(), adjacency);
+  const bool first = positions_.empty();
+  place_newcomers(n, adjacency);
   relaxed_for_ = n;
+  if (n <= kMostRelaxed) relax(adjacency, first ? (n <= 600 ? 300 : 120) : 40);
+}
+
+void GraphLayout::lay_out_whole_run(const Session& session) {
+  // The links of a separate run of the same scenario (deterministic: the same run), taken at 16
+  // moments from start to end: every peer gets one place for the whole run, near the peers it is
+  // ever linked to, and keeps it at every moment, before and after crashes, forward and back.
+  std::unique_ptr<Run> run = all_protocols().create(session.scenario());
+  run->start();
+  std::size_t n = run->simulator().peer_count();
+  std::vector<std::vector<PeerIndex>> adjacency;
+  constexpr int kMoments = 16;
+  for (int k = 1; k <= kMoments && n <= kMostRelaxed; ++k) {
+    run->simulator().run_until(session.end_time() * k / kMoments);
+    n = run->simulator().peer_count();
+    adjacency.resize(n);
+    add_links(*run, adjacency);
+  }
+  positions_.clear();
+  adjacency.resize(n);
+  for (auto& targets : adjacency) {
+    std::sort(targets.begin(), targets.end());
+    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  }
+  place_newcomers(n, adjacency);
+  if (n <= kMostRelaxed) relax(adjacency, n <= 600 ? 300 : 120);  // else: too many to relax every pair, a circle
 }
 
 PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, GraphLayout& layout,
@@ -585,7 +645,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) {
       if (sim.state(p) == PeerState::Failed) {
-        draw->AddCircle(at(p), base, palette.peer_dead, 0, thick);
+        draw_crashed(draw, at(p), base, thick, palette);
         if (options.drawn != nullptr) options.drawn->push_back({p, at(p), base});
       }
       continue;

@@ -58,13 +58,21 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
 
 class GraphLayout {
  public:
-  /// Force-directed layout (Fruchterman-Reingold) over the peers' links, deterministic; peers
-  /// that appear later are placed next to a neighbour and relaxed in.
+  /// Force-directed layout (Fruchterman-Reingold) over the peers' links, deterministic. A
+  /// simulated run is laid out once, from the links of the whole run: a peer keeps its place at
+  /// every moment (a crash leaves it where it was). Peers the user adds are placed next to a
+  /// neighbour. Live runs relax again as peers and links arrive.
   void update(const Session& session);
   const std::vector<ImVec2>& positions() const { return positions_; }  // in [0, 1]^2
 
  private:
+  static constexpr std::size_t kMostRelaxed = 3000;  // beyond: a circle (every pair would cost too much)
+  void lay_out_whole_run(const Session& session);
+  void place_newcomers(std::size_t n, const std::vector<std::vector<PeerIndex>>& adjacency);
+  void relax(const std::vector<std::vector<PeerIndex>>& adjacency, int iterations);
+
   std::vector<ImVec2> positions_;
+  bool whole_run_laid_out_ = false;
   std::size_t relaxed_for_ = 0;
   std::size_t links_for_ = 0;  // live runs: links arrive after their peers, so relax again when they change
 };

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -226,6 +227,46 @@ TEST_CASE("the ring view puts every peer at its id's angle on one circle, and dr
     dot_colours.insert(colour);
   }
   CHECK(dot_colours.size() == 1);  // one role: every peer's dot in the same colour
+}
+
+TEST_CASE("graph views keep every peer in its place through crashes and the crashed peer is crossed out") {
+  struct Moment {
+    const char* lab;
+    const char* before;
+    const char* after;  // after a crash: the index server at 20 s, 5 % of the peers at 25 s
+  };
+  for (const Moment& m : {Moment{"napster-spof", "15000", "30000"}, Moment{"gnutella06-superpeers", "20000", "35000"}}) {
+    CAPTURE(m.lab);
+    const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/" + m.lab + ".json";
+    std::vector<unsigned char> rgba;
+    int width = 0, height = 0;
+    const auto before = shoot_with_positions(P2PLAB_VIZ, lab, std::string(m.lab) + "-before", std::string(" --at ") + m.before,
+                                             rgba, width, height);
+    const auto after = shoot_with_positions(P2PLAB_VIZ, lab, std::string(m.lab) + "-after", std::string(" --at ") + m.after,
+                                            rgba, width, height);
+    std::map<std::string, DrawnPeer> was;
+    for (const DrawnPeer& p : before) was[p.id] = p;
+    int crashed = 0;
+    double lo_x = width, hi_x = 0, lo_y = height, hi_y = 0;
+    for (const DrawnPeer& p : after) {
+      CAPTURE(p.id);
+      REQUIRE(was.count(p.id) == 1);
+      CHECK(p.x == doctest::Approx(was[p.id].x));  // not moved by the crash
+      CHECK(p.y == doctest::Approx(was[p.id].y));
+      lo_x = std::min(lo_x, p.x), hi_x = std::max(hi_x, p.x), lo_y = std::min(lo_y, p.y), hi_y = std::max(hi_y, p.y);
+      if (p.up) continue;
+      ++crashed;
+      // The cross's arms reach past the circle, in the text's colour (light on the dark theme).
+      const std::uint32_t arm = pixel(rgba, width, p.x + p.radius + 1, p.y + p.radius + 1);
+      CHECK((arm & 0xff) > 180);
+      CHECK(((arm >> 8) & 0xff) > 180);
+    }
+    CHECK(crashed >= 1);
+    CHECK(after.size() == before.size());  // the crashed are still drawn
+    // The overlay still fills the view (the old layout shrank to half of it after a crash).
+    CHECK(hi_x - lo_x > 0.5 * std::min(width - 430, height));
+    CHECK(hi_y - lo_y > 0.5 * std::min(width - 430, height));
+  }
 }
 
 #ifdef P2PLAB_VIZ_TOY
