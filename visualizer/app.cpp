@@ -100,7 +100,8 @@ void help_marker(const char* text) {
 
 /// Where the view drew each peer, in the picture's pixels (y down), for tests that check the
 /// picture at those points.
-bool write_positions(const std::string& path, const Session& session, const std::vector<DrawnPeer>& drawn) {
+bool write_positions(const std::string& path, const Session& session, const std::vector<DrawnPeer>& drawn,
+                     const std::string& header) {
   nlohmann::json peers = nlohmann::json::array();
   for (const DrawnPeer& d : drawn) {
     peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
@@ -108,7 +109,7 @@ bool write_positions(const std::string& path, const Session& session, const std:
   }
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
-  const std::string text = nlohmann::json{{"peers", peers}}.dump(1) + "\n";
+  const std::string text = nlohmann::json{{"peers", peers}, {"header", header}}.dump(1) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
@@ -241,6 +242,8 @@ class App {
     const Geometry geometry = session_->geometry();
     const bool ring = geometry == Geometry::Ring;
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
+    header_.clear();
+    view_.header = &header_;
     const PeerIndex hovered = ring ? draw_ring(draw, origin, size, *session_, ring_layout_, searches, view_, palette)
                                    : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
     if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
@@ -274,6 +277,8 @@ class App {
   /// Records where the view draws each peer (for `--positions`).
   void record_drawn(bool on) { record_drawn_ = on; }
   const std::vector<DrawnPeer>& drawn() const { return drawn_; }
+  /// The sentence the view wrote over the picture this frame ("" if none).
+  const std::string& header() const { return header_; }
 
   float scale() const { return projector_ ? 1.6f : 1.0f; }
   bool projector() const { return projector_; }
@@ -298,6 +303,7 @@ class App {
             {"selected", s == kNoPeer ? nlohmann::json() : nlohmann::json(session_->sim().peer_id(s).to_decimal())},
             {"live", session_->sim().live_count()},
             {"saved", saved_},
+            {"header", header_},
             {"peers", peers},
             {"widgets", widgets}};
   }
@@ -873,6 +879,7 @@ class App {
   std::map<std::string, std::string> inputs_;  // "protocol/field" -> text (operations)
   bool record_drawn_ = false;
   std::vector<DrawnPeer> drawn_;
+  std::string header_;
 };
 
 }  // namespace
@@ -902,7 +909,7 @@ int run_visualizer(int argc, char** argv) {
                "Draw the reference route beside each search's own (protocols that have one)");
   std::string positions;
   cli.add_option("--positions", positions,
-                 "With --screenshot: also write where each peer was drawn (JSON: peer, id, x, y, radius in pixels)");
+                 "With --screenshot: also write where each peer was drawn (JSON: peer, id, x, y, radius in pixels) and the sentence over the view (header)");
   std::string status_path;
   cli.add_option("--status", status_path,
                  "In a window: keep this JSON file up to date with what is shown (clock, play state, selection, "
@@ -1043,7 +1050,7 @@ int run_visualizer(int argc, char** argv) {
     } else {
       std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
     }
-    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn())) {
+    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->header())) {
       std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
       status = 1;
     }

@@ -343,6 +343,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                                                    : " (failed)")
                       : "");
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
+    if (options.header != nullptr) *options.header = text;
     if (options.compare_reference && session.is_user(*current)) {
       draw_reference_route(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current,
                            [&](PeerIndex p) { return ImVec2(c.x + (where[p].x - c.x) * 0.88f, c.y + (where[p].y - c.y) * 0.88f); },
@@ -674,16 +675,30 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     char text[320];
     int reached = 0;
     for (int h : reached_at) reached += h >= 0;
-    const std::string limit = hop_limit_text(session, *current);
-    std::snprintf(text, sizeof text, "%s %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
-                  model.search_noun.c_str(), current->id, sim.peer_id(current->from).to_decimal().c_str(), reached, max_hop,
-                  limit.c_str(), duplicates,
-                  current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "");
+    const std::vector<HopStyle>& styles = session.vocabulary().hop_styles;
+    const bool floods = std::find(styles.begin(), styles.end(), HopStyle::Duplicate) != styles.end();
+    const char* outcome = current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "";
+    if (floods) {
+      // A flood's words: the wave, its hop limit, the copies the GUID cache dropped.
+      const std::string limit = hop_limit_text(session, *current);
+      std::snprintf(text, sizeof text, "%s %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
+                    model.search_noun.c_str(), current->id, sim.peer_id(current->from).to_decimal().c_str(), reached,
+                    max_hop, limit.c_str(), duplicates, outcome);
+    } else {
+      // A routed search (e.g. to a central index): its path so far.
+      std::string path = sim.peer_id(current->from).to_decimal();
+      for (const auto& hop : current->hops) {
+        if (hop.time <= session.now() && hop.forward()) path += " -> " + sim.peer_id(hop.to).to_decimal();
+      }
+      std::snprintf(text, sizeof text, "%s %u from %s: %s%s", model.search_noun.c_str(), current->id,
+                    sim.peer_id(current->from).to_decimal().c_str(), path.c_str(), outcome);
+    }
     if (relayed_via != kNoPeer) {
       const std::size_t used = std::strlen(text);
       std::snprintf(text + used, sizeof text - used, ", relayed by %s", sim.peer_id(relayed_via).to_decimal().c_str());
     }
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
+    if (options.header != nullptr) *options.header = text;
   }
   return hovered;
 }

@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include <array>
+#include <string>
 #include <vector>
 
 #include "session.hpp"
@@ -42,6 +43,8 @@ struct ViewOptions {
   float label_scale = 1.0f;
   /// When set, the view lists every peer it drew here (cleared first).
   std::vector<DrawnPeer>* drawn = nullptr;
+  /// When set, the sentence the view wrote over the picture (the current search's story), or "".
+  std::string* header = nullptr;
 };
 
 /// Where each peer sits on the identifier circle, as (cos, sin) of its angle: ids never change,

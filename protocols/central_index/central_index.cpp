@@ -45,7 +45,12 @@ std::string Protocol::set_param(const std::string& name, double value) {
 }
 
 TraceVocabulary Protocol::vocabulary() const {
-  return vocabulary_with({"search_timeout", "download_timeout", "keepalive", "sweep"});
+  TraceVocabulary v = vocabulary_with({"search_timeout", "download_timeout", "keepalive", "sweep"});
+  // One kind of hop: the query's way to the index server. Nothing is flooded, so no duplicates
+  // (the views word a search's header by the hop styles a protocol has).
+  v.hop_kinds = {"forward"};
+  v.hop_styles = {HopStyle::Forward};
+  return v;
 }
 
 void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {

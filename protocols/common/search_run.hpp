@@ -29,7 +29,7 @@ class SearchRun final : public Run {
   int id_bits() const override { return 53; }
   TraceVocabulary vocabulary() const override {
     TraceVocabulary v = protocol_.vocabulary();
-    describe_hops(v);
+    if (v.hop_kinds.empty()) describe_hops(v);  // a protocol that floods: forwards, duplicates, relay legs
     return v;
   }
   P& protocol() { return protocol_; }

@@ -175,6 +175,13 @@ std::vector<DrawnPeer> shoot_with_positions(const std::string& viz, const std::s
   return peers;
 }
 
+/// The sentence the view wrote over the picture, from the --positions file of shoot_with_positions.
+std::string header_of(const std::string& name) {
+  std::ifstream in(fs::temp_directory_path() / "p2plab-screens" / (name + ".json"));
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in).at("header").get<std::string>();
+}
+
 std::uint32_t pixel(const std::vector<unsigned char>& rgba, int width, double x, double y) {
   const std::size_t at = 4 * (static_cast<std::size_t>(std::lround(y)) * static_cast<std::size_t>(width) +
                               static_cast<std::size_t>(std::lround(x)));
@@ -267,6 +274,32 @@ TEST_CASE("graph views keep every peer in its place through crashes and the cras
     CHECK(hi_x - lo_x > 0.5 * std::min(width - 430, height));
     CHECK(hi_y - lo_y > 0.5 * std::min(width - 430, height));
   }
+}
+
+TEST_CASE("the sentence over a search speaks each protocol's words") {
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  const std::string labs = std::string(P2PLAB_SOURCE_DIR) + "/labs/";
+  // A flood: the wave, its TTL, the duplicates the GUID cache dropped.
+  shoot_with_positions(P2PLAB_VIZ, labs + "gnutella-flooding-ttl.json", "words-flood", " --at 1100", rgba, width, height);
+  const std::string flood = header_of("words-flood");
+  CAPTURE(flood);
+  CHECK(flood.find("wave at hop") != std::string::npos);
+  CHECK(flood.find("TTL") != std::string::npos);
+  CHECK(flood.find("duplicates dropped") != std::string::npos);
+  // The central index floods nothing: the query's way to the server, no wave, no duplicates.
+  shoot_with_positions(P2PLAB_VIZ, labs + "napster-spof.json", "words-index", " --at 1200", rgba, width, height);
+  const std::string index = header_of("words-index");
+  CAPTURE(index);
+  CHECK(index.find("query") == 0);
+  CHECK(index.find(" -> ") != std::string::npos);
+  CHECK(index.find("wave") == std::string::npos);
+  CHECK(index.find("duplicate") == std::string::npos);
+  // Chord: the lookup, its hops and its answer checked against the true successor.
+  shoot_with_positions(P2PLAB_VIZ, labs + "chord-lookup-44.json", "words-chord", " --at 900", rgba, width, height);
+  const std::string chord = header_of("words-chord");
+  CAPTURE(chord);
+  CHECK(chord == "lookup(44) from 52: 3 hops -> 45 (correct)");
 }
 
 #ifdef P2PLAB_VIZ_TOY
