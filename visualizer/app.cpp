@@ -101,7 +101,7 @@ void help_marker(const char* text) {
 /// Where the view drew each peer, in the picture's pixels (y down), for tests that check the
 /// picture at those points.
 bool write_positions(const std::string& path, const Session& session, const std::vector<DrawnPeer>& drawn,
-                     const std::string& header) {
+                     const std::string& header, const std::string& story) {
   nlohmann::json peers = nlohmann::json::array();
   for (const DrawnPeer& d : drawn) {
     peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
@@ -109,7 +109,7 @@ bool write_positions(const std::string& path, const Session& session, const std:
   }
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
-  const std::string text = nlohmann::json{{"peers", peers}, {"header", header}}.dump(1) + "\n";
+  const std::string text = nlohmann::json{{"peers", peers}, {"header", header}, {"story", story}}.dump(1) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
@@ -243,7 +243,9 @@ class App {
     const bool ring = geometry == Geometry::Ring;
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
     header_.clear();
+    story_.clear();
     view_.header = &header_;
+    view_.story = &story_;
     const PeerIndex hovered = ring ? draw_ring(draw, origin, size, *session_, ring_layout_, searches, view_, palette)
                                    : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
     if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
@@ -279,6 +281,8 @@ class App {
   const std::vector<DrawnPeer>& drawn() const { return drawn_; }
   /// The sentence the view wrote over the picture this frame ("" if none).
   const std::string& header() const { return header_; }
+  /// The sentence under it: the current search's latest step in the protocol's words.
+  const std::string& story() const { return story_; }
 
   float scale() const { return projector_ ? 1.6f : 1.0f; }
   bool projector() const { return projector_; }
@@ -304,6 +308,7 @@ class App {
             {"live", session_->sim().live_count()},
             {"saved", saved_},
             {"header", header_},
+            {"story", story_},
             {"peers", peers},
             {"widgets", widgets}};
   }
@@ -711,9 +716,13 @@ class App {
       if (static_cast<std::size_t>(hops) >= histogram.size()) histogram.resize(static_cast<std::size_t>(hops) + 1, 0);
       histogram[static_cast<std::size_t>(hops)] += 1;
     }
-    ImGui::Text("%s finished: %zu, %.1f%% %s", s.operation.c_str(), finished,
-                finished == 0 ? 0.0 : 100.0 * static_cast<double>(answered_right) / static_cast<double>(finished),
-                s.operation == "queries" ? "found" : "correct");
+    if (finished == 0) {
+      ImGui::Text("%s finished: 0", s.operation.c_str());
+    } else {
+      ImGui::Text("%s finished: %zu, %.1f%% %s", s.operation.c_str(), finished,
+                  100.0 * static_cast<double>(answered_right) / static_cast<double>(finished),
+                  s.operation == "queries" ? "found" : "correct");
+    }
     if (on_their_way > 0) {
       ImGui::SameLine();
       ImGui::TextDisabled("(%zu on their way)", on_their_way);
@@ -879,7 +888,7 @@ class App {
   std::map<std::string, std::string> inputs_;  // "protocol/field" -> text (operations)
   bool record_drawn_ = false;
   std::vector<DrawnPeer> drawn_;
-  std::string header_;
+  std::string header_, story_;
 };
 
 }  // namespace
@@ -1050,7 +1059,7 @@ int run_visualizer(int argc, char** argv) {
     } else {
       std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
     }
-    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->header())) {
+    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->header(), app->story())) {
       std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
       status = 1;
     }

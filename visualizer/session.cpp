@@ -238,6 +238,20 @@ const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all
   return best;
 }
 
+std::vector<const TraceEvent*> Session::last_steps(const TracedSearch& search) const {
+  const auto& events = trace();
+  auto first = std::lower_bound(events.begin(), events.end(), search.start,
+                                [](const TraceEvent& e, SimTime t) { return e.time < t; });
+  std::vector<const TraceEvent*> steps;
+  for (auto it = first; it != events.end(); ++it) {
+    const bool step = it->kind == TraceKind::LookupStart || it->kind == TraceKind::LookupHop || it->kind == TraceKind::LookupDone;
+    if (!step || it->lookup != search.id) continue;
+    if (!steps.empty() && steps.back()->time != it->time) steps.clear();
+    steps.push_back(&*it);
+  }
+  return steps;
+}
+
 std::vector<InFlight> Session::in_flight() const {
   std::vector<InFlight> out;
   if (live_) return out;

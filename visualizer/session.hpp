@@ -121,6 +121,10 @@ class Session {
   const std::vector<TracedSearch>& searches() const;
   /// The search to animate: the latest one started at or before now.
   const TracedSearch* current_search(const std::vector<TracedSearch>& all) const;
+  /// The latest steps of `search` that have happened (its LookupStart, LookupHop or LookupDone
+  /// events at the latest time one happened: a last hop and the answer come together), for the
+  /// protocol to tell (Run::narrate); empty if none.
+  std::vector<const TraceEvent*> last_steps(const TracedSearch& search) const;
   /// Messages on their way at now(), in the order they were sent.
   std::vector<InFlight> in_flight() const;
   /// Those of them that carry `search`: sent by a peer while it handled the search, i.e. at the

@@ -41,6 +41,19 @@ void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const 
   draw->AddLine(ImVec2(at.x - arm, at.y + arm), ImVec2(at.x + arm, at.y - arm), palette.text, 2.0f);
 }
 
+/// The search's latest step in the protocol's words (Run::narrate), under the header.
+void draw_story(ImDrawList* draw, ImVec2 at, const Session& session, const TracedSearch& search, const ViewOptions& options,
+                const Palette& palette) {
+  std::string story;
+  for (const TraceEvent* step : session.last_steps(search)) {
+    const std::string sentence = session.run().narrate(*step);
+    if (sentence.empty()) continue;
+    story += (story.empty() ? "" : "; ") + sentence;
+  }
+  if (options.story != nullptr) *options.story = story;
+  if (!story.empty()) draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.15f, at, palette.text, story.c_str());
+}
+
 /// Where a message on its way is now: the point of its link it has reached.
 template <class Where>
 ImVec2 message_position(const InFlight& m, SimTime now, Where where) {
@@ -344,8 +357,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                       : "");
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
     if (options.header != nullptr) *options.header = text;
+    draw_story(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current, options, palette);
     if (options.compare_reference && session.is_user(*current)) {
-      draw_reference_route(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current,
+      draw_reference_route(draw, ImVec2(origin.x + 12, origin.y + 18 + ImGui::GetFontSize() * 2.5f), session, *current,
                            [&](PeerIndex p) { return ImVec2(c.x + (where[p].x - c.x) * 0.88f, c.y + (where[p].y - c.y) * 0.88f); },
                            thick, palette);
     }
@@ -699,6 +713,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     }
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
     if (options.header != nullptr) *options.header = text;
+    draw_story(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current, options, palette);
   }
   return hovered;
 }

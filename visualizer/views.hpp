@@ -43,8 +43,10 @@ struct ViewOptions {
   float label_scale = 1.0f;
   /// When set, the view lists every peer it drew here (cleared first).
   std::vector<DrawnPeer>* drawn = nullptr;
-  /// When set, the sentence the view wrote over the picture (the current search's story), or "".
+  /// When set, the sentence the view wrote over the picture (the current search's state), or "".
   std::string* header = nullptr;
+  /// When set, the sentence under it: the search's latest step in the protocol's words, or "".
+  std::string* story = nullptr;
 };
 
 /// Where each peer sits on the identifier circle, as (cos, sin) of its angle: ids never change,

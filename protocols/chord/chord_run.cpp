@@ -662,6 +662,36 @@ std::vector<std::uint32_t> ChordRun::messages_per_search() const {
   return out;
 }
 
+// The slides' sentence for one routing decision, made at peer x for key k (lookup(44) on the
+// lecture's ring): "52: the farthest finger preceding 44 is finger 5 -> 23" (finger 5 of 52
+// starts at 52 + 2^5 = 20, and its successor 23 is the last finger before 44); at the end
+// "42: 44 lies in (42, 45]: the answer is 45". A LookupStart is the requester's first decision;
+// a LookupHop to x is x's decision (iterative: what x's answer tells the requester; recursive:
+// where x forwards); a LookupDone names the answer.
+std::string ChordRun::narrate(const TraceEvent& event) const {
+  const auto id = [&](PeerIndex p) { return p == kNoPeer ? std::string("?") : sim_.peer_id(p).to_decimal(); };
+  if (event.kind == TraceKind::LookupDone) {
+    return event.other == kNoPeer ? id(event.peer) + " gets no answer: the lookup failed"
+                                  : id(event.peer) + " has the answer " + id(event.other) +
+                                        (event.detail != 0 ? " (the true successor)" : " (WRONG: not the true successor)");
+  }
+  if (event.kind != TraceKind::LookupStart && event.kind != TraceKind::LookupHop) return "";
+  const PeerIndex x = event.kind == TraceKind::LookupStart ? event.peer : event.other;
+  if (x == kNoPeer || !sim_.is_up(x)) return "";
+  const std::string key = event.key.to_decimal();
+  PeerIndex next = kNoPeer;
+  if (protocol_.route_step(x, event.key, next)) {
+    return id(x) + ": " + key + " lies in (" + id(x) + ", " + id(next) + "]: the answer is " + id(next);
+  }
+  if (next == kNoPeer) return id(x) + ": knows no way on yet (still joining)";
+  for (int i = params_.m - 1; i >= 0; --i) {
+    if (protocol_.finger(x, i) == next) {
+      return id(x) + ": the farthest finger preceding " + key + " is finger " + std::to_string(i) + " -> " + id(next);
+    }
+  }
+  return id(x) + ": the closest peer preceding " + key + " it knows is " + id(next) + " (from its successor list)";
+}
+
 RouteView ChordRun::reference_route(PeerIndex from, const Id& key) const {
   // Ideal Chord on the live peers: every finger and successor list exactly right. At each node
   // the lookup ends if key lies in (node, successor]; else it goes to the known peer (true finger

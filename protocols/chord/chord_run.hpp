@@ -42,6 +42,7 @@ class ChordRun final : public Run {
   PeerView inspect_links(PeerIndex peer) const override;
   std::vector<std::uint32_t> messages_per_search() const override;
   RouteView reference_route(PeerIndex from, const Id& key) const override;
+  std::string narrate(const TraceEvent& event) const override;
   void set_brief(bool brief) override { brief_ = brief; }
   StateSize state_size() const override;
   std::vector<SearchOutcome> requested_searches() const override;

@@ -221,6 +221,45 @@ TEST_CASE("a lookup is seen hopping: its messages on their way from peer to peer
   CHECK(seen_carrying("chord-lookup-44.json", recursive) == Seen{{52, 23}, {23, 39}, {39, 42}, {42, 52}});
 }
 
+/// What the view writes under the header, moment by moment through the first lookup: each new
+/// sentence once, in order.
+std::vector<std::string> story_of_first_lookup(const nlohmann::json& change) {
+  nlohmann::json doc = nlohmann::json::parse(std::ifstream(lab("chord-lookup-44.json")));
+  doc.merge_patch(change);
+  Session s(doc, "chord-lookup-44.json");
+  std::vector<std::string> told;
+  while (!s.finished()) {
+    s.advance_to(s.now() + from_ms(std::int64_t{1}));
+    const auto searches = s.searches();
+    const viz::TracedSearch* current = s.current_search(searches);
+    if (current == nullptr) continue;
+    std::string story;
+    for (const TraceEvent* step : s.last_steps(*current)) story += (story.empty() ? "" : "; ") + s.run().narrate(*step);
+    if (told.empty() || told.back() != story) told.push_back(story);
+    if (current->end >= 0) break;
+  }
+  return told;
+}
+
+TEST_CASE("each step of lookup(44) told in the lecture's words (figure 5)") {
+  const nlohmann::json only_first = {{"events", {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}}};
+  // Finger i of n starts at n + 2^i: 52's finger 5 starts at 20 (its node 23), 23's finger 4 at
+  // 39, 39's finger 1 at 41 (its node 42); 42's successor 45 holds 44.
+  CHECK(story_of_first_lookup(only_first) ==
+        std::vector<std::string>{"52: the farthest finger preceding 44 is finger 5 -> 23",
+                                 "23: the farthest finger preceding 44 is finger 4 -> 39",
+                                 "39: the farthest finger preceding 44 is finger 1 -> 42",
+                                 "42: 44 lies in (42, 45]: the answer is 45; 52 has the answer 45 (the true successor)"});
+  nlohmann::json recursive = only_first;
+  recursive["params"] = {{"lookup", "recursive"}};
+  CHECK(story_of_first_lookup(recursive) ==
+        std::vector<std::string>{"52: the farthest finger preceding 44 is finger 5 -> 23",
+                                 "23: the farthest finger preceding 44 is finger 4 -> 39",
+                                 "39: the farthest finger preceding 44 is finger 1 -> 42",
+                                 "42: 44 lies in (42, 45]: the answer is 45",
+                                 "52 has the answer 45 (the true successor)"});
+}
+
 TEST_CASE("an action taken between two events happens at the time shown, also when replayed") {
   Session s(lab("chord-lookup-44.json"));
   const SimTime t = from_ms(1500.25);

@@ -94,6 +94,15 @@ class Run {
     (void)key;
     return {};
   }
+  /// One sentence in the lecture's words on the step a search takes at `event`, a LookupStart,
+  /// LookupHop or LookupDone of the trace that has just happened: e.g. Chord's "52: the farthest
+  /// finger preceding 44 is finger 5 -> 23". Read from the peers' state now, so it is told right
+  /// when the event happens (the views tell the latest step of the current search). "" when the
+  /// protocol has no such sentence.
+  virtual std::string narrate(const TraceEvent& event) const {
+    (void)event;
+    return "";
+  }
   /// Leave the per-peer and per-search arrays out of result() (for very large runs).
   virtual void set_brief(bool brief) { (void)brief; }
   /// The routing state the live peers hold now.
