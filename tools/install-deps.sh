@@ -20,7 +20,7 @@ packages=(
 )
 if [ "$gui" -eq 1 ]; then
   # visualizer (Dear ImGui with its GLFW and OpenGL 3 backends) and its headless tests
-  packages+=(libimgui-dev libstb-dev libglfw3-dev libgl-dev libgl1-mesa-dri xvfb xauth xdotool)
+  packages+=(libimgui-dev libstb-dev libglfw3-dev libgl-dev libgl1-mesa-dri xvfb xauth xdotool fonts-dejavu-core)
 fi
 
 missing=()

@@ -57,7 +57,16 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
       // unreadable labs are listed by `p2plab list`, not here
     }
   }
-  std::sort(labs.begin(), labs.end(), [](const LabEntry& a, const LabEntry& b) { return a.name < b.name; });
+  // In the lecture's order: protocols as the registry lists them (central index, flooding,
+  // superpeers, Chord, then the DHTs), each protocol's labs by name.
+  const auto rank = [](const std::string& protocol) {
+    const auto& all = all_protocols().all();
+    const auto it = std::find_if(all.begin(), all.end(), [&](const ProtocolInfo& info) { return info.name == protocol; });
+    return static_cast<std::size_t>(it - all.begin());
+  };
+  std::sort(labs.begin(), labs.end(), [&](const LabEntry& a, const LabEntry& b) {
+    return std::make_pair(rank(a.protocol), a.name) < std::make_pair(rank(b.protocol), b.name);
+  });
   return labs;
 }
 
@@ -88,7 +97,9 @@ std::string key_at(double turn, int bits) {
 
 void help_marker(const char* text) {
   ImGui::SameLine();
+  ImGui::PushTextWrapPos(-1.0f);  // "(?)" never wraps, though the panel's text does
   ImGui::TextDisabled("(?)");
+  ImGui::PopTextWrapPos();
   if (ImGui::IsItemHovered()) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
@@ -112,6 +123,31 @@ bool write_positions(const std::string& path, const Session& session, const std:
   const std::string text = nlohmann::json{{"peers", peers}, {"header", header}, {"story", story}}.dump(1) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
+}
+
+/// ImGui's colours and type for the normal or the projector theme. DejaVu Sans (Debian's
+/// fonts-dejavu-core) baked at the size it is shown, so that large type stays sharp; ImGui's own
+/// font, scaled, if it is missing. `rebuild`: the fonts texture exists already (a switch at run
+/// time) and is made again.
+void apply_theme(bool projector, bool rebuild) {
+  if (projector) {
+    ImGui::StyleColorsLight();
+  } else {
+    ImGui::StyleColorsDark();
+  }
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  io.FontGlobalScale = 1.0f;
+  const float size = projector ? 26.0f : 15.0f;  // on the projector: text on the view at least 24 px
+  static const char* const kFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!fs::exists(kFont) || io.Fonts->AddFontFromFileTTF(kFont, size) == nullptr) {
+    io.Fonts->AddFontDefault();
+    io.FontGlobalScale = size / 13.0f;
+  }
+  if (rebuild) {
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+  }
 }
 
 /// Writes the window's status whole or not at all (a reader never sees half a file).
@@ -213,19 +249,25 @@ class App {
     }
     keyboard();
     widgets_.clear();
-    const float panel = std::min(430.0f * scale(), static_cast<float>(width) * 0.45f);
-    ImGui::SetNextWindowPos(ImVec2(0, 0));
-    ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
-    ImGui::Begin("p2plab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
-    lab_panel();
-    new_scenario_panel();
-    time_panel();
-    act_panel();
-    inspector_panel();
-    metrics_panel();
-    complexity_panel();
-    legend_panel();
-    ImGui::End();
+    // The side panel takes at most 30 % of the width (the view is what the room looks at); Tab
+    // hides it, and the view takes the whole window.
+    const float panel = sidebar_ ? std::min(430.0f * scale(), static_cast<float>(width) * 0.30f) : 0.0f;
+    if (sidebar_) {
+      ImGui::SetNextWindowPos(ImVec2(0, 0));
+      ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
+      ImGui::Begin("p2plab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+      ImGui::PushTextWrapPos(0.0f);  // long headers and notes wrap at the panel's edge instead of being cut off
+      lab_panel();
+      new_scenario_panel();
+      time_panel();
+      act_panel();
+      inspector_panel();
+      metrics_panel();
+      complexity_panel();
+      legend_panel();
+      ImGui::PopTextWrapPos();
+      ImGui::End();
+    }
 
     ImGui::SetNextWindowPos(ImVec2(panel, 0));
     ImGui::SetNextWindowSize(ImVec2(static_cast<float>(width) - panel, static_cast<float>(height)));
@@ -260,7 +302,8 @@ class App {
     if (ring && key_field != nullptr && ImGui::IsItemHovered() && shift) {
       // Shift + click picks the key at that point of the identifier circle.
       const ImVec2 mouse = ImGui::GetIO().MousePos;
-      const float dx = mouse.x - (origin.x + size.x / 2), dy = mouse.y - (origin.y + size.y / 2);
+      const ImVec2 centre = ring_centre(origin, size);
+      const float dx = mouse.x - centre.x, dy = mouse.y - centre.y;
       const double turn = std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
       const std::string key = key_at(turn, session_->run().id_bits());
       ImGui::SetTooltip("key %s\nshift + click: take it as the %s of the next operation", key.c_str(), key_field->label.c_str());
@@ -271,6 +314,11 @@ class App {
                         ring && key_field != nullptr ? "click: inspect it\nshift + click on the ring: pick a key"
                                                      : "click: inspect it");
       if (clicked) view_.selected = hovered;
+    }
+    if (!sidebar_) {
+      const float line = ImGui::GetFontSize() * 1.5f;
+      const char* hint = "Tab: show the panel";
+      draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + size.y - line), palette.text_dim, hint);
     }
     ImGui::End();
     ImGui::PopStyleVar();
@@ -286,6 +334,15 @@ class App {
 
   float scale() const { return projector_ ? 1.6f : 1.0f; }
   bool projector() const { return projector_; }
+  /// Projector mode: a light high-contrast theme and large type, for the panel and the view alike.
+  void set_projector(bool on) {
+    theme_changed_ = theme_changed_ || on != projector_;
+    projector_ = on;
+  }
+  /// True once after the theme changed: the program then rebuilds ImGui's style and fonts
+  /// (between two frames, as ImGui requires).
+  bool take_theme_change() { return std::exchange(theme_changed_, false); }
+  bool sidebar() const { return sidebar_; }
   bool wants_screenshot() { return std::exchange(save_requested_, false); }
 
   /// What the window shows now, for tests that drive it with real input (`--status`): the clock,
@@ -307,6 +364,8 @@ class App {
             {"selected", s == kNoPeer ? nlohmann::json() : nlohmann::json(session_->sim().peer_id(s).to_decimal())},
             {"live", session_->sim().live_count()},
             {"saved", saved_},
+            {"projector", projector_},
+            {"sidebar", sidebar_},
             {"header", header_},
             {"story", story_},
             {"peers", peers},
@@ -329,6 +388,8 @@ class App {
       switch (press.key) {
         case GLFW_KEY_SPACE: playing_ = !playing_; break;
         case GLFW_KEY_S: save_requested_ = true; break;
+        case GLFW_KEY_P: set_projector(!projector_); break;
+        case GLFW_KEY_TAB: sidebar_ = !sidebar_; break;
         case GLFW_KEY_RIGHT: press.shift ? session_->step_search() : session_->step(); break;
         case GLFW_KEY_LEFT: press.shift ? session_->step_search_back() : session_->step_back(); break;
         default: break;
@@ -850,8 +911,10 @@ class App {
     }
     if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared");
     item(p.selected, "selected peer");
-    if (ImGui::Checkbox("projector mode", &projector_)) ImGui::GetIO().FontGlobalScale = scale();
-    help_marker("Large fonts and a light, high-contrast theme for the lecture hall.");
+    bool projector = projector_;
+    if (ImGui::Checkbox("projector mode", &projector)) set_projector(projector);
+    help_marker("Large type (text on the view at least 24 pixels) and a light, high-contrast theme for the lecture "
+                "hall (key P). Tab hides this panel.");
     if (ImGui::Button("save view as PNG")) save_requested_ = true;
   }
 
@@ -863,6 +926,8 @@ class App {
   ViewOptions view_;
   bool playing_ = false;
   bool projector_ = false;
+  bool theme_changed_ = false;
+  bool sidebar_ = true;
   bool save_requested_ = false;
   int saved_ = 0;
   struct KeyPress {
@@ -981,12 +1046,8 @@ int run_visualizer(int argc, char** argv) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed: nothing to remember
-  if (projector) {
-    ImGui::StyleColorsLight();
-    ImGui::GetIO().FontGlobalScale = app->scale();
-  } else {
-    ImGui::StyleColorsDark();
-  }
+  app->take_theme_change();
+  apply_theme(app->projector(), false);
   // Ours first: ImGui's backend chains to a key callback installed before it.
   glfwSetWindowUserPointer(window, app.get());
   glfwSetKeyCallback(window, [](GLFWwindow* w, int key, int, int action, int mods) {
@@ -1033,6 +1094,7 @@ int run_visualizer(int argc, char** argv) {
   app->record_drawn(!positions.empty() || !status_path.empty());
 
   auto render = [&](float dt) {
+    if (app->take_theme_change()) apply_theme(app->projector(), true);
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     if (offscreen) ImGui::GetIO().DisplaySize = ImVec2(static_cast<float>(width), static_cast<float>(height));

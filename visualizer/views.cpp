@@ -81,12 +81,16 @@ void draw_messages(ImDrawList* draw, const Session& session, const std::vector<I
   if (current == nullptr) return;
   const auto at = [&](const InFlight& m) { return message_position(m, session.now(), where); };
   const std::vector<std::string>& names = session.vocabulary().message_types;
-  for (const InFlight& m : session.in_flight_of(*current, all)) {
+  const std::vector<InFlight> carrying = session.in_flight_of(*current, all);
+  // Named while few are on their way (a lookup's one question); a flood's dozens of copies would
+  // bury each other's names.
+  constexpr std::size_t kMostNamed = 3;
+  for (const InFlight& m : carrying) {
     const ImVec2 pos = at(m);
     draw->AddLine(where(m.from), pos, palette.path, thick + 2.0f);
     draw->AddCircleFilled(pos, dot + 3, palette.marker);
     draw->AddCircle(pos, dot + 4, palette.path, 0, 2.0f);
-    if (m.type < names.size()) {
+    if (m.type < names.size() && carrying.size() <= kMostNamed) {
       draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6 - ImGui::GetFontSize()), palette.text, names[m.type].c_str());
     }
   }
@@ -239,6 +243,13 @@ int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where w
 
 }  // namespace
 
+float ring_top(ImVec2) { return ImGui::GetFontSize() * 2.8f + 16.0f; }
+
+ImVec2 ring_centre(ImVec2 origin, ImVec2 size) {
+  const float top = ring_top(size);
+  return ImVec2(origin.x + size.x / 2, origin.y + top + (size.y - top) / 2);
+}
+
 PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,
                     const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
   const SimulatorCore& sim = session.sim();
@@ -246,8 +257,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const ProtocolModel& model = session.model();
   const int bits = run.id_bits();
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-  const ImVec2 c(origin.x + size.x / 2, origin.y + size.y / 2);
-  const float r = std::min(size.x, size.y) * 0.40f;
+  const ImVec2 c = ring_centre(origin, size);
+  const float r = std::min(size.x, size.y - ring_top(size)) * 0.40f;
   const float thick = options.projector ? 2.5f : 1.5f;
   draw->AddCircle(c, r, palette.ring, 256, thick);
 

@@ -56,6 +56,11 @@ struct RingLayout {
   void reset() { unit.clear(); }
 };
 
+/// The ring view's circle lies below the two lines of text over the view (the search's header and
+/// its story): the band it leaves at the top, and the circle's centre.
+float ring_top(ImVec2 size);
+ImVec2 ring_centre(ImVec2 origin, ImVec2 size);
+
 /// Draws the view into the rectangle [origin, origin + size]; returns the peer under the mouse
 /// (for clicks and tooltips), or kNoPeer.
 PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,

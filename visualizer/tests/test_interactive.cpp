@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stb_image.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -232,4 +234,48 @@ TEST_CASE("a click on a peer opens its inspector and the crash action crashes it
   CHECK_FALSE(dead["up"].get<bool>());
   CHECK(dead["x"].get<double>() == doctest::Approx(p23["x"].get<double>()));
   CHECK(dead["y"].get<double>() == doctest::Approx(p23["y"].get<double>()));
+}
+
+namespace {
+
+/// The colour at (x, y) of a PNG held in memory, as {r, g, b}.
+std::array<int, 3> colour_at(const std::string& png, int x, int y) {
+  int width = 0, height = 0, channels = 0;
+  unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()), static_cast<int>(png.size()),
+                                              &width, &height, &channels, 3);
+  REQUIRE(data != nullptr);
+  REQUIRE(x < width);
+  REQUIRE(y < height);
+  const std::size_t at = 3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x));
+  const std::array<int, 3> rgb{data[at], data[at + 1], data[at + 2]};
+  stbi_image_free(data);
+  return rgb;
+}
+
+bool light(const std::array<int, 3>& c) { return c[0] + c[1] + c[2] > 3 * 200; }
+
+}  // namespace
+
+TEST_CASE("tab hides the side panel and P switches the whole window to the projector theme") {
+  Window w("chord-lookup-44.json");
+  w.park_pointer();
+  const json shown = w.wait_for("the panel", [](const json& s) { return s["widgets"].contains("play"); });
+  const double x_shown = w.peer(shown, "52")["x"].get<double>();
+  CHECK(shown["widgets"]["play"][2].get<double>() <= 0.30 * 1280);  // the panel: at most 30 % of the width
+  const std::string dark = w.save_picture();
+  CHECK_FALSE(light(colour_at(dark, 200, 790)));  // the panel, dark
+  CHECK_FALSE(light(colour_at(dark, 1000, 790)));  // the view, dark
+
+  w.key("Tab");
+  const json hidden = w.wait_for("no panel", [](const json& s) { return !s["sidebar"].get<bool>(); });
+  CHECK_FALSE(hidden["widgets"].contains("play"));
+  CHECK(w.peer(hidden, "52")["x"].get<double>() < x_shown);  // the view takes the whole window
+  w.key("Tab");
+  w.wait_for("the panel again", [](const json& s) { return s["sidebar"].get<bool>() && s["widgets"].contains("play"); });
+
+  w.key("p");
+  w.wait_for("projector mode", [](const json& s) { return s["projector"].get<bool>(); });
+  const std::string projected = w.save_picture();
+  CHECK(light(colour_at(projected, 200, 790)));   // the panel turns light too, not only the view
+  CHECK(light(colour_at(projected, 1000, 790)));  // the view
 }
