@@ -315,10 +315,10 @@ class App {
                                                      : "click: inspect it");
       if (clicked) view_.selected = hovered;
     }
+    if (legend_on_view_) draw_legend(draw, origin, size, palette);
     if (!sidebar_) {
-      const float line = ImGui::GetFontSize() * 1.5f;
       const char* hint = "Tab: show the panel";
-      draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + size.y - line), palette.text_dim, hint);
+      draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + 10), palette.text_dim, hint);
     }
     ImGui::End();
     ImGui::PopStyleVar();
@@ -390,6 +390,7 @@ class App {
         case GLFW_KEY_S: save_requested_ = true; break;
         case GLFW_KEY_P: set_projector(!projector_); break;
         case GLFW_KEY_TAB: sidebar_ = !sidebar_; break;
+        case GLFW_KEY_L: legend_on_view_ = !legend_on_view_; break;
         case GLFW_KEY_RIGHT: press.shift ? session_->step_search() : session_->step(); break;
         case GLFW_KEY_LEFT: press.shift ? session_->step_search_back() : session_->step_back(); break;
         default: break;
@@ -866,21 +867,24 @@ class App {
     }
   }
 
-  void legend_panel() {
-    if (!ImGui::CollapsingHeader("Legend")) return;
-    const Palette p = projector_ ? Palette::light() : Palette::dark();
+  struct LegendEntry {
+    ImU32 colour;
+    std::string text;
+    std::string name;  ///< one or two words, for the legend on the view
+  };
+  /// What each colour on the view means, from the protocol's model and vocabulary.
+  std::vector<LegendEntry> legend(const Palette& p) const {
+    std::vector<LegendEntry> entries;
     const ProtocolModel& model = session_->model();
     const bool ring = session_->geometry() == Geometry::Ring;
-    auto item = [&](ImU32 colour, const std::string& text) {
-      ImGui::ColorButton(text.c_str(), ImGui::ColorConvertU32ToFloat4(colour), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
-      ImGui::SameLine();
-      ImGui::TextWrapped("%s", text.c_str());
+    auto item = [&](ImU32 colour, const std::string& text, const std::string& name) {
+      entries.push_back({colour, text, name});
     };
     auto or_name = [](const std::string& legend, const std::string& name) { return legend.empty() ? name : legend; };
     for (const RoleInfo& role : model.roles) {
-      item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""));
+      item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""), role.name);
     }
-    item(p.peer_dead, "hollow grey: crashed");
+    item(p.peer_dead, "crossed out: crashed", "crashed");
     for (std::size_t i = 0; i < model.link_kinds.size(); ++i) {
       const LinkKindInfo& kind = model.link_kinds[i];
       if (kind.drawing == LinkDrawing::Hidden) continue;
@@ -888,29 +892,71 @@ class App {
       const char* how = kind.drawing == LinkDrawing::Adjacent && ring ? " (arc outside the ring)"
                         : kind.drawing == LinkDrawing::Selected     ? " (of the selected peer)"
                                                                     : "";
-      item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend);
+      // A link named like a role ("superpeer") says it is a link.
+      const bool like_role = std::any_of(model.roles.begin(), model.roles.end(), [&](const RoleInfo& r) { return r.name == kind.name; });
+      item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend, kind.name + (like_role ? " link" : ""));
     }
     if (ring) {
-      item(p.key, "stored key, at its id");
+      item(p.key, "stored key, at its id", "key");
       ImU32 mark = p.link(Colour::Neutral);
       for (const LinkKindInfo& kind : model.link_kinds) {
         if (kind.drawing == LinkDrawing::Selected) mark = p.link(kind.colour);
       }
       item((mark & ~IM_COL32_A_MASK) | (static_cast<ImU32>(p.mark_alpha) << IM_COL32_A_SHIFT),
-           "tick: an id the selected peer's table marks, labelled with its row");
-      item(p.path, std::string("the ") + noun() + "'s path so far; white dot: the message in flight");
+           "tick: an id the selected peer's table marks, labelled with its row", "marked id");
+      item(p.path, std::string("the ") + noun() + "'s path so far", "path");
     } else {
-      item(p.path, std::string("the ") + noun() + "'s wave: red near the requester, teal far (hop count)");
+      item(p.path, std::string("the ") + noun() + "'s wave: red near the requester, teal far (hop count)", "wave");
     }
+    item(p.marker, std::string("large dot: the ") + noun() + "'s message on its way, named by its type", "its message");
+    item(p.text_dim, "small dot: any other message on its way", "other message");
     // The hop styles this protocol's trace uses, in its own words.
     const TraceVocabulary& vocabulary = session_->vocabulary();
     for (std::size_t i = 0; i < vocabulary.hop_styles.size(); ++i) {
       const std::string name = i < vocabulary.hop_kinds.size() ? vocabulary.hop_kinds[i] : "";
-      if (vocabulary.hop_styles[i] == HopStyle::Duplicate) item(p.duplicate, or_name(name, "duplicate") + ": a copy dropped");
-      if (vocabulary.hop_styles[i] == HopStyle::Transfer) item(p.relay, or_name(name, "transfer") + ": a leg of the transfer");
+      if (vocabulary.hop_styles[i] == HopStyle::Duplicate) {
+        item(p.duplicate, or_name(name, "duplicate") + ": a copy dropped", or_name(name, "duplicate"));
+      }
+      if (vocabulary.hop_styles[i] == HopStyle::Transfer) {
+        item(p.relay, or_name(name, "transfer") + ": a leg of the transfer", or_name(name, "transfer"));
+      }
     }
-    if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared");
-    item(p.selected, "selected peer");
+    if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared", "reference route");
+    item(p.selected, "selected peer", "selected");
+    return entries;
+  }
+
+  /// The legend on the view, in the lower right corner: a swatch and one or two words per
+  /// colour (the panel's Legend section says each in a sentence). Key L turns it off.
+  void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) const {
+    const std::vector<LegendEntry> entries = legend(palette);
+    const float line = ImGui::GetTextLineHeightWithSpacing(), swatch = ImGui::GetFontSize() * 0.8f, pad = 8.0f;
+    float width = 0;
+    for (const LegendEntry& e : entries) width = std::max(width, ImGui::CalcTextSize(e.name.c_str()).x);
+    width += swatch + 3 * pad;
+    const float height = line * static_cast<float>(entries.size()) + 2 * pad;
+    const ImVec2 corner(origin.x + size.x - width - 8, origin.y + size.y - height - 8);
+    draw->AddRect(corner, ImVec2(corner.x + width, corner.y + height), palette.text_dim);
+    float y = corner.y + pad;
+    for (const LegendEntry& e : entries) {
+      const float mid = y + line / 2 - 1;
+      draw->AddRectFilled(ImVec2(corner.x + pad, mid - swatch / 2), ImVec2(corner.x + pad + swatch, mid + swatch / 2), e.colour);
+      draw->AddText(ImVec2(corner.x + 2 * pad + swatch, y), palette.text, e.name.c_str());
+      y += line;
+    }
+  }
+
+  void legend_panel() {
+    if (!ImGui::CollapsingHeader("Legend", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    ImGui::Checkbox("on the view", &legend_on_view_);
+    help_marker("A short legend in the view's lower right corner (key L); here, each colour in a sentence.");
+    {
+      for (const LegendEntry& e : legend(projector_ ? Palette::light() : Palette::dark())) {
+        ImGui::ColorButton(e.text.c_str(), ImGui::ColorConvertU32ToFloat4(e.colour), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
+        ImGui::SameLine();
+        ImGui::TextWrapped("%s", e.text.c_str());
+      }
+    }
     bool projector = projector_;
     if (ImGui::Checkbox("projector mode", &projector)) set_projector(projector);
     help_marker("Large type (text on the view at least 24 pixels) and a light, high-contrast theme for the lecture "
@@ -926,6 +972,7 @@ class App {
   ViewOptions view_;
   bool playing_ = false;
   bool projector_ = false;
+  bool legend_on_view_ = true;
   bool theme_changed_ = false;
   bool sidebar_ = true;
   bool save_requested_ = false;
