@@ -112,15 +112,17 @@ void help_marker(const char* text) {
 /// Where the view drew each peer, in the picture's pixels (y down), for tests that check the
 /// picture at those points.
 bool write_positions(const std::string& path, const Session& session, const std::vector<DrawnPeer>& drawn,
-                     const std::string& header, const std::string& story) {
+                     const std::vector<DrawnLabel>& labels, const std::string& header, const std::string& story) {
   nlohmann::json peers = nlohmann::json::array();
   for (const DrawnPeer& d : drawn) {
     peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
                      {"radius", d.radius}, {"up", session.sim().is_up(d.peer)}});
   }
+  nlohmann::json label_boxes = nlohmann::json::array();
+  for (const DrawnLabel& l : labels) label_boxes.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
-  const std::string text = nlohmann::json{{"peers", peers}, {"header", header}, {"story", story}}.dump(1) + "\n";
+  const std::string text = nlohmann::json{{"peers", peers}, {"labels", label_boxes}, {"header", header}, {"story", story}}.dump(1) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
@@ -284,6 +286,7 @@ class App {
     const Geometry geometry = session_->geometry();
     const bool ring = geometry == Geometry::Ring;
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
+    view_.labels = record_drawn_ ? &labels_ : nullptr;
     header_.clear();
     story_.clear();
     view_.header = &header_;
@@ -329,6 +332,7 @@ class App {
   const std::vector<DrawnPeer>& drawn() const { return drawn_; }
   /// The sentence the view wrote over the picture this frame ("" if none).
   const std::string& header() const { return header_; }
+  const std::vector<DrawnLabel>& labels() const { return labels_; }
   /// The sentence under it: the current search's latest step in the protocol's words.
   const std::string& story() const { return story_; }
 
@@ -1001,6 +1005,7 @@ class App {
   bool record_drawn_ = false;
   std::vector<DrawnPeer> drawn_;
   std::string header_, story_;
+  std::vector<DrawnLabel> labels_;
 };
 
 }  // namespace
@@ -1168,7 +1173,7 @@ int run_visualizer(int argc, char** argv) {
     } else {
       std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
     }
-    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->header(), app->story())) {
+    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->labels(), app->header(), app->story())) {
       std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
       status = 1;
     }

@@ -54,6 +54,47 @@ void draw_story(ImDrawList* draw, ImVec2 at, const Session& session, const Trace
   if (!story.empty()) draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.15f, at, palette.text, story.c_str());
 }
 
+/// Labels that never overlap: each asks for a spot and a direction to move away in (outward from
+/// the circle's centre); the most important are placed first (peers' ids, then keys, then table
+/// marks), each at its spot or moved step by step along its direction until it overlaps no label
+/// placed before it; one that finds no free place within a few steps is left out.
+class LabelPlacer {
+ public:
+  void ask(int priority, ImVec2 spot, ImVec2 away, ImU32 colour, std::string text) {
+    wanted_.push_back({priority, spot, away, colour, std::move(text)});
+  }
+  void place(ImDrawList* draw, std::vector<DrawnLabel>* out) {
+    std::stable_sort(wanted_.begin(), wanted_.end(), [](const Wanted& a, const Wanted& b) { return a.priority < b.priority; });
+    if (out != nullptr) out->clear();
+    std::vector<std::pair<ImVec2, ImVec2>> boxes;
+    for (const Wanted& w : wanted_) {
+      const ImVec2 extent = ImGui::CalcTextSize(w.text.c_str());
+      const float step = std::max(extent.y * 0.6f, 6.0f);
+      for (int k = 0; k <= 8; ++k) {
+        const ImVec2 centre(w.spot.x + w.away.x * step * static_cast<float>(k), w.spot.y + w.away.y * step * static_cast<float>(k));
+        const ImVec2 lo(centre.x - extent.x / 2 - 1, centre.y - extent.y / 2), hi(centre.x + extent.x / 2 + 1, centre.y + extent.y / 2);
+        const bool free = std::none_of(boxes.begin(), boxes.end(), [&](const auto& b) {
+          return lo.x < b.second.x && b.first.x < hi.x && lo.y < b.second.y && b.first.y < hi.y;
+        });
+        if (!free) continue;
+        boxes.emplace_back(lo, hi);
+        draw->AddText(ImVec2(lo.x + 1, lo.y), w.colour, w.text.c_str());
+        if (out != nullptr) out->push_back({w.text, lo, hi});
+        break;
+      }
+    }
+  }
+
+ private:
+  struct Wanted {
+    int priority;
+    ImVec2 spot, away;
+    ImU32 colour;
+    std::string text;
+  };
+  std::vector<Wanted> wanted_;
+};
+
 /// Where a message on its way is now: the point of its link it has reached.
 template <class Where>
 ImVec2 message_position(const InFlight& m, SimTime now, Where where) {
@@ -259,6 +300,19 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
   const ImVec2 c = ring_centre(origin, size);
   const float r = std::min(size.x, size.y - ring_top(size)) * 0.40f;
+  LabelPlacer labels_placer;
+  const auto outward = [](float angle) { return ImVec2(std::cos(angle), std::sin(angle)); };
+  const auto inward = [](float angle) { return ImVec2(-std::cos(angle), -std::sin(angle)); };
+  // A small circle as the slides draw it: every one of its 2^m positions ticked, and for m <= 4
+  // numbered (figure 4's 0 .. 7), so that empty positions and keys between peers are seen.
+  if (bits <= 8) {
+    const int positions = 1 << bits;
+    for (int i = 0; i < positions; ++i) {
+      const float a = angle_of(Id(static_cast<std::uint64_t>(i)), bits);
+      draw->AddLine(on_circle(c, r - 6, a), on_circle(c, r, a), palette.text_dim, 1.0f);
+      if (bits <= 4) labels_placer.ask(3, on_circle(c, r - 20, a), inward(a), palette.text_dim, std::to_string(i));
+    }
+  }
   const float thick = options.projector ? 2.5f : 1.5f;
   draw->AddCircle(c, r, palette.ring, 256, thick);
 
@@ -311,7 +365,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
         draw->AddLine(on_circle(c, r + 12, a), on_circle(c, r + 24, a), palette.key, thick + 1);
         if (labels) {
           const std::string text = k.to_decimal();
-          draw->AddText(on_circle(c, r + 34, a), palette.key, text.c_str());
+          const float half = ImGui::CalcTextSize(text.c_str()).x / 2;
+          labels_placer.ask(1, on_circle(c, r + 30 + half, a), outward(a), palette.key, text);
         }
       }
     }
@@ -341,7 +396,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
           draw->AddLine(on_circle(c, r - 8, a), on_circle(c, r + 8, a), colour, thick);
           // Labelled when few peers are drawn, else only the last 8 rows (the far ones).
           if (!line.cells.empty() && (labels || row + 8 >= t.rows.size())) {
-            draw->AddText(on_circle(c, r - 22, a), colour, line.cells.front().text.c_str());
+            labels_placer.ask(2, on_circle(c, r - 22, a), inward(a), colour, line.cells.front().text);
           }
         }
       }
@@ -412,9 +467,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     if (labels) {
       const std::string text = sim.peer_id(p).to_decimal();
       const float a = angle_of(sim.peer_id(p), bits);
-      const ImVec2 at = on_circle(c, r + 22 + 4.0f * static_cast<float>(text.size()), a);
-      const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
-      draw->AddText(ImVec2(at.x - extent.x / 2, at.y - extent.y / 2), up ? palette.text : palette.text_dim, text.c_str());
+      const float half = ImGui::CalcTextSize(text.c_str()).x / 2;
+      // Beyond the keys' ticks (r + 12 .. r + 24), which a key at the peer's own id would cross.
+      labels_placer.ask(0, on_circle(c, r + 30 + half, a), outward(a), up ? palette.text : palette.text_dim, text);
     }
     if (up && dist2(where[p], mouse) < best) {
       best = dist2(where[p], mouse);
@@ -439,6 +494,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), palette.role(first_role.colour));
     }
   }
+  labels_placer.place(draw, options.labels);
   // Messages on their way, drawn last so that no peer hides them.
   draw_messages(draw, session, flying, current, [&](PeerIndex p) { return where[p]; }, dot, thick, palette);
   return hovered;

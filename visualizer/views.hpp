@@ -26,6 +26,12 @@ struct Palette {
   static Palette light();  // the projector's high-contrast theme
 };
 
+/// Where a view wrote one label (a peer's id, a key, a finger's row), as its box in pixels.
+struct DrawnLabel {
+  std::string text;
+  ImVec2 min, max;
+};
+
 /// Where a view drew one peer (for tests and tools: `p2plab-viz --positions`).
 struct DrawnPeer {
   PeerIndex peer = kNoPeer;
@@ -43,6 +49,8 @@ struct ViewOptions {
   float label_scale = 1.0f;
   /// When set, the view lists every peer it drew here (cleared first).
   std::vector<DrawnPeer>* drawn = nullptr;
+  /// When set, the view lists every label it wrote on the geometry here (cleared first).
+  std::vector<DrawnLabel>* labels = nullptr;
   /// When set, the sentence the view wrote over the picture (the current search's state), or "".
   std::string* header = nullptr;
   /// When set, the sentence under it: the search's latest step in the protocol's words, or "".

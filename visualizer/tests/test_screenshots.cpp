@@ -7,6 +7,7 @@
 #include <stb_image.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -300,6 +301,44 @@ TEST_CASE("the sentence over a search speaks each protocol's words") {
   const std::string chord = header_of("words-chord");
   CAPTURE(chord);
   CHECK(chord == "lookup(44) from 52: 3 hops -> 45 (correct)");
+}
+
+TEST_CASE("labels on the ring never overlap and every peer keeps its id label") {
+  struct Picture {
+    const char* lab;
+    const char* extra;
+  };
+  // chord-3bit: node 1 and key 1 sit at the same angle; lookup-44: the selected peers' finger
+  // rows crowd near them (23's fingers 0 and 1 start at 24 and 25).
+  for (const Picture& p : {Picture{"chord-3bit", " --at 1e9"}, Picture{"chord-lookup-44", " --at 130 --select 52"},
+                           Picture{"chord-lookup-44", " --at 175 --select 23"}, Picture{"chord-address-space", " --at 1e9"}}) {
+    CAPTURE(p.lab);
+    CAPTURE(p.extra);
+    const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/" + p.lab + ".json";
+    std::vector<unsigned char> rgba;
+    int width = 0, height = 0;
+    const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "labels", p.extra, rgba, width, height);
+    std::ifstream in(fs::temp_directory_path() / "p2plab-screens" / "labels.json");
+    const nlohmann::json labels = nlohmann::json::parse(in).at("labels");
+    REQUIRE(labels.size() >= peers.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const auto& a = labels[i]["box"];
+      CHECK(a[0].get<double>() >= 0);
+      CHECK(a[2].get<double>() <= width);
+      for (std::size_t j = i + 1; j < labels.size(); ++j) {
+        const auto& b = labels[j]["box"];
+        const bool overlap = a[0].get<double>() < b[2].get<double>() && b[0].get<double>() < a[2].get<double>() &&
+                             a[1].get<double>() < b[3].get<double>() && b[1].get<double>() < a[3].get<double>();
+        CAPTURE(labels[i]);
+        CAPTURE(labels[j]);
+        CHECK_FALSE(overlap);
+      }
+    }
+    for (const auto& peer : peers) {
+      CAPTURE(peer.id);
+      CHECK(std::any_of(labels.begin(), labels.end(), [&](const nlohmann::json& l) { return l["text"] == peer.id; }));
+    }
+  }
 }
 
 #ifdef P2PLAB_VIZ_TOY
