@@ -115,8 +115,11 @@ bool write_positions(const std::string& path, const Session& session, const std:
                      const std::vector<DrawnLabel>& labels, const std::string& header, const std::string& story) {
   nlohmann::json peers = nlohmann::json::array();
   for (const DrawnPeer& d : drawn) {
+    const std::size_t role = session.run().inspect_links(d.peer).role;
+    const auto& roles = session.model().roles;
     peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
-                     {"radius", d.radius}, {"up", session.sim().is_up(d.peer)}});
+                     {"radius", d.radius}, {"up", session.sim().is_up(d.peer)},
+                     {"role", role < roles.size() ? roles[role].name : ""}});
   }
   nlohmann::json label_boxes = nlohmann::json::array();
   for (const DrawnLabel& l : labels) label_boxes.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
@@ -900,6 +903,9 @@ class App {
       const bool like_role = std::any_of(model.roles.begin(), model.roles.end(), [&](const RoleInfo& r) { return r.name == kind.name; });
       item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend, kind.name + (like_role ? " link" : ""));
     }
+    const TraceVocabulary& vocabulary = session_->vocabulary();
+    const bool floods = std::find(vocabulary.hop_styles.begin(), vocabulary.hop_styles.end(), HopStyle::Duplicate) !=
+                        vocabulary.hop_styles.end();
     if (ring) {
       item(p.key, "stored key, at its id", "key");
       ImU32 mark = p.link(Colour::Neutral);
@@ -909,13 +915,14 @@ class App {
       item((mark & ~IM_COL32_A_MASK) | (static_cast<ImU32>(p.mark_alpha) << IM_COL32_A_SHIFT),
            "tick: an id the selected peer's table marks, labelled with its row", "marked id");
       item(p.path, std::string("the ") + noun() + "'s path so far", "path");
-    } else {
+    } else if (floods) {
       item(p.path, std::string("the ") + noun() + "'s wave: red near the requester, teal far (hop count)", "wave");
+    } else {
+      item(p.path, std::string("the ") + noun() + "'s path so far", "path");
     }
     item(p.marker, std::string("large dot: the ") + noun() + "'s message on its way, named by its type", "its message");
     item(p.text_dim, "small dot: any other message on its way", "other message");
     // The hop styles this protocol's trace uses, in its own words.
-    const TraceVocabulary& vocabulary = session_->vocabulary();
     for (std::size_t i = 0; i < vocabulary.hop_styles.size(); ++i) {
       const std::string name = i < vocabulary.hop_kinds.size() ? vocabulary.hop_kinds[i] : "";
       if (vocabulary.hop_styles[i] == HopStyle::Duplicate) {

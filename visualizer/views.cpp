@@ -660,6 +660,26 @@ void GraphLayout::lay_out_whole_run(const Session& session) {
   }
   place_newcomers(n, adjacency);
   if (n <= kMostRelaxed) relax(adjacency, n <= 600 ? 300 : 120);  // else: too many to relax every pair, a circle
+  // Tiers (RoleInfo::tier: superpeers 0, leaves 1): each tier in its own band around the centre,
+  // lower tiers inside, every peer keeping the direction the springs gave it, so that leaves
+  // sit outside near their superpeers. A peer's tier is its role's at the end of the run.
+  const ProtocolModel& model = session.model();
+  int deepest = 0;
+  for (const RoleInfo& role : model.roles) deepest = std::max(deepest, role.tier);
+  if (deepest == 0 || positions_.empty()) return;
+  const SimulatorCore& sim = run->simulator();
+  for (PeerIndex p = 0; p < positions_.size() && p < sim.peer_count(); ++p) {
+    const std::size_t role = run->inspect_links(p).role;
+    const int tier = role < model.roles.size() ? model.roles[role].tier : deepest;
+    const float dx = positions_[p].x - 0.5f, dy = positions_[p].y - 0.5f;
+    const float d = std::sqrt(dx * dx + dy * dy);
+    // Band of tier t: from 0.5 * t / (deepest + 1) to 0.5 * (t + 1) / (deepest + 1) of the
+    // view's half-width, the springs' distance kept in proportion within it.
+    const float band = 0.48f / static_cast<float>(deepest + 1);
+    const float radius = band * (static_cast<float>(tier) + 0.15f + 0.85f * std::min(1.0f, d / 0.48f));
+    const float scale = d > 1e-6f ? radius / d : 0.0f;
+    positions_[p] = ImVec2(0.5f + dx * scale, 0.5f + dy * scale);
+  }
 }
 
 PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, GraphLayout& layout,

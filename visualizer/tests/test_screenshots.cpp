@@ -341,6 +341,34 @@ TEST_CASE("labels on the ring never overlap and every peer keeps its id label") 
   }
 }
 
+TEST_CASE("a two-tier overlay is drawn in two tiers: superpeers inside and leaves around them") {
+  for (const char* name : {"gnutella06-superpeers", "skype-relay", "napster-spof"}) {
+    CAPTURE(name);
+    std::vector<unsigned char> rgba;
+    int width = 0, height = 0;
+    shoot_with_positions(P2PLAB_VIZ, std::string(P2PLAB_SOURCE_DIR) + "/labs/" + name + ".json", "tiers", " --at 5000", rgba,
+                         width, height);
+    std::ifstream in(fs::temp_directory_path() / "p2plab-screens" / "tiers.json");
+    const nlohmann::json peers = nlohmann::json::parse(in).at("peers");
+    // The centre of the drawing, and each role's nearest and farthest peer from it.
+    double cx = 0, cy = 0;
+    for (const auto& p : peers) cx += p["x"].get<double>(), cy += p["y"].get<double>();
+    cx /= static_cast<double>(peers.size()), cy /= static_cast<double>(peers.size());
+    std::map<std::string, std::pair<double, double>> span;  // role -> (nearest, farthest)
+    for (const auto& p : peers) {
+      const double d = std::hypot(p["x"].get<double>() - cx, p["y"].get<double>() - cy);
+      auto [it, fresh] = span.try_emplace(p["role"].get<std::string>(), d, d);
+      if (!fresh) it->second = {std::min(it->second.first, d), std::max(it->second.second, d)};
+    }
+    REQUIRE(span.size() == 2);
+    const std::string inner = span.count("superpeer") ? "superpeer" : "server";
+    const std::string outer = span.count("leaf") ? "leaf" : "peer";
+    CAPTURE(span[inner].second);
+    CAPTURE(span[outer].first);
+    CHECK(span[inner].second < span[outer].first);  // every inner peer nearer than every outer one
+  }
+}
+
 #ifdef P2PLAB_VIZ_TOY
 TEST_CASE("a protocol defined in a test file registers itself and the visualizer draws it") {
   const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/tests/toy/toy_scenario.json";
