@@ -412,6 +412,23 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const TracedSearch* current = session.current_search(searches);
   if (current != nullptr) {
     const int hops = draw_hops(draw, *current, session.now(), [&](PeerIndex p) { return where[p]; }, thick, palette);
+    // The key searched for, marked at its id (a triangle pointing at the circle), and who asks
+    // and who answers, named beside them.
+    const float key_angle = angle_of(current->key, bits);
+    const ImVec2 tip = on_circle(c, r + 3, key_angle);
+    const ImVec2 base = on_circle(c, r + 3 + 4 * dot, key_angle);
+    const ImVec2 side(-std::sin(key_angle) * 1.6f * dot, std::cos(key_angle) * 1.6f * dot);
+    draw->AddTriangleFilled(tip, ImVec2(base.x + side.x, base.y + side.y), ImVec2(base.x - side.x, base.y - side.y), palette.path);
+    labels_placer.ask(1, on_circle(c, r + 6 * dot + 30, key_angle), outward(key_angle), palette.path,
+                      "key " + current->key.to_decimal());
+    if (current->from < sim.peer_count()) {
+      const float a = angle_of(sim.peer_id(current->from), bits);
+      labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, "requester");
+    }
+    if (current->end >= 0 && session.now() >= current->end && current->owner != kNoPeer && current->owner < sim.peer_count()) {
+      const float a = angle_of(sim.peer_id(current->owner), bits);
+      labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, current->ok ? "answer" : "answer (WRONG)");
+    }
     char text[160];
     std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", model.search_noun.c_str(), current->key.to_decimal().c_str(),
                   sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
