@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "node_harness.hpp"
+#include "datagram_noise.hpp"
 #include "p2plab/rng.hpp"
 #include "wire.hpp"
 
@@ -283,20 +284,7 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
       chord::wire::Drop why{};
       while (true) {
         const bool random = rng.below(2) == 0;
-        if (random) {
-          junk.resize(rng.below(1600));
-          for (auto& byte : junk) byte = static_cast<std::uint8_t>(rng.next_u64());
-        } else {
-          junk = seeds[rng.below(seeds.size())];
-          for (std::uint64_t e = 1 + rng.below(3); e > 0 && !junk.empty(); --e) {
-            const auto at = rng.below(junk.size());
-            if (rng.below(3) == 0) {
-              junk.resize(at);
-            } else {
-              junk[at] = static_cast<std::uint8_t>(rng.next_u64());
-            }
-          }
-        }
+        junk = random ? test::random_datagram(rng) : test::mutated_datagram(rng, seeds);
         if (!chord::wire::decode(junk.data(), junk.size(), 32, d, why)) {
           mutated += random ? 0 : 1;
           break;

@@ -10,6 +10,7 @@
 
 #include "flooding/wire.hpp"
 #include "p2plab/net/monitor.hpp"
+#include "datagram_noise.hpp"
 #include "p2plab/rng.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"
@@ -79,22 +80,8 @@ template <class Decode>
 void fuzz_search_wire(Rng& rng, const std::vector<std::vector<std::uint8_t>>& seeds, Decode decode) {
   int random_accepted = 0, dropped = 0;
   for (int i = 0; i < 10000; ++i) {
-    std::vector<std::uint8_t> b;
     const bool random = i % 2 == 0;
-    if (random) {
-      b.resize(rng.below(1600));
-      for (auto& byte : b) byte = static_cast<std::uint8_t>(rng.next_u64());
-    } else {
-      b = seeds[rng.below(seeds.size())];
-      for (std::uint64_t e = 1 + rng.below(3); e > 0 && !b.empty(); --e) {
-        const auto at = rng.below(b.size());
-        if (rng.below(3) == 0) {
-          b.resize(at);
-        } else {
-          b[at] = static_cast<std::uint8_t>(rng.next_u64());
-        }
-      }
-    }
+    const std::vector<std::uint8_t> b = random ? test::random_datagram(rng) : test::mutated_datagram(rng, seeds);
     if (decode(b)) {
       random_accepted += random ? 1 : 0;
     } else {
