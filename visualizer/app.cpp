@@ -112,20 +112,29 @@ void help_marker(const char* text) {
 /// Where the view drew each peer, in the picture's pixels (y down), for tests that check the
 /// picture at those points.
 bool write_positions(const std::string& path, const Session& session, const std::vector<DrawnPeer>& drawn,
-                     const std::vector<DrawnLabel>& labels, const std::string& header, const std::string& story) {
+                     const std::vector<DrawnLabel>& labels, const std::vector<DrawnSegment>& segments,
+                     const std::string& header, const std::string& story) {
   nlohmann::json peers = nlohmann::json::array();
   for (const DrawnPeer& d : drawn) {
     const std::size_t role = session.run().inspect_links(d.peer).role;
     const auto& roles = session.model().roles;
     peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
                      {"radius", d.radius}, {"up", session.sim().is_up(d.peer)},
-                     {"role", role < roles.size() ? roles[role].name : ""}});
+                     {"role", role < roles.size() ? roles[role].name : ""}, {"hop", d.hop}});
+  }
+  nlohmann::json legs = nlohmann::json::array();
+  for (const DrawnSegment& g : segments) {
+    legs.push_back({{"kind", g.kind},
+                    {"from", session.sim().peer_id(g.from).to_decimal()},
+                    {"to", session.sim().peer_id(g.to).to_decimal()},
+                    {"a", {g.a.x, g.a.y}},
+                    {"b", {g.b.x, g.b.y}}});
   }
   nlohmann::json label_boxes = nlohmann::json::array();
   for (const DrawnLabel& l : labels) label_boxes.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
-  const std::string text = nlohmann::json{{"peers", peers}, {"labels", label_boxes}, {"header", header}, {"story", story}}.dump(1) + "\n";
+  const std::string text = nlohmann::json{{"peers", peers}, {"labels", label_boxes}, {"segments", legs}, {"header", header}, {"story", story}}.dump(1) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
@@ -212,6 +221,7 @@ class App {
       layout_ = GraphLayout();
       ring_layout_.reset();
       view_.selected = kNoPeer;
+      reset_zoom();
       playing_ = false;
       message_.clear();
       return true;
@@ -281,7 +291,19 @@ class App {
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImVec2 size = ImGui::GetContentRegionAvail();
     ImGui::InvisibleButton("canvas", size);
-    const bool clicked = ImGui::IsItemClicked();
+    // A click selects (on release, if the mouse did not move); a drag moves the picture; the wheel
+    // zooms around the mouse.
+    const bool dragged = ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 4.0f);
+    if (dragged) {
+      const ImVec2 delta = ImGui::GetIO().MouseDelta;
+      view_.pan = ImVec2(view_.pan.x + delta.x, view_.pan.y + delta.y);
+      dragging_ = true;
+    }
+    const bool clicked = ImGui::IsItemDeactivated() && !std::exchange(dragging_, false) && ImGui::IsItemHovered();
+    if (ImGui::IsItemHovered() && ImGui::GetIO().MouseWheel != 0.0f) {
+      zoom_at(ImGui::GetIO().MousePos, origin, size, std::pow(1.2f, ImGui::GetIO().MouseWheel));
+    }
+    remember("canvas");
     const std::vector<TracedSearch>& searches = session_->searches();
     const Palette palette = projector_ ? Palette::light() : Palette::dark();
     view_.projector = projector_;
@@ -290,6 +312,7 @@ class App {
     const bool ring = geometry == Geometry::Ring;
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
     view_.labels = record_drawn_ ? &labels_ : nullptr;
+    view_.segments = record_drawn_ ? &segments_ : nullptr;
     header_.clear();
     story_.clear();
     view_.header = &header_;
@@ -308,7 +331,7 @@ class App {
     if (ring && key_field != nullptr && ImGui::IsItemHovered() && shift) {
       // Shift + click picks the key at that point of the identifier circle.
       const ImVec2 mouse = ImGui::GetIO().MousePos;
-      const ImVec2 centre = ring_centre(origin, size);
+      const ImVec2 centre(ring_centre(origin, size).x + view_.pan.x, ring_centre(origin, size).y + view_.pan.y);
       const float dx = mouse.x - centre.x, dy = mouse.y - centre.y;
       const double turn = std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
       const std::string key = key_at(turn, session_->run().id_bits());
@@ -326,6 +349,12 @@ class App {
       const char* hint = "Tab: show the panel";
       draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + 10), palette.text_dim, hint);
     }
+    if (view_.zoom != 1.0f || view_.pan.x != 0.0f || view_.pan.y != 0.0f) {
+      char hint[96];
+      std::snprintf(hint, sizeof hint, "zoom x%.1f   wheel: zoom, drag: move, 0: whole network", static_cast<double>(view_.zoom));
+      draw->AddText(ImVec2(origin.x + 12, origin.y + size.y - ImGui::GetFontSize() * 1.4f), palette.text_dim, hint);
+    }
+    last_view_ = {origin, size};
     ImGui::End();
     ImGui::PopStyleVar();
   }
@@ -336,6 +365,7 @@ class App {
   /// The sentence the view wrote over the picture this frame ("" if none).
   const std::string& header() const { return header_; }
   const std::vector<DrawnLabel>& labels() const { return labels_; }
+  const std::vector<DrawnSegment>& segments() const { return segments_; }
   /// The sentence under it: the current search's latest step in the protocol's words.
   const std::string& story() const { return story_; }
 
@@ -373,6 +403,8 @@ class App {
             {"saved", saved_},
             {"projector", projector_},
             {"sidebar", sidebar_},
+            {"zoom", view_.zoom},
+            {"pan", {view_.pan.x, view_.pan.y}},
             {"header", header_},
             {"story", story_},
             {"peers", peers},
@@ -398,11 +430,35 @@ class App {
         case GLFW_KEY_P: set_projector(!projector_); break;
         case GLFW_KEY_TAB: sidebar_ = !sidebar_; break;
         case GLFW_KEY_L: legend_on_view_ = !legend_on_view_; break;
+        case GLFW_KEY_EQUAL:
+        case GLFW_KEY_KP_ADD: zoom_at(view_centre(), last_view_.first, last_view_.second, 1.25f); break;
+        case GLFW_KEY_MINUS:
+        case GLFW_KEY_KP_SUBTRACT: zoom_at(view_centre(), last_view_.first, last_view_.second, 1.0f / 1.25f); break;
+        case GLFW_KEY_0:
+        case GLFW_KEY_KP_0: reset_zoom(); break;
         case GLFW_KEY_RIGHT: press.shift ? session_->step_search() : session_->step(); break;
         case GLFW_KEY_LEFT: press.shift ? session_->step_search_back() : session_->step_back(); break;
         default: break;
       }
     }
+  }
+
+  /// Zooms by `factor` keeping the point under `at` where it is (the pan follows). The zoom
+  /// stays within 0.5 .. 40 (a 2,000-peer ring's neighbours apart at 40).
+  void zoom_at(ImVec2 at, ImVec2 origin, ImVec2 size, float factor) {
+    const float zoom = std::clamp(view_.zoom * factor, 0.5f, 40.0f);
+    // The picture's centre without pan, as both views place it.
+    const ImVec2 centre = ring_centre(origin, size);
+    const float k = zoom / view_.zoom;
+    view_.pan = ImVec2(at.x - centre.x - (at.x - centre.x - view_.pan.x) * k, at.y - centre.y - (at.y - centre.y - view_.pan.y) * k);
+    view_.zoom = zoom;
+  }
+  void reset_zoom() {
+    view_.zoom = 1.0f;
+    view_.pan = ImVec2(0, 0);
+  }
+  ImVec2 view_centre() const {
+    return ImVec2(last_view_.first.x + last_view_.second.x / 2, last_view_.first.y + last_view_.second.y / 2);
   }
 
   void lab_panel() {
@@ -892,6 +948,17 @@ class App {
       item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""), role.name);
     }
     item(p.peer_dead, "crossed out: crashed", "crashed");
+    // The tags the protocol gives peers (PeerView::tag: "NAT"), drawn as a ring around them.
+    if (!ring) {
+      std::vector<std::string> tags;
+      const SimulatorCore& sim = session_->sim();
+      for (PeerIndex q = 0; q < sim.peer_count() && q < 5000; ++q) {
+        if (!sim.is_up(q)) continue;
+        const std::string tag = session_->run().inspect_links(q).tag;
+        if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+      }
+      for (const std::string& tag : tags) item(p.text_dim, "ringed: " + tag + " (the protocol's mark for such peers)", "ringed: " + tag);
+    }
     for (std::size_t i = 0; i < model.link_kinds.size(); ++i) {
       const LinkKindInfo& kind = model.link_kinds[i];
       if (kind.drawing == LinkDrawing::Hidden) continue;
@@ -916,22 +983,32 @@ class App {
            "tick: an id the selected peer's table marks, labelled with its row", "marked id");
       item(p.path, std::string("the ") + noun() + "'s path so far", "path");
     } else if (floods) {
-      item(p.path, std::string("the ") + noun() + "'s wave: red near the requester, teal far (hop count)", "wave");
+      item(p.hop(2), std::string("the ") + noun() + "'s wave: each peer it reached, and the copy that reached it, in the "
+                     "colour of its hop (the key over the view numbers them; 0 is the source); peers not reached fade",
+           "hop (see key)");
     } else {
       item(p.path, std::string("the ") + noun() + "'s path so far", "path");
     }
     item(p.marker, std::string("large dot: the ") + noun() + "'s message on its way, named by its type", "its message");
     item(p.text_dim, "small dot: any other message on its way", "other message");
-    // The hop styles this protocol's trace uses, in its own words.
+    // The hop styles this protocol's trace uses, in its own words; the transfer's kinds (a
+    // download, relay legs) in one entry.
+    std::string transfers;
     for (std::size_t i = 0; i < vocabulary.hop_styles.size(); ++i) {
       const std::string name = i < vocabulary.hop_kinds.size() ? vocabulary.hop_kinds[i] : "";
       if (vocabulary.hop_styles[i] == HopStyle::Duplicate) {
-        item(p.duplicate, or_name(name, "duplicate") + ": a copy dropped", or_name(name, "duplicate"));
+        item(p.duplicate, "dashed: " + or_name(name, "duplicate") + ", a copy that arrived where the " + noun() +
+                              " had been already, dropped", or_name(name, "duplicate"));
       }
-      if (vocabulary.hop_styles[i] == HopStyle::Transfer) {
-        item(p.relay, or_name(name, "transfer") + ": a leg of the transfer", or_name(name, "transfer"));
+      if (vocabulary.hop_styles[i] == HopStyle::Answer) {
+        item(p.answer, or_name(name, "answer") + ": the answer's way back to the requester (arrows)", or_name(name, "answer"));
+        item(p.answer, std::string("square: a holder of what the ") + noun() + " looks for, reached or not", "holder");
+      }
+      if (vocabulary.hop_styles[i] == HopStyle::Transfer && !name.empty()) {
+        transfers += (transfers.empty() ? "" : " / ") + name;
       }
     }
+    if (!transfers.empty()) item(p.relay, transfers + ": the file's transfer to the requester (arrow)", transfers);
     if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared", "reference route");
     item(p.selected, "selected peer", "selected");
     return entries;
@@ -972,6 +1049,10 @@ class App {
     if (ImGui::Checkbox("projector mode", &projector)) set_projector(projector);
     help_marker("Large type (text on the view at least 24 pixels) and a light, high-contrast theme for the lecture "
                 "hall (key P). Tab hides this panel.");
+    if (ImGui::Button("whole network")) reset_zoom();
+    remember("whole_network");
+    help_marker("Zoom and move the view: the mouse wheel zooms around the pointer, dragging moves the picture; "
+                "keys + and - zoom, 0 (or this button) shows the whole network again.");
     if (ImGui::Button("save view as PNG")) save_requested_ = true;
   }
 
@@ -982,6 +1063,8 @@ class App {
   RingLayout ring_layout_;
   ViewOptions view_;
   bool playing_ = false;
+  bool dragging_ = false;                  // the mouse moves the picture (no click on release)
+  std::pair<ImVec2, ImVec2> last_view_{};  // the view's origin and size in the last frame
   bool projector_ = false;
   bool legend_on_view_ = true;
   bool theme_changed_ = false;
@@ -1013,6 +1096,7 @@ class App {
   std::vector<DrawnPeer> drawn_;
   std::string header_, story_;
   std::vector<DrawnLabel> labels_;
+  std::vector<DrawnSegment> segments_;
 };
 
 }  // namespace
@@ -1180,7 +1264,8 @@ int run_visualizer(int argc, char** argv) {
     } else {
       std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
     }
-    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->labels(), app->header(), app->story())) {
+    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->labels(), app->segments(), app->header(),
+                                              app->story())) {
       std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
       status = 1;
     }

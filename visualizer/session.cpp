@@ -217,7 +217,7 @@ const std::vector<TracedSearch>& Session::searches() const {
     } else if (e.kind == TraceKind::LookupHop) {
       if (TracedSearch* s = find(e.lookup)) {
         const HopStyle style = e.detail < styles.size() ? styles[e.detail] : HopStyle::Forward;
-        s->hops.push_back({e.time, e.peer, e.other, e.index, style});
+        s->hops.push_back({e.time, e.peer, e.other, e.index, style, e.detail});
       }
     } else if (e.kind == TraceKind::LookupDone) {
       if (TracedSearch* s = find(e.lookup)) {
@@ -231,9 +231,14 @@ const std::vector<TracedSearch>& Session::searches() const {
 }
 
 const TracedSearch* Session::current_search(const std::vector<TracedSearch>& all) const {
+  // A search is followed from its start to its end: one that starts while another is on its way
+  // is not told (busy labs start searches every few hundred ms, each taking seconds), and a
+  // finished one stays on the view until the next one starts. A function of now() alone, so
+  // stepping back shows the same search.
   const TracedSearch* best = nullptr;
   for (const auto& s : all) {
-    if (is_user(s) && s.start <= now()) best = &s;
+    if (!is_user(s) || s.start > now()) continue;
+    if (best == nullptr || (best->end >= 0 && best->end <= s.start)) best = &s;
   }
   return best;
 }

@@ -32,6 +32,7 @@ struct TracedSearch {
     PeerIndex from, to;
     int index;
     HopStyle style = HopStyle::Forward;  // from the vocabulary's hop_styles
+    int kind = 0;                        // the trace's hop kind: its name is the vocabulary's hop_kinds[kind]
     bool forward() const { return style == HopStyle::Forward; }
   };
   std::vector<Hop> hops;
@@ -119,7 +120,8 @@ class Session {
   /// Searches from the trace so far (the user's: is_user()). Kept up to date
   /// incrementally: reading it every frame costs only the trace events since the last call.
   const std::vector<TracedSearch>& searches() const;
-  /// The search to animate: the latest one started at or before now.
+  /// The search to animate: followed from its start to its end (one that starts while it is on
+  /// its way is skipped), and shown finished until the next one starts.
   const TracedSearch* current_search(const std::vector<TracedSearch>& all) const;
   /// The latest steps of `search` that have happened (its LookupStart, LookupHop or LookupDone
   /// events at the latest time one happened: a last hop and the answer come together), for the

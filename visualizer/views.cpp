@@ -1,6 +1,7 @@
 #include "views.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,14 +15,6 @@ constexpr float kPi = 3.14159265358979f;
 
 ImU32 rgba(int r, int g, int b, int a = 255) { return IM_COL32(r, g, b, a); }
 
-ImU32 blend(ImU32 a, ImU32 b, float t) {
-  auto channel = [&](int shift) {
-    const float x = static_cast<float>((a >> shift) & 0xff), y = static_cast<float>((b >> shift) & 0xff);
-    return static_cast<ImU32>(x + (y - x) * t) << shift;
-  };
-  return channel(0) | channel(8) | channel(16) | channel(24);
-}
-
 float dist2(ImVec2 a, ImVec2 b) { return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y); }
 
 /// The angle of an id on the identifier circle: 0 at the top, clockwise.
@@ -30,28 +23,54 @@ float angle_of(const Id& id, int bits) {
   return static_cast<float>(fraction * 2.0 * 3.14159265358979 - 3.14159265358979 / 2.0);
 }
 
-ImVec2 on_circle(ImVec2 c, float r, float angle) { return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle)); }
+ImVec2 on_circle(ImVec2 c, float r, float angle) {
+  return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle));
+}
 
 /// A crashed peer where it lived: a hollow circle under a cross in the text's colour, which stands
 /// out on either theme (grey alone disappears on a projector).
 void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const Palette& palette) {
   draw->AddCircle(at, radius, palette.peer_dead, 0, thick);
   const float arm = radius + 2.0f;
-  draw->AddLine(ImVec2(at.x - arm, at.y - arm), ImVec2(at.x + arm, at.y + arm), palette.text, 2.0f);
-  draw->AddLine(ImVec2(at.x - arm, at.y + arm), ImVec2(at.x + arm, at.y - arm), palette.text, 2.0f);
+  draw->AddLine(ImVec2(at.x - arm, at.y - arm), ImVec2(at.x + arm, at.y + arm), palette.text, 3.0f);
+  draw->AddLine(ImVec2(at.x - arm, at.y + arm), ImVec2(at.x + arm, at.y - arm), palette.text, 3.0f);
 }
 
-/// The search's latest step in the protocol's words (Run::narrate), under the header.
-void draw_story(ImDrawList* draw, ImVec2 at, const Session& session, const TracedSearch& search, const ViewOptions& options,
-                const Palette& palette) {
+/// The search's latest step in the protocol's words (Run::narrate), under the header; both wrap
+/// at the view's right edge instead of running off it.
+float draw_story(ImDrawList* draw, ImVec2 at, float width, const Session& session, const TracedSearch& search,
+                 const ViewOptions& options, const Palette& palette) {
+  // At most two steps told; a flood's many copies at one moment are counted, not listed.
+  constexpr int kMostTold = 2;
   std::string story;
+  int told = 0, more = 0;
   for (const TraceEvent* step : session.last_steps(search)) {
     const std::string sentence = session.run().narrate(*step);
     if (sentence.empty()) continue;
-    story += (story.empty() ? "" : "; ") + sentence;
+    if (told == kMostTold) {
+      ++more;
+      continue;
+    }
+    story += (told++ ? "; " : "") + sentence;
   }
+  if (more > 0) story += "; and " + std::to_string(more) + " more step" + (more == 1 ? "" : "s") + " at this moment";
   if (options.story != nullptr) *options.story = story;
-  if (!story.empty()) draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.15f, at, palette.text, story.c_str());
+  if (story.empty()) return at.y;
+  const float size = ImGui::GetFontSize() * 1.15f;
+  draw->AddText(ImGui::GetFont(), size, at, palette.text, story.c_str(), nullptr, width);
+  return at.y + ImGui::GetFont()->CalcTextSizeA(size, FLT_MAX, width, story.c_str()).y;
+}
+
+/// The current search's header over the view and its story under it, wrapped to the view's
+/// width; returns where the text ends (the y below it).
+float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::string& header, const Session& session,
+                  const TracedSearch& search, const ViewOptions& options, const Palette& palette) {
+  const float font = ImGui::GetFontSize() * 1.3f, width = size.x - 24;
+  draw->AddText(ImGui::GetFont(), font, ImVec2(origin.x + 12, origin.y + 10), palette.text, header.c_str(), nullptr,
+                width);
+  const float below = origin.y + 10 + ImGui::GetFont()->CalcTextSizeA(font, FLT_MAX, width, header.c_str()).y;
+  if (options.header != nullptr) *options.header = header;
+  return draw_story(draw, ImVec2(origin.x + 12, below + 4), width, session, search, options, palette);
 }
 
 /// Labels that never overlap: each asks for a spot and a direction to move away in (outward from
@@ -63,16 +82,28 @@ class LabelPlacer {
   void ask(int priority, ImVec2 spot, ImVec2 away, ImU32 colour, std::string text) {
     wanted_.push_back({priority, spot, away, colour, std::move(text)});
   }
+  /// Labels are kept inside this rectangle (the view), moved in if they would stick out.
+  void keep_within(ImVec2 lo, ImVec2 hi) {
+    bounds_lo_ = lo;
+    bounds_hi_ = hi;
+  }
   void place(ImDrawList* draw, std::vector<DrawnLabel>* out) {
-    std::stable_sort(wanted_.begin(), wanted_.end(), [](const Wanted& a, const Wanted& b) { return a.priority < b.priority; });
+    std::stable_sort(wanted_.begin(), wanted_.end(),
+                     [](const Wanted& a, const Wanted& b) { return a.priority < b.priority; });
     if (out != nullptr) out->clear();
     std::vector<std::pair<ImVec2, ImVec2>> boxes;
     for (const Wanted& w : wanted_) {
       const ImVec2 extent = ImGui::CalcTextSize(w.text.c_str());
       const float step = std::max(extent.y * 0.6f, 6.0f);
       for (int k = 0; k <= 8; ++k) {
-        const ImVec2 centre(w.spot.x + w.away.x * step * static_cast<float>(k), w.spot.y + w.away.y * step * static_cast<float>(k));
-        const ImVec2 lo(centre.x - extent.x / 2 - 1, centre.y - extent.y / 2), hi(centre.x + extent.x / 2 + 1, centre.y + extent.y / 2);
+        ImVec2 centre(w.spot.x + w.away.x * step * static_cast<float>(k),
+                      w.spot.y + w.away.y * step * static_cast<float>(k));
+        centre.x = std::clamp(centre.x, bounds_lo_.x + extent.x / 2 + 2,
+                              std::max(bounds_lo_.x + extent.x / 2 + 2, bounds_hi_.x - extent.x / 2 - 2));
+        centre.y = std::clamp(centre.y, bounds_lo_.y + extent.y / 2,
+                              std::max(bounds_lo_.y + extent.y / 2, bounds_hi_.y - extent.y / 2));
+        const ImVec2 lo(centre.x - extent.x / 2 - 1, centre.y - extent.y / 2),
+            hi(centre.x + extent.x / 2 + 1, centre.y + extent.y / 2);
         const bool free = std::none_of(boxes.begin(), boxes.end(), [&](const auto& b) {
           return lo.x < b.second.x && b.first.x < hi.x && lo.y < b.second.y && b.first.y < hi.y;
         });
@@ -93,6 +124,7 @@ class LabelPlacer {
     std::string text;
   };
   std::vector<Wanted> wanted_;
+  ImVec2 bounds_lo_{-1e9f, -1e9f}, bounds_hi_{1e9f, 1e9f};
 };
 
 /// Where a message on its way is now: the point of its link it has reached.
@@ -126,13 +158,22 @@ void draw_messages(ImDrawList* draw, const Session& session, const std::vector<I
   // Named while few are on their way (a lookup's one question); a flood's dozens of copies would
   // bury each other's names.
   constexpr std::size_t kMostNamed = 3;
+  if (carrying.size() > kMostNamed) {
+    // Many copies at once (a flood): small markers, so that the rings under them stay visible.
+    for (const InFlight& m : carrying) {
+      const ImVec2 pos = at(m);
+      draw->AddCircleFilled(pos, dot * 0.4f + 1.0f, palette.marker);
+    }
+    return;
+  }
   for (const InFlight& m : carrying) {
     const ImVec2 pos = at(m);
     draw->AddLine(where(m.from), pos, palette.path, thick + 2.0f);
     draw->AddCircleFilled(pos, dot + 3, palette.marker);
     draw->AddCircle(pos, dot + 4, palette.path, 0, 2.0f);
     if (m.type < names.size() && carrying.size() <= kMostNamed) {
-      draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6 - ImGui::GetFontSize()), palette.text, names[m.type].c_str());
+      draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6 - ImGui::GetFontSize()), palette.text,
+                    names[m.type].c_str());
     }
   }
 }
@@ -152,13 +193,18 @@ Palette Palette::dark() {
   p.text = rgba(230, 232, 236);
   p.text_dim = rgba(150, 155, 165);
   p.wave_far = rgba(60, 220, 200);
-  p.duplicate = rgba(255, 80, 90);
+  p.duplicate = rgba(170, 150, 150);
   p.relay = rgba(230, 60, 230);
   p.reference = rgba(80, 230, 230, 230);
-  p.roles = {rgba(200, 202, 210), rgba(90, 170, 255), rgba(120, 200, 140), rgba(255, 170, 40),
+  p.answer = rgba(245, 245, 245);  // over the coloured wave: the one line in the text's colour
+  // Hop 0 (the source) red, then round the colour wheel; no blue (the peers' own colour).
+  p.hops = {rgba(255, 70, 80),  rgba(255, 150, 40),  rgba(235, 215, 50),  rgba(120, 220, 90),
+            rgba(50, 205, 200), rgba(185, 120, 255), rgba(255, 110, 200), rgba(200, 160, 120)};
+  p.roles = {rgba(200, 202, 210), rgba(90, 170, 255),  rgba(120, 200, 140), rgba(255, 170, 40),
              rgba(235, 70, 70),   rgba(200, 120, 255), rgba(60, 220, 200),  rgba(150, 155, 165)};
-  p.links = {rgba(110, 116, 130, 110), rgba(90, 170, 255, 200), rgba(120, 200, 140, 200), rgba(255, 140, 60, 220),
-             rgba(255, 80, 90, 200),   rgba(200, 120, 255, 200), rgba(60, 220, 200, 200), rgba(110, 116, 130, 110)};
+  // Grey: a strong grey (an overlay among the peers of an inner tier), Neutral a faint one.
+  p.links = {rgba(110, 116, 130, 110), rgba(90, 170, 255, 200),  rgba(120, 200, 140, 200), rgba(255, 140, 60, 220),
+             rgba(255, 80, 90, 200),   rgba(200, 120, 255, 200), rgba(60, 220, 200, 200),  rgba(200, 204, 215, 220)};
   p.mark_alpha = 160;
   return p;
 }
@@ -176,14 +222,18 @@ Palette Palette::light() {
   p.text_dim = rgba(80, 80, 80);
   p.wave_far = rgba(0, 160, 150);
   p.reference = rgba(0, 140, 140);
+  p.duplicate = rgba(150, 120, 120);
+  p.answer = rgba(0, 0, 0);
+  p.hops = {rgba(210, 0, 30),  rgba(230, 110, 0), rgba(175, 140, 0), rgba(40, 150, 40),
+            rgba(0, 145, 145), rgba(130, 0, 190), rgba(215, 0, 140), rgba(125, 80, 30)};
   p.roles[static_cast<std::size_t>(Colour::Neutral)] = rgba(60, 60, 60);
   p.roles[static_cast<std::size_t>(Colour::Blue)] = rgba(0, 90, 200);
   p.roles[static_cast<std::size_t>(Colour::Green)] = rgba(0, 140, 60);
   p.roles[static_cast<std::size_t>(Colour::Purple)] = rgba(130, 0, 170);
   p.roles[static_cast<std::size_t>(Colour::Teal)] = rgba(0, 160, 150);
   p.roles[static_cast<std::size_t>(Colour::Grey)] = rgba(80, 80, 80);
-  p.links = {rgba(60, 60, 60, 120), rgba(0, 90, 200),   rgba(0, 140, 60), rgba(220, 90, 0),
-             rgba(210, 0, 30),      rgba(130, 0, 170), rgba(0, 160, 150), rgba(60, 60, 60, 120)};
+  p.links = {rgba(60, 60, 60, 120), rgba(0, 90, 200),  rgba(0, 140, 60),  rgba(220, 90, 0),
+             rgba(210, 0, 30),      rgba(130, 0, 170), rgba(0, 160, 150), rgba(30, 30, 30, 230)};
   p.mark_alpha = 180;
   return p;
 }
@@ -196,8 +246,8 @@ void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thick
   const float dash = 9.0f;
   for (float t = 0; t < length; t += 2 * dash) {
     const float t2 = std::min(length, t + dash);
-    draw->AddLine(ImVec2(a.x + dx * t / length, a.y + dy * t / length), ImVec2(a.x + dx * t2 / length, a.y + dy * t2 / length),
-                  colour, thickness);
+    draw->AddLine(ImVec2(a.x + dx * t / length, a.y + dy * t / length),
+                  ImVec2(a.x + dx * t2 / length, a.y + dy * t2 / length), colour, thickness);
   }
 }
 
@@ -242,7 +292,8 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
   const float size = ImGui::GetFontSize() * 1.1f;
   draw->AddText(ImGui::GetFont(), size, text_at, palette.reference, text.c_str());
   if (!verdict.empty()) {
-    draw->AddText(ImGui::GetFont(), size, ImVec2(text_at.x, text_at.y + size * 1.2f), palette.reference, verdict.c_str());
+    draw->AddText(ImGui::GetFont(), size, ImVec2(text_at.x, text_at.y + size * 1.2f), palette.reference,
+                  verdict.c_str());
   }
 }
 
@@ -262,7 +313,8 @@ const RoleInfo& role_of(const ProtocolModel& model, std::size_t role) {
 
 /// A search's hops up to now, drawn by their style; the number of the last one.
 template <class Where>
-int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where where, float thick, const Palette& palette) {
+int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where where, float thick,
+              const Palette& palette) {
   int hops = 0;
   for (const auto& hop : search.hops) {
     if (hop.time > now) break;
@@ -276,6 +328,9 @@ int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where w
         break;
       case HopStyle::Transfer:
         draw->AddLine(where(hop.from), where(hop.to), palette.relay, thick + 3.0f);
+        break;
+      case HopStyle::Answer:
+        draw->AddLine(where(hop.from), where(hop.to), palette.answer, thick + 2.0f);
         break;
     }
   }
@@ -298,9 +353,13 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const ProtocolModel& model = session.model();
   const int bits = run.id_bits();
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-  const ImVec2 c = ring_centre(origin, size);
-  const float r = std::min(size.x, size.y - ring_top(size)) * 0.40f;
+  // Zoomed and panned: the centre moves with the pan, the radius grows with the zoom.
+  const ImVec2 c0 = ring_centre(origin, size);
+  const ImVec2 c(c0.x + options.pan.x, c0.y + options.pan.y);
+  const float r = std::min(size.x, size.y - ring_top(size)) * 0.40f * options.zoom;
+  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
   LabelPlacer labels_placer;
+  labels_placer.keep_within(origin, ImVec2(origin.x + size.x, origin.y + size.y));
   const auto outward = [](float angle) { return ImVec2(std::cos(angle), std::sin(angle)); };
   const auto inward = [](float angle) { return ImVec2(-std::cos(angle), -std::sin(angle)); };
   // A small circle as the slides draw it: every one of its 2^m positions ticked, and for m <= 4
@@ -380,7 +439,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     // known) in the colour of the links drawn for the selected peer.
     std::size_t selected_kind = model.link_kinds.size();
     for (std::size_t k = 0; k < model.link_kinds.size(); ++k) {
-      if (model.link_kinds[k].drawing == LinkDrawing::Selected && selected_kind == model.link_kinds.size()) selected_kind = k;
+      if (model.link_kinds[k].drawing == LinkDrawing::Selected && selected_kind == model.link_kinds.size())
+        selected_kind = k;
     }
     for (const TableView& t : v.tables) {
       for (std::size_t row = 0; row < t.rows.size(); ++row) {
@@ -410,42 +470,41 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
 
   // The current search: its path so far and a marker moving hop by hop.
   const TracedSearch* current = session.current_search(searches);
+  std::string header;  // drawn last, over the picture
   if (current != nullptr) {
-    const int hops = draw_hops(draw, *current, session.now(), [&](PeerIndex p) { return where[p]; }, thick, palette);
+    const int hops = draw_hops(
+        draw, *current, session.now(), [&](PeerIndex p) { return where[p]; }, thick, palette);
     // The key searched for, marked at its id (a triangle pointing at the circle), and who asks
     // and who answers, named beside them.
     const float key_angle = angle_of(current->key, bits);
     const ImVec2 tip = on_circle(c, r + 3, key_angle);
     const ImVec2 base = on_circle(c, r + 3 + 4 * dot, key_angle);
     const ImVec2 side(-std::sin(key_angle) * 1.6f * dot, std::cos(key_angle) * 1.6f * dot);
-    draw->AddTriangleFilled(tip, ImVec2(base.x + side.x, base.y + side.y), ImVec2(base.x - side.x, base.y - side.y), palette.path);
+    draw->AddTriangleFilled(tip, ImVec2(base.x + side.x, base.y + side.y), ImVec2(base.x - side.x, base.y - side.y),
+                            palette.path);
     labels_placer.ask(1, on_circle(c, r + 6 * dot + 30, key_angle), outward(key_angle), palette.path,
                       "key " + current->key.to_decimal());
     if (current->from < sim.peer_count()) {
       const float a = angle_of(sim.peer_id(current->from), bits);
       labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, "requester");
     }
-    if (current->end >= 0 && session.now() >= current->end && current->owner != kNoPeer && current->owner < sim.peer_count()) {
+    if (current->end >= 0 && session.now() >= current->end && current->owner != kNoPeer &&
+        current->owner < sim.peer_count()) {
       const float a = angle_of(sim.peer_id(current->owner), bits);
-      labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, current->ok ? "answer" : "answer (WRONG)");
+      labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path,
+                        current->ok ? "answer" : "answer (WRONG)");
     }
     char text[160];
-    std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", model.search_noun.c_str(), current->key.to_decimal().c_str(),
-                  sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
-                  current->end >= 0 && session.now() >= current->end
-                      ? (current->owner != kNoPeer ? (" -> " + sim.peer_id(current->owner).to_decimal() +
-                                                      (current->ok ? " (correct)" : " (WRONG)"))
-                                                         .c_str()
-                                                   : " (failed)")
-                      : "");
-    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
-    if (options.header != nullptr) *options.header = text;
-    draw_story(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current, options, palette);
-    if (options.compare_reference && session.is_user(*current)) {
-      draw_reference_route(draw, ImVec2(origin.x + 12, origin.y + 18 + ImGui::GetFontSize() * 2.5f), session, *current,
-                           [&](PeerIndex p) { return ImVec2(c.x + (where[p].x - c.x) * 0.88f, c.y + (where[p].y - c.y) * 0.88f); },
-                           thick, palette);
-    }
+    std::snprintf(
+        text, sizeof text, "%s(%s) from %s: %d hop%s%s", model.search_noun.c_str(), current->key.to_decimal().c_str(),
+        sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
+        current->end >= 0 && session.now() >= current->end
+            ? (current->owner != kNoPeer
+                   ? (" -> " + sim.peer_id(current->owner).to_decimal() + (current->ok ? " (correct)" : " (WRONG)"))
+                         .c_str()
+                   : " (failed)")
+            : "");
+    header = text;
   }
 
   // Peers, and the one under the mouse. With one role (or none) every peer looks the same, and
@@ -456,7 +515,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   PeerIndex hovered = kNoPeer;
   float best = (dot + 6) * (dot + 6);
   const std::vector<InFlight> flying = session.in_flight();
-  draw_traffic(draw, session, flying, [&](PeerIndex p) { return where[p]; }, palette);
+  draw_traffic(
+      draw, session, flying, [&](PeerIndex p) { return where[p]; }, palette);
   if (options.drawn != nullptr) options.drawn->clear();
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
     const bool up = sim.is_up(p);
@@ -508,12 +568,24 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       if (!occupied[static_cast<std::size_t>(b)]) continue;
       const float a = (static_cast<float>(b) + 0.5f) / static_cast<float>(bins) * 2 * kPi - kPi;
       const ImVec2 q = on_circle(c, r, a);
-      draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f), palette.role(first_role.colour));
+      draw->AddRectFilled(ImVec2(q.x - 1.5f, q.y - 1.5f), ImVec2(q.x + 1.5f, q.y + 1.5f),
+                          palette.role(first_role.colour));
     }
   }
   labels_placer.place(draw, options.labels);
   // Messages on their way, drawn last so that no peer hides them.
-  draw_messages(draw, session, flying, current, [&](PeerIndex p) { return where[p]; }, dot, thick, palette);
+  draw_messages(
+      draw, session, flying, current, [&](PeerIndex p) { return where[p]; }, dot, thick, palette);
+  if (current != nullptr) {
+    if (options.compare_reference && session.is_user(*current)) {
+      draw_reference_route(
+          draw, ImVec2(origin.x + 12, origin.y + size.y - 3.0f * ImGui::GetFontSize()), session, *current,
+          [&](PeerIndex p) { return ImVec2(c.x + (where[p].x - c.x) * 0.88f, c.y + (where[p].y - c.y) * 0.88f); },
+          thick, palette);
+    }
+    draw_header(draw, origin, size, header, session, *current, options, palette);
+  }
+  draw->PopClipRect();
   return hovered;
 }
 
@@ -699,6 +771,41 @@ void GraphLayout::lay_out_whole_run(const Session& session) {
   }
 }
 
+namespace {
+
+/// A flood's key on the view: one numbered swatch per hop ring, "hop 0 (source)" first, in the
+/// upper right corner under the header.
+void draw_hop_key(ImDrawList* draw, ImVec2 top_right, int deepest, const Palette& palette) {
+  const float size = ImGui::GetFontSize();
+  const float cell = size * 1.5f;
+  const int cells = std::min(deepest, 7) + 1;
+  const char* title = "hop:";
+  const float title_w = ImGui::CalcTextSize(title).x + 8;
+  float x = top_right.x - cell * static_cast<float>(cells) - title_w - 8;
+  const float y = top_right.y;
+  draw->AddText(ImVec2(x, y + (cell - size) / 2), palette.text, title);
+  x += title_w;
+  for (int h = 0; h < cells; ++h) {
+    const ImVec2 a(x + static_cast<float>(h) * cell, y), b(a.x + cell - 3, y + cell - 3);
+    draw->AddRectFilled(a, b, palette.hop(h), 3.0f);
+    const std::string text = h == 7 && deepest > 7 ? "7+" : std::to_string(h);
+    const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
+    draw->AddText(ImVec2((a.x + b.x - extent.x) / 2, (a.y + b.y - extent.y) / 2), palette.background, text.c_str());
+  }
+}
+
+/// An arrowhead at `to`, pointing from `from`: the direction an answer travels.
+void arrow_head(ImDrawList* draw, ImVec2 from, ImVec2 to, float size, ImU32 colour) {
+  const float dx = to.x - from.x, dy = to.y - from.y, d = std::sqrt(dx * dx + dy * dy);
+  if (d < 1.0f) return;
+  const float ux = dx / d, uy = dy / d;
+  const ImVec2 base(to.x - ux * size, to.y - uy * size);
+  draw->AddTriangleFilled(to, ImVec2(base.x - uy * size * 0.6f, base.y + ux * size * 0.6f),
+                          ImVec2(base.x + uy * size * 0.6f, base.y - ux * size * 0.6f), colour);
+}
+
+}  // namespace
+
 PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, GraphLayout& layout,
                      const std::vector<TracedSearch>& searches, const ViewOptions& options, const Palette& palette) {
   const SimulatorCore& sim = session.sim();
@@ -706,61 +813,141 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   const ProtocolModel& model = session.model();
   layout.update(session);
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-  const float side = std::min(size.x, size.y) * 0.92f;
-  const ImVec2 corner(origin.x + (size.x - side) / 2, origin.y + (size.y - side) / 2);
+  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+  // The layout's unit square, below the two lines of text over the view, zoomed and panned.
+  const float top = ring_top(size);
+  const float side = std::min(size.x, size.y - top) * 0.94f * options.zoom;
+  const ImVec2 centre(origin.x + size.x / 2 + options.pan.x, origin.y + top + (size.y - top) / 2 + options.pan.y);
   auto at = [&](PeerIndex p) {
     const ImVec2 q = layout.positions()[p];
-    return ImVec2(corner.x + q.x * side, corner.y + q.y * side);
+    return ImVec2(centre.x + (q.x - 0.5f) * side, centre.y + (q.y - 0.5f) * side);
   };
   const std::size_t n = sim.peer_count();
   const float thick = options.projector ? 2.0f : 1.0f;
   std::vector<std::uint8_t> role(n, 0);
+  std::vector<PeerView> views(n);
+  // While a search floods a large overlay, the overlay's own links step back (fainter), so that
+  // the wave's coloured hops stand out.
+  const TracedSearch* current = session.current_search(searches);
+  const bool faint = current != nullptr && n > 100;
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) continue;
-    const PeerView v = run.inspect_links(p);
+    views[p] = run.inspect_links(p);
+    const PeerView& v = views[p];
     role[p] = v.role;
     for (const Link& link : v.links) {
       if (link.target == kNoPeer || link.target >= n || !sim.is_up(link.target)) continue;
       const LinkDrawing drawing = drawing_of(model, link.kind);
       // A free graph has no "along": an adjacent link is drawn as a line like any other.
       if (drawing == LinkDrawing::Hidden || (drawing == LinkDrawing::Selected && p != options.selected)) continue;
-      draw->AddLine(at(p), at(link.target), link_colour(model, link.kind, palette), thick);
+      const bool strong = drawing == LinkDrawing::Always && model.link_kinds[link.kind].colour != Colour::Neutral;
+      ImU32 colour = link_colour(model, link.kind, palette);
+      if (faint) colour = (colour & ~IM_COL32_A_MASK) | (((colour >> IM_COL32_A_SHIFT) & 0xff) / 2) << IM_COL32_A_SHIFT;
+      draw->AddLine(at(p), at(link.target), colour, strong ? thick + 1.0f : faint ? 1.0f : thick);
     }
   }
 
-  // The current search: a wave coloured by hop count, duplicates marked, the hop limit shown.
-  const TracedSearch* current = session.current_search(searches);
+  // The current search. A flood: the peers it reached coloured by their hop ring (with a key),
+  // duplicates dashed, the QUERYHITs' way back in green with arrows, the holders of the file
+  // boxed (reached or not: a missed holder is a false negative), the source ringed; a search
+  // that asks an index: its path, the answer's way back and the download.
   std::vector<int> reached_at(n, -1);
   int duplicates = 0, max_hop = 0;
-  PeerIndex relayed_via = kNoPeer;
+  PeerIndex relayed_via = kNoPeer, downloaded_from = kNoPeer;
+  const std::vector<HopStyle>& styles = session.vocabulary().hop_styles;
+  const bool floods = std::find(styles.begin(), styles.end(), HopStyle::Duplicate) != styles.end();
+  std::vector<PeerIndex> holders;
+  std::vector<std::pair<PeerIndex, PeerIndex>> transfers;  // legs of the transfer so far: from, to
+  struct Leg {
+    PeerIndex from, to;
+    int kind;  // the hop kind (the vocabulary's index)
+  };
+  std::vector<Leg> answers, transfer_legs;  // the answers' steps back so far, the transfer's legs
   if (current != nullptr) {
     reached_at[current->from] = 0;
+    constexpr std::size_t kMostHolderChecks = 20000;  // a holder test per peer and frame
+    for (PeerIndex p = 0; p < n && n <= kMostHolderChecks; ++p) {
+      if (sim.is_up(p) && p != current->from && run.holds(p, current->key)) holders.push_back(p);
+    }
     for (const auto& hop : current->hops) {
       if (hop.time > session.now()) break;
-      if (hop.style == HopStyle::Transfer) {
-        draw->AddLine(at(hop.from), at(hop.to), palette.relay, thick + 3.0f);
-        if (hop.to == current->from) relayed_via = hop.from;
-        continue;
+      const ImVec2 a = at(hop.from), b = at(hop.to);
+      switch (hop.style) {
+        case HopStyle::Transfer:
+          draw->AddLine(a, b, palette.relay, thick + 3.0f);
+          arrow_head(draw, a, b, 10.0f + 2 * thick, palette.relay);
+          transfers.push_back({hop.from, hop.to});
+          transfer_legs.push_back({hop.from, hop.to, hop.kind});
+          break;
+        case HopStyle::Duplicate:
+          ++duplicates;
+          dashed_line(draw, a, b,
+                      faint ? (palette.duplicate & ~IM_COL32_A_MASK) | (90u << IM_COL32_A_SHIFT) : palette.duplicate,
+                      faint ? 1.0f : thick);
+          break;
+        case HopStyle::Answer:
+          answers.push_back({hop.from, hop.to, hop.kind});  // drawn over the wave, below
+          break;
+        case HopStyle::Forward:
+          reached_at[hop.to] =
+              reached_at[hop.to] < 0 ? hop.index : std::min(reached_at[hop.to], static_cast<int>(hop.index));
+          max_hop = std::max(max_hop, hop.index);
+          draw->AddLine(a, b, floods ? palette.hop(hop.index) : palette.path, thick + 1.5f);
+          break;
       }
-      if (hop.style == HopStyle::Duplicate) {
-        ++duplicates;
-        const ImVec2 a = at(hop.from), b = at(hop.to);
-        draw->AddLine(a, b, palette.duplicate, thick);
-        continue;
-      }
-      reached_at[hop.to] = hop.index;
-      max_hop = std::max(max_hop, hop.index);
-      draw->AddLine(at(hop.from), at(hop.to), palette.path, thick + 1.5f);
     }
+  }
+
+  // The answers' way back, over the wave: the path the lecture asks for.
+  // Shifted a little to the side, so that the query's own line under it stays visible.
+  if (options.segments != nullptr) options.segments->clear();
+  const std::vector<std::string>& kinds = session.vocabulary().hop_kinds;
+  auto kind_name = [&](int kind) {
+    return kind >= 0 && static_cast<std::size_t>(kind) < kinds.size() ? kinds[static_cast<std::size_t>(kind)] : "";
+  };
+  for (const Leg& leg : answers) {
+    const PeerIndex from = leg.from, to = leg.to;
+    ImVec2 a = at(from), b = at(to);
+    const float dx = b.x - a.x, dy = b.y - a.y, d = std::sqrt(dx * dx + dy * dy) + 1e-6f, shift = 3.0f + thick;
+    a = ImVec2(a.x - dy / d * shift, a.y + dx / d * shift);
+    b = ImVec2(b.x - dy / d * shift, b.y + dx / d * shift);
+    draw->AddLine(a, b, palette.answer, thick + 2.5f);
+    arrow_head(draw, a, b, 11.0f + 2 * thick, palette.answer);
+    if (options.segments != nullptr) options.segments->push_back({kind_name(leg.kind), from, to, a, b});
+  }
+  for (const Leg& leg : transfer_legs) {
+    if (options.segments != nullptr)
+      options.segments->push_back({kind_name(leg.kind), leg.from, leg.to, at(leg.from), at(leg.to)});
+  }
+  // The transfer reaches the requester from the provider (a download) or from a relay that the
+  // provider sent it to (two legs).
+  for (const auto& [from, to] : transfers) {
+    if (current == nullptr || to != current->from) continue;
+    const bool relayed =
+        std::any_of(transfers.begin(), transfers.end(), [&](const auto& leg) { return leg.second == from; });
+    (relayed ? relayed_via : downloaded_from) = from;
   }
 
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   PeerIndex hovered = kNoPeer;
-  const float base = n <= 100 ? 7.0f : n <= 1000 ? 4.5f : 2.5f;
+  const float base = (n <= 100 ? 7.0f : n <= 1000 ? 4.5f : 2.5f) * std::sqrt(std::max(1.0f, options.zoom));
   float best = 100.0f;
   const std::vector<InFlight> flying = session.in_flight();
   draw_traffic(draw, session, flying, at, palette);
   if (options.drawn != nullptr) options.drawn->clear();
+  LabelPlacer labels;
+  labels.keep_within(origin, ImVec2(origin.x + size.x, origin.y + size.y));
+  const ImVec2 middle = centre;
+  auto away = [&](ImVec2 q) {
+    const float dx = q.x - middle.x, dy = q.y - middle.y, d = std::sqrt(dx * dx + dy * dy);
+    return d > 1.0f ? ImVec2(dx / d, dy / d) : ImVec2(0, -1);
+  };
+  // A label's centre beside a point, `gap` pixels off in direction `out`, the text clear of it.
+  auto beside = [](ImVec2 q, ImVec2 out, float gap, const std::string& text) {
+    const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
+    return ImVec2(q.x + out.x * (gap + extent.x / 2), q.y + out.y * (gap + extent.y / 2));
+  };
+  const bool named = n <= 60;
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) {
       if (sim.state(p) == PeerState::Failed) {
@@ -770,54 +957,93 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       continue;
     }
     const RoleInfo& info = role_of(model, role[p]);
-    const float radius = base * info.size;
+    const float radius = base * info.size * (reached_at[p] >= 0 && floods ? 1.5f : 1.0f);
     ImU32 colour = palette.role(info.colour);
-    if (reached_at[p] >= 0) {
-      // Near hops glow red, far ones turn teal: the wave's colour is its hop count.
-      colour = blend(palette.path, palette.wave_far, std::min(1.0f, static_cast<float>(reached_at[p]) / 7.0f));
-    }
+    // A flood's rings: a peer reached at hop h is filled with hop h's colour (the key says which).
+    if (reached_at[p] >= 0 && floods) colour = palette.hop(reached_at[p]);
+    // Not reached (yet): faded in its role's colour, so that the rings stand out.
+    if (reached_at[p] < 0 && floods && current != nullptr)
+      colour = (colour & ~IM_COL32_A_MASK) | (80u << IM_COL32_A_SHIFT);
+    if (reached_at[p] >= 0 && !floods) colour = palette.path;
     if (p == options.selected) colour = palette.selected;
     draw->AddCircleFilled(at(p), radius, colour);
-    if (options.drawn != nullptr) options.drawn->push_back({p, at(p), radius});
-    if (n <= 60) {
-      const std::string text = sim.peer_id(p).to_decimal();
-      draw->AddText(ImVec2(at(p).x + radius + 2, at(p).y - radius - 2), palette.text_dim, text.c_str());
+    if (options.drawn != nullptr) options.drawn->push_back({p, at(p), radius, floods ? reached_at[p] : -1});
+    const ImVec2 q = at(p), out = away(q);
+    if (named) {
+      const std::string id = sim.peer_id(p).to_decimal();
+      labels.ask(0, beside(q, out, radius + 3, id), out, palette.text_dim, id);
+    }
+    // A tagged peer (behind a NAT, say) is ringed; the tag is written when there is room.
+    if (!views[p].tag.empty()) {
+      draw->AddCircle(q, radius + 3.0f, palette.text_dim, 0, 1.5f);
+      if (named) {
+        labels.ask(2, beside(q, ImVec2(-out.x, -out.y), radius + 3, views[p].tag), ImVec2(-out.x, -out.y),
+                   palette.text_dim, views[p].tag);
+      }
     }
     if (dist2(at(p), mouse) < best) {
       best = dist2(at(p), mouse);
       hovered = p;
     }
   }
+  if (current != nullptr) {
+    // The holders: a square around each; the source: a ring. Named when the labels fit.
+    for (PeerIndex h : holders) {
+      const ImVec2 q = at(h);
+      const float e = base * role_of(model, role[h]).size + 5.0f;
+      draw->AddRect(ImVec2(q.x - e, q.y - e), ImVec2(q.x + e, q.y + e), palette.answer, 0.0f, 0, thick + 2.0f);
+      if (holders.size() <= 12) {
+        const ImVec2 out = away(q);
+        // A flood that ended without an answer although holders live missed them: say so.
+        const bool missed = floods && current->end >= 0 && session.now() >= current->end && !current->ok;
+        const std::string text = missed ? "holder, missed" : "holder";
+        labels.ask(1, beside(q, out, e + 2, text), out, palette.answer, text);
+      }
+    }
+    const ImVec2 q = at(current->from);
+    const float e = base * role_of(model, role[current->from]).size + 6.0f;
+    draw->AddCircle(q, e, palette.text, 0, thick + 1.5f);
+    const ImVec2 out = away(q);
+    const std::string text = floods ? "source" : "requester";
+    labels.ask(1, beside(q, out, e + 2, text), out, palette.text, text);
+  }
+  labels.place(draw, options.labels);
   draw_messages(draw, session, flying, current, at, base, thick, palette);
+  draw->PopClipRect();
   if (current != nullptr) {
     char text[320];
     int reached = 0;
     for (int h : reached_at) reached += h >= 0;
-    const std::vector<HopStyle>& styles = session.vocabulary().hop_styles;
-    const bool floods = std::find(styles.begin(), styles.end(), HopStyle::Duplicate) != styles.end();
-    const char* outcome = current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "";
+    const char* outcome =
+        current->end >= 0 && session.now() >= current->end ? (current->ok ? ", found" : ", NOT found") : "";
+    std::string held =
+        holders.empty() ? "" : ", " + std::to_string(holders.size()) + " holder" + (holders.size() == 1 ? "" : "s");
     if (floods) {
       // A flood's words: the wave, its hop limit, the copies the GUID cache dropped.
       const std::string limit = hop_limit_text(session, *current);
-      std::snprintf(text, sizeof text, "%s %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s",
+      std::snprintf(text, sizeof text, "%s %u from %s: %d peers reached, wave at hop %d%s, %d duplicates dropped%s%s",
                     model.search_noun.c_str(), current->id, sim.peer_id(current->from).to_decimal().c_str(), reached,
-                    max_hop, limit.c_str(), duplicates, outcome);
+                    max_hop, limit.c_str(), duplicates, held.c_str(), outcome);
     } else {
       // A routed search (e.g. to a central index): its path so far.
       std::string path = sim.peer_id(current->from).to_decimal();
       for (const auto& hop : current->hops) {
         if (hop.time <= session.now() && hop.forward()) path += " -> " + sim.peer_id(hop.to).to_decimal();
       }
-      std::snprintf(text, sizeof text, "%s %u from %s: %s%s", model.search_noun.c_str(), current->id,
-                    sim.peer_id(current->from).to_decimal().c_str(), path.c_str(), outcome);
+      std::snprintf(text, sizeof text, "%s %u from %s: %s%s%s", model.search_noun.c_str(), current->id,
+                    sim.peer_id(current->from).to_decimal().c_str(), path.c_str(), held.c_str(), outcome);
     }
     if (relayed_via != kNoPeer) {
       const std::size_t used = std::strlen(text);
       std::snprintf(text + used, sizeof text - used, ", relayed by %s", sim.peer_id(relayed_via).to_decimal().c_str());
+    } else if (downloaded_from != kNoPeer) {
+      const std::size_t used = std::strlen(text);
+      std::snprintf(text + used, sizeof text - used, ", downloaded from %s",
+                    sim.peer_id(downloaded_from).to_decimal().c_str());
     }
-    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize() * 1.3f, ImVec2(origin.x + 12, origin.y + 10), palette.text, text);
-    if (options.header != nullptr) *options.header = text;
-    draw_story(draw, ImVec2(origin.x + 12, origin.y + 14 + ImGui::GetFontSize() * 1.3f), session, *current, options, palette);
+    const float below = draw_header(draw, origin, size, text, session, *current, options, palette);
+    if (floods)
+      draw_hop_key(draw, ImVec2(origin.x + size.x - 8, std::max(origin.y + top, below + 6)), max_hop, palette);
   }
   return hovered;
 }

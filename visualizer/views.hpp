@@ -5,6 +5,7 @@
 // model says (LinkKindInfo, RoleInfo), hops as the trace vocabulary's hop styles.
 #include <imgui.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ namespace p2plab::viz {
 /// (Colour) for the roles and link kinds a protocol declares.
 struct Palette {
   ImU32 background, ring, peer_dead, selected, key, path, marker, text, text_dim, wave_far, duplicate, relay, reference;
+  ImU32 answer;               ///< the answer's way back (a QUERYHIT on the reverse path)
+  std::array<ImU32, 8> hops;  ///< a flood's rings: the peers reached at hop 0, 1, ..., 7 and beyond
+  ImU32 hop(int h) const { return hops[static_cast<std::size_t>(std::clamp(h, 0, 7))]; }
   std::array<ImU32, 8> roles;  ///< a peer's dot, by Colour
   std::array<ImU32, 8> links;  ///< a link's line, by Colour
   int mark_alpha = 160;        ///< a marked id (a finger's start) in its link's colour, lighter
@@ -37,6 +41,14 @@ struct DrawnPeer {
   PeerIndex peer = kNoPeer;
   ImVec2 at;
   float radius = 0;
+  int hop = -1;  ///< a flood: the hop ring it was drawn in (0: the source), or -1 when not reached
+};
+
+/// One leg of the current search's answer or transfer as drawn (for tests: `--positions`).
+struct DrawnSegment {
+  std::string kind;  ///< the hop kind's name in the vocabulary ("QUERYHIT", "download", "relay leg")
+  PeerIndex from = kNoPeer, to = kNoPeer;
+  ImVec2 a, b;  ///< its ends on the picture
 };
 
 struct ViewOptions {
@@ -47,10 +59,15 @@ struct ViewOptions {
   /// peers) beside the current search's own route, and says where they part.
   bool compare_reference = false;
   float label_scale = 1.0f;
+  /// Zoom (1: the whole network fits the view) and pan (pixels) of the view.
+  float zoom = 1.0f;
+  ImVec2 pan{0, 0};
   /// When set, the view lists every peer it drew here (cleared first).
   std::vector<DrawnPeer>* drawn = nullptr;
   /// When set, the view lists every label it wrote on the geometry here (cleared first).
   std::vector<DrawnLabel>* labels = nullptr;
+  /// When set, the legs of the current search's answer and transfer it drew (cleared first).
+  std::vector<DrawnSegment>* segments = nullptr;
   /// When set, the sentence the view wrote over the picture (the current search's state), or "".
   std::string* header = nullptr;
   /// When set, the sentence under it: the search's latest step in the protocol's words, or "".

@@ -46,10 +46,9 @@ std::string Protocol::set_param(const std::string& name, double value) {
 
 TraceVocabulary Protocol::vocabulary() const {
   TraceVocabulary v = vocabulary_with({"search_timeout", "download_timeout", "keepalive", "sweep"});
-  // One kind of hop: the query's way to the index server. Nothing is flooded, so no duplicates
-  // (the views word a search's header by the hop styles a protocol has).
-  v.hop_kinds = {"forward"};
-  v.hop_styles = {HopStyle::Forward};
+  // The query's way to the index server, its answer, the download. Nothing is flooded, so no
+  // duplicates (the views word a search's header by the hop styles a protocol has).
+  search::describe_hops(v, false, "search result");
   return v;
 }
 
@@ -156,6 +155,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     }
     case MsgType::SearchResult: {
       if (!downloads_.active(msg.query) || !downloads_.collecting(msg.query)) return;
+      if (msg.flag != 0) context_.log->hop(msg.query, from, self, 1, false, transport_.now(), search::kAnswerHop);
       for (int i = 0; i < msg.count; ++i) {
         downloads_.add(msg.query, {1, msg.providers[i], kNoPeer});
         context_.log->hit(msg.query, msg.providers[i], 1);

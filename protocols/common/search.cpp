@@ -82,10 +82,13 @@ void QueryLog::downloaded(QueryIndex q, PeerIndex provider, PeerIndex relay, Sim
   r.downloaded_from = provider;
   r.relayed = relay != kNoPeer;
   r.relay = relay;
-  // A relayed transfer appears in the trace as two relay legs: provider -> relay -> requester.
+  // A relayed transfer appears in the trace as two relay legs: provider -> relay -> requester;
+  // a direct one as one download hop: provider -> requester.
   if (r.relayed) {
     hop(q, provider, relay, 0, false, now, kRelayLeg);
     hop(q, relay, r.from, 0, false, now, kRelayLeg);
+  } else {
+    hop(q, provider, r.from, 0, false, now, kDownloadHop);
   }
 }
 
@@ -304,9 +307,11 @@ nlohmann::json queries_json(const QueryLog& log, const Catalogue& catalogue, con
   return out;
 }
 
-void describe_hops(TraceVocabulary& vocabulary) {
-  vocabulary.hop_kinds = {"forward", "duplicate", "relay leg"};
-  vocabulary.hop_styles = {HopStyle::Forward, HopStyle::Duplicate, HopStyle::Transfer};
+void describe_hops(TraceVocabulary& vocabulary, bool floods, const std::string& answer) {
+  // In the order of HopKind.
+  vocabulary.hop_kinds = {"forward", floods ? "duplicate" : "", floods ? "relay leg" : "", answer, "download"};
+  vocabulary.hop_styles = {HopStyle::Forward, floods ? HopStyle::Duplicate : HopStyle::Forward,
+                           floods ? HopStyle::Transfer : HopStyle::Forward, HopStyle::Answer, HopStyle::Transfer};
   vocabulary.user_purpose = 0;
 }
 

@@ -62,10 +62,16 @@ struct QueryRecord {
   bool finished = false;
 };
 
-/// The kinds of a query's hops in the trace (a LookupHop's detail), named by describe_hops.
-enum HopKind : std::uint8_t { kForwardHop = 0, kDuplicateHop = 1, kRelayLeg = 2 };
-/// Names the hop kinds and their drawing in a vocabulary; user queries have purpose 0.
-void describe_hops(TraceVocabulary& vocabulary);
+/// The kinds of a query's hops in the trace (a LookupHop's detail), named by describe_hops:
+/// the query's copies (forwards, duplicates), its answer's way back (a QUERYHIT one step back
+/// along the reverse path, or the index server's reply), and the transfer that follows (a direct
+/// download, or the two legs of a relayed one).
+enum HopKind : std::uint8_t { kForwardHop = 0, kDuplicateHop = 1, kRelayLeg = 2, kAnswerHop = 3, kDownloadHop = 4 };
+/// Names the hop kinds and their drawing in a vocabulary; user queries have purpose 0. A search
+/// that `floods` has duplicates and relay legs; one that asks an index has neither (their kinds
+/// are then drawn as forwards and the legend does not list them). `answer` names the answer's
+/// message ("QUERYHIT", "search result").
+void describe_hops(TraceVocabulary& vocabulary, bool floods = true, const std::string& answer = "QUERYHIT");
 
 /// The interface between a protocol and the bench: the protocol reports, the bench records.
 class QueryLog {
@@ -79,7 +85,8 @@ class QueryLog {
   /// Also report queries in the engine's trace (lookup_start / lookup_hop / lookup_done).
   void set_trace(Trace* trace) { trace_ = trace; }
   /// The query went from one peer to the next (hops from the requester); duplicates included.
-  /// kind kRelayLeg: a leg of a relayed transfer (not part of the query's flood).
+  /// kind kRelayLeg: a leg of a relayed transfer (not part of the query's flood); kAnswerHop:
+  /// the answer moved one step back toward the requester (`hops`: its steps so far).
   void hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now, int kind = 0);
   /// The transfer succeeded; `relay` is the superpeer it went through, or kNoPeer if direct.
   void downloaded(QueryIndex q, PeerIndex provider, PeerIndex relay, SimTime now);

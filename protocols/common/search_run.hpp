@@ -237,6 +237,49 @@ class SearchRun final : public Run {
     return v;
   }
 
+  /// A query's step in the lecture's words: "7 gets the query from 0 (hop 1): it holds
+  /// \"item-7\" and answers", "12 drops a duplicate from 3 (its GUID was seen before)",
+  /// "5 passes the answer back to 0", "0 downloads \"item-7\" from 7, peer to peer".
+  std::string narrate(const TraceEvent& e) const override {
+    if (e.lookup >= log_.records().size()) return "";
+    const QueryRecord& r = log_.records()[e.lookup];
+    const auto id = [&](PeerIndex p) { return p < ids_.size() ? std::to_string(ids_[p]) : std::string("?"); };
+    const std::string name = "\"" + catalogue_.name(r.name) + "\"";
+    switch (e.kind) {
+      case TraceKind::LookupStart:
+        return id(e.peer) + " asks for " + name;
+      case TraceKind::LookupHop:
+        switch (e.detail) {
+          case kForwardHop:
+            return id(e.other) + " gets the query from " + id(e.peer) + " (hop " + std::to_string(e.index) + ")" +
+                   (holds(e.other, Id(r.name)) ? ": it holds " + name + " and answers" : "");
+          case kDuplicateHop:
+            return id(e.other) + " drops a duplicate from " + id(e.peer) + " (its GUID was seen before)";
+          case kRelayLeg:
+            return id(e.peer) + " relays the transfer to " + id(e.other);
+          case kAnswerHop:
+            return id(e.peer) + " passes the answer back to " + id(e.other);
+          case kDownloadHop:
+            return id(e.other) + " downloads " + name + " from " + id(e.peer) + ", peer to peer";
+          default:
+            return "";
+        }
+      case TraceKind::LookupDone:
+        if (e.detail != 0) return id(e.peer) + " has its answer: " + name + " found";
+        return id(e.peer) + " has no answer: " + name + " NOT found" +
+               (r.live_provider_existed ? ", although a live peer holds it (a false negative)" : "");
+      default:
+        return "";
+    }
+  }
+
+  /// A query's key is its name's index in the catalogue (QueryLog::open): the holders are the
+  /// peers sharing a file that name matches.
+  bool holds(PeerIndex peer, const Id& key) const override {
+    return key.fits_u64() && key.low64() < catalogue_.size() && peer < shared_.size() &&
+           protocol_context().has_match(peer, static_cast<NameIndex>(key.low64()));
+  }
+
   PeerView inspect(PeerIndex peer) const override {
     PeerView v = protocol_.inspect(peer);
     v.peer = peer;

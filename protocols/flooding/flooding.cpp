@@ -221,6 +221,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (msg.query == search::kNoQuery) return;
       const PeerIndex next = logic::reverse_path_next(me.routes, msg.query);
       if (next == kNoPeer || next >= peers_.size()) return;  // no reverse path known: the hit is lost
+      // The hit's TTL field counts its steps back (0 when the holder sent it).
+      context_.log->hop(msg.query, from, self, msg.ttl + 1, false, transport_.now(), search::kAnswerHop);
       if (next == self) {
         if (!downloads_.collecting(msg.query)) return;
         downloads_.add(msg.query, {msg.hops, msg.node, kNoPeer});

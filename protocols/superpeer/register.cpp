@@ -12,11 +12,13 @@ ProtocolModel superpeer_model() {
   model.geometry = Geometry::Graph;
   model.search_noun = "query";
   model.complexity = "O(N/k): a flood among the N/k superpeers";
-  // In the order of kSuperpeerLink, kLeafLink.
+  // In the order of kSuperpeerLink, kLeafLink, kOverlayLink. A leaf's link is drawn once, from
+  // the leaf (faint, thin); the superpeers' overlay, which the queries flood, strong and thick.
   model.link_kinds = {
-      // Both directions drawn, in the overlay's neutral colour: the picture the labs always had.
-      {"superpeer", "a link to a superpeer (a leaf's, or between superpeers)", Colour::Neutral, LinkDrawing::Always},
-      {"leaf", "a superpeer's link to one of its leaves", Colour::Neutral, LinkDrawing::Always},
+      {"superpeer", "a leaf's link to its superpeer", Colour::Neutral, LinkDrawing::Always},
+      {"leaf", "a superpeer's link to one of its leaves", Colour::Neutral, LinkDrawing::Hidden},
+      {"overlay", "a link between two superpeers: the overlay queries are flooded on", Colour::Grey,
+       LinkDrawing::Always},
   };
   // In the order of kSuperpeerRole, kLeafRole.
   model.roles = {

@@ -375,6 +375,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::QueryHit: {
       auto it = me.seen.find(msg.query);
       if (it == me.seen.end()) return;
+      context_.log->hop(msg.query, from, self, 0, false, transport_.now(), search::kAnswerHop);
       if (it->second == self) {
         if (!downloads_.collecting(msg.query)) return;
         downloads_.add(msg.query, {msg.hops, msg.node, msg.relay});
@@ -515,9 +516,10 @@ PeerView Protocol::inspect_links(PeerIndex p) const {
   PeerView v;
   v.role = is_superpeer(p) ? kSuperpeerRole : kLeafRole;
   if (p >= peers_.size()) return v;
+  if (p < context_.capacities->size() && (*context_.capacities)[p].behind_nat) v.tag = "NAT";
   const Peer& me = peers_[p];
   if (me.superpeer) {
-    for (PeerIndex n : me.neighbors) v.links.push_back({kSuperpeerLink, 0, n});
+    for (PeerIndex n : me.neighbors) v.links.push_back({kOverlayLink, 0, n});
     for (const auto& entry : me.leaves) v.links.push_back({kLeafLink, 0, entry.first});
   } else {
     for (PeerIndex s : me.superpeers) v.links.push_back({kSuperpeerLink, 0, s});

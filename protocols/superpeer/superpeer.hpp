@@ -24,7 +24,9 @@ using search::QueryIndex;
 
 // Positions in the view model's link kinds and roles (register.cpp): a link to a superpeer (a
 // leaf's, or another superpeer's), and a superpeer's link to one of its leaves.
-constexpr std::uint8_t kSuperpeerLink = 0, kLeafLink = 1;
+// A leaf's link to its superpeer, a superpeer's to its leaf (the same link seen from the other
+// end), a superpeer's to another superpeer (the overlay the queries flood).
+constexpr std::uint8_t kSuperpeerLink = 0, kLeafLink = 1, kOverlayLink = 2;
 constexpr std::uint8_t kSuperpeerRole = 0, kLeafRole = 1;
 
 enum class MsgType : std::uint8_t {

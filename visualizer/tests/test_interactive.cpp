@@ -279,3 +279,47 @@ TEST_CASE("tab hides the side panel and P switches the whole window to the proje
   CHECK(light(colour_at(projected, 200, 790)));   // the panel turns light too, not only the view
   CHECK(light(colour_at(projected, 1000, 790)));  // the view
 }
+
+TEST_CASE("the mouse wheel zooms around the pointer, a drag moves the picture, and 0 shows the whole network again") {
+  Window w("chord-lookup-44.json");
+  const json at_start = w.wait_for("the peers", [](const json& s) { return !s["peers"].empty(); });
+  const json p23 = w.peer(at_start, "23"), p52 = w.peer(at_start, "52");
+  // Three wheel notches up with the pointer on peer 23: it stays under the pointer, 52 moves away
+  // from it by the zoom.
+  w.xdotool("mousemove " + std::to_string(std::lround(p23["x"].get<double>())) + " " +
+            std::to_string(std::lround(p23["y"].get<double>())));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  w.xdotool("click --repeat 3 --delay 80 4");
+  const json zoomed = w.wait_for("the zoom", [](const json& s) { return s["zoom"].get<double>() > 1.6; });
+  const double zoom = zoomed["zoom"].get<double>();
+  CHECK(zoom == doctest::Approx(1.2 * 1.2 * 1.2).epsilon(0.01));
+  const json z23 = w.peer(zoomed, "23"), z52 = w.peer(zoomed, "52");
+  CHECK(z23["x"].get<double>() == doctest::Approx(p23["x"].get<double>()).epsilon(0.005));
+  CHECK(z23["y"].get<double>() == doctest::Approx(p23["y"].get<double>()).epsilon(0.005));
+  const double before =
+      std::hypot(p52["x"].get<double>() - p23["x"].get<double>(), p52["y"].get<double>() - p23["y"].get<double>());
+  const double after =
+      std::hypot(z52["x"].get<double>() - z23["x"].get<double>(), z52["y"].get<double>() - z23["y"].get<double>());
+  CHECK(after == doctest::Approx(before * zoom).epsilon(0.01));
+  // A drag from empty space moves every peer by the drag, and selects nothing.
+  const json c = zoomed["widgets"]["canvas"];
+  const double x0 = c[0].get<double>() + 40, y0 = c[3].get<double>() - 60;
+  w.xdotool("mousemove " + std::to_string(std::lround(x0)) + " " + std::to_string(std::lround(y0)) + " mousedown 1");
+  for (int i = 1; i <= 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    w.xdotool("mousemove " + std::to_string(std::lround(x0 + 20 * i)) + " " + std::to_string(std::lround(y0 - 10 * i)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  w.xdotool("mouseup 1");
+  const json moved = w.wait_for("the drag", [&](const json& s) {
+    return std::abs(w.peer(s, "23")["x"].get<double>() - z23["x"].get<double>() - 100) < 1.0;
+  });
+  CHECK(w.peer(moved, "23")["y"].get<double>() == doctest::Approx(z23["y"].get<double>() - 50).epsilon(0.002));
+  CHECK(moved["selected"].is_null());
+  // Key 0: the whole network, where it was at the start.
+  w.park_pointer();
+  w.key("0");
+  const json whole = w.wait_for("the whole network", [](const json& s) { return s["zoom"].get<double>() == 1.0; });
+  CHECK(w.peer(whole, "23")["x"].get<double>() == doctest::Approx(p23["x"].get<double>()));
+  CHECK(w.peer(whole, "23")["y"].get<double>() == doctest::Approx(p23["y"].get<double>()));
+}

@@ -416,7 +416,9 @@ TEST_CASE("live view: real superpeer-protocol peers report their roles and links
       }
       const PeerView v = live->inspect(p);
       std::set<std::string> links = ids_of_links(*live, p, "superpeer");
-      for (const auto& l : ids_of_links(*live, p, "leaf")) links.insert(l);
+      for (const auto& kind : {"leaf", "overlay"}) {
+        for (const auto& l : ids_of_links(*live, p, kind)) links.insert(l);
+      }
       agree = static_cast<int>(v.role) == live->model()->role(role[peers[i].id]) && links == graph[peers[i].id] &&
               (role[peers[i].id] != "leaf" || !links.empty());
     }
@@ -432,6 +434,13 @@ TEST_CASE("live view: real superpeer-protocol peers report their roles and links
     for (const auto& sp : ids_of_links(*live, sim.find_live(*Id::from_decimal(p.id)), "superpeer")) {
       CHECK(role[sp] == "superpeer");
       CHECK(ids_of_links(*live, sim.find_live(*Id::from_decimal(sp)), "leaf").count(p.id) == 1);
+    }
+  }
+  // The overlay the queries flood joins superpeers only (drawn apart from the leaves' links).
+  for (const auto& p : peers) {
+    for (const auto& n : ids_of_links(*live, sim.find_live(*Id::from_decimal(p.id)), "overlay")) {
+      CHECK(role[p.id] == "superpeer");
+      CHECK(role[n] == "superpeer");
     }
   }
   // A flooding report is another protocol's here: dropped.

@@ -341,6 +341,141 @@ TEST_CASE("labels on the ring never overlap and every peer keeps its id label") 
   }
 }
 
+#ifdef P2PLAB_BINARY
+TEST_CASE("a flood is drawn as the lecture tells it: source, hop rings, holders, the QUERYHIT path and the download") {
+  // The oracle: the same lab run headless by the command line (its result JSON: the queries, every
+  // peer's files and neighbours), and the overlay's breadth-first distances from the source.
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/gnutella-flooding-ttl.json";
+  const fs::path result = fs::temp_directory_path() / "p2plab-screens" / "flood-result.json";
+  fs::create_directories(result.parent_path());
+  REQUIRE(run(std::string(P2PLAB_BINARY) + " run " + lab + " -q -o " + result.string()) == 0);
+  const nlohmann::json doc = read_json(result.string());
+  const nlohmann::json& first = doc.at("queries").at(0);  // TTL 2: a false negative
+  const nlohmann::json& third = doc.at("queries").at(2);  // TTL 7: found
+  const std::string source = std::to_string(first.at("from").get<int>()), name = first.at("name").get<std::string>();
+  std::map<std::string, std::vector<std::string>> neighbours;
+  std::set<std::string> holders;
+  for (const auto& p : doc.at("peers")) {
+    const std::string id = std::to_string(p.at("id").get<int>());
+    for (const auto& n : p.at("neighbors")) neighbours[id].push_back(std::to_string(n.get<int>()));
+    for (const auto& item : p.at("items")) {
+      if (item.get<std::string>() == name) holders.insert(id);
+    }
+  }
+  REQUIRE(holders.size() >= 1);
+  std::map<std::string, int> distance = {{source, 0}};
+  for (std::vector<std::string> frontier = {source}; !frontier.empty();) {
+    std::vector<std::string> next;
+    for (const auto& at : frontier) {
+      for (const auto& n : neighbours[at]) {
+        if (distance.emplace(n, distance[at] + 1).second) next.push_back(n);
+      }
+    }
+    frontier = next;
+  }
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  auto labels_with = [](const std::string& shot, const std::string& text) {
+    std::ifstream in(fs::temp_directory_path() / "p2plab-screens" / (shot + ".json"));
+    const nlohmann::json labels = nlohmann::json::parse(in).at("labels");
+    return std::count_if(labels.begin(), labels.end(), [&](const nlohmann::json& l) { return l["text"] == text; });
+  };
+
+  SUBCASE("TTL 2: the rings, and the holders it never reached") {
+    const double start = first.at("start_ms").get<double>();
+    const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "flood-ttl2", " --at " + std::to_string(start + 2000),
+                                            rgba, width, height);
+    const nlohmann::json shot = read_json((fs::temp_directory_path() / "p2plab-screens" / "flood-ttl2.json").string());
+    std::map<int, std::map<std::uint32_t, int>> colours;  // hop -> how many of its peers show each colour
+    std::set<std::string> reached;
+    for (const auto& p : shot.at("peers")) {
+      const int hop = p.at("hop").get<int>();
+      if (hop < 0) continue;
+      const std::string id = p.at("id").get<std::string>();
+      CAPTURE(id);
+      reached.insert(id);
+      CHECK(hop <= 2);                // within the TTL
+      CHECK(hop >= distance.at(id));  // no copy arrives by a path shorter than the shortest
+      CHECK((hop == 0) == (id == source));
+      ++colours[hop][pixel(rgba, width, p.at("x").get<double>(), p.at("y").get<double>())];
+    }
+    std::set<std::string> expected;
+    for (const auto& id : first.at("reached")) expected.insert(std::to_string(id.get<int>()));
+    CHECK(reached == expected);
+    REQUIRE(colours.size() == 3);  // the source and two rings
+    std::set<std::uint32_t> all;
+    for (const auto& [hop, counts] : colours) {
+      // One colour per ring: nearly every peer of it shows it at its centre (a neighbour's dot or
+      // a line's end may cover one).
+      int total = 0;
+      auto most = counts.begin();
+      for (auto it = counts.begin(); it != counts.end(); ++it) {
+        total += it->second;
+        if (it->second > most->second) most = it;
+      }
+      CAPTURE(hop);
+      CHECK(most->second * 10 >= total * 8);
+      all.insert(most->first);
+    }
+    CHECK(all.size() == 3);  // and a different one for each
+    CHECK(labels_with("flood-ttl2", "source") == 1);
+    CHECK(labels_with("flood-ttl2", "holder") == static_cast<long>(holders.size()));
+    for (const std::string& h : holders) CHECK(distance.at(h) > 2);  // out of reach: why TTL 2 fails
+    // Once it has ended: the holders were missed, and the story says why.
+    shoot_with_positions(P2PLAB_VIZ, lab, "flood-ttl2-end",
+                         " --at " + std::to_string(start + first.at("latency_ms").get<double>() + 1), rgba, width,
+                         height);
+    CHECK(labels_with("flood-ttl2-end", "holder, missed") == static_cast<long>(holders.size()));
+    const std::string story =
+        read_json((fs::temp_directory_path() / "p2plab-screens" / "flood-ttl2-end.json").string()).at("story");
+    CAPTURE(story);
+    CHECK(story.find("NOT found") != std::string::npos);
+    CHECK(story.find("false negative") != std::string::npos);
+  }
+
+  SUBCASE("TTL 7: the QUERYHIT's way back from a holder to the source, then the download") {
+    const double end = third.at("start_ms").get<double>() + third.at("latency_ms").get<double>();
+    shoot_with_positions(P2PLAB_VIZ, lab, "flood-ttl7", " --at " + std::to_string(end + 1), rgba, width, height);
+    const nlohmann::json shot = read_json((fs::temp_directory_path() / "p2plab-screens" / "flood-ttl7.json").string());
+    const std::string provider = std::to_string(third.at("downloaded_from").get<int>());
+    CHECK(shot.at("header").get<std::string>().find("found, downloaded from " + provider) != std::string::npos);
+    std::map<std::string, std::string> back;  // a QUERYHIT's step: from -> to
+    int bright = 0, steps = 0;
+    bool download = false;
+    for (const auto& g : shot.at("segments")) {
+      const std::string from = g.at("from"), to = g.at("to");
+      if (g.at("kind") == "download") {
+        download = from == provider && to == source;
+        continue;
+      }
+      REQUIRE(g.at("kind") == "QUERYHIT");
+      CHECK(std::count(neighbours[from].begin(), neighbours[from].end(), to) == 1);  // along an overlay link
+      back[from] = to;
+      ++steps;
+      // Its line, in the answer's colour (light on the dark theme), half-way along it.
+      const double x = (g["a"][0].get<double>() + g["b"][0].get<double>()) / 2,
+                   y = (g["a"][1].get<double>() + g["b"][1].get<double>()) / 2;
+      const std::uint32_t c = pixel(rgba, width, x, y);
+      bright += (c & 0xff) > 200 && ((c >> 8) & 0xff) > 200 && ((c >> 16) & 0xff) > 200;
+    }
+    CHECK(download);
+    REQUIRE(steps >= 1);
+    CHECK(bright * 10 >= steps * 8);  // most midpoints show the line (a peer may sit on one)
+    // From every holder that answered, the steps lead back to the source.
+    int answered = 0;
+    for (const std::string& h : holders) {
+      if (!back.count(h)) continue;
+      ++answered;
+      std::string at = h;
+      for (int i = 0; i < 10 && at != source && back.count(at); ++i) at = back[at];
+      CHECK(at == source);
+    }
+    CHECK(answered == static_cast<int>(third.at("hits").size()));
+    CHECK(labels_with("flood-ttl7", "holder") == static_cast<long>(holders.size()));
+  }
+}
+#endif
+
 TEST_CASE("a two-tier overlay is drawn in two tiers: superpeers inside and leaves around them") {
   for (const char* name : {"gnutella06-superpeers", "skype-relay", "napster-spof"}) {
     CAPTURE(name);

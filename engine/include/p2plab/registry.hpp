@@ -103,6 +103,14 @@ class Run {
     (void)event;
     return "";
   }
+  /// True when `peer` holds what a search for `key` looks for (a shared file the query's name
+  /// matches; a stored key): views mark the holders, reached or not (a flood that misses every
+  /// holder is a false negative). False when the protocol has no such notion.
+  virtual bool holds(PeerIndex peer, const Id& key) const {
+    (void)peer;
+    (void)key;
+    return false;
+  }
   /// Leave the per-peer and per-search arrays out of result() (for very large runs).
   virtual void set_brief(bool brief) { (void)brief; }
   /// The routing state the live peers hold now.

@@ -48,7 +48,8 @@ struct TraceEvent {
 enum class HopStyle : std::uint8_t {
   Forward,    ///< the search moves on to the next peer
   Duplicate,  ///< a copy that arrives where the search already was, and is dropped
-  Transfer,   ///< a leg of a data transfer after the search (e.g. relayed by a superpeer)
+  Transfer,   ///< a leg of a data transfer after the search (a download, or relayed by a superpeer)
+  Answer,     ///< the answer travelling back toward the requester (a QUERYHIT on the reverse path)
 };
 
 /// Names a protocol gives to the numbers in its trace events (message types, timer kinds, state

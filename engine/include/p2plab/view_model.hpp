@@ -177,6 +177,7 @@ struct PeerView {
   std::vector<Link> links;
   std::vector<Id> keys;  ///< what it stores as primary owner (marked on the geometry)
   std::vector<TableView> tables;
+  std::string tag;  ///< a short word a view writes beside the peer ("NAT"), or ""
 };
 
 }  // namespace p2plab
