@@ -221,6 +221,7 @@ class App {
       layout_ = GraphLayout();
       ring_layout_.reset();
       view_.selected = kNoPeer;
+      pinned_.clear();
       reset_zoom();
       playing_ = false;
       message_.clear();
@@ -249,6 +250,9 @@ class App {
   float speed() const { return speed_; }
   bool playing() const { return playing_; }
   void select(PeerIndex p) { view_.selected = p; }
+  void pin(PeerIndex p) {
+    if (std::find(pinned_.begin(), pinned_.end(), p) == pinned_.end()) pinned_.push_back(p);
+  }
   void set_compare_reference(bool on) { view_.compare_reference = on; }
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
@@ -291,6 +295,8 @@ class App {
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImVec2 size = ImGui::GetContentRegionAvail();
     ImGui::InvisibleButton("canvas", size);
+    // Pinned tables take a strip along the bottom: the picture sits above it.
+    const ImVec2 picture(size.x, std::max(size.y * 0.5f, size.y - pinned_height_));
     // A click selects (on release, if the mouse did not move); a drag moves the picture; the wheel
     // zooms around the mouse.
     const bool dragged = ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 4.0f);
@@ -301,7 +307,7 @@ class App {
     }
     const bool clicked = ImGui::IsItemDeactivated() && !std::exchange(dragging_, false) && ImGui::IsItemHovered();
     if (ImGui::IsItemHovered() && ImGui::GetIO().MouseWheel != 0.0f) {
-      zoom_at(ImGui::GetIO().MousePos, origin, size, std::pow(1.2f, ImGui::GetIO().MouseWheel));
+      zoom_at(ImGui::GetIO().MousePos, origin, picture, std::pow(1.2f, ImGui::GetIO().MouseWheel));
     }
     remember("canvas");
     const std::vector<TracedSearch>& searches = session_->searches();
@@ -317,8 +323,9 @@ class App {
     story_.clear();
     view_.header = &header_;
     view_.story = &story_;
-    const PeerIndex hovered = ring ? draw_ring(draw, origin, size, *session_, ring_layout_, searches, view_, palette)
-                                   : draw_graph(draw, origin, size, *session_, layout_, searches, view_, palette);
+    const PeerIndex hovered = ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
+                                   : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
+    draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
     if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
       // No view of its own yet (a bit trie, 2-D zones): the overlay as a free graph, and say so.
       const std::string text = std::string("no ") + (geometry == Geometry::XorTrie ? "XOR trie" : "zone map") +
@@ -331,7 +338,7 @@ class App {
     if (ring && key_field != nullptr && ImGui::IsItemHovered() && shift) {
       // Shift + click picks the key at that point of the identifier circle.
       const ImVec2 mouse = ImGui::GetIO().MousePos;
-      const ImVec2 centre(ring_centre(origin, size).x + view_.pan.x, ring_centre(origin, size).y + view_.pan.y);
+      const ImVec2 centre(ring_centre(origin, picture).x + view_.pan.x, ring_centre(origin, picture).y + view_.pan.y);
       const float dx = mouse.x - centre.x, dy = mouse.y - centre.y;
       const double turn = std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
       const std::string key = key_at(turn, session_->run().id_bits());
@@ -354,9 +361,10 @@ class App {
       std::snprintf(hint, sizeof hint, "zoom x%.1f   wheel: zoom, drag: move, 0: whole network", static_cast<double>(view_.zoom));
       draw->AddText(ImVec2(origin.x + 12, origin.y + size.y - ImGui::GetFontSize() * 1.4f), palette.text_dim, hint);
     }
-    last_view_ = {origin, size};
+    last_view_ = {origin, picture};
     ImGui::End();
     ImGui::PopStyleVar();
+    pinned_tables(origin, size);
   }
 
   /// Records where the view draws each peer (for `--positions`).
@@ -748,48 +756,134 @@ class App {
       if (listed > 0) ImGui::Text("%s: %s", model.link_kinds[kind].name.c_str(), line.c_str());
     }
     message_log(view_.selected);
-    // The rows the current search used at this peer, highlighted: those whose link points to a
-    // peer the search moved on to from here (one finger of a routed search, every neighbour a
-    // flood went to).
-    std::vector<PeerIndex> used_next;
-    if (const TracedSearch* current = session_->current_search(session_->searches())) {
-      for (const auto& hop : current->hops) {
-        if (hop.time <= session_->now() && hop.forward() && hop.from == view_.selected) used_next.push_back(hop.to);
-      }
-    }
     int table_id = 0;
     for (const TableView& t : v.tables) {
       if (t.rows.empty()) continue;
       ImGui::TextUnformatted(t.title.c_str());
       if (!t.help.empty()) help_marker(t.help.c_str());
+      if (table_id == 0 && t.columns.size() > 1) {
+        // The first table (a finger table) can be pinned on the view, beside other peers'.
+        ImGui::SameLine();
+        const bool pinned = std::find(pinned_.begin(), pinned_.end(), view_.selected) != pinned_.end();
+        if (ImGui::SmallButton(pinned ? "unpin" : "pin on the view")) toggle_pin(view_.selected);
+        remember("pin");
+      }
       ImGui::PushID(table_id++);
-      if (ImGui::BeginTable(t.title.c_str(), static_cast<int>(std::max<std::size_t>(1, t.columns.size())),
-                            ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg)) {
-        for (const auto& c : t.columns) ImGui::TableSetupColumn(c.c_str());
-        ImGui::TableHeadersRow();
-        int shown = 0;
-        for (const auto& row : t.rows) {
-          if (++shown > 64) break;
-          ImGui::TableNextRow();
-          const bool used = row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size() &&
-                            std::find(used_next.begin(), used_next.end(),
-                                      v.links[static_cast<std::size_t>(row.link)].target) != used_next.end();
-          if (used) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(200, 60, 70, 110));
-          for (const Cell& cell : row.cells) {
-            ImGui::TableNextColumn();
-            if (cell.kind == Cell::Kind::Peer && cell.peer != kNoPeer && cell.peer < session_->sim().peer_count()) {
-              // A peer reference: click to inspect that peer.
-              ImGui::PushID(shown * 64 + ImGui::TableGetColumnIndex());
-              if (ImGui::Selectable(cell.text.c_str())) view_.selected = cell.peer;
-              ImGui::PopID();
-            } else {
-              ImGui::TextUnformatted(cell.text.c_str());
-            }
+      draw_table(t, v, used_rows(view_.selected), t.rows.size() > 16 && !every_row_);
+      ImGui::PopID();
+    }
+    if (std::any_of(v.tables.begin(), v.tables.end(), [](const TableView& t) { return t.rows.size() > 16; })) {
+      ImGui::Checkbox("every row (do not merge)", &every_row_);
+      help_marker("At large m most rows of a finger table name the same peer: such runs are merged into one row (its "
+                  "i range, first start, joined interval and successor), one row per distinct finger. Tick to see "
+                  "every row.");
+    }
+  }
+
+  /// The peers the current search moved on to from peer p (one finger of a routed search, every
+  /// neighbour a flood went to): the rows whose links point to them are highlighted.
+  std::vector<PeerIndex> used_rows(PeerIndex p) const {
+    std::vector<PeerIndex> used_next;
+    if (const TracedSearch* current = session_->current_search(session_->searches())) {
+      for (const auto& hop : current->hops) {
+        if (hop.time <= session_->now() && hop.forward() && hop.from == p) used_next.push_back(hop.to);
+      }
+    }
+    return used_next;
+  }
+
+  void toggle_pin(PeerIndex p) {
+    const auto it = std::find(pinned_.begin(), pinned_.end(), p);
+    if (it != pinned_.end()) {
+      pinned_.erase(it);
+    } else {
+      pinned_.push_back(p);
+    }
+  }
+
+  /// A table as the slides draw it: its typed cells printed, a peer cell a link (click: select
+  /// that peer), the rows the current search used highlighted; with `merge`, consecutive rows
+  /// pointing to the same peer shown as one ("0..97", the first start, the joined interval).
+  void draw_table(const TableView& t, const PeerView& v, const std::vector<PeerIndex>& used_next, bool merge,
+                  bool fit = false) {
+    if (!ImGui::BeginTable(t.title.c_str(), static_cast<int>(std::max<std::size_t>(1, t.columns.size())),
+                           ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | (fit ? ImGuiTableFlags_SizingFixedFit : 0))) {
+      return;
+    }
+    for (const auto& c : t.columns) ImGui::TableSetupColumn(c.c_str());
+    ImGui::TableHeadersRow();
+    const auto target_of = [&](const TableView::Row& row) {
+      return row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size() ? v.links[static_cast<std::size_t>(row.link)].target
+                                                                                 : kNoPeer;
+    };
+    int shown = 0;
+    for (std::size_t i = 0; i < t.rows.size() && shown < 64; ++i) {
+      const TableView::Row& row = t.rows[i];
+      std::size_t last = i;
+      while (merge && target_of(row) != kNoPeer && last + 1 < t.rows.size() && target_of(t.rows[last + 1]) == target_of(row)) {
+        ++last;
+      }
+      ++shown;
+      ImGui::TableNextRow();
+      const bool used = target_of(row) != kNoPeer && std::find(used_next.begin(), used_next.end(), target_of(row)) != used_next.end();
+      if (used) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(200, 60, 70, 110));
+      for (std::size_t k = 0; k < row.cells.size(); ++k) {
+        const Cell& cell = row.cells[k];
+        ImGui::TableNextColumn();
+        std::string text = cell.text;
+        if (last > i && k < t.rows[last].cells.size()) {
+          const std::string& end = t.rows[last].cells[k].text;
+          if (cell.kind == Cell::Kind::Interval) {
+            // "[a, b)" .. "[c, d)" -> "[a, d)"
+            const auto left = text.find(", "), right = end.find(", ");
+            if (left != std::string::npos && right != std::string::npos) text = text.substr(0, left) + end.substr(right);
+          } else if (k == 0 && end != text) {
+            text += ".." + end;
           }
         }
-        ImGui::EndTable();
+        if (cell.kind == Cell::Kind::Peer && cell.peer != kNoPeer && cell.peer < session_->sim().peer_count()) {
+          ImGui::PushID(static_cast<int>(i * 64 + k));
+          if (ImGui::Selectable(text.c_str())) view_.selected = cell.peer;
+          ImGui::PopID();
+        } else {
+          ImGui::TextUnformatted(text.c_str());
+        }
       }
-      ImGui::PopID();
+      i = last;
+    }
+    ImGui::EndTable();
+  }
+
+  /// The pinned peers' first tables, side by side along the bottom-left of the view (each window
+  /// closes to unpin), so that the class compares several finger tables at once.
+  void pinned_tables(ImVec2 origin, ImVec2 size) {
+    float x = origin.x + 12;
+    pinned_height_ = 0;
+    for (std::size_t i = 0; i < pinned_.size(); ++i) {
+      const PeerIndex p = pinned_[i];
+      if (p >= session_->sim().peer_count()) continue;
+      const PeerView v = session_->run().inspect(p);
+      const auto table = std::find_if(v.tables.begin(), v.tables.end(), [](const TableView& t) { return !t.rows.empty(); });
+      if (table == v.tables.end()) continue;
+      bool open = true;
+      const std::string title = table->title + " of " + v.id.to_decimal() +
+                                (v.state == PeerState::Up ? "" : " (crashed)") + "##pinned" + std::to_string(p);
+      ImGui::SetNextWindowPos(ImVec2(x, origin.y + size.y - 12), ImGuiCond_Always, ImVec2(0, 1));
+      ImGui::SetNextWindowBgAlpha(0.92f);
+      if (ImGui::Begin(title.c_str(), &open, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse |
+                                                 ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoFocusOnAppearing |
+                                                 ImGuiWindowFlags_NoSavedSettings)) {
+        draw_table(*table, v, used_rows(p), table->rows.size() > 16 && !every_row_, true);
+        x += ImGui::GetWindowWidth() + 12;
+        pinned_height_ = std::max(pinned_height_, ImGui::GetWindowHeight() + 24);
+        const ImVec2 a = ImGui::GetWindowPos(), b(a.x + ImGui::GetWindowWidth(), a.y + ImGui::GetWindowHeight());
+        widgets_["pinned:" + v.id.to_decimal()] = {a.x, a.y, b.x, b.y};
+      }
+      ImGui::End();
+      if (!open) {
+        pinned_.erase(pinned_.begin() + static_cast<std::ptrdiff_t>(i));
+        --i;
+      }
     }
   }
 
@@ -1063,6 +1157,9 @@ class App {
   RingLayout ring_layout_;
   ViewOptions view_;
   bool playing_ = false;
+  std::vector<PeerIndex> pinned_;  // peers whose tables are pinned on the view
+  bool every_row_ = false;
+  float pinned_height_ = 0;  // the pinned tables' strip at the bottom of the view, last frame  // large tables: every row instead of merged runs
   bool dragging_ = false;                  // the mouse moves the picture (no click on release)
   std::pair<ImVec2, ImVec2> last_view_{};  // the view's origin and size in the last frame
   bool projector_ = false;
@@ -1103,6 +1200,17 @@ class App {
 
 namespace p2plab::viz {
 
+namespace {
+/// The peer with decimal id `text` in the session's run, or kNoPeer.
+PeerIndex find_peer(Session& session, const std::string& text) {
+  const auto id = Id::from_decimal(text);
+  for (PeerIndex p = 0; id && p < session.sim().peer_count(); ++p) {
+    if (session.sim().peer_id(p) == *id) return p;
+  }
+  return kNoPeer;
+}
+}  // namespace
+
 int run_visualizer(int argc, char** argv) {
   CLI::App cli{"p2plab-viz: watch the lecture's peer-to-peer systems at work"};
   std::string lab = P2PLAB_DEFAULT_LAB;
@@ -1133,6 +1241,8 @@ int run_visualizer(int argc, char** argv) {
                  "where peers and controls are drawn), for tests that drive the window with real input");
   std::string select;
   cli.add_option("--select", select, "Select (inspect) the peer with this id, e.g. to show its fingers");
+  std::vector<std::string> pins;
+  cli.add_option("--pin", pins, "Pin these peers' finger tables (their first table) on the view, side by side");
   int attach_port = 0;
   cli.add_option("--attach", attach_port,
                  "Monitor real peers (p2plab node ... --monitor HOST:PORT) reporting to this UDP port; with "
@@ -1230,6 +1340,14 @@ int run_visualizer(int argc, char** argv) {
       return 2;
     }
     app->select(found);
+  }
+  for (const std::string& pin : pins) {
+    const PeerIndex found = find_peer(app->session(), pin);
+    if (found == kNoPeer) {
+      std::fprintf(stderr, "p2plab-viz: --pin: no peer with id \"%s\" in this lab\n", pin.c_str());
+      return 2;
+    }
+    app->pin(found);
   }
   app->set_compare_reference(compare_reference);
   app->set_speed(speed);

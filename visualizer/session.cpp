@@ -156,7 +156,7 @@ bool Session::step_search() {
   }();
   std::size_t seen = done_before;
   std::size_t scanned = trace().size();
-  const std::uint8_t user = vocabulary().user_purpose;
+  const TraceVocabulary& vocabulary = this->vocabulary();
   while (raw_step()) {
     const auto& events = trace();
     for (; scanned < events.size(); ++scanned) {
@@ -164,7 +164,9 @@ bool Session::step_search() {
       ++seen;
       // A search the user started ends: stop here.
       for (const TraceEvent& s : events) {
-        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && s.detail == user) return true;
+        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && vocabulary.is_user_purpose(s.detail)) {
+          return true;
+        }
       }
     }
   }
@@ -200,7 +202,7 @@ const std::vector<TracedSearch>& Session::searches() const {
     return nullptr;
   };
   const std::vector<HopStyle>& styles = vocabulary().hop_styles;
-  const std::uint8_t user = vocabulary().user_purpose;
+  const TraceVocabulary& vocabulary = this->vocabulary();
   for (; trace_scanned_ < events.size(); ++trace_scanned_) {
     const TraceEvent& e = events[trace_scanned_];
     if (e.kind == TraceKind::LookupStart) {
@@ -212,7 +214,7 @@ const std::vector<TracedSearch>& Session::searches() const {
       s.key = e.key;
       s.start = e.time;
       s.purpose = e.detail;
-      s.user = e.detail == user;
+      s.user = vocabulary.is_user_purpose(e.detail);
       searches_.push_back(s);
     } else if (e.kind == TraceKind::LookupHop) {
       if (TracedSearch* s = find(e.lookup)) {

@@ -26,7 +26,7 @@ struct TracedSearch {
   SimTime start = 0, end = -1;
   bool ok = false;
   int purpose = 0;    // protocol-defined; TraceVocabulary::user_purpose marks the user's searches
-  bool user = false;  // purpose == the vocabulary's user_purpose: a search the user started
+  bool user = false;  // a search the user started (TraceVocabulary::is_user_purpose): a lookup, a put's, a get's
   struct Hop {
     SimTime time;
     PeerIndex from, to;

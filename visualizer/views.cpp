@@ -415,6 +415,41 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     }
   }
 
+  // Responsibility (the lecture's figure 3): each peer holds the keys of (predecessor, peer], an
+  // arc just inside the ring in alternating shades; the selected peer's (else the current
+  // search's answer's) arc stronger and named: "3485 holds 2907..3485".
+  if (model.key_owner_is_successor && n >= 1 && n <= 64) {
+    const IdSpace space(bits);
+    PeerIndex named = options.selected < sim.peer_count() && sim.is_up(options.selected) ? options.selected : kNoPeer;
+    if (named == kNoPeer) {
+      if (const TracedSearch* s = session.current_search(searches);
+          s != nullptr && s->end >= 0 && session.now() >= s->end && s->owner < sim.peer_count() &&
+          sim.is_up(s->owner)) {
+        named = s->owner;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& [id, p] = live[i];
+      const Id& before = live[(i + n - 1) % n].first;
+      float a0 = angle_of(before, bits), a1 = angle_of(id, bits);
+      if (n == 1 || a1 <= a0) a1 += 2 * kPi;
+      const bool strong = p == named;
+      const ImU32 shade =
+          strong ? palette.key
+                 : (palette.role(Colour::Blue) & ~IM_COL32_A_MASK) | ((i % 2 ? 70u : 150u) << IM_COL32_A_SHIFT);
+      draw->PathArcTo(c, r - (strong ? 12.0f : 10.0f), a0 + 0.01f, a1, std::max(8, static_cast<int>((a1 - a0) * 40)));
+      draw->PathStroke(shade, 0, strong ? 7.0f : 5.0f);
+      if (strong) {
+        const std::string text = sim.peer_id(p).to_decimal() + " holds " + space.add(before, Id(1)).to_decimal() +
+                                 ".." + sim.peer_id(p).to_decimal();
+        const float mid = (a0 + a1) / 2;
+        labels_placer.ask(1,
+                          on_circle(c, r - 40 - ImGui::CalcTextSize(text.c_str()).x / 2 * std::abs(std::cos(mid)), mid),
+                          inward(mid), palette.key, text);
+      }
+    }
+  }
+
   // Stored keys: ticks outside the ring at their ids, on their owner's colour.
   if (n <= 200) {
     for (const auto& [id, p] : live) {
@@ -494,16 +529,21 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path,
                         current->ok ? "answer" : "answer (WRONG)");
     }
+    // A put's or a get's lookup is named by its purpose: "put(3107) from 611: ...".
+    const TraceVocabulary& vocabulary = session.vocabulary();
+    const auto purpose = static_cast<std::size_t>(current->purpose);
+    const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
+                                 ? vocabulary.lookup_purposes[purpose]
+                                 : model.search_noun;
     char text[160];
-    std::snprintf(
-        text, sizeof text, "%s(%s) from %s: %d hop%s%s", model.search_noun.c_str(), current->key.to_decimal().c_str(),
-        sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
-        current->end >= 0 && session.now() >= current->end
-            ? (current->owner != kNoPeer
-                   ? (" -> " + sim.peer_id(current->owner).to_decimal() + (current->ok ? " (correct)" : " (WRONG)"))
-                         .c_str()
-                   : " (failed)")
-            : "");
+    std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", noun.c_str(), current->key.to_decimal().c_str(),
+                  sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
+                  current->end >= 0 && session.now() >= current->end
+                      ? (current->owner != kNoPeer ? (" -> " + sim.peer_id(current->owner).to_decimal() +
+                                                      (current->ok ? " (correct)" : " (WRONG)"))
+                                                         .c_str()
+                                                   : " (failed)")
+                      : "");
     header = text;
   }
 

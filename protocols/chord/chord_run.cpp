@@ -216,6 +216,7 @@ TraceVocabulary ChordRun::vocabulary() const {
   v.hop_kinds = {"step"};
   v.hop_styles = {HopStyle::Forward};
   v.user_purpose = static_cast<std::uint8_t>(Purpose::User);
+  v.also_user_purposes = {static_cast<std::uint8_t>(Purpose::Put), static_cast<std::uint8_t>(Purpose::Get)};
   return v;
 }
 
@@ -671,9 +672,26 @@ std::vector<std::uint32_t> ChordRun::messages_per_search() const {
 std::string ChordRun::narrate(const TraceEvent& event) const {
   const auto id = [&](PeerIndex p) { return p == kNoPeer ? std::string("?") : sim_.peer_id(p).to_decimal(); };
   if (event.kind == TraceKind::LookupDone) {
-    return event.other == kNoPeer ? id(event.peer) + " gets no answer: the lookup failed"
-                                  : id(event.peer) + " has the answer " + id(event.other) +
-                                        (event.detail != 0 ? " (the true successor)" : " (WRONG: not the true successor)");
+    if (event.other == kNoPeer) return id(event.peer) + " gets no answer: the lookup failed";
+    const std::string verdict = event.detail != 0 ? " (the true successor)" : " (WRONG: not the true successor)";
+    // A put or a get ends when the owner has answered the PUT or the GET: its record, among the
+    // last ones finished (this one has just finished), says which.
+    const auto& records = protocol_.records();
+    for (std::size_t i = records.size(), seen = 0; i-- > 0 && seen < 64; ++seen) {
+      const LookupRecord& r = records[i];
+      if (r.serial != event.lookup) continue;
+      const std::string key = r.key.to_decimal();
+      if (r.purpose == Purpose::Put) {
+        return id(event.peer) + ": " + id(event.other) + verdict + " stored key " + key +
+               " and copied it to its successors (PUT acknowledged)";
+      }
+      if (r.purpose == Purpose::Get) {
+        return id(event.peer) + ": " + id(event.other) + verdict + (r.found ? " returned the value of key " + key
+                                                                          : " holds no value for key " + key);
+      }
+      break;
+    }
+    return id(event.peer) + " has the answer " + id(event.other) + verdict;
   }
   if (event.kind != TraceKind::LookupStart && event.kind != TraceKind::LookupHop) return "";
   const PeerIndex x = event.kind == TraceKind::LookupStart ? event.peer : event.other;

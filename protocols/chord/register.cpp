@@ -69,6 +69,7 @@ ProtocolModel chord_model() {
       {"finger", "finger of the selected peer", Colour::Orange, LinkDrawing::Selected},
   };
   model.roles = {{"peer", "a Chord node", Colour::Blue, 1.0f, 0}};
+  model.key_owner_is_successor = true;  // successor(k) stores k
   const OperationField key{"key", "key", OperationField::Kind::Key,
                            "A number, or any text to hash with SHA-1 (like a file name).", "44"};
   model.operations = {

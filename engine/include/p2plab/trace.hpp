@@ -1,6 +1,7 @@
 #pragma once
 // The engine's typed event trace: what the visualizer animates and what tests assert on.
 // Every trace source is named and documented here (in the manner of ns-3's trace sources).
+#include <algorithm>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -64,6 +65,13 @@ struct TraceVocabulary {
   std::vector<HopStyle> hop_styles;
   /// The purpose of the searches a user starts: the ones views animate and counters count.
   std::uint8_t user_purpose = 0;
+  /// Further purposes of searches a user's operation starts (the lookup of a put or a get): views
+  /// animate and count them as well, named by lookup_purposes.
+  std::vector<std::uint8_t> also_user_purposes;
+  bool is_user_purpose(std::uint8_t purpose) const {
+    return purpose == user_purpose ||
+           std::find(also_user_purposes.begin(), also_user_purposes.end(), purpose) != also_user_purposes.end();
+  }
 };
 
 /// Where trace events go. Off by default: a disabled trace costs one branch per event.

@@ -121,6 +121,10 @@ struct ProtocolModel {
   std::vector<OperationInfo> operations;
   std::vector<ParameterInfo> parameters;
   std::string complexity;  ///< the lecture's claim for one search: "O(log N)"
+  /// Ring: a key belongs to the first peer at or after it (Chord's successor(k)), so the ring
+  /// view draws each peer's arc of responsibility (predecessor, peer]. False where another rule
+  /// decides (Pastry: the numerically closest peer).
+  bool key_owner_is_successor = false;
   /// Builds a scenario document for a request (the new-scenario panel, compare).
   std::function<nlohmann::json(const ScenarioRequest&)> make_scenario;
 
