@@ -304,6 +304,7 @@ class App {
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
   void frame(float dt, int width, int height) {
+    ++frames_;
     if (!pending_open_.empty()) open(std::exchange(pending_open_, {}));
     if (comparison_) {
       comparison_frame(width, height);
@@ -489,11 +490,16 @@ class App {
   /// pixels, y down), and how many views were saved (key S).
   nlohmann::json status() const {
     if (comparison_) {
-      return {{"projector", projector_},
+      nlohmann::json widgets = nlohmann::json::object();
+      for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
+      return {{"lab", fs::path(lab_path_).stem().string()},
+              {"frames", frames_},
+              {"projector", projector_},
               {"sidebar", sidebar_},
               {"saved", saved_},
               {"measured", comparison_->measured()},
-              {"progress", comparison_->progress()}};
+              {"progress", comparison_->progress()},
+              {"widgets", widgets}};
     }
     nlohmann::json peers = nlohmann::json::array();
     for (const DrawnPeer& d : drawn_) {
@@ -503,7 +509,9 @@ class App {
     nlohmann::json widgets = nlohmann::json::object();
     for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
     const PeerIndex s = view_.selected;
-    return {{"t_ms", to_ms(session_->now())},
+    return {{"lab", fs::path(lab_path_).stem().string()},
+            {"frames", frames_},
+            {"t_ms", to_ms(session_->now())},
             {"position", session_->position()},
             {"playing", playing_},
             {"speed_ms_per_s", speed_},
@@ -553,11 +561,18 @@ class App {
   void lab_panel() {
     const Scenario& s = comparison_ ? comparison_->scenario() : session_->scenario();
     ImGui::TextWrapped("%s", s.title.empty() ? lab_path_.c_str() : s.title.c_str());
-    if (ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str())) {
+    // Every lab in view at once (a list of a dozen, not the 8 of a default combo).
+    const ImVec2 combo_at = ImGui::GetCursorScreenPos();
+    const bool browsing =
+        ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str(), ImGuiComboFlags_HeightLargest);
+    // The combo's box (the last item, once its list is open, is the list).
+    widgets_["lab_browser"] = {combo_at.x, combo_at.y, combo_at.x + ImGui::CalcItemWidth(), combo_at.y + ImGui::GetFrameHeight()};
+    if (browsing) {
       for (const LabEntry& lab : labs_) {
         // Opened at the next frame: the panels after this one draw the lab they began with.
         if (ImGui::Selectable((lab.name + "  [" + lab.protocol + "]").c_str(), lab.path == lab_path_))
           pending_open_ = lab.path;
+        remember(("lab:" + lab.name).c_str());
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", lab.title.c_str());
       }
       ImGui::EndCombo();
@@ -1212,6 +1227,7 @@ class App {
   std::string message_;
   std::vector<ChartRecord> metric_charts_;                 // what the Metrics panel drew (when recording)
   std::string pending_open_;                               // a lab chosen in a panel, opened at the next frame
+  long long frames_ = 0;  // frames drawn (the status shows the window is drawing)
   int new_protocol_ = -1, new_peers_ = 32, new_seed_ = 1;  // -1: the open lab's protocol
   bool new_join_ = false;
   std::map<std::string, double> new_params_;  // "protocol/parameter" -> value (new scenario)
