@@ -74,11 +74,12 @@ Axis lay_out_axis(const ChartAxis& axis, const std::vector<double>& values, floa
          t *= base) {
       a.ticks.push_back(t);
     }
-    // Every k-th power labelled, the smallest k whose labels stay apart.
+    // Every k-th power labelled, counted from the largest (the end of a sweep is the point of
+    // it), the smallest k whose labels stay apart.
     for (std::size_t k = 1; k <= a.ticks.size(); ++k) {
       a.labels.clear();
       bool fits = true;
-      for (std::size_t i = 0; i < a.ticks.size(); i += k) a.labels.push_back(a.ticks[i]);
+      for (std::size_t i = a.ticks.size(); i >= k; i -= k) a.labels.insert(a.labels.begin(), a.ticks[i - 1]);
       for (std::size_t i = 1; i < a.labels.size(); ++i) {
         const double apart = (axis_value(axis, a.labels[i]) - axis_value(axis, a.labels[i - 1])) /
                              (axis_value(axis, a.hi) - axis_value(axis, a.lo)) * length;

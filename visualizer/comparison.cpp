@@ -60,6 +60,11 @@ nlohmann::json box(ImVec2 a, ImVec2 b) { return {a.x, a.y, b.x, b.y}; }
 
 ComparisonPage::ComparisonPage(const Scenario& lab) : lab_(lab), options_(bench::compare_options_for_lab(lab)) {
   options_.quiet = true;
+  // What the first frame says, before the sweep's first measurement reports.
+  total_ = static_cast<int>(options_.protocols.size()) * (options_.max_log2 - options_.min_log2 + 1);
+  progress_ = "measuring N = " + tick_text(std::ldexp(1.0, options_.min_log2)) +
+              (options_.protocols.empty() ? "" : " for " + display_name(options_.protocols.front())) + " (1 of " +
+              std::to_string(total_) + ")";
   worker_ = std::thread([this] { measure(); });
 }
 
