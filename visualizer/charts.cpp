@@ -277,19 +277,27 @@ void draw_chart(ImDrawList* draw, ImVec2 min, ImVec2 max, const Chart& chart, co
     }
     if (!s.end_label.empty()) ends.push_back({&s, points.back()});
   }
-  // The lines' names at their ends, moved apart vertically where they would overlap, with a
-  // short leader when moved.
+  // The lines' names at their ends, moved apart vertically where they would overlap (down, then
+  // back up where they would run into the x axis's labels), with a short leader when moved.
   std::sort(ends.begin(), ends.end(), [](const End& a, const End& b) { return a.at.y < b.at.y; });
-  float free_from = -std::numeric_limits<float>::infinity();
-  for (const End& e : ends) {
-    const ImVec2 size = ImGui::CalcTextSize(e.series->end_label.c_str());
-    const float y_top = std::max(e.at.y - size.y / 2, free_from);
-    const ImVec2 at(e.at.x + pad * 1.5f, y_top);
-    if (std::abs(y_top + size.y / 2 - e.at.y) > 1) {
-      draw->AddLine(ImVec2(e.at.x + dot, e.at.y), ImVec2(at.x - 2, y_top + size.y / 2), e.series->colour, 1.0f);
+  std::vector<float> tops(ends.size());
+  float free_from = min.y;
+  for (std::size_t i = 0; i < ends.size(); ++i) {
+    tops[i] = std::max(ends[i].at.y - font / 2, free_from);
+    free_from = tops[i] + font + 1;
+  }
+  float free_to = x_label_top - 1;
+  for (std::size_t i = ends.size(); i-- > 0;) {
+    tops[i] = std::min(tops[i], free_to - font);
+    free_to = tops[i] - 1;
+  }
+  for (std::size_t i = 0; i < ends.size(); ++i) {
+    const End& e = ends[i];
+    const ImVec2 at(e.at.x + pad * 1.5f, tops[i]);
+    if (std::abs(tops[i] + font / 2 - e.at.y) > 1) {
+      draw->AddLine(ImVec2(e.at.x + dot, e.at.y), ImVec2(at.x - 2, tops[i] + font / 2), e.series->colour, 1.0f);
     }
     text_at(at, e.series->colour, e.series->end_label, "line_end", e.series->name);
-    free_from = y_top + size.y + 1;
   }
   // The legend: a swatch and a name per line, upper left inside the plot.
   if (chart.legend && !chart.lines.empty()) {
