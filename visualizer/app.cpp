@@ -243,6 +243,7 @@ class App {
   /// A comparison lab: no network to play, a page of measurements (comparison.hpp), measured on
   /// a background thread while the window goes on drawing.
   bool open_comparison(const Scenario& lab, const std::string& path) {
+    if (comparison_) comparison_->stop();  // one sweep at a time
     try {
       auto next = std::make_unique<ComparisonPage>(lab);
       comparison_.reset();  // stops a sweep under way
@@ -262,6 +263,8 @@ class App {
 
   template <class Make>
   bool open_session(Make make, const std::string& path) {
+    // A sweep under way stops first: the new run's protocol code then runs alone.
+    if (comparison_) comparison_->stop();
     try {
       auto next = make();
       comparison_.reset();
@@ -420,8 +423,7 @@ class App {
           o.items, o.replicas, static_cast<unsigned long long>(o.seed));
       ImGui::TextDisabled("No time, actions or inspector here: open a system's lab to watch it at work.");
       if (comparison_->measured()) {
-        ImGui::TextDisabled("Measured in %.1f s (p2plab compare, as `p2plab run` on this lab).",
-                            comparison_->seconds());
+        ImGui::TextDisabled("Measured in %.1f s: the sweep of p2plab run on this lab.", comparison_->seconds());
       } else {
         ImGui::TextWrapped("%s", comparison_->progress().c_str());
       }

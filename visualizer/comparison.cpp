@@ -77,6 +77,11 @@ void ComparisonPage::wait() {
   if (worker_.joinable()) worker_.join();
 }
 
+void ComparisonPage::stop() {
+  stop_ = true;
+  wait();
+}
+
 void ComparisonPage::measure() {
   const auto start = std::chrono::steady_clock::now();
   bench::CompareOptions options = options_;
@@ -91,6 +96,8 @@ void ComparisonPage::measure() {
   try {
     auto [rows, fits] = bench::run_compare(options);
     const std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_ && rows.size() < static_cast<std::size_t>(total_))
+      error_ = "stopped before the end (another lab was opened)";
     rows_ = std::move(rows);
     fits_ = std::move(fits);
     progress_.clear();

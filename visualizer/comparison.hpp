@@ -45,6 +45,9 @@ class ComparisonPage {
   bool measured() const { return measured_; }
   /// Blocks until the sweep is measured (a screenshot shows the whole table).
   void wait();
+  /// Stops the sweep after the measurement under way and waits for it (before another lab runs
+  /// protocol code on the window's thread); the page then says it was stopped.
+  void stop();
   /// "measuring N = 1,024 for flooding (9 of 24)", or "" once measured.
   std::string progress() const;
   /// How long the sweep took (seconds), once measured.

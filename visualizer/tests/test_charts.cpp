@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -321,4 +322,21 @@ TEST_CASE("the Metrics panel draws its charts with axes, ticks and units") {
       CHECK(y_ticks.back() >= 200);
     }
   }
+}
+
+TEST_CASE("a comparison lab with a bad sweep is a clear error naming the field, not a window") {
+  const fs::path out = fs::temp_directory_path() / "p2plab-charts";
+  fs::create_directories(out);
+  const fs::path lab = out / "bad-comparison.json", log = out / "bad-comparison.log";
+  std::ofstream(lab)
+      << R"({"protocol": "compare", "params": {"min_log2": 7, "max_log2": 9, "protocols": ["no_such_system"]}})";
+  // No display needed: the lab is read before a window opens.
+  CHECK(run("env -u DISPLAY " + std::string(P2PLAB_VIZ) + " " + lab.string() + " > " + log.string() + " 2>&1") == 2);
+  std::ifstream in(log);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CAPTURE(said);
+  CHECK(said.find("params.protocols[0]") != std::string::npos);
+  CHECK(said.find("expected a protocol name") != std::string::npos);
+  std::ofstream(lab) << R"({"protocol": "compare", "params": {"min_log2": 9, "max_log2": 7}})";
+  CHECK(run("env -u DISPLAY " + std::string(P2PLAB_VIZ) + " " + lab.string() + " > " + log.string() + " 2>&1") == 2);
 }
