@@ -246,7 +246,6 @@ class App {
     if (comparison_) comparison_->stop();  // one sweep at a time
     try {
       auto next = std::make_unique<ComparisonPage>(lab);
-      comparison_.reset();  // stops a sweep under way
       comparison_ = std::move(next);
       session_.reset();
       metric_charts_.clear();

@@ -65,7 +65,11 @@ ComparisonPage::ComparisonPage(const Scenario& lab) : lab_(lab), options_(bench:
   progress_ = "measuring N = " + tick_text(std::ldexp(1.0, options_.min_log2)) +
               (options_.protocols.empty() ? "" : " for " + display_name(options_.protocols.front())) + " (1 of " +
               std::to_string(total_) + ")";
-  worker_ = std::thread([this] { measure(); });
+}
+
+void ComparisonPage::start() {
+  if (!started_) worker_ = std::thread([this] { measure(); });
+  started_ = true;
 }
 
 ComparisonPage::~ComparisonPage() {
@@ -74,12 +78,13 @@ ComparisonPage::~ComparisonPage() {
 }
 
 void ComparisonPage::wait() {
+  start();
   if (worker_.joinable()) worker_.join();
 }
 
 void ComparisonPage::stop() {
   stop_ = true;
-  wait();
+  if (worker_.joinable()) worker_.join();
 }
 
 void ComparisonPage::measure() {
@@ -121,6 +126,7 @@ void ComparisonPage::draw(ImDrawList* draw, ImVec2 origin, ImVec2 size, bool pro
   chart_record_ = ChartRecord{};
   fit_texts_.clear();
   cells_.clear();
+  start();
   if (!measured_) {
     // Measuring: a progress line and a bar (the sweep's share done).
     const float font = ImGui::GetFontSize(), pad = std::round(font * 0.6f);

@@ -32,8 +32,8 @@ struct DrawnCell {
 
 class ComparisonPage {
  public:
-  /// Starts measuring the lab's sweep on a background thread (the window stays responsive).
-  /// A ScenarioError for a bad lab (its file and field).
+  /// Reads the lab's sweep: a ScenarioError for a bad lab (its file and field). The sweep runs
+  /// on a background thread (the window stays responsive) from the first draw() or wait().
   explicit ComparisonPage(const Scenario& lab);
   /// Stops the sweep after the measurement under way and waits for it.
   ~ComparisonPage();
@@ -43,6 +43,8 @@ class ComparisonPage {
   const Scenario& scenario() const { return lab_; }
   const bench::CompareOptions& options() const { return options_; }
   bool measured() const { return measured_; }
+  /// Starts the sweep, if it has not started, on its thread.
+  void start();
   /// Blocks until the sweep is measured (a screenshot shows the whole table).
   void wait();
   /// Stops the sweep after the measurement under way and waits for it (before another lab runs
@@ -65,6 +67,7 @@ class ComparisonPage {
   Scenario lab_;
   bench::CompareOptions options_;
   std::thread worker_;
+  bool started_ = false;
   std::atomic<bool> stop_{false}, measured_{false};
   mutable std::mutex mutex_;  // guards progress_, done_, total_, rows_, fits_, error_ while measuring
   std::string progress_, error_;
