@@ -152,6 +152,11 @@ void ComparisonPage::draw(ImDrawList* draw, ImVec2 origin, ImVec2 size, bool pro
                   ("cannot measure: " + error_).c_str());
     return;
   }
+  if (rows_.empty()) {
+    draw->AddText(ImVec2(origin.x + 12, origin.y + 12), style.text,
+                  "No system to compare: the lab's params.protocols is empty.");
+    return;
+  }
   // Each system's colour, in the order run_compare measured them.
   std::map<std::string, ImU32> colour_of;
   for (const bench::CompareFit& fit : fits_)
