@@ -1072,7 +1072,8 @@ class App {
     }
   }
 
-  /// The metric charts' texts (titles, axis titles, tick labels) as the last frame drew them.
+  /// The metric charts' texts (titles, axis titles, tick labels) and points (a bar's top middle,
+  /// a line's points) as the last frame drew them.
   nlohmann::json charts_json() const {
     nlohmann::json charts = nlohmann::json::array();
     for (const ChartRecord& c : metric_charts_) {
@@ -1080,7 +1081,10 @@ class App {
       for (const DrawnText& t : c.texts) {
         texts.push_back({{"kind", t.kind}, {"text", t.text}, {"box", {t.min.x, t.min.y, t.max.x, t.max.y}}});
       }
-      charts.push_back({{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}});
+      nlohmann::json points = nlohmann::json::array();
+      for (const DrawnPoint& p : c.points) points.push_back({{"x", p.x}, {"y", p.y}, {"px", p.at.x}, {"py", p.at.y}});
+      charts.push_back(
+          {{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}, {"points", points}});
     }
     return charts;
   }

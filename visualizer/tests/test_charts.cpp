@@ -97,6 +97,34 @@ double number(std::string text) {
 
 bool close(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b)); }
 
+/// The tick labels stand where their values are: a point with that x value is centred under
+/// an x label (when one is drawn for it), and a point above a y label's value is drawn above it.
+void check_ticks_at_values(const json& texts, const json& points, bool log_y) {
+  int matched = 0;
+  for (const json& t : texts) {
+    const std::string kind = t.at("kind");
+    if (kind != "x_tick" && kind != "y_tick") continue;
+    const Box b = box_of(t);
+    const std::string text = b.text.substr(0, b.text.find('%'));
+    const double value = number(text);
+    for (const json& p : points) {
+      CAPTURE(b.text);
+      CAPTURE(p.dump());
+      if (kind == "x_tick" && p.at("x").get<double>() == value) {
+        CHECK(std::abs((b.x0 + b.x1) / 2 - p.at("px").get<double>()) < 1.0);
+        ++matched;
+      }
+      if (kind == "y_tick") {
+        const double y = p.at("y").get<double>(), centre = (b.y0 + b.y1) / 2;
+        if (log_y && y <= 0) continue;
+        if (y > value * (1 + 1e-9) + 1e-9) CHECK(p.at("py").get<double>() < centre);
+        if (y < value * (1 - 1e-9) - 1e-9) CHECK(p.at("py").get<double>() > centre);
+      }
+    }
+  }
+  CHECK(matched >= 2);  // at least two x labels stand under points of their value
+}
+
 json read_json(const fs::path& path) {
   std::ifstream in(path);
   REQUIRE(in.good());
@@ -202,6 +230,10 @@ TEST_CASE("the complexity-comparison lab opens as a log-log chart and a table of
       CHECK(row.mean_messages >= *std::min_element(y_ticks.begin(), y_ticks.end()));
       CHECK(row.mean_messages <= *std::max_element(y_ticks.begin(), y_ticks.end()));
     }
+  }
+
+  {  // the tick labels stand at their values: N under the points of that N, messages by height
+    check_ticks_at_values(page.at("chart").at("texts"), page.at("chart").at("points"), true);
   }
 
   {  // one line per system through its measurements, named at its end, in the order of its messages
@@ -317,6 +349,7 @@ TEST_CASE("the Metrics panel draws its charts with axes, ticks and units") {
       CHECK(y_ticks.front() == 0);
       CHECK(y_ticks.back() == 100);
     }
+    if (std::string(e.name) == "hops") check_ticks_at_values(chart->at("texts"), chart->at("points"), false);
     if (std::string(e.name) == "peers_alive") {
       // The lab runs 200 peers and crashes a quarter: the axis reaches 200.
       CHECK(y_ticks.back() >= 200);
