@@ -104,13 +104,45 @@ std::vector<std::string> default_protocols() {
   return names;
 }
 
+bool is_compare_lab(const Scenario& scenario) { return scenario.protocol == "compare"; }
+
+CompareOptions compare_options_for_lab(const Scenario& scenario) {
+  CompareOptions options;
+  const JsonObject top(scenario.doc, scenario.file, "");
+  top.only_keys({"protocol", "title", "note", "seed", "params"});
+  options.seed = scenario.seed;
+  if (auto params = top.find_object("params")) {
+    params->only_keys({"min_log2", "max_log2", "queries", "items", "replicas", "ttl", "protocols"});
+    options.min_log2 = static_cast<int>(params->get_int("min_log2", 7, 3, 24));
+    options.max_log2 = static_cast<int>(params->get_int("max_log2", 12, options.min_log2, 24));
+    options.queries = static_cast<int>(params->get_int("queries", 50, 1, 100000));
+    options.items = static_cast<int>(params->get_int("items", 100, 1, 1000000));
+    options.replicas = static_cast<int>(params->get_int("replicas", 2, 1, 1000));
+    options.ttl = static_cast<int>(params->get_int("ttl", 7, 1, 255));
+    if (params->has("protocols")) {
+      options.protocols.clear();
+      const auto& list = params->get_array("protocols");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string path = params->field_path("protocols") + "[" + std::to_string(i) + "]";
+        if (!list[i].is_string() || all_protocols().find(list[i].get<std::string>()) == nullptr) {
+          throw ScenarioError(scenario.file, path, "expected a protocol name (" + all_protocols().names() + ")");
+        }
+        options.protocols.push_back(list[i].get<std::string>());
+      }
+    }
+  }
+  return options;
+}
+
 std::pair<std::vector<CompareRow>, std::vector<CompareFit>> run_compare(const CompareOptions& o) {
   std::vector<CompareRow> rows;
   std::vector<CompareFit> fits;
+  const int total = static_cast<int>(o.protocols.size()) * (o.max_log2 - o.min_log2 + 1);
   for (const std::string& protocol : o.protocols) {
     std::vector<double> log_n, log_messages, messages, log_state;
     for (int e = o.min_log2; e <= o.max_log2; ++e) {
       const int n = 1 << e;
+      if (o.progress && !o.progress(protocol, n, static_cast<int>(rows.size()), total)) return {rows, fits};
       // The same queries for every protocol at this N: (requester position, item number).
       Rng rng = Rng::derive(o.seed, static_cast<std::uint64_t>(n));
       std::vector<std::pair<int, int>> queries;

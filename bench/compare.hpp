@@ -3,10 +3,13 @@
 // protocol that builds a compare workload (ProtocolModel::make_scenario), on the same searches,
 // and fits the growth of each figure.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "p2plab/scenario.hpp"
 
 namespace p2plab::bench {
 
@@ -23,6 +26,10 @@ struct CompareOptions {
   std::vector<std::string> protocols = default_protocols();
   std::string csv_out, json_out;
   bool quiet = false;
+  /// Called before each measurement (protocol, N, measurements done so far, all of them); false
+  /// stops the sweep, and run_compare returns what it measured so far (a window that closes or
+  /// opens another lab while it measures). Empty: no calls.
+  std::function<bool(const std::string& protocol, int peers, int done, int total)> progress;
 };
 
 struct CompareRow {
@@ -42,6 +49,12 @@ struct CompareFit {
   std::string lecture;          // the lecture's claim
   double state_loglog_slope = 0;
 };
+
+/// A lab whose "protocol" is "compare" runs the complexity sweep (labs/complexity-comparison.json).
+bool is_compare_lab(const Scenario& scenario);
+/// The sweep a compare lab asks for: its seed and params (min_log2, max_log2, queries, items,
+/// replicas, ttl, protocols); a ScenarioError names the file and field of a bad one.
+CompareOptions compare_options_for_lab(const Scenario& scenario);
 
 /// Runs the sweep; returns rows (protocol-major) and one fit per protocol.
 std::pair<std::vector<CompareRow>, std::vector<CompareFit>> run_compare(const CompareOptions& options);

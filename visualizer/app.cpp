@@ -17,15 +17,19 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app.hpp"
+#include "charts.hpp"
 #include "compare.hpp"
+#include "comparison.hpp"
 #include "live.hpp"
 #include "p2plab/code_info.hpp"
 #include "p2plab/json_util.hpp"
@@ -50,7 +54,7 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
     if (entry.path().extension() != ".json") continue;
     try {
       const Scenario s = load_scenario(entry.path().string());
-      if (all_protocols().find(s.protocol) == nullptr) continue;  // e.g. a comparison: a table, not a network
+      if (all_protocols().find(s.protocol) == nullptr && !bench::is_compare_lab(s)) continue;
 
       labs.push_back({entry.path().string(), entry.path().stem().string(), s.title, s.note, s.protocol});
     } catch (const std::exception&) {
@@ -58,9 +62,11 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
     }
   }
   // In the lecture's order: protocols as the registry lists them (central index, flooding,
-  // superpeers, Chord, then the DHTs), each protocol's labs by name.
+  // superpeers, Chord, then the DHTs), each protocol's labs by name; the comparison of them all
+  // last, as the lecture's table closes the systems.
   const auto rank = [](const std::string& protocol) {
     const auto& all = all_protocols().all();
+    if (all_protocols().find(protocol) == nullptr) return all.size() + 1;
     const auto it = std::find_if(all.begin(), all.end(), [&](const ProtocolInfo& info) { return info.name == protocol; });
     return static_cast<std::size_t>(it - all.begin());
   };
@@ -139,6 +145,28 @@ bool write_positions(const std::string& path, const Session& session, const std:
   return std::fclose(f) == 0 && ok;
 }
 
+bool write_json(const std::string& path, const nlohmann::json& doc) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const std::string text = doc.dump(1) + "\n";
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+/// Adds the fields of `extra` to the JSON object in the file (the positions of the view, then
+/// those of the charts and the lab list).
+bool add_to_json_file(const std::string& path, const nlohmann::json& extra) {
+  nlohmann::json doc;
+  try {
+    std::ifstream in(path);
+    doc = nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return false;
+  }
+  doc.update(extra);
+  return write_json(path, doc);
+}
+
 /// ImGui's colours and type for the normal or the projector theme. DejaVu Sans (Debian's
 /// fonts-dejavu-core) baked at the size it is shown, so that large type stays sharp; ImGui's own
 /// font, scaled, if it is missing. `rebuild`: the fonts texture exists already (a switch at run
@@ -210,12 +238,44 @@ class App {
     open(lab);
   }
 
-  bool open(const std::string& path) { return open_session([&] { return std::make_unique<Session>(path); }, path); }
+  bool open(const std::string& path) {
+    std::optional<Scenario> lab;
+    try {
+      lab = load_scenario(path);
+    } catch (const std::exception&) {
+      // Session reports it, below
+    }
+    if (lab && bench::is_compare_lab(*lab)) return open_comparison(*lab, path);
+    return open_session([&] { return std::make_unique<Session>(path); }, path);
+  }
+
+  /// A comparison lab: no network to play, a page of measurements (comparison.hpp), measured on
+  /// a background thread while the window goes on drawing.
+  bool open_comparison(const Scenario& lab, const std::string& path) {
+    if (comparison_) comparison_->stop();  // one sweep at a time
+    try {
+      auto next = std::make_unique<ComparisonPage>(lab);
+      comparison_ = std::move(next);
+      session_.reset();
+      metric_charts_.clear();
+      lab_path_ = path;
+      playing_ = false;
+      message_.clear();
+      return true;
+    } catch (const std::exception& e) {
+      message_ = e.what();
+      if (!session_ && !comparison_) throw;
+      return false;
+    }
+  }
 
   template <class Make>
   bool open_session(Make make, const std::string& path) {
+    // A sweep under way stops first: the new run's protocol code then runs alone.
+    if (comparison_) comparison_->stop();
     try {
       auto next = make();
+      comparison_.reset();
       session_ = std::move(next);
       lab_path_ = path;
       layout_ = GraphLayout();
@@ -228,7 +288,7 @@ class App {
       return true;
     } catch (const std::exception& e) {
       message_ = e.what();
-      if (!session_) throw;
+      if (!session_ && !comparison_) throw;
       return false;
     }
   }
@@ -244,6 +304,9 @@ class App {
   const std::string& message() const { return message_; }
 
   Session& session() { return *session_; }
+  /// False for a comparison lab: a page of measurements, no run.
+  bool has_session() const { return session_ != nullptr; }
+  ComparisonPage* comparison() { return comparison_.get(); }
   void set_playing(bool on) { playing_ = on; }
   /// Simulated milliseconds per real second while playing.
   void set_speed(float ms_per_second) { speed_ = ms_per_second; }
@@ -257,6 +320,12 @@ class App {
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
   void frame(float dt, int width, int height) {
+    ++frames_;
+    if (!pending_open_.empty()) open(std::exchange(pending_open_, {}));
+    if (comparison_) {
+      comparison_frame(width, height);
+      return;
+    }
     if (playing_) {
       // speed_ simulated milliseconds per real second; the clock runs between events too, so a
       // message is seen on its way. Fractions of a microsecond are carried to the next frame.
@@ -367,6 +436,71 @@ class App {
     pinned_tables(origin, size);
   }
 
+  /// A comparison lab's frame: the side panel with the lab, its note and the theme; the view
+  /// with the page (chart and table) instead of a network. Time, actions and the inspector
+  /// belong to labs that run a network.
+  void comparison_frame(int width, int height) {
+    keyboard();
+    widgets_.clear();
+    const float panel = sidebar_ ? std::min(430.0f * scale(), static_cast<float>(width) * 0.30f) : 0.0f;
+    if (sidebar_) {
+      ImGui::SetNextWindowPos(ImVec2(0, 0));
+      ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
+      ImGui::Begin("p2plab", nullptr,
+                   ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+      ImGui::PushTextWrapPos(0.0f);
+      lab_panel();
+      const bench::CompareOptions& o = comparison_->options();
+      ImGui::Separator();
+      ImGui::TextWrapped(
+          "This lab measures instead of playing a network: every system on the same peers, files and "
+          "searches, for N = %s .. %s peers (%d searches each, %d items x %d replicas, seed %llu).",
+          tick_text(std::ldexp(1.0, o.min_log2)).c_str(), tick_text(std::ldexp(1.0, o.max_log2)).c_str(), o.queries,
+          o.items, o.replicas, static_cast<unsigned long long>(o.seed));
+      ImGui::TextDisabled("No time, actions or inspector here: open a system's lab to watch it at work.");
+      if (comparison_->measured()) {
+        ImGui::TextDisabled("Measured in %.1f s: the sweep of p2plab run on this lab.", comparison_->seconds());
+      } else {
+        ImGui::TextWrapped("%s", comparison_->progress().c_str());
+      }
+      bool projector = projector_;
+      if (ImGui::Checkbox("projector mode", &projector)) set_projector(projector);
+      help_marker("Large type and a light, high-contrast theme for the lecture hall (key P). Tab hides this panel.");
+      if (ImGui::Button("save view as PNG")) save_requested_ = true;
+      ImGui::PopTextWrapPos();
+      ImGui::End();
+    }
+    ImGui::SetNextWindowPos(ImVec2(panel, 0));
+    ImGui::SetNextWindowSize(ImVec2(static_cast<float>(width) - panel, static_cast<float>(height)));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::Begin("view", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 size = ImGui::GetContentRegionAvail();
+    ImGui::InvisibleButton("canvas", size);
+    const Palette palette = projector_ ? Palette::light() : Palette::dark();
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+    comparison_->draw(draw, origin, size, projector_, record_drawn_);
+    if (!sidebar_) {
+      const char* hint = "Tab: show the panel";
+      draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + 10), palette.text_dim,
+                    hint);
+    }
+    ImGui::End();
+    ImGui::PopStyleVar();
+  }
+
+  /// What `--positions` adds to the view's peers and labels: the lab browser's list (in its
+  /// order), the metric charts' texts, and a comparison lab's chart and table.
+  nlohmann::json positions_extra() const {
+    nlohmann::json labs = nlohmann::json::array();
+    for (const LabEntry& lab : labs_) labs.push_back({{"name", lab.name}, {"protocol", lab.protocol}});
+    nlohmann::json out = {{"labs", labs}, {"charts", charts_json()}};
+    if (comparison_) out["comparison"] = comparison_->positions();
+    return out;
+  }
+
   /// Records where the view draws each peer (for `--positions`).
   void record_drawn(bool on) { record_drawn_ = on; }
   const std::vector<DrawnPeer>& drawn() const { return drawn_; }
@@ -394,6 +528,18 @@ class App {
   /// play state and speed, the selection, where each peer and each main control was drawn (window
   /// pixels, y down), and how many views were saved (key S).
   nlohmann::json status() const {
+    if (comparison_) {
+      nlohmann::json widgets = nlohmann::json::object();
+      for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
+      return {{"lab", fs::path(lab_path_).stem().string()},
+              {"frames", frames_},
+              {"projector", projector_},
+              {"sidebar", sidebar_},
+              {"saved", saved_},
+              {"measured", comparison_->measured()},
+              {"progress", comparison_->progress()},
+              {"widgets", widgets}};
+    }
     nlohmann::json peers = nlohmann::json::array();
     for (const DrawnPeer& d : drawn_) {
       peers.push_back({{"id", session_->sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
@@ -402,7 +548,9 @@ class App {
     nlohmann::json widgets = nlohmann::json::object();
     for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
     const PeerIndex s = view_.selected;
-    return {{"t_ms", to_ms(session_->now())},
+    return {{"lab", fs::path(lab_path_).stem().string()},
+            {"frames", frames_},
+            {"t_ms", to_ms(session_->now())},
             {"position", session_->position()},
             {"playing", playing_},
             {"speed_ms_per_s", speed_},
@@ -416,7 +564,8 @@ class App {
             {"header", header_},
             {"story", story_},
             {"peers", peers},
-            {"widgets", widgets}};
+            {"widgets", widgets},
+            {"charts", charts_json()}};
   }
   void note_saved() { ++saved_; }
 
@@ -444,6 +593,11 @@ class App {
         case GLFW_KEY_KP_SUBTRACT: zoom_at(view_centre(), last_view_.first, last_view_.second, 1.0f / 1.25f); break;
         case GLFW_KEY_0:
         case GLFW_KEY_KP_0: reset_zoom(); break;
+        default:
+          break;
+      }
+      if (!session_) continue;  // a comparison: no run to step
+      switch (press.key) {
         case GLFW_KEY_RIGHT: press.shift ? session_->step_search() : session_->step(); break;
         case GLFW_KEY_LEFT: press.shift ? session_->step_search_back() : session_->step_back(); break;
         default: break;
@@ -470,11 +624,20 @@ class App {
   }
 
   void lab_panel() {
-    const Scenario& s = session_->scenario();
+    const Scenario& s = comparison_ ? comparison_->scenario() : session_->scenario();
     ImGui::TextWrapped("%s", s.title.empty() ? lab_path_.c_str() : s.title.c_str());
-    if (ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str())) {
+    // Every lab in view at once (a list of a dozen, not the 8 of a default combo).
+    const ImVec2 combo_at = ImGui::GetCursorScreenPos();
+    const bool browsing =
+        ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str(), ImGuiComboFlags_HeightLargest);
+    // The combo's box (the last item, once its list is open, is the list).
+    widgets_["lab_browser"] = {combo_at.x, combo_at.y, combo_at.x + ImGui::CalcItemWidth(), combo_at.y + ImGui::GetFrameHeight()};
+    if (browsing) {
       for (const LabEntry& lab : labs_) {
-        if (ImGui::Selectable((lab.name + "  [" + lab.protocol + "]").c_str(), lab.path == lab_path_)) open(lab.path);
+        // Opened at the next frame: the panels after this one draw the lab they began with.
+        if (ImGui::Selectable((lab.name + "  [" + lab.protocol + "]").c_str(), lab.path == lab_path_))
+          pending_open_ = lab.path;
+        remember(("lab:" + lab.name).c_str());
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", lab.title.c_str());
       }
       ImGui::EndCombo();
@@ -915,6 +1078,7 @@ class App {
   }
 
   void metrics_panel() {
+    metric_charts_.clear();
     if (!ImGui::CollapsingHeader("Metrics", ImGuiTreeNodeFlags_DefaultOpen)) return;
     // Counted when a search finishes, not when it starts: from the trace up to now.
     const RunSummary s = session_->run().summary();
@@ -953,29 +1117,66 @@ class App {
     const int p99 = hop_counts.empty() ? 0 : hop_counts[std::min(hop_counts.size() - 1, hop_counts.size() * 99 / 100)];
     ImGui::Text("hops: mean %.2f, p99 %d   messages sent: %llu", mean_hops, p99,
                 static_cast<unsigned long long>(session_->sim().messages().total_sent()));
+    // Charts with axes, ticks and units (charts.hpp), as large as the theme's type.
+    const ChartStyle style = projector_ ? ChartStyle::light() : ChartStyle::dark();
+    const ImU32 bar_colour = ChartStyle::series_colours(projector_)[0];
+    const float height = 190.0f * scale();
+    auto chart = [&](const Chart& c, const char* help) {
+      ImGui::TextUnformatted(c.title.c_str());
+      help_marker(help);
+      Chart body = c;
+      body.title.clear();  // written above, with its help
+      ChartRecord record;
+      chart_widget(body, style, height, record_drawn_ ? &record : nullptr);
+      if (record_drawn_) {
+        record.texts.insert(record.texts.begin(), DrawnText{"title", c.title, "", {}, {}});
+        metric_charts_.push_back(std::move(record));
+      }
+    };
     if (!histogram.empty()) {
-      ImGui::PlotHistogram("hops", histogram.data(), static_cast<int>(histogram.size()), 0, nullptr, 0, FLT_MAX,
-                           ImVec2(0, 60 * scale()));
+      Chart hops;
+      hops.name = "hops";
+      hops.title = "Hops per search";
+      hops.x = {"hops", AxisScale::Linear, -0.5, static_cast<double>(histogram.size()) - 0.5, true, ""};
+      hops.y = {"searches", AxisScale::Linear, 0, 0, true, ""};
+      hops.bar_colour = bar_colour;
+      for (std::size_t h = 0; h < histogram.size(); ++h) {
+        hops.bars.push_back({static_cast<double>(h) - 0.5, static_cast<double>(h) + 0.5, histogram[h]});
+      }
       const std::string help = std::string("How many searches (") + noun() + ") took 0, 1, 2, ... hops." +
                                (session_->model().complexity.empty() ? "" : " The lecture: " + session_->model().complexity + ".");
-      help_marker(help.c_str());
+      chart(hops, help.c_str());
     }
-    // Messages per lookup or query: bars of equal width over the observed range.
+    // Messages per lookup or query: at most 24 bars of equal whole widths over the observed range.
     const std::vector<std::uint32_t> messages = session_->run().messages_per_search();
     if (!messages.empty()) {
       const std::uint32_t most = *std::max_element(messages.begin(), messages.end());
-      const std::size_t bars = std::min<std::size_t>(24, most + 1);
-      std::vector<float> counts(bars, 0.0f);
-      for (std::uint32_t m : messages) counts[std::min<std::size_t>(bars - 1, static_cast<std::size_t>(m) * bars / (most + 1))] += 1;
-      char label[64];
-      std::snprintf(label, sizeof label, "messages\n0 .. %u", most);
-      ImGui::PlotHistogram(label, counts.data(), static_cast<int>(counts.size()), 0, nullptr, 0, FLT_MAX, ImVec2(0, 50 * scale()));
-      help_marker("How many messages each finished search cost (a routed search: requests and replies along its "
-                  "path; a flood: all its copies).");
+      const std::uint32_t width = (most + 24) / 24;  // messages per bar
+      const std::size_t bars = most / width + 1;
+      std::vector<double> counts(bars, 0.0);
+      for (std::uint32_t m : messages) counts[m / width] += 1;
+      Chart cost;
+      cost.name = "messages";
+      cost.title = "Messages per search";
+      // One message per bar: bars centred on their number, like the hops; wider: [from, to).
+      const double shift = width == 1 ? -0.5 : 0.0;
+      cost.x = {"messages", AxisScale::Linear, shift, static_cast<double>(bars * width) + shift, true, ""};
+      cost.y = {"searches", AxisScale::Linear, 0, 0, true, ""};
+      cost.bar_colour = bar_colour;
+      for (std::size_t b = 0; b < bars; ++b) {
+        cost.bars.push_back(
+            {static_cast<double>(b * width) + shift, static_cast<double>((b + 1) * width) + shift, counts[b]});
+      }
+      chart(cost,
+            "How many messages each finished search cost (a routed search: requests and replies along its "
+            "path; a flood: all its copies).");
     }
     // Peers alive and the share of correct answers over time, from the trace's joins, failures,
     // leaves and finished searches.
-    std::vector<float> alive, correct;
+    ChartSeries alive, correct;
+    alive.name = "peers alive";
+    correct.name = "found or correct";
+    alive.colour = correct.colour = bar_colour;
     const SimTime bucket = std::max<SimTime>(1, session_->end_time() / 100);
     int live = 0, done = 0, good = 0;
     std::size_t next = 0;
@@ -990,37 +1191,62 @@ class App {
           good += e.detail != 0;
         }
       }
-      alive.push_back(static_cast<float>(live));
-      correct.push_back(done == 0 ? 1.0f : static_cast<float>(good) / static_cast<float>(done));
+      const double seconds = to_ms(t) / 1000.0;
+      alive.x.push_back(seconds);
+      alive.y.push_back(live);
+      if (done > 0) {  // a share of nothing is no point
+        correct.x.push_back(seconds);
+        correct.y.push_back(100.0 * good / done);
+      }
     }
-    if (!alive.empty()) {
-      ImGui::PlotLines("peers alive", alive.data(), static_cast<int>(alive.size()), 0, nullptr, 0.0f, FLT_MAX, ImVec2(0, 40 * scale()));
-      ImGui::PlotLines("correct", correct.data(), static_cast<int>(correct.size()), 0, nullptr, 0.0f, 1.0f, ImVec2(0, 40 * scale()));
-      help_marker("Share of finished searches (also the protocol's own maintenance searches) that were correct or "
-                  "found, over time.");
+    const double end_s = std::max(1e-3, to_ms(session_->end_time()) / 1000.0);
+    if (!alive.x.empty()) {
+      Chart peers;
+      peers.name = "peers_alive";
+      peers.title = "Peers alive";
+      peers.x = {"time (s)", AxisScale::Linear, 0, end_s, false, ""};
+      peers.y = {"peers", AxisScale::Linear, 0, 0, true, ""};
+      peers.lines.push_back(alive);
+      chart(peers, "Peers up at each moment of the run so far: joins, crashes and leaves.");
     }
+    if (!correct.x.empty()) {
+      Chart share;
+      share.name = "success";
+      share.title = "Searches found or correct";
+      share.x = {"time (s)", AxisScale::Linear, 0, end_s, false, ""};
+      share.y = {"% of finished searches", AxisScale::Linear, 0, 100, false, "%"};
+      share.lines.push_back(correct);
+      chart(share,
+            "Share of finished searches (also the protocol's own maintenance searches) that were correct or "
+            "found, from the start to each moment.");
+    }
+  }
+
+  /// The metric charts' texts (titles, axis titles, tick labels) and points (a bar's top middle,
+  /// a line's points) as the last frame drew them.
+  nlohmann::json charts_json() const {
+    nlohmann::json charts = nlohmann::json::array();
+    for (const ChartRecord& c : metric_charts_) {
+      nlohmann::json texts = nlohmann::json::array();
+      for (const DrawnText& t : c.texts) {
+        texts.push_back({{"kind", t.kind}, {"text", t.text}, {"box", {t.min.x, t.min.y, t.max.x, t.max.y}}});
+      }
+      nlohmann::json points = nlohmann::json::array();
+      for (const DrawnPoint& p : c.points) points.push_back({{"x", p.x}, {"y", p.y}, {"px", p.at.x}, {"py", p.at.y}});
+      charts.push_back(
+          {{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}, {"points", points}});
+    }
+    return charts;
   }
 
   void complexity_panel() {
     if (!ImGui::CollapsingHeader("Complexity table")) return;
-    ImGui::TextWrapped("The lecture's table, measured: messages per search for N = 2^5 .. 2^10 (log-log).");
-    if (ImGui::Button("measure")) {
-      bench::CompareOptions o;
-      o.min_log2 = 5;
-      o.max_log2 = 10;
-      o.queries = 20;
-      o.quiet = true;
-      complexity_ = bench::run_compare(o);
-    }
-    help_marker("Runs p2plab compare on a small sweep (about a second). Slope 1 on log-log: O(N); flat: O(1).");
-    for (const auto& fit : complexity_.second) {
-      std::vector<float> points;
-      for (const auto& row : complexity_.first) {
-        if (row.protocol == fit.protocol) points.push_back(std::log2(std::max(1.0f, static_cast<float>(row.mean_messages))));
-      }
-      const std::string label = fit.protocol + ": " + fit.measured + " (lecture " + fit.lecture.substr(0, 8) + ")";
-      ImGui::PlotLines(label.c_str(), points.data(), static_cast<int>(points.size()), 0, nullptr, 0.0f, 14.0f,
-                       ImVec2(0, 40 * scale()));
+    ImGui::TextWrapped(
+        "The lecture's table, measured: every system on the same searches over a sweep of N, as a "
+        "log-log chart and a table. It is the last lab of the list.");
+    for (const LabEntry& lab : labs_) {
+      if (all_protocols().find(lab.protocol) != nullptr) continue;
+      if (ImGui::Button(("open " + lab.name).c_str())) pending_open_ = lab.path;
     }
   }
 
@@ -1151,6 +1377,7 @@ class App {
   }
 
   std::unique_ptr<Session> session_;
+  std::unique_ptr<ComparisonPage> comparison_;  // set instead of session_ for a comparison lab
   std::string lab_path_;
   std::vector<LabEntry> labs_;
   GraphLayout layout_;
@@ -1183,7 +1410,9 @@ class App {
   float speed_ = kDefaultSpeed;
   double play_carry_ = 0;  // simulated microseconds not yet played (less than one)
   std::string message_;
-  std::pair<std::vector<bench::CompareRow>, std::vector<bench::CompareFit>> complexity_;
+  std::vector<ChartRecord> metric_charts_;                 // what the Metrics panel drew (when recording)
+  std::string pending_open_;                               // a lab chosen in a panel, opened at the next frame
+  long long frames_ = 0;  // frames drawn (the status shows the window is drawing)
   int new_protocol_ = -1, new_peers_ = 32, new_seed_ = 1;  // -1: the open lab's protocol
   bool new_join_ = false;
   std::map<std::string, double> new_params_;  // "protocol/parameter" -> value (new scenario)
@@ -1319,7 +1548,16 @@ int run_visualizer(int argc, char** argv) {
       return 3;
     }
   }
-  if (at_ms >= 0 && app->session().live()) {
+  if (!app->has_session() && (!select.empty() || !pins.empty() || attach_port != 0 || bench_frames > 0)) {
+    std::fprintf(
+        stderr,
+        "p2plab-viz: %s is a comparison (a table, no network): --select, --pin, --attach and --bench-frames do not apply\n",
+        lab.c_str());
+    return 2;
+  }
+  if (!app->has_session()) {
+    // A comparison: nothing to move in time.
+  } else if (at_ms >= 0 && app->session().live()) {
     // Live: listen this long (wall clock) before the picture.
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(from_ms(at_ms));
     while (std::chrono::steady_clock::now() < until) {
@@ -1330,11 +1568,7 @@ int run_visualizer(int argc, char** argv) {
     app->session().advance_to(from_ms(at_ms));
   }
   if (!select.empty()) {
-    const auto id = Id::from_decimal(select);
-    PeerIndex found = kNoPeer;
-    for (PeerIndex p = 0; id && p < app->session().sim().peer_count(); ++p) {
-      if (app->session().sim().peer_id(p) == *id) found = p;
-    }
+    const PeerIndex found = find_peer(app->session(), select);
     if (found == kNoPeer) {
       std::fprintf(stderr, "p2plab-viz: --select: no peer with id \"%s\" in this lab\n", select.c_str());
       return 2;
@@ -1374,18 +1608,26 @@ int run_visualizer(int argc, char** argv) {
 
   int status = 0;
   if (!screenshot.empty()) {
+    if (ComparisonPage* page = app->comparison()) page->wait();  // the whole table, not "measuring"
     for (int i = 0; i < 3; ++i) render(0.0f);  // a few frames: fonts and layout settle
     glFinish();
     if (!write_png(screenshot, width, height)) {
       std::fprintf(stderr, "p2plab-viz: cannot write %s\n", screenshot.c_str());
       status = 1;
-    } else {
+    } else if (app->has_session()) {
       std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
+    } else {
+      std::printf("p2plab-viz: wrote %s (%dx%d, measured in %.1f s)\n", screenshot.c_str(), width, height,
+                  app->comparison()->seconds());
     }
-    if (!positions.empty() && !write_positions(positions, app->session(), app->drawn(), app->labels(), app->segments(), app->header(),
-                                              app->story())) {
-      std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
-      status = 1;
+    if (!positions.empty()) {
+      const bool ok = app->has_session() ? write_positions(positions, app->session(), app->drawn(), app->labels(),
+                                                           app->segments(), app->header(), app->story())
+                                         : write_json(positions, nlohmann::json::object());
+      if (!ok || !add_to_json_file(positions, app->positions_extra())) {
+        std::fprintf(stderr, "p2plab-viz: cannot write %s\n", positions.c_str());
+        status = 1;
+      }
     }
   } else if (bench_frames > 0) {
     // Frames while the run plays (--speed), as a lecturer sees it: the clock moves, messages fly.

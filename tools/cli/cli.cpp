@@ -40,34 +40,8 @@ struct RunOptions {
   bool quiet = false;
 };
 
-/// A lab whose "protocol" is "compare" runs the complexity sweep (see labs/complexity-comparison.json).
-bool is_compare_lab(const Scenario& scenario) { return scenario.protocol == "compare"; }
-
 int run_compare_lab(const Scenario& scenario, const RunOptions& o) {
-  bench::CompareOptions options;
-  const JsonObject top(scenario.doc, scenario.file, "");
-  top.only_keys({"protocol", "title", "note", "seed", "params"});
-  options.seed = scenario.seed;
-  if (auto params = top.find_object("params")) {
-    params->only_keys({"min_log2", "max_log2", "queries", "items", "replicas", "ttl", "protocols"});
-    options.min_log2 = static_cast<int>(params->get_int("min_log2", 7, 3, 24));
-    options.max_log2 = static_cast<int>(params->get_int("max_log2", 12, options.min_log2, 24));
-    options.queries = static_cast<int>(params->get_int("queries", 50, 1, 100000));
-    options.items = static_cast<int>(params->get_int("items", 100, 1, 1000000));
-    options.replicas = static_cast<int>(params->get_int("replicas", 2, 1, 1000));
-    options.ttl = static_cast<int>(params->get_int("ttl", 7, 1, 255));
-    if (params->has("protocols")) {
-      options.protocols.clear();
-      const auto& list = params->get_array("protocols");
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        const std::string path = params->field_path("protocols") + "[" + std::to_string(i) + "]";
-        if (!list[i].is_string() || all_protocols().find(list[i].get<std::string>()) == nullptr) {
-          throw ScenarioError(scenario.file, path, "expected a protocol name (" + all_protocols().names() + ")");
-        }
-        options.protocols.push_back(list[i].get<std::string>());
-      }
-    }
-  }
+  bench::CompareOptions options = bench::compare_options_for_lab(scenario);
   options.json_out = o.out;
   options.quiet = o.quiet;
   if (!o.quiet) std::printf("p2plab run %s: %s\n", o.scenario.c_str(), scenario.title.c_str());
@@ -78,7 +52,7 @@ int run_compare_lab(const Scenario& scenario, const RunOptions& o) {
 
 int command_run(const RunOptions& o) {
   const Scenario scenario = load_scenario(o.scenario);
-  if (is_compare_lab(scenario)) return run_compare_lab(scenario, o);
+  if (bench::is_compare_lab(scenario)) return run_compare_lab(scenario, o);
   std::unique_ptr<Run> run = all_protocols().create(scenario);
   std::ofstream trace_file;
   if (!o.trace.empty()) {

@@ -323,3 +323,51 @@ TEST_CASE("the mouse wheel zooms around the pointer, a drag moves the picture, a
   CHECK(w.peer(whole, "23")["x"].get<double>() == doctest::Approx(p23["x"].get<double>()));
   CHECK(w.peer(whole, "23")["y"].get<double>() == doctest::Approx(p23["y"].get<double>()));
 }
+
+namespace {
+
+/// Waits until the window drew three more frames (a list that just opened places its items in
+/// its first frames; a new theme's layout comes a frame after the key).
+void let_settle(Window& w) {
+  const long long now = w.status()["frames"].get<long long>();
+  w.wait_for("three more frames", [&](const json& s) { return s["frames"].get<long long>() >= now + 3; });
+}
+
+}  // namespace
+
+TEST_CASE("the lab browser opens the comparison lab, which measures while the window keeps drawing and answering keys") {
+  Window w("chord-3bit.json");
+  // Open the lab browser and pick the comparison, the last lab of the list.
+  w.click_widget("lab_browser");
+  w.wait_for("the list of labs", [](const json& s) { return s["widgets"].contains("lab:complexity-comparison"); });
+  let_settle(w);
+  const json listed = w.status();
+  double last_y = 0;
+  for (const auto& [name, r] : listed["widgets"].items()) {
+    if (name.rfind("lab:", 0) == 0) last_y = std::max(last_y, r[1].get<double>());
+  }
+  CHECK(listed["widgets"]["lab:complexity-comparison"][1].get<double>() == last_y);
+  w.click_widget("lab:complexity-comparison");
+  // The sweep runs on its own thread: frames go on and the progress is shown while it measures.
+  const json measuring = w.wait_for("the comparison measuring", [](const json& s) {
+    return s["lab"] == "complexity-comparison" && s.contains("measured") && !s["measured"].get<bool>();
+  });
+  CHECK(measuring["progress"].get<std::string>().rfind("measuring N = ", 0) == 0);
+  const long long frame = measuring["frames"].get<long long>();
+  w.key("p");  // a key is answered while it measures
+  const json later = w.wait_for("more frames", [&](const json& s) {
+    return s["frames"].get<long long>() >= frame + 3 || s["projector"].get<bool>() || s["measured"].get<bool>();
+  });
+  w.wait_for("projector mode", [](const json& s) { return s["projector"].get<bool>(); });
+  const json still = w.status();
+  CHECK_FALSE(later["measured"].get<bool>());
+  CHECK_FALSE(still["measured"].get<bool>());  // the theme switched before the sweep ended
+  // Another lab, chosen while it measures: the sweep stops and the lab opens.
+  let_settle(w);
+  w.click_widget("lab_browser");
+  w.wait_for("the list of labs", [](const json& s) { return s["widgets"].contains("lab:chord-3bit"); });
+  let_settle(w);
+  w.click_widget("lab:chord-3bit");
+  const json back = w.wait_for("chord-3bit again", [](const json& s) { return s["lab"] == "chord-3bit" && s.contains("t_ms"); });
+  CHECK(back["peers"].size() > 0);
+}
