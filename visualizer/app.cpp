@@ -388,6 +388,9 @@ class App {
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
     view_.labels = record_drawn_ ? &labels_ : nullptr;
     view_.segments = record_drawn_ ? &segments_ : nullptr;
+    drew_stale_ = drew_loss_ = false;
+    view_.drew_stale = &drew_stale_;
+    view_.drew_loss = &drew_loss_;
     header_.clear();
     story_.clear();
     view_.header = &header_;
@@ -1329,6 +1332,11 @@ class App {
       }
     }
     if (!transfers.empty()) item(p.relay, transfers + ": the file's transfer to the requester (arrow)", transfers);
+    // What crashes leave behind, when the view shows some (after the frame that drew them).
+    if (drew_stale_) item(p.path, "red dashed (or a red arc further out): a stale pointer, to a crashed peer, until the "
+                                  "protocol repairs it", "stale pointer");
+    if (drew_loss_) item(p.path, "red ring: a message lost just now (its receiver has crashed: the sender will time out "
+                                 "and retry, or the network lost it)", "lost message");
     if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared", "reference route");
     item(p.selected, "selected peer", "selected");
     return entries;
@@ -1386,7 +1394,8 @@ class App {
   bool playing_ = false;
   std::vector<PeerIndex> pinned_;  // peers whose tables are pinned on the view
   bool every_row_ = false;
-  float pinned_height_ = 0;  // the pinned tables' strip at the bottom of the view, last frame  // large tables: every row instead of merged runs
+  float pinned_height_ = 0;
+  bool drew_stale_ = false, drew_loss_ = false;  // what the view drew this frame (for the legend)  // the pinned tables' strip at the bottom of the view, last frame  // large tables: every row instead of merged runs
   bool dragging_ = false;                  // the mouse moves the picture (no click on release)
   std::pair<ImVec2, ImVec2> last_view_{};  // the view's origin and size in the last frame
   bool projector_ = false;

@@ -146,6 +146,25 @@ void draw_traffic(ImDrawList* draw, const Session& session, const std::vector<In
   }
 }
 
+/// Messages lost just now, each a red ring at the peer it did not reach (a crashed receiver: its
+/// sender will time out and retry elsewhere; or the network's loss), for a short while after.
+template <class Where>
+void draw_losses(ImDrawList* draw, const Session& session, Where where, float dot, const ViewOptions& options,
+                 const Palette& palette) {
+  constexpr SimTime kShown = 60'000;   // 60 ms of simulated time (1.2 s of play at 50 ms per second)
+  constexpr int kMostShown = 400;
+  const auto& trace = session.trace();
+  int shown = 0;
+  for (auto it = trace.rbegin(); it != trace.rend() && it->time + kShown >= session.now() && shown < kMostShown; ++it) {
+    if (it->kind != TraceKind::Drop || it->time > session.now()) continue;
+    ++shown;
+    const float fade = 1.0f - static_cast<float>(session.now() - it->time) / static_cast<float>(kShown);
+    const ImU32 colour = (palette.path & ~IM_COL32_A_MASK) | (static_cast<ImU32>(80 + 175 * fade) << IM_COL32_A_SHIFT);
+    draw->AddCircle(where(it->other), dot + 6.0f + 6.0f * (1.0f - fade), colour, 0, 2.5f);
+    if (options.drew_loss != nullptr) *options.drew_loss = true;
+  }
+}
+
 /// The current search's messages on their way: a large marker with the message's name, trailing
 /// its line from the sender. Drawn last, so that no peer hides them.
 template <class Where>
@@ -406,9 +425,17 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
         if (drawing == LinkDrawing::Adjacent && link.index == 0) {
           float a0 = angle_of(sim.peer_id(p), bits), a1 = angle_of(sim.peer_id(link.target), bits);
           if (a1 <= a0) a1 += 2 * kPi;
-          draw->PathArcTo(c, r + 6.0f, a0, a1, 24);
-          draw->PathStroke(link_colour(model, link.kind, palette), 0, thick);
+          // A stale pointer (to a crashed peer, not yet repaired by stabilize) in red, further out.
+          const bool stale = !sim.is_up(link.target);
+          draw->PathArcTo(c, r + (stale ? 10.0f : 6.0f), a0, a1, 24);
+          draw->PathStroke(stale ? palette.path : link_colour(model, link.kind, palette), 0, stale ? thick + 1.0f : thick);
+          if (stale && options.drew_stale != nullptr) *options.drew_stale = true;
         } else if (drawing == LinkDrawing::Always) {
+          if (!sim.is_up(link.target)) {
+            dashed_line(draw, where[p], where[link.target], palette.path, thick);
+            if (options.drew_stale != nullptr) *options.drew_stale = true;
+            continue;
+          }
           draw->AddLine(where[p], where[link.target], link_colour(model, link.kind, palette), thick);
         }
       }
@@ -499,6 +526,11 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     for (const Link& link : v.links) {
       if (link.target == kNoPeer || link.target >= sim.peer_count()) continue;
       if (drawing_of(model, link.kind) != LinkDrawing::Selected) continue;
+      if (!sim.is_up(link.target)) {  // a finger to a crashed peer: stale until fix_fingers repairs it
+        dashed_line(draw, where[options.selected], where[link.target], palette.path, thick + 0.5f);
+        if (options.drew_stale != nullptr) *options.drew_stale = true;
+        continue;
+      }
       draw->AddLine(where[options.selected], where[link.target], link_colour(model, link.kind, palette), thick + 0.5f);
     }
   }
@@ -557,6 +589,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const std::vector<InFlight> flying = session.in_flight();
   draw_traffic(
       draw, session, flying, [&](PeerIndex p) { return where[p]; }, palette);
+  draw_losses(
+      draw, session, [&](PeerIndex p) { return where[p]; }, dot, options, palette);
   if (options.drawn != nullptr) options.drawn->clear();
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
     const bool up = sim.is_up(p);
@@ -876,10 +910,18 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     const PeerView& v = views[p];
     role[p] = v.role;
     for (const Link& link : v.links) {
-      if (link.target == kNoPeer || link.target >= n || !sim.is_up(link.target)) continue;
+      if (link.target == kNoPeer || link.target >= n) continue;
       const LinkDrawing drawing = drawing_of(model, link.kind);
       // A free graph has no "along": an adjacent link is drawn as a line like any other.
       if (drawing == LinkDrawing::Hidden || (drawing == LinkDrawing::Selected && p != options.selected)) continue;
+      if (!sim.is_up(link.target)) {
+        // A stale pointer: the peer still lists a crashed neighbour (until a keepalive notices).
+        if (sim.state(link.target) == PeerState::Failed && n <= 2000) {
+          dashed_line(draw, at(p), at(link.target), palette.path, 1.0f);
+          if (options.drew_stale != nullptr) *options.drew_stale = true;
+        }
+        continue;
+      }
       const bool strong = drawing == LinkDrawing::Always && model.link_kinds[link.kind].colour != Colour::Neutral;
       ImU32 colour = link_colour(model, link.kind, palette);
       if (faint) colour = (colour & ~IM_COL32_A_MASK) | (((colour >> IM_COL32_A_SHIFT) & 0xff) / 2) << IM_COL32_A_SHIFT;
@@ -974,6 +1016,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   float best = 100.0f;
   const std::vector<InFlight> flying = session.in_flight();
   draw_traffic(draw, session, flying, at, palette);
+  draw_losses(draw, session, at, base, options, palette);
   if (options.drawn != nullptr) options.drawn->clear();
   LabelPlacer labels;
   labels.keep_within(origin, ImVec2(origin.x + size.x, origin.y + size.y));

@@ -68,6 +68,10 @@ struct ViewOptions {
   std::vector<DrawnLabel>* labels = nullptr;
   /// When set, the legs of the current search's answer and transfer it drew (cleared first).
   std::vector<DrawnSegment>* segments = nullptr;
+  /// When set, turned true if the view drew a stale pointer (to a crashed peer) or a message lost
+  /// just now (for the legend: those entries only when there is something to explain).
+  bool* drew_stale = nullptr;
+  bool* drew_loss = nullptr;
   /// When set, the sentence the view wrote over the picture (the current search's state), or "".
   std::string* header = nullptr;
   /// When set, the sentence under it: the search's latest step in the protocol's words, or "".
