@@ -151,7 +151,7 @@ void draw_traffic(ImDrawList* draw, const Session& session, const std::vector<In
 template <class Where>
 void draw_losses(ImDrawList* draw, const Session& session, Where where, float dot, const ViewOptions& options,
                  const Palette& palette) {
-  constexpr SimTime kShown = 60'000;   // 60 ms of simulated time (1.2 s of play at 50 ms per second)
+  constexpr SimTime kShown = 60'000;  // 60 ms of simulated time (1.2 s of play at 50 ms per second)
   constexpr int kMostShown = 400;
   const auto& trace = session.trace();
   int shown = 0;
@@ -377,6 +377,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const ImVec2 c(c0.x + options.pan.x, c0.y + options.pan.y);
   const float r = std::min(size.x, size.y - ring_top(size)) * 0.40f * options.zoom;
   draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+  if (options.segments != nullptr) options.segments->clear();
   LabelPlacer labels_placer;
   labels_placer.keep_within(origin, ImVec2(origin.x + size.x, origin.y + size.y));
   const auto outward = [](float angle) { return ImVec2(std::cos(angle), std::sin(angle)); };
@@ -428,12 +429,17 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
           // A stale pointer (to a crashed peer, not yet repaired by stabilize) in red, further out.
           const bool stale = !sim.is_up(link.target);
           draw->PathArcTo(c, r + (stale ? 10.0f : 6.0f), a0, a1, 24);
-          draw->PathStroke(stale ? palette.path : link_colour(model, link.kind, palette), 0, stale ? thick + 1.0f : thick);
+          draw->PathStroke(stale ? palette.path : link_colour(model, link.kind, palette), 0,
+                           stale ? thick + 1.0f : thick);
           if (stale && options.drew_stale != nullptr) *options.drew_stale = true;
+          if (stale && options.segments != nullptr)
+            options.segments->push_back({"stale", p, link.target, where[p], where[link.target]});
         } else if (drawing == LinkDrawing::Always) {
           if (!sim.is_up(link.target)) {
             dashed_line(draw, where[p], where[link.target], palette.path, thick);
             if (options.drew_stale != nullptr) *options.drew_stale = true;
+            if (options.segments != nullptr)
+              options.segments->push_back({"stale", p, link.target, where[p], where[link.target]});
             continue;
           }
           draw->AddLine(where[p], where[link.target], link_colour(model, link.kind, palette), thick);
@@ -529,6 +535,10 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       if (!sim.is_up(link.target)) {  // a finger to a crashed peer: stale until fix_fingers repairs it
         dashed_line(draw, where[options.selected], where[link.target], palette.path, thick + 0.5f);
         if (options.drew_stale != nullptr) *options.drew_stale = true;
+        if (options.segments != nullptr) {
+          options.segments->push_back(
+              {"stale", options.selected, link.target, where[options.selected], where[link.target]});
+        }
         continue;
       }
       draw->AddLine(where[options.selected], where[link.target], link_colour(model, link.kind, palette), thick + 0.5f);
@@ -888,6 +898,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   layout.update(session);
   draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
   draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+  if (options.segments != nullptr) options.segments->clear();
   // The layout's unit square, below the two lines of text over the view, zoomed and panned.
   const float top = ring_top(size);
   const float side = std::min(size.x, size.y - top) * 0.94f * options.zoom;
@@ -919,6 +930,8 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
         if (sim.state(link.target) == PeerState::Failed && n <= 2000) {
           dashed_line(draw, at(p), at(link.target), palette.path, 1.0f);
           if (options.drew_stale != nullptr) *options.drew_stale = true;
+          if (options.segments != nullptr)
+            options.segments->push_back({"stale", p, link.target, at(p), at(link.target)});
         }
         continue;
       }
@@ -982,7 +995,6 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
 
   // The answers' way back, over the wave: the path the lecture asks for.
   // Shifted a little to the side, so that the query's own line under it stays visible.
-  if (options.segments != nullptr) options.segments->clear();
   const std::vector<std::string>& kinds = session.vocabulary().hop_kinds;
   auto kind_name = [&](int kind) {
     return kind >= 0 && static_cast<std::size_t>(kind) < kinds.size() ? kinds[static_cast<std::size_t>(kind)] : "";

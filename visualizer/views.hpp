@@ -44,9 +44,11 @@ struct DrawnPeer {
   int hop = -1;  ///< a flood: the hop ring it was drawn in (0: the source), or -1 when not reached
 };
 
-/// One leg of the current search's answer or transfer as drawn (for tests: `--positions`).
+/// One leg of the current search's answer or transfer, or a stale pointer, as drawn (for tests:
+/// `--positions`).
 struct DrawnSegment {
-  std::string kind;  ///< the hop kind's name in the vocabulary ("QUERYHIT", "download", "relay leg")
+  std::string kind;  ///< the hop kind's name in the vocabulary ("QUERYHIT", "download", "relay leg"), or
+                     ///< "stale": a pointer to a crashed peer
   PeerIndex from = kNoPeer, to = kNoPeer;
   ImVec2 a, b;  ///< its ends on the picture
 };

@@ -476,6 +476,33 @@ TEST_CASE("a flood is drawn as the lecture tells it: source, hop rings, holders,
 }
 #endif
 
+TEST_CASE("after a crash the view marks stale pointers to the crashed peers, and none before") {
+  // chord-failures: a quarter of the ring crashes at 10 s; stabilize repairs the successor
+  // pointers within a few periods.
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/chord-failures.json";
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  auto stale = [&](const std::string& at) {
+    const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "stale", " --at " + at, rgba, width, height);
+    std::map<std::string, bool> up;
+    for (const auto& p : peers) up[p.id] = p.up;
+    const nlohmann::json shot = read_json((fs::temp_directory_path() / "p2plab-screens" / "stale.json").string());
+    int count = 0;
+    for (const auto& g : shot.at("segments")) {
+      if (g.at("kind") != "stale") continue;
+      ++count;
+      CAPTURE(g);
+      CHECK(up.at(g.at("to").get<std::string>()) == false);  // it points to a crashed peer
+      CHECK(up.at(g.at("from").get<std::string>()) == true);  // held by a live one
+    }
+    return count;
+  };
+  CHECK(stale("9990") == 0);
+  const int just_after = stale("10040");
+  CHECK(just_after >= 10);
+  CHECK(stale("60000") < just_after);  // repaired since
+}
+
 TEST_CASE("a two-tier overlay is drawn in two tiers: superpeers inside and leaves around them") {
   for (const char* name : {"gnutella06-superpeers", "skype-relay", "napster-spof"}) {
     CAPTURE(name);
