@@ -360,7 +360,8 @@ class App {
     ImGui::SetNextWindowPos(ImVec2(panel, 0));
     ImGui::SetNextWindowSize(ImVec2(static_cast<float>(width) - panel, static_cast<float>(height)));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-    ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus);
+    ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                               ImGuiWindowFlags_NoBackground);  // the view paints its own background
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImVec2 size = ImGui::GetContentRegionAvail();
     ImGui::InvisibleButton("canvas", size);
@@ -382,6 +383,7 @@ class App {
     const std::vector<TracedSearch>& searches = session_->searches();
     const Palette palette = projector_ ? Palette::light() : Palette::dark();
     view_.projector = projector_;
+    view_.paint_background = false;  // the frame is cleared in its colour (background())
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const Geometry geometry = session_->geometry();
     const bool ring = geometry == Geometry::Ring;
@@ -515,6 +517,8 @@ class App {
   const std::string& story() const { return story_; }
 
   float scale() const { return projector_ ? 1.6f : 1.0f; }
+  /// The view's background colour in the current theme (the frame is cleared in it).
+  ImU32 background() const { return (projector_ ? Palette::light() : Palette::dark()).background; }
   bool projector() const { return projector_; }
   /// Projector mode: a light high-contrast theme and large type, for the panel and the view alike.
   void set_projector(bool on) {
@@ -1609,7 +1613,9 @@ int run_visualizer(int argc, char** argv) {
                offscreen ? height : static_cast<int>(ImGui::GetIO().DisplaySize.y));
     ImGui::Render();
     glViewport(0, 0, fb_w, fb_h);
-    glClearColor(0.1f, 0.1f, 0.12f, 1.0f);
+    // The view's background is the clear colour (it paints none itself: one full fill less).
+    const ImVec4 background = ImGui::ColorConvertU32ToFloat4(app->background());
+    glClearColor(background.x, background.y, background.z, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     return std::pair<int, int>(fb_w, fb_h);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace p2plab::viz {
@@ -127,6 +128,23 @@ class LabelPlacer {
   ImVec2 bounds_lo_{-1e9f, -1e9f}, bounds_hi_{1e9f, 1e9f};
 };
 
+/// While alive, shapes are drawn without anti-aliased edges: for the many small dots of a large
+/// network, where the edges' extra triangles cost the software renderer more than the dots (and a
+/// 3-pixel dot looks the same).
+class CheapShapes {
+ public:
+  explicit CheapShapes(ImDrawList* draw, bool on = true) : draw_(draw), flags_(draw->Flags) {
+    if (on) draw_->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
+  }
+  ~CheapShapes() { draw_->Flags = flags_; }
+  CheapShapes(const CheapShapes&) = delete;
+  CheapShapes& operator=(const CheapShapes&) = delete;
+
+ private:
+  ImDrawList* draw_;
+  ImDrawListFlags flags_;
+};
+
 /// Where a message on its way is now: the point of its link it has reached.
 template <class Where>
 ImVec2 message_position(const InFlight& m, SimTime now, Where where) {
@@ -141,8 +159,9 @@ template <class Where>
 void draw_traffic(ImDrawList* draw, const Session& session, const std::vector<InFlight>& all, Where where,
                   const Palette& palette) {
   constexpr std::size_t kMostDots = 4000;  // beyond that, dots are noise and cost frames
+  const CheapShapes cheap(draw);
   for (std::size_t i = 0; i < all.size() && i < kMostDots; ++i) {
-    draw->AddCircleFilled(message_position(all[i], session.now(), where), 2.5f, palette.text_dim);
+    draw->AddNgonFilled(message_position(all[i], session.now(), where), 2.5f, palette.text_dim, 6);
   }
 }
 
@@ -371,7 +390,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   const Run& run = session.run();
   const ProtocolModel& model = session.model();
   const int bits = run.id_bits();
-  draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+  if (options.paint_background)
+    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
   // Zoomed and panned: the centre moves with the pan, the radius grows with the zoom.
   const ImVec2 c0 = ring_centre(origin, size);
   const ImVec2 c(c0.x + options.pan.x, c0.y + options.pan.y);
@@ -602,6 +622,10 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   draw_losses(
       draw, session, [&](PeerIndex p) { return where[p]; }, dot, options, palette);
   if (options.drawn != nullptr) options.drawn->clear();
+  // Beyond 200 peers the dots are a few pixels wide: plain octagons without anti-aliased edges.
+  const bool small = n > 200;
+  std::optional<CheapShapes> cheap;
+  if (small) cheap.emplace(draw);
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
     const bool up = sim.is_up(p);
     if (!up && sim.state(p) == PeerState::Left) continue;
@@ -619,7 +643,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       continue;
     }
     const float radius = dot * role.size;
-    if (up) {
+    if (up && small) {
+      draw->AddNgonFilled(where[p], radius, colour, 8);
+    } else if (up) {
       draw->AddCircleFilled(where[p], radius, colour);
     } else {
       draw_crashed(draw, where[p], radius, thick, palette);
@@ -656,6 +682,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                           palette.role(first_role.colour));
     }
   }
+  cheap.reset();
   labels_placer.place(draw, options.labels);
   // Messages on their way, drawn last so that no peer hides them.
   draw_messages(
@@ -896,7 +923,8 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   const Run& run = session.run();
   const ProtocolModel& model = session.model();
   layout.update(session);
-  draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+  if (options.paint_background)
+    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
   draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
   if (options.segments != nullptr) options.segments->clear();
   // The layout's unit square, below the two lines of text over the view, zoomed and panned.
@@ -1043,6 +1071,8 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     return ImVec2(q.x + out.x * (gap + extent.x / 2), q.y + out.y * (gap + extent.y / 2));
   };
   const bool named = n <= 60;
+  std::optional<CheapShapes> cheap;  // beyond 200 peers: small dots, no anti-aliased edges
+  if (n > 200) cheap.emplace(draw);
   for (PeerIndex p = 0; p < n; ++p) {
     if (!sim.is_up(p)) {
       if (sim.state(p) == PeerState::Failed) {
@@ -1061,7 +1091,11 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       colour = (colour & ~IM_COL32_A_MASK) | (80u << IM_COL32_A_SHIFT);
     if (reached_at[p] >= 0 && !floods) colour = palette.path;
     if (p == options.selected) colour = palette.selected;
-    draw->AddCircleFilled(at(p), radius, colour);
+    if (cheap) {
+      draw->AddNgonFilled(at(p), radius, colour, 8);
+    } else {
+      draw->AddCircleFilled(at(p), radius, colour);
+    }
     if (options.drawn != nullptr) options.drawn->push_back({p, at(p), radius, floods ? reached_at[p] : -1});
     const ImVec2 q = at(p), out = away(q);
     if (named) {
@@ -1081,6 +1115,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       hovered = p;
     }
   }
+  cheap.reset();
   if (current != nullptr) {
     // The holders: a square around each; the source: a ring. Named when the labels fit.
     for (PeerIndex h : holders) {

@@ -61,6 +61,9 @@ struct ViewOptions {
   /// peers) beside the current search's own route, and says where they part.
   bool compare_reference = false;
   float label_scale = 1.0f;
+  /// False when the caller has cleared the frame in the palette's background colour already
+  /// (the window: a full-view fill costs a software renderer several ms a frame).
+  bool paint_background = true;
   /// Zoom (1: the whole network fits the view) and pan (pixels) of the view.
   float zoom = 1.0f;
   ImVec2 pan{0, 0};
