@@ -15,7 +15,13 @@
 #     exercises named, the reference for the others. Link it into executables only (never into
 #     a static library: its objects would end up in two places).
 
-set(P2PLAB_CODE "reference" CACHE STRING "Which code the exercised functions run: reference or student")
+# A student release (its reference only compiled, in prebuilt/reference/) runs the student's code
+# unless asked otherwise; the course's tree runs the reference.
+set(_p2plab_code_default reference)
+if(EXISTS "${PROJECT_SOURCE_DIR}/prebuilt/reference")
+  set(_p2plab_code_default student)
+endif()
+set(P2PLAB_CODE "${_p2plab_code_default}" CACHE STRING "Which code the exercised functions run: reference or student")
 set_property(CACHE P2PLAB_CODE PROPERTY STRINGS reference student)
 if(NOT P2PLAB_CODE MATCHES "^(reference|student)$")
   message(FATAL_ERROR "P2PLAB_CODE must be 'reference' or 'student', not '${P2PLAB_CODE}'")
