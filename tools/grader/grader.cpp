@@ -422,7 +422,7 @@ std::string read_verdict(int fd) {
 
 /// Ends the bookkeeping of a test whose process ended (or was killed): kills what it left,
 /// reads its verdict and the head of its log.
-Outcome finish_test(Running& run, int status, bool timed_out, const Options& options) {
+Outcome finish_test(Running& run, int status, bool timed_out, bool total_limit, const Options& options) {
   Outcome out;
   kill(-run.pid, SIGKILL);  // anything left in its session
   running_tests.erase(run.pid);
@@ -438,7 +438,12 @@ Outcome finish_test(Running& run, int status, bool timed_out, const Options& opt
   const bool said_passed = verdict == run.nonce + " passed\n";
   const bool said_anything = verdict.rfind(run.nonce + " ", 0) == 0;
   std::ostringstream why;
-  if (timed_out) {
+  if (timed_out && total_limit) {
+    out.status = "timed out";
+    why << "Stopped after " << std::round(out.seconds * 10) / 10 << " s, when the grading's total time limit ("
+        << options.total_timeout << " s) was reached: your code may loop forever (or wait for something that "
+        << "never comes).\n";
+  } else if (timed_out) {
     out.status = "timed out";
     why << "Timed out after " << options.timeout << " s: your code may loop forever (or wait for something that "
         << "never comes). Only this test is lost.\n";
@@ -574,6 +579,7 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
         ++i;
         continue;
       }
+      const bool total_limit = !ended && now < run.start + std::chrono::duration<double>(options.timeout);
       int status = 0;
       if (ended) {
         status = ended_tests[run.pid];
@@ -582,7 +588,7 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
         kill(run.pid, SIGKILL);
         waitpid(run.pid, &status, 0);
       }
-      entries[run.index].outcome = finish_test(run, status, !ended, options);
+      entries[run.index].outcome = finish_test(run, status, !ended, total_limit, options);
       entries[run.index].done = true;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
     }
@@ -819,7 +825,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-grader-mb", options.max_grader_mb,
                  "Exit 1 if the grader's own peak memory exceeds this (a check)")
       ->check(CLI::Range(0L, 1L << 20));
-  app.add_option("--run-as", options.run_as, "Run the tests as this user (the grader must run as root)");
+  app.add_option(
+      "--run-as", options.run_as,
+      "Run the tests as this user, one for the tests only: every process of it is killed at the end (needs root)");
   app.add_flag("--quiet", options.quiet, "Only the table");
   app.add_flag("--show-failures", options.show_failures, "Print each failed test's messages before the table");
   try {
