@@ -296,49 +296,36 @@ Running start_test(const std::string& binary, const TestSpec& test, std::size_t 
     uid = user->pw_uid;
     gid = user->pw_gid;
   }
+  // What was made so far, undone when a step fails.
   char log_path[] = "/tmp/p2plab-grade-XXXXXX";
-  const int log_fd = mkostemp(log_path, O_CLOEXEC);
-  if (log_fd < 0) {
-    error = "the grader could not create a temporary file";
-    return run;
-  }
-  run.log_path = log_path;
   char work_dir[] = "/tmp/p2plab-grade-work-XXXXXX";
-  if (mkdtemp(work_dir) == nullptr) {
-    close(log_fd);
-    unlink(log_path);
-    error = "the grader could not create a working folder";
+  int log_fd = -1;
+  int sockets[2] = {-1, -1};
+  auto give_up = [&](const std::string& why) {
+    for (int fd : {log_fd, sockets[0], sockets[1]}) {
+      if (fd >= 0) close(fd);
+    }
+    if (log_fd >= 0) unlink(log_path);
+    if (!run.work_dir.empty()) rmdir(work_dir);
+    error = why;
     return run;
-  }
+  };
+  log_fd = mkostemp(log_path, O_CLOEXEC);
+  if (log_fd < 0) return give_up("the grader could not create a temporary file");
+  run.log_path = log_path;
+  if (mkdtemp(work_dir) == nullptr) return give_up("the grader could not create a working folder");
   run.work_dir = work_dir;
-  int sockets[2];
+  if (!options.run_as.empty() && chown(work_dir, uid, gid) != 0) {
+    return give_up("the grader could not hand its working folder to user " + options.run_as);
+  }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) {
-    close(log_fd);
-    unlink(log_path);
-    rmdir(work_dir);
-    error = "the grader could not create a socket";
-    return run;
+    return give_up("the grader could not create a socket");
   }
   const std::string line = run.nonce + "\n";
   if (write(sockets[0], line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    close(log_fd);
-    close(sockets[0]);
-    close(sockets[1]);
-    unlink(log_path);
-    rmdir(work_dir);
-    error = "the grader could not write to its socket";
-    return run;
+    return give_up("the grader could not write to its socket");
   }
   const std::string filter = "--test-case=" + test.name;
-  if (!options.run_as.empty() && chown(work_dir, uid, gid) != 0) {
-    close(log_fd);
-    close(sockets[0]);
-    close(sockets[1]);
-    unlink(log_path);
-    rmdir(work_dir);
-    error = "the grader could not hand its files to user " + options.run_as;
-    return run;
-  }
   run.start = Clock::now();
   const pid_t pid = fork();
   if (pid == 0) {
@@ -392,15 +379,9 @@ Running start_test(const std::string& binary, const TestSpec& test, std::size_t 
     std::fprintf(stderr, "cannot run %s: %s\n", binary.c_str(), std::strerror(errno));
     _exit(127);
   }
+  if (pid < 0) return give_up("the grader could not start a process");
   close(log_fd);
   close(sockets[1]);
-  if (pid < 0) {
-    close(sockets[0]);
-    unlink(log_path);
-    rmdir(work_dir);
-    error = "the grader could not start a process";
-    return run;
-  }
   fcntl(sockets[0], F_SETFL, O_NONBLOCK);
   run.pid = pid;
   run.verdict_fd = sockets[0];
