@@ -15,7 +15,13 @@
 #     exercises named, the reference for the others. Link it into executables only (never into
 #     a static library: its objects would end up in two places).
 
-set(P2PLAB_CODE "reference" CACHE STRING "Which code the exercised functions run: reference or student")
+# A student release (its reference only compiled, in prebuilt/reference/) runs the student's code
+# unless asked otherwise; the course's tree runs the reference.
+set(_p2plab_code_default reference)
+if(EXISTS "${PROJECT_SOURCE_DIR}/prebuilt/reference")
+  set(_p2plab_code_default student)
+endif()
+set(P2PLAB_CODE "${_p2plab_code_default}" CACHE STRING "Which code the exercised functions run: reference or student")
 set_property(CACHE P2PLAB_CODE PROPERTY STRINGS reference student)
 if(NOT P2PLAB_CODE MATCHES "^(reference|student)$")
   message(FATAL_ERROR "P2PLAB_CODE must be 'reference' or 'student', not '${P2PLAB_CODE}'")
@@ -33,6 +39,33 @@ function(_p2plab_check_marker file)
   endif()
 endfunction()
 
+# Student code sees the headers only: every protocols/**/*.hpp is linked (a symbolic link, so an
+# edit needs no configure) into <build>/student-headers/, and a student file's include path holds
+# that folder, the protocol's folder in it ("logic.hpp" and "chord/logic.hpp" both work) and the
+# engine's public headers -- never a folder with a reference solution, so that
+# __has_include("logic_routing.cpp") is false. (A path relative to the student's file still
+# reaches the course tree's sources: the autograder replaces them after building, see
+# tools/make-autograder.)
+set(P2PLAB_STUDENT_HEADERS "${CMAKE_BINARY_DIR}/student-headers")
+file(GLOB_RECURSE _p2plab_protocol_headers CONFIGURE_DEPENDS RELATIVE "${PROJECT_SOURCE_DIR}/protocols"
+     "${PROJECT_SOURCE_DIR}/protocols/*.hpp")
+foreach(header IN LISTS _p2plab_protocol_headers)
+  get_filename_component(folder "${P2PLAB_STUDENT_HEADERS}/${header}" DIRECTORY)
+  file(MAKE_DIRECTORY "${folder}")
+  file(CREATE_LINK "${PROJECT_SOURCE_DIR}/protocols/${header}" "${P2PLAB_STUDENT_HEADERS}/${header}" SYMBOLIC)
+endforeach()
+
+#   p2plab_compile_as_student(<object library> <protocol folder>): the include path and flags of
+#   a student's file (also used for the graded mutants and cheats, which stand in for one).
+function(p2plab_compile_as_student target protocol_dir)
+  file(RELATIVE_PATH protocol "${PROJECT_SOURCE_DIR}/protocols" "${protocol_dir}")
+  target_link_libraries(${target} PRIVATE p2plab_engine p2plab_flags)
+  target_include_directories(${target} PRIVATE "${P2PLAB_STUDENT_HEADERS}" "${P2PLAB_STUDENT_HEADERS}/${protocol}")
+  # __FILE__ relative to the tree ("exercises/chord-routing/routing.cpp"): it names no place on
+  # the grading machine (the debug information keeps full paths for the debugger).
+  target_compile_options(${target} PRIVATE "-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=")
+endfunction()
+
 function(p2plab_exercise name)
   cmake_parse_arguments(EX "" "" "REFERENCE;STUDENT;USES" ${ARGN})
   string(REPLACE "-" "_" id "${name}")
@@ -42,19 +75,36 @@ function(p2plab_exercise name)
       set(has_reference FALSE)
     endif()
   endforeach()
+  set(reference_sources ${has_reference})
+  set(prebuilt "${PROJECT_SOURCE_DIR}/prebuilt/reference/${id}")
   if(has_reference)
     foreach(file IN LISTS EX_REFERENCE)
       _p2plab_check_marker("${CMAKE_CURRENT_SOURCE_DIR}/${file}")
     endforeach()
     add_library(p2plab_ex_${id}_reference OBJECT ${EX_REFERENCE})
     target_link_libraries(p2plab_ex_${id}_reference PRIVATE ${EX_USES} p2plab_flags)
+    set(reference_objects "$<TARGET_OBJECTS:p2plab_ex_${id}_reference>")
+    # Where tools/make-student-release finds this exercise's compiled reference.
+    file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/reference-objects/${id}.txt"
+         CONTENT "$<JOIN:$<TARGET_OBJECTS:p2plab_ex_${id}_reference>,\n>\n")
+    set_property(GLOBAL APPEND PROPERTY P2PLAB_REFERENCE_OBJECT_TARGETS p2plab_ex_${id}_reference)
+  elseif(EXISTS "${prebuilt}")
+    # A student release: the reference compiled by tools/make-student-release (no sources), so
+    # that every program links the reference for the exercises the student is not graded on.
+    file(GLOB reference_objects "${prebuilt}/*.o")
+    if(reference_objects)
+      set(has_reference TRUE)
+    endif()
   endif()
   add_library(p2plab_ex_${id}_student OBJECT ${EX_STUDENT})
-  target_link_libraries(p2plab_ex_${id}_student PRIVATE ${EX_USES} p2plab_flags)
-  # A student file sees the protocol's folder as the reference does ("logic.hpp" works in both).
-  target_include_directories(p2plab_ex_${id}_student PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  p2plab_compile_as_student(p2plab_ex_${id}_student ${CMAKE_CURRENT_SOURCE_DIR})
   set_property(GLOBAL APPEND PROPERTY P2PLAB_EXERCISES ${name})
+  # HAS_REFERENCE: reference code can be linked (sources or compiled); REFERENCE_SOURCES: this is
+  # the course's tree, with the reference's sources.
   set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_HAS_REFERENCE ${has_reference})
+  set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_REFERENCE_SOURCES ${reference_sources})
+  set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_REFERENCE_OBJECTS "${reference_objects}")
+  set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_DIR ${CMAKE_CURRENT_SOURCE_DIR})
   set_property(GLOBAL APPEND PROPERTY P2PLAB_EXERCISE_USES ${EX_USES})
 endfunction()
 
@@ -110,6 +160,9 @@ function(p2plab_code_set target)
       target_sources(${target} INTERFACE $<TARGET_OBJECTS:${override_library}>)
       set(variant mutant)  # the fast path below must not replace it
       list(APPEND CS_STUDENT ${name})
+    elseif(variant STREQUAL "reference")
+      get_property(objects GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_REFERENCE_OBJECTS)
+      target_sources(${target} INTERFACE ${objects})
     else()
       target_sources(${target} INTERFACE $<TARGET_OBJECTS:p2plab_ex_${id}_${variant}>)
     endif()
@@ -166,13 +219,14 @@ ${entries}  };
   target_sources(${target} INTERFACE $<TARGET_OBJECTS:${target}_info>)
 endfunction()
 
-# TRUE in the course's tree (every exercise has its reference), FALSE in a student release.
+# TRUE in the course's tree (every exercise has its reference's sources), FALSE in a student
+# release (even one with the compiled reference).
 function(p2plab_tree_has_reference out)
   get_property(exercises GLOBAL PROPERTY P2PLAB_EXERCISES)
   set(result TRUE)
   foreach(name IN LISTS exercises)
     string(REPLACE "-" "_" id "${name}")
-    get_property(has GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_HAS_REFERENCE)
+    get_property(has GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_REFERENCE_SOURCES)
     if(NOT has)
       set(result FALSE)
     endif()

@@ -115,6 +115,15 @@ TEST_CASE("ids on small rings (m = 1, 3, 6): add, sub, pow2 and intervals equal 
   CHECK(in16 == std::vector<std::uint64_t>{2, 3, 4, 5});
 }
 
+TEST_CASE("Id's + and - wrap modulo 2^160, as id.hpp and the chord-intervals README say") {
+  // A solution trusting the documentation computes (b - a) at m = 160 without low_bits(160).
+  const Id top = Id::power_of_two(159);
+  CHECK(top + top == Id());
+  CHECK(Id() - Id(1) == IdSpace(160).max_id());
+  CHECK((Id() - Id(1)).bit_width() == 160);
+  CHECK(IdSpace(160).max_id() + Id(5) == Id(4));
+}
+
 TEST_CASE("ids with m = 32, 64, 100, 127, 160: arithmetic and intervals agree with a separate big-number oracle") {
   Rng rng(123);
   for (const int m : {32, 64, 100, 127, 160}) {

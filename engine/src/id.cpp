@@ -76,6 +76,10 @@ Id Id::low_bits(int m) const {
   return r;
 }
 
+namespace {
+constexpr std::uint64_t kTopLimbMask = 0xffffffffULL;  // bits 128 .. 159
+}  // namespace
+
 Id operator+(const Id& a, const Id& b) {
   Id r;
   std::uint64_t carry = 0;
@@ -85,6 +89,7 @@ Id operator+(const Id& a, const Id& b) {
     r.limb[i] = s + carry;
     carry = c1 | (r.limb[i] < s);
   }
+  r.limb[2] &= kTopLimbMask;  // modulo 2^160, as id.hpp promises (the limbs hold 192 bits)
   return r;
 }
 
@@ -97,6 +102,7 @@ Id operator-(const Id& a, const Id& b) {
     r.limb[i] = d - borrow;
     borrow = b1 | (d < borrow);
   }
+  r.limb[2] &= kTopLimbMask;
   return r;
 }
 
@@ -143,8 +149,7 @@ Id sha1_id(std::string_view text) {
   constexpr int kDigestBytes = 20;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1 ||
-      length != kDigestBytes) {
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1 || length != kDigestBytes) {
     throw std::runtime_error("OpenSSL could not compute SHA-1");
   }
   Id r;

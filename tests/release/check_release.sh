@@ -3,7 +3,12 @@
 # from scratch as a student would (warnings as errors: the stubs must compile cleanly). In it,
 # the engine's tests pass, every public graded test compiles and fails on the untouched stubs,
 # and the grader refuses to grade a reference that is not there.
-#   tests/release/check_release.sh SOURCE_TREE WORK_DIR [CMAKE_ARGUMENTS...]
+# With --course-build DIR (the course tree's build, grading programs built), it also checks that
+# the release's compiled reference makes a local grade equal the grader's: a broken chord-routing
+# (tests/grading/mutants/chord-routing--finger-wrong-side) and the reference's chord-routing, put
+# in the release over the stub, get the same public score there as in the course tree, and not
+# zero (the routing tests run on the reference chord-intervals, not on the student's stub).
+#   tests/release/check_release.sh SOURCE_TREE WORK_DIR [--course-build DIR] [CMAKE_ARGUMENTS...]
 # The tree is written to WORK_DIR/tree and built with CMAKE_ARGUMENTS (default: Release at -O0).
 # The suite passes its own build's arguments, compiler launcher (ccache) included: then every file
 # the student tree shares with the course tree is a cache hit, and only the stubs, the generated
@@ -12,7 +17,16 @@
 set -uo pipefail
 src="${1:?source tree}" work="${2:?work folder}"
 shift 2
+course_build=""
+if [ "${1:-}" = --course-build ]; then
+  course_build="${2:?--course-build needs a folder}"
+  shift 2
+fi
 cmake_args=("$@")
+# The compiled reference of the release is built with the same compiler launcher (ccache).
+for arg in "${cmake_args[@]}"; do
+  case "$arg" in -DCMAKE_CXX_COMPILER_LAUNCHER=*) export CMAKE_CXX_COMPILER_LAUNCHER="${arg#*=}" ;; esac
+done
 if [ ${#cmake_args[@]} -eq 0 ]; then
   # -O0: what the check proves does not need the optimizer, whose warnings the course tree's own
   # optimized build checks on the same files.
@@ -23,6 +37,8 @@ rm -rf "$work" && mkdir -p "$work"
 "$src/tools/make-student-release" "$work/tree" || exit 1
 tree="$work/tree"
 fail() { echo "student release check FAILED: $*" >&2; exit 1; }
+compiled=$(find "$tree/prebuilt/reference" -name '*.o' 2>/dev/null | wc -l)
+[ "$compiled" -gt 0 ] || fail "the release has no compiled reference (prebuilt/reference/*/*.o)"
 
 cmake -S "$tree" -B "$tree/build" "${cmake_args[@]}" -DP2PLAB_WERROR=ON -DP2PLAB_VISUALIZER=OFF >"$logs/configure.log" 2>&1 ||
   { tail -n 20 "$logs/configure.log"; fail "the student tree does not configure"; }
@@ -58,4 +74,28 @@ done
 if "$tree/build/bin/p2plab-grade" --manifest "$tree/build/grading.json" --variant reference --quiet >/dev/null 2>&1; then
   fail "the grader found reference solutions in the student tree"
 fi
-echo "student release: builds from scratch; engine tests pass; all $total public graded tests compile and fail on the stubs; every lab runs on the stubs"
+same_score=""
+if [ -n "$course_build" ]; then
+  total() { grep -E '^  total ' | awk '{print $2}'; }
+  course_grade=("$course_build/bin/p2plab-grade" --manifest "$course_build/grading.json" --public-only --quiet)
+  # Two chord-routing files over the stub (chord-intervals stays a stub): a broken one (partial
+  # points) and the reference's own file (full points), each scored as the course tree scores it.
+  for case in "mutant:$src/tests/grading/mutants/chord-routing--finger-wrong-side/routing.cpp" \
+              "reference:$src/protocols/chord/logic_routing.cpp"; do
+    kind="${case%%:*}" file="${case#*:}"
+    if [ "$kind" = mutant ]; then
+      course=$("${course_grade[@]}" --mutant chord-routing--finger-wrong-side | total)
+    else
+      course=$("${course_grade[@]}" --variant reference --exercise chord-routing | total)
+    fi
+    cp "$file" "$tree/exercises/chord-routing/routing.cpp"
+    cmake --build "$tree/build" -j2 --target grade_chord_routing >"$logs/$kind-build.log" 2>&1 ||
+      { tail -n 30 "$logs/$kind-build.log"; fail "the $kind chord-routing does not build in the student tree"; }
+    local_score=$("$tree/build/bin/p2plab-grade" --manifest "$tree/build/grading.json" --exercise chord-routing --public-only --quiet | total)
+    [ -n "$course" ] && [ "$course" = "$local_score" ] ||
+      fail "the $kind chord-routing scores $local_score in the student tree but $course in the course tree"
+    case "$local_score" in 0/*) fail "the $kind chord-routing scores $local_score in the student tree: its tests did not run on the reference chord-intervals" ;; esac
+    same_score="$same_score; the $kind chord-routing scores $local_score in both trees"
+  done
+fi
+echo "student release: builds from scratch; engine tests pass; all $total public graded tests compile and fail on the stubs; every lab runs on the stubs$same_score"

@@ -1,12 +1,23 @@
-// p2plab-grade: runs graded tests, one process per test under a time and memory limit, and
-// reports points per exercise: a table on the terminal, Gradescope's results.json, JUnit XML.
+// p2plab-grade: runs graded tests, one process per test under time, memory and output limits,
+// and reports points per exercise: a table on the terminal, Gradescope's results.json, JUnit XML.
 // tools/grade builds a tree and calls this; see exercises/README.md.
 //
-// A test that fails, crashes, hangs or exhausts memory costs its own points only: each runs in
-// its own process group, killed when its time is up.
+// What a test program must do to pass, and what student code cannot fake by ending early: the
+// grader hands each test process a socket holding a fresh random nonce (P2PLAB_VERDICT_FD, read
+// and hidden by tests/grading/grading_main.cpp before any ordinary static initializer runs); the
+// test passes only if, after doctest ran the test body, the program wrote "<nonce> passed" there
+// and exited with status 0. A test that fails, crashes, hangs, prints without end or exhausts
+// memory costs its own points only: each runs in a session of its own, with a file-size limit on
+// its log; the grader is the subreaper of everything its tests start, and kills every process a
+// test left behind (daemons that left the session included) before it writes any result.
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,10 +28,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -29,6 +44,7 @@
 namespace {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
 struct TestSpec {
   std::string exercise, name;
@@ -38,7 +54,7 @@ struct TestSpec {
 
 struct Outcome {
   bool passed = false;
-  std::string status;  // passed, failed, timed out, crashed, not built
+  std::string status;  // passed, failed, timed out, crashed, ended early, too much output, not built, not run
   std::string output;
   double seconds = 0;
 };
@@ -49,18 +65,51 @@ struct Options {
   std::vector<std::string> exercises;
   std::string mutant;
   double timeout = 20;
+  double total_timeout = 300;
+  int jobs = 0;  // 0: as many as the machine has cores, at most 4
   long memory_mb = 4096;
+  long output_kb = 1024;
   bool public_only = false;
   std::string results, junit;
   std::vector<std::string> build_failed;  // EXERCISE=LOGFILE
   std::string expect;                     // full, zero, loses-points
+  long max_grader_mb = 0;                 // 0: no check of the grader's own peak memory
   bool quiet = false;
+  bool show_failures = false;
+  std::string run_as;  // a user the tests run as (needs root); empty: the grader's own
 };
 
-std::string read_file(const std::string& path, std::size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > limit) text = text.substr(0, limit) + "\n[... output cut at " + std::to_string(limit) + " bytes]\n";
+constexpr std::size_t kShownOutput = 16 * 1024;  // bytes of a test's log that reach the report
+
+/// The tree's own folder, cut from every path shown to students ("tests/grading/x.cpp:12").
+std::string source_root;
+
+std::string relative_paths(std::string text) {
+  if (source_root.empty()) return text;
+  const std::string prefix = source_root + "/";
+  for (std::size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at)) {
+    text.erase(at, prefix.size());
+  }
+  return text;
+}
+
+/// The first `limit` bytes of a file, never more in memory, and a note if the file is longer.
+std::string read_head(const std::string& path, std::size_t limit) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string text(limit, '\0');
+  std::size_t got = 0;
+  while (got < limit) {
+    const ssize_t n = read(fd, text.data() + got, limit - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  struct stat info {};
+  if (fstat(fd, &info) == 0 && static_cast<std::size_t>(info.st_size) > got) {
+    text += "\n[... output cut at " + std::to_string(limit) + " of " + std::to_string(info.st_size) + " bytes]\n";
+  }
+  close(fd);
   return text;
 }
 
@@ -69,13 +118,13 @@ std::string read_file(const std::string& path, std::size_t limit) {
 std::string build_errors(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (std::string line; std::getline(in, line) && lines.size() < 100000;) lines.push_back(line.substr(0, 1000));
   std::string out;
   std::size_t shown = 0;
   for (std::size_t i = 0; i < lines.size() && shown < 80; ++i) {
     const std::string& l = lines[i];
     const bool error = l.find("error") != std::string::npos || l.find("undefined reference") != std::string::npos;
-    if (!error || l.rfind("gmake", 0) == 0 || l.rfind("make", 0) == 0) continue;
+    if (!error || l.rfind("gmake", 0) == 0 || l.rfind("make", 0) == 0 || l.rfind("ninja", 0) == 0) continue;
     for (std::size_t j = i; j < lines.size() && j < i + 4 && shown < 80; ++j, ++shown) out += lines[j] + "\n";
   }
   if (out.empty()) {
@@ -86,42 +135,216 @@ std::string build_errors(const std::string& path) {
 
 std::string signal_name(int sig) {
   switch (sig) {
-    case SIGSEGV: return "SIGSEGV (a bad pointer or index, or a stack overflow from endless recursion)";
-    case SIGABRT: return "SIGABRT (an assertion or an uncaught exception)";
-    case SIGFPE: return "SIGFPE (a division by zero)";
-    case SIGBUS: return "SIGBUS";
-    case SIGKILL: return "SIGKILL";
-    case SIGILL: return "SIGILL";
-    default: return "signal " + std::to_string(sig);
+    case SIGSEGV:
+      return "SIGSEGV (a bad pointer or index, or a stack overflow from endless recursion)";
+    case SIGABRT:
+      return "SIGABRT (an assertion or an uncaught exception)";
+    case SIGFPE:
+      return "SIGFPE (a division by zero)";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGILL:
+      return "SIGILL";
+    default:
+      return "signal " + std::to_string(sig);
   }
 }
 
-/// Runs `binary --test-case=<name>` in its own process group with limits; collects its output.
-Outcome run_test(const std::string& binary, const TestSpec& test, const Options& options) {
-  Outcome out;
-  char log_path[] = "/tmp/p2plab-grade-XXXXXX";
-  const int log_fd = mkstemp(log_path);
-  if (log_fd < 0) {
-    out.status = "failed";
-    out.output = "the grader could not create a temporary file";
-    return out;
+/// 32 hex digits from the kernel's random source: a new one for every test process.
+std::string fresh_nonce() {
+  unsigned char bytes[16] = {};
+  std::size_t got = 0;
+  const int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    while (got < sizeof bytes) {
+      const ssize_t n = read(fd, bytes + got, sizeof bytes - got);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    close(fd);
   }
-  const auto start = std::chrono::steady_clock::now();
+  std::random_device device;
+  for (std::size_t i = got; i < sizeof bytes; ++i) bytes[i] = static_cast<unsigned char>(device());
+  static const char* digits = "0123456789abcdef";
+  std::string nonce;
+  for (unsigned char b : bytes) {
+    nonce += digits[b >> 4];
+    nonce += digits[b & 15];
+  }
+  return nonce;
+}
+
+// ---- processes ------------------------------------------------------------------------------------
+
+/// Parent of every live (not zombie) process, from /proc.
+std::map<pid_t, pid_t> process_parents() {
+  std::map<pid_t, pid_t> parents;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close_paren + 1));
+    char state = 0;
+    long parent = 0;
+    if (!(fields >> state >> parent) || state == 'Z' || state == 'X') continue;
+    parents[static_cast<pid_t>(std::stol(name))] = static_cast<pid_t>(parent);
+  }
+  return parents;
+}
+
+/// The running tests, by process id, and what became of the ones that ended (waitpid status).
+std::set<pid_t> running_tests;
+std::map<pid_t, int> ended_tests;
+
+/// Reaps whatever ended among this process's children: a test's status is kept, anything else
+/// (a stray this grader adopted as subreaper) is let go.
+void reap() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (running_tests.count(pid)) ended_tests[pid] = status;
+  }
+}
+
+/// Kills every descendant of this grader except the running tests' own process trees: what a
+/// finished test left behind (its session's processes and daemons that started sessions of
+/// their own end up here, adopted by the grader as subreaper). Repeats until none is left.
+void kill_strays() {
+  const pid_t self = getpid();
+  for (int round = 0; round < 200; ++round) {
+    const auto parents = process_parents();
+    std::multimap<pid_t, pid_t> children;
+    for (const auto& [pid, parent] : parents) children.emplace(parent, pid);
+    std::vector<pid_t> strays, frontier;
+    for (auto [it, end] = children.equal_range(self); it != end; ++it) {
+      if (!running_tests.count(it->second)) frontier.push_back(it->second);
+    }
+    while (!frontier.empty()) {
+      const pid_t pid = frontier.back();
+      frontier.pop_back();
+      strays.push_back(pid);
+      for (auto [it, end] = children.equal_range(pid); it != end; ++it) frontier.push_back(it->second);
+    }
+    if (strays.empty()) return;
+    for (pid_t pid : strays) kill(pid, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    reap();
+  }
+}
+
+/// Kills every process of user `uid` (the tests' user with --run-as), until none is left.
+void kill_user(uid_t uid) {
+  for (int round = 0; round < 200; ++round) {
+    bool any = false;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(entry.path() / "status");
+      for (std::string line; std::getline(in, line);) {
+        if (line.rfind("Uid:", 0) != 0) continue;
+        std::istringstream fields(line.substr(4));
+        long real = -1;
+        fields >> real;
+        if (real == static_cast<long>(uid)) {
+          kill(static_cast<pid_t>(std::stol(name)), SIGKILL);
+          any = true;
+        }
+        break;
+      }
+    }
+    if (!any) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    reap();
+  }
+}
+
+/// A test process the grader started and waits for.
+struct Running {
+  std::size_t index = 0;  // into the list of tests
+  pid_t pid = -1;
+  int verdict_fd = -1;  // the grader's end of the verdict socket
+  std::string log_path;
+  std::string work_dir;  // the test's working folder, empty and its own
+  std::string nonce;
+  Clock::time_point start;
+};
+
+/// Starts `binary --test-case=<name>` in a session of its own, with limits, its output to a file
+/// and the verdict socket holding a fresh nonce. On failure `error` says why.
+Running start_test(const std::string& binary, const TestSpec& test, std::size_t index, const Options& options,
+                   std::string& error) {
+  Running run;
+  run.index = index;
+  run.nonce = fresh_nonce();
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (!options.run_as.empty()) {
+    const passwd* user = getpwnam(options.run_as.c_str());
+    if (user == nullptr || user->pw_uid == 0) {
+      error = "the grader has no unprivileged user " + options.run_as + " to run the tests as";
+      return run;
+    }
+    uid = user->pw_uid;
+    gid = user->pw_gid;
+  }
+  // What was made so far, undone when a step fails.
+  char log_path[] = "/tmp/p2plab-grade-XXXXXX";
+  char work_dir[] = "/tmp/p2plab-grade-work-XXXXXX";
+  int log_fd = -1;
+  int sockets[2] = {-1, -1};
+  auto give_up = [&](const std::string& why) {
+    for (int fd : {log_fd, sockets[0], sockets[1]}) {
+      if (fd >= 0) close(fd);
+    }
+    if (log_fd >= 0) unlink(log_path);
+    if (!run.work_dir.empty()) rmdir(work_dir);
+    error = why;
+    return run;
+  };
+  log_fd = mkostemp(log_path, O_CLOEXEC);
+  if (log_fd < 0) return give_up("the grader could not create a temporary file");
+  run.log_path = log_path;
+  if (mkdtemp(work_dir) == nullptr) return give_up("the grader could not create a working folder");
+  run.work_dir = work_dir;
+  if (!options.run_as.empty() && chown(work_dir, uid, gid) != 0) {
+    return give_up("the grader could not hand its working folder to user " + options.run_as);
+  }
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) {
+    return give_up("the grader could not create a socket");
+  }
+  const std::string line = run.nonce + "\n";
+  if (write(sockets[0], line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    return give_up("the grader could not write to its socket");
+  }
+  const std::string filter = "--test-case=" + test.name;
+  run.start = Clock::now();
   const pid_t pid = fork();
   if (pid == 0) {
-    setpgid(0, 0);
+    setsid();
+    if (chdir(work_dir) != 0) _exit(126);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     const int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    const int verdict_fd = fcntl(sockets[1], F_DUPFD, 10);  // without close-on-exec: the program keeps it
+    setenv("P2PLAB_VERDICT_FD", std::to_string(verdict_fd).c_str(), 1);
     if (options.memory_mb > 0) {
 #if defined(__SANITIZE_ADDRESS__)
       // A sanitizer build's test programs reserve terabytes of address space for AddressSanitizer's
       // shadow memory: an address-space limit would stop each at its start. The limit is then
       // AddressSanitizer's own, on resident memory.
       const char* given = std::getenv("ASAN_OPTIONS");
-      const std::string asan_options = std::string(given ? given : "") + ":hard_rss_limit_mb=" +
-                                       std::to_string(options.memory_mb);
+      const std::string asan_options =
+          std::string(given ? given : "") + ":hard_rss_limit_mb=" + std::to_string(options.memory_mb);
       setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
 #else
       const rlim_t bytes = static_cast<rlim_t>(options.memory_mb) * 1024 * 1024;
@@ -131,48 +354,96 @@ Outcome run_test(const std::string& binary, const TestSpec& test, const Options&
     }
     const rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    const std::string filter = "--test-case=" + test.name;
+    if (options.output_kb > 0) {
+      // Output beyond this ends the program with SIGXFSZ: a test that prints without end can
+      // fill neither the disk nor the grader's memory.
+      const rlim_t bytes = static_cast<rlim_t>(options.output_kb) * 1024;
+      const rlimit limit{bytes, bytes};
+      setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    // CPU time: a backstop should the grader itself be stopped (its wall clock limit comes first).
+    const rlim_t cpu = static_cast<rlim_t>(std::ceil(options.timeout)) + 5;
+    const rlimit cpu_limit{cpu, cpu + 1};
+    setrlimit(RLIMIT_CPU, &cpu_limit);
+    if (!options.run_as.empty()) {
+      // Counted per user: a fork bomb stops here (a limit root itself would not be held to).
+      const rlimit processes{256, 256};
+      setrlimit(RLIMIT_NPROC, &processes);
+    }
+    if (!options.run_as.empty() && (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
+      std::fprintf(stderr, "the grader could not become user %s: %s\n", options.run_as.c_str(), std::strerror(errno));
+      _exit(126);
+    }
     execl(binary.c_str(), binary.c_str(), filter.c_str(), "--no-colors=true", "--no-version=true",
           static_cast<char*>(nullptr));
     std::fprintf(stderr, "cannot run %s: %s\n", binary.c_str(), std::strerror(errno));
     _exit(127);
   }
-  if (pid < 0) {
-    close(log_fd);
-    unlink(log_path);
-    out.status = "failed";
-    out.output = "the grader could not start a process";
-    return out;
-  }
-  setpgid(pid, pid);
-  int status = 0;
-  bool timed_out = false;
-  const auto deadline = start + std::chrono::duration<double>(options.timeout);
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      timed_out = true;
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  kill(-pid, SIGKILL);  // anything the test left behind in its group
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (pid < 0) return give_up("the grader could not start a process");
   close(log_fd);
-  out.output = read_file(log_path, 16 * 1024);
-  unlink(log_path);
+  close(sockets[1]);
+  fcntl(sockets[0], F_SETFL, O_NONBLOCK);
+  run.pid = pid;
+  run.verdict_fd = sockets[0];
+  running_tests.insert(pid);
+  return run;
+}
+
+/// What the test wrote to its verdict socket (at most one short line).
+std::string read_verdict(int fd) {
+  std::string text;
+  char buffer[256];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0 || text.size() > 1024) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+/// Ends the bookkeeping of a test whose process ended (or was killed): kills what it left,
+/// reads its verdict and the head of its log.
+Outcome finish_test(Running& run, int status, bool timed_out, bool total_limit, const Options& options) {
+  Outcome out;
+  kill(-run.pid, SIGKILL);  // anything left in its session
+  running_tests.erase(run.pid);
+  ended_tests.erase(run.pid);
+  kill_strays();
+  out.seconds = std::chrono::duration<double>(Clock::now() - run.start).count();
+  const std::string verdict = read_verdict(run.verdict_fd);
+  close(run.verdict_fd);
+  out.output = relative_paths(read_head(run.log_path, kShownOutput));
+  unlink(run.log_path.c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(run.work_dir, ignored);
+  const bool said_passed = verdict == run.nonce + " passed\n";
+  const bool said_anything = verdict.rfind(run.nonce + " ", 0) == 0;
   std::ostringstream why;
-  if (timed_out) {
+  if (timed_out && total_limit) {
+    out.status = "timed out";
+    why << "Stopped after " << std::round(out.seconds * 10) / 10 << " s, when the grading's total time limit ("
+        << options.total_timeout << " s) was reached: your code may loop forever (or wait for something that "
+        << "never comes).\n";
+  } else if (timed_out) {
     out.status = "timed out";
     why << "Timed out after " << options.timeout << " s: your code may loop forever (or wait for something that "
         << "never comes). Only this test is lost.\n";
+  } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) {
+    out.status = "too much output";
+    why << "Stopped after printing " << options.output_kb << " KiB of output (the limit): your code may print "
+        << "in an endless loop. Only this test is lost.\n";
+  } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
+    out.status = "timed out";
+    why << "Used up its CPU time: your code may loop forever. Only this test is lost.\n";
   } else if (WIFSIGNALED(status)) {
     out.status = "crashed";
     why << "Crashed with " << signal_name(WTERMSIG(status)) << ". Only this test is lost.\n";
-  } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  } else if (WIFEXITED(status) && !said_anything) {
+    out.status = "ended early";
+    why << "Your code ended the program (exit " << WEXITSTATUS(status) << ") before the test finished: a call to "
+        << "exit(), _exit() or quick_exit() in your code (or in a static initializer) stops the test before it "
+        << "can pass. Only this test is lost.\n";
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && said_passed) {
     out.status = "passed";
     out.passed = true;
   } else {
@@ -181,15 +452,22 @@ Outcome run_test(const std::string& binary, const TestSpec& test, const Options&
   out.output = why.str() + out.output;
   return out;
 }
-
 std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
           out += ' ';
@@ -207,6 +485,112 @@ std::string format_points(double p) {
   return s.str();
 }
 
+/// One graded test to run (or not: its exercise did not build).
+struct Entry {
+  TestSpec spec;
+  std::string binary;
+  std::string not_built;  // the reason, when the exercise's program did not build
+  int exercise_number = 0, test_number = 0;
+  Outcome outcome;
+  bool done = false;
+};
+
+/// Runs the entries, up to options.jobs at a time, each under its own time limit and all under
+/// options.total_timeout. Prints each result, in order, as soon as it and those before it are in.
+void run_entries(std::vector<Entry>& entries, const Options& options) {
+  std::deque<std::size_t> waiting;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].not_built.empty()) {
+      waiting.push_back(i);
+    } else {
+      entries[i].outcome.status = "not built";
+      entries[i].outcome.output = entries[i].not_built;
+      entries[i].done = true;
+    }
+  }
+  std::size_t printed = 0;
+  auto print_ready = [&] {
+    for (; printed < entries.size() && entries[printed].done; ++printed) {
+      const Entry& e = entries[printed];
+      if (options.quiet) continue;
+      const double score = e.outcome.passed ? e.spec.points : 0;
+      std::ostringstream points;
+      points << std::round(score * 100) / 100 << "/" << std::round(e.spec.points * 100) / 100;
+      std::printf("  %-15s %11s  %s\n", e.outcome.status.c_str(), points.str().c_str(), e.spec.name.c_str());
+      std::fflush(stdout);
+    }
+  };
+  unsigned cores = std::thread::hardware_concurrency();
+  const std::size_t jobs = options.jobs > 0 ? static_cast<std::size_t>(options.jobs) : std::clamp(cores, 1u, 4u);
+  const auto total_deadline = Clock::now() + std::chrono::duration<double>(options.total_timeout);
+  std::vector<Running> running;
+  while (!waiting.empty() || !running.empty()) {
+    const bool out_of_time = Clock::now() >= total_deadline;
+    while (!out_of_time && !waiting.empty() && running.size() < jobs) {
+      const std::size_t index = waiting.front();
+      waiting.pop_front();
+      std::string error;
+      Running run = start_test(entries[index].binary, entries[index].spec, index, options, error);
+      if (run.pid < 0) {
+        entries[index].outcome.status = "failed";
+        entries[index].outcome.output = error;
+        entries[index].done = true;
+        continue;
+      }
+      running.push_back(std::move(run));
+    }
+    if (out_of_time) {
+      for (std::size_t index : waiting) {
+        entries[index].outcome.status = "not run";
+        std::ostringstream why;
+        why << "Not run: the grading's total time limit (" << options.total_timeout << " s) was reached before this "
+            << "test could start (tests before it took long, e.g. endless loops that ran into their time limit).\n";
+        entries[index].outcome.output = why.str();
+        entries[index].done = true;
+      }
+      waiting.clear();
+    }
+    reap();
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < running.size();) {
+      Running& run = running[i];
+      const bool ended = ended_tests.count(run.pid) > 0;
+      const bool late = now >= run.start + std::chrono::duration<double>(options.timeout) || now >= total_deadline;
+      if (!ended && !late) {
+        ++i;
+        continue;
+      }
+      const bool total_limit = !ended && now < run.start + std::chrono::duration<double>(options.timeout);
+      int status = 0;
+      if (ended) {
+        status = ended_tests[run.pid];
+      } else {
+        kill(-run.pid, SIGKILL);
+        kill(run.pid, SIGKILL);
+        waitpid(run.pid, &status, 0);
+      }
+      entries[run.index].outcome = finish_test(run, status, !ended, total_limit, options);
+      entries[run.index].done = true;
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    print_ready();
+    if (!running.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill_strays();
+  if (!options.run_as.empty()) {
+    const passwd* user = getpwnam(options.run_as.c_str());
+    if (user != nullptr && user->pw_uid != 0) kill_user(user->pw_uid);
+  }
+  print_ready();
+}
+
+/// The grader's own peak resident memory in MiB.
+long peak_memory_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
 int run(const Options& options) {
   json manifest;
   try {
@@ -217,6 +601,7 @@ int run(const Options& options) {
     std::cerr << options.manifest << ": " << e.what() << "\n";
     return 2;
   }
+  source_root = manifest.value("source", "");
   std::map<std::string, std::string> failed_builds;
   for (const auto& entry : options.build_failed) {
     const auto eq = entry.find('=');
@@ -224,7 +609,7 @@ int run(const Options& options) {
       std::cerr << "--build-failed: expected EXERCISE=LOGFILE, got '" << entry << "'\n";
       return 2;
     }
-    failed_builds[entry.substr(0, eq)] = build_errors(entry.substr(eq + 1));
+    failed_builds[entry.substr(0, eq)] = relative_paths(build_errors(entry.substr(eq + 1)));
   }
   std::string mutant_binary, mutant_exercise;
   if (!options.mutant.empty()) {
@@ -240,15 +625,8 @@ int run(const Options& options) {
     }
   }
 
-  json tests_json = json::array();
-  std::ostringstream junit;
-  struct Tally {
-    double score = 0, max = 0;
-    int passed = 0, total = 0;
-  };
-  std::map<std::string, Tally> per_exercise;
+  std::vector<Entry> entries;
   std::vector<std::string> order;
-  const auto started = std::chrono::steady_clock::now();
   int exercise_number = 0;
   for (const auto& ex : manifest.value("exercises", json::array())) {
     const std::string exercise = ex.value("exercise", "");
@@ -270,56 +648,59 @@ int run(const Options& options) {
     } else {
       binary = ex.value("student", "");
     }
-    const bool not_built = failed_builds.count(exercise) > 0 || access(binary.c_str(), X_OK) != 0;
-    order.push_back(exercise);
-    Tally& tally = per_exercise[exercise];
-    std::ostringstream suite;
-    int failures = 0, count = 0, test_number = 0;
-    for (const auto& t : ex.value("tests", json::array())) {
-      TestSpec test{t.value("exercise", exercise), t.value("name", ""), t.value("points", 0.0), t.value("hidden", false)};
-      if (options.public_only && test.hidden) continue;
-      ++test_number;
-      ++count;
-      Outcome outcome;
-      if (not_built) {
-        outcome.status = "not built";
-        outcome.output = "Your code for " + exercise + " did not compile or link, so no test of it could run.\n" +
-                         (failed_builds.count(exercise) ? failed_builds[exercise] : "missing program " + binary);
-      } else {
-        outcome = run_test(binary, test, options);
-      }
-      const double score = outcome.passed ? test.points : 0;
-      tally.score += score;
-      tally.max += test.points;
-      tally.total += 1;
-      tally.passed += outcome.passed ? 1 : 0;
-      if (!outcome.passed) ++failures;
-      if (!options.quiet) {
-        std::printf("  %-9s %5s/%-5s %s\n", outcome.status.c_str(), format_points(score).c_str(),
-                    format_points(test.points).c_str(), test.name.c_str());
-        std::fflush(stdout);
-      }
-      tests_json.push_back({{"name", test.name},
-                            {"number", std::to_string(exercise_number) + "." + std::to_string(test_number)},
-                            {"score", score},
-                            {"max_score", test.points},
-                            {"status", outcome.passed ? "passed" : "failed"},
-                            {"output", outcome.output},
-                            {"visibility", test.hidden ? "after_published" : "visible"},
-                            {"tags", json::array({exercise})}});
-      suite << "    <testcase classname=\"" << xml_escape(exercise) << "\" name=\"" << xml_escape(test.name)
-            << "\" time=\"" << outcome.seconds << "\">";
-      if (!outcome.passed) {
-        suite << "<failure message=\"" << xml_escape(outcome.status) << "\">" << xml_escape(outcome.output)
-              << "</failure>";
-      }
-      suite << "</testcase>\n";
+    std::string not_built;
+    if (failed_builds.count(exercise) || access(binary.c_str(), X_OK) != 0) {
+      not_built = "Your code for " + exercise + " did not compile or link, so no test of it could run.\n" +
+                  (failed_builds.count(exercise) ? failed_builds[exercise] : "missing program " + binary);
     }
-    junit << "  <testsuite name=\"" << xml_escape(exercise) << "\" tests=\"" << count << "\" failures=\"" << failures
-          << "\">\n"
-          << suite.str() << "  </testsuite>\n";
+    order.push_back(exercise);
+    int test_number = 0;
+    for (const auto& t : ex.value("tests", json::array())) {
+      TestSpec test{t.value("exercise", exercise), t.value("name", ""), t.value("points", 0.0),
+                    t.value("hidden", false)};
+      if (options.public_only && test.hidden) continue;
+      entries.push_back({test, binary, not_built, exercise_number, ++test_number, {}, false});
+    }
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  const auto started = Clock::now();
+  run_entries(entries, options);
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+
+  json tests_json = json::array();
+  struct Tally {
+    double score = 0, max = 0;
+    int passed = 0, total = 0, failures = 0;
+    std::ostringstream junit;
+  };
+  std::map<std::string, Tally> per_exercise;
+  for (const Entry& e : entries) {
+    const Outcome& outcome = e.outcome;
+    const TestSpec& test = e.spec;
+    const std::string exercise = order[static_cast<std::size_t>(e.exercise_number - 1)];
+    Tally& tally = per_exercise[exercise];
+    const double score = outcome.passed ? test.points : 0;
+    tally.score += score;
+    tally.max += test.points;
+    tally.total += 1;
+    tally.passed += outcome.passed ? 1 : 0;
+    tally.failures += outcome.passed ? 0 : 1;
+    tests_json.push_back({{"name", test.name},
+                          {"number", std::to_string(e.exercise_number) + "." + std::to_string(e.test_number)},
+                          {"score", score},
+                          {"max_score", test.points},
+                          {"status", outcome.passed ? "passed" : "failed"},
+                          {"output", outcome.output},
+                          {"visibility", test.hidden ? "after_published" : "visible"},
+                          {"tags", json::array({exercise})}});
+    tally.junit << "    <testcase classname=\"" << xml_escape(exercise) << "\" name=\"" << xml_escape(test.name)
+                << "\" time=\"" << outcome.seconds << "\">";
+    if (!outcome.passed) {
+      tally.junit << "<failure message=\"" << xml_escape(outcome.status) << "\">" << xml_escape(outcome.output)
+                  << "</failure>";
+    }
+    tally.junit << "</testcase>\n";
+  }
 
   double total = 0, max_total = 0;
   std::ostringstream table;
@@ -338,15 +719,18 @@ int run(const Options& options) {
   std::snprintf(line, sizeof line, "  %-20s %8s %5s/%-5s\n", "total", "", format_points(total).c_str(),
                 format_points(max_total).c_str());
   table << line;
+  if (options.show_failures) {
+    for (const Entry& e : entries) {
+      if (e.outcome.passed) continue;
+      std::cout << "\n---- " << e.outcome.status << ": " << e.spec.name << "\n" << e.outcome.output;
+    }
+  }
   std::cout << table.str() << std::flush;
 
   if (!options.results.empty()) {
-    json results = {{"score", total},
-                    {"execution_time", seconds},
-                    {"output", "p2plab grader" + table.str()},
-                    {"visibility", "visible"},
-                    {"stdout_visibility", "hidden"},
-                    {"tests", tests_json}};
+    json results = {
+        {"score", total},          {"execution_time", seconds},     {"output", "p2plab grader" + table.str()},
+        {"visibility", "visible"}, {"stdout_visibility", "hidden"}, {"tests", tests_json}};
     std::ofstream out(options.results);
     out << results.dump(2) << "\n";
     if (!out) {
@@ -356,21 +740,35 @@ int run(const Options& options) {
   }
   if (!options.junit.empty()) {
     std::ofstream out(options.junit);
-    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"p2plab grading\">\n"
-        << junit.str() << "</testsuites>\n";
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"p2plab grading\">\n";
+    for (const auto& exercise : order) {
+      const Tally& t = per_exercise[exercise];
+      out << "  <testsuite name=\"" << xml_escape(exercise) << "\" tests=\"" << t.total << "\" failures=\""
+          << t.failures << "\">\n"
+          << t.junit.str() << "  </testsuite>\n";
+    }
+    out << "</testsuites>\n";
     if (!out) {
       std::cerr << options.junit << ": cannot write the JUnit report\n";
       return 2;
     }
   }
 
-  if (options.expect.empty()) return 0;
-  bool met = false;
-  if (options.expect == "full") met = max_total > 0 && total == max_total;
-  if (options.expect == "zero") met = max_total > 0 && total == 0;
-  if (options.expect == "loses-points") met = max_total > 0 && total < max_total;
-  std::cout << "expected " << options.expect << ": " << (met ? "yes" : "NO") << "\n";
-  return met ? 0 : 1;
+  bool met = true;
+  const long memory = peak_memory_mb();
+  if (options.max_grader_mb > 0) {
+    const bool small = memory <= options.max_grader_mb;
+    std::cout << "grader peak memory: " << memory << " MiB (limit " << options.max_grader_mb
+              << "): " << (small ? "yes" : "NO") << "\n";
+    met = small;
+  }
+  if (options.expect.empty()) return met ? 0 : 1;
+  bool expected = false;
+  if (options.expect == "full") expected = max_total > 0 && total == max_total;
+  if (options.expect == "zero") expected = max_total > 0 && total == 0;
+  if (options.expect == "loses-points") expected = max_total > 0 && total < max_total;
+  std::cout << "expected " << options.expect << ": " << (expected ? "yes" : "NO") << "\n";
+  return met && expected ? 0 : 1;
 }
 
 }  // namespace
@@ -383,20 +781,43 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"student", "reference"}));
   app.add_option("--exercise", options.exercises, "Grade only these exercises");
   app.add_option("--mutant", options.mutant, "Grade a deliberately broken solution (tests/grading/mutants/)");
-  app.add_option("--timeout", options.timeout, "Seconds each test may run")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  app.add_option("--timeout", options.timeout, "Seconds each test may run")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--total-timeout", options.total_timeout, "Seconds all tests together may run; later ones are not run")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+  app.add_option("--jobs", options.jobs, "Tests run at the same time (0: one per core, at most 4)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   app.add_option("--memory-mb", options.memory_mb, "Address-space limit per test in MiB (0: none)")
-      ->check(CLI::Range(0L, 1L << 20))->capture_default_str();
+      ->check(CLI::Range(0L, 1L << 20))
+      ->capture_default_str();
+  app.add_option("--output-kb", options.output_kb,
+                 "Output limit per test in KiB (0: none); the report shows the first 16")
+      ->check(CLI::Range(0L, 1L << 20))
+      ->capture_default_str();
   app.add_flag("--public-only", options.public_only, "Leave out hidden tests");
   app.add_option("--results", options.results, "Write Gradescope results.json here");
   app.add_option("--junit", options.junit, "Write JUnit XML here");
   app.add_option("--build-failed", options.build_failed, "EXERCISE=LOGFILE: this exercise did not build (log shown)");
   app.add_option("--expect", options.expect, "Exit 1 unless the score is: full, zero or loses-points")
       ->check(CLI::IsMember({"full", "zero", "loses-points"}));
+  app.add_option("--max-grader-mb", options.max_grader_mb,
+                 "Exit 1 if the grader's own peak memory exceeds this (a check)")
+      ->check(CLI::Range(0L, 1L << 20));
+  app.add_option(
+      "--run-as", options.run_as,
+      "Run the tests as this user, one for the tests only: every process of it is killed at the end (needs root)");
   app.add_flag("--quiet", options.quiet, "Only the table");
+  app.add_flag("--show-failures", options.show_failures, "Print each failed test's messages before the table");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // Every process a test starts stays a descendant of the grader, even one that leaves its
+  // session and parent (a daemon): the grader can find and end it before writing any result.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   return run(options);
 }

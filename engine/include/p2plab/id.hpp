@@ -9,7 +9,8 @@
 
 namespace p2plab {
 
-/// An unsigned integer of up to 160 bits (three 64-bit limbs, least significant first).
+/// An unsigned integer of up to 160 bits (three 64-bit limbs, least significant first; bits 160 ..
+/// 191 stay zero: + and - wrap modulo 2^160).
 /// Plain value type: arithmetic modulo 2^m lives in IdSpace.
 struct Id {
   std::array<std::uint64_t, 3> limb{0, 0, 0};

@@ -223,8 +223,8 @@ GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) fr
     CHECK_MESSAGE(path == "52 -> 23 -> 39 -> 42",
                   "lookup(44) from 52 (" << style << ") should visit 52 -> 23 -> 39 -> 42, with your intervals it visited " << path);
     CHECK_MESSAGE(peer_name(*run, r.owner) == "45",
-                  "lookup(44) should answer 45 (44 is in (42, 45]), with your intervals it answered " << peer_name(*run, r.owner)
-                                                                                                       << (r.completed ? "" : " (it gave up)"));
+                  "lookup(44) should answer 45 (44 is in (42, 45]), with your intervals it answered "
+                      << peer_name(*run, r.owner) << std::string(r.completed ? "" : " (it gave up)"));
   }
   // Figure 4 (m = 3, nodes 0, 1, 3): successor(1) = 1 (a key equal to a node id), successor(2) = 3,
   // successor(6) = 0 (the wrap-around), asked from every node.

@@ -145,7 +145,8 @@ GRADED_TEST("chord-maintenance", 3, "fix_fingers: round robin over 0 .. m-1 for 
     std::string want;
     for (int call = 0; call < std::min(12, 3 * m + 2); ++call) want += (call ? ", " : "") + std::to_string(call % m);
     CHECK_MESSAGE(right, "fix_fingers with m = " << m << " starting from next = 0 should refresh fingers " << want
-                                                 << ", ... (round robin), your code chose " << seen << (3 * m + 2 > 12 ? ", ..." : ""));
+                                                 << ", ... (round robin), your code chose " << seen
+                                                 << std::string(3 * m + 2 > 12 ? ", ..." : ""));
   }
 }
 

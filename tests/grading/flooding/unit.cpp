@@ -91,6 +91,12 @@ GRADED_TEST("flooding", 3, "reverse path: a QUERYHIT goes back to the neighbour 
 }
 
 GRADED_TEST("flooding", 2, "forward targets: every neighbour except the one the QUERY came from") {
+  // "[4, 9, 30]": the targets in the order the code wrote them.
+  auto text = [](const std::vector<PeerIndex>& peers) {
+    std::string out;
+    for (PeerIndex p : peers) out += (out.empty() ? "" : ", ") + std::to_string(p);
+    return "[" + out + "]";
+  };
   auto targets = [](const std::vector<PeerIndex>& neighbours, PeerIndex from) {
     std::vector<PeerIndex> out(neighbours.size(), kNoPeer);
     const std::size_t count = logic::forward_targets(neighbours, from, out);
@@ -102,17 +108,16 @@ GRADED_TEST("flooding", 2, "forward targets: every neighbour except the one the 
   const std::vector<PeerIndex> all_but_12 = {4, 9, 30}, all = {4, 9, 12, 30}, eight_six = {8, 6};
   std::vector<PeerIndex> got = targets({4, 9, 12, 30}, 12);
   CHECK_MESSAGE(got == all_but_12,
-                "neighbours 4, 9, 12, 30, the QUERY came from 12: copies go to 4, 9, 30; your code: " << got.size()
-                                                                                                    << " targets");
+                "neighbours 4, 9, 12, 30, the QUERY came from 12: copies go to [4, 9, 30]; your code: " << text(got));
   got = targets({4, 9, 12, 30}, kNoPeer);
-  CHECK_MESSAGE(got == all,
-                "the requester floods its own QUERY to all its neighbours 4, 9, 12, 30; your code: " << got.size()
-                                                                                                    << " targets");
+  CHECK_MESSAGE(got == all, "the requester floods its own QUERY to all its neighbours [4, 9, 12, 30]; your code: "
+                                << text(got));
   got = targets({5}, 5);
   CHECK_MESSAGE(got.empty(), "a peer whose only neighbour sent the QUERY has nobody to forward it to; your code: "
-                                 << got.size() << " targets");
+                                 << text(got));
   got = targets({}, 3);
-  CHECK_MESSAGE(got.empty(), "no neighbours: no copies");
+  CHECK_MESSAGE(got.empty(), "no neighbours: no copies; your code: " << text(got));
   got = targets({8, 2, 6}, 2);
-  CHECK_MESSAGE(got == eight_six, "neighbours 8, 2, 6 (in this order), from 2: copies go to 8 then 6");
+  CHECK_MESSAGE(got == eight_six, "neighbours 8, 2, 6 (in this order), from 2: copies go to [8, 6] in this order; "
+                                  "your code: " << text(got));
 }

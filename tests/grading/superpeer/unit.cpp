@@ -97,7 +97,7 @@ GRADED_TEST("superpeer", 3, "election: capable means a public address and enough
   }
 }
 
-GRADED_TEST("superpeer", 3, "election: the best-scored capable peers fill superpeer_ratio x N places") {
+GRADED_TEST("superpeer", 2, "election: the best-scored capable peers fill superpeer_ratio x N places") {
   const ElectionRules lecture{256, 0, 0.5};
   const std::vector<Capacity> example = {{100, 1, false}, {2000, 1, false}, {800, 3, false}, {5000, 1, true}};
   const std::vector<std::size_t> got_example = logic::elect_superpeers(example, lecture);
@@ -117,6 +117,32 @@ GRADED_TEST("superpeer", 3, "election: the best-scored capable peers fill superp
                                                   << " best-scored capable peers are " << grading::set_text(expected)
                                                   << "; your code elected " << grading::set_text(got));
   }
+}
+
+GRADED_TEST("superpeer", 1, "election: equal scores go to the lower position") {
+  const ElectionRules rules{256, 0, 0.25};
+  // 4 peers, ratio 0.25: one place; peers 1 and 3 tie for the best score (2000).
+  const std::vector<Capacity> four = {{300, 1, false}, {1000, 2, false}, {500, 1, false}, {2000, 1, false}};
+  std::vector<std::size_t> got = logic::elect_superpeers(four, rules);
+  std::vector<std::size_t> expected = {1};
+  CHECK_MESSAGE(got == expected, "4 peers, ratio 0.25: one superpeer; peers 1 and 3 tie with score 2000 and the lower "
+                                 "position wins: {1}; your code elected "
+                                     << grading::set_text(got));
+  // Three tied for two places, listed best first: the two lowest positions, in position order.
+  const std::vector<Capacity> five = {
+      {100, 1, false}, {1200, 1, false}, {600, 2, false}, {50, 1, false}, {400, 3, false}};
+  got = logic::elect_superpeers(five, {256, 0, 0.4});
+  expected = {1, 2};
+  CHECK_MESSAGE(got == expected, "5 peers, ratio 0.4: two superpeers; peers 1, 2 and 4 tie with score 1200: the two "
+                                 "lowest positions, best first, are {1, 2}; your code elected "
+                                     << grading::set_text(got));
+  // Nobody capable (all behind NAT), two tied best: the lower position serves.
+  const std::vector<Capacity> natted = {{100, 1, true}, {900, 2, true}, {1800, 1, true}};
+  got = logic::elect_superpeers(natted, rules);
+  expected = {1};
+  CHECK_MESSAGE(got == expected, "nobody is capable and peers 1 and 2 tie with score 1800: the lower position, 1, "
+                                 "serves; your code elected "
+                                     << grading::set_text(got));
 }
 
 GRADED_TEST("superpeer", 2, "election: an incapable peer serves only when nobody is capable") {
