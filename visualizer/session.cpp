@@ -89,7 +89,44 @@ void Session::rebuild() {
   position_ = 0;
   view_time_ = run_->simulator().current_time();
   next_action_ = 0;
+  told_.clear();
+  user_lookups_.clear();
+  told_scanned_ = 0;
   apply_actions();
+  tell_new_steps();
+}
+
+void Session::tell_new_steps() {
+  // Right after each engine event (and action): the steps of the user's searches it produced are
+  // told now, from the state they were taken in.
+  const auto& events = trace();
+  const TraceVocabulary& v = vocabulary();
+  for (; told_scanned_ < events.size(); ++told_scanned_) {
+    const TraceEvent& e = events[told_scanned_];
+    if (e.kind == TraceKind::LookupStart && v.is_user_purpose(e.detail)) user_lookups_.insert(e.lookup);
+    const bool step = e.kind == TraceKind::LookupStart || e.kind == TraceKind::LookupHop || e.kind == TraceKind::LookupDone;
+    if (!step || user_lookups_.count(e.lookup) == 0) continue;
+    Told& told = told_[e.lookup];
+    if (told.time != e.time) {
+      told.time = e.time;
+      told.sentences.clear();
+    }
+    std::string sentence = run_->narrate(e);
+    if (!sentence.empty()) told.sentences.push_back(std::move(sentence));
+  }
+}
+
+std::vector<std::string> Session::story(const TracedSearch& search) const {
+  if (live_) {
+    std::vector<std::string> sentences;
+    for (const TraceEvent* step : last_steps(search)) {
+      std::string sentence = run_->narrate(*step);
+      if (!sentence.empty()) sentences.push_back(std::move(sentence));
+    }
+    return sentences;
+  }
+  const auto it = told_.find(search.id);
+  return it == told_.end() ? std::vector<std::string>{} : it->second.sentences;
 }
 
 void Session::apply_actions() {
@@ -116,6 +153,7 @@ bool Session::raw_step() {
   ++position_;
   view_time_ = run_->simulator().current_time();
   apply_actions();
+  tell_new_steps();
   return true;
 }
 
@@ -347,6 +385,7 @@ std::string Session::act(const nlohmann::json& op) {
   actions_.resize(next_action_);  // acting after a step back replaces the old future
   actions_.push_back({position_, view_time_, op});
   ++next_action_;
+  tell_new_steps();
   return "";
 }
 

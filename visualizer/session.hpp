@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "p2plab/registry.hpp"
@@ -127,6 +129,10 @@ class Session {
   /// events at the latest time one happened: a last hop and the answer come together), for the
   /// protocol to tell (Run::narrate); empty if none.
   std::vector<const TraceEvent*> last_steps(const TracedSearch& search) const;
+  /// The sentences of `search`'s latest steps (Run::narrate), each told at the moment its step
+  /// happened, from the peers' state then: a search still shown seconds later is not re-told from
+  /// a state that has changed since (a finger fixed, a peer joined). Empty if none.
+  std::vector<std::string> story(const TracedSearch& search) const;
   /// Messages on their way at now(), in the order they were sent.
   std::vector<InFlight> in_flight() const;
   /// Those of them that carry `search`: sent by a peer while it handled the search, i.e. at the
@@ -148,6 +154,7 @@ class Session {
  private:
   void rebuild();
   bool raw_step();
+  void tell_new_steps();
   void apply_actions();
 
   Scenario scenario_;
@@ -162,6 +169,14 @@ class Session {
   mutable std::size_t flight_scanned_ = 0;  // trace events whose latency max_flight_ has seen
   mutable SimTime max_flight_ = 0;          // the longest latency of any message so far
   std::size_t next_action_ = 0;
+  // The user's searches' latest steps told at the moment they happened: lookup id -> (time, sentences).
+  struct Told {
+    SimTime time = -1;
+    std::vector<std::string> sentences;
+  };
+  std::unordered_map<std::uint32_t, Told> told_;
+  std::unordered_set<std::uint32_t> user_lookups_;
+  std::size_t told_scanned_ = 0;
   // Read once per protocol (a live run learns its protocol from the first report).
   mutable std::string model_for_ = "\n", vocabulary_for_ = "\n", reference_for_ = "\n";
   mutable const ProtocolModel* model_ = nullptr;

@@ -45,9 +45,7 @@ float draw_story(ImDrawList* draw, ImVec2 at, float width, const Session& sessio
   constexpr int kMostTold = 2;
   std::string story;
   int told = 0, more = 0;
-  for (const TraceEvent* step : session.last_steps(search)) {
-    const std::string sentence = session.run().narrate(*step);
-    if (sentence.empty()) continue;
+  for (const std::string& sentence : session.story(search)) {
     if (told == kMostTold) {
       ++more;
       continue;

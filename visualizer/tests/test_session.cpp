@@ -234,7 +234,7 @@ std::vector<std::string> story_of_first_lookup(const nlohmann::json& change) {
     const viz::TracedSearch* current = s.current_search(searches);
     if (current == nullptr) continue;
     std::string story;
-    for (const TraceEvent* step : s.last_steps(*current)) story += (story.empty() ? "" : "; ") + s.run().narrate(*step);
+    for (const std::string& sentence : s.story(*current)) story += (story.empty() ? "" : "; ") + sentence;
     if (told.empty() || told.back() != story) told.push_back(story);
     if (current->end >= 0) break;
   }
@@ -409,4 +409,33 @@ TEST_CASE("an operation's fields are typed: a key as a number or a name to hash,
   error.clear();
   viz::operation_json(op, "", text, error);
   CHECK(error.find("select a peer") != std::string::npos);
+}
+
+TEST_CASE("a search shown after it ended keeps the story told when its steps happened, not re-told from a later state") {
+  // chord-join-stabilize: peer 4 puts key 40 at 1 s, when it is alone on the ring; peers 23 and 52
+  // join at 2 s and 4 s. At 5 s the put is still the search shown (the next starts at 26 s).
+  Session s(lab("chord-join-stabilize.json"));
+  s.advance_to(from_ms(std::int64_t{1000}));
+  const auto at_put = s.searches();
+  const viz::TracedSearch* put = s.current_search(at_put);
+  REQUIRE(put != nullptr);
+  REQUIRE(put->end >= 0);  // alone: it answers itself at once
+  const std::vector<std::string> then = s.story(*put);
+  REQUIRE_FALSE(then.empty());
+  s.advance_to(from_ms(std::int64_t{5000}));
+  REQUIRE(s.sim().live_count() == 3);
+  const auto later = s.searches();
+  const viz::TracedSearch* shown = s.current_search(later);
+  REQUIRE(shown != nullptr);
+  CHECK(shown->id == put->id);
+  CHECK(s.story(*shown) == then);
+  // Told now from today's fingers, the same step would name a peer that had not joined then.
+  std::string retold;
+  for (const TraceEvent* step : s.last_steps(*shown)) retold += s.run().narrate(*step);
+  for (const std::string& sentence : then) CHECK(sentence.find("23") == std::string::npos);
+  CHECK(retold.find("23") != std::string::npos);
+  // Stepping back to the put and forward again tells it the same way.
+  s.seek(0);
+  s.advance_to(from_ms(std::int64_t{5000}));
+  CHECK(s.story(*s.current_search(s.searches())) == then);
 }
