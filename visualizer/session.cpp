@@ -80,6 +80,7 @@ Session::Session(std::unique_ptr<LiveRun> live) : scenario_(live->scenario()), l
 Session::~Session() = default;
 
 void Session::rebuild() {
+  ++generation_;
   run_ = all_protocols().create(scenario_);
   run_->simulator().event_trace().keep_in_memory(true);  // before start(): the trace sees every join
   run_->start();
@@ -325,13 +326,23 @@ std::vector<InFlight> Session::in_flight_of(const TracedSearch& search, const st
   // moment the search started there, or the moment one of the search's messages arrived there.
   // Followed from the start, this chain finds the query, each forward and each answer, in any
   // style (iterative: requester -> n' -> requester ...; recursive: hop by hop; a flood: every copy).
+  // Kept from frame to frame for the same search and run: each frame reads only the new events.
   const auto& events = trace();
-  auto first = std::lower_bound(events.begin(), events.end(), search.start,
-                                [](const TraceEvent& e, SimTime t) { return e.time < t; });
-  std::set<std::pair<PeerIndex, SimTime>> handling{{search.from, search.start}};
-  std::set<std::pair<PeerIndex, SimTime>> carried;  // (receiver, arrival) of each message of the chain
-  for (auto it = first; it != events.end(); ++it) {
-    const TraceEvent& e = *it;
+  ChainCache& c = chain_;
+  if (c.search != search.id || c.generation != generation_ || c.start != search.start || c.scanned > events.size()) {
+    c.search = search.id;
+    c.generation = generation_;
+    c.start = search.start;
+    c.scanned = static_cast<std::size_t>(std::lower_bound(events.begin(), events.end(), search.start,
+                                                          [](const TraceEvent& e, SimTime t) { return e.time < t; }) -
+                                         events.begin());
+    c.handling = {{search.from, search.start}};
+    c.carried.clear();
+  }
+  auto& handling = c.handling;
+  auto& carried = c.carried;
+  for (; c.scanned < events.size(); ++c.scanned) {
+    const TraceEvent& e = events[c.scanned];
     if (e.kind != TraceKind::Send || e.until < 0 || !handling.count({e.peer, e.time})) continue;
     handling.insert({e.other, e.until});
     carried.insert({e.other, e.until});

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -177,6 +178,16 @@ class Session {
   std::unordered_map<std::uint32_t, Told> told_;
   std::unordered_set<std::uint32_t> user_lookups_;
   std::size_t told_scanned_ = 0;
+  std::uint64_t generation_ = 0;  // rebuild() counts up: caches of an older run are void
+  // in_flight_of's causal chain of one search, extended by the events since the last frame.
+  struct ChainCache {
+    std::uint32_t search = UINT32_MAX;
+    std::uint64_t generation = 0;
+    SimTime start = -1;
+    std::size_t scanned = 0;
+    std::set<std::pair<PeerIndex, SimTime>> handling, carried;
+  };
+  mutable ChainCache chain_;
   // Read once per protocol (a live run learns its protocol from the first report).
   mutable std::string model_for_ = "\n", vocabulary_for_ = "\n", reference_for_ = "\n";
   mutable const ProtocolModel* model_ = nullptr;
