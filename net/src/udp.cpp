@@ -1,5 +1,6 @@
 #include "p2plab/net/udp.hpp"
 
+#include <cerrno>
 #include <cstdio>
 
 #include <sys/socket.h>
@@ -23,14 +24,26 @@ UdpSocket::~UdpSocket() = default;
 
 bool UdpSocket::bind(const Endpoint& local, std::string& error) {
   const sf::IpAddress address = local.ip == 0 ? sf::IpAddress::Any : sf::IpAddress(local.ip);
+  errno = 0;
   if (impl_->socket.bind(local.port, address) != sf::Socket::Done) {
-    error = "cannot bind UDP " + local.to_string() + " (port in use, or not an address of this machine)";
+    const int why = errno;
+    error = "cannot bind UDP " + local.to_string();
+    if (why == EADDRINUSE) {
+      error += ": port " + std::to_string(local.port) + " is already in use (another peer? pick another port, or 0)";
+    } else if (why == EADDRNOTAVAIL) {
+      error += ": not an address of this machine";
+    } else {
+      error += " (port in use, or not an address of this machine)";
+    }
     return false;
   }
   impl_->socket.setBlocking(false);
   // A larger receive buffer rides out bursts (ignored beyond the system's rmem_max).
   const int bytes = 4 << 20;
   ::setsockopt(impl_->socket.getHandle(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  // SFML enables broadcast on every UDP socket; a peer only ever sends to one peer at a time.
+  const int off = 0;
+  ::setsockopt(impl_->socket.getHandle(), SOL_SOCKET, SO_BROADCAST, &off, sizeof off);
   impl_->selector.add(impl_->socket);
   return true;
 }

@@ -153,12 +153,16 @@ ProtocolCommand node_command(const ProtocolModel& model) {
         Params params;
         double timeout_ms = 1000;
         if (!net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, timeout_ms, error)) return false;
+        search::NodeLimits limits;
+        if (!search::read_limits(args, limits, error)) return false;
         params.timeout = from_ms(timeout_ms);
         const std::vector<std::string> shared = net::read_list(args, "share");
         setup.protocol = "central_index";
         setup.format = wire::format();
         setup.model = model;
-        setup.make = [params, shared](net::Shell& shell) { return std::make_unique<Node>(shell, params, shared); };
+        setup.make = [params, shared, limits](net::Shell& shell) {
+          return std::make_unique<Node>(shell, params, shared, limits);
+        };
         return true;
       });
 }

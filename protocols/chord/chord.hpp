@@ -32,6 +32,8 @@ struct Params {
   SimTime rpc_timeout = from_ms(std::int64_t{1000});  // an RPC unanswered this long means "dead"
   int lookup_retries = 3;       // recursive lookups: end-to-end retries after a timeout
   bool maintenance = true;      // false: no periodic timers (a frozen, converged ring: benchmarks)
+  std::size_t max_items = 0;    // keys one peer stores at most, own and copies (0: no limit); a put
+                                // beyond it is refused (PUT_ACK flag 0), copies beyond it dropped
 };
 
 enum class MsgType : std::uint8_t {
@@ -101,6 +103,7 @@ struct LookupRecord {
   std::uint32_t value = kNoValue;
   bool found = false;
   std::uint32_t messages = 0;  // messages this lookup (and its put/get) caused
+  PeerIndex silent = kNoPeer;  // when it gave up: the peer whose answer it waited for last
 };
 
 /// A typed snapshot of one peer (libtorrent style): what the inspector shows and tests check.
@@ -168,6 +171,20 @@ class Protocol final : public MessageHandler<Message> {
   // ---- inspection ----------------------------------------------------------------------------
   PeerSnapshot snapshot(PeerIndex n) const;
   const std::vector<LookupRecord>& records() const { return records_; }
+  /// Forgets the finished records (a long-running real peer, once it has reported them).
+  void clear_records() { records_.clear(); }
+  /// Marks (mark[p] = 1) the peers n's state refers to: predecessor, successors, fingers, the
+  /// peer it pings, and every peer a running lookup of n waits for or has on its path.
+  void mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) const;
+  /// Keys peer n stores (as owner and as copies).
+  std::size_t stored_items(PeerIndex n) const {
+    auto it = items_.find(n);
+    return it == items_.end() ? 0 : it->second.size();
+  }
+  std::size_t value_count() const { return values_.size(); }
+  /// Drops the values no stored item and no running put refers to any more and renumbers the
+  /// rest; returns old index -> new index (kNoValue: dropped). Records must have been cleared.
+  std::vector<std::uint32_t> compact_values();
   /// User lookups started but not ended (still running, or their requester crashed).
   std::size_t unfinished_lookups() const;
   /// Hook for owner_alive in records: is this peer up right now (ground truth, not routing).
@@ -313,7 +330,8 @@ class Protocol final : public MessageHandler<Message> {
 
   // ---- storage.cpp: put, get, key hand-over, replication ---------------------------------------
   bool is_primary(PeerIndex n, const Id& key) const;
-  void store(PeerIndex n, const Id& key, std::uint32_t value);
+  /// Stores key -> value at n; false when n is at max_items and the key is new.
+  bool store(PeerIndex n, const Id& key, std::uint32_t value);
   void storage_request(std::uint32_t slot_index, PeerIndex owner);
   void answer_put(PeerIndex self, PeerIndex from, const Message& msg);
   void answer_get(PeerIndex self, PeerIndex from, const Message& msg);

@@ -26,8 +26,12 @@ bool periodic(std::uint16_t kind) {
 
 class Node final : public net::TransportApp<Message> {
  public:
-  Node(net::Shell& shell, const Params& params)
-      : TransportApp(shell), params_(params), space_(params.m), protocol_(params, transport_) {
+  Node(net::Shell& shell, const Params& params, std::size_t max_running)
+      : TransportApp(shell),
+        params_(params),
+        space_(params.m),
+        protocol_(params, transport_),
+        max_running_(max_running) {
     protocol_.on_join_failed([this](PeerIndex) { rejoin_wanted_ = true; });
     protocol_.reserve(1);
   }
@@ -90,6 +94,10 @@ class Node final : public net::TransportApp<Message> {
   const char* pending_name() const override { return to_string(pending_.type); }
   void deliver(PeerIndex sender) override { protocol_.on_message(self(), sender, pending_); }
 
+  // ---- the contact table: peers the routing state and running lookups name stay ----
+  bool contacts_replaceable() const override { return true; }
+  void mark_in_use(std::vector<std::uint8_t>& mark) const override { protocol_.mark_peers_in_use(self(), mark); }
+
   // ---- life ----
   std::string start() override {
     protocol_.create(self());
@@ -103,6 +111,11 @@ class Node final : public net::TransportApp<Message> {
   void tick() override {
     if (rejoin_wanted_ && !shell_.joining()) rejoin();
     report_finished();
+    protocol_.clear_records();  // reported: a long-running peer keeps none
+    records_seen_ = 0;
+    // Values no stored key and no running put refers to any more are dropped (an overwritten
+    // value, a copy handed on): the value table stays proportional to what the peer stores.
+    if (protocol_.value_count() > 2 * protocol_.stored_items(self()) + 2 * requests_.size() + 4096) compact_values();
   }
   std::string leave() override {
     if (protocol_.in_ring(self())) protocol_.leave(self());  // hands its keys over, links predecessor and successor
@@ -130,6 +143,10 @@ class Node final : public net::TransportApp<Message> {
     }
     if (!protocol_.in_ring(self())) {
       shell_.error(op + ": not in a ring yet");
+      return true;
+    }
+    if (requests_.size() >= max_running_) {
+      shell_.error(op + ": busy, " + std::to_string(requests_.size()) + " operations running (try again later)");
       return true;
     }
     std::uint32_t serial = 0;
@@ -205,6 +222,12 @@ class Node final : public net::TransportApp<Message> {
     Id key;
   };
 
+  void compact_values() {
+    protocol_.compact_values();
+    value_index_.clear();
+    value_count_ = static_cast<std::uint32_t>(protocol_.value_count());
+    for (std::uint32_t v = 0; v < value_count_; ++v) value_index_.emplace(protocol_.value(v), v);
+  }
   std::uint32_t intern(const std::string& value) {
     if (auto it = value_index_.find(value); it != value_index_.end()) return it->second;
     const std::uint32_t index = protocol_.intern_value(value);
@@ -261,9 +284,26 @@ class Node final : public net::TransportApp<Message> {
       const Request p = it->second;
       requests_.erase(it);
       const bool ok = r.completed && (p.op == "lookup" || r.found);
+      // What happened, in words: a get was found or not found, a put stored or refused (the
+      // owner is full), and any of them failed when a peer stopped answering.
+      std::string result =
+          ok ? (p.op == "get"   ? "found"
+                : p.op == "put" ? "stored"
+                                : "ok")
+             : (r.completed ? (p.op == "put" ? "refused (the owner is full)" : "not found") : "failed");
       json j{{"op", p.op}, {"arg", p.arg},   {"key", p.key.to_decimal()},
              {"ok", ok},   {"hops", r.hops}, {"ms", static_cast<double>(r.end - r.start) / 1000.0}};
       j["owner"] = r.owner != kNoPeer ? json(shell_.id_text(r.owner)) : json(nullptr);
+      if (!r.completed) {
+        if (r.silent != kNoPeer && r.silent != self()) {
+          const std::string at = shell_.id_text(r.silent) + " at " + shell_.contacts().at(r.silent).address.to_string();
+          j["timeout_at"] = at;
+          result += " (timeout at " + at + ")";
+        } else {
+          result += " (no route)";
+        }
+      }
+      j["result"] = result;
       if (p.op == "get" && r.found && r.value != kNoValue && r.value < value_count_)
         j["value"] = protocol_.value(r.value);
       if (shell_.json_mode()) {
@@ -271,7 +311,7 @@ class Node final : public net::TransportApp<Message> {
         continue;
       }
       std::printf("%s %s (key %s): %s, owner %s, %u hops, %.1f ms%s%s\n", p.op.c_str(), p.arg.c_str(),
-                  p.key.to_decimal().c_str(), ok ? "ok" : (r.completed ? "NOT FOUND" : "FAILED"),
+                  p.key.to_decimal().c_str(), result.c_str(),
                   j["owner"].is_null() ? "?" : j["owner"].get<std::string>().c_str(), r.hops, j["ms"].get<double>(),
                   j.contains("value") ? ", value: " : "", j.contains("value") ? j["value"].dump().c_str() : "");
       std::fflush(stdout);
@@ -288,6 +328,7 @@ class Node final : public net::TransportApp<Message> {
   bool rejoin_wanted_ = false;
   std::map<std::uint32_t, Request> requests_;
   std::size_t records_seen_ = 0;
+  std::size_t max_running_;
 };
 
 }  // namespace
@@ -301,20 +342,26 @@ ProtocolCommand node_command(const ProtocolModel& model) {
       net::node_option("fix-fingers-ms", "Period of fix_fingers", "500"),
       net::node_option("check-predecessor-ms", "Period of check_predecessor", "1000"),
       net::node_option("rpc-timeout-ms", "An RPC unanswered this long means the peer failed", "1000"),
+      net::node_option("max-keys", "Keys this peer stores at most, own and copies (a put beyond: refused)", "200000"),
+      net::node_option("max-running", "Console operations (put, get, lookup) running at once at most", "4096"),
   };
   return net::node_command(
       "One real Chord peer on a UDP socket; console: put, get, lookup, state, leave", std::move(options),
       [model](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
         Params params;
         double stabilize = 500, fix_fingers = 500, check_predecessor = 1000, rpc_timeout = 1000;
+        int max_keys = 200000, max_running = 4096;
         if (!net::read_option(args, "bits", 4, 160, params.m, error) ||
             !net::read_option(args, "successors", 1, 32, params.successors, error) ||
             !net::read_option(args, "stabilize-ms", 10.0, 600000.0, stabilize, error) ||
             !net::read_option(args, "fix-fingers-ms", 10.0, 600000.0, fix_fingers, error) ||
             !net::read_option(args, "check-predecessor-ms", 10.0, 600000.0, check_predecessor, error) ||
-            !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, rpc_timeout, error)) {
+            !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, rpc_timeout, error) ||
+            !net::read_option(args, "max-keys", 1, 100000000, max_keys, error) ||
+            !net::read_option(args, "max-running", 1, 1000000, max_running, error)) {
           return false;
         }
+        params.max_items = static_cast<std::size_t>(max_keys);
         const auto lookup = args.find("lookup");
         const std::string style = lookup == args.end() ? "iterative" : lookup->second;
         if (style != "iterative" && style != "recursive") {
@@ -330,7 +377,9 @@ ProtocolCommand node_command(const ProtocolModel& model) {
         setup.id_bits = params.m;
         setup.format = wire::format(params.m);
         setup.model = model;
-        setup.make = [params](net::Shell& shell) { return std::make_unique<Node>(shell, params); };
+        setup.make = [params, max_running](net::Shell& shell) {
+          return std::make_unique<Node>(shell, params, static_cast<std::size_t>(max_running));
+        };
         return true;
       });
 }

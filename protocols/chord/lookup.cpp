@@ -272,6 +272,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
     r.value = l.purpose == Purpose::Put ? l.value : value;
     r.found = found;
     r.messages = l.messages;
+    if (!completed) r.silent = l.storage_phase ? l.owner : !l.avoid.empty() ? l.avoid.back() : l.asked;
     records_.push_back(std::move(r));
   }
   Trace& trace = transport_.trace();

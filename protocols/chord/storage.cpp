@@ -11,7 +11,46 @@ bool Protocol::is_primary(PeerIndex n, const Id& key) const {
   return logic::is_responsible(contact(n), contact(predecessor_[n]), key);
 }
 
-void Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) { items_[n][key] = value; }
+bool Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) {
+  auto& items = items_[n];
+  if (params_.max_items != 0 && items.size() >= params_.max_items) {
+    auto it = items.find(key);
+    if (it == items.end()) return false;
+    it->second = value;
+    return true;
+  }
+  items[key] = value;
+  return true;
+}
+
+std::vector<std::uint32_t> Protocol::compact_values() {
+  std::vector<std::uint32_t> remap(values_.size(), kNoValue);
+  std::vector<std::string> kept;
+  auto keep = [&](std::uint32_t& v) {
+    if (v >= values_.size()) {
+      v = kNoValue;
+      return;
+    }
+    if (remap[v] == kNoValue) {
+      remap[v] = static_cast<std::uint32_t>(kept.size());
+      kept.push_back(std::move(values_[v]));
+    }
+    v = remap[v];
+  };
+  for (auto& [peer, items] : items_) {
+    for (auto& [key, value] : items) keep(value);
+  }
+  for (Lookup& l : lookups_) {  // (for other purposes `value` is not a value index)
+    if (l.purpose != Purpose::Put) continue;
+    if (l.serial != 0 && l.value != kNoValue) {
+      keep(l.value);
+    } else {
+      l.value = kNoValue;
+    }
+  }
+  values_ = std::move(kept);
+  return remap;
+}
 
 std::uint32_t Protocol::intern_value(std::string value) {
   values_.push_back(std::move(value));
@@ -29,9 +68,9 @@ void Protocol::storage_request(std::uint32_t index, PeerIndex owner) {
   l.owner = owner;
   if (owner == n) {
     if (l.purpose == Purpose::Put) {
-      store(n, l.key, l.value);
-      replicate(n, l.key, l.value);
-      finish(index, owner, true, true, l.value);
+      const bool stored = store(n, l.key, l.value);
+      if (stored) replicate(n, l.key, l.value);
+      finish(index, owner, true, stored, l.value);
     } else {
       auto& items = items_[n];
       auto it = items.find(l.key);
@@ -50,13 +89,13 @@ void Protocol::storage_request(std::uint32_t index, PeerIndex owner) {
 }
 
 void Protocol::answer_put(PeerIndex self, PeerIndex from, const Message& msg) {
-  store(self, msg.key, msg.value);
-  replicate(self, msg.key, msg.value);
+  const bool stored = store(self, msg.key, msg.value);
+  if (stored) replicate(self, msg.key, msg.value);
   Message ack;
   ack.type = MsgType::PutAck;
   ack.lookup = msg.lookup;
   ack.tag = msg.tag;
-  ack.flag = 1;
+  ack.flag = stored ? 1 : 0;
   send(self, from, ack);
 }
 
@@ -108,8 +147,7 @@ void Protocol::replicate_all_primary(PeerIndex n) {
 
 // A key handed over (HAND_OVER) is stored; if it is now this peer's own, its copies go out too.
 void Protocol::take_over(PeerIndex self, const Message& msg) {
-  store(self, msg.key, msg.value);
-  if (is_primary(self, msg.key)) replicate(self, msg.key, msg.value);
+  if (store(self, msg.key, msg.value) && is_primary(self, msg.key)) replicate(self, msg.key, msg.value);
 }
 
 // notify made `newcomer` n's predecessor; `old` was the one before (kNoPeer: none).

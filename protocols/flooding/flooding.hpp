@@ -71,6 +71,13 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   void leave(PeerIndex peer);
   /// Floods a query; ttl 0 means the configured TTL.
   void search(PeerIndex from, NameIndex name, QueryIndex query, int ttl);
+  /// Peer p forgets query q (GUID cache, route, copies, download): a real peer reuses the numbers
+  /// of old queries, so that its tables stay bounded.
+  void forget_query(PeerIndex p, QueryIndex q);
+  /// Marks (mark[x] = 1) the peers p's state refers to: neighbours, discovery candidates, the
+  /// ones it waits for, and the providers of its downloads. (Not the routes back: those are
+  /// neighbours, and a hit sent along a forgotten route is only lost.)
+  void mark_peers_in_use(PeerIndex p, std::vector<std::uint8_t>& mark) const;
 
   void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
