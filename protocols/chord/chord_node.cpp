@@ -115,7 +115,7 @@ class Node final : public net::TransportApp<Message> {
     records_seen_ = 0;
     // Values no stored key and no running put refers to any more are dropped (an overwritten
     // value, a copy handed on): the value table stays proportional to what the peer stores.
-    if (protocol_.value_count() > 2 * protocol_.stored_items(self()) + 2 * requests_.size() + 4096) compact_values();
+    if (protocol_.value_count() > 2 * protocol_.stored_items(self()) + 2 * requests_.size() + 256) compact_values();
   }
   std::string leave() override {
     if (protocol_.in_ring(self())) protocol_.leave(self());  // hands its keys over, links predecessor and successor
@@ -180,6 +180,11 @@ class Node final : public net::TransportApp<Message> {
     j["keys"] = json::array();
     for (const Id& k : s.keys) j["keys"].push_back(k.to_decimal());
     j["replicas"] = s.replicas.size();
+    // What the peer's memory holds (bounded: --max-keys, --max-running, --max-contacts).
+    j["memory"] = {{"stored", protocol_.stored_items(self())},
+                   {"values", protocol_.value_count()},
+                   {"records", protocol_.records().size()},
+                   {"running", requests_.size()}};
     return j;
   }
   std::string state_text(const json&) const override {

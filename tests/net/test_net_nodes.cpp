@@ -16,8 +16,9 @@
 #include <sstream>
 #include <thread>
 
-#include "node_harness.hpp"
+#include "chord_harness.hpp"
 #include "datagram_noise.hpp"
+#include "node_harness.hpp"
 #include "p2plab/rng.hpp"
 #include "wire.hpp"
 
@@ -27,114 +28,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-const std::vector<std::string> kFast = {
-    "--json", "--bits",           "32", "--successors",           "5",   "--stabilize-ms",
-    "100",    "--fix-fingers-ms", "50", "--check-predecessor-ms", "200", "--rpc-timeout-ms",
-    "400"};
-
-struct ChordPeer {
-  std::unique_ptr<Peer> peer;
-  std::uint64_t id = 0;
-  int port = 0;
-};
-
-ChordPeer start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), kFast.begin(), kFast.end());
-  args.insert(args.end(), extra.begin(), extra.end());
-  if (!join_port.empty()) {
-    args.push_back("--join");
-    args.push_back("127.0.0.1:" + join_port);
-  }
-  ChordPeer s;
-  s.peer = std::make_unique<Peer>(args);
-  const auto hello = s.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms);
-  REQUIRE_MESSAGE(hello.has_value(), "a peer did not start");
-  s.id = std::stoull((*hello)["id"].get<std::string>());
-  s.port = (*hello)["port"].get<int>();
-  return s;
-}
-
-/// Chord by brute force over the sorted ids (m = 32, plain 64-bit arithmetic).
-struct Oracle {
-  std::vector<std::uint64_t> ids;  // sorted
-  std::uint64_t successor(std::uint64_t key) const {
-    auto it = std::lower_bound(ids.begin(), ids.end(), key);
-    return it == ids.end() ? ids.front() : *it;
-  }
-  /// Empty when `state` is what Chord converges to, else what differs first.
-  std::string check(std::uint64_t id, const json& state, int r) const {
-    const auto pos = static_cast<std::size_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());
-    const std::size_t n = ids.size();
-    const std::string who = "peer " + std::to_string(id) + ": ";
-    if (!state.value("in_ring", false)) return who + "not in the ring";
-    const auto& pred = state["predecessor"];
-    const std::uint64_t want_pred = ids[(pos + n - 1) % n];
-    if (pred.is_null() || std::stoull(pred["id"].get<std::string>()) != want_pred) {
-      return who + "predecessor " + pred.dump() + ", expected " + std::to_string(want_pred);
-    }
-    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(r), n - 1);
-    const auto& succ = state["successors"];
-    if (succ.size() != count) return who + "successor list " + succ.dump() + " has the wrong length";
-    for (std::size_t j = 0; j < count; ++j) {
-      const std::uint64_t want = ids[(pos + 1 + j) % n];
-      if (std::stoull(succ[j]["id"].get<std::string>()) != want) {
-        return who + "successor " + std::to_string(j) + " is " + succ[j].dump() + ", expected " + std::to_string(want);
-      }
-    }
-    const auto& fingers = state["fingers"];
-    if (fingers.size() != 32) return who + "not 32 fingers";
-    for (std::size_t i = 0; i < 32; ++i) {
-      const std::uint64_t want = successor((id + (std::uint64_t{1} << i)) & 0xffffffffu);
-      if (fingers[i].is_null() || std::stoull(fingers[i].get<std::string>()) != want) {
-        return who + "finger " + std::to_string(i) + " is " + fingers[i].dump() + ", expected " + std::to_string(want);
-      }
-    }
-    return "";
-  }
-};
-
-/// Polls every peer's state until all match the oracle; the last difference on timeout.
-std::string converge(std::vector<ChordPeer*>& peers, std::chrono::milliseconds timeout) {
-  Oracle oracle;
-  for (auto* p : peers) oracle.ids.push_back(p->id);
-  std::sort(oracle.ids.begin(), oracle.ids.end());
-  const auto deadline = Clock::now() + timeout;
-  std::string diff = "never checked";
-  while (Clock::now() < deadline) {
-    diff.clear();
-    for (auto* p : peers) {
-      const auto state = p->peer->state();
-      diff = state ? oracle.check(p->id, *state, 5) : "peer " + std::to_string(p->id) + " does not answer";
-      if (!diff.empty()) break;
-    }
-    if (diff.empty()) return "";
-    std::this_thread::sleep_for(250ms);
-  }
-  return diff;
-}
-
-/// Sends each command to its peer, then collects one answer per command (matched on "arg").
-std::map<std::string, json> ask_all(const std::vector<std::pair<Peer*, std::string>>& commands, const std::string& op,
-                                    std::chrono::milliseconds timeout) {
-  std::map<Peer*, int> expected;
-  for (const auto& [peer, command] : commands) {
-    peer->send(command);
-    ++expected[peer];
-  }
-  std::map<std::string, json> answers;
-  const auto deadline = Clock::now() + timeout;
-  for (auto& [peer, count] : expected) {
-    for (int k = 0; k < count; ++k) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      const auto a = peer->wait_for([&](const json& j) { return j.value("op", "") == op; }, std::max(left, 1ms));
-      if (!a) break;
-      answers[(*a)["arg"].get<std::string>()] = *a;
-    }
-  }
-  return answers;
-}
 
 std::string item(int i) { return "item-" + std::to_string(i); }
 std::string value(int i) { return "value of item " + std::to_string(i); }

@@ -1,0 +1,303 @@
+// Real peers under load and abuse (label "net", each case seconds): a Chord peer flooded with
+// 2,100 PINGs naming 67,200 invented contacts, and a flooding peer with 68,000 QUERYs of new
+// GUIDs and names, keep serving honest requests and joins; a Chord peer's and a flooding
+// peer's resident memory stays flat under a steady load once their tables are warm.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "chord/wire.hpp"
+#include "chord_harness.hpp"
+#include "flooding/wire.hpp"
+#include "node_harness.hpp"
+#include "p2plab/rng.hpp"
+
+using namespace p2plab;
+using namespace p2plab::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A UDP socket on 127.0.0.1 (its own port: its own sender address), closed at the end.
+struct Sender {
+  int fd = -1;
+  Sender() {
+    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  }
+  ~Sender() { ::close(fd); }
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+  void send(int port, const std::vector<std::uint8_t>& bytes) const {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+};
+
+/// A counter of the peer's `state` (a path of keys), or 0.
+std::uint64_t counter(const json& state, std::initializer_list<const char*> path) {
+  const json* at = &state;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return 0;
+    at = &(*at)[key];
+  }
+  return at->is_number_unsigned() ? at->get<std::uint64_t>() : 0;
+}
+
+/// Flow control: waits until the peer has received `expected` datagrams in all (at most 10 s).
+std::uint64_t wait_received(Peer& peer, std::uint64_t expected) {
+  std::uint64_t received = 0;
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    const auto s = peer.state();
+    REQUIRE_MESSAGE(s.has_value(), "the flooded peer stopped answering its console");
+    received = counter(*s, {"datagrams", "received"});
+    if (received >= expected) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  return received;
+}
+
+/// 2,100 PINGs from 30 sender addresses, each naming 32 invented contacts, at a Chord peer.
+void flood_contacts(ChordPeer& target, Rng& rng) {
+  const auto before = target.peer->state();
+  REQUIRE(before.has_value());
+  std::uint64_t expected = counter(*before, {"datagrams", "received"});
+  std::vector<std::unique_ptr<Sender>> senders;
+  for (int s = 0; s < 30; ++s) senders.push_back(std::make_unique<Sender>());
+  for (int batch = 0; batch < 21; ++batch) {
+    for (int k = 0; k < 100; ++k) {
+      chord::wire::Datagram d;
+      d.bits = 32;
+      d.sender = Id(rng.next_u64() & 0xffffffffu);
+      d.type = chord::MsgType::Ping;
+      d.tag = static_cast<std::uint32_t>(k);
+      for (int c = 0; c < 32; ++c) {
+        chord::wire::WireContact invented;
+        invented.id = Id(rng.next_u64() & 0xffffffffu);
+        invented.is_sender = false;
+        invented.address = net::Endpoint{0x7f000001u, static_cast<std::uint16_t>(1024 + rng.below(60000))};
+        d.list.push_back(invented);
+      }
+      std::vector<std::uint8_t> bytes;
+      REQUIRE(chord::wire::encode(d, bytes));
+      senders[static_cast<std::size_t>(batch * 100 + k) % senders.size()]->send(target.port, bytes);
+      ++expected;
+    }
+    CHECK(wait_received(*target.peer, expected) >= expected);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("chord: 2100 PINGs naming 67200 invented contacts leave the peers serving gets and joins" *
+          doctest::test_suite("net")) {
+  const auto t0 = Clock::now();
+  // A: the default limits (its budget of new contacts per sender stops the flood); B: a small
+  // table and no budget to speak of (contacts no longer in use are replaced).
+  ChordPeer a = start_peer();
+  ChordPeer b = start_peer(std::to_string(a.port), {"--max-contacts", "256", "--new-contacts-per-s", "1000000"});
+  std::vector<ChordPeer*> ring = {&a, &b};
+  REQUIRE(converge(ring, 20s).empty());
+  std::vector<std::pair<Peer*, std::string>> puts;
+  for (int i = 0; i < 20; ++i)
+    puts.emplace_back(i % 2 ? a.peer.get() : b.peer.get(), "put k" + std::to_string(i) + " v" + std::to_string(i));
+  auto answers = ask_all(puts, "put", 20s);
+  REQUIRE(answers.size() == 20);
+
+  Rng rng(2100);
+  flood_contacts(a, rng);
+  flood_contacts(b, rng);
+  const auto sa = a.peer->state(), sb = b.peer->state();
+  REQUIRE((sa && sb));
+  MESSAGE("A: " << (*sa)["contacts"] << " contacts, " << (*sa)["contacts_over_budget"] << " refused over budget; B: "
+                << (*sb)["contacts"] << " contacts, " << (*sb)["contacts_replaced"] << " replaced");
+  CHECK(counter(*sa, {"contacts_over_budget"}) > 0);
+  CHECK(counter(*sa, {"contacts"}) < 65536);
+  CHECK(counter(*sb, {"contacts"}) <= 255);
+  CHECK(counter(*sb, {"contacts_replaced"}) > 60000);
+
+  // Honest peers still join through either and the ring of 4 converges to the brute-force one.
+  ChordPeer c = start_peer(std::to_string(b.port));
+  ChordPeer d = start_peer(std::to_string(a.port));
+  ring = {&a, &b, &c, &d};
+  const std::string diff = converge(ring, 30s);
+  INFO("convergence after the flood: " << diff);
+  REQUIRE(diff.empty());
+  std::vector<std::pair<Peer*, std::string>> gets;
+  for (int i = 0; i < 20; ++i) gets.emplace_back(i % 2 ? c.peer.get() : d.peer.get(), "get k" + std::to_string(i));
+  answers = ask_all(gets, "get", 20s);
+  REQUIRE(answers.size() == 20);
+  for (int i = 0; i < 20; ++i) {
+    INFO(answers["k" + std::to_string(i)].dump());
+    CHECK(answers["k" + std::to_string(i)]["result"] == "found");
+    CHECK(answers["k" + std::to_string(i)]["value"] == "v" + std::to_string(i));
+  }
+  MESSAGE("whole test " << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
+}
+
+TEST_CASE("flooding: 68000 QUERYs with new GUIDs and names leave the peer serving searches and joins" *
+          doctest::test_suite("net")) {
+  const auto t0 = Clock::now();
+  const std::vector<std::string> args = {"--protocol", "flooding", "--collect-ms", "500", "--rpc-timeout-ms", "500"};
+  Started provider = start_node(args);
+  REQUIRE(provider.peer);
+  provider.peer->send("share song 4.mp3");
+  REQUIRE(provider.peer->wait_for([](const json& j) { return j.value("op", "") == "share"; }, 3000ms));
+  Started target = start_node(args, std::to_string(provider.port));
+  REQUIRE(target.peer);
+  std::vector<Started> two;
+  two.push_back(std::move(provider));
+  two.push_back(std::move(target));
+  REQUIRE(read_overlay(two, 40, [](const Overlay& o) { return o.graph.size() == 2; }).ready);
+  Started& p0 = two[0];
+  Started& p1 = two[1];
+
+  const auto before = p1.peer->state();
+  REQUIRE(before.has_value());
+  std::uint64_t expected = counter(*before, {"datagrams", "received"});
+  Sender sender;
+  for (int batch = 0; batch < 68; ++batch) {
+    for (int k = 0; k < 1000; ++k) {
+      const int n = batch * 1000 + k;
+      flooding::wire::Datagram d;
+      d.sender = 424242;
+      d.type = flooding::MsgType::Query;
+      d.ttl = 1;
+      d.hops = 1;
+      d.guid = 1'000'000 + static_cast<std::uint64_t>(n);
+      d.name = "junk " + std::to_string(n);
+      std::vector<std::uint8_t> bytes;
+      REQUIRE(flooding::wire::encode(d, bytes));
+      sender.send(p1.port, bytes);
+      ++expected;
+    }
+    CHECK(wait_received(*p1.peer, expected) >= expected);
+  }
+  const auto after = p1.peer->state();
+  REQUIRE(after.has_value());
+  MESSAGE("after 68000 QUERYs: " << (*after)["tables"].dump() << ", datagrams " << (*after)["datagrams"].dump());
+  CHECK(counter(*after, {"tables", "queries"}) <= 65536);
+  CHECK(counter(*after, {"tables", "queries_forgotten"}) >= 68000 - 65536);
+  CHECK(counter(*after, {"tables", "names"}) <= 65536);
+  CHECK(counter(*after, {"tables", "names_rebuilt"}) >= 1);
+  CHECK(counter(*after, {"datagrams", "dropped"}) == counter(*before, {"datagrams", "dropped"}));
+
+  // The flooded peer still searches, and a newcomer joins through it and finds the file.
+  const auto found = run_search(*p1.peer, "song");
+  REQUIRE(found.has_value());
+  CHECK(hits_of(*found) == std::set<std::string>{p0.id});
+  CHECK((*found)["downloaded_from"] == p0.id);
+  Started newcomer = start_node(args, std::to_string(p1.port));
+  REQUIRE(newcomer.peer);
+  std::optional<json> answer;
+  for (int attempt = 0; attempt < 10; ++attempt) {  // until the newcomer has its neighbours
+    answer = run_search(*newcomer.peer, "song 4");
+    if (answer && (*answer)["ok"] == true) break;
+    std::this_thread::sleep_for(300ms);
+  }
+  REQUIRE(answer.has_value());
+  CHECK((*answer)["downloaded_from"] == p0.id);
+  MESSAGE("whole test " << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
+}
+
+TEST_CASE("resident memory stays flat under steady load once the tables are warm (chord and flooding)" *
+          doctest::test_suite("net")) {
+  // Freed memory goes back to the allocator at once (AddressSanitizer would otherwise hold up to
+  // 256 MB in quarantine and RSS would measure that).
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  const std::string options = std::string(asan ? asan : "") + (asan && *asan ? ":" : "") +
+                              "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
+  ::setenv("ASAN_OPTIONS", options.c_str(), 1);
+  ChordPeer a = start_peer("", {"--max-running", "400"});
+  ChordPeer b = start_peer(std::to_string(a.port));
+  std::vector<ChordPeer*> ring = {&a, &b};
+  REQUIRE(converge(ring, 20s).empty());
+  const std::vector<std::string> fargs = {"--protocol", "flooding", "--max-queries", "2000", "--max-names", "2000"};
+  Started f = start_node(fargs);
+  REQUIRE(f.peer);
+
+  // One round: 1,000 puts (200 keys, each put a new value of 400 bytes), 200 gets at the Chord
+  // peers, and 5,000 QUERYs of new GUIDs and names at the flooding peer. A peer that kept every
+  // value, record, GUID or name would grow by megabytes per round.
+  int round_number = 0;
+  Sender sender;
+  std::uint64_t queries_sent = 0;
+  auto round = [&] {
+    ++round_number;
+    for (int part = 0; part < 5; ++part) {
+      std::vector<std::pair<Peer*, std::string>> puts;
+      for (int k = 0; k < 200; ++k) {
+        const std::string key = "key" + std::to_string(k);
+        const std::string value = key + "r" + std::to_string(round_number) + "p" + std::to_string(part);
+        puts.emplace_back(k % 2 ? a.peer.get() : b.peer.get(), "put " + key + " " + value + std::string(400, 'x'));
+      }
+      const auto answers = ask_all(puts, "put", 20s);
+      REQUIRE(answers.size() == 200);
+    }
+    std::vector<std::pair<Peer*, std::string>> gets;
+    for (int k = 0; k < 200; ++k) gets.emplace_back(k % 2 ? b.peer.get() : a.peer.get(), "get key" + std::to_string(k));
+    const auto answers = ask_all(gets, "get", 20s);
+    REQUIRE(answers.size() == 200);
+    for (const auto& [key, answer] : answers) CHECK(answer["result"] == "found");
+    const auto before = f.peer->state();
+    REQUIRE(before.has_value());
+    std::uint64_t expected = counter(*before, {"datagrams", "received"});
+    for (int k = 0; k < 5000; ++k, ++queries_sent) {
+      flooding::wire::Datagram d;
+      d.sender = 777;
+      d.type = flooding::MsgType::Query;
+      d.ttl = 1;
+      d.hops = 1;
+      d.guid = queries_sent + 1;
+      d.name = "junk " + std::to_string(queries_sent) + " " + std::string(150, 'y');
+      std::vector<std::uint8_t> bytes;
+      REQUIRE(flooding::wire::encode(d, bytes));
+      sender.send(f.port, bytes);
+      ++expected;
+      if (k % 500 == 499) CHECK(wait_received(*f.peer, expected) >= expected);
+    }
+  };
+  // Warm-up: two rounds fill the flooding peer's tables (2,000 queries and names) and give the
+  // Chord peers their keys; then RSS is measured after round 3 and after round 6.
+  round();
+  round();
+  round();
+  const long chord_warm = rss_kib(a.peer->pid()), flood_warm = rss_kib(f.peer->pid());
+  round();
+  round();
+  round();
+  const long chord_end = rss_kib(a.peer->pid()), flood_end = rss_kib(f.peer->pid());
+  const auto sa = a.peer->state(), sf = f.peer->state();
+  REQUIRE((sa && sf));
+  MESSAGE("chord peer RSS " << chord_warm << " -> " << chord_end << " KiB (" << (*sa)["memory"].dump()
+                            << "); flooding peer RSS " << flood_warm << " -> " << flood_end << " KiB ("
+                            << (*sf)["tables"].dump() << ")");
+  REQUIRE(chord_warm > 0);
+  REQUIRE(flood_warm > 0);
+  REQUIRE((*sa)["memory"].is_object());
+  REQUIRE((*sf)["tables"].is_object());
+  // Flat: within 20 %, and less than 1 MiB more (3,000 puts and 15,000 queries later).
+  CHECK(chord_end <= chord_warm * 6 / 5);
+  CHECK(flood_end <= flood_warm * 6 / 5);
+  CHECK(chord_end - chord_warm < 1024);
+  CHECK(flood_end - flood_warm < 1024);
+  CHECK(counter(*sa, {"memory", "values"}) <= 2 * 200 + 256);
+  CHECK(counter(*sa, {"memory", "records"}) == 0);
+  CHECK(counter(*sf, {"tables", "queries"}) <= 2000);
+  CHECK(counter(*sf, {"tables", "names"}) <= 2000);
+}
