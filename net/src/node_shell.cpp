@@ -314,6 +314,10 @@ json Shell::state_json() const {
   j["datagrams"] = {{"received", c.received},          {"accepted", accepted_}, {"dropped", dropped_},
                     {"dropped_by_reason", drops},      {"sent", c.sent},        {"send_failed", c.send_failed},
                     {"not_encodable", c.not_encodable}};
+  if (c.bulk_sent + c.bulk_dropped + app_->queued() > 0) {
+    j["transfers"] = {
+        {"sent", c.bulk_sent}, {"queued", app_->queued()}, {"merged", c.bulk_merged}, {"dropped", c.bulk_dropped}};
+  }
   return j;
 }
 
@@ -427,6 +431,9 @@ int Shell::run(NodeApp& app) {
   if (!crash_) {
     how = app.leave();
     app.poll(std::chrono::milliseconds(0));
+    // The keys handed over leave at the paced rate: wait for them (at most 30 s).
+    const SimTime deadline = app.now() + from_ms(std::int64_t{30000});
+    while (app.queued() > 0 && app.now() < deadline) app.poll(std::chrono::milliseconds(1));
   }
   if (!basics_.quiet) {
     if (basics_.json) {

@@ -26,12 +26,23 @@ bool periodic(std::uint16_t kind) {
 
 class Node final : public net::TransportApp<Message> {
  public:
-  Node(net::Shell& shell, const Params& params, std::size_t max_running)
+  Node(net::Shell& shell, const Params& params, std::size_t max_running, double transfer_rate,
+       std::size_t transfer_queue)
       : TransportApp(shell),
         params_(params),
         space_(params.m),
         protocol_(params, transport_),
         max_running_(max_running) {
+    // Keys moving between peers (copies, hand-overs, answers to FETCH_RANGE) leave paced; the
+    // ring's maintenance and the lookups never wait behind them.
+    transport_.set_pacing(
+        [](const Message& m) { return m.type == MsgType::Replicate || m.type == MsgType::HandOver; }, transfer_rate,
+        transfer_queue,
+        [](const Message& m) {
+          const Id& k = m.key;
+          return (k.limb[0] ^ (k.limb[1] * 0x9E3779B97F4A7C15ULL) ^ (k.limb[2] * 0xC2B2AE3D27D4EB4FULL)) +
+                 static_cast<std::uint64_t>(m.type);
+        });
     protocol_.on_join_failed([this](PeerIndex) { rejoin_wanted_ = true; });
     protocol_.reserve(1);
   }
@@ -96,7 +107,12 @@ class Node final : public net::TransportApp<Message> {
 
   // ---- the contact table: peers the routing state and running lookups name stay ----
   bool contacts_replaceable() const override { return true; }
-  void mark_in_use(std::vector<std::uint8_t>& mark) const override { protocol_.mark_peers_in_use(self(), mark); }
+  void mark_in_use(std::vector<std::uint8_t>& mark) const override {
+    protocol_.mark_peers_in_use(self(), mark);
+    transport_.for_each_queued([&](PeerIndex to) {
+      if (to < mark.size()) mark[to] = 1;
+    });
+  }
 
   // ---- life ----
   std::string start() override {
@@ -349,13 +365,16 @@ ProtocolCommand node_command(const ProtocolModel& model) {
       net::node_option("rpc-timeout-ms", "An RPC unanswered this long means the peer failed", "1000"),
       net::node_option("max-keys", "Keys this peer stores at most, own and copies (a put beyond: refused)", "200000"),
       net::node_option("max-running", "Console operations (put, get, lookup) running at once at most", "4096"),
+      net::node_option("transfer-rate", "Keys sent to other peers (copies, hand-overs) per second at most", "2000"),
+      net::node_option("transfer-queue", "Keys waiting to be sent at most (beyond: dropped and counted)", "100000"),
   };
   return net::node_command(
       "One real Chord peer on a UDP socket; console: put, get, lookup, state, leave", std::move(options),
       [model](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
         Params params;
         double stabilize = 500, fix_fingers = 500, check_predecessor = 1000, rpc_timeout = 1000;
-        int max_keys = 200000, max_running = 4096;
+        int max_keys = 200000, max_running = 4096, transfer_queue = 100000;
+        double transfer_rate = 2000;
         if (!net::read_option(args, "bits", 4, 160, params.m, error) ||
             !net::read_option(args, "successors", 1, 32, params.successors, error) ||
             !net::read_option(args, "stabilize-ms", 10.0, 600000.0, stabilize, error) ||
@@ -363,7 +382,9 @@ ProtocolCommand node_command(const ProtocolModel& model) {
             !net::read_option(args, "check-predecessor-ms", 10.0, 600000.0, check_predecessor, error) ||
             !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, rpc_timeout, error) ||
             !net::read_option(args, "max-keys", 1, 100000000, max_keys, error) ||
-            !net::read_option(args, "max-running", 1, 1000000, max_running, error)) {
+            !net::read_option(args, "max-running", 1, 1000000, max_running, error) ||
+            !net::read_option(args, "transfer-rate", 10.0, 1e6, transfer_rate, error) ||
+            !net::read_option(args, "transfer-queue", 1, 10000000, transfer_queue, error)) {
           return false;
         }
         params.max_items = static_cast<std::size_t>(max_keys);
@@ -382,8 +403,9 @@ ProtocolCommand node_command(const ProtocolModel& model) {
         setup.id_bits = params.m;
         setup.format = wire::format(params.m);
         setup.model = model;
-        setup.make = [params, max_running](net::Shell& shell) {
-          return std::make_unique<Node>(shell, params, static_cast<std::size_t>(max_running));
+        setup.make = [params, max_running, transfer_rate, transfer_queue](net::Shell& shell) {
+          return std::make_unique<Node>(shell, params, static_cast<std::size_t>(max_running), transfer_rate,
+                                        static_cast<std::size_t>(transfer_queue));
         };
         return true;
       });

@@ -2,6 +2,8 @@
 // owner found by find_successor, copies on the owner's successors (replication, the ToN
 // version), and keys moving when the ring changes: a new predecessor takes its part over
 // (hand_over_keys, called by notify), a leaving peer hands everything to its successor.
+#include <algorithm>
+
 #include "chord.hpp"
 
 namespace p2plab::chord {
@@ -135,11 +137,27 @@ void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value) {
   }
 }
 
-void Protocol::replicate_all_primary(PeerIndex n) {
+void Protocol::replicate_all_primary(PeerIndex n, const PeerIndex* skip, int skip_count) {
   auto it = items_.find(n);
   if (it == items_.end()) return;
+  const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
+  std::vector<PeerIndex> to;
+  for (const Contact& holder : holders) {
+    if (!valid(holder) || holder.peer == n || std::find(skip, skip + skip_count, holder.peer) != skip + skip_count) {
+      continue;
+    }
+    if (std::find(to.begin(), to.end(), holder.peer) == to.end()) to.push_back(holder.peer);
+  }
+  if (to.empty()) return;
   for (const auto& [key, value] : it->second) {
-    if (is_primary(n, key)) replicate(n, key, value);
+    if (!is_primary(n, key)) continue;
+    for (PeerIndex s : to) {
+      Message m;
+      m.type = MsgType::Replicate;
+      m.key = key;
+      m.value = value;
+      send(n, s, m);
+    }
   }
 }
 

@@ -28,9 +28,10 @@ struct ChordPeer {
   int port = 0;
 };
 
-inline ChordPeer start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
+inline ChordPeer start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {},
+                            const std::vector<std::string>& base = kFast) {
   std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), kFast.begin(), kFast.end());
+  args.insert(args.end(), base.begin(), base.end());
   args.insert(args.end(), extra.begin(), extra.end());
   if (!join_port.empty()) {
     args.push_back("--join");

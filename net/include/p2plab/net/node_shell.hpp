@@ -55,6 +55,8 @@ class NodeApp {
   virtual void poll(std::chrono::microseconds max_wait) = 0;
   virtual SimTime now() const = 0;
   virtual const TransportCounters& counters() const = 0;
+  /// Messages still waiting to leave (the paced storage transfers): a leaving peer waits for them.
+  virtual std::size_t queued() const { return 0; }
 
   // ---- receiving: the envelope checked out ----
   /// Reads the message's fields into a pending message (pure); false: refused (r.why()).
@@ -214,6 +216,7 @@ class TransportApp : public NodeApp, public MessageHandler<Msg> {
         [this](PeerIndex to, const Msg& m) { shell_.note_event(shell_.contacts().self(), to, name_of(m)); });
   }
   void poll(std::chrono::microseconds max_wait) override { transport_.run_once(max_wait); }
+  std::size_t queued() const override { return transport_.bulk_queued(); }
   SimTime now() const override { return transport_.now(); }
   const TransportCounters& counters() const override { return transport_.counters(); }
 
