@@ -348,7 +348,7 @@ class Protocol final : public MessageHandler<Message> {
   void answer_put(PeerIndex self, PeerIndex from, const Message& msg);
   void answer_get(PeerIndex self, PeerIndex from, const Message& msg);
   void storage_reply(PeerIndex self, const Message& msg);
-  void replicate(PeerIndex n, const Id& key, std::uint32_t value);
+  void replicate(PeerIndex n, const Id& key, std::uint32_t value, bool fresh = true);
   /// Copies every key n owns to its replica holders, except those in `skip` (they have them).
   void replicate_all_primary(PeerIndex n, const PeerIndex* skip = nullptr, int skip_count = 0);
   void take_over(PeerIndex self, const Message& msg);

@@ -36,8 +36,12 @@ class Node final : public net::TransportApp<Message> {
     // Keys moving between peers (copies, hand-overs, answers to FETCH_RANGE) leave paced; the
     // ring's maintenance and the lookups never wait behind them.
     transport_.set_pacing(
-        [](const Message& m) { return m.type == MsgType::Replicate || m.type == MsgType::HandOver; }, transfer_rate,
-        transfer_queue,
+        [](const Message& m) {
+          // A range moving (copies to a new successor, hand-overs); the copies of a key just put
+          // (flag 1) leave at once, so that a put acknowledged is a put copied.
+          return (m.type == MsgType::Replicate && m.flag == 0) || m.type == MsgType::HandOver;
+        },
+        transfer_rate, transfer_queue,
         [](const Message& m) {
           const Id& k = m.key;
           return (k.limb[0] ^ (k.limb[1] * 0x9E3779B97F4A7C15ULL) ^ (k.limb[2] * 0xC2B2AE3D27D4EB4FULL)) +

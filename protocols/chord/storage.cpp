@@ -124,13 +124,16 @@ void Protocol::storage_reply(PeerIndex self, const Message& msg) {
 
 // ---- replication: the owner keeps copies on its successors ----------------------------------------
 
-void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value) {
+// The copies of one key (fresh: just put, flag 1, which a real peer sends at once instead of
+// pacing it like the copies of a whole range).
+void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value, bool fresh) {
   const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
   for (const Contact& holder : holders) {
     if (!valid(holder) || holder.peer == n) continue;
     const PeerIndex s = holder.peer;
     Message m;
     m.type = MsgType::Replicate;
+    m.flag = fresh ? 1 : 0;
     m.key = key;
     m.value = value;
     send(n, s, m);
@@ -165,7 +168,7 @@ void Protocol::replicate_all_primary(PeerIndex n, const PeerIndex* skip, int ski
 
 // A key handed over (HAND_OVER) is stored; if it is now this peer's own, its copies go out too.
 void Protocol::take_over(PeerIndex self, const Message& msg) {
-  if (store(self, msg.key, msg.value) && is_primary(self, msg.key)) replicate(self, msg.key, msg.value);
+  if (store(self, msg.key, msg.value) && is_primary(self, msg.key)) replicate(self, msg.key, msg.value, false);
 }
 
 // notify made `newcomer` n's predecessor; `old` was the one before (kNoPeer: none).
