@@ -146,6 +146,10 @@ class Protocol final : public MessageHandler<Message> {
   void create(PeerIndex n);
   /// Joins through `bootstrap` with the real protocol (find_successor of the own id).
   void join(PeerIndex n, PeerIndex bootstrap);
+  /// Joins with `s` as successor without a lookup (the paper's weakest join: stabilize moves the
+  /// successor to the right place). For a peer whose lookup of its own id keeps failing because
+  /// the ring still names its previous incarnation as the owner of that id.
+  void join_with_successor(PeerIndex n, PeerIndex s);
   /// Graceful leave: hands keys to the successor, links predecessor and successor.
   void leave(PeerIndex n);
   /// Installs converged state computed from the sorted live ids (the "oracle" bootstrap).
@@ -183,6 +187,10 @@ class Protocol final : public MessageHandler<Message> {
   /// Marks (mark[p] = 1) the peers n's state refers to: predecessor, successors, fingers, the
   /// peer it pings, and every peer a running lookup of n waits for or has on its path.
   void mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) const;
+  /// Asks n's successor for the copies it holds of n's range (predecessor, n] (FETCH_RANGE): a
+  /// peer that came back empty gets its keys back. False when n has no predecessor or successor
+  /// other than itself.
+  bool fetch_own_range(PeerIndex n);
   /// Keys peer n stores (as owner and as copies).
   std::size_t stored_items(PeerIndex n) const {
     auto it = items_.find(n);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -47,7 +48,12 @@ class Node final : public net::TransportApp<Message> {
           return (k.limb[0] ^ (k.limb[1] * 0x9E3779B97F4A7C15ULL) ^ (k.limb[2] * 0xC2B2AE3D27D4EB4FULL)) +
                  static_cast<std::uint64_t>(m.type);
         });
-    protocol_.on_join_failed([this](PeerIndex) { rejoin_wanted_ = true; });
+    protocol_.on_join_failed([this](PeerIndex) {
+      rejoin_wanted_ = true;
+      ++join_failures_;
+      if (rejoin_via_ != kNoPeer) failed_via_.insert(rejoin_via_);  // not through that one again
+      rejoin_via_ = kNoPeer;
+    });
     protocol_.reserve(1);
   }
 
@@ -126,10 +132,27 @@ class Node final : public net::TransportApp<Message> {
   void joined(PeerIndex bootstrap) override {
     shell_.say("joining through " + shell_.id_text(bootstrap) + " at " +
                shell_.contacts().at(bootstrap).address.to_string());
+    bootstrap_ = bootstrap;
     protocol_.join(self(), bootstrap);
   }
   void tick() override {
-    if (rejoin_wanted_ && !shell_.joining()) rejoin();
+    if (protocol_.in_ring(self())) {
+      rejoin_backoff_ = 0;
+      join_failures_ = 0;
+      failed_via_.clear();
+      // A new predecessor or successor: the successor's copies of this peer's range come back
+      // (a peer restarted empty gets its keys again; otherwise they merge with what it has).
+      const std::pair<PeerIndex, PeerIndex> link{protocol_.predecessor(self()), protocol_.successor(self())};
+      if (link != fetched_for_ && protocol_.fetch_own_range(self())) fetched_for_ = link;
+    }
+    // Joins again after a pause that doubles with every failure (up to 2 s): two peers that
+    // each wait for the other to be in a ring (a ring of 2 restarted) do not livelock.
+    if (rejoin_wanted_ && !shell_.joining() && transport_.now() >= next_rejoin_) {
+      rejoin_backoff_ = std::min<SimTime>(std::max<SimTime>(2 * rejoin_backoff_, from_ms(std::int64_t{100})),
+                                          from_ms(std::int64_t{2000}));
+      next_rejoin_ = transport_.now() + rejoin_backoff_;
+      rejoin();
+    }
     report_finished();
     protocol_.clear_records();  // reported: a long-running peer keeps none
     records_seen_ = 0;
@@ -276,24 +299,33 @@ class Node final : public net::TransportApp<Message> {
   void rejoin() {
     rejoin_wanted_ = false;
     if (shell_.basics().join) {
+      // Every other attempt after failed ones: the bootstrap peer (which answered) becomes the
+      // successor directly. A lookup of this peer's own id fails while the ring still names its
+      // previous incarnation (same id, restarted at once) as the owner.
+      if (join_failures_ >= 2 && join_failures_ % 2 == 0 && bootstrap_ != kNoPeer) {
+        shell_.say("out of the ring: joining again with " + shell_.id_text(bootstrap_) + " as successor");
+        protocol_.join_with_successor(self(), bootstrap_);
+        return;
+      }
       shell_.say("out of the ring (join failed or every successor gone): joining again through " +
                  shell_.basics().join->to_string());
       shell_.start_join();
       return;
     }
-    // The peer that created the ring: join again through any peer heard from lately, or start
-    // over as a ring of one.
+    // The peer that created the ring: join again through a peer heard from lately (not one a
+    // join through has failed since it was last in a ring), or start over as a ring of one.
     const net::ContactTable& contacts = shell_.contacts();
     PeerIndex best = kNoPeer;
     std::int64_t latest = -1;
     for (PeerIndex p = 1; p < contacts.size(); ++p) {
-      if (contacts.at(p).last_heard_us > latest) {
+      if (contacts.at(p).last_heard_us > latest && failed_via_.count(p) == 0) {
         latest = contacts.at(p).last_heard_us;
         best = p;
       }
     }
     if (best != kNoPeer && transport_.now() - latest < from_ms(std::int64_t{5000})) {
       shell_.say("out of the ring: joining again through " + shell_.id_text(best));
+      rejoin_via_ = best;
       protocol_.join(self(), best);
     } else {
       shell_.say("out of the ring: starting a new ring of one");
@@ -351,6 +383,12 @@ class Node final : public net::TransportApp<Message> {
   std::unordered_map<std::string, std::uint32_t> value_index_;
   std::uint32_t value_count_ = 0;
   bool rejoin_wanted_ = false;
+  int join_failures_ = 0;                                          // since the peer was last in a ring
+  PeerIndex bootstrap_ = kNoPeer;                                  // the --join peer's contact, once it answered
+  std::pair<PeerIndex, PeerIndex> fetched_for_{kNoPeer, kNoPeer};  // (predecessor, successor) at the last FETCH_RANGE
+  SimTime next_rejoin_ = 0, rejoin_backoff_ = 0;
+  PeerIndex rejoin_via_ = kNoPeer;  // the peer the creator joins through again
+  std::set<PeerIndex> failed_via_;  // peers a join through failed since the last time in a ring
   std::map<std::uint32_t, Request> requests_;
   std::size_t records_seen_ = 0;
   std::size_t max_running_;

@@ -37,6 +37,14 @@ void Protocol::join_answered(std::uint32_t index, PeerIndex found) {
   start_maintenance(n);
 }
 
+void Protocol::join_with_successor(PeerIndex n, PeerIndex s) {
+  if (s == kNoPeer || s == n) return;
+  logic::Neighbours joined = neighbours(n);
+  logic::join(joined, contact(s));
+  apply(n, joined);
+  start_maintenance(n);
+}
+
 void Protocol::start_maintenance(PeerIndex n) {
   if (!params_.maintenance) return;
   Rng& rng = transport_.rng(n);

@@ -195,6 +195,16 @@ void Protocol::hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer) {
   }
 }
 
+bool Protocol::fetch_own_range(PeerIndex n) {
+  const PeerIndex p = predecessor_[n], s = successor(n);
+  if (p == kNoPeer || p == n || s == kNoPeer || s == n) return false;
+  Message fetch;
+  fetch.type = MsgType::FetchRange;
+  fetch.key = transport_.id_of(p);
+  send(n, s, fetch);
+  return true;
+}
+
 // A leaving n hands every key it owns to its successor `to`, and forgets all it stored.
 void Protocol::hand_over_all(PeerIndex n, PeerIndex to) {
   auto it = items_.find(n);

@@ -431,3 +431,100 @@ TEST_CASE("chord: 8 peers with 10000 keys lose 2 neighbours to SIGKILL and every
                 << " datagrams in all, " << transfers << " of them paced transfers; kernel drops at their sockets: "
                 << kernel_drops << "; whole test " << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
 }
+
+namespace {
+
+/// A ring of `size` (the first peer creates it, the others join through it) holding 30 keys;
+/// the peer at `victim` (0: the creator, restarted without --join as it was started) is
+/// SIGKILLed and started again on its address after `delay`. Returns "" when the ring
+/// converged again and every key is found, or what went wrong; `seconds`: from the restart.
+std::string restart_case(int size, std::size_t victim, std::chrono::milliseconds delay, double& seconds) {
+  std::vector<ChordPeer> ring;
+  ring.push_back(start_peer());
+  for (int i = 1; i < size; ++i) ring.push_back(start_peer(std::to_string(ring[0].port)));
+  std::vector<ChordPeer*> live;
+  for (auto& p : ring) live.push_back(&p);
+  if (const std::string d = converge(live, 20s); !d.empty()) return "first convergence: " + d;
+  std::vector<std::pair<Peer*, std::string>> puts;
+  for (int i = 0; i < 30; ++i)
+    puts.emplace_back(ring[static_cast<std::size_t>(i % size)].peer.get(),
+                      "put r" + std::to_string(i) + " v" + std::to_string(i));
+  if (ask_all(puts, "put", 20s).size() != 30) return "puts unanswered";
+  std::this_thread::sleep_for(300ms);  // the copies are out
+  ChordPeer& v = ring[victim];
+  v.peer->kill(SIGKILL);
+  std::this_thread::sleep_for(delay);
+  std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:" + std::to_string(v.port)};
+  args.insert(args.end(), kFast.begin(), kFast.end());
+  if (victim != 0) args.insert(args.end(), {"--join", "127.0.0.1:" + std::to_string(ring[0].port)});
+  v.peer = std::make_unique<Peer>(args);
+  if (!v.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms)) {
+    return "the restarted peer did not start";
+  }
+  const auto t0 = Clock::now();
+  const std::string d = converge(live, 30s);
+  seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!d.empty()) {
+    std::string report = "convergence after the restart: " + d;
+    for (auto& p : ring) {
+      const auto st = p.peer->state();
+      report += "\n  peer " + std::to_string(p.id) + ": " + (st ? (*st).dump() : "no state") + "\n  events:\n" + p.peer->events();
+    }
+    return report;
+  }
+  std::vector<std::pair<Peer*, std::string>> gets;
+  for (int i = 0; i < 30; ++i)
+    gets.emplace_back(ring[static_cast<std::size_t>(i % size)].peer.get(), "get r" + std::to_string(i));
+  // The keys may still be on their way back to the restarted peer: ask again for a few seconds.
+  std::map<std::string, json> answers;
+  int found = 0;
+  while (Clock::now() - t0 < 30s) {
+    answers = ask_all(gets, "get", 20s);
+    found = 0;
+    for (int i = 0; i < 30; ++i)
+      found += answers["r" + std::to_string(i)].value("value", "") == "v" + std::to_string(i);
+    if (found == 30) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (found != 30) return std::to_string(found) + " of 30 keys found after the restart";
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("chord: a peer restarted 0 or 2 or 5 s after a SIGKILL in rings of 2 and 3 converges and finds every key" *
+          doctest::test_suite("net")) {
+  struct Case {
+    int size;
+    std::size_t victim;
+    int delay_ms;
+  };
+  const std::vector<Case> cases = {{2, 0, 0},    {2, 0, 2000}, {2, 0, 5000}, {2, 1, 0},   {2, 1, 2000},
+                                   {2, 1, 5000}, {3, 1, 0},    {3, 1, 2000}, {3, 2, 5000}};
+  // The cases run side by side (each its own ring): the test takes about as long as the slowest.
+  std::vector<std::string> results(cases.size());
+  std::vector<double> seconds(cases.size(), 0);
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    threads.emplace_back([&, c] {
+      try {
+        results[c] =
+            restart_case(cases[c].size, cases[c].victim, std::chrono::milliseconds(cases[c].delay_ms), seconds[c]);
+      } catch (const std::exception& e) {
+        results[c] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    INFO("ring of " << cases[c].size << ", peer " << cases[c].victim << " restarted after " << cases[c].delay_ms
+                    << " ms");
+    CHECK(results[c] == "");
+    MESSAGE("ring of " << cases[c].size << ", peer " << cases[c].victim << " ("
+                       << std::string(cases[c].victim == 0 ? "creator" : "joined") << ") restarted after "
+                       << cases[c].delay_ms
+                       << " ms: " << (results[c].empty() ? "converged, all keys found" : results[c]) << " in "
+                       << seconds[c] << " s");
+  }
+}
