@@ -7,6 +7,7 @@
 #include <SFML/Network/IpAddress.hpp>
 #include <SFML/Network/SocketSelector.hpp>
 #include <SFML/Network/UdpSocket.hpp>
+#include <SFML/System/Err.hpp>
 
 namespace p2plab::net {
 
@@ -25,8 +26,12 @@ UdpSocket::~UdpSocket() = default;
 bool UdpSocket::bind(const Endpoint& local, std::string& error) {
   const sf::IpAddress address = local.ip == 0 ? sf::IpAddress::Any : sf::IpAddress(local.ip);
   errno = 0;
-  if (impl_->socket.bind(local.port, address) != sf::Socket::Done) {
-    const int why = errno;
+  // SFML would print its own line to stderr; the caller says what went wrong.
+  std::streambuf* const sfml_errors = sf::err().rdbuf(nullptr);
+  const bool bound = impl_->socket.bind(local.port, address) == sf::Socket::Done;
+  const int why = errno;
+  sf::err().rdbuf(sfml_errors);
+  if (!bound) {
     error = "cannot bind UDP " + local.to_string();
     if (why == EADDRINUSE) {
       error += ": port " + std::to_string(local.port) + " is already in use (another peer? pick another port, or 0)";
