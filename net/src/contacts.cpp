@@ -8,6 +8,9 @@ ContactTable::ContactTable(const Contact& self, std::size_t capacity) : capacity
   contacts_.push_back(self);
   recent_.push_back(1);
   learned_.push_back(0);
+  sent_.push_back(0);
+  verified_.push_back(1);
+  unverified_spent_.push_back(0);
   by_id_[self.id] = 0;
 }
 
@@ -25,6 +28,9 @@ PeerIndex ContactTable::learn(const Id& id, const Endpoint& address) {
     contacts_.push_back(Contact{id, address, -1});
     recent_.push_back(1);
     learned_.push_back(turn_);
+    sent_.push_back(0);
+    verified_.push_back(0);
+    unverified_spent_.push_back(0);
     by_id_[id] = index;
     return index;
   }
@@ -35,6 +41,9 @@ PeerIndex ContactTable::learn(const Id& id, const Endpoint& address) {
   contacts_[index] = Contact{id, address, -1};
   recent_[index] = 1;
   learned_[index] = turn_;
+  sent_[index] = 0;
+  verified_[index] = 0;
+  unverified_spent_[index] = 0;
   by_id_[id] = index;
   ++replaced_;
   return index;
@@ -72,9 +81,14 @@ PeerIndex ContactTable::find(const Id& id) const {
 
 void ContactTable::heard(PeerIndex peer, const Endpoint& address, std::int64_t now_us) {
   if (peer == 0 || peer >= contacts_.size()) return;
+  if (!(contacts_[peer].address == address)) {  // another address: not verified there yet
+    sent_[peer] = 0;
+    verified_[peer] = 0;
+  }
   contacts_[peer].address = address;
   contacts_[peer].last_heard_us = now_us;
   recent_[peer] = 1;
+  if (sent_[peer] != 0) verified_[peer] = 1;
 }
 
 }  // namespace p2plab::net

@@ -314,9 +314,12 @@ json Shell::state_json() const {
   j["datagrams"] = {{"received", c.received},          {"accepted", accepted_}, {"dropped", dropped_},
                     {"dropped_by_reason", drops},      {"sent", c.sent},        {"send_failed", c.send_failed},
                     {"not_encodable", c.not_encodable}};
-  if (c.bulk_sent + c.bulk_dropped + app_->queued() > 0) {
-    j["transfers"] = {
-        {"sent", c.bulk_sent}, {"queued", app_->queued()}, {"merged", c.bulk_merged}, {"dropped", c.bulk_dropped}};
+  if (c.bulk_sent + c.bulk_dropped + c.bulk_unverified + app_->queued() > 0) {
+    j["transfers"] = {{"sent", c.bulk_sent},
+                      {"queued", app_->queued()},
+                      {"merged", c.bulk_merged},
+                      {"dropped", c.bulk_dropped},
+                      {"not_to_unverified", c.bulk_unverified}};
   }
   return j;
 }

@@ -47,7 +47,9 @@ class Node final : public net::TransportApp<Message> {
           const Id& k = m.key;
           return (k.limb[0] ^ (k.limb[1] * 0x9E3779B97F4A7C15ULL) ^ (k.limb[2] * 0xC2B2AE3D27D4EB4FULL)) +
                  static_cast<std::uint64_t>(m.type);
-        });
+        },
+        // Hand-overs answer a request (NOTIFY, FETCH_RANGE): few to an address never verified.
+        [](const Message& m) { return m.type == MsgType::HandOver; });
     protocol_.on_join_failed([this](PeerIndex) {
       rejoin_wanted_ = true;
       ++join_failures_;
@@ -113,7 +115,18 @@ class Node final : public net::TransportApp<Message> {
     return true;
   }
   const char* pending_name() const override { return to_string(pending_.type); }
-  void deliver(PeerIndex sender) override { protocol_.on_message(self(), sender, pending_); }
+  void deliver(PeerIndex sender) override {
+    // NOTIFY makes the sender this peer's predecessor, which then gets a key range: only from a
+    // peer that answered a datagram at its address (a PING first; its next NOTIFY counts).
+    if (pending_.type == MsgType::Notify && !shell_.contacts().verified(sender)) {
+      Message ping;
+      ping.type = MsgType::Ping;
+      transport_.send(self(), sender, ping);
+      ++notify_unverified_;
+      return;
+    }
+    protocol_.on_message(self(), sender, pending_);
+  }
 
   // ---- the contact table: peers the routing state and running lookups name stay ----
   bool contacts_replaceable() const override { return true; }
@@ -228,6 +241,7 @@ class Node final : public net::TransportApp<Message> {
                    {"values", protocol_.value_count()},
                    {"records", protocol_.records().size()},
                    {"running", requests_.size()}};
+    j["notify_unverified"] = notify_unverified_;
     return j;
   }
   std::string state_text(const json&) const override {
@@ -383,8 +397,9 @@ class Node final : public net::TransportApp<Message> {
   std::unordered_map<std::string, std::uint32_t> value_index_;
   std::uint32_t value_count_ = 0;
   bool rejoin_wanted_ = false;
-  int join_failures_ = 0;                                          // since the peer was last in a ring
-  PeerIndex bootstrap_ = kNoPeer;                                  // the --join peer's contact, once it answered
+  std::uint64_t notify_unverified_ = 0;  // NOTIFYs answered with a PING (the sender was not verified)
+  int join_failures_ = 0;                // since the peer was last in a ring
+  PeerIndex bootstrap_ = kNoPeer;        // the --join peer's contact, once it answered
   std::pair<PeerIndex, PeerIndex> fetched_for_{kNoPeer, kNoPeer};  // (predecessor, successor) at the last FETCH_RANGE
   SimTime next_rejoin_ = 0, rejoin_backoff_ = 0;
   PeerIndex rejoin_via_ = kNoPeer;  // the peer the creator joins through again

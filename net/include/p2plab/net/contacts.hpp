@@ -62,14 +62,30 @@ class ContactTable {
   const std::vector<Contact>& all() const { return contacts_; }
   /// Contacts replaced so far.
   std::uint64_t replaced() const { return replaced_; }
+  /// Return routability, cheaply: a contact is verified once a datagram came from its address
+  /// after this peer had sent one there (a forger who only invents source addresses never sees
+  /// what was sent). A changed address needs verifying again.
+  void sent_to(PeerIndex peer) {
+    if (peer < sent_.size()) sent_[peer] = 1;
+  }
+  bool verified(PeerIndex peer) const { return peer == 0 || (peer < verified_.size() && verified_[peer] != 0); }
+  /// A transfer to an unverified contact: true for the first kUnverifiedTransfers (then false
+  /// until it is verified).
+  static constexpr std::uint8_t kUnverifiedTransfers = 4;
+  bool spend_unverified(PeerIndex peer) {
+    if (peer >= unverified_spent_.size() || unverified_spent_[peer] >= kUnverifiedTransfers) return false;
+    ++unverified_spent_[peer];
+    return true;
+  }
 
  private:
   PeerIndex victim();
 
   std::size_t capacity_;
   std::vector<Contact> contacts_;
-  std::vector<std::uint8_t> recent_;    // CLOCK's reference bit
-  std::vector<std::uint64_t> learned_;  // the turn (datagram) it was learned or heard in
+  std::vector<std::uint8_t> recent_;                              // CLOCK's reference bit
+  std::vector<std::uint64_t> learned_;                            // the turn (datagram) it was learned or heard in
+  std::vector<std::uint8_t> sent_, verified_, unverified_spent_;  // return routability (sent_to, verified)
   std::map<Id, PeerIndex> by_id_;
   Contact none_;
   InUse in_use_;

@@ -20,14 +20,15 @@
 namespace p2plab::net {
 
 struct TransportCounters {
-  std::uint64_t sent = 0;           // datagrams sent
-  std::uint64_t send_failed = 0;    // the system refused them, or the contact has no address
-  std::uint64_t not_encodable = 0;  // the codec refused the message (too large, unknown value)
-  std::uint64_t received = 0;       // datagrams received (good or bad)
-  std::uint64_t timers = 0;         // timers fired
-  std::uint64_t bulk_sent = 0;      // bulk messages (storage transfers) sent from the paced queue
-  std::uint64_t bulk_dropped = 0;   // bulk messages dropped because the queue was full
-  std::uint64_t bulk_merged = 0;    // bulk messages that replaced a queued one about the same thing
+  std::uint64_t sent = 0;             // datagrams sent
+  std::uint64_t send_failed = 0;      // the system refused them, or the contact has no address
+  std::uint64_t not_encodable = 0;    // the codec refused the message (too large, unknown value)
+  std::uint64_t received = 0;         // datagrams received (good or bad)
+  std::uint64_t timers = 0;           // timers fired
+  std::uint64_t bulk_sent = 0;        // bulk messages (storage transfers) sent from the paced queue
+  std::uint64_t bulk_dropped = 0;     // bulk messages dropped because the queue was full
+  std::uint64_t bulk_merged = 0;      // bulk messages that replaced a queued one about the same thing
+  std::uint64_t bulk_unverified = 0;  // bulk messages not sent: the address never answered
 };
 
 template <class Msg>
@@ -55,8 +56,12 @@ class SocketTransport final : public Transport<Msg> {
   /// `same` names what a bulk message is about (a key): a newer message about the same thing to
   /// the same peer replaces the queued one in its place, so that a key copied again and again
   /// while the ring settles leaves once, with its latest value.
+  /// `answers`: the bulk messages that answer someone's request (a range handed over); to an
+  /// address that never answered this peer only the first few of those leave (a forged request
+  /// cannot turn this peer into an amplifier aimed at someone else).
   void set_pacing(std::function<bool(const Msg&)> is_bulk, double per_second, std::size_t capacity,
-                  std::function<std::uint64_t(const Msg&)> same) {
+                  std::function<std::uint64_t(const Msg&)> same, std::function<bool(const Msg&)> answers = {}) {
+    answers_ = std::move(answers);
     is_bulk_ = std::move(is_bulk);
     bulk_rate_ = per_second;
     bulk_capacity_ = capacity;
@@ -83,6 +88,10 @@ class SocketTransport final : public Transport<Msg> {
       return;
     }
     if (is_bulk_ && is_bulk_(msg)) {
+      if (answers_ && answers_(msg) && !contacts_.verified(to) && !contacts_.spend_unverified(to)) {
+        ++counters_.bulk_unverified;
+        return;
+      }
       const BulkId id{to, same_(msg)};
       if (auto it = bulk_waiting_.find(id); it != bulk_waiting_.end()) {
         it->second = msg;  // the newer one leaves in the older one's place
@@ -106,6 +115,7 @@ class SocketTransport final : public Transport<Msg> {
       return;
     }
     if (observer_) observer_(to, msg);
+    contacts_.sent_to(to);
     if (socket_.send(contacts_.at(to).address, buffer_.data(), buffer_.size())) {
       ++counters_.sent;
     } else {
@@ -224,12 +234,13 @@ class SocketTransport final : public Transport<Msg> {
   struct BulkIdHash {
     std::size_t operator()(const BulkId& b) const { return std::hash<std::uint64_t>()(b.what * 31 + b.to); }
   };
-  std::function<bool(const Msg&)> is_bulk_;
+  std::function<bool(const Msg&)> is_bulk_, answers_;
   std::function<std::uint64_t(const Msg&)> same_;
   std::deque<BulkId> bulk_;                                   // the order they leave in
   std::unordered_map<BulkId, Msg, BulkIdHash> bulk_waiting_;  // the message each will carry
   double bulk_rate_ = 0, bulk_tokens_ = 0;
   std::size_t bulk_capacity_ = 0;
+
   SimTime bulk_last_ = 0;
   TransportCounters counters_;
 };
