@@ -181,9 +181,10 @@ class SocketTransport final : public Transport<Msg> {
       bulk_tokens_ = 0;
       return;
     }
-    // A token bucket: `bulk_rate_` tokens a second, at most 20 ms worth saved up.
+    // A token bucket: `bulk_rate_` tokens a second, at most 100 ms worth saved up (a loop turn
+    // that took long, under load, does not lower the rate).
     bulk_tokens_ =
-        std::min(bulk_tokens_ + static_cast<double>(t - bulk_last_) * bulk_rate_ / 1e6, std::max(1.0, bulk_rate_ / 50));
+        std::min(bulk_tokens_ + static_cast<double>(t - bulk_last_) * bulk_rate_ / 1e6, std::max(1.0, bulk_rate_ / 10));
     bulk_last_ = t;
     while (bulk_tokens_ >= 1 && !bulk_.empty()) {
       bulk_tokens_ -= 1;
