@@ -439,9 +439,20 @@ namespace {
 /// SIGKILLed and started again on its address after `delay`. Returns "" when the ring
 /// converged again and every key is found, or what went wrong; `seconds`: from the restart.
 std::string restart_case(int size, std::size_t victim, std::chrono::milliseconds delay, double& seconds) {
+  // (No REQUIRE here: the cases run on threads. A slow start on a loaded machine gets 15 s.)
   std::vector<ChordPeer> ring;
-  ring.push_back(start_peer());
-  for (int i = 1; i < size; ++i) ring.push_back(start_peer(std::to_string(ring[0].port)));
+  for (int i = 0; i < size; ++i) {
+    std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), kFast.begin(), kFast.end());
+    if (i > 0) args.insert(args.end(), {"--join", "127.0.0.1:" + std::to_string(ring[0].port)});
+    ChordPeer p;
+    p.peer = std::make_unique<Peer>(args);
+    const auto hello = p.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 15000ms);
+    if (!hello) return "peer " + std::to_string(i) + " did not start";
+    p.id = std::stoull((*hello)["id"].get<std::string>());
+    p.port = (*hello)["port"].get<int>();
+    ring.push_back(std::move(p));
+  }
   std::vector<ChordPeer*> live;
   for (auto& p : ring) live.push_back(&p);
   if (const std::string d = converge(live, 20s); !d.empty()) return "first convergence: " + d;
@@ -458,7 +469,7 @@ std::string restart_case(int size, std::size_t victim, std::chrono::milliseconds
   args.insert(args.end(), kFast.begin(), kFast.end());
   if (victim != 0) args.insert(args.end(), {"--join", "127.0.0.1:" + std::to_string(ring[0].port)});
   v.peer = std::make_unique<Peer>(args);
-  if (!v.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms)) {
+  if (!v.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 15000ms)) {
     return "the restarted peer did not start";
   }
   const auto t0 = Clock::now();
@@ -505,21 +516,26 @@ TEST_CASE("chord: a peer restarted 0 or 2 or 5 s after a SIGKILL in rings of 2 a
   };
   const std::vector<Case> cases = {{2, 0, 0},    {2, 0, 2000}, {2, 0, 5000}, {2, 1, 0},   {2, 1, 2000},
                                    {2, 1, 5000}, {3, 1, 0},    {3, 1, 2000}, {3, 2, 5000}};
-  // The cases run side by side (each its own ring): the test takes about as long as the slowest.
+  // The cases run side by side (each its own ring), five at a time: the test takes about as long
+  // as the slowest of each wave, and a loaded machine is not asked to start 24 peers at once.
   std::vector<std::string> results(cases.size());
   std::vector<double> seconds(cases.size(), 0);
-  std::vector<std::thread> threads;
-  for (std::size_t c = 0; c < cases.size(); ++c) {
-    threads.emplace_back([&, c] {
-      try {
-        results[c] =
-            restart_case(cases[c].size, cases[c].victim, std::chrono::milliseconds(cases[c].delay_ms), seconds[c]);
-      } catch (const std::exception& e) {
-        results[c] = e.what();
-      }
-    });
+  for (std::size_t wave = 0; wave < cases.size(); wave += 5) {
+    std::vector<std::thread> threads;
+    for (std::size_t c = wave; c < cases.size() && c < wave + 5; ++c) {
+      threads.emplace_back([&, c] {
+        try {
+          results[c] =
+              restart_case(cases[c].size, cases[c].victim, std::chrono::milliseconds(cases[c].delay_ms), seconds[c]);
+        } catch (const std::exception& e) {
+          results[c] = e.what();
+        } catch (...) {
+          results[c] = "an exception";
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
   }
-  for (auto& t : threads) t.join();
   for (std::size_t c = 0; c < cases.size(); ++c) {
     INFO("ring of " << cases[c].size << ", peer " << cases[c].victim << " restarted after " << cases[c].delay_ms
                     << " ms");
