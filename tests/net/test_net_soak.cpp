@@ -2,7 +2,9 @@
 // 2,100 PINGs naming 67,200 invented contacts, and a flooding peer with 68,000 QUERYs of new
 // GUIDs and names, keep serving honest requests and joins; a Chord peer's and a flooding
 // peer's resident memory stays flat under a steady load once their tables are warm; a ring of 8
-// holding 10,000 keys loses two neighbours to SIGKILL and every key is readable again.
+// holding 10,000 keys loses two neighbours to SIGKILL and every key is readable again; peers
+// restarted after a SIGKILL converge and get their keys back; forged FETCH_RANGE and NOTIFY meet
+// the cheap checks; a get answers found, not found or failed (timeout at the silent peer).
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -625,4 +627,33 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
   s = b.peer->state();
   REQUIRE(s.has_value());
   CHECK(std::stoull((*s)["predecessor"]["id"].get<std::string>()) == between);
+}
+
+TEST_CASE("get answers found or not found or failed with the peer that did not answer" * doctest::test_suite("net")) {
+  ChordPeer a = start_peer();
+  ChordPeer b = start_peer(std::to_string(a.port));
+  std::vector<ChordPeer*> ring = {&a, &b};
+  REQUIRE(converge(ring, 20s).empty());
+  std::vector<std::pair<Peer*, std::string>> puts;
+  for (int i = 0; i < 20; ++i) puts.emplace_back(a.peer.get(), "put g" + std::to_string(i) + " v" + std::to_string(i));
+  const auto stored = ask_all(puts, "put", 20s);
+  REQUIRE(stored.size() == 20);
+  std::string at_b;  // a key B owns
+  for (const auto& [key, answer] : stored) {
+    if (answer["owner"] == std::to_string(b.id)) at_b = key;
+  }
+  REQUIRE_FALSE(at_b.empty());
+  auto got = ask_all({{a.peer.get(), "get " + at_b}, {a.peer.get(), "get no-such-key"}}, "get", 10s);
+  CHECK(got[at_b]["result"] == "found");
+  CHECK(got["no-such-key"]["result"] == "not found");
+  CHECK(got["no-such-key"]["ok"] == false);
+  // B dies; A asks it at once (it has not noticed yet): the get fails, naming B.
+  b.peer->kill(SIGKILL);
+  got = ask_all({{a.peer.get(), "get " + at_b}}, "get", 10s);
+  REQUIRE(got.count(at_b) == 1);
+  INFO(got[at_b].dump());
+  const std::string expected =
+      "failed (timeout at " + std::to_string(b.id) + " at 127.0.0.1:" + std::to_string(b.port) + ")";
+  CHECK(got[at_b]["result"] == expected);
+  CHECK(got[at_b]["timeout_at"] == std::to_string(b.id) + " at 127.0.0.1:" + std::to_string(b.port));
 }
