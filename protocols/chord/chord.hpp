@@ -187,6 +187,14 @@ class Protocol final : public MessageHandler<Message> {
   /// Marks (mark[p] = 1) the peers n's state refers to: predecessor, successors, fingers, the
   /// peer it pings, and every peer a running lookup of n waits for or has on its path.
   void mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) const;
+  /// Sends NOTIFY from n to `to` ("I think I am your predecessor"): harmless to a peer that has
+  /// a closer predecessor, and to a peer alone in a ring of its own it is the way into n's ring
+  /// (it takes n as predecessor, then its stabilize takes n as successor).
+  void send_notify(PeerIndex n, PeerIndex to) {
+    Message note;
+    note.type = MsgType::Notify;
+    send(n, to, note);
+  }
   /// Asks n's successor for the copies it holds of n's range (predecessor, n] (FETCH_RANGE): a
   /// peer that came back empty gets its keys back. False when n has no predecessor or successor
   /// other than itself.

@@ -157,6 +157,12 @@ class Node final : public net::TransportApp<Message> {
       // (a peer restarted empty gets its keys again; otherwise they merge with what it has).
       const std::pair<PeerIndex, PeerIndex> link{protocol_.predecessor(self()), protocol_.successor(self())};
       if (link != fetched_for_ && protocol_.fetch_own_range(self())) fetched_for_ = link;
+      // The --join peer restarted without --join is a ring of its own that nobody knows: every
+      // 2 s a NOTIFY to it (ignored by a peer with a closer predecessor) brings it into this ring.
+      if (bootstrap_ != kNoPeer && transport_.now() >= next_bootstrap_notify_) {
+        next_bootstrap_notify_ = transport_.now() + from_ms(std::int64_t{2000});
+        if (bootstrap_ != link.first && bootstrap_ != link.second) protocol_.send_notify(self(), bootstrap_);
+      }
     }
     // Joins again after a pause that doubles with every failure (up to 2 s): two peers that
     // each wait for the other to be in a ring (a ring of 2 restarted) do not livelock.
@@ -400,6 +406,7 @@ class Node final : public net::TransportApp<Message> {
   std::uint64_t notify_unverified_ = 0;  // NOTIFYs answered with a PING (the sender was not verified)
   int join_failures_ = 0;                // since the peer was last in a ring
   PeerIndex bootstrap_ = kNoPeer;        // the --join peer's contact, once it answered
+  SimTime next_bootstrap_notify_ = 0;    // the next NOTIFY to it (see tick)
   std::pair<PeerIndex, PeerIndex> fetched_for_{kNoPeer, kNoPeer};  // (predecessor, successor) at the last FETCH_RANGE
   SimTime next_rejoin_ = 0, rejoin_backoff_ = 0;
   PeerIndex rejoin_via_ = kNoPeer;  // the peer the creator joins through again
