@@ -26,7 +26,10 @@ std::string arg(const CommandArgs& args, const std::string& name) {
 
 std::vector<CommandOption> node_shell_options() {
   return {
-      node_option("listen", "UDP address to listen on, HOST:PORT (port 0: any free port)", "0.0.0.0:4000"),
+      node_option("listen",
+                  "UDP address to listen on, HOST:PORT (port 0: any free port; 0.0.0.0:PORT to be reachable from "
+                  "other machines)",
+                  "127.0.0.1:4000"),
       node_option("join", "Join through the peer at HOST:PORT (default: the first peer of a new overlay)"),
       node_option("id", "This peer's id, a number below 2^(id bits) (default: SHA-1 of IP:PORT)"),
       node_option("monitor", "Report state and messages to a monitor (p2plab-viz --attach PORT) at HOST:PORT"),
@@ -39,6 +42,9 @@ std::vector<CommandOption> node_shell_options() {
         return quiet;
       }(),
       node_option("seed", "Seed of the peer's random stream (timer phases)", "1"),
+      node_option("max-contacts", "Contacts remembered at most (when full, one no longer in use is replaced)",
+                  std::to_string(ContactTable::kDefaultCapacity)),
+      node_option("new-contacts-per-s", "New contacts one sender address may introduce per second", "256"),
   };
 }
 
@@ -68,10 +74,15 @@ bool read_basics(const CommandArgs& args, NodeBasics& b, std::string& error) {
   b.id = arg(args, "id");
   b.json = arg(args, "json") == "true";
   b.quiet = arg(args, "quiet") == "true";
+  int max_contacts = static_cast<int>(b.max_contacts);
   if (!read_option(args, "join-timeout", 0.1, 3600.0, b.join_timeout_s, error) ||
-      !read_option(args, "duration", 0.0, 1e7, b.duration_s, error)) {
+      !read_option(args, "duration", 0.0, 1e7, b.duration_s, error) ||
+      !read_option(args, "max-contacts", static_cast<long>(ContactTable::kMinCapacity), 1L << 24, max_contacts,
+                   error) ||
+      !read_option(args, "new-contacts-per-s", 1, 1000000, b.new_contacts_per_s, error)) {
     return false;
   }
+  b.max_contacts = static_cast<std::size_t>(max_contacts);
   const std::string seed = arg(args, "seed");
   if (!seed.empty()) {
     const auto id = Id::from_decimal(seed);
@@ -188,7 +199,7 @@ Shell::Shell(const NodeBasics& basics, const NodeSetup& setup, UdpSocket& socket
     : basics_(basics),
       setup_(setup),
       socket_(socket),
-      contacts_(self),
+      contacts_(self, basics.max_contacts),
       drops_(static_cast<std::size_t>(wire::Drop::Count), 0) {}
 
 wire::Contact Shell::wire_contact(PeerIndex p) const {
@@ -201,7 +212,26 @@ wire::Contact Shell::wire_contact(PeerIndex p) const {
 }
 
 PeerIndex Shell::learn(const wire::Contact& c, const Endpoint& from) {
-  return contacts_.learn(c.id, c.is_sender ? from : c.address);
+  return learn_budgeted(c.id, c.is_sender ? from : c.address, from);
+}
+
+PeerIndex Shell::learn_budgeted(const Id& id, const Endpoint& address, const Endpoint& from) {
+  if (const PeerIndex known = contacts_.find(id); known != kNoPeer) return contacts_.learn(id, address);
+  const SimTime now = app_->now();
+  if (now >= budget_window_) {  // a new second: every sender's budget is full again
+    new_contacts_.clear();
+    budget_window_ = now + from_ms(std::int64_t{1000});
+  }
+  std::uint64_t key = (std::uint64_t{from.ip} << 16) | from.port;
+  if (new_contacts_.size() >= kBudgetSenders && new_contacts_.count(key) == 0) key = 0;  // the shared budget
+  int& used = new_contacts_[key];
+  if (used >= basics_.new_contacts_per_s) {
+    ++over_budget_;
+    return kNoPeer;
+  }
+  const PeerIndex p = contacts_.learn(id, address);
+  if (p != kNoPeer) ++used;
+  return p;
 }
 
 void Shell::drop(wire::Drop why) {
@@ -226,7 +256,8 @@ void Shell::receive(const std::uint8_t* data, std::size_t size, const Endpoint& 
     return;
   }
   // Every peer named in the datagram gets a local index before anything is applied.
-  const PeerIndex sender = contacts_.learn(r.sender(), from);
+  contacts_.begin_datagram();
+  const PeerIndex sender = learn_budgeted(r.sender(), from, from);
   if (sender == kNoPeer) return drop(wire::Drop::TableFull);
   wire::Drop why = wire::Drop::TableFull;
   if (!app_->map(sender, from, why)) return drop(why);
@@ -273,6 +304,8 @@ json Shell::state_json() const {
   j["id"] = self_id().to_decimal();
   j["address"] = contacts_.at(contacts_.self()).address.to_string();
   j["contacts"] = contacts_.size() - 1;
+  j["contacts_replaced"] = contacts_.replaced();
+  j["contacts_over_budget"] = over_budget_;
   json drops = json::object();
   for (std::size_t r = 0; r < drops_.size(); ++r) {
     if (drops_[r] != 0) drops[wire::to_string(static_cast<wire::Drop>(r))] = drops_[r];
@@ -281,6 +314,13 @@ json Shell::state_json() const {
   j["datagrams"] = {{"received", c.received},          {"accepted", accepted_}, {"dropped", dropped_},
                     {"dropped_by_reason", drops},      {"sent", c.sent},        {"send_failed", c.send_failed},
                     {"not_encodable", c.not_encodable}};
+  if (c.bulk_sent + c.bulk_dropped + c.bulk_unverified + app_->queued() > 0) {
+    j["transfers"] = {{"sent", c.bulk_sent},
+                      {"queued", app_->queued()},
+                      {"merged", c.bulk_merged},
+                      {"dropped", c.bulk_dropped},
+                      {"not_to_unverified", c.bulk_unverified}};
+  }
   return j;
 }
 
@@ -333,6 +373,16 @@ void Shell::report(bool state) {
 
 int Shell::run(NodeApp& app) {
   app_ = &app;
+  if (app.contacts_replaceable()) {
+    contacts_.set_in_use([this](std::vector<std::uint8_t>& mark) {
+      mark[contacts_.self()] = 1;
+      if (basics_.join) {  // the bootstrap peer stays: re-joins go through it
+        for (PeerIndex p = 1; p < contacts_.size(); ++p) mark[p] |= contacts_.at(p).address == *basics_.join;
+      }
+      app_->mark_in_use(mark);
+    });
+    contacts_.set_on_replace([this](PeerIndex p) { app_->forget_peer(p); });
+  }
   const Contact& self = contacts_.at(contacts_.self());
   if (basics_.json) {
     json j = app.listening();
@@ -384,6 +434,9 @@ int Shell::run(NodeApp& app) {
   if (!crash_) {
     how = app.leave();
     app.poll(std::chrono::milliseconds(0));
+    // The keys handed over leave at the paced rate: wait for them (at most 30 s).
+    const SimTime deadline = app.now() + from_ms(std::int64_t{30000});
+    while (app.queued() > 0 && app.now() < deadline) app.poll(std::chrono::milliseconds(1));
   }
   if (!basics_.quiet) {
     if (basics_.json) {

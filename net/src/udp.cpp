@@ -1,11 +1,13 @@
 #include "p2plab/net/udp.hpp"
 
+#include <cerrno>
 #include <cstdio>
 
 #include <sys/socket.h>
 #include <SFML/Network/IpAddress.hpp>
 #include <SFML/Network/SocketSelector.hpp>
 #include <SFML/Network/UdpSocket.hpp>
+#include <SFML/System/Err.hpp>
 
 namespace p2plab::net {
 
@@ -23,14 +25,30 @@ UdpSocket::~UdpSocket() = default;
 
 bool UdpSocket::bind(const Endpoint& local, std::string& error) {
   const sf::IpAddress address = local.ip == 0 ? sf::IpAddress::Any : sf::IpAddress(local.ip);
-  if (impl_->socket.bind(local.port, address) != sf::Socket::Done) {
-    error = "cannot bind UDP " + local.to_string() + " (port in use, or not an address of this machine)";
+  errno = 0;
+  // SFML would print its own line to stderr; the caller says what went wrong.
+  std::streambuf* const sfml_errors = sf::err().rdbuf(nullptr);
+  const bool bound = impl_->socket.bind(local.port, address) == sf::Socket::Done;
+  const int why = errno;
+  sf::err().rdbuf(sfml_errors);
+  if (!bound) {
+    error = "cannot bind UDP " + local.to_string();
+    if (why == EADDRINUSE) {
+      error += ": port " + std::to_string(local.port) + " is already in use (another peer? pick another port, or 0)";
+    } else if (why == EADDRNOTAVAIL) {
+      error += ": not an address of this machine";
+    } else {
+      error += " (port in use, or not an address of this machine)";
+    }
     return false;
   }
   impl_->socket.setBlocking(false);
   // A larger receive buffer rides out bursts (ignored beyond the system's rmem_max).
   const int bytes = 4 << 20;
   ::setsockopt(impl_->socket.getHandle(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  // SFML enables broadcast on every UDP socket; a peer only ever sends to one peer at a time.
+  const int off = 0;
+  ::setsockopt(impl_->socket.getHandle(), SOL_SOCKET, SO_BROADCAST, &off, sizeof off);
   impl_->selector.add(impl_->socket);
   return true;
 }

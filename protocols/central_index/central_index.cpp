@@ -8,7 +8,7 @@
 namespace p2plab::central_index {
 
 const char* to_string(MsgType type) {
-  static const char* const names[] = {"REGISTER", "UNREGISTER", "SEARCH", "SEARCH_RESULT",
+  static const char* const names[] = {"REGISTER", "UNREGISTER",  "SEARCH",   "SEARCH_RESULT",
                                       "DOWNLOAD", "DOWNLOAD_OK", "KEEPALIVE"};
   const auto i = static_cast<std::size_t>(type);
   return i < std::size(names) ? names[i] : "?";
@@ -32,7 +32,8 @@ Protocol::Protocol(Params params, Transport<Message>& transport, search::Context
     : SearchProtocol(params, transport, context) {}
 
 nlohmann::json Protocol::params_json() const {
-  return {{"server", params_.server}, {"timeout_ms", to_ms(params_.timeout)}, {"keepalive_ms", to_ms(params_.keepalive)}};
+  return {
+      {"server", params_.server}, {"timeout_ms", to_ms(params_.timeout)}, {"keepalive_ms", to_ms(params_.keepalive)}};
 }
 
 std::string Protocol::set_param(const std::string& name, double value) {
@@ -124,10 +125,29 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       }
       return;
     case MsgType::Unregister:
-      if (self == server_) index_remove_peer(from);
+      if (self == server_) {
+        index_remove_peer(from);
+      } else if (from == server_) {
+        // The server does not know this peer (it restarted, or swept it as silent): register
+        // every shared file again.
+        for (NameIndex n : (*context_.shared)[self]) {
+          Message m;
+          m.type = MsgType::Register;
+          m.name = n;
+          send(self, server_, m);
+        }
+      }
       return;
     case MsgType::Keepalive:
-      if (self == server_ && index_.files_of.count(from)) last_seen_[from] = transport_.now();
+      if (self != server_) return;
+      if (index_.files_of.count(from) == 0 && last_seen_.count(from) == 0) {
+        // A keepalive from a peer the server does not know (the server restarted, or swept the
+        // peer as silent): "I do not know you" (an UNREGISTER back), and it registers again.
+        Message m;
+        m.type = MsgType::Unregister;
+        send(self, from, m);
+      }
+      last_seen_[from] = transport_.now();
       return;
     case MsgType::Search: {
       if (self != server_) return;
@@ -174,7 +194,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       download_done(msg.query, from, kNoPeer);
       return;
     }
-    case MsgType::Count: return;
+    case MsgType::Count:
+      return;
   }
 }
 
@@ -207,7 +228,8 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       transport_.set_timer(self, params_.keepalive, kSweep, 0);
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 

@@ -144,6 +144,10 @@ class Node final : public search::SearchNode<Protocol> {
 ProtocolCommand node_command(const ProtocolModel& model) {
   std::vector<CommandOption> options = {
       net::node_option("rpc-timeout-ms", "A search or download unanswered this long fails", "1000"),
+      net::node_option("keepalive-ms",
+                       "Period of a peer's keepalive to the server (a restarted server learns the peers back within "
+                       "one; it forgets a peer silent for three)",
+                       "10000"),
   };
   for (const CommandOption& o : search::node_search_options()) options.push_back(o);
   return net::node_command(
@@ -151,14 +155,22 @@ ProtocolCommand node_command(const ProtocolModel& model) {
       "share, search, state, leave",
       std::move(options), [model](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
         Params params;
-        double timeout_ms = 1000;
-        if (!net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, timeout_ms, error)) return false;
+        double timeout_ms = 1000, keepalive_ms = 10000;
+        if (!net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, timeout_ms, error) ||
+            !net::read_option(args, "keepalive-ms", 50.0, 3600000.0, keepalive_ms, error)) {
+          return false;
+        }
+        params.keepalive = from_ms(keepalive_ms);
+        search::NodeLimits limits;
+        if (!search::read_limits(args, limits, error)) return false;
         params.timeout = from_ms(timeout_ms);
         const std::vector<std::string> shared = net::read_list(args, "share");
         setup.protocol = "central_index";
         setup.format = wire::format();
         setup.model = model;
-        setup.make = [params, shared](net::Shell& shell) { return std::make_unique<Node>(shell, params, shared); };
+        setup.make = [params, shared, limits](net::Shell& shell) {
+          return std::make_unique<Node>(shell, params, shared, limits);
+        };
         return true;
       });
 }

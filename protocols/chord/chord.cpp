@@ -14,17 +14,31 @@
 namespace p2plab::chord {
 
 const char* to_string(MsgType type) {
-  static const char* const names[] = {"FIND_NEXT",  "FIND_NEXT_REPLY", "FIND_SUCCESSOR", "FOUND_SUCCESSOR",
-                                      "GET_PREDECESSOR", "GET_PREDECESSOR_REPLY", "NOTIFY", "PING", "PONG",
-                                      "PUT", "PUT_ACK", "GET", "GET_REPLY", "REPLICATE", "HAND_OVER",
-                                      "LEAVE_TO_SUCCESSOR", "LEAVE_TO_PREDECESSOR", "FETCH_RANGE"};
+  static const char* const names[] = {"FIND_NEXT",
+                                      "FIND_NEXT_REPLY",
+                                      "FIND_SUCCESSOR",
+                                      "FOUND_SUCCESSOR",
+                                      "GET_PREDECESSOR",
+                                      "GET_PREDECESSOR_REPLY",
+                                      "NOTIFY",
+                                      "PING",
+                                      "PONG",
+                                      "PUT",
+                                      "PUT_ACK",
+                                      "GET",
+                                      "GET_REPLY",
+                                      "REPLICATE",
+                                      "HAND_OVER",
+                                      "LEAVE_TO_SUCCESSOR",
+                                      "LEAVE_TO_PREDECESSOR",
+                                      "FETCH_RANGE"};
   const auto i = static_cast<std::size_t>(type);
   return i < std::size(names) ? names[i] : "?";
 }
 
 const char* to_string(TimerKind kind) {
-  static const char* const names[] = {"stabilize",         "fix_fingers",  "check_predecessor", "lookup_timeout",
-                                      "stabilize_timeout", "ping_timeout"};
+  static const char* const names[] = {"stabilize",      "fix_fingers",       "check_predecessor",
+                                      "lookup_timeout", "stabilize_timeout", "ping_timeout"};
   const auto i = static_cast<std::size_t>(kind);
   return i < std::size(names) ? names[i] : "?";
 }
@@ -68,6 +82,23 @@ std::size_t Protocol::state_entries(PeerIndex n) const {
   });
   std::sort(known.begin(), known.end());
   return static_cast<std::size_t>(std::unique(known.begin(), known.end()) - known.begin());
+}
+
+void Protocol::mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) const {
+  auto use = [&](PeerIndex p) {
+    if (p != kNoPeer && p < mark.size()) mark[p] = 1;
+  };
+  if (n >= predecessor_.size()) return;
+  use(predecessor_[n]);
+  use(ping_target_[n]);
+  for (int j = 0; j < params_.successors; ++j) use(successors_[slot(n, j)]);
+  for (int i = 0; i < params_.m; ++i) use(fingers_.get(n, i));
+  for (const Lookup& l : lookups_) {
+    if (l.serial == 0 || l.origin != n) continue;
+    for (PeerIndex p : {l.asked, l.last, l.owner, l.bootstrap}) use(p);
+    for (PeerIndex p : l.path) use(p);
+    for (PeerIndex p : l.avoid) use(p);
+  }
 }
 
 // ---- state updates (every change goes through here, so the trace sees it) ----------------------
@@ -209,27 +240,62 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
   switch (msg.type) {
     // lookup.cpp: find_successor. Iterative: the requester asks n' (FIND_NEXT) one step of
     // find_predecessor's loop; recursive: the question travels and the owner's name comes back.
-    case MsgType::FindNext: answer_find_next(self, from, msg); return;
-    case MsgType::FindNextReply: find_next_reply(self, from, msg); return;
-    case MsgType::FindSuccessor: forward_recursive(self, msg); return;
-    case MsgType::FoundSuccessor: found_successor(self, msg); return;
+    case MsgType::FindNext:
+      answer_find_next(self, from, msg);
+      return;
+    case MsgType::FindNextReply:
+      find_next_reply(self, from, msg);
+      return;
+    case MsgType::FindSuccessor:
+      forward_recursive(self, msg);
+      return;
+    case MsgType::FoundSuccessor:
+      found_successor(self, msg);
+      return;
     // maintenance.cpp: stabilize, notify, check_predecessor, leave.
-    case MsgType::GetPredecessor: answer_get_predecessor(self, from, msg); return;
-    case MsgType::GetPredecessorReply: stabilize_reply(self, from, msg); return;
-    case MsgType::Notify: notify(self, from); return;
-    case MsgType::Ping: answer_ping(self, from, msg); return;
-    case MsgType::Pong: pong(self, msg); return;
-    case MsgType::LeaveToSuccessor: leave_to_successor(self, from, msg); return;
-    case MsgType::LeaveToPredecessor: leave_to_predecessor(self, from, msg); return;
+    case MsgType::GetPredecessor:
+      answer_get_predecessor(self, from, msg);
+      return;
+    case MsgType::GetPredecessorReply:
+      stabilize_reply(self, from, msg);
+      return;
+    case MsgType::Notify:
+      notify(self, from);
+      return;
+    case MsgType::Ping:
+      answer_ping(self, from, msg);
+      return;
+    case MsgType::Pong:
+      pong(self, msg);
+      return;
+    case MsgType::LeaveToSuccessor:
+      leave_to_successor(self, from, msg);
+      return;
+    case MsgType::LeaveToPredecessor:
+      leave_to_predecessor(self, from, msg);
+      return;
     // storage.cpp: put, get, replicas, hand-over.
-    case MsgType::Put: answer_put(self, from, msg); return;
-    case MsgType::Get: answer_get(self, from, msg); return;
+    case MsgType::Put:
+      answer_put(self, from, msg);
+      return;
+    case MsgType::Get:
+      answer_get(self, from, msg);
+      return;
     case MsgType::PutAck:
-    case MsgType::GetReply: storage_reply(self, msg); return;
-    case MsgType::Replicate: store(self, msg.key, msg.value); return;
-    case MsgType::HandOver: take_over(self, msg); return;
-    case MsgType::FetchRange: hand_over_range(self, msg.key, transport_.id_of(from), from); return;
-    case MsgType::Count: return;
+    case MsgType::GetReply:
+      storage_reply(self, msg);
+      return;
+    case MsgType::Replicate:
+      store(self, msg.key, msg.value);
+      return;
+    case MsgType::HandOver:
+      take_over(self, msg);
+      return;
+    case MsgType::FetchRange:
+      hand_over_range(self, msg.key, transport_.id_of(from), from);
+      return;
+    case MsgType::Count:
+      return;
   }
 }
 
@@ -249,10 +315,17 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       transport_.set_timer(self, params_.check_predecessor, kind, 0);
       return;
     // An RPC that went unanswered (the cookie names the lookup slot or the RPC's tag).
-    case TimerKind::LookupTimeout: lookup_timer(self, cookie); return;
-    case TimerKind::StabilizeTimeout: stabilize_timeout(self, cookie); return;
-    case TimerKind::PingTimeout: ping_timeout(self, cookie); return;
-    case TimerKind::Count: return;
+    case TimerKind::LookupTimeout:
+      lookup_timer(self, cookie);
+      return;
+    case TimerKind::StabilizeTimeout:
+      stabilize_timeout(self, cookie);
+      return;
+    case TimerKind::PingTimeout:
+      ping_timeout(self, cookie);
+      return;
+    case TimerKind::Count:
+      return;
   }
 }
 

@@ -13,38 +13,40 @@
 #include <unordered_map>
 #include <vector>
 
+#include "finger_table.hpp"
+#include "logic.hpp"
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/peer_array.hpp"
 #include "p2plab/transport.hpp"
-#include "finger_table.hpp"
-#include "logic.hpp"
 
 namespace p2plab::chord {
 
 struct Params {
-  int m = 6;                    // bits per identifier
-  int successors = 3;           // r: length of the successor list
-  bool recursive = false;       // lookup style: iterative (default) or recursive
+  int m = 6;               // bits per identifier
+  int successors = 3;      // r: length of the successor list
+  bool recursive = false;  // lookup style: iterative (default) or recursive
   SimTime stabilize = from_ms(std::int64_t{500});
   SimTime fix_fingers = from_ms(std::int64_t{500});
   SimTime check_predecessor = from_ms(std::int64_t{1000});
   SimTime rpc_timeout = from_ms(std::int64_t{1000});  // an RPC unanswered this long means "dead"
-  int lookup_retries = 3;       // recursive lookups: end-to-end retries after a timeout
-  bool maintenance = true;      // false: no periodic timers (a frozen, converged ring: benchmarks)
+  int lookup_retries = 3;                             // recursive lookups: end-to-end retries after a timeout
+  bool maintenance = true;    // false: no periodic timers (a frozen, converged ring: benchmarks)
+  std::size_t max_items = 0;  // keys one peer stores at most, own and copies (0: no limit); a put
+                              // beyond it is refused (PUT_ACK flag 0), copies beyond it dropped
 };
 
 enum class MsgType : std::uint8_t {
-  FindNext,            // iterative step: "is the key yours, or who is closer?"
-  FindNextReply,       //   flag = 1: done, node = owner; flag = 0: node = next hop
-  FindSuccessor,       // recursive: forwarded hop by hop toward the key
-  FoundSuccessor,      //   the answer, sent straight back to the requester
-  GetPredecessor,      // stabilize: "who is your predecessor, and your successor list?"
+  FindNext,        // iterative step: "is the key yours, or who is closer?"
+  FindNextReply,   //   flag = 1: done, node = owner; flag = 0: node = next hop
+  FindSuccessor,   // recursive: forwarded hop by hop toward the key
+  FoundSuccessor,  //   the answer, sent straight back to the requester
+  GetPredecessor,  // stabilize: "who is your predecessor, and your successor list?"
   GetPredecessorReply,
-  Notify,              // "I think I am your predecessor"
-  Ping,                // check_predecessor
+  Notify,  // "I think I am your predecessor"
+  Ping,    // check_predecessor
   Pong,
-  Put,                 // store key -> value at its owner
+  Put,  // store key -> value at its owner
   PutAck,
   Get,                 // read key at its owner
   GetReply,            //   flag = 1: found, value set
@@ -63,10 +65,10 @@ constexpr std::uint32_t kNoValue = 0xffffffffu;
 struct Message {
   MsgType type = MsgType::FindNext;
   std::uint8_t flag = 0;
-  std::uint8_t count = 0;   // valid entries in `list`
-  std::uint8_t hops = 0;    // recursive lookups: forwarding steps so far
-  std::uint32_t lookup = 0; // the requester's lookup slot (or an RPC tag)
-  std::uint32_t tag = 0;    // guards against late replies to an earlier attempt
+  std::uint8_t count = 0;    // valid entries in `list`
+  std::uint8_t hops = 0;     // recursive lookups: forwarding steps so far
+  std::uint32_t lookup = 0;  // the requester's lookup slot (or an RPC tag)
+  std::uint32_t tag = 0;     // guards against late replies to an earlier attempt
   PeerIndex origin = kNoPeer;
   PeerIndex node = kNoPeer;
   std::uint32_t value = kNoValue;  // index into the value table
@@ -74,8 +76,15 @@ struct Message {
   std::array<PeerIndex, kMaxSuccessors> list{};  // successor list, or peers to avoid
 };
 
-enum class TimerKind : std::uint16_t { Stabilize, FixFingers, CheckPredecessor, LookupTimeout, StabilizeTimeout,
-                                       PingTimeout, Count };
+enum class TimerKind : std::uint16_t {
+  Stabilize,
+  FixFingers,
+  CheckPredecessor,
+  LookupTimeout,
+  StabilizeTimeout,
+  PingTimeout,
+  Count
+};
 const char* to_string(TimerKind kind);
 
 /// State fields reported in StateChange trace events.
@@ -94,13 +103,14 @@ struct LookupRecord {
   std::uint32_t hops = 0;
   std::vector<PeerIndex> path;
   SimTime start = 0, end = 0;
-  bool ok = false;         // owner is the true successor of key at the end
+  bool ok = false;           // owner is the true successor of key at the end
   bool owner_alive = false;  // when not ok: a crashed owner (stale pointer) or a live wrong one
-  bool completed = false;  // false: gave up
+  bool completed = false;    // false: gave up
   // put/get
   std::uint32_t value = kNoValue;
   bool found = false;
   std::uint32_t messages = 0;  // messages this lookup (and its put/get) caused
+  PeerIndex silent = kNoPeer;  // when it gave up: the peer whose answer it waited for last
 };
 
 /// A typed snapshot of one peer (libtorrent style): what the inspector shows and tests check.
@@ -136,6 +146,10 @@ class Protocol final : public MessageHandler<Message> {
   void create(PeerIndex n);
   /// Joins through `bootstrap` with the real protocol (find_successor of the own id).
   void join(PeerIndex n, PeerIndex bootstrap);
+  /// Joins with `s` as successor without a lookup (the paper's weakest join: stabilize moves the
+  /// successor to the right place). For a peer whose lookup of its own id keeps failing because
+  /// the ring still names its previous incarnation as the owner of that id.
+  void join_with_successor(PeerIndex n, PeerIndex s);
   /// Graceful leave: hands keys to the successor, links predecessor and successor.
   void leave(PeerIndex n);
   /// Installs converged state computed from the sorted live ids (the "oracle" bootstrap).
@@ -168,6 +182,32 @@ class Protocol final : public MessageHandler<Message> {
   // ---- inspection ----------------------------------------------------------------------------
   PeerSnapshot snapshot(PeerIndex n) const;
   const std::vector<LookupRecord>& records() const { return records_; }
+  /// Forgets the finished records (a long-running real peer, once it has reported them).
+  void clear_records() { records_.clear(); }
+  /// Marks (mark[p] = 1) the peers n's state refers to: predecessor, successors, fingers, the
+  /// peer it pings, and every peer a running lookup of n waits for or has on its path.
+  void mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) const;
+  /// Sends NOTIFY from n to `to` ("I think I am your predecessor"): harmless to a peer that has
+  /// a closer predecessor, and to a peer alone in a ring of its own it is the way into n's ring
+  /// (it takes n as predecessor, then its stabilize takes n as successor).
+  void send_notify(PeerIndex n, PeerIndex to) {
+    Message note;
+    note.type = MsgType::Notify;
+    send(n, to, note);
+  }
+  /// Asks n's successor for the copies it holds of n's range (predecessor, n] (FETCH_RANGE): a
+  /// peer that came back empty gets its keys back. False when n has no predecessor or successor
+  /// other than itself.
+  bool fetch_own_range(PeerIndex n);
+  /// Keys peer n stores (as owner and as copies).
+  std::size_t stored_items(PeerIndex n) const {
+    auto it = items_.find(n);
+    return it == items_.end() ? 0 : it->second.size();
+  }
+  std::size_t value_count() const { return values_.size(); }
+  /// Drops the values no stored item and no running put refers to any more and renumbers the
+  /// rest; returns old index -> new index (kNoValue: dropped). Records must have been cleared.
+  std::vector<std::uint32_t> compact_values();
   /// User lookups started but not ended (still running, or their requester crashed).
   std::size_t unfinished_lookups() const;
   /// Hook for owner_alive in records: is this peer up right now (ground truth, not routing).
@@ -201,9 +241,8 @@ class Protocol final : public MessageHandler<Message> {
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     (void)peer;
-    if (msg.lookup < lookups_.size() &&
-        (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor ||
-         msg.type == MsgType::PutAck || msg.type == MsgType::GetReply)) {
+    if (msg.lookup < lookups_.size() && (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor ||
+                                         msg.type == MsgType::PutAck || msg.type == MsgType::GetReply)) {
       const char* p = reinterpret_cast<const char*>(&lookups_[msg.lookup]);
       for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
     }
@@ -220,15 +259,15 @@ class Protocol final : public MessageHandler<Message> {
     SimTime start = 0, deadline = -1;
     std::uint32_t tag = 0;
     std::uint32_t value = kNoValue;
-    PeerIndex owner = kNoPeer;   // found owner (put/get in their second phase)
-    PeerIndex asked = kNoPeer;   // iterative: the peer whose answer we wait for
-    PeerIndex last = kNoPeer;    // path.back(), kept here so the hot path need not read the path
+    PeerIndex owner = kNoPeer;      // found owner (put/get in their second phase)
+    PeerIndex asked = kNoPeer;      // iterative: the peer whose answer we wait for
+    PeerIndex last = kNoPeer;       // path.back(), kept here so the hot path need not read the path
     PeerIndex bootstrap = kNoPeer;  // join: the known peer the newcomer asks first
-    bool storage_phase = false;  // put/get: lookup done, now talking to the owner
-    bool timer_pending = false;  // its timeout timer is in the event queue
-    std::uint32_t messages = 0;  // measurement: messages sent for this lookup
-    std::vector<PeerIndex> path;   // path[0] = origin; iterative: nodes that answered, in order
-    std::vector<PeerIndex> avoid;  // peers that timed out during this lookup
+    bool storage_phase = false;     // put/get: lookup done, now talking to the owner
+    bool timer_pending = false;     // its timeout timer is in the event queue
+    std::uint32_t messages = 0;     // measurement: messages sent for this lookup
+    std::vector<PeerIndex> path;    // path[0] = origin; iterative: nodes that answered, in order
+    std::vector<PeerIndex> avoid;   // peers that timed out during this lookup
   };
 
   // ---- chord.cpp: state, every change traced; the bridge to logic.hpp; sending ---------------
@@ -252,19 +291,25 @@ class Protocol final : public MessageHandler<Message> {
   /// or get at the owner) are counted on it, for "messages per search".
   void send(PeerIndex from, PeerIndex to, const Message& msg) {
     switch (msg.type) {
-      case MsgType::FindNext: case MsgType::FindNextReply: case MsgType::FindSuccessor: case MsgType::FoundSuccessor:
-      case MsgType::Put: case MsgType::PutAck: case MsgType::Get: case MsgType::GetReply:
+      case MsgType::FindNext:
+      case MsgType::FindNextReply:
+      case MsgType::FindSuccessor:
+      case MsgType::FoundSuccessor:
+      case MsgType::Put:
+      case MsgType::PutAck:
+      case MsgType::Get:
+      case MsgType::GetReply:
         if (msg.lookup < lookups_.size() && lookups_[msg.lookup].serial != 0) ++lookups_[msg.lookup].messages;
         break;
-      default: break;
+      default:
+        break;
     }
     transport_.send(from, to, msg);
   }
 
   // ---- routing_fast.cpp or routing_generic.cpp: one node's routing decision -------------------
   /// x in (a, b) on the circle, decided on 32-bit prints unless they tie (then on full ids).
-  bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b,
-                    std::uint32_t pb) const;
+  bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b, std::uint32_t pb) const;
   struct RoutingScratch;  // routing_generic.cpp
   void routing_table(PeerIndex n, const PeerIndex* avoid, int avoid_count, RoutingScratch& out) const;
   /// The body of the paper's find_predecessor loop, evaluated at x: true if key lies in
@@ -277,7 +322,7 @@ class Protocol final : public MessageHandler<Message> {
   std::uint32_t find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
   std::uint32_t open_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
   std::uint32_t allocate_lookup();
-  void find_predecessor(std::uint32_t slot_index, PeerIndex n_prime);       // iterative: ask n'
+  void find_predecessor(std::uint32_t slot_index, PeerIndex n_prime);         // iterative: ask n'
   void answer_find_next(PeerIndex self, PeerIndex from, const Message& msg);  // n' answers
   void find_next_reply(PeerIndex self, PeerIndex from, const Message& msg);   // the requester goes on
   void find_successor_recursive(std::uint32_t slot_index, PeerIndex first_hop);
@@ -313,13 +358,15 @@ class Protocol final : public MessageHandler<Message> {
 
   // ---- storage.cpp: put, get, key hand-over, replication ---------------------------------------
   bool is_primary(PeerIndex n, const Id& key) const;
-  void store(PeerIndex n, const Id& key, std::uint32_t value);
+  /// Stores key -> value at n; false when n is at max_items and the key is new.
+  bool store(PeerIndex n, const Id& key, std::uint32_t value);
   void storage_request(std::uint32_t slot_index, PeerIndex owner);
   void answer_put(PeerIndex self, PeerIndex from, const Message& msg);
   void answer_get(PeerIndex self, PeerIndex from, const Message& msg);
   void storage_reply(PeerIndex self, const Message& msg);
-  void replicate(PeerIndex n, const Id& key, std::uint32_t value);
-  void replicate_all_primary(PeerIndex n);
+  void replicate(PeerIndex n, const Id& key, std::uint32_t value, bool fresh = true);
+  /// Copies every key n owns to its replica holders, except those in `skip` (they have them).
+  void replicate_all_primary(PeerIndex n, const PeerIndex* skip = nullptr, int skip_count = 0);
   void take_over(PeerIndex self, const Message& msg);
   void hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer);
   void hand_over_all(PeerIndex n, PeerIndex to);
@@ -331,9 +378,9 @@ class Protocol final : public MessageHandler<Message> {
 
   // Per-peer state, struct of arrays.
   PeerArray<PeerIndex> predecessor_;
-  PeerArray<PeerIndex> successors_;  // r entries per peer; kNoPeer past the known ones
+  PeerArray<PeerIndex> successors_;            // r entries per peer; kNoPeer past the known ones
   PeerArray<std::uint32_t> successor_prints_;  // IdSpace::print of each successor entry
-  FingerTables fingers_;               // m fingers per peer, as runs; kNoPeer = not yet known
+  FingerTables fingers_;                       // m fingers per peer, as runs; kNoPeer = not yet known
   PeerArray<std::uint8_t> next_finger_;
   PeerArray<std::uint32_t> stabilize_tag_, ping_tag_;
   PeerArray<SimTime> stabilize_deadline_, ping_deadline_;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -26,9 +27,35 @@ bool periodic(std::uint16_t kind) {
 
 class Node final : public net::TransportApp<Message> {
  public:
-  Node(net::Shell& shell, const Params& params)
-      : TransportApp(shell), params_(params), space_(params.m), protocol_(params, transport_) {
-    protocol_.on_join_failed([this](PeerIndex) { rejoin_wanted_ = true; });
+  Node(net::Shell& shell, const Params& params, std::size_t max_running, double transfer_rate,
+       std::size_t transfer_queue)
+      : TransportApp(shell),
+        params_(params),
+        space_(params.m),
+        protocol_(params, transport_),
+        max_running_(max_running) {
+    // Keys moving between peers (copies, hand-overs, answers to FETCH_RANGE) leave paced; the
+    // ring's maintenance and the lookups never wait behind them.
+    transport_.set_pacing(
+        [](const Message& m) {
+          // A range moving (copies to a new successor, hand-overs); the copies of a key just put
+          // (flag 1) leave at once, so that a put acknowledged is a put copied.
+          return (m.type == MsgType::Replicate && m.flag == 0) || m.type == MsgType::HandOver;
+        },
+        transfer_rate, transfer_queue,
+        [](const Message& m) {
+          const Id& k = m.key;
+          return (k.limb[0] ^ (k.limb[1] * 0x9E3779B97F4A7C15ULL) ^ (k.limb[2] * 0xC2B2AE3D27D4EB4FULL)) +
+                 static_cast<std::uint64_t>(m.type);
+        },
+        // Hand-overs answer a request (NOTIFY, FETCH_RANGE): few to an address never verified.
+        [](const Message& m) { return m.type == MsgType::HandOver; });
+    protocol_.on_join_failed([this](PeerIndex) {
+      rejoin_wanted_ = true;
+      ++join_failures_;
+      if (rejoin_via_ != kNoPeer) failed_via_.insert(rejoin_via_);  // not through that one again
+      rejoin_via_ = kNoPeer;
+    });
     protocol_.reserve(1);
   }
 
@@ -88,7 +115,27 @@ class Node final : public net::TransportApp<Message> {
     return true;
   }
   const char* pending_name() const override { return to_string(pending_.type); }
-  void deliver(PeerIndex sender) override { protocol_.on_message(self(), sender, pending_); }
+  void deliver(PeerIndex sender) override {
+    // NOTIFY makes the sender this peer's predecessor, which then gets a key range: only from a
+    // peer that answered a datagram at its address (a PING first; its next NOTIFY counts).
+    if (pending_.type == MsgType::Notify && !shell_.contacts().verified(sender)) {
+      Message ping;
+      ping.type = MsgType::Ping;
+      transport_.send(self(), sender, ping);
+      ++notify_unverified_;
+      return;
+    }
+    protocol_.on_message(self(), sender, pending_);
+  }
+
+  // ---- the contact table: peers the routing state and running lookups name stay ----
+  bool contacts_replaceable() const override { return true; }
+  void mark_in_use(std::vector<std::uint8_t>& mark) const override {
+    protocol_.mark_peers_in_use(self(), mark);
+    transport_.for_each_queued([&](PeerIndex to) {
+      if (to < mark.size()) mark[to] = 1;
+    });
+  }
 
   // ---- life ----
   std::string start() override {
@@ -98,11 +145,39 @@ class Node final : public net::TransportApp<Message> {
   void joined(PeerIndex bootstrap) override {
     shell_.say("joining through " + shell_.id_text(bootstrap) + " at " +
                shell_.contacts().at(bootstrap).address.to_string());
+    bootstrap_ = bootstrap;
     protocol_.join(self(), bootstrap);
   }
   void tick() override {
-    if (rejoin_wanted_ && !shell_.joining()) rejoin();
+    if (protocol_.in_ring(self())) {
+      rejoin_backoff_ = 0;
+      join_failures_ = 0;
+      failed_via_.clear();
+      // A new predecessor or successor: the successor's copies of this peer's range come back
+      // (a peer restarted empty gets its keys again; otherwise they merge with what it has).
+      const std::pair<PeerIndex, PeerIndex> link{protocol_.predecessor(self()), protocol_.successor(self())};
+      if (link != fetched_for_ && protocol_.fetch_own_range(self())) fetched_for_ = link;
+      // The --join peer restarted without --join is a ring of its own that nobody knows: every
+      // 2 s a NOTIFY to it (ignored by a peer with a closer predecessor) brings it into this ring.
+      if (bootstrap_ != kNoPeer && transport_.now() >= next_bootstrap_notify_) {
+        next_bootstrap_notify_ = transport_.now() + from_ms(std::int64_t{2000});
+        if (bootstrap_ != link.first && bootstrap_ != link.second) protocol_.send_notify(self(), bootstrap_);
+      }
+    }
+    // Joins again after a pause that doubles with every failure (up to 2 s): two peers that
+    // each wait for the other to be in a ring (a ring of 2 restarted) do not livelock.
+    if (rejoin_wanted_ && !shell_.joining() && transport_.now() >= next_rejoin_) {
+      rejoin_backoff_ = std::min<SimTime>(std::max<SimTime>(2 * rejoin_backoff_, from_ms(std::int64_t{100})),
+                                          from_ms(std::int64_t{2000}));
+      next_rejoin_ = transport_.now() + rejoin_backoff_;
+      rejoin();
+    }
     report_finished();
+    protocol_.clear_records();  // reported: a long-running peer keeps none
+    records_seen_ = 0;
+    // Values no stored key and no running put refers to any more are dropped (an overwritten
+    // value, a copy handed on): the value table stays proportional to what the peer stores.
+    if (protocol_.value_count() > 2 * protocol_.stored_items(self()) + 2 * requests_.size() + 256) compact_values();
   }
   std::string leave() override {
     if (protocol_.in_ring(self())) protocol_.leave(self());  // hands its keys over, links predecessor and successor
@@ -130,6 +205,10 @@ class Node final : public net::TransportApp<Message> {
     }
     if (!protocol_.in_ring(self())) {
       shell_.error(op + ": not in a ring yet");
+      return true;
+    }
+    if (requests_.size() >= max_running_) {
+      shell_.error(op + ": busy, " + std::to_string(requests_.size()) + " operations running (try again later)");
       return true;
     }
     std::uint32_t serial = 0;
@@ -163,6 +242,12 @@ class Node final : public net::TransportApp<Message> {
     j["keys"] = json::array();
     for (const Id& k : s.keys) j["keys"].push_back(k.to_decimal());
     j["replicas"] = s.replicas.size();
+    // What the peer's memory holds (bounded: --max-keys, --max-running, --max-contacts).
+    j["memory"] = {{"stored", protocol_.stored_items(self())},
+                   {"values", protocol_.value_count()},
+                   {"records", protocol_.records().size()},
+                   {"running", requests_.size()}};
+    j["notify_unverified"] = notify_unverified_;
     return j;
   }
   std::string state_text(const json&) const override {
@@ -205,6 +290,12 @@ class Node final : public net::TransportApp<Message> {
     Id key;
   };
 
+  void compact_values() {
+    protocol_.compact_values();
+    value_index_.clear();
+    value_count_ = static_cast<std::uint32_t>(protocol_.value_count());
+    for (std::uint32_t v = 0; v < value_count_; ++v) value_index_.emplace(protocol_.value(v), v);
+  }
   std::uint32_t intern(const std::string& value) {
     if (auto it = value_index_.find(value); it != value_index_.end()) return it->second;
     const std::uint32_t index = protocol_.intern_value(value);
@@ -228,24 +319,33 @@ class Node final : public net::TransportApp<Message> {
   void rejoin() {
     rejoin_wanted_ = false;
     if (shell_.basics().join) {
+      // Every other attempt after failed ones: the bootstrap peer (which answered) becomes the
+      // successor directly. A lookup of this peer's own id fails while the ring still names its
+      // previous incarnation (same id, restarted at once) as the owner.
+      if (join_failures_ >= 2 && join_failures_ % 2 == 0 && bootstrap_ != kNoPeer) {
+        shell_.say("out of the ring: joining again with " + shell_.id_text(bootstrap_) + " as successor");
+        protocol_.join_with_successor(self(), bootstrap_);
+        return;
+      }
       shell_.say("out of the ring (join failed or every successor gone): joining again through " +
                  shell_.basics().join->to_string());
       shell_.start_join();
       return;
     }
-    // The peer that created the ring: join again through any peer heard from lately, or start
-    // over as a ring of one.
+    // The peer that created the ring: join again through a peer heard from lately (not one a
+    // join through has failed since it was last in a ring), or start over as a ring of one.
     const net::ContactTable& contacts = shell_.contacts();
     PeerIndex best = kNoPeer;
     std::int64_t latest = -1;
     for (PeerIndex p = 1; p < contacts.size(); ++p) {
-      if (contacts.at(p).last_heard_us > latest) {
+      if (contacts.at(p).last_heard_us > latest && failed_via_.count(p) == 0) {
         latest = contacts.at(p).last_heard_us;
         best = p;
       }
     }
     if (best != kNoPeer && transport_.now() - latest < from_ms(std::int64_t{5000})) {
       shell_.say("out of the ring: joining again through " + shell_.id_text(best));
+      rejoin_via_ = best;
       protocol_.join(self(), best);
     } else {
       shell_.say("out of the ring: starting a new ring of one");
@@ -261,9 +361,26 @@ class Node final : public net::TransportApp<Message> {
       const Request p = it->second;
       requests_.erase(it);
       const bool ok = r.completed && (p.op == "lookup" || r.found);
+      // What happened, in words: a get was found or not found, a put stored or refused (the
+      // owner is full), and any of them failed when a peer stopped answering.
+      std::string result =
+          ok ? (p.op == "get"   ? "found"
+                : p.op == "put" ? "stored"
+                                : "ok")
+             : (r.completed ? (p.op == "put" ? "refused (the owner is full)" : "not found") : "failed");
       json j{{"op", p.op}, {"arg", p.arg},   {"key", p.key.to_decimal()},
              {"ok", ok},   {"hops", r.hops}, {"ms", static_cast<double>(r.end - r.start) / 1000.0}};
       j["owner"] = r.owner != kNoPeer ? json(shell_.id_text(r.owner)) : json(nullptr);
+      if (!r.completed) {
+        if (r.silent != kNoPeer && r.silent != self()) {
+          const std::string at = shell_.id_text(r.silent) + " at " + shell_.contacts().at(r.silent).address.to_string();
+          j["timeout_at"] = at;
+          result += " (timeout at " + at + ")";
+        } else {
+          result += " (no route)";
+        }
+      }
+      j["result"] = result;
       if (p.op == "get" && r.found && r.value != kNoValue && r.value < value_count_)
         j["value"] = protocol_.value(r.value);
       if (shell_.json_mode()) {
@@ -271,7 +388,7 @@ class Node final : public net::TransportApp<Message> {
         continue;
       }
       std::printf("%s %s (key %s): %s, owner %s, %u hops, %.1f ms%s%s\n", p.op.c_str(), p.arg.c_str(),
-                  p.key.to_decimal().c_str(), ok ? "ok" : (r.completed ? "NOT FOUND" : "FAILED"),
+                  p.key.to_decimal().c_str(), result.c_str(),
                   j["owner"].is_null() ? "?" : j["owner"].get<std::string>().c_str(), r.hops, j["ms"].get<double>(),
                   j.contains("value") ? ", value: " : "", j.contains("value") ? j["value"].dump().c_str() : "");
       std::fflush(stdout);
@@ -286,8 +403,17 @@ class Node final : public net::TransportApp<Message> {
   std::unordered_map<std::string, std::uint32_t> value_index_;
   std::uint32_t value_count_ = 0;
   bool rejoin_wanted_ = false;
+  std::uint64_t notify_unverified_ = 0;  // NOTIFYs answered with a PING (the sender was not verified)
+  int join_failures_ = 0;                // since the peer was last in a ring
+  PeerIndex bootstrap_ = kNoPeer;        // the --join peer's contact, once it answered
+  SimTime next_bootstrap_notify_ = 0;    // the next NOTIFY to it (see tick)
+  std::pair<PeerIndex, PeerIndex> fetched_for_{kNoPeer, kNoPeer};  // (predecessor, successor) at the last FETCH_RANGE
+  SimTime next_rejoin_ = 0, rejoin_backoff_ = 0;
+  PeerIndex rejoin_via_ = kNoPeer;  // the peer the creator joins through again
+  std::set<PeerIndex> failed_via_;  // peers a join through failed since the last time in a ring
   std::map<std::uint32_t, Request> requests_;
   std::size_t records_seen_ = 0;
+  std::size_t max_running_;
 };
 
 }  // namespace
@@ -301,20 +427,31 @@ ProtocolCommand node_command(const ProtocolModel& model) {
       net::node_option("fix-fingers-ms", "Period of fix_fingers", "500"),
       net::node_option("check-predecessor-ms", "Period of check_predecessor", "1000"),
       net::node_option("rpc-timeout-ms", "An RPC unanswered this long means the peer failed", "1000"),
+      net::node_option("max-keys", "Keys this peer stores at most, own and copies (a put beyond: refused)", "200000"),
+      net::node_option("max-running", "Console operations (put, get, lookup) running at once at most", "4096"),
+      net::node_option("transfer-rate", "Keys sent to other peers (copies, hand-overs) per second at most", "2000"),
+      net::node_option("transfer-queue", "Keys waiting to be sent at most (beyond: dropped and counted)", "100000"),
   };
   return net::node_command(
       "One real Chord peer on a UDP socket; console: put, get, lookup, state, leave", std::move(options),
       [model](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
         Params params;
         double stabilize = 500, fix_fingers = 500, check_predecessor = 1000, rpc_timeout = 1000;
+        int max_keys = 200000, max_running = 4096, transfer_queue = 100000;
+        double transfer_rate = 2000;
         if (!net::read_option(args, "bits", 4, 160, params.m, error) ||
             !net::read_option(args, "successors", 1, 32, params.successors, error) ||
             !net::read_option(args, "stabilize-ms", 10.0, 600000.0, stabilize, error) ||
             !net::read_option(args, "fix-fingers-ms", 10.0, 600000.0, fix_fingers, error) ||
             !net::read_option(args, "check-predecessor-ms", 10.0, 600000.0, check_predecessor, error) ||
-            !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, rpc_timeout, error)) {
+            !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, rpc_timeout, error) ||
+            !net::read_option(args, "max-keys", 1, 100000000, max_keys, error) ||
+            !net::read_option(args, "max-running", 1, 1000000, max_running, error) ||
+            !net::read_option(args, "transfer-rate", 10.0, 1e6, transfer_rate, error) ||
+            !net::read_option(args, "transfer-queue", 1, 10000000, transfer_queue, error)) {
           return false;
         }
+        params.max_items = static_cast<std::size_t>(max_keys);
         const auto lookup = args.find("lookup");
         const std::string style = lookup == args.end() ? "iterative" : lookup->second;
         if (style != "iterative" && style != "recursive") {
@@ -330,7 +467,10 @@ ProtocolCommand node_command(const ProtocolModel& model) {
         setup.id_bits = params.m;
         setup.format = wire::format(params.m);
         setup.model = model;
-        setup.make = [params](net::Shell& shell) { return std::make_unique<Node>(shell, params); };
+        setup.make = [params, max_running, transfer_rate, transfer_queue](net::Shell& shell) {
+          return std::make_unique<Node>(shell, params, static_cast<std::size_t>(max_running), transfer_rate,
+                                        static_cast<std::size_t>(transfer_queue));
+        };
         return true;
       });
 }

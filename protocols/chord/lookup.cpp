@@ -224,18 +224,25 @@ void Protocol::found_successor(PeerIndex self, const Message& msg) {
 // find_successor returns n'.successor to whoever asked: a user, join, fix_fingers, put or get.
 void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
   switch (lookups_[index].purpose) {
-    case Purpose::User: finish(index, owner, true); return;
-    case Purpose::Join: join_answered(index, owner); return;             // maintenance.cpp
-    case Purpose::FixFinger: fix_finger_answered(index, owner); return;  // maintenance.cpp
+    case Purpose::User:
+      finish(index, owner, true);
+      return;
+    case Purpose::Join:
+      join_answered(index, owner);
+      return;  // maintenance.cpp
+    case Purpose::FixFinger:
+      fix_finger_answered(index, owner);
+      return;  // maintenance.cpp
     case Purpose::Put:
-    case Purpose::Get: storage_request(index, owner); return;            // storage.cpp
+    case Purpose::Get:
+      storage_request(index, owner);
+      return;  // storage.cpp
   }
 }
 
 std::size_t Protocol::unfinished_lookups() const {
-  return static_cast<std::size_t>(std::count_if(lookups_.begin(), lookups_.end(), [](const Lookup& l) {
-    return l.serial != 0 && l.purpose == Purpose::User;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      lookups_.begin(), lookups_.end(), [](const Lookup& l) { return l.serial != 0 && l.purpose == Purpose::User; }));
 }
 
 void Protocol::lookup_failed(std::uint32_t index) { finish(index, kNoPeer, false); }
@@ -272,6 +279,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
     r.value = l.purpose == Purpose::Put ? l.value : value;
     r.found = found;
     r.messages = l.messages;
+    if (!completed) r.silent = l.storage_phase ? l.owner : !l.avoid.empty() ? l.avoid.back() : l.asked;
     records_.push_back(std::move(r));
   }
   Trace& trace = transport_.trace();

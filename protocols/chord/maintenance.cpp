@@ -37,6 +37,14 @@ void Protocol::join_answered(std::uint32_t index, PeerIndex found) {
   start_maintenance(n);
 }
 
+void Protocol::join_with_successor(PeerIndex n, PeerIndex s) {
+  if (s == kNoPeer || s == n) return;
+  logic::Neighbours joined = neighbours(n);
+  logic::join(joined, contact(s));
+  apply(n, joined);
+  start_maintenance(n);
+}
+
 void Protocol::start_maintenance(PeerIndex n) {
   if (!params_.maintenance) return;
   Rng& rng = transport_.rng(n);
@@ -108,11 +116,11 @@ void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& ms
   Message note;
   note.type = MsgType::Notify;
   send(self, successor(self), note);
-  // New successors hold no copies of my keys yet.
+  // New successors hold no copies of my keys yet: they get them (the others have them).
   const int new_count = successor_count(self);
   bool changed = new_count != old_count;
   for (int j = 0; j < new_count && !changed; ++j) changed = successors_[slot(self, j)] != before[j];
-  if (changed) replicate_all_primary(self);
+  if (changed) replicate_all_primary(self, before.data(), old_count);
 }
 
 // The successor did not answer within rpc_timeout: it is gone, the next one in the list takes over.
@@ -209,7 +217,10 @@ void Protocol::ping_timeout(PeerIndex self, std::uint32_t tag) {
   if (predecessor_[self] != ping_target_[self]) return;  // it changed meanwhile: no verdict on the new one
   const Contact kept = logic::check_predecessor(contact(predecessor_[self]), false);
   set_predecessor(self, valid(kept) ? kept.peer : kNoPeer);
-  replicate_all_primary(self);  // the failed predecessor's keys are now mine
+  // The failed predecessor's keys are now mine. Without a predecessor every key it holds looks
+  // like its own (copies of other peers' keys too): the copies go out once the next predecessor
+  // has notified it (hand_over_keys), not all of them now.
+  if (predecessor_[self] != kNoPeer) replicate_all_primary(self);
 }
 
 // ---- failures and leaving -------------------------------------------------------------------------
@@ -222,9 +233,9 @@ void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
   const Contact failed = contact(dead);
   std::array<Contact, IdSpace::kMaxBits> fingers{};
   for (int i = 0; i < params_.m; ++i) fingers[static_cast<std::size_t>(i)] = contact(finger(n, i));
-  const ContactList kept = logic::drop_failed(contact(n), neighbours(n).successors,
-                                              std::span<const Contact>(fingers.data(), static_cast<std::size_t>(params_.m)),
-                                              failed);
+  const ContactList kept =
+      logic::drop_failed(contact(n), neighbours(n).successors,
+                         std::span<const Contact>(fingers.data(), static_cast<std::size_t>(params_.m)), failed);
   for (int i = 0; i < params_.m; ++i) {
     if (finger(n, i) == dead) set_finger(n, i, kNoPeer);
   }

@@ -2,6 +2,8 @@
 // owner found by find_successor, copies on the owner's successors (replication, the ToN
 // version), and keys moving when the ring changes: a new predecessor takes its part over
 // (hand_over_keys, called by notify), a leaving peer hands everything to its successor.
+#include <algorithm>
+
 #include "chord.hpp"
 
 namespace p2plab::chord {
@@ -11,7 +13,46 @@ bool Protocol::is_primary(PeerIndex n, const Id& key) const {
   return logic::is_responsible(contact(n), contact(predecessor_[n]), key);
 }
 
-void Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) { items_[n][key] = value; }
+bool Protocol::store(PeerIndex n, const Id& key, std::uint32_t value) {
+  auto& items = items_[n];
+  if (params_.max_items != 0 && items.size() >= params_.max_items) {
+    auto it = items.find(key);
+    if (it == items.end()) return false;
+    it->second = value;
+    return true;
+  }
+  items[key] = value;
+  return true;
+}
+
+std::vector<std::uint32_t> Protocol::compact_values() {
+  std::vector<std::uint32_t> remap(values_.size(), kNoValue);
+  std::vector<std::string> kept;
+  auto keep = [&](std::uint32_t& v) {
+    if (v >= values_.size()) {
+      v = kNoValue;
+      return;
+    }
+    if (remap[v] == kNoValue) {
+      remap[v] = static_cast<std::uint32_t>(kept.size());
+      kept.push_back(std::move(values_[v]));
+    }
+    v = remap[v];
+  };
+  for (auto& [peer, items] : items_) {
+    for (auto& [key, value] : items) keep(value);
+  }
+  for (Lookup& l : lookups_) {  // (for other purposes `value` is not a value index)
+    if (l.purpose != Purpose::Put) continue;
+    if (l.serial != 0 && l.value != kNoValue) {
+      keep(l.value);
+    } else {
+      l.value = kNoValue;
+    }
+  }
+  values_ = std::move(kept);
+  return remap;
+}
 
 std::uint32_t Protocol::intern_value(std::string value) {
   values_.push_back(std::move(value));
@@ -29,9 +70,9 @@ void Protocol::storage_request(std::uint32_t index, PeerIndex owner) {
   l.owner = owner;
   if (owner == n) {
     if (l.purpose == Purpose::Put) {
-      store(n, l.key, l.value);
-      replicate(n, l.key, l.value);
-      finish(index, owner, true, true, l.value);
+      const bool stored = store(n, l.key, l.value);
+      if (stored) replicate(n, l.key, l.value);
+      finish(index, owner, true, stored, l.value);
     } else {
       auto& items = items_[n];
       auto it = items.find(l.key);
@@ -50,13 +91,13 @@ void Protocol::storage_request(std::uint32_t index, PeerIndex owner) {
 }
 
 void Protocol::answer_put(PeerIndex self, PeerIndex from, const Message& msg) {
-  store(self, msg.key, msg.value);
-  replicate(self, msg.key, msg.value);
+  const bool stored = store(self, msg.key, msg.value);
+  if (stored) replicate(self, msg.key, msg.value);
   Message ack;
   ack.type = MsgType::PutAck;
   ack.lookup = msg.lookup;
   ack.tag = msg.tag;
-  ack.flag = 1;
+  ack.flag = stored ? 1 : 0;
   send(self, from, ack);
 }
 
@@ -83,24 +124,43 @@ void Protocol::storage_reply(PeerIndex self, const Message& msg) {
 
 // ---- replication: the owner keeps copies on its successors ----------------------------------------
 
-void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value) {
+// The copies of one key (fresh: just put, flag 1, which a real peer sends at once instead of
+// pacing it like the copies of a whole range).
+void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value, bool fresh) {
   const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
   for (const Contact& holder : holders) {
     if (!valid(holder) || holder.peer == n) continue;
     const PeerIndex s = holder.peer;
     Message m;
     m.type = MsgType::Replicate;
+    m.flag = fresh ? 1 : 0;
     m.key = key;
     m.value = value;
     send(n, s, m);
   }
 }
 
-void Protocol::replicate_all_primary(PeerIndex n) {
+void Protocol::replicate_all_primary(PeerIndex n, const PeerIndex* skip, int skip_count) {
   auto it = items_.find(n);
   if (it == items_.end()) return;
+  const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
+  std::vector<PeerIndex> to;
+  for (const Contact& holder : holders) {
+    if (!valid(holder) || holder.peer == n || std::find(skip, skip + skip_count, holder.peer) != skip + skip_count) {
+      continue;
+    }
+    if (std::find(to.begin(), to.end(), holder.peer) == to.end()) to.push_back(holder.peer);
+  }
+  if (to.empty()) return;
   for (const auto& [key, value] : it->second) {
-    if (is_primary(n, key)) replicate(n, key, value);
+    if (!is_primary(n, key)) continue;
+    for (PeerIndex s : to) {
+      Message m;
+      m.type = MsgType::Replicate;
+      m.key = key;
+      m.value = value;
+      send(n, s, m);
+    }
   }
 }
 
@@ -108,8 +168,7 @@ void Protocol::replicate_all_primary(PeerIndex n) {
 
 // A key handed over (HAND_OVER) is stored; if it is now this peer's own, its copies go out too.
 void Protocol::take_over(PeerIndex self, const Message& msg) {
-  store(self, msg.key, msg.value);
-  if (is_primary(self, msg.key)) replicate(self, msg.key, msg.value);
+  if (store(self, msg.key, msg.value) && is_primary(self, msg.key)) replicate(self, msg.key, msg.value, false);
 }
 
 // notify made `newcomer` n's predecessor; `old` was the one before (kNoPeer: none).
@@ -134,6 +193,16 @@ void Protocol::hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer) {
     fetch.key = transport_.id_of(newcomer);
     send(n, successor(n), fetch);
   }
+}
+
+bool Protocol::fetch_own_range(PeerIndex n) {
+  const PeerIndex p = predecessor_[n], s = successor(n);
+  if (p == kNoPeer || p == n || s == kNoPeer || s == n) return false;
+  Message fetch;
+  fetch.type = MsgType::FetchRange;
+  fetch.key = transport_.id_of(p);
+  send(n, s, fetch);
+  return true;
 }
 
 // A leaving n hands every key it owns to its successor `to`, and forgets all it stored.

@@ -17,7 +17,9 @@ class Downloads {
     PeerIndex provider = kNoPeer;
     PeerIndex relay = kNoPeer;  // a superpeer that can relay to a provider behind NAT
     friend bool operator<(const Candidate& a, const Candidate& b) {
-      return a.hops != b.hops ? a.hops < b.hops : a.provider != b.provider ? a.provider < b.provider : a.relay < b.relay;
+      return a.hops != b.hops           ? a.hops < b.hops
+             : a.provider != b.provider ? a.provider < b.provider
+                                        : a.relay < b.relay;
     }
   };
 
@@ -47,6 +49,18 @@ class Downloads {
   /// That candidate did not deliver (timeout, or unreachable): move on to the next.
   void skip(QueryIndex q) { ++queries_[q].next; }
   void finish(QueryIndex q) { queries_[q].finished = true; }
+  /// Marks (mark[p] = 1) the providers and relays of the downloads still running.
+  void mark_providers(std::vector<std::uint8_t>& mark) const {
+    for (const auto& [q, s] : queries_) {
+      if (s.finished) continue;
+      for (const Candidate& c : s.candidates) {
+        if (c.provider < mark.size()) mark[c.provider] = 1;
+        if (c.relay < mark.size()) mark[c.relay] = 1;
+      }
+    }
+  }
+  /// Forgets q altogether (a long-running real peer reuses the numbers of old queries).
+  void forget(QueryIndex q) { queries_.erase(q); }
 
  private:
   struct State {

@@ -15,22 +15,54 @@
 
 namespace p2plab::search {
 
-constexpr std::size_t kMaxNodeQueries = 1 << 20;  // GUIDs remembered (each opens a query record)
-constexpr std::size_t kMaxNodeNames = 1 << 16;    // distinct names and keyword sets
+constexpr std::size_t kMaxNodeQueries = 1 << 16;  // GUIDs remembered (--max-queries; each opens a query record)
+constexpr std::size_t kMaxNodeNames = 1 << 16;    // distinct names and keyword sets (--max-names)
 constexpr std::size_t kMaxNodeNameBytes = 255;    // a file name or a query's keywords (the wire's bound)
 
 /// The options every search protocol's node adds to the shell's.
 inline std::vector<CommandOption> node_search_options() {
-  return {net::node_list("share", "A name this peer shares from the start (repeatable)")};
+  return {net::node_list("share", "A name this peer shares from the start (repeatable)"),
+          net::node_option("max-queries",
+                           "Query GUIDs remembered at most (flooding: then the oldest is forgotten; others: refused)",
+                           std::to_string(kMaxNodeQueries)),
+          net::node_option("max-names",
+                           "Distinct names and keyword sets remembered at most (flooding: then the table is rebuilt "
+                           "from the names in use; others: refused)",
+                           std::to_string(kMaxNodeNames))};
 }
+
+/// The limits of a search node's tables (--max-queries, --max-names).
+struct NodeLimits {
+  std::size_t queries = kMaxNodeQueries, names = kMaxNodeNames;
+};
+
+/// Reads --max-queries and --max-names; false with `error` on a bad one.
+inline bool read_limits(const CommandArgs& args, NodeLimits& limits, std::string& error) {
+  int queries = static_cast<int>(limits.queries), names = static_cast<int>(limits.names);
+  if (!net::read_option(args, "max-queries", 16, 1 << 24, queries, error) ||
+      !net::read_option(args, "max-names", 16, 1 << 24, names, error)) {
+    return false;
+  }
+  limits.queries = static_cast<std::size_t>(queries);
+  limits.names = static_cast<std::size_t>(names);
+  return true;
+}
+
+/// A protocol whose peers can forget a query (flooding): its node reuses old query numbers.
+template <class P>
+concept ForgetsQueries = requires(P& p, PeerIndex peer, QueryIndex q) {
+  p.forget_query(peer, q);
+};
 
 template <class Protocol>
 class SearchNode : public net::TransportApp<typename Protocol::Message> {
  public:
   using Message = typename Protocol::Message;
 
-  SearchNode(net::Shell& shell, const typename Protocol::Params& params, const std::vector<std::string>& shared)
+  SearchNode(net::Shell& shell, const typename Protocol::Params& params, const std::vector<std::string>& shared,
+             NodeLimits limits = {})
       : net::TransportApp<Message>(shell),
+        limits_(limits),
         shared_(1),
         capacities_(1),
         protocol_(params, this->transport_, Context{&catalogue_, &log_, &shared_, &capacities_}) {
@@ -70,7 +102,7 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
       this->shell_.error("search: " + refused);
       return true;
     }
-    if (catalogue_.size() >= kMaxNodeNames) {
+    if (catalogue_.size() >= limits_.names && !compact_names()) {
       this->shell_.error("search: too many names");
       return true;
     }
@@ -128,6 +160,10 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
   /// The protocol's part of `state`: what the peer shares.
   nlohmann::json state() const override {
     nlohmann::json j;
+    j["tables"] = {{"queries", guid_of_.size()},
+                   {"queries_forgotten", queries_forgotten_},
+                   {"names", catalogue_.size()},
+                   {"names_rebuilt", names_compacted_}};
     j["shared"] = nlohmann::json::array();
     for (NameIndex n : shared_[0]) j["shared"].push_back(catalogue_.name(n));
     return j;
@@ -165,15 +201,59 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
     pending_.hops = d.hops;
     pending_.flag = d.flag;
   }
-  /// The local query record of a GUID (a new one the first time); kNoQuery when too many.
+  /// The local query record of a GUID (a new one the first time). When --max-queries GUIDs are
+  /// remembered, a protocol that can forget queries reuses the oldest record (not one of this
+  /// peer's own searches that may still be running); the others get kNoQuery.
   QueryIndex query_of(std::uint64_t guid, PeerIndex from, NameIndex name) {
     if (auto it = query_of_guid_.find(guid); it != query_of_guid_.end()) return it->second;
-    if (guid_of_.size() >= kMaxNodeQueries) return kNoQuery;
-    const QueryIndex q = log_.open(from, name, this->transport_.now(), false);
-    guid_of_.resize(q + 1, 0);
+    QueryIndex q = kNoQuery;
+    if (guid_of_.size() < limits_.queries) {
+      q = log_.open(from, name, this->transport_.now(), false);
+      guid_of_.resize(q + 1, 0);
+    } else if constexpr (ForgetsQueries<Protocol>) {
+      if ((q = reuse_query()) == kNoQuery) return kNoQuery;
+      QueryRecord& r = log_.record(q);
+      r = QueryRecord{};
+      r.from = from;
+      r.name = name;
+      r.start = this->transport_.now();
+    } else {
+      return kNoQuery;
+    }
     guid_of_[q] = guid;
     query_of_guid_[guid] = q;
     return q;
+  }
+  /// The oldest query record that may be reused (its GUID forgotten), or kNoQuery.
+  QueryIndex reuse_query() {
+    const SimTime now = this->transport_.now();
+    for (std::size_t step = 0; step < guid_of_.size(); ++step) {
+      const auto q = static_cast<QueryIndex>(next_reuse_++ % guid_of_.size());
+      const QueryRecord& r = log_.records()[q];
+      // This peer's own searches keep their record while they run and a while after (their
+      // timers may still be pending).
+      if (searching_.count(q) != 0 || (r.from == this->self() && now - r.start < kOwnQueryKept)) continue;
+      query_of_guid_.erase(guid_of_[q]);
+      protocol_.forget_query(this->self(), q);
+      ++queries_forgotten_;
+      return q;
+    }
+    return kNoQuery;
+  }
+  /// The catalogue is full: a protocol that can forget queries rebuilds it from the names still
+  /// in use (the shared ones, those of this peer's running searches); false for the others.
+  bool compact_names() {
+    if constexpr (ForgetsQueries<Protocol>) {
+      Catalogue kept;
+      for (NameIndex& n : shared_[0]) n = kept.intern(catalogue_.name(n));
+      for (const auto& [q, text] : searching_)
+        log_.record(q).name = kept.intern(catalogue_.name(log_.records()[q].name));
+      catalogue_ = std::move(kept);
+      ++names_compacted_;
+      return catalogue_.size() < limits_.names;
+    } else {
+      return false;
+    }
   }
   /// The GUID of a local query, or nothing (not a query of this peer's log).
   std::optional<std::uint64_t> guid_of(QueryIndex q) const {
@@ -186,10 +266,10 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
     out = catalogue_.name(name);
     return true;
   }
-  /// A name read from the wire, interned; false when the catalogue is full.
+  /// A name read from the wire, interned; false when the catalogue is full (of names in use).
   bool intern(const std::optional<std::string>& name, NameIndex& out) {
     if (!name) return true;
-    if (catalogue_.size() >= kMaxNodeNames) return false;
+    if (catalogue_.size() >= limits_.names && !compact_names()) return false;
     out = catalogue_.intern(*name);
     return true;
   }
@@ -219,6 +299,10 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
     return {{"id", this->shell_.id_text(p)}, {"address", this->shell_.contacts().at(p).address.to_string()}};
   }
 
+  static constexpr SimTime kOwnQueryKept = 60'000'000;  // 60 s
+  NodeLimits limits_;
+  std::size_t next_reuse_ = 0;
+  std::uint64_t queries_forgotten_ = 0, names_compacted_ = 0;
   Catalogue catalogue_;
   QueryLog log_;
   std::vector<std::vector<NameIndex>> shared_;  // only index 0 (this peer) shares anything here

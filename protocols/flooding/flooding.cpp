@@ -128,6 +128,26 @@ void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   transport_.set_timer(from, params_.collect, kCollect, q);
 }
 
+void Protocol::forget_query(PeerIndex p, QueryIndex q) {
+  Peer& me = peer(p);
+  me.cache.forget(q);
+  me.routes.erase(q);
+  if (q < copies_.size()) copies_[q] = 0;
+  downloads_.forget(q);
+}
+
+void Protocol::mark_peers_in_use(PeerIndex p, std::vector<std::uint8_t>& mark) const {
+  if (p >= peers_.size()) return;
+  auto use = [&](PeerIndex x) {
+    if (x != kNoPeer && x < mark.size()) mark[x] = 1;
+  };
+  const Peer& me = peers_[p];
+  for (PeerIndex x : me.neighbors) use(x);
+  for (PeerIndex x : me.candidates) use(x);
+  for (PeerIndex x : me.awaiting) use(x);
+  downloads_.mark_providers(mark);
+}
+
 void Protocol::flood(PeerIndex self, PeerIndex came_from, const Message& copy) {
   const std::vector<PeerIndex>& neighbors = peers_[self].neighbors;
   targets_.resize(std::max(targets_.size(), neighbors.size()));
@@ -135,7 +155,8 @@ void Protocol::flood(PeerIndex self, PeerIndex came_from, const Message& copy) {
   const std::size_t count = std::min(logic::forward_targets(neighbors, came_from, out), out.size());
   // Safety net for broken solutions (a TTL that never runs out and a GUID cache that forgets):
   // a correct flood sends each peer's copies at most once, so it never reaches this budget.
-  const std::uint64_t budget = 2 * static_cast<std::uint64_t>(peers_.size()) * static_cast<std::uint64_t>(params_.max_degree + 1);
+  const std::uint64_t budget =
+      2 * static_cast<std::uint64_t>(peers_.size()) * static_cast<std::uint64_t>(params_.max_degree + 1);
   if (copy.query >= copies_.size()) copies_.resize(std::max<std::size_t>(copy.query + 1, 2 * copies_.size()), 0);
   for (std::size_t i = 0; i < count; ++i) {
     const PeerIndex n = out[i];
@@ -181,8 +202,11 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       send(self, from, reply);
       return;
     }
-    case MsgType::ConnectOk: link(self, from); return;
-    case MsgType::ConnectRefused: return;
+    case MsgType::ConnectOk:
+      link(self, from);
+      return;
+    case MsgType::ConnectRefused:
+      return;
     case MsgType::Bye:
       unlink(self, from);
       if (static_cast<int>(me.neighbors.size()) < params_.degree && !me.neighbors.empty()) {
@@ -243,7 +267,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       download_done(msg.query, from, kNoPeer);
       return;
     }
-    case MsgType::Count: return;
+    case MsgType::Count:
+      return;
   }
 }
 
@@ -305,7 +330,8 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       }
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -335,7 +361,7 @@ PeerView Protocol::inspect(PeerIndex p) const {
     std::vector<std::pair<QueryIndex, PeerIndex>> entries = peers_[p].routes.entries();
     std::sort(entries.begin(), entries.end());
     for (const auto& [q, from] : entries) {
-      const Cell came_from = from == p ? Cell::of_text("(own query)")
+      const Cell came_from = from == p              ? Cell::of_text("(own query)")
                              : from < peers_.size() ? Cell::of_peer(from, transport_.id_of(from).to_decimal())
                                                     : Cell::of_text("?");
       cache.rows.push_back({{Cell::of_number(q), came_from}, -1});

@@ -24,16 +24,16 @@ constexpr std::uint8_t kNeighborLink = 0;
 constexpr std::uint8_t kPeerRole = 0;
 
 enum class MsgType : std::uint8_t {
-  Ping,            // discovery: "who is there?" (TTL 1 or 2)
-  Pong,            // "I am": straight back to the pinging peer
-  Connect,         // "be my neighbour"
+  Ping,     // discovery: "who is there?" (TTL 1 or 2)
+  Pong,     // "I am": straight back to the pinging peer
+  Connect,  // "be my neighbour"
   ConnectOk,
   ConnectRefused,  // the peer has max_degree neighbours already
   Query,           // GUID (the query number), TTL, hops, keywords
   QueryHit,        // "I have it": back along the path the query came
   Download,        // requester -> provider, directly
   DownloadOk,
-  Bye,             // graceful leave
+  Bye,  // graceful leave
   Count
 };
 const char* to_string(MsgType type);
@@ -50,12 +50,12 @@ struct Message {
 };
 
 struct Params {
-  int ttl = 7;                 // Gnutella's default
-  int degree = 4;              // neighbours a peer tries to keep
-  int max_degree = 8;          // neighbours a peer accepts at most
-  SimTime collect = from_ms(std::int64_t{3000});       // the requester waits this long for hits
-  SimTime timeout = from_ms(std::int64_t{1000});       // PONG/CONNECT/DOWNLOAD answer time
-  SimTime keepalive = from_ms(std::int64_t{5000});     // neighbour liveness check (0: off)
+  int ttl = 7;                                      // Gnutella's default
+  int degree = 4;                                   // neighbours a peer tries to keep
+  int max_degree = 8;                               // neighbours a peer accepts at most
+  SimTime collect = from_ms(std::int64_t{3000});    // the requester waits this long for hits
+  SimTime timeout = from_ms(std::int64_t{1000});    // PONG/CONNECT/DOWNLOAD answer time
+  SimTime keepalive = from_ms(std::int64_t{5000});  // neighbour liveness check (0: off)
 };
 
 class Protocol final : public search::SearchProtocol<Message, Params> {
@@ -71,12 +71,21 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   void leave(PeerIndex peer);
   /// Floods a query; ttl 0 means the configured TTL.
   void search(PeerIndex from, NameIndex name, QueryIndex query, int ttl);
+  /// Peer p forgets query q (GUID cache, route, copies, download): a real peer reuses the numbers
+  /// of old queries, so that its tables stay bounded.
+  void forget_query(PeerIndex p, QueryIndex q);
+  /// Marks (mark[x] = 1) the peers p's state refers to: neighbours, discovery candidates, the
+  /// ones it waits for, and the providers of its downloads. (Not the routes back: those are
+  /// neighbours, and a hit sent along a forgotten route is only lost.)
+  void mark_peers_in_use(PeerIndex p, std::vector<std::uint8_t>& mark) const;
 
   void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
 
   std::string role(PeerIndex) const { return "peer"; }
-  std::vector<PeerIndex> neighbors(PeerIndex p) const { return p < peers_.size() ? peers_[p].neighbors : std::vector<PeerIndex>{}; }
+  std::vector<PeerIndex> neighbors(PeerIndex p) const {
+    return p < peers_.size() ? peers_[p].neighbors : std::vector<PeerIndex>{};
+  }
   std::size_t state_entries(PeerIndex p) const { return neighbors(p).size(); }
   /// The GUID cache of a peer: the GUIDs of the QUERYs it has seen.
   const GuidCache& guid_cache(PeerIndex p) const { return peers_[p].cache; }
@@ -96,10 +105,10 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   enum Timer : std::uint16_t { kCollect, kDownloadTimeout, kConnectPhase, kKeepalive, kKeepaliveCheck };
   struct Peer {
     std::vector<PeerIndex> neighbors;
-    GuidCache cache;                                 // the GUID cache (logic.hpp)
-    RouteTable routes;                               // GUID -> where the QUERY came from
-    std::vector<PeerIndex> candidates;               // PONGs of the current discovery
-    std::vector<PeerIndex> awaiting;                 // keepalive PINGs not yet answered
+    GuidCache cache;                    // the GUID cache (logic.hpp)
+    RouteTable routes;                  // GUID -> where the QUERY came from
+    std::vector<PeerIndex> candidates;  // PONGs of the current discovery
+    std::vector<PeerIndex> awaiting;    // keepalive PINGs not yet answered
     std::uint32_t round = 0;
   };
   bool connected(PeerIndex a, PeerIndex b) const;
@@ -116,8 +125,8 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   }
 
   std::vector<Peer> peers_;
-  std::vector<PeerIndex> targets_;       // scratch for forward_targets (no allocation per message)
-  std::vector<std::uint64_t> copies_;    // QUERY copies sent per query (the safety net's count)
+  std::vector<PeerIndex> targets_;     // scratch for forward_targets (no allocation per message)
+  std::vector<std::uint64_t> copies_;  // QUERY copies sent per query (the safety net's count)
 };
 
 }  // namespace p2plab::flooding

@@ -13,8 +13,12 @@ using nlohmann::json;
 
 class Node final : public search::SearchNode<Protocol> {
  public:
-  Node(net::Shell& shell, const Params& params, const std::vector<std::string>& shared)
-      : SearchNode(shell, params, shared), params_(params) {}
+  Node(net::Shell& shell, const Params& params, const std::vector<std::string>& shared, search::NodeLimits limits)
+      : SearchNode(shell, params, shared, limits), params_(params) {}
+
+  // The contact table: neighbours, candidates and download providers stay; others may go.
+  bool contacts_replaceable() const override { return true; }
+  void mark_in_use(std::vector<std::uint8_t>& mark) const override { protocol_.mark_peers_in_use(self(), mark); }
 
   bool encode(PeerIndex, const Message& m, std::vector<std::uint8_t>& out) override {
     wire::Datagram d;
@@ -63,27 +67,31 @@ ProtocolCommand node_command(const ProtocolModel& model) {
                        "1000"),
   };
   for (const CommandOption& o : search::node_search_options()) options.push_back(o);
-  return net::node_command(
-      "One real flooding peer on a UDP socket; console: share, search, state, leave", std::move(options),
-      [model](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
-        Params params;
-        double collect_ms = 3000, timeout_ms = 1000;
-        if (!net::read_option(args, "ttl", 1, 255, params.ttl, error) ||
-            !net::read_option(args, "degree", 1, 100, params.degree, error) ||
-            !net::read_option(args, "collect-ms", 10.0, 600000.0, collect_ms, error) ||
-            !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, timeout_ms, error)) {
-          return false;
-        }
-        params.max_degree = 2 * params.degree;
-        params.collect = from_ms(collect_ms);
-        params.timeout = from_ms(timeout_ms);
-        const std::vector<std::string> shared = net::read_list(args, "share");
-        setup.protocol = "flooding";
-        setup.format = wire::format();
-        setup.model = model;
-        setup.make = [params, shared](net::Shell& shell) { return std::make_unique<Node>(shell, params, shared); };
-        return true;
-      });
+  return net::node_command("One real flooding peer on a UDP socket; console: share, search, state, leave",
+                           std::move(options),
+                           [model](const CommandArgs& args, net::NodeSetup& setup, std::string& error) {
+                             Params params;
+                             double collect_ms = 3000, timeout_ms = 1000;
+                             if (!net::read_option(args, "ttl", 1, 255, params.ttl, error) ||
+                                 !net::read_option(args, "degree", 1, 100, params.degree, error) ||
+                                 !net::read_option(args, "collect-ms", 10.0, 600000.0, collect_ms, error) ||
+                                 !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, timeout_ms, error)) {
+                               return false;
+                             }
+                             search::NodeLimits limits;
+                             if (!search::read_limits(args, limits, error)) return false;
+                             params.max_degree = 2 * params.degree;
+                             params.collect = from_ms(collect_ms);
+                             params.timeout = from_ms(timeout_ms);
+                             const std::vector<std::string> shared = net::read_list(args, "share");
+                             setup.protocol = "flooding";
+                             setup.format = wire::format();
+                             setup.model = model;
+                             setup.make = [params, shared, limits](net::Shell& shell) {
+                               return std::make_unique<Node>(shell, params, shared, limits);
+                             };
+                             return true;
+                           });
 }
 
 }  // namespace p2plab::flooding

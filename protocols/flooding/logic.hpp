@@ -85,6 +85,26 @@ class GuidTable {
       }
     }
   }
+  /// Removes guid and what was stored for it, if it is there (a long-running real peer forgets
+  /// old queries). Backward-shift deletion: the entries after it move up, no tombstones.
+  void erase(Guid guid) {
+    if (slots_.empty() || guid == kNoGuid) return;
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t hole = home(guid);
+    while (slots_[hole].first != guid) {
+      if (slots_[hole].first == kNoGuid) return;
+      hole = (hole + 1) & mask;
+    }
+    for (std::size_t j = (hole + 1) & mask; slots_[j].first != kNoGuid; j = (j + 1) & mask) {
+      const std::size_t k = home(slots_[j].first);
+      const bool stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j);  // k in (hole, j]
+      if (stays) continue;
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+    slots_[hole] = {kNoGuid, kNoPeer};
+    --count_;
+  }
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   /// Every entry (for inspection; allocates).
@@ -126,6 +146,8 @@ class GuidCache {
   bool seen(Guid guid) const { return guids_.contains(guid); }
   /// How many GUIDs the cache holds. (Given.)
   std::size_t size() const { return guids_.size(); }
+  /// Forgets a GUID (a long-running real peer reuses the numbers of old queries). (Given.)
+  void forget(Guid guid) { guids_.erase(guid); }
 
  private:
   GuidTable guids_;  // the GUIDs seen (the peer stored with each is not used here: kNoPeer)

@@ -13,8 +13,8 @@ using nlohmann::json;
 
 class Node final : public search::SearchNode<Protocol> {
  public:
-  Node(net::Shell& shell, const Params& params, const std::vector<std::string>& shared)
-      : SearchNode(shell, params, shared), params_(params) {}
+  Node(net::Shell& shell, const Params& params, const std::vector<std::string>& shared, search::NodeLimits limits)
+      : SearchNode(shell, params, shared, limits), params_(params) {}
 
   bool encode(PeerIndex, const Message& m, std::vector<std::uint8_t>& out) override {
     wire::Datagram d;
@@ -103,13 +103,17 @@ ProtocolCommand node_command(const ProtocolModel& model) {
             !net::read_option(args, "rpc-timeout-ms", 10.0, 600000.0, timeout_ms, error)) {
           return false;
         }
+        search::NodeLimits limits;
+        if (!search::read_limits(args, limits, error)) return false;
         params.collect = from_ms(collect_ms);
         params.timeout = from_ms(timeout_ms);
         const std::vector<std::string> shared = net::read_list(args, "share");
         setup.protocol = "superpeer";
         setup.format = wire::format();
         setup.model = model;
-        setup.make = [params, shared](net::Shell& shell) { return std::make_unique<Node>(shell, params, shared); };
+        setup.make = [params, shared, limits](net::Shell& shell) {
+          return std::make_unique<Node>(shell, params, shared, limits);
+        };
         return true;
       });
 }

@@ -234,3 +234,43 @@ TEST_CASE("central index: a peer that joins where nobody answers exits 1 with a 
   CHECK(p.wait_text("no answer from 127.0.0.1:9", 5000ms).has_value());
   CHECK(p.wait_exit(5000ms) == 1);
 }
+
+TEST_CASE("central index: a server restarted on its address learns the peers' files back from their keepalives" *
+          doctest::test_suite("net")) {
+  const std::vector<std::string> fast = {"--protocol", "central_index",  "--rpc-timeout-ms",
+                                         "500",        "--keepalive-ms", "200"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = fast;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  Started server = start_node(fast);
+  REQUIRE(server.peer);
+  Started provider = start_node(with({"--share", "song 1.mp3"}), std::to_string(server.port));
+  Started asker = start_node(fast, std::to_string(server.port));
+  REQUIRE((provider.peer && asker.peer));
+  std::this_thread::sleep_for(300ms);
+  CHECK(hits_of(search_at(*asker.peer, "song")) == std::set<std::string>{provider.id});
+
+  // SIGKILL, and a new server process on the same address (the same id): its index is empty.
+  server.peer->kill(SIGKILL);
+  const std::string address = "127.0.0.1:" + std::to_string(server.port);
+  Peer restarted(
+      {"node", "--protocol", "central_index", "--listen", address, "--json", "--quiet", "--keepalive-ms", "200"});
+  const auto hello = restarted.wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms);
+  REQUIRE(hello.has_value());
+  CHECK((*hello)["id"] == server.id);
+  const auto t0 = Clock::now();
+  std::set<std::string> hits;
+  while (hits.empty() && Clock::now() - t0 < 10s) {
+    hits = hits_of(search_at(*asker.peer, "song"));
+    if (hits.empty()) std::this_thread::sleep_for(100ms);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  MESSAGE("the restarted server found the provider again after " << seconds << " s (keepalive 0.2 s)");
+  CHECK(hits == std::set<std::string>{provider.id});
+  CHECK(seconds < 3.0);  // a few keepalive periods, a search timeout
+  const auto s = restarted.state();
+  REQUIRE(s.has_value());
+  CHECK((*s)["index"].contains("song 1.mp3"));
+}

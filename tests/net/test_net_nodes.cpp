@@ -2,7 +2,8 @@
 // consoles: a ring of 16 formed by real joins converges to the brute-force answer, stores and
 // reads 200 keys, loses 4 peers to SIGKILL and still reads all 200; a peer flooded with 10000
 // random and mutated datagrams drops them, counts them and keeps answering; `p2plab cluster`
-// starts and stops cleanly; bad arguments give exit code 2 naming the argument.
+// starts on free ports, routes "N: command" lines and stops cleanly; a port in use is named;
+// bad arguments give exit code 2 naming the argument.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -16,8 +17,9 @@
 #include <sstream>
 #include <thread>
 
-#include "node_harness.hpp"
+#include "chord_harness.hpp"
 #include "datagram_noise.hpp"
+#include "node_harness.hpp"
 #include "p2plab/rng.hpp"
 #include "wire.hpp"
 
@@ -27,114 +29,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-const std::vector<std::string> kFast = {
-    "--json", "--bits",           "32", "--successors",           "5",   "--stabilize-ms",
-    "100",    "--fix-fingers-ms", "50", "--check-predecessor-ms", "200", "--rpc-timeout-ms",
-    "400"};
-
-struct ChordPeer {
-  std::unique_ptr<Peer> peer;
-  std::uint64_t id = 0;
-  int port = 0;
-};
-
-ChordPeer start_peer(const std::string& join_port = "", const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"node", "--protocol", "chord", "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), kFast.begin(), kFast.end());
-  args.insert(args.end(), extra.begin(), extra.end());
-  if (!join_port.empty()) {
-    args.push_back("--join");
-    args.push_back("127.0.0.1:" + join_port);
-  }
-  ChordPeer s;
-  s.peer = std::make_unique<Peer>(args);
-  const auto hello = s.peer->wait_for([](const json& j) { return j.value("event", "") == "listening"; }, 5000ms);
-  REQUIRE_MESSAGE(hello.has_value(), "a peer did not start");
-  s.id = std::stoull((*hello)["id"].get<std::string>());
-  s.port = (*hello)["port"].get<int>();
-  return s;
-}
-
-/// Chord by brute force over the sorted ids (m = 32, plain 64-bit arithmetic).
-struct Oracle {
-  std::vector<std::uint64_t> ids;  // sorted
-  std::uint64_t successor(std::uint64_t key) const {
-    auto it = std::lower_bound(ids.begin(), ids.end(), key);
-    return it == ids.end() ? ids.front() : *it;
-  }
-  /// Empty when `state` is what Chord converges to, else what differs first.
-  std::string check(std::uint64_t id, const json& state, int r) const {
-    const auto pos = static_cast<std::size_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());
-    const std::size_t n = ids.size();
-    const std::string who = "peer " + std::to_string(id) + ": ";
-    if (!state.value("in_ring", false)) return who + "not in the ring";
-    const auto& pred = state["predecessor"];
-    const std::uint64_t want_pred = ids[(pos + n - 1) % n];
-    if (pred.is_null() || std::stoull(pred["id"].get<std::string>()) != want_pred) {
-      return who + "predecessor " + pred.dump() + ", expected " + std::to_string(want_pred);
-    }
-    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(r), n - 1);
-    const auto& succ = state["successors"];
-    if (succ.size() != count) return who + "successor list " + succ.dump() + " has the wrong length";
-    for (std::size_t j = 0; j < count; ++j) {
-      const std::uint64_t want = ids[(pos + 1 + j) % n];
-      if (std::stoull(succ[j]["id"].get<std::string>()) != want) {
-        return who + "successor " + std::to_string(j) + " is " + succ[j].dump() + ", expected " + std::to_string(want);
-      }
-    }
-    const auto& fingers = state["fingers"];
-    if (fingers.size() != 32) return who + "not 32 fingers";
-    for (std::size_t i = 0; i < 32; ++i) {
-      const std::uint64_t want = successor((id + (std::uint64_t{1} << i)) & 0xffffffffu);
-      if (fingers[i].is_null() || std::stoull(fingers[i].get<std::string>()) != want) {
-        return who + "finger " + std::to_string(i) + " is " + fingers[i].dump() + ", expected " + std::to_string(want);
-      }
-    }
-    return "";
-  }
-};
-
-/// Polls every peer's state until all match the oracle; the last difference on timeout.
-std::string converge(std::vector<ChordPeer*>& peers, std::chrono::milliseconds timeout) {
-  Oracle oracle;
-  for (auto* p : peers) oracle.ids.push_back(p->id);
-  std::sort(oracle.ids.begin(), oracle.ids.end());
-  const auto deadline = Clock::now() + timeout;
-  std::string diff = "never checked";
-  while (Clock::now() < deadline) {
-    diff.clear();
-    for (auto* p : peers) {
-      const auto state = p->peer->state();
-      diff = state ? oracle.check(p->id, *state, 5) : "peer " + std::to_string(p->id) + " does not answer";
-      if (!diff.empty()) break;
-    }
-    if (diff.empty()) return "";
-    std::this_thread::sleep_for(250ms);
-  }
-  return diff;
-}
-
-/// Sends each command to its peer, then collects one answer per command (matched on "arg").
-std::map<std::string, json> ask_all(const std::vector<std::pair<Peer*, std::string>>& commands, const std::string& op,
-                                    std::chrono::milliseconds timeout) {
-  std::map<Peer*, int> expected;
-  for (const auto& [peer, command] : commands) {
-    peer->send(command);
-    ++expected[peer];
-  }
-  std::map<std::string, json> answers;
-  const auto deadline = Clock::now() + timeout;
-  for (auto& [peer, count] : expected) {
-    for (int k = 0; k < count; ++k) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      const auto a = peer->wait_for([&](const json& j) { return j.value("op", "") == op; }, std::max(left, 1ms));
-      if (!a) break;
-      answers[(*a)["arg"].get<std::string>()] = *a;
-    }
-  }
-  return answers;
-}
 
 std::string item(int i) { return "item-" + std::to_string(i); }
 std::string value(int i) { return "value of item " + std::to_string(i); }
@@ -359,24 +253,30 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
   CHECK(looked.at("7")["ok"] == true);
 }
 
-TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SIGINT" * doctest::test_suite("net")) {
-  const int base = 20000 + static_cast<int>(::getpid() % 30000);
-  Peer cluster({"cluster", "--protocol", "chord", "--peers", "3", "--base-port", std::to_string(base), "--stabilize-ms",
-                "100", "--fix-fingers-ms", "100"});
+TEST_CASE("p2plab cluster starts peers that form a ring and routes numbered commands and stops them all on SIGINT" *
+          doctest::test_suite("net")) {
+  // --base-port 0: the system picks free ports, the cluster says which.
+  Peer cluster({"cluster", "--protocol", "chord", "--peers", "3", "--base-port", "0", "--stabilize-ms", "100",
+                "--fix-fingers-ms", "100"});
   const auto started = cluster.wait_text("Ctrl-C stops them", 10000ms);
   REQUIRE(started.has_value());
   std::vector<pid_t> pids;
+  std::vector<int> ports;
   {
+    const auto at = started->find(" ports ");
     const auto open = started->find("(pids ");
-    REQUIRE(open != std::string::npos);
+    REQUIRE((at != std::string::npos && open != std::string::npos));
+    std::istringstream port_list(started->substr(at + 7, open - at - 7));
+    for (int port = 0; port_list >> port;) ports.push_back(port);
     std::istringstream in(started->substr(open + 6));
     long pid = 0;
     while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
   }
   REQUIRE(pids.size() == 3);
+  REQUIRE(ports.size() == 3);
   // A fourth peer joins the cluster's ring and sees a full successor list.
   Peer extra({"node", "--protocol", "chord", "--listen", "127.0.0.1:0", "--json", "--quiet", "--join",
-              "127.0.0.1:" + std::to_string(base + 1), "--stabilize-ms", "100", "--fix-fingers-ms", "100"});
+              "127.0.0.1:" + std::to_string(ports[1]), "--stabilize-ms", "100", "--fix-fingers-ms", "100"});
   bool joined = false;
   for (int attempt = 0; attempt < 40 && !joined; ++attempt) {
     std::this_thread::sleep_for(250ms);
@@ -384,6 +284,14 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
     joined = s && (*s)["in_ring"] == true && (*s)["successors"].size() == 3;
   }
   CHECK(joined);
+  // "2: state" reaches peer 2 only, whose answer comes back marked [2].
+  cluster.send("2: state");
+  const auto answer = cluster.wait_text("] peer ", 5000ms);
+  REQUIRE(answer.has_value());
+  CHECK(answer->rfind("[2] peer ", 0) == 0);
+  CHECK(answer->find("127.0.0.1:" + std::to_string(ports[2])) != std::string::npos);
+  cluster.send("7: state");
+  CHECK(cluster.wait_text("type N: COMMAND", 5000ms).has_value());
   ::kill(cluster.pid(), SIGINT);
   CHECK(cluster.wait_text("all peers stopped", 8000ms).has_value());
   CHECK(cluster.wait_exit(5000ms) == 0);
@@ -391,6 +299,38 @@ TEST_CASE("p2plab cluster starts peers that form a ring and stops them all on SI
     errno = 0;
     CHECK_MESSAGE((::kill(pid, 0) == -1 && errno == ESRCH), "peer process " << pid << " is still there");
   }
+}
+
+TEST_CASE("a port already in use: node and cluster name it and exit 1 and the cluster says nothing is up" *
+          doctest::test_suite("net")) {
+  const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(sock >= 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  socklen_t size = sizeof local;
+  REQUIRE(::getsockname(sock, reinterpret_cast<sockaddr*>(&local), &size) == 0);
+  const int taken = ntohs(local.sin_port);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{sock};
+  const std::string in_use = "port " + std::to_string(taken) + " is already in use";
+  Peer node({"node", "--protocol", "chord", "--listen", "127.0.0.1:" + std::to_string(taken)});
+  CHECK(node.wait_text(in_use, 5000ms).has_value());
+  CHECK(node.wait_exit(5000ms) == 1);
+  // The cluster's second peer would take the port: nothing starts, nothing claims to be up.
+  Peer cluster({"cluster", "--protocol", "chord", "--peers", "3", "--base-port", std::to_string(taken - 1)});
+  std::string said;
+  CHECK(cluster.wait_for_line(
+      [&](const std::string& line) {
+        said += line + "\n";
+        return line.find(in_use) != std::string::npos;
+      },
+      5000ms));
+  CHECK(cluster.wait_exit(5000ms) == 1);
+  CHECK_MESSAGE(said.find("peers on") == std::string::npos, said);
 }
 
 TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the argument" *
@@ -414,6 +354,7 @@ TEST_CASE("bad arguments to node and cluster: exit code 2 and a line naming the 
       {{"node", "--protocol", "chord", "--monitor", "x:y"}, "--monitor"},
       {{"cluster", "--protocol", "chord", "--peers", "0"}, "--peers"},
       {{"cluster", "--protocol", "chord", "--peers", "10", "--base-port", "65530"}, "--base-port"},
+      {{"cluster", "--protocol", "chord", "--base-port", "-1"}, "--base-port"},
   };
   for (const auto& [args, name] : cases) {
     Peer p(args);

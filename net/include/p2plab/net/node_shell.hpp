@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,8 @@ struct NodeBasics {
   bool json = false, quiet = false;
   double join_timeout_s = 10, duration_s = 0;
   std::uint64_t seed = 1;
+  std::size_t max_contacts = ContactTable::kDefaultCapacity;  ///< --max-contacts
+  int new_contacts_per_s = 256;  ///< --new-contacts-per-s: new contacts one sender address may introduce per second
 };
 
 class Shell;
@@ -52,6 +55,8 @@ class NodeApp {
   virtual void poll(std::chrono::microseconds max_wait) = 0;
   virtual SimTime now() const = 0;
   virtual const TransportCounters& counters() const = 0;
+  /// Messages still waiting to leave (the paced storage transfers): a leaving peer waits for them.
+  virtual std::size_t queued() const { return 0; }
 
   // ---- receiving: the envelope checked out ----
   /// Reads the message's fields into a pending message (pure); false: refused (r.why()).
@@ -65,6 +70,14 @@ class NodeApp {
   /// Fields a HELLO_REPLY carries besides the envelope (the central index: the server); false:
   /// no reply (nothing to tell yet).
   virtual bool hello_reply(wire::Writer&) { return true; }
+
+  // ---- the contact table (net/contacts.hpp) ----
+  /// Whether contacts the protocol no longer uses may be replaced when the table is full; a
+  /// protocol that says yes marks the ones it uses in mark_in_use and forgets a replaced one in
+  /// forget_peer. No (the default): a full table refuses new contacts.
+  virtual bool contacts_replaceable() const { return false; }
+  virtual void mark_in_use(std::vector<std::uint8_t>& mark) const { (void)mark; }
+  virtual void forget_peer(PeerIndex peer) { (void)peer; }
 
   // ---- life ----
   /// No --join: the first peer (creates a ring, becomes the index server...). The line it says.
@@ -143,7 +156,9 @@ class Shell {
   std::string id_text(PeerIndex p) const { return contacts_.at(p).id.to_decimal(); }
   /// The wire form of a local contact (the local peer: "the sender").
   wire::Contact wire_contact(PeerIndex p) const;
-  /// The local index of a contact named in a datagram from `from`; kNoPeer when the table is full.
+  /// The local index of a contact named in a datagram from `from`; kNoPeer when the table is
+  /// full of contacts in use, or when `from` has introduced more new contacts this second than
+  /// --new-contacts-per-s allows.
   PeerIndex learn(const wire::Contact& c, const Endpoint& from);
   /// Joins again through the --join peer (HELLOs until it answers).
   void start_join();
@@ -160,6 +175,7 @@ class Shell {
 
  private:
   void drop(wire::Drop why);
+  PeerIndex learn_budgeted(const Id& id, const Endpoint& address, const Endpoint& from);
   void send_hello(const Endpoint& to, wire::Kind kind);
   void command(const std::string& line);
   nlohmann::json state_json() const;
@@ -176,6 +192,12 @@ class Shell {
   bool joining_ = false, joined_once_ = false, stop_ = false, crash_ = false;
   SimTime next_hello_ = 0, join_deadline_ = 0;
   std::vector<MonitorEvent> events_;
+  // New contacts per sender address in the current second (at most kBudgetSenders addresses;
+  // the others share one budget), and the contacts refused for it.
+  static constexpr std::size_t kBudgetSenders = 4096;
+  std::unordered_map<std::uint64_t, int> new_contacts_;
+  SimTime budget_window_ = 0;
+  std::uint64_t over_budget_ = 0;
 };
 
 /// The transport half of a NodeApp: a SocketTransport<Msg> on the shell's socket and contact
@@ -194,6 +216,7 @@ class TransportApp : public NodeApp, public MessageHandler<Msg> {
         [this](PeerIndex to, const Msg& m) { shell_.note_event(shell_.contacts().self(), to, name_of(m)); });
   }
   void poll(std::chrono::microseconds max_wait) override { transport_.run_once(max_wait); }
+  std::size_t queued() const override { return transport_.bulk_queued(); }
   SimTime now() const override { return transport_.now(); }
   const TransportCounters& counters() const override { return transport_.counters(); }
 

@@ -44,7 +44,8 @@ enum class Drop : std::uint8_t {
   BadField,    // a field of the wrong type or out of range, or an unknown field
   Missing,     // a field the message needs is missing
   SelfId,      // the sender claims our own id from another address
-  TableFull,   // it names more new peers than the contact table takes
+  TableFull,   // it names new peers the contact table cannot take now (full of contacts in use, or
+               // the sender's budget of new contacts for this second is spent)
   Count
 };
 const char* to_string(Drop reason);
