@@ -55,7 +55,7 @@ TraceVocabulary vocabulary_of(const ProtocolInfo& info) {
 
 LiveRun::LiveRun(int port) : core_(std::make_unique<Core>()) {
   std::string error;
-  if (port < 1 || port > 65535 || !socket_.bind(net::Endpoint{0, static_cast<std::uint16_t>(port)}, error)) {
+  if (port < 0 || port > 65535 || !socket_.bind(net::Endpoint{0, static_cast<std::uint16_t>(port)}, error)) {
     throw std::runtime_error("--attach: cannot listen on UDP port " + std::to_string(port) +
                              (error.empty() ? std::string() : ": " + error));
   }
@@ -67,6 +67,8 @@ LiveRun::LiveRun(int port) : core_(std::make_unique<Core>()) {
 }
 
 LiveRun::~LiveRun() = default;
+
+int LiveRun::port() const { return socket_.local_port(); }
 
 SimulatorCore& LiveRun::simulator() { return *core_; }
 

@@ -23,8 +23,11 @@ namespace p2plab::viz {
 
 class LiveRun final : public Run {
  public:
-  /// Binds UDP `port` on all interfaces; throws std::runtime_error when it cannot.
+  /// Binds UDP `port` on all interfaces (the class's laptops report to it), or a free port when
+  /// 0 (tests: port() tells which); throws std::runtime_error when it cannot.
   explicit LiveRun(int port);
+  /// The UDP port the reports are read from.
+  int port() const;
   ~LiveRun() override;
 
   /// Reads every waiting report (call once per frame) and advances the clock to the wall clock.

@@ -25,31 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  explicit Child(std::vector<std::string> args) {
-    const pid_t parent = ::getpid();
-    pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);
-      args.insert(args.begin(), P2PLAB_BINARY);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(P2PLAB_BINARY, argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
-
 /// The live run's link kind of this name (the protocol's model), or -1.
 int kind_of(const viz::LiveRun& live, const char* name) {
   return live.model() != nullptr ? live.model()->link_kind(name) : -1;
@@ -62,32 +37,26 @@ std::vector<std::uint8_t> cbor(const nlohmann::json& j) { return nlohmann::json:
 
 TEST_CASE("live view: three real peers appear with the successor links Chord converges to" *
           doctest::test_suite("net")) {
-  // A port for the monitor: try a few derived from the pid until one binds.
-  std::unique_ptr<viz::LiveRun> live;
-  int port = 0;
-  for (int attempt = 0; attempt < 20 && !live; ++attempt) {
-    port = 20000 + static_cast<int>((::getpid() * 7 + attempt * 101) % 40000);
-    try {
-      live = std::make_unique<viz::LiveRun>(port);
-    } catch (const std::exception&) {
-    }
-  }
-  REQUIRE(live != nullptr);
+  // The monitor's port: a free one the system picks, read back (no guessing, no clash).
+  auto live = std::make_unique<viz::LiveRun>(0);
+  const int port = live->port();
+  REQUIRE(port > 0);
   const std::string monitor = "127.0.0.1:" + std::to_string(port);
-  const std::vector<std::string> common = {"node",      "--protocol",     "chord", "--quiet",          "--bits",
-                                           "16",        "--stabilize-ms", "100",   "--fix-fingers-ms", "100",
-                                           "--monitor", monitor};
-  auto args = [&](const std::string& id, const std::string& listen, const std::string& join) {
+  // Three real Chord peers on ports the system picks (read back from their first line).
+  const std::vector<std::string> common = {"--protocol", "chord", "--bits", "16", "--stabilize-ms", "100",
+                                           "--fix-fingers-ms", "100", "--monitor", monitor};
+  auto args = [&](const std::string& id) {
     std::vector<std::string> a = common;
-    a.insert(a.end(), {"--id", id, "--listen", listen});
-    if (!join.empty()) a.insert(a.end(), {"--join", join});
+    a.insert(a.end(), {"--id", id});
     return a;
   };
-  const int base = 20000 + static_cast<int>((::getpid() * 13) % 40000);
-  Child a(args("100", "127.0.0.1:" + std::to_string(base), ""));
-  std::this_thread::sleep_for(200ms);
-  Child b(args("30000", "127.0.0.1:" + std::to_string(base + 1), "127.0.0.1:" + std::to_string(base)));
-  Child c(args("60000", "127.0.0.1:" + std::to_string(base + 2), "127.0.0.1:" + std::to_string(base)));
+  std::vector<test::Started> chord;
+  chord.push_back(test::start_node(args("100")));
+  REQUIRE_MESSAGE(chord.back().peer, "the first Chord peer did not start");
+  for (const char* id : {"30000", "60000"}) {
+    chord.push_back(test::start_node(args(id), std::to_string(chord.front().port)));
+    REQUIRE_MESSAGE(chord.back().peer, "a Chord peer did not start");
+  }
 
   // Expected: successors 100 -> 30000 -> 60000 -> 100.
   const std::vector<std::pair<std::uint64_t, std::uint64_t>> ring = {{100, 30000}, {30000, 60000}, {60000, 100}};
@@ -173,15 +142,10 @@ TEST_CASE("live view: three real peers appear with the successor links Chord con
 
 namespace {
 
-std::unique_ptr<viz::LiveRun> open_live(int salt, int& port) {
-  std::unique_ptr<viz::LiveRun> live;
-  for (int attempt = 0; attempt < 20 && !live; ++attempt) {
-    port = 20000 + static_cast<int>((::getpid() * 7 + salt + attempt * 101) % 40000);
-    try {
-      live = std::make_unique<viz::LiveRun>(port);
-    } catch (const std::exception&) {
-    }
-  }
+/// A live run on a free port the system picks; `port` tells which.
+std::unique_ptr<viz::LiveRun> open_live(int& port) {
+  auto live = std::make_unique<viz::LiveRun>(0);
+  port = live->port();
   return live;
 }
 
@@ -220,7 +184,7 @@ std::set<std::string> ids_of_links(viz::LiveRun& live, PeerIndex p, const char* 
 
 TEST_CASE("live view: five real flooding peers report the overlay their consoles show" * doctest::test_suite("net")) {
   int port = 0;
-  auto owned = open_live(3, port);
+  auto owned = open_live(port);
   REQUIRE(owned != nullptr);
   viz::LiveRun* live = owned.get();
   viz::Session session(std::move(owned));
@@ -377,7 +341,7 @@ TEST_CASE("live view: five real flooding peers report the overlay their consoles
 
 TEST_CASE("live view: real superpeer-protocol peers report their roles and links" * doctest::test_suite("net")) {
   int port = 0;
-  auto owned = open_live(7, port);
+  auto owned = open_live(port);
   REQUIRE(owned != nullptr);
   viz::LiveRun* live = owned.get();
   viz::Session session(std::move(owned));
@@ -465,7 +429,7 @@ TEST_CASE("live view: real superpeer-protocol peers report their roles and links
 TEST_CASE("live view: a real central-index server and its peers report their roles and links" *
           doctest::test_suite("net")) {
   int port = 0;
-  auto live = open_live(11, port);
+  auto live = open_live(port);
   REQUIRE(live != nullptr);
   const std::string monitor = "127.0.0.1:" + std::to_string(port);
   std::vector<Unstructured> peers;
