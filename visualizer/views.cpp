@@ -435,8 +435,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     always |= kind.drawing == LinkDrawing::Always;
   }
   if ((adjacent || always) && n <= 256) {  // beyond that the arcs merge into the ring itself
-    for (const auto& [id, p] : live) {
-      (void)id;
+    for (std::size_t rank = 0; rank < n; ++rank) {
+      const PeerIndex p = live[rank].second;
+      const PeerIndex next = live[(rank + 1) % n].second;  // the true next peer along the ring
       const PeerView v = run.inspect_links(p);
       for (const Link& link : v.links) {
         if (link.target == kNoPeer || link.target >= sim.peer_count()) continue;
@@ -444,8 +445,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
         if (drawing == LinkDrawing::Adjacent && link.index == 0) {
           float a0 = angle_of(sim.peer_id(p), bits), a1 = angle_of(sim.peer_id(link.target), bits);
           if (a1 <= a0) a1 += 2 * kPi;
-          // A stale pointer (to a crashed peer, not yet repaired by stabilize) in red, further out.
-          const bool stale = !sim.is_up(link.target);
+          // A stale pointer in red, further out: to a crashed peer, or past a peer that has joined
+          // in between (the predecessor of a newcomer, until stabilize and notify repair it).
+          const bool stale = link.target != next;
           draw->PathArcTo(c, r + (stale ? 10.0f : 6.0f), a0, a1, 24);
           draw->PathStroke(stale ? palette.path : link_colour(model, link.kind, palette), 0,
                            stale ? thick + 1.0f : thick);

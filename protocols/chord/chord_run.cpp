@@ -216,7 +216,9 @@ TraceVocabulary ChordRun::vocabulary() const {
   v.hop_kinds = {"step"};
   v.hop_styles = {HopStyle::Forward};
   v.user_purpose = static_cast<std::uint8_t>(Purpose::User);
-  v.also_user_purposes = {static_cast<std::uint8_t>(Purpose::Put), static_cast<std::uint8_t>(Purpose::Get)};
+  // A put's, a get's and a join's lookup are animated too (a newcomer looks up its own id).
+  v.also_user_purposes = {static_cast<std::uint8_t>(Purpose::Put), static_cast<std::uint8_t>(Purpose::Get),
+                          static_cast<std::uint8_t>(Purpose::Join)};
   return v;
 }
 

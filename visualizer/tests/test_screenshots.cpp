@@ -476,7 +476,7 @@ TEST_CASE("a flood is drawn as the lecture tells it: source, hop rings, holders,
 }
 #endif
 
-TEST_CASE("after a crash the view marks stale pointers to the crashed peers, and none before") {
+TEST_CASE("after a crash the view marks stale pointers (to crashed peers, or not the true successor), none before") {
   // chord-failures: a quarter of the ring crashes at 10 s; stabilize repairs the successor
   // pointers within a few periods.
   const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/chord-failures.json";
@@ -487,13 +487,22 @@ TEST_CASE("after a crash the view marks stale pointers to the crashed peers, and
     std::map<std::string, bool> up;
     for (const auto& p : peers) up[p.id] = p.up;
     const nlohmann::json shot = read_json((fs::temp_directory_path() / "p2plab-screens" / "stale.json").string());
+    // The ring's true order: each live peer's next live peer by id (the brute-force successor).
+    std::vector<std::pair<double, std::string>> ring;
+    for (const auto& p : peers) {
+      if (p.up) ring.emplace_back(std::stod(p.id), p.id);
+    }
+    std::sort(ring.begin(), ring.end());
+    std::map<std::string, std::string> next;
+    for (std::size_t i = 0; i < ring.size(); ++i) next[ring[i].second] = ring[(i + 1) % ring.size()].second;
     int count = 0;
     for (const auto& g : shot.at("segments")) {
       if (g.at("kind") != "stale") continue;
       ++count;
       CAPTURE(g);
-      CHECK(up.at(g.at("to").get<std::string>()) == false);  // it points to a crashed peer
-      CHECK(up.at(g.at("from").get<std::string>()) == true);  // held by a live one
+      const std::string from = g.at("from"), to = g.at("to");
+      CHECK(up.at(from) == true);  // held by a live peer
+      CHECK((up.at(to) == false || next.at(from) != to));  // to a crashed peer, or not the true successor
     }
     return count;
   };
