@@ -252,37 +252,37 @@ class App {
   /// A comparison lab: no network to play, a page of measurements (comparison.hpp), measured on
   /// a background thread while the window goes on drawing.
   bool open_comparison(const Scenario& lab, const std::string& path) {
-    if (comparison_) comparison_->stop();  // one sweep at a time
-    try {
+    return replace_lab(path, [&] {
       auto next = std::make_unique<ComparisonPage>(lab);
       comparison_ = std::move(next);
       session_.reset();
       metric_charts_.clear();
-      lab_path_ = path;
-      playing_ = false;
-      message_.clear();
-      return true;
-    } catch (const std::exception& e) {
-      message_ = e.what();
-      if (!session_ && !comparison_) throw;
-      return false;
-    }
+    });
   }
 
   template <class Make>
   bool open_session(Make make, const std::string& path) {
-    // A sweep under way stops first: the new run's protocol code then runs alone.
-    if (comparison_) comparison_->stop();
-    try {
+    return replace_lab(path, [&] {
       auto next = make();
       comparison_.reset();
       session_ = std::move(next);
-      lab_path_ = path;
       layout_ = GraphLayout();
       ring_layout_.reset();
       view_.selected = kNoPeer;
       pinned_.clear();
       reset_zoom();
+    });
+  }
+
+  /// Opens another lab by `install` (which throws if it cannot; nothing changes then): a sweep
+  /// under way stops first, so that the new run's protocol code runs alone. False, with message(),
+  /// when it failed and the window still shows the old one; with nothing to show, it throws.
+  template <class Install>
+  bool replace_lab(const std::string& path, Install install) {
+    if (comparison_) comparison_->stop();
+    try {
+      install();
+      lab_path_ = path;
       playing_ = false;
       message_.clear();
       return true;

@@ -192,6 +192,27 @@ struct Started {
 
 /// Starts `p2plab node ARGS --listen 127.0.0.1:0 --json --quiet [--join 127.0.0.1:JOIN_PORT]` and
 /// reads its "listening" line; `peer` is null when none came within 5 s.
+/// A UDP socket bound to 127.0.0.1 on a port the system picks (`port`), closed at the end of
+/// its scope: a forger's socket, or a port to hold taken.
+struct LoopbackSocket {
+  int fd = -1;
+  int port = 0;
+  LoopbackSocket() {
+    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+    socklen_t size = sizeof local;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) == 0);
+    port = ntohs(local.sin_port);
+  }
+  ~LoopbackSocket() { ::close(fd); }
+  LoopbackSocket(const LoopbackSocket&) = delete;
+  LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+};
+
 inline Started start_node(std::vector<std::string> args, const std::string& join_port = "") {
   args.insert(args.begin(), "node");
   args.insert(args.end(), {"--listen", "127.0.0.1:0", "--json", "--quiet"});

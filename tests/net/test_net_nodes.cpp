@@ -131,20 +131,12 @@ TEST_CASE("a peer flooded with 10000 random and mutated datagrams drops and coun
   auto put = ask_all({{b.peer.get(), "put before-flood kept"}}, "put", 5s);
   REQUIRE(put["before-flood"]["ok"] == true);
 
-  const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(sock >= 0);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  const LoopbackSocket forger;
+  const int sock = forger.fd;
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   to.sin_port = htons(static_cast<std::uint16_t>(a.port));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{sock};
 
   // Seeds: a valid datagram of every type, from invented senders, mutated. A mutation that still
   // decodes is a well-formed Chord message from an invented peer, not garbage (a forged NOTIFY
@@ -303,19 +295,8 @@ TEST_CASE("p2plab cluster starts peers that form a ring and routes numbered comm
 
 TEST_CASE("a port already in use: node and cluster name it and exit 1 and the cluster says nothing is up" *
           doctest::test_suite("net")) {
-  const int sock = ::socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(sock >= 0);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-  socklen_t size = sizeof local;
-  REQUIRE(::getsockname(sock, reinterpret_cast<sockaddr*>(&local), &size) == 0);
-  const int taken = ntohs(local.sin_port);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{sock};
+  const LoopbackSocket holder;  // holds the port taken
+  const int taken = holder.port;
   const std::string in_use = "port " + std::to_string(taken) + " is already in use";
   Peer node({"node", "--protocol", "chord", "--listen", "127.0.0.1:" + std::to_string(taken)});
   CHECK(node.wait_text(in_use, 5000ms).has_value());
