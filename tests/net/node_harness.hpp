@@ -211,6 +211,14 @@ struct LoopbackSocket {
   ~LoopbackSocket() { ::close(fd); }
   LoopbackSocket(const LoopbackSocket&) = delete;
   LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+  /// One datagram to 127.0.0.1:port, from this socket's address.
+  void send(int to_port, const std::vector<std::uint8_t>& bytes) const {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(static_cast<std::uint16_t>(to_port));
+    ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
 };
 
 inline Started start_node(std::vector<std::string> args, const std::string& join_port = "") {

@@ -30,28 +30,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A UDP socket on 127.0.0.1 (its own port: its own sender address), closed at the end.
-struct Sender {
-  int fd = -1;
-  Sender() {
-    fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-  }
-  ~Sender() { ::close(fd); }
-  Sender(const Sender&) = delete;
-  Sender& operator=(const Sender&) = delete;
-  void send(int port, const std::vector<std::uint8_t>& bytes) const {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    to.sin_port = htons(static_cast<std::uint16_t>(port));
-    ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-  }
-};
+/// A sender with its own address on 127.0.0.1.
+using Sender = LoopbackSocket;
 
 /// A counter of the peer's `state` (a path of keys), or 0.
 std::uint64_t counter(const json& state, std::initializer_list<const char*> path) {
