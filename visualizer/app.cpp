@@ -1327,6 +1327,9 @@ class App {
         item(p.duplicate, "dashed: " + or_name(name, "duplicate") + ", a copy that arrived where the " + noun() +
                               " had been already, dropped", or_name(name, "duplicate"));
       }
+      if (vocabulary.hop_styles[i] == HopStyle::Timeout) {
+        item(p.path, "dashed red, crossed at its end: " + or_name(name, "timeout") + ", a request that got no answer in time (the peer is presumed crashed): the requester asks again another way", or_name(name, "timeout"));
+      }
       if (vocabulary.hop_styles[i] == HopStyle::Answer) {
         item(p.answer, or_name(name, "answer") + ": the answer's way back to the requester (arrows)", or_name(name, "answer"));
         item(p.answer, std::string("square: a holder of what the ") + noun() + " looks for, reached or not", "holder");

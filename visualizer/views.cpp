@@ -347,6 +347,14 @@ const RoleInfo& role_of(const ProtocolModel& model, std::size_t role) {
   return role < model.roles.size() ? model.roles[role] : plain;
 }
 
+/// A request that got no answer in time: dashed to the silent peer, crossed out at its end.
+void draw_timeout(ImDrawList* draw, ImVec2 from, ImVec2 to, float thick, const Palette& palette) {
+  dashed_line(draw, from, to, palette.path, thick + 1.0f);
+  const float arm = 7.0f;
+  draw->AddLine(ImVec2(to.x - arm, to.y - arm), ImVec2(to.x + arm, to.y + arm), palette.path, 3.0f);
+  draw->AddLine(ImVec2(to.x - arm, to.y + arm), ImVec2(to.x + arm, to.y - arm), palette.path, 3.0f);
+}
+
 /// A search's hops up to now, drawn by their style; the number of the last one.
 template <class Where>
 int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where where, float thick,
@@ -367,6 +375,9 @@ int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where w
         break;
       case HopStyle::Answer:
         draw->AddLine(where(hop.from), where(hop.to), palette.answer, thick + 2.0f);
+        break;
+      case HopStyle::Timeout:
+        draw_timeout(draw, where(hop.from), where(hop.to), thick, palette);
         break;
     }
   }
@@ -1010,6 +1021,9 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
           break;
         case HopStyle::Answer:
           answers.push_back({hop.from, hop.to, hop.kind});  // drawn over the wave, below
+          break;
+        case HopStyle::Timeout:
+          draw_timeout(draw, a, b, thick, palette);
           break;
         case HopStyle::Forward:
           reached_at[hop.to] =

@@ -86,6 +86,8 @@ void Trace::record(const TraceEvent& e) {
       j["from"] = peer_id(e.peer);
       j["to"] = peer_id(e.other);
       j["hop"] = e.index;
+      // Kinds other than the protocol's first (a duplicate, an answer, a timeout) are named.
+      if (e.detail != 0) j["hop_kind"] = name_of(vocabulary_.hop_kinds, e.detail);
       break;
     case TraceKind::LookupDone:
       j["lookup"] = e.lookup;

@@ -92,6 +92,8 @@ enum class StateField : std::uint8_t { Successor, Predecessor, Finger, Count };
 
 /// Why a lookup was started.
 enum class Purpose : std::uint8_t { User, Join, FixFinger, Put, Get };
+/// A LookupHop's kind (its detail): a step of the lookup, or a request that got no answer in time.
+constexpr std::uint8_t kStepHop = 0, kTimeoutHop = 1;
 
 /// One finished lookup, as the result file reports it.
 struct LookupRecord {

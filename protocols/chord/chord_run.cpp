@@ -213,8 +213,9 @@ TraceVocabulary ChordRun::vocabulary() const {
   for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i) v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
   v.state_fields = {"successor", "predecessor", "finger"};
   v.lookup_purposes = {"lookup", "join", "fix_finger", "put", "get"};
-  v.hop_kinds = {"step"};
-  v.hop_styles = {HopStyle::Forward};
+  // In the order of kStepHop, kTimeoutHop.
+  v.hop_kinds = {"step", "timeout"};
+  v.hop_styles = {HopStyle::Forward, HopStyle::Timeout};
   v.user_purpose = static_cast<std::uint8_t>(Purpose::User);
   // A put's, a get's and a join's lookup are animated too (a newcomer looks up its own id).
   v.also_user_purposes = {static_cast<std::uint8_t>(Purpose::Put), static_cast<std::uint8_t>(Purpose::Get),
@@ -694,6 +695,10 @@ std::string ChordRun::narrate(const TraceEvent& event) const {
       break;
     }
     return id(event.peer) + " has the answer " + id(event.other) + verdict;
+  }
+  if (event.kind == TraceKind::LookupHop && event.detail == kTimeoutHop) {
+    return id(event.peer) + ": no answer from " + id(event.other) +
+           " in time (presumed crashed): it asks again, avoiding " + id(event.other);
   }
   if (event.kind != TraceKind::LookupStart && event.kind != TraceKind::LookupHop) return "";
   const PeerIndex x = event.kind == TraceKind::LookupStart ? event.peer : event.other;

@@ -379,6 +379,19 @@ void Protocol::on_lookup_timeout(std::uint32_t index) {
     return;
   }
   const PeerIndex dead = pending_target(index);
+  Trace& trace = transport_.trace();
+  if (trace.enabled()) {  // the step that got no answer, for the views and the story
+    TraceEvent e;
+    e.time = transport_.now();
+    e.kind = TraceKind::LookupHop;
+    e.detail = kTimeoutHop;
+    e.peer = l.origin;
+    e.other = dead;
+    e.lookup = l.serial;
+    e.index = static_cast<std::uint16_t>(l.path.size() - 1);
+    e.key = l.key;
+    trace.record(e);
+  }
   l.avoid.push_back(dead);
   remove_dead(l.origin, dead);
   retry_from_last(index);

@@ -450,3 +450,44 @@ TEST_CASE("a search shown after it ended keeps the story told when its steps hap
   CHECK(s.sim().peer_id(join->from) == Id(23));
   CHECK(s.vocabulary().lookup_purposes.at(static_cast<std::size_t>(join->purpose)) == "join");
 }
+
+TEST_CASE("a lookup's request that got no answer is seen and told: the timeout at a crashed peer, then the retry") {
+  // chord-failures: a quarter of the ring crashes at 10 s; lookups right after hit dead peers.
+  Session s(lab("chord-failures.json"));
+  s.advance_to(from_ms(std::int64_t{16000}));
+  const auto searches = s.searches();
+  const viz::TracedSearch* hit = nullptr;
+  SimTime when = 0;
+  PeerIndex silent = kNoPeer;
+  for (const auto& search : searches) {
+    if (!s.is_user(search)) continue;
+    for (const auto& hop : search.hops) {
+      if (hop.style == HopStyle::Timeout && hit == nullptr) {
+        hit = &search;
+        when = hop.time;
+        silent = hop.to;
+      }
+    }
+  }
+  REQUIRE(hit != nullptr);
+  const std::uint32_t id = hit->id;
+  CHECK(when > from_ms(std::int64_t{10000}));  // only after the crash
+  CHECK_FALSE(s.sim().is_up(silent));          // the peer that did not answer had crashed
+  // At that moment the story says so, in the requester's words.
+  s.seek(0);
+  s.advance_to(when);
+  const auto now = s.searches();
+  const auto it = std::find_if(now.begin(), now.end(), [&](const viz::TracedSearch& t) { return t.id == id; });
+  REQUIRE(it != now.end());
+  const std::vector<std::string> story = s.story(*it);
+  REQUIRE_FALSE(story.empty());
+  const std::string expected = "no answer from " + s.sim().peer_id(silent).to_decimal() + " in time";
+  CHECK(std::any_of(story.begin(), story.end(), [&](const std::string& line) { return line.find(expected) != std::string::npos; }));
+  // And the lookup still ends with the true successor (it retried around the dead peer).
+  s.advance_to(from_ms(std::int64_t{16000}));
+  const auto later = s.searches();
+  const auto done = std::find_if(later.begin(), later.end(), [&](const viz::TracedSearch& t) { return t.id == id; });
+  REQUIRE(done != later.end());
+  CHECK(done->end >= 0);
+  CHECK(done->ok);
+}

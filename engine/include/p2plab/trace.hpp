@@ -51,6 +51,8 @@ enum class HopStyle : std::uint8_t {
   Duplicate,  ///< a copy that arrives where the search already was, and is dropped
   Transfer,   ///< a leg of a data transfer after the search (a download, or relayed by a superpeer)
   Answer,     ///< the answer travelling back toward the requester (a QUERYHIT on the reverse path)
+  Timeout,    ///< a request that got no answer in time (its receiver is presumed dead): the
+              ///< requester retries another way
 };
 
 /// Names a protocol gives to the numbers in its trace events (message types, timer kinds, state
