@@ -1298,15 +1298,14 @@ class App {
       item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend, kind.name + (like_role ? " link" : ""));
     }
     const TraceVocabulary& vocabulary = session_->vocabulary();
-    const bool floods = std::find(vocabulary.hop_styles.begin(), vocabulary.hop_styles.end(), HopStyle::Duplicate) !=
-                        vocabulary.hop_styles.end();
+    const bool floods = viz::floods(vocabulary);
     if (ring) {
       item(p.key, "stored key, at its id", "key");
       ImU32 mark = p.link(Colour::Neutral);
       for (const LinkKindInfo& kind : model.link_kinds) {
         if (kind.drawing == LinkDrawing::Selected) mark = p.link(kind.colour);
       }
-      item((mark & ~IM_COL32_A_MASK) | (static_cast<ImU32>(p.mark_alpha) << IM_COL32_A_SHIFT),
+      item(with_alpha(mark, static_cast<unsigned>(p.mark_alpha)),
            "tick: an id the selected peer's table marks, labelled with its row", "marked id");
       item(p.path, std::string("the ") + noun() + "'s path so far", "path");
     } else if (floods) {

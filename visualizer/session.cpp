@@ -11,6 +11,13 @@
 
 namespace p2plab::viz {
 
+namespace {
+/// A step of a search, as the trace tells it: its start, a hop, its end.
+bool is_search_step(TraceKind kind) {
+  return kind == TraceKind::LookupStart || kind == TraceKind::LookupHop || kind == TraceKind::LookupDone;
+}
+}  // namespace
+
 nlohmann::json id_json(const std::string& text) {
   if (text.size() <= 15) return std::stoull(text);
   return text;
@@ -105,8 +112,7 @@ void Session::tell_new_steps() {
   for (; told_scanned_ < events.size(); ++told_scanned_) {
     const TraceEvent& e = events[told_scanned_];
     if (e.kind == TraceKind::LookupStart && v.is_user_purpose(e.detail)) user_lookups_.insert(e.lookup);
-    const bool step = e.kind == TraceKind::LookupStart || e.kind == TraceKind::LookupHop || e.kind == TraceKind::LookupDone;
-    if (!step || user_lookups_.count(e.lookup) == 0) continue;
+    if (!is_search_step(e.kind) || user_lookups_.count(e.lookup) == 0) continue;
     Told& told = told_[e.lookup];
     if (told.time != e.time) {
       told.time = e.time;
@@ -188,28 +194,18 @@ void Session::advance_to(SimTime t) {
 
 bool Session::step_search() {
   if (live_) return false;
-  const auto done_before = [&] {
-    std::size_t n = 0;
-    for (const TraceEvent& e : trace()) n += e.kind == TraceKind::LookupDone;
-    return n;
-  }();
-  std::size_t seen = done_before;
+  bool any_done = false;
   std::size_t scanned = trace().size();
-  const TraceVocabulary& vocabulary = this->vocabulary();
   while (raw_step()) {
     const auto& events = trace();
     for (; scanned < events.size(); ++scanned) {
       if (events[scanned].kind != TraceKind::LookupDone) continue;
-      ++seen;
-      // A search the user started ends: stop here.
-      for (const TraceEvent& s : events) {
-        if (s.kind == TraceKind::LookupStart && s.lookup == events[scanned].lookup && vocabulary.is_user_purpose(s.detail)) {
-          return true;
-        }
-      }
+      any_done = true;
+      // A search the user started ends: stop here (raw_step has noted the user's searches).
+      if (user_lookups_.count(events[scanned].lookup) != 0) return true;
     }
   }
-  return seen > done_before;
+  return any_done;
 }
 
 void Session::step_search_back() {
@@ -290,8 +286,7 @@ std::vector<const TraceEvent*> Session::last_steps(const TracedSearch& search) c
                                 [](const TraceEvent& e, SimTime t) { return e.time < t; });
   std::vector<const TraceEvent*> steps;
   for (auto it = first; it != events.end(); ++it) {
-    const bool step = it->kind == TraceKind::LookupStart || it->kind == TraceKind::LookupHop || it->kind == TraceKind::LookupDone;
-    if (!step || it->lookup != search.id) continue;
+    if (!is_search_step(it->kind) || it->lookup != search.id) continue;
     if (!steps.empty() && steps.back()->time != it->time) steps.clear();
     steps.push_back(&*it);
   }

@@ -30,11 +30,21 @@ ImVec2 on_circle(ImVec2 c, float r, float angle) {
 
 /// A crashed peer where it lived: a hollow circle under a cross in the text's colour, which stands
 /// out on either theme (grey alone disappears on a projector).
+/// An X centred at `at`, each arm reaching `arm` pixels along both axes.
+void draw_cross(ImDrawList* draw, ImVec2 at, float arm, ImU32 colour) {
+  draw->AddLine(ImVec2(at.x - arm, at.y - arm), ImVec2(at.x + arm, at.y + arm), colour, 3.0f);
+  draw->AddLine(ImVec2(at.x - arm, at.y + arm), ImVec2(at.x + arm, at.y - arm), colour, 3.0f);
+}
+
 void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const Palette& palette) {
   draw->AddCircle(at, radius, palette.peer_dead, 0, thick);
-  const float arm = radius + 2.0f;
-  draw->AddLine(ImVec2(at.x - arm, at.y - arm), ImVec2(at.x + arm, at.y + arm), palette.text, 3.0f);
-  draw->AddLine(ImVec2(at.x - arm, at.y + arm), ImVec2(at.x + arm, at.y - arm), palette.text, 3.0f);
+  draw_cross(draw, at, radius + 2.0f, palette.text);
+}
+
+/// A stale pointer was drawn from `from` to `to` (at a and b): for the legend and --positions.
+void note_stale(const ViewOptions& options, PeerIndex from, PeerIndex to, ImVec2 a, ImVec2 b) {
+  if (options.drew_stale != nullptr) *options.drew_stale = true;
+  if (options.segments != nullptr) options.segments->push_back({"stale", from, to, a, b});
 }
 
 /// The search's latest step in the protocol's words (Run::narrate), under the header; both wrap
@@ -131,8 +141,8 @@ class LabelPlacer {
 /// 3-pixel dot looks the same).
 class CheapShapes {
  public:
-  explicit CheapShapes(ImDrawList* draw, bool on = true) : draw_(draw), flags_(draw->Flags) {
-    if (on) draw_->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
+  explicit CheapShapes(ImDrawList* draw) : draw_(draw), flags_(draw->Flags) {
+    draw_->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
   }
   ~CheapShapes() { draw_->Flags = flags_; }
   CheapShapes(const CheapShapes&) = delete;
@@ -176,7 +186,7 @@ void draw_losses(ImDrawList* draw, const Session& session, Where where, float do
     if (it->kind != TraceKind::Drop || it->time > session.now()) continue;
     ++shown;
     const float fade = 1.0f - static_cast<float>(session.now() - it->time) / static_cast<float>(kShown);
-    const ImU32 colour = (palette.path & ~IM_COL32_A_MASK) | (static_cast<ImU32>(80 + 175 * fade) << IM_COL32_A_SHIFT);
+    const ImU32 colour = with_alpha(palette.path, static_cast<unsigned>(80 + 175 * fade));
     draw->AddCircle(where(it->other), dot + 6.0f + 6.0f * (1.0f - fade), colour, 0, 2.5f);
     if (options.drew_loss != nullptr) *options.drew_loss = true;
   }
@@ -207,7 +217,7 @@ void draw_messages(ImDrawList* draw, const Session& session, const std::vector<I
     draw->AddLine(where(m.from), pos, palette.path, thick + 2.0f);
     draw->AddCircleFilled(pos, dot + 3, palette.marker);
     draw->AddCircle(pos, dot + 4, palette.path, 0, 2.0f);
-    if (m.type < names.size() && carrying.size() <= kMostNamed) {
+    if (m.type < names.size()) {
       draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6 - ImGui::GetFontSize()), palette.text,
                     names[m.type].c_str());
     }
@@ -350,9 +360,7 @@ const RoleInfo& role_of(const ProtocolModel& model, std::size_t role) {
 /// A request that got no answer in time: dashed to the silent peer, crossed out at its end.
 void draw_timeout(ImDrawList* draw, ImVec2 from, ImVec2 to, float thick, const Palette& palette) {
   dashed_line(draw, from, to, palette.path, thick + 1.0f);
-  const float arm = 7.0f;
-  draw->AddLine(ImVec2(to.x - arm, to.y - arm), ImVec2(to.x + arm, to.y + arm), palette.path, 3.0f);
-  draw->AddLine(ImVec2(to.x - arm, to.y + arm), ImVec2(to.x + arm, to.y - arm), palette.path, 3.0f);
+  draw_cross(draw, to, 7.0f, palette.path);
 }
 
 /// A search's hops up to now, drawn by their style; the number of the last one.
@@ -462,15 +470,11 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
           draw->PathArcTo(c, r + (stale ? 10.0f : 6.0f), a0, a1, 24);
           draw->PathStroke(stale ? palette.path : link_colour(model, link.kind, palette), 0,
                            stale ? thick + 1.0f : thick);
-          if (stale && options.drew_stale != nullptr) *options.drew_stale = true;
-          if (stale && options.segments != nullptr)
-            options.segments->push_back({"stale", p, link.target, where[p], where[link.target]});
+          if (stale) note_stale(options, p, link.target, where[p], where[link.target]);
         } else if (drawing == LinkDrawing::Always) {
           if (!sim.is_up(link.target)) {
             dashed_line(draw, where[p], where[link.target], palette.path, thick);
-            if (options.drew_stale != nullptr) *options.drew_stale = true;
-            if (options.segments != nullptr)
-              options.segments->push_back({"stale", p, link.target, where[p], where[link.target]});
+            note_stale(options, p, link.target, where[p], where[link.target]);
             continue;
           }
           draw->AddLine(where[p], where[link.target], link_colour(model, link.kind, palette), thick);
@@ -479,6 +483,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     }
   }
 
+  // The current search (drawn below; its answer names an arc of responsibility).
+  const TracedSearch* current = session.current_search(searches);
+
   // Responsibility (the lecture's figure 3): each peer holds the keys of (predecessor, peer], an
   // arc just inside the ring in alternating shades; the selected peer's (else the current
   // search's answer's) arc stronger and named: "3485 holds 2907..3485".
@@ -486,10 +493,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     const IdSpace space(bits);
     PeerIndex named = options.selected < sim.peer_count() && sim.is_up(options.selected) ? options.selected : kNoPeer;
     if (named == kNoPeer) {
-      if (const TracedSearch* s = session.current_search(searches);
-          s != nullptr && s->end >= 0 && session.now() >= s->end && s->owner < sim.peer_count() &&
-          sim.is_up(s->owner)) {
-        named = s->owner;
+      if (current != nullptr && current->end >= 0 && session.now() >= current->end &&
+          current->owner < sim.peer_count() && sim.is_up(current->owner)) {
+        named = current->owner;
       }
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -498,9 +504,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       float a0 = angle_of(before, bits), a1 = angle_of(id, bits);
       if (n == 1 || a1 <= a0) a1 += 2 * kPi;
       const bool strong = p == named;
-      const ImU32 shade =
-          strong ? palette.key
-                 : (palette.role(Colour::Blue) & ~IM_COL32_A_MASK) | ((i % 2 ? 70u : 150u) << IM_COL32_A_SHIFT);
+      const ImU32 shade = strong ? palette.key : with_alpha(palette.role(Colour::Blue), i % 2 ? 70u : 150u);
       draw->PathArcTo(c, r - (strong ? 12.0f : 10.0f), a0 + 0.01f, a1, std::max(8, static_cast<int>((a1 - a0) * 40)));
       draw->PathStroke(shade, 0, strong ? 7.0f : 5.0f);
       if (strong) {
@@ -565,11 +569,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       if (drawing_of(model, link.kind) != LinkDrawing::Selected) continue;
       if (!sim.is_up(link.target)) {  // a finger to a crashed peer: stale until fix_fingers repairs it
         dashed_line(draw, where[options.selected], where[link.target], palette.path, thick + 0.5f);
-        if (options.drew_stale != nullptr) *options.drew_stale = true;
-        if (options.segments != nullptr) {
-          options.segments->push_back(
-              {"stale", options.selected, link.target, where[options.selected], where[link.target]});
-        }
+        note_stale(options, options.selected, link.target, where[options.selected], where[link.target]);
         continue;
       }
       draw->AddLine(where[options.selected], where[link.target], link_colour(model, link.kind, palette), thick + 0.5f);
@@ -577,7 +577,6 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
   }
 
   // The current search: its path so far and a marker moving hop by hop.
-  const TracedSearch* current = session.current_search(searches);
   std::string header;  // drawn last, over the picture
   if (current != nullptr) {
     const int hops = draw_hops(
@@ -948,7 +947,6 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   };
   const std::size_t n = sim.peer_count();
   const float thick = options.projector ? 2.0f : 1.0f;
-  std::vector<std::uint8_t> role(n, 0);
   std::vector<PeerView> views(n);
   // While a search floods a large overlay, the overlay's own links step back (fainter), so that
   // the wave's coloured hops stand out.
@@ -958,7 +956,6 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     if (!sim.is_up(p)) continue;
     views[p] = run.inspect_links(p);
     const PeerView& v = views[p];
-    role[p] = v.role;
     for (const Link& link : v.links) {
       if (link.target == kNoPeer || link.target >= n) continue;
       const LinkDrawing drawing = drawing_of(model, link.kind);
@@ -968,15 +965,13 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
         // A stale pointer: the peer still lists a crashed neighbour (until a keepalive notices).
         if (sim.state(link.target) == PeerState::Failed && n <= 2000) {
           dashed_line(draw, at(p), at(link.target), palette.path, 1.0f);
-          if (options.drew_stale != nullptr) *options.drew_stale = true;
-          if (options.segments != nullptr)
-            options.segments->push_back({"stale", p, link.target, at(p), at(link.target)});
+          note_stale(options, p, link.target, at(p), at(link.target));
         }
         continue;
       }
       const bool strong = drawing == LinkDrawing::Always && model.link_kinds[link.kind].colour != Colour::Neutral;
       ImU32 colour = link_colour(model, link.kind, palette);
-      if (faint) colour = (colour & ~IM_COL32_A_MASK) | (((colour >> IM_COL32_A_SHIFT) & 0xff) / 2) << IM_COL32_A_SHIFT;
+      if (faint) colour = with_alpha(colour, ((colour >> IM_COL32_A_SHIFT) & 0xffu) / 2);
       draw->AddLine(at(p), at(link.target), colour, strong ? thick + 1.0f : faint ? 1.0f : thick);
     }
   }
@@ -988,10 +983,8 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   std::vector<int> reached_at(n, -1);
   int duplicates = 0, max_hop = 0;
   PeerIndex relayed_via = kNoPeer, downloaded_from = kNoPeer;
-  const std::vector<HopStyle>& styles = session.vocabulary().hop_styles;
-  const bool floods = std::find(styles.begin(), styles.end(), HopStyle::Duplicate) != styles.end();
+  const bool floods = viz::floods(session.vocabulary());
   std::vector<PeerIndex> holders;
-  std::vector<std::pair<PeerIndex, PeerIndex>> transfers;  // legs of the transfer so far: from, to
   struct Leg {
     PeerIndex from, to;
     int kind;  // the hop kind (the vocabulary's index)
@@ -1010,14 +1003,11 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
         case HopStyle::Transfer:
           draw->AddLine(a, b, palette.relay, thick + 3.0f);
           arrow_head(draw, a, b, 10.0f + 2 * thick, palette.relay);
-          transfers.push_back({hop.from, hop.to});
           transfer_legs.push_back({hop.from, hop.to, hop.kind});
           break;
         case HopStyle::Duplicate:
           ++duplicates;
-          dashed_line(draw, a, b,
-                      faint ? (palette.duplicate & ~IM_COL32_A_MASK) | (90u << IM_COL32_A_SHIFT) : palette.duplicate,
-                      faint ? 1.0f : thick);
+          dashed_line(draw, a, b, faint ? with_alpha(palette.duplicate, 90) : palette.duplicate, faint ? 1.0f : thick);
           break;
         case HopStyle::Answer:
           answers.push_back({hop.from, hop.to, hop.kind});  // drawn over the wave, below
@@ -1057,11 +1047,11 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   }
   // The transfer reaches the requester from the provider (a download) or from a relay that the
   // provider sent it to (two legs).
-  for (const auto& [from, to] : transfers) {
-    if (current == nullptr || to != current->from) continue;
+  for (const Leg& last : transfer_legs) {
+    if (current == nullptr || last.to != current->from) continue;
     const bool relayed =
-        std::any_of(transfers.begin(), transfers.end(), [&](const auto& leg) { return leg.second == from; });
-    (relayed ? relayed_via : downloaded_from) = from;
+        std::any_of(transfer_legs.begin(), transfer_legs.end(), [&](const Leg& leg) { return leg.to == last.from; });
+    (relayed ? relayed_via : downloaded_from) = last.from;
   }
 
   const ImVec2 mouse = ImGui::GetIO().MousePos;
@@ -1095,14 +1085,13 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       }
       continue;
     }
-    const RoleInfo& info = role_of(model, role[p]);
+    const RoleInfo& info = role_of(model, views[p].role);
     const float radius = base * info.size * (reached_at[p] >= 0 && floods ? 1.5f : 1.0f);
     ImU32 colour = palette.role(info.colour);
     // A flood's rings: a peer reached at hop h is filled with hop h's colour (the key says which).
     if (reached_at[p] >= 0 && floods) colour = palette.hop(reached_at[p]);
     // Not reached (yet): faded in its role's colour, so that the rings stand out.
-    if (reached_at[p] < 0 && floods && current != nullptr)
-      colour = (colour & ~IM_COL32_A_MASK) | (80u << IM_COL32_A_SHIFT);
+    if (reached_at[p] < 0 && floods && current != nullptr) colour = with_alpha(colour, 80);
     if (reached_at[p] >= 0 && !floods) colour = palette.path;
     if (p == options.selected) colour = palette.selected;
     if (cheap) {
@@ -1134,7 +1123,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     // The holders: a square around each; the source: a ring. Named when the labels fit.
     for (PeerIndex h : holders) {
       const ImVec2 q = at(h);
-      const float e = base * role_of(model, role[h]).size + 5.0f;
+      const float e = base * role_of(model, views[h].role).size + 5.0f;
       draw->AddRect(ImVec2(q.x - e, q.y - e), ImVec2(q.x + e, q.y + e), palette.answer, 0.0f, 0, thick + 2.0f);
       if (holders.size() <= 12) {
         const ImVec2 out = away(q);
@@ -1145,7 +1134,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       }
     }
     const ImVec2 q = at(current->from);
-    const float e = base * role_of(model, role[current->from]).size + 6.0f;
+    const float e = base * role_of(model, views[current->from].role).size + 6.0f;
     draw->AddCircle(q, e, palette.text, 0, thick + 1.5f);
     const ImVec2 out = away(q);
     const std::string text = floods ? "source" : "requester";

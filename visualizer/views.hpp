@@ -30,6 +30,18 @@ struct Palette {
   static Palette light();  // the projector's high-contrast theme
 };
 
+/// `colour` with its opacity replaced by `alpha` (0 .. 255).
+inline ImU32 with_alpha(ImU32 colour, unsigned alpha) {
+  return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha & 0xffu) << IM_COL32_A_SHIFT);
+}
+
+/// True when the protocol's searches flood (its trace has duplicate hops): the views and the
+/// legend speak of a wave, hop rings and duplicates then.
+inline bool floods(const TraceVocabulary& vocabulary) {
+  return std::find(vocabulary.hop_styles.begin(), vocabulary.hop_styles.end(), HopStyle::Duplicate) !=
+         vocabulary.hop_styles.end();
+}
+
 /// Where a view wrote one label (a peer's id, a key, a finger's row), as its box in pixels.
 struct DrawnLabel {
   std::string text;
