@@ -391,8 +391,10 @@ class App {
     view_.labels = record_drawn_ ? &labels_ : nullptr;
     view_.segments = record_drawn_ ? &segments_ : nullptr;
     drew_stale_ = drew_loss_ = false;
+    drew_tags_.clear();
     view_.drew_stale = &drew_stale_;
     view_.drew_loss = &drew_loss_;
+    view_.drew_tags = &drew_tags_;
     header_.clear();
     story_.clear();
     view_.header = &header_;
@@ -1275,16 +1277,9 @@ class App {
       item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""), role.name);
     }
     item(p.peer_dead, "crossed out: crashed", "crashed");
-    // The tags the protocol gives peers (PeerView::tag: "NAT"), drawn as a ring around them.
-    if (!ring) {
-      std::vector<std::string> tags;
-      const SimulatorCore& sim = session_->sim();
-      for (PeerIndex q = 0; q < sim.peer_count() && q < 5000; ++q) {
-        if (!sim.is_up(q)) continue;
-        const std::string tag = session_->run().inspect_links(q).tag;
-        if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
-      }
-      for (const std::string& tag : tags) item(p.text_dim, "ringed: " + tag + " (the protocol's mark for such peers)", "ringed: " + tag);
+    // The tags the protocol gives peers (PeerView::tag: "NAT"), as the view ringed them.
+    for (const std::string& tag : drew_tags_) {
+      item(p.text_dim, "ringed: " + tag + " (the protocol's mark for such peers)", "ringed: " + tag);
     }
     for (std::size_t i = 0; i < model.link_kinds.size(); ++i) {
       const LinkKindInfo& kind = model.link_kinds[i];
@@ -1399,9 +1394,11 @@ class App {
   ViewOptions view_;
   bool playing_ = false;
   std::vector<PeerIndex> pinned_;  // peers whose tables are pinned on the view
-  bool every_row_ = false;
-  float pinned_height_ = 0;
-  bool drew_stale_ = false, drew_loss_ = false;  // what the view drew this frame (for the legend)  // the pinned tables' strip at the bottom of the view, last frame  // large tables: every row instead of merged runs
+  bool every_row_ = false;    // large tables: every row instead of merged runs
+  float pinned_height_ = 0;  // the pinned tables' strip at the bottom of the view, last frame
+  // What the view drew in the last frame, for the legend: stale pointers, lost messages, tags.
+  bool drew_stale_ = false, drew_loss_ = false;
+  std::vector<std::string> drew_tags_;
   bool dragging_ = false;                  // the mouse moves the picture (no click on release)
   std::pair<ImVec2, ImVec2> last_view_{};  // the view's origin and size in the last frame
   bool projector_ = false;

@@ -1108,6 +1108,10 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     // A tagged peer (behind a NAT, say) is ringed; the tag is written when there is room.
     if (!views[p].tag.empty()) {
       draw->AddCircle(q, radius + 3.0f, palette.text_dim, 0, 1.5f);
+      if (options.drew_tags != nullptr &&
+          std::find(options.drew_tags->begin(), options.drew_tags->end(), views[p].tag) == options.drew_tags->end()) {
+        options.drew_tags->push_back(views[p].tag);
+      }
       if (named) {
         labels.ask(2, beside(q, ImVec2(-out.x, -out.y), radius + 3, views[p].tag), ImVec2(-out.x, -out.y),
                    palette.text_dim, views[p].tag);

@@ -89,6 +89,8 @@ struct ViewOptions {
   /// just now (for the legend: those entries only when there is something to explain).
   bool* drew_stale = nullptr;
   bool* drew_loss = nullptr;
+  /// When set, the tags (PeerView::tag) of the peers the view ringed, each once.
+  std::vector<std::string>* drew_tags = nullptr;
   /// When set, the sentence the view wrote over the picture (the current search's state), or "".
   std::string* header = nullptr;
   /// When set, the sentence under it: the search's latest step in the protocol's words, or "".
