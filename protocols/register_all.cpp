@@ -1,28 +1,27 @@
 #include "register_all.hpp"
 
-// One line per built-in protocol: each module adds itself (its runs, view model and commands).
-namespace p2plab::central_index {
-void register_central_index(ProtocolRegistry& registry);
-}
-namespace p2plab::flooding {
-void register_flooding(ProtocolRegistry& registry);
-}
-namespace p2plab::superpeer {
-void register_superpeer(ProtocolRegistry& registry);
-}
-namespace p2plab::chord {
-void register_chord(ProtocolRegistry& registry);
-}
+// The built-in protocols, in the order `p2plab list`, the panels and `compare` show them. A new
+// module adds one line here: X(name) for its function p2plab::name::register_name(registry).
+#define P2PLAB_BUILT_IN_PROTOCOLS(X) \
+  X(central_index)                   \
+  X(flooding)                        \
+  X(superpeer)                       \
+  X(chord)
+
+#define P2PLAB_DECLARE_REGISTRATION(module)           \
+  namespace p2plab::module {                          \
+  void register_##module(ProtocolRegistry& registry); \
+  }
+P2PLAB_BUILT_IN_PROTOCOLS(P2PLAB_DECLARE_REGISTRATION)
 
 namespace p2plab {
 
 const ProtocolRegistry& all_protocols() {
   static const ProtocolRegistry registry = [] {
     ProtocolRegistry r;
-    central_index::register_central_index(r);
-    flooding::register_flooding(r);
-    superpeer::register_superpeer(r);
-    chord::register_chord(r);
+#define P2PLAB_REGISTER(module) module::register_##module(r);
+    P2PLAB_BUILT_IN_PROTOCOLS(P2PLAB_REGISTER)
+#undef P2PLAB_REGISTER
     // Protocols linked into this program from elsewhere (a test's toy protocol).
     for (const ProtocolInfo& info : registered_protocols()) r.add(info);
     return r;
