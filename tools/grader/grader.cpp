@@ -54,7 +54,8 @@ struct TestSpec {
 
 struct Outcome {
   bool passed = false;
-  std::string status;  // passed, failed, timed out, crashed, ended early, too much output, not built, off limits, not run
+  std::string
+      status;  // passed, failed, timed out, crashed, ended early, too much output, not built, off limits, not run
   std::string output;
   double seconds = 0;
 };
@@ -76,7 +77,8 @@ struct Options {
   long max_grader_mb = 0;                 // 0: no check of the grader's own peak memory
   bool quiet = false;
   bool show_failures = false;
-  std::string run_as;  // a user the tests run as (needs root); empty: the grader's own
+  bool until_points_lost = false;  // CI's proof that a mistake loses points needs one failed test
+  std::string run_as;              // a user the tests run as (needs root); empty: the grader's own
 };
 
 constexpr std::size_t kShownOutput = 16 * 1024;  // bytes of a test's log that reach the report
@@ -345,7 +347,7 @@ std::vector<std::string> object_symbols(const std::vector<std::string>& objects,
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     error = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "nm (binutils) is not installed"
-                                                             : "nm could not read the compiled objects";
+                                                            : "nm could not read the compiled objects";
     return {};
   }
   // Lines "0000000000000000 T name" or "                 U name": the name from column 19.
@@ -366,8 +368,8 @@ std::string off_limits_verdict(const std::string& exercise, const std::string& r
   std::vector<std::string> symbols;
   if (error.empty()) symbols = object_symbols(objects, error);
   if (!error.empty()) {
-    return "The grader could not check which code yours calls (" + relative_paths(error) +
-           "), so no test of " + exercise + " was run.\n";
+    return "The grader could not check which code yours calls (" + relative_paths(error) + "), so no test of " +
+           exercise + " was run.\n";
   }
   std::string found;
   std::set<std::string> reasons;
@@ -642,8 +644,17 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
   const std::size_t jobs = options.jobs > 0 ? static_cast<std::size_t>(options.jobs) : std::clamp(cores, 1u, 4u);
   const auto total_deadline = Clock::now() + std::chrono::duration<double>(options.total_timeout);
   std::vector<Running> running;
+  bool points_lost = false;  // with --until-points-lost: stop starting tests once one failed
   while (!waiting.empty() || !running.empty()) {
     const bool out_of_time = Clock::now() >= total_deadline;
+    if (points_lost && !waiting.empty()) {
+      for (std::size_t index : waiting) {
+        entries[index].outcome.status = "not run";
+        entries[index].outcome.output = "Not run: an earlier test failed, and --until-points-lost was given.\n";
+        entries[index].done = true;
+      }
+      waiting.clear();
+    }
     while (!out_of_time && !waiting.empty() && running.size() < jobs) {
       const std::size_t index = waiting.front();
       waiting.pop_front();
@@ -689,6 +700,7 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
       }
       entries[run.index].outcome = finish_test(run, status, !ended, total_limit, options);
       entries[run.index].done = true;
+      points_lost = points_lost || (options.until_points_lost && !entries[run.index].outcome.passed);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
     }
     print_ready();
@@ -941,6 +953,8 @@ int main(int argc, char** argv) {
       "Run the tests as this user, one for the tests only: every process of it is killed at the end (needs root)");
   app.add_flag("--quiet", options.quiet, "Only the table");
   app.add_flag("--show-failures", options.show_failures, "Print each failed test's messages before the table");
+  app.add_flag("--until-points-lost", options.until_points_lost,
+               "Start no more tests once one failed (enough to show a broken solution loses points)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
