@@ -33,30 +33,6 @@ namespace {
 /// A sender with its own address on 127.0.0.1.
 using Sender = LoopbackSocket;
 
-/// A counter of the peer's `state` (a path of keys), or 0.
-std::uint64_t counter(const json& state, std::initializer_list<const char*> path) {
-  const json* at = &state;
-  for (const char* key : path) {
-    if (!at->is_object() || !at->contains(key)) return 0;
-    at = &(*at)[key];
-  }
-  return at->is_number_unsigned() ? at->get<std::uint64_t>() : 0;
-}
-
-/// Flow control: waits until the peer has received `expected` datagrams in all (at most 10 s).
-std::uint64_t wait_received(Peer& peer, std::uint64_t expected) {
-  std::uint64_t received = 0;
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
-    const auto s = peer.state();
-    REQUIRE_MESSAGE(s.has_value(), "the flooded peer stopped answering its console");
-    received = counter(*s, {"datagrams", "received"});
-    if (received >= expected) break;
-    std::this_thread::sleep_for(5ms);
-  }
-  return received;
-}
-
 /// 2,100 PINGs from 30 sender addresses, each naming 32 invented contacts, at a Chord peer.
 void flood_contacts(ChordPeer& target, Rng& rng) {
   const auto before = target.peer->state();
