@@ -578,7 +578,8 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
     REQUIRE(chord::wire::encode(d, bytes));
     forger.send(port, bytes);
   };
-  // What comes back to the forger's socket within `ms`, by message type.
+  // What comes back to the forger's socket within `ms`, by message type (and the last PING's tag).
+  std::uint32_t ping_tag = 0;
   auto collect = [&](int ms) {
     std::map<chord::MsgType, int> got;
     const auto until = Clock::now() + std::chrono::milliseconds(ms);
@@ -589,7 +590,10 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
       const ssize_t n = ::recv(forger.fd, buffer, sizeof buffer, 0);
       chord::wire::Datagram d;
       chord::wire::Drop why{};
-      if (n > 0 && chord::wire::decode(buffer, static_cast<std::size_t>(n), 32, d, why)) ++got[d.type];
+      if (n > 0 && chord::wire::decode(buffer, static_cast<std::size_t>(n), 32, d, why)) {
+        ++got[d.type];
+        if (d.type == chord::MsgType::Ping) ping_tag = d.tag;
+      }
     }
     return got;
   };
@@ -622,12 +626,22 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
   REQUIRE(s.has_value());
   CHECK(std::stoull((*s)["predecessor"]["id"].get<std::string>()) == pred);
   CHECK(counter(*s, {"notify_unverified"}) >= 1);
-  // A forger that receives at its address (answers the PING) is verified: its next NOTIFY makes
-  // it the predecessor, as the README says (the check stops invented addresses, not peers).
+  // A PONG that does not echo the PING's random tag (a blind forger's guess) proves nothing.
   chord::wire::Datagram pong;
   pong.bits = 32;
   pong.sender = Id(between);
   pong.type = chord::MsgType::Pong;
+  pong.tag = ping_tag + 1;
+  send(pong, b.port);
+  std::this_thread::sleep_for(100ms);
+  send(notify, b.port);
+  CHECK(collect(300).count(chord::MsgType::Ping) == 1);  // pinged again, with a new tag
+  s = b.peer->state();
+  REQUIRE(s.has_value());
+  CHECK(std::stoull((*s)["predecessor"]["id"].get<std::string>()) == pred);
+  // A forger that receives at its address (echoes the tag) is verified: its next NOTIFY makes
+  // it the predecessor, as the README says (the check stops invented addresses, not peers).
+  pong.tag = ping_tag;
   send(pong, b.port);
   std::this_thread::sleep_for(100ms);
   send(notify, b.port);
