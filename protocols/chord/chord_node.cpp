@@ -3,6 +3,7 @@
 // peer falls out of the ring, and answers put, get and lookup.
 #include "chord_node.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -37,11 +38,15 @@ class Node final : public net::TransportApp<Message> {
         max_running_(max_running) {
     // Keys moving between peers (copies, hand-overs, answers to FETCH_RANGE) leave paced; the
     // ring's maintenance and the lookups never wait behind them.
+    fresh_copies_per_s_ = 4 * transfer_rate;
+    fresh_tokens_ = fresh_copies_per_s_;
     transport_.set_pacing(
-        [](const Message& m) {
+        [this](const Message& m) {
           // A range moving (copies to a new successor, hand-overs); the copies of a key just put
-          // (flag 1) leave at once, so that a put acknowledged is a put copied.
-          return (m.type == MsgType::Replicate && m.flag == 0) || m.type == MsgType::HandOver;
+          // (flag 1) leave at once, so that a put acknowledged is a put copied -- up to 4x the
+          // transfer rate: beyond it (a flood of PUTs) they wait in the paced queue too.
+          if (m.type == MsgType::HandOver) return true;
+          return m.type == MsgType::Replicate && (m.flag == 0 || !take_fresh_copy_token());
         },
         transfer_rate, transfer_queue,
         [](const Message& m) {
@@ -138,6 +143,16 @@ class Node final : public net::TransportApp<Message> {
       return;
     }
     protocol_.on_message(self(), sender, pending_);
+  }
+  /// Token bucket of the copies of keys just put (a second's worth at most).
+  bool take_fresh_copy_token() {
+    const SimTime now = transport_.now();
+    fresh_tokens_ = std::min(fresh_copies_per_s_,
+                             fresh_tokens_ + static_cast<double>(now - fresh_refilled_) * 1e-6 * fresh_copies_per_s_);
+    fresh_refilled_ = now;
+    if (fresh_tokens_ < 1) return false;
+    fresh_tokens_ -= 1;
+    return true;
   }
   /// The sender answered a NOTIFY's PING with its tag, from the address it has now.
   bool proven(PeerIndex peer) const {
@@ -425,7 +440,9 @@ class Node final : public net::TransportApp<Message> {
   std::unordered_map<std::string, std::uint32_t> value_index_;
   std::uint32_t value_count_ = 0;
   bool rejoin_wanted_ = false;
-  std::uint64_t notify_unverified_ = 0;  // NOTIFYs answered with a PING (the sender was not verified)
+  std::uint64_t notify_unverified_ = 0;               // NOTIFYs answered with a PING (the sender was not verified)
+  double fresh_copies_per_s_ = 0, fresh_tokens_ = 0;  // see take_fresh_copy_token
+  SimTime fresh_refilled_ = 0;
   static constexpr std::size_t kMaxNotifyNonces = 4096;
   std::unordered_map<PeerIndex, std::uint32_t> notify_nonce_;  // the tag of the PING sent to a NOTIFY's sender
   std::unordered_map<PeerIndex, net::Endpoint> proven_at_;     // senders that echoed it, and from where
