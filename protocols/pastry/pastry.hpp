@@ -1,0 +1,215 @@
+#pragma once
+// Pastry (Rowstron & Druschel, Middleware 2001) as a p2plab protocol module.
+//
+// Every peer keeps the paper's three tables: the leaf set (the L/2 numerically closest smaller and
+// larger ids), the routing table (row i: peers sharing i digits with it, one column per value of
+// digit i) and the neighbourhood set (the M peers closest in the underlay). Messages are routed
+// hop by hop (the paper's route(msg, key)); each hop is acknowledged, so a peer that does not
+// answer is noticed, dropped from the forwarder's state and routed around.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "p2plab/id.hpp"
+#include "p2plab/metrics.hpp"
+#include "p2plab/transport.hpp"
+#include "pastry_ids.hpp"
+
+namespace p2plab::pastry {
+
+/// Longest list a message carries: a row of 2^b entries (b <= 6), a leaf set (L <= 64), a
+/// neighbourhood set (M <= 64).
+constexpr int kMaxList = 64;
+constexpr int kMaxDigitBits = 6;
+
+struct Params {
+  int m = 128;                                            // id bits (a multiple of b)
+  int b = 4;                                              // digits in base 2^b
+  int leaf_set = 16;                                      // L: L/2 smaller and L/2 larger ids
+  int neighbourhood = 32;                                 // M
+  SimTime keepalive = from_ms(std::int64_t{1000});        // leaf-set keep-alive period
+  SimTime rpc_timeout = from_ms(std::int64_t{500});       // an unanswered hop or ping this old: dead
+  SimTime lookup_timeout = from_ms(std::int64_t{20000});  // the requester gives up
+  bool maintenance = true;  // false: no keep-alives (a frozen network, e.g. the benchmark)
+};
+
+enum class MsgType : std::uint8_t {
+  Route,           // route(msg, key): a lookup, put, get or join on its way to the key
+  RouteAck,        //   "got it" to the previous hop
+  RouteDone,       //   the key's owner to the requester (owner, found, value)
+  JoinRow,         // a node on a join's route to the newcomer: one routing-table row
+  JoinLeafSet,     // Z (the last node of the join route) to the newcomer: its leaf set
+  JoinNeighbours,  // A (the first node) to the newcomer: its neighbourhood set
+  Announce,        // the newcomer to every node in its state: "I am here"
+  LeafPing,        // keep-alive to a leaf (also the leaf-set repair request)
+  LeafPong,        //   with the responder's leaf set
+  RowRequest,      // lazy routing-table repair: "your entry in row `row`, column `flag`?"
+  RowReply,        //   node = that entry
+  Leaving,         // graceful leave, with the leaver's leaf set
+  Count
+};
+const char* to_string(MsgType type);
+
+enum class TimerKind : std::uint16_t { Keepalive, HopTimeout, LookupTimeout, Count };
+const char* to_string(TimerKind kind);
+
+enum class Purpose : std::uint8_t { User, Join, Put, Get };
+constexpr std::uint32_t kNoValue = 0xffffffffu;
+/// A LookupHop's kind (its detail): a forwarding step, or a hop that got no acknowledgement.
+constexpr std::uint8_t kStepHop = 0, kTimeoutHop = 1;
+/// StateChange fields.
+enum class StateField : std::uint8_t { LeafSet, RoutingTable, Count };
+
+struct Message {
+  MsgType type = MsgType::Route;
+  Purpose purpose = Purpose::User;
+  std::uint8_t flag = 0;     // RouteDone: found/stored; RowRequest: the column
+  std::uint8_t count = 0;    // valid entries in list
+  std::uint16_t hops = 0;    // Route: forwarding steps so far
+  std::uint16_t row = 0;     // JoinRow, RowRequest: the row
+  std::uint32_t lookup = 0;  // serial of the lookup (0: none)
+  std::uint32_t tag = 0;     // RPC slot (hop and ping acknowledgements)
+  PeerIndex origin = kNoPeer;
+  PeerIndex node = kNoPeer;
+  std::uint32_t value = kNoValue;
+  Id key;
+  std::array<PeerIndex, kMaxList> list{};
+};
+
+struct LookupRecord {
+  std::uint32_t serial = 0;
+  Purpose purpose = Purpose::User;
+  PeerIndex from = kNoPeer;
+  Id key;
+  PeerIndex owner = kNoPeer;
+  std::uint32_t hops = 0;
+  std::vector<PeerIndex> path;
+  SimTime start = 0, end = 0;
+  bool ok = false, completed = false, found = false;
+  std::uint32_t value = kNoValue;
+  std::uint32_t messages = 0;
+};
+
+/// One routing decision (the paper's route procedure at one node).
+struct Decision {
+  enum class Rule : std::uint8_t { Deliver, LeafSet, Table, RareCase };
+  Rule rule = Rule::Deliver;
+  PeerIndex next = kNoPeer;   // Deliver: the node itself
+  int row = -1, column = -1;  // Table: the entry used; RareCase: the shared prefix length in row
+};
+
+struct PeerState {
+  std::vector<PeerIndex> smaller, larger;  // leaf set, nearest first
+  std::vector<PeerIndex> table;            // rows x 2^b, only the rows in use
+  std::vector<PeerIndex> neighbours;       // nearest first
+  std::vector<PeerIndex> dead;             // peers this one presumes failed
+  bool joined = false;
+};
+
+class Protocol final : public MessageHandler<Message> {
+ public:
+  Protocol(Params params, Transport<Message>& transport);
+
+  const Params& params() const { return params_; }
+  Params& mutable_params() { return params_; }
+  const Digits& digits() const { return digits_; }
+
+  void reserve(std::size_t count);
+  /// Proximity metric between two peers (the underlay's distance; smaller is nearer). Without
+  /// one every peer is as near as any other.
+  void set_proximity(std::function<double(PeerIndex, PeerIndex)> f) { proximity_ = std::move(f); }
+  /// Checks a finished lookup: is `owner` the live node numerically closest to key (ignoring
+  /// `except`, a newcomer looking up its own id)?
+  void set_oracle(std::function<bool(PeerIndex owner, const Id& key, PeerIndex except)> f) { oracle_ = std::move(f); }
+  void on_join_failed(std::function<void(PeerIndex)> f) { join_failed_ = std::move(f); }
+  void keep_records(bool keep) { keep_records_ = keep; }
+
+  // ---- life cycle ---------------------------------------------------------------------------
+  void create(PeerIndex x);                  // the first node
+  void join(PeerIndex x, PeerIndex nearby);  // the paper's join through a nearby node A
+  void leave(PeerIndex x);
+  /// The "oracle" bootstrap: every table filled from the sorted live ids (proximity-aware).
+  void install_converged(const std::vector<std::pair<Id, PeerIndex>>& sorted_live, std::uint64_t seed);
+  void start_maintenance(PeerIndex x);
+
+  // ---- operations ---------------------------------------------------------------------------
+  std::uint32_t lookup(PeerIndex x, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue);
+  std::uint32_t put(PeerIndex x, const Id& key, std::uint32_t value) { return lookup(x, key, Purpose::Put, value); }
+  std::uint32_t get(PeerIndex x, const Id& key) { return lookup(x, key, Purpose::Get); }
+  std::uint32_t intern_value(const std::string& v);
+  const std::string& value(std::uint32_t index) const { return values_[index]; }
+
+  /// The routing decision node x makes for key now.
+  Decision route(PeerIndex x, const Id& key) const;
+
+  // ---- inspection ---------------------------------------------------------------------------
+  const PeerState& state(PeerIndex x) const { return peers_[x]; }
+  /// Routing-table entry (kNoPeer if empty or beyond the rows in use).
+  PeerIndex entry(PeerIndex x, int row, int column) const;
+  int rows_in_use(PeerIndex x) const { return static_cast<int>(peers_[x].table.size()) / digits_.columns(); }
+  bool joined(PeerIndex x) const { return x < peers_.size() && peers_[x].joined; }
+  const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
+  const std::vector<LookupRecord>& records() const { return records_; }
+  const LookupStats& stats() const { return stats_; }
+  std::size_t unfinished_lookups() const { return active_.size(); }
+  std::size_t state_entries(PeerIndex x) const;  // distinct peers x knows
+
+  // ---- MessageHandler -------------------------------------------------------------------------
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+
+ private:
+  struct Pending {  // a hop or ping waiting for its acknowledgement
+    PeerIndex holder = kNoPeer, target = kNoPeer;
+    bool open = false;
+    SimTime deadline = 0;
+    Message msg;  // a hop: the message, to route again around a silent next hop
+  };
+
+  void send(PeerIndex from, PeerIndex to, Message msg);
+  void handle_route(PeerIndex x, Message msg, bool arrived);
+  void forward(PeerIndex x, PeerIndex next, Message msg);
+  void deliver(PeerIndex z, const Message& msg);
+  void finish(std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value);
+  void send_rows(PeerIndex node, PeerIndex newcomer, int from_row, std::uint32_t serial);
+  Message leaf_set_message(PeerIndex x, MsgType type) const;
+  std::uint32_t open_pending(PeerIndex holder, PeerIndex target, const Message& msg);
+  void ping(PeerIndex x, PeerIndex leaf);
+
+  /// Learns of peer p: into x's leaf set, routing table and neighbourhood set where it belongs.
+  /// Returns which of x's tables changed (kLeafSetChanged | kTableChanged | kNeighboursChanged).
+  static constexpr int kLeafSetChanged = 1, kTableChanged = 2, kNeighboursChanged = 4;
+  int consider(PeerIndex x, PeerIndex p);
+  void consider_list(PeerIndex x, const Message& msg, PeerIndex sender);
+  /// x presumes p failed: drops it everywhere and starts the repairs.
+  void presume_dead(PeerIndex x, PeerIndex p);
+  bool is_dead_to(PeerIndex x, PeerIndex p) const;
+  double proximity(PeerIndex a, PeerIndex b) const { return proximity_ ? proximity_(a, b) : 0.0; }
+  PeerIndex& cell(PeerIndex x, int row, int column);
+  Id shifted_size(int row) const;
+  void trace_state(PeerIndex x, StateField field, PeerIndex value);
+
+  Params params_;
+  Digits digits_;
+  Transport<Message>& net_;
+  std::vector<PeerState> peers_;
+  std::vector<Pending> pending_;
+  std::vector<std::uint32_t> free_pending_;
+  std::unordered_map<std::uint32_t, LookupRecord> active_;
+  std::vector<LookupRecord> records_;
+  std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
+  std::vector<std::string> values_;
+  std::unordered_map<std::string, std::uint32_t> value_index_;
+  LookupStats stats_;
+  std::uint32_t next_serial_ = 1;
+  bool keep_records_ = true;
+  std::function<double(PeerIndex, PeerIndex)> proximity_;
+  std::function<bool(PeerIndex, const Id&, PeerIndex)> oracle_;
+  std::function<void(PeerIndex)> join_failed_;
+};
+
+}  // namespace p2plab::pastry

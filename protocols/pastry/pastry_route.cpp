@@ -1,0 +1,184 @@
+// Routing a message hop by hop to the node numerically closest to its key (lookups, put, get and
+// the join message), and the answer back to the requester.
+#include <algorithm>
+
+#include "pastry.hpp"
+
+namespace p2plab::pastry {
+
+std::uint32_t Protocol::lookup(PeerIndex x, const Id& key, Purpose purpose, std::uint32_t value) {
+  const std::uint32_t serial = next_serial_++;
+  LookupRecord& r = active_[serial];
+  r.serial = serial;
+  r.purpose = purpose;
+  r.from = x;
+  r.key = key;
+  r.start = net_.now();
+  r.value = value;
+  stats_.started();
+  Trace& trace = net_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = net_.now();
+    e.kind = TraceKind::LookupStart;
+    e.detail = static_cast<std::uint8_t>(purpose);
+    e.peer = x;
+    e.lookup = serial;
+    e.key = key;
+    trace.record(e);
+  }
+  net_.set_timer(x, params_.lookup_timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), serial);
+  Message m;
+  m.type = MsgType::Route;
+  m.purpose = purpose;
+  m.origin = x;
+  m.key = key;
+  m.lookup = serial;
+  m.value = value;
+  handle_route(x, m, true);
+  return serial;
+}
+
+void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
+  const auto it = active_.find(msg.lookup);
+  if (arrived && it != active_.end()) it->second.path.push_back(x);
+  if (arrived && msg.purpose == Purpose::Join && x != msg.origin) {
+    // The i-th node on the join route (A is the 0-th) gives the newcomer its row i (and the
+    // deeper rows it shares with the newcomer); A also its neighbourhood set.
+    const int i = msg.hops - 1;
+    if (i == 0) {
+      Message n;
+      n.type = MsgType::JoinNeighbours;
+      for (PeerIndex p : peers_[x].neighbours) {
+        if (n.count < kMaxList) n.list[n.count++] = p;
+      }
+      send(x, msg.origin, n);
+    }
+    send_rows(x, msg.origin, i, msg.lookup);
+  }
+  // A route longer than any correct one (a loop through stale state) gives up.
+  if (msg.hops > 4 * digits_.count() + params_.leaf_set) {
+    if (it != active_.end()) {
+      Message done;
+      done.type = MsgType::RouteDone;
+      done.lookup = msg.lookup;
+      send(x, msg.origin, done);
+    }
+    return;
+  }
+  const Decision d = route(x, msg.key);
+  if (d.rule == Decision::Rule::Deliver) {
+    deliver(x, msg);
+  } else {
+    forward(x, d.next, msg);
+  }
+}
+
+void Protocol::forward(PeerIndex x, PeerIndex next, Message msg) {
+  msg.hops = static_cast<std::uint16_t>(msg.hops + 1);
+  const std::uint32_t slot = open_pending(x, next, msg);
+  Trace& trace = net_.trace();
+  if (trace.enabled() && msg.lookup != 0) {
+    TraceEvent e;
+    e.time = net_.now();
+    e.kind = TraceKind::LookupHop;
+    e.detail = kStepHop;
+    e.index = msg.hops;
+    e.peer = x;
+    e.other = next;
+    e.lookup = msg.lookup;
+    e.key = msg.key;
+    trace.record(e);
+  }
+  send(x, next, pending_[slot].msg);
+}
+
+void Protocol::deliver(PeerIndex z, const Message& msg) {
+  Message done;
+  done.type = MsgType::RouteDone;
+  done.lookup = msg.lookup;
+  done.node = z;
+  switch (msg.purpose) {
+    case Purpose::User:
+      break;
+    case Purpose::Put:
+      items_[z][msg.key] = msg.value;
+      done.flag = 1;
+      break;
+    case Purpose::Get: {
+      const auto it = items_.find(z);
+      if (it != items_.end()) {
+        const auto item = it->second.find(msg.key);
+        if (item != it->second.end()) {
+          done.flag = 1;
+          done.value = item->second;
+        }
+      }
+      break;
+    }
+    case Purpose::Join: {
+      // Z, numerically closest to the newcomer: its leaf set becomes the newcomer's.
+      Message leaves = leaf_set_message(z, MsgType::JoinLeafSet);
+      leaves.lookup = msg.lookup;
+      send(z, msg.origin, leaves);
+      return;
+    }
+  }
+  if (msg.origin == z) {
+    finish(msg.lookup, z, done.flag != 0, done.value);
+  } else {
+    send(z, msg.origin, done);
+  }
+}
+
+void Protocol::send_rows(PeerIndex node, PeerIndex newcomer, int from_row, std::uint32_t serial) {
+  const int shared = digits_.shared_prefix(net_.id_of(node), net_.id_of(newcomer));
+  const int last = std::max(from_row, std::min(shared, rows_in_use(node) - 1));
+  for (int row = from_row; row <= last; ++row) {
+    Message m;
+    m.type = MsgType::JoinRow;
+    m.row = static_cast<std::uint16_t>(row);
+    m.lookup = serial;
+    for (int c = 0; c < digits_.columns(); ++c) {
+      const PeerIndex e = entry(node, row, c);
+      if (e != kNoPeer && m.count < kMaxList) m.list[m.count++] = e;
+    }
+    send(node, newcomer, m);
+  }
+}
+
+void Protocol::finish(std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value) {
+  const auto it = active_.find(serial);
+  if (it == active_.end()) return;
+  LookupRecord r = std::move(it->second);
+  active_.erase(it);
+  r.end = net_.now();
+  r.owner = owner;
+  r.completed = owner != kNoPeer;
+  r.hops = r.path.empty() ? 0 : static_cast<std::uint32_t>(r.path.size() - 1);
+  r.ok = r.completed && oracle_ && oracle_(owner, r.key, r.purpose == Purpose::Join ? r.from : kNoPeer);
+  r.found = found;
+  if (r.purpose == Purpose::Get) r.value = value;
+  if (r.purpose != Purpose::Join) {
+    if (r.completed) {
+      stats_.finished(r.hops, r.end - r.start, r.ok);
+    } else {
+      stats_.failed();
+    }
+  }
+  Trace& trace = net_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = net_.now();
+    e.kind = TraceKind::LookupDone;
+    e.detail = r.ok ? 1 : 0;
+    e.peer = r.from;
+    e.other = owner;
+    e.lookup = serial;
+    e.key = r.key;
+    trace.record(e);
+  }
+  if (keep_records_) records_.push_back(std::move(r));
+}
+
+}  // namespace p2plab::pastry

@@ -1,0 +1,120 @@
+// Pastry in the registry: how its runs are made, what the views and panels know of it (the view
+// model), and its benchmark command.
+#include <algorithm>
+#include <cmath>
+
+#include "pastry_bench.hpp"
+#include "pastry_run.hpp"
+
+namespace p2plab::pastry {
+
+namespace {
+
+double param_or(const ScenarioRequest& request, const std::string& name, double fallback) {
+  const auto it = request.params.find(name);
+  return it == request.params.end() ? fallback : it->second;
+}
+
+/// The "new scenario" panel: a small id space in hex so the digits can be read, random lookups
+/// once the network is there.
+nlohmann::json panel_scenario(const ScenarioRequest& request) {
+  const int b = static_cast<int>(param_or(request, "b", 4));
+  int m = static_cast<int>(param_or(request, "m", 16));
+  m = std::max(b, m / b * b);  // a multiple of b
+  const int peers = m < 20 ? std::min(request.peers, 1 << m) : request.peers;
+  nlohmann::json doc = {{"protocol", "pastry"},
+                        {"seed", request.seed},
+                        {"peers", {{"count", peers}}},
+                        {"title", "New pastry scenario with " + std::to_string(peers) + " peers"},
+                        {"run_ms", 60000}};
+  doc["params"] = {{"m", m}, {"b", b}, {"leaf_set", static_cast<int>(param_or(request, "leaf_set", 8))}};
+  doc["bootstrap"] = request.join ? "join" : "oracle";
+  doc["join_interval_ms"] = 500;
+  doc["events"] = {
+      {{"at_ms", request.join ? 500 * peers + 5000 : 1000}, {"op", "lookups"}, {"count", 20}, {"spread_ms", 20000}}};
+  return doc;
+}
+
+/// compare's workload: every item put once, then each search a get of one item, on a frozen
+/// converged network (m = 128, b = 4, |L| = 16: the paper's configuration).
+nlohmann::json compare_scenario(const ScenarioRequest& request) {
+  nlohmann::json events = nlohmann::json::array();
+  for (int k = 0; k < request.items; ++k) {
+    events.push_back(
+        {{"at_ms", 10 + k}, {"op", "put"}, {"name", "item-" + std::to_string(k)}, {"value", "provider list"}});
+  }
+  for (std::size_t i = 0; i < request.searches.size(); ++i) {
+    events.push_back({{"at_ms", request.first_search_ms + request.search_gap_ms * static_cast<int>(i)},
+                      {"op", "get"},
+                      {"name", "item-" + std::to_string(request.searches[i].second)}});
+  }
+  return {{"protocol", "pastry"},
+          {"seed", request.seed},
+          {"params", {{"m", 128}, {"b", 4}, {"leaf_set", 16}, {"maintenance", false}}},
+          {"peers", {{"count", request.peers}}},
+          {"bootstrap", "oracle"},
+          {"events", events}};
+}
+
+ProtocolModel pastry_model() {
+  ProtocolModel model;
+  model.geometry = Geometry::Ring;
+  model.search_noun = "lookup";
+  model.complexity = "O(log N)";  // log_{2^b} N hops
+  // In the order of kNextLink, kLeafLink, kTableLink, kNeighbourLink.
+  model.link_kinds = {
+      {"next", "the numerically next peer (nearest larger leaf)", Colour::Green, LinkDrawing::Adjacent},
+      {"leaf", "leaf set of the selected peer (L/2 each side)", Colour::Teal, LinkDrawing::Selected},
+      {"routing", "routing-table entry of the selected peer", Colour::Orange, LinkDrawing::Selected},
+      {"neighbourhood", "neighbourhood set (nearest in the underlay)", Colour::Grey, LinkDrawing::Hidden},
+  };
+  model.roles = {{"peer", "a Pastry node", Colour::Blue, 1.0f, 0}};
+  model.key_owner_is_successor = false;  // the numerically closest node owns a key
+  const OperationField key{"key", "key", OperationField::Kind::Key,
+                           "A number, or any text to hash with SHA-1 (like a file name).", "1000"};
+  model.operations = {
+      {"lookup", "lookup", "Route to the node numerically closest to the key, from the selected peer.", "from", {key}},
+      {"put",
+       "put",
+       "Store a value at the node numerically closest to the key.",
+       "from",
+       {key, {"value", "value", OperationField::Kind::Name, "What to store.", "a value"}}},
+      {"get", "get", "Fetch the value stored under the key.", "from", {key}},
+      {"join",
+       "add a peer (join)",
+       "A new node joins through the node nearest to it; its join message is routed to its own id.",
+       "",
+       {{"id", "new id", OperationField::Kind::Number, "Empty: the id is SHA-1 of a new address.", ""}}},
+      {"fail", "crash", "The node stops without a word (its leaf set notices by keep-alives).", "peer", {}},
+      {"leave", "leave", "The node tells its leaf set before it goes.", "peer", {}},
+  };
+  model.parameters = {
+      {"m", "m (id bits)", "Identifiers 0 .. 2^m - 1, m / b digits; 16 bits and b = 4: four hex digits.", 4, 160, 16,
+       true, true, false},
+      {"b", "b (bits per digit)", "Digits in base 2^b: 2^b columns per routing-table row, about log_{2^b} N hops.", 1,
+       kMaxDigitBits, 4, true, true, false},
+      {"leaf_set", "leaf set L", "L/2 numerically closest smaller and L/2 larger ids.", 2, kMaxList, 8, true, true,
+       false},
+      {"keepalive_ms", "keep-alive (ms)", "How often each node pings its leaf set: a crash is noticed this fast.", 50,
+       10000, 1000, true, false, true},
+  };
+  model.make_scenario = [](const ScenarioRequest& request) {
+    return request.searches.empty() ? panel_scenario(request) : compare_scenario(request);
+  };
+  return model;
+}
+
+}  // namespace
+
+void register_pastry(ProtocolRegistry& registry) {
+  ProtocolInfo info;
+  info.name = "pastry";
+  info.description =
+      "Pastry DHT (Rowstron & Druschel 2001): prefix routing in base 2^b, leaf sets, proximity, log_{2^b} N hops";
+  info.create = [](const Scenario& scenario) -> std::unique_ptr<Run> { return std::make_unique<PastryRun>(scenario); };
+  info.model = pastry_model();
+  info.bench = bench_command();
+  registry.add(std::move(info));
+}
+
+}  // namespace p2plab::pastry
