@@ -94,8 +94,8 @@ PastryRun::PastryRun(const Scenario& scenario)
     });
   }
   protocol_.on_join_failed([this](PeerIndex p) {
-    const PeerIndex via = random_live_peer();
-    if (via == kNoPeer || via == p || !sim_.is_up(p)) return;
+    const PeerIndex via = random_live_peer(p);
+    if (via == kNoPeer || !sim_.is_up(p)) return;
     warnings_.push_back("peer " + sim_.peer_id(p).to_decimal() + ": join failed at " +
                         std::to_string(to_ms(sim_.current_time())) + " ms; joining again through " +
                         sim_.peer_id(via).to_decimal());
@@ -239,21 +239,25 @@ Id PastryRun::fresh_peer_id() {
   }
 }
 
-PeerIndex PastryRun::random_live_peer() {
+PeerIndex PastryRun::random_live_peer(PeerIndex except) {
+  // A random live peer that has joined (a newcomer still joining cannot serve requests yet).
   const auto& live = sim_.live_by_id();
   if (live.empty()) return kNoPeer;
-  PeerIndex p = kNoPeer;
   for (int attempt = 0; attempt < 64; ++attempt) {
-    p = live[sim_.scenario_rng().below(live.size())].second;
-    if (protocol_.joined(p)) return p;
+    const PeerIndex p = live[sim_.scenario_rng().below(live.size())].second;
+    if (p != except && protocol_.joined(p)) return p;
   }
-  return p;
+  for (const auto& [id, p] : live) {
+    (void)id;
+    if (p != except && protocol_.joined(p)) return p;
+  }
+  return kNoPeer;
 }
 
 PeerIndex PastryRun::nearby_peer(PeerIndex newcomer) {
   // The paper assumes the newcomer knows a node near it in the underlay (e.g. by an expanding
   // ring search); with the coordinates model it is the nearest joined peer, else any.
-  if (!sim_.network().uses_positions()) return random_live_peer();
+  if (!sim_.network().uses_positions()) return random_live_peer(newcomer);
   const Position* at = sim_.position(newcomer);
   PeerIndex best = kNoPeer;
   double best_d = 0;

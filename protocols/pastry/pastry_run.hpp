@@ -55,7 +55,7 @@ class PastryRun final : public Run {
   struct Op;
   Op parse_op(const JsonObject& e, std::set<Id>& known_ids) const;
   void execute(const Op& op);
-  PeerIndex random_live_peer();
+  PeerIndex random_live_peer(PeerIndex except = kNoPeer);
   PeerIndex nearby_peer(PeerIndex newcomer);
   Id random_key();
   Id fresh_peer_id();

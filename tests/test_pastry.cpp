@@ -1,0 +1,354 @@
+// Pastry against a brute-force oracle with its own arithmetic (128-bit integers, not the library's
+// Id and Digits): every lookup ends at the live node numerically closest to the key, every
+// routing-table entry sits in its row (shared prefix length) and column (next digit), every leaf
+// set holds the true L/2 neighbours on each side; with the oracle bootstrap and with joins, after
+// mass failures and repair; the same seed gives the same result; puts are found by gets; the
+// proximity-aware tables pick near peers; the prefix-routing lab shows one more digit per hop.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "p2plab/json_util.hpp"
+#include "p2plab/scenario.hpp"
+#include "pastry/pastry_run.hpp"
+
+using namespace p2plab;
+
+namespace {
+
+__extension__ typedef unsigned __int128 U128;
+
+U128 parse_id(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return j.get<std::uint64_t>();
+  U128 v = 0;
+  for (char c : j.get<std::string>()) v = v * 10 + static_cast<unsigned>(c - '0');
+  return v;
+}
+
+/// The oracle's id arithmetic on m <= 128 bits, digits of b bits.
+struct Space {
+  int m, b;
+  U128 mask() const { return m == 128 ? ~U128{0} : (U128{1} << m) - 1; }
+  U128 distance(U128 a, U128 c) const {
+    const U128 up = (a - c) & mask(), down = (c - a) & mask();
+    return up < down ? up : down;
+  }
+  int digit(U128 x, int i) const { return static_cast<int>((x >> (m - (i + 1) * b)) & ((U128{1} << b) - 1)); }
+  int shared(U128 x, U128 y) const {
+    int i = 0;
+    while (i < m / b && digit(x, i) == digit(y, i)) ++i;
+    return i;
+  }
+  /// First id of the block "x's first i digits, then c".
+  U128 block(U128 x, int i, int c) const {
+    const int low = m - i * b;
+    const U128 prefix = low >= 128 ? U128{0} : (x >> low) << low;
+    return prefix | (U128{static_cast<unsigned>(c)} << (low - b));
+  }
+};
+
+struct Oracle {
+  Space space;
+  std::vector<U128> ids;  // live, sorted
+  U128 closest(U128 key) const {
+    U128 best = ids.front();
+    for (U128 id : ids) {
+      const U128 d = space.distance(id, key), db = space.distance(best, key);
+      if (d < db || (d == db && id < best)) best = id;
+    }
+    return best;
+  }
+  std::size_t count_in(U128 lo, int i) const {  // ids in the block of i + 1 digits starting at lo
+    const int size_bits = space.m - (i + 1) * space.b;
+    const U128 hi = lo + (U128{1} << size_bits);
+    const auto a = std::lower_bound(ids.begin(), ids.end(), lo);
+    const auto e = hi == 0 ? ids.end() : std::lower_bound(ids.begin(), ids.end(), hi);  // 0: the block ends at 2^128
+    return static_cast<std::size_t>(e - a);
+  }
+};
+
+Oracle oracle_of(const nlohmann::json& result) {
+  Oracle o{{result["params"]["m"].get<int>(), result["params"]["b"].get<int>()}, {}};
+  for (const auto& p : result["peers"]) o.ids.push_back(parse_id(p["id"]));
+  std::sort(o.ids.begin(), o.ids.end());
+  return o;
+}
+
+struct Checked {
+  std::size_t lookups = 0, lookups_right = 0, leaf_sets_right = 0, entries = 0, entries_misplaced = 0;
+  std::size_t entries_stale = 0;  // pointing at a crashed peer (repaired lazily, when used)
+  std::size_t cells_missing = 0;  // empty cells with a live candidate
+  double mean_hops = 0;
+  std::vector<std::string> errors;
+};
+
+/// Checks the result's lookups (those started at or after `from_ms`) and every live peer's state.
+Checked check(const nlohmann::json& result, double from_ms, bool complete_tables) {
+  const Oracle o = oracle_of(result);
+  const Space& s = o.space;
+  const int leaf_set = result["params"]["leaf_set"].get<int>();
+  Checked c;
+  double hops = 0;
+  for (const auto& l : result["lookups"]) {
+    if (l["start_ms"].get<double>() < from_ms) continue;
+    ++c.lookups;
+    hops += l["hops"].get<double>();
+    const bool right = !l["owner"].is_null() && parse_id(l["owner"]) == o.closest(parse_id(l["key"])) &&
+                       l["ok"].get<bool>() && l["path"].size() == l["hops"].get<std::size_t>() + 1;
+    c.lookups_right += right;
+    if (!right && c.errors.size() < 5) c.errors.push_back(l.dump());
+  }
+  c.mean_hops = c.lookups ? hops / static_cast<double>(c.lookups) : 0;
+  const std::size_t n = o.ids.size();
+  const std::size_t half = std::min<std::size_t>(static_cast<std::size_t>(leaf_set / 2), n - 1);
+  for (const auto& p : result["peers"]) {
+    const U128 x = parse_id(p["id"]);
+    const auto r = static_cast<std::size_t>(std::lower_bound(o.ids.begin(), o.ids.end(), x) - o.ids.begin());
+    std::vector<U128> smaller, larger, want_smaller, want_larger;
+    for (const auto& q : p["leaf_set"]["smaller"]) smaller.push_back(parse_id(q));
+    for (const auto& q : p["leaf_set"]["larger"]) larger.push_back(parse_id(q));
+    for (std::size_t j = 1; j <= half; ++j) {
+      want_larger.push_back(o.ids[(r + j) % n]);
+      want_smaller.push_back(o.ids[(r + n - j) % n]);
+    }
+    const bool leaves_right = smaller == want_smaller && larger == want_larger;
+    c.leaf_sets_right += leaves_right;
+    if (!leaves_right && c.errors.size() < 5)
+      c.errors.push_back("leaf set of " + p["id"].dump() + ": " + p["leaf_set"].dump());
+    const auto& rows = p["routing_table"];
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      for (std::size_t col = 0; col < rows[i].size(); ++col) {
+        const auto& e = rows[i][col];
+        const int row = static_cast<int>(i), column = static_cast<int>(col);
+        if (e.is_null()) {
+          if (complete_tables && column != s.digit(x, row) && o.count_in(s.block(x, row, column), row) > 0) {
+            ++c.cells_missing;
+          }
+          continue;
+        }
+        ++c.entries;
+        const U128 y = parse_id(e);
+        c.entries_misplaced += s.shared(x, y) != row || s.digit(y, row) != column;
+        c.entries_stale += !std::binary_search(o.ids.begin(), o.ids.end(), y);
+      }
+    }
+    if (complete_tables && n > 1) {
+      // No row is missing: a peer sharing k digits with x needs row k.
+      int deepest = 0;
+      for (std::size_t j : {(r + 1) % n, (r + n - 1) % n}) {
+        if (o.ids[j] != x) deepest = std::max(deepest, s.shared(x, o.ids[j]));
+      }
+      if (static_cast<int>(rows.size()) < deepest + 1) ++c.cells_missing;
+    }
+  }
+  return c;
+}
+
+std::unique_ptr<pastry::PastryRun> run_doc(const nlohmann::json& doc) {
+  auto run = std::make_unique<pastry::PastryRun>(parse_scenario(doc, "test.json"));
+  run->run_to_end();
+  return run;
+}
+
+nlohmann::json scenario(std::uint64_t seed, int peers, const std::string& bootstrap, nlohmann::json events, int run_ms,
+                        nlohmann::json params = {{"m", 128}, {"b", 4}, {"leaf_set", 16}}) {
+  return {{"protocol", "pastry"},   {"seed", seed},           {"params", params}, {"peers", {{"count", peers}}},
+          {"bootstrap", bootstrap}, {"join_interval_ms", 20}, {"events", events}, {"run_ms", run_ms}};
+}
+
+std::string first(const std::vector<std::string>& errors) { return errors.empty() ? "" : errors.front(); }
+
+}  // namespace
+
+TEST_CASE(
+    "pastry: oracle bootstrap on random networks: exact leaf sets, complete tables, every lookup at the closest node") {
+  struct Case {
+    std::uint64_t seed;
+    int peers;
+    nlohmann::json params;
+  };
+  const std::vector<Case> cases = {
+      {1, 2000, {{"m", 128}, {"b", 4}, {"leaf_set", 16}}}, {2, 700, {{"m", 128}, {"b", 4}, {"leaf_set", 16}}},
+      {3, 300, {{"m", 32}, {"b", 2}, {"leaf_set", 8}}},    {4, 12, {{"m", 16}, {"b", 4}, {"leaf_set", 16}}},
+      {5, 200, {{"m", 12}, {"b", 3}, {"leaf_set", 4}}},    {6, 1, {{"m", 8}, {"b", 4}}},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.seed);
+    CAPTURE(k.peers);
+    nlohmann::json params = k.params;
+    params["maintenance"] = false;
+    const auto run = run_doc(
+        scenario(k.seed, k.peers, "oracle", {{{"at_ms", 10}, {"op", "lookups"}, {"count", 400}}}, 5000, params));
+    const nlohmann::json result = run->result();
+    const Checked c = check(result, 0, true);
+    CAPTURE(first(c.errors));
+    CHECK(c.lookups == 400);
+    CHECK(c.lookups_right == c.lookups);
+    CHECK(c.leaf_sets_right == static_cast<std::size_t>(k.peers));
+    CHECK(c.entries_misplaced == 0);
+    CHECK(c.entries_stale == 0);
+    CHECK(c.cells_missing == 0);
+    if (k.peers >= 700) {
+      CHECK(c.entries > static_cast<std::size_t>(k.peers) * 15);  // row 0 alone is full
+      // Prefix routing: about log_{2^b} N hops.
+      CHECK(c.mean_hops < std::log(k.peers) / std::log(16.0) + 0.5);
+      CHECK(c.mean_hops > std::log(k.peers) / std::log(16.0) - 1.0);
+    }
+  }
+}
+
+TEST_CASE("pastry: joins build correct state: exact leaf sets, entries in their row and column, lookups right") {
+  for (const std::uint64_t seed : {11u, 12u}) {
+    CAPTURE(seed);
+    nlohmann::json doc =
+        scenario(seed, 250, "join", {{{"at_ms", 12000}, {"op", "lookups"}, {"count", 300}, {"spread_ms", 500}}}, 14000,
+                 {{"m", 64}, {"b", 4}, {"leaf_set", 8}});
+    doc["network"] = {{"latency", {{"model", "coordinates"}}}};
+    const auto run = run_doc(doc);
+    const nlohmann::json result = run->result();
+    const Checked c = check(result, 0, false);
+    CAPTURE(first(c.errors));
+    CHECK(result["peers"].size() == 250);
+    CHECK(c.lookups == 300);
+    CHECK(c.lookups_right == c.lookups);
+    CHECK(c.leaf_sets_right == 250);
+    CHECK(c.entries_misplaced == 0);
+    CHECK(c.entries_stale == 0);
+    CHECK(c.entries > 250 * 15);  // row 0 is (nearly) full everywhere
+  }
+}
+
+TEST_CASE("pastry: after crashing a third of the peers, leaf-set repair and rerouting keep every lookup right") {
+  for (const std::string bootstrap : {"oracle", "join"}) {
+    CAPTURE(bootstrap);
+    const int peers = bootstrap == "oracle" ? 1500 : 200;
+    const double crash = bootstrap == "oracle" ? 1000 : 6000;
+    const nlohmann::json events = {{{"at_ms", crash}, {"op", "fail_fraction"}, {"fraction", 0.33}},
+                                   {{"at_ms", crash + 8000}, {"op", "lookups"}, {"count", 400}, {"spread_ms", 500}}};
+    const auto run = run_doc(scenario(21, peers, bootstrap, events, static_cast<int>(crash) + 13000,
+                                      {{"m", 128}, {"b", 4}, {"leaf_set", 16}}));
+    const nlohmann::json result = run->result();
+    const Checked c = check(result, 0, false);
+    CAPTURE(first(c.errors));
+    CHECK(result["peers"].size() == static_cast<std::size_t>(std::lround(peers * 0.67)));
+    CHECK(c.lookups == 400);
+    CHECK(c.lookups_right == c.lookups);
+    CHECK(c.leaf_sets_right == result["peers"].size());
+    CHECK(c.entries_misplaced == 0);
+    // Routes ran into crashed routing-table entries (repaired lazily) and went around them.
+    CHECK(result["metrics"]["messages_by_type"]["ROUTE"]["to_dead_peer"].get<int>() > 0);
+  }
+}
+
+TEST_CASE("pastry: the same seed gives the same result, another seed another") {
+  auto once = [](std::uint64_t seed) {
+    const nlohmann::json events = {{{"at_ms", 3000}, {"op", "lookups"}, {"count", 50}},
+                                   {{"at_ms", 4000}, {"op", "fail_fraction"}, {"fraction", 0.2}},
+                                   {{"at_ms", 9000}, {"op", "lookups"}, {"count", 50}}};
+    nlohmann::json result = run_doc(scenario(seed, 60, "join", events, 12000))->result();
+    result["metrics"].erase("wall_ms");
+    return result.dump();
+  };
+  CHECK(once(5) == once(5));
+  CHECK(once(5) != once(6));
+}
+
+TEST_CASE("pastry: a get finds what a put stored, at the numerically closest node") {
+  nlohmann::json events = nlohmann::json::array();
+  for (int k = 0; k < 20; ++k) {
+    events.push_back(
+        {{"at_ms", 10 + k}, {"op", "put"}, {"name", "item-" + std::to_string(k)}, {"value", "v" + std::to_string(k)}});
+    events.push_back({{"at_ms", 1000 + k}, {"op", "get"}, {"name", "item-" + std::to_string(k)}});
+  }
+  events.push_back({{"at_ms", 2000}, {"op", "get"}, {"name", "never stored"}});
+  const auto run = run_doc(scenario(7, 300, "oracle", events, 5000));
+  const nlohmann::json result = run->result();
+  const Oracle o = oracle_of(result);
+  int gets = 0;
+  for (const auto& s : result["storage"]) {
+    CHECK(s["ok"].get<bool>());
+    CHECK(parse_id(s["owner"]) == o.closest(parse_id(s["key"])));
+    if (s["op"] == "get") {
+      ++gets;
+      const bool stored = s["lookup"].get<int>() <= 40;  // the 20 puts and 20 gets come first
+      CHECK(s["found"].get<bool>() == stored);
+      if (stored) CHECK(s["value"].get<std::string>().rfind("v", 0) == 0);
+    }
+  }
+  CHECK(gets == 21);
+  std::size_t keys = 0;
+  for (const auto& p : result["peers"]) keys += p["keys"].size();
+  CHECK(keys == 20);
+}
+
+TEST_CASE("pastry: with the coordinates model the routing table holds near peers") {
+  nlohmann::json doc = scenario(8, 1500, "oracle", nlohmann::json::array(), 100);
+  doc["network"] = {{"latency", {{"model", "coordinates"}}}};
+  const auto run = run_doc(doc);
+  const SimulatorCore& sim = run->simulator();
+  auto distance = [&](PeerIndex a, PeerIndex b) {
+    const Position* p = sim.position(a);
+    const Position* q = sim.position(b);
+    return std::hypot(p->x - q->x, p->y - q->y);
+  };
+  double table = 0, any = 0;
+  std::size_t table_count = 0, any_count = 0;
+  for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
+    for (int c = 0; c < 16; ++c) {
+      const PeerIndex e = run->protocol().entry(p, 0, c);
+      if (e == kNoPeer) continue;
+      table += distance(p, e);
+      ++table_count;
+    }
+    const auto other = static_cast<PeerIndex>((p * 7919 + 13) % sim.peer_count());
+    if (other != p) {
+      any += distance(p, other);
+      ++any_count;
+    }
+  }
+  REQUIRE(table_count > 1500 * 14);
+  // Row 0 picks the nearest of ~94 candidates per cell: far nearer than a random peer.
+  CHECK(table / static_cast<double>(table_count) < 0.3 * any / static_cast<double>(any_count));
+}
+
+TEST_CASE("pastry: bad parameters are named") {
+  auto error = [](nlohmann::json params) {
+    try {
+      run_doc(scenario(1, 4, "oracle", nlohmann::json::array(), 10, std::move(params)));
+    } catch (const ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error({{"m", 30}, {"b", 4}}).find("params.m: must be a multiple of b") != std::string::npos);
+  CHECK(error({{"m", 32}, {"b", 7}}).find("params.b") != std::string::npos);
+  CHECK(error({{"m", 32}, {"leaf_set", 5}}).find("params.leaf_set: must be even") != std::string::npos);
+  CHECK(error({{"m", 32}, {"leaf_sets", 4}}).find("leaf_sets") != std::string::npos);
+}
+
+#ifdef P2PLAB_LABS_DIR
+TEST_CASE(
+    "pastry: the prefix-routing lab: each hop shares one more digit with the key, the answer is the closest node") {
+  const Scenario lab = load_scenario(std::string(P2PLAB_LABS_DIR) + "/pastry-prefix-routing.json");
+  pastry::PastryRun run(lab);
+  run.run_to_end();
+  const nlohmann::json result = run.result();
+  const Oracle o = oracle_of(result);
+  REQUIRE(!result["lookups"].empty());
+  const auto& first_lookup = result["lookups"][0];
+  const U128 key = parse_id(first_lookup["key"]);
+  CHECK(first_lookup["ok"].get<bool>());
+  CHECK(parse_id(first_lookup["owner"]) == o.closest(key));
+  const auto& path = first_lookup["path"];
+  REQUIRE(path.size() >= 4);  // the lab's lookup takes three prefix hops
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    CAPTURE(i);
+    CHECK(o.space.shared(parse_id(path[i + 1]), key) == o.space.shared(parse_id(path[i]), key) + 1);
+  }
+  for (const auto& l : result["lookups"]) CHECK(l["ok"].get<bool>());
+}
+#endif
