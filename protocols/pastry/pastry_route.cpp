@@ -172,6 +172,7 @@ void Protocol::finish(std::uint32_t serial, PeerIndex owner, bool found, std::ui
     e.time = net_.now();
     e.kind = TraceKind::LookupDone;
     e.detail = r.ok ? 1 : 0;
+    e.index = static_cast<std::uint16_t>(r.hops);
     e.peer = r.from;
     e.other = owner;
     e.lookup = serial;
