@@ -351,4 +351,23 @@ TEST_CASE(
   }
   for (const auto& l : result["lookups"]) CHECK(l["ok"].get<bool>());
 }
+
+TEST_CASE("pastry: the prefix-routing lab's lookup told step by step in the paper's rules") {
+  pastry::PastryRun run(load_scenario(std::string(P2PLAB_LABS_DIR) + "/pastry-prefix-routing.json"));
+  run.simulator().event_trace().keep_in_memory(true);
+  run.run_to_end();
+  std::vector<std::string> story;
+  for (const TraceEvent& e : run.simulator().event_trace().events()) {
+    if (e.lookup != 1) continue;
+    if (e.kind == TraceKind::LookupStart || e.kind == TraceKind::LookupHop || e.kind == TraceKind::LookupDone) {
+      story.push_back(run.narrate(e));
+    }
+  }
+  REQUIRE(story.size() == 5);  // the start, three hops, the answer
+  CHECK(story[0] == "65a1: shares 0 digit(s) with d46a: routing table row 0, column d -> d13d (shares 1)");
+  CHECK(story[1] == "d13d: shares 1 digit(s) with d46a: routing table row 1, column 4 -> d421 (shares 2)");
+  CHECK(story[2] == "d421: d46a lies within its leaf set's range: to the numerically closest leaf d467");
+  CHECK(story[3] == "d467: numerically closest to d46a of all it knows: the message is delivered here");
+  CHECK(story[4] == "65a1 has the answer d467 (the live node numerically closest to d46a)");
+}
 #endif
