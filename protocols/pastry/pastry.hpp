@@ -102,6 +102,12 @@ struct Decision {
   int row = -1, column = -1;  // Table: the entry used; RareCase: the shared prefix length in row
 };
 
+/// How the routing decisions of all lookups went (the bench prints them).
+struct RouteStats {
+  std::uint64_t by_rule[4] = {0, 0, 0, 0};  // Decision::Rule: Deliver, LeafSet, Table, RareCase
+  std::uint64_t table_digits_gained = 0;    // over all Table hops: shl(next, key) - shl(node, key)
+};
+
 struct PeerState {
   std::vector<PeerIndex> smaller, larger;  // leaf set, nearest first
   std::vector<PeerIndex> table;            // rows x 2^b, only the rows in use
@@ -155,6 +161,7 @@ class Protocol final : public MessageHandler<Message> {
   const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
   const std::vector<LookupRecord>& records() const { return records_; }
   const LookupStats& stats() const { return stats_; }
+  const RouteStats& route_stats() const { return route_stats_; }
   std::size_t unfinished_lookups() const { return active_.size(); }
   std::size_t state_entries(PeerIndex x) const;  // distinct peers x knows
 
@@ -205,6 +212,7 @@ class Protocol final : public MessageHandler<Message> {
   std::vector<std::string> values_;
   std::unordered_map<std::string, std::uint32_t> value_index_;
   LookupStats stats_;
+  RouteStats route_stats_;
   std::uint32_t next_serial_ = 1;
   bool keep_records_ = true;
   std::function<double(PeerIndex, PeerIndex)> proximity_;

@@ -103,6 +103,15 @@ int run_bench(const BenchOptions& o) {
         static_cast<double>(histogram[h]) / static_cast<double>(std::max<std::uint64_t>(1, st.finished_count())));
   }
   std::printf("\n  routing rows   %.2f per peer in use\n", rows / static_cast<double>(o.peers));
+  // Where the hops came from: the leaf set (rule 1), the routing table (rule 2: how many digits
+  // each such hop gained), the rare case (rule 3).
+  const RouteStats& rs = protocol.route_stats();
+  const double finished = static_cast<double>(std::max<std::uint64_t>(1, st.finished_count()));
+  std::printf(
+      "  hops by rule   leaf set %.3f, table %.3f (%.3f digits gained each), rare case %.4f per lookup\n",
+      static_cast<double>(rs.by_rule[1]) / finished, static_cast<double>(rs.by_rule[2]) / finished,
+      static_cast<double>(rs.table_digits_gained) / static_cast<double>(std::max<std::uint64_t>(1, rs.by_rule[2])),
+      static_cast<double>(rs.by_rule[3]) / finished);
   std::printf("  lookup latency mean %.1f ms, p99 %.0f ms\n", st.mean_latency_ms(), st.latency_quantile_ms(0.99));
   std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
               static_cast<unsigned long long>(sim.events_processed()));

@@ -67,6 +67,11 @@ void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
     return;
   }
   const Decision d = route(x, msg.key);
+  ++route_stats_.by_rule[static_cast<int>(d.rule)];
+  if (d.rule == Decision::Rule::Table) {
+    route_stats_.table_digits_gained +=
+        static_cast<std::uint64_t>(digits_.shared_prefix(net_.id_of(d.next), msg.key) - d.row);
+  }
   if (d.rule == Decision::Rule::Deliver) {
     deliver(x, msg);
   } else {
