@@ -14,6 +14,7 @@
 
 #include "p2plab/json_util.hpp"
 #include "p2plab/scenario.hpp"
+#include "pastry/pastry_bench.hpp"
 #include "pastry/pastry_run.hpp"
 
 using namespace p2plab;
@@ -337,6 +338,16 @@ TEST_CASE("pastry: bad parameters are named") {
   CHECK(error({{"m", 32}, {"b", 7}}).find("params.b") != std::string::npos);
   CHECK(error({{"m", 32}, {"leaf_set", 5}}).find("params.leaf_set: must be even") != std::string::npos);
   CHECK(error({{"m", 32}, {"leaf_sets", 4}}).find("leaf_sets") != std::string::npos);
+}
+
+TEST_CASE("pastry: the bench command checks every answer and names a bad option") {
+  pastry::BenchOptions o;
+  o.peers = 3000;
+  o.seconds = 2;
+  CHECK(pastry::run_bench(o) == 0);  // 3: some lookup did not end at the closest node
+  const ProtocolCommand command = pastry::bench_command();
+  CHECK(command.run({{"peers", "many"}}) == 2);
+  CHECK(command.run({{"bits", "30"}, {"digit-bits", "4"}}) == 2);  // not a multiple of b
 }
 
 #ifdef P2PLAB_LABS_DIR
