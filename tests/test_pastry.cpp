@@ -254,6 +254,26 @@ TEST_CASE("pastry: after crashing a third of the peers, leaf-set repair and rero
   }
 }
 
+TEST_CASE("pastry: graceful leaves: the leaf sets close the gaps at once, lookups stay right") {
+  // 30 peers leave at the same moment; lookups start 300 ms later, before any keep-alive could
+  // have noticed (keep-alives every 10 s): the LEAVING messages alone repair the leaf sets.
+  const nlohmann::json before = run_doc(scenario(9, 300, "oracle", nlohmann::json::array(), 10))->result();
+  nlohmann::json events = nlohmann::json::array();
+  for (std::size_t i = 0; i < 300; i += 10)
+    events.push_back({{"at_ms", 1000}, {"op", "leave"}, {"peer", before["peers"][i]["id"]}});
+  events.push_back({{"at_ms", 1300}, {"op", "lookups"}, {"count", 300}, {"spread_ms", 200}});
+  const nlohmann::json result = run_doc(scenario(9, 300, "oracle", events, 8000,
+                                                 {{"m", 128}, {"b", 4}, {"leaf_set", 16}, {"keepalive_ms", 10000}}))
+                                    ->result();
+  const Checked c = check(result, 0, false);
+  CAPTURE(first(c.errors));
+  CHECK(result["peers"].size() == 270);
+  CHECK(c.lookups == 300);
+  CHECK(c.lookups_right == c.lookups);
+  CHECK(c.leaf_sets_right == 270);
+  CHECK(c.entries_misplaced == 0);
+}
+
 TEST_CASE("pastry: the same seed gives the same result, another seed another") {
   auto once = [](std::uint64_t seed) {
     const nlohmann::json events = {{{"at_ms", 3000}, {"op", "lookups"}, {"count", 50}},

@@ -80,10 +80,22 @@ void Protocol::join(PeerIndex x, PeerIndex nearby) {
 }
 
 void Protocol::leave(PeerIndex x) {
-  // The leaf set hears it first (and gets the leaver's leaf set to repair from); routing-table
-  // entries elsewhere are repaired lazily, when a hop to x goes unanswered.
-  Message bye = leaf_set_message(x, MsgType::Leaving);
-  for (int i = 0; i < bye.count; ++i) send(x, bye.list[static_cast<std::size_t>(i)], bye);
+  // Every node in x's state hears it (the leaf set also gets x's leaf set to repair from). Nodes
+  // that know x without x knowing them repair lazily, when a hop to x goes unanswered.
+  const Message bye = leaf_set_message(x, MsgType::Leaving);
+  const PeerState& s = peers_[x];
+  std::vector<PeerIndex> all(s.smaller.begin(), s.smaller.end());
+  all.insert(all.end(), s.larger.begin(), s.larger.end());
+  all.insert(all.end(), s.neighbours.begin(), s.neighbours.end());
+  for (PeerIndex p : s.table) {
+    if (p != kNoPeer) all.push_back(p);
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  for (PeerIndex p : all) {
+    if (p == x) continue;
+    send(x, p, bye);
+  }
   peers_[x].joined = false;
 }
 
