@@ -4,9 +4,13 @@ namespace p2plab::ipfs {
 
 bool FixedSizeChunker::next(Bytes& chunk) {
   chunk.resize(chunk_size_);
-  in_.read(chunk.data(), static_cast<std::streamsize>(chunk_size_));
-  if (in_.bad()) throw ImportError("read error");
-  chunk.resize(static_cast<std::size_t>(in_.gcount()));
+  std::size_t filled = 0;
+  while (!ended_ && filled < chunk_size_) {  // a source may return less than asked (a pipe)
+    const std::size_t got = source_(chunk.data() + filled, chunk_size_ - filled);
+    if (got == 0) ended_ = true;
+    filled += got;
+  }
+  chunk.resize(filled);
   const bool first = first_;
   first_ = false;
   return !chunk.empty() || first;

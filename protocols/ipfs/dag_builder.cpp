@@ -1,8 +1,10 @@
 #include "dag_builder.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include "chunker.hpp"
 #include "dag_pb.hpp"
@@ -98,12 +100,12 @@ DagBuilder::Built DagBuilder::parent(const std::vector<Built>& children) {
   return put(cid_of(options_.cid_version, kDagPb, block), block, *data.filesize, tsize_below);
 }
 
-Cid DagBuilder::add_file(std::istream& in) {
+Cid DagBuilder::add_file(const ByteSource& source) {
   // Balanced layout: every leaf at the same depth. Level by level, each run of max_links nodes
   // gets a parent (a last run of one too, so that depths stay equal), until one node is left. The
   // same tree as kubo's balanced builder, which grows it from the first leaf up. A file of one
   // chunk is that chunk's leaf alone.
-  FixedSizeChunker chunker(in, options_.chunk_size);
+  FixedSizeChunker chunker(source, options_.chunk_size);
   std::vector<Built> level;
   Bytes chunk;
   while (chunker.next(chunk)) level.push_back(leaf(chunk));
@@ -121,8 +123,13 @@ Cid DagBuilder::add_file(std::istream& in) {
 }
 
 Cid DagBuilder::add_bytes(std::string_view content) {
-  std::istringstream in{std::string(content)};
-  return add_file(in);
+  std::size_t pos = 0;
+  return add_file([&](char* buffer, std::size_t size) {
+    const std::size_t n = std::min(size, content.size() - pos);
+    std::copy_n(content.data() + pos, n, buffer);
+    pos += n;
+    return n;
+  });
 }
 
 Cid DagBuilder::add_path(const fs::path& path) { return add_entry(path, 0).cid; }
@@ -134,17 +141,20 @@ DagBuilder::Built DagBuilder::add_entry(const fs::path& path, int depth) {
   if (fs::is_symlink(status)) throw ImportError(path.string() + ": a symbolic link (not added: UnixFS keeps links as such, not done here)");
   if (fs::is_directory(status)) return add_directory(path, depth);
   if (!fs::is_regular_file(status)) throw ImportError(path.string() + ": not a regular file or directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ImportError(path.string() + ": cannot be read (permission?)");
-  try {
-    const Cid cid = add_file(in);
-    const DagNode& node = nodes_.at(cid);
-    std::uint64_t tsize = node.block_size;
-    for (const DagLink& link : node.links) tsize += link.tsize;
-    return Built{cid, node.content_size, tsize};
-  } catch (const ImportError& e) {
-    throw ImportError(path.string() + ": " + e.what());
-  }
+  // C stdio rather than a stream: std::ifstream takes a read error (EIO) for the end of the file.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw ImportError(path.string() + ": cannot be read (" + std::strerror(errno) + ")");
+  const Cid cid = add_file([&](char* buffer, std::size_t size) {
+    const std::size_t n = std::fread(buffer, 1, size, file.get());
+    if (n == 0 && std::ferror(file.get())) {
+      throw ImportError(path.string() + ": read error (" + std::strerror(errno) + ")");
+    }
+    return n;
+  });
+  const DagNode& node = nodes_.at(cid);
+  std::uint64_t tsize = node.block_size;
+  for (const DagLink& link : node.links) tsize += link.tsize;
+  return Built{cid, node.content_size, tsize};
 }
 
 DagBuilder::Built DagBuilder::add_directory(const fs::path& path, int depth) {

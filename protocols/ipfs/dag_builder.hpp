@@ -6,12 +6,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <istream>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chunker.hpp"
 #include "cid.hpp"
 #include "dag_tree.hpp"
 
@@ -46,7 +46,8 @@ class DagBuilder {
  public:
   explicit DagBuilder(ImportOptions options, BlockSink sink = {});
 
-  Cid add_file(std::istream& in);
+  /// A file's bytes from `source` (chunker.hpp).
+  Cid add_file(const ByteSource& source);
   Cid add_bytes(std::string_view content);
   /// A regular file, or a folder with its files and subfolders (names in byte order, names
   /// beginning with '.' left out as kubo does by default). A missing, unreadable or special

@@ -35,18 +35,24 @@ Multihash read_multihash(std::string_view bytes, std::size_t& pos) {
   if (hash.code == kSha2_256 && length != SHA256_DIGEST_LENGTH) {
     throw FormatError("multihash: a sha2-256 digest has 32 bytes, not " + std::to_string(length));
   }
+  if (hash.code == kIdentity && length > kMaxIdentityDigest) {
+    throw FormatError("multihash: an identity digest of " + std::to_string(length) + " bytes (at most " +
+                      std::to_string(kMaxIdentityDigest) + ")");
+  }
   hash.digest = Bytes(bytes.substr(pos, length));
   pos += length;
   return hash;
 }
 
 bool verify(const Multihash& hash, std::string_view data) {
+  if (hash.code == kIdentity) return hash.digest == data;
   if (hash.code != kSha2_256) throw FormatError("multihash: cannot verify a " + hash_name(hash.code) + " digest");
   return sha2_256(data) == hash;
 }
 
 std::string hash_name(std::uint64_t code) {
   if (code == kSha2_256) return "sha2-256";
+  if (code == kIdentity) return "identity";
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(code));
   return buf;
