@@ -55,6 +55,9 @@ Cid parse_cid(std::string_view text) {
       if (cid.version != 0) throw FormatError("not a sha2-256 multihash");
       return cid;
     }
+    if (text.substr(0, 2) == "Qm") {
+      throw FormatError("a CIDv0 (Qm...) has 46 characters, not " + std::to_string(text.size()));
+    }
     const Cid cid = cid_from_bytes(multibase_decode(text));
     if (cid.version == 0) throw FormatError("a CIDv0 is written in base58btc without a multibase prefix");
     return cid;
