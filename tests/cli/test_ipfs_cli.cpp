@@ -59,7 +59,7 @@ TEST_CASE("ipfs cli: add prints the issue's CIDs, the profile and the tree") {
   CHECK(o.output == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn\n");
 }
 
-TEST_CASE("ipfs cli: dag shows the tree add stored, every block checked; a corrupted block is refused") {
+TEST_CASE("ipfs cli: dag shows the tree add stored with every block checked and refuses a corrupted block") {
   const Scratch s;
   // 3 chunks of 4 bytes and 2 links per node: a root, two nodes, three leaves.
   const std::string file = s.file("twelve.bin", "abcdefghijkl");
