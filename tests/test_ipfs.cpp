@@ -34,7 +34,8 @@ namespace {
 
 Bytes hex(const std::string& text) {
   Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2) out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -56,8 +57,8 @@ fs::path scratch(const std::string& name) {
 }  // namespace
 
 TEST_CASE("ipfs: unsigned varint as the multiformats spec writes its examples") {
-  const std::vector<std::pair<std::uint64_t, std::string>> examples = {
-      {1, "01"}, {127, "7f"}, {128, "8001"}, {255, "ff01"}, {300, "ac02"}, {16384, "808001"}};
+  const std::vector<std::pair<std::uint64_t, std::string>> examples = {{1, "01"},     {127, "7f"},   {128, "8001"},
+                                                                       {255, "ff01"}, {300, "ac02"}, {16384, "808001"}};
   for (const auto& [value, encoded] : examples) {
     CAPTURE(value);
     CHECK(uvarint(value) == hex(encoded));
@@ -70,7 +71,8 @@ TEST_CASE("ipfs: unsigned varint as the multiformats spec writes its examples") 
   pos = 0;
   CHECK_THROWS_WITH_AS(read_uvarint(hex("80"), pos, "v"), "v: varint cut short", FormatError);
   pos = 0;
-  CHECK_THROWS_WITH_AS(read_uvarint(hex("ffffffffffffffffff01"), pos, "v"), "v: varint longer than 9 bytes", FormatError);
+  CHECK_THROWS_WITH_AS(read_uvarint(hex("ffffffffffffffffff01"), pos, "v"), "v: varint longer than 9 bytes",
+                       FormatError);
 }
 
 TEST_CASE("ipfs: base58btc and base32 on the published examples") {
@@ -84,38 +86,41 @@ TEST_CASE("ipfs: base58btc and base32 on the published examples") {
   CHECK(base58btc_encode("") == "");
   CHECK_THROWS_WITH_AS(base58btc_decode("2NEpo0"), "base58btc: '0' at position 6 is not in its alphabet", FormatError);
   // RFC 4648 section 10, lower case and without padding as multibase 'b' writes it.
-  const std::vector<std::pair<std::string, std::string>> rfc = {{"", ""},           {"f", "my"},
-                                                                {"fo", "mzxq"},     {"foo", "mzxw6"},
-                                                                {"foob", "mzxw6yq"}, {"fooba", "mzxw6ytb"},
+  const std::vector<std::pair<std::string, std::string>> rfc = {{"", ""},
+                                                                {"f", "my"},
+                                                                {"fo", "mzxq"},
+                                                                {"foo", "mzxw6"},
+                                                                {"foob", "mzxw6yq"},
+                                                                {"fooba", "mzxw6ytb"},
                                                                 {"foobar", "mzxw6ytboi"}};
   for (const auto& [text, encoded] : rfc) {
     CAPTURE(text);
     CHECK(base32_encode(text) == encoded);
     CHECK(base32_decode(encoded) == text);
   }
-  CHECK_THROWS_AS(base32_decode("MZXW6"), FormatError);   // upper case is another multibase ('B')
-  CHECK_THROWS_AS(base32_decode("mzx"), FormatError);     // 15 bits: not a whole number of bytes
+  CHECK_THROWS_AS(base32_decode("MZXW6"), FormatError);    // upper case is another multibase ('B')
+  CHECK_THROWS_AS(base32_decode("mzx"), FormatError);      // 15 bits: not a whole number of bytes
   CHECK_THROWS_AS(base32_decode("mzxw6yr"), FormatError);  // padding bits not zero
-  CHECK_THROWS_WITH_AS(multibase_decode("fabc"), "multibase: prefix 'f' is not supported here (b = base32, z = base58btc)",
-                       FormatError);
+  CHECK_THROWS_WITH_AS(multibase_decode("fabc"),
+                       "multibase: prefix 'f' is not supported here (b = base32, z = base58btc)", FormatError);
 }
 
 TEST_CASE("ipfs: sha2-256 multihashes of known digests") {
   CHECK(sha2_256("").bytes() == hex("1220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-  CHECK(sha2_256("hello world").bytes() ==
-        hex("1220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"));
+  CHECK(sha2_256("hello world").bytes() == hex("1220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"));
   CHECK(verify(sha2_256("abc"), "abc"));
   CHECK_FALSE(verify(sha2_256("abc"), "abd"));
 }
 
 TEST_CASE("ipfs: the specifications' well-known CIDs") {
   // Encoded by hand from the protobuf definitions: PBNode.Data (field 1) holding UnixFS Data.
-  const Bytes empty_directory = hex("0a020801");          // Data{Type: Directory}
-  const Bytes empty_file = hex("0a0408021800");           // Data{Type: File, filesize: 0}
+  const Bytes empty_directory = hex("0a020801");  // Data{Type: Directory}
+  const Bytes empty_file = hex("0a0408021800");   // Data{Type: File, filesize: 0}
   CHECK(encode_pb_node(PbNode{{}, encode_unixfs(UnixfsData{UnixfsType::Directory, {}, {}, {}, {}, {}})}) ==
         empty_directory);
   CHECK(cid_of(0, kDagPb, empty_directory).to_string() == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
-  CHECK(cid_of(1, kDagPb, empty_directory).to_string() == "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354");
+  CHECK(cid_of(1, kDagPb, empty_directory).to_string() ==
+        "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354");
   CHECK(cid_of(0, kDagPb, empty_file).to_string() == "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
   CHECK(cid_of(1, kDagPb, empty_file).to_string() == "bafybeif7ztnhq65lumvvtr4ekcwd2ifwgm3awq4zfr3srh462rwyinlb4y");
   CHECK(cid_of(1, kRaw, "").to_string() == "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
@@ -139,9 +144,9 @@ TEST_CASE("ipfs: the specifications' well-known CIDs") {
 }
 
 TEST_CASE("ipfs: CIDs parse back to what printed them, and bad text says what is wrong") {
-  for (const char* text : {"QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn",
-                           "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354",
-                           "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"}) {
+  for (const char* text :
+       {"QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn", "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354",
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"}) {
     CAPTURE(text);
     CHECK(parse_cid(text).to_string() == text);
   }
@@ -156,7 +161,8 @@ TEST_CASE("ipfs: CIDs parse back to what printed them, and bad text says what is
   CHECK(parse_cid("bafkqaaa").hash.code == kIdentity);
   CHECK(parse_cid("bafkqaaa").hash.digest.empty());
   const char* const identity_128 =
-      "bafkqbaabijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbee";
+      "bafkqbaabijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqs"
+      "cijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbeeqscijbee";
   CHECK(parse_cid(identity_128).hash.digest == Bytes(128, 'B'));
 
   const std::vector<std::pair<std::string, std::string>> bad = {
@@ -170,7 +176,8 @@ TEST_CASE("ipfs: CIDs parse back to what printed them, and bad text says what is
       {"b" + base32_encode(v1.bytes() + "x"), "1 bytes after the end"},
       {"z" + base58btc_encode(v0.bytes()), "a CIDv0 is written in base58btc without a multibase prefix"},
       {"b" + base32_encode(hex("01551220") + Bytes(31, 'x')), "32 bytes, only 31 left"},
-      {"bafkqbaibifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqi",
+      {"bafkqbaibifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucq"
+       "kbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqkbifaucqi",
        "identity digest of 129 bytes"},
   };
   for (const auto& [text, reason] : bad) {
@@ -210,9 +217,9 @@ TEST_CASE("ipfs: dag-pb and UnixFS blocks as the protobuf definitions lay them o
                        "dag-pb PBNode: field 2: a link after Data (links come first)", FormatError);
   CHECK_THROWS_WITH_AS(decode_pb_node("\x1a\x00"s), "dag-pb PBNode: field 3: not a PBNode field (1 Data, 2 Links)",
                        FormatError);
-  CHECK_THROWS_AS(decode_pb_node("\x0a\x05\x08"s), FormatError);                // length past the end
-  CHECK_THROWS_AS(decode_pb_node("\x12\x03\x0a\x01\x00"s), FormatError);       // a Hash that is no CID
-  CHECK_THROWS_AS(decode_unixfs("\x18\x00"s), FormatError);                    // no Type
+  CHECK_THROWS_AS(decode_pb_node("\x0a\x05\x08"s), FormatError);          // length past the end
+  CHECK_THROWS_AS(decode_pb_node("\x12\x03\x0a\x01\x00"s), FormatError);  // a Hash that is no CID
+  CHECK_THROWS_AS(decode_unixfs("\x18\x00"s), FormatError);               // no Type
   CHECK_THROWS_AS(describe_block(cid_of(0, kDagPb, "x"), "\x12\x24\x0a\x22"s + a.bytes() + "\x0a\x02\x08\x02"s),
                   FormatError);  // a link without its blocksize
 }

@@ -11,9 +11,9 @@
 // Both must be installed (tools/install-deps.sh does it); without them the test fails and says
 // so, it never passes silently.
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstdio>
@@ -90,9 +90,10 @@ const char* const kProfiles[] = {"unixfs-v0-2015", "unixfs-v1-2025"};
 TEST_CASE("ipfs references: files and folders get the CIDs of js-ipfs-unixfs's importer, both profiles") {
   const fs::path refs = fs::path(P2PLAB_SOURCE_DIR) / "tools" / "npm-refs";
   if (!fs::is_directory(refs / "node_modules" / "ipfs-unixfs-importer") || !capture("node --version").first) {
-    FAIL("the npm reference importer is not installed: run tools/install-deps.sh (it calls "
-         "tools/install-npm-refs.sh: node, npm, then ipfs-unixfs-importer and blockstore-core into "
-         "tools/npm-refs/node_modules)");
+    FAIL(
+        "the npm reference importer is not installed: run tools/install-deps.sh (it calls "
+        "tools/install-npm-refs.sh: node, npm, then ipfs-unixfs-importer and blockstore-core into "
+        "tools/npm-refs/node_modules)");
   }
   const Files f;
   nlohmann::json jobs = nlohmann::json::array();

@@ -66,7 +66,8 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
   // last, as the lecture's table closes the systems.
   const auto rank = [](const std::string& protocol) {
     const std::vector<const ProtocolInfo*> all = all_protocols().simulated();
-    const auto it = std::find_if(all.begin(), all.end(), [&](const ProtocolInfo* info) { return info->name == protocol; });
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const ProtocolInfo* info) { return info->name == protocol; });
     if (it == all.end()) return all.size() + 1;
     return static_cast<std::size_t>(it - all.begin());
   };
@@ -681,7 +682,8 @@ class App {
     new_protocol_ = std::clamp<int>(new_protocol_, 0, static_cast<int>(protocols.size()) - 1);
     if (ImGui::BeginCombo("protocol", protocols[static_cast<std::size_t>(new_protocol_)]->name.c_str())) {
       for (std::size_t i = 0; i < protocols.size(); ++i) {
-        if (ImGui::Selectable(protocols[i]->name.c_str(), static_cast<int>(i) == new_protocol_)) new_protocol_ = static_cast<int>(i);
+        if (ImGui::Selectable(protocols[i]->name.c_str(), static_cast<int>(i) == new_protocol_))
+          new_protocol_ = static_cast<int>(i);
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", protocols[i]->description.c_str());
       }
       ImGui::EndCombo();

@@ -97,9 +97,9 @@ std::unique_ptr<Run> ProtocolRegistry::create(const Scenario& scenario) const {
                         "unknown protocol \"" + scenario.protocol + "\" (known: " + simulated_names() + ")");
   }
   if (!info->simulated()) {
-    throw ScenarioError(scenario.file, "protocol",
-                        "\"" + scenario.protocol + "\" has tools only, no simulation yet (simulated: " +
-                            simulated_names() + ")");
+    throw ScenarioError(
+        scenario.file, "protocol",
+        "\"" + scenario.protocol + "\" has tools only, no simulation yet (simulated: " + simulated_names() + ")");
   }
   return info->create(scenario);
 }

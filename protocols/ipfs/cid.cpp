@@ -22,7 +22,8 @@ std::string Cid::to_string() const {
 
 Cid cid_of(int version, std::uint64_t codec, std::string_view block) {
   if (version != 0 && version != 1) throw FormatError("cid: version " + std::to_string(version) + " (0 or 1)");
-  if (version == 0 && codec != kDagPb) throw FormatError("cid: a CIDv0 names dag-pb blocks only, not " + codec_name(codec));
+  if (version == 0 && codec != kDagPb)
+    throw FormatError("cid: a CIDv0 names dag-pb blocks only, not " + codec_name(codec));
   return Cid{version, codec, sha2_256(block)};
 }
 

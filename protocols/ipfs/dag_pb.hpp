@@ -18,7 +18,7 @@ namespace p2plab::ipfs {
 
 struct PbLink {
   Cid hash;
-  std::optional<std::string> name;  ///< a file's chunks have "" (present, empty); a directory's entries their names
+  std::optional<std::string> name;     ///< a file's chunks have "" (present, empty); a directory's entries their names
   std::optional<std::uint64_t> tsize;  ///< cumulative size: the target block and all blocks below it
   bool operator==(const PbLink&) const = default;
 };

@@ -16,7 +16,8 @@ DagNode describe_block(const Cid& cid, std::string_view block) {
     node.content_size = block.size();
     return node;
   }
-  if (cid.codec != kDagPb) throw FormatError("block " + cid.to_string() + ": codec " + codec_name(cid.codec) + " is not UnixFS");
+  if (cid.codec != kDagPb)
+    throw FormatError("block " + cid.to_string() + ": codec " + codec_name(cid.codec) + " is not UnixFS");
   const PbNode pb = decode_pb_node(block);
   for (const PbLink& link : pb.links) node.links.push_back({link.name.value_or(""), link.hash, link.tsize.value_or(0)});
   if (!pb.data) throw FormatError("block " + cid.to_string() + ": dag-pb node without UnixFS Data");
@@ -57,9 +58,7 @@ std::string human_size(std::uint64_t bytes) {
 
 namespace {
 
-std::string plural(std::size_t n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
+std::string plural(std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
 
 std::string describe_line(const DagNode& node) {
   const std::string block = " (block " + std::to_string(node.block_size) + " B)";

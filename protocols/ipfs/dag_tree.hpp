@@ -22,9 +22,9 @@ struct DagNode {
   enum class Kind { RawLeaf, FileLeaf, File, Directory, Other };
   Cid cid;
   Kind kind = Kind::RawLeaf;
-  std::string type_name;            ///< the UnixFS type, for Other
-  std::uint64_t block_size = 0;     ///< bytes of the block
-  std::uint64_t content_size = 0;   ///< file bytes in and under it (files and leaves)
+  std::string type_name;           ///< the UnixFS type, for Other
+  std::uint64_t block_size = 0;    ///< bytes of the block
+  std::uint64_t content_size = 0;  ///< file bytes in and under it (files and leaves)
   std::vector<DagLink> links;
 };
 
@@ -36,9 +36,9 @@ DagNode describe_block(const Cid& cid, std::string_view block);
 using NodeLookup = std::function<std::optional<DagNode>(const Cid&)>;
 
 struct TreeOptions {
-  bool all = false;              ///< every link; otherwise a node's first and last few
+  bool all = false;                ///< every link; otherwise a node's first and last few
   std::size_t head = 3, tail = 2;  ///< links shown around the elided middle
-  int max_depth = 64;            ///< deeper levels are not printed (a hostile store's chain)
+  int max_depth = 64;              ///< deeper levels are not printed (a hostile store's chain)
 };
 
 /// One line per node: "├── QmX...  leaf, 256 KiB (block 262158 B)"; a directory's entries

@@ -13,7 +13,8 @@ constexpr std::string_view kBase32Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 std::string bad_character(std::string_view alphabet_name, std::string_view text, std::size_t i) {
   const auto c = static_cast<unsigned char>(text[i]);
   std::string shown = c >= 0x20 && c < 0x7f ? std::string("'") + text[i] + "'" : "byte " + std::to_string(c);
-  return std::string(alphabet_name) + ": " + shown + " at position " + std::to_string(i + 1) + " is not in its alphabet";
+  return std::string(alphabet_name) + ": " + shown + " at position " + std::to_string(i + 1) +
+         " is not in its alphabet";
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ std::uint64_t read_varint(std::string_view bytes, std::size_t& pos, const char* 
 struct Field {
   std::uint32_t number = 0;
   WireType wire = kVarint;
-  std::uint64_t varint = 0;     ///< when wire is kVarint
-  std::string_view bytes;       ///< when wire is kLengthDelimited (a view into the message)
+  std::uint64_t varint = 0;  ///< when wire is kVarint
+  std::string_view bytes;    ///< when wire is kLengthDelimited (a view into the message)
 };
 
 /// Reads a message field by field; another wire type than 0 or 2, or a field running past the

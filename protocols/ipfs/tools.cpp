@@ -33,8 +33,10 @@ std::string arg(const CommandArgs& args, const std::string& name) {
 }
 
 ImportOptions import_options(const CommandArgs& args) {
-  ImportOptions options = ImportOptions::profile(arg(args, "profile").empty() ? "unixfs-v0-2015" : arg(args, "profile"));
-  if (args.count("cid-version")) options.cid_version = static_cast<int>(parse_count(args.at("cid-version"), "cid-version", 0, 1));
+  ImportOptions options =
+      ImportOptions::profile(arg(args, "profile").empty() ? "unixfs-v0-2015" : arg(args, "profile"));
+  if (args.count("cid-version"))
+    options.cid_version = static_cast<int>(parse_count(args.at("cid-version"), "cid-version", 0, 1));
   if (args.count("raw-leaves")) options.raw_leaves = true;
   if (args.count("chunk-size")) options.chunk_size = parse_count(args.at("chunk-size"), "chunk-size", 1, kMaxChunkSize);
   if (args.count("max-links")) options.max_links = parse_count(args.at("max-links"), "max-links", 2, kMaxLinks);
@@ -115,9 +117,9 @@ int command_cid(const CommandArgs& args) {
   const Cid cid = parse_cid(text);
   std::printf("%s\n", text.c_str());
   std::printf("  version    CIDv%d\n", cid.version);
-  std::printf("  multibase  %s\n", cid.version == 0 ? "base58btc (implicit: a CIDv0 has no prefix)"
+  std::printf("  multibase  %s\n", cid.version == 0           ? "base58btc (implicit: a CIDv0 has no prefix)"
                                    : text[0] == kBase32Prefix ? "base32 ('b')"
-                                                               : "base58btc ('z')");
+                                                              : "base58btc ('z')");
   std::printf("  codec      %s (0x%llx)\n", codec_name(cid.codec).c_str(), static_cast<unsigned long long>(cid.codec));
   std::printf("  multihash  %s (0x%llx), %zu-byte digest %s\n", hash_name(cid.hash.code).c_str(),
               static_cast<unsigned long long>(cid.hash.code), cid.hash.digest.size(),
@@ -172,8 +174,9 @@ std::vector<ProtocolCommand> tool_commands() {
       option("blocks", "Folder of blocks `p2plab ipfs add --blocks` wrote (read back, each checked against its CID)");
   ProtocolCommand add;
   add.name = "add";
-  add.summary = "Chunk a file (or a folder) into a UnixFS Merkle DAG: print its root CID and the tree "
-                "(like `ipfs add --only-hash`)";
+  add.summary =
+      "Chunk a file (or a folder) into a UnixFS Merkle DAG: print its root CID and the tree "
+      "(like `ipfs add --only-hash`)";
   add.arguments = {{"file", "The file or folder to add"}};
   add.options = {
       option("profile", "CID profile (IPIP-0499): unixfs-v0-2015 (kubo's CIDv0) or unixfs-v1-2025", "unixfs-v0-2015"),

@@ -26,8 +26,8 @@ ProtocolTools::ProtocolTools(CLI::App& app) {
     }
     std::string names;
     for (const ProtocolCommand& c : protocol.commands) names += (names.empty() ? "" : ", ") + c.name;
-    CLI::App* group = app.add_subcommand(protocol.name, protocol.name + " tools (" + names +
-                                                            "): `p2plab " + protocol.name + " COMMAND --help`");
+    CLI::App* group = app.add_subcommand(
+        protocol.name, protocol.name + " tools (" + names + "): `p2plab " + protocol.name + " COMMAND --help`");
     group->require_subcommand(1);
     for (const ProtocolCommand& command : protocol.commands) {
       auto tool = std::make_unique<Tool>();
@@ -49,7 +49,8 @@ bool ProtocolTools::dispatch(int& exit_code) const {
   for (const auto& tool : tools_) {
     if (!tool->app->parsed()) continue;
     CommandArgs args = args_of(tool->options);
-    for (std::size_t i = 0; i < tool->arguments.size(); ++i) args[tool->command->arguments[i].name] = tool->arguments[i];
+    for (std::size_t i = 0; i < tool->arguments.size(); ++i)
+      args[tool->command->arguments[i].name] = tool->arguments[i];
     exit_code = tool->command->run(args);
     return true;
   }

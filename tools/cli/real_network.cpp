@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "command_options.hpp"
 #include "p2plab/net/endpoint.hpp"
 #include "p2plab/net/node_shell.hpp"
 #include "p2plab/net/udp.hpp"
-#include "command_options.hpp"
 #include "p2plab/registry.hpp"
 
 namespace p2plab::cli {

@@ -35,8 +35,8 @@ struct ProtocolCommand {
   std::string summary;  ///< one line: what the command does for this protocol
   std::vector<CommandOption> options;
   std::function<int(const CommandArgs&)> run;  ///< the command's exit status
-  std::string name;                          ///< a tool's subcommand name (ProtocolInfo::commands)
-  std::vector<CommandArgument> arguments;    ///< a tool's positional arguments, in order
+  std::string name;                            ///< a tool's subcommand name (ProtocolInfo::commands)
+  std::vector<CommandArgument> arguments;      ///< a tool's positional arguments, in order
   explicit operator bool() const { return static_cast<bool>(run); }
 };
 
