@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "cid.hpp"
 #include "dag_builder.hpp"
 #include "dag_pb.hpp"
+#include "dag_tree.hpp"
 #include "multibase.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
@@ -337,4 +339,40 @@ TEST_CASE("ipfs: registered for its tools only: no run, skipped by everything th
   CHECK(registry.simulated_names().find("ipfs") == std::string::npos);
   const p2plab::Scenario scenario = p2plab::parse_scenario({{"protocol", "ipfs"}}, "ipfs.json");
   CHECK_THROWS_WITH_AS(registry.create(scenario), doctest::Contains("tools only"), p2plab::ScenarioError);
+}
+
+TEST_CASE("ipfs: the tree printer stops on a DAG that links one block many times") {
+  // Three levels of three links to the same block: 1 + 3 + 9 + 27 nodes as a tree, from 4 blocks.
+  std::map<Cid, Bytes> blocks;
+  Cid below = cid_of(1, kRaw, "leaf");
+  blocks[below] = "leaf";
+  for (int level = 0; level < 3; ++level) {
+    PbNode node;
+    UnixfsData data;
+    data.type = UnixfsType::File;
+    for (int i = 0; i < 3; ++i) {
+      node.links.push_back(PbLink{below, std::string(), 4});
+      data.blocksizes.push_back(4);
+    }
+    node.data = encode_unixfs(data);
+    const Bytes block = encode_pb_node(node);
+    below = cid_of(1, kDagPb, block);
+    blocks[below] = block;
+  }
+  const NodeLookup lookup = [&](const Cid& cid) -> std::optional<DagNode> {
+    const auto it = blocks.find(cid);
+    if (it == blocks.end()) return std::nullopt;
+    return describe_block(cid, it->second);
+  };
+  TreeOptions options;
+  options.all = true;
+  const auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+  CHECK(lines(print_tree(below, lookup, options)) == 1 + 3 + 9 + 27);
+  options.max_nodes = 10;
+  const std::string cut = print_tree(below, lookup, options);
+  CHECK(lines(cut) == 11);
+  CHECK(cut.find("(stopped after 10 nodes)") != std::string::npos);
+  options.max_nodes = 1000;
+  options.max_depth = 1;
+  CHECK(print_tree(below, lookup, options).find("(deeper levels not shown)") != std::string::npos);
 }

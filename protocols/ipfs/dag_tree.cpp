@@ -83,6 +83,10 @@ class TreePrinter {
   TreePrinter(const NodeLookup& lookup, const TreeOptions& options) : lookup_(lookup), options_(options) {}
 
   void print(const DagLink& link, const std::string& prefix, const std::string& child_prefix, int depth) {
+    if (printed_ == options_.max_nodes) {
+      out_ += prefix + "... (stopped after " + std::to_string(options_.max_nodes) + " nodes)\n";
+    }
+    if (printed_++ >= options_.max_nodes) return;
     out_ += prefix;
     if (!link.name.empty()) out_ += link.name + ": ";
     out_ += link.cid.to_string() + "  ";
@@ -118,6 +122,7 @@ class TreePrinter {
   const NodeLookup& lookup_;
   const TreeOptions& options_;
   std::string out_;
+  std::size_t printed_ = 0;
 };
 
 }  // namespace

@@ -39,6 +39,9 @@ struct TreeOptions {
   bool all = false;                ///< every link; otherwise a node's first and last few
   std::size_t head = 3, tail = 2;  ///< links shown around the elided middle
   int max_depth = 64;              ///< deeper levels are not printed (a hostile store's chain)
+  /// Printing stops after this many nodes: a DAG may link one block many times, so a small
+  /// store can describe an exponentially large tree.
+  std::size_t max_nodes = 100000;
 };
 
 /// One line per node: "├── QmX...  leaf, 256 KiB (block 262158 B)"; a directory's entries

@@ -1,6 +1,7 @@
 // Exit status: 0 done, 2 bad input (an argument, a file, a block), 1 anything else.
 #include "tools.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -21,7 +22,8 @@ std::uint64_t parse_count(const std::string& text, const std::string& option, st
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
     throw FormatError("--" + option + ": \"" + text + "\" is not a whole number" + range);
   }
-  if (text.size() > 12 || std::stoull(text) > max || std::stoull(text) < min) {
+  const std::size_t digits = text.size() - std::min(text.find_first_not_of('0'), text.size() - 1);
+  if (digits > 12 || std::stoull(text) > max || std::stoull(text) < min) {
     throw FormatError("--" + option + ": " + text + " is out of range" + range);
   }
   return std::stoull(text);
