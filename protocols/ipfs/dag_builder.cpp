@@ -138,8 +138,10 @@ DagBuilder::Built DagBuilder::add_entry(const fs::path& path, int depth) {
   std::error_code error;
   const fs::file_status status = fs::symlink_status(path, error);
   if (error || !fs::exists(status)) throw ImportError(path.string() + ": no such file or directory");
-  if (fs::is_symlink(status))
-    throw ImportError(path.string() + ": a symbolic link (not added: UnixFS keeps links as such, not done here)");
+  if (fs::is_symlink(status)) {
+    throw ImportError(path.string() +
+                      ": a symbolic link, not added (UnixFS would store the link itself: not built here)");
+  }
   if (fs::is_directory(status)) return add_directory(path, depth);
   if (!fs::is_regular_file(status)) throw ImportError(path.string() + ": not a regular file or directory");
   // C stdio rather than a stream: std::ifstream takes a read error (EIO) for the end of the file.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "block_store.hpp"
@@ -46,13 +47,15 @@ ImportOptions import_options(const CommandArgs& args) {
   return options;
 }
 
-int tree_depth(const Cid& root, const NodeLookup& lookup) {
-  // Along the first links: every leaf of a balanced file is at the same depth.
+/// The longest path from the root to a leaf (a balanced file's leaves are all that deep), each
+/// block's depth computed once: a DAG may reach a block by many paths.
+int tree_depth(const Cid& root, const DagBuilder& builder, std::map<Cid, int>& memo) {
+  if (const auto it = memo.find(root); it != memo.end()) return it->second;
   int depth = 0;
-  for (std::optional<DagNode> node = lookup(root); node && !node->links.empty(); node = lookup(node->links[0].cid)) {
-    ++depth;
+  if (const std::optional<DagNode> node = builder.node(root)) {
+    for (const DagLink& link : node->links) depth = std::max(depth, 1 + tree_depth(link.cid, builder, memo));
   }
-  return depth;
+  return memo[root] = depth;
 }
 
 int command_add(const CommandArgs& args) {
@@ -71,10 +74,11 @@ int command_add(const CommandArgs& args) {
   const DagNode& top = builder.nodes().at(root);
   std::printf("added %s %s\n", root.to_string().c_str(), file.c_str());
   std::printf("  %s\n", options.describe().c_str());
-  const std::string what = top.kind == DagNode::Kind::Directory ? "a directory" : human_size(top.content_size);
+  std::map<Cid, int> depths;
+  const std::string what = top.kind == DagNode::Kind::Directory ? "a folder, its files" : human_size(top.content_size);
   std::printf("  %s in %llu chunks: %llu blocks (%zu distinct), depth %d\n", what.c_str(),
               static_cast<unsigned long long>(builder.chunks()), static_cast<unsigned long long>(builder.blocks_made()),
-              builder.nodes().size(), tree_depth(root, lookup));
+              builder.nodes().size(), tree_depth(root, builder, depths));
   if (store) std::printf("  blocks stored in %s\n", store->folder().string().c_str());
   TreeOptions tree;
   tree.all = args.count("all") > 0;
