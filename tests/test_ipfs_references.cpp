@@ -3,7 +3,9 @@
 // 174 x 256 KiB + 1: one chunk, the chunk boundary, a second level of the tree):
 // - js-ipfs-unixfs's importer (npm ipfs-unixfs-importer with blockstore-core, the code Helia
 //   uses; tools/npm-refs, pinned), for both profiles of IPIP-0499, unixfs-v0-2015 and
-//   unixfs-v1-2025, files and folders; all jobs in one node process.
+//   unixfs-v1-2025, files and folders, and profiles with options changed (raw leaves under
+//   CIDv0, CIDv1 with dag-pb leaves, small chunks and few links for deep trees); all jobs in one
+//   node process.
 // - Debian's ipfs_cid (package ipfs-cid, Rust's ipfs-unixfs crate): it computes kubo's default
 //   DAG of a file (256 KiB chunks, dag-pb leaves, 174 links: unixfs-v0-2015) and prints its root
 //   as CIDv0 and as CIDv1 (the same dag-pb root block; it knows no raw leaves, no other profile,
@@ -85,6 +87,25 @@ struct Files {
 
 const char* const kProfiles[] = {"unixfs-v0-2015", "unixfs-v1-2025"};
 
+/// A profile with options changed, as the importer's options and as ours.
+struct Variant {
+  std::size_t file;  // index into Files::files
+  const char* profile;
+  nlohmann::json importer_options;
+  ImportOptions options;
+};
+
+std::vector<Variant> variants() {
+  const std::size_t M256K1 = 3, M1M1 = 4;
+  return {
+      {M256K1, "unixfs-v0-2015", {{"rawLeaves", true}}, {0, true, 256 * KiB, 174}},  // CIDv0 root, bafk leaves
+      {M1M1, "unixfs-v0-2015", {{"cidVersion", 1}}, {1, false, 256 * KiB, 174}},
+      {M256K1, "unixfs-v1-2025", {{"rawLeaves", false}}, {1, false, 1024 * KiB, 1024}},
+      {M1M1, "unixfs-v0-2015", {{"chunkSize", 4096}, {"maxChildrenPerNode", 16}}, {0, false, 4096, 16}},  // depth 3
+      {M1M1, "unixfs-v1-2025", {{"chunkSize", 1000}, {"maxChildrenPerNode", 7}}, {1, true, 1000, 7}},     // depth 4
+  };
+}
+
 }  // namespace
 
 TEST_CASE("ipfs references: files and folders get the CIDs of js-ipfs-unixfs's importer, both profiles") {
@@ -102,26 +123,37 @@ TEST_CASE("ipfs references: files and folders get the CIDs of js-ipfs-unixfs's i
   for (const fs::path& p : paths) {
     for (const char* profile : kProfiles) jobs.push_back({{"path", p.string()}, {"profile", profile}});
   }
+  for (const Variant& v : variants()) {
+    jobs.push_back({{"path", f.files[v.file].string()}, {"profile", v.profile}, {"options", v.importer_options}});
+  }
   const fs::path job_file = f.dir / "jobs.json";
   std::ofstream(job_file) << jobs.dump();
   // One node process for all of them: its start-up costs more than the hashing.
   const auto [ok, out] = capture("node " + (refs / "unixfs-cids.mjs").string() + " " + job_file.string());
   REQUIRE_MESSAGE(ok, "node tools/npm-refs/unixfs-cids.mjs failed");
-  std::map<std::pair<std::string, std::string>, std::string> reference;
+  std::vector<std::string> reference;  // one line per job, in order
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) {
-    const nlohmann::json r = nlohmann::json::parse(line);
-    reference[{r.at("path").get<std::string>(), r.at("profile").get<std::string>()}] = r.at("cid").get<std::string>();
+    reference.push_back(nlohmann::json::parse(line).at("cid").get<std::string>());
   }
   REQUIRE(reference.size() == jobs.size());
+  std::size_t job = 0;
   for (const fs::path& p : paths) {
     for (const char* profile : kProfiles) {
       const std::string cid = ours(p, profile);
       CAPTURE(p.filename().string());
       CAPTURE(profile);
-      CHECK(cid == reference.at({p.string(), profile}));
+      CHECK(cid == reference[job++]);
       MESSAGE(p.filename().string() << " " << std::string(profile) << " " << cid);
     }
+  }
+  for (const Variant& v : variants()) {
+    const std::string cid = DagBuilder(v.options).add_path(f.files[v.file]).to_string();
+    CAPTURE(f.files[v.file].filename().string());
+    CAPTURE(v.importer_options.dump());
+    CHECK(cid == reference[job++]);
+    MESSAGE(f.files[v.file].filename().string()
+            << " " << std::string(v.profile) << " " << v.importer_options.dump() << " " << cid);
   }
 }
 
