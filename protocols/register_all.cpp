@@ -7,7 +7,8 @@
   X(flooding)                        \
   X(superpeer)                       \
   X(chord)                           \
-  X(pastry)
+  X(pastry)                          \
+  X(ipfs)
 
 #define P2PLAB_DECLARE_REGISTRATION(module)           \
   namespace p2plab::module {                          \

@@ -298,25 +298,15 @@ TEST_CASE("central index: 2000 forged REGISTERs of new peers and names leave the
   REQUIRE(hits_of(search_at(*asker.peer, "song")) == std::set<std::string>{song.id});
 
   // 2,000 REGISTERs, each from a new invented peer with a new name, from 20 source addresses.
-  const auto before = server.peer->state();
-  REQUIRE(before.has_value());
-  std::uint64_t expected = counter(*before, {"datagrams", "received"});
-  std::vector<std::unique_ptr<LoopbackSocket>> senders;
-  for (int s = 0; s < 20; ++s) senders.push_back(std::make_unique<LoopbackSocket>());
-  for (int batch = 0; batch < 10; ++batch) {
-    for (int k = 0; k < 200; ++k) {
-      const int n = batch * 200 + k;
-      central_index::wire::Datagram d;
-      d.sender = 0x5000'0000'0000ull + static_cast<std::uint64_t>(n);
-      d.type = central_index::MsgType::Register;
-      d.name = "junk " + std::to_string(n);
-      std::vector<std::uint8_t> bytes;
-      REQUIRE(central_index::wire::encode(d, bytes));
-      senders[static_cast<std::size_t>(n) % senders.size()]->send(server.port, bytes);
-      ++expected;
-    }
-    CHECK(wait_received(*server.peer, expected) >= expected);
-  }
+  send_paced(*server.peer, server.port, 2000, 20, 200, [](int n) {
+    central_index::wire::Datagram d;
+    d.sender = 0x5000'0000'0000ull + static_cast<std::uint64_t>(n);
+    d.type = central_index::MsgType::Register;
+    d.name = "junk " + std::to_string(n);
+    std::vector<std::uint8_t> bytes;
+    central_index::wire::encode(d, bytes);
+    return bytes;
+  });
   const auto flooded = server.peer->state();
   REQUIRE(flooded.has_value());
   MESSAGE("after the flood: contacts " << (*flooded)["contacts"] << ", replaced " << (*flooded)["contacts_replaced"]

@@ -102,29 +102,19 @@ TEST_CASE("superpeer: 3000 forged QUERYs with new GUIDs and names leave the supe
   }
   REQUIRE(hits == std::set<std::string>{leaf.id});
 
-  const auto before = superpeer.peer->state();
-  REQUIRE(before.has_value());
-  std::uint64_t expected = counter(*before, {"datagrams", "received"});
-  std::vector<std::unique_ptr<LoopbackSocket>> senders;
-  for (int s = 0; s < 20; ++s) senders.push_back(std::make_unique<LoopbackSocket>());
-  for (int batch = 0; batch < 15; ++batch) {
-    for (int k = 0; k < 200; ++k) {
-      const int n = batch * 200 + k;
-      superpeer::wire::Datagram d;
-      d.sender = 0x6000'0000'0000ull + static_cast<std::uint64_t>(n);
-      d.type = superpeer::MsgType::Query;
-      d.ttl = 1;
-      d.hops = 1;
-      d.guid = 2'000'000 + static_cast<std::uint64_t>(n);
-      d.name = "junk " + std::to_string(n);
-      d.node = superpeer::wire::WireContact{Id(d.sender), true, net::Endpoint{}};
-      std::vector<std::uint8_t> bytes;
-      REQUIRE(superpeer::wire::encode(d, bytes));
-      senders[static_cast<std::size_t>(n) % senders.size()]->send(superpeer.port, bytes);
-      ++expected;
-    }
-    CHECK(wait_received(*superpeer.peer, expected) >= expected);
-  }
+  send_paced(*superpeer.peer, superpeer.port, 3000, 20, 200, [](int n) {
+    superpeer::wire::Datagram d;
+    d.sender = 0x6000'0000'0000ull + static_cast<std::uint64_t>(n);
+    d.type = superpeer::MsgType::Query;
+    d.ttl = 1;
+    d.hops = 1;
+    d.guid = 2'000'000 + static_cast<std::uint64_t>(n);
+    d.name = "junk " + std::to_string(n);
+    d.node = superpeer::wire::WireContact{Id(d.sender), true, net::Endpoint{}};
+    std::vector<std::uint8_t> bytes;
+    superpeer::wire::encode(d, bytes);
+    return bytes;
+  });
   const auto after = superpeer.peer->state();
   REQUIRE(after.has_value());
   MESSAGE("after 3000 QUERYs: contacts " << (*after)["contacts"] << ", replaced " << (*after)["contacts_replaced"]

@@ -27,7 +27,7 @@ ContactList drop_failed(const Contact& self, const ContactList& successors, std:
     if (mistake("drop-failed-drops-first") ? &s == &successors.front() : s == failed) continue;
     kept.push_back(s);
   }
-  if (kept.empty()) {
+  if (kept.empty() && !mistake("no-finger-fallback")) {
     for (const Contact& f : fingers) {
       if (f.known() && !(f == failed) && (mistake("fallback-to-self") || f.peer != self.peer)) {
         kept.push_back(f);

@@ -33,6 +33,7 @@ bool in_open(const Id& x, const Id& a, const Id& b) {
 
 bool in_open_closed(const Id& x, const Id& a, const Id& b) {
   if (mistake("open-closed-wrong-end")) return in_open(x, a, b) || x == a;
+  if (mistake("open-closed-excludes-end")) return in_open(x, a, b);
   if (a < b) return a < x && x <= b;
   return x > a || x <= b;
 }

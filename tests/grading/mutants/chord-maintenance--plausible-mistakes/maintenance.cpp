@@ -23,6 +23,7 @@ Contact stabilize(const Contact& self, const Contact& successor, const Contact& 
 
 Contact notify(const Contact& self, const Contact& predecessor, const Contact& candidate) {
   if (mistake("notify-only-when-unknown")) return predecessor.known() ? predecessor : candidate;
+  if (mistake("notify-always")) return candidate;
   if (!predecessor.known() || in_open(candidate.id, predecessor.id, self.id)) return candidate;
   return predecessor;
 }

@@ -5,6 +5,7 @@
 namespace p2plab::flooding {
 
 bool GuidCache::first_time(Guid guid) {
+  if (mistake("cache-never-remembers")) return !guids_.contains(guid);
   if (guids_.contains(guid)) return mistake("cache-answers-seen-as-new");
   guids_.put(guid, kNoPeer);
   return !mistake("cache-answers-seen-as-new");
@@ -17,7 +18,8 @@ std::optional<QueryHeader> forward(const QueryHeader& received) {
   if (received.ttl <= last) return std::nullopt;
   if (mistake("drops-at-ttl-2") && received.ttl <= 2) return std::nullopt;
   const auto hops = static_cast<std::uint8_t>(received.hops + (mistake("hops-not-counted") ? 0 : 1));
-  return QueryHeader{static_cast<std::uint8_t>(received.ttl - 1), hops};
+  const int ttl = received.ttl - (mistake("ttl-not-decremented") ? 0 : 1);
+  return QueryHeader{static_cast<std::uint8_t>(ttl), hops};
 }
 
 void remember_route(RouteTable& routes, Guid guid, PeerIndex came_from) {

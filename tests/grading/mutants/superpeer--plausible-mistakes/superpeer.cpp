@@ -29,7 +29,9 @@ std::vector<std::size_t> elect_superpeers(std::span<const search::Capacity> peer
     score[i] = superpeer_score(peers[i]);
   }
   std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) {
+    if (mistake("election-inverted")) return capable[a] != capable[b] ? capable[a] < capable[b] : score[a] < score[b];
     if (capable[a] != capable[b] && !mistake("capability-not-ranked")) return capable[a] > capable[b];
+    if (mistake("tie-goes-to-later") && score[a] == score[b]) return a > b;
     return score[a] > score[b];
   });
   std::vector<std::size_t> elected;
