@@ -127,6 +127,24 @@ TEST_CASE("kademlia routing: a full bucket asks to ping its oldest; an answer ke
   }
 }
 
+TEST_CASE("kademlia routing: with ping_after, an oldest contact heard from recently is not pinged") {
+  RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 5, .ping_after = 100});
+  table.heard_from({Id(16), 16}, 1000);
+  table.heard_from({Id(17), 17}, 1050);
+  const HeardResult early = table.heard_from({Id(20), 20}, 1099);  // 16 was seen 99 ago
+  CHECK(early.outcome == Heard::Cached);
+  CHECK_FALSE(early.ping_oldest.has_value());
+  const HeardResult late = table.heard_from({Id(21), 21}, 1100);  // 100 ago: ping it
+  REQUIRE(late.ping_oldest.has_value());
+  CHECK(late.ping_oldest->id == Id(16));
+  table.ping_answered(Id(16), 1120);
+  CHECK(table.find(Id(16))->last_seen == 1120);
+  CHECK(bucket_ids(table, 4) == std::vector<Id>{Id(17), Id(16)});
+  // The new oldest, 17, was seen at 1050: 70 ago, not yet.
+  CHECK_FALSE(table.heard_from({Id(22), 22}, 1120).ping_oldest.has_value());
+  CHECK(table.heard_from({Id(22), 22}, 1150).ping_oldest->id == Id(17));
+}
+
 TEST_CASE("kademlia routing: a contact is stale after stale_after failures in a row, replaced by the cache") {
   RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 3});
   table.heard_from({Id(16), 16});

@@ -44,6 +44,7 @@ int run_bench(const BenchOptions& o) {
   params.alpha = o.alpha;
   params.replacements = 0;  // a frozen network: nobody to replace, no cache to keep
   params.maintenance = false;
+  params.ping_after = from_ms(o.seconds * 2000.0);  // a frozen network: every contact answers
   params.rpc_timeout = from_ms(4 * o.max_ms + 100);
   Protocol protocol(params, sim);
   sim.set_handler(&protocol);

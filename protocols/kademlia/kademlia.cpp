@@ -128,6 +128,7 @@ Protocol::Protocol(Params params, Transport<Message>& transport) : params_(param
   table_config_.k = static_cast<std::size_t>(params_.k);
   table_config_.replacements = static_cast<std::size_t>(params_.replacements);
   table_config_.stale_after = static_cast<std::uint32_t>(params_.stale_after);
+  table_config_.ping_after = params_.ping_after;
 }
 
 Protocol::Node& Protocol::node(PeerIndex n) {
@@ -145,7 +146,7 @@ void Protocol::join(PeerIndex n, PeerIndex via) {
     self.joined = true;
     return;
   }
-  self.table.heard_from(contact_of(via));
+  self.table.heard_from(contact_of(via), transport_.now());
   start_lookup(n, transport_.id_of(n), Purpose::Join, kNoValue);
 }
 
@@ -170,7 +171,7 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
         if (std::find(chosen.begin(), chosen.end(), j) == chosen.end()) chosen.push_back(j);
       }
     }
-    for (std::size_t j : chosen) self.table.heard_from(contact_of(live_sorted[j].second));
+    for (std::size_t j : chosen) self.table.heard_from(contact_of(live_sorted[j].second), transport_.now());
   }
 }
 
@@ -198,7 +199,7 @@ void Protocol::start_maintenance(PeerIndex n) {
 // Paper 2.2: every message, request or reply, updates the receiver's bucket for the sender.
 void Protocol::heard_from(PeerIndex self, PeerIndex from) {
   Node& me = node(self);
-  const HeardResult r = me.table.heard_from(contact_of(from));
+  const HeardResult r = me.table.heard_from(contact_of(from), transport_.now());
   if (r.outcome == Heard::Added || r.outcome == Heard::ReplacedStale) offer_items(self, from);
   if (r.ping_oldest) {
     Message ping;
@@ -287,7 +288,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
       rpc.open = false;
       if (rpc.purpose == RpcPurpose::PingOldest) {
-        node(self).table.ping_answered(transport_.id_of(from));
+        node(self).table.ping_answered(transport_.id_of(from), transport_.now());
       } else if (rpc.purpose == RpcPurpose::Lookup) {
         on_lookup_reply(rpc, from, msg);
       }

@@ -25,6 +25,9 @@ struct Params {
   int replacements = 20;  // replacement cache per bucket
   int stale_after = 5;    // failed RPCs in a row before a contact is stale
   SimTime rpc_timeout = from_ms(std::int64_t{1000});
+  // A full bucket pings its oldest contact only if not heard from for this long (0: every time,
+  // as the paper's 2.2; pings otherwise cascade, each one a newcomer at its receiver).
+  SimTime ping_after = from_ms(std::int64_t{60'000});
   // Periodic work (paper 2.3, 2.5); a lab shrinks them to see them happen. 0 switches one off.
   SimTime refresh = from_ms(std::int64_t{3'600'000});              // bucket without lookup this long: refresh
   SimTime republish = from_ms(std::int64_t{3'600'000});            // every node, its stored pairs

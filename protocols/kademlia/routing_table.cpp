@@ -63,11 +63,12 @@ bool RoutingTable::contains(const Id& id) const { return find(id) != nullptr; }
 
 void RoutingTable::promote_replacement(Bucket& bucket) {
   if (bucket.replacements.empty() || bucket.entries.size() >= config_.k) return;
-  bucket.entries.push_back({bucket.replacements.back(), 0, false});
+  // last_seen 0: how fresh the cached contact is is not known, so it may be pinged at once.
+  bucket.entries.push_back({bucket.replacements.back(), 0, false, 0});
   bucket.replacements.pop_back();
 }
 
-HeardResult RoutingTable::heard_from(const Contact& contact) {
+HeardResult RoutingTable::heard_from(const Contact& contact, std::int64_t now) {
   const int i = bucket_index(self_, contact.id);
   if (i < 0 || i >= config_.bits) return {};
   Bucket& b = *bucket_for(i, true);
@@ -81,6 +82,7 @@ HeardResult RoutingTable::heard_from(const Contact& contact) {
     e.contact = contact;
     e.failures = 0;
     e.stale = false;
+    e.last_seen = now;
     b.entries.erase(it);
     b.entries.push_back(e);
     if (was_oldest) b.ping_pending = false;  // it proved itself alive
@@ -89,14 +91,14 @@ HeardResult RoutingTable::heard_from(const Contact& contact) {
   // A newcomer is no longer merely a replacement candidate.
   std::erase_if(b.replacements, [&](const Contact& c) { return c.id == contact.id; });
   if (b.entries.size() < config_.k) {
-    b.entries.push_back({contact, 0, false});
+    b.entries.push_back({contact, 0, false, now});
     return {Heard::Added, std::nullopt};
   }
   const auto stale = std::find_if(b.entries.begin(), b.entries.end(), [](const BucketEntry& e) { return e.stale; });
   if (stale != b.entries.end()) {
     if (stale == b.entries.begin()) b.ping_pending = false;
     b.entries.erase(stale);
-    b.entries.push_back({contact, 0, false});
+    b.entries.push_back({contact, 0, false, now});
     return {Heard::ReplacedStale, std::nullopt};
   }
   if (config_.replacements > 0) {
@@ -104,19 +106,19 @@ HeardResult RoutingTable::heard_from(const Contact& contact) {
     b.replacements.push_back(contact);
   }
   HeardResult result{Heard::Cached, std::nullopt};
-  if (!b.ping_pending) {
+  if (!b.ping_pending && (config_.ping_after <= 0 || now - b.entries.front().last_seen >= config_.ping_after)) {
     b.ping_pending = true;
     result.ping_oldest = b.entries.front().contact;
   }
   return result;
 }
 
-void RoutingTable::ping_answered(const Id& id) {
+void RoutingTable::ping_answered(const Id& id, std::int64_t now) {
   Bucket* b = nullptr;
   const BucketEntry* e = find_entry(id, &b);
   if (!e) return;
   const Contact contact = e->contact;
-  heard_from(contact);  // to the back, failures reset
+  heard_from(contact, now);  // to the back, failures reset
   b->ping_pending = false;
 }
 
