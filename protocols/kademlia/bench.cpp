@@ -50,7 +50,8 @@ int run_bench(const BenchOptions& o) {
   sim.set_handler(&protocol);
   protocol.keep_records(false);
   protocol.set_oracle([&](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
-    return closest == true_closest_live(sim.live_by_id(), o.bits, key, static_cast<std::size_t>(o.k), from);
+    return closest ==
+           true_closest_live(sim.live_by_id(), o.bits, key, static_cast<std::size_t>(o.k), from, sim.peer_id(from));
   });
 
   // N nodes with ids from SHA-1 of their (generated) addresses, as in Chord's benchmark; every

@@ -85,19 +85,15 @@ std::pair<std::size_t, std::size_t> subtree_range(const Sorted& sorted, int bits
 }  // namespace
 
 std::vector<PeerIndex> true_closest_live(const Sorted& live_sorted, int bits, const Id& key, std::size_t k,
-                                         PeerIndex exclude) {
+                                         PeerIndex exclude, const Id& exclude_id) {
   // The smallest subtree around key holding k live nodes besides `exclude`: every node outside
   // it is farther from key than every node inside (they differ from key at a higher bit).
+  const int exclude_bit = exclude == kNoPeer ? bits : bucket_index(key, exclude_id);  // -1: exclude is key
   auto members = [&](int j) {
     const auto [a, b] = subtree_range(live_sorted, bits, key, j);
-    std::size_t n = b - a;
-    for (std::size_t i = a; i < b && exclude != kNoPeer; ++i) {
-      if (live_sorted[i].second == exclude) {
-        --n;
-        break;
-      }
-    }
-    return n;
+    // exclude lies in the subtree of height j around key iff it differs from key below bit j.
+    const std::size_t n = b - a;
+    return n > 0 && exclude != kNoPeer && exclude_bit < j ? n - 1 : n;
   };
   int lo = 0, hi = bits;
   while (lo < hi) {

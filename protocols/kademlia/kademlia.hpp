@@ -221,6 +221,6 @@ class Protocol final : public MessageHandler<Message> {
 /// live nodes sorted by id (the nodes sharing the longest prefix with key form a contiguous range
 /// of that list: O(log N) range searches, not a scan of all N).
 std::vector<PeerIndex> true_closest_live(const std::vector<std::pair<Id, PeerIndex>>& live_sorted, int bits,
-                                         const Id& key, std::size_t k, PeerIndex exclude);
+                                         const Id& key, std::size_t k, PeerIndex exclude, const Id& exclude_id);
 
 }  // namespace p2plab::kademlia

@@ -75,7 +75,8 @@ KademliaRun::KademliaRun(const Scenario& scenario)
       protocol_(params_, sim_) {
   sim_.set_handler(&protocol_);
   protocol_.set_oracle([this](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
-    return closest == true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), from);
+    return closest == true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), from,
+                                        sim_.peer_id(from));
   });
   const JsonObject top(scenario.doc, scenario.file, "");
   for (const auto& [key, unused] : scenario.doc.items()) {

@@ -164,24 +164,30 @@ std::vector<Contact> RoutingTable::closest(const Id& target, std::size_t count) 
   // Distances from target of the contacts in bucket j, with b = bucket_index(self, target):
   // j == b: below 2^b; j < b: in [2^b, 2^(b+1)); j > b: in [2^j, 2^(j+1)). So the groups {b},
   // {all j < b}, {b+1}, {b+2}, ... come in increasing distance: gather whole groups until
-  // there are enough, then sort.
+  // there are enough, then sort (each distance computed once).
+  std::vector<std::pair<Id, const Contact*>> found;
   auto take = [&](int j) {
     const Bucket* bucket = bucket_at(j);
     if (!bucket) return;
     for (const BucketEntry& e : bucket->entries) {
-      if (!e.stale) out.push_back(e.contact);
+      if (!e.stale) found.emplace_back(xor_distance(e.contact.id, target), &e.contact);
     }
   };
   const int b = bucket_index(self_, target);
   if (b >= 0) {
     take(b);
-    if (out.size() < count) {
-      for (int j = b - 1; j >= 0; --j) take(j);
+    if (found.size() < count) {
+      // Only buckets from the lowest one stored up: the others were never used.
+      const int lowest = config_.bits - static_cast<int>(buckets_.size());
+      for (int j = b - 1; j >= lowest; --j) take(j);
     }
   }
-  for (int j = b + 1; j < config_.bits && out.size() < count; ++j) take(j);
-  std::sort(out.begin(), out.end(), [&](const Contact& x, const Contact& y) { return closer(target, x.id, y.id); });
-  if (out.size() > count) out.resize(count);
+  for (int j = b + 1; j < config_.bits && found.size() < count; ++j) take(j);
+  const std::size_t n = std::min(count, found.size());
+  const auto by_distance = [](const auto& x, const auto& y) { return x.first < y.first; };
+  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(), by_distance);
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(*found[i].second);
   return out;
 }
 
