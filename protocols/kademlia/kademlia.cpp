@@ -38,6 +38,8 @@ const char* to_string(TimerKind kind) {
       return "republish";
     case TimerKind::RepublishOriginal:
       return "republish_original";
+    case TimerKind::RoundTimeout:
+      return "round_timeout";
     case TimerKind::Count:
       break;
   }
@@ -340,6 +342,17 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       transport_.set_timer(self, params_.republish_original, kind, 0);
       return;
     }
+    case TimerKind::RoundTimeout: {
+      if (cookie >= lookups_.size()) return;
+      Lookup& l = lookups_[cookie];
+      // Only the timer of the lookup's current round (a slot is reused by later lookups).
+      if (l.serial == 0 || l.origin != self || l.round_deadline != transport_.now() || l.traversal->round_over())
+        return;
+      l.round_deadline = -1;
+      l.traversal->mark_slow();
+      next_round(cookie);
+      return;
+    }
     case TimerKind::Count:
       return;
   }
@@ -475,6 +488,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
   l.start = transport_.now();
   l.value_found = kNoValue;
   l.found_at = kNoPeer;
+  l.round_deadline = -1;
   l.traversal.emplace(key, transport_.id_of(n), static_cast<std::size_t>(params_.k),
                       static_cast<std::size_t>(params_.alpha));
   l.traversal->add_initial(me.table.closest(key, static_cast<std::size_t>(params_.k)));
@@ -526,6 +540,11 @@ void Protocol::next_round(std::uint32_t index) {
   if (l.traversal->done()) {
     finish(index);
     return;
+  }
+  if (ask.empty()) return;  // only slow queries left among the k closest: wait for them
+  if (params_.round_timeout > 0) {
+    l.round_deadline = transport_.now() + params_.round_timeout;
+    transport_.set_timer(l.origin, params_.round_timeout, static_cast<std::uint16_t>(TimerKind::RoundTimeout), index);
   }
   const int round = l.traversal->rounds();
   const PeerIndex origin = l.origin;

@@ -25,6 +25,9 @@ struct Params {
   int replacements = 20;  // replacement cache per bucket
   int stale_after = 5;    // failed RPCs in a row before a contact is stale
   SimTime rpc_timeout = from_ms(std::int64_t{1000});
+  // 0: synchronous rounds (a round waits for every answer or timeout). Else the paper's looser
+  // rounds: after this long the next round starts without the answers still out.
+  SimTime round_timeout = 0;
   // A full bucket pings its oldest contact only if not heard from for this long (0: every time,
   // as the paper's 2.2; pings otherwise cascade, each one a newcomer at its receiver).
   SimTime ping_after = from_ms(std::int64_t{60'000});
@@ -179,6 +182,7 @@ class Protocol final : public MessageHandler<Message> {
     std::optional<Traversal> traversal;
     std::uint32_t value_found = kNoValue;
     PeerIndex found_at = kNoPeer;
+    SimTime round_deadline = -1;  // when the current round's RoundTimeout is due
   };
 
   Node& node(PeerIndex n);

@@ -48,8 +48,9 @@ Params parse_params(const Scenario& scenario) {
   Params p;
   if (!scenario.doc.contains("params")) return p;
   const JsonObject params(scenario.doc.at("params"), scenario.file, "params");
-  params.only_keys({"m", "k", "alpha", "replacements", "stale_after", "rpc_timeout_ms", "ping_after_ms", "refresh_ms",
-                    "republish_ms", "republish_original_ms", "expire_ms", "cache", "maintenance"});
+  params.only_keys({"m", "k", "alpha", "replacements", "stale_after", "rpc_timeout_ms", "round_timeout_ms",
+                    "ping_after_ms", "refresh_ms", "republish_ms", "republish_original_ms", "expire_ms", "cache",
+                    "maintenance"});
   p.m = static_cast<int>(params.get_int("m", 160, 2, IdSpace::kMaxBits));
   p.k = static_cast<int>(params.get_int("k", 20, 1, kMaxK));
   p.alpha = static_cast<int>(params.get_int("alpha", 3, 1, kMaxK));
@@ -58,6 +59,7 @@ Params parse_params(const Scenario& scenario) {
   p.stale_after = static_cast<int>(params.get_int("stale_after", 5, 1, 1000));
   p.rpc_timeout = get_ms(params, "rpc_timeout_ms", 1000, 1);
   p.ping_after = get_ms(params, "ping_after_ms", 60'000, 0);
+  p.round_timeout = get_ms(params, "round_timeout_ms", 0, 0);
   // 0 switches a periodic task off.
   p.refresh = get_ms(params, "refresh_ms", 3'600'000, 0);
   p.republish = get_ms(params, "republish_ms", 3'600'000, 0);
@@ -497,6 +499,7 @@ nlohmann::json KademliaRun::result() const {
                    {"stale_after", params_.stale_after},
                    {"rpc_timeout_ms", to_ms(params_.rpc_timeout)},
                    {"ping_after_ms", to_ms(params_.ping_after)},
+                   {"round_timeout_ms", to_ms(params_.round_timeout)},
                    {"refresh_ms", to_ms(params_.refresh)},
                    {"republish_ms", to_ms(params_.republish)},
                    {"republish_original_ms", to_ms(params_.republish_original)},

@@ -49,6 +49,7 @@ enum class TimerKind : std::uint16_t {
   Refresh,            // bucket refresh check (paper 2.3)
   Republish,          // hourly republication of stored pairs (paper 2.5)
   RepublishOriginal,  // the original publisher's republication (every 24 h)
+  RoundTimeout,       // a lookup round's queries still out stop holding it up; cookie: lookup slot
   Count
 };
 const char* to_string(TimerKind kind);

@@ -36,15 +36,16 @@ std::vector<Candidate> Traversal::next_round() {
   if (done_) return out;
   // The k closest seen that have not failed: all answered means done.
   std::vector<Candidate*> not_asked;
-  std::size_t counted = 0;
+  std::size_t counted = 0, waiting = 0;
   for (Candidate& c : candidates_) {
     if (counted == k_) break;
     if (c.state == Candidate::State::Failed) continue;
     ++counted;
     if (c.state == Candidate::State::NotAsked) not_asked.push_back(&c);
+    if (c.state == Candidate::State::Asked) ++waiting;  // a slow query: its answer may still come
   }
   if (not_asked.empty()) {
-    done_ = true;
+    done_ = waiting == 0;
     return out;
   }
   // A round that brought nothing closer is followed by one that asks all the rest of the k
@@ -69,7 +70,7 @@ bool Traversal::on_answer(const Id& from, const std::vector<Contact>& suggested)
   Candidate* c = find(from);
   if (!c || c->state != Candidate::State::Asked) return false;
   c->state = Candidate::State::Answered;
-  --in_flight_;
+  settle(*c);
   const std::uint64_t address = c->contact.address;  // c moves when candidates are inserted
   for (const Contact& s : suggested) add(s, address);
   return true;
@@ -79,18 +80,35 @@ bool Traversal::on_failure(const Id& from) {
   Candidate* c = find(from);
   if (!c || c->state != Candidate::State::Asked) return false;
   c->state = Candidate::State::Failed;
-  --in_flight_;
+  settle(*c);
   return true;
 }
 
 void Traversal::on_value(const Id& from) {
   if (Candidate* c = find(from); c && c->state == Candidate::State::Asked) {
     c->state = Candidate::State::Answered;
-    --in_flight_;
+    settle(*c);
   }
   found_ = true;
   done_ = true;
   value_from_ = from;
+}
+
+void Traversal::settle(const Candidate& c) {
+  if (c.slow) {
+    --slow_out_;
+  } else {
+    --in_flight_;
+  }
+}
+
+void Traversal::mark_slow() {
+  for (Candidate& c : candidates_) {
+    if (c.state != Candidate::State::Asked || c.slow) continue;
+    c.slow = true;
+    ++slow_out_;
+  }
+  in_flight_ = 0;
 }
 
 std::vector<Contact> Traversal::closest_answered() const {

@@ -10,6 +10,9 @@
 //     among the k closest seen;
 //   done: when the k closest seen (leaving out those that did not answer) have all answered.
 // FIND_VALUE uses the same rounds and stops at the first answer that carries the value.
+// The paper lets the next round begin before all alpha answers are in: a caller with a round
+// timeout calls mark_slow() when it expires; the slow queries stay open (a late answer still
+// counts, a timeout still fails them) but no longer hold the round up.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -29,6 +32,7 @@ struct Candidate {
   State state = State::NotAsked;
   std::uint64_t suggested_by = kSuggestedBySelf;  // address of the node whose answer named it first
   std::uint16_t round = 0;                        // the round it was asked in (0: not asked)
+  bool slow = false;  // asked, not answered within the round's time: no longer holds the round up
 };
 
 class Traversal {
@@ -41,6 +45,8 @@ class Traversal {
   void add_initial(const std::vector<Contact>& contacts);
   /// Starts the next round: the candidates to query now (marked asked; copies, with who
   /// suggested each). Empty when the lookup is done (or nothing was ever known): then done().
+  /// When the k closest seen have not all answered but the rest are slow queries still out,
+  /// it returns nothing and done() stays false: call again when one of them ends.
   std::vector<Candidate> next_round();
   /// `from` answered with `suggested` (the k closest it knows). False if `from` was not asked.
   bool on_answer(const Id& from, const std::vector<Contact>& suggested);
@@ -49,8 +55,12 @@ class Traversal {
   /// FIND_VALUE: `from` returned the value; the lookup is over.
   void on_value(const Id& from);
 
-  /// True when no query of the current round is still out.
+  /// The queries of the current round still out no longer hold it up (see above).
+  void mark_slow();
+  /// True when no query of the current round is still out (slow ones aside).
   bool round_over() const { return in_flight_ == 0; }
+  /// Queries marked slow and still out.
+  std::uint32_t slow_out() const { return slow_out_; }
   bool done() const { return done_; }
   bool found_value() const { return found_; }
   /// The up to k closest contacts that answered, closest first (the lookup's result).
@@ -71,13 +81,14 @@ class Traversal {
 
  private:
   Candidate* find(const Id& id);
+  void settle(const Candidate& c);
   void add(const Contact& contact, std::uint64_t suggested_by);
 
   Id target_, self_;
   std::size_t k_, alpha_;
   std::vector<Candidate> candidates_;  // sorted by distance
   int round_ = 0;
-  std::uint32_t queries_ = 0, in_flight_ = 0;
+  std::uint32_t queries_ = 0, in_flight_ = 0, slow_out_ = 0;
   Id best_before_round_;  // closest distance seen when the current round started
   bool any_before_round_ = false;
   bool done_ = false, found_ = false;
