@@ -59,7 +59,7 @@ double slope(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 CompareRow measure(const std::string& protocol, int n, const CompareOptions& o, const std::vector<std::pair<int, int>>& queries) {
-  const ProtocolInfo* info = all_protocols().find(protocol);
+  const ProtocolInfo* info = all_protocols().find_simulated(protocol);
   if (info == nullptr || !info->model.make_scenario) {
     throw ScenarioError("compare", "protocols", "protocol \"" + protocol + "\" cannot build a compare workload");
   }
@@ -98,8 +98,8 @@ CompareRow measure(const std::string& protocol, int n, const CompareOptions& o, 
 
 std::vector<std::string> default_protocols() {
   std::vector<std::string> names;
-  for (const ProtocolInfo& p : all_protocols().all()) {
-    if (p.model.make_scenario) names.push_back(p.name);
+  for (const ProtocolInfo* p : all_protocols().simulated()) {
+    if (p->model.make_scenario) names.push_back(p->name);
   }
   return names;
 }
@@ -124,8 +124,9 @@ CompareOptions compare_options_for_lab(const Scenario& scenario) {
       const auto& list = params->get_array("protocols");
       for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string path = params->field_path("protocols") + "[" + std::to_string(i) + "]";
-        if (!list[i].is_string() || all_protocols().find(list[i].get<std::string>()) == nullptr) {
-          throw ScenarioError(scenario.file, path, "expected a protocol name (" + all_protocols().names() + ")");
+        if (!list[i].is_string() || all_protocols().find_simulated(list[i].get<std::string>()) == nullptr) {
+          throw ScenarioError(scenario.file, path,
+                              "expected a protocol name (" + all_protocols().simulated_names() + ")");
         }
         options.protocols.push_back(list[i].get<std::string>());
       }

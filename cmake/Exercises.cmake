@@ -105,6 +105,15 @@ function(p2plab_exercise name)
   set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_REFERENCE_SOURCES ${reference_sources})
   set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_REFERENCE_OBJECTS "${reference_objects}")
   set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  # off-limits.txt beside the student's file: code the student's objects must not call (the
+  # engine's own solution of the exercise); the grader checks their symbols (tools/grader).
+  list(GET EX_STUDENT 0 first_student_file)
+  get_filename_component(student_dir "${first_student_file}" DIRECTORY)
+  set(off_limits "")
+  if(EXISTS "${student_dir}/off-limits.txt")
+    set(off_limits "${student_dir}/off-limits.txt")
+  endif()
+  set_property(GLOBAL PROPERTY P2PLAB_EXERCISE_${id}_OFF_LIMITS "${off_limits}")
   set_property(GLOBAL APPEND PROPERTY P2PLAB_EXERCISE_USES ${EX_USES})
 endfunction()
 

@@ -7,7 +7,8 @@
   X(flooding)                        \
   X(superpeer)                       \
   X(chord)                           \
-  X(kademlia)
+  X(kademlia)                        \
+  X(ipfs)
 
 #define P2PLAB_DECLARE_REGISTRATION(module)           \
   namespace p2plab::module {                          \

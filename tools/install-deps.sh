@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages p2plab needs, and only those that are missing. Never prompts
 # (works in CI with no stdin); does nothing, and calls no apt-get, when everything is present.
-#   tools/install-deps.sh [--no-gui]   --no-gui: without the visualizer's packages (graders)
+# Then the npm packages the IPFS tests compare with (tools/install-npm-refs.sh).
+#   tools/install-deps.sh [--no-gui]   --no-gui: without the visualizer's packages and the IPFS
+#                                      references (graders: their tests need neither)
 set -euo pipefail
 
 gui=1
@@ -19,6 +21,13 @@ packages=(
   clang libclang-rt-14-dev
 )
 if [ "$gui" -eq 1 ]; then
+  # the IPFS tests' independent CIDs: Debian's ipfs_cid (rust-ipfs-unixfs), and node for the npm
+  # importer (a node already on the PATH, e.g. from NodeSource, is used as it is)
+  packages+=(ipfs-cid)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+if [ "$gui" -eq 1 ]; then
   # visualizer (Dear ImGui with its GLFW and OpenGL 3 backends) and its headless tests
   packages+=(libimgui-dev libstb-dev libglfw3-dev libgl-dev libgl1-mesa-dri xvfb xauth xdotool fonts-dejavu-core)
 fi
@@ -30,8 +39,13 @@ for p in "${packages[@]}"; do
   fi
 done
 
+npm_refs() {
+  if [ "$gui" -eq 1 ]; then "$(dirname "$0")/install-npm-refs.sh"; fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "p2plab: all ${#packages[@]} build dependencies present"
+  npm_refs
   exit 0
 fi
 
@@ -59,3 +73,4 @@ retry() {
 retry apt_get update
 retry apt_get install -y --no-install-recommends "${missing[@]}"
 echo "p2plab: dependencies installed"
+npm_refs

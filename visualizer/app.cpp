@@ -54,7 +54,7 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
     if (entry.path().extension() != ".json") continue;
     try {
       const Scenario s = load_scenario(entry.path().string());
-      if (all_protocols().find(s.protocol) == nullptr && !bench::is_compare_lab(s)) continue;
+      if (all_protocols().find_simulated(s.protocol) == nullptr && !bench::is_compare_lab(s)) continue;
 
       labs.push_back({entry.path().string(), entry.path().stem().string(), s.title, s.note, s.protocol});
     } catch (const std::exception&) {
@@ -65,9 +65,10 @@ std::vector<LabEntry> find_labs(const fs::path& dir) {
   // superpeers, Chord, then the DHTs), each protocol's labs by name; the comparison of them all
   // last, as the lecture's table closes the systems.
   const auto rank = [](const std::string& protocol) {
-    const auto& all = all_protocols().all();
-    if (all_protocols().find(protocol) == nullptr) return all.size() + 1;
-    const auto it = std::find_if(all.begin(), all.end(), [&](const ProtocolInfo& info) { return info.name == protocol; });
+    const std::vector<const ProtocolInfo*> all = all_protocols().simulated();
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const ProtocolInfo* info) { return info->name == protocol; });
+    if (it == all.end()) return all.size() + 1;
     return static_cast<std::size_t>(it - all.begin());
   };
   std::sort(labs.begin(), labs.end(), [&](const LabEntry& a, const LabEntry& b) {
@@ -671,22 +672,23 @@ class App {
 
   void new_scenario_panel() {
     if (!ImGui::CollapsingHeader("New scenario")) return;
-    const auto& protocols = all_protocols().all();
+    const std::vector<const ProtocolInfo*> protocols = all_protocols().simulated();  // tools-only ones: nothing to run
     if (protocols.empty()) return;
     if (new_protocol_ < 0) {  // first offer the protocol of the lab that is open
       for (std::size_t i = 0; i < protocols.size(); ++i) {
-        if (protocols[i].name == session_->scenario().protocol) new_protocol_ = static_cast<int>(i);
+        if (protocols[i]->name == session_->scenario().protocol) new_protocol_ = static_cast<int>(i);
       }
     }
     new_protocol_ = std::clamp<int>(new_protocol_, 0, static_cast<int>(protocols.size()) - 1);
-    if (ImGui::BeginCombo("protocol", protocols[static_cast<std::size_t>(new_protocol_)].name.c_str())) {
+    if (ImGui::BeginCombo("protocol", protocols[static_cast<std::size_t>(new_protocol_)]->name.c_str())) {
       for (std::size_t i = 0; i < protocols.size(); ++i) {
-        if (ImGui::Selectable(protocols[i].name.c_str(), static_cast<int>(i) == new_protocol_)) new_protocol_ = static_cast<int>(i);
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", protocols[i].description.c_str());
+        if (ImGui::Selectable(protocols[i]->name.c_str(), static_cast<int>(i) == new_protocol_))
+          new_protocol_ = static_cast<int>(i);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", protocols[i]->description.c_str());
       }
       ImGui::EndCombo();
     }
-    const ProtocolInfo& protocol = protocols[static_cast<std::size_t>(new_protocol_)];
+    const ProtocolInfo& protocol = *protocols[static_cast<std::size_t>(new_protocol_)];
     ImGui::SliderInt("peers", &new_peers_, 2, 2000, "%d", ImGuiSliderFlags_Logarithmic);
     ImGui::InputInt("seed", &new_seed_);
     ScenarioRequest request;
@@ -1254,7 +1256,7 @@ class App {
         "The lecture's table, measured: every system on the same searches over a sweep of N, as a "
         "log-log chart and a table. It is the last lab of the list.");
     for (const LabEntry& lab : labs_) {
-      if (all_protocols().find(lab.protocol) != nullptr) continue;
+      if (all_protocols().find_simulated(lab.protocol) != nullptr) continue;
       if (ImGui::Button(("open " + lab.name).c_str())) pending_open_ = lab.path;
     }
   }

@@ -111,7 +111,7 @@ bool LiveRun::accept(const net::MonitorReport& report) {
   const net::ReportedPeer& r = report.peer;
   // The run's protocol and id width: fixed by the first report.
   if (!proto_.empty() && (r.protocol != proto_ || r.bits != bits_)) return false;
-  const ProtocolInfo* info = model_ != nullptr ? nullptr : all_protocols().find(r.protocol);
+  const ProtocolInfo* info = model_ != nullptr ? nullptr : all_protocols().find_simulated(r.protocol);
   if (model_ == nullptr && info == nullptr) return false;
   const ProtocolModel& model = model_ != nullptr ? *model_ : info->model;
   if (report.kind == net::MonitorReport::Kind::State) {

@@ -352,7 +352,7 @@ const ProtocolModel& Session::model() const {
   const std::string& protocol = scenario().protocol;
   if (model_ == nullptr || model_for_ != protocol) {
     static const ProtocolModel unknown;  // a live run before its first report: an empty graph
-    const ProtocolInfo* info = all_protocols().find(protocol);
+    const ProtocolInfo* info = all_protocols().find_simulated(protocol);
     model_ = info != nullptr ? &info->model : &unknown;
     model_for_ = protocol;
   }

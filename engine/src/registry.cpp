@@ -65,9 +65,28 @@ const ProtocolInfo* ProtocolRegistry::find(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<const ProtocolInfo*> ProtocolRegistry::simulated() const {
+  std::vector<const ProtocolInfo*> out;
+  for (const auto& p : protocols_) {
+    if (p.simulated()) out.push_back(&p);
+  }
+  return out;
+}
+
+const ProtocolInfo* ProtocolRegistry::find_simulated(const std::string& name) const {
+  const ProtocolInfo* info = find(name);
+  return info != nullptr && info->simulated() ? info : nullptr;
+}
+
 std::string ProtocolRegistry::names() const {
   std::string out;
   for (const auto& p : protocols_) out += (out.empty() ? "" : ", ") + p.name;
+  return out;
+}
+
+std::string ProtocolRegistry::simulated_names() const {
+  std::string out;
+  for (const ProtocolInfo* p : simulated()) out += (out.empty() ? "" : ", ") + p->name;
   return out;
 }
 
@@ -75,7 +94,12 @@ std::unique_ptr<Run> ProtocolRegistry::create(const Scenario& scenario) const {
   const ProtocolInfo* info = find(scenario.protocol);
   if (info == nullptr) {
     throw ScenarioError(scenario.file, "protocol",
-                        "unknown protocol \"" + scenario.protocol + "\" (known: " + names() + ")");
+                        "unknown protocol \"" + scenario.protocol + "\" (known: " + simulated_names() + ")");
+  }
+  if (!info->simulated()) {
+    throw ScenarioError(
+        scenario.file, "protocol",
+        "\"" + scenario.protocol + "\" has tools only, no simulation yet (simulated: " + simulated_names() + ")");
   }
   return info->create(scenario);
 }

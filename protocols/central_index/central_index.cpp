@@ -120,6 +120,11 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
   switch (msg.type) {
     case MsgType::Register:
       if (self == server_) {
+        const auto files = index_.files_of.find(from);
+        if (files != index_.files_of.end() && files->second.size() >= kMaxNamesPerProvider &&
+            files->second.count(msg.name) == 0) {
+          return;  // one provider cannot fill the index (a forged flood of names)
+        }
         index_add(from, msg.name);
         last_seen_[from] = transport_.now();
       }
@@ -231,6 +236,39 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
     default:
       return;
   }
+}
+
+void Protocol::mark_peers_in_use(PeerIndex self, std::vector<std::uint8_t>& mark) const {
+  auto use = [&](PeerIndex p) {
+    if (p < mark.size()) mark[p] = 1;
+  };
+  use(server_);
+  downloads_.mark_providers(mark);
+  if (self != server_) return;
+  const SimTime cutoff = params_.keepalive > 0 ? transport_.now() - 3 * params_.keepalive : SimTime{-1};
+  for (const auto& [peer, seen] : last_seen_) {
+    if (params_.keepalive <= 0 || seen >= cutoff) use(peer);
+  }
+}
+
+void Protocol::mark_names_in_use(std::vector<std::uint8_t>& used) const {
+  for (const auto& entry : index_.providers) {
+    if (entry.first < used.size()) used[entry.first] = 1;
+  }
+}
+
+void Protocol::rename_names(const std::vector<NameIndex>& renamed) {
+  auto rename = [&](NameIndex n) { return n < renamed.size() ? renamed[n] : search::kNoName; };
+  Index index;
+  for (const auto& [name, peers] : index_.providers) {
+    if (rename(name) != search::kNoName) index.providers[rename(name)] = peers;
+  }
+  for (const auto& [peer, names] : index_.files_of) {
+    for (NameIndex n : names) {
+      if (rename(n) != search::kNoName) index.files_of[peer].insert(rename(n));
+    }
+  }
+  index_ = std::move(index);
 }
 
 std::set<PeerIndex> Protocol::indexed_providers(NameIndex name) const {

@@ -49,8 +49,8 @@ struct Message {
 struct Params {
   std::uint64_t server = 0;  // id of the index server (all peers know its address)
   bool server_given = false;
-  SimTime timeout = from_ms(std::int64_t{2000});       // a search or download unanswered this long fails
-  SimTime keepalive = from_ms(std::int64_t{10000});    // 0: no keepalives (crashed peers stay indexed)
+  SimTime timeout = from_ms(std::int64_t{2000});     // a search or download unanswered this long fails
+  SimTime keepalive = from_ms(std::int64_t{10000});  // 0: no keepalives (crashed peers stay indexed)
 };
 
 class Protocol final : public search::SearchProtocol<Message, Params> {
@@ -87,6 +87,24 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   nlohmann::json params_json() const;
   /// Changes a parameter during the run; returns "" or why it cannot.
   std::string set_param(const std::string& name, double value);
+
+  // ---- real network mode: a peer's tables stay bounded (net/node_shell.hpp) -----------------
+  /// Names one provider may have in the index; further REGISTERs of new names are ignored.
+  static constexpr std::size_t kMaxNamesPerProvider = 4096;
+  /// A query's record is reused: forget its search and download.
+  void forget_query(PeerIndex self, QueryIndex q) {
+    (void)self;
+    downloads_.forget(q);
+  }
+  /// The peers `self` still needs (their contacts are not replaced): the server, the providers
+  /// of running downloads and, at the server, the providers heard from within the sweep's window
+  /// (a silent one is forgotten by the next sweep anyway).
+  void mark_peers_in_use(PeerIndex self, std::vector<std::uint8_t>& mark) const;
+  /// A peer whose contact was replaced: the server forgets its files.
+  void forget_peer(PeerIndex peer) { index_remove_peer(peer); }
+  /// The names the index holds, and the index renamed after the node rebuilt its catalogue.
+  void mark_names_in_use(std::vector<std::uint8_t>& used) const;
+  void rename_names(const std::vector<NameIndex>& renamed);
 
  private:
   enum Timer : std::uint16_t { kSearchTimeout, kDownloadTimeout, kKeepalive, kSweep };

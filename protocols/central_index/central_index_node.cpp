@@ -42,6 +42,11 @@ class Node final : public search::SearchNode<Protocol> {
     return true;
   }
   bool read(net::wire::Reader& r) override { return wire::read(r, datagram_); }
+  // A full contact table replaces contacts the peer no longer needs (silent providers, at the
+  // server) instead of refusing newcomers.
+  bool contacts_replaceable() const override { return true; }
+  void mark_in_use(std::vector<std::uint8_t>& mark) const override { protocol_.mark_peers_in_use(self(), mark); }
+  void forget_peer(PeerIndex peer) override { protocol_.forget_peer(peer); }
   bool map(PeerIndex sender, const net::Endpoint& from, net::wire::Drop& why) override {
     const wire::Datagram& d = datagram_;
     server_named_ = kNoPeer;
@@ -115,7 +120,7 @@ class Node final : public search::SearchNode<Protocol> {
  protected:
   void share(const std::string& name) override {
     if (is_server()) return shell_.error("share: the server's own names are indexed when it starts (--share NAME)");
-    if (catalogue_.size() >= search::kMaxNodeNames) return shell_.error("share: too many names");
+    if (catalogue_.size() >= limits_.names && !compact_names()) return shell_.error("share: too many names");
     const NameIndex n = catalogue_.intern(name);
     shared_[0].push_back(n);
     if (protocol_.server() != kNoPeer) {

@@ -124,6 +124,9 @@ void Protocol::set_finger(PeerIndex n, int i, PeerIndex node) {
 
 void Protocol::set_predecessor(PeerIndex n, PeerIndex p) {
   if (predecessor_[n] == p) return;
+  if (p == kNoPeer && predecessor_[n] != kNoPeer && predecessor_[n] != n) {
+    lost_predecessor_[n] = transport_.id_of(predecessor_[n]);  // dead or gone: see hand_over_keys
+  }
   predecessor_[n] = p;
   trace_state(n, StateField::Predecessor, 0, p);
 }

@@ -367,8 +367,14 @@ class Protocol final : public MessageHandler<Message> {
   void answer_get(PeerIndex self, PeerIndex from, const Message& msg);
   void storage_reply(PeerIndex self, const Message& msg);
   void replicate(PeerIndex n, const Id& key, std::uint32_t value, bool fresh = true);
-  /// Copies every key n owns to its replica holders, except those in `skip` (they have them).
-  void replicate_all_primary(PeerIndex n, const PeerIndex* skip = nullptr, int skip_count = 0);
+  /// Keys in (after, last] on the circle.
+  struct KeyRange {
+    Id after, last;
+  };
+  /// Copies every key n owns (or only those in `only`) to its replica holders, except those in
+  /// `skip` (they have them).
+  void replicate_all_primary(PeerIndex n, const PeerIndex* skip = nullptr, int skip_count = 0,
+                             const KeyRange* only = nullptr);
   void take_over(PeerIndex self, const Message& msg);
   void hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer);
   void hand_over_all(PeerIndex n, PeerIndex to);
@@ -380,6 +386,9 @@ class Protocol final : public MessageHandler<Message> {
 
   // Per-peer state, struct of arrays.
   PeerArray<PeerIndex> predecessor_;
+  // The id of a predecessor n found dead, until a new predecessor notifies n: the keys n gained
+  // are (new predecessor, that id], and only those need copies (few peers at a time, so a map).
+  std::unordered_map<PeerIndex, Id> lost_predecessor_;
   PeerArray<PeerIndex> successors_;            // r entries per peer; kNoPeer past the known ones
   PeerArray<std::uint32_t> successor_prints_;  // IdSpace::print of each successor entry
   FingerTables fingers_;                       // m fingers per peer, as runs; kNoPeer = not yet known

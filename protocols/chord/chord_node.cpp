@@ -3,8 +3,10 @@
 // peer falls out of the ring, and answers put, get and lookup.
 #include "chord_node.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -36,11 +38,15 @@ class Node final : public net::TransportApp<Message> {
         max_running_(max_running) {
     // Keys moving between peers (copies, hand-overs, answers to FETCH_RANGE) leave paced; the
     // ring's maintenance and the lookups never wait behind them.
+    fresh_copies_per_s_ = 4 * transfer_rate;
+    fresh_tokens_ = fresh_copies_per_s_;
     transport_.set_pacing(
-        [](const Message& m) {
+        [this](const Message& m) {
           // A range moving (copies to a new successor, hand-overs); the copies of a key just put
-          // (flag 1) leave at once, so that a put acknowledged is a put copied.
-          return (m.type == MsgType::Replicate && m.flag == 0) || m.type == MsgType::HandOver;
+          // (flag 1) leave at once, so that a put acknowledged is a put copied -- up to 4x the
+          // transfer rate: beyond it (a flood of PUTs) they wait in the paced queue too.
+          if (m.type == MsgType::HandOver) return true;
+          return m.type == MsgType::Replicate && (m.flag == 0 || !take_fresh_copy_token());
         },
         transfer_rate, transfer_queue,
         [](const Message& m) {
@@ -117,15 +123,46 @@ class Node final : public net::TransportApp<Message> {
   const char* pending_name() const override { return to_string(pending_.type); }
   void deliver(PeerIndex sender) override {
     // NOTIFY makes the sender this peer's predecessor, which then gets a key range: only from a
-    // peer that answered a datagram at its address (a PING first; its next NOTIFY counts).
-    if (pending_.type == MsgType::Notify && !shell_.contacts().verified(sender)) {
+    // peer that answered a PING at its address, echoing the PING's random tag (a forger that
+    // only invents source addresses never sees the tag); its next NOTIFY counts.
+    if (pending_.type == MsgType::Pong) {
+      const auto nonce = notify_nonce_.find(sender);
+      if (nonce != notify_nonce_.end() && nonce->second == pending_.tag) {
+        notify_nonce_.erase(nonce);
+        proven_at_[sender] = shell_.contacts().at(sender).address;
+      }
+    }
+    if (pending_.type == MsgType::Notify && !proven(sender)) {
+      if (notify_nonce_.size() >= kMaxNotifyNonces) notify_nonce_.clear();  // a flood of NOTIFYs
       Message ping;
       ping.type = MsgType::Ping;
+      ping.tag = static_cast<std::uint32_t>(nonce_rng_());
+      notify_nonce_[sender] = ping.tag;
       transport_.send(self(), sender, ping);
       ++notify_unverified_;
       return;
     }
     protocol_.on_message(self(), sender, pending_);
+  }
+  /// Token bucket of the copies of keys just put (a second's worth at most).
+  bool take_fresh_copy_token() {
+    const SimTime now = transport_.now();
+    fresh_tokens_ = std::min(fresh_copies_per_s_,
+                             fresh_tokens_ + static_cast<double>(now - fresh_refilled_) * 1e-6 * fresh_copies_per_s_);
+    fresh_refilled_ = now;
+    if (fresh_tokens_ < 1) return false;
+    fresh_tokens_ -= 1;
+    return true;
+  }
+  /// The sender answered a NOTIFY's PING with its tag, from the address it has now.
+  bool proven(PeerIndex peer) const {
+    const auto at = proven_at_.find(peer);
+    return shell_.contacts().verified(peer) && at != proven_at_.end() &&
+           at->second == shell_.contacts().at(peer).address;
+  }
+  void forget_peer(PeerIndex peer) override {
+    notify_nonce_.erase(peer);
+    proven_at_.erase(peer);
   }
 
   // ---- the contact table: peers the routing state and running lookups name stay ----
@@ -403,10 +440,17 @@ class Node final : public net::TransportApp<Message> {
   std::unordered_map<std::string, std::uint32_t> value_index_;
   std::uint32_t value_count_ = 0;
   bool rejoin_wanted_ = false;
-  std::uint64_t notify_unverified_ = 0;  // NOTIFYs answered with a PING (the sender was not verified)
-  int join_failures_ = 0;                // since the peer was last in a ring
-  PeerIndex bootstrap_ = kNoPeer;        // the --join peer's contact, once it answered
-  SimTime next_bootstrap_notify_ = 0;    // the next NOTIFY to it (see tick)
+  std::uint64_t notify_unverified_ = 0;               // NOTIFYs answered with a PING (the sender was not verified)
+  double fresh_copies_per_s_ = 0, fresh_tokens_ = 0;  // see take_fresh_copy_token
+  SimTime fresh_refilled_ = 0;
+  static constexpr std::size_t kMaxNotifyNonces = 4096;
+  std::unordered_map<PeerIndex, std::uint32_t> notify_nonce_;  // the tag of the PING sent to a NOTIFY's sender
+  std::unordered_map<PeerIndex, net::Endpoint> proven_at_;     // senders that echoed it, and from where
+  // Tags an attacker must not guess: from the system's entropy, not the peer's seeded RNG.
+  std::mt19937 nonce_rng_{std::random_device{}()};
+  int join_failures_ = 0;                                          // since the peer was last in a ring
+  PeerIndex bootstrap_ = kNoPeer;                                  // the --join peer's contact, once it answered
+  SimTime next_bootstrap_notify_ = 0;                              // the next NOTIFY to it (see tick)
   std::pair<PeerIndex, PeerIndex> fetched_for_{kNoPeer, kNoPeer};  // (predecessor, successor) at the last FETCH_RANGE
   SimTime next_rejoin_ = 0, rejoin_backoff_ = 0;
   PeerIndex rejoin_via_ = kNoPeer;  // the peer the creator joins through again

@@ -140,7 +140,7 @@ void Protocol::replicate(PeerIndex n, const Id& key, std::uint32_t value, bool f
   }
 }
 
-void Protocol::replicate_all_primary(PeerIndex n, const PeerIndex* skip, int skip_count) {
+void Protocol::replicate_all_primary(PeerIndex n, const PeerIndex* skip, int skip_count, const KeyRange* only) {
   auto it = items_.find(n);
   if (it == items_.end()) return;
   const ContactList holders = logic::replica_holders(contact(n), neighbours(n).successors, params_.successors);
@@ -154,6 +154,7 @@ void Protocol::replicate_all_primary(PeerIndex n, const PeerIndex* skip, int ski
   if (to.empty()) return;
   for (const auto& [key, value] : it->second) {
     if (!is_primary(n, key)) continue;
+    if (only != nullptr && !logic::in_open_closed(key, only->after, only->last)) continue;
     for (PeerIndex s : to) {
       Message m;
       m.type = MsgType::Replicate;
@@ -183,7 +184,17 @@ void Protocol::hand_over_keys(PeerIndex n, PeerIndex old, PeerIndex newcomer) {
     return;
   }
   hand_over_range(n, transport_.id_of(n), transport_.id_of(newcomer), newcomer);
-  replicate_all_primary(n);  // n owns the failed peer's range now: copy it onward
+  // n owns the failed peer's range now: copy it onward. Only that range, when n knows where it
+  // ends: n's own keys are on its replica holders already. Example (r = 3): 45 held (42, 45] and
+  // copies of (39, 42]; 42 dies and 39 notifies 45: 45 copies (39, 42] to its three successors,
+  // not (42, 45] again.
+  if (const auto lost = lost_predecessor_.find(n); lost != lost_predecessor_.end()) {
+    const KeyRange gained{transport_.id_of(newcomer), lost->second};
+    lost_predecessor_.erase(lost);
+    replicate_all_primary(n, nullptr, 0, &gained);
+  } else {
+    replicate_all_primary(n);
+  }
   // n's own range grew to (newcomer, n]: keys of the failed predecessor that n never held (it
   // joined after they were put) are still copied on n's successors. Fetch them (FETCH_RANGE,
   // answered by hand_over_range).

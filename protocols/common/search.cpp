@@ -31,6 +31,7 @@ NameIndex Catalogue::intern(const std::string& name) {
 }
 
 bool Catalogue::matches(NameIndex query, NameIndex item) const {
+  if (query >= names_.size() || item >= names_.size()) return false;
   if (query == item) return true;
   const auto& want = words_[query];
   const auto& have = words_[item];
@@ -213,7 +214,8 @@ Workload parse_workload(const Scenario& scenario, Catalogue& catalogue) {
     // distributions and a share of peers behind NAT (as measured in deployed systems).
     const auto& caps = scenario.doc.at("peers").at("capacities");
     if (caps.is_array()) {
-      if (caps.size() != w.ids.size()) peers.fail("capacities", "needs one entry per peer (" + std::to_string(w.ids.size()) + ")");
+      if (caps.size() != w.ids.size())
+        peers.fail("capacities", "needs one entry per peer (" + std::to_string(w.ids.size()) + ")");
       for (std::size_t i = 0; i < caps.size(); ++i) {
         const JsonObject c(caps[i], scenario.file, "peers.capacities[" + std::to_string(i) + "]");
         c.only_keys({"bandwidth_kbps", "uptime_h", "nat"});
@@ -227,7 +229,8 @@ Workload parse_workload(const Scenario& scenario, Catalogue& catalogue) {
       const double nat_fraction = c.get_number("nat_fraction", 0.3, 0.0, 1.0);
       Rng rng = Rng::derive(scenario.seed, 0x636170616369ULL);
       for (auto& cap : w.capacities) {
-        cap.bandwidth_kbps = 56.0 * portable_exp(rng.uniform() * portable_log(100000.0 / 56.0));  // 56k .. 100M, log-uniform
+        cap.bandwidth_kbps =
+            56.0 * portable_exp(rng.uniform() * portable_log(100000.0 / 56.0));  // 56k .. 100M, log-uniform
         cap.uptime_h = rng.weibull(0.6, 2.0);
         cap.behind_nat = rng.chance(nat_fraction);
       }
@@ -346,16 +349,17 @@ nlohmann::json search_scenario(const ScenarioRequest& request, const std::string
 
 std::vector<OperationInfo> search_operations() {
   return {
-      {"query", "query", "Search for a file name, starting at the selected peer.", "from",
+      {"query",
+       "query",
+       "Search for a file name, starting at the selected peer.",
+       "from",
        {{"name", "file name", OperationField::Kind::Name, "Keywords of a shared file name.", "item-7"}}},
       {"fail", "crash", "The peer stops without a word (its neighbours notice by timeouts).", "peer", {}},
       {"leave", "leave", "The peer says goodbye first.", "peer", {}},
   };
 }
 
-ParameterInfo ttl_parameter(const std::string& help) {
-  return {"ttl", "TTL", help, 1, 10, 4, true, true, true};
-}
+ParameterInfo ttl_parameter(const std::string& help) { return {"ttl", "TTL", help, 1, 10, 4, true, true, true}; }
 
 double request_param(const ScenarioRequest& request, const std::string& name, double fallback) {
   const auto it = request.params.find(name);

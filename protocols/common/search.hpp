@@ -25,6 +25,8 @@ namespace p2plab::search {
 using NameIndex = std::uint32_t;
 using QueryIndex = std::uint32_t;
 constexpr QueryIndex kNoQuery = 0xffffffffu;
+/// No name: a forgotten query's, in a real peer whose catalogue was rebuilt without it.
+constexpr NameIndex kNoName = 0xffffffffu;
 
 /// File names and the keyword match of the lecture's file-sharing systems: a query matches every
 /// shared name that contains all of the query's keywords (case-insensitive words of letters and
@@ -32,9 +34,10 @@ constexpr QueryIndex kNoQuery = 0xffffffffu;
 class Catalogue {
  public:
   NameIndex intern(const std::string& name);
-  const std::string& name(NameIndex n) const { return names_[n]; }
+  /// The name's text ("" for kNoName or any index out of range).
+  const std::string& name(NameIndex n) const { return n < names_.size() ? names_[n] : no_name_; }
   std::size_t size() const { return names_.size(); }
-  /// Does shared name `item` answer query `query`?
+  /// Does shared name `item` answer query `query`? (Never for kNoName.)
   bool matches(NameIndex query, NameIndex item) const;
   static std::vector<std::string> keywords(const std::string& text);
 
@@ -42,6 +45,7 @@ class Catalogue {
   std::vector<std::string> names_;
   std::vector<std::vector<std::string>> words_;  // sorted keywords per name
   std::unordered_map<std::string, NameIndex> index_;
+  std::string no_name_;
 };
 
 /// Everything measured about one query.
@@ -49,11 +53,11 @@ struct QueryRecord {
   PeerIndex from = kNoPeer;
   NameIndex name = 0;
   SimTime start = 0, end = -1;
-  std::set<PeerIndex> hits;      // providers found
-  std::set<PeerIndex> live_hits; // of those, alive when found (a stale index entry is not a find)
-  std::set<PeerIndex> reached;   // peers that received the query
-  std::uint64_t messages = 0;    // every message the query caused
-  std::uint64_t duplicates = 0;  // copies dropped as already seen
+  std::set<PeerIndex> hits;       // providers found
+  std::set<PeerIndex> live_hits;  // of those, alive when found (a stale index entry is not a find)
+  std::set<PeerIndex> reached;    // peers that received the query
+  std::uint64_t messages = 0;     // every message the query caused
+  std::uint64_t duplicates = 0;   // copies dropped as already seen
   int first_hit_hops = -1;
   bool live_provider_existed = false;  // oracle, at the start of the query
   PeerIndex downloaded_from = kNoPeer;
@@ -77,9 +81,15 @@ void describe_hops(TraceVocabulary& vocabulary, bool floods = true, const std::s
 class QueryLog {
  public:
   QueryIndex open(PeerIndex from, NameIndex name, SimTime now, bool live_provider_existed);
-  void reached(QueryIndex q, PeerIndex peer) { if (q != kNoQuery) records_[q].reached.insert(peer); }
-  void message(QueryIndex q) { if (q != kNoQuery) ++records_[q].messages; }
-  void duplicate(QueryIndex q) { if (q != kNoQuery) ++records_[q].duplicates; }
+  void reached(QueryIndex q, PeerIndex peer) {
+    if (q != kNoQuery) records_[q].reached.insert(peer);
+  }
+  void message(QueryIndex q) {
+    if (q != kNoQuery) ++records_[q].messages;
+  }
+  void duplicate(QueryIndex q) {
+    if (q != kNoQuery) ++records_[q].duplicates;
+  }
   void hit(QueryIndex q, PeerIndex provider, int hops);
   void set_liveness(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
   /// Also report queries in the engine's trace (lookup_start / lookup_hop / lookup_done).
@@ -144,7 +154,7 @@ struct Workload {
     SimTime spread = 0;
     double fraction = 0;
     std::uint64_t id = 0;
-    int ttl = 0;  // query: a TTL for this query only (0: the protocol's)
+    int ttl = 0;        // query: a TTL for this query only (0: the protocol's)
     std::string param;  // set: which parameter, to `number`
     double number = 0;
   };

@@ -22,12 +22,11 @@ constexpr std::size_t kMaxNodeNameBytes = 255;    // a file name or a query's ke
 /// The options every search protocol's node adds to the shell's.
 inline std::vector<CommandOption> node_search_options() {
   return {net::node_list("share", "A name this peer shares from the start (repeatable)"),
-          net::node_option("max-queries",
-                           "Query GUIDs remembered at most (flooding: then the oldest is forgotten; others: refused)",
+          net::node_option("max-queries", "Query GUIDs remembered at most (then the oldest is forgotten)",
                            std::to_string(kMaxNodeQueries)),
           net::node_option("max-names",
-                           "Distinct names and keyword sets remembered at most (flooding: then the table is rebuilt "
-                           "from the names in use; others: refused)",
+                           "Distinct names and keyword sets remembered at most (then the table is rebuilt from the "
+                           "names in use, forgetting the older half of the queries if need be)",
                            std::to_string(kMaxNodeNames))};
 }
 
@@ -52,6 +51,15 @@ inline bool read_limits(const CommandArgs& args, NodeLimits& limits, std::string
 template <class P>
 concept ForgetsQueries = requires(P& p, PeerIndex peer, QueryIndex q) {
   p.forget_query(peer, q);
+};
+
+/// A protocol whose own tables hold names (the central index's index, a superpeer's leaf
+/// tables): the node keeps those names when it rebuilds a full catalogue, and renames them.
+template <class P>
+concept KeepsNames = requires(const P& kept, P& p, std::vector<std::uint8_t>& used,
+                              const std::vector<NameIndex>& renamed) {
+  kept.mark_names_in_use(used);
+  p.rename_names(renamed);
 };
 
 template <class Protocol>
@@ -226,34 +234,69 @@ class SearchNode : public net::TransportApp<typename Protocol::Message> {
   }
   /// The oldest query record that may be reused (its GUID forgotten), or kNoQuery.
   QueryIndex reuse_query() {
-    const SimTime now = this->transport_.now();
     for (std::size_t step = 0; step < guid_of_.size(); ++step) {
       const auto q = static_cast<QueryIndex>(next_reuse_++ % guid_of_.size());
-      const QueryRecord& r = log_.records()[q];
-      // This peer's own searches keep their record while they run and a while after (their
-      // timers may still be pending).
-      if (searching_.count(q) != 0 || (r.from == this->self() && now - r.start < kOwnQueryKept)) continue;
-      query_of_guid_.erase(guid_of_[q]);
-      protocol_.forget_query(this->self(), q);
-      ++queries_forgotten_;
+      if (!forgettable(q)) continue;
+      forget(q);
       return q;
     }
     return kNoQuery;
   }
+  /// This peer's own searches keep their record while they run and a while after (their timers
+  /// may still be pending).
+  bool forgettable(QueryIndex q) const {
+    const QueryRecord& r = log_.records()[q];
+    return searching_.count(q) == 0 && !(r.from == this->self() && this->transport_.now() - r.start < kOwnQueryKept);
+  }
+  void forget(QueryIndex q) {
+    if (auto it = query_of_guid_.find(guid_of_[q]); it != query_of_guid_.end() && it->second == q) {
+      query_of_guid_.erase(it);
+      protocol_.forget_query(this->self(), q);
+      ++queries_forgotten_;
+    }
+  }
   /// The catalogue is full: a protocol that can forget queries rebuilds it from the names still
-  /// in use (the shared ones, those of this peer's running searches); false for the others.
+  /// in use (shared ones, those of remembered queries, those in the protocol's own tables); if
+  /// that frees nothing, it forgets the older half of the queries it remembers and rebuilds
+  /// again. False for the others (they refuse new names).
   bool compact_names() {
     if constexpr (ForgetsQueries<Protocol>) {
-      Catalogue kept;
-      for (NameIndex& n : shared_[0]) n = kept.intern(catalogue_.name(n));
-      for (const auto& [q, text] : searching_)
-        log_.record(q).name = kept.intern(catalogue_.name(log_.records()[q].name));
-      catalogue_ = std::move(kept);
-      ++names_compacted_;
-      return catalogue_.size() < limits_.names;
+      if (rebuild_catalogue()) return true;
+      const std::size_t half = guid_of_.size() / 2;
+      for (std::size_t step = 0, forgotten = 0; step < guid_of_.size() && forgotten < half; ++step) {
+        const auto q = static_cast<QueryIndex>(next_reuse_++ % guid_of_.size());
+        if (!forgettable(q) || !query_of_guid_.count(guid_of_[q])) continue;
+        forget(q);
+        ++forgotten;
+      }
+      return rebuild_catalogue();
     } else {
       return false;
     }
+  }
+  /// A new catalogue of the names in use, every holder renamed; true if it has room.
+  bool rebuild_catalogue() {
+    std::vector<std::uint8_t> used(catalogue_.size(), 0);
+    auto use = [&](NameIndex n) {
+      if (n < used.size()) used[n] = 1;
+    };
+    for (NameIndex n : shared_[0]) use(n);
+    for (const auto& [guid, q] : query_of_guid_) use(log_.records()[q].name);
+    for (const auto& [q, text] : searching_) use(log_.records()[q].name);
+    if constexpr (KeepsNames<Protocol>) protocol_.mark_names_in_use(used);
+    Catalogue kept;
+    std::vector<NameIndex> renamed(catalogue_.size(), kNoName);
+    for (NameIndex n = 0; n < catalogue_.size(); ++n) {
+      if (used[n]) renamed[n] = kept.intern(catalogue_.name(n));
+    }
+    auto rename = [&](NameIndex n) { return n < renamed.size() ? renamed[n] : kNoName; };
+    for (NameIndex& n : shared_[0]) n = rename(n);
+    // Forgotten records keep no name (kNoName) until they are reused.
+    for (QueryIndex q = 0; q < log_.records().size(); ++q) log_.record(q).name = rename(log_.records()[q].name);
+    if constexpr (KeepsNames<Protocol>) protocol_.rename_names(renamed);
+    catalogue_ = std::move(kept);
+    ++names_compacted_;
+    return catalogue_.size() < limits_.names;
   }
   /// The GUID of a local query, or nothing (not a query of this peer's log).
   std::optional<std::uint64_t> guid_of(QueryIndex q) const {

@@ -2,8 +2,8 @@
 #include "superpeer.hpp"
 
 #include <algorithm>
-#include <span>
 #include <cmath>
+#include <span>
 #include <tuple>
 
 #include "p2plab/json_util.hpp"
@@ -11,9 +11,10 @@
 namespace p2plab::superpeer {
 
 const char* to_string(MsgType type) {
-  static const char* const names[] = {"HELLO_SUPERPEERS", "SUPERPEER_LIST", "ATTACH",  "ATTACH_OK",  "ATTACH_REFUSED",
-                                      "ANNOUNCE",         "CONNECT",        "CONNECT_OK", "PING",     "PONG",
-                                      "QUERY",            "QUERYHIT",       "DOWNLOAD", "DOWNLOAD_OK", "BYE"};
+  static const char* const names[] = {
+      "HELLO_SUPERPEERS", "SUPERPEER_LIST", "ATTACH", "ATTACH_OK", "ATTACH_REFUSED", "ANNOUNCE",
+      "CONNECT",          "CONNECT_OK",     "PING",   "PONG",      "QUERY",          "QUERYHIT",
+      "DOWNLOAD",         "DOWNLOAD_OK",    "BYE"};
   const auto i = static_cast<std::size_t>(type);
   return i < std::size(names) ? names[i] : "?";
 }
@@ -40,10 +41,14 @@ Protocol::Protocol(Params params, Transport<Message>& transport, search::Context
     : SearchProtocol(params, transport, context) {}
 
 nlohmann::json Protocol::params_json() const {
-  nlohmann::json out = {{"superpeer_ratio", params_.superpeer_ratio}, {"min_bandwidth_kbps", params_.min_bandwidth_kbps},
-                        {"min_uptime_h", params_.min_uptime_h}, {"leaves_per_superpeer", params_.leaves_per_superpeer},
-                        {"superpeers_per_leaf", params_.superpeers_per_leaf}, {"degree", params_.degree},
-                        {"ttl", params_.ttl}, {"relay", params_.relay}};
+  nlohmann::json out = {{"superpeer_ratio", params_.superpeer_ratio},
+                        {"min_bandwidth_kbps", params_.min_bandwidth_kbps},
+                        {"min_uptime_h", params_.min_uptime_h},
+                        {"leaves_per_superpeer", params_.leaves_per_superpeer},
+                        {"superpeers_per_leaf", params_.superpeers_per_leaf},
+                        {"degree", params_.degree},
+                        {"ttl", params_.ttl},
+                        {"relay", params_.relay}};
   out.update(times_json());
   return out;
 }
@@ -90,8 +95,8 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
   // Superpeers form a random overlay among themselves.
   for (PeerIndex s : sps) {
     Rng& rng = transport_.rng(s);
-    for (int attempt = 0; attempt < 20 * params_.degree && static_cast<int>(peers_[s].neighbors.size()) < params_.degree &&
-                          sps.size() > 1;
+    for (int attempt = 0; attempt < 20 * params_.degree &&
+                          static_cast<int>(peers_[s].neighbors.size()) < params_.degree && sps.size() > 1;
          ++attempt) {
       const PeerIndex t = sps[rng.below(sps.size())];
       if (t != s && static_cast<int>(peers_[t].neighbors.size()) < 2 * params_.degree) link_superpeers(s, t);
@@ -101,7 +106,8 @@ void Protocol::bootstrap(const std::vector<PeerIndex>& peers) {
   for (PeerIndex p : peers) {
     if (peers_[p].superpeer || sps.empty()) continue;
     Rng& rng = transport_.rng(p);
-    for (int attempt = 0; attempt < 50 && static_cast<int>(peers_[p].superpeers.size()) < params_.superpeers_per_leaf; ++attempt) {
+    for (int attempt = 0; attempt < 50 && static_cast<int>(peers_[p].superpeers.size()) < params_.superpeers_per_leaf;
+         ++attempt) {
       const PeerIndex s = sps[rng.below(sps.size())];
       auto& mine = peers_[p].superpeers;
       if (std::find(mine.begin(), mine.end(), s) != mine.end()) continue;
@@ -203,6 +209,48 @@ void Protocol::drop(PeerIndex self, PeerIndex gone) {
   logic::forget_leaf(me.leaves, gone);
 }
 
+void Protocol::forget_query(PeerIndex self, QueryIndex q) {
+  if (self < peers_.size()) peers_[self].seen.erase(q);
+  downloads_.forget(q);
+}
+
+void Protocol::mark_peers_in_use(PeerIndex self, std::vector<std::uint8_t>& mark) const {
+  if (self >= peers_.size()) return;
+  auto use = [&](PeerIndex p) {
+    if (p < mark.size()) mark[p] = 1;
+  };
+  const Peer& me = peers_[self];
+  for (PeerIndex p : me.neighbors) use(p);
+  for (PeerIndex p : me.superpeers) use(p);
+  for (std::size_t i = 0; i < me.known.size() && i < kKnownKept; ++i) use(me.known[i]);
+  for (PeerIndex p : me.awaiting) use(p);
+  for (const auto& entry : me.leaves) use(entry.first);
+  use(me.bootstrap);
+  downloads_.mark_providers(mark);
+}
+
+void Protocol::mark_names_in_use(std::vector<std::uint8_t>& used) const {
+  for (const Peer& p : peers_) {
+    for (const auto& [leaf, names] : p.leaves) {
+      for (NameIndex n : names) {
+        if (n < used.size()) used[n] = 1;
+      }
+    }
+  }
+}
+
+void Protocol::rename_names(const std::vector<NameIndex>& renamed) {
+  for (Peer& p : peers_) {
+    for (auto& [leaf, names] : p.leaves) {
+      std::vector<NameIndex> kept;
+      for (NameIndex n : names) {
+        if (n < renamed.size() && renamed[n] != search::kNoName) kept.push_back(renamed[n]);
+      }
+      names = std::move(kept);
+    }
+  }
+}
+
 void Protocol::search(PeerIndex from, NameIndex name, QueryIndex q, int ttl) {
   Peer& me = peer(from);
   me.seen[q] = from;
@@ -298,9 +346,10 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       // A superpeer keeps the target ratio locally: once it has its share of leaves,
       // superpeers_per_leaf x (1/ratio - 1), it refuses capable newcomers, which then become
       // superpeers themselves; others it takes up to its maximum of leaves.
-      const LeafLimits limits{static_cast<std::size_t>(params_.leaves_per_superpeer),
-                              static_cast<std::size_t>(std::max(
-                                  1.0, std::round(params_.superpeers_per_leaf * (1.0 / params_.superpeer_ratio - 1.0))))};
+      const LeafLimits limits{
+          static_cast<std::size_t>(params_.leaves_per_superpeer),
+          static_cast<std::size_t>(
+              std::max(1.0, std::round(params_.superpeers_per_leaf * (1.0 / params_.superpeer_ratio - 1.0))))};
       const bool full = !logic::accept_leaf(me.leaves.size(), msg.flag != 0, limits);
       Message reply;
       const bool ok = me.superpeer && !full;
@@ -325,7 +374,11 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!me.superpeer && me.superpeers.empty() && capable(self)) become_superpeer(self);
       return;
     case MsgType::Announce:
-      if (me.superpeer) logic::index_announcement(me.leaves, from, msg.name);
+      if (me.superpeer) {
+        const auto table = me.leaves.find(from);
+        if (table != me.leaves.end() && table->second.size() >= kMaxNamesPerLeaf) return;  // one leaf cannot fill it
+        logic::index_announcement(me.leaves, from, msg.name);
+      }
       return;
     case MsgType::Connect: {
       if (!me.superpeer) return;
@@ -415,7 +468,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       download_done(msg.query, relayed ? msg.node : from, relayed ? from : kNoPeer);
       return;
     }
-    case MsgType::Count: return;
+    case MsgType::Count:
+      return;
   }
 }
 
@@ -481,8 +535,8 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       } else if (me.superpeer && static_cast<int>(me.neighbors.size()) < params_.degree) {
         // Too few superpeer neighbours: connect to others we heard of, and hear of more.
         connect_more(self, me.known);
-        const PeerIndex ask = !me.neighbors.empty() ? me.neighbors[transport_.rng(self).below(me.neighbors.size())]
-                                                    : me.bootstrap;
+        const PeerIndex ask =
+            !me.neighbors.empty() ? me.neighbors[transport_.rng(self).below(me.neighbors.size())] : me.bootstrap;
         if (ask != kNoPeer) {
           Message hello;
           hello.type = MsgType::HelloSuperpeers;
@@ -491,7 +545,8 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       }
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 

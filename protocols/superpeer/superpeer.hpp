@@ -34,17 +34,17 @@ enum class MsgType : std::uint8_t {
   SuperpeerList,    //   up to 8 superpeers
   Attach,           // leaf -> superpeer: "be my superpeer"
   AttachOk,
-  AttachRefused,    // the superpeer has its maximum of leaves
-  Announce,         // leaf -> superpeer: one entry of its file table
-  Connect,          // superpeer -> superpeer: overlay link
+  AttachRefused,  // the superpeer has its maximum of leaves
+  Announce,       // leaf -> superpeer: one entry of its file table
+  Connect,        // superpeer -> superpeer: overlay link
   ConnectOk,
-  Ping,             // liveness of superpeers and neighbours
+  Ping,  // liveness of superpeers and neighbours
   Pong,
-  Query,            // leaf -> its superpeers, then superpeer -> superpeers (TTL)
-  QueryHit,         // back along the reverse path; carries provider and provider's superpeer
-  Download,         // requester -> provider (or -> the provider's superpeer to relay)
+  Query,     // leaf -> its superpeers, then superpeer -> superpeers (TTL)
+  QueryHit,  // back along the reverse path; carries provider and provider's superpeer
+  Download,  // requester -> provider (or -> the provider's superpeer to relay)
   DownloadOk,
-  Bye,              // graceful leave
+  Bye,  // graceful leave
   Count
 };
 const char* to_string(MsgType type);
@@ -56,20 +56,20 @@ struct Message {
   std::uint8_t flag = 0;  // SuperpeerList: count; Download/DownloadOk: 1 = relayed
   QueryIndex query = search::kNoQuery;
   NameIndex name = 0;
-  PeerIndex node = kNoPeer;    // QueryHit: provider; Download: final target; relay: requester
-  PeerIndex relay = kNoPeer;   // QueryHit: the provider's superpeer
+  PeerIndex node = kNoPeer;   // QueryHit: provider; Download: final target; relay: requester
+  PeerIndex relay = kNoPeer;  // QueryHit: the provider's superpeer
   std::array<PeerIndex, 8> list{};
 };
 
 struct Params {
-  double superpeer_ratio = 0.1;        // target share of superpeers among peers
-  double min_bandwidth_kbps = 256;     // below this a peer never becomes a superpeer
-  double min_uptime_h = 0;             // ... nor with less uptime
-  int leaves_per_superpeer = 50;       // most leaves a superpeer accepts
-  int superpeers_per_leaf = 2;         // 1 .. 3, as in Gnutella 0.6
-  int degree = 4;                      // superpeer overlay neighbours
-  int ttl = 4;                         // query TTL among superpeers
-  bool relay = false;                  // Skype: reach NATed peers through their superpeer
+  double superpeer_ratio = 0.1;     // target share of superpeers among peers
+  double min_bandwidth_kbps = 256;  // below this a peer never becomes a superpeer
+  double min_uptime_h = 0;          // ... nor with less uptime
+  int leaves_per_superpeer = 50;    // most leaves a superpeer accepts
+  int superpeers_per_leaf = 2;      // 1 .. 3, as in Gnutella 0.6
+  int degree = 4;                   // superpeer overlay neighbours
+  int ttl = 4;                      // query TTL among superpeers
+  bool relay = false;               // Skype: reach NATed peers through their superpeer
   SimTime collect = from_ms(std::int64_t{3000});
   SimTime timeout = from_ms(std::int64_t{1000});
   SimTime keepalive = from_ms(std::int64_t{5000});
@@ -110,18 +110,37 @@ class Protocol final : public search::SearchProtocol<Message, Params> {
   /// Changes a parameter during the run; returns "" or why it cannot.
   std::string set_param(const std::string& name, double value);
 
+  // ---- real network mode: a peer's tables stay bounded (net/node_shell.hpp) -----------------
+  /// Names one leaf may have in its superpeer's table; further ANNOUNCEs of new names are ignored.
+  static constexpr std::size_t kMaxNamesPerLeaf = 4096;
+  /// Superpeers heard of that a peer keeps as contacts for re-attaching (others may be replaced).
+  static constexpr std::size_t kKnownKept = 64;
+  /// A query's record is reused: forget its GUID-cache entry and its download.
+  void forget_query(PeerIndex self, QueryIndex q);
+  /// The peers `self` still needs (their contacts are not replaced): overlay neighbours, its
+  /// superpeers or leaves, the first superpeers heard of, peers pinged, the providers of running
+  /// downloads. (A reverse path through a replaced contact loses that QUERYHIT: the new peer at
+  /// that index knows no such query and drops it.)
+  void mark_peers_in_use(PeerIndex self, std::vector<std::uint8_t>& mark) const;
+  /// A peer whose contact was replaced: forgotten as neighbour, superpeer, leaf.
+  void forget_peer(PeerIndex self, PeerIndex peer) { drop(self, peer); }
+  /// The names the leaves' tables hold, and those tables renamed after the node rebuilt its
+  /// catalogue.
+  void mark_names_in_use(std::vector<std::uint8_t>& used) const;
+  void rename_names(const std::vector<NameIndex>& renamed);
+
  private:
   enum Timer : std::uint16_t { kCollect, kDownloadTimeout, kKeepalive, kKeepaliveCheck, kAttachPhase };
   // Download flags: a relayed transfer goes requester -> relay -> provider and back.
   enum RelayLeg : std::uint8_t { kDirect = 0, kRelayRequest = 1, kRelayed = 2, kRelayDone = 3 };
   struct Peer {
     bool superpeer = false;
-    std::vector<PeerIndex> neighbors;                  // superpeer: other superpeers
-    LeafTables leaves;                                 // superpeer: leaf -> its file table
-    std::vector<PeerIndex> superpeers;                 // leaf: its superpeers
-    std::vector<PeerIndex> known;                      // superpeers heard of (for re-attaching)
-    std::unordered_map<QueryIndex, PeerIndex> seen;    // GUID cache
-    std::vector<PeerIndex> awaiting;                   // keepalive PINGs not yet answered
+    std::vector<PeerIndex> neighbors;                // superpeer: other superpeers
+    LeafTables leaves;                               // superpeer: leaf -> its file table
+    std::vector<PeerIndex> superpeers;               // leaf: its superpeers
+    std::vector<PeerIndex> known;                    // superpeers heard of (for re-attaching)
+    std::unordered_map<QueryIndex, PeerIndex> seen;  // GUID cache
+    std::vector<PeerIndex> awaiting;                 // keepalive PINGs not yet answered
     std::uint32_t round = 0;
     PeerIndex bootstrap = kNoPeer;  // the peer it joined through
     int asks = 0;                   // HELLO_SUPERPEERS sent while knowing no superpeer

@@ -31,6 +31,11 @@ class Node final : public search::SearchNode<Protocol> {
     return wire::encode(d, out);
   }
   bool read(net::wire::Reader& r) override { return wire::read(r, datagram_); }
+  // A full contact table replaces contacts the peer no longer needs instead of refusing
+  // newcomers.
+  bool contacts_replaceable() const override { return true; }
+  void mark_in_use(std::vector<std::uint8_t>& mark) const override { protocol_.mark_peers_in_use(self(), mark); }
+  void forget_peer(PeerIndex peer) override { protocol_.forget_peer(self(), peer); }
   bool map(PeerIndex sender, const net::Endpoint& from, net::wire::Drop&) override {
     const wire::Datagram& d = datagram_;
     from_wire(d);

@@ -221,6 +221,50 @@ struct LoopbackSocket {
   }
 };
 
+/// A counter of the peer's `state` (a path of keys), or 0.
+inline std::uint64_t counter(const nlohmann::json& state, std::initializer_list<const char*> path) {
+  const nlohmann::json* at = &state;
+  for (const char* key : path) {
+    if (!at->is_object() || !at->contains(key)) return 0;
+    at = &(*at)[key];
+  }
+  return at->is_number_unsigned() ? at->get<std::uint64_t>() : 0;
+}
+
+/// Flow control: waits until the peer has received `expected` datagrams in all (at most 10 s).
+inline std::uint64_t wait_received(Peer& peer, std::uint64_t expected) {
+  std::uint64_t received = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    const auto s = peer.state();
+    REQUIRE_MESSAGE(s.has_value(), "the flooded peer stopped answering its console");
+    received = counter(*s, {"datagrams", "received"});
+    if (received >= expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return received;
+}
+
+/// Sends `count` datagrams, make(n) for n = 0 .. count - 1, to `peer` (listening on `port`) from
+/// `sources` fresh loopback sockets in turn, and after every `batch` waits until the peer has
+/// received them all (flow control: its socket buffer never overflows, so every datagram is
+/// handled and counted).
+template <class Make>
+void send_paced(Peer& peer, int port, int count, int sources, int batch, Make make) {
+  const auto before = peer.state();
+  REQUIRE(before.has_value());
+  std::uint64_t expected = counter(*before, {"datagrams", "received"});
+  std::vector<std::unique_ptr<LoopbackSocket>> senders;
+  for (int s = 0; s < sources; ++s) senders.push_back(std::make_unique<LoopbackSocket>());
+  for (int n = 0; n < count; ++n) {
+    const std::vector<std::uint8_t> bytes = make(n);
+    REQUIRE(!bytes.empty());
+    senders[static_cast<std::size_t>(n) % senders.size()]->send(port, bytes);
+    ++expected;
+    if (n % batch == batch - 1 || n == count - 1) CHECK(wait_received(peer, expected) >= expected);
+  }
+}
+
 inline Started start_node(std::vector<std::string> args, const std::string& join_port = "") {
   args.insert(args.begin(), "node");
   args.insert(args.end(), {"--listen", "127.0.0.1:0", "--json", "--quiet"});

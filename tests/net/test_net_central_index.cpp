@@ -274,3 +274,63 @@ TEST_CASE("central index: a server restarted on its address learns the peers' fi
   REQUIRE(s.has_value());
   CHECK((*s)["index"].contains("song 1.mp3"));
 }
+
+TEST_CASE("central index: 2000 forged REGISTERs of new peers and names leave the server indexing honest peers" *
+          doctest::test_suite("net")) {
+  // Small tables, so that the flood overfills each many times over.
+  const std::vector<std::string> args = {"--protocol",       "central_index",
+                                         "--rpc-timeout-ms", "500",
+                                         "--keepalive-ms",   "200",
+                                         "--max-contacts",   "64",
+                                         "--max-names",      "64",
+                                         "--max-queries",    "64"};
+  auto with = [&](const std::string& name) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--share", name});
+    return a;
+  };
+  Started server = start_node(args);
+  REQUIRE(server.peer);
+  Started song = start_node(with("song 1.mp3"), std::to_string(server.port));
+  Started asker = start_node(args, std::to_string(server.port));
+  REQUIRE((song.peer && asker.peer));
+  std::this_thread::sleep_for(300ms);
+  REQUIRE(hits_of(search_at(*asker.peer, "song")) == std::set<std::string>{song.id});
+
+  // 2,000 REGISTERs, each from a new invented peer with a new name, from 20 source addresses.
+  send_paced(*server.peer, server.port, 2000, 20, 200, [](int n) {
+    central_index::wire::Datagram d;
+    d.sender = 0x5000'0000'0000ull + static_cast<std::uint64_t>(n);
+    d.type = central_index::MsgType::Register;
+    d.name = "junk " + std::to_string(n);
+    std::vector<std::uint8_t> bytes;
+    central_index::wire::encode(d, bytes);
+    return bytes;
+  });
+  const auto flooded = server.peer->state();
+  REQUIRE(flooded.has_value());
+  MESSAGE("after the flood: contacts " << (*flooded)["contacts"] << ", replaced " << (*flooded)["contacts_replaced"]
+                                       << ", over budget " << (*flooded)["contacts_over_budget"] << ", tables "
+                                       << (*flooded)["tables"].dump() << ", index size " << (*flooded)["index"].size());
+  CHECK(counter(*flooded, {"contacts"}) <= 64);
+  CHECK(counter(*flooded, {"tables", "names"}) <= 64);
+  CHECK((*flooded)["index"].contains("song 1.mp3"));  // the honest provider's keepalives keep it
+
+  // Three keepalive periods later the forged providers are silent: a new honest provider is
+  // indexed (its contact replaces a forged one), and both honest files are found.
+  std::this_thread::sleep_for(800ms);
+  Started film = start_node(with("film 2.avi"), std::to_string(server.port));
+  REQUIRE(film.peer);
+  std::set<std::string> films;
+  for (int attempt = 0; attempt < 20 && films.empty(); ++attempt) {
+    films = hits_of(search_at(*asker.peer, "film"));
+    if (films.empty()) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(films == std::set<std::string>{film.id});
+  CHECK(hits_of(search_at(*asker.peer, "song")) == std::set<std::string>{song.id});
+  const auto after = server.peer->state();
+  REQUIRE(after.has_value());
+  CHECK(counter(*after, {"contacts"}) <= 64);
+  CHECK(counter(*after, {"contacts_replaced"}) > 0);
+  CHECK(counter(*after, {"tables", "names"}) <= 64);
+}

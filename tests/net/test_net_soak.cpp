@@ -17,11 +17,13 @@
 #include <string>
 #include <thread>
 
+#include "central_index/wire.hpp"
 #include "chord/wire.hpp"
 #include "chord_harness.hpp"
 #include "flooding/wire.hpp"
 #include "node_harness.hpp"
 #include "p2plab/rng.hpp"
+#include "superpeer/wire.hpp"
 
 using namespace p2plab;
 using namespace p2plab::test;
@@ -32,30 +34,6 @@ namespace {
 
 /// A sender with its own address on 127.0.0.1.
 using Sender = LoopbackSocket;
-
-/// A counter of the peer's `state` (a path of keys), or 0.
-std::uint64_t counter(const json& state, std::initializer_list<const char*> path) {
-  const json* at = &state;
-  for (const char* key : path) {
-    if (!at->is_object() || !at->contains(key)) return 0;
-    at = &(*at)[key];
-  }
-  return at->is_number_unsigned() ? at->get<std::uint64_t>() : 0;
-}
-
-/// Flow control: waits until the peer has received `expected` datagrams in all (at most 10 s).
-std::uint64_t wait_received(Peer& peer, std::uint64_t expected) {
-  std::uint64_t received = 0;
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
-    const auto s = peer.state();
-    REQUIRE_MESSAGE(s.has_value(), "the flooded peer stopped answering its console");
-    received = counter(*s, {"datagrams", "received"});
-    if (received >= expected) break;
-    std::this_thread::sleep_for(5ms);
-  }
-  return received;
-}
 
 /// 2,100 PINGs from 30 sender addresses, each naming 32 invented contacts, at a Chord peer.
 void flood_contacts(ChordPeer& target, Rng& rng) {
@@ -90,7 +68,7 @@ void flood_contacts(ChordPeer& target, Rng& rng) {
 }  // namespace
 
 TEST_CASE("chord: 2100 PINGs naming 67200 invented contacts leave the peers serving gets and joins" *
-          doctest::test_suite("net")) {
+          doctest::test_suite("net-soak")) {
   const auto t0 = Clock::now();
   // A: the default limits (its budget of new contacts per sender stops the flood); B: a small
   // table and no budget to speak of (contacts no longer in use are replaced).
@@ -136,7 +114,7 @@ TEST_CASE("chord: 2100 PINGs naming 67200 invented contacts leave the peers serv
 }
 
 TEST_CASE("flooding: 68000 QUERYs with new GUIDs and names leave the peer serving searches and joins" *
-          doctest::test_suite("net")) {
+          doctest::test_suite("net-soak")) {
   const auto t0 = Clock::now();
   const std::vector<std::string> args = {"--protocol", "flooding", "--collect-ms", "500", "--rpc-timeout-ms", "500"};
   Started provider = start_node(args);
@@ -154,25 +132,18 @@ TEST_CASE("flooding: 68000 QUERYs with new GUIDs and names leave the peer servin
 
   const auto before = p1.peer->state();
   REQUIRE(before.has_value());
-  std::uint64_t expected = counter(*before, {"datagrams", "received"});
-  Sender sender;
-  for (int batch = 0; batch < 68; ++batch) {
-    for (int k = 0; k < 1000; ++k) {
-      const int n = batch * 1000 + k;
-      flooding::wire::Datagram d;
-      d.sender = 424242;
-      d.type = flooding::MsgType::Query;
-      d.ttl = 1;
-      d.hops = 1;
-      d.guid = 1'000'000 + static_cast<std::uint64_t>(n);
-      d.name = "junk " + std::to_string(n);
-      std::vector<std::uint8_t> bytes;
-      REQUIRE(flooding::wire::encode(d, bytes));
-      sender.send(p1.port, bytes);
-      ++expected;
-    }
-    CHECK(wait_received(*p1.peer, expected) >= expected);
-  }
+  send_paced(*p1.peer, p1.port, 68000, 1, 1000, [](int n) {
+    flooding::wire::Datagram d;
+    d.sender = 424242;
+    d.type = flooding::MsgType::Query;
+    d.ttl = 1;
+    d.hops = 1;
+    d.guid = 1'000'000 + static_cast<std::uint64_t>(n);
+    d.name = "junk " + std::to_string(n);
+    std::vector<std::uint8_t> bytes;
+    flooding::wire::encode(d, bytes);
+    return bytes;
+  });
   const auto after = p1.peer->state();
   REQUIRE(after.has_value());
   MESSAGE("after 68000 QUERYs: " << (*after)["tables"].dump() << ", datagrams " << (*after)["datagrams"].dump());
@@ -200,8 +171,8 @@ TEST_CASE("flooding: 68000 QUERYs with new GUIDs and names leave the peer servin
   MESSAGE("whole test " << std::chrono::duration<double>(Clock::now() - t0).count() << " s");
 }
 
-TEST_CASE("resident memory stays flat under steady load once the tables are warm (chord and flooding)" *
-          doctest::test_suite("net")) {
+TEST_CASE("resident memory stays flat under steady load once the tables are warm (every protocol)" *
+          doctest::test_suite("net-soak")) {
   // Freed memory goes back to the allocator at once (AddressSanitizer would otherwise hold up to
   // 256 MB in quarantine and RSS would measure that).
   const char* asan = std::getenv("ASAN_OPTIONS");
@@ -215,6 +186,15 @@ TEST_CASE("resident memory stays flat under steady load once the tables are warm
   const std::vector<std::string> fargs = {"--protocol", "flooding", "--max-queries", "2000", "--max-names", "2000"};
   Started f = start_node(fargs);
   REQUIRE(f.peer);
+  // A superpeer and an index server with small tables: forged QUERYs, and REGISTERs from invented
+  // providers that fall silent (swept after three keepalive periods of 0.2 s).
+  Started sp = start_node({"--protocol", "superpeer", "--max-queries", "2000", "--max-names", "2000"});
+  Started server = start_node({"--protocol", "central_index", "--keepalive-ms", "200", "--max-contacts", "1024",
+                               "--max-names", "2000", "--max-queries", "2000"});
+  REQUIRE((sp.peer && server.peer));
+  // P2PLAB_SOAK_ROUNDS: measured rounds after warm-up (3; the label net-soak-long runs 60).
+  const char* rounds_text = std::getenv("P2PLAB_SOAK_ROUNDS");
+  const int measured_rounds = rounds_text ? std::max(1, std::atoi(rounds_text)) : 3;
 
   // One round: 1,000 puts (200 keys, each put a new value of 400 bytes), 200 gets at the Chord
   // peers, and 5,000 QUERYs of new GUIDs and names at the flooding peer. A peer that kept every
@@ -256,6 +236,36 @@ TEST_CASE("resident memory stays flat under steady load once the tables are warm
       ++expected;
       if (k % 500 == 499) CHECK(wait_received(*f.peer, expected) >= expected);
     }
+    // 1,000 QUERYs at the superpeer and 1,000 REGISTERs of invented providers at the server.
+    const auto sp_before = sp.peer->state(), server_before = server.peer->state();
+    REQUIRE((sp_before && server_before));
+    std::uint64_t sp_expected = counter(*sp_before, {"datagrams", "received"});
+    std::uint64_t server_expected = counter(*server_before, {"datagrams", "received"});
+    for (int k = 0; k < 1000; ++k, ++queries_sent) {
+      superpeer::wire::Datagram q;
+      q.sender = 888;
+      q.type = superpeer::MsgType::Query;
+      q.ttl = 1;
+      q.hops = 1;
+      q.guid = queries_sent + 1;
+      q.name = "junk " + std::to_string(queries_sent);
+      q.node = superpeer::wire::WireContact{Id(888), true, net::Endpoint{}};
+      std::vector<std::uint8_t> bytes;
+      REQUIRE(superpeer::wire::encode(q, bytes));
+      sender.send(sp.port, bytes);
+      central_index::wire::Datagram r;
+      r.sender = 0x7000'0000ull + queries_sent;
+      r.type = central_index::MsgType::Register;
+      r.name = "junk " + std::to_string(queries_sent);
+      REQUIRE(central_index::wire::encode(r, bytes));
+      sender.send(server.port, bytes);
+      ++sp_expected;
+      ++server_expected;
+      if (k % 250 == 249) {
+        CHECK(wait_received(*sp.peer, sp_expected) >= sp_expected);
+        CHECK(wait_received(*server.peer, server_expected) >= server_expected);
+      }
+    }
   };
   // Warm-up: two rounds fill the flooding peer's tables (2,000 queries and names) and give the
   // Chord peers their keys; then RSS is measured after round 3 and after round 6.
@@ -263,12 +273,23 @@ TEST_CASE("resident memory stays flat under steady load once the tables are warm
   round();
   round();
   const long chord_warm = rss_kib(a.peer->pid()), flood_warm = rss_kib(f.peer->pid());
-  round();
-  round();
-  round();
+  const long sp_warm = rss_kib(sp.peer->pid()), server_warm = rss_kib(server.peer->pid());
+  const auto t0 = Clock::now();
+  for (int r = 0; r < measured_rounds; ++r) round();
   const long chord_end = rss_kib(a.peer->pid()), flood_end = rss_kib(f.peer->pid());
-  const auto sa = a.peer->state(), sf = f.peer->state();
-  REQUIRE((sa && sf));
+  const long sp_end = rss_kib(sp.peer->pid()), server_end = rss_kib(server.peer->pid());
+  const auto sa = a.peer->state(), sf = f.peer->state(), ssp = sp.peer->state(), sserver = server.peer->state();
+  REQUIRE((sa && sf && ssp && sserver));
+  MESSAGE(measured_rounds << " rounds in " << std::chrono::duration<double>(Clock::now() - t0).count()
+                          << " s; superpeer RSS " << sp_warm << " -> " << sp_end << " KiB (" << (*ssp)["tables"].dump()
+                          << "); index server RSS " << server_warm << " -> " << server_end << " KiB ("
+                          << (*sserver)["tables"].dump() << ", contacts " << (*sserver)["contacts"] << ")");
+  CHECK(sp_end <= sp_warm * 6 / 5);
+  CHECK(server_end <= server_warm * 6 / 5);
+  CHECK(sp_end - sp_warm < 1024);
+  CHECK(server_end - server_warm < 1024);
+  CHECK(counter(*ssp, {"tables", "queries"}) <= 2000);
+  CHECK(counter(*sserver, {"contacts"}) <= 1024);
   MESSAGE("chord peer RSS " << chord_warm << " -> " << chord_end << " KiB (" << (*sa)["memory"].dump()
                             << "); flooding peer RSS " << flood_warm << " -> " << flood_end << " KiB ("
                             << (*sf)["tables"].dump() << ")");
@@ -276,7 +297,7 @@ TEST_CASE("resident memory stays flat under steady load once the tables are warm
   REQUIRE(flood_warm > 0);
   REQUIRE((*sa)["memory"].is_object());
   REQUIRE((*sf)["tables"].is_object());
-  // Flat: within 20 %, and less than 1 MiB more (3,000 puts and 15,000 queries later).
+  // Flat: within 20 %, and less than 1 MiB more (3,000 puts and 15,000 queries later, by default).
   CHECK(chord_end <= chord_warm * 6 / 5);
   CHECK(flood_end <= flood_warm * 6 / 5);
   CHECK(chord_end - chord_warm < 1024);
@@ -330,7 +351,7 @@ std::map<std::string, json> ask_chunked(const std::vector<std::pair<Peer*, std::
 }  // namespace
 
 TEST_CASE("chord: 8 peers with 10000 keys lose 2 neighbours to SIGKILL and every key is readable again" *
-          doctest::test_suite("net")) {
+          doctest::test_suite("net-soak")) {
   const auto t0 = Clock::now();
   // P2PLAB_SOAK_KEYS=40000: the issue's figure, for a longer run by hand (about a minute).
   const char* keys_env = std::getenv("P2PLAB_SOAK_KEYS");
@@ -490,7 +511,7 @@ std::string restart_case(int size, std::size_t victim, std::chrono::milliseconds
 }  // namespace
 
 TEST_CASE("chord: a peer restarted 0 or 2 or 5 s after a SIGKILL in rings of 2 and 3 converges and finds every key" *
-          doctest::test_suite("net")) {
+          doctest::test_suite("net-soak")) {
   struct Case {
     int size;
     std::size_t victim;
@@ -531,7 +552,7 @@ TEST_CASE("chord: a peer restarted 0 or 2 or 5 s after a SIGKILL in rings of 2 a
 }
 
 TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys and NOTIFY needs a PONG first" *
-          doctest::test_suite("net")) {
+          doctest::test_suite("net-soak")) {
   ChordPeer a = start_peer();
   ChordPeer b = start_peer(std::to_string(a.port));
   std::vector<ChordPeer*> ring = {&a, &b};
@@ -550,7 +571,8 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
     REQUIRE(chord::wire::encode(d, bytes));
     forger.send(port, bytes);
   };
-  // What comes back to the forger's socket within `ms`, by message type.
+  // What comes back to the forger's socket within `ms`, by message type (and the last PING's tag).
+  std::uint32_t ping_tag = 0;
   auto collect = [&](int ms) {
     std::map<chord::MsgType, int> got;
     const auto until = Clock::now() + std::chrono::milliseconds(ms);
@@ -561,7 +583,10 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
       const ssize_t n = ::recv(forger.fd, buffer, sizeof buffer, 0);
       chord::wire::Datagram d;
       chord::wire::Drop why{};
-      if (n > 0 && chord::wire::decode(buffer, static_cast<std::size_t>(n), 32, d, why)) ++got[d.type];
+      if (n > 0 && chord::wire::decode(buffer, static_cast<std::size_t>(n), 32, d, why)) {
+        ++got[d.type];
+        if (d.type == chord::MsgType::Ping) ping_tag = d.tag;
+      }
     }
     return got;
   };
@@ -594,12 +619,22 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
   REQUIRE(s.has_value());
   CHECK(std::stoull((*s)["predecessor"]["id"].get<std::string>()) == pred);
   CHECK(counter(*s, {"notify_unverified"}) >= 1);
-  // A forger that receives at its address (answers the PING) is verified: its next NOTIFY makes
-  // it the predecessor, as the README says (the check stops invented addresses, not peers).
+  // A PONG that does not echo the PING's random tag (a blind forger's guess) proves nothing.
   chord::wire::Datagram pong;
   pong.bits = 32;
   pong.sender = Id(between);
   pong.type = chord::MsgType::Pong;
+  pong.tag = ping_tag + 1;
+  send(pong, b.port);
+  std::this_thread::sleep_for(100ms);
+  send(notify, b.port);
+  CHECK(collect(300).count(chord::MsgType::Ping) == 1);  // pinged again, with a new tag
+  s = b.peer->state();
+  REQUIRE(s.has_value());
+  CHECK(std::stoull((*s)["predecessor"]["id"].get<std::string>()) == pred);
+  // A forger that receives at its address (echoes the tag) is verified: its next NOTIFY makes
+  // it the predecessor, as the README says (the check stops invented addresses, not peers).
+  pong.tag = ping_tag;
   send(pong, b.port);
   std::this_thread::sleep_for(100ms);
   send(notify, b.port);
@@ -609,7 +644,8 @@ TEST_CASE("forged datagrams: FETCH_RANGE from an unverified address gets 4 keys 
   CHECK(std::stoull((*s)["predecessor"]["id"].get<std::string>()) == between);
 }
 
-TEST_CASE("get answers found or not found or failed with the peer that did not answer" * doctest::test_suite("net")) {
+TEST_CASE("get answers found or not found or failed with the peer that did not answer" *
+          doctest::test_suite("net-soak")) {
   ChordPeer a = start_peer();
   ChordPeer b = start_peer(std::to_string(a.port));
   std::vector<ChordPeer*> ring = {&a, &b};
@@ -636,4 +672,50 @@ TEST_CASE("get answers found or not found or failed with the peer that did not a
       "failed (timeout at " + std::to_string(b.id) + " at 127.0.0.1:" + std::to_string(b.port) + ")";
   CHECK(got[at_b]["result"] == expected);
   CHECK(got[at_b]["timeout_at"] == std::to_string(b.id) + " at 127.0.0.1:" + std::to_string(b.port));
+}
+
+TEST_CASE("chord: a flood of 30000 forged PUTs at one peer leaves the ring converged and serving" *
+          doctest::test_suite("net-soak")) {
+  ChordPeer a = start_peer();
+  ChordPeer b = start_peer(std::to_string(a.port));
+  ChordPeer c = start_peer(std::to_string(a.port));
+  std::vector<ChordPeer*> ring = {&a, &b, &c};
+  REQUIRE(converge(ring, 20s).empty());
+  const auto before = b.peer->state();
+  REQUIRE(before.has_value());
+  std::uint64_t expected = counter(*before, {"datagrams", "received"});
+  // 30,000 PUTs of new keys from one forger: each is stored at B and copied to its successors,
+  // the copies beyond 4x the transfer rate paced instead of sent at once.
+  Sender forger;
+  for (int n = 0; n < 30000; ++n) {
+    chord::wire::Datagram d;
+    d.bits = 32;
+    d.sender = Id(0x1234u);
+    d.type = chord::MsgType::Put;
+    d.key = Id(static_cast<std::uint64_t>(n) * 2654435761u & 0xffffffffu);
+    d.value = "forged " + std::to_string(n);
+    d.lookup = static_cast<std::uint32_t>(n);
+    std::vector<std::uint8_t> bytes;
+    REQUIRE(chord::wire::encode(d, bytes));
+    forger.send(b.port, bytes);
+    ++expected;
+    if (n % 1000 == 999) wait_received(*b.peer, expected - 500);  // the sender's pace: B's socket keeps up
+  }
+  const auto flooded = b.peer->state();
+  REQUIRE(flooded.has_value());
+  MESSAGE("after 30000 PUTs: B " << (*flooded)["memory"].dump() << ", transfers "
+                                 << (flooded->contains("transfers") ? (*flooded)["transfers"].dump() : "{}"));
+  CHECK(counter(*flooded, {"transfers", "queued"}) + counter(*flooded, {"transfers", "sent"}) > 0);  // paced
+  // The ring's maintenance was not starved: it is (still) converged, and honest puts and gets work.
+  REQUIRE(converge(ring, 20s).empty());
+  long drops = 0;
+  for (ChordPeer* p : {&a, &c}) drops += std::max(0L, socket_drops(p->port));
+  MESSAGE("kernel drops at A's and C's sockets: " << drops);
+  CHECK(drops == 0);
+  std::vector<std::pair<Peer*, std::string>> ops;
+  for (int i = 0; i < 50; ++i) ops.emplace_back(a.peer.get(), "put honest" + std::to_string(i) + " v");
+  for (const auto& [key, answer] : ask_all(ops, "put", 20s)) CHECK(answer["result"] == "stored");
+  ops.clear();
+  for (int i = 0; i < 50; ++i) ops.emplace_back(c.peer.get(), "get honest" + std::to_string(i));
+  for (const auto& [key, answer] : ask_all(ops, "get", 20s)) CHECK(answer["result"] == "found");
 }

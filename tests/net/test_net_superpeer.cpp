@@ -78,3 +78,65 @@ TEST_CASE("8 real superpeer-protocol peers: a search finds exactly the providers
     return superpeer::wire::decode(b.data(), b.size(), d, why);
   });
 }
+
+TEST_CASE("superpeer: 3000 forged QUERYs with new GUIDs and names leave the superpeer serving searches and joins" *
+          doctest::test_suite("net")) {
+  const std::vector<std::string> args = {"--protocol",       "superpeer", "--collect-ms",   "500",
+                                         "--rpc-timeout-ms", "500",       "--max-contacts", "64",
+                                         "--max-names",      "64",        "--max-queries",  "64"};
+  auto with = [&](const std::string& name) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--share", name});
+    return a;
+  };
+  Started superpeer = start_node(args);  // the first peer: a superpeer
+  REQUIRE(superpeer.peer);
+  Started leaf = start_node(with("song 4.mp3"), std::to_string(superpeer.port));
+  REQUIRE(leaf.peer);
+  // Until the leaf is attached and has announced its file (its attach phase takes a while).
+  std::set<std::string> hits;
+  for (int attempt = 0; attempt < 20 && hits.empty(); ++attempt) {
+    const auto f = run_search(*superpeer.peer, "song");
+    REQUIRE(f.has_value());
+    hits = hits_of(*f);
+  }
+  REQUIRE(hits == std::set<std::string>{leaf.id});
+
+  send_paced(*superpeer.peer, superpeer.port, 3000, 20, 200, [](int n) {
+    superpeer::wire::Datagram d;
+    d.sender = 0x6000'0000'0000ull + static_cast<std::uint64_t>(n);
+    d.type = superpeer::MsgType::Query;
+    d.ttl = 1;
+    d.hops = 1;
+    d.guid = 2'000'000 + static_cast<std::uint64_t>(n);
+    d.name = "junk " + std::to_string(n);
+    d.node = superpeer::wire::WireContact{Id(d.sender), true, net::Endpoint{}};
+    std::vector<std::uint8_t> bytes;
+    superpeer::wire::encode(d, bytes);
+    return bytes;
+  });
+  const auto after = superpeer.peer->state();
+  REQUIRE(after.has_value());
+  MESSAGE("after 3000 QUERYs: contacts " << (*after)["contacts"] << ", replaced " << (*after)["contacts_replaced"]
+                                         << ", tables " << (*after)["tables"].dump() << ", datagrams "
+                                         << (*after)["datagrams"].dump());
+  CHECK(counter(*after, {"contacts"}) <= 64);
+  CHECK(counter(*after, {"tables", "queries"}) <= 64);
+  CHECK(counter(*after, {"tables", "queries_forgotten"}) >= 3000 - 64);
+  CHECK(counter(*after, {"tables", "names"}) <= 64);
+
+  // The flooded superpeer still finds its leaf's file, and a newcomer attaches and finds it too.
+  const auto found = run_search(*superpeer.peer, "song");
+  REQUIRE(found.has_value());
+  CHECK(hits_of(*found) == std::set<std::string>{leaf.id});
+  Started newcomer = start_node(args, std::to_string(superpeer.port));
+  REQUIRE(newcomer.peer);
+  std::optional<json> answer;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    answer = run_search(*newcomer.peer, "song 4");
+    if (answer && (*answer)["ok"] == true) break;
+    std::this_thread::sleep_for(300ms);
+  }
+  REQUIRE(answer.has_value());
+  CHECK(hits_of(*answer) == std::set<std::string>{leaf.id});
+}

@@ -8,9 +8,9 @@
 #include <map>
 #include <vector>
 
+#include "datagram_noise.hpp"
 #include "flooding/wire.hpp"
 #include "p2plab/net/monitor.hpp"
-#include "datagram_noise.hpp"
 #include "p2plab/rng.hpp"
 #include "superpeer/wire.hpp"
 #include "wire.hpp"

@@ -40,6 +40,19 @@ TEST_CASE("toy protocol: p2plab-toy lists it beside the built-in protocols") {
   CHECK(o.output.find("each peer knows only its successor") != std::string::npos);
 }
 
+TEST_CASE("toy protocol: its tool is a command of p2plab-toy, with its argument and option") {
+  Outcome o = run_toy("toy_ring successor 6 --ids 9,2,5,14");
+  CAPTURE(o.output);
+  CHECK(o.exit_code == 0);
+  CHECK(o.output == "9\n");
+  CHECK(run_toy("toy_ring successor 15 --ids 9,2,5,14").output == "2\n");  // past the last id: wraps
+  o = run_toy("toy_ring successor seven --ids 1");
+  CHECK(o.exit_code == 2);
+  CHECK(o.output.find("must be whole numbers") != std::string::npos);
+  CHECK(run_toy("toy_ring successor").exit_code == 2);  // the argument is required
+  CHECK(run_toy("toy_ring --help").output.find("successor") != std::string::npos);
+}
+
 TEST_CASE("toy protocol: p2plab-toy runs its scenario and every lookup finds the true successor") {
   const std::filesystem::path out =
       std::filesystem::temp_directory_path() / ("p2plab-toy-" + std::to_string(::getpid()) + ".json");

@@ -12,9 +12,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -522,6 +524,36 @@ ProtocolCommand toy_node() {
                            });
 }
 
+/// A tool (`p2plab-toy toy_ring successor KEY --ids A,B,C`): the peer a key belongs to on a given
+/// circle. It shows that a protocol's tools reach the command line through the registry alone.
+ProtocolCommand successor_tool() {
+  ProtocolCommand tool;
+  tool.name = "successor";
+  tool.summary = "Print the successor of KEY among the ids (the peer that stores KEY)";
+  tool.arguments = {{"key", "A key, a whole number"}};
+  CommandOption ids_option;
+  ids_option.name = "ids";
+  ids_option.help = "The peers' ids, separated by commas";
+  ids_option.default_value = "0";
+  tool.options = {ids_option};
+  tool.run = [](const CommandArgs& args) {
+    try {
+      const std::uint64_t key = std::stoull(args.at("key"));
+      std::vector<std::uint64_t> ids;
+      std::stringstream list(args.at("ids"));
+      for (std::string id; std::getline(list, id, ',');) ids.push_back(std::stoull(id));
+      std::sort(ids.begin(), ids.end());
+      const auto it = std::lower_bound(ids.begin(), ids.end(), key);
+      std::printf("%llu\n", static_cast<unsigned long long>(it == ids.end() ? ids.front() : *it));
+      return 0;
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "p2plab toy_ring successor: KEY and --ids must be whole numbers\n");
+      return 2;
+    }
+  };
+  return tool;
+}
+
 ProtocolInfo toy_protocol() {
   ProtocolInfo info;
   info.name = kName;
@@ -541,6 +573,7 @@ ProtocolInfo toy_protocol() {
   model.parameters = {{"m", "m (id bits)", "Identifiers 0 .. 2^m - 1.", 3, 64, 8, true, true, false}};
   model.make_scenario = make_scenario;
   info.node = toy_node();
+  info.commands = {successor_tool()};
   return info;
 }
 

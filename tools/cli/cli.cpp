@@ -1,5 +1,6 @@
 // p2plab: the command line. `p2plab run`, `p2plab list`, `p2plab bench`, `p2plab compare`,
-// `p2plab node` and `p2plab cluster` (real network mode, real_network.cpp). It knows protocols
+// `p2plab node` and `p2plab cluster` (real network mode, real_network.cpp), and the protocols' own
+// tools, `p2plab PROTOCOL COMMAND ...` (protocol_tools.cpp). It knows protocols
 // only through the registry (all_protocols()): a program that links one more protocol module
 // (tests/toy) gets it in every command.
 // Exit codes: 0 success, 1 I/O or internal error, 2 bad scenario or bad arguments,
@@ -23,6 +24,7 @@
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
+#include "protocol_tools.hpp"
 #include "real_network.hpp"
 
 namespace fs = std::filesystem;
@@ -96,7 +98,14 @@ fs::path find_labs_dir(const std::string& given) {
 
 int command_list(const std::string& labs_option) {
   std::printf("Protocols:\n");
-  for (const auto& p : all_protocols().all()) std::printf("  %-14s %s\n", p.name.c_str(), p.description.c_str());
+  for (const auto& p : all_protocols().all()) {
+    std::printf("  %-14s %s\n", p.name.c_str(), p.description.c_str());
+    if (!p.simulated()) {
+      std::string tools;
+      for (const ProtocolCommand& c : p.commands) tools += (tools.empty() ? "" : "|") + c.name;
+      std::printf("  %-14s (tools only, no simulation yet: p2plab %s %s)\n", "", p.name.c_str(), tools.c_str());
+    }
+  }
   const fs::path dir = find_labs_dir(labs_option);
   std::vector<fs::path> labs;
   if (fs::is_directory(dir)) {
@@ -202,6 +211,7 @@ int run_cli(int argc, char** argv) {
   compare->add_flag("--quiet,-q", compare_options.quiet, "No progress lines");
 
   const cli::RealNetworkCommands real_network(app, argc, argv);
+  const cli::ProtocolTools protocol_tools(app);  // after every built-in command: a clash is detected
 
   try {
     app.parse(argc, argv);
@@ -223,6 +233,7 @@ int run_cli(int argc, char** argv) {
       if (command.app->parsed()) return command.protocol->bench.run(command.args());
     }
     if (int code = 0; real_network.dispatch(code)) return code;
+    if (int code = 0; protocol_tools.dispatch(code)) return code;
     if (compare->parsed()) {
       if (compare_options.max_log2 < compare_options.min_log2) {
         std::fprintf(stderr, "p2plab compare: --max-log2 must be at least --min-log2\n");

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "command_options.hpp"
 #include "p2plab/net/endpoint.hpp"
 #include "p2plab/net/node_shell.hpp"
 #include "p2plab/net/udp.hpp"
@@ -56,13 +57,6 @@ int bad(const std::string& command, const std::string& text) {
 }
 }  // namespace
 
-/// One option of the protocol's node command as the parser holds it.
-struct ParsedOption {
-  CommandOption option;
-  std::vector<std::string> values;  // what was given (flags: empty)
-  CLI::Option* cli = nullptr;
-};
-
 struct RealNetworkCommands::Options {
   std::string protocol;
   const ProtocolInfo* info = nullptr;
@@ -72,49 +66,6 @@ struct RealNetworkCommands::Options {
   double duration = 0;
   std::string monitor;
 };
-
-namespace {
-
-/// Adds the protocol's node options to a subcommand (all of them, or all but the shell's).
-void add_options(CLI::App* command, const ProtocolCommand& node, const std::set<std::string>& skip,
-                 std::vector<ParsedOption>& out) {
-  out.reserve(node.options.size());
-  for (const CommandOption& o : node.options) {
-    if (skip.count(o.name) != 0) continue;
-    out.push_back({o, {}, nullptr});
-    ParsedOption& p = out.back();
-    std::string names = "--" + o.name;
-    if (!o.short_name.empty()) names += ",-" + o.short_name;
-    if (o.flag) {
-      p.cli = command->add_flag(names, o.help);
-      continue;
-    }
-    p.cli = command->add_option(names, p.values, o.help);
-    if (!o.repeatable) p.cli->expected(1);
-    if (!o.default_value.empty()) p.cli->default_str(o.default_value);
-  }
-}
-
-/// The parsed values by name: given, or the default; repeatable ones one per line.
-CommandArgs args_of(const std::vector<ParsedOption>& options) {
-  CommandArgs args;
-  for (const ParsedOption& p : options) {
-    if (p.option.flag) {
-      if (p.cli->count() > 0) args[p.option.name] = "true";
-      continue;
-    }
-    if (p.cli->count() == 0) {
-      if (!p.option.default_value.empty()) args[p.option.name] = p.option.default_value;
-      continue;
-    }
-    std::string joined;
-    for (const std::string& v : p.values) joined += (joined.empty() ? "" : "\n") + v;
-    args[p.option.name] = joined;
-  }
-  return args;
-}
-
-}  // namespace
 
 RealNetworkCommands::RealNetworkCommands(CLI::App& app, int argc, const char* const* argv)
     : o_(std::make_shared<Options>()) {

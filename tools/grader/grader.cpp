@@ -54,7 +54,8 @@ struct TestSpec {
 
 struct Outcome {
   bool passed = false;
-  std::string status;  // passed, failed, timed out, crashed, ended early, too much output, not built, not run
+  std::string
+      status;  // passed, failed, timed out, crashed, ended early, too much output, not built, off limits, not run
   std::string output;
   double seconds = 0;
 };
@@ -76,7 +77,8 @@ struct Options {
   long max_grader_mb = 0;                 // 0: no check of the grader's own peak memory
   bool quiet = false;
   bool show_failures = false;
-  std::string run_as;  // a user the tests run as (needs root); empty: the grader's own
+  bool until_points_lost = false;  // CI's proof that a mistake loses points needs one failed test
+  std::string run_as;              // a user the tests run as (needs root); empty: the grader's own
 };
 
 constexpr std::size_t kShownOutput = 16 * 1024;  // bytes of a test's log that reach the report
@@ -268,6 +270,123 @@ void kill_user(uid_t uid) {
 }
 
 /// A test process the grader started and waits for.
+// ---- code off limits ------------------------------------------------------------------------------
+// An exercise may put code off limits that would do its work for the student (the engine's
+// IdSpace solves chord-intervals): its off-limits.txt lists symbol prefixes, one per line, as
+// "p2plab::IdSpace:: | why". The grader reads the symbols of the student's compiled objects with
+// `nm -C` (binutils, beside the compiler): a call, or a definition (a student who declares the
+// engine's class to reach it), of such a symbol scores the exercise zero, with the reason.
+
+struct OffLimitsRule {
+  std::string prefix, why;
+};
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+std::vector<OffLimitsRule> read_off_limits(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = path + ": cannot read the exercise's off-limits list";
+    return {};
+  }
+  std::vector<OffLimitsRule> rules;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    const auto bar = line.find('|');
+    if (bar == std::string::npos || trim(line.substr(0, bar)).empty()) {
+      error = path + ":" + std::to_string(number) + ": expected 'SYMBOL PREFIX | why'";
+      return {};
+    }
+    rules.push_back({trim(line.substr(0, bar)), trim(line.substr(bar + 1))});
+  }
+  return rules;
+}
+
+/// The demangled names of the symbols `objects` define or use (`nm -C`), at most a few MB of
+/// listing; `error` says why when nm could not run.
+std::vector<std::string> object_symbols(const std::vector<std::string>& objects, std::string& error) {
+  int pipe_fds[2];
+  if (objects.empty() || pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    error = objects.empty() ? "the build folder lists no compiled object of your code" : "no pipe for nm";
+    return {};
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    error = "could not start nm";
+    return {};
+  }
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    const int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);
+    std::vector<char*> argv{const_cast<char*>("nm"), const_cast<char*>("-C"), const_cast<char*>("--")};
+    for (const auto& object : objects) argv.push_back(const_cast<char*>(object.c_str()));
+    argv.push_back(nullptr);
+    execvp("nm", argv.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  constexpr std::size_t kLimit = 8u << 20;
+  std::string listing;
+  char buffer[65536];
+  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+    if (listing.size() < kLimit) listing.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    error = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "nm (binutils) is not installed"
+                                                            : "nm could not read the compiled objects";
+    return {};
+  }
+  // Lines "0000000000000000 T name" or "                 U name": the name from column 19.
+  std::vector<std::string> names;
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > 19 && line[16] == ' ' && line[18] == ' ') names.push_back(line.substr(19));
+  }
+  return names;
+}
+
+/// Why the student's objects may not be graded ("" when they may): an off-limits symbol named,
+/// or a check that could not run (then no points either: a grade means the check ran).
+std::string off_limits_verdict(const std::string& exercise, const std::string& rules_path,
+                               const std::vector<std::string>& objects) {
+  std::string error;
+  const auto rules = read_off_limits(rules_path, error);
+  std::vector<std::string> symbols;
+  if (error.empty()) symbols = object_symbols(objects, error);
+  if (!error.empty()) {
+    return "The grader could not check which code yours calls (" + relative_paths(error) + "), so no test of " +
+           exercise + " was run.\n";
+  }
+  std::string found;
+  std::set<std::string> reasons;
+  int shown = 0;
+  for (const auto& rule : rules) {
+    for (const auto& name : symbols) {
+      if (name.rfind(rule.prefix, 0) != 0) continue;
+      if (shown++ < 5) found += "  " + name.substr(0, 200) + "\n";
+      reasons.insert(rule.why);
+    }
+  }
+  if (found.empty()) return "";
+  std::string text = "Your code for " + exercise + " uses code that is off limits in this exercise:\n" + found;
+  for (const auto& why : reasons) text += why + "\n";
+  return text + "No test of " + exercise + " was run: write that part yourself.\n";
+}
+
 struct Running {
   std::size_t index = 0;  // into the list of tests
   pid_t pid = -1;
@@ -489,7 +608,8 @@ std::string format_points(double p) {
 struct Entry {
   TestSpec spec;
   std::string binary;
-  std::string not_built;  // the reason, when the exercise's program did not build
+  std::string not_built;  // the reason, when the exercise's program did not build (or is refused)
+  std::string not_built_status = "not built";
   int exercise_number = 0, test_number = 0;
   Outcome outcome;
   bool done = false;
@@ -503,7 +623,7 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
     if (entries[i].not_built.empty()) {
       waiting.push_back(i);
     } else {
-      entries[i].outcome.status = "not built";
+      entries[i].outcome.status = entries[i].not_built_status;
       entries[i].outcome.output = entries[i].not_built;
       entries[i].done = true;
     }
@@ -524,8 +644,17 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
   const std::size_t jobs = options.jobs > 0 ? static_cast<std::size_t>(options.jobs) : std::clamp(cores, 1u, 4u);
   const auto total_deadline = Clock::now() + std::chrono::duration<double>(options.total_timeout);
   std::vector<Running> running;
+  bool points_lost = false;  // with --until-points-lost: stop starting tests once one failed
   while (!waiting.empty() || !running.empty()) {
     const bool out_of_time = Clock::now() >= total_deadline;
+    if (points_lost && !waiting.empty()) {
+      for (std::size_t index : waiting) {
+        entries[index].outcome.status = "not run";
+        entries[index].outcome.output = "Not run: an earlier test failed, and --until-points-lost was given.\n";
+        entries[index].done = true;
+      }
+      waiting.clear();
+    }
     while (!out_of_time && !waiting.empty() && running.size() < jobs) {
       const std::size_t index = waiting.front();
       waiting.pop_front();
@@ -571,6 +700,7 @@ void run_entries(std::vector<Entry>& entries, const Options& options) {
       }
       entries[run.index].outcome = finish_test(run, status, !ended, total_limit, options);
       entries[run.index].done = true;
+      points_lost = points_lost || (options.until_points_lost && !entries[run.index].outcome.passed);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
     }
     print_ready();
@@ -612,9 +742,11 @@ int run(const Options& options) {
     failed_builds[entry.substr(0, eq)] = relative_paths(build_errors(entry.substr(eq + 1)));
   }
   std::string mutant_binary, mutant_exercise;
+  json mutant;
   if (!options.mutant.empty()) {
     for (const auto& m : manifest.value("mutants", json::array())) {
       if (m.value("mutant", "") == options.mutant) {
+        mutant = m;
         mutant_binary = m.value("binary", "");
         mutant_exercise = m.value("exercise", "");
       }
@@ -653,13 +785,23 @@ int run(const Options& options) {
       not_built = "Your code for " + exercise + " did not compile or link, so no test of it could run.\n" +
                   (failed_builds.count(exercise) ? failed_builds[exercise] : "missing program " + binary);
     }
+    std::string not_built_status = "not built";
+    const bool student_code = !mutant_binary.empty() || options.variant != "reference";
+    if (not_built.empty() && student_code && ex.contains("off_limits") && ex["off_limits"].is_string()) {
+      std::vector<std::string> objects;
+      for (const auto& object : (mutant_binary.empty() ? ex : mutant).value("student_objects", json::array())) {
+        objects.push_back(object.get<std::string>());
+      }
+      not_built = off_limits_verdict(exercise, ex["off_limits"].get<std::string>(), objects);
+      not_built_status = "off limits";
+    }
     order.push_back(exercise);
     int test_number = 0;
     for (const auto& t : ex.value("tests", json::array())) {
       TestSpec test{t.value("exercise", exercise), t.value("name", ""), t.value("points", 0.0),
                     t.value("hidden", false)};
       if (options.public_only && test.hidden) continue;
-      entries.push_back({test, binary, not_built, exercise_number, ++test_number, {}, false});
+      entries.push_back({test, binary, not_built, not_built_status, exercise_number, ++test_number, {}, false});
     }
   }
 
@@ -811,6 +953,8 @@ int main(int argc, char** argv) {
       "Run the tests as this user, one for the tests only: every process of it is killed at the end (needs root)");
   app.add_flag("--quiet", options.quiet, "Only the table");
   app.add_flag("--show-failures", options.show_failures, "Print each failed test's messages before the table");
+  app.add_flag("--until-points-lost", options.until_points_lost,
+               "Start no more tests once one failed (enough to show a broken solution loses points)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

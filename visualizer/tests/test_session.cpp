@@ -46,7 +46,7 @@ std::vector<std::string> network_labs() {
   std::vector<std::string> labs;
   for (const auto& entry : std::filesystem::directory_iterator(std::string(P2PLAB_SOURCE_DIR) + "/labs")) {
     if (entry.path().extension() != ".json") continue;
-    if (all_protocols().find(load_scenario(entry.path().string()).protocol) == nullptr) continue;
+    if (all_protocols().find_simulated(load_scenario(entry.path().string()).protocol) == nullptr) continue;
     labs.push_back(entry.path().filename().string());
   }
   std::sort(labs.begin(), labs.end());

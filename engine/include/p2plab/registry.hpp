@@ -123,12 +123,18 @@ class Run {
 struct ProtocolInfo {
   std::string name;
   std::string description;  // one line, for `p2plab list`
+  /// Empty for a module registered for its tools only (commands, no simulation yet): runs, labs,
+  /// panels, compare and the views skip it (simulated() is false), `p2plab list` says so.
   std::function<std::unique_ptr<Run>(const Scenario&)> create;
   ProtocolModel model;     // what views, panels and `compare` know of the protocol
   ProtocolCommand bench;
   /// `p2plab node --protocol NAME`: one real peer on a UDP socket (usually built on the node
   /// shell, net/include/p2plab/net/node_shell.hpp); empty when the protocol has no real mode.
   ProtocolCommand node;   // `p2plab bench NAME ...`, if the protocol has a benchmark
+  /// `p2plab NAME COMMAND ...`: the protocol's own tools, each with its name and arguments (e.g.
+  /// content addressing's `add FILE`); usually none.
+  std::vector<ProtocolCommand> commands;
+  bool simulated() const { return static_cast<bool>(create); }
 };
 
 class ProtocolRegistry {
@@ -136,8 +142,14 @@ class ProtocolRegistry {
   void add(ProtocolInfo info);
   const ProtocolInfo* find(const std::string& name) const;
   const std::vector<ProtocolInfo>& all() const { return protocols_; }
+  /// The protocols that can be simulated (ProtocolInfo::simulated), in registration order.
+  std::vector<const ProtocolInfo*> simulated() const;
+  /// A simulated protocol by name; nullptr for an unknown one or one with tools only.
+  const ProtocolInfo* find_simulated(const std::string& name) const;
   std::string names() const;
-  /// Creates the run for a loaded scenario; unknown protocol names are a ScenarioError.
+  std::string simulated_names() const;
+  /// Creates the run for a loaded scenario; an unknown protocol, or one with tools only, is a
+  /// ScenarioError.
   std::unique_ptr<Run> create(const Scenario& scenario) const;
 
  private:
