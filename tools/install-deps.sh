@@ -17,6 +17,8 @@ packages=(
   libsfml-dev
   # the wire decoders' libFuzzer target (tests/net/run_fuzz.sh; skipped without them)
   clang libclang-rt-14-dev
+  # the Kademlia node's interop tests with real BitTorrent DHT clients (tests/net/bep5_interop.py)
+  python3-libtorrent aria2
 )
 if [ "$gui" -eq 1 ]; then
   # visualizer (Dear ImGui with its GLFW and OpenGL 3 backends) and its headless tests

@@ -158,9 +158,13 @@ class Node {
            {"rpcs", r.rpcs},
            {"timeouts", r.timeouts},
            {"ms", static_cast<double>(r.finished - r.started) / 1000.0}};
-    j["closest"] = json::array();
-    for (const krpc::NodeInfo& n : r.closest)
-      j["closest"].push_back({{"id", krpc::to_hex(n.id)}, {"address", n.address.to_string()}});
+    auto nodes = [](const std::vector<krpc::NodeInfo>& list) {
+      json a = json::array();
+      for (const krpc::NodeInfo& n : list)
+        a.push_back({{"id", krpc::to_hex(n.id)}, {"address", n.address.to_string()}});
+      return a;
+    };
+    j["closest"] = nodes(r.closest);
     if (r.kind == LookupKind::Ping) {
       j.erase("target");
       if (r.ok) j["id"] = krpc::to_hex(r.closest.front().id);
@@ -168,10 +172,12 @@ class Node {
     if (r.kind == LookupKind::GetPeers || r.kind == LookupKind::Announce) {
       j["values"] = json::array();
       for (const net::Endpoint& v : r.values) j["values"].push_back(v.to_string());
+      j["values_from"] = nodes(r.values_from);
     }
     if (r.kind == LookupKind::Announce) {
       j["announced"] = r.announced;
       j["announce_ok"] = r.announce_ok;
+      j["accepted_by"] = nodes(r.accepted_by);
       j["announce_errors"] = r.announce_errors;
       j["ok"] = r.announce_ok > 0;
     }
@@ -275,7 +281,8 @@ class Node {
     j["errors_sent"] = dht_.errors_sent();
     json clients = json::object();
     for (const auto& [name, c] : dht_.clients())
-      clients[name] = {{"queries", c.queries}, {"responses", c.responses}, {"errors", c.errors}};
+      clients[name] = {
+          {"queries", c.queries}, {"responses", c.responses}, {"errors", c.errors}, {"by_method", c.queries_by_method}};
     j["clients"] = clients;
     j["responses_received"] = dht_.responses_received();
     j["timeouts"] = dht_.timeouts();

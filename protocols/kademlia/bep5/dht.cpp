@@ -93,6 +93,7 @@ void Dht::on_query(const Message& m, const net::Endpoint& from, SimTime now) {
   if (m.id == self_) return count_drop("own_id");
   ++queries_received_[krpc::to_string(m.method)];
   count_client(m, &TrafficCounts::queries);
+  if (TrafficCounts* c = client(m)) ++c->queries_by_method[krpc::to_string(m.method)];
   Message r;
   r.kind = Kind::Response;
   r.transaction = m.transaction;
@@ -194,6 +195,7 @@ void Dht::on_response(const Message& m, const net::Endpoint& from, SimTime now) 
   }
   if (o.purpose == Purpose::Announce) {
     ++lookup.result.announce_ok;
+    lookup.result.accepted_by.push_back(node);
     return step(l->first, lookup, now);
   }
   // A lookup's answer: the node is done; what it suggests is one round further.
@@ -215,7 +217,8 @@ void Dht::on_response(const Message& m, const net::Endpoint& from, SimTime now) 
   if (m.nodes) {
     for (const NodeInfo& n : *m.nodes) add_candidate(lookup, n, round + 1);
   }
-  if (m.values) {
+  if (m.values && !m.values->empty()) {
+    if (lookup.result.values_from.size() < config_.k) lookup.result.values_from.push_back(node);
     for (const net::Endpoint& v : *m.values) {
       if (lookup.values_seen.size() >= config_.max_values_found) break;
       if (lookup.values_seen.insert(pack(v)).second) lookup.result.values.push_back(v);
@@ -558,10 +561,12 @@ void Dht::count_drop(const std::string& reason) {
   ++drops_[reason];
 }
 
-void Dht::count_client(const Message& m, std::uint64_t TrafficCounts::*field) {
+TrafficCounts* Dht::client(const Message& m) {
   std::string name = client_of(m);
   if (clients_.count(name) == 0 && clients_.size() >= kMaxClients) name = "??";
-  ++(clients_[name].*field);
+  return &clients_[name];
 }
+
+void Dht::count_client(const Message& m, std::uint64_t TrafficCounts::*field) { ++(client(m)->*field); }
 
 }  // namespace p2plab::kademlia::bep5

@@ -66,9 +66,11 @@ struct LookupResult {
   NodeId target{};
   std::vector<NodeInfo> closest;       ///< the k closest that answered, closest first
   std::vector<net::Endpoint> values;   ///< get_peers / announce: the peers found
+  std::vector<NodeInfo> values_from;   ///< the nodes that answered with peers
   int rounds = 0;                      ///< longest chain of suggestions followed
   int rpcs = 0, timeouts = 0;          ///< queries sent, queries unanswered
   int announced = 0, announce_ok = 0;  ///< announce: announce_peer sent, and answered without error
+  std::vector<NodeInfo> accepted_by;   ///< announce: the nodes that accepted it
   std::vector<std::string> announce_errors;
   SimTime started = 0, finished = 0;
   bool ok = false;  ///< at least one node answered
@@ -77,6 +79,7 @@ struct LookupResult {
 /// Who sent what: per method (queries) and per client ("v": the first two letters, BEP 20).
 struct TrafficCounts {
   std::uint64_t queries = 0, responses = 0, errors = 0;
+  std::map<std::string, std::uint64_t> queries_by_method;
 };
 
 class Dht {
@@ -174,6 +177,7 @@ class Dht {
   std::string token(std::uint32_t ip, const std::string& secret) const;
   void count_drop(const std::string& reason);
   void count_client(const krpc::Message& m, std::uint64_t TrafficCounts::*field);
+  TrafficCounts* client(const krpc::Message& m);
 
   NodeId self_;
   DhtConfig config_;
