@@ -143,7 +143,7 @@ TEST_CASE("bencode: the strict decoder refuses what has no single encoding or br
   CHECK(decode_error("4:abcd", small) == E::TooLong);
 }
 
-TEST_CASE("bencode: random values survive encode and decode; accepted noise encodes to itself" *
+TEST_CASE("bencode: random values survive encode and decode and accepted noise encodes to itself" *
           doctest::test_suite("net")) {
   Rng rng(5);
   std::vector<std::vector<std::uint8_t>> seeds;
@@ -265,7 +265,7 @@ TEST_CASE("KRPC: BEP 5's example messages decode as the spec says and encode bac
   CHECK(krpc::encode(m) == peers_nodes);
 }
 
-TEST_CASE("KRPC: keys real clients add are ignored or read; bad queries are refused with a reply code" *
+TEST_CASE("KRPC: keys real clients add are ignored or read and bad queries are refused with a reply code" *
           doctest::test_suite("net")) {
   // A libtorrent bootstrap get_peers: "bs", "ro", "v", "want" besides BEP 5's keys.
   const std::string lt =
@@ -316,7 +316,7 @@ TEST_CASE("KRPC: keys real clients add are ignored or read; bad queries are refu
   CHECK(refused(std::string(krpc::kMaxDatagram + 1, 'x')) == krpc::Drop::Oversized);
 }
 
-TEST_CASE("KRPC: ids as numbers, hex and bytes agree" * doctest::test_suite("net")) {
+TEST_CASE("KRPC: ids as numbers and hex and bytes agree" * doctest::test_suite("net")) {
   krpc::NodeId one{};
   one[19] = 1;
   CHECK(krpc::to_id(one) == Id(1));

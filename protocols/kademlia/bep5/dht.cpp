@@ -49,6 +49,8 @@ std::string client_of(const Message& m) {
 }
 
 constexpr std::size_t kMaxClients = 32;  // distinct client names counted; the others as "??"
+constexpr SimTime kVerifyAgain = from_ms(std::int64_t{15 * 60 * 1000});  // BEP 5's "good" for 15 minutes
+constexpr std::size_t kMaxVerified = 65536;
 
 }  // namespace
 
@@ -304,14 +306,21 @@ void Dht::tick(SimTime now) {
     auto l = lookups_.find(serial);
     if (l != lookups_.end() && l->second.in_flight == 0) step(serial, l->second, now);
   }
-  // Announced peers expire.
+  // Announced peers expire; verified addresses are forgotten.
   if (now >= next_expiry_) {
     next_expiry_ = now + from_ms(std::int64_t{1000});
+    for (auto it = verified_.begin(); it != verified_.end();)
+      it = now >= it->second + kVerifyAgain ? verified_.erase(it) : std::next(it);
     for (auto it = store_.begin(); it != store_.end();) {
       for (auto p = it->second.begin(); p != it->second.end();)
         p = p->second <= now ? it->second.erase(p) : std::next(p);
       it = it->second.empty() ? store_.erase(it) : std::next(it);
     }
+  }
+  // After a join: one lookup per bucket beyond the closest neighbour's (paper, section 2.3).
+  if (refresh_far_buckets_) {
+    refresh_far_buckets_ = false;
+    for (int i = table_.lowest_nonempty() + 1; i < table_.bucket_count(); ++i) find_node(random_id_in_bucket(i), now);
   }
   // Refresh: a lookup of its own id and of a random one, when the table holds anyone.
   if (next_refresh_ == 0) next_refresh_ = now + config_.refresh;
@@ -477,7 +486,10 @@ void Dht::finish(std::uint32_t serial, Lookup& l, SimTime now) {
     }
     r.ok = !r.closest.empty();
   }
-  if (r.kind == LookupKind::Bootstrap && r.ok) bootstrapped_ = true;
+  if (r.kind == LookupKind::Bootstrap && r.ok) {
+    bootstrapped_ = true;
+    refresh_far_buckets_ = true;  // in tick(): not while a lookup is being finished
+  }
   // Queries of this lookup still in flight are answered into nothing.
   for (auto& [t, o] : outstanding_) {
     if (o.lookup == serial) o.lookup = 0;
@@ -531,10 +543,16 @@ void Dht::failed(const NodeId& id) {
 
 void Dht::verify(const NodeInfo& node, SimTime now) {
   // At most half the queries in flight verify newcomers: a flood of queriers cannot starve lookups.
-  if (verifying_.count(pack(node.address)) != 0 || outstanding_.size() >= config_.max_in_flight / 2) return;
+  const std::uint64_t address = pack(node.address);
+  if (verifying_.count(address) != 0 || outstanding_.size() >= config_.max_in_flight / 2) return;
+  if (auto it = verified_.find(address); it != verified_.end() && now < it->second + kVerifyAgain) return;
+  if (verified_.size() >= kMaxVerified) return;  // tick() forgets the old ones
   Message q;
   q.method = Method::Ping;
-  if (query(q, node.address, Purpose::Verify, 0, node.id, now)) verifying_.insert(pack(node.address));
+  if (query(q, node.address, Purpose::Verify, 0, node.id, now)) {
+    verifying_.insert(address);
+    verified_[address] = now;
+  }
 }
 
 std::vector<NodeInfo> Dht::closest_nodes(const NodeId& target) const {
@@ -542,6 +560,15 @@ std::vector<NodeInfo> Dht::closest_nodes(const NodeId& target) const {
   for (const Contact& c : table_.closest(krpc::to_id(target), config_.k))
     out.push_back(NodeInfo{krpc::from_id(c.id), unpack(c.address)});
   return out;
+}
+
+NodeId Dht::random_id_in_bucket(int i) {
+  NodeId id = self_;
+  for (int bit = 0; bit <= i; ++bit) {
+    const bool flip = bit == i || (rng_.next_u64() & 1) != 0;  // bit i differs, the ones below at random
+    if (flip) id[19 - bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+  }
+  return id;
 }
 
 std::string Dht::token(std::uint32_t ip, const std::string& secret) const {

@@ -15,9 +15,10 @@
 //   against a contact until it is stale;
 // - stores announced peers per info-hash, each for peer_ttl, bounded in hashes and peers;
 // - runs iterative lookups: find_node (the join: a lookup of its own id through the bootstrap
-//   address), get_peers, and announce (get_peers, then announce_peer with each token to the k
-//   closest that answered), alpha queries in flight, done when the k closest seen have answered
-//   or failed.
+//   address, then a lookup of a random id in every bucket farther than its closest neighbour,
+//   as the paper's join: without those a node only knows its own neighbourhood), get_peers, and announce (get_peers,
+//   then announce_peer with each token to the k closest that answered), alpha queries in flight, done when the k
+//   closest seen have answered or failed.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -174,6 +175,8 @@ class Dht {
   void step(std::uint32_t serial, Lookup& l, SimTime now);
   void finish(std::uint32_t serial, Lookup& l, SimTime now);
   std::vector<NodeInfo> closest_nodes(const NodeId& target) const;
+  /// A random id whose distance from this node's id lies in [2^i, 2^(i+1)): in bucket i.
+  NodeId random_id_in_bucket(int i);
   std::string token(std::uint32_t ip, const std::string& secret) const;
   void count_drop(const std::string& reason);
   void count_client(const krpc::Message& m, std::uint64_t TrafficCounts::*field);
@@ -193,8 +196,13 @@ class Dht {
   std::vector<LookupResult> finished_;
   std::map<NodeId, std::map<std::uint64_t, SimTime>> store_;
   std::set<std::uint64_t> verifying_;  ///< addresses pinged before they may enter the table
+  /// Addresses pinged for that lately, and when: at most one such ping per address per
+  /// kVerifyAgain (two nodes whose full buckets cannot take each other would otherwise ping each
+  /// other for ever, each ping being a query from a node the other does not hold).
+  std::map<std::uint64_t, SimTime> verified_;
   Rng rng_;
   bool bootstrapped_ = false;
+  bool refresh_far_buckets_ = false;  ///< a join just ended: look into the buckets beyond the closest neighbour
   // Counters.
   std::map<std::string, std::uint64_t> drops_, queries_received_, errors_sent_;
   std::map<std::string, TrafficCounts> clients_;
