@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -230,14 +232,21 @@ class Node {
         return error("ping: HOST:PORT expected" + (why.empty() ? "" : ": " + why));
       serial = dht_.ping(*to, now());
     } else if (op == "find_node" || op == "get_peers" || op == "announce") {
-      std::string text;
-      in >> text;
-      const auto key = parse_key(text);
-      if (!key) return error(op + ": missing ID or HASH (40 hex digits, or a word)");
+      std::vector<std::string> words;
+      for (std::string w; in >> w;) words.push_back(w);
+      const std::size_t most = op == "announce" ? 2 : 1;
+      if (words.empty() || words.size() > most)
+        return error(op + (op == "announce" ? ": HASH [PORT] expected" : ": one ID or HASH expected") +
+                     " (40 hex digits, or one word)");
+      const auto key = parse_key(words[0]);
       if (op == "announce") {
-        long port = self_.port;
-        if (in >> port; port < 0 || port > 65535) return error("announce: PORT must be in 0 .. 65535");
-        serial = dht_.announce(*key, static_cast<int>(port), now());
+        int port = self_.port;
+        if (words.size() == 2) {
+          const auto number = Id::from_decimal(words[1]);
+          if (!number || *number > Id(65535)) return error("announce: PORT must be a number in 0 .. 65535");
+          port = static_cast<int>(number->low64());
+        }
+        serial = dht_.announce(*key, port, now());
       } else {
         serial = op == "find_node" ? dht_.find_node(*key, now()) : dht_.get_peers(*key, now());
       }
