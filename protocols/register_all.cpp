@@ -6,7 +6,8 @@
   X(central_index)                   \
   X(flooding)                        \
   X(superpeer)                       \
-  X(chord)
+  X(chord)                           \
+  X(kademlia)
 
 #define P2PLAB_DECLARE_REGISTRATION(module)           \
   namespace p2plab::module {                          \

@@ -1,12 +1,14 @@
 // Kademlia's routing table alone (no simulator): XOR and bucket index against bit-by-bit
 // arithmetic, least-recently-seen order, ping-the-oldest, replacement cache, stale contacts,
-// and closest() against a brute-force sort of every contact.
+// and closest() against a brute-force sort of every contact. Then the lookup's state machine
+// on hand-made answers: alpha, the round after no progress, termination, FIND_VALUE, slow queries.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "kademlia/routing_table.hpp"
+#include "kademlia/traversal.hpp"
 #include "p2plab/rng.hpp"
 
 using namespace p2plab;
@@ -127,6 +129,24 @@ TEST_CASE("kademlia routing: a full bucket asks to ping its oldest; an answer ke
   }
 }
 
+TEST_CASE("kademlia routing: with ping_after, an oldest contact heard from recently is not pinged") {
+  RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 5, .ping_after = 100});
+  table.heard_from({Id(16), 16}, 1000);
+  table.heard_from({Id(17), 17}, 1050);
+  const HeardResult early = table.heard_from({Id(20), 20}, 1099);  // 16 was seen 99 ago
+  CHECK(early.outcome == Heard::Cached);
+  CHECK_FALSE(early.ping_oldest.has_value());
+  const HeardResult late = table.heard_from({Id(21), 21}, 1100);  // 100 ago: ping it
+  REQUIRE(late.ping_oldest.has_value());
+  CHECK(late.ping_oldest->id == Id(16));
+  table.ping_answered(Id(16), 1120);
+  CHECK(table.find(Id(16))->last_seen == 1120);
+  CHECK(bucket_ids(table, 4) == std::vector<Id>{Id(17), Id(16)});
+  // The new oldest, 17, was seen at 1050: 70 ago, not yet.
+  CHECK_FALSE(table.heard_from({Id(22), 22}, 1120).ping_oldest.has_value());
+  CHECK(table.heard_from({Id(22), 22}, 1150).ping_oldest->id == Id(17));
+}
+
 TEST_CASE("kademlia routing: a contact is stale after stale_after failures in a row, replaced by the cache") {
   RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 3});
   table.heard_from({Id(16), 16});
@@ -178,5 +198,100 @@ TEST_CASE("kademlia routing: closest() equals a brute-force sort of every contac
         CHECK(true_closest(all, target, count) == expected);
       }
     }
+  }
+}
+
+// ---- the lookup's state machine (traversal.hpp) ------------------------------------------------
+
+namespace {
+std::vector<Id> asked_ids(const std::vector<Candidate>& round) {
+  std::vector<Id> out;
+  for (const Candidate& c : round) out.push_back(c.contact.id);
+  return out;
+}
+Contact node(std::uint64_t id) { return {Id(id), id}; }
+}  // namespace
+
+TEST_CASE("kademlia traversal: alpha closest first, all remaining of the k closest after a round with no progress") {
+  // 8 bits, target 0: the distance of node n is n itself. Requester 200, k = 3, alpha = 2.
+  Traversal t(Id(0), Id(200), 3, 2);
+  t.add_initial({node(64), node(32), node(128), node(16)});
+  // Round 1: the alpha = 2 closest it knows.
+  CHECK(asked_ids(t.next_round()) == std::vector<Id>{Id(16), Id(32)});
+  CHECK_FALSE(t.round_over());
+  // 16 answers with 8 (closer) and the requester itself (never a candidate); 32 with 4.
+  CHECK(t.on_answer(Id(16), {node(8), node(200)}));
+  CHECK_FALSE(t.round_over());
+  CHECK(t.on_answer(Id(32), {node(4)}));
+  CHECK_FALSE(t.on_answer(Id(32), {node(2)}));  // a second answer from 32 is ignored
+  CHECK(t.round_over());
+  // It got closer: round 2 asks alpha of the k = 3 closest not yet asked {4, 8, 16}: 4 and 8.
+  CHECK(asked_ids(t.next_round()) == std::vector<Id>{Id(4), Id(8)});
+  CHECK(t.rounds() == 2);
+  // 4 answers with nothing closer, 8 is silent.
+  t.on_answer(Id(4), {node(16), node(32)});
+  t.on_failure(Id(8));
+  REQUIRE(t.round_over());
+  // No progress: the k closest that have not failed are {4, 16, 32}, all answered: done.
+  CHECK(t.next_round().empty());
+  CHECK(t.done());
+  CHECK(ids_of(t.closest_answered()) == std::vector<Id>{Id(4), Id(16), Id(32)});
+  CHECK(t.queries() == 4);
+  CHECK(t.round_closest_asked() == 2);
+  // Who suggested whom: 8 came from 16's answer, 4 from 32's.
+  for (const Candidate* c : t.asked_in_order()) {
+    if (c->contact.id == Id(8)) CHECK(c->suggested_by == 16);
+    if (c->contact.id == Id(4)) CHECK(c->suggested_by == 32);
+    if (c->contact.id == Id(16)) CHECK(c->suggested_by == kSuggestedBySelf);
+  }
+}
+
+TEST_CASE("kademlia traversal: a round that brings nothing closer asks every remaining one of the k closest") {
+  Traversal t(Id(0), Id(255), 4, 1);
+  t.add_initial({node(40), node(50), node(60), node(70), node(80)});
+  CHECK(asked_ids(t.next_round()) == std::vector<Id>{Id(40)});
+  t.on_answer(Id(40), {node(45)});                                              // farther than 40: no progress
+  CHECK(asked_ids(t.next_round()) == std::vector<Id>{Id(45), Id(50), Id(60)});  // all of the 4 closest left
+  t.on_answer(Id(45), {});
+  t.on_answer(Id(50), {node(1)});  // progress again: back to alpha = 1
+  t.on_answer(Id(60), {});
+  CHECK(asked_ids(t.next_round()) == std::vector<Id>{Id(1)});
+  t.on_answer(Id(1), {});
+  CHECK(t.next_round().empty());
+  CHECK(t.done());
+  CHECK(ids_of(t.closest_answered()) == std::vector<Id>{Id(1), Id(40), Id(45), Id(50)});
+}
+
+TEST_CASE("kademlia traversal: FIND_VALUE stops at the value; slow queries no longer hold a round up") {
+  SUBCASE("value") {
+    Traversal t(Id(0), Id(255), 3, 3);
+    t.add_initial({node(8), node(16), node(32)});
+    t.next_round();
+    t.on_answer(Id(16), {node(4)});
+    t.on_value(Id(8));
+    CHECK(t.done());
+    CHECK(t.found_value());
+    // Cache at the closest that answered without the value: 16 (8 had it).
+    REQUIRE(t.closest_without_value() != nullptr);
+    CHECK(t.closest_without_value()->contact.id == Id(16));
+  }
+  SUBCASE("slow") {
+    Traversal t(Id(0), Id(255), 2, 2);
+    t.add_initial({node(8), node(16), node(32)});
+    t.next_round();  // asks 8 and 16
+    t.on_answer(Id(16), {node(4)});
+    t.mark_slow();  // 8 is late: the next round goes on without it
+    CHECK(t.round_over());
+    CHECK(t.slow_out() == 1);
+    CHECK(asked_ids(t.next_round()) == std::vector<Id>{Id(4)});
+    t.on_answer(Id(4), {});
+    // The k = 2 closest are 4 and 8; 8 is still out: not done, nothing to ask.
+    CHECK(t.next_round().empty());
+    CHECK_FALSE(t.done());
+    t.on_answer(Id(8), {});  // the late answer counts
+    CHECK(t.slow_out() == 0);
+    CHECK(t.next_round().empty());
+    CHECK(t.done());
+    CHECK(ids_of(t.closest_answered()) == std::vector<Id>{Id(4), Id(8)});
   }
 }

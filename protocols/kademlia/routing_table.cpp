@@ -63,11 +63,12 @@ bool RoutingTable::contains(const Id& id) const { return find(id) != nullptr; }
 
 void RoutingTable::promote_replacement(Bucket& bucket) {
   if (bucket.replacements.empty() || bucket.entries.size() >= config_.k) return;
-  bucket.entries.push_back({bucket.replacements.back(), 0, false});
+  // last_seen 0: how fresh the cached contact is is not known, so it may be pinged at once.
+  bucket.entries.push_back({bucket.replacements.back(), 0, false, 0});
   bucket.replacements.pop_back();
 }
 
-HeardResult RoutingTable::heard_from(const Contact& contact) {
+HeardResult RoutingTable::heard_from(const Contact& contact, std::int64_t now) {
   const int i = bucket_index(self_, contact.id);
   if (i < 0 || i >= config_.bits) return {};
   Bucket& b = *bucket_for(i, true);
@@ -81,6 +82,7 @@ HeardResult RoutingTable::heard_from(const Contact& contact) {
     e.contact = contact;
     e.failures = 0;
     e.stale = false;
+    e.last_seen = now;
     b.entries.erase(it);
     b.entries.push_back(e);
     if (was_oldest) b.ping_pending = false;  // it proved itself alive
@@ -89,14 +91,14 @@ HeardResult RoutingTable::heard_from(const Contact& contact) {
   // A newcomer is no longer merely a replacement candidate.
   std::erase_if(b.replacements, [&](const Contact& c) { return c.id == contact.id; });
   if (b.entries.size() < config_.k) {
-    b.entries.push_back({contact, 0, false});
+    b.entries.push_back({contact, 0, false, now});
     return {Heard::Added, std::nullopt};
   }
   const auto stale = std::find_if(b.entries.begin(), b.entries.end(), [](const BucketEntry& e) { return e.stale; });
   if (stale != b.entries.end()) {
     if (stale == b.entries.begin()) b.ping_pending = false;
     b.entries.erase(stale);
-    b.entries.push_back({contact, 0, false});
+    b.entries.push_back({contact, 0, false, now});
     return {Heard::ReplacedStale, std::nullopt};
   }
   if (config_.replacements > 0) {
@@ -104,19 +106,19 @@ HeardResult RoutingTable::heard_from(const Contact& contact) {
     b.replacements.push_back(contact);
   }
   HeardResult result{Heard::Cached, std::nullopt};
-  if (!b.ping_pending) {
+  if (!b.ping_pending && (config_.ping_after <= 0 || now - b.entries.front().last_seen >= config_.ping_after)) {
     b.ping_pending = true;
     result.ping_oldest = b.entries.front().contact;
   }
   return result;
 }
 
-void RoutingTable::ping_answered(const Id& id) {
+void RoutingTable::ping_answered(const Id& id, std::int64_t now) {
   Bucket* b = nullptr;
   const BucketEntry* e = find_entry(id, &b);
   if (!e) return;
   const Contact contact = e->contact;
-  heard_from(contact);  // to the back, failures reset
+  heard_from(contact, now);  // to the back, failures reset
   b->ping_pending = false;
 }
 
@@ -162,24 +164,30 @@ std::vector<Contact> RoutingTable::closest(const Id& target, std::size_t count) 
   // Distances from target of the contacts in bucket j, with b = bucket_index(self, target):
   // j == b: below 2^b; j < b: in [2^b, 2^(b+1)); j > b: in [2^j, 2^(j+1)). So the groups {b},
   // {all j < b}, {b+1}, {b+2}, ... come in increasing distance: gather whole groups until
-  // there are enough, then sort.
+  // there are enough, then sort (each distance computed once).
+  std::vector<std::pair<Id, const Contact*>> found;
   auto take = [&](int j) {
     const Bucket* bucket = bucket_at(j);
     if (!bucket) return;
     for (const BucketEntry& e : bucket->entries) {
-      if (!e.stale) out.push_back(e.contact);
+      if (!e.stale) found.emplace_back(xor_distance(e.contact.id, target), &e.contact);
     }
   };
   const int b = bucket_index(self_, target);
   if (b >= 0) {
     take(b);
-    if (out.size() < count) {
-      for (int j = b - 1; j >= 0; --j) take(j);
+    if (found.size() < count) {
+      // Only buckets from the lowest one stored up: the others were never used.
+      const int lowest = config_.bits - static_cast<int>(buckets_.size());
+      for (int j = b - 1; j >= lowest; --j) take(j);
     }
   }
-  for (int j = b + 1; j < config_.bits && out.size() < count; ++j) take(j);
-  std::sort(out.begin(), out.end(), [&](const Contact& x, const Contact& y) { return closer(target, x.id, y.id); });
-  if (out.size() > count) out.resize(count);
+  for (int j = b + 1; j < config_.bits && found.size() < count; ++j) take(j);
+  const std::size_t n = std::min(count, found.size());
+  const auto by_distance = [](const auto& x, const auto& y) { return x.first < y.first; };
+  std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(), by_distance);
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(*found[i].second);
   return out;
 }
 

@@ -40,6 +40,10 @@ struct RoutingTableConfig {
   std::size_t k = 20;             // bucket capacity
   std::size_t replacements = 20;  // replacement cache capacity per bucket (0: none)
   std::uint32_t stale_after = 5;  // failed RPCs in a row after which a contact is stale (paper: 5)
+  /// A full bucket asks to ping its oldest contact only if that one was last heard from at least
+  /// this long ago (in the caller's time unit, e.g. microseconds). 0: always, as the paper's
+  /// section 2.2; BEP 5 treats a node heard from within 15 minutes as good, not to be pinged.
+  std::int64_t ping_after = 0;
 };
 
 /// A contact in a bucket, with what the table knows of its liveness.
@@ -47,6 +51,7 @@ struct BucketEntry {
   Contact contact;
   std::uint32_t failures = 0;  // RPCs in a row it did not answer
   bool stale = false;          // failures >= stale_after: replaced by the first newcomer
+  std::int64_t last_seen = 0;  // the `now` of the last heard_from (or ping_answered)
 };
 
 /// One k-bucket: contacts with distance in [2^i, 2^(i+1)) from the owner, least-recently seen
@@ -83,10 +88,11 @@ class RoutingTable {
 
   /// Any message (request or reply) arrived from `contact` (paper 2.2): refresh, add, replace a
   /// stale contact, or cache it and ask the caller to ping the oldest.
-  HeardResult heard_from(const Contact& contact);
+  /// `now`: the caller's clock (only compared with ping_after; 0 when it does not matter).
+  HeardResult heard_from(const Contact& contact, std::int64_t now = 0);
   /// The oldest contact answered the ping: it moves to the back (kept: old contacts are the
   /// likeliest to stay); the newcomer stays in the replacement cache.
-  void ping_answered(const Id& id);
+  void ping_answered(const Id& id, std::int64_t now = 0);
   /// The oldest contact did not answer the ping: evicted, and the most recent replacement takes
   /// its place at the back. Returns the contact that took its place, if any.
   std::optional<Contact> ping_failed(const Id& id);
