@@ -49,7 +49,9 @@ std::string client_of(const Message& m) {
 }
 
 constexpr std::size_t kMaxClients = 32;  // distinct client names counted; the others as "??"
-constexpr SimTime kVerifyAgain = from_ms(std::int64_t{15 * 60 * 1000});  // BEP 5's "good" for 15 minutes
+// BEP 5: a node heard from within 15 minutes is "good" (a full bucket does not ping it).
+constexpr SimTime kGoodFor = from_ms(std::int64_t{15 * 60 * 1000});
+constexpr SimTime kVerifyAgain = kGoodFor;  // a querier pinged for admission at most this often
 constexpr std::size_t kMaxVerified = 65536;
 
 }  // namespace
@@ -58,7 +60,7 @@ Dht::Dht(const NodeId& self, const DhtConfig& config, Send send, const std::stri
     : self_(self),
       config_(config),
       send_(std::move(send)),
-      table_(krpc::to_id(self), RoutingTableConfig{160, config.k, config.k, config.stale_after}),
+      table_(krpc::to_id(self), RoutingTableConfig{160, config.k, config.k, config.stale_after, kGoodFor}),
       rng_(Rng::derive(seed, 5)) {
   secret_ = sha1(secret_seed + "0");
   previous_secret_ = secret_;
@@ -179,7 +181,7 @@ void Dht::on_response(const Message& m, const net::Endpoint& from, SimTime now) 
       verifying_.erase(pack(from));
       return;
     case Purpose::Oldest:
-      if (o.expected) table_.ping_answered(krpc::to_id(*o.expected));
+      if (o.expected) table_.ping_answered(krpc::to_id(*o.expected), now);
       return;
     case Purpose::Ping:
     case Purpose::Lookup:
@@ -529,7 +531,7 @@ void Dht::send_error(const std::string& transaction, int code, const std::string
 }
 
 void Dht::heard(const NodeInfo& node, SimTime now) {
-  const HeardResult r = table_.heard_from(Contact{krpc::to_id(node.id), pack(node.address)});
+  const HeardResult r = table_.heard_from(Contact{krpc::to_id(node.id), pack(node.address)}, now);
   if (r.ping_oldest) {
     Message q;
     q.method = Method::Ping;
