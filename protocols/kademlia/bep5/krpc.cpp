@@ -1,5 +1,7 @@
 #include "krpc.hpp"
 
+#include <algorithm>
+
 namespace p2plab::kademlia::krpc {
 
 using bencode::Value;
