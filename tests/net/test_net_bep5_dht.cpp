@@ -3,7 +3,8 @@
 // the live nodes (with a third of the nodes silent: the closest live one, and live ones only);
 // announced peers are found; tokens
 // are checked (another address's token, a forged one, one two secrets old are refused with error
-// 203), announced peers expire, unknown methods get 204, noise is dropped and counted.
+// 203), announced peers expire, unknown methods get 204, noise is dropped and counted, a flood of
+// queries from one address is answered up to the rate limit.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -328,4 +329,18 @@ TEST_CASE("BEP 5 in memory: tokens and errors 203 and 204 and noise" * doctest::
   node.receive(krpc::encode(stray), client, net.now);
   CHECK(node.dropped() == before + 1);
   CHECK(node.drops().at("unexpected_response") >= 1);
+  // A flood of queries from one address: 200 answered in a second, the rest dropped and counted
+  // (answers are larger than queries: no amplifier for forged sources); the next second, answers.
+  const net::Endpoint flooder{0x7f000065u, 40001};
+  net.run(from_ms(std::int64_t{1000}));
+  net.outside.erase(bep5::pack(flooder));
+  const std::string ping = krpc::encode(query(krpc::Method::Ping, me));
+  for (int i = 0; i < 300; ++i) node.receive(ping, flooder, net.now);
+  net.deliver();
+  std::size_t answers = 0;
+  for (const std::string& d : net.outside[bep5::pack(flooder)]) answers += decoded(d).kind == krpc::Kind::Response;
+  CHECK(answers == 200);
+  CHECK(node.drops().at("rate_limited") == 100);
+  net.run(from_ms(std::int64_t{1000}));
+  CHECK(decoded(net.ask(3, ping, flooder)).kind == krpc::Kind::Response);
 }

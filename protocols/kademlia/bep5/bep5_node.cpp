@@ -358,7 +358,8 @@ bool read_options(const CommandArgs& args, Options& o, std::string& error) {
       !net::read_option(args, "k", 1, 64, k, error) || !net::read_option(args, "alpha", 1, 16, o.dht.alpha, error) ||
       !net::read_option(args, "rpc-timeout-ms", 10, 600000, timeout_ms, error) ||
       !net::read_option(args, "peer-ttl-s", 1, 86400 * 7, ttl_s, error) ||
-      !net::read_option(args, "token-period-s", 1, 86400, token_s, error)) {
+      !net::read_option(args, "token-period-s", 1, 86400, token_s, error) ||
+      !net::read_option(args, "max-queries-per-s", 1, 1000000, o.dht.max_queries_per_s, error)) {
     return false;
   }
   o.dht.k = static_cast<std::size_t>(k);
@@ -426,6 +427,7 @@ ProtocolCommand node_command(const ProtocolModel&) {
       node_option("rpc-timeout-ms", "A query unanswered this long failed", "1500"),
       node_option("peer-ttl-s", "Seconds an announced peer is kept", "1800"),
       node_option("token-period-s", "Seconds between token secret renewals (tokens live two periods)", "300"),
+      node_option("max-queries-per-s", "Queries answered per source address and second (the others: dropped)", "200"),
   };
   c.run = [](const CommandArgs& args) { return run_node(args); };
   return c;

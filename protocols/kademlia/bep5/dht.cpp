@@ -53,6 +53,7 @@ constexpr std::size_t kMaxClients = 32;  // distinct client names counted; the o
 constexpr SimTime kGoodFor = from_ms(std::int64_t{15 * 60 * 1000});
 constexpr SimTime kVerifyAgain = kGoodFor;  // a querier pinged for admission at most this often
 constexpr std::size_t kMaxVerified = 65536;
+constexpr std::size_t kRateSources = 4096;  // sources counted one by one; the others share one count
 
 }  // namespace
 
@@ -75,7 +76,7 @@ void Dht::receive(std::string_view datagram, const net::Endpoint& from, SimTime 
   bencode::Error berr = bencode::Error::None;
   if (!krpc::decode(datagram, m, why, &berr)) {
     // A query whose transaction id was readable gets BEP 5's error; it is not applied either.
-    if (why == krpc::Drop::BadQuery || why == krpc::Drop::UnknownMethod) {
+    if ((why == krpc::Drop::BadQuery || why == krpc::Drop::UnknownMethod) && within_rate(from, now)) {
       ++queries_received_[why == krpc::Drop::UnknownMethod ? "other" : "malformed"];
       send_error(m.transaction, why == krpc::Drop::UnknownMethod ? krpc::kMethodUnknown : krpc::kProtocolError,
                  m.error_text, from);
@@ -83,6 +84,7 @@ void Dht::receive(std::string_view datagram, const net::Endpoint& from, SimTime 
     return count_drop(why == krpc::Drop::Bencode ? bencode::to_string(berr) : krpc::to_string(why));
   }
   if (from.ip == 0 || from.port == 0) return count_drop("bad_source_address");
+  if (m.kind == Kind::Query && !within_rate(from, now)) return count_drop("rate_limited");
   switch (m.kind) {
     case Kind::Query:
       return on_query(m, from, now);
@@ -583,6 +585,16 @@ std::size_t Dht::stored_peers() const {
   std::size_t n = 0;
   for (const auto& [hash, peers] : store_) n += peers.size();
   return n;
+}
+
+bool Dht::within_rate(const net::Endpoint& from, SimTime now) {
+  if (now >= rate_window_) {
+    queries_this_second_.clear();
+    rate_window_ = now + from_ms(std::int64_t{1000});
+  }
+  std::uint64_t key = pack(from);
+  if (queries_this_second_.size() >= kRateSources && queries_this_second_.count(key) == 0) key = 0;
+  return ++queries_this_second_[key] <= config_.max_queries_per_s;
 }
 
 void Dht::count_drop(const std::string& reason) {

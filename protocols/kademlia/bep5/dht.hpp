@@ -54,6 +54,7 @@ struct DhtConfig {
   std::size_t max_lookups = 64, max_in_flight = 1024;
   std::size_t max_candidates = 128;  ///< nodes one lookup keeps (the closest)
   std::size_t max_values_found = 256;
+  int max_queries_per_s = 200;                         ///< answered per source address and second (the rest: dropped)
   std::string version = std::string("PL\x00\x01", 4);  ///< "v": client "PL" (p2plab), version 0.1
 };
 
@@ -179,6 +180,9 @@ class Dht {
   NodeId random_id_in_bucket(int i);
   std::string token(std::uint32_t ip, const std::string& secret) const;
   void count_drop(const std::string& reason);
+  /// False when `from` has sent more than max_queries_per_s queries this second (no answer:
+  /// answers are larger than queries, a flood with a forged source would be amplified).
+  bool within_rate(const net::Endpoint& from, SimTime now);
   void count_client(const krpc::Message& m, std::uint64_t TrafficCounts::*field);
   TrafficCounts* client(const krpc::Message& m);
 
@@ -206,6 +210,8 @@ class Dht {
   // Counters.
   std::map<std::string, std::uint64_t> drops_, queries_received_, errors_sent_;
   std::map<std::string, TrafficCounts> clients_;
+  std::unordered_map<std::uint64_t, int> queries_this_second_;  ///< per source (at most 4096; others share one)
+  SimTime rate_window_ = 0;
   std::uint64_t dropped_ = 0, received_ = 0, sent_ = 0, responses_received_ = 0, timeouts_ = 0, bad_tokens_ = 0;
 };
 
