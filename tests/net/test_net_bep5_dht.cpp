@@ -329,6 +329,20 @@ TEST_CASE("BEP 5 in memory: tokens and errors 203 and 204 and noise" * doctest::
   node.receive(krpc::encode(stray), client, net.now);
   CHECK(node.dropped() == before + 1);
   CHECK(node.drops().at("unexpected_response") >= 1);
+  // A node answering with the asker's own id is not believed: the ping ends unanswered, in time.
+  const net::Endpoint liar{0x7f000066u, 40002};
+  net.outside.erase(bep5::pack(liar));
+  const std::uint32_t serial = node.ping(liar, net.now);
+  net.deliver();
+  REQUIRE(net.outside[bep5::pack(liar)].size() == 1);
+  krpc::Message lie = decoded(net.outside[bep5::pack(liar)].front());
+  lie.kind = krpc::Kind::Response;
+  lie.id = node.id();
+  node.receive(krpc::encode(lie), liar, net.now);
+  CHECK(node.drops().at("own_id") == 1);
+  const LookupResult pinged = net.wait(3, serial);
+  CHECK_FALSE(pinged.ok);
+  CHECK(pinged.timeouts == 1);
   // A flood of queries from one address: 200 answered in a second, the rest dropped and counted
   // (answers are larger than queries: no amplifier for forged sources); the next second, answers.
   const net::Endpoint flooder{0x7f000065u, 40001};

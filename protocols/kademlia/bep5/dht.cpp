@@ -173,9 +173,10 @@ void Dht::on_response(const Message& m, const net::Endpoint& from, SimTime now) 
   auto it = outstanding_.find(t);
   if (m.transaction.size() != 2 || it == outstanding_.end()) return count_drop("unexpected_response");
   if (it->second.to != from) return count_drop("response_from_other_address");
+  // A node answering with this node's id is lying (or is this node): the query times out.
+  if (m.id == self_) return count_drop("own_id");
   const Outstanding o = it->second;
   outstanding_.erase(it);
-  if (m.id == self_) return count_drop("own_id");
   const NodeInfo node{m.id, from};
   heard(node, now);
   switch (o.purpose) {
