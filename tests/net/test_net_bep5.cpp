@@ -2,7 +2,8 @@
 // 127.0.0.1: 12 nodes join through the first; find_node returns the 8 closest ids a brute force
 // over the nodes' own ids finds; an announced peer is found by get_peers elsewhere; a forged
 // announce (a token never given) is refused with error 203 and stores nothing; 2000 garbage
-// datagrams are dropped and counted and the node keeps answering; bad options and an
+// datagrams are dropped and counted and the node keeps answering; monitor reports carry the
+// routing table; bad options and an
 // unreachable --join end with a clear error and a non-zero exit.
 #include <doctest/doctest.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 
 #include "krpc.hpp"
 #include "node_harness.hpp"
+#include "p2plab/net/monitor.hpp"
 #include "routing_table.hpp"
 
 using namespace p2plab;
@@ -155,6 +157,31 @@ TEST_CASE("a real BEP 5 node refuses forged announces and drops garbage and keep
     if (!counted) std::this_thread::sleep_for(50ms);
   }
   CHECK(counted);
+}
+
+TEST_CASE("a BEP 5 node reports its routing table to a monitor" * doctest::test_suite("net")) {
+  Started a = start_node(kArgs);
+  REQUIRE(a.peer);
+  LoopbackSocket monitor;
+  std::vector<std::string> args = kArgs;
+  args.insert(args.end(), {"--monitor", "127.0.0.1:" + std::to_string(monitor.port)});
+  Started b = start_node(args, std::to_string(a.port));
+  REQUIRE(b.peer);
+  // Reports come every 500 ms; the one after the join names A as a bucket contact.
+  bool named = false;
+  for (int i = 0; i < 10 && !named; ++i) {
+    const std::string d = receive(monitor);
+    REQUIRE_FALSE(d.empty());
+    net::MonitorReport r;
+    std::string why;
+    REQUIRE_MESSAGE(net::decode_report(reinterpret_cast<const std::uint8_t*>(d.data()), d.size(), r, why), why);
+    CHECK(r.peer.protocol == "kademlia");
+    CHECK(r.peer.bits == 160);
+    CHECK(r.peer.id == krpc::to_id(*krpc::from_hex(b.id)));
+    for (const auto& l : r.peer.links)
+      named = named || (l.kind == "bucket contact" && l.target == krpc::to_id(*krpc::from_hex(a.id)));
+  }
+  CHECK(named);
 }
 
 TEST_CASE("BEP 5 node: bad options and an unreachable --join end with a clear error" * doctest::test_suite("net")) {

@@ -18,6 +18,7 @@
 
 #include "dht.hpp"
 #include "p2plab/net/console.hpp"
+#include "p2plab/net/monitor.hpp"
 #include "p2plab/net/node_shell.hpp"
 #include "p2plab/net/udp.hpp"
 
@@ -44,6 +45,7 @@ std::string arg(const CommandArgs& args, const std::string& name) {
 struct Options {
   net::Endpoint listen{0x7f000001u, 6881};
   std::optional<net::Endpoint> join;
+  std::optional<net::Endpoint> monitor;
   std::optional<NodeId> id;
   double join_timeout_s = 10, duration_s = 0;
   bool json = false, quiet = false;
@@ -61,8 +63,10 @@ std::optional<NodeId> parse_key(const std::string& text) {
 
 class Node {
  public:
-  Node(const Options& o, net::UdpSocket& socket, const net::Endpoint& self, const NodeId& id, const std::string& secret)
+  Node(const Options& o, const ProtocolModel& model, net::UdpSocket& socket, const net::Endpoint& self,
+       const NodeId& id, const std::string& secret)
       : o_(o),
+        model_(model),
         socket_(socket),
         self_(self),
         start_(std::chrono::steady_clock::now()),
@@ -102,6 +106,10 @@ class Node {
         if (!finished(r)) return 1;
       }
       console_.poll([this](const std::string& line) { command(line); });
+      if (o_.monitor && now() >= next_report_) {
+        report();
+        next_report_ = now() + from_ms(std::int64_t{500});
+      }
       if (net::stop_requested() || (end >= 0 && now() >= end)) stop_ = true;
     }
     if (!o_.quiet) {
@@ -257,6 +265,39 @@ class Node {
     requests_.insert(serial);
   }
 
+  /// A state report for the monitor: the routing table's contacts as links (kind 0: bucket
+  /// contact, index: the bucket; kind 1: replacement), the info-hashes stored as keys.
+  void report() {
+    PeerView v;
+    v.peer = 0;
+    v.id = krpc::to_id(dht_.id());
+    v.role = o_.join && !dht_.bootstrapped() ? 1 : 0;  // "joining" until the join lookup answered
+    std::vector<Id> ids = {v.id};
+    const RoutingTable& t = dht_.table();
+    for (int i = 0; i < t.bucket_count() && ids.size() < net::kMaxReportLinks; ++i) {
+      const Bucket& b = t.bucket(i);
+      for (const BucketEntry& e : b.entries) {
+        ids.push_back(e.contact.id);
+        v.links.push_back({0, static_cast<std::uint16_t>(i), static_cast<PeerIndex>(ids.size() - 1)});
+      }
+      for (const Contact& c : b.replacements) {
+        ids.push_back(c.id);
+        v.links.push_back({1, static_cast<std::uint16_t>(i), static_cast<PeerIndex>(ids.size() - 1)});
+      }
+    }
+    for (const auto& [hash, peers] : dht_.store()) {
+      if (v.keys.size() >= net::kMaxReportKeys) break;
+      v.keys.push_back(krpc::to_id(hash));
+    }
+    net::ReportedPeer who = net::report_of(v, model_, [&](PeerIndex p) { return ids.at(p); });
+    who.protocol = "kademlia";
+    who.bits = 160;
+    who.address = self_.to_string();
+    who.time_ms = now() / 1000;
+    who.key_count = dht_.store().size();
+    net::send_report(socket_, *o_.monitor, net::encode_state(who));
+  }
+
   json state() const {
     json j;
     j["id"] = krpc::to_hex(dht_.id());
@@ -307,6 +348,7 @@ class Node {
   }
 
   Options o_;
+  ProtocolModel model_;
   net::UdpSocket& socket_;
   net::Endpoint self_;
   std::chrono::steady_clock::time_point start_;
@@ -316,6 +358,7 @@ class Node {
   std::uint32_t bootstrap_ = 0;
   SimTime join_deadline_ = 0;
   std::uint64_t send_failed_ = 0;
+  SimTime next_report_ = 0;
   bool stop_ = false, crash_ = false;
 };
 
@@ -335,14 +378,10 @@ bool read_options(const CommandArgs& args, Options& o, std::string& error) {
     }
     return true;
   };
-  std::optional<net::Endpoint> listen, monitor;
-  if (!endpoint("listen", listen, false) || !endpoint("join", o.join, true) || !endpoint("monitor", monitor, true))
+  std::optional<net::Endpoint> listen;
+  if (!endpoint("listen", listen, false) || !endpoint("join", o.join, true) || !endpoint("monitor", o.monitor, true))
     return false;
   if (listen) o.listen = *listen;
-  if (monitor) {
-    error = "--monitor: the kademlia node sends no monitor reports yet";
-    return false;
-  }
   if (const std::string id = arg(args, "id"); !id.empty()) {
     o.id = krpc::from_hex(id);
     if (!o.id) {
@@ -377,7 +416,7 @@ bool read_options(const CommandArgs& args, Options& o, std::string& error) {
   return true;
 }
 
-int run_node(const CommandArgs& args) {
+int run_node(const CommandArgs& args, const ProtocolModel& model) {
   Options o;
   std::string error;
   if (!read_options(args, o, error)) {
@@ -395,13 +434,13 @@ int run_node(const CommandArgs& args) {
     return 1;
   }
   net::install_stop_signals();
-  Node node(o, socket, self, id, std::string(reinterpret_cast<const char*>(secret), sizeof secret));
+  Node node(o, model, socket, self, id, std::string(reinterpret_cast<const char*>(secret), sizeof secret));
   return node.run();
 }
 
 }  // namespace
 
-ProtocolCommand node_command(const ProtocolModel&) {
+ProtocolCommand node_command(const ProtocolModel& model) {
   using net::node_flag;
   using net::node_option;
   ProtocolCommand c;
@@ -412,7 +451,8 @@ ProtocolCommand node_command(const ProtocolModel&) {
       node_option("listen", "UDP address to listen on, HOST:PORT (port 0: any free port)", "127.0.0.1:6881"),
       node_option("join", "Join the DHT through the node at HOST:PORT (a p2plab node, libtorrent, aria2, ...)"),
       node_option("id", "This node's id, 40 hex digits (default: SHA-1 of IP:PORT)"),
-      node_option("monitor", "(not supported by this protocol's node yet)"),
+      node_option("monitor",
+                  "Report state to a monitor (p2plab-viz --attach PORT) at HOST:PORT: the routing table as links"),
       node_option("join-timeout", "Seconds to wait for the --join node to answer", "10"),
       node_option("duration", "Exit after this many seconds (0: run until leave or Ctrl-C)", "0"),
       node_flag("json", "Console answers as one JSON object per line (for scripts and tests)"),
@@ -429,7 +469,7 @@ ProtocolCommand node_command(const ProtocolModel&) {
       node_option("token-period-s", "Seconds between token secret renewals (tokens live two periods)", "300"),
       node_option("max-queries-per-s", "Queries answered per source address and second (the others: dropped)", "200"),
   };
-  c.run = [](const CommandArgs& args) { return run_node(args); };
+  c.run = [model](const CommandArgs& args) { return run_node(args, model); };
   return c;
 }
 
