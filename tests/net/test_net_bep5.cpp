@@ -3,8 +3,7 @@
 // over the nodes' own ids finds; an announced peer is found by get_peers elsewhere; a forged
 // announce (a token never given) is refused with error 203 and stores nothing; 2000 garbage
 // datagrams are dropped and counted and the node keeps answering; monitor reports carry the
-// routing table; bad options and an
-// unreachable --join end with a clear error and a non-zero exit.
+// routing table; bad options and an unreachable --join end with a clear error and a non-zero exit.
 #include <doctest/doctest.h>
 #include <poll.h>
 

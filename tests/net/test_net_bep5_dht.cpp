@@ -1,10 +1,9 @@
 // The BEP 5 node's protocol (Dht), many nodes wired together in memory (no sockets, simulated
 // time, one seed): iterative lookups return exactly the k closest ids a brute force finds among
 // the live nodes (with a third of the nodes silent: the closest live one, and live ones only);
-// announced peers are found; tokens
-// are checked (another address's token, a forged one, one two secrets old are refused with error
-// 203), announced peers expire, unknown methods get 204, noise is dropped and counted, a flood of
-// queries from one address is answered up to the rate limit.
+// announced peers are found; tokens are checked (another address's token, a forged one, one two
+// secrets old are refused with error 203); announced peers expire; unknown methods get 204; noise
+// is dropped and counted; a flood of queries from one address is answered up to the rate limit.
 #include <doctest/doctest.h>
 
 #include <algorithm>
