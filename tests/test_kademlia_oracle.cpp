@@ -173,7 +173,7 @@ TEST_CASE("kademlia oracle: on random oracle-bootstrapped networks every lookup 
   }
 }
 
-TEST_CASE("kademlia oracle: networks built by joins (own-id lookup, refresh) answer every lookup right") {
+TEST_CASE("kademlia oracle: networks built by joins (own-id lookup then refresh) answer every lookup right") {
   for (const auto& [m, peers, seed] : {std::tuple{160, 200, 21}, std::tuple{24, 120, 22}, std::tuple{5, 20, 23}}) {
     CAPTURE(m);
     const int k = 5;
@@ -205,7 +205,7 @@ TEST_CASE("kademlia oracle: networks built by joins (own-id lookup, refresh) ans
   }
 }
 
-TEST_CASE("kademlia oracle: a put stores at the true k closest, a get finds the value and caches it") {
+TEST_CASE("kademlia oracle: a put stores at the true k closest and a get finds the value and caches it") {
   const int k = 4;
   nlohmann::json events = nlohmann::json::array();
   for (int i = 0; i < 6; ++i) {
@@ -338,7 +338,7 @@ std::vector<Id> predicted_lookup(const Tables& t, const Id& from, const Id& key,
 
 }  // namespace
 
-TEST_CASE("kademlia oracle: after 30% of the nodes crash, lookups succeed at the rate a brute force predicts") {
+TEST_CASE("kademlia oracle: after 30% of the nodes crash lookups succeed at the rate a brute force predicts") {
   // Right after the crash, replies still name dead contacts, closer than live ones they push out
   // of the k listed, so some lookups miss a live node of the true k closest. The test predicts
   // each lookup of a second batch on the tables as that batch starts (after a first batch has
@@ -388,7 +388,7 @@ TEST_CASE("kademlia oracle: after 30% of the nodes crash, lookups succeed at the
   }
 }
 
-TEST_CASE("kademlia oracle: under churn with refresh, most lookups stay right") {
+TEST_CASE("kademlia oracle: under churn with refresh most lookups stay right") {
   nlohmann::json doc = network(160, 8, 3, 100, 51, "join",
                                {{{"at_ms", 12000}, {"op", "lookups"}, {"count", 100}, {"spread_ms", 10000}}}, 24000);
   doc["params"]["refresh_ms"] = 8000;

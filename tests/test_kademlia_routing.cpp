@@ -85,7 +85,8 @@ TEST_CASE("kademlia routing: a bucket keeps least-recently seen first and moves 
   for (int i = 0; i < 4; ++i) CHECK(table.bucket(i).entries.empty());
 }
 
-TEST_CASE("kademlia routing: a full bucket asks to ping its oldest; an answer keeps it, silence evicts it") {
+TEST_CASE(
+    "kademlia routing: a full bucket asks to ping its oldest which stays if it answers and is evicted if silent") {
   RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 5});
   table.heard_from({Id(16), 16});
   table.heard_from({Id(17), 17});
@@ -129,7 +130,7 @@ TEST_CASE("kademlia routing: a full bucket asks to ping its oldest; an answer ke
   }
 }
 
-TEST_CASE("kademlia routing: with ping_after, an oldest contact heard from recently is not pinged") {
+TEST_CASE("kademlia routing: with ping_after an oldest contact heard from recently is not pinged") {
   RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 5, .ping_after = 100});
   table.heard_from({Id(16), 16}, 1000);
   table.heard_from({Id(17), 17}, 1050);
@@ -147,7 +148,7 @@ TEST_CASE("kademlia routing: with ping_after, an oldest contact heard from recen
   CHECK(table.heard_from({Id(22), 22}, 1150).ping_oldest->id == Id(17));
 }
 
-TEST_CASE("kademlia routing: a contact is stale after stale_after failures in a row, replaced by the cache") {
+TEST_CASE("kademlia routing: a contact is stale after stale_after failures in a row and replaced from the cache") {
   RoutingTable table(Id(0), {.bits = 5, .k = 2, .replacements = 2, .stale_after = 3});
   table.heard_from({Id(16), 16});
   table.heard_from({Id(17), 17});
@@ -171,7 +172,7 @@ TEST_CASE("kademlia routing: a contact is stale after stale_after failures in a 
   }
 }
 
-TEST_CASE("kademlia routing: closest() equals a brute-force sort of every contact, whatever the target") {
+TEST_CASE("kademlia routing: closest() equals a brute-force sort of every contact whatever the target") {
   for (int bits : {6, 20, 160}) {
     Rng rng(static_cast<std::uint64_t>(bits));
     const Id self = random_id(rng, bits);
@@ -212,7 +213,7 @@ std::vector<Id> asked_ids(const std::vector<Candidate>& round) {
 Contact node(std::uint64_t id) { return {Id(id), id}; }
 }  // namespace
 
-TEST_CASE("kademlia traversal: alpha closest first, all remaining of the k closest after a round with no progress") {
+TEST_CASE("kademlia traversal: alpha closest first and all remaining of the k closest after a round with no progress") {
   // 8 bits, target 0: the distance of node n is n itself. Requester 200, k = 3, alpha = 2.
   Traversal t(Id(0), Id(200), 3, 2);
   t.add_initial({node(64), node(32), node(128), node(16)});
@@ -262,7 +263,7 @@ TEST_CASE("kademlia traversal: a round that brings nothing closer asks every rem
   CHECK(ids_of(t.closest_answered()) == std::vector<Id>{Id(1), Id(40), Id(45), Id(50)});
 }
 
-TEST_CASE("kademlia traversal: FIND_VALUE stops at the value; slow queries no longer hold a round up") {
+TEST_CASE("kademlia traversal: FIND_VALUE stops at the value and slow queries no longer hold a round up") {
   SUBCASE("value") {
     Traversal t(Id(0), Id(255), 3, 3);
     t.add_initial({node(8), node(16), node(32)});

@@ -173,7 +173,7 @@ KademliaRun::Op KademliaRun::parse_op(const JsonObject& e, std::set<Id>& known_i
       e.fail("param", "cannot be changed during a run (these can: alpha, rpc_timeout_ms)");
     }
     op.number =
-        op.param == "alpha" ? static_cast<double>(e.get_int("value", 1, params_.k)) : e.get_number("value", 1.0, 1e9);
+        op.param == "alpha" ? static_cast<double>(e.get_int("value", 1, kMaxK)) : e.get_number("value", 1.0, 1e9);
   } else if (kind == "join") {
     op.kind = Op::Kind::Join;
     e.only_keys({"at_ms", "op", "id", "via"});
@@ -395,7 +395,14 @@ void KademliaRun::execute(const Op& op) {
       return;
     case Op::Kind::Set: {
       Params& p = protocol_.mutable_params();
-      if (op.param == "alpha") p.alpha = static_cast<int>(op.number);
+      if (op.param == "alpha") {
+        // More parallel queries than k would ask nodes outside the k closest: capped at k.
+        p.alpha = std::min(static_cast<int>(op.number), p.k);
+        if (p.alpha < op.number) {
+          warnings_.push_back(op.field + ": alpha " + std::to_string(static_cast<int>(op.number)) +
+                              " is more than k = " + std::to_string(p.k) + "; alpha set to " + std::to_string(p.k));
+        }
+      }
       if (op.param == "rpc_timeout_ms") p.rpc_timeout = from_ms(op.number);
       params_ = p;
       return;
@@ -542,17 +549,19 @@ nlohmann::json KademliaRun::result() const {
           if (b.stale[c]) stale.push_back(id_of(b.contacts[c]));
         }
         for (PeerIndex c : b.replacements) replacements.push_back(id_of(c));
-        nlohmann::json bj = {{"i", b.index}, {"contacts", contacts}};
+        nlohmann::json bj = nlohmann::json::object();
+        bj["i"] = b.index;
+        bj["contacts"] = std::move(contacts);
         // Stale: failed stale_after RPCs in a row, kept until a replacement comes, never offered.
-        if (!stale.empty()) bj["stale"] = stale;
-        if (!replacements.empty()) bj["replacements"] = replacements;
+        if (!stale.empty()) bj["stale"] = std::move(stale);
+        if (!replacements.empty()) bj["replacements"] = std::move(replacements);
         buckets.push_back(std::move(bj));
       }
-      j["buckets"] = buckets;
+      j["buckets"] = std::move(buckets);
       nlohmann::json keys = nlohmann::json::array(), cached = nlohmann::json::array();
       for (const Item& item : snap.items) (item.cached ? cached : keys).push_back(id_to_json(item.key, m));
-      j["keys"] = keys;
-      if (!cached.empty()) j["cached_keys"] = cached;
+      j["keys"] = std::move(keys);
+      if (!cached.empty()) j["cached_keys"] = std::move(cached);
       peers.push_back(std::move(j));
     }
   }
@@ -670,6 +679,7 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits,
       }
       continue;
     }
+    const std::string range = distance_range(i, bits);
     for (std::size_t j = 0; j < b->contacts.size(); ++j) {
       const PeerIndex c = b->contacts[j];
       v.links.push_back({kBucketLink, static_cast<std::uint16_t>(i), c});
@@ -680,14 +690,14 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits,
         seen += " (" + std::to_string(b->failures[j]) + " failed)";
       }
       buckets.rows.push_back(
-          {{Cell::of_number(i), Cell::of_text(distance_range(i, bits)), Cell::of_peer(c, name(c)), Cell::of_text(seen)},
+          {{Cell::of_number(i), Cell::of_text(range), Cell::of_peer(c, name(c)), Cell::of_text(seen)},
            static_cast<int>(v.links.size() - 1)});
     }
     for (PeerIndex c : b->replacements) {
       v.links.push_back({kReplacementLink, static_cast<std::uint16_t>(i), c});
-      buckets.rows.push_back({{Cell::of_number(i), Cell::of_text(distance_range(i, bits)), Cell::of_peer(c, name(c)),
-                               Cell::of_text("replacement")},
-                              static_cast<int>(v.links.size() - 1)});
+      buckets.rows.push_back(
+          {{Cell::of_number(i), Cell::of_text(range), Cell::of_peer(c, name(c)), Cell::of_text("replacement")},
+           static_cast<int>(v.links.size() - 1)});
     }
   }
   v.tables.push_back(std::move(buckets));
