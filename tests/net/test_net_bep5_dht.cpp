@@ -271,6 +271,13 @@ TEST_CASE("BEP 5 in memory: tokens and errors 203 and 204 and noise" * doctest::
   CHECK(*reply.token == node.token_for(client.ip));
   CHECK(reply.nodes.has_value());
   CHECK_FALSE(reply.values.has_value());
+  // libtorrent's bootstrap lookup marks its get_peers with "bs": 1: answered the same way.
+  krpc::Message bootstrap = get;
+  bootstrap.bootstrap = true;
+  const krpc::Message bs_reply = decoded(net.ask(3, bootstrap, client));
+  CHECK(bs_reply.kind == krpc::Kind::Response);
+  CHECK(bs_reply.token == reply.token);
+  CHECK(bs_reply.nodes == reply.nodes);
   krpc::Message announce = query(krpc::Method::AnnouncePeer, me);
   announce.info_hash = hash;
   announce.port = 5000;
