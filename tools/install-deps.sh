@@ -19,6 +19,8 @@ packages=(
   libsfml-dev
   # the wire decoders' libFuzzer target (tests/net/run_fuzz.sh; skipped without them)
   clang libclang-rt-14-dev
+  # the Kademlia node's interop tests with real BitTorrent DHT clients (tests/net/bep5_interop.py)
+  python3-libtorrent aria2
 )
 if [ "$gui" -eq 1 ]; then
   # the IPFS tests' independent CIDs: Debian's ipfs_cid (rust-ipfs-unixfs), and node for the npm

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bench.hpp"
+#include "bep5/bep5_node.hpp"
 #include "kademlia_run.hpp"
 
 namespace p2plab::kademlia {
@@ -118,6 +119,7 @@ void register_kademlia(ProtocolRegistry& registry) {
   };
   info.model = kademlia_model();
   info.bench = bench_command();
+  info.node = node_command(info.model);  // real network mode: BEP 5 (bep5/)
   registry.add(std::move(info));
 }
 
