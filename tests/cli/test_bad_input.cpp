@@ -186,12 +186,12 @@ TEST_CASE("bad fields of the unstructured protocols are named") {
   central["protocol"] = "central_index";
   central["params"] = {{"timeout_ms", true}};
   expect_rejected("central-timeout", central.dump(), "params.timeout_ms", "expected a number");
-  const nlohmann::json lab = {{"protocol", "compare"}, {"params", {{"protocols", {"chord", "pastry"}}}}};
+  const nlohmann::json lab = {{"protocol", "compare"}, {"params", {{"protocols", {"chord", "no-such-protocol"}}}}};
   expect_rejected("compare-protocol", lab.dump(), "params.protocols[1]", "expected a protocol name");
 }
 
 TEST_CASE("bad command-line arguments exit with 2, never a crash") {
-  for (const char* args : {"", "frobnicate", "run", "bench", "bench pastry", "bench chord --peers 0",
+  for (const char* args : {"", "frobnicate", "run", "bench", "bench no-such-protocol", "bench chord --peers 0",
                            "bench chord --peers many", "bench chord --bits 500", "run a.json --nonsense",
                            "compare --max-log2 99", "compare --protocols gnutella", "compare --min-log2 9 --max-log2 8"}) {
     CAPTURE(args);
