@@ -7,6 +7,7 @@
   X(flooding)                        \
   X(superpeer)                       \
   X(chord)                           \
+  X(kademlia)                        \
   X(pastry)                          \
   X(ipfs)
 

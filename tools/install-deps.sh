@@ -2,8 +2,8 @@
 # Installs the Debian packages p2plab needs, and only those that are missing. Never prompts
 # (works in CI with no stdin); does nothing, and calls no apt-get, when everything is present.
 # Then the npm packages the IPFS tests compare with (tools/install-npm-refs.sh).
-#   tools/install-deps.sh [--no-gui]   --no-gui: without the visualizer's packages and the IPFS
-#                                      references (graders: their tests need neither)
+#   tools/install-deps.sh [--no-gui]   --no-gui: without the visualizer's packages, the IPFS
+#                                      references and the BEP 5 clients (graders need none)
 set -euo pipefail
 
 gui=1
@@ -24,6 +24,8 @@ if [ "$gui" -eq 1 ]; then
   # the IPFS tests' independent CIDs: Debian's ipfs_cid (rust-ipfs-unixfs), and node for the npm
   # importer (a node already on the PATH, e.g. from NodeSource, is used as it is)
   packages+=(ipfs-cid)
+  # the Kademlia node's interop tests with real BitTorrent DHT clients (tests/net/bep5_interop.py)
+  packages+=(python3-libtorrent aria2)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -186,12 +186,12 @@ TEST_CASE("bad fields of the unstructured protocols are named") {
   central["protocol"] = "central_index";
   central["params"] = {{"timeout_ms", true}};
   expect_rejected("central-timeout", central.dump(), "params.timeout_ms", "expected a number");
-  const nlohmann::json lab = {{"protocol", "compare"}, {"params", {{"protocols", {"chord", "kademlia"}}}}};
+  const nlohmann::json lab = {{"protocol", "compare"}, {"params", {{"protocols", {"chord", "no-such-protocol"}}}}};
   expect_rejected("compare-protocol", lab.dump(), "params.protocols[1]", "expected a protocol name");
 }
 
 TEST_CASE("bad command-line arguments exit with 2, never a crash") {
-  for (const char* args : {"", "frobnicate", "run", "bench", "bench kademlia", "bench chord --peers 0",
+  for (const char* args : {"", "frobnicate", "run", "bench", "bench no-such-protocol", "bench chord --peers 0",
                            "bench chord --peers many", "bench chord --bits 500", "run a.json --nonsense",
                            "compare --max-log2 99", "compare --protocols gnutella", "compare --min-log2 9 --max-log2 8"}) {
     CAPTURE(args);
@@ -204,7 +204,7 @@ TEST_CASE("bad command-line arguments exit with 2, never a crash") {
 }
 
 TEST_CASE("randomly mutated scenarios are either run or rejected with a ScenarioError") {
-  // Every leaf of a valid scenario (Chord, and each unstructured protocol) is replaced, in turn,
+  // Every leaf of a valid scenario (Chord, Kademlia, each unstructured protocol) is replaced, in turn,
   // by values of every JSON type. The library must either run the result or throw
   // ScenarioError: no other exception, no crash.
   const nlohmann::json unstructured = {
@@ -217,10 +217,23 @@ TEST_CASE("randomly mutated scenarios are either run or rejected with a Scenario
                   {{"at_ms", 800}, {"op", "set"}, {"param", "ttl"}, {"value", 2}},
                   {{"at_ms", 900}, {"op", "join"}, {"id", 40}}}},
       {"run_ms", 4000}};
-  for (const char* protocol : {"chord", "flooding", "superpeer", "central_index"}) {
+  const nlohmann::json kademlia = {
+      {"protocol", "kademlia"}, {"seed", 3},
+      {"params", {{"m", 16}, {"k", 3}, {"alpha", 2}, {"refresh_ms", 500}, {"round_timeout_ms", 50}}},
+      {"peers", {{"ids", {1, 200, 3000, 40000, 65535}}}}, {"bootstrap", "join"}, {"join_interval_ms", 20},
+      {"events", {{{"at_ms", 500}, {"op", "lookup"}, {"from", 200}, {"key", 7}},
+                  {{"at_ms", 550}, {"op", "put"}, {"name", "a"}, {"value", "b"}},
+                  {{"at_ms", 600}, {"op", "get"}, {"from", 1}, {"name", "a"}},
+                  {{"at_ms", 700}, {"op", "fail"}, {"peer", 3000}},
+                  {{"at_ms", 800}, {"op", "set"}, {"param", "alpha"}, {"value", 3}},
+                  {{"at_ms", 900}, {"op", "join"}, {"id", 40}}}},
+      {"run_ms", 3000}};
+  for (const char* protocol : {"chord", "flooding", "superpeer", "central_index", "kademlia"}) {
   CAPTURE(protocol);
   nlohmann::json base = nlohmann::json::parse(kValid);
-  if (std::string(protocol) != "chord") {
+  if (std::string(protocol) == "kademlia") {
+    base = kademlia;
+  } else if (std::string(protocol) != "chord") {
     base = unstructured;
     base["protocol"] = protocol;
     if (std::string(protocol) != "flooding") base["params"] = nlohmann::json::object();

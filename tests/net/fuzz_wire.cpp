@@ -1,5 +1,6 @@
 // libFuzzer target for the wire envelope (net/wire.hpp), every protocol's decoder (Chord, flooding,
-// superpeers, central index) and the monitor reports (net/monitor.hpp) (clang: -fsanitize=fuzzer,address).
+// superpeers, central index, Kademlia's BEP 5: bencode and KRPC) and the monitor reports
+// (net/monitor.hpp) (clang: -fsanitize=fuzzer,address).
 // Built by tests/net/run_fuzz.sh (ctest: "net_fuzz_wire"), or with -DP2PLAB_FUZZ=ON when the compiler is clang.
 // Whatever the bytes, decode() must return without a crash, a leak or undefined behaviour, and what it accepts must be
 // within bounds and encode again to the same datagram.
@@ -10,6 +11,8 @@
 
 #include "central_index/wire.hpp"
 #include "flooding/wire.hpp"
+#include "kademlia/bep5/bencode.hpp"
+#include "kademlia/bep5/krpc.hpp"
 #include "p2plab/net/monitor.hpp"
 #include "p2plab/net/wire.hpp"
 #include "superpeer/wire.hpp"
@@ -108,6 +111,37 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             back.name == c.name && back.providers == c.providers && back.server == c.server && back.flag == c.flag);
   } else {
     require(cwhy < central_index::wire::Drop::Count);
+  }
+  // Kademlia (BEP 5): accepted bencode is the one encoding of its value; an accepted KRPC message
+  // is within its bounds and survives encode and decode.
+  using namespace p2plab::kademlia;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  bencode::Value v;
+  bencode::Error berr{};
+  if (!bencode::decode(text, v, berr)) {
+    // KRPC decodes with tighter limits: what bencode refuses, it refuses too (not run again).
+    require(berr != bencode::Error::None && berr < bencode::Error::Count);
+    return 0;
+  }
+  require(bencode::encode(v) == text);
+  krpc::Message m;
+  krpc::Drop kwhy{};
+  if (krpc::decode(text, m, kwhy, &berr)) {
+    require(!m.transaction.empty() && m.transaction.size() <= krpc::kMaxTransaction);
+    require(!m.token || m.token->size() <= krpc::kMaxToken);
+    require(!m.nodes || m.nodes->size() <= krpc::kMaxNodes);
+    require(!m.values || m.values->size() <= krpc::kMaxValues);
+    const std::string again = krpc::encode(m);
+    krpc::Message back;
+    require(krpc::decode(again, back, kwhy));
+    require(back.kind == m.kind && back.transaction == m.transaction && back.id == m.id && back.method == m.method &&
+            back.target == m.target && back.info_hash == m.info_hash && back.token == m.token &&
+            back.nodes == m.nodes && back.values == m.values && back.port == m.port &&
+            back.implied_port == m.implied_port && back.error_code == m.error_code && back.error_text == m.error_text &&
+            back.version == m.version);
+    require(krpc::encode(back) == again);
+  } else {
+    require(kwhy < krpc::Drop::Count);
   }
   return 0;
 }

@@ -18,10 +18,11 @@ mkdir -p "$out/corpus"
 # -gline-tables-only: a crash's stack trace names files and lines, at a fraction of -g's cost.
 flags=(-std=c++20 -O1 -gline-tables-only -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src/protocols/chord" -I"$src/protocols" -I"$src/engine/include" -I"$src/net/include")
-# Only what the decoders need: the envelope, the monitor reports, the four wire.cpp, and id.cpp for
-# the id arithmetic (SHA-1: libcrypto).
+# Only what the decoders need: the envelope, the monitor reports, the four wire.cpp, Kademlia's
+# bencode and KRPC codec, and id.cpp for the id arithmetic (SHA-1: libcrypto).
 if ! "$clang" "${flags[@]}" "$src/tests/net/fuzz_wire.cpp" "$src/protocols/chord/wire.cpp" \
     "$src/protocols/flooding/wire.cpp" "$src/protocols/superpeer/wire.cpp" "$src/protocols/central_index/wire.cpp" \
+    "$src/protocols/kademlia/bep5/bencode.cpp" "$src/protocols/kademlia/bep5/krpc.cpp" \
     "$src/net/src/wire.cpp" "$src/net/src/monitor.cpp" "$src/engine/src/id.cpp" -lcrypto -o "$out/fuzz_wire" 2> "$out/build.log"; then
   if grep -q "libclang_rt.fuzzer\|cannot find.*fuzzer" "$out/build.log"; then
     echo "run_fuzz: libclang-rt (libFuzzer) is not installed; skipped"
@@ -33,5 +34,9 @@ fi
 # Seeds: a valid HELLO and a valid FIND_NEXT (CBOR written out by hand; see protocols/chord/README.md).
 printf '\xa4\x61\x76\x01\x61\x6d\x10\x61\x6b\x01\x61\x73\x42\x12\x34' > "$out/corpus/hello"
 printf '\xa6\x61\x76\x01\x61\x6d\x10\x61\x6b\x00\x61\x73\x41\x07\x61\x74\x00\x61\x79\x42\x01\x02' > "$out/corpus/find_next"
+# BEP 5's example queries and responses (KRPC, bencoded).
+printf 'd1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe' > "$out/corpus/get_peers"
+printf 'd1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re' > "$out/corpus/values"
+printf 'd1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe' > "$out/corpus/announce"
 "$out/fuzz_wire" -runs="$runs" -seed=1 -max_len=1500 -rss_limit_mb=1024 -print_final_stats=1 \
   "$out/corpus" 2>&1 | tail -n 12

@@ -1,0 +1,725 @@
+#include "kademlia.hpp"
+
+#include <algorithm>
+
+namespace p2plab::kademlia {
+
+const char* to_string(MsgType type) {
+  switch (type) {
+    case MsgType::Ping:
+      return "PING";
+    case MsgType::Pong:
+      return "PING_REPLY";
+    case MsgType::Store:
+      return "STORE";
+    case MsgType::StoreReply:
+      return "STORE_REPLY";
+    case MsgType::FindNode:
+      return "FIND_NODE";
+    case MsgType::FindNodeReply:
+      return "FIND_NODE_REPLY";
+    case MsgType::FindValue:
+      return "FIND_VALUE";
+    case MsgType::FindValueReply:
+      return "FIND_VALUE_REPLY";
+    case MsgType::Count:
+      break;
+  }
+  return "?";
+}
+
+const char* to_string(TimerKind kind) {
+  switch (kind) {
+    case TimerKind::RpcTimeout:
+      return "rpc_timeout";
+    case TimerKind::Refresh:
+      return "refresh";
+    case TimerKind::Republish:
+      return "republish";
+    case TimerKind::RepublishOriginal:
+      return "republish_original";
+    case TimerKind::RoundTimeout:
+      return "round_timeout";
+    case TimerKind::Count:
+      break;
+  }
+  return "?";
+}
+
+const char* to_string(Purpose purpose) {
+  switch (purpose) {
+    case Purpose::User:
+      return "lookup";
+    case Purpose::Join:
+      return "join";
+    case Purpose::Refresh:
+      return "refresh";
+    case Purpose::Put:
+      return "put";
+    case Purpose::Get:
+      return "get";
+    case Purpose::Republish:
+      return "republish";
+  }
+  return "?";
+}
+
+// ---- ranges of the sorted id list ------------------------------------------------------------
+
+namespace {
+
+using Sorted = std::vector<std::pair<Id, PeerIndex>>;
+
+/// [first, last) in `sorted` of the ids that agree with x on every bit from j up (the subtree of
+/// height j that holds x): x with its low j bits cleared, and 2^j ids from there.
+std::pair<std::size_t, std::size_t> subtree_range(const Sorted& sorted, int bits, const Id& x, int j) {
+  const auto at = [&](const Id& v) {
+    return static_cast<std::size_t>(
+        std::lower_bound(sorted.begin(), sorted.end(), v, [](const auto& e, const Id& y) { return e.first < y; }) -
+        sorted.begin());
+  };
+  if (j >= bits) return {0, sorted.size()};
+  const Id low = x - x.low_bits(j);
+  const Id high = low + Id::power_of_two(j);
+  return {at(low), high == Id() ? sorted.size() : at(high)};
+}
+
+}  // namespace
+
+std::vector<PeerIndex> true_closest_live(const Sorted& live_sorted, int bits, const Id& key, std::size_t k,
+                                         PeerIndex exclude, const Id& exclude_id) {
+  // The smallest subtree around key holding k live nodes besides `exclude`: every node outside
+  // it is farther from key than every node inside (they differ from key at a higher bit).
+  const int exclude_bit = exclude == kNoPeer ? bits : bucket_index(key, exclude_id);  // -1: exclude is key
+  auto members = [&](int j) {
+    const auto [a, b] = subtree_range(live_sorted, bits, key, j);
+    // exclude lies in the subtree of height j around key iff it differs from key below bit j.
+    const std::size_t n = b - a;
+    return n > 0 && exclude != kNoPeer && exclude_bit < j ? n - 1 : n;
+  };
+  int lo = 0, hi = bits;
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (members(mid) >= k) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  const auto [a, b] = subtree_range(live_sorted, bits, key, lo);
+  std::vector<std::pair<Id, PeerIndex>> in;
+  for (std::size_t i = a; i < b; ++i) {
+    if (live_sorted[i].second != exclude)
+      in.emplace_back(xor_distance(live_sorted[i].first, key), live_sorted[i].second);
+  }
+  const std::size_t take = std::min(k, in.size());
+  std::partial_sort(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take), in.end());
+  std::vector<PeerIndex> out;
+  for (std::size_t i = 0; i < take; ++i) out.push_back(in[i].second);
+  return out;
+}
+
+// ---- nodes -------------------------------------------------------------------------------------
+
+Protocol::Protocol(Params params, Transport<Message>& transport) : params_(params), transport_(transport) {
+  table_config_.bits = params_.m;
+  table_config_.k = static_cast<std::size_t>(params_.k);
+  table_config_.replacements = static_cast<std::size_t>(params_.replacements);
+  table_config_.stale_after = static_cast<std::uint32_t>(params_.stale_after);
+  table_config_.ping_after = params_.ping_after;
+}
+
+Protocol::Node& Protocol::node(PeerIndex n) {
+  while (nodes_.size() <= n) {
+    nodes_.emplace_back(transport_.id_of(static_cast<PeerIndex>(nodes_.size())), table_config_);
+  }
+  return nodes_[n];
+}
+
+void Protocol::create(PeerIndex n) { node(n).joined = true; }
+
+void Protocol::join(PeerIndex n, PeerIndex via) {
+  Node& self = node(n);
+  if (via == kNoPeer || via == n) {
+    self.joined = true;
+    return;
+  }
+  self.table.heard_from(contact_of(via), transport_.now());
+  start_lookup(n, transport_.id_of(n), Purpose::Join, kNoValue);
+}
+
+void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
+  Node& self = node(n);
+  self.joined = true;
+  const Id& x = transport_.id_of(n);
+  Rng& rng = transport_.rng(n);
+  const auto k = static_cast<std::size_t>(params_.k);
+  for (int i = params_.m - 1; i >= 0; --i) {
+    // Nobody but n in its subtree of height i + 1: every lower bucket is empty too.
+    const auto [sa, sb] = subtree_range(live_sorted, params_.m, x, i + 1);
+    if (sb - sa <= 1) break;
+    const auto [a, b] = subtree_range(live_sorted, params_.m, xor_distance(x, Id::power_of_two(i)), i);
+    const std::size_t count = b - a;
+    std::vector<std::size_t> chosen;
+    if (count <= k) {
+      for (std::size_t j = a; j < b; ++j) chosen.push_back(j);
+    } else {
+      while (chosen.size() < k) {
+        const std::size_t j = a + static_cast<std::size_t>(rng.below(count));
+        if (std::find(chosen.begin(), chosen.end(), j) == chosen.end()) chosen.push_back(j);
+      }
+    }
+    for (std::size_t j : chosen) self.table.heard_from(contact_of(live_sorted[j].second), transport_.now());
+  }
+}
+
+void Protocol::start_maintenance(PeerIndex n) {
+  if (!params_.maintenance) return;
+  Node& self = node(n);
+  self.bucket_touched.assign(static_cast<std::size_t>(params_.m), transport_.now());
+  // A random phase per node, so that a network built at once does not refresh in lockstep.
+  Rng& rng = transport_.rng(n);
+  auto phase = [&](SimTime period) {
+    return period / 2 + static_cast<SimTime>(rng.below(static_cast<std::uint64_t>(period / 2) + 1));
+  };
+  if (params_.refresh > 0)
+    transport_.set_timer(n, phase(params_.refresh), static_cast<std::uint16_t>(TimerKind::Refresh), 0);
+  if (params_.republish > 0) {
+    transport_.set_timer(n, phase(params_.republish), static_cast<std::uint16_t>(TimerKind::Republish), 0);
+  }
+  if (params_.republish_original > 0) {
+    transport_.set_timer(n, params_.republish_original, static_cast<std::uint16_t>(TimerKind::RepublishOriginal), 0);
+  }
+}
+
+// ---- RPCs --------------------------------------------------------------------------------------
+
+// Paper 2.2: every message, request or reply, updates the receiver's bucket for the sender.
+void Protocol::heard_from(PeerIndex self, PeerIndex from) {
+  Node& me = node(self);
+  const HeardResult r = me.table.heard_from(contact_of(from), transport_.now());
+  if (r.outcome == Heard::Added || r.outcome == Heard::ReplacedStale) offer_items(self, from);
+  if (r.ping_oldest) {
+    Message ping;
+    ping.type = MsgType::Ping;
+    send_rpc(self, static_cast<PeerIndex>(r.ping_oldest->address), ping, RpcPurpose::PingOldest, 0);
+  }
+}
+
+std::uint32_t Protocol::send_rpc(PeerIndex from, PeerIndex to, Message msg, RpcPurpose purpose, std::uint32_t lookup) {
+  std::uint32_t slot;
+  if (!free_rpcs_.empty()) {
+    slot = free_rpcs_.back();
+    free_rpcs_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(rpcs_.size());
+    rpcs_.emplace_back();
+  }
+  Rpc& rpc = rpcs_[slot];
+  rpc.from = from;
+  rpc.to = to;
+  ++rpc.tag;
+  rpc.lookup = lookup;
+  rpc.serial = purpose == RpcPurpose::Lookup ? lookups_[lookup].serial : 0;
+  rpc.purpose = purpose;
+  rpc.open = true;
+  msg.rpc = slot;
+  msg.tag = rpc.tag;
+  transport_.send(from, to, msg);
+  // The slot is freed when this timer fires (answered or not), so no late timer hits a new RPC.
+  transport_.set_timer(from, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::RpcTimeout), slot);
+  return slot;
+}
+
+void Protocol::answer(PeerIndex self, PeerIndex to, const Message& request, Message reply) {
+  reply.rpc = request.rpc;
+  reply.tag = request.tag;
+  transport_.send(self, to, reply);
+}
+
+void Protocol::fill_closest(PeerIndex self, const Id& key, PeerIndex requester, Message& reply) const {
+  const auto k = static_cast<std::size_t>(params_.k);
+  for (const Contact& c : nodes_[self].table.closest(key, k + 1)) {
+    if (reply.count == k) break;
+    if (c.address == requester) continue;  // it knows itself
+    reply.nodes[reply.count++] = static_cast<PeerIndex>(c.address);
+  }
+}
+
+void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
+  heard_from(self, from);
+  Message reply;
+  reply.key = msg.key;
+  switch (msg.type) {
+    case MsgType::Ping:
+      reply.type = MsgType::Pong;
+      answer(self, from, msg, reply);
+      return;
+    case MsgType::Store:
+      keep_item(self, msg.key, msg.value, msg.ttl, msg.cached != 0);
+      reply.type = MsgType::StoreReply;
+      answer(self, from, msg, reply);
+      return;
+    case MsgType::FindNode:
+      reply.type = MsgType::FindNodeReply;
+      fill_closest(self, msg.key, from, reply);
+      answer(self, from, msg, reply);
+      return;
+    case MsgType::FindValue: {
+      reply.type = MsgType::FindValueReply;
+      const std::uint32_t value = stored_value(self, msg.key);
+      if (value != kNoValue) {
+        reply.found = 1;
+        reply.value = value;
+      } else {
+        fill_closest(self, msg.key, from, reply);
+      }
+      answer(self, from, msg, reply);
+      return;
+    }
+    case MsgType::Pong:
+    case MsgType::StoreReply:
+    case MsgType::FindNodeReply:
+    case MsgType::FindValueReply: {
+      if (msg.rpc >= rpcs_.size()) return;
+      Rpc& rpc = rpcs_[msg.rpc];
+      if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
+      rpc.open = false;
+      if (rpc.purpose == RpcPurpose::PingOldest) {
+        node(self).table.ping_answered(transport_.id_of(from), transport_.now());
+      } else if (rpc.purpose == RpcPurpose::Lookup) {
+        on_lookup_reply(rpc, from, msg);
+      }
+      return;
+    }
+    case MsgType::Count:
+      return;
+  }
+}
+
+void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
+  switch (static_cast<TimerKind>(kind)) {
+    case TimerKind::RpcTimeout: {
+      Rpc& rpc = rpcs_[cookie];
+      if (rpc.open) {
+        rpc.open = false;
+        const Id& silent = transport_.id_of(rpc.to);
+        if (rpc.purpose == RpcPurpose::PingOldest) {
+          node(self).table.ping_failed(silent);  // evicted; the newest replacement takes its place
+        } else {
+          node(self).table.rpc_failed(silent);
+          if (rpc.purpose == RpcPurpose::Lookup) on_lookup_timeout(rpc);
+        }
+      }
+      free_rpcs_.push_back(cookie);
+      return;
+    }
+    case TimerKind::Refresh:
+      refresh_buckets(self, false);
+      transport_.set_timer(self, params_.refresh, kind, 0);
+      return;
+    case TimerKind::Republish: {
+      // Paper 2.5: every stored pair is republished hourly, unless a STORE for it arrived within
+      // the hour (then the other k - 1 holders got one too); cached copies only expire.
+      Node& me = node(self);
+      const SimTime now = transport_.now();
+      std::erase_if(me.items, [&](const Item& item) { return item.expires <= now; });
+      std::vector<Item> due;
+      for (Item& item : me.items) {
+        if (item.cached || now - item.stored < params_.republish) continue;
+        item.stored = now;
+        due.push_back(item);
+      }
+      for (const Item& item : due) {
+        start_lookup(self, item.key, Purpose::Republish, item.value, item.expires - now);
+      }
+      transport_.set_timer(self, params_.republish, kind, 0);
+      return;
+    }
+    case TimerKind::RepublishOriginal: {
+      const auto published = node(self).published;
+      for (const auto& [key, value] : published) start_lookup(self, key, Purpose::Republish, value, params_.expire);
+      transport_.set_timer(self, params_.republish_original, kind, 0);
+      return;
+    }
+    case TimerKind::RoundTimeout: {
+      if (cookie >= lookups_.size()) return;
+      Lookup& l = lookups_[cookie];
+      // Only the timer of the lookup's current round (a slot is reused by later lookups).
+      if (l.serial == 0 || l.origin != self || l.round_deadline != transport_.now() || l.traversal->round_over())
+        return;
+      l.round_deadline = -1;
+      l.traversal->mark_slow();
+      next_round(cookie);
+      return;
+    }
+    case TimerKind::Count:
+      return;
+  }
+}
+
+// ---- storage -----------------------------------------------------------------------------------
+
+std::uint32_t Protocol::stored_value(PeerIndex n, const Id& key) const {
+  if (n >= nodes_.size()) return kNoValue;
+  const SimTime now = transport_.now();
+  for (const Item& item : nodes_[n].items) {
+    if (item.key == key && item.expires > now) return item.value;
+  }
+  return kNoValue;
+}
+
+void Protocol::keep_item(PeerIndex n, const Id& key, std::uint32_t value, SimTime ttl, bool cached) {
+  Node& me = node(n);
+  const SimTime now = transport_.now();
+  for (Item& item : me.items) {
+    if (item.key != key) continue;
+    item.value = value;
+    item.expires = std::max(item.expires, now + ttl);
+    item.stored = now;
+    item.cached = item.cached && cached;  // a replica stays a replica
+    return;
+  }
+  me.items.push_back({key, value, now + ttl, now, cached});
+}
+
+void Protocol::store_at(PeerIndex from, PeerIndex to, const Id& key, std::uint32_t value, SimTime ttl, bool cached) {
+  if (to == from) {
+    keep_item(from, key, value, ttl, cached);
+    return;
+  }
+  Message msg;
+  msg.type = MsgType::Store;
+  msg.key = key;
+  msg.value = value;
+  msg.ttl = ttl;
+  msg.cached = cached ? 1 : 0;
+  send_rpc(from, to, msg, RpcPurpose::Store, 0);
+}
+
+// Paper 2.5: a node that learns of a new node closer to some of its keys than the k-th closest
+// it knows stores those pairs at the newcomer.
+void Protocol::offer_items(PeerIndex n, PeerIndex newcomer) {
+  Node& me = node(n);
+  if (me.items.empty()) return;
+  const SimTime now = transport_.now();
+  const Id& id = transport_.id_of(newcomer);
+  const auto k = static_cast<std::size_t>(params_.k);
+  std::vector<Item> offer;
+  for (const Item& item : me.items) {
+    if (item.cached || item.expires <= now) continue;
+    const std::vector<Contact> closest = me.table.closest(item.key, k + 1);
+    // Among the k closest (the newcomer is in the table now) it is one to hold the pair.
+    bool among = false;
+    for (std::size_t i = 0; i < closest.size() && i < k; ++i) among |= closest[i].id == id;
+    if (among) offer.push_back(item);
+  }
+  for (const Item& item : offer) store_at(n, newcomer, item.key, item.value, item.expires - now, false);
+}
+
+// ---- lookups -----------------------------------------------------------------------------------
+
+std::uint32_t Protocol::lookup(PeerIndex n, const Id& key, Purpose purpose) {
+  return start_lookup(n, key, purpose, kNoValue);
+}
+
+std::uint32_t Protocol::put(PeerIndex n, const Id& key, std::uint32_t value) {
+  Node& me = node(n);
+  const auto it = std::find_if(me.published.begin(), me.published.end(), [&](const auto& p) { return p.first == key; });
+  if (it == me.published.end()) {
+    me.published.emplace_back(key, value);
+  } else {
+    it->second = value;
+  }
+  return start_lookup(n, key, Purpose::Put, value);
+}
+
+std::uint32_t Protocol::get(PeerIndex n, const Id& key) {
+  // The requester's own copy answers at once (round 0).
+  return start_lookup(n, key, Purpose::Get, kNoValue);
+}
+
+void Protocol::touch_bucket(PeerIndex n, const Id& key) {
+  Node& me = node(n);
+  const int i = bucket_index(transport_.id_of(n), key);
+  if (i >= 0 && static_cast<std::size_t>(i) < me.bucket_touched.size()) {
+    me.bucket_touched[static_cast<std::size_t>(i)] = transport_.now();
+  }
+}
+
+Id Protocol::random_id_in_bucket(PeerIndex n, int i) {
+  Rng& rng = transport_.rng(n);
+  Id r;
+  for (auto& limb : r.limb) limb = rng.next_u64();
+  return xor_distance(xor_distance(transport_.id_of(n), Id::power_of_two(i)), r.low_bits(i));
+}
+
+void Protocol::refresh_buckets(PeerIndex n, bool all_above_closest) {
+  Node& me = node(n);
+  const int lowest = me.table.lowest_nonempty();
+  const SimTime now = transport_.now();
+  // After a join: every bucket farther than the closest neighbour (paper 2.3). Periodically:
+  // those without a lookup for `refresh` (the lowest non-empty one too).
+  for (int i = all_above_closest ? lowest + 1 : lowest; i < params_.m; ++i) {
+    if (!all_above_closest) {
+      if (static_cast<std::size_t>(i) >= me.bucket_touched.size()) break;
+      if (now - me.bucket_touched[static_cast<std::size_t>(i)] < params_.refresh) continue;
+    }
+    start_lookup(n, random_id_in_bucket(n, i), Purpose::Refresh, kNoValue);
+  }
+}
+
+std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value, SimTime ttl) {
+  std::uint32_t index;
+  if (!free_lookups_.empty()) {
+    index = free_lookups_.back();
+    free_lookups_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(lookups_.size());
+    lookups_.emplace_back();
+  }
+  Node& me = node(n);
+  Lookup& l = lookups_[index];
+  l.serial = next_serial_++;
+  l.purpose = purpose;
+  l.origin = n;
+  l.value = value;
+  l.ttl = ttl > 0 ? ttl : params_.expire;
+  l.start = transport_.now();
+  l.value_found = kNoValue;
+  l.found_at = kNoPeer;
+  l.round_deadline = -1;
+  l.traversal.emplace(key, transport_.id_of(n), static_cast<std::size_t>(params_.k),
+                      static_cast<std::size_t>(params_.alpha));
+  l.traversal->add_initial(me.table.closest(key, static_cast<std::size_t>(params_.k)));
+  touch_bucket(n, key);
+  if (purpose == Purpose::User) stats_.started();
+  const std::uint32_t serial = l.serial;
+  Trace& trace = transport_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = transport_.now();
+    e.kind = TraceKind::LookupStart;
+    e.detail = static_cast<std::uint8_t>(purpose);
+    e.peer = n;
+    e.lookup = serial;
+    e.key = key;
+    trace.record(e);
+  }
+  if (purpose == Purpose::Get) {
+    if (const std::uint32_t own = stored_value(n, key); own != kNoValue) {
+      l.value_found = own;
+      l.found_at = n;
+      l.traversal->on_value(transport_.id_of(n));
+      finish(index);
+      return serial;
+    }
+  }
+  next_round(index);
+  return serial;
+}
+
+void Protocol::trace_hop(const Lookup& l, PeerIndex from, PeerIndex to, int round, std::uint8_t kind) {
+  Trace& trace = transport_.trace();
+  if (!trace.enabled()) return;
+  TraceEvent e;
+  e.time = transport_.now();
+  e.kind = TraceKind::LookupHop;
+  e.detail = kind;
+  e.index = static_cast<std::uint16_t>(std::min(round, 65535));
+  e.peer = from;
+  e.other = to;
+  e.lookup = l.serial;
+  e.key = l.traversal->target();
+  trace.record(e);
+}
+
+void Protocol::next_round(std::uint32_t index) {
+  Lookup& l = lookups_[index];
+  const std::vector<Candidate> ask = l.traversal->next_round();
+  if (l.traversal->done()) {
+    finish(index);
+    return;
+  }
+  if (ask.empty()) return;  // only slow queries left among the k closest: wait for them
+  if (params_.round_timeout > 0) {
+    l.round_deadline = transport_.now() + params_.round_timeout;
+    transport_.set_timer(l.origin, params_.round_timeout, static_cast<std::uint16_t>(TimerKind::RoundTimeout), index);
+  }
+  const int round = l.traversal->rounds();
+  const PeerIndex origin = l.origin;
+  Message msg;
+  msg.type = l.purpose == Purpose::Get ? MsgType::FindValue : MsgType::FindNode;
+  msg.key = l.traversal->target();
+  for (const Candidate& c : ask) {
+    const auto to = static_cast<PeerIndex>(c.contact.address);
+    const PeerIndex by = c.suggested_by == kSuggestedBySelf ? origin : static_cast<PeerIndex>(c.suggested_by);
+    trace_hop(lookups_[index], by, to, round, kQueryHop);
+    send_rpc(origin, to, msg, RpcPurpose::Lookup, index);
+  }
+}
+
+void Protocol::on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& msg) {
+  const std::uint32_t index = rpc.lookup;
+  Lookup& l = lookups_[index];
+  if (l.serial != rpc.serial || l.serial == 0 || l.traversal->done()) return;  // that lookup is over
+  if (msg.type == MsgType::FindValueReply && msg.found) {
+    l.value_found = msg.value;
+    l.found_at = from;
+    l.traversal->on_value(transport_.id_of(from));
+    finish(index);
+    return;
+  }
+  std::vector<Contact> suggested;
+  suggested.reserve(std::min<std::size_t>(msg.count, kMaxK));
+  for (std::size_t i = 0; i < msg.count && i < static_cast<std::size_t>(kMaxK); ++i) {
+    suggested.push_back(contact_of(msg.nodes[i]));
+  }
+  l.traversal->on_answer(transport_.id_of(from), suggested);
+  if (l.traversal->round_over()) next_round(index);
+}
+
+void Protocol::on_lookup_timeout(const Rpc& rpc) {
+  const std::uint32_t index = rpc.lookup;
+  Lookup& l = lookups_[index];
+  if (l.serial != rpc.serial || l.serial == 0 || l.traversal->done()) return;
+  l.traversal->on_failure(transport_.id_of(rpc.to));
+  trace_hop(l, l.origin, rpc.to, l.traversal->rounds(), kTimeoutHop);
+  if (l.traversal->round_over()) next_round(index);
+}
+
+void Protocol::finish(std::uint32_t index) {
+  Lookup& l = lookups_[index];
+  const Traversal& t = *l.traversal;
+  const PeerIndex origin = l.origin;
+  const Purpose purpose = l.purpose;
+  const Id target = t.target();
+  const SimTime now = transport_.now();
+  std::vector<PeerIndex> closest;
+  for (const Contact& c : t.closest_answered()) closest.push_back(static_cast<PeerIndex>(c.address));
+  const bool found = l.value_found != kNoValue;
+  const std::uint32_t value = purpose == Purpose::Get ? l.value_found : l.value;
+  const SimTime ttl = l.ttl;
+  const bool ok = purpose == Purpose::Get ? found : (oracle_ && oracle_(origin, target, closest));
+  if (purpose == Purpose::User) {
+    stats_.finished(static_cast<std::uint32_t>(t.rounds()), now - l.start, ok);
+    ++kstats_.lookups;
+    kstats_.rpcs += t.queries();
+    kstats_.rounds_to_closest += static_cast<std::uint64_t>(t.round_closest_asked());
+  }
+  // Paper 2.3: a get caches the pair at the closest node that answered without it, for less
+  // time the more nodes lie between that node and the key.
+  PeerIndex cached_at = kNoPeer;
+  SimTime cache_ttl = 0;
+  if (purpose == Purpose::Get && found && params_.cache && l.found_at != origin) {
+    if (const Candidate* c = t.closest_without_value()) {
+      cached_at = static_cast<PeerIndex>(c->contact.address);
+      cache_ttl = std::max<SimTime>(params_.expire >> std::min<std::size_t>(t.closer_than(*c), 30), 1);
+    }
+  }
+  if (keep_records_ && (purpose == Purpose::User || purpose == Purpose::Put || purpose == Purpose::Get)) {
+    LookupRecord r;
+    r.serial = l.serial;
+    r.purpose = purpose;
+    r.from = origin;
+    r.key = target;
+    r.closest = closest;
+    r.rounds = t.rounds();
+    r.round_closest_asked = t.round_closest_asked();
+    r.rpcs = t.queries();
+    for (const Candidate* c : t.asked_in_order()) {
+      PathStep step;
+      step.round = c->round;
+      step.asked = static_cast<PeerIndex>(c->contact.address);
+      step.suggested_by = c->suggested_by == kSuggestedBySelf ? origin : static_cast<PeerIndex>(c->suggested_by);
+      step.answered = c->state == Candidate::State::Answered;
+      r.path.push_back(step);
+    }
+    r.start = l.start;
+    r.end = now;
+    r.ok = ok;
+    r.value = value;
+    r.found = found;
+    r.found_at = l.found_at;
+    r.cached_at = cached_at;
+    records_.push_back(std::move(r));
+  }
+  Trace& trace = transport_.trace();
+  if (trace.enabled()) {
+    TraceEvent e;
+    e.time = now;
+    e.kind = TraceKind::LookupDone;
+    e.detail = ok ? 1 : 0;
+    e.index = static_cast<std::uint16_t>(std::min(t.rounds(), 65535));
+    e.peer = origin;
+    e.other = found ? l.found_at : (closest.empty() ? kNoPeer : closest.front());
+    e.lookup = l.serial;
+    e.key = target;
+    trace.record(e);
+  }
+  // The slot is free from here: what follows may start lookups (and move lookups_).
+  l.serial = 0;
+  l.traversal.reset();
+  free_lookups_.push_back(index);
+
+  switch (purpose) {
+    case Purpose::Join:
+      node(origin).joined = true;
+      refresh_buckets(origin, true);
+      break;
+    case Purpose::Put:
+    case Purpose::Republish: {
+      // STORE at the k closest found; the requester keeps a copy too if it is one of them. A
+      // republished pair keeps its expiry: only the original publisher renews it (paper 2.5).
+      std::vector<PeerIndex> targets = closest;
+      const Id own = xor_distance(transport_.id_of(origin), target);
+      if (targets.size() < static_cast<std::size_t>(params_.k) ||
+          own < xor_distance(transport_.id_of(targets.back()), target)) {
+        if (targets.size() == static_cast<std::size_t>(params_.k)) targets.pop_back();  // it is one of the k
+        keep_item(origin, target, value, ttl, false);
+      }
+      for (PeerIndex p : targets) store_at(origin, p, target, value, ttl, false);
+      break;
+    }
+    case Purpose::Get:
+      if (cached_at != kNoPeer) store_at(origin, cached_at, target, value, cache_ttl, true);
+      break;
+    case Purpose::User:
+    case Purpose::Refresh:
+      break;
+  }
+}
+
+std::size_t Protocol::unfinished_lookups() const {
+  return static_cast<std::size_t>(std::count_if(
+      lookups_.begin(), lookups_.end(), [](const Lookup& l) { return l.serial != 0 && l.purpose == Purpose::User; }));
+}
+
+PeerSnapshot Protocol::snapshot(PeerIndex n) const {
+  PeerSnapshot s;
+  s.peer = n;
+  s.id = transport_.id_of(n);
+  if (n >= nodes_.size()) return s;
+  const Node& me = nodes_[n];
+  s.joined = me.joined;
+  for (int i = 0; i < me.table.bucket_count(); ++i) {
+    const Bucket& b = me.table.bucket(i);
+    if (b.entries.empty() && b.replacements.empty()) continue;
+    PeerSnapshot::BucketSnapshot bs;
+    bs.index = i;
+    for (const BucketEntry& e : b.entries) {
+      bs.contacts.push_back(static_cast<PeerIndex>(e.contact.address));
+      bs.failures.push_back(e.failures);
+      bs.stale.push_back(e.stale);
+    }
+    for (const Contact& c : b.replacements) bs.replacements.push_back(static_cast<PeerIndex>(c.address));
+    s.buckets.push_back(std::move(bs));
+  }
+  const SimTime now = transport_.now();
+  for (const Item& item : me.items) {
+    if (item.expires > now) s.items.push_back(item);
+  }
+  return s;
+}
+
+}  // namespace p2plab::kademlia

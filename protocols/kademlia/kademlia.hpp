@@ -1,0 +1,230 @@
+#pragma once
+// Kademlia (Maymounkov & Mazieres, IPTPS 2002) as a p2plab protocol module: the nodes of a
+// simulation, each with its routing table (routing_table.hpp) and its stored pairs, speaking the
+// four RPCs (rpc.hpp) over the engine's transport and running iterative lookups
+// (traversal.hpp). README.md maps the paper's sections to the functions here.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "p2plab/id.hpp"
+#include "p2plab/metrics.hpp"
+#include "p2plab/transport.hpp"
+#include "routing_table.hpp"
+#include "rpc.hpp"
+#include "traversal.hpp"
+
+namespace p2plab::kademlia {
+
+struct Params {
+  int m = 160;            // id length in bits
+  int k = 20;             // bucket size, replication factor
+  int alpha = 3;          // parallel queries per round
+  int replacements = 20;  // replacement cache per bucket
+  int stale_after = 5;    // failed RPCs in a row before a contact is stale
+  SimTime rpc_timeout = from_ms(std::int64_t{1000});
+  // 0: synchronous rounds (a round waits for every answer or timeout). Else the paper's looser
+  // rounds: after this long the next round starts without the answers still out.
+  SimTime round_timeout = 0;
+  // A full bucket pings its oldest contact only if not heard from for this long (0: every time,
+  // as the paper's 2.2; pings otherwise cascade, each one a newcomer at its receiver).
+  SimTime ping_after = from_ms(std::int64_t{60'000});
+  // Periodic work (paper 2.3, 2.5); a lab shrinks them to see them happen. 0 switches one off.
+  SimTime refresh = from_ms(std::int64_t{3'600'000});              // bucket without lookup this long: refresh
+  SimTime republish = from_ms(std::int64_t{3'600'000});            // every node, its stored pairs
+  SimTime republish_original = from_ms(std::int64_t{86'400'000});  // the original publisher
+  SimTime expire = from_ms(std::int64_t{86'400'000});              // a pair not republished this long is dropped
+  bool cache = true;        // FIND_VALUE caches at the closest node that did not have the value
+  bool maintenance = true;  // false: no periodic timers at all (a frozen network: benchmarks)
+};
+
+/// Why a lookup was started.
+enum class Purpose : std::uint8_t { User, Join, Refresh, Put, Get, Republish };
+const char* to_string(Purpose purpose);
+/// A LookupHop's kind (its detail): a query sent, or a query that got no answer in time.
+constexpr std::uint8_t kQueryHop = 0, kTimeoutHop = 1;
+
+/// One query of a lookup: who was asked in which round, who had suggested it.
+struct PathStep {
+  int round = 0;
+  PeerIndex asked = kNoPeer;
+  PeerIndex suggested_by = kNoPeer;  // the requester itself for round 1's contacts
+  bool answered = false;
+};
+
+/// One finished lookup, as the result file reports it.
+struct LookupRecord {
+  std::uint32_t serial = 0;
+  Purpose purpose = Purpose::User;
+  PeerIndex from = kNoPeer;
+  Id key;
+  std::vector<PeerIndex> closest;  // the k closest that answered, closest first
+  int rounds = 0;
+  int round_closest_asked = 0;
+  std::uint32_t rpcs = 0;
+  std::vector<PathStep> path;
+  SimTime start = 0, end = 0;
+  bool ok = false;  // closest == the true k closest among the live peers (get: the value was found)
+  // put / get
+  std::uint32_t value = kNoValue;
+  bool found = false;
+  PeerIndex found_at = kNoPeer;   // get: the node that returned the value
+  PeerIndex cached_at = kNoPeer;  // get: where a copy was cached
+};
+
+/// A stored (key, value) pair at one node.
+struct Item {
+  Id key;
+  std::uint32_t value = kNoValue;
+  SimTime expires = 0;
+  SimTime stored = 0;  // last STORE received (a node skips republishing a pair stored recently)
+  bool cached = false;
+};
+
+/// A typed snapshot of one node (what the inspector shows and tests check).
+struct PeerSnapshot {
+  PeerIndex peer = kNoPeer;
+  Id id;
+  struct BucketSnapshot {
+    int index = 0;
+    std::vector<PeerIndex> contacts;  // least-recently seen first
+    std::vector<std::uint32_t> failures;
+    std::vector<bool> stale;
+    std::vector<PeerIndex> replacements;
+  };
+  std::vector<BucketSnapshot> buckets;  // non-empty buckets, index ascending
+  std::vector<Item> items;
+  bool joined = false;
+};
+
+/// Lookup statistics beyond the engine's (LookupStats counts rounds as hops).
+struct KademliaStats {
+  std::uint64_t lookups = 0, rpcs = 0, rounds_to_closest = 0;
+};
+
+class Protocol final : public MessageHandler<Message> {
+ public:
+  Protocol(Params params, Transport<Message>& transport);
+
+  const Params& params() const { return params_; }
+  Params& mutable_params() { return params_; }
+  /// Called with (requester, key, closest found): true when it is the true k closest (the run's
+  /// brute-force oracle over the live peers).
+  void set_oracle(std::function<bool(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle) {
+    oracle_ = std::move(oracle);
+  }
+  void keep_records(bool keep) { keep_records_ = keep; }
+  void reserve(std::size_t peers) { nodes_.reserve(peers); }
+
+  // ---- membership ----
+  /// A node that knows nobody yet (the first one of a network built by joins).
+  void create(PeerIndex n);
+  /// Join (paper 2.3): insert the known node `via`, look up the own id, then refresh every
+  /// bucket farther than the closest neighbour.
+  void join(PeerIndex n, PeerIndex via);
+  /// Fills n's table from the true network (bootstrap "oracle"): each bucket i gets up to k
+  /// random live nodes of its distance range; `live_sorted` is every live node by id.
+  void install_oracle_table(PeerIndex n, const std::vector<std::pair<Id, PeerIndex>>& live_sorted);
+  /// Starts n's periodic timers (refresh, republish) if maintenance is on.
+  void start_maintenance(PeerIndex n);
+
+  // ---- operations ----
+  /// A node lookup for the k closest to key; returns its serial.
+  std::uint32_t lookup(PeerIndex n, const Id& key, Purpose purpose = Purpose::User);
+  /// Stores key -> value at the k closest to key (a lookup, then STORE to each).
+  std::uint32_t put(PeerIndex n, const Id& key, std::uint32_t value);
+  /// FIND_VALUE for key.
+  std::uint32_t get(PeerIndex n, const Id& key);
+
+  // ---- MessageHandler ----
+  void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+
+  // ---- inspection ----
+  const RoutingTable& table(PeerIndex n) const { return nodes_[n].table; }
+  bool has_node(PeerIndex n) const { return n < nodes_.size(); }
+  PeerSnapshot snapshot(PeerIndex n) const;
+  const std::vector<LookupRecord>& records() const { return records_; }
+  const LookupStats& stats() const { return stats_; }
+  const KademliaStats& kademlia_stats() const { return kstats_; }
+  std::size_t unfinished_lookups() const;
+  /// The value stored at n under key (not expired), or kNoValue.
+  std::uint32_t stored_value(PeerIndex n, const Id& key) const;
+  bool joined(PeerIndex n) const { return n < nodes_.size() && nodes_[n].joined; }
+
+ private:
+  struct Node {
+    explicit Node(const Id& self, const RoutingTableConfig& config) : table(self, config) {}
+    RoutingTable table;
+    std::vector<Item> items;
+    std::vector<std::pair<Id, std::uint32_t>> published;  // pairs this node published first
+    std::vector<SimTime> bucket_touched;                  // last lookup into bucket i (refresh)
+    bool joined = false;
+  };
+  enum class RpcPurpose : std::uint8_t { Lookup, PingOldest, Store };
+  struct Rpc {
+    PeerIndex from = kNoPeer, to = kNoPeer;
+    std::uint32_t tag = 0;
+    std::uint32_t lookup = 0;  // the lookup slot (Lookup)
+    std::uint32_t serial = 0;  // the lookup's serial when asked (a reused slot is another lookup)
+    RpcPurpose purpose = RpcPurpose::Lookup;
+    bool open = false;
+  };
+  struct Lookup {
+    std::uint32_t serial = 0;  // 0: slot free
+    Purpose purpose = Purpose::User;
+    PeerIndex origin = kNoPeer;
+    std::uint32_t value = kNoValue;  // put: what to store
+    SimTime ttl = 0;                 // put, republish: how long the copies live
+    SimTime start = 0;
+    std::optional<Traversal> traversal;
+    std::uint32_t value_found = kNoValue;
+    PeerIndex found_at = kNoPeer;
+    SimTime round_deadline = -1;  // when the current round's RoundTimeout is due
+  };
+
+  Node& node(PeerIndex n);
+  Contact contact_of(PeerIndex p) const { return {transport_.id_of(p), p}; }
+  void heard_from(PeerIndex self, PeerIndex from);
+  std::uint32_t send_rpc(PeerIndex from, PeerIndex to, Message msg, RpcPurpose purpose, std::uint32_t lookup);
+  void answer(PeerIndex self, PeerIndex to, const Message& request, Message reply);
+  void fill_closest(PeerIndex self, const Id& key, PeerIndex requester, Message& reply) const;
+
+  std::uint32_t start_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value, SimTime ttl = 0);
+  void next_round(std::uint32_t index);
+  void on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& msg);
+  void on_lookup_timeout(const Rpc& rpc);
+  void finish(std::uint32_t index);
+  void store_at(PeerIndex from, PeerIndex to, const Id& key, std::uint32_t value, SimTime ttl, bool cached);
+  void keep_item(PeerIndex n, const Id& key, std::uint32_t value, SimTime ttl, bool cached);
+  void offer_items(PeerIndex n, PeerIndex newcomer);
+  void refresh_buckets(PeerIndex n, bool all_above_closest);
+  void touch_bucket(PeerIndex n, const Id& key);
+  Id random_id_in_bucket(PeerIndex n, int i);
+  void trace_hop(const Lookup& l, PeerIndex from, PeerIndex to, int round, std::uint8_t kind);
+
+  Params params_;
+  RoutingTableConfig table_config_;
+  Transport<Message>& transport_;
+  std::vector<Node> nodes_;
+  std::vector<Rpc> rpcs_;
+  std::vector<std::uint32_t> free_rpcs_;
+  std::vector<Lookup> lookups_;
+  std::vector<std::uint32_t> free_lookups_;
+  std::uint32_t next_serial_ = 1;
+  std::vector<LookupRecord> records_;
+  bool keep_records_ = true;
+  LookupStats stats_;
+  KademliaStats kstats_;
+  std::function<bool(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle_;
+};
+
+/// The true k closest live nodes to `key` by XOR, leaving out `exclude`, closest first, from the
+/// live nodes sorted by id (the nodes sharing the longest prefix with key form a contiguous range
+/// of that list: O(log N) range searches, not a scan of all N).
+std::vector<PeerIndex> true_closest_live(const std::vector<std::pair<Id, PeerIndex>>& live_sorted, int bits,
+                                         const Id& key, std::size_t k, PeerIndex exclude, const Id& exclude_id);
+
+}  // namespace p2plab::kademlia
