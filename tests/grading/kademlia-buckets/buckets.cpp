@@ -75,8 +75,7 @@ const BucketEntry* entry(const Bucket& b, std::uint64_t id) {
 
 }  // namespace
 
-GRADED_TEST("kademlia-buckets", 3,
-            "bucket_index is the highest differing bit for every pair of 5-bit ids and random 160-bit ids") {
+GRADED_TEST("kademlia-buckets", 3, "bucket_index is the highest differing bit for every pair of 5-bit ids and random 160-bit ids") {
   int wrong = 0;
   for (std::uint64_t a = 0; a < 32; ++a) {
     for (std::uint64_t b = 0; b < 32; ++b) {
@@ -84,7 +83,7 @@ GRADED_TEST("kademlia-buckets", 3,
       const int got = logic::bucket_index(Id(a), Id(b));
       if (got != want && ++wrong <= 3) {
         CHECK_MESSAGE(got == want, "bucket_index(" << a << ", " << b << ") should be " << want << " (XOR " << (a ^ b)
-                                                   << (want < 0 ? ": the same id" : " lies in [2^i, 2^(i+1))")
+                                                   << std::string(want < 0 ? ": the same id" : " lies in [2^i, 2^(i+1))")
                                                    << "), your code returned " << got);
       }
     }
@@ -115,8 +114,7 @@ GRADED_TEST("kademlia-buckets", 3,
   CHECK_MESSAGE(wrong == 0, wrong << " wrong bucket indices (the first are shown above)");
 }
 
-GRADED_TEST("kademlia-buckets", 3,
-            "heard_from moves a known contact to the tail and appends a newcomer while there is room") {
+GRADED_TEST("kademlia-buckets", 3, "heard_from moves a known contact to the tail and appends a newcomer while there is room") {
   const RoutingTableConfig config = rules(4, 2);
   Bucket b;
   hear(b, 5, 10, config, Heard::Added, 0, {5}, {});
@@ -150,8 +148,7 @@ GRADED_TEST("kademlia-buckets", 3,
   CHECK_MESSAGE(!b.ping_pending, "no ping was asked for: ping_pending should be false");
 }
 
-GRADED_TEST("kademlia-buckets", 3,
-            "heard_from on a full bucket caches the newcomer and pings the least-recently seen head once") {
+GRADED_TEST("kademlia-buckets", 3, "heard_from on a full bucket caches the newcomer and pings the least-recently seen head once") {
   const RoutingTableConfig config = rules(3, 2);
   Bucket b = bucket_of({1, 2, 3});
   hear(b, 4, 100, config, Heard::Cached, 1, {1, 2, 3}, {4});
@@ -176,9 +173,7 @@ GRADED_TEST("kademlia-buckets", 3,
   hear(fresh, 14, 140, patient, Heard::Cached, 11, {11, 12}, {13, 14});
 }
 
-GRADED_TEST(
-    "kademlia-buckets", 4,
-    "the pinged head is kept at the tail when it answers and replaced by the newest replacement when it fails") {
+GRADED_TEST("kademlia-buckets", 4, "the pinged head is kept at the tail when it answers and replaced by the newest replacement when it fails") {
   const RoutingTableConfig config = rules(3, 2);
   Bucket b = bucket_of({1, 2, 3});
   hear(b, 4, 100, config, Heard::Cached, 1, {1, 2, 3}, {4});
@@ -221,9 +216,7 @@ GRADED_TEST(
   hear(small, 10, 10, rules(2, 0), Heard::Added, 0, {9, 10}, {});
 }
 
-GRADED_TEST(
-    "kademlia-buckets", 3,
-    "a contact is stale after stale_after failed RPCs and then replaced from the cache or by the next newcomer") {
+GRADED_TEST("kademlia-buckets", 3, "a contact is stale after stale_after failed RPCs and then replaced from the cache or by the next newcomer") {
   const RoutingTableConfig config = rules(3, 2, 3);
   Bucket b = bucket_of({1, 2, 3});
   for (int n = 1; n <= 2; ++n) {
@@ -258,9 +251,7 @@ GRADED_TEST(
   CHECK_MESSAGE((entry_ids(b) == Ids{4, 5, 6}), "rpc_failed of 99, not in the bucket, changes nothing");
 }
 
-GRADED_TEST("kademlia-buckets", 2,
-            "end to end: 48 nodes join a 6-bit network and every bucket holds only its XOR range and every lookup "
-            "finds the true k closest") {
+GRADED_TEST("kademlia-buckets", 2, "end to end: 48 nodes join a 6-bit network and every bucket holds only its XOR range and every lookup finds the true k closest") {
   std::vector<std::uint64_t> ids;
   std::mt19937_64 rng(77);
   while (ids.size() < 48) {

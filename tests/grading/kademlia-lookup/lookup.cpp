@@ -39,6 +39,8 @@ std::vector<Candidate> shortlist(const std::vector<Seen>& seen) {
   return out;
 }
 
+std::string truth(bool b) { return b ? "true" : "false"; }
+
 const char* state_name(State s) {
   switch (s) {
     case State::NotAsked:
@@ -108,8 +110,8 @@ void expect(const std::vector<Seen>& s, std::optional<std::uint64_t> before_d, s
   if (before_d) before = Id(*before_d);
   const logic::RoundChoice got = logic::choose_round(seen, before, k, alpha);
   INFO(why << "; " << describe(seen, before, k, alpha));
-  CHECK_MESSAGE(got.done == want.done, "done should be " << (want.done ? "true" : "false") << ", your code said "
-                                                         << (got.done ? "true" : "false"));
+  CHECK_MESSAGE(got.done == want.done, "done should be " << truth(want.done) << ", your code said "
+                                                         << truth(got.done));
   CHECK_MESSAGE(asked(seen, got) == want.ask, "the round should ask (by distance, closest first) "
                                                   << list(want.ask) << ", your code asks " << list(asked(seen, got)));
 }
@@ -124,11 +126,12 @@ GRADED_TEST("kademlia-lookup", 3, "the first round asks the alpha closest by XOR
   expect({{40}, {33}, {35}, {34}}, std::nullopt, 2, 3, {false, {33, 34}}, "alpha 3 but k 2: only the 2 closest");
   // 160-bit distances, random order: the alpha closest among 30.
   std::mt19937_64 rng(314);
+  const Id target = random_id(rng);
   std::vector<Candidate> seen;
   for (int i = 0; i < 30; ++i) {
     Candidate c;
     c.contact = Contact{random_id(rng), 7000 + static_cast<std::uint64_t>(i)};
-    c.distance = random_id(rng);
+    c.distance = x_or(c.contact.id, target);
     c.heard = static_cast<std::uint32_t>(i);
     seen.push_back(c);
   }
@@ -141,12 +144,11 @@ GRADED_TEST("kademlia-lookup", 3, "the first round asks the alpha closest by XOR
   for (std::size_t i : got.ask) got_text.push_back(i < seen.size() ? name(seen[i].distance) : "out of range");
   CHECK_MESSAGE((!got.done && got_text == want_text),
                 "30 candidates with 160-bit distances, k 20, alpha 3: the round should ask the 3 closest"
-                    << lines(want_text) << "\nyour code asks (done = " << (got.done ? "true" : "false") << ")"
+                    << lines(want_text) << "\nyour code asks (done = " << truth(got.done) << ")"
                     << lines(got_text));
 }
 
-GRADED_TEST("kademlia-lookup", 4,
-            "after a round that brought a closer contact the alpha closest not yet asked among the k closest") {
+GRADED_TEST("kademlia-lookup", 4, "after a round that brought a closer contact the alpha closest not yet asked among the k closest") {
   using S = State;
   expect({{9, S::Answered}, {4}, {12}, {6, S::Failed}, {5}}, 9, 3, 2, {false, {4, 5}},
          "logic.hpp's example: 4 is closer than 9, the k closest leave out failed 6");
@@ -160,8 +162,7 @@ GRADED_TEST("kademlia-lookup", 4,
          "6 is still out (a slow query): it counts among the k closest, 7 and 8 are asked");
 }
 
-GRADED_TEST("kademlia-lookup", 4,
-            "after a round that brought nothing closer every not yet asked contact among the k closest") {
+GRADED_TEST("kademlia-lookup", 4, "after a round that brought nothing closer every not yet asked contact among the k closest") {
   using S = State;
   expect({{4, S::Answered}, {9}, {6}, {12}, {5}, {30}}, 4, 5, 2, {false, {5, 6, 9, 12}},
          "nothing closer than 4 came: all of the 5 closest not asked, not just alpha, and not 30 beyond them");
@@ -173,8 +174,7 @@ GRADED_TEST("kademlia-lookup", 4,
          "nothing closer: every not asked one among the 4 closest (11 still out, 14 beyond)");
 }
 
-GRADED_TEST("kademlia-lookup", 3,
-            "done exactly when the k closest seen have all answered and waiting while one is still out") {
+GRADED_TEST("kademlia-lookup", 3, "done exactly when the k closest seen have all answered and waiting while one is still out") {
   using S = State;
   expect({{3, S::Answered}, {1, S::Answered}, {2, S::Answered}, {9}, {8}}, 1, 3, 3, {true, {}},
          "the 3 closest have answered: done, although 8 and 9 were never asked");
@@ -218,17 +218,15 @@ GRADED_TEST("kademlia-lookup", 2, "2000 random shortlists against the paper's ru
     const logic::RoundChoice got = logic::choose_round(seen, before_id, k, alpha);
     if ((got.done != want.done || asked(seen, got) != want.ask) && ++wrong <= 3) {
       CHECK_MESSAGE(false, describe(seen, before_id, k, alpha)
-                               << ": expected done = " << (want.done ? "true" : "false") << ", ask " << list(want.ask)
-                               << "; your code: done = " << (got.done ? "true" : "false") << ", ask "
+                               << ": expected done = " << truth(want.done) << ", ask " << list(want.ask)
+                               << "; your code: done = " << truth(got.done) << ", ask "
                                << list(asked(seen, got)));
     }
   }
   CHECK_MESSAGE(wrong == 0, wrong << " of 2000 random shortlists got a wrong answer (the first are shown above)");
 }
 
-GRADED_TEST("kademlia-lookup", 2,
-            "end to end: 150 lookups on 300 nodes with 160-bit ids find the true k closest asking alpha first and "
-            "nobody twice") {
+GRADED_TEST("kademlia-lookup", 2, "end to end: 150 lookups on 300 nodes with 160-bit ids find the true k closest asking alpha first and nobody twice") {
   const nlohmann::json doc = {{"protocol", "kademlia"},
                               {"seed", 31},
                               {"params", {{"m", 160}, {"k", 8}, {"alpha", 3}, {"rpc_timeout_ms", 1000}}},
