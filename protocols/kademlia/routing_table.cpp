@@ -69,6 +69,7 @@ void RoutingTable::promote_replacement(Bucket& bucket) {
 }
 
 int RoutingTable::placement(const Id& id) const {
+  if (id == self_) return -1;  // whatever bucket_index says: a node never lists itself
   const int i = logic::bucket_index(self_, id);
   return i >= 0 && i < config_.bits ? i : -1;
 }
