@@ -12,6 +12,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -30,12 +31,10 @@ using kademlia::Heard;
 using kademlia::HeardResult;
 using kademlia::RoutingTableConfig;
 
-/// a XOR b, bit by bit (the test's own).
+/// a XOR b, limb by limb (the test's own).
 inline Id x_or(const Id& a, const Id& b) {
   Id d;
-  for (int i = 0; i < 160; ++i) {
-    if (a.bit(i) != b.bit(i)) d.limb[static_cast<std::size_t>(i / 64)] |= std::uint64_t{1} << (i % 64);
-  }
+  for (std::size_t i = 0; i < d.limb.size(); ++i) d.limb[i] = a.limb[i] ^ b.limb[i];
   return d;
 }
 /// The highest bit where a and b differ (-1 if equal): the bucket of b in a's table.
@@ -123,11 +122,15 @@ inline std::vector<Id> live_ids(const nlohmann::json& result) {
   return ids;
 }
 /// The k ids closest to key by XOR among `live`, `from` left out.
-inline std::vector<Id> true_k_closest(std::vector<Id> live, const Id& key, std::size_t k, const Id& from) {
-  std::erase(live, from);
-  std::sort(live.begin(), live.end(), [&](const Id& a, const Id& b) { return x_or(a, key) < x_or(b, key); });
-  if (live.size() > k) live.resize(k);
-  return live;
+inline std::vector<Id> true_k_closest(const std::vector<Id>& live, const Id& key, std::size_t k, const Id& from) {
+  std::vector<std::pair<Id, Id>> by_distance;  // (distance, id): every distance computed once
+  for (const Id& id : live) {
+    if (id != from) by_distance.emplace_back(x_or(id, key), id);
+  }
+  std::sort(by_distance.begin(), by_distance.end());
+  std::vector<Id> out;
+  for (std::size_t i = 0; i < by_distance.size() && i < k; ++i) out.push_back(by_distance[i].second);
+  return out;
 }
 
 struct LookupTally {
