@@ -82,9 +82,10 @@ GRADED_TEST("kademlia-buckets", 3, "bucket_index is the highest differing bit fo
       const int want = highest_differing_bit(Id(a), Id(b));
       const int got = logic::bucket_index(Id(a), Id(b));
       if (got != want && ++wrong <= 3) {
-        CHECK_MESSAGE(got == want, "bucket_index(" << a << ", " << b << ") should be " << want << " (XOR " << (a ^ b)
-                                                   << std::string(want < 0 ? ": the same id" : " lies in [2^i, 2^(i+1))")
-                                                   << "), your code returned " << got);
+        CHECK_MESSAGE(got == want, "bucket_index("
+                                       << a << ", " << b << ") should be " << want << " (XOR " << (a ^ b)
+                                       << std::string(want < 0 ? ": the same id" : " lies in [2^i, 2^(i+1))")
+                                       << "), your code returned " << got);
       }
     }
   }

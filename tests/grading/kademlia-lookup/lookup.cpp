@@ -110,8 +110,7 @@ void expect(const std::vector<Seen>& s, std::optional<std::uint64_t> before_d, s
   if (before_d) before = Id(*before_d);
   const logic::RoundChoice got = logic::choose_round(seen, before, k, alpha);
   INFO(why << "; " << describe(seen, before, k, alpha));
-  CHECK_MESSAGE(got.done == want.done, "done should be " << truth(want.done) << ", your code said "
-                                                         << truth(got.done));
+  CHECK_MESSAGE(got.done == want.done, "done should be " << truth(want.done) << ", your code said " << truth(got.done));
   CHECK_MESSAGE(asked(seen, got) == want.ask, "the round should ask (by distance, closest first) "
                                                   << list(want.ask) << ", your code asks " << list(asked(seen, got)));
 }
@@ -144,8 +143,7 @@ GRADED_TEST("kademlia-lookup", 3, "the first round asks the alpha closest by XOR
   for (std::size_t i : got.ask) got_text.push_back(i < seen.size() ? name(seen[i].distance) : "out of range");
   CHECK_MESSAGE((!got.done && got_text == want_text),
                 "30 candidates with 160-bit distances, k 20, alpha 3: the round should ask the 3 closest"
-                    << lines(want_text) << "\nyour code asks (done = " << truth(got.done) << ")"
-                    << lines(got_text));
+                    << lines(want_text) << "\nyour code asks (done = " << truth(got.done) << ")" << lines(got_text));
 }
 
 GRADED_TEST("kademlia-lookup", 4, "after a round that brought a closer contact the alpha closest not yet asked among the k closest") {
@@ -219,8 +217,7 @@ GRADED_TEST("kademlia-lookup", 2, "2000 random shortlists against the paper's ru
     if ((got.done != want.done || asked(seen, got) != want.ask) && ++wrong <= 3) {
       CHECK_MESSAGE(false, describe(seen, before_id, k, alpha)
                                << ": expected done = " << truth(want.done) << ", ask " << list(want.ask)
-                               << "; your code: done = " << truth(got.done) << ", ask "
-                               << list(asked(seen, got)));
+                               << "; your code: done = " << truth(got.done) << ", ask " << list(asked(seen, got)));
     }
   }
   CHECK_MESSAGE(wrong == 0, wrong << " of 2000 random shortlists got a wrong answer (the first are shown above)");
