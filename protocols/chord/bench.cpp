@@ -65,28 +65,12 @@ int run_bench(const BenchOptions& o) {
               events_per_s);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
 
-  if (!o.json_out.empty()) {
-    nlohmann::json j = {{"peers", o.peers},
-                        {"bits", o.bits},
-                        {"successors", o.successors},
-                        {"lookup", o.recursive ? "recursive" : "iterative"},
-                        {"rate", o.rate},
-                        {"simulated_s", o.seconds},
-                        {"wall_s", wall_s},
-                        {"build_s", build_s},
-                        {"run_s", run_s},
-                        {"lookups", st.started_count()},
-                        {"lookups_finished", st.finished_count()},
-                        {"success_rate", st.success_rate()},
-                        {"mean_hops", st.mean_hops()},
-                        {"p99_hops", st.hops_quantile(0.99)},
-                        {"events", sim.events_processed()},
-                        {"events_per_s", events_per_s},
-                        {"messages", sim.messages().total_sent()},
-                        {"peak_rss_bytes", peak},
-                        {"bytes_per_peer", bytes_per_peer}};
-    if (!dht::write_figures(o, "p2plab bench chord", j)) return 1;
-  }
+  nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
+  figures["successors"] = o.successors;
+  figures["lookup"] = o.recursive ? "recursive" : "iterative";
+  figures["mean_hops"] = st.mean_hops();
+  figures["p99_hops"] = st.hops_quantile(0.99);
+  if (!dht::write_figures(o, "p2plab bench chord", figures)) return 1;
   // A benchmark that gives wrong answers measures nothing.
   return st.success_rate() == 1.0 ? 0 : 3;
 }

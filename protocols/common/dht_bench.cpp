@@ -149,6 +149,26 @@ double BenchClock::bytes_per_peer(std::uint64_t peers) const {
   return static_cast<double>(peak_ - std::min(peak_, rss_before_)) / static_cast<double>(peers);
 }
 
+nlohmann::json workload_figures(const BenchWorkload& w, const BenchClock& clock, const LookupStats& stats,
+                                const SimulatorCore& sim) {
+  return {{"peers", w.peers},
+          {"bits", w.bits},
+          {"rate", w.rate},
+          {"simulated_s", w.seconds},
+          {"wall_s", clock.wall_s()},
+          {"build_s", clock.build_s()},
+          {"run_s", clock.run_s()},
+          {"lookups", stats.started_count()},
+          {"lookups_finished", stats.finished_count()},
+          {"success_rate", stats.success_rate()},
+          {"mean_latency_ms", stats.mean_latency_ms()},
+          {"events", sim.events_processed()},
+          {"events_per_s", static_cast<double>(sim.events_processed()) / std::max(clock.run_s(), 1e-9)},
+          {"messages", sim.messages().total_sent()},
+          {"peak_rss_bytes", clock.peak_rss()},
+          {"bytes_per_peer", clock.bytes_per_peer(w.peers)}};
+}
+
 bool write_figures(const BenchWorkload& w, const std::string& command, const nlohmann::json& figures) {
   if (w.json_out.empty()) return true;
   std::ofstream out(w.json_out);

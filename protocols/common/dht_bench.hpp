@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "p2plab/metrics.hpp"
 #include "p2plab/protocol_command.hpp"
 #include "p2plab/simulator.hpp"
 
@@ -72,6 +73,11 @@ class BenchClock {
   std::chrono::steady_clock::time_point start_, built_, end_;
   std::uint64_t rss_before_ = 0, peak_ = 0;
 };
+
+/// The figures every benchmark reports (the workload, wall clock, lookups, events, messages,
+/// memory) as JSON; a protocol adds its own.
+nlohmann::json workload_figures(const BenchWorkload& w, const BenchClock& clock, const LookupStats& stats,
+                                const SimulatorCore& sim);
 
 /// Writes `figures` to w.json_out when it is set; false after a message naming the file.
 bool write_figures(const BenchWorkload& w, const std::string& command, const nlohmann::json& figures);

@@ -72,30 +72,14 @@ int run_bench(const BenchOptions& o) {
               static_cast<unsigned long long>(sim.events_processed()));
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
 
-  if (!o.json_out.empty()) {
-    nlohmann::json j = {{"peers", o.peers},
-                        {"bits", o.bits},
-                        {"k", o.k},
-                        {"alpha", o.alpha},
-                        {"rate", o.rate},
-                        {"simulated_s", o.seconds},
-                        {"wall_s", wall_s},
-                        {"build_s", build_s},
-                        {"run_s", run_s},
-                        {"lookups", st.started_count()},
-                        {"lookups_finished", st.finished_count()},
-                        {"success_rate", st.success_rate()},
-                        {"mean_rounds", st.mean_hops()},
-                        {"mean_rounds_to_closest", mean_to_closest},
-                        {"mean_rpcs", mean_rpcs},
-                        {"mean_latency_ms", st.mean_latency_ms()},
-                        {"contacts_per_node", table},
-                        {"messages", sim.messages().total_sent()},
-                        {"events", sim.events_processed()},
-                        {"peak_rss_bytes", peak},
-                        {"bytes_per_peer", bytes_per_peer}};
-    if (!dht::write_figures(o, "p2plab bench kademlia", j)) return 1;
-  }
+  nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
+  figures["k"] = o.k;
+  figures["alpha"] = o.alpha;
+  figures["mean_rounds"] = st.mean_hops();
+  figures["mean_rounds_to_closest"] = mean_to_closest;
+  figures["mean_rpcs"] = mean_rpcs;
+  figures["contacts_per_node"] = table;
+  if (!dht::write_figures(o, "p2plab bench kademlia", figures)) return 1;
   return st.success_rate() == 1.0 ? 0 : 3;
 }
 

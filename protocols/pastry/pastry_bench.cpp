@@ -74,21 +74,13 @@ int run_bench(const BenchOptions& o) {
   std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
               static_cast<unsigned long long>(sim.events_processed()));
   std::printf("  peak memory    %.1f MB\n", static_cast<double>(clock.peak_rss()) / 1e6);
-  if (!o.json_out.empty()) {
-    const nlohmann::json j = {{"peers", o.peers},
-                              {"bits", o.bits},
-                              {"b", o.digit_bits},
-                              {"leaf_set", o.leaf_set},
-                              {"lookups", st.started_count()},
-                              {"success_rate", st.success_rate()},
-                              {"mean_hops", st.mean_hops()},
-                              {"log_base_2b_n", log_n},
-                              {"p99_hops", st.hops_quantile(0.99)},
-                              {"build_s", build_s},
-                              {"run_s", run_s},
-                              {"mean_latency_ms", st.mean_latency_ms()}};
-    if (!dht::write_figures(o, "p2plab bench pastry", j)) return 1;
-  }
+  nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
+  figures["b"] = o.digit_bits;
+  figures["leaf_set"] = o.leaf_set;
+  figures["mean_hops"] = st.mean_hops();
+  figures["log_base_2b_n"] = log_n;
+  figures["p99_hops"] = st.hops_quantile(0.99);
+  if (!dht::write_figures(o, "p2plab bench pastry", figures)) return 1;
   return st.success_rate() == 1.0 ? 0 : 3;  // a benchmark with wrong answers measures nothing
 }
 
