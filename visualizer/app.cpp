@@ -28,6 +28,7 @@
 
 #include "app.hpp"
 #include "charts.hpp"
+#include "view_xor.hpp"
 #include "compare.hpp"
 #include "comparison.hpp"
 #include "live.hpp"
@@ -135,7 +136,8 @@ bool write_positions(const std::string& path, const Session& session, const std:
                     {"from", session.sim().peer_id(g.from).to_decimal()},
                     {"to", session.sim().peer_id(g.to).to_decimal()},
                     {"a", {g.a.x, g.a.y}},
-                    {"b", {g.b.x, g.b.y}}});
+                    {"b", {g.b.x, g.b.y}},
+                    {"index", g.index}});
   }
   nlohmann::json label_boxes = nlohmann::json::array();
   for (const DrawnLabel& l : labels) label_boxes.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
@@ -269,6 +271,7 @@ class App {
       session_ = std::move(next);
       layout_ = GraphLayout();
       ring_layout_.reset();
+      trie_layout_.reset();
       view_.selected = kNoPeer;
       pinned_.clear();
       reset_zoom();
@@ -400,10 +403,14 @@ class App {
     story_.clear();
     view_.header = &header_;
     view_.story = &story_;
-    const PeerIndex hovered = ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
-                                   : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
+    view_chart_ = ChartRecord{};
+    const PeerIndex hovered =
+        ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
+        : geometry == Geometry::XorTrie
+            ? draw_xor_trie(draw, origin, picture, *session_, trie_layout_, searches, view_, palette, &view_chart_)
+            : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
     draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-    if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
+    if (geometry == Geometry::Zones) {
       // No view of its own yet (a bit trie, 2-D zones): the overlay as a free graph, and say so.
       const std::string text = std::string("no ") + (geometry == Geometry::XorTrie ? "XOR trie" : "zone map") +
                                " view yet: drawn as a graph of its links";
@@ -505,6 +512,7 @@ class App {
     nlohmann::json labs = nlohmann::json::array();
     for (const LabEntry& lab : labs_) labs.push_back({{"name", lab.name}, {"protocol", lab.protocol}});
     nlohmann::json out = {{"labs", labs}, {"charts", charts_json()}};
+    if (!view_chart_.name.empty()) out["view_chart"] = chart_json(view_chart_);  // drawn on the view
     if (comparison_) out["comparison"] = comparison_->positions();
     return out;
   }
@@ -557,6 +565,15 @@ class App {
     }
     nlohmann::json widgets = nlohmann::json::object();
     for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
+    // The texts on the view (ids, bucket rows, round numbers) and the current search's drawn hops.
+    nlohmann::json labels = nlohmann::json::array(), segments = nlohmann::json::array();
+    for (const DrawnLabel& l : labels_) labels.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
+    for (const DrawnSegment& g : segments_) {
+      segments.push_back({{"kind", g.kind},
+                          {"from", session_->sim().peer_id(g.from).to_decimal()},
+                          {"to", session_->sim().peer_id(g.to).to_decimal()},
+                          {"index", g.index}});
+    }
     const PeerIndex s = view_.selected;
     return {{"lab", fs::path(lab_path_).stem().string()},
             {"frames", frames_},
@@ -575,6 +592,9 @@ class App {
             {"story", story_},
             {"peers", peers},
             {"widgets", widgets},
+            {"labels", labels},
+            {"segments", segments},
+            {"view_chart", view_chart_.name.empty() ? nlohmann::json() : chart_json(view_chart_)},
             {"charts", charts_json()}};
   }
   void note_saved() { ++saved_; }
@@ -1237,17 +1257,17 @@ class App {
   /// a line's points) as the last frame drew them.
   nlohmann::json charts_json() const {
     nlohmann::json charts = nlohmann::json::array();
-    for (const ChartRecord& c : metric_charts_) {
-      nlohmann::json texts = nlohmann::json::array();
-      for (const DrawnText& t : c.texts) {
-        texts.push_back({{"kind", t.kind}, {"text", t.text}, {"box", {t.min.x, t.min.y, t.max.x, t.max.y}}});
-      }
-      nlohmann::json points = nlohmann::json::array();
-      for (const DrawnPoint& p : c.points) points.push_back({{"x", p.x}, {"y", p.y}, {"px", p.at.x}, {"py", p.at.y}});
-      charts.push_back(
-          {{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}, {"points", points}});
-    }
+    for (const ChartRecord& c : metric_charts_) charts.push_back(chart_json(c));
     return charts;
+  }
+  static nlohmann::json chart_json(const ChartRecord& c) {
+    nlohmann::json texts = nlohmann::json::array();
+    for (const DrawnText& t : c.texts) {
+      texts.push_back({{"kind", t.kind}, {"text", t.text}, {"box", {t.min.x, t.min.y, t.max.x, t.max.y}}});
+    }
+    nlohmann::json points = nlohmann::json::array();
+    for (const DrawnPoint& p : c.points) points.push_back({{"x", p.x}, {"y", p.y}, {"px", p.at.x}, {"py", p.at.y}});
+    return {{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}, {"points", points}};
   }
 
   void complexity_panel() {
@@ -1296,7 +1316,9 @@ class App {
     }
     const TraceVocabulary& vocabulary = session_->vocabulary();
     const bool floods = viz::floods(vocabulary);
-    if (ring) {
+    if (session_->geometry() == Geometry::XorTrie) {
+      for (const ViewLegendEntry& e : xor_trie_legend(p, noun())) item(e.colour, e.text, e.name);
+    } else if (ring) {
       item(p.key, "stored key, at its id", "key");
       ImU32 mark = p.link(Colour::Neutral);
       for (const LinkKindInfo& kind : model.link_kinds) {
@@ -1393,6 +1415,8 @@ class App {
   std::vector<LabEntry> labs_;
   GraphLayout layout_;
   RingLayout ring_layout_;
+  TrieLayout trie_layout_;
+  ChartRecord view_chart_;  // the chart the view drew (an XOR trie's best distance per round)
   ViewOptions view_;
   bool playing_ = false;
   std::vector<PeerIndex> pinned_;  // peers whose tables are pinned on the view
