@@ -28,10 +28,18 @@ std::string binary(const Id& id, int bits) {
   return text;
 }
 
-/// An id short enough for a leaf or a box: "6" at m = 4, "1461501637..." at m = 160.
+/// An id short enough for a leaf or a box: "6" at m = 4, "4288406688" at m = 32, "146150.." at
+/// m = 160.
 std::string short_id(const Id& id) {
   std::string text = id.to_decimal();
-  return text.size() > 8 ? text.substr(0, 6) + ".." : text;
+  return text.size() > 10 ? text.substr(0, 6) + ".." : text;
+}
+
+/// A bucket's distance range as the protocol prints it ("[8, 16)"), or in powers of two when
+/// that is long ("[2^31, 2^32)").
+std::string range_text(const std::string& printed, int i) {
+  if (printed.size() <= 12) return printed;
+  return "[2^" + std::to_string(i) + ", 2^" + std::to_string(i + 1) + ")";
 }
 
 float squared_distance(ImVec2 a, ImVec2 b) { return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y); }
@@ -76,7 +84,7 @@ std::vector<Bucket> buckets_of(const PeerView& view) {
       if (column >= row.cells.size()) continue;
       const int i = bucket_of(row.cells[column]);
       if (i < 0) continue;
-      if (out.empty() || out.back().index != i) out.push_back({i, row.cells[column].text, {}});
+      if (out.empty() || out.back().index != i) out.push_back({i, range_text(row.cells[column].text, i), {}});
       for (const Cell& cell : row.cells) {
         if (cell.kind == Cell::Kind::Peer && cell.peer != kNoPeer) {
           out.back().entries.push_back({cell.peer, cell.text, row.stale, row.waiting});
@@ -263,7 +271,8 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
     float x = lo.x + label_width + 2 * pad;
     bool waiting_said = false;
     if (bucket.entries.empty()) write(ImVec2(x, text_y), palette.text_dim, "empty");
-    for (const Bucket::Entry& entry : bucket.entries) {
+    for (std::size_t e = 0; e < bucket.entries.size(); ++e) {
+      const Bucket::Entry& entry = bucket.entries[e];
       if (entry.waiting && !waiting_said) {
         waiting_said = true;
         write(ImVec2(x, text_y), palette.text_dim, "waiting:");
@@ -272,8 +281,11 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
       std::string text = short_id(session.sim().peer_id(entry.peer));
       if (entry.stale) text += " (stale)";
       const float width = ImGui::CalcTextSize(text.c_str()).x + 2 * pad;
-      if (x + width > hi.x) {
-        write(ImVec2(x, text_y), palette.text_dim, "...");
+      // No room for the rest: how many more (the inspector lists them all).
+      std::string more = "+";  // appended: GCC 12 warns falsely about "+" + std::to_string(...)
+      more += std::to_string(bucket.entries.size() - e);
+      if (x + width + (e + 1 < bucket.entries.size() ? ImGui::CalcTextSize("+99").x : 0) > hi.x) {
+        write(ImVec2(x, text_y), palette.text_dim, more);
         break;
       }
       const ImVec2 box_lo(x, text_y - 2), box_hi(x + width, text_y + line + 2);
@@ -320,6 +332,12 @@ void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& ses
              ""};
   chart.y = {
       in_bits ? "bits of XOR distance (log2 d + 1)" : "XOR distance to the key", AxisScale::Linear, 0, 0, true, ""};
+  if (in_bits) {  // from a little below the best so far up to m bits: the descent is what counts
+    int lowest = bits;
+    for (const RoundBest& r : rounds) lowest = std::min(lowest, r.distance.bit_width());
+    chart.y.min = std::max(0, (lowest - 8) / 10 * 10);
+    chart.y.max = bits;
+  }
   ChartSeries best;
   best.name = "best";
   best.colour = palette.path;
@@ -443,7 +461,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       const auto [x0, x1] = span_x(low, high);
       const ImU32 colour = bucket_colour(palette, i);
       // From just above the subtree's root (the prefix of m - i bits) down past the leaves' ids.
-      const ImVec2 a = frame.at(x0 + 2, frame.depth_y(bits - i) - line * 0.9f);
+      const ImVec2 a = frame.at(x0 + 2, frame.depth_y(bits - i) - line * 1.15f);
       const ImVec2 b = frame.at(x1 - 2, frame.leaf_y + line * label_lines);
       draw->AddRectFilled(a, b, with_alpha(colour, 45), 8.0f);
       draw->AddRect(a, b, with_alpha(colour, 200), 8.0f, 0, thick);
@@ -459,6 +477,9 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
         name = candidate;
         if (extent_of(name).x <= b.x - a.x - 6) break;
       }
+      // A compressed trie's tiny buckets (a few peers near the selected one) stay unnamed; a
+      // classroom trie names every one, the narrowest with its number.
+      if (!frame.full && extent_of(name).x > b.x - a.x - 6) continue;
       const ImVec2 at(a.x + 3, a.y + 2);
       draw->AddText(ImGui::GetFont(), small, at, colour, name.c_str());
       const ImVec2 extent = extent_of(name);
@@ -468,7 +489,8 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
 
   // The trie's edges: every prefix of a classroom id space (faint where no peer lies below), or
   // the compressed trie's branching nodes.
-  const ImU32 edge = palette.ring, faint = with_alpha(palette.ring, 60);
+  // A large trie's many edges fainter, so that the buckets and the lookup stand out over them.
+  const ImU32 edge = n > 200 ? with_alpha(palette.ring, 110) : palette.ring, faint = with_alpha(palette.ring, 60);
   if (frame.full) {
     std::vector<int> occupied(frame.slots + 1, 0);  // prefix sums of peers per slot
     for (const Id& id : layout.ids) ++occupied[static_cast<std::size_t>(id.low64()) + 1];
@@ -514,10 +536,10 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
         draw->AddLine(parent, frame.at(x, y), edge, n > 200 ? 1.0f : thick);
       }
     }
-    draw->AddText(frame.at(origin.x + 8, frame.top - line * 1.4f), palette.text_dim,
-                  ("trie compressed to the prefixes that tell the " + std::to_string(n) +
-                   " peers apart; a node's height: the bits of its prefix (of " + std::to_string(bits) + ")")
-                      .c_str());
+    const std::string note = "compressed trie of " + std::to_string(n) + " peers: a node's height is the length of " +
+                             "its prefix (of " + std::to_string(bits) + " bits)";
+    draw->AddText(ImGui::GetFont(), font * 0.85f, frame.at(origin.x + 8, frame.top - line * 1.4f), palette.text_dim,
+                  note.c_str(), nullptr, split - origin.x - 16);
   }
 
   // The key: its path from the root on a classroom trie, its place on the leaves' line marked.

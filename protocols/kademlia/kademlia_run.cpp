@@ -740,15 +740,25 @@ std::string KademliaRun::narrate(const TraceEvent& event) const {
   // Ids in binary as well on a classroom id space, where the trie is drawn bit by bit.
   const auto named = [&](const Id& id) {
     std::string text = id.to_decimal();
+    if (m > 64 && text.size() > 10) return text.substr(0, 8) + "...";
     if (m > 8) return text;
     text += " (";
     for (int b = m - 1; b >= 0; --b) text += id.bit(b) ? '1' : '0';
     return text + ")";
   };
-  const auto id = [&](PeerIndex p) { return p == kNoPeer ? std::string("?") : sim_.peer_id(p).to_decimal(); };
-  const std::string key = event.key.to_decimal();
+  // Above 64 bits (48 decimal digits at m = 160) ids by their first digits, distances by their
+  // power of two: a round of three queries still fits in two lines.
+  const auto shown = [&](const Id& id) {
+    std::string text = id.to_decimal();
+    return m > 64 && text.size() > 10 ? text.substr(0, 8) + "..." : text;
+  };
+  const auto shown_distance = [&](const Id& d) {
+    return m > 64 && d.bit_width() > 32 ? "about 2^" + std::to_string(d.bit_width() - 1) : d.to_decimal();
+  };
+  const auto id = [&](PeerIndex p) { return p == kNoPeer ? std::string("?") : shown(sim_.peer_id(p)); };
+  const std::string key = shown(event.key);
   const auto distance = [&](PeerIndex p) {
-    return p == kNoPeer ? std::string("?") : xor_distance(sim_.peer_id(p), event.key).to_decimal();
+    return p == kNoPeer ? std::string("?") : shown_distance(xor_distance(sim_.peer_id(p), event.key));
   };
   const std::vector<TraceEvent>& trace = sim_.event_trace().events();
   const TraceEvent* const first = trace.data();
@@ -796,16 +806,23 @@ std::string KademliaRun::narrate(const TraceEvent& event) const {
           best_distance = d;
         }
       }
+      // Who suggested each: once at the end when one peer suggested them all.
+      const bool one_suggester = std::all_of(round.begin(), round.end(),
+                                             [&](const TraceEvent* e) { return e->peer == round.front()->peer; });
       std::string text = "round " + std::to_string(event.index) + ": " + id(requester) + " asks ";
       for (std::size_t i = 0; i < round.size(); ++i) {
         text += i == 0 ? "" : (i + 1 == round.size() ? " and " : ", ");
         text += id(round[i]->other);
-        if (event.index > 1) text += " (suggested by " + id(round[i]->peer) + ")";
+        if (event.index > 1 && !one_suggester) text += " (suggested by " + id(round[i]->peer) + ")";
+      }
+      if (event.index > 1 && one_suggester) {
+        text += round.size() == 1 ? " (suggested by " : " (all suggested by ";
+        text += id(round.front()->peer) + ")";
       }
       const std::string count = round.size() == 1 ? "the contact" : "the " + std::to_string(round.size()) + " contacts";
       text += event.index == 1 ? ", " + count + " of its own buckets closest to " + named(event.key)
                                : ", " + count + " closest to " + named(event.key) + " it knows and has not asked yet";
-      return text + "; best XOR distance now " + best_distance.to_decimal() + " (" + id(best) + ")";
+      return text + "; best XOR distance now " + shown_distance(best_distance) + " (" + id(best) + ")";
     }
     case TraceKind::LookupDone:
       if (event.other == kNoPeer) return id(event.peer) + ": the lookup found nobody";
