@@ -321,6 +321,12 @@ class App {
     if (std::find(pinned_.begin(), pinned_.end(), p) == pinned_.end()) pinned_.push_back(p);
   }
   void set_compare_reference(bool on) { view_.compare_reference = on; }
+  /// XOR geometry: ids on the identifier circle (the ring view) instead of the trie.
+  void set_xor_as_ring(bool on) { xor_as_ring_ = on; }
+  Geometry shown_geometry() const {
+    const Geometry geometry = session_->geometry();
+    return geometry == Geometry::XorTrie && xor_as_ring_ ? Geometry::Ring : geometry;
+  }
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
   void frame(float dt, int width, int height) {
@@ -389,7 +395,7 @@ class App {
     view_.projector = projector_;
     view_.paint_background = false;  // the frame is cleared in its colour (background())
     ImDrawList* draw = ImGui::GetWindowDrawList();
-    const Geometry geometry = session_->geometry();
+    const Geometry geometry = shown_geometry();
     const bool ring = geometry == Geometry::Ring;
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
     view_.labels = record_drawn_ ? &labels_ : nullptr;
@@ -1290,7 +1296,7 @@ class App {
   std::vector<LegendEntry> legend(const Palette& p) const {
     std::vector<LegendEntry> entries;
     const ProtocolModel& model = session_->model();
-    const bool ring = session_->geometry() == Geometry::Ring;
+    const bool ring = shown_geometry() == Geometry::Ring;
     auto item = [&](ImU32 colour, const std::string& text, const std::string& name) {
       entries.push_back({colour, text, name});
     };
@@ -1316,7 +1322,7 @@ class App {
     }
     const TraceVocabulary& vocabulary = session_->vocabulary();
     const bool floods = viz::floods(vocabulary);
-    if (session_->geometry() == Geometry::XorTrie) {
+    if (shown_geometry() == Geometry::XorTrie) {
       for (const ViewLegendEntry& e : xor_trie_legend(p, noun())) item(e.colour, e.text, e.name);
     } else if (ring) {
       item(p.key, "stored key, at its id", "key");
@@ -1389,6 +1395,12 @@ class App {
 
   void legend_panel() {
     if (!ImGui::CollapsingHeader("Legend", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (session_->geometry() == Geometry::XorTrie) {
+      ImGui::Checkbox("ids on a circle (ring view)", &xor_as_ring_);
+      help_marker("XOR distance drawn as a binary trie (each k-bucket a subtree, a lookup's rounds under the leaves) "
+                  "or the ids on a circle, as the ring protocols are drawn: the same network, the geometry that "
+                  "decides Kademlia's routing is the trie's.");
+    }
     ImGui::Checkbox("on the view", &legend_on_view_);
     help_marker("A short legend in the view's lower right corner (key L); here, each colour in a sentence.");
     {
@@ -1429,6 +1441,7 @@ class App {
   std::pair<ImVec2, ImVec2> last_view_{};  // the view's origin and size in the last frame
   bool projector_ = false;
   bool legend_on_view_ = true;
+  bool xor_as_ring_ = false;  // an XOR geometry drawn by the ring view (the legend's checkbox)
   bool theme_changed_ = false;
   bool sidebar_ = true;
   bool save_requested_ = false;
@@ -1497,6 +1510,8 @@ int run_visualizer(int argc, char** argv) {
   cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
   cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
   bool compare_reference = false;
+  bool xor_as_ring = false;
+  cli.add_flag("--ring-view", xor_as_ring, "XOR geometry (Kademlia): draw the ids on a circle instead of the trie");
   cli.add_flag("--compare-reference", compare_reference,
                "Draw the reference route beside each search's own (protocols that have one)");
   std::string positions;
@@ -1622,6 +1637,7 @@ int run_visualizer(int argc, char** argv) {
     app->pin(found);
   }
   app->set_compare_reference(compare_reference);
+  app->set_xor_as_ring(xor_as_ring);
   app->set_speed(speed);
   if (play) app->set_playing(true);
   app->record_drawn(!positions.empty() || !status_path.empty());

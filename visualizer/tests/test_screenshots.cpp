@@ -557,7 +557,7 @@ bool is_number(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its best distance per round") {
+TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its best distance per round; the ring view on request") {
   // The oracle: the same lab run headless by the command line; lookup(10) from 4's record there
   // (who was asked in which round, suggested by whom), and brute force over the lab's ids.
   const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/kademlia-xor.json";
@@ -677,6 +677,27 @@ TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as s
   CHECK(expected.back().second == static_cast<double>(closest ^ key));
   // Told in the lecture's words: the last step, the lookup done.
   CHECK(doc.at("story").get<std::string>().find("done after " + std::to_string(rounds) + " rounds") != std::string::npos);
+
+  // The same moment with the ids on a circle (--ring-view, the legend's checkbox): every peer on
+  // one circle (the circle through three of them), clockwise from the top in the order of ids;
+  // the header still counts rounds.
+  const auto ring = shoot_with_positions(P2PLAB_VIZ, lab, "xor-ring", " --at 6500 --select 4 --ring-view", rgba, width, height);
+  CHECK(header_of("xor-ring") == doc.at("header"));
+  REQUIRE(ring.size() == peers.size());
+  const DrawnPeer &a = ring[0], &b = ring[1], &c = ring[2];
+  const double d = 2 * (a.x * (b.y - c.y) + b.x * (c.y - a.y) + c.x * (a.y - b.y));
+  REQUIRE(std::abs(d) > 1);
+  const double ux = ((a.x * a.x + a.y * a.y) * (b.y - c.y) + (b.x * b.x + b.y * b.y) * (c.y - a.y) + (c.x * c.x + c.y * c.y) * (a.y - b.y)) / d;
+  const double uy = ((a.x * a.x + a.y * a.y) * (c.x - b.x) + (b.x * b.x + b.y * b.y) * (a.x - c.x) + (c.x * c.x + c.y * c.y) * (b.x - a.x)) / d;
+  const double radius = std::hypot(a.x - ux, a.y - uy);
+  CHECK(radius > 100);
+  std::vector<std::pair<long, double>> turns;  // id, angle clockwise from the top
+  for (const auto& p : ring) {
+    CHECK(std::hypot(p.x - ux, p.y - uy) == doctest::Approx(radius).epsilon(0.01));
+    turns.emplace_back(std::stol(p.id), std::fmod(std::atan2(p.x - ux, uy - p.y) + 2 * M_PI, 2 * M_PI));
+  }
+  std::sort(turns.begin(), turns.end());
+  for (std::size_t i = 1; i < turns.size(); ++i) CHECK(turns[i].second > turns[i - 1].second);
 }
 #endif
 
