@@ -227,20 +227,33 @@ namespace {
 PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& session, PeerIndex selected,
                            const std::vector<Bucket>& buckets, const ViewOptions& options, const Palette& palette,
                            std::vector<DrawnLabel>* labels) {
+  // Ids of more than a few digits in smaller type, so that a row holds a contact or two beside
+  // its name.
+  const float type = ImGui::GetFontSize() * (options.projector ? 1.0f : 0.85f);  // projector: 24 px at least
+  const auto measure = [&](const std::string& text) {
+    return ImGui::GetFont()->CalcTextSizeA(type, FLT_MAX, 0.0f, text.c_str());
+  };
   const auto write = [&](ImVec2 at, ImU32 colour, const std::string& text) {
-    draw->AddText(at, colour, text.c_str());
-    const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
+    draw->AddText(ImGui::GetFont(), type, at, colour, text.c_str());
+    const ImVec2 extent = measure(text);
     if (labels != nullptr) labels->push_back({text, at, ImVec2(at.x + extent.x, at.y + extent.y)});
   };
-  const float line = ImGui::GetTextLineHeight();
+  const float line = type;
   const int bits = session.run().id_bits();
   std::string title = "k-buckets of " + short_id(session.sim().peer_id(selected));
   if (bits <= 8) title += " (" + binary(session.sim().peer_id(selected), bits) + ")";
   write(lo, palette.text, title);
-  const char* how = "contacts oldest (least recently seen) first; click one to select it";
-  draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(lo.x, lo.y + line * 1.2f), palette.text_dim, how,
-                nullptr, hi.x - lo.x);
-  float y = lo.y + line * 1.6f + ImGui::GetFont()->CalcTextSizeA(ImGui::GetFontSize(), FLT_MAX, hi.x - lo.x, how).y;
+  // Ranges in each row's name on a classroom id space; above, said once here.
+  const bool ranges_in_rows = session.run().id_bits() <= 8;
+  const auto row_name = [&](const Bucket& bucket) {
+    return "bucket " + std::to_string(bucket.index) + (ranges_in_rows ? ": " + bucket.range : std::string());
+  };
+  const char* how = ranges_in_rows
+                        ? "contacts oldest (least recently seen) first; click one to select it"
+                        : "bucket i: XOR distance [2^i, 2^(i+1)); contacts oldest (least recently seen) first; "
+                          "click one to select it";
+  draw->AddText(ImGui::GetFont(), type, ImVec2(lo.x, lo.y + line * 1.2f), palette.text_dim, how, nullptr, hi.x - lo.x);
+  float y = lo.y + line * 1.6f + ImGui::GetFont()->CalcTextSizeA(type, FLT_MAX, hi.x - lo.x, how).y;
   if (buckets.empty()) {
     write(ImVec2(lo.x, y), palette.text_dim, "no k-buckets to show");
     return kNoPeer;
@@ -256,8 +269,8 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
   }
   float label_width = 0;
   for (std::size_t b = first; b < buckets.size(); ++b) {
-    const std::string text = "bucket " + std::to_string(buckets[b].index) + ": " + buckets[b].range;
-    label_width = std::max(label_width, ImGui::CalcTextSize(text.c_str()).x);
+    const std::string text = row_name(buckets[b]);
+    label_width = std::max(label_width, measure(text).x);
   }
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   PeerIndex hovered = kNoPeer;
@@ -267,7 +280,7 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
     const ImU32 colour = bucket_colour(palette, bucket.index);
     draw->AddRectFilled(ImVec2(lo.x - 4, y - 2), ImVec2(hi.x, y + row - 4), with_alpha(colour, 40));
     const float text_y = y + (row - 4 - line) / 2 - 1;
-    write(ImVec2(lo.x, text_y), palette.text, "bucket " + std::to_string(bucket.index) + ": " + bucket.range);
+    write(ImVec2(lo.x, text_y), palette.text, row_name(bucket));
     float x = lo.x + label_width + 2 * pad;
     bool waiting_said = false;
     if (bucket.entries.empty()) write(ImVec2(x, text_y), palette.text_dim, "empty");
@@ -276,15 +289,15 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
       if (entry.waiting && !waiting_said) {
         waiting_said = true;
         write(ImVec2(x, text_y), palette.text_dim, "waiting:");
-        x += ImGui::CalcTextSize("waiting:").x + pad;
+        x += measure("waiting:").x + pad;
       }
       std::string text = short_id(session.sim().peer_id(entry.peer));
       if (entry.stale) text += " (stale)";
-      const float width = ImGui::CalcTextSize(text.c_str()).x + 2 * pad;
+      const float width = measure(text).x + 2 * pad;
       // No room for the rest: how many more (the inspector lists them all).
       std::string more = "+";  // appended: GCC 12 warns falsely about "+" + std::to_string(...)
       more += std::to_string(bucket.entries.size() - e);
-      if (x + width + (e + 1 < bucket.entries.size() ? ImGui::CalcTextSize("+99").x : 0) > hi.x) {
+      if (x + width + (e + 1 < bucket.entries.size() ? measure("+99").x : 0) > hi.x) {
         write(ImVec2(x, text_y), palette.text_dim, more);
         break;
       }
@@ -467,7 +480,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       draw->AddRect(a, b, with_alpha(colour, 200), 8.0f, 0, thick);
       // Named inside its top edge, in smaller type, as long as it fits: "bucket 3: [8, 16)",
       // "bucket 3" or "3".
-      const float small = font * 0.85f;
+      const float small = font * (options.projector ? 1.0f : 0.85f);  // projector: 24 px at least
       const auto extent_of = [&](const std::string& text) {
         return ImGui::GetFont()->CalcTextSizeA(small, FLT_MAX, 0.0f, text.c_str());
       };
@@ -538,8 +551,9 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     }
     const std::string note = "compressed trie of " + std::to_string(n) + " peers: a node's height is the length of " +
                              "its prefix (of " + std::to_string(bits) + " bits)";
-    draw->AddText(ImGui::GetFont(), font * 0.85f, frame.at(origin.x + 8, frame.top - line * 1.4f), palette.text_dim,
-                  note.c_str(), nullptr, split - origin.x - 16);
+    draw->AddText(ImGui::GetFont(), font * (options.projector ? 1.0f : 0.85f),
+                  frame.at(origin.x + 8, frame.top - line * 1.4f), palette.text_dim, note.c_str(), nullptr,
+                  split - origin.x - 16);
   }
 
   // The key: its path from the root on a classroom trie, its place on the leaves' line marked.
