@@ -375,10 +375,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   const Run& run = session.run();
   const ProtocolModel& model = session.model();
   layout.update(session);
-  if (options.paint_background)
-    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
-  if (options.segments != nullptr) options.segments->clear();
+  begin_view(draw, origin, size, options, palette);
   if (options.labels != nullptr) options.labels->clear();
   if (options.drawn != nullptr) options.drawn->clear();
   const float font = ImGui::GetFontSize(), line = ImGui::GetTextLineHeight();
@@ -417,7 +414,17 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   frame.bits = bits;
   frame.full = bits <= kFullTrieBits;
   frame.slots = frame.full ? std::size_t{1} << bits : std::max<std::size_t>(n, 1);
-  frame.levels = frame.full ? bits : std::max(1, std::min(bits, layout.deepest + 1));
+  // Beyond 256 peers only the top of a compressed trie is drawn: the nodes over at least 1/256 of
+  // the leaves (a smaller share as the view zooms in). The many small subtrees below would paint
+  // the area black and cost a software renderer its frames; the leaves' line shows where the
+  // peers are. The drawn levels fill the height.
+  const int smallest =
+      n > 256 ? std::max(1, static_cast<int>(static_cast<float>(n) / (256.0f * std::max(options.zoom, 1.0f)))) : 1;
+  int drawn_depth = 0;
+  for (const TrieLayout::Node& node : layout.nodes) {
+    if (node.zero >= 0 && node.hi - node.lo >= smallest) drawn_depth = std::max(drawn_depth, node.depth);
+  }
+  frame.levels = frame.full ? bits : std::max(1, std::min(bits, drawn_depth + 2));
   frame.left = origin.x + font * 4.5f;
   frame.width = split - frame.left - 16.0f;
   const float label_lines = frame.full ? 2.2f : 1.2f;
@@ -536,8 +543,8 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       }
     }
   } else if (!layout.nodes.empty()) {
-    // Beyond a few thousand peers, only the nodes above a few pixels' worth of leaves.
-    const int smallest = n > 4096 ? static_cast<int>(n / 1024) : 1;
+    const ImDrawListFlags flags = draw->Flags;
+    if (n > 200) draw->Flags &= ~ImDrawListFlags_AntiAliasedLines;  // thin lines, no smoothing needed
     for (const TrieLayout::Node& node : layout.nodes) {
       if (node.zero < 0 || node.hi - node.lo < smallest) continue;
       const ImVec2 parent =
@@ -549,6 +556,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
         draw->AddLine(parent, frame.at(x, y), edge, n > 200 ? 1.0f : thick);
       }
     }
+    draw->Flags = flags;
     const std::string note = "compressed trie of " + std::to_string(n) + " peers: a node's height is the length of " +
                              "its prefix (of " + std::to_string(bits) + " bits)";
     draw->AddText(ImGui::GetFont(), font * (options.projector ? 1.0f : 0.85f),
@@ -665,8 +673,11 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       if (room) leaf_label(x, Id(s), faint);
     }
   }
+  // Beyond 2,000 peers every leaf in the first role's colour: a role costs a peer's inspection,
+  // too much per frame for a few pixels each.
   const auto role_colour = [&](PeerIndex p) {
     if (model.roles.empty()) return palette.role(Colour::Blue);
+    if (n > 2000) return palette.role(model.roles.front().colour);
     const std::size_t role = std::min<std::size_t>(run.inspect_links(p).role, model.roles.size() - 1);
     return palette.role(model.roles[role].colour);
   };
@@ -699,7 +710,9 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       if (options.labels != nullptr)
         options.labels->push_back({word, text_at, ImVec2(text_at.x + extent.x, text_at.y + extent.y)});
     }
-    if (up) {
+    if (up && n > 5000 && p != options.selected) {  // level of detail: a pixel block per peer
+      draw->AddRectFilled(ImVec2(at.x - 1, at.y - 1), ImVec2(at.x + 1, at.y + 1), colour);
+    } else if (up) {
       draw->AddCircleFilled(at, dot, colour);
     } else {
       draw_crashed(draw, at, dot, thick, palette);

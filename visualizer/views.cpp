@@ -402,6 +402,13 @@ int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where w
 
 }  // namespace
 
+void begin_view(ImDrawList* draw, ImVec2 origin, ImVec2 size, const ViewOptions& options, const Palette& palette) {
+  if (options.paint_background)
+    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+  if (options.segments != nullptr) options.segments->clear();
+}
+
 float ring_top(ImVec2) { return ImGui::GetFontSize() * 2.8f + 16.0f; }
 
 ImVec2 ring_centre(ImVec2 origin, ImVec2 size) {
@@ -941,10 +948,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   const Run& run = session.run();
   const ProtocolModel& model = session.model();
   layout.update(session);
-  if (options.paint_background)
-    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
-  if (options.segments != nullptr) options.segments->clear();
+  begin_view(draw, origin, size, options, palette);
   // The layout's unit square, below the two lines of text over the view, zoomed and panned.
   const float top = ring_top(size);
   const float side = std::min(size.x, size.y - top) * 0.94f * options.zoom;

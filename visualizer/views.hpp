@@ -112,6 +112,9 @@ ImVec2 ring_centre(ImVec2 origin, ImVec2 size);
 
 // Parts every view draws alike (views.cpp).
 
+/// A view's first strokes: its background (when the caller has not cleared the frame in it), a
+/// clip to its rectangle (the caller pops it), the recorded segments cleared.
+void begin_view(ImDrawList* draw, ImVec2 origin, ImVec2 size, const ViewOptions& options, const Palette& palette);
 /// A crashed peer where it lived: a hollow circle crossed out.
 void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const Palette& palette);
 /// An X centred at `at`, each arm reaching `arm` pixels along both axes.

@@ -668,8 +668,14 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits,
   buckets.distance_column = 1;  // a trie view shades the subtree of each bucket's distances
   // The distances bucket i covers, typed (an interval of XOR distances, closed so that its end
   // fits in m bits: [2^i, 2^(i+1) - 1]) and printed short.
+  // (Built field by field: Cell::of_interval would print both ends in decimal first, 48 digits
+  // each at m = 160, for every row of every peer a view inspects.)
   const auto range_cell = [&](int i) {
-    Cell cell = Cell::of_interval(Id::power_of_two(i), Id::power_of_two(i + 1) - Id(1), true, true);
+    Cell cell;
+    cell.kind = Cell::Kind::Interval;
+    cell.id = Id::power_of_two(i);
+    cell.end = Id::power_of_two(i + 1) - Id(1);  // 2^160 - 1 for i = 159: power_of_two(160) is 0
+    cell.closed_right = true;
     cell.text = distance_range(i, bits);
     return cell;
   };

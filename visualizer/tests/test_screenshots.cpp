@@ -557,7 +557,7 @@ bool is_number(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its best distance per round; the ring view on request") {
+TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its best distance per round, and the ring view on request") {
   // The oracle: the same lab run headless by the command line; lookup(10) from 4's record there
   // (who was asked in which round, suggested by whom), and brute force over the lab's ids.
   const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/kademlia-xor.json";
