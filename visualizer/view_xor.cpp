@@ -414,19 +414,19 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   frame.bits = bits;
   frame.full = bits <= kFullTrieBits;
   frame.slots = frame.full ? std::size_t{1} << bits : std::max<std::size_t>(n, 1);
-  // Beyond 256 peers only the top of a compressed trie is drawn: the nodes over at least 1/256 of
-  // the leaves (a smaller share as the view zooms in). The many small subtrees below would paint
-  // the area black and cost a software renderer its frames; the leaves' line shows where the
-  // peers are. The drawn levels fill the height.
-  const int smallest =
-      n > 256 ? std::max(1, static_cast<int>(static_cast<float>(n) / (256.0f * std::max(options.zoom, 1.0f)))) : 1;
+  frame.left = origin.x + font * 4.5f;
+  frame.width = split - frame.left - 16.0f;
+  // Of a compressed trie only the nodes whose leaves span 6 pixels or more (more nodes as the view
+  // zooms in): below, the many small subtrees would paint the area black (and cost a software
+  // renderer its frames); the leaves' line shows where the peers are. The drawn levels fill the
+  // height.
+  const int smallest = std::max(
+      1, static_cast<int>(std::ceil(6.0f * static_cast<float>(n) / (frame.width * std::max(options.zoom, 1.0f)))));
   int drawn_depth = 0;
   for (const TrieLayout::Node& node : layout.nodes) {
     if (node.zero >= 0 && node.hi - node.lo >= smallest) drawn_depth = std::max(drawn_depth, node.depth);
   }
   frame.levels = frame.full ? bits : std::max(1, std::min(bits, drawn_depth + 2));
-  frame.left = origin.x + font * 4.5f;
-  frame.width = split - frame.left - 16.0f;
   const float label_lines = frame.full ? 2.2f : 1.2f;
   const float band = std::max((chart_top - top) * 0.28f, line * 2.5f);  // the arcs' depth
   frame.top = top + line * 1.5f;                                        // room for a label over the root
@@ -673,11 +673,12 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       if (room) leaf_label(x, Id(s), faint);
     }
   }
-  // Beyond 2,000 peers every leaf in the first role's colour: a role costs a peer's inspection,
-  // too much per frame for a few pixels each.
+  // Beyond 200 peers every leaf in the first role's colour: a role costs a peer's inspection (its
+  // whole k-bucket table, a hundred rows at m = 160), too much per frame for dots a few pixels
+  // wide.
   const auto role_colour = [&](PeerIndex p) {
     if (model.roles.empty()) return palette.role(Colour::Blue);
-    if (n > 2000) return palette.role(model.roles.front().colour);
+    if (n > 200) return palette.role(model.roles.front().colour);
     const std::size_t role = std::min<std::size_t>(run.inspect_links(p).role, model.roles.size() - 1);
     return palette.role(model.roles[role].colour);
   };
