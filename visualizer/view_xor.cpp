@@ -74,8 +74,8 @@ struct Bucket {
 };
 
 /// The selected peer's buckets, from the first table that types its distance ranges; farthest
-/// last, as the table lists them.
-std::vector<Bucket> buckets_of(const PeerView& view) {
+/// last, as the table lists them. Contacts are peers below `peers` (kNoPeer marks an empty one).
+std::vector<Bucket> buckets_of(const PeerView& view, std::size_t peers) {
   std::vector<Bucket> out;
   for (const TableView& table : view.tables) {
     if (table.distance_column < 0) continue;
@@ -86,7 +86,7 @@ std::vector<Bucket> buckets_of(const PeerView& view) {
       if (i < 0) continue;
       if (out.empty() || out.back().index != i) out.push_back({i, range_text(row.cells[column].text, i), {}});
       for (const Cell& cell : row.cells) {
-        if (cell.kind == Cell::Kind::Peer && cell.peer != kNoPeer) {
+        if (cell.kind == Cell::Kind::Peer && cell.peer < peers) {
           out.back().entries.push_back({cell.peer, cell.text, row.stale, row.waiting});
         }
       }
@@ -470,7 +470,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   // bits and differ at bit i, i.e. at XOR distance [2^i, 2^(i+1)), a sibling of its path.
   std::vector<Bucket> buckets;
   const bool selected = options.selected != kNoPeer && options.selected < sim.peer_count();
-  if (selected) buckets = buckets_of(run.inspect(options.selected));
+  if (selected) buckets = buckets_of(run.inspect(options.selected), sim.peer_count());
   if (selected) {
     const Id self = sim.peer_id(options.selected);
     for (const Bucket& bucket : buckets) {
