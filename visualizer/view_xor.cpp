@@ -30,8 +30,8 @@ std::string binary(const Id& id, int bits) {
 
 /// An id short enough for a leaf or a box: "6" at m = 4, "4288406688" at m = 32, "146150.." at
 /// m = 160.
-std::string short_id(const Id& id) {
-  std::string text = id.to_decimal();
+std::string short_id(const Run& run, const Id& id) {
+  std::string text = run.id_text(id);  // as the protocol writes its ids
   return text.size() > 10 ? text.substr(0, 6) + ".." : text;
 }
 
@@ -240,7 +240,7 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
   };
   const float line = type;
   const int bits = session.run().id_bits();
-  std::string title = "k-buckets of " + short_id(session.sim().peer_id(selected));
+  std::string title = "k-buckets of " + short_id(session.run(), session.sim().peer_id(selected));
   if (bits <= 8) title += " (" + binary(session.sim().peer_id(selected), bits) + ")";
   write(lo, palette.text, title);
   // Ranges in each row's name on a classroom id space; above, said once here.
@@ -291,7 +291,7 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
         write(ImVec2(x, text_y), palette.text_dim, "waiting:");
         x += measure("waiting:").x + pad;
       }
-      std::string text = short_id(session.sim().peer_id(entry.peer));
+      std::string text = short_id(session.run(), session.sim().peer_id(entry.peer));
       if (entry.stale) text += " (stale)";
       const float width = measure(text).x + 2 * pad;
       // No room for the rest: how many more (the inspector lists them all).
@@ -340,7 +340,7 @@ void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& ses
   const bool in_bits = bits > 8;
   Chart chart;
   chart.name = "best_distance";
-  chart.title = "Best XOR distance to " + short_id(search->key) + " per round";
+  chart.title = "Best XOR distance to " + short_id(session.run(), search->key) + " per round";
   chart.x = {"round", AxisScale::Linear, 0.5, static_cast<double>(std::max<std::size_t>(rounds.size(), 3)) + 0.5, true,
              ""};
   chart.y = {
@@ -396,12 +396,13 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
-    std::string header = noun + "(" + short_id(current->key) + ") from " + short_id(sim.peer_id(current->from)) + ": " +
-                         std::to_string(rounds) + " " + model.hop_noun + (rounds == 1 ? "" : "s");
+    std::string header = noun + "(" + short_id(run, current->key) + ") from " +
+                         short_id(run, sim.peer_id(current->from)) + ": " + std::to_string(rounds) + " " +
+                         model.hop_noun + (rounds == 1 ? "" : "s");
     if (current->end >= 0 && session.now() >= current->end) {
       header += current->owner == kNoPeer
                     ? " (failed)"
-                    : " -> " + short_id(sim.peer_id(current->owner)) + (current->ok ? " (correct)" : " (WRONG)");
+                    : " -> " + short_id(run, sim.peer_id(current->owner)) + (current->ok ? " (correct)" : " (WRONG)");
     }
     top = std::max(top, draw_header(draw, origin, size, header, session, *current, options, palette) + 8.0f);
   }
@@ -584,7 +585,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     draw->AddTriangleFilled(tip, ImVec2(tip.x - dot, tip.y - 1.8f * dot), ImVec2(tip.x + dot, tip.y - 1.8f * dot),
                             palette.key);
     // Named above the requester's and the answer's words, which sit a line over their leaves.
-    const std::string text = "key " + short_id(current->key);
+    const std::string text = "key " + short_id(run, current->key);
     const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
     const ImVec2 at(tip.x - extent.x / 2,
                     std::min(tip.y - 1.8f * dot, frame.at(0, frame.leaf_y).y - dot - 8 - line) - extent.y - 2);
@@ -649,7 +650,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   }
   const bool label_leaves = frame.full || n <= 64;
   const auto leaf_label = [&](float x, const Id& id, ImU32 colour) {
-    const std::string text = short_id(id);
+    const std::string text = short_id(run, id);
     const float w = ImGui::CalcTextSize(text.c_str()).x;
     const ImVec2 at = frame.at(x - w / 2, frame.leaf_y + dot + 2);
     draw->AddText(at, colour, text.c_str());
