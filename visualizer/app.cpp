@@ -28,7 +28,6 @@
 
 #include "app.hpp"
 #include "charts.hpp"
-#include "view_xor.hpp"
 #include "compare.hpp"
 #include "comparison.hpp"
 #include "live.hpp"
@@ -36,6 +35,7 @@
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "session.hpp"
+#include "view_xor.hpp"
 #include "views.hpp"
 
 namespace fs = std::filesystem;
@@ -577,7 +577,8 @@ class App {
     for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
     // The texts on the view (ids, bucket rows, round numbers) and the current search's drawn hops.
     nlohmann::json labels = nlohmann::json::array(), segments = nlohmann::json::array();
-    for (const DrawnLabel& l : labels_) labels.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
+    for (const DrawnLabel& l : labels_)
+      labels.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
     for (const DrawnSegment& g : segments_) {
       segments.push_back({{"kind", g.kind},
                           {"from", session_->sim().peer_id(g.from).to_decimal()},
@@ -1402,9 +1403,10 @@ class App {
     if (!ImGui::CollapsingHeader("Legend", ImGuiTreeNodeFlags_DefaultOpen)) return;
     if (session_->geometry() == Geometry::XorTrie) {
       ImGui::Checkbox("ids on a circle (ring view)", &xor_as_ring_);
-      help_marker("XOR distance drawn as a binary trie (each k-bucket a subtree, a lookup's rounds under the leaves) "
-                  "or the ids on a circle, as the ring protocols are drawn: the same network, the geometry that "
-                  "decides Kademlia's routing is the trie's.");
+      help_marker(
+          "XOR distance drawn as a binary trie (each k-bucket a subtree, a lookup's rounds under the leaves) "
+          "or the ids on a circle, as the ring protocols are drawn: the same network (routing by XOR "
+          "follows the trie).");
     }
     ImGui::Checkbox("on the view", &legend_on_view_);
     help_marker("A short legend in the view's lower right corner (key L); here, each colour in a sentence.");

@@ -501,8 +501,8 @@ std::string KademliaRun::narrate(const TraceEvent& event) const {
         }
       }
       // Who suggested each: once at the end when one peer suggested them all.
-      const bool one_suggester = std::all_of(round.begin(), round.end(),
-                                             [&](const TraceEvent* e) { return e->peer == round.front()->peer; });
+      const bool one_suggester =
+          std::all_of(round.begin(), round.end(), [&](const TraceEvent* e) { return e->peer == round.front()->peer; });
       std::string text = "round " + std::to_string(event.index) + ": " + id(requester) + " asks ";
       for (std::size_t i = 0; i < round.size(); ++i) {
         text += i == 0 ? "" : (i + 1 == round.size() ? " and " : ", ");

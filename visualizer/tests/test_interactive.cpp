@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stb_image.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -21,7 +22,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <stb_image.h>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -407,7 +407,9 @@ std::vector<std::tuple<std::string, std::string, int>> queries_of(const json& st
 
 }  // namespace
 
-TEST_CASE("the XOR trie as a lecturer uses it: a click shows a peer's k-buckets, a click on a contact selects it, a lookup's rounds step forward and back") {
+TEST_CASE(
+    "the XOR trie as a lecturer uses it: a click shows a peer's k-buckets, a click on a contact selects it, a lookup's "
+    "rounds step forward and back") {
   Window w("kademlia-xor.json", {"--at", "5990"});  // lookup(10) from 4 starts at 6 s
   const json start = w.wait_for("the leaves", [](const json& s) { return s["peers"].size() == 8; });
   // The leaves on one line, in the order of their ids.
@@ -468,7 +470,8 @@ TEST_CASE("the XOR trie as a lecturer uses it: a click shows a peer's k-buckets,
     std::vector<double> best(static_cast<std::size_t>(rounds), 1e9);
     for (const auto& [from, to, round] : queries_of(s)) {
       for (int r = round; r <= rounds; ++r) {
-        best[static_cast<std::size_t>(r - 1)] = std::min(best[static_cast<std::size_t>(r - 1)], static_cast<double>(std::stol(to) ^ 10));
+        best[static_cast<std::size_t>(r - 1)] =
+            std::min(best[static_cast<std::size_t>(r - 1)], static_cast<double>(std::stol(to) ^ 10));
       }
     }
     REQUIRE(s["view_chart"].is_object());

@@ -13,8 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <tuple>
@@ -625,7 +625,9 @@ bool is_number(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its best distance per round, and the ring view on request") {
+TEST_CASE(
+    "the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its "
+    "best distance per round, and the ring view on request") {
   // The oracle: the same lab run headless by the command line; lookup(10) from 4's record there
   // (who was asked in which round, suggested by whom), and brute force over the lab's ids.
   const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/kademlia-xor.json";
@@ -654,8 +656,8 @@ TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as s
   // After the lookup (it starts at 6 s, the put at 7 s), peer 4 selected.
   const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "xor-trie", " --at 6500 --select 4", rgba, width, height);
   const nlohmann::json doc = read_json((fs::temp_directory_path() / "p2plab-screens" / "xor-trie.json").string());
-  CHECK(doc.at("header") == "lookup(10) from 4: " + std::to_string(rounds) + " rounds -> " + std::to_string(closest) +
-                                " (correct)");
+  CHECK(doc.at("header") ==
+        "lookup(10) from 4: " + std::to_string(rounds) + " rounds -> " + std::to_string(closest) + " (correct)");
   // Leaves: every peer on one line, each at its id's slot of the 16 (x linear in the id).
   REQUIRE(peers.size() == scenario.at("peers").at("ids").size());
   std::vector<std::pair<long, double>> by_id;
@@ -665,9 +667,12 @@ TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as s
     by_id.emplace_back(std::stol(p.id), p.x);
   }
   std::sort(by_id.begin(), by_id.end());
-  const double slot = (by_id.back().second - by_id.front().second) / static_cast<double>(by_id.back().first - by_id.front().first);
+  const double slot =
+      (by_id.back().second - by_id.front().second) / static_cast<double>(by_id.back().first - by_id.front().first);
   CHECK(slot > 10);
-  for (const auto& [id, x] : by_id) CHECK(x == doctest::Approx(by_id.front().second + slot * static_cast<double>(id - by_id.front().first)).epsilon(0.002));
+  for (const auto& [id, x] : by_id)
+    CHECK(x ==
+          doctest::Approx(by_id.front().second + slot * static_cast<double>(id - by_id.front().first)).epsilon(0.002));
   const double leaf_y = peers.front().y, right_of_trie = by_id.front().second + slot * 15.5;
   // The selected peer's buckets, as rows right of the trie, bucket 0 first: each contact at XOR
   // distance [2^i, 2^(i+1)) from 4 (oldest first, at most k = 2 in use), and on the trie the
@@ -693,7 +698,8 @@ TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as s
     for (const auto& l : labels) {
       const auto& b = l.at("box");
       const double mid_y = (b[1].get<double>() + b[3].get<double>()) / 2;
-      if (b[0].get<double>() <= box[2].get<double>() || mid_y < box[1].get<double>() || mid_y > box[3].get<double>()) continue;
+      if (b[0].get<double>() <= box[2].get<double>() || mid_y < box[1].get<double>() || mid_y > box[3].get<double>())
+        continue;
       const std::string text = l.at("text");
       if (text == "waiting:") waiting = true;
       if (!is_number(text)) continue;
@@ -744,19 +750,25 @@ TEST_CASE("the XOR trie: leaves at their ids, the selected peer's k-buckets as s
   CHECK(points == expected);
   CHECK(expected.back().second == static_cast<double>(closest ^ key));
   // Told in the lecture's words: the last step, the lookup done.
-  CHECK(doc.at("story").get<std::string>().find("done after " + std::to_string(rounds) + " rounds") != std::string::npos);
+  CHECK(doc.at("story").get<std::string>().find("done after " + std::to_string(rounds) + " rounds") !=
+        std::string::npos);
 
   // The same moment with the ids on a circle (--ring-view, the legend's checkbox): every peer on
   // one circle (the circle through three of them), clockwise from the top in the order of ids;
   // the header still counts rounds.
-  const auto ring = shoot_with_positions(P2PLAB_VIZ, lab, "xor-ring", " --at 6500 --select 4 --ring-view", rgba, width, height);
+  const auto ring =
+      shoot_with_positions(P2PLAB_VIZ, lab, "xor-ring", " --at 6500 --select 4 --ring-view", rgba, width, height);
   CHECK(header_of("xor-ring") == doc.at("header"));
   REQUIRE(ring.size() == peers.size());
   const DrawnPeer &a = ring[0], &b = ring[1], &c = ring[2];
   const double d = 2 * (a.x * (b.y - c.y) + b.x * (c.y - a.y) + c.x * (a.y - b.y));
   REQUIRE(std::abs(d) > 1);
-  const double ux = ((a.x * a.x + a.y * a.y) * (b.y - c.y) + (b.x * b.x + b.y * b.y) * (c.y - a.y) + (c.x * c.x + c.y * c.y) * (a.y - b.y)) / d;
-  const double uy = ((a.x * a.x + a.y * a.y) * (c.x - b.x) + (b.x * b.x + b.y * b.y) * (a.x - c.x) + (c.x * c.x + c.y * c.y) * (b.x - a.x)) / d;
+  const double ux = ((a.x * a.x + a.y * a.y) * (b.y - c.y) + (b.x * b.x + b.y * b.y) * (c.y - a.y) +
+                     (c.x * c.x + c.y * c.y) * (a.y - b.y)) /
+                    d;
+  const double uy = ((a.x * a.x + a.y * a.y) * (c.x - b.x) + (b.x * b.x + b.y * b.y) * (a.x - c.x) +
+                     (c.x * c.x + c.y * c.y) * (b.x - a.x)) /
+                    d;
   const double radius = std::hypot(a.x - ux, a.y - uy);
   CHECK(radius > 100);
   std::vector<std::pair<long, double>> turns;  // id, angle clockwise from the top
