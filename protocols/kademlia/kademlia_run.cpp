@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 namespace p2plab::kademlia {
 
@@ -471,32 +472,37 @@ std::string KademliaRun::narrate(const TraceEvent& event) const {
                " in time: it is left out of the k closest and its bucket counts a failure";
       }
       if (event.peer == event.other) break;
-      if (&event < first || &event >= last) {  // not read from the trace: this query alone
+      // std::less: a total order even for an event that is not in the trace (a copy).
+      if (std::less<const TraceEvent*>()(&event, first) || !std::less<const TraceEvent*>()(&event, last)) {
+        // not read from the trace: this query alone
         return "round " + std::to_string(event.index) + ": ask " + id(event.other) + " (distance " +
                distance(event.other) + " to " + key + "), " +
                (event.index == 1 ? "from the requester's own buckets" : "suggested by " + id(event.peer));
       }
-      for (const TraceEvent* e = &event - 1; e >= first && e->time == event.time; --e) {
-        if (query_of_round(*e)) return "";  // told with the round's first query
+      // Indices, not pointers: the event may be the trace's first.
+      const auto at = static_cast<std::size_t>(&event - first);
+      for (std::size_t e = at; e-- > 0 && trace[e].time == event.time;) {
+        if (query_of_round(trace[e])) return "";  // told with the round's first query
       }
       std::vector<const TraceEvent*> round;
-      for (const TraceEvent* e = &event; e < last && e->time == event.time; ++e) {
-        if (query_of_round(*e)) round.push_back(e);
+      for (std::size_t e = at; e < trace.size() && trace[e].time == event.time; ++e) {
+        if (query_of_round(trace[e])) round.push_back(&trace[e]);
       }
       // The closest node asked so far: every query of this lookup up to this round.
       PeerIndex best = kNoPeer;
       Id best_distance;
       PeerIndex requester = kNoPeer;
-      for (const TraceEvent* e = last - 1; e >= first; --e) {
-        if (e->lookup != event.lookup) continue;
-        if (e->kind == TraceKind::LookupStart) {
-          requester = e->peer;
+      for (std::size_t e = trace.size(); e-- > 0;) {
+        const TraceEvent& t = trace[e];
+        if (t.lookup != event.lookup) continue;
+        if (t.kind == TraceKind::LookupStart) {
+          requester = t.peer;
           break;
         }
-        if (e->kind != TraceKind::LookupHop || e->detail != kQueryHop || e->index > event.index) continue;
-        const Id d = xor_distance(sim_.peer_id(e->other), event.key);
+        if (t.kind != TraceKind::LookupHop || t.detail != kQueryHop || t.index > event.index) continue;
+        const Id d = xor_distance(sim_.peer_id(t.other), event.key);
         if (best == kNoPeer || d <= best_distance) {  // ties: the earliest asked (scanning backwards)
-          best = e->other;
+          best = t.other;
           best_distance = d;
         }
       }
