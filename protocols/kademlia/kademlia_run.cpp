@@ -464,8 +464,7 @@ std::string KademliaRun::narrate(const TraceEvent& event) const {
   };
   switch (event.kind) {
     case TraceKind::LookupStart:
-      return id(event.peer) + " looks up " + named(event.key) + ": round 1 asks the " + std::to_string(params_.alpha) +
-             " contacts of its own buckets closest to " + key + " by XOR";
+      return id(event.peer) + " looks up " + named(event.key);  // round 1 is told with its queries
     case TraceKind::LookupHop: {
       if (event.detail == kTimeoutHop) {
         return id(event.peer) + ": no answer from " + id(event.other) +
