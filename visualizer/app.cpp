@@ -35,6 +35,7 @@
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "session.hpp"
+#include "view_xor.hpp"
 #include "views.hpp"
 
 namespace fs = std::filesystem;
@@ -135,7 +136,8 @@ bool write_positions(const std::string& path, const Session& session, const std:
                     {"from", session.sim().peer_id(g.from).to_decimal()},
                     {"to", session.sim().peer_id(g.to).to_decimal()},
                     {"a", {g.a.x, g.a.y}},
-                    {"b", {g.b.x, g.b.y}}});
+                    {"b", {g.b.x, g.b.y}},
+                    {"index", g.index}});
   }
   nlohmann::json label_boxes = nlohmann::json::array();
   for (const DrawnLabel& l : labels) {
@@ -273,6 +275,7 @@ class App {
       session_ = std::move(next);
       layout_ = GraphLayout();
       ring_layout_.reset();
+      trie_layout_.reset();
       view_.selected = kNoPeer;
       pinned_.clear();
       reset_zoom();
@@ -322,6 +325,12 @@ class App {
     if (std::find(pinned_.begin(), pinned_.end(), p) == pinned_.end()) pinned_.push_back(p);
   }
   void set_compare_reference(bool on) { view_.compare_reference = on; }
+  /// XOR geometry: ids on the identifier circle (the ring view) instead of the trie.
+  void set_xor_as_ring(bool on) { xor_as_ring_ = on; }
+  Geometry shown_geometry() const {
+    const Geometry geometry = session_->geometry();
+    return geometry == Geometry::XorTrie && xor_as_ring_ ? Geometry::Ring : geometry;
+  }
 
   /// One frame of UI: panels and the view. `dt` is the real time since the last frame.
   void frame(float dt, int width, int height) {
@@ -390,7 +399,7 @@ class App {
     view_.projector = projector_;
     view_.paint_background = false;  // the frame is cleared in its colour (background())
     ImDrawList* draw = ImGui::GetWindowDrawList();
-    const Geometry geometry = session_->geometry();
+    const Geometry geometry = shown_geometry();
     const bool ring = geometry == Geometry::Ring;
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
     view_.labels = record_drawn_ ? &labels_ : nullptr;
@@ -404,10 +413,14 @@ class App {
     story_.clear();
     view_.header = &header_;
     view_.story = &story_;
-    const PeerIndex hovered = ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
-                                   : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
+    view_chart_ = ChartRecord{};
+    const PeerIndex hovered =
+        ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
+        : geometry == Geometry::XorTrie
+            ? draw_xor_trie(draw, origin, picture, *session_, trie_layout_, searches, view_, palette, &view_chart_)
+            : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
     draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-    if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
+    if (geometry == Geometry::Zones) {
       // No view of its own yet (a bit trie, 2-D zones): the overlay as a free graph, and say so.
       const std::string text = std::string("no ") + (geometry == Geometry::XorTrie ? "XOR trie" : "zone map") +
                                " view yet: drawn as a graph of its links";
@@ -509,6 +522,7 @@ class App {
     nlohmann::json labs = nlohmann::json::array();
     for (const LabEntry& lab : labs_) labs.push_back({{"name", lab.name}, {"protocol", lab.protocol}});
     nlohmann::json out = {{"labs", labs}, {"charts", charts_json()}};
+    if (!view_chart_.name.empty()) out["view_chart"] = chart_json(view_chart_);  // drawn on the view
     if (comparison_) out["comparison"] = comparison_->positions();
     return out;
   }
@@ -561,6 +575,16 @@ class App {
     }
     nlohmann::json widgets = nlohmann::json::object();
     for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
+    // The texts on the view (ids, bucket rows, round numbers) and the current search's drawn hops.
+    nlohmann::json labels = nlohmann::json::array(), segments = nlohmann::json::array();
+    for (const DrawnLabel& l : labels_)
+      labels.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
+    for (const DrawnSegment& g : segments_) {
+      segments.push_back({{"kind", g.kind},
+                          {"from", session_->sim().peer_id(g.from).to_decimal()},
+                          {"to", session_->sim().peer_id(g.to).to_decimal()},
+                          {"index", g.index}});
+    }
     const PeerIndex s = view_.selected;
     return {{"lab", fs::path(lab_path_).stem().string()},
             {"frames", frames_},
@@ -579,6 +603,9 @@ class App {
             {"story", story_},
             {"peers", peers},
             {"widgets", widgets},
+            {"labels", labels},
+            {"segments", segments},
+            {"view_chart", view_chart_.name.empty() ? nlohmann::json() : chart_json(view_chart_)},
             {"charts", charts_json()}};
   }
   void note_saved() { ++saved_; }
@@ -1241,17 +1268,17 @@ class App {
   /// a line's points) as the last frame drew them.
   nlohmann::json charts_json() const {
     nlohmann::json charts = nlohmann::json::array();
-    for (const ChartRecord& c : metric_charts_) {
-      nlohmann::json texts = nlohmann::json::array();
-      for (const DrawnText& t : c.texts) {
-        texts.push_back({{"kind", t.kind}, {"text", t.text}, {"box", {t.min.x, t.min.y, t.max.x, t.max.y}}});
-      }
-      nlohmann::json points = nlohmann::json::array();
-      for (const DrawnPoint& p : c.points) points.push_back({{"x", p.x}, {"y", p.y}, {"px", p.at.x}, {"py", p.at.y}});
-      charts.push_back(
-          {{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}, {"points", points}});
-    }
+    for (const ChartRecord& c : metric_charts_) charts.push_back(chart_json(c));
     return charts;
+  }
+  static nlohmann::json chart_json(const ChartRecord& c) {
+    nlohmann::json texts = nlohmann::json::array();
+    for (const DrawnText& t : c.texts) {
+      texts.push_back({{"kind", t.kind}, {"text", t.text}, {"box", {t.min.x, t.min.y, t.max.x, t.max.y}}});
+    }
+    nlohmann::json points = nlohmann::json::array();
+    for (const DrawnPoint& p : c.points) points.push_back({{"x", p.x}, {"y", p.y}, {"px", p.at.x}, {"py", p.at.y}});
+    return {{"name", c.name}, {"box", {c.min.x, c.min.y, c.max.x, c.max.y}}, {"texts", texts}, {"points", points}};
   }
 
   void complexity_panel() {
@@ -1274,7 +1301,7 @@ class App {
   std::vector<LegendEntry> legend(const Palette& p) const {
     std::vector<LegendEntry> entries;
     const ProtocolModel& model = session_->model();
-    const bool ring = session_->geometry() == Geometry::Ring;
+    const bool ring = shown_geometry() == Geometry::Ring;
     auto item = [&](ImU32 colour, const std::string& text, const std::string& name) {
       entries.push_back({colour, text, name});
     };
@@ -1301,7 +1328,9 @@ class App {
     }
     const TraceVocabulary& vocabulary = session_->vocabulary();
     const bool floods = viz::floods(vocabulary);
-    if (ring) {
+    if (shown_geometry() == Geometry::XorTrie) {
+      for (const ViewLegendEntry& e : xor_trie_legend(p, noun())) item(e.colour, e.text, e.name);
+    } else if (ring) {
       item(p.key, "stored key, at its id", "key");
       ImU32 mark = p.link(Colour::Neutral);
       for (const LinkKindInfo& kind : model.link_kinds) {
@@ -1372,6 +1401,13 @@ class App {
 
   void legend_panel() {
     if (!ImGui::CollapsingHeader("Legend", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (session_->geometry() == Geometry::XorTrie) {
+      ImGui::Checkbox("ids on a circle (ring view)", &xor_as_ring_);
+      help_marker(
+          "XOR distance drawn as a binary trie (each k-bucket a subtree, a lookup's rounds under the leaves) "
+          "or the ids on a circle, as the ring protocols are drawn: the same network (routing by XOR "
+          "follows the trie).");
+    }
     ImGui::Checkbox("on the view", &legend_on_view_);
     help_marker("A short legend in the view's lower right corner (key L); here, each colour in a sentence.");
     {
@@ -1398,6 +1434,8 @@ class App {
   std::vector<LabEntry> labs_;
   GraphLayout layout_;
   RingLayout ring_layout_;
+  TrieLayout trie_layout_;
+  ChartRecord view_chart_;  // the chart the view drew (an XOR trie's best distance per round)
   ViewOptions view_;
   bool playing_ = false;
   std::vector<PeerIndex> pinned_;  // peers whose tables are pinned on the view
@@ -1410,6 +1448,7 @@ class App {
   std::pair<ImVec2, ImVec2> last_view_{};  // the view's origin and size in the last frame
   bool projector_ = false;
   bool legend_on_view_ = true;
+  bool xor_as_ring_ = false;  // an XOR geometry drawn by the ring view (the legend's checkbox)
   bool theme_changed_ = false;
   bool sidebar_ = true;
   bool save_requested_ = false;
@@ -1478,6 +1517,8 @@ int run_visualizer(int argc, char** argv) {
   cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
   cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
   bool compare_reference = false;
+  bool xor_as_ring = false;
+  cli.add_flag("--ring-view", xor_as_ring, "XOR geometry (Kademlia): draw the ids on a circle instead of the trie");
   cli.add_flag("--compare-reference", compare_reference,
                "Draw the reference route beside each search's own (protocols that have one)");
   std::string positions;
@@ -1603,6 +1644,7 @@ int run_visualizer(int argc, char** argv) {
     app->pin(found);
   }
   app->set_compare_reference(compare_reference);
+  app->set_xor_as_ring(xor_as_ring);
   app->set_speed(speed);
   if (play) app->set_playing(true);
   app->record_drawn(!positions.empty() || !status_path.empty());

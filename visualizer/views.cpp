@@ -30,6 +30,8 @@ ImVec2 on_circle(ImVec2 c, float r, float angle) {
   return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle));
 }
 
+}  // namespace
+
 /// A crashed peer where it lived: a hollow circle under a cross in the text's colour, which stands
 /// out on either theme (grey alone disappears on a projector).
 /// An X centred at `at`, each arm reaching `arm` pixels along both axes.
@@ -42,6 +44,8 @@ void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const 
   draw->AddCircle(at, radius, palette.peer_dead, 0, thick);
   draw_cross(draw, at, radius + 2.0f, palette.text);
 }
+
+namespace {
 
 /// A stale pointer was drawn from `from` to `to` (at a and b): for the legend and --positions.
 void note_stale(const ViewOptions& options, PeerIndex from, PeerIndex to, ImVec2 a, ImVec2 b) {
@@ -72,6 +76,8 @@ float draw_story(ImDrawList* draw, ImVec2 at, float width, const Session& sessio
   return at.y + ImGui::GetFont()->CalcTextSizeA(size, FLT_MAX, width, story.c_str()).y;
 }
 
+}  // namespace
+
 /// The current search's header over the view and its story under it, wrapped to the view's
 /// width; returns where the text ends (the y below it).
 float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::string& header, const Session& session,
@@ -83,6 +89,8 @@ float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::strin
   if (options.header != nullptr) *options.header = header;
   return draw_story(draw, ImVec2(origin.x + 12, below + 4), width, session, search, options, palette);
 }
+
+namespace {
 
 /// Labels that never overlap: each asks for a spot and a direction to move away in (outward from
 /// the circle's centre); the most important are placed first (peers' ids, then keys, then table
@@ -296,8 +304,6 @@ Palette Palette::light() {
   return p;
 }
 
-namespace {
-
 void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thickness) {
   const float dx = b.x - a.x, dy = b.y - a.y;
   const float length = std::sqrt(dx * dx + dy * dy);
@@ -308,6 +314,8 @@ void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thick
                   ImVec2(a.x + dx * t2 / length, a.y + dy * t2 / length), colour, thickness);
   }
 }
+
+namespace {
 
 std::string id_text(const Session& session, PeerIndex p) {
   return p == kNoPeer ? "?" : session.run().id_text(session.sim().peer_id(p));
@@ -406,6 +414,13 @@ int draw_hops(ImDrawList* draw, const TracedSearch& search, SimTime now, Where w
 }
 
 }  // namespace
+
+void begin_view(ImDrawList* draw, ImVec2 origin, ImVec2 size, const ViewOptions& options, const Palette& palette) {
+  if (options.paint_background)
+    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
+  if (options.segments != nullptr) options.segments->clear();
+}
 
 float ring_top(ImVec2) { return ImGui::GetFontSize() * 2.8f + 16.0f; }
 
@@ -646,8 +661,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
     char text[160];
-    std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", noun.c_str(), run.id_text(current->key).c_str(),
-                  run.id_text(sim.peer_id(current->from)).c_str(), hops, hops == 1 ? "" : "s",
+    std::snprintf(text, sizeof text, "%s(%s) from %s: %d %s%s%s", noun.c_str(), run.id_text(current->key).c_str(),
+                  run.id_text(sim.peer_id(current->from)).c_str(), hops, model.hop_noun.c_str(), hops == 1 ? "" : "s",
                   current->end >= 0 && session.now() >= current->end
                       ? (current->owner != kNoPeer ? (" -> " + run.id_text(sim.peer_id(current->owner)) +
                                                       (current->ok ? " (correct)" : " (WRONG)"))
@@ -989,10 +1004,7 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   const Run& run = session.run();
   const ProtocolModel& model = session.model();
   layout.update(session);
-  if (options.paint_background)
-    draw->AddRectFilled(origin, ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-  draw->PushClipRect(origin, ImVec2(origin.x + size.x, origin.y + size.y), true);
-  if (options.segments != nullptr) options.segments->clear();
+  begin_view(draw, origin, size, options, palette);
   // The layout's unit square, below the two lines of text over the view, zoomed and panned.
   const float top = ring_top(size);
   const float side = std::min(size.x, size.y - top) * 0.94f * options.zoom;

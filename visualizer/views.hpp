@@ -64,6 +64,7 @@ struct DrawnSegment {
                      ///< "stale": a pointer to a crashed peer
   PeerIndex from = kNoPeer, to = kNoPeer;
   ImVec2 a, b;  ///< its ends on the picture
+  int index = -1;  ///< a search's hop: its index in the trace (Kademlia: the round), else -1
 };
 
 struct ViewOptions {
@@ -109,6 +110,21 @@ struct RingLayout {
 /// its story): the band it leaves at the top, and the circle's centre.
 float ring_top(ImVec2 size);
 ImVec2 ring_centre(ImVec2 origin, ImVec2 size);
+
+// Parts every view draws alike (views.cpp).
+
+/// A view's first strokes: its background (when the caller has not cleared the frame in it), a
+/// clip to its rectangle (the caller pops it), the recorded segments cleared.
+void begin_view(ImDrawList* draw, ImVec2 origin, ImVec2 size, const ViewOptions& options, const Palette& palette);
+/// A crashed peer where it lived: a hollow circle crossed out.
+void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const Palette& palette);
+/// An X centred at `at`, each arm reaching `arm` pixels along both axes.
+void draw_cross(ImDrawList* draw, ImVec2 at, float arm, ImU32 colour);
+void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thickness);
+/// The current search's header over the view and its story (Run::narrate) under it, wrapped to
+/// the view's width; records both in `options`; returns where the text ends (the y below it).
+float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::string& header, const Session& session,
+                  const TracedSearch& search, const ViewOptions& options, const Palette& palette);
 
 /// Draws the view into the rectangle [origin, origin + size]; returns the peer under the mouse
 /// (for clicks and tooltips), or kNoPeer.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 namespace p2plab::kademlia {
 
@@ -353,6 +354,20 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits,
       "first. When it is full, a newcomer waits in the replacement cache while the oldest contact is pinged: "
       "it stays if it answers (old contacts are the likeliest to stay up).";
   buckets.columns = {"i", "distance", "contact", "seen"};
+  buckets.distance_column = 1;  // a trie view shades the subtree of each bucket's distances
+  // The distances bucket i covers, typed (an interval of XOR distances, closed so that its end
+  // fits in m bits: [2^i, 2^(i+1) - 1]) and printed short.
+  // (Built field by field: Cell::of_interval would print both ends in decimal first, 48 digits
+  // each at m = 160, for every row of every peer a view inspects.)
+  const auto range_cell = [&](int i) {
+    Cell cell;
+    cell.kind = Cell::Kind::Interval;
+    cell.id = Id::power_of_two(i);
+    cell.end = Id::power_of_two(i + 1) - Id(1);  // 2^160 - 1 for i = 159: power_of_two(160) is 0
+    cell.closed_right = true;
+    cell.text = distance_range(i, bits);
+    return cell;
+  };
   // Every bucket on a classroom id space (empty ones too, so a figure shows them all); on a
   // large one only the buckets that hold someone.
   std::size_t next = 0;
@@ -361,13 +376,11 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits,
         next < s.buckets.size() && s.buckets[next].index == i ? &s.buckets[next++] : nullptr;
     if (!b) {
       if (bits <= 8) {
-        buckets.rows.push_back({{Cell::of_number(i), Cell::of_text(distance_range(i, bits)),
-                                 Cell::of_peer(kNoPeer, "-"), Cell::of_text("empty")},
-                                -1});
+        buckets.rows.push_back(
+            {{Cell::of_number(i), range_cell(i), Cell::of_peer(kNoPeer, "-"), Cell::of_text("empty")}, -1});
       }
       continue;
     }
-    const std::string range = distance_range(i, bits);
     for (std::size_t j = 0; j < b->contacts.size(); ++j) {
       const PeerIndex c = b->contacts[j];
       v.links.push_back({kBucketLink, static_cast<std::uint16_t>(i), c});
@@ -377,15 +390,17 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits,
       } else if (b->failures[j] > 0) {
         seen += " (" + std::to_string(b->failures[j]) + " failed)";
       }
-      buckets.rows.push_back(
-          {{Cell::of_number(i), Cell::of_text(range), Cell::of_peer(c, name(c)), Cell::of_text(seen)},
-           static_cast<int>(v.links.size() - 1)});
+      TableView::Row row{{Cell::of_number(i), range_cell(i), Cell::of_peer(c, name(c)), Cell::of_text(seen)},
+                         static_cast<int>(v.links.size() - 1)};
+      row.stale = b->stale[j];
+      buckets.rows.push_back(std::move(row));
     }
     for (PeerIndex c : b->replacements) {
       v.links.push_back({kReplacementLink, static_cast<std::uint16_t>(i), c});
-      buckets.rows.push_back(
-          {{Cell::of_number(i), Cell::of_text(range), Cell::of_peer(c, name(c)), Cell::of_text("replacement")},
-           static_cast<int>(v.links.size() - 1)});
+      TableView::Row row{{Cell::of_number(i), range_cell(i), Cell::of_peer(c, name(c)), Cell::of_text("replacement")},
+                         static_cast<int>(v.links.size() - 1)};
+      row.waiting = true;
+      buckets.rows.push_back(std::move(row));
     }
   }
   v.tables.push_back(std::move(buckets));
@@ -410,26 +425,104 @@ PeerView KademliaRun::inspect(PeerIndex peer) const {
   return v;
 }
 
-// The slides' sentences: who is asked in which round, suggested by whom, and how close.
+// The slides' sentences: who is asked in which round, suggested by whom, and how close. A round's
+// alpha queries are told in one sentence, at its first query (the rest of the round, recorded
+// at the same moment, tell nothing):
+//   "round 2: 4 asks 9 (suggested by 11) and 13 (suggested by 14), the 2 closest to 10 (1010) it
+//    knows and has not asked yet; best XOR distance now 1 (11)"
 std::string KademliaRun::narrate(const TraceEvent& event) const {
-  const auto id = [&](PeerIndex p) { return p == kNoPeer ? std::string("?") : sim_.peer_id(p).to_decimal(); };
-  const std::string key = event.key.to_decimal();
+  const int m = params_.m;
+  // Ids in binary as well on a classroom id space, where the trie is drawn bit by bit.
+  const auto named = [&](const Id& id) {
+    std::string text = id.to_decimal();
+    if (m > 64 && text.size() > 10) return text.substr(0, 8) + "...";
+    if (m > 8) return text;
+    text += " (";
+    for (int b = m - 1; b >= 0; --b) text += id.bit(b) ? '1' : '0';
+    return text + ")";
+  };
+  // Above 64 bits (48 decimal digits at m = 160) ids by their first digits, distances by their
+  // power of two: a round of three queries still fits in two lines.
+  const auto shown = [&](const Id& id) {
+    std::string text = id.to_decimal();
+    return m > 64 && text.size() > 10 ? text.substr(0, 8) + "..." : text;
+  };
+  const auto shown_distance = [&](const Id& d) {
+    return m > 64 && d.bit_width() > 32 ? "about 2^" + std::to_string(d.bit_width() - 1) : d.to_decimal();
+  };
+  const auto id = [&](PeerIndex p) { return p == kNoPeer ? std::string("?") : shown(sim_.peer_id(p)); };
+  const std::string key = shown(event.key);
   const auto distance = [&](PeerIndex p) {
-    return p == kNoPeer ? std::string("?") : xor_distance(sim_.peer_id(p), event.key).to_decimal();
+    return p == kNoPeer ? std::string("?") : shown_distance(xor_distance(sim_.peer_id(p), event.key));
+  };
+  const std::vector<TraceEvent>& trace = sim_.event_trace().events();
+  const TraceEvent* const first = trace.data();
+  const TraceEvent* const last = first + trace.size();
+  const auto query_of_round = [&](const TraceEvent& e) {
+    return e.kind == TraceKind::LookupHop && e.detail == kQueryHop && e.lookup == event.lookup &&
+           e.index == event.index && e.time == event.time && e.peer != e.other;
   };
   switch (event.kind) {
     case TraceKind::LookupStart:
-      return id(event.peer) + " looks up " + key + ": round 1 asks the " + std::to_string(params_.alpha) +
-             " contacts of its own buckets closest to " + key + " by XOR";
-    case TraceKind::LookupHop:
+      return id(event.peer) + " looks up " + named(event.key);  // round 1 is told with its queries
+    case TraceKind::LookupHop: {
       if (event.detail == kTimeoutHop) {
         return id(event.peer) + ": no answer from " + id(event.other) +
                " in time: it is left out of the k closest and its bucket counts a failure";
       }
       if (event.peer == event.other) break;
-      return "round " + std::to_string(event.index) + ": ask " + id(event.other) + " (distance " +
-             distance(event.other) + " to " + key + "), " +
-             (event.index == 1 ? "from the requester's own buckets" : "suggested by " + id(event.peer));
+      // std::less: a total order even for an event that is not in the trace (a copy).
+      if (std::less<const TraceEvent*>()(&event, first) || !std::less<const TraceEvent*>()(&event, last)) {
+        // not read from the trace: this query alone
+        return "round " + std::to_string(event.index) + ": ask " + id(event.other) + " (distance " +
+               distance(event.other) + " to " + key + "), " +
+               (event.index == 1 ? "from the requester's own buckets" : "suggested by " + id(event.peer));
+      }
+      // Indices, not pointers: the event may be the trace's first.
+      const auto at = static_cast<std::size_t>(&event - first);
+      for (std::size_t e = at; e-- > 0 && trace[e].time == event.time;) {
+        if (query_of_round(trace[e])) return "";  // told with the round's first query
+      }
+      std::vector<const TraceEvent*> round;
+      for (std::size_t e = at; e < trace.size() && trace[e].time == event.time; ++e) {
+        if (query_of_round(trace[e])) round.push_back(&trace[e]);
+      }
+      // The closest node asked so far: every query of this lookup up to this round.
+      PeerIndex best = kNoPeer;
+      Id best_distance;
+      PeerIndex requester = kNoPeer;
+      for (std::size_t e = trace.size(); e-- > 0;) {
+        const TraceEvent& t = trace[e];
+        if (t.lookup != event.lookup) continue;
+        if (t.kind == TraceKind::LookupStart) {
+          requester = t.peer;
+          break;
+        }
+        if (t.kind != TraceKind::LookupHop || t.detail != kQueryHop || t.index > event.index) continue;
+        const Id d = xor_distance(sim_.peer_id(t.other), event.key);
+        if (best == kNoPeer || d <= best_distance) {  // ties: the earliest asked (scanning backwards)
+          best = t.other;
+          best_distance = d;
+        }
+      }
+      // Who suggested each: once at the end when one peer suggested them all.
+      const bool one_suggester =
+          std::all_of(round.begin(), round.end(), [&](const TraceEvent* e) { return e->peer == round.front()->peer; });
+      std::string text = "round " + std::to_string(event.index) + ": " + id(requester) + " asks ";
+      for (std::size_t i = 0; i < round.size(); ++i) {
+        text += i == 0 ? "" : (i + 1 == round.size() ? " and " : ", ");
+        text += id(round[i]->other);
+        if (event.index > 1 && !one_suggester) text += " (suggested by " + id(round[i]->peer) + ")";
+      }
+      if (event.index > 1 && one_suggester) {
+        text += round.size() == 1 ? " (suggested by " : " (all suggested by ";
+        text += id(round.front()->peer) + ")";
+      }
+      const std::string count = round.size() == 1 ? "the contact" : "the " + std::to_string(round.size()) + " contacts";
+      text += event.index == 1 ? ", " + count + " of its own buckets closest to " + named(event.key)
+                               : ", " + count + " closest to " + named(event.key) + " it knows and has not asked yet";
+      return text + "; best XOR distance now " + shown_distance(best_distance) + " (" + id(best) + ")";
+    }
     case TraceKind::LookupDone:
       if (event.other == kNoPeer) return id(event.peer) + ": the lookup found nobody";
       return id(event.peer) + ": done after " + std::to_string(event.index) + " rounds; closest " + id(event.other) +

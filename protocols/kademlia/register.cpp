@@ -30,8 +30,10 @@ nlohmann::json compare_scenario(const ScenarioRequest& request) {
 
 ProtocolModel kademlia_model() {
   ProtocolModel model;
-  model.geometry = Geometry::Ring;  // ids on a circle; distance is XOR, not the arc
+  // Distance is XOR, not the arc: ids as the leaves of a binary trie, each k-bucket a subtree.
+  model.geometry = Geometry::XorTrie;
   model.search_noun = "lookup";
+  model.hop_noun = "round";  // a hop's index is the round of alpha parallel queries it belongs to
   model.complexity = "O(log N)";
   // In the order of kBucketLink, kReplacementLink.
   model.link_kinds = {

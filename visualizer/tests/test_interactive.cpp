@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stb_image.h>
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -18,10 +20,11 @@
 #include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
-#include <stb_image.h>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -370,4 +373,146 @@ TEST_CASE("the lab browser opens the comparison lab, which measures while the wi
   w.click_widget("lab:chord-3bit");
   const json back = w.wait_for("chord-3bit again", [](const json& s) { return s["lab"] == "chord-3bit" && s.contains("t_ms"); });
   CHECK(back["peers"].size() > 0);
+}
+
+namespace {
+
+bool numeric(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Bits in x XOR y: y sits in k-bucket xor_bits(x, y) - 1 of x.
+int xor_bits(long x, long y) {
+  int bits = 0;
+  for (unsigned long d = static_cast<unsigned long>(x ^ y); d != 0; d >>= 1) ++bits;
+  return bits;
+}
+
+/// The box of the label with this text right of x (the k-bucket rows beside the trie), or null.
+json label_right_of(const json& status, const std::string& text, double x) {
+  for (const json& l : status["labels"]) {
+    if (l["text"] == text && l["box"][0].get<double>() > x) return l["box"];
+  }
+  return json();
+}
+
+/// The drawn queries of the current lookup as (from, to, round).
+std::vector<std::tuple<std::string, std::string, int>> queries_of(const json& status) {
+  std::vector<std::tuple<std::string, std::string, int>> out;
+  for (const json& g : status["segments"]) {
+    if (g["kind"] == "query") out.emplace_back(g["from"], g["to"], g["index"].get<int>());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the XOR trie as a lecturer uses it: a click shows a peer's k-buckets, a click on a contact selects it, a lookup's "
+    "rounds step forward and back") {
+  Window w("kademlia-xor.json", {"--at", "5990"});  // lookup(10) from 4 starts at 6 s
+  const json start = w.wait_for("the leaves", [](const json& s) { return s["peers"].size() == 8; });
+  // The leaves on one line, in the order of their ids.
+  std::vector<std::pair<long, double>> leaves;
+  for (const json& p : start["peers"]) {
+    CHECK(p["y"].get<double>() == doctest::Approx(start["peers"][0]["y"].get<double>()));
+    leaves.emplace_back(std::stol(p["id"].get<std::string>()), p["x"].get<double>());
+  }
+  std::sort(leaves.begin(), leaves.end());
+  for (std::size_t i = 1; i < leaves.size(); ++i) CHECK(leaves[i].second > leaves[i - 1].second + 10);
+  const double right_of_trie = leaves.back().second + 40;
+
+  // A click on 4: its k-buckets as rows beside the trie, bucket 3 holding contacts at XOR
+  // distance [8, 16) from 4.
+  const json p4 = w.peer(start, "4");
+  w.click(p4["x"].get<double>(), p4["y"].get<double>());
+  const json rows = w.wait_for("4 selected, its bucket rows", [&](const json& s) {
+    return s["selected"] == "4" && !label_right_of(s, "bucket 3: [8, 16)", right_of_trie).is_null();
+  });
+  const json row = label_right_of(rows, "bucket 3: [8, 16)", right_of_trie);
+  json contact;
+  for (const json& l : rows["labels"]) {
+    const json& b = l["box"];
+    const double mid = (b[1].get<double>() + b[3].get<double>()) / 2;
+    if (contact.is_null() && numeric(l["text"]) && b[0].get<double>() > row[2].get<double>() &&
+        mid > row[1].get<double>() && mid < row[3].get<double>()) {
+      contact = l;
+    }
+  }
+  REQUIRE_FALSE(contact.is_null());
+  const std::string contact_id = contact["text"];
+  CHECK(xor_bits(std::stol(contact_id), 4) == 4);
+  // A click on that contact in its row selects it.
+  const json& box = contact["box"];
+  w.click((box[0].get<double>() + box[2].get<double>()) / 2, (box[1].get<double>() + box[3].get<double>()) / 2);
+  w.wait_for("the contact selected", [&](const json& s) { return s["selected"] == contact_id; });
+  w.click(p4["x"].get<double>(), p4["y"].get<double>());
+  w.wait_for("4 selected again", [](const json& s) { return s["selected"] == "4"; });
+  w.park_pointer();
+
+  // Step forward one event at a time (right arrow) until the header counts the rounds asked.
+  const auto step_until = [&](const std::string& key, const std::function<bool(const json&)>& done) {
+    for (int i = 0; i < 300; ++i) {
+      const json s = w.status();
+      if (done(s)) return s;
+      const auto position = s["position"].get<long long>();
+      w.key(key);
+      w.wait_for("one event", [&](const json& t) { return t["position"].get<long long>() != position; });
+    }
+    FAIL("the lookup never got there");
+    return json();
+  };
+  const auto header_has = [](const std::string& text) {
+    return [text](const json& s) { return s["header"].get<std::string>().find(text) != std::string::npos; };
+  };
+  // The chart's points against the drawn queries: the smallest id XOR 10 asked by each round.
+  const auto check_chart = [](const json& s, int rounds) {
+    std::vector<double> best(static_cast<std::size_t>(rounds), 1e9);
+    for (const auto& [from, to, round] : queries_of(s)) {
+      for (int r = round; r <= rounds; ++r) {
+        best[static_cast<std::size_t>(r - 1)] =
+            std::min(best[static_cast<std::size_t>(r - 1)], static_cast<double>(std::stol(to) ^ 10));
+      }
+    }
+    REQUIRE(s["view_chart"].is_object());
+    const json& points = s["view_chart"]["points"];
+    REQUIRE(points.size() == static_cast<std::size_t>(rounds));
+    for (int r = 1; r <= rounds; ++r) {
+      CHECK(points[static_cast<std::size_t>(r - 1)]["x"].get<double>() == r);
+      CHECK(points[static_cast<std::size_t>(r - 1)]["y"].get<double>() == best[static_cast<std::size_t>(r - 1)]);
+    }
+    return best;
+  };
+  const json round1 = step_until("Right", header_has("lookup(10) from 4: 1 round"));
+  const auto first = queries_of(round1);
+  REQUIRE(first.size() == 2);  // alpha = 2
+  for (const auto& [from, to, round] : first) {
+    CHECK(from == "4");  // round 1: from the requester's own buckets
+    CHECK(round == 1);
+  }
+  const auto best1 = check_chart(round1, 1);
+  const std::string story1 = round1["story"];
+  CAPTURE(story1);
+  CHECK(story1.find("round 1: 4 asks ") != std::string::npos);
+  CHECK(story1.find("best XOR distance now " + std::to_string(static_cast<long>(best1[0]))) != std::string::npos);
+
+  const json round2 = step_until("Right", header_has("lookup(10) from 4: 2 rounds"));
+  std::set<std::string> asked_in_1;
+  for (const auto& [from, to, round] : first) asked_in_1.insert(to);
+  int second = 0;
+  for (const auto& [from, to, round] : queries_of(round2)) {
+    if (round != 2) continue;
+    ++second;
+    CHECK(asked_in_1.count(from) == 1);  // suggested by a peer asked in round 1
+    CHECK(asked_in_1.count(to) == 0);
+  }
+  CHECK(second >= 1);
+  check_chart(round2, 2);
+  CHECK(round2["story"].get<std::string>().find("round 2: 4 asks ") != std::string::npos);
+
+  // And back (left arrow): round 2 undone, the picture of round 1 again.
+  const json back = step_until("Left", header_has("lookup(10) from 4: 1 round"));
+  CHECK(queries_of(back) == first);
+  check_chart(back, 1);
+  CHECK(back["selected"] == "4");
 }

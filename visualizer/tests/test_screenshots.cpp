@@ -13,10 +13,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -607,6 +608,178 @@ TEST_CASE("a two-tier overlay is drawn in two tiers: superpeers inside and leave
     CHECK(span[inner].second < span[outer].first);  // every inner peer nearer than every outer one
   }
 }
+
+#ifdef P2PLAB_BINARY
+namespace {
+
+/// Bits in x XOR y (0 for x == y): k-bucket bit_width(x ^ y) - 1 of x holds y.
+int xor_bits(long x, long y) {
+  int bits = 0;
+  for (unsigned long d = static_cast<unsigned long>(x ^ y); d != 0; d >>= 1) ++bits;
+  return bits;
+}
+
+bool is_number(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the XOR trie: leaves at their ids, the selected peer's k-buckets as subtrees and rows, a lookup's rounds and its "
+    "best distance per round, and the ring view on request") {
+  // The oracle: the same lab run headless by the command line; lookup(10) from 4's record there
+  // (who was asked in which round, suggested by whom), and brute force over the lab's ids.
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/kademlia-xor.json";
+  const nlohmann::json scenario = read_json(lab);
+  const fs::path result = fs::temp_directory_path() / "p2plab-screens" / "kademlia-xor-result.json";
+  fs::create_directories(result.parent_path());
+  REQUIRE(run(std::string(P2PLAB_BINARY) + " run " + lab + " -q -o " + result.string()) == 0);
+  const nlohmann::json lookup = read_json(result.string()).at("lookups").at(0);
+  REQUIRE(lookup.at("from") == 4);
+  REQUIRE(lookup.at("key") == 10);
+  const long key = 10, from = 4;
+  long closest = -1;
+  for (const auto& id : scenario.at("peers").at("ids")) {
+    if (closest < 0 || (id.get<long>() ^ key) < (closest ^ key)) closest = id.get<long>();
+  }
+  std::set<std::tuple<std::string, std::string, int>> queries;  // (suggested by, asked, round)
+  int rounds = 0;
+  for (const auto& step : lookup.at("path")) {
+    const long by = step.at("suggested_by").is_null() ? from : step.at("suggested_by").get<long>();
+    queries.insert({std::to_string(by), std::to_string(step.at("asked").get<long>()), step.at("round").get<int>()});
+    rounds = std::max(rounds, step.at("round").get<int>());
+  }
+  REQUIRE(rounds >= 2);
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  // After the lookup (it starts at 6 s, the put at 7 s), peer 4 selected.
+  const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "xor-trie", " --at 6500 --select 4", rgba, width, height);
+  const nlohmann::json doc = read_json((fs::temp_directory_path() / "p2plab-screens" / "xor-trie.json").string());
+  CHECK(doc.at("header") ==
+        "lookup(10) from 4: " + std::to_string(rounds) + " rounds -> " + std::to_string(closest) + " (correct)");
+  // Leaves: every peer on one line, each at its id's slot of the 16 (x linear in the id).
+  REQUIRE(peers.size() == scenario.at("peers").at("ids").size());
+  std::vector<std::pair<long, double>> by_id;
+  for (const auto& p : peers) {
+    CHECK(p.y == doctest::Approx(peers.front().y));
+    CHECK(pixel(rgba, width, p.x, p.y) != kBackground);
+    by_id.emplace_back(std::stol(p.id), p.x);
+  }
+  std::sort(by_id.begin(), by_id.end());
+  const double slot =
+      (by_id.back().second - by_id.front().second) / static_cast<double>(by_id.back().first - by_id.front().first);
+  CHECK(slot > 10);
+  for (const auto& [id, x] : by_id)
+    CHECK(x ==
+          doctest::Approx(by_id.front().second + slot * static_cast<double>(id - by_id.front().first)).epsilon(0.002));
+  const double leaf_y = peers.front().y, right_of_trie = by_id.front().second + slot * 15.5;
+  // The selected peer's buckets, as rows right of the trie, bucket 0 first: each contact at XOR
+  // distance [2^i, 2^(i+1)) from 4 (oldest first, at most k = 2 in use), and on the trie the
+  // subtree of bucket i shaded and named over the ids it covers.
+  const int k = scenario.at("params").at("k").get<int>();
+  const nlohmann::json& labels = doc.at("labels");
+  double last_row_y = -1;
+  int contacts = 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::string range = "[" + std::to_string(1 << i) + ", " + std::to_string(2 << i) + ")";
+    const std::string name = "bucket " + std::to_string(i) + ": " + range;
+    CAPTURE(name);
+    const nlohmann::json* row = nullptr;
+    for (const auto& l : labels) {
+      if (l.at("text") == name && l.at("box")[0].get<double>() > right_of_trie) row = &l;
+    }
+    REQUIRE(row != nullptr);
+    const auto& box = row->at("box");
+    CHECK(box[1].get<double>() > last_row_y);
+    last_row_y = box[1].get<double>();
+    int in_use = 0;
+    bool waiting = false;
+    for (const auto& l : labels) {
+      const auto& b = l.at("box");
+      const double mid_y = (b[1].get<double>() + b[3].get<double>()) / 2;
+      if (b[0].get<double>() <= box[2].get<double>() || mid_y < box[1].get<double>() || mid_y > box[3].get<double>())
+        continue;
+      const std::string text = l.at("text");
+      if (text == "waiting:") waiting = true;
+      if (!is_number(text)) continue;
+      CAPTURE(text);
+      CHECK(xor_bits(std::stol(text), from) == i + 1);
+      in_use += waiting ? 0 : 1;
+      ++contacts;
+    }
+    CHECK(in_use <= k);
+    // The subtree on the trie: ids 4 ^ 2^i with the low i bits cleared, 2^i of them.
+    const long low = (from ^ (1L << i)) & ~((1L << i) - 1);
+    const double x0 = by_id.front().second + slot * static_cast<double>(low - by_id.front().first) - slot / 2;
+    const double x1 = x0 + slot * static_cast<double>(1L << i);
+    bool shaded = false;
+    for (const auto& l : labels) {
+      const std::string text = l.at("text");
+      const auto& b = l.at("box");
+      if (text.rfind("bucket " + std::to_string(i), 0) != 0 && text != std::to_string(i)) continue;
+      if (b[0].get<double>() >= x0 - 1 && b[0].get<double>() < x1 && b[3].get<double>() < leaf_y) shaded = true;
+    }
+    CHECK(shaded);
+  }
+  CHECK(contacts >= 4);
+  // The rounds: each query drawn from the peer that suggested the contact to the contact, as the
+  // command line's record says, and each round's number written under the leaves.
+  std::set<std::tuple<std::string, std::string, int>> drawn;
+  for (const auto& g : doc.at("segments")) {
+    if (g.at("kind") == "query") drawn.insert({g.at("from"), g.at("to"), g.at("index").get<int>()});
+  }
+  CHECK(drawn == queries);
+  for (int r = 1; r <= rounds; ++r) {
+    CHECK(std::any_of(labels.begin(), labels.end(), [&](const nlohmann::json& l) {
+      return l.at("text") == std::to_string(r) && l.at("box")[1].get<double>() > leaf_y;
+    }));
+  }
+  // The chart: the best XOR distance by the end of each round, from the record.
+  const nlohmann::json& chart = doc.at("view_chart");
+  CHECK(chart.at("name") == "best_distance");
+  std::vector<std::pair<double, double>> points, expected;
+  for (const auto& p : chart.at("points")) points.emplace_back(p.at("x").get<double>(), p.at("y").get<double>());
+  long best = -1;
+  for (int r = 1; r <= rounds; ++r) {
+    for (const auto& [by, asked, round] : queries) {
+      if (round == r && (best < 0 || (std::stol(asked) ^ key) < best)) best = std::stol(asked) ^ key;
+    }
+    expected.emplace_back(r, static_cast<double>(best));
+  }
+  CHECK(points == expected);
+  CHECK(expected.back().second == static_cast<double>(closest ^ key));
+  // Told in the lecture's words: the last step, the lookup done.
+  CHECK(doc.at("story").get<std::string>().find("done after " + std::to_string(rounds) + " rounds") !=
+        std::string::npos);
+
+  // The same moment with the ids on a circle (--ring-view, the legend's checkbox): every peer on
+  // one circle (the circle through three of them), clockwise from the top in the order of ids;
+  // the header still counts rounds.
+  const auto ring =
+      shoot_with_positions(P2PLAB_VIZ, lab, "xor-ring", " --at 6500 --select 4 --ring-view", rgba, width, height);
+  CHECK(header_of("xor-ring") == doc.at("header"));
+  REQUIRE(ring.size() == peers.size());
+  const DrawnPeer &a = ring[0], &b = ring[1], &c = ring[2];
+  const double d = 2 * (a.x * (b.y - c.y) + b.x * (c.y - a.y) + c.x * (a.y - b.y));
+  REQUIRE(std::abs(d) > 1);
+  const double ux = ((a.x * a.x + a.y * a.y) * (b.y - c.y) + (b.x * b.x + b.y * b.y) * (c.y - a.y) +
+                     (c.x * c.x + c.y * c.y) * (a.y - b.y)) /
+                    d;
+  const double uy = ((a.x * a.x + a.y * a.y) * (c.x - b.x) + (b.x * b.x + b.y * b.y) * (a.x - c.x) +
+                     (c.x * c.x + c.y * c.y) * (b.x - a.x)) /
+                    d;
+  const double radius = std::hypot(a.x - ux, a.y - uy);
+  CHECK(radius > 100);
+  std::vector<std::pair<long, double>> turns;  // id, angle clockwise from the top
+  for (const auto& p : ring) {
+    CHECK(std::hypot(p.x - ux, p.y - uy) == doctest::Approx(radius).epsilon(0.01));
+    turns.emplace_back(std::stol(p.id), std::fmod(std::atan2(p.x - ux, uy - p.y) + 2 * M_PI, 2 * M_PI));
+  }
+  std::sort(turns.begin(), turns.end());
+  for (std::size_t i = 1; i < turns.size(); ++i) CHECK(turns[i].second > turns[i - 1].second);
+}
+#endif
 
 #ifdef P2PLAB_VIZ_TOY
 TEST_CASE("a protocol defined in a test file registers itself and the visualizer draws it") {

@@ -84,6 +84,7 @@ class SimulatorCore {
   SimTime next_event_time() { return queue_.empty() ? -1 : queue_.top().time; }
 
   Trace& event_trace() { return trace_; }
+  const Trace& event_trace() const { return trace_; }
   const MessageStats& messages() const { return messages_; }
   const NetworkModel& network() const { return network_; }
   /// Bytes of memory the engine itself holds per peer and in its queue (for the benchmark).

@@ -118,6 +118,9 @@ struct ScenarioRequest {
 struct ProtocolModel {
   Geometry geometry = Geometry::Graph;
   std::string search_noun = "lookup";  ///< what one search is called: "lookup", "query"
+  /// What one step of a search is called in the views' headers ("hop"; Kademlia: "round", as
+  /// its hops' index is the round of parallel queries they belong to).
+  std::string hop_noun = "hop";
   std::vector<LinkKindInfo> link_kinds;
   std::vector<RoleInfo> roles;
   std::vector<OperationInfo> operations;
@@ -167,11 +170,19 @@ struct TableView {
   struct Row {
     std::vector<Cell> cells;
     int link = -1;  ///< the position in PeerView::links this row shows, or -1
+    /// The row's peer is suspected gone (RPCs to it failed): views mark it.
+    bool stale = false;
+    /// The row's peer waits for a slot and is not used for routing yet (a replacement cache).
+    bool waiting = false;
   };
   std::string title;
   std::string help;  ///< the "(?)" text beside the table
   std::vector<std::string> columns;
   std::vector<Row> rows;
+  /// XOR geometry: the column whose Interval cell is the range of XOR distances from this peer
+  /// the row's group covers ([2^i, 2^(i+1)) for k-bucket i), so that a trie view can shade that
+  /// subtree and list the rows as buckets; -1 when the table has none.
+  int distance_column = -1;
 };
 
 /// One peer as its protocol shows it.
