@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "chord/chord_run.hpp"
+#include "ipfs/cid.hpp"
 #include "kademlia/kademlia_run.hpp"
 #include "kademlia_test_util.hpp"
 #include "p2plab/json_util.hpp"
@@ -151,6 +152,8 @@ TEST_CASE("kademlia providers: find_providers returns exactly the live providers
       with_down += !down.empty();
     }
   }
+  MESSAGE("finds checked: " << finds << ", with a live provider: " << with_providers
+                            << ", with a crashed provider still listed: " << with_down);
   CHECK(finds >= 70);                 // most finders survive the crashes
   CHECK(with_providers > finds / 2);  // not vacuous: most keys keep a live provider
   CHECK(with_down > 0);               // a crashed provider's record is still served
@@ -180,6 +183,14 @@ TEST_CASE("kademlia providers: a CID's key is the spec's Kademlia identifier cut
   CHECK(id_of(result["find_providers"][0]["key"]) == first_160);
   CHECK(id_set(result["find_providers"][0]["providers"]) == std::set<Id>{Id(1601)});
   CHECK(result["find_providers"][0]["ok"].get<bool>());
+  // The CIDv0 of the same block ("Qm...": the bare multihash) names the same record.
+  ipfs::Cid v0 = ipfs::parse_cid(cid);
+  v0.version = 0;
+  REQUIRE(v0.to_string().substr(0, 2) == "Qm");
+  doc["events"][1]["cid"] = v0.to_string();
+  const nlohmann::json by_v0 = run_of(doc)->result();
+  CHECK(id_of(by_v0["find_providers"][0]["key"]) == first_160);
+  CHECK(id_set(by_v0["find_providers"][0]["providers"]) == std::set<Id>{Id(1601)});
 }
 
 TEST_CASE("kademlia providers: records expire without republishing and republishing keeps them") {
