@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kademlia/kademlia_run.hpp"
+#include "kademlia_test_util.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/scenario.hpp"
 
@@ -25,20 +26,8 @@ std::unique_ptr<kademlia::KademliaRun> make_run(const nlohmann::json& doc) {
   return std::make_unique<kademlia::KademliaRun>(parse_scenario(doc, "test.json"));
 }
 
-/// An id of the result file (a number for m <= 53, a decimal string above).
-Id id_of(const nlohmann::json& j) {
-  if (j.is_number_unsigned()) return Id(j.get<std::uint64_t>());
-  const auto id = Id::from_decimal(j.get<std::string>());
-  REQUIRE(id.has_value());
-  return *id;
-}
-
-/// a XOR b, limb by limb (the test's own; the module has its own too).
-Id x_or(const Id& a, const Id& b) {
-  Id d;
-  for (int i = 0; i < 3; ++i) d.limb[i] = a.limb[i] ^ b.limb[i];
-  return d;
-}
+using test::id_of;
+using test::x_or;
 
 /// The highest bit where a and b differ.
 int top_bit(const Id& a, const Id& b) { return x_or(a, b).bit_width() - 1; }

@@ -7,28 +7,27 @@
 namespace p2plab::dht {
 
 struct DhtScenario::Op {
-  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join, Set };
+  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join, Set, Extra };
   Kind kind = Kind::Lookup;
   SimTime at = 0;
   std::string field;  // "events[3]", for warnings
   bool has_from = false, has_id = false, has_via = false;
   Id from, key, id, via;
   std::string value;
-  std::string param;  // set: which parameter, to `number`
+  std::string param;  // set: which parameter, to `number`; extra: the op's name
   std::int64_t count = 0;
   SimTime spread = 0;
   double fraction = 0, number = 0;
 };
 
-namespace {
-
-/// `key` (number or decimal string) or `name` (hashed with SHA-1 into the id space).
-Id get_key(const JsonObject& o, const IdSpace& space) {
+Id read_key(const JsonObject& o, const IdSpace& space) {
   if (o.has("key") && o.has("name")) o.fail("name", "give either key or name, not both");
   if (o.has("name")) return space.hash(o.get_string("name"));
   if (!o.has("key")) o.fail("key", "missing (give \"key\": a number, or \"name\": a string to hash)");
   return o.get_id("key", space.bits());
 }
+
+namespace {
 
 bool is_generic_field(const std::string& key) {
   return std::any_of(std::begin(kGenericScenarioFields), std::end(kGenericScenarioFields),
@@ -106,7 +105,7 @@ DhtScenario::Op DhtScenario::parse_op(const JsonObject& e) {
   if (kind == "put" || kind == "get" || kind == "lookup") {
     op.kind = kind == "put" ? Op::Kind::Put : kind == "get" ? Op::Kind::Get : Op::Kind::Lookup;
     e.only_keys({"at_ms", "op", "key", "name", "from", "value"});
-    op.key = get_key(e, IdSpace(m));
+    op.key = read_key(e, IdSpace(m));
     if (kind == "lookup" && !e.has("from")) e.fail("from", "missing (the id of the peer that starts the lookup)");
     if (e.has("from")) {
       op.has_from = true;
@@ -153,9 +152,29 @@ DhtScenario::Op DhtScenario::parse_op(const JsonObject& e) {
       op.has_via = true;
       op.via = need_peer("via");
     }
+  } else if (const auto extra = std::find_if(rules_.extra_ops.begin(), rules_.extra_ops.end(),
+                                             [&](const ExtraOp& x) { return x.name == kind; });
+             extra != rules_.extra_ops.end()) {
+    op.kind = Op::Kind::Extra;
+    op.param = kind;
+    std::vector<std::string> allowed = {"at_ms", "op", "from"};
+    allowed.insert(allowed.end(), extra->fields.begin(), extra->fields.end());
+    for (const auto& [field, unused] : e.raw().items()) {
+      (void)unused;
+      if (std::find(allowed.begin(), allowed.end(), field) == allowed.end()) {
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        e.fail(field, "unknown field (known here: " + list + ")");
+      }
+    }
+    if (!e.has("from")) e.fail("from", "missing (the id of the peer that carries out the " + kind + ")");
+    op.has_from = true;
+    op.from = need_peer("from");
+    op.key = hooks_.read_extra_op(kind, e);
   } else {
-    e.fail("op", "unknown operation \"" + kind +
-                     "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join, set)");
+    std::string known = "put, get, lookup, lookups, fail, fail_fraction, leave, join, set";
+    for (const ExtraOp& x : rules_.extra_ops) known += ", " + x.name;
+    e.fail("op", "unknown operation \"" + kind + "\" (known: " + known + ")");
   }
   return op;
 }
@@ -343,6 +362,12 @@ void DhtScenario::execute(const Op& op) {
     case Op::Kind::Set:
       hooks_.set_param(op.param, op.number, op.field);
       return;
+    case Op::Kind::Extra: {
+      const PeerIndex from = live_peer(op, op.from, "peer");
+      if (from == kNoPeer) return;
+      hooks_.extra_op(op.param, from, op.key);
+      return;
+    }
     case Op::Kind::Join: {
       const Id id = op.has_id ? op.id : fresh_peer_id();
       if (sim_.find_live(id) != kNoPeer) {

@@ -9,6 +9,7 @@
 //   lookup {from, key|name}   put {from?, key|name, value?}   get {from?, key|name}
 //   lookups {count, spread_ms}   fail {peer}   leave {peer}   fail_fraction {fraction}
 //   join {id?, via?}   set {param, value}
+// and a protocol's own operations (DhtRules::extra_ops, e.g. Kademlia's provide {from, key|name|cid}).
 #include <cstdint>
 #include <set>
 #include <string>
@@ -47,6 +48,14 @@ class DhtHooks {
   virtual void leave(PeerIndex peer) { (void)peer; }
   /// The op "set": one of DhtRules::settable, checked. `field` names the op for warnings.
   virtual void set_param(const std::string& name, double value, const std::string& field) = 0;
+  /// An op of DhtRules::extra_ops, read when the scenario loads (after the driver checked its
+  /// field names and "from"): returns its key, or throws a ScenarioError naming the field.
+  virtual Id read_extra_op(const std::string& name, const JsonObject& op) {
+    (void)name;
+    op.fail("op", "not supported by this protocol");
+  }
+  /// Carries out an op of DhtRules::extra_ops at its time; `from` is a live peer.
+  virtual void extra_op(const std::string& name, PeerIndex from, const Id& key) { (void)name, (void)from, (void)key; }
 };
 
 /// A parameter the op "set" may change during a run.
@@ -55,6 +64,18 @@ struct SettableParam {
   bool integer = false;
   double max = 1e9;  ///< values from 1 to max
 };
+
+/// An operation of one protocol's own (Kademlia's "provide"). The driver checks that the op has no
+/// fields but at_ms, op, from and `fields`, requires "from" (a peer of the scenario) and asks
+/// DhtHooks::read_extra_op for the rest; at its time it calls DhtHooks::extra_op.
+struct ExtraOp {
+  std::string name;
+  std::vector<std::string> fields;  ///< allowed besides at_ms, op and from, e.g. {"key", "name"}
+};
+
+/// `key` (number or decimal string) or `name` (hashed with SHA-1 into the id space), as the
+/// common ops read them; errors name the field.
+Id read_key(const JsonObject& op, const IdSpace& space);
 
 /// What differs between the protocols' scenarios, as data.
 struct DhtRules {
@@ -69,6 +90,7 @@ struct DhtRules {
   /// (bootstrap "join") or a random peer that serves (op "join").
   bool protocol_picks_bootstrap = false;
   std::vector<SettableParam> settable;
+  std::vector<ExtraOp> extra_ops = {};  ///< the protocol's own ops, besides the common ones
 };
 
 class DhtScenario {

@@ -27,6 +27,8 @@ Cid cid_of(int version, std::uint64_t codec, std::string_view block) {
   return Cid{version, codec, sha2_256(block)};
 }
 
+Bytes kademlia_identifier(const Cid& cid) { return sha2_256(cid.hash.bytes()).digest; }
+
 Cid read_cid(std::string_view bytes, std::size_t& pos) {
   // CIDv0: a sha2-256 multihash, which begins 0x12 0x20 (a CIDv1 begins with its version, 0x01).
   if (bytes.size() - pos >= 2 && bytes[pos] == 0x12 && bytes[pos + 1] == 0x20) {

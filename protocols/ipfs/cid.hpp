@@ -38,6 +38,10 @@ Cid cid_from_bytes(std::string_view bytes);
 /// says what is wrong ("cid: ..." with the reason).
 Cid parse_cid(std::string_view text);
 
+/// The key of the CID's provider records on the DHT: sha2-256 of its multihash's bytes (the IPFS
+/// kad-dht spec's "Kademlia Identifier", 32 bytes; the same for a CIDv0 and a CIDv1 of one block).
+Bytes kademlia_identifier(const Cid& cid);
+
 /// "dag-pb", "raw", or the code in hex.
 std::string codec_name(std::uint64_t codec);
 

@@ -22,6 +22,14 @@ const char* to_string(MsgType type) {
       return "FIND_VALUE";
     case MsgType::FindValueReply:
       return "FIND_VALUE_REPLY";
+    case MsgType::AddProvider:
+      return "ADD_PROVIDER";
+    case MsgType::AddProviderReply:
+      return "ADD_PROVIDER_REPLY";
+    case MsgType::GetProviders:
+      return "GET_PROVIDERS";
+    case MsgType::GetProvidersReply:
+      return "GET_PROVIDERS_REPLY";
     case MsgType::Count:
       break;
   }
@@ -40,6 +48,8 @@ const char* to_string(TimerKind kind) {
       return "republish_original";
     case TimerKind::RoundTimeout:
       return "round_timeout";
+    case TimerKind::ProviderRepublish:
+      return "provider_republish";
     case TimerKind::Count:
       break;
   }
@@ -60,6 +70,10 @@ const char* to_string(Purpose purpose) {
       return "get";
     case Purpose::Republish:
       return "republish";
+    case Purpose::Provide:
+      return "provide";
+    case Purpose::FindProviders:
+      return "find_providers";
   }
   return "?";
 }
@@ -277,10 +291,28 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       answer(self, from, msg, reply);
       return;
     }
+    case MsgType::AddProvider:
+      // kad-dht: the record names the sender, never a third peer.
+      add_provider_record(self, msg.key, from);
+      reply.type = MsgType::AddProviderReply;
+      answer(self, from, msg, reply);
+      return;
+    case MsgType::GetProviders: {
+      reply.type = MsgType::GetProvidersReply;
+      for (PeerIndex p : providers_at(self, msg.key)) {
+        if (reply.provider_count == kMaxProviders) break;
+        reply.providers[reply.provider_count++] = p;
+      }
+      fill_closest(self, msg.key, from, reply);
+      answer(self, from, msg, reply);
+      return;
+    }
     case MsgType::Pong:
     case MsgType::StoreReply:
     case MsgType::FindNodeReply:
-    case MsgType::FindValueReply: {
+    case MsgType::FindValueReply:
+    case MsgType::AddProviderReply:
+    case MsgType::GetProvidersReply: {
       if (msg.rpc >= rpcs_.size()) return;
       Rpc& rpc = rpcs_[msg.rpc];
       if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
@@ -342,6 +374,13 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       transport_.set_timer(self, params_.republish_original, kind, 0);
       return;
     }
+    case TimerKind::ProviderRepublish: {
+      // kad-dht: the provider announces each key again before its records expire (22 h < 48 h).
+      const std::vector<Id> provided = node(self).provided;
+      for (const Id& key : provided) start_lookup(self, key, Purpose::Provide, kNoValue);
+      transport_.set_timer(self, params_.provider_republish, kind, 0);
+      return;
+    }
     case TimerKind::RoundTimeout: {
       if (cookie >= lookups_.size()) return;
       Lookup& l = lookups_[cookie];
@@ -397,6 +436,30 @@ void Protocol::store_at(PeerIndex from, PeerIndex to, const Id& key, std::uint32
   send_rpc(from, to, msg, RpcPurpose::Store, 0);
 }
 
+std::vector<PeerIndex> Protocol::providers_at(PeerIndex n, const Id& key) const {
+  std::vector<PeerIndex> out;
+  if (n >= nodes_.size()) return out;
+  const SimTime now = transport_.now();
+  for (const ProviderRecord& r : nodes_[n].provider_records) {
+    if (r.key == key && r.expires > now) out.push_back(r.provider);
+  }
+  return out;
+}
+
+void Protocol::add_provider_record(PeerIndex n, const Id& key, PeerIndex provider) {
+  std::vector<ProviderRecord>& records = node(n).provider_records;
+  const SimTime now = transport_.now();
+  std::erase_if(records, [&](const ProviderRecord& r) { return r.expires <= now; });
+  const SimTime expires = now + params_.provider_expire;
+  for (ProviderRecord& r : records) {
+    if (r.key == key && r.provider == provider) {
+      r.expires = expires;  // announced again: valid for another provider_expire
+      return;
+    }
+  }
+  records.push_back({key, provider, expires});
+}
+
 // Paper 2.5: a node that learns of a new node closer to some of its keys than the k-th closest
 // it knows stores those pairs at the newcomer.
 void Protocol::offer_items(PeerIndex n, PeerIndex newcomer) {
@@ -437,6 +500,27 @@ std::uint32_t Protocol::put(PeerIndex n, const Id& key, std::uint32_t value) {
 std::uint32_t Protocol::get(PeerIndex n, const Id& key) {
   // The requester's own copy answers at once (round 0).
   return start_lookup(n, key, Purpose::Get, kNoValue);
+}
+
+std::uint32_t Protocol::provide(PeerIndex n, const Id& key) {
+  Node& me = node(n);
+  if (std::find(me.provided.begin(), me.provided.end(), key) == me.provided.end()) {
+    if (me.provided.empty() && params_.maintenance && params_.provider_republish > 0) {
+      transport_.set_timer(n, params_.provider_republish, static_cast<std::uint16_t>(TimerKind::ProviderRepublish), 0);
+    }
+    me.provided.push_back(key);
+  }
+  return start_lookup(n, key, Purpose::Provide, kNoValue);
+}
+
+std::uint32_t Protocol::find_providers(PeerIndex n, const Id& key) {
+  return start_lookup(n, key, Purpose::FindProviders, kNoValue);
+}
+
+void Protocol::note_providers(Lookup& l, const std::vector<PeerIndex>& found) {
+  for (PeerIndex p : found) {
+    if (std::find(l.providers.begin(), l.providers.end(), p) == l.providers.end()) l.providers.push_back(p);
+  }
 }
 
 void Protocol::touch_bucket(PeerIndex n, const Id& key) {
@@ -488,6 +572,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
   l.start = transport_.now();
   l.value_found = kNoValue;
   l.found_at = kNoPeer;
+  l.providers.clear();
   l.round_deadline = -1;
   l.traversal.emplace(key, transport_.id_of(n), static_cast<std::size_t>(params_.k),
                       static_cast<std::size_t>(params_.alpha));
@@ -515,6 +600,8 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
       return serial;
     }
   }
+  // kad-dht: the requester's own provider store answers first.
+  if (purpose == Purpose::FindProviders) note_providers(l, providers_at(n, key));
   next_round(index);
   return serial;
 }
@@ -549,7 +636,9 @@ void Protocol::next_round(std::uint32_t index) {
   const int round = l.traversal->rounds();
   const PeerIndex origin = l.origin;
   Message msg;
-  msg.type = l.purpose == Purpose::Get ? MsgType::FindValue : MsgType::FindNode;
+  msg.type = l.purpose == Purpose::Get             ? MsgType::FindValue
+             : l.purpose == Purpose::FindProviders ? MsgType::GetProviders
+                                                   : MsgType::FindNode;
   msg.key = l.traversal->target();
   for (const Candidate& c : ask) {
     const auto to = static_cast<PeerIndex>(c.contact.address);
@@ -569,6 +658,11 @@ void Protocol::on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& ms
     l.traversal->on_value(transport_.id_of(from));
     finish(index);
     return;
+  }
+  if (msg.type == MsgType::GetProvidersReply) {
+    const auto n = std::min<std::size_t>(msg.provider_count, kMaxProviders);
+    note_providers(
+        l, std::vector<PeerIndex>(msg.providers.begin(), msg.providers.begin() + static_cast<std::ptrdiff_t>(n)));
   }
   std::vector<Contact> suggested;
   suggested.reserve(std::min<std::size_t>(msg.count, kMaxK));
@@ -600,7 +694,12 @@ void Protocol::finish(std::uint32_t index) {
   const bool found = l.value_found != kNoValue;
   const std::uint32_t value = purpose == Purpose::Get ? l.value_found : l.value;
   const SimTime ttl = l.ttl;
-  const bool ok = purpose == Purpose::Get ? found : (oracle_ && oracle_(origin, target, closest));
+  ProvidersCheck providers_check;
+  if (purpose == Purpose::FindProviders && providers_oracle_)
+    providers_check = providers_oracle_(origin, target, l.providers);
+  const bool ok = purpose == Purpose::Get             ? found
+                  : purpose == Purpose::FindProviders ? providers_check.ok
+                                                      : (oracle_ && oracle_(origin, target, closest));
   if (purpose == Purpose::User) {
     stats_.finished(static_cast<std::uint32_t>(t.rounds()), now - l.start, ok);
     ++kstats_.lookups;
@@ -617,7 +716,7 @@ void Protocol::finish(std::uint32_t index) {
       cache_ttl = std::max<SimTime>(params_.expire >> std::min<std::size_t>(t.closer_than(*c), 30), 1);
     }
   }
-  if (keep_records_ && (purpose == Purpose::User || purpose == Purpose::Put || purpose == Purpose::Get)) {
+  if (keep_records_ && purpose != Purpose::Join && purpose != Purpose::Refresh && purpose != Purpose::Republish) {
     LookupRecord r;
     r.serial = l.serial;
     r.purpose = purpose;
@@ -642,6 +741,8 @@ void Protocol::finish(std::uint32_t index) {
     r.found = found;
     r.found_at = l.found_at;
     r.cached_at = cached_at;
+    r.providers = l.providers;
+    r.providers_down = std::move(providers_check.down);
     records_.push_back(std::move(r));
   }
   Trace& trace = transport_.trace();
@@ -668,16 +769,25 @@ void Protocol::finish(std::uint32_t index) {
       refresh_buckets(origin, true);
       break;
     case Purpose::Put:
-    case Purpose::Republish: {
-      // STORE at the k closest found; the requester keeps a copy too if it is one of them. A
-      // republished pair keeps its expiry: only the original publisher renews it (paper 2.5).
+    case Purpose::Republish:
+    case Purpose::Provide: {
+      // STORE (ADD_PROVIDER) at the k closest found; the requester keeps a copy (its own record)
+      // too if it is one of them. A republished pair keeps its expiry: only the original
+      // publisher renews it (paper 2.5).
       std::vector<PeerIndex> targets = closest;
       const Id own = xor_distance(transport_.id_of(origin), target);
-      if (targets.size() < static_cast<std::size_t>(params_.k) ||
-          own < xor_distance(transport_.id_of(targets.back()), target)) {
-        if (targets.size() == static_cast<std::size_t>(params_.k)) targets.pop_back();  // it is one of the k
-        keep_item(origin, target, value, ttl, false);
+      const bool among = targets.size() < static_cast<std::size_t>(params_.k) ||
+                         own < xor_distance(transport_.id_of(targets.back()), target);
+      if (among && targets.size() == static_cast<std::size_t>(params_.k)) targets.pop_back();  // it is one of the k
+      if (purpose == Purpose::Provide) {
+        if (among) add_provider_record(origin, target, origin);
+        Message msg;
+        msg.type = MsgType::AddProvider;
+        msg.key = target;
+        for (PeerIndex p : targets) send_rpc(origin, p, msg, RpcPurpose::Store, 0);
+        break;
       }
+      if (among) keep_item(origin, target, value, ttl, false);
       for (PeerIndex p : targets) store_at(origin, p, target, value, ttl, false);
       break;
     }
@@ -686,6 +796,7 @@ void Protocol::finish(std::uint32_t index) {
       break;
     case Purpose::User:
     case Purpose::Refresh:
+    case Purpose::FindProviders:
       break;
   }
 }
@@ -718,6 +829,9 @@ PeerSnapshot Protocol::snapshot(PeerIndex n) const {
   const SimTime now = transport_.now();
   for (const Item& item : me.items) {
     if (item.expires > now) s.items.push_back(item);
+  }
+  for (const ProviderRecord& r : me.provider_records) {
+    if (r.expires > now) s.provider_records.push_back(r);
   }
   return s;
 }

@@ -36,12 +36,15 @@ struct Params {
   SimTime republish = from_ms(std::int64_t{3'600'000});            // every node, its stored pairs
   SimTime republish_original = from_ms(std::int64_t{86'400'000});  // the original publisher
   SimTime expire = from_ms(std::int64_t{86'400'000});              // a pair not republished this long is dropped
+  // Provider records (libp2p kad-dht): kept 48 h, announced again by the provider every 22 h.
+  SimTime provider_expire = from_ms(std::int64_t{48 * 3'600'000});
+  SimTime provider_republish = from_ms(std::int64_t{22 * 3'600'000});  // 0: never
   bool cache = true;        // FIND_VALUE caches at the closest node that did not have the value
   bool maintenance = true;  // false: no periodic timers at all (a frozen network: benchmarks)
 };
 
 /// Why a lookup was started.
-enum class Purpose : std::uint8_t { User, Join, Refresh, Put, Get, Republish };
+enum class Purpose : std::uint8_t { User, Join, Refresh, Put, Get, Republish, Provide, FindProviders };
 const char* to_string(Purpose purpose);
 /// A LookupHop's kind (its detail): a query sent, or a query that got no answer in time.
 constexpr std::uint8_t kQueryHop = 0, kTimeoutHop = 1;
@@ -72,6 +75,22 @@ struct LookupRecord {
   bool found = false;
   PeerIndex found_at = kNoPeer;   // get: the node that returned the value
   PeerIndex cached_at = kNoPeer;  // get: where a copy was cached
+  // find_providers: every provider the answers (and the requester's own records) named, in the
+  // order first heard; those down when the lookup ended (a fetch from them would fail).
+  std::vector<PeerIndex> providers, providers_down;
+};
+
+/// A provider record at one node: `provider` announced (ADD_PROVIDER) that it has `key`.
+struct ProviderRecord {
+  Id key;
+  PeerIndex provider = kNoPeer;
+  SimTime expires = 0;
+};
+
+/// What the run's oracle says of a find_providers result.
+struct ProvidersCheck {
+  bool ok = false;
+  std::vector<PeerIndex> down;  // providers found that are down
 };
 
 /// A stored (key, value) pair at one node.
@@ -96,6 +115,7 @@ struct PeerSnapshot {
   };
   std::vector<BucketSnapshot> buckets;  // non-empty buckets, index ascending
   std::vector<Item> items;
+  std::vector<ProviderRecord> provider_records;  // unexpired
   bool joined = false;
 };
 
@@ -114,6 +134,10 @@ class Protocol final : public MessageHandler<Message> {
   /// brute-force oracle over the live peers).
   void set_oracle(std::function<bool(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle) {
     oracle_ = std::move(oracle);
+  }
+  /// Called with (requester, key, providers found) when a find_providers ends.
+  void set_providers_oracle(std::function<ProvidersCheck(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle) {
+    providers_oracle_ = std::move(oracle);
   }
   void keep_records(bool keep) { keep_records_ = keep; }
   void reserve(std::size_t peers) { nodes_.reserve(peers); }
@@ -137,6 +161,12 @@ class Protocol final : public MessageHandler<Message> {
   std::uint32_t put(PeerIndex n, const Id& key, std::uint32_t value);
   /// FIND_VALUE for key.
   std::uint32_t get(PeerIndex n, const Id& key);
+  /// kad-dht's provide: n announces it has key's content. A lookup for the k closest to key, then
+  /// ADD_PROVIDER to each; again every provider_republish.
+  std::uint32_t provide(PeerIndex n, const Id& key);
+  /// kad-dht's find providers: a lookup for key whose queries are GET_PROVIDERS; it collects the
+  /// provider records of every node that answers (and n's own) and asks the k closest as any lookup.
+  std::uint32_t find_providers(PeerIndex n, const Id& key);
 
   // ---- MessageHandler ----
   void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
@@ -153,6 +183,8 @@ class Protocol final : public MessageHandler<Message> {
   /// The value stored at n under key (not expired), or kNoValue.
   std::uint32_t stored_value(PeerIndex n, const Id& key) const;
   bool joined(PeerIndex n) const { return n < nodes_.size() && nodes_[n].joined; }
+  /// The providers of key whose records n holds, unexpired, oldest record first.
+  std::vector<PeerIndex> providers_at(PeerIndex n, const Id& key) const;
 
  private:
   struct Node {
@@ -160,6 +192,8 @@ class Protocol final : public MessageHandler<Message> {
     RoutingTable table;
     std::vector<Item> items;
     std::vector<std::pair<Id, std::uint32_t>> published;  // pairs this node published first
+    std::vector<ProviderRecord> provider_records;         // ADD_PROVIDERs received
+    std::vector<Id> provided;                             // keys this node provides
     std::vector<SimTime> bucket_touched;                  // last lookup into bucket i (refresh)
     bool joined = false;
   };
@@ -182,7 +216,8 @@ class Protocol final : public MessageHandler<Message> {
     std::optional<Traversal> traversal;
     std::uint32_t value_found = kNoValue;
     PeerIndex found_at = kNoPeer;
-    SimTime round_deadline = -1;  // when the current round's RoundTimeout is due
+    std::vector<PeerIndex> providers;  // find_providers: found so far
+    SimTime round_deadline = -1;       // when the current round's RoundTimeout is due
   };
 
   Node& node(PeerIndex n);
@@ -200,6 +235,8 @@ class Protocol final : public MessageHandler<Message> {
   void store_at(PeerIndex from, PeerIndex to, const Id& key, std::uint32_t value, SimTime ttl, bool cached);
   void keep_item(PeerIndex n, const Id& key, std::uint32_t value, SimTime ttl, bool cached);
   void offer_items(PeerIndex n, PeerIndex newcomer);
+  void add_provider_record(PeerIndex n, const Id& key, PeerIndex provider);
+  void note_providers(Lookup& l, const std::vector<PeerIndex>& found);
   void refresh_buckets(PeerIndex n, bool all_above_closest);
   void touch_bucket(PeerIndex n, const Id& key);
   Id random_id_in_bucket(PeerIndex n, int i);
@@ -219,6 +256,7 @@ class Protocol final : public MessageHandler<Message> {
   LookupStats stats_;
   KademliaStats kstats_;
   std::function<bool(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle_;
+  std::function<ProvidersCheck(PeerIndex, const Id&, const std::vector<PeerIndex>&)> providers_oracle_;
 };
 
 /// The true k closest live nodes to `key` by XOR, leaving out `exclude`, closest first, from the

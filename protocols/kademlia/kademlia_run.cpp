@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "cid.hpp"
+
 namespace p2plab::kademlia {
 
 namespace {
@@ -20,8 +22,8 @@ Params parse_params(const Scenario& scenario) {
   if (!scenario.doc.contains("params")) return p;
   const JsonObject params(scenario.doc.at("params"), scenario.file, "params");
   params.only_keys({"m", "k", "alpha", "replacements", "stale_after", "rpc_timeout_ms", "round_timeout_ms",
-                    "ping_after_ms", "refresh_ms", "republish_ms", "republish_original_ms", "expire_ms", "cache",
-                    "maintenance"});
+                    "ping_after_ms", "refresh_ms", "republish_ms", "republish_original_ms", "expire_ms",
+                    "provider_expire_ms", "provider_republish_ms", "cache", "maintenance"});
   p.m = static_cast<int>(params.get_int("m", 160, 2, IdSpace::kMaxBits));
   p.k = static_cast<int>(params.get_int("k", 20, 1, kMaxK));
   p.alpha = static_cast<int>(params.get_int("alpha", 3, 1, kMaxK));
@@ -36,9 +38,32 @@ Params parse_params(const Scenario& scenario) {
   p.republish = get_ms(params, "republish_ms", 3'600'000, 0);
   p.republish_original = get_ms(params, "republish_original_ms", 86'400'000, 0);
   p.expire = get_ms(params, "expire_ms", 86'400'000, 1);
+  p.provider_expire = get_ms(params, "provider_expire_ms", 48 * 3'600'000.0, 1);
+  p.provider_republish = get_ms(params, "provider_republish_ms", 22 * 3'600'000.0, 0);
   p.cache = params.get_bool("cache", true);
   p.maintenance = params.get_bool("maintenance", true);
   return p;
+}
+
+Id key_from_digest(std::string_view digest, int m) {
+  Id key;
+  for (int i = 0; i < m && i / 8 < static_cast<int>(digest.size()); ++i) {
+    const auto byte = static_cast<unsigned char>(digest[static_cast<std::size_t>(i / 8)]);
+    if ((byte >> (7 - i % 8)) & 1u) {
+      const int bit = m - 1 - i;  // the digest's first bit is the key's highest
+      key.limb[static_cast<std::size_t>(bit / 64)] |= std::uint64_t{1} << (bit % 64);
+    }
+  }
+  return key;
+}
+
+Id key_of_cid(const JsonObject& op, const std::string& field, int m) {
+  const std::string text = op.get_string(field);
+  try {
+    return key_from_digest(ipfs::kademlia_identifier(ipfs::parse_cid(text)), m);
+  } catch (const ipfs::FormatError& e) {
+    op.fail(field, std::string("not a CID: ") + e.what());
+  }
 }
 
 KademliaRun::KademliaRun(const Scenario& scenario)
@@ -50,12 +75,16 @@ KademliaRun::KademliaRun(const Scenario& scenario)
               {.protocol = "kademlia",
                .id_bits = params_.m,
                .address_port = 6881,  // hashed with SHA-1 as BitTorrent's DHT does
-               .settable = {{"alpha", true, kMaxK}, {"rpc_timeout_ms"}}},
+               .settable = {{"alpha", true, kMaxK}, {"rpc_timeout_ms"}},
+               .extra_ops = {{"provide", {"key", "name", "cid"}}, {"find_providers", {"key", "name", "cid"}}}},
               sim_, *this) {
   sim_.set_handler(&protocol_);
   protocol_.set_oracle([this](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
     return closest == true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), from,
                                         sim_.peer_id(from));
+  });
+  protocol_.set_providers_oracle([this](PeerIndex from, const Id& key, const std::vector<PeerIndex>& found) {
+    return check_providers(from, key, found);
   });
 }
 
@@ -68,7 +97,8 @@ TraceVocabulary KademliaRun::vocabulary() const {
   for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i)
     v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
   v.state_fields = {"bucket"};
-  for (auto p : {Purpose::User, Purpose::Join, Purpose::Refresh, Purpose::Put, Purpose::Get, Purpose::Republish}) {
+  for (auto p : {Purpose::User, Purpose::Join, Purpose::Refresh, Purpose::Put, Purpose::Get, Purpose::Republish,
+                 Purpose::Provide, Purpose::FindProviders}) {
     v.lookup_purposes.emplace_back(to_string(p));
   }
   // In the order of kQueryHop, kTimeoutHop. A query hop goes from the node that suggested the
@@ -77,7 +107,8 @@ TraceVocabulary KademliaRun::vocabulary() const {
   v.hop_styles = {HopStyle::Forward, HopStyle::Timeout};
   v.user_purpose = static_cast<std::uint8_t>(Purpose::User);
   v.also_user_purposes = {static_cast<std::uint8_t>(Purpose::Put), static_cast<std::uint8_t>(Purpose::Get),
-                          static_cast<std::uint8_t>(Purpose::Join)};
+                          static_cast<std::uint8_t>(Purpose::Join), static_cast<std::uint8_t>(Purpose::Provide),
+                          static_cast<std::uint8_t>(Purpose::FindProviders)};
   return v;
 }
 
@@ -118,6 +149,46 @@ void KademliaRun::set_param(const std::string& name, double value, const std::st
   }
   if (name == "rpc_timeout_ms") p.rpc_timeout = from_ms(value);
   params_ = p;
+}
+
+Id KademliaRun::read_extra_op(const std::string& name, const JsonObject& op) {
+  (void)name;  // provide and find_providers read the same fields
+  uses_providers_ = true;
+  const int given = (op.has("key") ? 1 : 0) + (op.has("name") ? 1 : 0) + (op.has("cid") ? 1 : 0);
+  if (given == 0) op.fail("key", "missing (give \"key\": a number, \"name\": a string to hash, or \"cid\")");
+  if (given > 1) op.fail(op.has("cid") ? "cid" : "name", "give one of key, name or cid, not several");
+  return op.has("cid") ? key_of_cid(op, "cid", params_.m) : dht::read_key(op, IdSpace(params_.m));
+}
+
+void KademliaRun::extra_op(const std::string& name, PeerIndex from, const Id& key) {
+  if (name == "provide") {
+    protocol_.provide(from, key);
+  } else {
+    protocol_.find_providers(from, key);
+  }
+}
+
+// The oracle of find_providers, by brute force over the true network: the live providers whose
+// unexpired records the live nodes among the true k closest to the key hold.
+ProvidersCheck KademliaRun::check_providers(PeerIndex from, const Id& key, const std::vector<PeerIndex>& found) const {
+  (void)from;  // the requester's own records count like any node's
+  std::set<PeerIndex> expected, live_found;
+  for (PeerIndex holder :
+       true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), kNoPeer, Id())) {
+    for (PeerIndex p : protocol_.providers_at(holder, key)) {
+      if (sim_.is_up(p)) expected.insert(p);
+    }
+  }
+  ProvidersCheck check;
+  for (PeerIndex p : found) {
+    if (sim_.is_up(p)) {
+      live_found.insert(p);
+    } else {
+      check.down.push_back(p);
+    }
+  }
+  check.ok = live_found == expected;
+  return check;
 }
 
 void KademliaRun::start() { driver_.start(); }
@@ -179,6 +250,25 @@ nlohmann::json KademliaRun::record_json(const LookupRecord& r) const {
   return j;
 }
 
+nlohmann::json KademliaRun::providers_json(nlohmann::json j, const LookupRecord& r) const {
+  const auto ids = [&](const std::vector<PeerIndex>& peers) {
+    nlohmann::json out = nlohmann::json::array();
+    for (PeerIndex p : peers) out.push_back(id_to_json(sim_.peer_id(p), params_.m));
+    return out;
+  };
+  j["providers"] = ids(r.providers);
+  j["providers_down"] = ids(r.providers_down);
+  const bool found = r.providers.size() > r.providers_down.size();
+  j["found"] = found;
+  if (!found) {
+    j["reason"] = r.providers.empty()
+                      ? "no provider record for this key at the nodes asked: none was announced, or every record "
+                        "expired (not announced again within provider_expire_ms)"
+                      : "every provider found is down: its record stays at the k closest until it expires";
+  }
+  return j;
+}
+
 nlohmann::json KademliaRun::result() const {
   const int m = params_.m;
   auto id_of = [&](PeerIndex p) -> nlohmann::json {
@@ -200,15 +290,26 @@ nlohmann::json KademliaRun::result() const {
                    {"republish_ms", to_ms(params_.republish)},
                    {"republish_original_ms", to_ms(params_.republish_original)},
                    {"expire_ms", to_ms(params_.expire)},
+                   {"provider_expire_ms", to_ms(params_.provider_expire)},
+                   {"provider_republish_ms", to_ms(params_.provider_republish)},
                    {"cache", params_.cache},
                    {"maintenance", params_.maintenance}};
   nlohmann::json lookups = nlohmann::json::array();
   nlohmann::json storage = nlohmann::json::array();
+  nlohmann::json provides = nlohmann::json::array(), finds = nlohmann::json::array();
   if (!brief_) {
     for (const LookupRecord& r : protocol_.records()) {
       nlohmann::json j = record_json(r);
       if (r.purpose == Purpose::User) {
         lookups.push_back(std::move(j));
+        continue;
+      }
+      if (r.purpose == Purpose::Provide) {
+        provides.push_back(std::move(j));
+        continue;
+      }
+      if (r.purpose == Purpose::FindProviders) {
+        finds.push_back(providers_json(std::move(j), r));
         continue;
       }
       j["op"] = to_string(r.purpose);
@@ -223,6 +324,10 @@ nlohmann::json KademliaRun::result() const {
   }
   out["lookups"] = lookups;
   out["storage"] = storage;
+  if (uses_providers_) {
+    out["provides"] = provides;
+    out["find_providers"] = finds;
+  }
   nlohmann::json peers = nlohmann::json::array();
   if (!brief_) {
     for (const auto& [id, p] : sim_.live_by_id()) {
@@ -251,6 +356,14 @@ nlohmann::json KademliaRun::result() const {
       for (const Item& item : snap.items) (item.cached ? cached : keys).push_back(id_to_json(item.key, m));
       j["keys"] = std::move(keys);
       if (!cached.empty()) j["cached_keys"] = std::move(cached);
+      if (!snap.provider_records.empty()) {
+        nlohmann::json records = nlohmann::json::array();
+        for (const ProviderRecord& pr : snap.provider_records) {
+          records.push_back(
+              {{"key", id_to_json(pr.key, m)}, {"provider", id_of(pr.provider)}, {"expires_ms", to_ms(pr.expires)}});
+        }
+        j["provider_records"] = std::move(records);
+      }
       peers.push_back(std::move(j));
     }
   }
@@ -273,6 +386,15 @@ nlohmann::json KademliaRun::result() const {
   metrics["mean_rpcs"] = static_cast<double>(ks.rpcs) / n;
   metrics["mean_rounds_to_closest"] = static_cast<double>(ks.rounds_to_closest) / n;
   metrics["mean_state_entries"] = state_size().mean;
+  if (uses_providers_) {
+    // Brief mode lists no peers: the count of records the live nodes hold stands for them.
+    std::uint64_t records = 0;
+    for (const auto& [id, p] : sim_.live_by_id()) {
+      (void)id;
+      records += protocol_.snapshot(p).provider_records.size();
+    }
+    metrics["provider_records"] = records;
+  }
   out["metrics"] = metrics;
   out["warnings"] = driver_.warnings();
   return out;

@@ -21,6 +21,14 @@ constexpr std::uint8_t kNodeRole = 0, kJoiningRole = 1;
 /// Reads `params` of a Kademlia scenario (every field optional; errors name the field).
 Params parse_params(const Scenario& scenario);
 
+/// The m-bit key of a 256-bit digest: its first m bits, read big-endian (kad-dht compares whole
+/// 256-bit ids from the top bit, so the first bits are the ones that decide closeness).
+/// Worked example: digest d6 23 25 0f ..., m = 8 -> 0xd6 = 214; m = 12 -> 0xd62 = 3426.
+Id key_from_digest(std::string_view digest, int m);
+/// The key of a provider record for a CID's text ("Qm...", "bafy..."): key_from_digest of its
+/// Kademlia identifier (ipfs/cid.hpp). A bad CID throws a ScenarioError naming `field`.
+Id key_of_cid(const JsonObject& op, const std::string& field, int m);
+
 /// One node as the views show it: a link per bucket contact (index = bucket i), the k-buckets
 /// as a table (one row per contact, least recently seen first, then the replacement cache), the
 /// stored pairs. `name` prints a peer's id.
@@ -68,13 +76,21 @@ class KademliaRun final : public Run, private dht::DhtHooks {
   void get(PeerIndex from, const Id& key) override { protocol_.get(from, key); }
   // No leave message: a leaving node just stops answering, like a crash.
   void set_param(const std::string& name, double value, const std::string& field) override;
+  Id read_extra_op(const std::string& name, const JsonObject& op) override;
+  void extra_op(const std::string& name, PeerIndex from, const Id& key) override;
+  ProvidersCheck check_providers(PeerIndex from, const Id& key, const std::vector<PeerIndex>& found) const;
   std::uint32_t intern_value(const std::string& value);
   nlohmann::json record_json(const LookupRecord& r) const;
+  /// A find_providers record: record_json plus providers, providers_down, found, reason.
+  nlohmann::json providers_json(nlohmann::json j, const LookupRecord& r) const;
 
   Scenario scenario_;
   Params params_;
   Simulator<Message> sim_;
   Protocol protocol_;
+  // Set while driver_ reads the events (read_extra_op), so declared before it: a provide or
+  // find_providers op makes the result report provider records.
+  bool uses_providers_ = false;
   dht::DhtScenario driver_;
   std::vector<std::string> values_;
   bool brief_ = false;
