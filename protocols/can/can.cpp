@@ -211,8 +211,8 @@ Message Protocol::update_message(PeerIndex x, MsgType type) const {
   for (const Zone& z : peers_[x].zones) {
     if (m.zone_count < kMaxZones) m.zones[m.zone_count++] = z;
   }
-  for (PeerIndex p : neighbour_peers(x)) {
-    if (m.count < kMaxList) m.list[m.count++] = p;
+  for (const Neighbour& n : peers_[x].neighbours) {
+    if (m.count < kMaxList) m.entries[m.count++] = n;
   }
   m.volume = volume(x);
   return m;
@@ -229,17 +229,34 @@ void Protocol::announce(PeerIndex x, const std::vector<PeerIndex>& also) {
   }
 }
 
+void Protocol::announce(PeerIndex x, const Neighbour* entries, int count) {
+  std::vector<PeerIndex> also;
+  for (int i = 0; i < count; ++i) also.push_back(entries[i].peer);
+  announce(x, also);
+}
+
 void Protocol::learn(PeerIndex x, PeerIndex peer, const Zone* zones, int count) {
   if (peer == x) return;
   auto& table = peers_[x].neighbours;
   const bool before = std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == peer; });
   table.erase(std::remove_if(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == peer; }),
               table.end());
+  // A neighbour: one of its zones abuts one of x's. All its zones are kept (it may hold one
+  // elsewhere after a takeover): a route may use any, and a takeover takes them all.
   bool now = false;
+  for (int i = 0; i < count && !now; ++i) now = abuts(x, zones[i]);
+  for (int i = 0; now && i < count; ++i) table.push_back({peer, zones[i]});
+  // Heard from the peer itself: any other entry overlapping its zones is stale (zones of live
+  // peers never overlap; e.g. the failed peer whose zone it has taken over).
   for (int i = 0; i < count; ++i) {
-    if (!abuts(x, zones[i])) continue;
-    table.push_back({peer, zones[i]});
-    now = true;
+    std::vector<PeerIndex> stale;
+    for (const Neighbour& n : table) {
+      if (n.peer != peer && overlaps(n.zone, zones[i]) && !contains_peer(stale, n.peer)) stale.push_back(n.peer);
+    }
+    for (PeerIndex q : stale) {
+      table.erase(std::remove_if(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == q; }),
+                  table.end());
+    }
   }
   if (params_.maintenance && now && !before) extra_[x].heard[peer] = net_.now();
   if (now != before && net_.trace().enabled()) {
@@ -255,10 +272,53 @@ void Protocol::learn(PeerIndex x, PeerIndex peer, const Zone* zones, int count) 
 
 void Protocol::forget(PeerIndex x, PeerIndex peer) { learn(x, peer, nullptr, 0); }
 
+void Protocol::hear_of(PeerIndex x, const Neighbour& n) {
+  if (n.peer == x || n.peer == kNoPeer || is_dead_to(x, n.peer) || !abuts(x, n.zone)) return;
+  const auto& own = peers_[x].zones;
+  auto& table = peers_[x].neighbours;
+  const bool known = std::any_of(table.begin(), table.end(), [&](const Neighbour& e) { return e.peer == n.peer; });
+  if (known || std::any_of(own.begin(), own.end(), [&](const Zone& z) { return overlaps(z, n.zone); }) ||
+      std::any_of(table.begin(), table.end(), [&](const Neighbour& e) { return overlaps(e.zone, n.zone); })) {
+    return;
+  }
+  table.push_back(n);
+  if (params_.maintenance) extra_[x].heard[n.peer] = net_.now();
+}
+
+void Protocol::hear_of_all(PeerIndex x, const Neighbour* entries, int count) {
+  for (int i = 0; i < count; ++i) hear_of(x, entries[i]);
+}
+
 void Protocol::prune(PeerIndex x) {
   auto& table = peers_[x].neighbours;
-  table.erase(std::remove_if(table.begin(), table.end(), [&](const Neighbour& n) { return !abuts(x, n.zone); }),
+  std::vector<PeerIndex> gone;
+  for (PeerIndex p : neighbour_peers(x)) {
+    const bool abutting =
+        std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == p && abuts(x, n.zone); });
+    if (!abutting) gone.push_back(p);
+  }
+  table.erase(std::remove_if(table.begin(), table.end(), [&](const Neighbour& n) { return contains_peer(gone, n.peer); }),
               table.end());
+}
+
+void Protocol::remove_zone(PeerIndex x, const Zone& z) {
+  auto& own = peers_[x].zones;
+  if (const auto it = std::find(own.begin(), own.end(), z); it != own.end()) {
+    own.erase(it);
+    return;
+  }
+  // z was merged into a larger zone A: A minus z is the buddies along the path from A down to z.
+  const auto it = std::find_if(own.begin(), own.end(), [&](const Zone& a) {
+    if (a.depth >= z.depth) return false;
+    for (int k = 0; k < a.depth; ++k) {
+      if (a.bit(k) != z.bit(k)) return false;
+    }
+    return true;
+  });
+  if (it == own.end()) return;
+  const Zone a = *it;
+  own.erase(it);
+  for (Zone cut = z; cut.depth > a.depth; cut = cut.parent()) own.push_back(cut.buddy());
 }
 
 void Protocol::leave(PeerIndex x) {
@@ -396,7 +456,11 @@ void Protocol::install_random_joins(const std::vector<PeerIndex>& peers) {
 void Protocol::presume_dead(PeerIndex x, PeerIndex f) {
   if (f == x || is_dead_to(x, f)) return;
   Extra& e = extra_[x];
-  e.dead.push_back(f);
+  // Only a neighbour heard from directly is declared dead (and its zone taken over): one known
+  // second-hand only is forgotten (it may have moved, or been taken over already by a peer this
+  // one does not know).
+  const bool confirmed = e.their_neighbours.count(f) != 0;
+  if (confirmed) e.dead.push_back(f);
   Orphan orphan;
   orphan.failed = f;
   for (const Neighbour& n : peers_[x].neighbours) {
@@ -405,7 +469,12 @@ void Protocol::presume_dead(PeerIndex x, PeerIndex f) {
   if (const auto it = e.their_neighbours.find(f); it != e.their_neighbours.end()) orphan.neighbours = it->second;
   forget(x, f);
   e.heard.erase(f);
-  if (orphan.zones.empty() || !params_.maintenance) return;
+  if (!confirmed && params_.maintenance) {
+    // Known second-hand and silent: whoever holds that zone now (a peer that took it over from a
+    // failed one this peer never heard of) is found by routing to it.
+    for (const Zone& z : orphan.zones) probe(x, z);
+  }
+  if (orphan.zones.empty() || !params_.maintenance || !confirmed) return;
   if (peers_[x].zones.size() + orphan.zones.size() > static_cast<std::size_t>(kMaxZones)) return;  // full: others take it
   // The paper's takeover timer: in proportion to this peer's volume, so that the smallest
   // neighbour's fires first and it takes over.
@@ -422,34 +491,33 @@ void Protocol::take_over(PeerIndex x, Orphan orphan) {
   Message claim = update_message(x, MsgType::Takeover);
   claim.node = orphan.failed;
   claim.volume = volume(x);  // before: the one with the smaller volume wins a race
-  for (const Zone& z : orphan.zones) peers_[x].zones.push_back(z);
+  for (const Zone& z : orphan.zones) add_zone(x, z);
   trace_zones(x, ZoneChange::TakenOver, orphan.failed);
   // The claim carries the new zones: the failed peer's neighbours learn who holds its zone now.
   claim.zone_count = 0;
   for (const Zone& z : peers_[x].zones) {
     if (claim.zone_count < kMaxZones) claim.zones[claim.zone_count++] = z;
   }
-  for (PeerIndex p : orphan.neighbours) {
-    if (p != x && !is_dead_to(x, p)) send(x, p, claim);
+  std::vector<PeerIndex> told;
+  for (const Neighbour& n : orphan.neighbours) {
+    if (n.peer == x || is_dead_to(x, n.peer) || contains_peer(told, n.peer)) continue;
+    told.push_back(n.peer);
+    send(x, n.peer, claim);
   }
-  // Its own neighbours learn its new zones; the failed peer's neighbours become its neighbours.
-  for (PeerIndex p : orphan.neighbours) {
-    if (p == x || is_dead_to(x, p)) continue;
-    if (params_.maintenance) extra_[x].heard.emplace(p, net_.now());
-  }
+  // The failed peer's neighbours that abut the new zones become this peer's neighbours (one
+  // that has failed as well is noticed by its silence, and its zone taken over in turn).
+  hear_of_all(x, orphan.neighbours.data(), static_cast<int>(orphan.neighbours.size()));
   announce(x, {});
 }
 
 void Protocol::give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner) {
-  auto& own = peers_[x].zones;
-  for (const Zone& z : zones) {
-    const auto it = std::find(own.begin(), own.end(), z);
-    if (it != own.end()) own.erase(it);
-  }
+  for (const Zone& z : zones) remove_zone(x, z);
   trace_zones(x, ZoneChange::GivenUp, winner);
   (void)failed;
+  std::vector<PeerIndex> before = neighbour_peers(x);
+  before.push_back(winner);
   prune(x);
-  announce(x, {winner});
+  announce(x, before);
 }
 
 void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
@@ -523,7 +591,13 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
 }
 
 void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
-  if (params_.maintenance && peers_[self].joined) extra_[self].heard[from] = net_.now();
+  if (params_.maintenance && peers_[self].joined) {
+    Extra& e = extra_[self];
+    e.heard[from] = net_.now();
+    // A peer that speaks is alive (a crashed peer never does): presumed dead by mistake, e.g.
+    // after an acknowledgement came too late.
+    if (const auto it = std::find(e.dead.begin(), e.dead.end(), from); it != e.dead.end()) e.dead.erase(it);
+  }
   switch (msg.type) {
     case MsgType::Route: {
       Message ack;
@@ -548,9 +622,9 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       s.joined = true;
       trace_zones(self, ZoneChange::Granted, from);
       learn(self, from, msg.zones.data() + 1, msg.zone_count - 1);
-      std::vector<PeerIndex> around(msg.list.begin(), msg.list.begin() + msg.count);
+      hear_of_all(self, msg.entries.data(), msg.count);  // the owner's neighbours that abut the new zone
       finish(msg.lookup, from, false, kNoValue);
-      announce(self, around);  // the owner's neighbours: those that abut the new zone answer
+      announce(self, msg.entries.data(), msg.count);
       start_maintenance(self);
       return;
     }
@@ -561,7 +635,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       learn(self, from, msg.zones.data(), msg.zone_count);
       const bool now = std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == from; });
       if (params_.maintenance && now) {
-        extra_[self].their_neighbours[from] = std::vector<PeerIndex>(msg.list.begin(), msg.list.begin() + msg.count);
+        extra_[self].their_neighbours[from] = std::vector<Neighbour>(msg.entries.begin(), msg.entries.begin() + msg.count);
+        hear_of_all(self, msg.entries.data(), msg.count);
       }
       if (now && !before) send(self, from, update_message(self, MsgType::Update));  // so that it learns this one
       return;
@@ -606,11 +681,12 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       Message claim = update_message(self, MsgType::Takeover);
       claim.node = from;
       claim.volume = -1;
-      std::vector<PeerIndex> around(msg.list.begin(), msg.list.begin() + msg.count);
-      for (PeerIndex p : around) {
+      for (int i = 0; i < msg.count; ++i) {
+        const PeerIndex p = msg.entries[static_cast<std::size_t>(i)].peer;
         if (p != self) send(self, p, claim);
       }
-      announce(self, around);
+      hear_of_all(self, msg.entries.data(), msg.count);
+      announce(self, msg.entries.data(), msg.count);
       return;
     }
     case MsgType::Count:

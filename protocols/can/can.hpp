@@ -25,7 +25,7 @@
 namespace p2plab::can {
 
 constexpr int kMaxZones = 4;  // zones one peer may hold (after takeovers; buddies merge)
-constexpr int kMaxList = 48;  // neighbours an update message lists
+constexpr int kMaxList = 32;  // neighbour entries an update message lists
 
 struct Params {
   int d = 2;                                              // dimensions of the torus
@@ -52,7 +52,9 @@ const char* to_string(MsgType type);
 enum class TimerKind : std::uint16_t { Keepalive, HopTimeout, LookupTimeout, TakeoverTimer, Retry, Count };
 const char* to_string(TimerKind kind);
 
-enum class Purpose : std::uint8_t { User, Join, Put, Get };
+/// Probe: a peer that has lost track of who holds a zone next to it asks the owner of the zone's
+/// centre to introduce itself (after several neighbours failed at once).
+enum class Purpose : std::uint8_t { User, Join, Put, Get, Probe };
 constexpr std::uint32_t kNoValue = 0xffffffffu;
 /// A LookupHop's kind: a greedy step, or a hop that got no acknowledgement.
 constexpr std::uint8_t kStepHop = 0, kTimeoutHop = 1;
@@ -60,12 +62,18 @@ constexpr std::uint8_t kStepHop = 0, kTimeoutHop = 1;
 enum class StateField : std::uint8_t { Zones, Neighbours, Count };
 enum class ZoneChange : std::uint16_t { Split, Granted, TakenOver, HandedOver, GivenUp };
 
+/// One neighbour zone as a peer knows it (a neighbour holding two zones has two entries).
+struct Neighbour {
+  PeerIndex peer = kNoPeer;
+  Zone zone;
+};
+
 struct Message {
   MsgType type = MsgType::Route;
   Purpose purpose = Purpose::User;
   std::uint8_t flag = 0;        // RouteDone: found/stored
   std::uint8_t zone_count = 0;  // valid entries in zones
-  std::uint8_t count = 0;       // valid entries in list
+  std::uint8_t count = 0;       // valid entries in entries
   std::uint16_t hops = 0;       // Route: forwarding steps so far
   std::uint32_t lookup = 0;     // serial of the lookup (0: none)
   std::uint32_t tag = 0;        // RPC slot (hop acknowledgements)
@@ -75,7 +83,8 @@ struct Message {
   double volume = 0;  // Takeover: the sender's volume before it took over
   Id key;
   std::array<Zone, kMaxZones> zones{};
-  std::array<PeerIndex, kMaxList> list{};
+  std::array<Neighbour, kMaxList> entries{};  // the sender's neighbour table (the paper's
+                                              // "list of its neighbours and their zone coordinates")
 };
 
 struct LookupRecord {
@@ -90,12 +99,6 @@ struct LookupRecord {
   bool ok = false, completed = false, found = false;
   std::uint32_t value = kNoValue;
   std::uint32_t messages = 0;
-};
-
-/// One neighbour zone as a peer knows it (a neighbour holding two zones has two entries).
-struct Neighbour {
-  PeerIndex peer = kNoPeer;
-  Zone zone;
 };
 
 struct PeerState {
@@ -150,7 +153,9 @@ class Protocol final : public MessageHandler<Message> {
   const std::string& value(std::uint32_t index) const { return values_[index]; }
 
   /// The greedy decision peer x makes for point p now.
-  Decision route(PeerIndex x, const Point& p) const;
+  /// A probe's decision skips `avoid` (its origin) and, at the origin, takes the closest other
+  /// neighbour even when it is farther than the origin itself.
+  Decision route(PeerIndex x, const Point& p, PeerIndex avoid = kNoPeer) const;
 
   // ---- inspection ---------------------------------------------------------------------------
   const PeerState& state(PeerIndex x) const { return peers_[x]; }
@@ -180,12 +185,12 @@ class Protocol final : public MessageHandler<Message> {
   struct Orphan {
     PeerIndex failed = kNoPeer;
     std::vector<Zone> zones;
-    std::vector<PeerIndex> neighbours;  // the failed peer's neighbours (from its last update)
+    std::vector<Neighbour> neighbours;  // the failed peer's neighbours (from its last update)
     bool timer_running = false;
   };
   struct Extra {  // per peer, only with maintenance
     std::unordered_map<PeerIndex, SimTime> heard;
-    std::unordered_map<PeerIndex, std::vector<PeerIndex>> their_neighbours;
+    std::unordered_map<PeerIndex, std::vector<Neighbour>> their_neighbours;
     std::vector<PeerIndex> dead;
     std::vector<Orphan> orphans;
   };
@@ -204,12 +209,18 @@ class Protocol final : public MessageHandler<Message> {
   /// Splits x's zone holding p (or hands over a whole zone if x holds several); returns the
   /// zone for the newcomer (depth 0 and false if it cannot be split further).
   bool split_for(PeerIndex x, const Point& p, Zone& given);
-  void add_zone(PeerIndex x, const Zone& z);  // merging buddies
+  void add_zone(PeerIndex x, const Zone& z);     // merging buddies
+  void remove_zone(PeerIndex x, const Zone& z);  // also out of a zone it was merged into
   Message update_message(PeerIndex x, MsgType type) const;
   void announce(PeerIndex x, const std::vector<PeerIndex>& also);
+  void announce(PeerIndex x, const Neighbour* entries, int count);
   /// x learns that `peer` holds `zones` now: its entries replaced, kept only where adjacent.
   void learn(PeerIndex x, PeerIndex peer, const Zone* zones, int count);
   void forget(PeerIndex x, PeerIndex peer);
+  /// x hears second-hand (a neighbour's table) that `n.peer` holds `n.zone`: taken into x's table
+  /// if it abuts x and contradicts nothing x knows; heartbeats then confirm it or find it dead.
+  void hear_of(PeerIndex x, const Neighbour& n);
+  void hear_of_all(PeerIndex x, const Neighbour* entries, int count);
   /// Drops x's neighbour entries that no longer abut x's zones.
   void prune(PeerIndex x);
   void presume_dead(PeerIndex x, PeerIndex p);
@@ -217,6 +228,8 @@ class Protocol final : public MessageHandler<Message> {
   void give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner);
   bool is_dead_to(PeerIndex x, PeerIndex p) const;
   void trace_zones(PeerIndex x, ZoneChange change, PeerIndex other);
+  /// Routes a probe from x to the centre of `zone`: its owner sends x an update.
+  void probe(PeerIndex x, const Zone& zone);
   void trace_lookup(TraceKind kind, const LookupRecord& r, PeerIndex other);
   void move_items(PeerIndex from, PeerIndex to, const Zone& zone);
   bool abuts(PeerIndex x, const Zone& z) const;

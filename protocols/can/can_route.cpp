@@ -6,7 +6,7 @@
 
 namespace p2plab::can {
 
-Decision Protocol::route(PeerIndex x, const Point& p) const {
+Decision Protocol::route(PeerIndex x, const Point& p, PeerIndex avoid) const {
   const PeerState& s = peers_[x];
   const int d = params_.d;
   Decision decision;
@@ -19,9 +19,9 @@ Decision Protocol::route(PeerIndex x, const Point& p) const {
   // The paper: "forwards the message to the neighbour with coordinates closest to the
   // destination". Only a neighbour strictly closer than this peer's own zones is a step forward
   // (so a route never loops); equal distances: the neighbour learnt first.
-  decision.distance = best;
+  decision.distance = x == avoid ? 1e300 : best;
   for (const Neighbour& n : s.neighbours) {
-    if (is_dead_to(x, n.peer)) continue;
+    if (is_dead_to(x, n.peer) || n.peer == avoid) continue;
     const double dist = distance2(box_of(n.zone, d), p, d);
     if (dist < decision.distance) {
       decision.distance = dist;
@@ -53,6 +53,24 @@ std::uint32_t Protocol::lookup(PeerIndex x, const Id& key, Purpose purpose, std:
   m.value = value;
   handle_route(x, m, true);
   return serial;
+}
+
+void Protocol::probe(PeerIndex x, const Zone& zone) {
+  const std::uint32_t serial = next_serial_++;
+  LookupRecord& r = active_[serial];
+  r.serial = serial;
+  r.purpose = Purpose::Probe;
+  r.from = x;
+  r.key = key_at(coordinates(centre_of(zone, params_.d), params_.d), params_.d);
+  r.start = net_.now();
+  net_.set_timer(x, params_.lookup_timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), serial);
+  Message m;
+  m.type = MsgType::Route;
+  m.purpose = Purpose::Probe;
+  m.origin = x;
+  m.key = r.key;
+  m.lookup = serial;
+  handle_route(x, m, true);
 }
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg, SimTime wait,
@@ -91,11 +109,13 @@ void Protocol::close_pending(std::uint32_t slot) {
 void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
   const auto it = active_.find(msg.lookup);
   if (arrived && it != active_.end()) it->second.path.push_back(x);
-  const Decision decision = route(x, point_of(msg.key, params_.d));
+  const bool probing = msg.purpose == Purpose::Probe;
+  const Decision decision = route(x, point_of(msg.key, params_.d), probing ? msg.origin : kNoPeer);
   if (decision.next == kNoPeer && !decision.stuck) {
     deliver(x, msg);
     return;
   }
+  if (decision.stuck && probing) return;  // around the origin there is no way on: the probe ends
   if (decision.stuck) {
     // The point lies in a zone whose owner has failed and no one has taken it over yet (or this
     // peer's table is not complete yet): hold the message and try again.
@@ -147,6 +167,9 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
       }
       break;
     }
+    case Purpose::Probe:
+      if (z != msg.origin) send(z, msg.origin, update_message(z, MsgType::Update));
+      break;
     case Purpose::Join: {
       // The owner of the newcomer's point splits its zone and hands over the half with the point
       // (and the keys in it); its neighbours are listed so the newcomer can find its own.
@@ -158,21 +181,17 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
       }
       trace_zones(z, ZoneChange::Split, msg.origin);
       move_items(z, msg.origin, given);
-      Message grant = update_message(z, MsgType::JoinGrant);
+      Message grant = update_message(z, MsgType::JoinGrant);  // its table before the split
       grant.lookup = msg.lookup;
       grant.zone_count = 0;
       grant.zones[grant.zone_count++] = given;
       for (const Zone& own : peers_[z].zones) {
         if (grant.zone_count < kMaxZones) grant.zones[grant.zone_count++] = own;
       }
-      grant.count = 0;
-      for (PeerIndex p : around) {
-        if (grant.count < kMaxList) grant.list[grant.count++] = p;
-      }
       prune(z);
       learn(z, msg.origin, &given, 1);
       send(z, msg.origin, grant);
-      announce(z, {});  // its old neighbours learn its smaller zone
+      announce(z, around);  // its old neighbours learn its smaller zone (some are neighbours no more)
       return;
     }
   }
@@ -193,6 +212,7 @@ void Protocol::finish(std::uint32_t serial, PeerIndex owner, bool found, std::ui
   r.completed = owner != kNoPeer;
   r.hops = r.path.empty() ? 0 : static_cast<std::uint32_t>(r.path.size() - 1);
   r.found = found;
+  if (r.purpose == Purpose::Probe) return;  // maintenance, no lookup of the workload
   if (r.purpose == Purpose::Join) {
     // A join is no lookup of the workload: told in the trace (the views animate it), not counted.
     r.ok = peers_[r.from].joined;

@@ -65,10 +65,27 @@ Zone zone_at(const Point& p, int d, int depth) {
   return z;
 }
 
+Point centre_of(const Zone& zone, int d) {
+  const Box b = box_of(zone, d);
+  Point p;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(d); ++i) {
+    p.x[i] = b.lo[i] | (b.level[i] < 64 ? std::uint64_t{1} << (63 - b.level[i]) : 0);
+  }
+  return p;
+}
+
 bool contains(const Zone& zone, const Point& p, int d) {
   for (int k = 0; k < zone.depth; ++k) {
     if (((p.x[static_cast<std::size_t>(k % d)] >> (63 - k / d)) & 1u) != static_cast<std::uint64_t>(zone.bit(k)))
       return false;
+  }
+  return true;
+}
+
+bool overlaps(const Zone& a, const Zone& b) {
+  const int common = std::min(a.depth, b.depth);
+  for (int k = 0; k < common; ++k) {
+    if (a.bit(k) != b.bit(k)) return false;
   }
   return true;
 }

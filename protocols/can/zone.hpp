@@ -58,7 +58,11 @@ struct Box {
 Box box_of(const Zone& zone, int d);
 /// The zone of depth `depth` that contains p (the first `depth` halvings towards p).
 Zone zone_at(const Point& p, int d, int depth);
+/// The zone's centre.
+Point centre_of(const Zone& zone, int d);
 bool contains(const Zone& zone, const Point& p, int d);
+/// Two zones of one trie overlap exactly when one's code is a prefix of the other's.
+bool overlaps(const Zone& a, const Zone& b);
 
 /// Squared torus distance from p to the nearest point of the box (0 inside), in units of the
 /// unit torus: per dimension the shorter way round to the interval.
