@@ -6,6 +6,7 @@
 #include "p2plab/json_util.hpp"
 
 #include "chord.hpp"
+#include "common/dht_scenario.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/simulator.hpp"
 
@@ -23,7 +24,7 @@ PeerView peer_view(const PeerSnapshot& s, PeerState state, const std::function<s
 /// Reads `params` of a Chord scenario (every field optional; errors name the field).
 Params parse_params(const Scenario& scenario);
 
-class ChordRun final : public Run {
+class ChordRun final : public Run, private dht::DhtHooks {
  public:
   explicit ChordRun(const Scenario& scenario);
   ~ChordRun() override;
@@ -50,42 +51,30 @@ class ChordRun final : public Run {
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }
   Simulator<Message>& sim() { return sim_; }
-  double wall_ms() const { return wall_ms_; }
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  double wall_ms() const { return driver_.wall_ms(); }
+  const std::vector<std::string>& warnings() const { return driver_.warnings(); }
   /// The peer a scenario id names, alive or not (the latest one with that id).
-  PeerIndex peer_by_id(const Id& id) const;
+  PeerIndex peer_by_id(const Id& id) const { return driver_.peer_by_id(id); }
 
  private:
-  struct Op;
-  Op parse_op(const JsonObject& e, std::set<Id>& known_ids) const;
-  void schedule_scenario();
-  void execute(const Op& op, std::size_t index);
-  PeerIndex random_live_peer();
-  Id random_key();
-  Id fresh_peer_id();
-  PeerIndex add_and_join(const Id& id, PeerIndex via);
-  void schedule_departure(PeerIndex peer);
-  void next_in_batch(std::uint32_t batch);
-  void depart(PeerIndex peer);
+  // dht::DhtHooks: what the common scenario driver asks of Chord.
+  void reserve(std::size_t count) override { protocol_.reserve(count); }
+  bool serves(PeerIndex peer) const override { return protocol_.in_ring(peer); }
+  void start_peer(PeerIndex peer, PeerIndex via) override;
+  void install_converged() override { protocol_.install_converged(sim_.live_by_id()); }
+  void start_converged_peer(PeerIndex peer) override { protocol_.start_maintenance(peer); }
+  void lookup(PeerIndex from, const Id& key) override { protocol_.lookup(from, key); }
+  void put(PeerIndex from, const Id& key, const std::string& value) override;
+  void get(PeerIndex from, const Id& key) override { protocol_.get(from, key); }
+  void leave(PeerIndex peer) override { protocol_.leave(peer); }
+  void set_param(const std::string& name, double value, const std::string& field) override;
 
   Scenario scenario_;
   Params params_;
   Simulator<Message> sim_;
   Protocol protocol_;
-  std::vector<Op> ops_;
-  struct Batch {  // a "lookups" operation in progress
-    std::uint64_t remaining;
-    SimTime cursor, end;
-  };
-  std::vector<Batch> batches_;
-  std::vector<Id> initial_ids_;
-  std::set<Id> known_ids_;  // every id a scenario or action may name
-  std::uint16_t op_handler_ = 0, churn_handler_ = 0, lookup_handler_ = 0, join_handler_ = 0;
-  std::uint64_t address_counter_ = 0;
-  std::vector<std::string> warnings_;
+  dht::DhtScenario driver_;
   bool brief_ = false;
-  bool started_ = false;
-  double wall_ms_ = 0;
 };
 
 /// Adds Chord to a registry: its runs, its view model (register.cpp), its benchmark (bench.cpp).

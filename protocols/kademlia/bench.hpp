@@ -4,20 +4,14 @@
 #include <cstdint>
 #include <string>
 
+#include "common/dht_bench.hpp"
 #include "p2plab/protocol_command.hpp"
 
 namespace p2plab::kademlia {
 
-struct BenchOptions {
-  std::uint64_t peers = 100'000;
-  double seconds = 100;              // simulated time
-  double rate = 0.1;                 // lookups per peer per simulated second (Poisson)
-  double min_ms = 10, max_ms = 100;  // per-message latency, uniform
-  int bits = 160;                    // m
+struct BenchOptions : dht::BenchWorkload {
   int k = 20;
   int alpha = 3;
-  std::uint64_t seed = 1;
-  std::string json_out;  // also write the figures as JSON here
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code (3 if a lookup was

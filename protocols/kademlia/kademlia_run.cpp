@@ -6,41 +6,11 @@
 
 namespace p2plab::kademlia {
 
-struct KademliaRun::Op {
-  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join, Set };
-  Kind kind = Kind::Lookup;
-  SimTime at = 0;
-  std::string field;  // "events[3]", for warnings
-  bool has_from = false;
-  Id from;
-  Id key;
-  std::string value;
-  std::int64_t count = 0;
-  SimTime spread = 0;
-  double fraction = 0;
-  bool has_id = false;
-  Id id;
-  bool has_via = false;
-  Id via;
-  std::string param;  // set: which parameter, to `number`
-  double number = 0;
-};
-
 namespace {
 
 SimTime get_ms(const JsonObject& o, const std::string& key, double fallback, double min) {
   return from_ms(o.get_number(key, fallback, min, 1e12));
 }
-
-/// `key` (number or decimal string) or `name` (hashed with SHA-1 into the id space).
-Id get_key(const JsonObject& o, const IdSpace& space) {
-  if (o.has("key") && o.has("name")) o.fail("name", "give either key or name, not both");
-  if (o.has("name")) return space.hash(o.get_string("name"));
-  if (!o.has("key")) o.fail("key", "missing (give \"key\": a number, or \"name\": a string to hash)");
-  return o.get_id("key", space.bits());
-}
-
-constexpr const char* kSettable[] = {"alpha", "rpc_timeout_ms"};
 
 }  // namespace
 
@@ -74,124 +44,21 @@ KademliaRun::KademliaRun(const Scenario& scenario)
     : scenario_(scenario),
       params_(parse_params(scenario)),
       sim_(scenario.seed, scenario.network),
-      protocol_(params_, sim_) {
+      protocol_(params_, sim_),
+      driver_(scenario_,
+              {.protocol = "kademlia",
+               .id_bits = params_.m,
+               .address_port = 6881,  // hashed with SHA-1 as BitTorrent's DHT does
+               .settable = {{"alpha", true, kMaxK}, {"rpc_timeout_ms"}}},
+              sim_, *this) {
   sim_.set_handler(&protocol_);
   protocol_.set_oracle([this](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
     return closest == true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), from,
                                         sim_.peer_id(from));
   });
-  const JsonObject top(scenario.doc, scenario.file, "");
-  for (const auto& [key, unused] : scenario.doc.items()) {
-    (void)unused;
-    if (key != "params" && key != "peers" && key != "events" &&
-        std::none_of(std::begin(kGenericScenarioFields), std::end(kGenericScenarioFields),
-                     [&](const char* k) { return key == k; })) {
-      top.fail(key, "unknown field for a kademlia scenario");
-    }
-  }
-  // ---- peers ----
-  const JsonObject peers = top.get_object("peers");
-  peers.only_keys({"ids", "count"});
-  if (peers.has("ids") == peers.has("count")) peers.fail("", "give exactly one of \"ids\" or \"count\"");
-  std::set<Id> used;
-  if (peers.has("ids")) {
-    const auto& ids = peers.get_array("ids");
-    if (ids.empty()) peers.fail("ids", "must name at least one peer");
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      const std::string path = "peers.ids[" + std::to_string(i) + "]";
-      const Id id = JsonObject::parse_id(ids[i], params_.m, scenario.file, path);
-      if (!used.insert(id).second) throw ScenarioError(scenario.file, path, "duplicate id " + id.to_decimal());
-      initial_ids_.push_back(id);
-    }
-  } else {
-    const auto count = peers.get_int("count", 1, 100'000'000);
-    if (params_.m < 63 && static_cast<std::uint64_t>(count) > (std::uint64_t{1} << params_.m)) {
-      peers.fail("count", "more peers than ids: m = " + std::to_string(params_.m) + " has only 2^" +
-                              std::to_string(params_.m) + " ids");
-    }
-    initial_ids_.reserve(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) {
-      Id id;
-      do {
-        id = fresh_peer_id();
-      } while (!used.insert(id).second);
-      initial_ids_.push_back(id);
-    }
-  }
-  // ---- events (checked now, so a typo fails before anything runs) ----
-  known_ids_.insert(used.begin(), used.end());
-  if (scenario.doc.contains("events")) {
-    const auto& events = top.get_array("events");
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const JsonObject e(events[i], scenario.file, "events[" + std::to_string(i) + "]");
-      ops_.push_back(parse_op(e, known_ids_));
-    }
-  }
 }
 
 KademliaRun::~KademliaRun() = default;
-
-KademliaRun::Op KademliaRun::parse_op(const JsonObject& e, std::set<Id>& known_ids) const {
-  const IdSpace space(params_.m);
-  Op op;
-  op.field = e.path();
-  op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
-  const std::string kind = e.get_string("op");
-  auto need_peer = [&](const std::string& field) {
-    const Id id = e.get_id(field, params_.m);
-    if (!known_ids.count(id)) e.fail(field, "no peer with id " + id.to_decimal() + " exists in this scenario");
-    return id;
-  };
-  if (kind == "put" || kind == "get" || kind == "lookup") {
-    op.kind = kind == "put" ? Op::Kind::Put : kind == "get" ? Op::Kind::Get : Op::Kind::Lookup;
-    e.only_keys({"at_ms", "op", "key", "name", "from", "value"});
-    op.key = get_key(e, space);
-    if (kind == "lookup" && !e.has("from")) e.fail("from", "missing (the id of the peer that starts the lookup)");
-    if (e.has("from")) {
-      op.has_from = true;
-      op.from = need_peer("from");
-    }
-    if (kind == "put") op.value = e.get_string("value", e.has("name") ? e.get_string("name") : std::string());
-  } else if (kind == "lookups") {
-    op.kind = Op::Kind::Lookups;
-    e.only_keys({"at_ms", "op", "count", "spread_ms"});
-    op.count = e.get_int("count", 0, 100'000'000);
-    op.spread = get_ms(e, "spread_ms", 1000, 0);
-  } else if (kind == "fail" || kind == "leave") {
-    op.kind = kind == "fail" ? Op::Kind::Fail : Op::Kind::Leave;
-    e.only_keys({"at_ms", "op", "peer"});
-    op.id = need_peer("peer");
-  } else if (kind == "fail_fraction") {
-    op.kind = Op::Kind::FailFraction;
-    e.only_keys({"at_ms", "op", "fraction"});
-    op.fraction = e.get_number("fraction", 0.0, 1.0);
-  } else if (kind == "set") {
-    op.kind = Op::Kind::Set;
-    e.only_keys({"at_ms", "op", "param", "value"});
-    op.param = e.get_string("param");
-    if (std::none_of(std::begin(kSettable), std::end(kSettable), [&](const char* p) { return op.param == p; })) {
-      e.fail("param", "cannot be changed during a run (these can: alpha, rpc_timeout_ms)");
-    }
-    op.number =
-        op.param == "alpha" ? static_cast<double>(e.get_int("value", 1, kMaxK)) : e.get_number("value", 1.0, 1e9);
-  } else if (kind == "join") {
-    op.kind = Op::Kind::Join;
-    e.only_keys({"at_ms", "op", "id", "via"});
-    if (e.has("id")) {
-      op.has_id = true;
-      op.id = e.get_id("id", params_.m);
-      known_ids.insert(op.id);
-    }
-    if (e.has("via")) {
-      op.has_via = true;
-      op.via = need_peer("via");
-    }
-  } else {
-    e.fail("op", "unknown operation \"" + kind +
-                     "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join, set)");
-  }
-  return op;
-}
 
 TraceVocabulary KademliaRun::vocabulary() const {
   TraceVocabulary v;
@@ -213,38 +80,6 @@ TraceVocabulary KademliaRun::vocabulary() const {
   return v;
 }
 
-Id KademliaRun::fresh_peer_id() {
-  // A generated address such as "10.0.3.7:6881", hashed with SHA-1 as BitTorrent's DHT does.
-  for (;;) {
-    const std::uint64_t n = address_counter_++;
-    char address[64];
-    std::snprintf(address, sizeof address, "10.%u.%u.%u:%u", static_cast<unsigned>((n >> 16) & 0xff),
-                  static_cast<unsigned>((n >> 8) & 0xff), static_cast<unsigned>(n & 0xff),
-                  static_cast<unsigned>(6881 + (n >> 24)));
-    const std::string salted = std::string(address) + "#" + std::to_string(scenario_.seed);
-    const Id id = IdSpace(params_.m).hash(salted);
-    if (sim_.peer_count() == 0 || sim_.find_live(id) == kNoPeer) return id;
-  }
-}
-
-PeerIndex KademliaRun::random_live_peer() {
-  const auto& live = sim_.live_by_id();
-  if (live.empty()) return kNoPeer;
-  PeerIndex p = kNoPeer;
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    p = live[sim_.scenario_rng().below(live.size())].second;
-    if (protocol_.joined(p)) return p;  // one whose join has finished
-  }
-  return p;
-}
-
-Id KademliaRun::random_key() {
-  Id key;
-  Rng& rng = sim_.scenario_rng();
-  for (auto& limb : key.limb) limb = rng.next_u64();
-  return IdSpace(params_.m).reduce(key);
-}
-
 std::uint32_t KademliaRun::intern_value(const std::string& value) {
   const auto it = std::find(values_.begin(), values_.end(), value);
   if (it != values_.end()) return static_cast<std::uint32_t>(it - values_.begin());
@@ -252,190 +87,43 @@ std::uint32_t KademliaRun::intern_value(const std::string& value) {
   return static_cast<std::uint32_t>(values_.size() - 1);
 }
 
-PeerIndex KademliaRun::add_and_join(const Id& id, PeerIndex via) {
-  known_ids_.insert(id);
-  const PeerIndex peer = sim_.add_peer(id);
-  protocol_.reserve(peer + 1);
+void KademliaRun::start_peer(PeerIndex peer, PeerIndex via) {
   if (via == kNoPeer) {
     protocol_.create(peer);
   } else {
     protocol_.join(peer, via);
   }
   protocol_.start_maintenance(peer);
-  schedule_departure(peer);
-  return peer;
 }
 
-void KademliaRun::schedule_departure(PeerIndex peer) {
-  const ChurnConfig& churn = scenario_.churn;
-  if (churn.model == ChurnConfig::Model::None) return;
-  // Lifetimes come from a stream of the peer's own, so they do not shift its protocol stream.
-  const Id& id = sim_.peer_id(peer);
-  Rng life = Rng::derive(scenario_.seed ^ 0x6c69666574696d65ULL, id.limb[0] ^ mix64(id.limb[1] ^ mix64(id.limb[2])));
-  const double ms = churn.model == ChurnConfig::Model::Exponential ? life.exponential(churn.mean_ms)
-                                                                   : life.weibull(churn.shape, churn.scale_ms);
-  const SimTime begin = std::max(sim_.current_time(), churn.start);
-  sim_.schedule_at(begin + from_ms(ms), churn_handler_, peer, 0);
+void KademliaRun::start_converged_peer(PeerIndex peer) {
+  protocol_.install_oracle_table(peer, sim_.live_by_id());
+  protocol_.start_maintenance(peer);
 }
 
-void KademliaRun::depart(PeerIndex peer) {
-  if (!sim_.is_up(peer)) return;
-  // Kademlia has no leave message: a leaving node just stops answering, like a crash.
-  if (scenario_.churn.graceful) {
-    sim_.mark_left(peer);
-  } else {
-    sim_.mark_failed(peer);
-  }
-  if (scenario_.churn.replace) {
-    const PeerIndex via = random_live_peer();
-    if (via != kNoPeer) add_and_join(fresh_peer_id(), via);
-  }
+void KademliaRun::put(PeerIndex from, const Id& key, const std::string& value) {
+  protocol_.put(from, key, intern_value(value));
 }
 
-void KademliaRun::start() {
-  if (started_) return;
-  started_ = true;
-  schedule_scenario();
-}
-
-void KademliaRun::schedule_scenario() {
-  op_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) { execute(ops_[index]); });
-  churn_handler_ = sim_.add_handler([this](PeerIndex peer, std::uint32_t) { depart(peer); });
-  lookup_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t batch) {
-    const PeerIndex from = random_live_peer();
-    if (from != kNoPeer) protocol_.lookup(from, random_key());
-    next_in_batch(batch);
-  });
-  join_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) {
-    // Bootstrap "join": the first node starts alone, each later one joins through it (or
-    // through a random live node once it is gone).
-    const PeerIndex first = index == 0 ? kNoPeer : sim_.find_live(initial_ids_[0]);
-    const PeerIndex via = index == 0 ? kNoPeer : (first != kNoPeer ? first : random_live_peer());
-    if (index != 0 && via == kNoPeer) {
-      warnings_.push_back("peers.ids[" + std::to_string(index) + "]: no live peer to join through; not joined");
-      return;
-    }
-    add_and_join(initial_ids_[index], via);
-  });
-
-  if (scenario_.bootstrap == "oracle") {
-    protocol_.reserve(initial_ids_.size());
-    for (const Id& id : initial_ids_) sim_.add_peer(id);
-    const auto& live = sim_.live_by_id();
-    for (PeerIndex p = 0; p < initial_ids_.size(); ++p) {
-      protocol_.install_oracle_table(p, live);
-      protocol_.start_maintenance(p);
-      schedule_departure(p);
-    }
-  } else {
-    for (std::size_t i = 0; i < initial_ids_.size(); ++i) {
-      sim_.schedule_at(static_cast<SimTime>(i) * scenario_.join_interval, join_handler_, kNoPeer,
-                       static_cast<std::uint32_t>(i));
+void KademliaRun::set_param(const std::string& name, double value, const std::string& field) {
+  Params& p = protocol_.mutable_params();
+  if (name == "alpha") {
+    // More parallel queries than k would ask nodes outside the k closest: capped at k.
+    p.alpha = std::min(static_cast<int>(value), p.k);
+    if (p.alpha < value) {
+      driver_.warn(field + ": alpha " + std::to_string(static_cast<int>(value)) +
+                   " is more than k = " + std::to_string(p.k) + "; alpha set to " + std::to_string(p.k));
     }
   }
-  for (std::size_t i = 0; i < ops_.size(); ++i) {
-    sim_.schedule_at(ops_[i].at, op_handler_, kNoPeer, static_cast<std::uint32_t>(i));
-  }
+  if (name == "rpc_timeout_ms") p.rpc_timeout = from_ms(value);
+  params_ = p;
 }
 
-void KademliaRun::next_in_batch(std::uint32_t index) {
-  Batch& b = batches_[index];
-  if (b.remaining == 0) return;
-  // The smallest of r uniform samples in [t, end) lies at t + (end - t) * (1 - U^(1/r)).
-  const double u = sim_.scenario_rng().uniform();
-  const double fraction = 1.0 - portable_exp(portable_log(1.0 - u) / static_cast<double>(b.remaining));
-  const auto span = static_cast<double>(b.end - b.cursor);
-  b.cursor = std::min(b.end, b.cursor + static_cast<SimTime>(span * fraction));
-  --b.remaining;
-  sim_.schedule_at(b.cursor, lookup_handler_, kNoPeer, index);
-}
+void KademliaRun::start() { driver_.start(); }
 
-void KademliaRun::execute(const Op& op) {
-  auto live_peer = [&](const Id& id, const char* role) {
-    const PeerIndex p = sim_.find_live(id);
-    if (p == kNoPeer) {
-      warnings_.push_back(op.field + ": " + role + " " + id.to_decimal() + " is not alive at " +
-                          std::to_string(to_ms(sim_.current_time())) + " ms; skipped");
-    }
-    return p;
-  };
-  switch (op.kind) {
-    case Op::Kind::Put:
-    case Op::Kind::Get:
-    case Op::Kind::Lookup: {
-      const PeerIndex from = op.has_from ? live_peer(op.from, "peer") : random_live_peer();
-      if (from == kNoPeer) return;
-      if (op.kind == Op::Kind::Put) {
-        protocol_.put(from, op.key, intern_value(op.value));
-      } else if (op.kind == Op::Kind::Get) {
-        protocol_.get(from, op.key);
-      } else {
-        protocol_.lookup(from, op.key);
-      }
-      return;
-    }
-    case Op::Kind::Lookups:
-      batches_.push_back({static_cast<std::uint64_t>(op.count), sim_.current_time(), sim_.current_time() + op.spread});
-      next_in_batch(static_cast<std::uint32_t>(batches_.size() - 1));
-      return;
-    case Op::Kind::Fail:
-    case Op::Kind::Leave: {
-      // Kademlia has no leave message: a leaving node just stops answering.
-      const PeerIndex p = live_peer(op.id, "peer");
-      if (p == kNoPeer) return;
-      if (op.kind == Op::Kind::Fail) {
-        sim_.mark_failed(p);
-      } else {
-        sim_.mark_left(p);
-      }
-      return;
-    }
-    case Op::Kind::FailFraction:
-      sim_.fail_fraction(op.fraction);
-      return;
-    case Op::Kind::Set: {
-      Params& p = protocol_.mutable_params();
-      if (op.param == "alpha") {
-        // More parallel queries than k would ask nodes outside the k closest: capped at k.
-        p.alpha = std::min(static_cast<int>(op.number), p.k);
-        if (p.alpha < op.number) {
-          warnings_.push_back(op.field + ": alpha " + std::to_string(static_cast<int>(op.number)) +
-                              " is more than k = " + std::to_string(p.k) + "; alpha set to " + std::to_string(p.k));
-        }
-      }
-      if (op.param == "rpc_timeout_ms") p.rpc_timeout = from_ms(op.number);
-      params_ = p;
-      return;
-    }
-    case Op::Kind::Join: {
-      const Id id = op.has_id ? op.id : fresh_peer_id();
-      if (sim_.find_live(id) != kNoPeer) {
-        warnings_.push_back(op.field + ": a live peer already has id " + id.to_decimal() + "; join skipped");
-        return;
-      }
-      const PeerIndex via = op.has_via ? live_peer(op.via, "bootstrap peer") : random_live_peer();
-      if (via == kNoPeer && sim_.live_count() > 0) return;
-      add_and_join(id, via);
-      return;
-    }
-  }
-}
+void KademliaRun::act(const nlohmann::json& op) { driver_.act(op); }
 
-void KademliaRun::act(const nlohmann::json& op_json) {
-  start();
-  nlohmann::json doc = op_json;
-  doc["at_ms"] = to_ms(sim_.current_time());
-  const JsonObject e(doc, "action", "");
-  ops_.push_back(parse_op(e, known_ids_));
-  execute(ops_.back());
-}
-
-void KademliaRun::run_to_end() {
-  start();
-  const auto begin = std::chrono::steady_clock::now();
-  sim_.run_until(scenario_.run_time);
-  wall_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
-}
+void KademliaRun::run_to_end() { driver_.run_to_end(); }
 
 RunSummary KademliaRun::summary() const {
   RunSummary s;
@@ -457,7 +145,7 @@ RunSummary KademliaRun::summary() const {
   s.messages_dropped = sim_.messages().total_dropped();
   s.events = sim_.events_processed();
   s.simulated_ms = to_ms(sim_.current_time());
-  s.wall_ms = wall_ms_;
+  s.wall_ms = driver_.wall_ms();
   return s;
 }
 
@@ -585,7 +273,7 @@ nlohmann::json KademliaRun::result() const {
   metrics["mean_rounds_to_closest"] = static_cast<double>(ks.rounds_to_closest) / n;
   metrics["mean_state_entries"] = state_size().mean;
   out["metrics"] = metrics;
-  out["warnings"] = warnings_;
+  out["warnings"] = driver_.warnings();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/dht_scenario.hpp"
 #include "kademlia.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
@@ -25,7 +26,7 @@ Params parse_params(const Scenario& scenario);
 /// stored pairs. `name` prints a peer's id.
 PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits, const std::function<std::string(PeerIndex)>& name);
 
-class KademliaRun final : public Run {
+class KademliaRun final : public Run, private dht::DhtHooks {
  public:
   explicit KademliaRun(const Scenario& scenario);
   ~KademliaRun() override;
@@ -51,22 +52,22 @@ class KademliaRun final : public Run {
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }
   Simulator<Message>& sim() { return sim_; }
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::vector<std::string>& warnings() const { return driver_.warnings(); }
   /// The value a put stored, by its index in the messages.
   const std::string& value(std::uint32_t index) const { return values_[index]; }
 
  private:
-  struct Op;
-  Op parse_op(const JsonObject& e, std::set<Id>& known_ids) const;
-  void schedule_scenario();
-  void execute(const Op& op);
-  PeerIndex random_live_peer();
-  Id random_key();
-  Id fresh_peer_id();
-  PeerIndex add_and_join(const Id& id, PeerIndex via);
-  void schedule_departure(PeerIndex peer);
-  void next_in_batch(std::uint32_t batch);
-  void depart(PeerIndex peer);
+  // dht::DhtHooks: what the common scenario driver asks of Kademlia.
+  void reserve(std::size_t count) override { protocol_.reserve(count); }
+  bool serves(PeerIndex peer) const override { return protocol_.joined(peer); }
+  void start_peer(PeerIndex peer, PeerIndex via) override;
+  void install_converged() override {}
+  void start_converged_peer(PeerIndex peer) override;
+  void lookup(PeerIndex from, const Id& key) override { protocol_.lookup(from, key); }
+  void put(PeerIndex from, const Id& key, const std::string& value) override;
+  void get(PeerIndex from, const Id& key) override { protocol_.get(from, key); }
+  // No leave message: a leaving node just stops answering, like a crash.
+  void set_param(const std::string& name, double value, const std::string& field) override;
   std::uint32_t intern_value(const std::string& value);
   nlohmann::json record_json(const LookupRecord& r) const;
 
@@ -74,21 +75,9 @@ class KademliaRun final : public Run {
   Params params_;
   Simulator<Message> sim_;
   Protocol protocol_;
-  std::vector<Op> ops_;
-  struct Batch {  // a "lookups" operation in progress
-    std::uint64_t remaining;
-    SimTime cursor, end;
-  };
-  std::vector<Batch> batches_;
-  std::vector<Id> initial_ids_;
-  std::set<Id> known_ids_;
+  dht::DhtScenario driver_;
   std::vector<std::string> values_;
-  std::uint16_t op_handler_ = 0, churn_handler_ = 0, lookup_handler_ = 0, join_handler_ = 0;
-  std::uint64_t address_counter_ = 0;
-  std::vector<std::string> warnings_;
   bool brief_ = false;
-  bool started_ = false;
-  double wall_ms_ = 0;
 };
 
 /// Adds Kademlia to a registry: its runs, its view model, its benchmark (register.cpp).

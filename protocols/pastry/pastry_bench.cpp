@@ -2,12 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <string>
-#include <type_traits>
 
 #include "p2plab/simulator.hpp"
 #include "pastry.hpp"
@@ -15,27 +12,9 @@
 
 namespace p2plab::pastry {
 
-namespace {
-
-std::uint64_t peak_rss() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-}  // namespace
-
 int run_bench(const BenchOptions& o) {
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  NetworkConfig network;
-  network.latency.kind = LatencyModel::Kind::Uniform;
-  network.latency.min_ms = o.min_ms;
-  network.latency.max_ms = o.max_ms;
-  Simulator<Message> sim(o.seed, network);
+  dht::BenchClock clock;
+  Simulator<Message> sim(o.seed, dht::workload_network(o));
   Params params;
   params.m = o.bits;
   params.b = o.digit_bits;
@@ -49,36 +28,15 @@ int run_bench(const BenchOptions& o) {
   protocol.set_oracle([&](PeerIndex owner, const Id& key, PeerIndex except) {
     return sim.is_up(owner) && closest_live(sim, digits, key, except) == owner;
   });
-  const IdSpace space(o.bits);
   protocol.reserve(o.peers);
-  for (std::uint64_t i = 0; i < o.peers; ++i) {
-    Id id = space.hash("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 0xff) + "." +
-                       std::to_string(i & 0xff) + ":4000");
-    while (o.bits < 64 && sim.peer_count() > 0 && sim.find_live(id) != kNoPeer) id = space.add(id, Id(1));
-    sim.add_peer(id);
-  }
+  dht::add_workload_peers(sim, o);
   protocol.install_converged(sim.live_by_id(), o.seed);
-  const auto t_built = clock::now();
-
-  // N Poisson processes of rate `rate` = one of rate N * rate with a uniform requester.
-  Rng workload = Rng::derive(o.seed, 0x776f726b6c6f6164ULL);
-  const double mean_gap_ms = 1000.0 / (o.rate * static_cast<double>(o.peers));
-  double next_ms = workload.exponential(mean_gap_ms);
-  std::uint16_t issue = 0;
-  issue = sim.add_handler([&](PeerIndex, std::uint32_t) {
-    const auto peer = static_cast<PeerIndex>(workload.below(o.peers));
-    Id key;
-    for (auto& limb : key.limb) limb = workload.next_u64();
-    protocol.lookup(peer, space.reduce(key));
-    next_ms += workload.exponential(mean_gap_ms);
-    sim.schedule_at(from_ms(next_ms), issue, kNoPeer, 0);
-  });
-  sim.schedule_at(from_ms(next_ms), issue, kNoPeer, 0);
+  clock.built();
+  dht::schedule_workload_lookups(sim, o, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
   sim.run_until(from_ms(o.seconds * 1000.0));
-  const auto t_end = clock::now();
+  clock.finished();
 
-  const double build_s = std::chrono::duration<double>(t_built - t0).count();
-  const double run_s = std::chrono::duration<double>(t_end - t_built).count();
+  const double build_s = clock.build_s(), run_s = clock.run_s();
   const LookupStats& st = protocol.stats();
   const double log_n = std::log(static_cast<double>(o.peers)) / std::log(static_cast<double>(1 << o.digit_bits));
   double rows = 0;
@@ -115,7 +73,7 @@ int run_bench(const BenchOptions& o) {
   std::printf("  lookup latency mean %.1f ms, p99 %.0f ms\n", st.mean_latency_ms(), st.latency_quantile_ms(0.99));
   std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
               static_cast<unsigned long long>(sim.events_processed()));
-  std::printf("  peak memory    %.1f MB\n", static_cast<double>(peak_rss()) / 1e6);
+  std::printf("  peak memory    %.1f MB\n", static_cast<double>(clock.peak_rss()) / 1e6);
   if (!o.json_out.empty()) {
     const nlohmann::json j = {{"peers", o.peers},
                               {"bits", o.bits},
@@ -129,63 +87,25 @@ int run_bench(const BenchOptions& o) {
                               {"build_s", build_s},
                               {"run_s", run_s},
                               {"mean_latency_ms", st.mean_latency_ms()}};
-    std::ofstream out(o.json_out);
-    out << j.dump(2) << '\n';
-    if (!out) {
-      std::fprintf(stderr, "p2plab bench pastry: cannot write %s\n", o.json_out.c_str());
-      return 1;
-    }
+    if (!dht::write_figures(o, "p2plab bench pastry", j)) return 1;
   }
   return st.success_rate() == 1.0 ? 0 : 3;  // a benchmark with wrong answers measures nothing
 }
 
 namespace {
 
-template <class T>
-bool read_option(const CommandArgs& args, const std::string& name, T min, T max, T& out) {
-  const auto it = args.find(name);
-  if (it == args.end()) return true;
-  const std::string& text = it->second;
-  std::size_t used = 0;
-  bool ok = !text.empty();
-  try {
-    if constexpr (std::is_floating_point_v<T>) {
-      out = static_cast<T>(std::stod(text, &used));
-    } else if constexpr (std::is_unsigned_v<T>) {
-      ok = ok && text[0] != '-';
-      out = static_cast<T>(std::stoull(text, &used));
-    } else {
-      out = static_cast<T>(std::stoll(text, &used));
-    }
-  } catch (const std::exception&) {
-    ok = false;
-  }
-  ok = ok && used == text.size();
-  if (!ok || out < min || out > max) {
-    std::fprintf(stderr, "p2plab bench pastry: --%s: \"%s\" is not a number in [%s, %s]\n", name.c_str(), text.c_str(),
-                 std::to_string(min).c_str(), std::to_string(max).c_str());
-    return false;
-  }
-  return true;
-}
-
 int run_bench_command(const CommandArgs& args) {
+  const std::string command = "p2plab bench pastry";
   BenchOptions o;
-  if (!read_option(args, "peers", std::uint64_t{2}, std::uint64_t{10'000'000}, o.peers) ||
-      !read_option(args, "seconds", 0.001, 1e6, o.seconds) || !read_option(args, "rate", 1e-6, 1e4, o.rate) ||
-      !read_option(args, "min-ms", 0.0, 1e6, o.min_ms) || !read_option(args, "max-ms", 0.0, 1e6, o.max_ms) ||
-      !read_option(args, "bits", 8, 160, o.bits) || !read_option(args, "digit-bits", 1, kMaxDigitBits, o.digit_bits) ||
-      !read_option(args, "leaf-set", 2, kMaxList, o.leaf_set) ||
-      !read_option(args, "seed", std::uint64_t{0}, ~std::uint64_t{0}, o.seed)) {
+  if (!dht::read_workload(args, command, 10'000'000, 160, o) ||
+      !dht::read_option(args, command, "digit-bits", 1, kMaxDigitBits, o.digit_bits) ||
+      !dht::read_option(args, command, "leaf-set", 2, kMaxList, o.leaf_set)) {
     return 2;
   }
-  if (o.bits % o.digit_bits != 0 || o.leaf_set % 2 != 0 || o.max_ms < o.min_ms) {
-    std::fprintf(
-        stderr,
-        "p2plab bench pastry: --bits must be a multiple of --digit-bits, --leaf-set even, --max-ms >= --min-ms\n");
+  if (o.bits % o.digit_bits != 0 || o.leaf_set % 2 != 0) {
+    std::fprintf(stderr, "%s: --bits must be a multiple of --digit-bits, --leaf-set even\n", command.c_str());
     return 2;
   }
-  if (const auto it = args.find("json"); it != args.end()) o.json_out = it->second;
   return run_bench(o);
 }
 
@@ -194,18 +114,9 @@ int run_bench_command(const CommandArgs& args) {
 ProtocolCommand bench_command() {
   ProtocolCommand command;
   command.summary = "Mean hops and simulator speed on a large converged Pastry network";
-  command.options = {
-      {"peers", "Number of peers N", "100000", false, "n"},
-      {"seconds", "Simulated seconds", "20", false, ""},
-      {"rate", "Lookups per peer per simulated second", "0.1", false, ""},
-      {"min-ms", "Minimum per-hop latency (ms)", "10", false, ""},
-      {"max-ms", "Maximum per-hop latency (ms)", "100", false, ""},
-      {"bits", "Identifier bits m", "128", false, "m"},
-      {"digit-bits", "Bits per digit b (digits in base 2^b)", "4", false, "b"},
-      {"leaf-set", "Leaf set size |L|", "16", false, ""},
-      {"seed", "Seed", "1", false, ""},
-      {"json", "Also write the figures to this JSON file", "", false, ""},
-  };
+  command.options =
+      dht::workload_options(BenchOptions{}, {{"digit-bits", "Bits per digit b (digits in base 2^b)", "4", false, "b"},
+                                             {"leaf-set", "Leaf set size |L|", "16", false, ""}});
   command.run = run_bench_command;
   return command;
 }

@@ -4,18 +4,17 @@
 #include <cstdint>
 #include <string>
 
+#include "common/dht_bench.hpp"
 #include "p2plab/protocol_command.hpp"
 
 namespace p2plab::pastry {
 
-struct BenchOptions {
-  std::uint64_t peers = 100'000;
-  double seconds = 20;               // simulated time
-  double rate = 0.1;                 // lookups per peer per simulated second
-  double min_ms = 10, max_ms = 100;  // per-hop latency, uniform
-  int bits = 128, digit_bits = 4, leaf_set = 16;
-  std::uint64_t seed = 1;
-  std::string json_out;
+struct BenchOptions : dht::BenchWorkload {
+  BenchOptions() {
+    seconds = 20;
+    bits = 128;
+  }
+  int digit_bits = 4, leaf_set = 16;
 };
 
 int run_bench(const BenchOptions& options);

@@ -7,31 +7,10 @@
 
 namespace p2plab::pastry {
 
-struct PastryRun::Op {
-  enum class Kind { Put, Get, Lookup, Lookups, Fail, FailFraction, Leave, Join, Set };
-  Kind kind = Kind::Lookup;
-  SimTime at = 0;
-  std::string field;
-  bool has_from = false;
-  Id from, key, id, via;
-  std::string value, param;
-  std::int64_t count = 0;
-  SimTime spread = 0;
-  double fraction = 0, number = 0;
-  bool has_id = false, has_via = false;
-};
-
 namespace {
 
 SimTime param_ms(const JsonObject& o, const std::string& key, double fallback) {
   return from_ms(o.get_number(key, fallback, 1, 1e9));
-}
-
-Id key_of(const JsonObject& o, const IdSpace& space) {
-  if (o.has("key") && o.has("name")) o.fail("name", "give either key or name, not both");
-  if (o.has("name")) return space.hash(o.get_string("name"));
-  if (!o.has("key")) o.fail("key", "missing (give \"key\": a number, or \"name\": a string to hash)");
-  return o.get_id("key", space.bits());
 }
 
 }  // namespace
@@ -77,7 +56,15 @@ PastryRun::PastryRun(const Scenario& scenario)
     : scenario_(scenario),
       params_(parse_params(scenario)),
       sim_(scenario.seed, scenario.network),
-      protocol_(params_, sim_) {
+      protocol_(params_, sim_),
+      driver_(scenario_,
+              {.protocol = "pastry",
+               .id_bits = params_.m,
+               .max_peers = 10'000'000,
+               .churn = false,
+               .protocol_picks_bootstrap = true,  // the newcomer's nearest peer (nearby_peer)
+               .settable = {{"keepalive_ms"}, {"rpc_timeout_ms"}}},
+              sim_, *this) {
   sim_.set_handler(&protocol_);
   const Digits digits(params_.m, params_.b);
   protocol_.set_oracle([this, digits](PeerIndex owner, const Id& key, PeerIndex except) {
@@ -94,122 +81,16 @@ PastryRun::PastryRun(const Scenario& scenario)
     });
   }
   protocol_.on_join_failed([this](PeerIndex p) {
-    const PeerIndex via = random_live_peer(p);
+    const PeerIndex via = driver_.random_live_peer(p);
     if (via == kNoPeer || !sim_.is_up(p)) return;
-    warnings_.push_back("peer " + sim_.peer_id(p).to_decimal() + ": join failed at " +
-                        std::to_string(to_ms(sim_.current_time())) + " ms; joining again through " +
-                        sim_.peer_id(via).to_decimal());
+    driver_.warn("peer " + sim_.peer_id(p).to_decimal() + ": join failed at " +
+                 std::to_string(to_ms(sim_.current_time())) + " ms; joining again through " +
+                 sim_.peer_id(via).to_decimal());
     protocol_.join(p, via);
   });
-  const JsonObject top(scenario.doc, scenario.file, "");
-  for (const auto& [key, unused] : scenario.doc.items()) {
-    (void)unused;
-    const bool generic = std::any_of(std::begin(kGenericScenarioFields), std::end(kGenericScenarioFields),
-                                     [&](const char* k) { return key == k; });
-    if (key != "params" && key != "peers" && key != "events" && !generic) {
-      top.fail(key, "unknown field for a pastry scenario");
-    }
-  }
-  if (scenario.churn.model != ChurnConfig::Model::None) top.fail("churn", "not supported by pastry (yet)");
-  const JsonObject peers = top.get_object("peers");
-  peers.only_keys({"ids", "count"});
-  if (peers.has("ids") == peers.has("count")) peers.fail("", "give exactly one of \"ids\" or \"count\"");
-  std::set<Id> used;
-  if (peers.has("ids")) {
-    const auto& ids = peers.get_array("ids");
-    if (ids.empty()) peers.fail("ids", "must name at least one peer");
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      const std::string path = "peers.ids[" + std::to_string(i) + "]";
-      const Id id = JsonObject::parse_id(ids[i], params_.m, scenario.file, path);
-      if (!used.insert(id).second) throw ScenarioError(scenario.file, path, "duplicate id " + id.to_decimal());
-      initial_ids_.push_back(id);
-    }
-  } else {
-    const auto count = peers.get_int("count", 1, 10'000'000);
-    if (params_.m < 63 && static_cast<std::uint64_t>(count) > (std::uint64_t{1} << params_.m)) {
-      peers.fail("count", "more peers than ids: m = " + std::to_string(params_.m) + " has only 2^" +
-                              std::to_string(params_.m) + " ids");
-    }
-    for (std::int64_t i = 0; i < count; ++i) {
-      Id id;
-      do {
-        id = fresh_peer_id();
-      } while (!used.insert(id).second);
-      initial_ids_.push_back(id);
-    }
-  }
-  known_ids_ = used;
-  if (scenario.doc.contains("events")) {
-    const auto& events = top.get_array("events");
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const JsonObject e(events[i], scenario.file, "events[" + std::to_string(i) + "]");
-      ops_.push_back(parse_op(e, known_ids_));
-    }
-  }
 }
 
 PastryRun::~PastryRun() = default;
-
-PastryRun::Op PastryRun::parse_op(const JsonObject& e, std::set<Id>& known_ids) const {
-  const IdSpace space(params_.m);
-  Op op;
-  op.field = e.path();
-  op.at = from_ms(e.get_number("at_ms", 0.0, 1e12));
-  const std::string kind = e.get_string("op");
-  auto need_peer = [&](const std::string& field) {
-    const Id id = e.get_id(field, params_.m);
-    if (!known_ids.count(id)) e.fail(field, "no peer with id " + id.to_decimal() + " exists in this scenario");
-    return id;
-  };
-  if (kind == "put" || kind == "get" || kind == "lookup") {
-    op.kind = kind == "put" ? Op::Kind::Put : kind == "get" ? Op::Kind::Get : Op::Kind::Lookup;
-    e.only_keys({"at_ms", "op", "key", "name", "from", "value"});
-    op.key = key_of(e, space);
-    if (kind == "lookup" && !e.has("from")) e.fail("from", "missing (the id of the peer that starts the lookup)");
-    if (e.has("from")) {
-      op.has_from = true;
-      op.from = need_peer("from");
-    }
-    if (kind == "put") op.value = e.get_string("value", e.has("name") ? e.get_string("name") : std::string());
-  } else if (kind == "lookups") {
-    op.kind = Op::Kind::Lookups;
-    e.only_keys({"at_ms", "op", "count", "spread_ms"});
-    op.count = e.get_int("count", 0, 100'000'000);
-    op.spread = from_ms(e.get_number("spread_ms", 1000, 0, 1e12));
-  } else if (kind == "fail" || kind == "leave") {
-    op.kind = kind == "fail" ? Op::Kind::Fail : Op::Kind::Leave;
-    e.only_keys({"at_ms", "op", "peer"});
-    op.id = need_peer("peer");
-  } else if (kind == "fail_fraction") {
-    op.kind = Op::Kind::FailFraction;
-    e.only_keys({"at_ms", "op", "fraction"});
-    op.fraction = e.get_number("fraction", 0.0, 1.0);
-  } else if (kind == "set") {
-    op.kind = Op::Kind::Set;
-    e.only_keys({"at_ms", "op", "param", "value"});
-    op.param = e.get_string("param");
-    if (op.param != "keepalive_ms" && op.param != "rpc_timeout_ms") {
-      e.fail("param", "cannot be changed during a run (these can: keepalive_ms, rpc_timeout_ms)");
-    }
-    op.number = e.get_number("value", 1.0, 1e9);
-  } else if (kind == "join") {
-    op.kind = Op::Kind::Join;
-    e.only_keys({"at_ms", "op", "id", "via"});
-    if (e.has("id")) {
-      op.has_id = true;
-      op.id = e.get_id("id", params_.m);
-      known_ids.insert(op.id);
-    }
-    if (e.has("via")) {
-      op.has_via = true;
-      op.via = need_peer("via");
-    }
-  } else {
-    e.fail("op", "unknown operation \"" + kind +
-                     "\" (known: put, get, lookup, lookups, fail, fail_fraction, leave, join, set)");
-  }
-  return op;
-}
 
 TraceVocabulary PastryRun::vocabulary() const {
   TraceVocabulary v;
@@ -227,37 +108,10 @@ TraceVocabulary PastryRun::vocabulary() const {
   return v;
 }
 
-Id PastryRun::fresh_peer_id() {
-  for (;;) {
-    const std::uint64_t n = address_counter_++;
-    char address[64];
-    std::snprintf(address, sizeof address, "10.%u.%u.%u:%u", static_cast<unsigned>((n >> 16) & 0xff),
-                  static_cast<unsigned>((n >> 8) & 0xff), static_cast<unsigned>(n & 0xff),
-                  static_cast<unsigned>(4000 + (n >> 24)));
-    const Id id = IdSpace(params_.m).hash(std::string(address) + "#" + std::to_string(scenario_.seed));
-    if (sim_.peer_count() == 0 || sim_.find_live(id) == kNoPeer) return id;
-  }
-}
-
-PeerIndex PastryRun::random_live_peer(PeerIndex except) {
-  // A random live peer that has joined (a newcomer still joining cannot serve requests yet).
-  const auto& live = sim_.live_by_id();
-  if (live.empty()) return kNoPeer;
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    const PeerIndex p = live[sim_.scenario_rng().below(live.size())].second;
-    if (p != except && protocol_.joined(p)) return p;
-  }
-  for (const auto& [id, p] : live) {
-    (void)id;
-    if (p != except && protocol_.joined(p)) return p;
-  }
-  return kNoPeer;
-}
-
 PeerIndex PastryRun::nearby_peer(PeerIndex newcomer) {
   // The paper assumes the newcomer knows a node near it in the underlay (e.g. by an expanding
   // ring search); with the coordinates model it is the nearest joined peer, else any.
-  if (!sim_.network().uses_positions()) return random_live_peer(newcomer);
+  if (!sim_.network().uses_positions()) return driver_.random_live_peer(newcomer);
   const Position* at = sim_.position(newcomer);
   PeerIndex best = kNoPeer;
   double best_d = 0;
@@ -274,17 +128,7 @@ PeerIndex PastryRun::nearby_peer(PeerIndex newcomer) {
   return best;
 }
 
-Id PastryRun::random_key() {
-  Id key;
-  Rng& rng = sim_.scenario_rng();
-  for (auto& limb : key.limb) limb = rng.next_u64();
-  return IdSpace(params_.m).reduce(key);
-}
-
-void PastryRun::add_and_join(const Id& id, PeerIndex via) {
-  known_ids_.insert(id);
-  const PeerIndex peer = sim_.add_peer(id);
-  protocol_.reserve(peer + 1);
+void PastryRun::start_peer(PeerIndex peer, PeerIndex via) {
   if (via == kNoPeer) via = nearby_peer(peer);
   if (via == kNoPeer) {
     protocol_.create(peer);
@@ -293,127 +137,22 @@ void PastryRun::add_and_join(const Id& id, PeerIndex via) {
   }
 }
 
-void PastryRun::start() {
-  if (started_) return;
-  started_ = true;
-  op_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t index) { execute(ops_[index]); });
-  lookup_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t batch) {
-    const PeerIndex from = random_live_peer();
-    if (from != kNoPeer) protocol_.lookup(from, random_key());
-    next_in_batch(batch);
-  });
-  join_handler_ =
-      sim_.add_handler([this](PeerIndex, std::uint32_t index) { add_and_join(initial_ids_[index], kNoPeer); });
-  if (scenario_.bootstrap == "oracle") {
-    protocol_.reserve(initial_ids_.size());
-    for (const Id& id : initial_ids_) sim_.add_peer(id);
-    protocol_.install_converged(sim_.live_by_id(), scenario_.seed);
-    for (PeerIndex p = 0; p < initial_ids_.size(); ++p) protocol_.start_maintenance(p);
-  } else {
-    for (std::size_t i = 0; i < initial_ids_.size(); ++i) {
-      sim_.schedule_at(static_cast<SimTime>(i) * scenario_.join_interval, join_handler_, kNoPeer,
-                       static_cast<std::uint32_t>(i));
-    }
-  }
-  for (std::size_t i = 0; i < ops_.size(); ++i) {
-    sim_.schedule_at(ops_[i].at, op_handler_, kNoPeer, static_cast<std::uint32_t>(i));
-  }
+void PastryRun::put(PeerIndex from, const Id& key, const std::string& value) {
+  protocol_.put(from, key, protocol_.intern_value(value));
 }
 
-void PastryRun::next_in_batch(std::uint32_t index) {
-  Batch& b = batches_[index];
-  if (b.remaining == 0) return;
-  // The smallest of k uniform samples in [t, end): sorted uniform times, one at a time.
-  const double u = sim_.scenario_rng().uniform();
-  const double fraction = 1.0 - portable_exp(portable_log(1.0 - u) / static_cast<double>(b.remaining));
-  const auto span = static_cast<double>(b.end - b.cursor);
-  b.cursor = std::min(b.end, b.cursor + static_cast<SimTime>(span * fraction));
-  --b.remaining;
-  sim_.schedule_at(b.cursor, lookup_handler_, kNoPeer, index);
+void PastryRun::set_param(const std::string& name, double value, const std::string&) {
+  Params& p = protocol_.mutable_params();
+  if (name == "keepalive_ms") p.keepalive = from_ms(value);
+  if (name == "rpc_timeout_ms") p.rpc_timeout = from_ms(value);
+  params_ = p;
 }
 
-void PastryRun::execute(const Op& op) {
-  auto live_peer = [&](const Id& id, const char* role) {
-    const PeerIndex p = sim_.find_live(id);
-    if (p == kNoPeer) {
-      warnings_.push_back(op.field + ": " + role + " " + id.to_decimal() + " is not alive at " +
-                          std::to_string(to_ms(sim_.current_time())) + " ms; skipped");
-    }
-    return p;
-  };
-  switch (op.kind) {
-    case Op::Kind::Put:
-    case Op::Kind::Get:
-    case Op::Kind::Lookup: {
-      const PeerIndex from = op.has_from ? live_peer(op.from, "peer") : random_live_peer();
-      if (from == kNoPeer) return;
-      if (op.kind == Op::Kind::Put) {
-        protocol_.put(from, op.key, protocol_.intern_value(op.value));
-      } else if (op.kind == Op::Kind::Get) {
-        protocol_.get(from, op.key);
-      } else {
-        protocol_.lookup(from, op.key);
-      }
-      return;
-    }
-    case Op::Kind::Lookups:
-      batches_.push_back({static_cast<std::uint64_t>(op.count), sim_.current_time(), sim_.current_time() + op.spread});
-      next_in_batch(static_cast<std::uint32_t>(batches_.size() - 1));
-      return;
-    case Op::Kind::Fail: {
-      const PeerIndex p = live_peer(op.id, "peer");
-      if (p != kNoPeer) sim_.mark_failed(p);
-      return;
-    }
-    case Op::Kind::Leave: {
-      const PeerIndex p = live_peer(op.id, "peer");
-      if (p == kNoPeer) return;
-      protocol_.leave(p);
-      sim_.mark_left(p);
-      return;
-    }
-    case Op::Kind::FailFraction:
-      sim_.fail_fraction(op.fraction);
-      return;
-    case Op::Kind::Set: {
-      Params& p = protocol_.mutable_params();
-      if (op.param == "keepalive_ms") p.keepalive = from_ms(op.number);
-      if (op.param == "rpc_timeout_ms") p.rpc_timeout = from_ms(op.number);
-      params_ = p;
-      return;
-    }
-    case Op::Kind::Join: {
-      const Id id = op.has_id ? op.id : fresh_peer_id();
-      if (sim_.find_live(id) != kNoPeer) {
-        warnings_.push_back(op.field + ": a live peer already has id " + id.to_decimal() + "; join skipped");
-        return;
-      }
-      PeerIndex via = kNoPeer;
-      if (op.has_via) {
-        via = live_peer(op.via, "bootstrap peer");
-        if (via == kNoPeer) return;
-      }
-      add_and_join(id, via);
-      return;
-    }
-  }
-}
+void PastryRun::start() { driver_.start(); }
 
-void PastryRun::act(const nlohmann::json& op_json) {
-  start();
-  nlohmann::json doc = op_json;
-  doc["at_ms"] = to_ms(sim_.current_time());
-  const JsonObject e(doc, "action", "");
-  ops_.push_back(parse_op(e, known_ids_));
-  execute(ops_.back());
-}
+void PastryRun::act(const nlohmann::json& op) { driver_.act(op); }
 
-void PastryRun::run_to_end() {
-  start();
-  const auto begin = std::chrono::steady_clock::now();
-  sim_.run_until(scenario_.run_time);
-  wall_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
-}
+void PastryRun::run_to_end() { driver_.run_to_end(); }
 
 RunSummary PastryRun::summary() const {
   RunSummary s;
@@ -436,7 +175,7 @@ RunSummary PastryRun::summary() const {
   s.messages_dropped = sim_.messages().total_dropped();
   s.events = sim_.events_processed();
   s.simulated_ms = to_ms(sim_.current_time());
-  s.wall_ms = wall_ms_;
+  s.wall_ms = driver_.wall_ms();
   return s;
 }
 
@@ -537,7 +276,7 @@ nlohmann::json PastryRun::result() const {
   metrics["hop_histogram"] = hist;
   metrics["mean_state_entries"] = state_size().mean;
   out["metrics"] = metrics;
-  out["warnings"] = warnings_;
+  out["warnings"] = driver_.warnings();
   return out;
 }
 

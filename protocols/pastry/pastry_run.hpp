@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/dht_scenario.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/simulator.hpp"
@@ -22,7 +23,7 @@ Params parse_params(const Scenario& scenario);
 /// distances: the smaller id), skipping `except`; kNoPeer if none.
 PeerIndex closest_live(const SimulatorCore& sim, const Digits& digits, const Id& key, PeerIndex except = kNoPeer);
 
-class PastryRun final : public Run {
+class PastryRun final : public Run, private dht::DhtHooks {
  public:
   explicit PastryRun(const Scenario& scenario);
   ~PastryRun() override;
@@ -49,37 +50,29 @@ class PastryRun final : public Run {
   Protocol& protocol() { return protocol_; }
   const Protocol& protocol() const { return protocol_; }
   Simulator<Message>& sim() { return sim_; }
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::vector<std::string>& warnings() const { return driver_.warnings(); }
 
  private:
-  struct Op;
-  Op parse_op(const JsonObject& e, std::set<Id>& known_ids) const;
-  void execute(const Op& op);
-  PeerIndex random_live_peer(PeerIndex except = kNoPeer);
+  // dht::DhtHooks: what the common scenario driver asks of Pastry.
+  void reserve(std::size_t count) override { protocol_.reserve(count); }
+  bool serves(PeerIndex peer) const override { return protocol_.joined(peer); }
+  void start_peer(PeerIndex peer, PeerIndex via) override;
+  void install_converged() override { protocol_.install_converged(sim_.live_by_id(), scenario_.seed); }
+  void start_converged_peer(PeerIndex peer) override { protocol_.start_maintenance(peer); }
+  void lookup(PeerIndex from, const Id& key) override { protocol_.lookup(from, key); }
+  void put(PeerIndex from, const Id& key, const std::string& value) override;
+  void get(PeerIndex from, const Id& key) override { protocol_.get(from, key); }
+  void leave(PeerIndex peer) override { protocol_.leave(peer); }
+  void set_param(const std::string& name, double value, const std::string& field) override;
   PeerIndex nearby_peer(PeerIndex newcomer);
-  Id random_key();
-  Id fresh_peer_id();
-  void add_and_join(const Id& id, PeerIndex via);
-  void next_in_batch(std::uint32_t batch);
   std::vector<Link> links_of(PeerIndex peer) const;
 
   Scenario scenario_;
   Params params_;
   Simulator<Message> sim_;
   Protocol protocol_;
-  std::vector<Op> ops_;
-  struct Batch {
-    std::uint64_t remaining;
-    SimTime cursor, end;
-  };
-  std::vector<Batch> batches_;
-  std::vector<Id> initial_ids_;
-  std::set<Id> known_ids_;
-  std::uint16_t op_handler_ = 0, lookup_handler_ = 0, join_handler_ = 0;
-  std::uint64_t address_counter_ = 0;
-  std::vector<std::string> warnings_;
-  bool brief_ = false, started_ = false;
-  double wall_ms_ = 0;
+  dht::DhtScenario driver_;
+  bool brief_ = false;
 };
 
 void register_pastry(ProtocolRegistry& registry);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/dht_model.hpp"
 #include "pastry_bench.hpp"
 #include "pastry_run.hpp"
 
@@ -10,50 +11,22 @@ namespace p2plab::pastry {
 
 namespace {
 
-double param_or(const ScenarioRequest& request, const std::string& name, double fallback) {
-  const auto it = request.params.find(name);
-  return it == request.params.end() ? fallback : it->second;
-}
-
 /// The "new scenario" panel: a small id space in hex so the digits can be read, random lookups
 /// once the network is there.
 nlohmann::json panel_scenario(const ScenarioRequest& request) {
-  const int b = static_cast<int>(param_or(request, "b", 4));
-  int m = static_cast<int>(param_or(request, "m", 16));
+  const int b = static_cast<int>(dht::param_or(request, "b", 4));
+  int m = static_cast<int>(dht::param_or(request, "m", 16));
   m = std::max(b, m / b * b);  // a multiple of b
   const int peers = m < 20 ? std::min(request.peers, 1 << m) : request.peers;
-  nlohmann::json doc = {{"protocol", "pastry"},
-                        {"seed", request.seed},
-                        {"peers", {{"count", peers}}},
-                        {"title", "New pastry scenario with " + std::to_string(peers) + " peers"},
-                        {"run_ms", 60000}};
-  doc["params"] = {{"m", m}, {"b", b}, {"leaf_set", static_cast<int>(param_or(request, "leaf_set", 8))}};
-  doc["bootstrap"] = request.join ? "join" : "oracle";
-  doc["join_interval_ms"] = 500;
-  doc["events"] = {
-      {{"at_ms", request.join ? 500 * peers + 5000 : 1000}, {"op", "lookups"}, {"count", 20}, {"spread_ms", 20000}}};
-  return doc;
+  return dht::panel_scenario(
+      request, "pastry", peers, m,
+      {{"m", m}, {"b", b}, {"leaf_set", static_cast<int>(dht::param_or(request, "leaf_set", 8))}});
 }
 
-/// compare's workload: every item put once, then each search a get of one item, on a frozen
-/// converged network (m = 128, b = 4, |L| = 16: the paper's configuration).
+/// compare's workload on a frozen converged network (m = 128, b = 4, |L| = 16: the paper's
+/// configuration).
 nlohmann::json compare_scenario(const ScenarioRequest& request) {
-  nlohmann::json events = nlohmann::json::array();
-  for (int k = 0; k < request.items; ++k) {
-    events.push_back(
-        {{"at_ms", 10 + k}, {"op", "put"}, {"name", "item-" + std::to_string(k)}, {"value", "provider list"}});
-  }
-  for (std::size_t i = 0; i < request.searches.size(); ++i) {
-    events.push_back({{"at_ms", request.first_search_ms + request.search_gap_ms * static_cast<int>(i)},
-                      {"op", "get"},
-                      {"name", "item-" + std::to_string(request.searches[i].second)}});
-  }
-  return {{"protocol", "pastry"},
-          {"seed", request.seed},
-          {"params", {{"m", 128}, {"b", 4}, {"leaf_set", 16}, {"maintenance", false}}},
-          {"peers", {{"count", request.peers}}},
-          {"bootstrap", "oracle"},
-          {"events", events}};
+  return dht::compare_scenario(request, "pastry", {{"m", 128}, {"b", 4}, {"leaf_set", 16}, {"maintenance", false}});
 }
 
 ProtocolModel pastry_model() {
@@ -70,24 +43,16 @@ ProtocolModel pastry_model() {
   };
   model.roles = {{"peer", "a Pastry node", Colour::Blue, 1.0f, 0}};
   model.key_owner_is_successor = false;  // the numerically closest node owns a key
-  const OperationField key{"key", "key", OperationField::Kind::Key,
-                           "A number, or any text to hash with SHA-1 (like a file name).", "1000"};
-  model.operations = {
-      {"lookup", "lookup", "Route to the node numerically closest to the key, from the selected peer.", "from", {key}},
-      {"put",
-       "put",
-       "Store a value at the node numerically closest to the key.",
-       "from",
-       {key, {"value", "value", OperationField::Kind::Name, "What to store.", "a value"}}},
-      {"get", "get", "Fetch the value stored under the key.", "from", {key}},
-      {"join",
-       "add a peer (join)",
-       "A new node joins through the node nearest to it; its join message is routed to its own id.",
-       "",
-       {{"id", "new id", OperationField::Kind::Number, "Empty: the id is SHA-1 of a new address.", ""}}},
-      {"fail", "crash", "The node stops without a word (its leaf set notices by keep-alives).", "peer", {}},
-      {"leave", "leave", "The node tells its leaf set before it goes.", "peer", {}},
-  };
+  model.operations = dht::dht_operations(
+      {.key_help = "A number, or any text to hash with SHA-1 (like a file name).",
+       .key_default = "1000",
+       .lookup = "Route to the node numerically closest to the key, from the selected peer.",
+       .put = "Store a value at the node numerically closest to the key.",
+       .get = "Fetch the value stored under the key.",
+       .join_label = "add a peer (join)",
+       .join = "A new node joins through the node nearest to it; its join message is routed to its own id.",
+       .fail = "The node stops without a word (its leaf set notices by keep-alives).",
+       .leave = "The node tells its leaf set before it goes."});
   model.parameters = {
       {"m", "m (id bits)", "Identifiers 0 .. 2^m - 1, m / b digits; 16 bits and b = 4: four hex digits.", 4, 160, 16,
        true, true, false},

@@ -1,0 +1,163 @@
+#include "common/dht_bench.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+namespace p2plab::dht {
+
+std::vector<CommandOption> workload_options(const BenchWorkload& d, const std::vector<CommandOption>& own) {
+  auto number = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return std::string(text);
+  };
+  std::vector<CommandOption> options = {
+      {"peers", "Number of peers N", std::to_string(d.peers), false, "n"},
+      {"seconds", "Simulated seconds", number(d.seconds), false, ""},
+      {"rate", "Lookups per peer per simulated second", number(d.rate), false, ""},
+      {"min-ms", "Minimum per-message latency (ms)", number(d.min_ms), false, ""},
+      {"max-ms", "Maximum per-message latency (ms)", number(d.max_ms), false, ""},
+      {"bits", "Identifier bits m", std::to_string(d.bits), false, "m"},
+  };
+  options.insert(options.end(), own.begin(), own.end());
+  options.push_back({"seed", "Seed", std::to_string(d.seed), false, ""});
+  options.push_back({"json", "Also write the figures to this JSON file", "", false, ""});
+  return options;
+}
+
+template <class T>
+bool read_option(const CommandArgs& args, const std::string& command, const std::string& name, T min, T max, T& out) {
+  const auto it = args.find(name);
+  if (it == args.end()) return true;
+  const std::string& text = it->second;
+  std::size_t used = 0;
+  bool ok = !text.empty();
+  try {
+    if constexpr (std::is_floating_point_v<T>) {
+      out = static_cast<T>(std::stod(text, &used));
+    } else if constexpr (std::is_unsigned_v<T>) {
+      ok = ok && text[0] != '-';
+      out = static_cast<T>(std::stoull(text, &used));
+    } else {
+      out = static_cast<T>(std::stoll(text, &used));
+    }
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  ok = ok && used == text.size();
+  if (!ok || out < min || out > max) {
+    std::fprintf(stderr, "%s: --%s: \"%s\" is not a number in [%s, %s]\n", command.c_str(), name.c_str(), text.c_str(),
+                 std::to_string(min).c_str(), std::to_string(max).c_str());
+    return false;
+  }
+  return true;
+}
+
+template bool read_option<int>(const CommandArgs&, const std::string&, const std::string&, int, int, int&);
+template bool read_option<double>(const CommandArgs&, const std::string&, const std::string&, double, double, double&);
+template bool read_option<std::uint64_t>(const CommandArgs&, const std::string&, const std::string&, std::uint64_t,
+                                         std::uint64_t, std::uint64_t&);
+
+bool read_workload(const CommandArgs& args, const std::string& command, std::uint64_t max_peers, int max_bits,
+                   BenchWorkload& w) {
+  if (!read_option(args, command, "peers", std::uint64_t{2}, max_peers, w.peers) ||
+      !read_option(args, command, "seconds", 0.001, 1e6, w.seconds) ||
+      !read_option(args, command, "rate", 1e-6, 1e4, w.rate) ||
+      !read_option(args, command, "min-ms", 0.0, 1e6, w.min_ms) ||
+      !read_option(args, command, "max-ms", 0.0, 1e6, w.max_ms) ||
+      !read_option(args, command, "bits", 8, max_bits, w.bits) ||
+      !read_option(args, command, "seed", std::uint64_t{0}, ~std::uint64_t{0}, w.seed)) {
+    return false;
+  }
+  if (w.max_ms < w.min_ms) {
+    std::fprintf(stderr, "%s: --max-ms must be at least --min-ms\n", command.c_str());
+    return false;
+  }
+  if (const auto it = args.find("json"); it != args.end()) w.json_out = it->second;
+  return true;
+}
+
+NetworkConfig workload_network(const BenchWorkload& w) {
+  NetworkConfig network;
+  network.latency.kind = LatencyModel::Kind::Uniform;
+  network.latency.min_ms = w.min_ms;
+  network.latency.max_ms = w.max_ms;
+  return network;
+}
+
+void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w) {
+  const IdSpace space(w.bits);
+  for (std::uint64_t i = 0; i < w.peers; ++i) {
+    Id id = space.hash("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 0xff) + "." +
+                       std::to_string(i & 0xff) + ":4000");
+    while (sim.peer_count() > 0 && w.bits < 64 && sim.find_live(id) != kNoPeer) id = space.add(id, Id(1));
+    sim.add_peer(id);
+  }
+}
+
+void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
+                               std::function<void(PeerIndex, const Id&)> lookup) {
+  struct Arrivals {
+    Rng rng;
+    double mean_gap_ms, next_ms;
+    std::uint16_t handler = 0;
+    std::function<void(PeerIndex, const Id&)> lookup;
+  };
+  auto a = std::make_shared<Arrivals>();
+  a->rng = Rng::derive(w.seed, 0x776f726b6c6f6164ULL);
+  a->mean_gap_ms = 1000.0 / (w.rate * static_cast<double>(w.peers));
+  a->next_ms = a->rng.exponential(a->mean_gap_ms);
+  a->lookup = std::move(lookup);
+  const IdSpace space(w.bits);
+  const std::uint64_t peers = w.peers;
+  a->handler = sim.add_handler([&sim, a, space, peers](PeerIndex, std::uint32_t) {
+    const auto requester = static_cast<PeerIndex>(a->rng.below(peers));
+    Id key;
+    for (auto& limb : key.limb) limb = a->rng.next_u64();
+    a->lookup(requester, space.reduce(key));
+    a->next_ms += a->rng.exponential(a->mean_gap_ms);
+    sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
+  });
+  sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
+}
+
+std::uint64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+BenchClock::BenchClock() : start_(std::chrono::steady_clock::now()), rss_before_(peak_rss_bytes()) {
+  built_ = end_ = start_;
+}
+
+void BenchClock::finished() {
+  end_ = std::chrono::steady_clock::now();
+  peak_ = peak_rss_bytes();
+}
+
+double BenchClock::build_s() const { return std::chrono::duration<double>(built_ - start_).count(); }
+double BenchClock::run_s() const { return std::chrono::duration<double>(end_ - built_).count(); }
+double BenchClock::wall_s() const { return std::chrono::duration<double>(end_ - start_).count(); }
+
+double BenchClock::bytes_per_peer(std::uint64_t peers) const {
+  return static_cast<double>(peak_ - std::min(peak_, rss_before_)) / static_cast<double>(peers);
+}
+
+bool write_figures(const BenchWorkload& w, const std::string& command, const nlohmann::json& figures) {
+  if (w.json_out.empty()) return true;
+  std::ofstream out(w.json_out);
+  out << figures.dump(2) << '\n';
+  if (!out) {
+    std::fprintf(stderr, "%s: cannot write %s\n", command.c_str(), w.json_out.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace p2plab::dht

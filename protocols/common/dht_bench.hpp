@@ -1,0 +1,79 @@
+#pragma once
+// The benchmark workload the structured overlays share (`p2plab bench chord|kademlia|pastry|...`):
+// the workload PeerSim's and SimGrid's Chord examples were measured on. N peers with ids from
+// SHA-1 of generated addresses, lookups as N Poisson processes of rate `rate` (simulated as one
+// process of rate N * rate whose requester is uniform among the peers: one pending event instead
+// of N), keys uniform over the id space, latency uniform in [min_ms, max_ms] per message.
+// A protocol's bench builds its converged network on these peers and prints its own figures.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "p2plab/protocol_command.hpp"
+#include "p2plab/simulator.hpp"
+
+namespace p2plab::dht {
+
+struct BenchWorkload {
+  std::uint64_t peers = 100'000;
+  double seconds = 100;              // simulated time
+  double rate = 0.1;                 // lookups per peer per simulated second (Poisson)
+  double min_ms = 10, max_ms = 100;  // per-message latency, uniform
+  int bits = 160;                    // m
+  std::uint64_t seed = 1;
+  std::string json_out;  // also write the figures as JSON here
+};
+
+/// The workload's options, with `defaults` as their defaults: peers, seconds, rate, min-ms,
+/// max-ms, bits, then the protocol's own options (`own`), then seed and json.
+std::vector<CommandOption> workload_options(const BenchWorkload& defaults, const std::vector<CommandOption>& own);
+
+/// Reads option `name` as a number in [min, max] into `out` (left as it is when absent); false
+/// after a message naming the option and the command ("p2plab bench chord: --k: ...").
+template <class T>
+bool read_option(const CommandArgs& args, const std::string& command, const std::string& name, T min, T max, T& out);
+
+/// Reads the workload's options; false after a message naming the bad one.
+bool read_workload(const CommandArgs& args, const std::string& command, std::uint64_t max_peers, int max_bits,
+                   BenchWorkload& out);
+
+NetworkConfig workload_network(const BenchWorkload& w);
+
+/// Adds the N peers, ids hashed from "10.a.b.c:4000" (below 64 bits an id in use is stepped past).
+void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w);
+
+/// Schedules the lookups: `lookup(requester, key)` at each arrival until the run ends. The next
+/// arrival is kept in double precision so that microsecond rounding never accumulates.
+void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
+                               std::function<void(PeerIndex, const Id&)> lookup);
+
+/// Peak resident memory of this process so far, in bytes (Linux VmHWM).
+std::uint64_t peak_rss_bytes();
+
+/// Wall-clock phases of a benchmark: building the network, simulating; and the memory it took.
+class BenchClock {
+ public:
+  BenchClock();
+  void built() { built_ = std::chrono::steady_clock::now(); }
+  void finished();
+  double build_s() const;
+  double run_s() const;
+  double wall_s() const;
+  std::uint64_t peak_rss() const { return peak_; }
+  /// Memory the run added over what the process held before, per peer.
+  double bytes_per_peer(std::uint64_t peers) const;
+
+ private:
+  std::chrono::steady_clock::time_point start_, built_, end_;
+  std::uint64_t rss_before_ = 0, peak_ = 0;
+};
+
+/// Writes `figures` to w.json_out when it is set; false after a message naming the file.
+bool write_figures(const BenchWorkload& w, const std::string& command, const nlohmann::json& figures);
+
+}  // namespace p2plab::dht
