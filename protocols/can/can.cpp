@@ -136,7 +136,6 @@ Point Protocol::draw_join_point(PeerIndex x) {
 void Protocol::join(PeerIndex x, PeerIndex via) {
   reserve(x + 1);
   const Point p = draw_join_point(x);
-  peers_[x].join_point = p;
   std::vector<double> c = coordinates(p, params_.d);
   // The join request travels like a lookup of the point, from the bootstrap peer on.
   const std::uint32_t serial = next_serial_++;
@@ -211,9 +210,8 @@ Message Protocol::update_message(PeerIndex x, MsgType type) const {
   for (const Zone& z : peers_[x].zones) {
     if (m.zone_count < kMaxZones) m.zones[m.zone_count++] = z;
   }
-  for (const Neighbour& n : peers_[x].neighbours) {
-    if (m.count < kMaxList) m.entries[m.count++] = n;
-  }
+  const auto& table = peers_[x].neighbours;
+  m.entries.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(table.size(), kMaxList)));
   m.volume = volume(x);
   return m;
 }
@@ -229,9 +227,9 @@ void Protocol::announce(PeerIndex x, const std::vector<PeerIndex>& also) {
   }
 }
 
-void Protocol::announce(PeerIndex x, const Neighbour* entries, int count) {
+void Protocol::announce(PeerIndex x, const std::vector<Neighbour>& entries) {
   std::vector<PeerIndex> also;
-  for (int i = 0; i < count; ++i) also.push_back(entries[i].peer);
+  for (const Neighbour& n : entries) also.push_back(n.peer);
   announce(x, also);
 }
 
@@ -285,8 +283,8 @@ void Protocol::hear_of(PeerIndex x, const Neighbour& n) {
   if (params_.maintenance) extra_[x].heard[n.peer] = net_.now();
 }
 
-void Protocol::hear_of_all(PeerIndex x, const Neighbour* entries, int count) {
-  for (int i = 0; i < count; ++i) hear_of(x, entries[i]);
+void Protocol::hear_of_all(PeerIndex x, const std::vector<Neighbour>& entries) {
+  for (const Neighbour& n : entries) hear_of(x, n);
 }
 
 void Protocol::prune(PeerIndex x) {
@@ -418,7 +416,6 @@ void Protocol::install_random_joins(const std::vector<PeerIndex>& peers) {
   for (std::size_t i = 1; i < peers.size(); ++i) {
     const PeerIndex y = peers[i];
     const Point p = draw_join_point(y);
-    peers_[y].join_point = p;
     std::uint32_t node = 0;
     for (int k = 0; trie[node].child[0] != 0; ++k) {
       node = trie[node].child[(p.x[static_cast<std::size_t>(k % d)] >> (63 - k / d)) & 1u];
@@ -506,8 +503,8 @@ void Protocol::take_over(PeerIndex x, Orphan orphan) {
   }
   // The failed peer's neighbours that abut the new zones become this peer's neighbours (one
   // that has failed as well is noticed by its silence, and its zone taken over in turn).
-  hear_of_all(x, orphan.neighbours.data(), static_cast<int>(orphan.neighbours.size()));
-  announce(x, {});
+  hear_of_all(x, orphan.neighbours);
+  announce(x, std::vector<PeerIndex>{});
 }
 
 void Protocol::give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner) {
@@ -536,7 +533,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
         }
       }
       for (PeerIndex p : silent) presume_dead(self, p);
-      announce(self, {});
+      announce(self, std::vector<PeerIndex>{});
       net_.set_timer(self, params_.keepalive, static_cast<std::uint16_t>(TimerKind::Keepalive), 0);
       return;
     }
@@ -622,9 +619,9 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       s.joined = true;
       trace_zones(self, ZoneChange::Granted, from);
       learn(self, from, msg.zones.data() + 1, msg.zone_count - 1);
-      hear_of_all(self, msg.entries.data(), msg.count);  // the owner's neighbours that abut the new zone
+      hear_of_all(self, msg.entries);  // the owner's neighbours that abut the new zone
       finish(msg.lookup, from, false, kNoValue);
-      announce(self, msg.entries.data(), msg.count);
+      announce(self, msg.entries);
       start_maintenance(self);
       return;
     }
@@ -635,8 +632,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       learn(self, from, msg.zones.data(), msg.zone_count);
       const bool now = std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == from; });
       if (params_.maintenance && now) {
-        extra_[self].their_neighbours[from] = std::vector<Neighbour>(msg.entries.begin(), msg.entries.begin() + msg.count);
-        hear_of_all(self, msg.entries.data(), msg.count);
+        extra_[self].their_neighbours[from] = msg.entries;
+        hear_of_all(self, msg.entries);
       }
       if (now && !before) send(self, from, update_message(self, MsgType::Update));  // so that it learns this one
       return;
@@ -681,12 +678,11 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       Message claim = update_message(self, MsgType::Takeover);
       claim.node = from;
       claim.volume = -1;
-      for (int i = 0; i < msg.count; ++i) {
-        const PeerIndex p = msg.entries[static_cast<std::size_t>(i)].peer;
-        if (p != self) send(self, p, claim);
+      for (const Neighbour& n : msg.entries) {
+        if (n.peer != self) send(self, n.peer, claim);
       }
-      hear_of_all(self, msg.entries.data(), msg.count);
-      announce(self, msg.entries.data(), msg.count);
+      hear_of_all(self, msg.entries);
+      announce(self, msg.entries);
       return;
     }
     case MsgType::Count:

@@ -73,7 +73,6 @@ struct Message {
   Purpose purpose = Purpose::User;
   std::uint8_t flag = 0;        // RouteDone: found/stored
   std::uint8_t zone_count = 0;  // valid entries in zones
-  std::uint8_t count = 0;       // valid entries in entries
   std::uint16_t hops = 0;       // Route: forwarding steps so far
   std::uint32_t lookup = 0;     // serial of the lookup (0: none)
   std::uint32_t tag = 0;        // RPC slot (hop acknowledgements)
@@ -83,8 +82,10 @@ struct Message {
   double volume = 0;  // Takeover: the sender's volume before it took over
   Id key;
   std::array<Zone, kMaxZones> zones{};
-  std::array<Neighbour, kMaxList> entries{};  // the sender's neighbour table (the paper's
-                                              // "list of its neighbours and their zone coordinates")
+  /// Update, JoinGrant, Takeover, Handover: the sender's neighbour table, at most kMaxList (the
+  /// paper's "list of its neighbours and their zone coordinates"); empty in a routed message,
+  /// which stays small (its many copies are the benchmark's cost).
+  std::vector<Neighbour> entries;
 };
 
 struct LookupRecord {
@@ -105,7 +106,6 @@ struct PeerState {
   std::vector<Zone> zones;
   std::vector<Neighbour> neighbours;  // in the order learnt
   bool joined = false;
-  Point join_point;  // where the newcomer asked to join
 };
 
 /// The greedy decision at one peer.
@@ -213,14 +213,14 @@ class Protocol final : public MessageHandler<Message> {
   void remove_zone(PeerIndex x, const Zone& z);  // also out of a zone it was merged into
   Message update_message(PeerIndex x, MsgType type) const;
   void announce(PeerIndex x, const std::vector<PeerIndex>& also);
-  void announce(PeerIndex x, const Neighbour* entries, int count);
+  void announce(PeerIndex x, const std::vector<Neighbour>& entries);
   /// x learns that `peer` holds `zones` now: its entries replaced, kept only where adjacent.
   void learn(PeerIndex x, PeerIndex peer, const Zone* zones, int count);
   void forget(PeerIndex x, PeerIndex peer);
   /// x hears second-hand (a neighbour's table) that `n.peer` holds `n.zone`: taken into x's table
   /// if it abuts x and contradicts nothing x knows; heartbeats then confirm it or find it dead.
   void hear_of(PeerIndex x, const Neighbour& n);
-  void hear_of_all(PeerIndex x, const Neighbour* entries, int count);
+  void hear_of_all(PeerIndex x, const std::vector<Neighbour>& entries);
   /// Drops x's neighbour entries that no longer abut x's zones.
   void prune(PeerIndex x);
   void presume_dead(PeerIndex x, PeerIndex p);

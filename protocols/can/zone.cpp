@@ -50,11 +50,14 @@ std::string Zone::text() const {
 double Box::side(int i) const { return std::ldexp(1.0, -level[static_cast<std::size_t>(i)]); }
 
 Box box_of(const Zone& zone, int d) {
+  // Halving k, along dimension i = k mod d, appends its bit to that dimension's low corner.
   Box b;
+  std::size_t i = 0;
   for (int k = 0; k < zone.depth; ++k) {
-    const auto i = static_cast<std::size_t>(k % d);
-    if (zone.bit(k)) b.lo[i] |= std::uint64_t{1} << (63 - b.level[i]);
+    const std::uint64_t bit = (zone.code[static_cast<std::size_t>(k >> 6)] >> (63 - (k & 63))) & 1u;
+    b.lo[i] |= bit << (63 - b.level[i]);
     ++b.level[i];
+    if (++i == static_cast<std::size_t>(d)) i = 0;
   }
   return b;
 }
@@ -127,8 +130,13 @@ Point point_of(const Id& key, int d) {
   Point p;
   const int w = key_bits_per_dimension(d);
   for (int i = 0; i < d; ++i) {
-    std::uint64_t x = 0;
-    for (int j = 0; j < w; ++j) x = (x << 1) | (key.bit(159 - i * w - j) ? 1u : 0u);
+    // Bits [low, low + w) of the key (bit 159 the most significant), where low = 160 - (i + 1) w.
+    const int low = 160 - (i + 1) * w;
+    const auto limb = static_cast<std::size_t>(low / 64);
+    const int offset = low % 64;
+    std::uint64_t x = key.limb[limb] >> offset;
+    if (offset > 0 && limb + 1 < key.limb.size()) x |= key.limb[limb + 1] << (64 - offset);
+    if (w < 64) x &= (std::uint64_t{1} << w) - 1;
     p.x[static_cast<std::size_t>(i)] = w == 64 ? x : x << (64 - w);
   }
   return p;
