@@ -14,6 +14,10 @@
 #include <vector>
 
 #include "can/can.hpp"
+#include "can/can_run.hpp"
+#include "p2plab/json_util.hpp"
+#include "p2plab/registry.hpp"
+#include "p2plab/scenario.hpp"
 #include "p2plab/simulator.hpp"
 
 using namespace p2plab;
@@ -379,5 +383,113 @@ TEST_CASE("can: takeover keeps the tiling after failures, and lookups find the n
     }
     net.sim.run_until(from_ms(std::int64_t{60000}));
     CHECK(net.can.stats().correct_count() == 200);
+  }
+}
+
+namespace {
+
+nlohmann::json lab(const std::string& name) {
+  return load_scenario(std::string(P2PLAB_LABS_DIR) + "/" + name).doc;
+}
+
+std::unique_ptr<Run> run_doc(const nlohmann::json& doc) {
+  auto run = all_protocols().create(parse_scenario(doc, "test.json"));
+  run->run_to_end();
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("can: the dimensions lab shortens paths as d grows, close to (d/4) n^(1/d)") {
+  double previous_hops = 1e9, previous_state = 0;
+  for (int d : {2, 3, 4}) {
+    CAPTURE(d);
+    nlohmann::json doc = lab("can-dimensions.json");
+    doc["params"]["d"] = d;
+    const auto run = run_doc(doc);
+    const nlohmann::json r = run->result();
+    const auto& m = r.at("metrics");
+    CHECK(m.at("lookups_ok").get<int>() == 200);
+    const double hops = m.at("mean_hops").get<double>(), state = m.at("mean_state_entries").get<double>();
+    const double paper = d / 4.0 * std::pow(512.0, 1.0 / d);
+    CHECK(hops < previous_hops);
+    CHECK(state > previous_state);
+    CHECK(hops > 0.7 * paper);
+    CHECK(hops < 1.05 * paper);
+    previous_hops = hops;
+    previous_state = state;
+    // Every lookup's owner is the peer whose zone (from the result) contains its point.
+    int right = 0;
+    for (const auto& l : r.at("lookups")) {
+      std::string owner;
+      for (const auto& p : r.at("peers")) {
+        const auto& z = p.at("zone");
+        bool in = true;
+        for (int i = 0; i < d; ++i) {
+          const double x = l.at("point")[static_cast<std::size_t>(i)];
+          in = in && z.at("lo")[static_cast<std::size_t>(i)].get<double>() <= x && x < z.at("hi")[static_cast<std::size_t>(i)].get<double>();
+        }
+        if (in) owner = p.at("id").get<std::string>();
+      }
+      right += l.at("owner").get<std::string>() == owner ? 1 : 0;
+    }
+    CHECK(right == 200);
+  }
+}
+
+TEST_CASE("can: the zones lab tells the story its notes tell") {
+  const auto run = run_doc(lab("can-zones.json"));
+  const nlohmann::json r = run->result();
+  CHECK(r.at("warnings").empty());
+  CHECK(r.at("peers").size() == 15);
+  // The put stored the file at peer 6; 6 crashed; the get reached the peer that took 6's zone
+  // over (holding two zones now) and found nothing.
+  const auto& storage = r.at("storage");
+  REQUIRE(storage.size() == 2);
+  CHECK(storage[0].at("owner") == "6");
+  CHECK(storage[1].at("found") == false);
+  CHECK(storage[1].at("ok") == true);
+  const std::string heir = storage[1].at("owner");
+  for (const auto& p : r.at("peers")) {
+    if (p.at("id") == heir) CHECK(p.at("zone").is_array());
+  }
+  double total = 0;
+  for (const auto& p : r.at("peers")) {
+    const nlohmann::json zones = p.at("zone").is_array() ? p.at("zone") : nlohmann::json::array({p.at("zone")});
+    for (const auto& z : zones) total += (z.at("hi")[0].get<double>() - z.at("lo")[0].get<double>()) *
+                                         (z.at("hi")[1].get<double>() - z.at("lo")[1].get<double>());
+  }
+  CHECK(total == 1.0);
+  CHECK(r.at("metrics").at("lookups_ok") == r.at("metrics").at("lookups"));
+}
+
+TEST_CASE("can: bad scenario fields are errors naming the field") {
+  struct Bad {
+    const char* field;
+    nlohmann::json doc;
+  };
+  const nlohmann::json base = {{"protocol", "can"}, {"peers", {{"count", 4}}}};
+  auto with = [&](const char* key, nlohmann::json value) {
+    nlohmann::json doc = base;
+    doc[key] = std::move(value);
+    return doc;
+  };
+  const std::vector<Bad> cases = {
+      {"params.d", with("params", {{"d", 9}})},
+      {"params.d", with("params", {{"d", 0}})},
+      {"params.dims", with("params", {{"dims", 2}})},
+      {"params.dead_after_ms", with("params", {{"keepalive_ms", 2000}, {"dead_after_ms", 1000}})},
+      {"events[0].op", with("events", {{{"at_ms", 0}, {"op", "split"}}})},
+      {"events[0].from", with("events", {{{"at_ms", 0}, {"op", "lookup"}, {"from", 99}, {"name", "x"}}})},
+      {"zones", with("zones", 3)},
+  };
+  for (const Bad& bad : cases) {
+    CAPTURE(bad.doc.dump());
+    try {
+      all_protocols().create(parse_scenario(bad.doc, "bad.json"));
+      FAIL("accepted");
+    } catch (const ScenarioError& e) {
+      CHECK(e.field() == bad.field);
+    }
   }
 }
