@@ -35,6 +35,7 @@
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
 #include "session.hpp"
+#include "view_zones.hpp"
 #include "views.hpp"
 
 namespace fs = std::filesystem;
@@ -400,10 +401,12 @@ class App {
     story_.clear();
     view_.header = &header_;
     view_.story = &story_;
-    const PeerIndex hovered = ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
-                                   : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
+    const PeerIndex hovered =
+        ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
+        : geometry == Geometry::Zones ? draw_zones(draw, origin, picture, *session_, searches, view_, palette)
+                                      : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
     draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-    if (geometry != Geometry::Ring && geometry != Geometry::Graph) {
+    if (geometry != Geometry::Ring && geometry != Geometry::Graph && geometry != Geometry::Zones) {
       // No view of its own yet (a bit trie, 2-D zones): the overlay as a free graph, and say so.
       const std::string text = std::string("no ") + (geometry == Geometry::XorTrie ? "XOR trie" : "zone map") +
                                " view yet: drawn as a graph of its links";

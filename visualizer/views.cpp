@@ -28,6 +28,8 @@ ImVec2 on_circle(ImVec2 c, float r, float angle) {
   return ImVec2(c.x + r * std::cos(angle), c.y + r * std::sin(angle));
 }
 
+}  // namespace
+
 /// A crashed peer where it lived: a hollow circle under a cross in the text's colour, which stands
 /// out on either theme (grey alone disappears on a projector).
 /// An X centred at `at`, each arm reaching `arm` pixels along both axes.
@@ -40,6 +42,8 @@ void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const 
   draw->AddCircle(at, radius, palette.peer_dead, 0, thick);
   draw_cross(draw, at, radius + 2.0f, palette.text);
 }
+
+namespace {
 
 /// A stale pointer was drawn from `from` to `to` (at a and b): for the legend and --positions.
 void note_stale(const ViewOptions& options, PeerIndex from, PeerIndex to, ImVec2 a, ImVec2 b) {
@@ -70,6 +74,8 @@ float draw_story(ImDrawList* draw, ImVec2 at, float width, const Session& sessio
   return at.y + ImGui::GetFont()->CalcTextSizeA(size, FLT_MAX, width, story.c_str()).y;
 }
 
+}  // namespace
+
 /// The current search's header over the view and its story under it, wrapped to the view's
 /// width; returns where the text ends (the y below it).
 float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::string& header, const Session& session,
@@ -81,6 +87,8 @@ float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::strin
   if (options.header != nullptr) *options.header = header;
   return draw_story(draw, ImVec2(origin.x + 12, below + 4), width, session, search, options, palette);
 }
+
+namespace {
 
 /// Labels that never overlap: each asks for a spot and a direction to move away in (outward from
 /// the circle's centre); the most important are placed first (peers' ids, then keys, then table
@@ -284,8 +292,6 @@ Palette Palette::light() {
   return p;
 }
 
-namespace {
-
 void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thickness) {
   const float dx = b.x - a.x, dy = b.y - a.y;
   const float length = std::sqrt(dx * dx + dy * dy);
@@ -296,6 +302,8 @@ void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thick
                   ImVec2(a.x + dx * t2 / length, a.y + dy * t2 / length), colour, thickness);
   }
 }
+
+namespace {
 
 std::string id_text(const SimulatorCore& sim, PeerIndex p) { return p == kNoPeer ? "?" : sim.peer_id(p).to_decimal(); }
 

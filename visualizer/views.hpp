@@ -109,6 +109,18 @@ struct RingLayout {
 float ring_top(ImVec2 size);
 ImVec2 ring_centre(ImVec2 origin, ImVec2 size);
 
+// Parts every view draws alike (views.cpp).
+
+/// A crashed peer where it lived: a hollow circle crossed out.
+void draw_crashed(ImDrawList* draw, ImVec2 at, float radius, float thick, const Palette& palette);
+/// An X centred at `at`, each arm reaching `arm` pixels along both axes.
+void draw_cross(ImDrawList* draw, ImVec2 at, float arm, ImU32 colour);
+void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thickness);
+/// The current search's header over the view and its story (Run::narrate) under it, wrapped to
+/// the view's width; records both in `options`; returns where the text ends (the y below it).
+float draw_header(ImDrawList* draw, ImVec2 origin, ImVec2 size, const std::string& header, const Session& session,
+                  const TracedSearch& search, const ViewOptions& options, const Palette& palette);
+
 /// Draws the view into the rectangle [origin, origin + size]; returns the peer under the mouse
 /// (for clicks and tooltips), or kNoPeer.
 PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session& session, RingLayout& layout,

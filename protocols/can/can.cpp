@@ -257,15 +257,6 @@ void Protocol::learn(PeerIndex x, PeerIndex peer, const Zone* zones, int count) 
     }
   }
   if (params_.maintenance && now && !before) extra_[x].heard[peer] = net_.now();
-  if (now != before && net_.trace().enabled()) {
-    TraceEvent e;
-    e.time = net_.now();
-    e.kind = TraceKind::StateChange;
-    e.detail = static_cast<std::uint8_t>(StateField::Neighbours);
-    e.peer = x;
-    e.other = peer;
-    net_.trace().record(e);
-  }
 }
 
 void Protocol::forget(PeerIndex x, PeerIndex peer) { learn(x, peer, nullptr, 0); }

@@ -58,8 +58,9 @@ enum class Purpose : std::uint8_t { User, Join, Put, Get, Probe };
 constexpr std::uint32_t kNoValue = 0xffffffffu;
 /// A LookupHop's kind: a greedy step, or a hop that got no acknowledgement.
 constexpr std::uint8_t kStepHop = 0, kTimeoutHop = 1;
-/// StateChange fields: index = what happened.
-enum class StateField : std::uint8_t { Zones, Neighbours, Count };
+/// StateChange fields (a peer's zones changed; index = what happened). Neighbour tables change
+/// with every zone change nearby and are not traced: views outline the zones that changed.
+enum class StateField : std::uint8_t { Zones, Count };
 enum class ZoneChange : std::uint16_t { Split, Granted, TakenOver, HandedOver, GivenUp };
 
 /// One neighbour zone as a peer knows it (a neighbour holding two zones has two entries).

@@ -18,6 +18,12 @@ std::string two_places(double v) {
   return text;
 }
 
+std::string three_places(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", v);
+  return text;
+}
+
 nlohmann::json box_json(const ZoneBox& b) { return {{"lo", b.lo}, {"hi", b.hi}}; }
 
 }  // namespace
@@ -106,7 +112,7 @@ TraceVocabulary CanRun::vocabulary() const {
     v.message_types.emplace_back(to_string(static_cast<MsgType>(i)));
   for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i)
     v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
-  v.state_fields = {"zones", "neighbours"};
+  v.state_fields = {"zones"};
   v.lookup_purposes = {"lookup", "join", "put", "get", "probe"};
   v.hop_kinds = {"step", "timeout"};
   v.hop_styles = {HopStyle::Forward, HopStyle::Timeout};
@@ -401,8 +407,12 @@ std::string CanRun::narrate(const TraceEvent& event) const {
     return "peer " + name(x) + ": no neighbour's zone is closer to " + point +
            " than its own (a failed neighbour's zone not taken over yet): it waits and tries again";
   }
+  if (step.distance == 0) {
+    return "peer " + name(x) + ": the point " + point + " is not in its zone; it lies in neighbour " + name(step.next) +
+           "'s zone: forward to " + name(step.next);
+  }
   return "peer " + name(x) + ": the point " + point + " is not in its zone; neighbour " + name(step.next) +
-         "'s zone is the closest to it (distance " + two_places(std::sqrt(step.distance)) + "): forward to " +
+         "'s zone is the closest to it (distance " + three_places(std::sqrt(step.distance)) + "): forward to " +
          name(step.next);
 }
 
