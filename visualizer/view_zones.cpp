@@ -93,14 +93,17 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   }
   // A peer's place: the centre of its first zone in the slice (else of its first zone).
   std::vector<ImVec2> where(sim.peer_count(), sq.at(0.5, 0.5));
-  std::vector<char> placed(sim.peer_count(), 0);
+  std::vector<char> placed(sim.peer_count(), 0), in_slice(sim.peer_count(), 0);
   for (int pass = 0; pass < 2; ++pass) {
     for (const Drawn& b : boxes) {
       if (placed[b.peer] || (pass == 0 && !b.in_slice)) continue;
       where[b.peer] = sq.at((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2);
       placed[b.peer] = 1;
+      in_slice[b.peer] = pass == 0 ? 1 : 0;
     }
   }
+  // Off the slice (d > 2), a peer is drawn only where the story needs it: on the current path.
+  std::vector<char> on_path(sim.peer_count(), 0);
   const auto corner_lo = [&](const Drawn& b) { return sq.at(b.x0, b.y1); };  // top left on screen
   const auto corner_hi = [&](const Drawn& b) { return sq.at(b.x1, b.y0); };  // bottom right
 
@@ -165,6 +168,7 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
           !placed[hop.from] || !placed[hop.to])
         continue;
       const ImVec2 a = where[hop.from], b = where[hop.to];
+      on_path[hop.from] = on_path[hop.to] = 1;
       if (hop.style == HopStyle::Timeout) {
         dashed_line(draw, a, b, palette.path, thick + 1.0f);
         draw_cross(draw, b, 7.0f, palette.path);
@@ -226,9 +230,12 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   PeerIndex hovered = kNoPeer;
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
     if (zones[p].empty() || sim.state(p) == PeerState::Left) continue;
+    if (!in_slice[p] && !on_path[p] && p != options.selected) continue;
     const bool up = sim.is_up(p);
     const ImU32 colour = p == options.selected ? palette.selected : up ? palette.role(Colour::Blue) : palette.peer_dead;
-    if (up) {
+    if (up && !in_slice[p]) {
+      draw->AddCircle(where[p], dot, colour, 0, thick);  // hollow: its zone does not cross the slice
+    } else if (up) {
       draw->AddCircleFilled(where[p], dot, colour);
     } else {
       draw_crashed(draw, where[p], dot, thick, palette);
