@@ -151,14 +151,20 @@ void check_tiling(const Net& net) {
 /// Every live peer's neighbour table names exactly the live peers with an abutting zone.
 void check_neighbours(const Net& net) {
   const std::vector<PeerIndex> live = net.live();
-  int wrong = 0;
+  std::vector<std::vector<OracleBox>> boxes;
   for (PeerIndex x : live) {
+    boxes.emplace_back();
+    for (const can::Zone& z : net.can.state(x).zones) boxes.back().push_back(oracle_box(z, net.d()));
+  }
+  int wrong = 0;
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const PeerIndex x = live[i];
     std::set<PeerIndex> truth;
-    for (PeerIndex y : live) {
-      if (y == x) continue;
-      for (const can::Zone& a : net.can.state(x).zones) {
-        for (const can::Zone& b : net.can.state(y).zones) {
-          if (abut(oracle_box(a, net.d()), oracle_box(b, net.d()))) truth.insert(y);
+    for (std::size_t j = 0; j < live.size(); ++j) {
+      if (j == i) continue;
+      for (const OracleBox& a : boxes[i]) {
+        for (const OracleBox& b : boxes[j]) {
+          if (abut(a, b)) truth.insert(live[j]);
         }
       }
     }
@@ -269,19 +275,20 @@ TEST_CASE("can: on n equal zones the mean path is (d/4) n^(1/d) and every route 
     check_tiling(net);
     check_neighbours(net);
     // Shortest paths over the true adjacency (breadth-first, from the oracle's boxes).
+    std::vector<OracleBox> boxes;
+    for (int a = 0; a < n; ++a) boxes.push_back(oracle_box(zones[static_cast<std::size_t>(a)][0], g.d));
     std::vector<std::vector<int>> adjacency(static_cast<std::size_t>(n));
     for (int a = 0; a < n; ++a) {
       for (int b = 0; b < n; ++b) {
-        if (a != b && abut(oracle_box(zones[static_cast<std::size_t>(a)][0], g.d),
-                           oracle_box(zones[static_cast<std::size_t>(b)][0], g.d)))
+        if (a != b && abut(boxes[static_cast<std::size_t>(a)], boxes[static_cast<std::size_t>(b)]))
           adjacency[static_cast<std::size_t>(a)].push_back(b);
       }
     }
-    // Every target zone (its centre as the key's point) from a sample of 64 sources: on the torus
+    // Every target zone (its centre as the key's point) from a sample of 16 sources: on the torus
     // every source sees the same distances, so the mean over all targets is the mean over all pairs.
     double total = 0;
     int routes = 0, shortest = 0;
-    const int stride = std::max(1, n / 64);
+    const int stride = std::max(1, n / 16);
     for (int source = 0; source < n; source += stride) {
       std::vector<int> dist(static_cast<std::size_t>(n), -1);
       std::deque<int> queue{source};
@@ -359,7 +366,7 @@ TEST_CASE("can: the join protocol builds the zones the oracle bootstrap builds")
 }
 
 TEST_CASE("can: takeover keeps the tiling after failures, and lookups find the new owners") {
-  for (std::uint64_t seed = 13; seed < 19; ++seed) {
+  for (std::uint64_t seed = 13; seed < 17; ++seed) {
     CAPTURE(seed);
     can::Params params;
     Net net(seed, params);
