@@ -30,7 +30,8 @@ struct OracleBox {
 };
 
 OracleBox oracle_box(const can::Zone& z, int d) {
-  OracleBox b{std::vector<double>(static_cast<std::size_t>(d), 0.0), std::vector<double>(static_cast<std::size_t>(d), 1.0)};
+  OracleBox b{std::vector<double>(static_cast<std::size_t>(d), 0.0),
+              std::vector<double>(static_cast<std::size_t>(d), 1.0)};
   for (int k = 0; k < z.depth; ++k) {
     const auto i = static_cast<std::size_t>(k % d);
     const double mid = (b.lo[i] + b.hi[i]) / 2;
@@ -304,8 +305,8 @@ TEST_CASE("can: on n equal zones the mean path is (d/4) n^(1/d) and every route 
         }
       }
       for (int target = 0; target < n; ++target) {
-        const int hops =
-            greedy_hops(net, static_cast<PeerIndex>(source), oracle_centre(zones[static_cast<std::size_t>(target)][0], g.d));
+        const int hops = greedy_hops(net, static_cast<PeerIndex>(source),
+                                     oracle_centre(zones[static_cast<std::size_t>(target)][0], g.d));
         total += hops;
         ++routes;
         shortest += hops == dist[static_cast<std::size_t>(target)] ? 1 : 0;
@@ -330,8 +331,7 @@ TEST_CASE("can: random joins stay close to the equal-zone path length") {
   double total = 0;
   const int routes = 20000;
   for (int i = 0; i < routes; ++i) {
-    const int hops =
-        greedy_hops(net, static_cast<PeerIndex>(rng.below(1024)), can::point_of(net.random_key(rng), 2));
+    const int hops = greedy_hops(net, static_cast<PeerIndex>(rng.below(1024)), can::point_of(net.random_key(rng), 2));
     REQUIRE(hops >= 0);
     total += hops;
   }
@@ -395,9 +395,7 @@ TEST_CASE("can: takeover keeps the tiling after failures, and lookups find the n
 
 namespace {
 
-nlohmann::json lab(const std::string& name) {
-  return load_scenario(std::string(P2PLAB_LABS_DIR) + "/" + name).doc;
-}
+nlohmann::json lab(const std::string& name) { return load_scenario(std::string(P2PLAB_LABS_DIR) + "/" + name).doc; }
 
 std::unique_ptr<Run> run_doc(const nlohmann::json& doc) {
   auto run = all_protocols().create(parse_scenario(doc, "test.json"));
@@ -434,7 +432,8 @@ TEST_CASE("can: the dimensions lab shortens paths as d grows, close to (d/4) n^(
         bool in = true;
         for (int i = 0; i < d; ++i) {
           const double x = l.at("point")[static_cast<std::size_t>(i)];
-          in = in && z.at("lo")[static_cast<std::size_t>(i)].get<double>() <= x && x < z.at("hi")[static_cast<std::size_t>(i)].get<double>();
+          in = in && z.at("lo")[static_cast<std::size_t>(i)].get<double>() <= x &&
+               x < z.at("hi")[static_cast<std::size_t>(i)].get<double>();
         }
         if (in) owner = p.at("id").get<std::string>();
       }
@@ -463,8 +462,9 @@ TEST_CASE("can: the zones lab tells the story its notes tell") {
   double total = 0;
   for (const auto& p : r.at("peers")) {
     const nlohmann::json zones = p.at("zone").is_array() ? p.at("zone") : nlohmann::json::array({p.at("zone")});
-    for (const auto& z : zones) total += (z.at("hi")[0].get<double>() - z.at("lo")[0].get<double>()) *
-                                         (z.at("hi")[1].get<double>() - z.at("lo")[1].get<double>());
+    for (const auto& z : zones)
+      total += (z.at("hi")[0].get<double>() - z.at("lo")[0].get<double>()) *
+               (z.at("hi")[1].get<double>() - z.at("lo")[1].get<double>());
   }
   CHECK(total == 1.0);
   CHECK(r.at("metrics").at("lookups_ok") == r.at("metrics").at("lookups"));

@@ -41,7 +41,9 @@ struct Drawn {
   bool in_slice;
 };
 
-double coordinate(const std::vector<double>& v, std::size_t i, double fallback) { return i < v.size() ? v[i] : fallback; }
+double coordinate(const std::vector<double>& v, std::size_t i, double fallback) {
+  return i < v.size() ? v[i] : fallback;
+}
 
 }  // namespace
 
@@ -120,11 +122,13 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   for (int crashed = 1; crashed >= 0; --crashed) {
     for (const Drawn& b : boxes) {
       if (!b.in_slice || sim.is_up(b.peer) != (crashed == 0)) continue;
-      const ImU32 fill = crashed ? with_alpha(palette.path, 70)
-                                 : with_alpha(palette.role(Colour::Blue), 30 + 25 * static_cast<unsigned>((b.peer * 7) % 4));
+      const ImU32 fill =
+          crashed ? with_alpha(palette.path, 70)
+                  : with_alpha(palette.role(Colour::Blue), 30 + 25 * static_cast<unsigned>((b.peer * 7) % 4));
       draw->AddRectFilled(corner_lo(b), corner_hi(b), fill);
       draw->AddRect(corner_lo(b), corner_hi(b), crashed ? palette.path : palette.ring, 0, 0, thick * 0.7f);
-      if (options.segments != nullptr) options.segments->push_back({"zone", b.peer, b.peer, corner_lo(b), corner_hi(b)});
+      if (options.segments != nullptr)
+        options.segments->push_back({"zone", b.peer, b.peer, corner_lo(b), corner_hi(b)});
     }
   }
   for (const Drawn& b : boxes) {
@@ -164,8 +168,8 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     int hops = 0;
     for (const auto& hop : current->hops) {
       // A newcomer has no zone before its join is granted: its first hop is not drawn.
-      if (hop.time > session.now() || hop.from >= sim.peer_count() || hop.to >= sim.peer_count() ||
-          !placed[hop.from] || !placed[hop.to])
+      if (hop.time > session.now() || hop.from >= sim.peer_count() || hop.to >= sim.peer_count() || !placed[hop.from] ||
+          !placed[hop.to])
         continue;
       const ImVec2 a = where[hop.from], b = where[hop.to];
       on_path[hop.from] = on_path[hop.to] = 1;
@@ -192,7 +196,8 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     const bool finished = current->end >= 0 && session.now() >= current->end;
     if (finished && current->owner < sim.peer_count()) {
       for (const Drawn& b : boxes) {
-        if (b.peer == current->owner && b.in_slice) draw->AddRect(corner_lo(b), corner_hi(b), palette.path, 0, 0, thick + 3.0f);
+        if (b.peer == current->owner && b.in_slice)
+          draw->AddRect(corner_lo(b), corner_hi(b), palette.path, 0, 0, thick + 3.0f);
       }
     }
     if (key_point.size() >= 1) {
@@ -266,7 +271,8 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
                        where[m.from].y + (where[m.to].y - where[m.from].y) * t);
       draw->AddCircleFilled(pos, dot + 3, palette.marker);
       draw->AddCircle(pos, dot + 4, palette.path, 0, 2.0f);
-      if (m.type < names.size()) draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6), palette.text, names[m.type].c_str());
+      if (m.type < names.size())
+        draw->AddText(ImVec2(pos.x + dot + 6, pos.y - dot - 6), palette.text, names[m.type].c_str());
     }
   }
 

@@ -158,7 +158,8 @@ void Protocol::join(PeerIndex x, PeerIndex via) {
 
 bool Protocol::split_for(PeerIndex x, const Point& p, Zone& given) {
   PeerState& s = peers_[x];
-  const auto it = std::find_if(s.zones.begin(), s.zones.end(), [&](const Zone& z) { return contains(z, p, params_.d); });
+  const auto it =
+      std::find_if(s.zones.begin(), s.zones.end(), [&](const Zone& z) { return contains(z, p, params_.d); });
   if (it == s.zones.end()) return false;
   if (s.zones.size() > 1) {
     // A peer holding a taken-over zone besides its own hands that whole zone over (the paper's
@@ -170,7 +171,8 @@ bool Protocol::split_for(PeerIndex x, const Point& p, Zone& given) {
   const Zone whole = *it;
   // Dimensions in turn: halving k is along dimension k mod d (box_of), so the half is one bit more.
   if (whole.depth >= std::min(kMaxDepth, 64 * params_.d)) return false;
-  const int b = static_cast<int>((p.x[static_cast<std::size_t>(whole.depth % params_.d)] >> (63 - whole.depth / params_.d)) & 1u);
+  const int b =
+      static_cast<int>((p.x[static_cast<std::size_t>(whole.depth % params_.d)] >> (63 - whole.depth / params_.d)) & 1u);
   given = whole.child(b);
   *it = whole.child(1 - b);
   return true;
@@ -211,7 +213,8 @@ Message Protocol::update_message(PeerIndex x, MsgType type) const {
     if (m.zone_count < kMaxZones) m.zones[m.zone_count++] = z;
   }
   const auto& table = peers_[x].neighbours;
-  m.entries.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(table.size(), kMaxList)));
+  m.entries.assign(table.begin(),
+                   table.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(table.size(), kMaxList)));
   m.volume = volume(x);
   return m;
 }
@@ -286,8 +289,9 @@ void Protocol::prune(PeerIndex x) {
         std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == p && abuts(x, n.zone); });
     if (!abutting) gone.push_back(p);
   }
-  table.erase(std::remove_if(table.begin(), table.end(), [&](const Neighbour& n) { return contains_peer(gone, n.peer); }),
-              table.end());
+  table.erase(
+      std::remove_if(table.begin(), table.end(), [&](const Neighbour& n) { return contains_peer(gone, n.peer); }),
+      table.end());
 }
 
 void Protocol::remove_zone(PeerIndex x, const Zone& z) {
@@ -376,7 +380,8 @@ void Protocol::install(const std::vector<std::vector<Zone>>& zones_by_peer) {
           const Box& b = boxes[j++].first;
           if (y == x || !adjacent(own, b, d)) continue;
           const auto& table = peers_[x].neighbours;
-          if (std::none_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == y && n.zone == other; }))
+          if (std::none_of(table.begin(), table.end(),
+                           [&](const Neighbour& n) { return n.peer == y && n.zone == other; }))
             peers_[x].neighbours.push_back({y, other});
         }
       }
@@ -463,7 +468,8 @@ void Protocol::presume_dead(PeerIndex x, PeerIndex f) {
     for (const Zone& z : orphan.zones) probe(x, z);
   }
   if (orphan.zones.empty() || !params_.maintenance || !confirmed) return;
-  if (peers_[x].zones.size() + orphan.zones.size() > static_cast<std::size_t>(kMaxZones)) return;  // full: others take it
+  if (peers_[x].zones.size() + orphan.zones.size() > static_cast<std::size_t>(kMaxZones))
+    return;  // full: others take it
   // The paper's takeover timer: in proportion to this peer's volume, so that the smallest
   // neighbour's fires first and it takes over.
   double lost = 0;
@@ -597,7 +603,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     }
     case MsgType::RouteAck: {
-      if (msg.tag < pending_.size() && pending_[msg.tag].open && pending_[msg.tag].target == from) close_pending(msg.tag);
+      if (msg.tag < pending_.size() && pending_[msg.tag].open && pending_[msg.tag].target == from)
+        close_pending(msg.tag);
       return;
     }
     case MsgType::RouteDone:

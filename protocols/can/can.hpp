@@ -34,17 +34,17 @@ struct Params {
   SimTime dead_after = from_ms(std::int64_t{3000});       // a neighbour silent this long: failed
   SimTime takeover = from_ms(std::int64_t{1000});         // takeover timer for a volume equal to the failed zone's
   SimTime lookup_timeout = from_ms(std::int64_t{20000});  // the requester gives up
-  bool maintenance = true;  // false: no updates (a frozen network, e.g. the benchmark)
+  bool maintenance = true;                                // false: no updates (a frozen network, e.g. the benchmark)
 };
 
 enum class MsgType : std::uint8_t {
-  Route,     // a lookup, put, get or join request on its way to the key's point
-  RouteAck,  //   "got it" to the previous hop
-  RouteDone, //   the point's owner to the requester
-  JoinGrant, // the owner to the newcomer: the half of its zone with the newcomer's point
-  Update,    // a peer's zones and neighbour list, to a neighbour (on change and as heartbeat)
-  Takeover,  // "I take over node's zone" (with the sender's volume), to the failed peer's neighbours
-  Handover,  // a leaving peer to the neighbour that takes its zones (and keys)
+  Route,      // a lookup, put, get or join request on its way to the key's point
+  RouteAck,   //   "got it" to the previous hop
+  RouteDone,  //   the point's owner to the requester
+  JoinGrant,  // the owner to the newcomer: the half of its zone with the newcomer's point
+  Update,     // a peer's zones and neighbour list, to a neighbour (on change and as heartbeat)
+  Takeover,   // "I take over node's zone" (with the sender's volume), to the failed peer's neighbours
+  Handover,   // a leaving peer to the neighbour that takes its zones (and keys)
   Count
 };
 const char* to_string(MsgType type);

@@ -46,8 +46,8 @@ int run_bench(const BenchOptions& o) {
       "  arrived), latency uniform %g-%g ms per hop, frozen network of random joins\n",
       static_cast<unsigned long long>(o.peers), o.d, o.rate, o.seconds, to_ms(sim.current_time()) / 1000.0, o.min_ms,
       o.max_ms);
-  std::printf("  wall time      %.2f s (network built in %.2f s, simulated in %.2f s)\n", clock.wall_s(), clock.build_s(),
-              clock.run_s());
+  std::printf("  wall time      %.2f s (network built in %.2f s, simulated in %.2f s)\n", clock.wall_s(),
+              clock.build_s(), clock.run_s());
   std::printf("  lookups        %llu started, %llu finished, %.4f%% correct, %llu failed\n",
               static_cast<unsigned long long>(st.started_count()), static_cast<unsigned long long>(st.finished_count()),
               100.0 * st.success_rate(), static_cast<unsigned long long>(st.failed_count()));

@@ -32,8 +32,8 @@ Params parse_params(const Scenario& scenario) {
   Params p;
   if (!scenario.doc.contains("params")) return p;
   const JsonObject params(scenario.doc.at("params"), scenario.file, "params");
-  params.only_keys({"d", "keepalive_ms", "rpc_timeout_ms", "dead_after_ms", "takeover_ms", "lookup_timeout_ms",
-                    "maintenance"});
+  params.only_keys(
+      {"d", "keepalive_ms", "rpc_timeout_ms", "dead_after_ms", "takeover_ms", "lookup_timeout_ms", "maintenance"});
   p.d = static_cast<int>(params.get_int("d", 2, 1, kMaxDims));
   p.keepalive = param_ms(params, "keepalive_ms", 1000);
   p.rpc_timeout = param_ms(params, "rpc_timeout_ms", 500);
@@ -261,7 +261,8 @@ nlohmann::json CanRun::result() const {
   metrics["hop_histogram"] = hist;
   metrics["mean_state_entries"] = state_size().mean;
   // The paper's path length on n equal zones, for comparison: (d/4) n^(1/d).
-  metrics["equal_zones_path"] = d / 4.0 * std::pow(static_cast<double>(std::max<std::size_t>(1, sim_.live_count())), 1.0 / d);
+  metrics["equal_zones_path"] =
+      d / 4.0 * std::pow(static_cast<double>(std::max<std::size_t>(1, sim_.live_count())), 1.0 / d);
   out["metrics"] = metrics;
   out["warnings"] = driver_.warnings();
   return out;

@@ -54,7 +54,9 @@ class CanRun final : public Run, private dht::DhtHooks {
   PeerView inspect_links(PeerIndex peer) const override;
   std::vector<std::uint32_t> messages_per_search() const override;
   std::string narrate(const TraceEvent& event) const override;
-  std::vector<double> key_point(const Id& key) const override { return coordinates(point_of(key, params_.d), params_.d); }
+  std::vector<double> key_point(const Id& key) const override {
+    return coordinates(point_of(key, params_.d), params_.d);
+  }
   void set_brief(bool brief) override { brief_ = brief; }
   StateSize state_size() const override;
   std::vector<SearchOutcome> requested_searches() const override;

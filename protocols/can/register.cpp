@@ -62,8 +62,10 @@ ProtocolModel can_model() {
   model.parameters = {
       {"d", "d (dimensions)", "The torus [0, 1)^d: about (d/4) N^(1/d) hops, 2d neighbours per peer.", 1, kMaxDims, 2,
        true, true, false},
-      {"keepalive_ms", "update period (ms)", "How often each peer sends its neighbours its zones: a crash is noticed "
-       "after three missed updates.", 50, 10000, 1000, true, false, true},
+      {"keepalive_ms", "update period (ms)",
+       "How often each peer sends its neighbours its zones: a crash is noticed "
+       "after three missed updates.",
+       50, 10000, 1000, true, false, true},
   };
   model.make_scenario = [](const ScenarioRequest& request) {
     return request.searches.empty() ? panel_scenario(request) : compare_scenario(request);
@@ -76,8 +78,7 @@ ProtocolModel can_model() {
 void register_can(ProtocolRegistry& registry) {
   ProtocolInfo info;
   info.name = "can";
-  info.description =
-      "CAN (Ratnasamy et al. 2001): zones of a d-dimensional torus, greedy routing, (d/4) N^(1/d) hops";
+  info.description = "CAN (Ratnasamy et al. 2001): zones of a d-dimensional torus, greedy routing, (d/4) N^(1/d) hops";
   info.create = [](const Scenario& scenario) -> std::unique_ptr<Run> { return std::make_unique<CanRun>(scenario); };
   info.model = can_model();
   info.bench = bench_command();

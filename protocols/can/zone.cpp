@@ -64,7 +64,8 @@ Box box_of(const Zone& zone, int d) {
 
 Zone zone_at(const Point& p, int d, int depth) {
   Zone z;
-  for (int k = 0; k < depth; ++k) z = z.child(static_cast<int>((p.x[static_cast<std::size_t>(k % d)] >> (63 - k / d)) & 1u));
+  for (int k = 0; k < depth; ++k)
+    z = z.child(static_cast<int>((p.x[static_cast<std::size_t>(k % d)] >> (63 - k / d)) & 1u));
   return z;
 }
 

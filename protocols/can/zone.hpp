@@ -41,9 +41,7 @@ struct Zone {
   std::string text() const;  // the code as bits, "-" for the whole torus
   friend bool operator==(const Zone&, const Zone&) = default;
   /// Trie order (preorder of the left-aligned codes): a zone's sub-zones follow it.
-  friend bool operator<(const Zone& a, const Zone& b) {
-    return a.code != b.code ? a.code < b.code : a.depth < b.depth;
-  }
+  friend bool operator<(const Zone& a, const Zone& b) { return a.code != b.code ? a.code < b.code : a.depth < b.depth; }
 };
 
 /// A zone as a box: per dimension its low corner and its halvings (side 2^-level).
