@@ -377,9 +377,9 @@ TEST_CASE("can: takeover keeps the tiling after failures, and lookups find the n
     net.can.install_random_joins(all);
     for (PeerIndex p : all) net.can.start_maintenance(p);
     net.sim.run_until(from_ms(std::int64_t{5000}));
-    // A tenth of the peers crash at once, some of them neighbours of each other, so that some
+    // A fifth of the peers crash at once, some of them neighbours of each other, so that some
     // zones are taken over by peers that have just taken over another.
-    net.sim.fail_fraction(0.1);
+    net.sim.fail_fraction(0.2);
     net.sim.run_until(from_ms(std::int64_t{30000}));
     check_tiling(net);
     check_neighbours(net);

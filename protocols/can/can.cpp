@@ -74,6 +74,11 @@ double Protocol::volume(PeerIndex x) const {
   return v;
 }
 
+double Protocol::base_volume(PeerIndex x) const {
+  const auto it = extra_.find(x);
+  return volume(x) - (it == extra_.end() ? 0.0 : it->second.taken);
+}
+
 std::vector<PeerIndex> Protocol::neighbour_peers(PeerIndex x) const {
   std::vector<PeerIndex> out;
   for (const Neighbour& n : peers_[x].neighbours) {
@@ -166,6 +171,7 @@ bool Protocol::split_for(PeerIndex x, const Point& p, Zone& given) {
     // background reassignment, done at the next join instead).
     given = *it;
     s.zones.erase(it);
+    if (const auto e = extra_.find(x); e != extra_.end()) e->second.taken = std::max(0.0, e->second.taken - given.volume());
     return true;
   }
   const Zone whole = *it;
@@ -260,6 +266,11 @@ void Protocol::learn(PeerIndex x, PeerIndex peer, const Zone* zones, int count) 
     }
   }
   if (params_.maintenance && now && !before) extra_[x].heard[peer] = net_.now();
+  if (!now && before) {
+    // No neighbour any more: what it said of itself is history (were it listed again second-hand
+    // and fall silent, it must not be taken for a failed neighbour).
+    if (const auto e = extra_.find(x); e != extra_.end()) e->second.their_neighbours.erase(peer);
+  }
 }
 
 void Protocol::forget(PeerIndex x, PeerIndex peer) { learn(x, peer, nullptr, 0); }
@@ -481,11 +492,14 @@ void Protocol::presume_dead(PeerIndex x, PeerIndex f) {
                  static_cast<std::uint16_t>(TimerKind::TakeoverTimer), f);
 }
 
-void Protocol::take_over(PeerIndex x, Orphan orphan) {
+void Protocol::take_over(PeerIndex x, Orphan& orphan) {
   Message claim = update_message(x, MsgType::Takeover);
   claim.node = orphan.failed;
-  claim.volume = volume(x);  // before: the one with the smaller volume wins a race
-  for (const Zone& z : orphan.zones) add_zone(x, z);
+  claim.volume = base_volume(x);  // the smaller wins a race
+  for (const Zone& z : orphan.zones) {
+    add_zone(x, z);
+    extra_[x].taken += z.volume();
+  }
   trace_zones(x, ZoneChange::TakenOver, orphan.failed);
   // The claim carries the new zones: the failed peer's neighbours learn who holds its zone now.
   claim.zone_count = 0;
@@ -505,7 +519,10 @@ void Protocol::take_over(PeerIndex x, Orphan orphan) {
 }
 
 void Protocol::give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner) {
-  for (const Zone& z : zones) remove_zone(x, z);
+  for (const Zone& z : zones) {
+    remove_zone(x, z);
+    extra_[x].taken = std::max(0.0, extra_[x].taken - z.volume());
+  }
   trace_zones(x, ZoneChange::GivenUp, winner);
   (void)failed;
   std::vector<PeerIndex> before = neighbour_peers(x);
@@ -642,11 +659,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       Extra& e = extra_[self];
       const auto it =
           std::find_if(e.orphans.begin(), e.orphans.end(), [&](const Orphan& o) { return o.failed == failed; });
-      // Who wins: the smaller volume before the takeover (ties: the peer that came first).
-      double mine = volume(self);
-      if (it != e.orphans.end() && !it->timer_running) {
-        for (const Zone& z : it->zones) mine -= z.volume();
-      }
+      // Who wins: the smaller base volume (ties: the peer that came first).
+      const double mine = base_volume(self);
       const bool sender_wins = msg.volume < mine || (msg.volume == mine && from < self);
       if (it != e.orphans.end()) {
         if (!sender_wins) {

@@ -162,6 +162,9 @@ class Protocol final : public MessageHandler<Message> {
   const PeerState& state(PeerIndex x) const { return peers_[x]; }
   bool joined(PeerIndex x) const { return x < peers_.size() && peers_[x].joined; }
   double volume(PeerIndex x) const;
+  /// The volume a takeover race compares: x's zones but those it has taken over itself, the same
+  /// number in every claim x makes however many zones it takes over at once.
+  double base_volume(PeerIndex x) const;
   /// Distinct neighbour peers of x.
   std::vector<PeerIndex> neighbour_peers(PeerIndex x) const;
   const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
@@ -194,6 +197,7 @@ class Protocol final : public MessageHandler<Message> {
     std::unordered_map<PeerIndex, std::vector<Neighbour>> their_neighbours;
     std::vector<PeerIndex> dead;
     std::vector<Orphan> orphans;
+    double taken = 0;  // volume of the zones it holds by takeover (its base volume is the rest)
   };
 
   void send(PeerIndex from, PeerIndex to, const Message& msg);
@@ -225,7 +229,7 @@ class Protocol final : public MessageHandler<Message> {
   /// Drops x's neighbour entries that no longer abut x's zones.
   void prune(PeerIndex x);
   void presume_dead(PeerIndex x, PeerIndex p);
-  void take_over(PeerIndex x, Orphan orphan);
+  void take_over(PeerIndex x, Orphan& orphan);  // orphan.zones: those it took
   void give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner);
   bool is_dead_to(PeerIndex x, PeerIndex p) const;
   void trace_zones(PeerIndex x, ZoneChange change, PeerIndex other);
