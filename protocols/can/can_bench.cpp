@@ -84,6 +84,10 @@ int run_bench_command(const CommandArgs& args) {
       !dht::read_option(args, command, "d", 1, kMaxDims, o.d)) {
     return 2;
   }
+  if (o.bits != kIdBits) {
+    std::fprintf(stderr, "%s: --bits: keys are SHA-1's 160 bits (a key's point is read from them)\n", command.c_str());
+    return 2;
+  }
   return run_bench(o);
 }
 
