@@ -139,7 +139,11 @@ bool write_positions(const std::string& path, const Session& session, const std:
                     {"b", {g.b.x, g.b.y}}});
   }
   nlohmann::json label_boxes = nlohmann::json::array();
-  for (const DrawnLabel& l : labels) label_boxes.push_back({{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}});
+  for (const DrawnLabel& l : labels) {
+    nlohmann::json box = {{"text", l.text}, {"box", {l.min.x, l.min.y, l.max.x, l.max.y}}};
+    if (l.highlighted > 0) box["highlighted"] = l.highlighted;  // leading characters on a band
+    label_boxes.push_back(std::move(box));
+  }
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
   const std::string text = nlohmann::json{{"peers", peers}, {"labels", label_boxes}, {"segments", legs}, {"header", header}, {"story", story}}.dump(1) + "\n";
@@ -426,7 +430,7 @@ class App {
       if (clicked) input(*key_field) = key;
     } else if (ImGui::IsItemHovered() && hovered != kNoPeer) {
       const PeerView v = session_->run().inspect_links(hovered);
-      ImGui::SetTooltip("peer %s (%s)\n%s", session_->sim().peer_id(hovered).to_decimal().c_str(), role_name(v.role).c_str(),
+      ImGui::SetTooltip("peer %s (%s)\n%s", session_->run().id_text(session_->sim().peer_id(hovered)).c_str(), role_name(v.role).c_str(),
                         ring && key_field != nullptr ? "click: inspect it\nshift + click on the ring: pick a key"
                                                      : "click: inspect it");
       if (clicked) view_.selected = hovered;
@@ -908,7 +912,7 @@ class App {
     }
     const ProtocolModel& model = session_->model();
     const PeerView v = session_->run().inspect(view_.selected);
-    ImGui::Text("peer %s: %s, %s", v.id.to_decimal().c_str(), role_name(v.role).c_str(),
+    ImGui::Text("peer %s: %s, %s", session_->run().id_text(v.id).c_str(), role_name(v.role).c_str(),
                 v.state == PeerState::Up ? "alive" : v.state == PeerState::Failed ? "crashed" : "left");
     // Links that no table shows (a predecessor, say), one line per kind.
     std::vector<bool> in_table(v.links.size(), false);
@@ -927,7 +931,7 @@ class App {
           ++more;
           continue;
         }
-        line += (listed++ ? ", " : "") + session_->sim().peer_id(link.target).to_decimal();
+        line += (listed++ ? ", " : "") + session_->run().id_text(session_->sim().peer_id(link.target));
       }
       if (more > 0) line += " and " + std::to_string(more) + " more";
       if (listed > 0) ImGui::Text("%s: %s", model.link_kinds[kind].name.c_str(), line.c_str());
@@ -1043,7 +1047,7 @@ class App {
       const auto table = std::find_if(v.tables.begin(), v.tables.end(), [](const TableView& t) { return !t.rows.empty(); });
       if (table == v.tables.end()) continue;
       bool open = true;
-      const std::string title = table->title + " of " + v.id.to_decimal() +
+      const std::string title = table->title + " of " + session_->run().id_text(v.id) +
                                 (v.state == PeerState::Up ? "" : " (crashed)") + "##pinned" + std::to_string(p);
       ImGui::SetNextWindowPos(ImVec2(x, origin.y + size.y - 12), ImGuiCond_Always, ImVec2(0, 1));
       ImGui::SetNextWindowBgAlpha(0.92f);
@@ -1084,7 +1088,7 @@ class App {
       char line[160];
       std::snprintf(line, sizeof line, "%9.1f ms  %s %s %s %s##%zu", to_ms(e.time),
                     e.kind == TraceKind::Drop ? "LOST" : sent ? "sent" : "got ", type.c_str(), sent ? "to" : "from",
-                    session_->sim().peer_id(other).to_decimal().c_str(), static_cast<std::size_t>(trace.rend() - it));
+                    session_->run().id_text(session_->sim().peer_id(other)).c_str(), static_cast<std::size_t>(trace.rend() - it));
       if (ImGui::Selectable(line)) view_.selected = other;
     }
     if (shown == 0) ImGui::TextDisabled("none yet");
@@ -1292,6 +1296,7 @@ class App {
       // The protocol's own line; without one, its name and how it is drawn.
       const char* how = kind.drawing == LinkDrawing::Adjacent && ring ? " (arc outside the ring)"
                         : kind.drawing == LinkDrawing::Selected     ? " (of the selected peer)"
+                        : kind.drawing == LinkDrawing::Span && ring ? " (of the selected peer; the arc inside the ring spans them)"
                                                                     : "";
       // A link named like a role ("superpeer") says it is a link.
       const bool like_role = std::any_of(model.roles.begin(), model.roles.end(), [&](const RoleInfo& r) { return r.name == kind.name; });

@@ -219,12 +219,12 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
-    header = noun + " of point " + point_text(key_point) + " from " + sim.peer_id(current->from).to_decimal() +
+    header = noun + " of point " + point_text(key_point) + " from " + run.id_text(sim.peer_id(current->from)) +
              (placed[current->from] ? "" : " (a newcomer, no zone yet)") + ": " + std::to_string(hops) + " hop" +
              (hops == 1 ? "" : "s");
     if (finished) {
       header += current->owner < sim.peer_count()
-                    ? " -> " + sim.peer_id(current->owner).to_decimal() + (current->ok ? " (correct)" : " (WRONG)")
+                    ? " -> " + run.id_text(sim.peer_id(current->owner)) + (current->ok ? " (correct)" : " (WRONG)")
                     : " (failed)";
     }
   }
@@ -247,7 +247,7 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     }
     if (options.drawn != nullptr) options.drawn->push_back({p, where[p], dot});
     if (live <= 256) {
-      std::string text = sim.peer_id(p).to_decimal();
+      std::string text = run.id_text(sim.peer_id(p));
       if (zones[p].size() > 1) text += " (" + std::to_string(zones[p].size()) + " zones)";
       const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
       const ImVec2 at(where[p].x - extent.x / 2, where[p].y + dot + 2);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 namespace p2plab::viz {
 
@@ -96,8 +98,11 @@ namespace {
 /// placed before it; one that finds no free place within a few steps is left out.
 class LabelPlacer {
  public:
-  void ask(int priority, ImVec2 spot, ImVec2 away, ImU32 colour, std::string text) {
-    wanted_.push_back({priority, spot, away, colour, std::move(text)});
+  /// `highlight`: how many leading characters to draw on a band of `highlight_colour` (the digits
+  /// a Pastry id shares with the key).
+  void ask(int priority, ImVec2 spot, ImVec2 away, ImU32 colour, std::string text, std::size_t highlight = 0,
+           ImU32 highlight_colour = 0) {
+    wanted_.push_back({priority, spot, away, colour, std::move(text), highlight, highlight_colour});
   }
   /// Labels are kept inside this rectangle (the view), moved in if they would stick out.
   void keep_within(ImVec2 lo, ImVec2 hi) {
@@ -126,8 +131,13 @@ class LabelPlacer {
         });
         if (!free) continue;
         boxes.emplace_back(lo, hi);
+        if (w.highlight > 0) {
+          const std::size_t n = std::min(w.highlight, w.text.size());
+          const float width = ImGui::CalcTextSize(w.text.c_str(), w.text.c_str() + n).x;
+          draw->AddRectFilled(lo, ImVec2(lo.x + 2 + width, hi.y), w.highlight_colour, 3.0f);
+        }
         draw->AddText(ImVec2(lo.x + 1, lo.y), w.colour, w.text.c_str());
-        if (out != nullptr) out->push_back({w.text, lo, hi});
+        if (out != nullptr) out->push_back({w.text, lo, hi, std::min(w.highlight, w.text.size())});
         break;
       }
     }
@@ -139,6 +149,8 @@ class LabelPlacer {
     ImVec2 spot, away;
     ImU32 colour;
     std::string text;
+    std::size_t highlight;
+    ImU32 highlight_colour;
   };
   std::vector<Wanted> wanted_;
   ImVec2 bounds_lo_{-1e9f, -1e9f}, bounds_hi_{1e9f, 1e9f};
@@ -305,14 +317,15 @@ void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float thick
 
 namespace {
 
-std::string id_text(const SimulatorCore& sim, PeerIndex p) { return p == kNoPeer ? "?" : sim.peer_id(p).to_decimal(); }
+std::string id_text(const Session& session, PeerIndex p) {
+  return p == kNoPeer ? "?" : session.run().id_text(session.sim().peer_id(p));
+}
 
 /// The reference route (the protocol's ideal route on the live peers), dashed and pulled inside
 /// the ring, and one line that compares it with the route the run's own code took.
 template <class Where>
 void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& session, const TracedSearch& lookup,
                           Where where, float thick, const Palette& palette) {
-  const SimulatorCore& sim = session.sim();
   const RouteView reference = session.run().reference_route(lookup.from, lookup.key);
   if (reference.path.empty()) return;
   for (std::size_t i = 1; i < reference.path.size(); ++i) {
@@ -324,8 +337,8 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
     if (hop.forward() && hop.to != mine.back()) mine.push_back(hop.to);
   }
   std::string text = "reference: ";
-  for (std::size_t i = 0; i < reference.path.size(); ++i) text += (i ? " -> " : "") + id_text(sim, reference.path[i]);
-  text += ", answer " + id_text(sim, reference.owner);
+  for (std::size_t i = 0; i < reference.path.size(); ++i) text += (i ? " -> " : "") + id_text(session, reference.path[i]);
+  text += ", answer " + id_text(session, reference.owner);
   std::string verdict;
   const bool finished = lookup.end >= 0 && session.now() >= lookup.end;
   if (finished) {
@@ -334,10 +347,10 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
     if (k == mine.size() && k == reference.path.size() && lookup.owner == reference.owner) {
       verdict = "this run: the same route";
     } else if (k < mine.size() && k < reference.path.size()) {
-      verdict = "this run parts at hop " + std::to_string(k) + ": after " + id_text(sim, mine[k - 1]) + " it asked " +
-                id_text(sim, mine[k]) + ", the reference asks " + id_text(sim, reference.path[k]);
+      verdict = "this run parts at hop " + std::to_string(k) + ": after " + id_text(session, mine[k - 1]) + " it asked " +
+                id_text(session, mine[k]) + ", the reference asks " + id_text(session, reference.path[k]);
     } else if (lookup.owner != reference.owner) {
-      verdict = "this run answered " + id_text(sim, lookup.owner) + " instead";
+      verdict = "this run answered " + id_text(session, lookup.owner) + " instead";
     } else {
       verdict = "this run took " + std::to_string(mine.size() - 1) + " hops, the reference " +
                 std::to_string(reference.path.size() - 1);
@@ -516,8 +529,8 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
       draw->PathArcTo(c, r - (strong ? 12.0f : 10.0f), a0 + 0.01f, a1, std::max(8, static_cast<int>((a1 - a0) * 40)));
       draw->PathStroke(shade, 0, strong ? 7.0f : 5.0f);
       if (strong) {
-        const std::string text = sim.peer_id(p).to_decimal() + " holds " + space.add(before, Id(1)).to_decimal() +
-                                 ".." + sim.peer_id(p).to_decimal();
+        const std::string text = run.id_text(sim.peer_id(p)) + " holds " + run.id_text(space.add(before, Id(1))) +
+                                 ".." + run.id_text(sim.peer_id(p));
         const float mid = (a0 + a1) / 2;
         labels_placer.ask(1,
                           on_circle(c, r - 40 - ImGui::CalcTextSize(text.c_str()).x / 2 * std::abs(std::cos(mid)), mid),
@@ -534,7 +547,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
         const float a = angle_of(k, bits);
         draw->AddLine(on_circle(c, r + 12, a), on_circle(c, r + 24, a), palette.key, thick + 1);
         if (labels) {
-          const std::string text = k.to_decimal();
+          const std::string text = run.id_text(k);
           const float half = ImGui::CalcTextSize(text.c_str()).x / 2;
           labels_placer.ask(1, on_circle(c, r + 30 + half, a), outward(a), palette.key, text);
         }
@@ -572,9 +585,34 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
         }
       }
     }
+    // A span (Pastry's leaf set): the arc from its farthest member on one side, through the
+    // selected peer, to its farthest on the other, just inside the ring.
+    for (std::size_t k = 0; k < model.link_kinds.size(); ++k) {
+      if (model.link_kinds[k].drawing != LinkDrawing::Span) continue;
+      const float self = angle_of(sim.peer_id(options.selected), bits);
+      float lo = 0, hi = 0;  // relative to the selected peer, in (-pi, pi]
+      PeerIndex first = options.selected, last = options.selected;
+      for (const Link& link : v.links) {
+        if (link.kind != k || link.target == kNoPeer || link.target >= sim.peer_count()) continue;
+        float d = angle_of(sim.peer_id(link.target), bits) - self;
+        while (d > kPi) d -= 2 * kPi;
+        while (d <= -kPi) d += 2 * kPi;
+        if (d < lo) std::tie(lo, first) = std::pair(d, link.target);
+        if (d > hi) std::tie(hi, last) = std::pair(d, link.target);
+      }
+      if (hi - lo <= 0) continue;
+      const ImU32 colour = with_alpha(link_colour(model, k, palette), 150);
+      draw->PathArcTo(c, r - 16, self + lo, self + hi, std::max(8, static_cast<int>((hi - lo) * 40)));
+      draw->PathStroke(colour, 0, 6.0f);
+      if (options.segments != nullptr) {
+        options.segments->push_back({model.link_kinds[k].name + " span", first, last, on_circle(c, r - 16, self + lo),
+                                     on_circle(c, r - 16, self + hi)});
+      }
+    }
     for (const Link& link : v.links) {
       if (link.target == kNoPeer || link.target >= sim.peer_count()) continue;
-      if (drawing_of(model, link.kind) != LinkDrawing::Selected) continue;
+      const LinkDrawing drawing = drawing_of(model, link.kind);
+      if (drawing != LinkDrawing::Selected && drawing != LinkDrawing::Span) continue;
       if (!sim.is_up(link.target)) {  // a finger to a crashed peer: stale until fix_fingers repairs it
         dashed_line(draw, where[options.selected], where[link.target], palette.path, thick + 0.5f);
         note_stale(options, options.selected, link.target, where[options.selected], where[link.target]);
@@ -598,7 +636,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     draw->AddTriangleFilled(tip, ImVec2(base.x + side.x, base.y + side.y), ImVec2(base.x - side.x, base.y - side.y),
                             palette.path);
     labels_placer.ask(1, on_circle(c, r + 6 * dot + 30, key_angle), outward(key_angle), palette.path,
-                      "key " + current->key.to_decimal());
+                      "key " + run.id_text(current->key));
     if (current->from < sim.peer_count()) {
       const float a = angle_of(sim.peer_id(current->from), bits);
       labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, "requester");
@@ -616,16 +654,27 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
     char text[160];
-    std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", noun.c_str(), current->key.to_decimal().c_str(),
-                  sim.peer_id(current->from).to_decimal().c_str(), hops, hops == 1 ? "" : "s",
+    std::snprintf(text, sizeof text, "%s(%s) from %s: %d hop%s%s", noun.c_str(), run.id_text(current->key).c_str(),
+                  run.id_text(sim.peer_id(current->from)).c_str(), hops, hops == 1 ? "" : "s",
                   current->end >= 0 && session.now() >= current->end
-                      ? (current->owner != kNoPeer ? (" -> " + sim.peer_id(current->owner).to_decimal() +
+                      ? (current->owner != kNoPeer ? (" -> " + run.id_text(sim.peer_id(current->owner)) +
                                                       (current->ok ? " (correct)" : " (WRONG)"))
                                                          .c_str()
                                                    : " (failed)")
                       : "");
     header = text;
   }
+
+  // The peers the current lookup has reached so far (the requester and each hop's target).
+  const int digit_bits = run.id_digit_bits();
+  std::vector<PeerIndex> reached;
+  if (current != nullptr && digit_bits > 0) {
+    reached.push_back(current->from);
+    for (const auto& hop : current->hops) {
+      if (hop.time <= session.now() && hop.forward()) reached.push_back(hop.to);
+    }
+  }
+  const auto on_path = [&](PeerIndex p) { return std::find(reached.begin(), reached.end(), p) != reached.end(); };
 
   // Peers, and the one under the mouse. With one role (or none) every peer looks the same, and
   // the view needs no per-peer inspection (a million peers at frame rate).
@@ -670,11 +719,18 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     }
     if (options.drawn != nullptr) options.drawn->push_back({p, where[p], radius});
     if (labels) {
-      const std::string text = sim.peer_id(p).to_decimal();
+      const std::string text = run.id_text(sim.peer_id(p));
       const float a = angle_of(sim.peer_id(p), bits);
       const float half = ImGui::CalcTextSize(text.c_str()).x / 2;
+      // Ids read as digits (Pastry): a peer the current lookup has reached shows the digits it
+      // shares with the key on a band, so each hop is seen to gain (at least) one digit.
+      std::size_t shared = 0;
+      if (digit_bits > 0 && on_path(p)) {
+        shared = static_cast<std::size_t>(Id::shared_digits(sim.peer_id(p), current->key, bits, digit_bits));
+      }
       // Beyond the keys' ticks (r + 12 .. r + 24), which a key at the peer's own id would cross.
-      labels_placer.ask(0, on_circle(c, r + 30 + half, a), outward(a), up ? palette.text : palette.text_dim, text);
+      labels_placer.ask(0, on_circle(c, r + 30 + half, a), outward(a), up ? palette.text : palette.text_dim, text,
+                        shared, with_alpha(palette.path, 110));
     }
     if (up && dist2(where[p], mouse) < best) {
       best = dist2(where[p], mouse);
@@ -968,7 +1024,8 @@ PeerIndex draw_graph(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       if (link.target == kNoPeer || link.target >= n) continue;
       const LinkDrawing drawing = drawing_of(model, link.kind);
       // A free graph has no "along": an adjacent link is drawn as a line like any other.
-      if (drawing == LinkDrawing::Hidden || (drawing == LinkDrawing::Selected && p != options.selected)) continue;
+      const bool of_selected = drawing == LinkDrawing::Selected || drawing == LinkDrawing::Span;
+      if (drawing == LinkDrawing::Hidden || (of_selected && p != options.selected)) continue;
       if (!sim.is_up(link.target)) {
         // A stale pointer: the peer still lists a crashed neighbour (until a keepalive notices).
         if (sim.state(link.target) == PeerState::Failed && n <= 2000) {

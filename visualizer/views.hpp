@@ -46,6 +46,7 @@ inline bool floods(const TraceVocabulary& vocabulary) {
 struct DrawnLabel {
   std::string text;
   ImVec2 min, max;
+  std::size_t highlighted = 0;  ///< leading characters drawn on a highlight band (shared digits)
 };
 
 /// Where a view drew one peer (for tests and tools: `p2plab-viz --positions`).

@@ -14,6 +14,13 @@ int Id::bit_width() const {
   return 0;
 }
 
+std::string Id::to_digits(int bits, int digit_bits) const {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
+  std::string text;
+  for (int i = 0; i < bits / digit_bits; ++i) text += kDigits[digit(i, bits, digit_bits)];
+  return text;
+}
+
 std::string Id::to_decimal() const {
   if (fits_u64()) return std::to_string(limb[0]);
   // Repeated division by 10^18 on 32-bit halves keeps every step within 64 bits.

@@ -7,6 +7,11 @@
 
 namespace p2plab {
 
+std::string Run::id_text(const Id& id) const {
+  const int d = id_digit_bits();
+  return d > 0 ? id.to_digits(id_bits(), d) : id.to_decimal();
+}
+
 nlohmann::json RunSummary::to_json() const {
   return {{"operation", operation},
           {"peers_total", peers_total},

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "logic.hpp"
+
 namespace p2plab::kademlia {
 
 Id xor_distance(const Id& a, const Id& b) {
@@ -42,9 +44,7 @@ const Bucket& RoutingTable::bucket(int i) const {
 }
 
 BucketEntry* RoutingTable::find_entry(const Id& id, Bucket** bucket_out) {
-  const int i = bucket_index(self_, id);
-  if (i < 0 || i >= config_.bits) return nullptr;
-  Bucket* b = bucket_for(i, false);
+  Bucket* b = bucket_holding(id);
   if (!b) return nullptr;
   for (BucketEntry& e : b->entries) {
     if (e.contact.id == id) {
@@ -68,84 +68,35 @@ void RoutingTable::promote_replacement(Bucket& bucket) {
   bucket.replacements.pop_back();
 }
 
+int RoutingTable::placement(const Id& id) const {
+  if (id == self_) return -1;  // whatever bucket_index says: a node never lists itself
+  const int i = logic::bucket_index(self_, id);
+  return i >= 0 && i < config_.bits ? i : -1;
+}
+
+Bucket* RoutingTable::bucket_holding(const Id& id) {
+  const int i = placement(id);
+  return i < 0 ? nullptr : bucket_for(i, false);
+}
+
 HeardResult RoutingTable::heard_from(const Contact& contact, std::int64_t now) {
-  const int i = bucket_index(self_, contact.id);
-  if (i < 0 || i >= config_.bits) return {};
-  Bucket& b = *bucket_for(i, true);
-  const auto it = std::find_if(b.entries.begin(), b.entries.end(),
-                               [&](const BucketEntry& e) { return e.contact.id == contact.id; });
-  if (it != b.entries.end()) {
-    // Seen again: to the back (most recently seen), alive after all. The address may change
-    // (a real node behind a new port).
-    const bool was_oldest = it == b.entries.begin();
-    BucketEntry e = *it;
-    e.contact = contact;
-    e.failures = 0;
-    e.stale = false;
-    e.last_seen = now;
-    b.entries.erase(it);
-    b.entries.push_back(e);
-    if (was_oldest) b.ping_pending = false;  // it proved itself alive
-    return {Heard::Refreshed, std::nullopt};
-  }
-  // A newcomer is no longer merely a replacement candidate.
-  std::erase_if(b.replacements, [&](const Contact& c) { return c.id == contact.id; });
-  if (b.entries.size() < config_.k) {
-    b.entries.push_back({contact, 0, false, now});
-    return {Heard::Added, std::nullopt};
-  }
-  const auto stale = std::find_if(b.entries.begin(), b.entries.end(), [](const BucketEntry& e) { return e.stale; });
-  if (stale != b.entries.end()) {
-    if (stale == b.entries.begin()) b.ping_pending = false;
-    b.entries.erase(stale);
-    b.entries.push_back({contact, 0, false, now});
-    return {Heard::ReplacedStale, std::nullopt};
-  }
-  if (config_.replacements > 0) {
-    if (b.replacements.size() >= config_.replacements) b.replacements.erase(b.replacements.begin());
-    b.replacements.push_back(contact);
-  }
-  HeardResult result{Heard::Cached, std::nullopt};
-  if (!b.ping_pending && (config_.ping_after <= 0 || now - b.entries.front().last_seen >= config_.ping_after)) {
-    b.ping_pending = true;
-    result.ping_oldest = b.entries.front().contact;
-  }
-  return result;
+  const int i = placement(contact.id);
+  if (i < 0) return {};
+  return logic::heard_from(*bucket_for(i, true), contact, now, config_);
 }
 
 void RoutingTable::ping_answered(const Id& id, std::int64_t now) {
-  Bucket* b = nullptr;
-  const BucketEntry* e = find_entry(id, &b);
-  if (!e) return;
-  const Contact contact = e->contact;
-  heard_from(contact, now);  // to the back, failures reset
-  b->ping_pending = false;
+  if (Bucket* b = bucket_holding(id)) logic::ping_answered(*b, id, now);
 }
 
 std::optional<Contact> RoutingTable::ping_failed(const Id& id) {
-  Bucket* b = nullptr;
-  BucketEntry* e = find_entry(id, &b);
-  if (!e) return std::nullopt;
-  b->ping_pending = false;
-  b->entries.erase(b->entries.begin() + (e - b->entries.data()));
-  if (b->replacements.empty()) return std::nullopt;
-  promote_replacement(*b);
-  return b->entries.back().contact;
+  Bucket* b = bucket_holding(id);
+  return b ? logic::ping_failed(*b, id) : std::nullopt;
 }
 
 bool RoutingTable::rpc_failed(const Id& id) {
-  Bucket* b = nullptr;
-  BucketEntry* e = find_entry(id, &b);
-  if (!e) return false;
-  if (++e->failures < config_.stale_after) return false;
-  if (b->replacements.empty()) {
-    e->stale = true;
-    return false;
-  }
-  if (e == b->entries.data()) b->ping_pending = false;
-  b->entries.erase(b->entries.begin() + (e - b->entries.data()));
-  promote_replacement(*b);
-  return true;
+  Bucket* b = bucket_holding(id);
+  return b && logic::rpc_failed(*b, id, config_);
 }
 
 bool RoutingTable::remove(const Id& id) {
@@ -173,7 +124,8 @@ std::vector<Contact> RoutingTable::closest(const Id& target, std::size_t count) 
       if (!e.stale) found.emplace_back(xor_distance(e.contact.id, target), &e.contact);
     }
   };
-  const int b = bucket_index(self_, target);
+  // The bucket the target would be placed in (student code may answer anything: kept in range).
+  const int b = std::clamp(logic::bucket_index(self_, target), -1, config_.bits - 1);
   if (b >= 0) {
     take(b);
     if (found.size() < count) {

@@ -7,6 +7,9 @@
 // simulation; an IPv4 address and port in the BEP 5 node), and the table never sends anything.
 // It tells its caller what to do ("ping this oldest contact") and the caller reports back
 // (ping_answered / ping_failed), so the same table runs over the simulator and over sockets.
+// What a bucket does with a contact (heard_from, ping_answered, ping_failed, rpc_failed) and which
+// bucket a contact goes to are the functions of exercise kademlia-buckets (logic.hpp): the table
+// finds the bucket and hands it to them.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,6 +24,8 @@ Id xor_distance(const Id& a, const Id& b);
 
 /// The bucket a contact `other` belongs to in the table of `self`: i such that
 /// 2^i <= self XOR other < 2^(i+1), i.e. the index of the highest differing bit; -1 if equal.
+/// (The engine's own, for bootstrap and refresh; a RoutingTable places its contacts with
+/// logic::bucket_index, the function of exercise kademlia-buckets, logic.hpp.)
 int bucket_index(const Id& self, const Id& other);
 
 /// True if a is closer to target than b by XOR (ties only for a == b).
@@ -127,6 +132,10 @@ class RoutingTable {
   // Buckets are stored from the farthest (i = m-1) down to the lowest ever used, so a table of
   // a node in an N-node network holds about log2(N) buckets, not m.
   Bucket* bucket_for(int i, bool create);
+  /// The bucket `id` is placed in (logic::bucket_index), -1 if none (own id, out of range).
+  int placement(const Id& id) const;
+  /// The bucket `id` would be in, if that bucket exists.
+  Bucket* bucket_holding(const Id& id);
   const Bucket* bucket_at(int i) const;
   BucketEntry* find_entry(const Id& id, Bucket** bucket_out);
   void promote_replacement(Bucket& bucket);

@@ -1,6 +1,9 @@
 #include "traversal.hpp"
 
 #include <algorithm>
+#include <optional>
+
+#include "logic.hpp"
 
 namespace p2plab::kademlia {
 
@@ -24,6 +27,7 @@ void Traversal::add(const Contact& contact, std::uint64_t suggested_by) {
   c.contact = contact;
   c.distance = d;
   c.suggested_by = suggested_by;
+  c.heard = static_cast<std::uint32_t>(candidates_.size());
   candidates_.insert(it, c);
 }
 
@@ -34,33 +38,42 @@ void Traversal::add_initial(const std::vector<Contact>& contacts) {
 std::vector<Candidate> Traversal::next_round() {
   std::vector<Candidate> out;
   if (done_) return out;
-  // The k closest seen that have not failed: all answered means done.
-  std::vector<Candidate*> not_asked;
-  std::size_t counted = 0, waiting = 0;
+  // The choice sees the candidates in the order the lookup heard of them (choosing by distance is
+  // part of it); by_heard maps its indices back.
+  std::vector<Candidate> seen(candidates_.size());
+  std::vector<Candidate*> by_heard(candidates_.size());
   for (Candidate& c : candidates_) {
-    if (counted == k_) break;
-    if (c.state == Candidate::State::Failed) continue;
-    ++counted;
-    if (c.state == Candidate::State::NotAsked) not_asked.push_back(&c);
-    if (c.state == Candidate::State::Asked) ++waiting;  // a slow query: its answer may still come
+    seen[c.heard] = c;
+    by_heard[c.heard] = &c;
   }
-  if (not_asked.empty()) {
-    done_ = waiting == 0;
+  std::optional<Id> closest_before;
+  if (any_before_round_) closest_before = best_before_round_;
+  const logic::RoundChoice choice = logic::choose_round(seen, closest_before, k_, alpha_);
+  // Student code may answer anything: indices out of range or repeated are ignored; a lookup
+  // that would wait with nothing out, or go on past one round per candidate (a correct choice
+  // asks someone new in every round), is over.
+  std::vector<Candidate*> ask;
+  for (const std::size_t i : choice.ask) {
+    if (i < by_heard.size() && std::find(ask.begin(), ask.end(), by_heard[i]) == ask.end()) ask.push_back(by_heard[i]);
+  }
+  if (choice.done || (ask.empty() && in_flight_ == 0 && slow_out_ == 0) ||
+      static_cast<std::size_t>(round_) >= candidates_.size()) {
+    done_ = true;
     return out;
   }
-  // A round that brought nothing closer is followed by one that asks all the rest of the k
-  // closest; otherwise alpha of them (the first round: alpha).
-  const bool improved =
-      !any_before_round_ || (!candidates_.empty() && candidates_.front().distance < best_before_round_);
-  const std::size_t count = improved ? std::min(alpha_, not_asked.size()) : not_asked.size();
+  if (ask.empty()) return out;  // slow queries still out among the k closest: wait for them
   ++round_;
-  for (std::size_t i = 0; i < count; ++i) {
-    not_asked[i]->state = Candidate::State::Asked;
-    not_asked[i]->round = static_cast<std::uint16_t>(std::min(round_, 65535));
-    out.push_back(*not_asked[i]);
+  for (Candidate* c : ask) {
+    if (c->slow) {  // asked again: its new query holds the round up
+      c->slow = false;
+      --slow_out_;
+    }
+    c->state = Candidate::State::Asked;
+    c->round = static_cast<std::uint16_t>(std::min(round_, 65535));
+    out.push_back(*c);
   }
-  queries_ += static_cast<std::uint32_t>(count);
-  in_flight_ += static_cast<std::uint32_t>(count);
+  queries_ += static_cast<std::uint32_t>(ask.size());
+  in_flight_ += static_cast<std::uint32_t>(ask.size());
   any_before_round_ = !candidates_.empty();
   if (any_before_round_) best_before_round_ = candidates_.front().distance;
   return out;

@@ -3,6 +3,8 @@
 // asks which contacts to query in the next round, sends the RPCs, and reports each answer or
 // timeout. The simulation (kademlia.cpp) drives it; a real node can drive it over sockets.
 //
+// Which contacts a round asks and when the lookup is done are decided by logic::choose_round, the
+// function of exercise kademlia-lookup (logic.hpp); this class keeps the candidates and counts.
 // Rounds are synchronous: a round ends when every query it sent has answered or timed out.
 //   round 1: the alpha closest contacts of the requester's own table;
 //   next round: if the last round brought a contact closer than the closest seen before it,
@@ -32,7 +34,8 @@ struct Candidate {
   State state = State::NotAsked;
   std::uint64_t suggested_by = kSuggestedBySelf;  // address of the node whose answer named it first
   std::uint16_t round = 0;                        // the round it was asked in (0: not asked)
-  bool slow = false;  // asked, not answered within the round's time: no longer holds the round up
+  bool slow = false;        // asked, not answered within the round's time: no longer holds the round up
+  std::uint32_t heard = 0;  // the order in which the lookup heard of it (0: first)
 };
 
 class Traversal {

@@ -19,24 +19,10 @@ class Digits {
   const IdSpace& space() const { return space_; }
 
   /// Digit i of x (i = 0: the most significant).
-  int digit(const Id& x, int i) const {
-    const int lo = m_ - (i + 1) * b_;
-    const int limb = lo / 64, offset = lo % 64;
-    std::uint64_t v = x.limb[limb] >> offset;
-    if (offset + b_ > 64 && limb < 2) v |= x.limb[limb + 1] << (64 - offset);
-    return static_cast<int>(v & ((std::uint64_t{1} << b_) - 1));
-  }
+  int digit(const Id& x, int i) const { return x.digit(i, m_, b_); }
 
   /// How many leading digits a and b share (count() when equal).
-  int shared_prefix(const Id& a, const Id& b) const {
-    for (int limb = 2; limb >= 0; --limb) {
-      const std::uint64_t x = a.limb[limb] ^ b.limb[limb];
-      if (x == 0) continue;
-      const int top = limb * 64 + 63 - __builtin_clzll(x);  // highest differing bit
-      return (m_ - 1 - top) / b_;
-    }
-    return count();
-  }
+  int shared_prefix(const Id& a, const Id& b) const { return Id::shared_digits(a, b, m_, b_); }
 
   /// |a - b| on the circle: min((a - b), (b - a)) mod 2^m.
   Id distance(const Id& a, const Id& b) const {
@@ -52,13 +38,8 @@ class Digits {
     return a < b;
   }
 
-  /// The id as m / b digits ("65a1" for m = 16, b = 4): base 16 for b = 4, the digits 0-9 a-z
-  /// A-Z for other b.
-  std::string text(const Id& x) const {
-    std::string s;
-    for (int i = 0; i < count(); ++i) s += digit_char(digit(x, i));
-    return s;
-  }
+  /// The id as m / b digits ("65a1" for m = 16, b = 4): base 16 for b = 4.
+  std::string text(const Id& x) const { return x.to_digits(m_, b_); }
   static char digit_char(int d) { return "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/"[d]; }
 
  private:

@@ -32,6 +32,7 @@ class PastryRun final : public Run, private dht::DhtHooks {
   SimulatorCore& simulator() override { return sim_; }
   const Scenario& scenario() const override { return scenario_; }
   int id_bits() const override { return params_.m; }
+  int id_digit_bits() const override { return params_.b; }
   TraceVocabulary vocabulary() const override;
   void start() override;
   void act(const nlohmann::json& op) override;

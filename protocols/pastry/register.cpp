@@ -37,7 +37,8 @@ ProtocolModel pastry_model() {
   // In the order of kNextLink, kLeafLink, kTableLink, kNeighbourLink.
   model.link_kinds = {
       {"next", "the numerically next peer (nearest larger leaf)", Colour::Green, LinkDrawing::Adjacent},
-      {"leaf", "leaf set of the selected peer (L/2 each side)", Colour::Teal, LinkDrawing::Selected},
+      {"leaf", "leaf set of the selected peer (L/2 each side; the arc inside the ring spans it)", Colour::Teal,
+       LinkDrawing::Span},
       {"routing", "routing-table entry of the selected peer", Colour::Orange, LinkDrawing::Selected},
       {"neighbourhood", "neighbourhood set (nearest in the underlay)", Colour::Grey, LinkDrawing::Hidden},
   };

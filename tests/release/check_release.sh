@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI check of the student release: tools/make-student-release writes a tree, which is then built
 # from scratch as a student would (warnings as errors: the stubs must compile cleanly). In it,
+# every exercise of the course's tree has its stub, graded-test program and compiled reference,
 # the engine's tests pass, every public graded test compiles and fails on the untouched stubs,
 # and the grader refuses to grade a reference that is not there.
 # With --course-build DIR (the course tree's build, grading programs built), it also checks that
@@ -48,6 +49,14 @@ cmake -S "$tree" -B "$tree/build" "${cmake_args[@]}" -DP2PLAB_WERROR=ON -DP2PLAB
 targets=(p2plab p2plab-grade test_engine)
 while read -r target; do targets+=("$target"); done < <(cmake --build "$tree/build" --target help | sed -nE 's/^(\.\.\. )?(grade_[a-z0-9_]+)[: ].*/\2/p')
 [ ${#targets[@]} -gt 3 ] || fail "the student tree has no graded-test programs (grade_*)"
+# Every exercise of the course's tree is in the release: its stub, its graded-test program and
+# its compiled reference.
+for dir in "$src"/exercises/*/; do
+  name="$(basename "$dir")" id="$(basename "$dir" | tr - _)"
+  [ -d "$tree/exercises/$name" ] || fail "exercise $name is missing from the student tree"
+  printf '%s\n' "${targets[@]}" | grep -qx "grade_$id" || fail "exercise $name has no graded-test program (grade_$id)"
+  compgen -G "$tree/prebuilt/reference/$id/*.o" >/dev/null || fail "exercise $name has no compiled reference"
+done
 cmake --build "$tree/build" -j2 --target "${targets[@]}" >"$logs/build.log" 2>&1 ||
   { tail -n 40 "$logs/build.log"; fail "the student tree does not build"; }
 [ -x "$tree/build/bin/p2plab" ] || fail "no p2plab program in the student build"

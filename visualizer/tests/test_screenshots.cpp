@@ -303,6 +303,74 @@ TEST_CASE("the sentence over a search speaks each protocol's words") {
   CHECK(chord == "lookup(44) from 52: 3 hops -> 45 (correct)");
 }
 
+TEST_CASE("Pastry's ids read in hex, and each peer the lookup reached shows the digits it shares with the key") {
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/pastry-prefix-routing.json";
+  // The lab's second lookup: from 2620 for key 54378 (m = 16, b = 4), finished well before 1.9 s.
+  const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "pastry-hex", " --at 1900", rgba, width, height);
+  const auto hex = [](unsigned long v) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04lx", v);
+    return std::string(text);
+  };
+  const std::string key = hex(54378);  // "d46a"
+  const std::string header = header_of("pastry-hex");
+  CAPTURE(header);
+  CHECK(header.rfind("lookup(" + key + ") from " + hex(2620) + ": ", 0) == 0);
+  CHECK(header.find("(correct)") != std::string::npos);
+  std::ifstream in(fs::temp_directory_path() / "p2plab-screens" / "pastry-hex.json");
+  const nlohmann::json labels = nlohmann::json::parse(in).at("labels");
+  // Every peer keeps its id label, in hex.
+  for (const auto& peer : peers) {
+    const std::string id = hex(std::stoul(peer.id));
+    CAPTURE(id);
+    CHECK(std::any_of(labels.begin(), labels.end(), [&](const nlohmann::json& l) { return l["text"] == id; }));
+  }
+  // The peers on the route have their shared prefix with the key on a band: exactly the leading
+  // digits the label and the key have in common, and the route ends at a peer sharing the most.
+  std::size_t highlighted = 0, longest = 0;
+  for (const auto& l : labels) {
+    if (!l.contains("highlighted")) continue;
+    const std::string text = l["text"];
+    std::size_t common = 0;
+    while (common < text.size() && common < key.size() && text[common] == key[common]) ++common;
+    CAPTURE(text);
+    CHECK(l["highlighted"].get<std::size_t>() == common);
+    ++highlighted;
+    longest = std::max(longest, common);
+  }
+  CHECK(highlighted >= 2);  // the requester and at least one hop
+  // Prefix routing reaches a peer sharing as many digits with the key as any peer does (here the
+  // owner, numerically closest too).
+  std::size_t best = 0;
+  for (const auto& peer : peers) {
+    const std::string id = hex(std::stoul(peer.id));
+    std::size_t common = 0;
+    while (common < id.size() && id[common] == key[common]) ++common;
+    best = std::max(best, common);
+  }
+  CHECK(longest == best);
+
+  // The selected peer's leaf set (L = 4: the two next smaller and two next larger ids on the
+  // circle) is spanned by one arc inside the ring, from the farthest smaller to the farthest larger.
+  shoot_with_positions(P2PLAB_VIZ, lab, "pastry-leaves", " --at 1900 --select 26017", rgba, width, height);
+  std::ifstream in2(fs::temp_directory_path() / "p2plab-screens" / "pastry-leaves.json");
+  const nlohmann::json segments = nlohmann::json::parse(in2).at("segments");
+  std::vector<unsigned long> ids;
+  for (const auto& peer : peers) ids.push_back(std::stoul(peer.id));
+  std::sort(ids.begin(), ids.end());
+  const auto at = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), 26017ul) - ids.begin());
+  REQUIRE(at < ids.size());
+  const unsigned long farthest_smaller = ids[(at + ids.size() - 2) % ids.size()];
+  const unsigned long farthest_larger = ids[(at + 2) % ids.size()];
+  const auto span = std::find_if(segments.begin(), segments.end(),
+                                 [](const nlohmann::json& g) { return g["kind"] == "leaf span"; });
+  REQUIRE(span != segments.end());
+  CHECK((*span)["from"] == std::to_string(farthest_smaller));
+  CHECK((*span)["to"] == std::to_string(farthest_larger));
+}
+
 TEST_CASE("labels on the ring never overlap and every peer keeps its id label") {
   struct Picture {
     const char* lab;

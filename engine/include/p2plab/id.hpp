@@ -35,6 +35,29 @@ struct Id {
 
   /// Decimal representation, e.g. "3107".
   std::string to_decimal() const;
+  /// The lowest `bits` bits as bits / digit_bits digits in base 2^digit_bits, most significant
+  /// first, zero-padded: Pastry's ids ("65a1" for bits = 16, digit_bits = 4). Digits 0-9 a-z A-Z
+  /// + /; bits must be a multiple of digit_bits (1 .. 6).
+  std::string to_digits(int bits, int digit_bits) const;
+  /// Digit i (0: the most significant) of the lowest `bits` bits in base 2^digit_bits.
+  int digit(int i, int bits, int digit_bits) const {
+    const int lo = bits - (i + 1) * digit_bits;
+    const auto index = static_cast<std::size_t>(lo / 64);
+    const int offset = lo % 64;
+    std::uint64_t v = limb[index] >> offset;
+    if (offset + digit_bits > 64 && index < 2) v |= limb[index + 1] << (64 - offset);
+    return static_cast<int>(v & ((std::uint64_t{1} << digit_bits) - 1));
+  }
+  /// How many leading digits a and b share (bits / digit_bits when equal).
+  static int shared_digits(const Id& a, const Id& b, int bits, int digit_bits) {
+    for (int index = 2; index >= 0; --index) {
+      const std::uint64_t x = a.limb[static_cast<std::size_t>(index)] ^ b.limb[static_cast<std::size_t>(index)];
+      if (x == 0) continue;
+      const int top = index * 64 + 63 - __builtin_clzll(x);  // the highest differing bit
+      return (bits - 1 - top) / digit_bits;
+    }
+    return bits / digit_bits;
+  }
   /// Parses a non-negative decimal integer below 2^160; nullopt on anything else.
   static std::optional<Id> from_decimal(std::string_view text);
   /// Plain double approximation (for plotting and angles on the ring, never for routing).

@@ -67,6 +67,11 @@ class Run {
   const SimulatorCore& simulator() const { return const_cast<Run*>(this)->simulator(); }
   virtual const Scenario& scenario() const = 0;
   virtual int id_bits() const = 0;
+  /// Ids are read as digits in base 2^d (Pastry: its b, so a 16-bit id reads "65a1", and a route
+  /// gains a digit per hop); 0: as decimal numbers.
+  virtual int id_digit_bits() const { return 0; }
+  /// An id as the protocol's users read it: decimal, or id_bits() / d digits in base 2^d.
+  std::string id_text(const Id& id) const;
   virtual TraceVocabulary vocabulary() const = 0;
   /// Creates the initial peers and schedules the scenario's operations. Separate from the
   /// constructor so that a trace can be switched on first and see every join. Idempotent.

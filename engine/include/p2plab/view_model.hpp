@@ -45,6 +45,8 @@ enum class LinkDrawing : std::uint8_t {
   Selected,  ///< only the selected peer's (Chord's fingers: thousands otherwise)
   Adjacent,  ///< the link to the next peer along the geometry, index 0 only (Chord's successor):
              ///< drawn along the geometry (an arc on the ring), not across it
+  Span,      ///< as Selected, and on the ring the range they cover drawn as one arc through the
+             ///< selected peer (Pastry's leaf set: L/2 smaller and L/2 larger ids)
 };
 
 /// One kind of pointer a peer holds. A protocol registers its kinds in order; Link::kind is the

@@ -3,7 +3,8 @@
 // correct solution of the exercise in which each mistake is one `if (mistake("name"))`. The
 // environment variable P2PLAB_MISTAKE names the one the program makes; without it the bundle is
 // correct (CI checks that it then scores full marks, so each mistake alone loses the points).
-// One program per exercise instead of one per mistake: the suite links 7, not 40.
+// Every exercise's bundle is linked into one program, grade_plausible_mistakes (a mistake's name is
+// unique across bundles): the suite links 1 program, not one per exercise or per mistake.
 #include <cstdlib>
 #include <cstring>
 
