@@ -518,13 +518,12 @@ void Protocol::take_over(PeerIndex x, Orphan& orphan) {
   announce(x, std::vector<PeerIndex>{});
 }
 
-void Protocol::give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner) {
+void Protocol::give_up(PeerIndex x, const std::vector<Zone>& zones, PeerIndex winner) {
   for (const Zone& z : zones) {
     remove_zone(x, z);
     extra_[x].taken = std::max(0.0, extra_[x].taken - z.volume());
   }
   trace_zones(x, ZoneChange::GivenUp, winner);
-  (void)failed;
   std::vector<PeerIndex> before = neighbour_peers(x);
   before.push_back(winner);
   prune(x);
@@ -673,7 +672,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         }
         const Orphan orphan = *it;
         e.orphans.erase(it);
-        if (!orphan.timer_running) give_up(self, failed, orphan.zones, from);
+        if (!orphan.timer_running) give_up(self, orphan.zones, from);
       }
       if (!contains_peer(e.dead, failed)) e.dead.push_back(failed);
       forget(self, failed);

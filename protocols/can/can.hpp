@@ -230,7 +230,7 @@ class Protocol final : public MessageHandler<Message> {
   void prune(PeerIndex x);
   void presume_dead(PeerIndex x, PeerIndex p);
   void take_over(PeerIndex x, Orphan& orphan);  // orphan.zones: those it took
-  void give_up(PeerIndex x, PeerIndex failed, const std::vector<Zone>& zones, PeerIndex winner);
+  void give_up(PeerIndex x, const std::vector<Zone>& zones, PeerIndex winner);
   bool is_dead_to(PeerIndex x, PeerIndex p) const;
   void trace_zones(PeerIndex x, ZoneChange change, PeerIndex other);
   /// Routes a probe from x to the centre of `zone`: its owner sends x an update.
