@@ -171,7 +171,8 @@ bool Protocol::split_for(PeerIndex x, const Point& p, Zone& given) {
     // background reassignment, done at the next join instead).
     given = *it;
     s.zones.erase(it);
-    if (const auto e = extra_.find(x); e != extra_.end()) e->second.taken = std::max(0.0, e->second.taken - given.volume());
+    if (const auto e = extra_.find(x); e != extra_.end())
+      e->second.taken = std::max(0.0, e->second.taken - given.volume());
     return true;
   }
   const Zone whole = *it;

@@ -171,6 +171,11 @@ class Protocol final : public MessageHandler<Message> {
   const std::vector<LookupRecord>& records() const { return records_; }
   const LookupStats& stats() const { return stats_; }
   std::size_t unfinished_lookups() const { return active_.size(); }
+  /// The purpose of a lookup still on its way (Purpose::User if it is not).
+  Purpose purpose_of(std::uint32_t serial) const {
+    const auto it = active_.find(serial);
+    return it == active_.end() ? Purpose::User : it->second.purpose;
+  }
   /// Counts every change of any peer's zones (for an index built over them).
   std::uint64_t zone_version() const { return zone_version_; }
 

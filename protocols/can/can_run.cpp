@@ -389,6 +389,12 @@ std::string CanRun::narrate(const TraceEvent& event) const {
   const std::string point = point_text(p, d);
   if (event.kind == TraceKind::LookupDone) {
     if (event.other == kNoPeer) return name(event.peer) + " gets no answer: the lookup failed";
+    const auto& own = protocol_.state(event.peer).zones;
+    if (event.other != event.peer &&
+        std::any_of(own.begin(), own.end(), [&](const Zone& z) { return contains(z, p, d); })) {
+      return name(event.peer) + " has joined: " + name(event.other) +
+             " split its zone and handed over the half with the point " + point;
+    }
     return name(event.peer) + " has the answer " + name(event.other) +
            (event.detail != 0 ? " (its zone contains the point " + point + ")"
                               : " (WRONG: its zone does not contain " + point + ")");
@@ -402,6 +408,19 @@ std::string CanRun::narrate(const TraceEvent& event) const {
   if (x == kNoPeer || !sim_.is_up(x) || !protocol_.joined(x)) return "";
   const Decision step = protocol_.route(x, p);
   if (step.next == kNoPeer && !step.stuck) {
+    if (protocol_.purpose_of(event.lookup) == Purpose::Join) {
+      // The zone it splits: the one with the point; halving number depth is along dimension depth mod d.
+      for (const Zone& z : protocol_.state(x).zones) {
+        if (!contains(z, p, d)) continue;
+        if (protocol_.state(x).zones.size() > 1) {
+          return "peer " + name(x) + ": the newcomer's point " + point +
+                 " lies in a zone it has taken over: it hands that whole zone over";
+        }
+        return "peer " + name(x) + ": the newcomer's point " + point +
+               " lies in its zone: it splits the zone in half " + "along dimension " + std::to_string(z.depth % d + 1) +
+               " and hands over the half with the point";
+      }
+    }
     return "peer " + name(x) + ": the point " + point + " lies in its own zone: delivered here";
   }
   if (step.stuck) {
