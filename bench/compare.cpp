@@ -166,12 +166,18 @@ std::pair<std::vector<CompareRow>, std::vector<CompareFit>> run_compare(const Co
     fit.loglog_slope = slope(log_n, log_messages);
     fit.per_doubling = slope(log_n, messages);
     fit.state_loglog_slope = slope(log_n, log_state);
-    // Growth class from the fits: near-linear on log-log is O(N); flat is O(1); in between, a
-    // steady increase per doubling of N is O(log N).
+    // Growth class from the fits: near-linear on log-log is O(N); flat is O(1); a slope of a few
+    // tenths is a power of N (CAN's d N^(1/d): slope 1/d), faster than any log N over the sweep
+    // (log N's log-log slope is 1 / ln N: under 0.21 from N = 128 on); in between, a steady
+    // increase per doubling of N is O(log N).
     if (fit.loglog_slope > 0.6) {
       fit.measured = "O(N)";
     } else if (fit.loglog_slope < 0.08) {
       fit.measured = "O(1)";
+    } else if (fit.loglog_slope >= 0.3) {
+      char power[32];
+      std::snprintf(power, sizeof power, "O(N^%.2f)", fit.loglog_slope);
+      fit.measured = power;
     } else {
       fit.measured = "O(log N)";
     }

@@ -9,6 +9,7 @@
   X(chord)                           \
   X(kademlia)                        \
   X(pastry)                          \
+  X(can)                             \
   X(ipfs)
 
 #define P2PLAB_DECLARE_REGISTRATION(module)           \

@@ -36,6 +36,7 @@
 #include "p2plab/registry.hpp"
 #include "session.hpp"
 #include "view_xor.hpp"
+#include "view_zones.hpp"
 #include "views.hpp"
 
 namespace fs = std::filesystem;
@@ -418,15 +419,9 @@ class App {
         ring ? draw_ring(draw, origin, picture, *session_, ring_layout_, searches, view_, palette)
         : geometry == Geometry::XorTrie
             ? draw_xor_trie(draw, origin, picture, *session_, trie_layout_, searches, view_, palette, &view_chart_)
-            : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
+        : geometry == Geometry::Zones ? draw_zones(draw, origin, picture, *session_, searches, view_, palette)
+                                      : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
     draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
-    if (geometry == Geometry::Zones) {
-      // No view of its own yet (a bit trie, 2-D zones): the overlay as a free graph, and say so.
-      const std::string text = std::string("no ") + (geometry == Geometry::XorTrie ? "XOR trie" : "zone map") +
-                               " view yet: drawn as a graph of its links";
-      const float line = ImGui::GetFontSize() * 1.5f;
-      draw->AddText(ImVec2(origin.x + 12, origin.y + size.y - line), palette.text_dim, text.c_str());
-    }
     const bool shift = ImGui::GetIO().KeyShift;
     const OperationField* key_field = first_key_field();
     if (ring && key_field != nullptr && ImGui::IsItemHovered() && shift) {

@@ -816,3 +816,97 @@ TEST_CASE("a protocol defined in a test file registers itself and the visualizer
   CHECK(places.size() == peers.size());
 }
 #endif
+
+#ifdef P2PLAB_BINARY
+TEST_CASE("the zone map draws each peer's zone, the selected peer's neighbours and a lookup's greedy path hop by hop") {
+  // The command line's result of the zones lab cut at 26.15 s (the first lookup has just ended) is
+  // the oracle: the zones, peer 1's neighbours and the lookup's path at that moment.
+  const fs::path out = fs::temp_directory_path() / "p2plab-screens";
+  fs::create_directories(out);
+  nlohmann::json scenario = read_json(std::string(P2PLAB_SOURCE_DIR) + "/labs/can-zones.json");
+  scenario["run_ms"] = 26150;
+  const std::string lab = (out / "can-zones-cut.json").string(), result = (out / "can-zones-cut-result.json").string();
+  std::ofstream(lab) << scenario.dump();
+  REQUIRE(run(std::string(P2PLAB_BINARY) + " run " + lab + " -q -o " + result) == 0);
+  const nlohmann::json truth = read_json(result);
+  const nlohmann::json& lookup = truth.at("lookups").at(0);
+  REQUIRE(lookup.at("path").size() >= 3);
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  const auto peers = shoot_with_positions(P2PLAB_VIZ, lab, "can-zones", " --at 26150 --select 1", rgba, width, height);
+  const nlohmann::json drawn = read_json((out / "can-zones.json").string());
+  // The square: the zones' union. Each live peer's zone is drawn where its [lo, hi) puts it, and
+  // its dot inside it.
+  double left = 1e9, right = -1e9, top = 1e9, bottom = -1e9;
+  std::map<std::string, std::vector<nlohmann::json>> zones_drawn;
+  for (const auto& s : drawn.at("segments")) {
+    if (s.at("kind") != "zone") continue;
+    left = std::min(left, s.at("a")[0].get<double>());
+    top = std::min(top, s.at("a")[1].get<double>());
+    right = std::max(right, s.at("b")[0].get<double>());
+    bottom = std::max(bottom, s.at("b")[1].get<double>());
+    zones_drawn[s.at("from").get<std::string>()].push_back(s);
+  }
+  const double side = right - left;
+  REQUIRE(side > 300);
+  CHECK(std::abs((bottom - top) - side) < 1.0);
+  for (const auto& p : truth.at("peers")) {
+    const std::string id = p.at("id");
+    CAPTURE(id);
+    const nlohmann::json zone = p.at("zone").is_array() ? p.at("zone")[0] : p.at("zone");
+    REQUIRE(zones_drawn.count(id) == 1);
+    const auto& s = zones_drawn[id].front();
+    CHECK(std::abs(s.at("a")[0].get<double>() - (left + zone.at("lo")[0].get<double>() * side)) < 1.0);
+    CHECK(std::abs(s.at("b")[0].get<double>() - (left + zone.at("hi")[0].get<double>() * side)) < 1.0);
+    CHECK(std::abs(s.at("b")[1].get<double>() - (bottom - zone.at("lo")[1].get<double>() * side)) < 1.0);  // y upwards
+    CHECK(std::abs(s.at("a")[1].get<double>() - (bottom - zone.at("hi")[1].get<double>() * side)) < 1.0);
+    const auto dot = std::find_if(peers.begin(), peers.end(), [&](const DrawnPeer& d) { return d.id == id; });
+    REQUIRE(dot != peers.end());
+    CHECK(dot->x > s.at("a")[0].get<double>());
+    CHECK(dot->x < s.at("b")[0].get<double>());
+    CHECK(pixel(rgba, width, dot->x, dot->y) != pixel(rgba, width, dot->x, dot->y + dot->radius + 12));
+  }
+  // Peer 1's neighbours, as the result lists them.
+  std::set<std::string> neighbours_drawn, neighbours_true;
+  for (const auto& s : drawn.at("segments")) {
+    if (s.at("kind") == "neighbour" && s.at("from") == "1") neighbours_drawn.insert(s.at("to").get<std::string>());
+  }
+  for (const auto& p : truth.at("peers")) {
+    if (p.at("id") == "1") {
+      for (const auto& n : p.at("neighbours")) neighbours_true.insert(n.get<std::string>());
+    }
+  }
+  CHECK(!neighbours_true.empty());
+  CHECK(neighbours_drawn == neighbours_true);
+  // The greedy path, hop by hop: its steps are the result's path; the key's point is named.
+  std::vector<std::string> steps;
+  for (const auto& s : drawn.at("segments")) {
+    if (s.at("kind") == "step") {
+      if (steps.empty()) steps.push_back(s.at("from").get<std::string>());
+      steps.push_back(s.at("to").get<std::string>());
+    }
+  }
+  std::vector<std::string> path;
+  for (const auto& p : lookup.at("path")) path.push_back(p.get<std::string>());
+  CHECK(steps == path);
+  char point[64];
+  std::snprintf(point, sizeof point, "(%.2f, %.2f)", lookup.at("point")[0].get<double>(), lookup.at("point")[1].get<double>());
+  const std::string header = drawn.at("header");
+  CAPTURE(header);
+  CHECK(header.find(std::string("lookup of point ") + point + " from 1") == 0);
+  CHECK(header.find("-> " + lookup.at("owner").get<std::string>() + " (correct)") != std::string::npos);
+  bool labelled = false;
+  for (const auto& l : drawn.at("labels")) labelled = labelled || l.at("text") == std::string("key point ") + point;
+  CHECK(labelled);
+  // One hop in: the first step only, and the sentence tells the greedy choice at the first peer.
+  shoot_with_positions(P2PLAB_VIZ, lab, "can-zones-hop1", " --at 26001 --select 1", rgba, width, height);
+  const nlohmann::json first = read_json((out / "can-zones-hop1.json").string());
+  int first_steps = 0;
+  for (const auto& s : first.at("segments")) first_steps += s.at("kind") == "step" ? 1 : 0;
+  CHECK(first_steps == 1);
+  const std::string story = first.at("story");
+  CAPTURE(story);
+  // The start (peer 1 picks its neighbour closest to the point) and the hop sent at that moment.
+  CHECK(story.find("peer 1: the point " + std::string(point) + " is not in its zone; neighbour " + path[1]) == 0);
+}
+#endif

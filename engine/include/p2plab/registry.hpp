@@ -108,6 +108,12 @@ class Run {
     (void)event;
     return "";
   }
+  /// Geometry::Zones: the point of the torus [0, 1)^d a key is hashed to (what a view marks for
+  /// the current search); empty when the protocol has no such notion.
+  virtual std::vector<double> key_point(const Id& key) const {
+    (void)key;
+    return {};
+  }
   /// True when `peer` holds what a search for `key` looks for (a shared file the query's name
   /// matches; a stored key): views mark the holders, reached or not (a flood that misses every
   /// holder is a false negative). False when the protocol has no such notion.

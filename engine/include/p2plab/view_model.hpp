@@ -185,6 +185,12 @@ struct TableView {
   int distance_column = -1;
 };
 
+/// A zone of Geometry::Zones (CAN): the axis-aligned box [lo, hi) of the unit torus [0, 1)^d,
+/// one entry per dimension (hi up to 1.0, where the torus wraps).
+struct ZoneBox {
+  std::vector<double> lo, hi;
+};
+
 /// One peer as its protocol shows it.
 struct PeerView {
   PeerIndex peer = kNoPeer;
@@ -195,6 +201,9 @@ struct PeerView {
   std::vector<Id> keys;  ///< what it stores as primary owner (marked on the geometry)
   std::vector<TableView> tables;
   std::string tag;  ///< a short word a view writes beside the peer ("NAT"), or ""
+  /// Geometry::Zones: the zones the peer owns (several for a while after it took over a failed
+  /// neighbour's); a crashed peer's are the zones it held when it crashed.
+  std::vector<ZoneBox> zones;
 };
 
 }  // namespace p2plab

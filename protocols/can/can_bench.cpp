@@ -1,0 +1,104 @@
+#include "can_bench.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "can_run.hpp"
+
+namespace p2plab::can {
+
+int run_bench(const BenchOptions& o) {
+  dht::BenchClock clock;
+  Simulator<Message> sim(o.seed, dht::workload_network(o));
+  Params params;
+  params.d = o.d;
+  params.maintenance = false;  // a frozen network: routing alone is measured
+  params.rpc_timeout = from_ms(4 * o.max_ms + 100);
+  params.lookup_timeout = from_ms(1e9);  // no lookup gives up: a path of thousands of hops (d = 1) still ends
+  Protocol protocol(params, sim);
+  sim.set_handler(&protocol);
+  protocol.keep_records(false);
+  ZoneOracle oracle(sim, protocol);
+  protocol.set_oracle([&](PeerIndex owner, const Id& key) { return oracle.owner(point_of(key, o.d)) == owner; });
+  protocol.reserve(o.peers);
+  dht::add_workload_peers(sim, o);
+  std::vector<PeerIndex> peers(o.peers);
+  for (PeerIndex p = 0; p < o.peers; ++p) peers[p] = p;
+  protocol.install_random_joins(peers);
+  clock.built();
+  // Lookups arrive for `seconds`; then the run goes on until the last one has arrived (a long
+  // path at d = 2 takes several seconds), so that the mean counts every path, not the short ones.
+  const SimTime end = from_ms(o.seconds * 1000.0);
+  dht::schedule_workload_lookups(sim, o, [&](PeerIndex from, const Id& key) {
+    if (sim.current_time() < end) protocol.lookup(from, key);
+  });
+  sim.run_until(end);
+  while (protocol.unfinished_lookups() > 0) sim.run_until(sim.current_time() + from_ms(std::int64_t{10000}));
+  clock.finished();
+
+  const LookupStats& st = protocol.stats();
+  const double n = static_cast<double>(o.peers);
+  const double paper = o.d / 4.0 * std::pow(n, 1.0 / o.d);
+  double neighbours = 0;
+  for (PeerIndex p = 0; p < o.peers; ++p) neighbours += static_cast<double>(protocol.neighbour_peers(p).size());
+  std::printf(
+      "p2plab bench can: N = %llu, d = %d, %.2f lookups/peer/s for %g s (%.1f s simulated until the last\n"
+      "  arrived), latency uniform %g-%g ms per hop, frozen network of random joins\n",
+      static_cast<unsigned long long>(o.peers), o.d, o.rate, o.seconds, to_ms(sim.current_time()) / 1000.0, o.min_ms,
+      o.max_ms);
+  std::printf("  wall time      %.2f s (network built in %.2f s, simulated in %.2f s)\n", clock.wall_s(),
+              clock.build_s(), clock.run_s());
+  std::printf("  lookups        %llu started, %llu finished, %.4f%% correct, %llu failed\n",
+              static_cast<unsigned long long>(st.started_count()), static_cast<unsigned long long>(st.finished_count()),
+              100.0 * st.success_rate(), static_cast<unsigned long long>(st.failed_count()));
+  std::printf("  hops           mean %.3f ((d/4) N^(1/d) = %.3f on equal zones), p99 %u\n", st.mean_hops(), paper,
+              st.hops_quantile(0.99));
+  std::printf("  neighbours     %.2f per peer (2d = %d on equal zones)\n", neighbours / n, 2 * o.d);
+  std::printf("  lookup latency mean %.1f ms, p99 %.0f ms\n", st.mean_latency_ms(), st.latency_quantile_ms(0.99));
+  std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
+              static_cast<unsigned long long>(sim.events_processed()));
+  std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(clock.peak_rss()) / 1e6,
+              clock.bytes_per_peer(o.peers));
+  const nlohmann::json figures = {{"peers", o.peers},
+                                  {"d", o.d},
+                                  {"lookups", st.started_count()},
+                                  {"success_rate", st.success_rate()},
+                                  {"mean_hops", st.mean_hops()},
+                                  {"equal_zones_path", paper},
+                                  {"p99_hops", st.hops_quantile(0.99)},
+                                  {"neighbours", neighbours / n},
+                                  {"build_s", clock.build_s()},
+                                  {"run_s", clock.run_s()},
+                                  {"peak_rss_bytes", clock.peak_rss()},
+                                  {"mean_latency_ms", st.mean_latency_ms()}};
+  if (!dht::write_figures(o, "p2plab bench can", figures)) return 1;
+  return st.success_rate() == 1.0 ? 0 : 3;  // a benchmark with wrong answers measures nothing
+}
+
+namespace {
+
+int run_bench_command(const CommandArgs& args) {
+  const std::string command = "p2plab bench can";
+  BenchOptions o;
+  if (!dht::read_workload(args, command, 10'000'000, 160, o) ||
+      !dht::read_option(args, command, "d", 1, kMaxDims, o.d)) {
+    return 2;
+  }
+  if (o.bits != kIdBits) {
+    std::fprintf(stderr, "%s: --bits: keys are SHA-1's 160 bits (a key's point is read from them)\n", command.c_str());
+    return 2;
+  }
+  return run_bench(o);
+}
+
+}  // namespace
+
+ProtocolCommand bench_command() {
+  ProtocolCommand command;
+  command.summary = "Mean hops and simulator speed on a large CAN (random joins)";
+  command.options = dht::workload_options(BenchOptions{}, {{"d", "Dimensions d of the torus", "2", false, ""}});
+  command.run = run_bench_command;
+  return command;
+}
+
+}  // namespace p2plab::can
