@@ -69,7 +69,7 @@ TEST_CASE("every lab opens, runs to its end and renders a non-blank picture unde
     const std::string png = (out / (entry.path().stem().string() + ".png")).string();
     fs::remove(png);
     // Run the lab to its end (--at beyond run_ms stops at the end), then render.
-    const std::string command = "xvfb-run -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " +
+    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " +
                                 entry.path().string() + " --screenshot " + png + " --size 1280x800 --at 1e9 > /dev/null 2>&1";
     CAPTURE(command);
     REQUIRE(run(command) == 0);
@@ -127,7 +127,7 @@ TEST_CASE("compare with the reference route: lookup(44) from 52 gets the dashed 
   auto shot = [&](const std::string& name, const std::string& extra) {
     const std::string png = (out / name).string();
     fs::remove(png);
-    const std::string command = "xvfb-run -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " + lab +
+    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " + lab +
                                 " --screenshot " + png + " --size 1280x800 --at 900" + extra + " > /dev/null 2>&1";
     CAPTURE(command);
     REQUIRE(run(command) == 0);
@@ -157,7 +157,9 @@ std::vector<DrawnPeer> shoot_with_positions(const std::string& viz, const std::s
   const std::string png = (out / (name + ".png")).string(), positions = (out / (name + ".json")).string();
   fs::remove(png);
   fs::remove(positions);
-  const std::string command = "xvfb-run -a -s '-screen 0 1280x800x24' " + viz + " " + lab + " --screenshot " + png +
+  // -n before -a: each test's shell starts its search for a free display at its own number, so
+  // tests running in parallel do not all race for :99 (xvfb-run retries one taken meanwhile).
+  const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + viz + " " + lab + " --screenshot " + png +
                               " --positions " + positions + " --size 1280x800" + extra + " > /dev/null 2>&1";
   CAPTURE(command);
   REQUIRE(run(command) == 0);
