@@ -1,5 +1,7 @@
 #include "chord_run.hpp"
 
+#include "common/dht_results.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -113,27 +115,7 @@ void ChordRun::act(const nlohmann::json& op) { driver_.act(op); }
 void ChordRun::run_to_end() { driver_.run_to_end(); }
 
 RunSummary ChordRun::summary() const {
-  RunSummary s;
-  const LookupStats& st = protocol_.stats();
-  s.peers_total = sim_.peer_count();
-  s.peers_live = sim_.live_count();
-  s.lookups = st.started_count();
-  s.lookups_ok = st.correct_count();
-  s.lookups_failed = st.failed_count();
-  s.lookups_wrong = st.finished_count() - st.correct_count();
-  s.lookups_unfinished = protocol_.unfinished_lookups();
-  s.success_rate = st.success_rate();
-  s.mean_hops = st.mean_hops();
-  s.p99_hops = st.hops_quantile(0.99);
-  s.mean_latency_ms = st.mean_latency_ms();
-  s.p99_latency_ms = st.latency_quantile_ms(0.99);
-  s.messages_sent = sim_.messages().total_sent();
-  s.messages_delivered = sim_.messages().total_delivered();
-  s.messages_dropped = sim_.messages().total_dropped();
-  s.events = sim_.events_processed();
-  s.simulated_ms = to_ms(sim_.current_time());
-  s.wall_ms = driver_.wall_ms();
-  return s;
+  return dht::lookup_summary(protocol_.stats(), sim_, protocol_.unfinished_lookups(), driver_.wall_ms());
 }
 
 nlohmann::json ChordRun::result() const {
@@ -207,53 +189,20 @@ nlohmann::json ChordRun::result() const {
   }
   out["peers"] = peers;
   if (brief_) out["brief"] = true;
-  nlohmann::json metrics = summary().to_json();
-  nlohmann::json by_type = nlohmann::json::object();
-  const MessageStats& ms = sim_.messages();
-  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) {
-    if (ms.sent[t] == 0) continue;
-    by_type[to_string(static_cast<MsgType>(t))] = {
-        {"sent", ms.sent[t]}, {"delivered", ms.delivered[t]}, {"lost", ms.lost[t]}, {"to_dead_peer", ms.to_dead[t]}};
-  }
-  metrics["messages_by_type"] = by_type;
-  nlohmann::json hist = nlohmann::json::array();
-  for (auto c : protocol_.stats().hop_histogram()) hist.push_back(c);
-  metrics["hop_histogram"] = hist;
-  metrics["mean_state_entries"] = state_size().mean;
+  nlohmann::json metrics =
+      dht::lookup_metrics(summary(), sim_, vocabulary().message_types, protocol_.stats(), state_size());
   out["metrics"] = metrics;
   out["warnings"] = driver_.warnings();
   return out;
 }
 
 StateSize ChordRun::state_size() const {
-  // Distinct peers each live node knows (fingers, successors, predecessor).
-  StateSize size;
-  double total = 0;
-  for (const auto& [id, p] : sim_.live_by_id()) {
-    (void)id;
-    const auto entries = static_cast<double>(protocol_.state_entries(p));
-    total += entries;
-    size.max = std::max(size.max, entries);
-  }
-  size.mean = sim_.live_count() ? total / static_cast<double>(sim_.live_count()) : 0.0;
-  return size;
+  return dht::live_state_size(sim_, [&](PeerIndex p) { return static_cast<double>(protocol_.state_entries(p)); });
 }
 
 std::vector<SearchOutcome> ChordRun::requested_searches() const {
   // make_scenario turns each requested search into a get of a stored key.
-  std::vector<SearchOutcome> out;
-  for (const LookupRecord& r : protocol_.records()) {
-    if (r.purpose != Purpose::Get) continue;
-    SearchOutcome o;
-    o.messages = r.messages;
-    o.has_hops = o.has_latency = true;
-    o.hops = r.hops;
-    o.latency_ms = to_ms(r.end - r.start);
-    o.found = r.ok;
-    o.false_negative = !r.ok;  // the key was stored: not finding it is a false negative
-    out.push_back(o);
-  }
-  return out;
+  return dht::get_outcomes(protocol_.records(), Purpose::Get, [](const LookupRecord& r) { return r.ok; });
 }
 
 namespace {
@@ -328,11 +277,7 @@ PeerView ChordRun::inspect(PeerIndex peer) const {
 }
 
 std::vector<std::uint32_t> ChordRun::messages_per_search() const {
-  std::vector<std::uint32_t> out;
-  for (const LookupRecord& r : protocol_.records()) {
-    if (r.purpose == Purpose::User && r.completed) out.push_back(r.messages);
-  }
-  return out;
+  return dht::user_search_messages(protocol_.records(), Purpose::User);
 }
 
 // The slides' sentence for one routing decision, made at peer x for key k (lookup(44) on the

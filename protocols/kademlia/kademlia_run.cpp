@@ -1,5 +1,7 @@
 #include "kademlia_run.hpp"
 
+#include "common/dht_results.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -198,27 +200,7 @@ void KademliaRun::act(const nlohmann::json& op) { driver_.act(op); }
 void KademliaRun::run_to_end() { driver_.run_to_end(); }
 
 RunSummary KademliaRun::summary() const {
-  RunSummary s;
-  const LookupStats& st = protocol_.stats();
-  s.peers_total = sim_.peer_count();
-  s.peers_live = sim_.live_count();
-  s.lookups = st.started_count();
-  s.lookups_ok = st.correct_count();
-  s.lookups_failed = st.failed_count();
-  s.lookups_wrong = st.finished_count() - st.correct_count();
-  s.lookups_unfinished = protocol_.unfinished_lookups();
-  s.success_rate = st.success_rate();
-  s.mean_hops = st.mean_hops();  // rounds
-  s.p99_hops = st.hops_quantile(0.99);
-  s.mean_latency_ms = st.mean_latency_ms();
-  s.p99_latency_ms = st.latency_quantile_ms(0.99);
-  s.messages_sent = sim_.messages().total_sent();
-  s.messages_delivered = sim_.messages().total_delivered();
-  s.messages_dropped = sim_.messages().total_dropped();
-  s.events = sim_.events_processed();
-  s.simulated_ms = to_ms(sim_.current_time());
-  s.wall_ms = driver_.wall_ms();
-  return s;
+  return dht::lookup_summary(protocol_.stats(), sim_, protocol_.unfinished_lookups(), driver_.wall_ms());
 }
 
 nlohmann::json KademliaRun::record_json(const LookupRecord& r) const {
@@ -369,23 +351,15 @@ nlohmann::json KademliaRun::result() const {
   }
   out["peers"] = peers;
   if (brief_) out["brief"] = true;
-  nlohmann::json metrics = summary().to_json();
-  nlohmann::json by_type = nlohmann::json::object();
-  const MessageStats& ms = sim_.messages();
-  for (int t = 0; t < static_cast<int>(MsgType::Count); ++t) {
-    if (ms.sent[t] == 0) continue;
-    by_type[to_string(static_cast<MsgType>(t))] = {
-        {"sent", ms.sent[t]}, {"delivered", ms.delivered[t]}, {"lost", ms.lost[t]}, {"to_dead_peer", ms.to_dead[t]}};
-  }
-  metrics["messages_by_type"] = by_type;
-  nlohmann::json hist = nlohmann::json::array();
-  for (auto c : protocol_.stats().hop_histogram()) hist.push_back(c);
-  metrics["rounds_histogram"] = hist;
+  nlohmann::json metrics =
+      dht::lookup_metrics(summary(), sim_, vocabulary().message_types, protocol_.stats(), state_size());
+  // A Kademlia lookup's hops are its rounds.
+  metrics["rounds_histogram"] = std::move(metrics["hop_histogram"]);
+  metrics.erase("hop_histogram");
   const KademliaStats& ks = protocol_.kademlia_stats();
   const double n = ks.lookups > 0 ? static_cast<double>(ks.lookups) : 1.0;
   metrics["mean_rpcs"] = static_cast<double>(ks.rpcs) / n;
   metrics["mean_rounds_to_closest"] = static_cast<double>(ks.rounds_to_closest) / n;
-  metrics["mean_state_entries"] = state_size().mean;
   if (uses_providers_) {
     // Brief mode lists no peers: the count of records the live nodes hold stands for them.
     std::uint64_t records = 0;
@@ -401,16 +375,8 @@ nlohmann::json KademliaRun::result() const {
 }
 
 StateSize KademliaRun::state_size() const {
-  StateSize size;
-  double total = 0;
-  for (const auto& [id, p] : sim_.live_by_id()) {
-    (void)id;
-    const auto entries = protocol_.has_node(p) ? static_cast<double>(protocol_.table(p).size()) : 0.0;
-    total += entries;
-    size.max = std::max(size.max, entries);
-  }
-  size.mean = sim_.live_count() ? total / static_cast<double>(sim_.live_count()) : 0.0;
-  return size;
+  return dht::live_state_size(
+      sim_, [&](PeerIndex p) { return protocol_.has_node(p) ? static_cast<double>(protocol_.table(p).size()) : 0.0; });
 }
 
 namespace {

@@ -1,0 +1,60 @@
+#pragma once
+// What the structured overlays report alike: the run's summary from its lookup statistics, the
+// metrics block of the result (messages by type, hop histogram), the state the live peers hold,
+// and the per-search figures `compare` and the charts read from the lookup records.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "p2plab/metrics.hpp"
+#include "p2plab/registry.hpp"
+#include "p2plab/simulator.hpp"
+
+namespace p2plab::dht {
+
+/// The summary of a run whose searches are the lookups in `stats`; `unfinished`: lookups still
+/// on their way at the end.
+RunSummary lookup_summary(const LookupStats& stats, const SimulatorCore& sim, std::uint64_t unfinished, double wall_ms);
+
+/// The result's "metrics": the summary, messages by type (named by `message_types`, the trace
+/// vocabulary's), the hop histogram and the mean state per live peer.
+nlohmann::json lookup_metrics(const RunSummary& summary, const SimulatorCore& sim,
+                              const std::vector<std::string>& message_types, const LookupStats& stats,
+                              const StateSize& state);
+
+/// Routing state per live peer: `entries(peer)` for each, their mean and maximum.
+StateSize live_state_size(const SimulatorCore& sim, const std::function<double(PeerIndex)>& entries);
+
+/// Messages each finished user lookup caused, in the order they finished (Run::messages_per_search).
+template <class Record, class Purpose>
+std::vector<std::uint32_t> user_search_messages(const std::vector<Record>& records, Purpose user) {
+  std::vector<std::uint32_t> out;
+  for (const Record& r : records) {
+    if (r.purpose == user && r.completed) out.push_back(r.messages);
+  }
+  return out;
+}
+
+/// compare's searches: make_scenario turns each into a get of a stored key, so a get that does
+/// not find it is a false negative (Run::requested_searches). `found(record)` says whether it did.
+template <class Record, class Purpose, class Found>
+std::vector<SearchOutcome> get_outcomes(const std::vector<Record>& records, Purpose get, Found found) {
+  std::vector<SearchOutcome> out;
+  for (const Record& r : records) {
+    if (r.purpose != get) continue;
+    SearchOutcome o;
+    o.messages = r.messages;
+    o.has_hops = o.has_latency = true;
+    o.hops = r.hops;
+    o.latency_ms = to_ms(r.end - r.start);
+    o.found = found(r);
+    o.false_negative = !o.found;
+    out.push_back(o);
+  }
+  return out;
+}
+
+}  // namespace p2plab::dht
