@@ -1513,7 +1513,7 @@ int run_visualizer(int argc, char** argv) {
   cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
   bool compare_reference = false;
   bool xor_as_ring = false;
-  cli.add_flag("--ring-view", xor_as_ring, "XOR geometry (Kademlia): draw the ids on a circle instead of the trie");
+  cli.add_flag("--ring-view", xor_as_ring, "XOR geometry: draw the ids on a circle instead of the trie");
   cli.add_flag("--compare-reference", compare_reference,
                "Draw the reference route beside each search's own (protocols that have one)");
   std::string positions;
