@@ -187,11 +187,11 @@ TEST_CASE("a ring of 1000 joined peers converges to the brute-force answer (m = 
   check_joined_ring(1000, 160, 5);
 }
 
-// At m = 160 only (SHA-1's circle): the 1000-peer ring above covers m = 32. 2000 peers, not
-// 4000: under the sanitizers 4000 cost 100 s of the suite's 10-minute budget on 2 cores (and
-// 2500 still 32-45 s once Kademlia, Pastry and IPFS had joined the suite).
-TEST_CASE("a ring of 2000 joined peers converges to the brute-force answer (m = 160)" * doctest::test_suite("slow")) {
-  check_joined_ring(2000, 160, 7);
+// At m = 160 only (SHA-1's circle): the 1000-peer ring above covers m = 32. 1500 peers, not
+// 4000: under the sanitizers 4000 cost 100 s of the suite's 10-minute budget on 2 cores (2000
+// still 35 s once Kademlia, Pastry, CAN and IPFS had joined the suite).
+TEST_CASE("a ring of 1500 joined peers converges to the brute-force answer (m = 160)" * doctest::test_suite("slow")) {
+  check_joined_ring(1500, 160, 7);
 }
 
 TEST_CASE("peers given by id: joins in random order converge, lookups for every kind of key") {

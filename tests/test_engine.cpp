@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -461,15 +462,12 @@ TEST_CASE("the event queue interleaving pushes and pops, as a simulation does, m
     EventQueue queue;
     SimTime now = 0;
     std::uint32_t tag = 0;
-    std::vector<std::pair<SimTime, std::uint32_t>> pending;  // in insertion order
+    // The oracle: a std::set ordered by (time, insertion number), i.e. a stable sort's order;
+    // the earliest time first and, among equal times, the first inserted.
+    std::set<std::pair<SimTime, std::uint32_t>> pending;
     auto oracle_pop = [&] {
-      // The earliest time; among equal times the first inserted (a stable sort's first element).
-      auto best = pending.begin();
-      for (auto it = pending.begin(); it != pending.end(); ++it) {
-        if (it->first < best->first) best = it;
-      }
-      const auto e = *best;
-      pending.erase(best);
+      const auto e = *pending.begin();
+      pending.erase(pending.begin());
       return e;
     };
     for (int round = 0; round < 20000; ++round) {
@@ -477,7 +475,7 @@ TEST_CASE("the event queue interleaving pushes and pops, as a simulation does, m
       for (int p = 0; p < pushes; ++p) {
         const SimTime t = now + (rng.chance(0.1) ? queue_time(rng) : static_cast<SimTime>(rng.below(40)) * 250);
         queue.push(t, tag, 0, 0, tag);
-        pending.emplace_back(t, tag);
+        pending.emplace(t, tag);
         ++tag;
       }
       if (!queue.empty() && rng.chance(0.6)) {
