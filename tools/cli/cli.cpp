@@ -30,6 +30,11 @@
 namespace fs = std::filesystem;
 using namespace p2plab;
 
+namespace p2plab::cli {
+/// The source tree's folder (source_dir.cpp).
+const char* source_dir();
+}  // namespace p2plab::cli
+
 namespace {
 
 constexpr int kBadInput = 2;
@@ -93,7 +98,7 @@ int command_run(const RunOptions& o) {
 fs::path find_labs_dir(const std::string& given) {
   if (!given.empty()) return given;
   if (fs::is_directory("labs")) return "labs";
-  return fs::path(P2PLAB_SOURCE_DIR) / "labs";
+  return fs::path(p2plab::cli::source_dir()) / "labs";
 }
 
 int command_list(const std::string& labs_option) {
