@@ -43,16 +43,6 @@ compiled=$(find "$tree/prebuilt/reference" -name '*.o' 2>/dev/null | wc -l)
 
 cmake -S "$tree" -B "$tree/build" "${cmake_args[@]}" -DP2PLAB_WERROR=ON -DP2PLAB_VISUALIZER=OFF >"$logs/configure.log" 2>&1 ||
   { tail -n 20 "$logs/configure.log"; fail "the student tree does not configure"; }
-# With the course tree's build at hand, its precompiled test header serves this tree too (same
-# compiler, same flags): every graded test then compiles against the very same header bytes and
-# the compiler cache finds it (a header precompiled here would differ in its bytes, and each
-# compile using it would miss the cache).
-pch=tests/CMakeFiles/p2plab_test_main.dir/cmake_pch.hxx.gch
-if [ -n "$course_build" ] && [ -f "$course_build/$pch" ]; then
-  cmake --build "$tree/build" -j2 --target p2plab_test_main >"$logs/pch.log" 2>&1 ||
-    { tail -n 20 "$logs/pch.log"; fail "the student tree's test main does not build"; }
-  if [ -f "$tree/build/$pch" ]; then cp "$course_build/$pch" "$tree/build/$pch"; fi
-fi
 # What this check runs, and only that: the programs a student uses (p2plab, p2plab-grade), the
 # engine tests, and every exercise's graded-test program. The tree's other test programs are the
 # course tree's sources compiled the same way, with warnings as errors, by its own build.
