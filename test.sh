@@ -12,10 +12,10 @@ cd "$(dirname "$0")" || exit 1
 
 tools/install-deps.sh || exit 1
 build=build-test
-# Three jobs on the two cores, for the build and the tests: a link waits on the disk, and many
-# tests spend most of their time waiting on sockets, child processes or Xvfb (their time limits
-# hold on a loaded machine).
-jobs=3
+jobs=2
+# Tests three at a time on the two cores: many of them spend most of their time waiting on
+# sockets, child processes or Xvfb (their time limits hold on a loaded machine). (Three build
+# jobs were slower than two.)
 test_jobs=3
 # A log of an earlier run must not be counted as this run's.
 rm -f "$build/ctest.log"
