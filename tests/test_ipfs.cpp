@@ -328,17 +328,16 @@ TEST_CASE("ipfs: options out of range and unknown profiles are named") {
                        ImportError);
 }
 
-TEST_CASE("ipfs: registered for its tools only: no run, skipped by everything that simulates") {
+TEST_CASE("ipfs: registered with its tools and its simulation") {
   const p2plab::ProtocolRegistry& registry = p2plab::all_protocols();
   const p2plab::ProtocolInfo* ipfs = registry.find("ipfs");
   REQUIRE(ipfs != nullptr);
-  CHECK_FALSE(ipfs->simulated());
-  CHECK(registry.find_simulated("ipfs") == nullptr);
+  CHECK(ipfs->simulated());
+  CHECK(registry.find_simulated("ipfs") == ipfs);
   CHECK(ipfs->commands.size() == 3);
-  for (const p2plab::ProtocolInfo* p : registry.simulated()) CHECK(p->name != "ipfs");
-  CHECK(registry.simulated_names().find("ipfs") == std::string::npos);
+  // A scenario without peers is refused naming the field, as every DHT's.
   const p2plab::Scenario scenario = p2plab::parse_scenario({{"protocol", "ipfs"}}, "ipfs.json");
-  CHECK_THROWS_WITH_AS(registry.create(scenario), doctest::Contains("tools only"), p2plab::ScenarioError);
+  CHECK_THROWS_WITH_AS(registry.create(scenario), doctest::Contains("peers"), p2plab::ScenarioError);
 }
 
 TEST_CASE("ipfs: the tree printer stops on a DAG that links one block many times") {

@@ -170,27 +170,9 @@ void KademliaRun::extra_op(const std::string& name, PeerIndex from, const Id& ke
   }
 }
 
-// The oracle of find_providers, by brute force over the true network: the live providers whose
-// unexpired records the live nodes among the true k closest to the key hold.
 ProvidersCheck KademliaRun::check_providers(PeerIndex from, const Id& key, const std::vector<PeerIndex>& found) const {
   (void)from;  // the requester's own records count like any node's
-  std::set<PeerIndex> expected, live_found;
-  for (PeerIndex holder :
-       true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), kNoPeer, Id())) {
-    for (PeerIndex p : protocol_.providers_at(holder, key)) {
-      if (sim_.is_up(p)) expected.insert(p);
-    }
-  }
-  ProvidersCheck check;
-  for (PeerIndex p : found) {
-    if (sim_.is_up(p)) {
-      live_found.insert(p);
-    } else {
-      check.down.push_back(p);
-    }
-  }
-  check.ok = live_found == expected;
-  return check;
+  return kademlia::check_providers(protocol_, sim_, key, found);
 }
 
 void KademliaRun::start() { driver_.start(); }

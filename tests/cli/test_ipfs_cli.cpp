@@ -119,12 +119,14 @@ TEST_CASE("ipfs cli: bad files, options and CIDs name what is wrong, exit status
             "is not in");
 }
 
-TEST_CASE("ipfs cli: a tools-only protocol is listed as such and cannot be run as a simulation") {
+TEST_CASE("ipfs cli: listed with its tools; a scenario runs as a simulation") {
   const Scratch s;
   const Outcome list = run_p2plab("list");
   CHECK(list.exit_code == 0);
-  CHECK(list.output.find("(tools only, no simulation yet: p2plab ipfs add|dag|cid)") != std::string::npos);
-  const std::string scenario = s.file("ipfs.json", R"({"protocol": "ipfs", "seed": 1})");
-  check_bad(run_p2plab("run " + scenario), "has tools only, no simulation yet");
-  check_bad(run_p2plab("compare --protocols ipfs"), "ipfs");
+  CHECK(list.output.find("ipfs") != std::string::npos);
+  const std::string bad = s.file("ipfs.json", R"({"protocol": "ipfs", "seed": 1})");
+  check_bad(run_p2plab("run " + bad), "peers");
+  const std::string bad_op = s.file("bad-op.json", R"({"protocol": "ipfs", "seed": 1, "params": {"m": 8, "k": 4},
+      "peers": {"ids": [1, 2, 3, 4, 5, 6]}, "events": [{"at_ms": 100, "op": "fetch", "from": 1, "file": "nothing"}]})");
+  check_bad(run_p2plab("run " + bad_op), "events[0].file");
 }
