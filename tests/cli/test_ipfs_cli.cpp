@@ -119,7 +119,7 @@ TEST_CASE("ipfs cli: bad files, options and CIDs name what is wrong, exit status
             "is not in");
 }
 
-TEST_CASE("ipfs cli: listed with its tools; a scenario runs as a simulation") {
+TEST_CASE("ipfs cli: listed, and a bad simulation scenario names its field") {
   const Scratch s;
   const Outcome list = run_p2plab("list");
   CHECK(list.exit_code == 0);
