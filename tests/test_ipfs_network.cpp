@@ -247,6 +247,22 @@ TEST_CASE("ipfs net: a corrupted provider's blocks are rejected and the fetch co
     }
   }
   CHECK(rejected >= 1);
+  // The inspector's DAG table of a fetcher that rejected a block says so on that block's row.
+  bool marked = false;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const ipfs::FetchRecord& f = run->node().fetches()[i];
+    if (f.corrupted == 0) continue;
+    const PeerView view = run->inspect(f.from);
+    const auto dag = std::find_if(view.tables.begin(), view.tables.end(),
+                                  [](const TableView& t) { return t.title == "DAG of a"; });
+    REQUIRE(dag != view.tables.end());
+    CHECK(dag->rows.size() == 5);  // the root and its 4 leaves
+    for (const TableView::Row& row : dag->rows) {
+      CHECK(row.cells[3].text.rfind("stored", 0) == 0);
+      marked |= row.cells[3].text.find("rejected a corrupted copy") != std::string::npos;
+    }
+  }
+  CHECK(marked);
   const ipfs::FetchRecord& only_bad = run->node().fetches()[4];
   CHECK_FALSE(only_bad.complete);
   CHECK(only_bad.corrupted == 1);

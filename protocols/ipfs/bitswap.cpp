@@ -36,6 +36,12 @@ std::uint32_t BlockTable::intern(const Cid& cid) {
   return it->second;
 }
 
+std::optional<std::uint32_t> BlockTable::find(const Cid& cid) const {
+  const auto it = index_.find(cid);
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::uint32_t BlockTable::add_block(std::uint32_t cid, Bytes bytes) {
   if (const auto known = genuine(cid)) return *known;
   if (!verify(cids_[cid].hash, bytes)) throw FormatError("block does not hash to " + cids_[cid].to_string());

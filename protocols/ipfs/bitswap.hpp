@@ -52,6 +52,7 @@ constexpr std::uint16_t kBlockTimeout = static_cast<std::uint16_t>(kademlia::Tim
 class BlockTable {
  public:
   std::uint32_t intern(const Cid& cid);
+  std::optional<std::uint32_t> find(const Cid& cid) const;
   const Cid& cid(std::uint32_t index) const { return cids_[index]; }
   std::size_t cids() const { return cids_.size(); }
   /// The genuine bytes of `cid` (checked: they must hash to it); returns their payload index.

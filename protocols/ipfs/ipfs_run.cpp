@@ -623,6 +623,65 @@ std::vector<SearchOutcome> IpfsRun::requested_searches() const {
 
 // ---- the views ------------------------------------------------------------------------------------
 
+// The DAG of `f` as `peer` has it, a row per block, indented as a tree (a node's first three
+// and last two links when it has more than six, as `p2plab ipfs dag` prints):
+//   QmNZLZ..p8B       root, 4 links   262 B      stored
+//   |- QmRkEa..7UEJ   leaf 1 of 4     262158 B   stored
+//   `- QmWLiJ..VeY    leaf 4 of 4     262158 B   wanted; rejected a corrupted copy from 3202
+TableView IpfsRun::dag_table(const AddedFile& f, PeerIndex peer) const {
+  TableView t;
+  t.title = "DAG of " + f.name;
+  t.help =
+      "The file's Merkle DAG at this peer: the root lists its chunks' CIDs, each chunk is a leaf block named by "
+      "the hash of its bytes. A fetched block is stored only after its bytes hashed to its CID; a copy that did "
+      "not is rejected.";
+  t.columns = {"block (CID)", "kind", "bytes", "at this peer"};
+  std::map<Cid, const DagNode*> nodes;
+  for (const DagNode& n : f.nodes) nodes[n.cid] = &n;
+  std::map<Cid, PeerIndex> rejected;
+  bool fetching = false;  // a fetch of this DAG by the peer is under way
+  for (const FetchRecord& r : node_.fetches()) {
+    if (r.from != peer) continue;
+    fetching |= r.root == f.root && !r.done;
+    for (const FetchRecord::Arrival& a : r.arrivals) {
+      if (!a.verified) rejected[blocks_.cid(a.cid)] = a.from;
+    }
+  }
+  const auto text_row = [](std::string a, std::string b, double bytes, std::string d) {
+    return TableView::Row{
+        {Cell::of_text(std::move(a)), Cell::of_text(std::move(b)), Cell::of_number(bytes), Cell::of_text(std::move(d))},
+        -1};
+  };
+  const std::function<void(const Cid&, const std::string&, const std::string&, const std::string&)> add_row =
+      [&](const Cid& cid, const std::string& prefix, const std::string& below, const std::string& kind) {
+        const DagNode* n = nodes.count(cid) ? nodes.at(cid) : nullptr;
+        const auto index = blocks_.find(cid);
+        std::string state = index && node_.has(peer, *index) ? "stored" : fetching ? "wanted" : "not here";
+        if (const auto r = rejected.find(cid); r != rejected.end())
+          state += "; rejected a corrupted copy from " + peer_name(r->second);
+        t.rows.push_back(text_row(prefix + (index ? short_cid(*index) : cid.to_string()), kind,
+                                  n ? static_cast<double>(n->block_size) : 0, state));
+        if (!n) return;
+        const std::size_t links = n->links.size();
+        for (std::size_t i = 0; i < links; ++i) {
+          if (links > 6 && i == 3) {
+            t.rows.push_back(text_row(below + "|  ... " + std::to_string(links - 5) + " more", "", 0, ""));
+            i = links - 3;
+            continue;
+          }
+          const bool last = i + 1 == links;
+          const DagNode* child = nodes.count(n->links[i].cid) ? nodes.at(n->links[i].cid) : nullptr;
+          add_row(n->links[i].cid, below + (last ? "`- " : "|- "), below + (last ? "   " : "|  "),
+                  std::string(child ? kind_name(child->kind, false) : "block") + " " + std::to_string(i + 1) + " of " +
+                      std::to_string(links));
+        }
+      };
+  const DagNode* root = nodes.count(blocks_.cid(f.root)) ? nodes.at(blocks_.cid(f.root)) : nullptr;
+  add_row(blocks_.cid(f.root), "", "",
+          root && !root->links.empty() ? "root, " + std::to_string(root->links.size()) + " links" : "root (one block)");
+  return t;
+}
+
 PeerView IpfsRun::inspect(PeerIndex peer) const {
   PeerView v = kademlia::peer_view(node_.dht().snapshot(peer), sim_.state(peer), params_.m, [&](PeerIndex p) {
     return p == kNoPeer ? std::string("-") : sim_.peer_id(p).to_decimal();
@@ -637,24 +696,19 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
     v.role = store.empty() ? kNodeRole : kHolderRole;
   }
   if (node_.corrupt(peer)) v.tag = "corrupt";
-  TableView blocks;
-  blocks.title = "Blocks";
-  blocks.help =
-      "The blocks this peer stores, by CID (the hash of the block's bytes: a block stored for two files is "
-      "stored once). A fetched block is stored only after its bytes hashed to its CID.";
-  blocks.columns = {"CID", "kind", "bytes"};
-  for (const auto& [cid, payload] : store) {
-    std::string kind = "block";
-    for (const AddedFile& f : files_) {
-      for (const DagNode& n : f.nodes) {
-        if (n.cid == blocks_.cid(cid)) kind = kind_name(n.kind, cid == f.root);
-      }
-    }
-    blocks.rows.push_back({{Cell::of_text(short_cid(cid)), Cell::of_text(kind),
-                            Cell::of_number(static_cast<double>(blocks_.payload(payload).size()))},
-                           -1});
+  // One table per file whose DAG this peer holds part of or fetches: the Merkle DAG as a tree,
+  // each block marked stored (verified) or still wanted, a rejected corrupted copy named.
+  std::set<std::uint32_t> shown;
+  for (const AddedFile& f : files_) {
+    if (shown.count(f.root)) continue;
+    const bool fetching = std::any_of(node_.fetches().begin(), node_.fetches().end(),
+                                      [&](const FetchRecord& r) { return r.from == peer && r.root == f.root; });
+    const bool holds =
+        std::any_of(f.blocks.begin(), f.blocks.end(), [&](const auto& b) { return node_.has(peer, b.first); });
+    if (!fetching && !holds) continue;
+    shown.insert(f.root);
+    v.tables.push_back(dag_table(f, peer));
   }
-  v.tables.push_back(std::move(blocks));
   TableView records;
   records.title = "Provider records";
   records.help = "Provider records this node holds as one of the k closest to a CID's key: CID -> peer, not the file.";

@@ -112,6 +112,7 @@ class IpfsRun final : public Run, private dht::DhtHooks {
   Id dht_key(std::uint32_t cid) const;
   void on_fetch_done(const FetchRecord& f);
   std::string short_cid(std::uint32_t cid) const;
+  TableView dag_table(const AddedFile& f, PeerIndex peer) const;
   std::string peer_name(PeerIndex p) const;
 
   Scenario scenario_;
