@@ -225,6 +225,7 @@ std::uint32_t Node::fetch(PeerIndex peer, std::uint32_t root) {
   const auto index = static_cast<std::uint32_t>(fetches_.size());
   FetchRecord f;
   f.serial = index + 1;
+  f.trace_serial = dht_.reserve_serial();
   f.from = peer;
   f.root = root;
   f.start = sim_.now();
@@ -431,7 +432,7 @@ void Node::trace_fetch(const FetchRecord& f, TraceKind kind, PeerIndex other, st
   // A block hop goes from the provider to the requester (the block flows towards it).
   e.peer = kind == TraceKind::LookupHop ? other : f.from;
   e.other = kind == TraceKind::LookupHop ? f.from : other;
-  e.lookup = kFetchSerialBase + f.serial;
+  e.lookup = f.trace_serial;
   e.key = kademlia::key_from_digest(kademlia_identifier(blocks_.cid(f.root)), dht_.params().m);
   trace.record(e);
 }

@@ -72,7 +72,8 @@ class BlockTable {
 
 /// One fetch as the result reports it.
 struct FetchRecord {
-  std::uint32_t serial = 0;
+  std::uint32_t serial = 0;        // 1, 2, ... in the order fetches started
+  std::uint32_t trace_serial = 0;  // its search number in the trace
   PeerIndex from = kNoPeer;
   std::uint32_t root = 0;  // CID index
   SimTime start = 0, end = -1;
@@ -98,10 +99,9 @@ struct FetchRecord {
   std::string reason;             // why it failed
 };
 
-/// Trace: a fetch is a search of purpose kFetchPurpose (after Kademlia's), its serial
-/// kFetchSerialBase + n; its hops are blocks coming from providers.
+/// Trace: a fetch is a search of purpose kFetchPurpose (after Kademlia's), numbered among the
+/// DHT's lookups (FetchRecord::trace_serial); its hops are blocks coming from providers.
 constexpr std::uint8_t kFetchPurpose = 8;
-constexpr std::uint32_t kFetchSerialBase = 0x40000000u;
 constexpr std::uint8_t kBlockHop = 2, kCorruptHop = 3;  // after kademlia::kQueryHop, kTimeoutHop
 
 class Node final : public MessageHandler<Message> {

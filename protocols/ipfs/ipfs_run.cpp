@@ -725,8 +725,10 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
 // One sentence per step, in the lecture's words: the provider lookup, then each block as it comes
 // and is checked against its CID.
 std::string IpfsRun::narrate(const TraceEvent& event) const {
-  if (event.lookup > kFetchSerialBase && event.lookup - kFetchSerialBase <= node_.fetches().size()) {
-    const FetchRecord& f = node_.fetches()[event.lookup - kFetchSerialBase - 1];
+  const auto fetch = std::find_if(node_.fetches().begin(), node_.fetches().end(),
+                                  [&](const FetchRecord& r) { return r.trace_serial == event.lookup; });
+  if (fetch != node_.fetches().end()) {
+    const FetchRecord& f = *fetch;
     switch (event.kind) {
       case TraceKind::LookupStart:
         return peer_name(f.from) + " fetches " + short_cid(f.root) +

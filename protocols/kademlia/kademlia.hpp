@@ -144,6 +144,9 @@ class Protocol final : public MessageHandler<Message> {
   /// Called with each lookup record once its lookup is over (an application on the DHT, such as
   /// IPFS's block exchange, waits for its find_providers). Needs keep_records (the default).
   void set_on_record(std::function<void(const LookupRecord&)> callback) { on_record_ = std::move(callback); }
+  /// A serial number no lookup will use: an application's own search in the trace (an IPFS
+  /// fetch) takes one, so the views see one dense sequence of searches.
+  std::uint32_t reserve_serial() { return next_serial_++; }
   void reserve(std::size_t peers) { nodes_.reserve(peers); }
 
   // ---- membership ----
