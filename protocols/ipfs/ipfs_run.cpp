@@ -137,10 +137,12 @@ TraceVocabulary IpfsRun::vocabulary() const {
   v.state_fields = {"bucket"};
   for (int p = 0; p < kFetchPurpose; ++p) v.lookup_purposes.emplace_back(to_string(static_cast<kademlia::Purpose>(p)));
   v.lookup_purposes.emplace_back("fetch");
-  // In the order of kademlia::kQueryHop, kTimeoutHop, kBlockHop, kCorruptHop. A block hop goes
-  // from the provider to the fetcher; a corrupted block is drawn as a copy that is dropped.
+  // In the order of kademlia::kQueryHop, kTimeoutHop, kBlockHop, kCorruptHop. A block is a step of
+  // its fetch (index: the how-manieth block to arrive), drawn from the provider to the fetcher as
+  // the searches' arcs are; a rejected (corrupted) block as a failed step, dashed and crossed
+  // out, the way a query that got no answer is: the fetcher asks elsewhere in both cases.
   v.hop_kinds = {"query", "timeout", "block", "corrupted block"};
-  v.hop_styles = {HopStyle::Forward, HopStyle::Timeout, HopStyle::Transfer, HopStyle::Duplicate};
+  v.hop_styles = {HopStyle::Forward, HopStyle::Timeout, HopStyle::Forward, HopStyle::Timeout};
   v.user_purpose = kFetchPurpose;
   v.also_user_purposes = {static_cast<std::uint8_t>(kademlia::Purpose::User),
                           static_cast<std::uint8_t>(kademlia::Purpose::Provide),
@@ -747,12 +749,17 @@ std::string IpfsRun::narrate(const TraceEvent& event) const {
         }
         return "";
       }
-      case TraceKind::LookupDone:
+      case TraceKind::LookupDone: {
+        std::set<PeerIndex> senders;
+        for (const FetchRecord::Arrival& a : f.arrivals) {
+          if (a.verified) senders.insert(a.from);
+        }
         return f.complete ? peer_name(f.from) + " has the file: " + std::to_string(f.blocks) + " blocks (" +
-                                human_size(f.bytes) + ") from " + std::to_string(f.contacted.size()) +
-                                " peers, every one verified" +
+                                human_size(f.bytes) + ") from " + std::to_string(senders.size()) +
+                                (senders.size() == 1 ? " peer" : " peers") + ", every one verified" +
                                 (f.corrupted ? ", " + std::to_string(f.corrupted) + " corrupted rejected" : "")
                           : peer_name(f.from) + ": fetch failed: " + f.reason;
+      }
       default:
         return "";
     }
