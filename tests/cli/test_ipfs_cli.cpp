@@ -123,7 +123,7 @@ TEST_CASE("ipfs cli: listed, and a bad simulation scenario names its field") {
   const Scratch s;
   const Outcome list = run_p2plab("list");
   CHECK(list.exit_code == 0);
-  CHECK(list.output.find("ipfs") != std::string::npos);
+  CHECK(list.output.find("(tools: p2plab ipfs add|dag|cid)") != std::string::npos);
   const std::string bad = s.file("ipfs.json", R"({"protocol": "ipfs", "seed": 1})");
   check_bad(run_p2plab("run " + bad), "peers");
   const std::string bad_op = s.file("bad-op.json", R"({"protocol": "ipfs", "seed": 1, "params": {"m": 8, "k": 4},
