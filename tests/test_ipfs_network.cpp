@@ -253,8 +253,8 @@ TEST_CASE("ipfs net: a corrupted provider's blocks are rejected and the fetch co
     const ipfs::FetchRecord& f = run->node().fetches()[i];
     if (f.corrupted == 0) continue;
     const PeerView view = run->inspect(f.from);
-    const auto dag = std::find_if(view.tables.begin(), view.tables.end(),
-                                  [](const TableView& t) { return t.title == "DAG of a"; });
+    const auto dag =
+        std::find_if(view.tables.begin(), view.tables.end(), [](const TableView& t) { return t.title == "DAG of a"; });
     REQUIRE(dag != view.tables.end());
     CHECK(dag->rows.size() == 5);  // the root and its 4 leaves
     for (const TableView::Row& row : dag->rows) {
@@ -308,6 +308,34 @@ TEST_CASE("ipfs net: two files sharing chunks are stored once where they share")
   CHECK(run->node().store_of(second.from).size() == distinct.size());
 }
 
+TEST_CASE("ipfs net: with an upload rate a fetch takes the time its bytes need, and two providers share it") {
+  // 1 MiB: a root and 4 leaves of 262,158 bytes; at 8 Mbit/s a leaf takes 262.158 ms to send.
+  const std::vector<int> ids = spread_ids(20);
+  const double leaf_ms = 262158.0 * 8 / 8e6 * 1000;
+  const auto fetch_time = [&](bool two_providers) {
+    nlohmann::json events = {{{"at_ms", 100}, {"op", "add"}, {"from", ids[2]}, {"name", "a"}, {"size", 1048576}},
+                             {{"at_ms", 3000}, {"op", "fetch"}, {"from", ids[12]}, {"file", "a"}}};
+    if (two_providers) {
+      events.push_back({{"at_ms", 100}, {"op", "add"}, {"from", ids[7]}, {"name", "b"}, {"size", 1048576}});
+    }
+    const auto run = run_of(scenario(ids, events, {{"upload_mbps", 8}}));
+    const ipfs::FetchRecord& f = run->node().fetches().at(0);
+    CHECK(run->fetch_checks().at(0).ok);
+    std::set<PeerIndex> senders;
+    for (const auto& a : f.arrivals) senders.insert(a.from);
+    CHECK(senders.size() == (two_providers ? 2u : 1u));
+    return to_ms(f.end - f.start);
+  };
+  const double one = fetch_time(false), two = fetch_time(true);
+  // One uplink sends the 4 leaves one after the other; the provider lookup and the round trips
+  // for the root and the leaves (at most 60 ms a message) come on top.
+  CHECK(one >= 4 * leaf_ms);
+  CHECK(one <= 4 * leaf_ms + 1500);
+  // Two uplinks send 2 leaves each.
+  CHECK(two >= 2 * leaf_ms);
+  CHECK(two <= one - leaf_ms);
+}
+
 TEST_CASE("ipfs net: a peer record (PeerID -> address) is found while the peer is up") {
   const std::vector<int> ids = spread_ids(40);
   const nlohmann::json events = {
@@ -356,4 +384,5 @@ TEST_CASE("ipfs net: bad ops and parameters are refused naming the field") {
   refused({{{"op", "find_peer"}, {"from", ids[0]}}}, "events[0].peer");
   refused(nlohmann::json::array(), "params.bogus", {{"bogus", 1}});
   refused(nlohmann::json::array(), "params.k", {{"k", 0}});
+  refused(nlohmann::json::array(), "params.upload_mbps", {{"upload_mbps", -1}});
 }

@@ -102,9 +102,11 @@ class Node::DhtTransport final : public Transport<kademlia::Message> {
 struct Node::Session {
   struct Peer {
     PeerIndex peer = kNoPeer;
-    bool has = false;     // answered HAVE or sent a good block
-    bool bad = false;     // sent a block that does not hash to its CID: never asked again
-    bool silent = false;  // a want-block to it timed out
+    bool has = false;         // answered HAVE or sent a good block
+    bool answered = false;    // said anything (HAVE, DONT_HAVE, a block)
+    bool bad = false;         // sent a block that does not hash to its CID: never asked again
+    bool silent = false;      // a want-block to it timed out
+    SimTime last_block = -1;  // when its latest block came (a peer still sending is not silent)
     std::set<std::uint32_t> dont_have;
   };
   std::vector<Peer> peers;
@@ -115,12 +117,12 @@ struct Node::Session {
   std::uint32_t lookup = 0;  // the find_providers serial
 };
 
-Node::Node(kademlia::Params params, Simulator<Message>& sim, BlockTable& blocks, SimTime block_timeout)
+Node::Node(kademlia::Params params, Simulator<Message>& sim, BlockTable& blocks, BitswapParams bitswap)
     : sim_(sim),
       dht_transport_(std::make_unique<DhtTransport>(sim)),
       dht_(params, *dht_transport_),
       blocks_(blocks),
-      block_timeout_(block_timeout) {
+      bitswap_(bitswap) {
   dht_.set_on_record([this](const kademlia::LookupRecord& r) {
     if (r.purpose == kademlia::Purpose::FindProviders) on_providers(r);
     if (on_lookup_) on_lookup_(r);
@@ -174,14 +176,31 @@ void Node::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         send_bitswap(self, from, BitswapType::DontHave, msg.cid);
         return;
       }
-      const std::uint32_t payload = stores_[self].at(msg.cid);
-      send_bitswap(self, from, BitswapType::Block, msg.cid, corrupt(self) ? blocks_.corrupted(payload) : payload);
+      std::uint32_t payload = stores_[self].at(msg.cid);
+      if (corrupt(self)) payload = blocks_.corrupted(payload);
+      if (bitswap_.upload_mbps <= 0) {
+        send_bitswap(self, from, BitswapType::Block, msg.cid, payload);
+        return;
+      }
+      // The uplink sends one block after the other: this one leaves when the bytes queued before
+      // it and its own have gone out. Worked example: 262,158 bytes at 8 Mbit/s take 262 ms; two
+      // asked at once leave at 262 ms and 524 ms.
+      if (uplink_free_.size() <= self) uplink_free_.resize(self + 1, 0);
+      const SimTime start = std::max(sim_.now(), uplink_free_[self]);
+      const double bits = 8.0 * static_cast<double>(blocks_.payload(payload).size());
+      uplink_free_[self] = start + from_ms(bits / (bitswap_.upload_mbps * 1000.0));
+      outgoing_.push_back({self, from, msg.cid, payload});
+      sim_.set_timer(self, uplink_free_[self] - sim_.now(), kBlockSent,
+                     static_cast<std::uint32_t>(outgoing_.size() - 1));
       return;
     }
     case BitswapType::Have:
       for (std::uint32_t f = 0; f < fetches_.size(); ++f) {
         if (fetches_[f].from != self || fetches_[f].done) continue;
-        for (Session::Peer& p : sessions_[f].peers) p.has |= p.peer == from;
+        for (Session::Peer& p : sessions_[f].peers) {
+          if (p.peer != from) continue;
+          p.has = p.answered = true;
+        }
       }
       return;
     case BitswapType::DontHave:
@@ -196,12 +215,26 @@ void Node::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
 }
 
 void Node::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
+  if (kind == kBlockSent) {
+    const Outgoing& o = outgoing_[cookie];
+    send_bitswap(o.from, o.to, BitswapType::Block, o.cid, o.payload);
+    return;
+  }
   if (kind != kBlockTimeout) {
     dht_.on_timer(self, kind, cookie);
     return;
   }
   Want& w = wants_[cookie];
-  if (!w.open) return;
+  if (!w.open || sim_.now() < w.deadline) return;
+  // A peer that has sent a block since this want was made is busy, not gone (its uplink sends
+  // the blocks asked before): the want waits another block_timeout from that block.
+  for (const Session::Peer& p : sessions_[w.fetch].peers) {
+    if (p.peer == w.peer && p.last_block >= 0 && p.last_block + bitswap_.block_timeout > sim_.now()) {
+      w.deadline = p.last_block + bitswap_.block_timeout;
+      sim_.set_timer(self, w.deadline - sim_.now(), kBlockTimeout, cookie);
+      return;
+    }
+  }
   w.open = false;
   FetchRecord& f = fetches_[w.fetch];
   ++f.timeouts;
@@ -314,8 +347,8 @@ void Node::discover(std::uint32_t fetch, std::uint32_t cid, bool arrived) {
   }
 }
 
-// Asks for one block: WANT_BLOCK to the next provider of the session that may have it (one that
-// said HAVE first, round robin), with a timeout.
+// Asks for one block: WANT_BLOCK to the next provider of the session that may have it (round
+// robin; those that said HAVE or nothing yet first), with a timeout.
 void Node::want(std::uint32_t fetch, std::uint32_t cid) {
   Session& s = sessions_[fetch];
   const std::size_t n = s.peers.size();
@@ -324,7 +357,10 @@ void Node::want(std::uint32_t fetch, std::uint32_t cid) {
     for (std::size_t j = 0; j < n; ++j) {
       const Session::Peer& p = s.peers[(s.next + j) % n];
       if (p.bad || p.silent || p.dont_have.count(cid)) continue;
-      if (pass == 0 && !p.has) continue;
+      // First the peers that have the root or have not answered yet (a provider's record says it
+      // has the DAG: asking several at once spreads the blocks over their uplinks), then those
+      // that lacked some other block.
+      if (pass == 0 && !p.has && p.answered) continue;
       pick = (s.next + j) % n;
       break;
     }
@@ -349,9 +385,9 @@ void Node::want(std::uint32_t fetch, std::uint32_t cid) {
   FetchRecord& f = fetches_[fetch];
   if (std::find(f.contacted.begin(), f.contacted.end(), peer) == f.contacted.end()) f.contacted.push_back(peer);
   f.bitswap_messages += 2;  // the want-block and its block or DONT_HAVE (a timeout: no answer)
-  wants_.push_back({fetch, cid, peer, true});
+  wants_.push_back({fetch, cid, peer, true, sim_.now() + bitswap_.block_timeout});
   send_bitswap(f.from, peer, BitswapType::WantBlock, cid);
-  sim_.set_timer(f.from, block_timeout_, kBlockTimeout, static_cast<std::uint32_t>(wants_.size() - 1));
+  sim_.set_timer(f.from, bitswap_.block_timeout, kBlockTimeout, static_cast<std::uint32_t>(wants_.size() - 1));
 }
 
 // Bitswap's promise is the CID: the bytes are hashed here, and a block that does not hash to the
@@ -371,6 +407,8 @@ void Node::on_block(PeerIndex self, PeerIndex from, std::uint32_t cid, std::uint
   for (Session::Peer& p : s.peers) {
     if (p.peer != from) continue;
     (verified ? p.has : p.bad) = true;
+    p.answered = true;
+    p.last_block = sim_.now();
   }
   if (!verified) {
     ++f.corrupted;
@@ -396,7 +434,9 @@ void Node::on_dont_have(PeerIndex self, PeerIndex from, std::uint32_t cid) {
   for (std::uint32_t f = 0; f < fetches_.size(); ++f) {
     if (fetches_[f].from != self || fetches_[f].done) continue;
     for (Session::Peer& p : sessions_[f].peers) {
-      if (p.peer == from) p.dont_have.insert(cid);
+      if (p.peer != from) continue;
+      p.dont_have.insert(cid);
+      p.answered = true;
     }
   }
   const auto w = open_want(self, from, cid);

@@ -44,8 +44,18 @@ struct Message {
   kademlia::Message kad;      // type < kKademliaTypes
 };
 
-/// Bitswap's timer, after Kademlia's timer kinds: a want-block unanswered this long goes elsewhere.
+/// Bitswap's timers, after Kademlia's timer kinds: a want-block unanswered in time goes
+/// elsewhere; a block leaves its sender once its uplink has sent the bytes before it.
 constexpr std::uint16_t kBlockTimeout = static_cast<std::uint16_t>(kademlia::TimerKind::Count);
+constexpr std::uint16_t kBlockSent = kBlockTimeout + 1;
+
+struct BitswapParams {
+  SimTime block_timeout = from_ms(std::int64_t{3000});  // a want-block unanswered this long goes elsewhere
+  /// A peer's upload rate for blocks in Mbit/s: a block of B bytes leaves 8 B / rate after the
+  /// blocks queued before it (one uplink per peer, blocks in the order asked). 0: no limit, a
+  /// block costs only the network's latency.
+  double upload_mbps = 0;
+};
 
 /// Every CID and every block's bytes the run has seen, interned: messages and stores refer to
 /// them by index.
@@ -106,7 +116,7 @@ constexpr std::uint8_t kBlockHop = 2, kCorruptHop = 3;  // after kademlia::kQuer
 
 class Node final : public MessageHandler<Message> {
  public:
-  Node(kademlia::Params params, Simulator<Message>& sim, BlockTable& blocks, SimTime block_timeout);
+  Node(kademlia::Params params, Simulator<Message>& sim, BlockTable& blocks, BitswapParams bitswap);
   ~Node() override;
 
   kademlia::Protocol& dht() { return dht_; }
@@ -141,6 +151,7 @@ class Node final : public MessageHandler<Message> {
     std::uint32_t fetch = 0, cid = 0;
     PeerIndex peer = kNoPeer;
     bool open = false;
+    SimTime deadline = 0;  // block_timeout after the want, or after the peer's latest block
   };
   struct Session;  // a fetch's providers and what each said
 
@@ -158,7 +169,13 @@ class Node final : public MessageHandler<Message> {
   std::unique_ptr<DhtTransport> dht_transport_;
   kademlia::Protocol dht_;
   BlockTable& blocks_;
-  SimTime block_timeout_;
+  BitswapParams bitswap_;
+  struct Outgoing {  // a block waiting for its sender's uplink
+    PeerIndex from = kNoPeer, to = kNoPeer;
+    std::uint32_t cid = 0, payload = 0;
+  };
+  std::vector<Outgoing> outgoing_;
+  std::vector<SimTime> uplink_free_;  // per peer: when its uplink has sent what is queued
   std::vector<std::map<std::uint32_t, std::uint32_t>> stores_;
   std::vector<bool> corrupt_;
   std::vector<FetchRecord> fetches_;

@@ -64,8 +64,8 @@ const char* kind_name(DagNode::Kind kind, bool root) {
 
 }  // namespace
 
-kademlia::Params parse_kademlia_params(const Scenario& scenario, SimTime& block_timeout) {
-  block_timeout = from_ms(std::int64_t{3000});
+kademlia::Params parse_params(const Scenario& scenario, BitswapParams& bitswap) {
+  bitswap = BitswapParams{};
   if (!scenario.doc.contains("params")) return kademlia::Params{};
   const JsonObject params(scenario.doc.at("params"), scenario.file, "params");
   // Kademlia's own parameters go to its parser (which names a bad one); the rest are IPFS's.
@@ -74,20 +74,21 @@ kademlia::Params parse_kademlia_params(const Scenario& scenario, SimTime& block_
   for (const auto& [key, value] : scenario.doc.at("params").items()) {
     if (is_kademlia_param(key)) {
       kad_params[key] = value;
-    } else if (key != "block_timeout_ms") {
-      params.fail(key, "unknown parameter (IPFS takes Kademlia's parameters and block_timeout_ms)");
+    } else if (key != "block_timeout_ms" && key != "upload_mbps") {
+      params.fail(key, "unknown parameter (IPFS takes Kademlia's parameters, block_timeout_ms and upload_mbps)");
     }
   }
   kad.doc["params"] = kad_params;
-  block_timeout = from_ms(params.get_number("block_timeout_ms", 3000, 1, 1e9));
+  bitswap.block_timeout = from_ms(params.get_number("block_timeout_ms", 3000, 1, 1e9));
+  bitswap.upload_mbps = params.get_number("upload_mbps", 0, 0, 1e6);
   return kademlia::parse_params(kad);
 }
 
 IpfsRun::IpfsRun(const Scenario& scenario)
     : scenario_(scenario),
-      params_(parse_kademlia_params(scenario_, block_timeout_)),
+      params_(parse_params(scenario_, bitswap_)),
       sim_(scenario.seed, scenario.network),
-      node_(params_, sim_, blocks_, block_timeout_),
+      node_(params_, sim_, blocks_, bitswap_),
       driver_(scenario_,
               {.protocol = "ipfs",
                .id_bits = params_.m,
@@ -133,7 +134,8 @@ TraceVocabulary IpfsRun::vocabulary() const {
     v.message_types.emplace_back(to_string(static_cast<BitswapType>(i)));
   for (int i = 0; i < static_cast<int>(kademlia::TimerKind::Count); ++i)
     v.timer_kinds.emplace_back(to_string(static_cast<kademlia::TimerKind>(i)));
-  v.timer_kinds.emplace_back("block_timeout");
+  v.timer_kinds.emplace_back("block_timeout");  // kBlockTimeout
+  v.timer_kinds.emplace_back("block_sent");     // kBlockSent
   v.state_fields = {"bucket"};
   for (int p = 0; p < kFetchPurpose; ++p) v.lookup_purposes.emplace_back(to_string(static_cast<kademlia::Purpose>(p)));
   v.lookup_purposes.emplace_back("fetch");
@@ -152,14 +154,7 @@ TraceVocabulary IpfsRun::vocabulary() const {
 
 // ---- peers and the common ops ---------------------------------------------------------------------
 
-void IpfsRun::start_peer(PeerIndex peer, PeerIndex via) {
-  if (via == kNoPeer) {
-    node_.dht().create(peer);
-  } else {
-    node_.dht().join(peer, via);
-  }
-  node_.dht().start_maintenance(peer);
-}
+void IpfsRun::start_peer(PeerIndex peer, PeerIndex via) { kademlia::start_node(node_.dht(), peer, via); }
 
 void IpfsRun::start_converged_peer(PeerIndex peer) {
   node_.dht().install_oracle_table(peer, sim_.live_by_id());
@@ -173,13 +168,9 @@ void IpfsRun::put(PeerIndex from, const Id& key, const std::string& value) {
 }
 
 void IpfsRun::set_param(const std::string& name, double value, const std::string& field) {
-  kademlia::Params& p = node_.dht().mutable_params();
-  if (name == "alpha") {
-    p.alpha = std::min(static_cast<int>(value), p.k);
-    if (p.alpha < value) driver_.warn(field + ": alpha is capped at k = " + std::to_string(p.k));
-  }
-  if (name == "rpc_timeout_ms") p.rpc_timeout = from_ms(value);
-  params_ = p;
+  const std::string warning = kademlia::set_run_param(node_.dht().mutable_params(), name, value);
+  if (!warning.empty()) driver_.warn(field + ": " + warning);
+  params_ = node_.dht().params();
 }
 
 // ---- IPFS's ops -----------------------------------------------------------------------------------
@@ -436,7 +427,8 @@ nlohmann::json IpfsRun::result() const {
                    {"rpc_timeout_ms", to_ms(params_.rpc_timeout)},
                    {"provider_expire_ms", to_ms(params_.provider_expire)},
                    {"provider_republish_ms", to_ms(params_.provider_republish)},
-                   {"block_timeout_ms", to_ms(block_timeout_)}};
+                   {"block_timeout_ms", to_ms(bitswap_.block_timeout)},
+                   {"upload_mbps", bitswap_.upload_mbps}};
   nlohmann::json files = nlohmann::json::array();
   for (const AddedFile& f : files_) {
     nlohmann::json j = {{"name", f.name},

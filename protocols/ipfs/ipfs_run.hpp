@@ -116,8 +116,8 @@ class IpfsRun final : public Run, private dht::DhtHooks {
   std::string peer_name(PeerIndex p) const;
 
   Scenario scenario_;
+  BitswapParams bitswap_;  // before params_: parse_params fills both
   kademlia::Params params_;
-  SimTime block_timeout_;
   Simulator<Message> sim_;
   BlockTable blocks_;
   Node node_;
@@ -134,8 +134,9 @@ class IpfsRun final : public Run, private dht::DhtHooks {
   dht::DhtScenario driver_;  // last: it reads the events (read_extra_op) when constructed
 };
 
-/// The "params" of an IPFS scenario: Kademlia's (kademlia_run.hpp) and block_timeout_ms.
-kademlia::Params parse_kademlia_params(const Scenario& scenario, SimTime& block_timeout);
+/// The "params" of an IPFS scenario: Kademlia's (kademlia_run.hpp), and Bitswap's
+/// block_timeout_ms and upload_mbps into `bitswap`.
+kademlia::Params parse_params(const Scenario& scenario, BitswapParams& bitswap);
 
 /// Adds IPFS to a registry (register.cpp).
 void register_ipfs(ProtocolRegistry& registry);
