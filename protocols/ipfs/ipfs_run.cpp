@@ -690,8 +690,10 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
     v.role = store.empty() ? kNodeRole : kHolderRole;
   }
   if (node_.corrupt(peer)) v.tag = "corrupt";
-  // One table per file whose DAG this peer holds part of or fetches: the Merkle DAG as a tree,
-  // each block marked stored (verified) or still wanted, a rejected corrupted copy named.
+  // First (IPFS's own state; the trie view shows the k-buckets already): one table per file whose
+  // DAG this peer holds part of or fetches, the Merkle DAG as a tree, each block marked stored
+  // (verified) or still wanted, a rejected corrupted copy named; then its provider records.
+  std::vector<TableView> tables;
   std::set<std::uint32_t> shown;
   for (const AddedFile& f : files_) {
     if (shown.count(f.root)) continue;
@@ -701,7 +703,7 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
         std::any_of(f.blocks.begin(), f.blocks.end(), [&](const auto& b) { return node_.has(peer, b.first); });
     if (!fetching && !holds) continue;
     shown.insert(f.root);
-    v.tables.push_back(dag_table(f, peer));
+    tables.push_back(dag_table(f, peer));
   }
   TableView records;
   records.title = "Provider records";
@@ -712,7 +714,9 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
                              Cell::of_number(to_ms(r.expires))},
                             -1});
   }
-  v.tables.push_back(std::move(records));
+  tables.push_back(std::move(records));
+  for (TableView& t : v.tables) tables.push_back(std::move(t));
+  v.tables = std::move(tables);
   return v;
 }
 
