@@ -26,7 +26,7 @@ nlohmann::json panel_scenario(const ScenarioRequest& request) {
 
 /// compare's workload: item k is a file of 300 KiB (two chunks and a root) added by `replicas`
 /// peers, each search a fetch of one item (GET_PROVIDERS, then Bitswap). The ops name their peers,
-/// so the ids are given: 32 bits, spread evenly. A frozen network with IPFS's k = 20.
+/// so the ids are given: 32 bits, spread evenly. A frozen network with k = 8, as Kademlia's row.
 nlohmann::json compare_scenario(const ScenarioRequest& request) {
   const auto n = static_cast<std::uint64_t>(std::max(1, request.peers));
   const auto id = [&](std::uint64_t rank) { return ((rank % n) << 32) / n; };
@@ -53,7 +53,7 @@ nlohmann::json compare_scenario(const ScenarioRequest& request) {
   }
   return {{"protocol", "ipfs"},
           {"seed", request.seed},
-          {"params", {{"m", 32}, {"k", 20}, {"alpha", 3}, {"cache", false}, {"maintenance", false}}},
+          {"params", {{"m", 32}, {"k", 8}, {"alpha", 3}, {"cache", false}, {"maintenance", false}}},
           {"peers", {{"ids", ids}}},
           {"bootstrap", "oracle"},
           {"events", events}};
