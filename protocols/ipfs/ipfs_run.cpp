@@ -492,7 +492,11 @@ nlohmann::json IpfsRun::result() const {
                         {"dont_haves", f.dont_haves},
                         {"complete", f.complete},
                         {"ok", check.ok}};
-    if (!check.ok) j["reason"] = f.done ? check.reason : "not finished when the run ended";
+    if (!check.ok) {
+      j["reason"] = f.done               ? check.reason
+                    : sim_.is_up(f.from) ? "not finished when the run ended"
+                                         : "the fetcher went down before the fetch ended";
+    }
     if (!brief_) {
       nlohmann::json arrivals = nlohmann::json::array();
       for (const FetchRecord::Arrival& a : f.arrivals) {
@@ -769,7 +773,10 @@ std::string IpfsRun::narrate(const TraceEvent& event) const {
   switch (event.kind) {
     case TraceKind::LookupStart: {
       const std::string key = event.key.to_decimal();
-      return peer_name(event.peer) + ": " + purpose() + ", a lookup for the k closest to key " +
+      return peer_name(event.peer) + ": " +
+             (event.detail < kFetchPurpose ? kademlia::to_string(static_cast<kademlia::Purpose>(event.detail))
+                                           : "lookup") +
+             ", a lookup for the k closest to key " +
              (params_.m > 64 && key.size() > 10 ? key.substr(0, 8) + "..." : key);
     }
     case TraceKind::LookupHop:
