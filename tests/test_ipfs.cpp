@@ -3,7 +3,7 @@
 // unixfs.md and IPIP-0499), blocks encoded by hand from the protobuf definitions, and the DAG's
 // shape against arithmetic: every leaf at the same depth, at most max_links links, and the file
 // read back from its blocks equal to what was added. (test_ipfs_references.cpp compares whole
-// files with two independent implementations.)
+// files with two independent implementations; test_ipfs_network.cpp checks the simulation.)
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // `p2plab ipfs ...` as a user runs it: add prints the root CID and the tree, dag reads the blocks
 // add stored and shows the same tree, cid takes a CID apart; every bad argument, file, block or
-// CID gives one line naming it and exit status 2, never a crash. And the tools-only protocol is
-// listed as such and refused as a simulation.
+// CID gives one line naming it and exit status 2, never a crash. And `list` names the protocol's
+// tools; a bad simulation scenario names its field.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
