@@ -60,17 +60,12 @@ nlohmann::json compare_scenario(const ScenarioRequest& request) {
 }
 
 ProtocolModel ipfs_model() {
-  ProtocolModel model;
-  model.geometry = Geometry::XorTrie;  // the DHT under it is Kademlia's: ids as leaves of a binary trie
+  // Kademlia's geometry (XOR trie), link kinds (its peer_view makes the links) and parameters;
+  // IPFS's own roles, operations, words and scenarios.
+  ProtocolModel model = kademlia::kademlia_model();
   model.search_noun = "fetch";
-  model.hop_noun = "step";
+  model.hop_noun = "step";  // a lookup's round, or a fetch's block
   model.complexity = "O(log N) to find providers, then one round trip per DAG level";
-  // Kademlia's, in the order of kademlia::kBucketLink, kReplacementLink (peer_view makes them).
-  model.link_kinds = {
-      {"bucket contact", "k-bucket contact of the selected node (bucket i: XOR distance [2^i, 2^(i+1)))",
-       Colour::Orange, LinkDrawing::Selected},
-      {"replacement", "replacement cache entry (waits for a bucket slot)", Colour::Grey, LinkDrawing::Hidden},
-  };
   // In the order of kNodeRole, kJoiningRole, kHolderRole, kCorruptRole.
   model.roles = {{"node", "an IPFS peer (a Kademlia node) without blocks", Colour::Blue, 1.0f, 0},
                  {"joining", "a peer still looking up its own id", Colour::Grey, 1.0f, 0},
@@ -112,16 +107,10 @@ ProtocolModel ipfs_model() {
       {"fail", "crash", "The peer stops answering: its provider records stay until they expire.", "peer", {}},
       {"leave", "leave", "Kademlia has no goodbye: the peer just stops answering.", "peer", {}},
   };
-  model.parameters = {
-      {"m", "m (id bits)", "Identifiers 0 .. 2^m - 1; IPFS's DHT uses 256 (here at most 160).", 2, 160, 8, true, true,
-       false},
-      {"k", "k (bucket size)", "Contacts per bucket and provider records per CID (IPFS: 20).", 1, kademlia::kMaxK, 4,
-       true, true, false},
-      {"alpha", "alpha (parallel queries)", "Queries sent at once in each round of a lookup.", 1, kademlia::kMaxK, 3,
-       true, true, true},
-      {"rpc_timeout_ms", "RPC timeout (ms)", "An RPC unanswered this long counts as failed.", 10, 60000, 1000, true,
-       false, true},
-  };
+  for (ParameterInfo& p : model.parameters) {
+    if (p.name == "m") p.help = "Identifiers 0 .. 2^m - 1; IPFS's DHT uses 256 (here at most 160).";
+    if (p.name == "k") p.help = "Contacts per bucket and provider records per CID (IPFS: 20).";
+  }
   model.make_scenario = [](const ScenarioRequest& request) {
     return request.searches.empty() ? panel_scenario(request) : compare_scenario(request);
   };

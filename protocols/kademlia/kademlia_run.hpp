@@ -103,6 +103,10 @@ class KademliaRun final : public Run, private dht::DhtHooks {
   bool brief_ = false;
 };
 
+/// Kademlia's view model (register.cpp): geometry, link kinds, roles, operations, parameters
+/// (IPFS's model starts from it).
+ProtocolModel kademlia_model();
+
 /// Adds Kademlia to a registry: its runs, its view model, its benchmark (register.cpp).
 void register_kademlia(ProtocolRegistry& registry);
 
