@@ -28,4 +28,12 @@ Bytes ChunkReader::read(std::uint64_t offset, std::uint64_t length) {
   return chunk;
 }
 
+bool ChunkReader::ends_at(std::uint64_t size) {
+  if (position_ > size) return false;
+  read(size, 0);
+  Bytes beyond;
+  take(beyond, 1);
+  return position_ == size;
+}
+
 }  // namespace p2plab::ipfs

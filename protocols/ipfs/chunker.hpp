@@ -21,6 +21,9 @@ class ChunkReader {
   /// The `length` bytes from `offset` (offset >= position()). Fewer when the stream ends before.
   Bytes read(std::uint64_t offset, std::uint64_t length);
   std::uint64_t position() const { return position_; }
+  /// True when the stream holds exactly `size` bytes: the bytes up to `size` are read (skipped),
+  /// and no byte follows.
+  bool ends_at(std::uint64_t size);
 
  private:
   /// Appends up to `length` bytes from the stream to `out`.

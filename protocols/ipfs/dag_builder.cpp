@@ -125,7 +125,7 @@ DagBuilder::Built DagBuilder::accept(const logic::MadeBlock& made, const char* f
   return made.child;
 }
 
-Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size) {
+Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std::string& name) {
   // The exercised code decides which bytes make each chunk, each leaf's and each parent's block,
   // and how the leaves are grouped under parents (logic.hpp); this reads, checks and stores.
   const std::vector<logic::ByteRange> ranges = logic::chunk_ranges(size, options_.chunk_size);
@@ -142,11 +142,17 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size) {
     check_chunk_range(ranges[i], i, reader.position(), size);
     const Bytes chunk = reader.read(offset, length);
     if (chunk.size() != length) {
-      throw ImportError("the file ended at byte " + std::to_string(reader.position()) + ", before its size of " +
+      throw ImportError(name + ": ended at byte " + std::to_string(reader.position()) + ", before its size of " +
                         std::to_string(size) + " bytes (did it shrink while being added?)");
     }
     ++chunks_;
     leaves.push_back(accept(logic::make_leaf(chunk, options_.raw_leaves, options_.cid_version), "make_leaf"));
+  }
+  // A size that was wrong (a file that grew, a /proc file that says 0 bytes) must not give the CID
+  // of part of the file.
+  if (!reader.ends_at(size)) {
+    throw ImportError(name + ": holds more than its size of " + std::to_string(size) +
+                      " bytes (a file that grew while being added, or one that does not say its size): not added");
   }
   // A balanced tree over n leaves has at most n / (max_links - 1) parents plus one a level (a
   // last run of one), fewer than n + 64: more than that, and the layout's loop is not ending.
@@ -210,7 +216,7 @@ DagBuilder::Built DagBuilder::add_entry(const fs::path& path, int depth) {
         }
         return n;
       },
-      file_bytes);
+      file_bytes, path.string());
   const DagNode& node = nodes_.at(cid);
   std::uint64_t tsize = node.block_size;
   for (const DagLink& link : node.links) tsize += link.tsize;

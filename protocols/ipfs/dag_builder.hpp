@@ -62,11 +62,11 @@ class DagBuilder {
  public:
   explicit DagBuilder(ImportOptions options, BlockSink sink = {});
 
-  /// A file of `size` bytes from `source` (chunker.hpp). The exercised code's mistakes (a chunk
-  /// outside the file, a CID that does not name its block, a root that is no block made for this
-  /// file) are FormatErrors naming the function; a source that ends before `size` bytes is an
-  /// ImportError.
-  Cid add_file(const ByteSource& source, std::uint64_t size);
+  /// A file of `size` bytes from `source` (chunker.hpp), called `name` in errors. The exercised
+  /// code's mistakes (a chunk outside the file, a CID that does not name its block, a root that is
+  /// no block made for this file) are FormatErrors naming the function; a source that does not
+  /// hold exactly `size` bytes is an ImportError.
+  Cid add_file(const ByteSource& source, std::uint64_t size, const std::string& name = "the input");
   Cid add_bytes(std::string_view content);
   /// A regular file, or a folder with its files and subfolders (names in byte order, names
   /// beginning with '.' left out as kubo does by default). A missing, unreadable or special

@@ -59,18 +59,10 @@ void check_root(const ImportOptions& opts, std::size_t size, std::uint64_t seed,
 }  // namespace
 
 GRADED_TEST("ipfs-cid", 3, "chunk_ranges cuts chunks of chunk_size bytes in file order with a shorter last one and an empty file is one empty chunk") {
-  for (const auto& [size, chunk] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{{10, 4},
-                                                                                        {8, 4},
-                                                                                        {0, 4},
-                                                                                        {3, 4},
-                                                                                        {4, 4},
-                                                                                        {5, 4},
-                                                                                        {1, 1},
-                                                                                        {262144, 262144},
-                                                                                        {262145, 262144},
-                                                                                        {1000000, 262144},
-                                                                                        {50001, 1000},
-                                                                                        {7, 1}}) {
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> cases = {
+      {10, 4}, {8, 4}, {0, 4}, {3, 4}, {4, 4}, {5, 4}, {1, 1}, {262144, 262144}, {262145, 262144},
+      {1000000, 262144}, {50001, 1000}, {7, 1}};
+  for (const auto& [size, chunk] : cases) {
     const std::vector<logic::ByteRange> ranges = logic::chunk_ranges(size, chunk);
     const std::vector<logic::ByteRange> expected = expected_ranges(size, chunk);
     CHECK_MESSAGE(ranges == expected, "chunk_ranges(" << size << ", " << chunk << ") should be "
@@ -145,6 +137,10 @@ GRADED_TEST("ipfs-cid", 2, "every link's Tsize is its block and every block belo
     REQUIRE_MESSAGE(a.error.empty(), "adding " << file_with(content.size(), opts) << " failed: " << a.error);
     ReadBack back;
     back.read(a.blocks, a.root, 0);
+    const std::size_t chunks = (content.size() - 1) / opts.chunk_size + 1;
+    CHECK_MESSAGE(back.leaf_depths.size() == chunks, "the DAG of " << file_with(content.size(), opts) << " should have "
+                                                                   << chunks << " leaves, yours has "
+                                                                   << back.leaf_depths.size());
     CHECK_MESSAGE(back.missing.empty(), "blocks your code linked but never made:" << lines(back.missing));
     CHECK_MESSAGE(back.wrong.empty(), "in " << file_with(content.size(), opts) << ":" << lines(back.wrong));
     CHECK_MESSAGE(back.content == content,
