@@ -375,3 +375,48 @@ TEST_CASE("ipfs: the tree printer stops on a DAG that links one block many times
   options.max_depth = 1;
   CHECK(print_tree(below, lookup, options).find("(deeper levels not shown)") != std::string::npos);
 }
+
+TEST_CASE(
+    "ipfs: what the exercised code returns is checked and the function named: a wrong CID or a chunk outside the "
+    "file") {
+  // The builder runs a student's logic::make_leaf, make_parent and chunk_ranges (exercise
+  // ipfs-cid): a wrong answer must be an error naming the function, never a crash.
+  const Bytes block = "abc";
+  const logic::MadeBlock good{block, {cid_of(1, kRaw, block), 3, 3}};
+  CHECK_NOTHROW(check_made_block(good, "make_leaf"));
+  logic::MadeBlock other = good;
+  other.block = "abd";
+  CHECK_THROWS_WITH_AS(check_made_block(other, "make_leaf"),
+                       doctest::Contains("make_leaf (exercise ipfs-cid) returned bafk"), FormatError);
+  CHECK_THROWS_WITH_AS(check_made_block(other, "make_leaf"), doctest::Contains("not the CID of its block"),
+                       FormatError);
+  logic::MadeBlock v0_raw = good;
+  v0_raw.child.cid.version = 0;
+  CHECK_THROWS_WITH_AS(check_made_block(v0_raw, "make_leaf"), doctest::Contains("a CIDv0 names dag-pb blocks only"),
+                       FormatError);
+  logic::MadeBlock odd = good;
+  odd.child.cid.version = 2;
+  CHECK_THROWS_WITH_AS(check_made_block(odd, "make_parent"), doctest::Contains("version 2"), FormatError);
+  odd = good;
+  odd.child.cid.codec = 0x71;
+  CHECK_THROWS_WITH_AS(check_made_block(odd, "make_parent"), doctest::Contains("codec"), FormatError);
+  odd = good;
+  odd.child.cid.hash = Multihash{kIdentity, block};
+  CHECK_THROWS_WITH_AS(check_made_block(odd, "make_parent"), doctest::Contains("not the CID of its block"),
+                       FormatError);
+  logic::MadeBlock huge{Bytes(kMaxBlock + 1, 'x'), {}};
+  huge.child.cid = cid_of(1, kRaw, huge.block);
+  CHECK_THROWS_WITH_AS(check_made_block(huge, "make_parent"), doctest::Contains("made a block of"), FormatError);
+
+  CHECK_NOTHROW(check_chunk_range({0, 4}, 0, 0, 10));
+  CHECK_NOTHROW(check_chunk_range({6, 4}, 1, 4, 10));  // bytes 4 and 5 skipped: a wrong CID, no error
+  CHECK_THROWS_WITH_AS(check_chunk_range({2, 4}, 1, 4, 10),
+                       doctest::Contains("chunk_ranges (exercise ipfs-cid): chunk 1"), FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({2, 4}, 1, 4, 10), doctest::Contains("before the end of the chunk before"),
+                       FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({8, 4}, 2, 8, 10), doctest::Contains("beyond the end of the file"),
+                       FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({~0ull, 2}, 0, 0, 10), doctest::Contains("beyond the end"), FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({0, kMaxBlock + 1}, 0, 0, 4 * kMaxBlock),
+                       doctest::Contains("larger than a block may be"), FormatError);
+}

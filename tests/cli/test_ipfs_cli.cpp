@@ -100,6 +100,9 @@ TEST_CASE("ipfs cli: bad files, options and CIDs name what is wrong, exit status
     check_bad(run_p2plab("ipfs add " + locked), "locked.txt: cannot be read");
   }
   check_bad(run_p2plab("ipfs add /proc/self/mem"), "/proc/self/mem: read error");
+  // A file that holds more than its size says (a /proc file says 0 bytes) is not added as its
+  // first bytes.
+  check_bad(run_p2plab("ipfs add /proc/self/status"), "/proc/self/status: holds more than its size of 0 bytes");
   for (const char* size : {"0", "-5", "99999999999999999999999", "abc", "1048577", "1.5"}) {
     CAPTURE(size);
     check_bad(run_p2plab("ipfs add " + hello + " --chunk-size " + size), "--chunk-size");
