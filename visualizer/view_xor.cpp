@@ -329,6 +329,15 @@ void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& ses
     draw->AddText(lo, palette.text_dim, "The best XOR distance per round of a lookup is charted here.");
     return;
   }
+  const TraceVocabulary& vocabulary = session.vocabulary();
+  if (!vocabulary.routes_to_key(static_cast<std::uint8_t>(search->purpose))) {
+    const auto purpose = static_cast<std::size_t>(search->purpose);
+    const std::string noun = purpose < vocabulary.lookup_purposes.size() ? vocabulary.lookup_purposes[purpose] : "search";
+    const std::string text = "A " + noun + " does not approach its key round by round (its steps come from wherever the "
+                             "peers it asks are): no XOR distance to chart. Its lookups have their chart.";
+    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), lo, palette.text_dim, text.c_str(), nullptr, hi.x - lo.x);
+    return;
+  }
   const std::vector<RoundBest> rounds = best_distance_per_round(session, *search);
   if (rounds.empty()) {
     draw->AddText(lo, palette.text_dim, "No round has started yet.");
@@ -686,6 +695,16 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   PeerIndex hovered = kNoPeer;
   float best = (dot + 6) * (dot + 6);
+  // Leaves' labels are placed after the dots: where they would overlap, the selected peer, the
+  // requester and the answer keep theirs, the others from the left as room allows (hovering a
+  // leaf names it).
+  struct LeafLabel {
+    float x;
+    Id id;
+    ImU32 colour;
+    bool important;
+  };
+  std::vector<LeafLabel> leaf_labels;
   for (const PeerIndex p : layout.leaves) {
     const ImVec2 at = leaf(p);
     const bool up = sim.is_up(p);
@@ -720,11 +739,26 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
       draw_crashed(draw, at, dot, thick, palette);
     }
     if (options.drawn != nullptr) options.drawn->push_back({p, at, dot});
-    if (label_leaves) leaf_label(leaf_x[p], sim.peer_id(p), up ? palette.text : palette.text_dim);
+    if (label_leaves) {
+      const bool important = p == options.selected || (current != nullptr && (p == current->from || p == current->owner));
+      leaf_labels.push_back({leaf_x[p], sim.peer_id(p), up ? palette.text : palette.text_dim, important});
+    }
     if (squared_distance(at, mouse) < best && mouse.x < split && mouse.y < chart_top) {
       best = squared_distance(at, mouse);
       hovered = p;
     }
+  }
+  std::stable_sort(leaf_labels.begin(), leaf_labels.end(),
+                   [](const LeafLabel& a, const LeafLabel& b) { return a.important > b.important; });
+  std::vector<std::pair<float, float>> placed;  // the x ranges labelled so far
+  for (const LeafLabel& l : leaf_labels) {
+    const float half = ImGui::CalcTextSize((frame.full ? binary(l.id, bits) : short_id(run, l.id)).c_str()).x / 2 + 3;
+    const bool clear = std::none_of(placed.begin(), placed.end(), [&](const std::pair<float, float>& r) {
+      return l.x - half < r.second && r.first < l.x + half;
+    });
+    if (!clear) continue;
+    placed.push_back({l.x - half, l.x + half});
+    leaf_label(l.x, l.id, l.colour);
   }
   // Messages on their way, over the leaves along an arc from sender to receiver: the current
   // search's as large markers named by type (a round's queries going out, their answers coming

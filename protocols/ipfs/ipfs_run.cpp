@@ -144,6 +144,7 @@ TraceVocabulary IpfsRun::vocabulary() const {
   // the searches' arcs are; a rejected (corrupted) block as a failed step, dashed and crossed
   // out, the way a query that got no answer is: the fetcher asks elsewhere in both cases.
   v.hop_kinds = {"query", "timeout", "block", "corrupted block"};
+  v.unrouted_purposes = {static_cast<std::uint8_t>(kFetchPurpose)};
   v.hop_styles = {HopStyle::Forward, HopStyle::Timeout, HopStyle::Forward, HopStyle::Timeout};
   v.user_purpose = kFetchPurpose;
   v.also_user_purposes = {static_cast<std::uint8_t>(kademlia::Purpose::User),

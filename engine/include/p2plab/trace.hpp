@@ -70,6 +70,12 @@ struct TraceVocabulary {
   /// Further purposes of searches a user's operation starts (the lookup of a put or a get): views
   /// animate and count them as well, named by lookup_purposes.
   std::vector<std::uint8_t> also_user_purposes;
+  /// Purposes of searches that do not approach their key hop by hop (a fetch's blocks come from
+  /// wherever its providers are): views chart no distance to the key for them.
+  std::vector<std::uint8_t> unrouted_purposes;
+  bool routes_to_key(std::uint8_t purpose) const {
+    return std::find(unrouted_purposes.begin(), unrouted_purposes.end(), purpose) == unrouted_purposes.end();
+  }
   bool is_user_purpose(std::uint8_t purpose) const {
     return purpose == user_purpose ||
            std::find(also_user_purposes.begin(), also_user_purposes.end(), purpose) != also_user_purposes.end();
