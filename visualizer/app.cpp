@@ -440,7 +440,8 @@ class App {
                                                      : "click: inspect it");
       if (clicked) view_.selected = hovered;
     }
-    if (legend_on_view_) draw_legend(draw, origin, size, palette);
+    // The legend sits above the pinned tables' strip (last frame's height), not over it.
+    if (legend_on_view_) draw_legend(draw, origin, ImVec2(size.x, size.y - pinned_height_), palette);
     if (!sidebar_) {
       const char* hint = "Tab: show the panel";
       draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + 10), palette.text_dim, hint);
@@ -1073,7 +1074,11 @@ class App {
       if (ImGui::Begin(title.c_str(), &open, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse |
                                                  ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoFocusOnAppearing |
                                                  ImGuiWindowFlags_NoSavedSettings)) {
-        draw_table(*table, v, used_rows(p), table->rows.size() > 16 && !every_row_, true);
+        if (table->is_tree()) {
+          draw_tree_table(*table);
+        } else {
+          draw_table(*table, v, used_rows(p), table->rows.size() > 16 && !every_row_, true);
+        }
         x += ImGui::GetWindowWidth() + 12;
         pinned_height_ = std::max(pinned_height_, ImGui::GetWindowHeight() + 24);
         const ImVec2 a = ImGui::GetWindowPos(), b(a.x + ImGui::GetWindowWidth(), a.y + ImGui::GetWindowHeight());
@@ -1084,6 +1089,98 @@ class App {
         pinned_.erase(pinned_.begin() + static_cast<std::ptrdiff_t>(i));
         --i;
       }
+    }
+  }
+
+  /// A tree table (a Merkle DAG) drawn as its tree: the first row at the top, every row a box
+  /// under its parent (the last row above it one level up), linked to it, the leaves side by side
+  /// at the bottom; each box tinted by the row's colour class, its first two cells written in it
+  /// (the tree prefix "|- " of the text form dropped).
+  /// Worked example: rows root(0) a(1) b(1) c(1) give three leaves a b c in a line, the root
+  /// centred above them, three links.
+  void draw_tree_table(const TableView& t) {
+    const Palette palette = projector_ ? Palette::light() : Palette::dark();
+    const std::size_t n = t.rows.size();
+    const auto cell_text = [&](std::size_t i, std::size_t k) {
+      if (k >= t.rows[i].cells.size()) return std::string();
+      const std::string& text = t.rows[i].cells[k].text;
+      const auto start = text.find_first_not_of(" |`-");
+      return start == std::string::npos ? std::string() : text.substr(start);
+    };
+    std::vector<int> parent(n, -1);
+    std::vector<std::vector<std::size_t>> children(n);
+    std::vector<std::size_t> open;  // the last row seen at each depth
+    int depth_max = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const int depth = std::max(0, t.rows[i].depth);
+      depth_max = std::max(depth_max, depth);
+      open.resize(static_cast<std::size_t>(depth));
+      if (depth > 0 && !open.empty()) {
+        parent[i] = static_cast<int>(open.back());
+        children[open.back()].push_back(i);
+      }
+      open.push_back(i);
+    }
+    const float pad = 6 * scale(), line = ImGui::GetTextLineHeight();
+    float box_width = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      box_width = std::max({box_width, ImGui::CalcTextSize(cell_text(i, 0).c_str()).x,
+                            ImGui::CalcTextSize(cell_text(i, 1).c_str()).x});
+    }
+    box_width += 2 * pad;
+    // A row marked stale (a corrupted copy of the block was rejected) gets a third line saying so.
+    const bool any_stale = std::any_of(t.rows.begin(), t.rows.end(), [](const TableView::Row& r) { return r.stale; });
+    const char* stale_text = "bad copy rejected";
+    if (any_stale) box_width = std::max(box_width, ImGui::CalcTextSize(stale_text).x + 2 * pad);
+    const float box_height = (any_stale ? 3 : 2) * line + 2 * pad, level = box_height + 1.5f * line, gap = line;
+    // The leaves from the left in row order; a parent centred over its first and last child
+    // (rows in preorder: a child comes after its parent, so the rows backwards settle children first).
+    std::vector<float> x(n, 0);
+    std::size_t leaves = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (children[i].empty()) x[i] = static_cast<float>(leaves++) * (box_width + gap) + box_width / 2;
+    }
+    for (std::size_t i = n; i-- > 0;) {
+      if (!children[i].empty()) x[i] = (x[children[i].front()] + x[children[i].back()]) / 2;
+    }
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 size(static_cast<float>(leaves) * (box_width + gap) - gap,
+                      static_cast<float>(depth_max) * level + box_height);
+    ImGui::Dummy(size);
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const auto top_of = [&](std::size_t i) {
+      return ImVec2(origin.x + x[i] - box_width / 2, origin.y + static_cast<float>(std::max(0, t.rows[i].depth)) * level);
+    };
+    for (std::size_t i = 0; i < n; ++i) {  // the links first, under the boxes
+      if (parent[i] < 0) continue;
+      const ImVec2 a = top_of(static_cast<std::size_t>(parent[i])), b = top_of(i);
+      draw->AddLine(ImVec2(a.x + box_width / 2, a.y + box_height), ImVec2(b.x + box_width / 2, b.y), palette.text_dim,
+                    2.0f);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const ImVec2 a = top_of(i), b(a.x + box_width, a.y + box_height);
+      const Colour colour = t.rows[i].colour;
+      draw->AddRectFilled(a, b, colour == Colour::Neutral ? palette.background : with_alpha(palette.role(colour), 70), 4.0f);
+      const bool stale = t.rows[i].stale;
+      draw->AddRect(a, b, stale ? palette.path : colour == Colour::Neutral ? palette.text_dim : palette.role(colour), 4.0f, 0,
+                    stale ? 3.5f : 1.5f);
+      const std::string name = cell_text(i, 0), kind = cell_text(i, 1);
+      const ImVec2 at(a.x + pad, a.y + pad);
+      draw->AddText(at, palette.text, name.c_str());
+      draw->AddText(ImVec2(at.x, at.y + line), palette.text_dim, kind.c_str());
+      if (stale) draw->AddText(ImVec2(at.x, at.y + 2 * line), palette.path, stale_text);
+      if (record_drawn_) {  // the node's name (its box's top line) and its mark
+        const ImVec2 extent = ImGui::CalcTextSize(name.c_str());
+        labels_.push_back({name, at, ImVec2(at.x + extent.x, at.y + extent.y)});
+        if (stale) {
+          const ImVec2 mark(at.x, at.y + 2 * line), mark_extent = ImGui::CalcTextSize(stale_text);
+          labels_.push_back({stale_text, mark, ImVec2(mark.x + mark_extent.x, mark.y + mark_extent.y)});
+        }
+      }
+    }
+    if (!t.help.empty()) {
+      ImGui::TextDisabled("(?)");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", t.help.c_str());
     }
   }
 
@@ -1384,6 +1481,8 @@ class App {
     width += swatch + 3 * pad;
     const float height = line * static_cast<float>(entries.size()) + 2 * pad;
     const ImVec2 corner(origin.x + size.x - width - 8, origin.y + size.y - height - 8);
+    // Filled: what lies under it (a table's rows, a tree's nodes) must not show through its words.
+    draw->AddRectFilled(corner, ImVec2(corner.x + width, corner.y + height), with_alpha(palette.background, 235));
     draw->AddRect(corner, ImVec2(corner.x + width, corner.y + height), palette.text_dim);
     float y = corner.y + pad;
     for (const LegendEntry& e : entries) {

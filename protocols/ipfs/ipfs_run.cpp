@@ -646,25 +646,34 @@ TableView IpfsRun::dag_table(const AddedFile& f, PeerIndex peer) const {
       if (!a.verified) rejected[blocks_.cid(a.cid)] = a.from;
     }
   }
-  const auto text_row = [](std::string a, std::string b, double bytes, std::string d) {
-    return TableView::Row{
+  // Rows carry their depth and a colour (stored green, wanted orange, not here grey; marked stale
+  // where a corrupted copy was rejected): a view can draw the table as the DAG's tree.
+  const auto text_row = [](std::string a, std::string b, double bytes, std::string d, int depth, Colour colour) {
+    TableView::Row row{
         {Cell::of_text(std::move(a)), Cell::of_text(std::move(b)), Cell::of_number(bytes), Cell::of_text(std::move(d))},
         -1};
+    row.depth = depth;
+    row.colour = colour;
+    return row;
   };
-  const std::function<void(const Cid&, const std::string&, const std::string&, const std::string&)> add_row =
-      [&](const Cid& cid, const std::string& prefix, const std::string& below, const std::string& kind) {
+  const std::function<void(const Cid&, const std::string&, const std::string&, const std::string&, int)> add_row =
+      [&](const Cid& cid, const std::string& prefix, const std::string& below, const std::string& kind, int depth) {
         const DagNode* n = nodes.count(cid) ? nodes.at(cid) : nullptr;
         const auto index = blocks_.find(cid);
-        std::string state = index && node_.has(peer, *index) ? "stored" : fetching ? "wanted" : "not here";
-        if (const auto r = rejected.find(cid); r != rejected.end())
-          state += "; rejected a corrupted copy from " + peer_name(r->second);
+        const bool stored = index && node_.has(peer, *index);
+        std::string state = stored ? "stored" : fetching ? "wanted" : "not here";
+        Colour colour = stored ? Colour::Green : fetching ? Colour::Orange : Colour::Grey;
+        const auto r = rejected.find(cid);
+        if (r != rejected.end()) state += "; rejected a corrupted copy from " + peer_name(r->second);
         t.rows.push_back(text_row(prefix + (index ? short_cid(*index) : cid.to_string()), kind,
-                                  n ? static_cast<double>(n->block_size) : 0, state));
+                                  n ? static_cast<double>(n->block_size) : 0, state, depth, colour));
+        t.rows.back().stale = r != rejected.end();
         if (!n) return;
         const std::size_t links = n->links.size();
         for (std::size_t i = 0; i < links; ++i) {
           if (links > 6 && i == 3) {
-            t.rows.push_back(text_row(below + "|  ... " + std::to_string(links - 5) + " more", "", 0, ""));
+            t.rows.push_back(text_row(below + "|  ... " + std::to_string(links - 5) + " more", "", 0, "", depth + 1,
+                                      Colour::Neutral));
             i = links - 3;
             continue;
           }
@@ -672,12 +681,13 @@ TableView IpfsRun::dag_table(const AddedFile& f, PeerIndex peer) const {
           const DagNode* child = nodes.count(n->links[i].cid) ? nodes.at(n->links[i].cid) : nullptr;
           add_row(n->links[i].cid, below + (last ? "`- " : "|- "), below + (last ? "   " : "|  "),
                   std::string(child ? kind_name(child->kind, false) : "block") + " " + std::to_string(i + 1) + " of " +
-                      std::to_string(links));
+                      std::to_string(links),
+                  depth + 1);
         }
       };
   const DagNode* root = nodes.count(blocks_.cid(f.root)) ? nodes.at(blocks_.cid(f.root)) : nullptr;
   add_row(blocks_.cid(f.root), "", "",
-          root && !root->links.empty() ? "root, " + std::to_string(root->links.size()) + " links" : "root (one block)");
+          root && !root->links.empty() ? "root, " + std::to_string(root->links.size()) + " links" : "root (one block)", 0);
   return t;
 }
 

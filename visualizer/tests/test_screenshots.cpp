@@ -820,6 +820,76 @@ TEST_CASE("a protocol defined in a test file registers itself and the visualizer
 #endif
 
 #ifdef P2PLAB_BINARY
+TEST_CASE("a file's Merkle DAG pinned on the view is drawn as its tree: the root over its chunks in link order, rejected copies marked") {
+  // The command line's result of the CID lab cut at 6.4 s (43227 has fetched the photo, two of
+  // its chunks first from a corrupt provider) is the oracle: the DAG's links and the fetch's
+  // rejected arrivals.
+  const fs::path out = fs::temp_directory_path() / "p2plab-screens";
+  fs::create_directories(out);
+  nlohmann::json scenario = read_json(std::string(P2PLAB_SOURCE_DIR) + "/labs/ipfs-cid.json");
+  scenario["run_ms"] = 6400;
+  const std::string lab = (out / "ipfs-cid-cut.json").string(), result = (out / "ipfs-cid-cut-result.json").string();
+  std::ofstream(lab) << scenario.dump();
+  REQUIRE(run(std::string(P2PLAB_BINARY) + " run " + lab + " -q -o " + result) == 0);
+  const nlohmann::json truth = read_json(result);
+  std::vector<std::string> links;
+  std::string root;
+  for (const auto& f : truth.at("files")) {
+    if (f.at("name") != "photo") continue;
+    root = f.at("root");
+    for (const auto& node : f.at("dag")) {
+      if (node.at("cid") == root) links = node.at("links").get<std::vector<std::string>>();
+    }
+  }
+  REQUIRE(links.size() == 4);
+  std::set<std::string> rejected;
+  for (const auto& fetch : truth.at("fetches")) {
+    if (fetch.at("from") != 43227 || fetch.at("root") != root) continue;
+    for (const auto& a : fetch.at("arrivals")) {
+      if (!a.at("verified").get<bool>()) rejected.insert(a.at("cid").get<std::string>());
+    }
+  }
+  REQUIRE(!rejected.empty());
+  std::vector<unsigned char> rgba;
+  int width = 0, height = 0;
+  shoot_with_positions(P2PLAB_VIZ, lab, "ipfs-dag-pinned", " --at 6400 --select 43227 --pin 43227", rgba, width, height);
+  const nlohmann::json drawn = read_json((out / "ipfs-dag-pinned.json").string());
+  // A CID as the DAG's boxes write it: "QmQsno..qKB1".
+  const auto shortened = [](const std::string& cid) { return cid.substr(0, 6) + ".." + cid.substr(cid.size() - 4); };
+  const auto box_of = [&](const std::string& text) {
+    for (const auto& l : drawn.at("labels")) {
+      if (l.at("text") == text) return l.at("box").get<std::vector<double>>();
+    }
+    FAIL("nothing drawn reads " << text);
+    return std::vector<double>{};
+  };
+  const std::vector<double> top = box_of(shortened(root));
+  std::vector<std::vector<double>> leaves;
+  for (const std::string& cid : links) leaves.push_back(box_of(shortened(cid)));
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    CAPTURE(i);
+    CHECK(leaves[i][1] > top[3]);                                      // under the root
+    CHECK(leaves[i][1] == doctest::Approx(leaves[0][1]));              // on one line
+    if (i > 0) CHECK(leaves[i][0] > leaves[i - 1][2]);                 // in link order, apart
+  }
+  CHECK(top[0] > leaves.front()[0]);  // the root centred over its chunks
+  CHECK(top[2] < leaves.back()[2]);
+  // Each chunk whose corrupted copy was rejected says so in its box, and no other does.
+  std::size_t marks = 0;
+  for (const auto& l : drawn.at("labels")) {
+    if (l.at("text") != "bad copy rejected") continue;
+    ++marks;
+    const auto mark = l.at("box").get<std::vector<double>>();
+    bool under_a_rejected_chunk = false;
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      under_a_rejected_chunk = under_a_rejected_chunk ||
+                               (rejected.count(links[i]) && std::abs(mark[0] - leaves[i][0]) < 1 && mark[1] > leaves[i][1]);
+    }
+    CHECK(under_a_rejected_chunk);
+  }
+  CHECK(marks == rejected.size());
+}
+
 TEST_CASE("the zone map draws each peer's zone, the selected peer's neighbours and a lookup's greedy path hop by hop") {
   // The command line's result of the zones lab cut at 26.15 s (the first lookup has just ended) is
   // the oracle: the zones, peer 1's neighbours and the lookup's path at that moment.

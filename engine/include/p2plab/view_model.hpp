@@ -170,10 +170,17 @@ struct TableView {
   struct Row {
     std::vector<Cell> cells;
     int link = -1;  ///< the position in PeerView::links this row shows, or -1
-    /// The row's peer is suspected gone (RPCs to it failed): views mark it.
+    /// Something is wrong with the row, views mark it in red: its peer is suspected gone (RPCs to
+    /// it failed), or a corrupted copy of its block was rejected.
     bool stale = false;
     /// The row's peer waits for a slot and is not used for routing yet (a replacement cache).
     bool waiting = false;
+    /// A tree table (a Merkle DAG): the row's depth below the first row, the rows in preorder, so
+    /// that a view can draw the table as a tree (each row a node under the last row above it one
+    /// level up); -1 in a flat table.
+    int depth = -1;
+    /// A colour class a view may tint the row with (a tree's node: stored, wanted, rejected).
+    Colour colour = Colour::Neutral;
   };
   std::string title;
   std::string help;  ///< the "(?)" text beside the table
@@ -183,6 +190,8 @@ struct TableView {
   /// the row's group covers ([2^i, 2^(i+1)) for k-bucket i), so that a trie view can shade that
   /// subtree and list the rows as buckets; -1 when the table has none.
   int distance_column = -1;
+  /// Rows carry depths (Row::depth): a view may draw the table as a tree.
+  bool is_tree() const { return !rows.empty() && rows.front().depth >= 0; }
 };
 
 /// A zone of Geometry::Zones (CAN): the axis-aligned box [lo, hi) of the unit torus [0, 1)^d,
