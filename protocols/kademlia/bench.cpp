@@ -50,7 +50,7 @@ int run_bench(const BenchOptions& o) {
   const double mean_rpcs = static_cast<double>(ks.rpcs) / finished;
   const double mean_to_closest = static_cast<double>(ks.rounds_to_closest) / finished;
   double table = 0;
-  for (PeerIndex p = 0; p < o.peers; ++p) table += static_cast<double>(protocol.table(p).size());
+  for (PeerIndex p = 0; p < o.peers; ++p) table += static_cast<double>(protocol.table_size(p));
   table /= static_cast<double>(o.peers);
   const double bytes_per_peer = clock.bytes_per_peer(o.peers);
 

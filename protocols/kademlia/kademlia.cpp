@@ -135,17 +135,25 @@ std::vector<PeerIndex> true_closest_live(const Sorted& live_sorted, int bits, co
 
 // ---- nodes -------------------------------------------------------------------------------------
 
-Protocol::Protocol(Params params, Transport<Message>& transport) : params_(params), transport_(transport) {
-  table_config_.bits = params_.m;
-  table_config_.k = static_cast<std::size_t>(params_.k);
-  table_config_.replacements = static_cast<std::size_t>(params_.replacements);
-  table_config_.stale_after = static_cast<std::uint32_t>(params_.stale_after);
-  table_config_.ping_after = params_.ping_after;
+namespace {
+RoutingTableConfig table_config(const Params& params) {
+  RoutingTableConfig c;
+  c.bits = params.m;
+  c.k = static_cast<std::size_t>(params.k);
+  c.replacements = static_cast<std::size_t>(params.replacements);
+  c.stale_after = static_cast<std::uint32_t>(params.stale_after);
+  c.ping_after = params.ping_after;
+  return c;
 }
+}  // namespace
+
+Protocol::Protocol(Params params, Transport<Message>& transport)
+    : params_(params), transport_(transport), tables_(table_config(params_), transport) {}
 
 Protocol::Node& Protocol::node(PeerIndex n) {
-  while (nodes_.size() <= n) {
-    nodes_.emplace_back(transport_.id_of(static_cast<PeerIndex>(nodes_.size())), table_config_);
+  if (nodes_.size() <= n) {
+    nodes_.resize(static_cast<std::size_t>(n) + 1);
+    tables_.add_through(n);
   }
   return nodes_[n];
 }
@@ -158,7 +166,7 @@ void Protocol::join(PeerIndex n, PeerIndex via) {
     self.joined = true;
     return;
   }
-  self.table.heard_from(contact_of(via), transport_.now());
+  tables_.heard_from(n, via, transport_.now());
   start_lookup(n, transport_.id_of(n), Purpose::Join, kNoValue);
 }
 
@@ -183,8 +191,9 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
         if (std::find(chosen.begin(), chosen.end(), j) == chosen.end()) chosen.push_back(j);
       }
     }
-    for (std::size_t j : chosen) self.table.heard_from(contact_of(live_sorted[j].second), transport_.now());
+    for (std::size_t j : chosen) tables_.heard_from(n, live_sorted[j].second, transport_.now());
   }
+  tables_.shrink(n);  // filled once for good: no spare capacity in 10^6 tables
 }
 
 void Protocol::start_maintenance(PeerIndex n) {
@@ -210,8 +219,8 @@ void Protocol::start_maintenance(PeerIndex n) {
 
 // Paper 2.2: every message, request or reply, updates the receiver's bucket for the sender.
 void Protocol::heard_from(PeerIndex self, PeerIndex from) {
-  Node& me = node(self);
-  const HeardResult r = me.table.heard_from(contact_of(from), transport_.now());
+  node(self);
+  const HeardResult r = tables_.heard_from(self, from, transport_.now());
   if (r.outcome == Heard::Added || r.outcome == Heard::ReplacedStale) offer_items(self, from);
   if (r.ping_oldest) {
     Message ping;
@@ -253,7 +262,7 @@ void Protocol::answer(PeerIndex self, PeerIndex to, const Message& request, Mess
 
 void Protocol::fill_closest(PeerIndex self, const Id& key, PeerIndex requester, Message& reply) const {
   const auto k = static_cast<std::size_t>(params_.k);
-  for (const Contact& c : nodes_[self].table.closest(key, k + 1)) {
+  for (const Contact& c : tables_.closest(self, key, k + 1)) {
     if (reply.count == k) break;
     if (c.address == requester) continue;  // it knows itself
     reply.nodes[reply.count++] = static_cast<PeerIndex>(c.address);
@@ -318,7 +327,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
       rpc.open = false;
       if (rpc.purpose == RpcPurpose::PingOldest) {
-        node(self).table.ping_answered(transport_.id_of(from), transport_.now());
+        tables_.ping_answered(self, from, transport_.now());
       } else if (rpc.purpose == RpcPurpose::Lookup) {
         on_lookup_reply(rpc, from, msg);
       }
@@ -335,11 +344,10 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       Rpc& rpc = rpcs_[cookie];
       if (rpc.open) {
         rpc.open = false;
-        const Id& silent = transport_.id_of(rpc.to);
         if (rpc.purpose == RpcPurpose::PingOldest) {
-          node(self).table.ping_failed(silent);  // evicted; the newest replacement takes its place
+          tables_.ping_failed(self, rpc.to);  // evicted; the newest replacement takes its place
         } else {
-          node(self).table.rpc_failed(silent);
+          tables_.rpc_failed(self, rpc.to);
           if (rpc.purpose == RpcPurpose::Lookup) on_lookup_timeout(rpc);
         }
       }
@@ -471,7 +479,7 @@ void Protocol::offer_items(PeerIndex n, PeerIndex newcomer) {
   std::vector<Item> offer;
   for (const Item& item : me.items) {
     if (item.cached || item.expires <= now) continue;
-    const std::vector<Contact> closest = me.table.closest(item.key, k + 1);
+    const std::vector<Contact> closest = tables_.closest(n, item.key, k + 1);
     // Among the k closest (the newcomer is in the table now) it is one to hold the pair.
     bool among = false;
     for (std::size_t i = 0; i < closest.size() && i < k; ++i) among |= closest[i].id == id;
@@ -540,7 +548,7 @@ Id Protocol::random_id_in_bucket(PeerIndex n, int i) {
 
 void Protocol::refresh_buckets(PeerIndex n, bool all_above_closest) {
   Node& me = node(n);
-  const int lowest = me.table.lowest_nonempty();
+  const int lowest = tables_.lowest_nonempty(n);
   const SimTime now = transport_.now();
   // After a join: every bucket farther than the closest neighbour (paper 2.3). Periodically:
   // those without a lookup for `refresh` (the lowest non-empty one too).
@@ -562,7 +570,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
     index = static_cast<std::uint32_t>(lookups_.size());
     lookups_.emplace_back();
   }
-  Node& me = node(n);
+  node(n);
   Lookup& l = lookups_[index];
   l.serial = next_serial_++;
   l.purpose = purpose;
@@ -576,7 +584,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
   l.round_deadline = -1;
   l.traversal.emplace(key, transport_.id_of(n), static_cast<std::size_t>(params_.k),
                       static_cast<std::size_t>(params_.alpha));
-  l.traversal->add_initial(me.table.closest(key, static_cast<std::size_t>(params_.k)));
+  l.traversal->add_initial(tables_.closest(n, key, static_cast<std::size_t>(params_.k)));
   touch_bucket(n, key);
   if (purpose == Purpose::User) stats_.started();
   const std::uint32_t serial = l.serial;
@@ -813,8 +821,8 @@ PeerSnapshot Protocol::snapshot(PeerIndex n) const {
   if (n >= nodes_.size()) return s;
   const Node& me = nodes_[n];
   s.joined = me.joined;
-  for (int i = 0; i < me.table.bucket_count(); ++i) {
-    const Bucket& b = me.table.bucket(i);
+  for (int i = 0; i < params_.m; ++i) {
+    const Bucket b = tables_.bucket(n, i);
     if (b.entries.empty() && b.replacements.empty()) continue;
     PeerSnapshot::BucketSnapshot bs;
     bs.index = i;
