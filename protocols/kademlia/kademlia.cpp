@@ -191,7 +191,12 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
         if (std::find(chosen.begin(), chosen.end(), j) == chosen.end()) chosen.push_back(j);
       }
     }
-    for (std::size_t j : chosen) tables_.heard_from(n, live_sorted[j].second, transport_.now());
+    // The chosen entries are scattered over live_sorted: ask for all of them, then insert them
+    // (in the order chosen: it is the buckets' least-recently-seen order).
+    for (std::size_t j : chosen) __builtin_prefetch(&live_sorted[j]);
+    for (std::size_t j : chosen) {
+      tables_.heard_from(n, Contact{live_sorted[j].first, live_sorted[j].second}, transport_.now());
+    }
   }
   tables_.shrink(n);  // filled once for good: no spare capacity in 10^6 tables
 }
@@ -262,10 +267,10 @@ void Protocol::answer(PeerIndex self, PeerIndex to, const Message& request, Mess
 
 void Protocol::fill_closest(PeerIndex self, const Id& key, PeerIndex requester, Message& reply) const {
   const auto k = static_cast<std::size_t>(params_.k);
-  for (const Contact& c : tables_.closest(self, key, k + 1)) {
+  for (const PeerIndex p : tables_.closest_peers(self, key, k + 1)) {
     if (reply.count == k) break;
-    if (c.address == requester) continue;  // it knows itself
-    reply.nodes[reply.count++] = static_cast<PeerIndex>(c.address);
+    if (p == requester) continue;  // it knows itself
+    reply.nodes[reply.count++] = p;
   }
 }
 
@@ -673,10 +678,10 @@ void Protocol::on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& ms
         l, std::vector<PeerIndex>(msg.providers.begin(), msg.providers.begin() + static_cast<std::ptrdiff_t>(n)));
   }
   std::vector<Contact> suggested;
-  suggested.reserve(std::min<std::size_t>(msg.count, kMaxK));
-  for (std::size_t i = 0; i < msg.count && i < static_cast<std::size_t>(kMaxK); ++i) {
-    suggested.push_back(contact_of(msg.nodes[i]));
-  }
+  const std::size_t count = std::min<std::size_t>(msg.count, kMaxK);
+  suggested.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) __builtin_prefetch(&transport_.id_of(msg.nodes[i]));  // scattered ids
+  for (std::size_t i = 0; i < count; ++i) suggested.push_back(contact_of(msg.nodes[i]));
   l.traversal->on_answer(transport_.id_of(from), suggested);
   if (l.traversal->round_over()) next_round(index);
 }

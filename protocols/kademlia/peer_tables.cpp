@@ -72,6 +72,9 @@ Bucket& PeerTables::open(PeerIndex n, int i) const {
     const Table& table = tables_[n];
     const auto u = static_cast<std::size_t>(j);
     const Slot* first = table.slots.data() + first_slot(table, u);
+    const Slot* const end = first + (table.heads[u] & kCountMask);
+    // The ids are scattered over the simulator's table: ask for all of them before using one.
+    for (const Slot* s = first; s != end; ++s) __builtin_prefetch(&ids_.id_of(s->peer));
     for (const Slot* s = first; s != first + (table.heads[u] & kCountMask); ++s)
       b.entries.push_back({{ids_.id_of(s->peer), s->peer}, s->failures, s->stale != 0, s->last_seen});
     if (u < table.replacements.size()) {
@@ -98,7 +101,8 @@ void PeerTables::flush() const {
   const std::size_t first = first_slot(table, j), before = table.heads[j] & kCountMask, after = b.entries.size();
   const auto at = table.slots.begin() + static_cast<std::ptrdiff_t>(first);
   if (after > before) table.slots.insert(at + static_cast<std::ptrdiff_t>(before), after - before, Slot{});
-  if (after < before) table.slots.erase(at + static_cast<std::ptrdiff_t>(after), at + static_cast<std::ptrdiff_t>(before));
+  if (after < before)
+    table.slots.erase(at + static_cast<std::ptrdiff_t>(after), at + static_cast<std::ptrdiff_t>(before));
   constexpr std::uint32_t kMaxFailures = std::numeric_limits<std::int32_t>::max();
   for (std::size_t e = 0; e < after; ++e) {
     const BucketEntry& from = b.entries[e];
@@ -118,8 +122,7 @@ void PeerTables::flush() const {
   }
 }
 
-HeardResult PeerTables::heard_from(PeerIndex n, PeerIndex from, std::int64_t now) {
-  const Contact contact{ids_.id_of(from), from};
+HeardResult PeerTables::heard_from(PeerIndex n, const Contact& contact, std::int64_t now) {
   const int i = placement(n, contact.id);
   if (i < 0) return {};
   return logic::heard_from(open(n, i), contact, now, config_);
@@ -141,8 +144,17 @@ void PeerTables::rpc_failed(PeerIndex n, PeerIndex who) {
 }
 
 std::vector<Contact> PeerTables::closest(PeerIndex n, const Id& target, std::size_t count) const {
+  const std::vector<PeerIndex>& peers = closest_peers(n, target, count);
+  for (PeerIndex p : peers) __builtin_prefetch(&ids_.id_of(p));
   std::vector<Contact> out;
-  if (count == 0) return out;
+  out.reserve(peers.size());
+  for (PeerIndex p : peers) out.push_back({ids_.id_of(p), p});
+  return out;
+}
+
+const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& target, std::size_t count) const {
+  closest_.clear();
+  if (count == 0) return closest_;
   flush();
   const Table& table = tables_[n];
   near_.clear();
@@ -171,9 +183,8 @@ std::vector<Contact> PeerTables::closest(PeerIndex n, const Id& target, std::siz
   };
   const std::size_t k = std::min(count, near_.size());
   std::partial_sort(near_.begin(), near_.begin() + static_cast<std::ptrdiff_t>(k), near_.end(), by_distance);
-  out.reserve(k);
-  for (std::size_t e = 0; e < k; ++e) out.push_back({ids_.id_of(near_[e].peer), near_[e].peer});
-  return out;
+  for (std::size_t e = 0; e < k; ++e) closest_.push_back(near_[e].peer);
+  return closest_;
 }
 
 std::size_t PeerTables::size(PeerIndex n) const {

@@ -41,12 +41,19 @@ class PeerTables {
   void prefetch_entries(PeerIndex n) const;
 
   // The operations of RoutingTable, on peer n's table; contacts are peers.
-  HeardResult heard_from(PeerIndex n, PeerIndex from, std::int64_t now);
+  HeardResult heard_from(PeerIndex n, PeerIndex from, std::int64_t now) {
+    return heard_from(n, Contact{ids_.id_of(from), from}, now);
+  }
+  /// The same, when the caller has the id at hand (`contact`: the peer's id and its index).
+  HeardResult heard_from(PeerIndex n, const Contact& contact, std::int64_t now);
   void ping_answered(PeerIndex n, PeerIndex who, std::int64_t now);
   void ping_failed(PeerIndex n, PeerIndex who);
   void rpc_failed(PeerIndex n, PeerIndex who);
   /// Up to `count` contacts of n closest to `target` by XOR, closest first; stale ones left out.
   std::vector<Contact> closest(PeerIndex n, const Id& target, std::size_t count) const;
+  /// The same as peers, ids not loaded (a FIND_NODE answer carries only those). Valid until the
+  /// next call.
+  const std::vector<PeerIndex>& closest_peers(PeerIndex n, const Id& target, std::size_t count) const;
   /// Contacts in n's buckets (stale ones included).
   std::size_t size(PeerIndex n) const;
   /// The lowest bucket of n that holds a contact, or m if none.
@@ -100,6 +107,7 @@ class PeerTables {
     PeerIndex peer;
   };
   mutable std::vector<Near> near_;  // closest()'s scratch, kept to save an allocation per call
+  mutable std::vector<PeerIndex> closest_;
 };
 
 }  // namespace p2plab::kademlia
