@@ -177,9 +177,10 @@ class Protocol final : public MessageHandler<Message> {
   void prefetch(PeerIndex peer) const override {
     tables_.prefetch(peer);
     if (peer < nodes_.size()) __builtin_prefetch(&nodes_[peer]);
+    __builtin_prefetch(&transport_.id_of(peer));
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
-    tables_.prefetch_entries(peer);
+    tables_.prefetch_entries(peer, msg.key);
     if (msg.rpc < rpcs_.size()) __builtin_prefetch(&rpcs_[msg.rpc]);
   }
 

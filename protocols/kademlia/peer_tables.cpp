@@ -20,18 +20,24 @@ void PeerTables::add_through(PeerIndex n) {
 void PeerTables::shrink(PeerIndex n) {
   flush();
   tables_[n].slots.shrink_to_fit();
-  tables_[n].heads.shrink_to_fit();
 }
 
-void PeerTables::prefetch_entries(PeerIndex n) const {
+void PeerTables::prefetch_entries(PeerIndex n, const Id& key) const {
   if (n >= tables_.size()) return;
   const Table& table = tables_[n];
-  __builtin_prefetch(table.heads.data());
-  // Bucket m-1 holds contacts for half of all targets, bucket m-2 for a quarter...: their
-  // entries come first. 12 lines: bucket m-1 whole and most of m-2 at k = 20.
-  const char* p = reinterpret_cast<const char*>(table.slots.data());
-  const std::size_t bytes = std::min<std::size_t>(table.slots.size() * sizeof(Slot), 12 * 64);
-  for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
+  const auto lines = [&](std::size_t first, std::size_t count) {
+    const char* p = reinterpret_cast<const char*>(table.slots.data() + first);
+    for (std::size_t offset = 0; offset < count * sizeof(Slot); offset += 64) __builtin_prefetch(p + offset);
+  };
+  // Bucket m-1 holds half of all ids, bucket m-2 a quarter...: their entries come first.
+  lines(0, std::min<std::size_t>(table.slots.size(), 32));
+  // The engine's bucket_index, not the student's: only a hint of which lines to fetch.
+  const int i = bucket_index(ids_.id_of(n), key);
+  const int j = config_.bits - 1 - i;
+  if (i >= 0 && j < table.stored) {
+    const auto u = static_cast<std::size_t>(j);
+    lines(first_slot(table, u), table.heads[u] & kCountMask);
+  }
 }
 
 std::size_t PeerTables::first_slot(const Table& table, std::size_t j) {
@@ -58,7 +64,7 @@ int PeerTables::placement(PeerIndex n, const Id& id) const {
 
 std::ptrdiff_t PeerTables::stored(PeerIndex n, int i) const {
   const auto j = static_cast<std::size_t>(config_.bits - 1 - i);
-  return j < tables_[n].heads.size() ? static_cast<std::ptrdiff_t>(j) : -1;
+  return j < tables_[n].stored ? static_cast<std::ptrdiff_t>(j) : -1;
 }
 
 Bucket& PeerTables::open(PeerIndex n, int i) const {
@@ -93,9 +99,9 @@ void PeerTables::flush() const {
   Table& table = tables_[open_node_];
   const auto j = static_cast<std::size_t>(config_.bits - 1 - open_index_);
   open_node_ = kNoPeer;
-  if (j >= table.heads.size()) {
+  if (j >= table.stored) {
     if (b.entries.empty() && b.replacements.empty() && !b.ping_pending) return;  // nothing to keep
-    table.heads.resize(j + 1, 0);
+    table.stored = static_cast<std::uint8_t>(j + 1);  // the heads beyond were left zero
   }
   // Bucket j's run of slots grows or shrinks to its new count, then is overwritten.
   const std::size_t first = first_slot(table, j), before = table.heads[j] & kCountMask, after = b.entries.size();
@@ -160,7 +166,7 @@ const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& t
   near_.clear();
   // Slot positions of buckets j = 0 .. size-1 (the walk visits them out of order).
   std::array<std::uint16_t, IdSpace::kMaxBits + 1> first{};
-  for (std::size_t j = 0; j < table.heads.size(); ++j)
+  for (std::size_t j = 0; j < table.stored; ++j)
     first[j + 1] = static_cast<std::uint16_t>(first[j] + (table.heads[j] & kCountMask));
   auto take = [&](int i) {
     const std::ptrdiff_t j = stored(n, i);
@@ -172,7 +178,7 @@ const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& t
   };
   const Id& self = ids_.id_of(n);
   const int b = std::clamp(logic::bucket_index(self, target), -1, config_.bits - 1);
-  const int lowest = config_.bits - static_cast<int>(table.heads.size());
+  const int lowest = config_.bits - static_cast<int>(table.stored);
   visit_buckets_by_distance(b, lowest, config_.bits, take, [&] { return near_.size() >= count; });
   // By the distances' top 64 bits; only two contacts whose ids agree on those need their ids.
   const std::uint64_t t = top64(target);

@@ -13,6 +13,7 @@
 //
 // The BEP 5 node keeps whole contacts (RoutingTable): a real contact's id is not known from its
 // address.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -37,8 +38,9 @@ class PeerTables {
   void prefetch(PeerIndex n) const {
     if (n < tables_.size()) __builtin_prefetch(&tables_[n]);
   }
-  /// One stage later: its entries (the farthest buckets first: most targets fall there).
-  void prefetch_entries(PeerIndex n) const;
+  /// One stage later (the header has arrived): its farthest buckets, where a random contact
+  /// falls (the sender of a request), and the bucket of `key`, which closest() reads.
+  void prefetch_entries(PeerIndex n, const Id& key) const;
 
   // The operations of RoutingTable, on peer n's table; contacts are peers.
   HeardResult heard_from(PeerIndex n, PeerIndex from, std::int64_t now) {
@@ -71,12 +73,14 @@ class PeerTables {
     std::uint32_t stale : 1 = 0;
   };
   /// One node's buckets, from the farthest (i = m-1, j = 0) down to the lowest ever used (as
-  /// RoutingTable stores them: about log2(N) of them, not m), in three arrays so that reading a
-  /// bucket follows one pointer, not two.
+  /// RoutingTable stores them: about log2(N) of them, not m): every entry in one array, the
+  /// counts inline, so that reading a bucket follows one pointer. The slots pointer and the
+  /// first heads share a cache line.
   struct Table {
-    std::vector<Slot> slots;          // the entries of bucket j = 0, then j = 1, ...
-    std::vector<std::uint8_t> heads;  // heads[j]: bucket j's entry count (bits 0-6), ping_pending (bit 7)
-    std::vector<std::vector<PeerIndex>> replacements;  // [j]; sized only once a bucket has one
+    std::vector<Slot> slots;  // the entries of bucket j = 0, then j = 1, ...
+    std::uint8_t stored = 0;  // buckets j = 0 .. stored-1 exist
+    std::array<std::uint8_t, IdSpace::kMaxBits> heads{};  // bucket j's count (bits 0-6), ping_pending (bit 7)
+    std::vector<std::vector<PeerIndex>> replacements;     // [j]; sized only once a bucket has one
   };
   static constexpr std::uint8_t kCountMask = 0x7f, kPingPending = 0x80;  // k <= kMaxK < 128
   /// Where bucket j's entries begin in slots: the counts of the buckets before it.
