@@ -176,11 +176,21 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
   const Id& x = transport_.id_of(n);
   Rng& rng = transport_.rng(n);
   const auto k = static_cast<std::size_t>(params_.k);
+  // [lo, hi): n's subtree of height i + 1 in live_sorted (the ids that agree with x from bit i + 1
+  // up), from the whole id space down. Its ids with bit i clear come first: the half without x is
+  // bucket i's range, found by one binary search inside the last range, so that n's table costs
+  // O(log^2 N) steps, mostly in memory the search before it touched.
+  std::size_t lo = 0, hi = live_sorted.size();
   for (int i = params_.m - 1; i >= 0; --i) {
     // Nobody but n in its subtree of height i + 1: every lower bucket is empty too.
-    const auto [sa, sb] = subtree_range(live_sorted, params_.m, x, i + 1);
-    if (sb - sa <= 1) break;
-    const auto [a, b] = subtree_range(live_sorted, params_.m, xor_distance(x, Id::power_of_two(i)), i);
+    if (hi - lo <= 1) break;
+    const auto first = live_sorted.begin() + static_cast<std::ptrdiff_t>(lo);
+    const auto last = live_sorted.begin() + static_cast<std::ptrdiff_t>(hi);
+    const auto split = static_cast<std::size_t>(
+        std::partition_point(first, last, [&](const auto& e) { return !e.first.bit(i); }) - live_sorted.begin());
+    const bool upper = x.bit(i);
+    const std::size_t a = upper ? lo : split, b = upper ? split : hi;
+    (upper ? lo : hi) = split;
     const std::size_t count = b - a;
     std::vector<std::size_t> chosen;
     if (count <= k) {
