@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <stdexcept>
 
 #include "logic.hpp"
 
@@ -101,10 +102,12 @@ void PeerTables::flush() const {
   open_node_ = kNoPeer;
   if (j >= table.stored) {
     if (b.entries.empty() && b.replacements.empty() && !b.ping_pending) return;  // nothing to keep
-    table.stored = static_cast<std::uint8_t>(j + 1);  // the heads beyond were left zero
+    table.stored = static_cast<std::uint8_t>(j + 1);                             // the heads beyond were left zero
   }
   // Bucket j's run of slots grows or shrinks to its new count, then is overwritten.
   const std::size_t first = first_slot(table, j), before = table.heads[j] & kCountMask, after = b.entries.size();
+  if (after > kCountMask)
+    throw std::length_error("kademlia: a k-bucket holds more than 32767 contacts (k is at most 32)");
   const auto at = table.slots.begin() + static_cast<std::ptrdiff_t>(first);
   if (after > before) table.slots.insert(at + static_cast<std::ptrdiff_t>(before), after - before, Slot{});
   if (after < before)
@@ -119,7 +122,7 @@ void PeerTables::flush() const {
     s.failures = std::min(from.failures, kMaxFailures) & kMaxFailures;  // the mask: no -Wconversion
     s.stale = from.stale ? 1 : 0;
   }
-  table.heads[j] = static_cast<std::uint8_t>(after | (b.ping_pending ? kPingPending : 0));
+  table.heads[j] = static_cast<std::uint16_t>(after | (b.ping_pending ? kPingPending : 0));
   if (!b.replacements.empty() && table.replacements.size() <= j) table.replacements.resize(j + 1);
   if (j < table.replacements.size()) {
     std::vector<PeerIndex>& r = table.replacements[j];
@@ -165,9 +168,8 @@ const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& t
   const Table& table = tables_[n];
   near_.clear();
   // Slot positions of buckets j = 0 .. size-1 (the walk visits them out of order).
-  std::array<std::uint16_t, IdSpace::kMaxBits + 1> first{};
-  for (std::size_t j = 0; j < table.stored; ++j)
-    first[j + 1] = static_cast<std::uint16_t>(first[j] + (table.heads[j] & kCountMask));
+  std::array<std::uint32_t, IdSpace::kMaxBits + 1> first{};
+  for (std::size_t j = 0; j < table.stored; ++j) first[j + 1] = first[j] + (table.heads[j] & kCountMask);
   auto take = [&](int i) {
     const std::ptrdiff_t j = stored(n, i);
     if (j < 0) return;

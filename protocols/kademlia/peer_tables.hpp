@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "p2plab/peer_array.hpp"
 #include "p2plab/transport.hpp"
 #include "routing_table.hpp"
 #include "rpc.hpp"
@@ -77,12 +78,14 @@ class PeerTables {
   /// counts inline, so that reading a bucket follows one pointer. The slots pointer and the
   /// first heads share a cache line.
   struct Table {
-    std::vector<Slot> slots;  // the entries of bucket j = 0, then j = 1, ...
-    std::uint8_t stored = 0;  // buckets j = 0 .. stored-1 exist
-    std::array<std::uint8_t, IdSpace::kMaxBits> heads{};  // bucket j's count (bits 0-6), ping_pending (bit 7)
-    std::vector<std::vector<PeerIndex>> replacements;     // [j]; sized only once a bucket has one
+    std::vector<Slot> slots;                               // the entries of bucket j = 0, then j = 1, ...
+    std::uint8_t stored = 0;                               // buckets j = 0 .. stored-1 exist
+    std::array<std::uint16_t, IdSpace::kMaxBits> heads{};  // bucket j's count (bits 0-14), ping_pending (bit 15)
+    std::vector<std::vector<PeerIndex>> replacements;      // [j]; sized only once a bucket has one
   };
-  static constexpr std::uint8_t kCountMask = 0x7f, kPingPending = 0x80;  // k <= kMaxK < 128
+  // A correct bucket holds at most k <= kMaxK; a student's heard_from that never stops adding
+  // gets an error at kCountMask, not a corrupt table.
+  static constexpr std::uint16_t kCountMask = 0x7fff, kPingPending = 0x8000;
   /// Where bucket j's entries begin in slots: the counts of the buckets before it.
   static std::size_t first_slot(const Table& table, std::size_t j);
 
@@ -102,7 +105,7 @@ class PeerTables {
   const Transport<Message>& ids_;
   // Mutable: the open bucket is a cache of one stored bucket's expanded form, written back before
   // anything is read, so the tables' observable state is always the stored one.
-  mutable std::vector<Table> tables_;
+  mutable PeerArray<Table> tables_;  // read at random: on huge pages
   mutable Bucket open_bucket_;
   mutable PeerIndex open_node_ = kNoPeer;
   mutable int open_index_ = -1;
