@@ -234,7 +234,7 @@ void Protocol::start_maintenance(PeerIndex n) {
 
 // Paper 2.2: every message, request or reply, updates the receiver's bucket for the sender.
 void Protocol::heard_from(PeerIndex self, PeerIndex from) {
-  node(self);
+  node(self);  // its state exists from its first message on
   const HeardResult r = tables_.heard_from(self, from, transport_.now());
   if (r.outcome == Heard::Added || r.outcome == Heard::ReplacedStale) offer_items(self, from);
   if (r.ping_oldest) {
@@ -585,7 +585,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
     index = static_cast<std::uint32_t>(lookups_.size());
     lookups_.emplace_back();
   }
-  node(n);
+  node(n);  // its state exists from its first lookup on
   Lookup& l = lookups_[index];
   l.serial = next_serial_++;
   l.purpose = purpose;

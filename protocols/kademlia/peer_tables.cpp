@@ -187,10 +187,17 @@ const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& t
   const auto by_distance = [&](const Near& x, const Near& y) {
     const std::uint64_t dx = x.order ^ t, dy = y.order ^ t;
     if (dx != dy) return dx < dy;
+    if (x.peer == y.peer) return false;  // a sort may compare an element with itself
     return xor_distance(ids_.id_of(x.peer), target) < xor_distance(ids_.id_of(y.peer), target);
   };
   const std::size_t k = std::min(count, near_.size());
-  std::partial_sort(near_.begin(), near_.begin() + static_cast<std::ptrdiff_t>(k), near_.end(), by_distance);
+  // Distances differ (one bucket entry per id), so any sort gives the same order. A FIND_NODE
+  // gathers about k to 2k entries: a plain sort of them beats partial_sort's heap.
+  if (near_.size() <= 4 * k) {
+    std::sort(near_.begin(), near_.end(), by_distance);
+  } else {
+    std::partial_sort(near_.begin(), near_.begin() + static_cast<std::ptrdiff_t>(k), near_.end(), by_distance);
+  }
   for (std::size_t e = 0; e < k; ++e) closest_.push_back(near_[e].peer);
   return closest_;
 }
