@@ -180,6 +180,11 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
   // up), from the whole id space down. Its ids with bit i clear come first: the half without x is
   // bucket i's range, found by one binary search inside the last range, so that n's table costs
   // O(log^2 N) steps, mostly in memory the search before it touched.
+  struct Range {
+    std::size_t a, b;  // bucket i's ids: live_sorted[a, b)
+  };
+  std::vector<Range> ranges;  // bucket m-1 first
+  std::size_t contacts = 0;
   std::size_t lo = 0, hi = live_sorted.size();
   for (int i = params_.m - 1; i >= 0; --i) {
     // Nobody but n in its subtree of height i + 1: every lower bucket is empty too.
@@ -189,8 +194,12 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
     const auto split = static_cast<std::size_t>(
         std::partition_point(first, last, [&](const auto& e) { return !e.first.bit(i); }) - live_sorted.begin());
     const bool upper = x.bit(i);
-    const std::size_t a = upper ? lo : split, b = upper ? split : hi;
+    ranges.push_back(upper ? Range{lo, split} : Range{split, hi});
+    contacts += std::min(k, ranges.back().b - ranges.back().a);
     (upper ? lo : hi) = split;
+  }
+  tables_.reserve(n, contacts);  // one allocation for the whole table
+  for (const auto& [a, b] : ranges) {
     const std::size_t count = b - a;
     std::vector<std::size_t> chosen;
     if (count <= k) {
@@ -208,7 +217,7 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
       tables_.heard_from(n, Contact{live_sorted[j].first, live_sorted[j].second}, transport_.now());
     }
   }
-  tables_.shrink(n);  // filled once for good: no spare capacity in 10^6 tables
+  tables_.shrink(n);  // in case the bucket functions kept fewer: no spare capacity in 10^6 tables
 }
 
 void Protocol::start_maintenance(PeerIndex n) {

@@ -18,6 +18,11 @@ void PeerTables::add_through(PeerIndex n) {
   if (tables_.size() <= n) tables_.resize(static_cast<std::size_t>(n) + 1);
 }
 
+void PeerTables::reserve(PeerIndex n, std::size_t contacts) {
+  flush();
+  tables_[n].slots.reserve(contacts);
+}
+
 void PeerTables::shrink(PeerIndex n) {
   flush();
   tables_[n].slots.shrink_to_fit();

@@ -33,6 +33,8 @@ class PeerTables {
   const RoutingTableConfig& config() const { return config_; }
   /// Makes room for the tables of peers 0 .. n (empty until heard_from).
   void add_through(PeerIndex n);
+  /// Room for `contacts` entries in n's table (before it is filled at once).
+  void reserve(PeerIndex n, std::size_t contacts);
   /// Gives back n's spare capacity (after a table is filled at once).
   void shrink(PeerIndex n);
   /// A hint that n's table is used next (engine prefetch, see MessageHandler::prefetch).
