@@ -10,6 +10,9 @@
 // the bucket they work on is expanded into one (ids read from the simulator) and written back
 // compact when the next bucket is opened or anything is read. Opening the same bucket again
 // costs nothing, so filling a table contact by contact (install_oracle_table) stays linear.
+// The round trip keeps everything a bucket function can do with the contacts it was given; it
+// keeps an entry's address and reads its id anew, so a function that rewrote an entry's id
+// (no contract allows it) would see the peer's true id next time.
 //
 // The BEP 5 node keeps whole contacts (RoutingTable): a real contact's id is not known from its
 // address.
