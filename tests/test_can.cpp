@@ -203,6 +203,23 @@ can::Point oracle_centre(const can::Zone& z, int d) {
 
 }  // namespace
 
+TEST_CASE("can: a zone minus a zone inside it is the buddies on the path down to it") {
+  const can::Zone whole{};
+  const can::Zone one = whole.child(1), cut = one.child(0).child(1);  // "1" and "101"
+  std::vector<can::Zone> zones{one, whole.child(0)};
+  can::subtract(zones, cut);
+  std::vector<std::string> texts;
+  for (const can::Zone& z : zones) texts.push_back(z.text());
+  CHECK(texts == std::vector<std::string>{"100", "11", "0"});
+  // Against the oracle boxes: what is left and the cut tile the torus, without overlap.
+  zones.push_back(cut);
+  double total = 0;
+  for (const can::Zone& z : zones) total += oracle_volume(oracle_box(z, 2));
+  CHECK(total == 1.0);
+  can::subtract(zones, whole);  // everything inside the cut goes
+  CHECK(zones.empty());
+}
+
 TEST_CASE("can: random joins tile the torus and every neighbour table is the true one") {
   for (int d : {1, 2, 3}) {
     CAPTURE(d);
@@ -377,9 +394,11 @@ TEST_CASE("can: takeover keeps the tiling after failures, and lookups find the n
     net.can.install_random_joins(all);
     for (PeerIndex p : all) net.can.start_maintenance(p);
     net.sim.run_until(from_ms(std::int64_t{5000}));
-    // A tenth of the peers crash at once, some of them neighbours of each other, so that some
-    // zones are taken over by peers that have just taken over another.
-    net.sim.fail_fraction(0.1);
+    // 30 % of the peers crash at once, many of them neighbours of each other: zones are taken
+    // over by peers that have just taken over another, some known only second-hand (probed
+    // first), and news of zones arrives stale or out of order. (By hand, 33 seeds each at 10, 20
+    // and 30 % passed; at 40 % six of 33 left a hole or two peers unaware of each other.)
+    net.sim.fail_fraction(0.3);
     net.sim.run_until(from_ms(std::int64_t{30000}));
     check_tiling(net);
     check_neighbours(net);
@@ -500,3 +519,4 @@ TEST_CASE("can: bad scenario fields are errors naming the field") {
     }
   }
 }
+

@@ -3,7 +3,7 @@
 // unixfs.md and IPIP-0499), blocks encoded by hand from the protobuf definitions, and the DAG's
 // shape against arithmetic: every leaf at the same depth, at most max_links links, and the file
 // read back from its blocks equal to what was added. (test_ipfs_references.cpp compares whole
-// files with two independent implementations.)
+// files with two independent implementations; test_ipfs_network.cpp checks the simulation.)
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -328,17 +328,16 @@ TEST_CASE("ipfs: options out of range and unknown profiles are named") {
                        ImportError);
 }
 
-TEST_CASE("ipfs: registered for its tools only: no run, skipped by everything that simulates") {
+TEST_CASE("ipfs: registered with its tools and its simulation") {
   const p2plab::ProtocolRegistry& registry = p2plab::all_protocols();
   const p2plab::ProtocolInfo* ipfs = registry.find("ipfs");
   REQUIRE(ipfs != nullptr);
-  CHECK_FALSE(ipfs->simulated());
-  CHECK(registry.find_simulated("ipfs") == nullptr);
+  CHECK(ipfs->simulated());
+  CHECK(registry.find_simulated("ipfs") == ipfs);
   CHECK(ipfs->commands.size() == 3);
-  for (const p2plab::ProtocolInfo* p : registry.simulated()) CHECK(p->name != "ipfs");
-  CHECK(registry.simulated_names().find("ipfs") == std::string::npos);
+  // A scenario without peers is refused naming the field, as every DHT's.
   const p2plab::Scenario scenario = p2plab::parse_scenario({{"protocol", "ipfs"}}, "ipfs.json");
-  CHECK_THROWS_WITH_AS(registry.create(scenario), doctest::Contains("tools only"), p2plab::ScenarioError);
+  CHECK_THROWS_WITH_AS(registry.create(scenario), doctest::Contains("peers"), p2plab::ScenarioError);
 }
 
 TEST_CASE("ipfs: the tree printer stops on a DAG that links one block many times") {
@@ -375,4 +374,49 @@ TEST_CASE("ipfs: the tree printer stops on a DAG that links one block many times
   options.max_nodes = 1000;
   options.max_depth = 1;
   CHECK(print_tree(below, lookup, options).find("(deeper levels not shown)") != std::string::npos);
+}
+
+TEST_CASE(
+    "ipfs: what the exercised code returns is checked and the function named: a wrong CID or a chunk outside the "
+    "file") {
+  // The builder runs a student's logic::make_leaf, make_parent and chunk_ranges (exercise
+  // ipfs-cid): a wrong answer must be an error naming the function, never a crash.
+  const Bytes block = "abc";
+  const logic::MadeBlock good{block, {cid_of(1, kRaw, block), 3, 3}};
+  CHECK_NOTHROW(check_made_block(good, "make_leaf"));
+  logic::MadeBlock other = good;
+  other.block = "abd";
+  CHECK_THROWS_WITH_AS(check_made_block(other, "make_leaf"),
+                       doctest::Contains("make_leaf (exercise ipfs-cid) returned bafk"), FormatError);
+  CHECK_THROWS_WITH_AS(check_made_block(other, "make_leaf"), doctest::Contains("not the CID of its block"),
+                       FormatError);
+  logic::MadeBlock v0_raw = good;
+  v0_raw.child.cid.version = 0;
+  CHECK_THROWS_WITH_AS(check_made_block(v0_raw, "make_leaf"), doctest::Contains("a CIDv0 names dag-pb blocks only"),
+                       FormatError);
+  logic::MadeBlock odd = good;
+  odd.child.cid.version = 2;
+  CHECK_THROWS_WITH_AS(check_made_block(odd, "make_parent"), doctest::Contains("version 2"), FormatError);
+  odd = good;
+  odd.child.cid.codec = 0x71;
+  CHECK_THROWS_WITH_AS(check_made_block(odd, "make_parent"), doctest::Contains("codec"), FormatError);
+  odd = good;
+  odd.child.cid.hash = Multihash{kIdentity, block};
+  CHECK_THROWS_WITH_AS(check_made_block(odd, "make_parent"), doctest::Contains("not the CID of its block"),
+                       FormatError);
+  logic::MadeBlock huge{Bytes(kMaxBlock + 1, 'x'), {}};
+  huge.child.cid = cid_of(1, kRaw, huge.block);
+  CHECK_THROWS_WITH_AS(check_made_block(huge, "make_parent"), doctest::Contains("made a block of"), FormatError);
+
+  CHECK_NOTHROW(check_chunk_range({0, 4}, 0, 0, 10));
+  CHECK_NOTHROW(check_chunk_range({6, 4}, 1, 4, 10));  // bytes 4 and 5 skipped: a wrong CID, no error
+  CHECK_THROWS_WITH_AS(check_chunk_range({2, 4}, 1, 4, 10),
+                       doctest::Contains("chunk_ranges (exercise ipfs-cid): chunk 1"), FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({2, 4}, 1, 4, 10), doctest::Contains("before the end of the chunk before"),
+                       FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({8, 4}, 2, 8, 10), doctest::Contains("beyond the end of the file"),
+                       FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({~0ull, 2}, 0, 0, 10), doctest::Contains("beyond the end"), FormatError);
+  CHECK_THROWS_WITH_AS(check_chunk_range({0, kMaxBlock + 1}, 0, 0, 4 * kMaxBlock),
+                       doctest::Contains("larger than a block may be"), FormatError);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -33,6 +34,54 @@ struct Square {
     return ImVec2(left + static_cast<float>(x) * side, bottom - static_cast<float>(y) * side);
   }
 };
+
+/// The end a line from a to b aims at to go the shorter way round the torus (both points inside
+/// the square): b itself, or b shifted by the side across the nearer edge. Worked example, side
+/// 100: a.x = 10, b.x = 95: straight is 85 long, round the left edge 15, so the end is x = -5.
+ImVec2 torus_end(const Square& sq, ImVec2 a, ImVec2 b) {
+  const auto nearer = [&](float from, float to) {
+    float delta = to - from;
+    if (delta > sq.side / 2) delta -= sq.side;
+    if (delta < -sq.side / 2) delta += sq.side;
+    return from + delta;
+  };
+  return ImVec2(nearer(a.x, b.x), nearer(a.y, b.y));
+}
+
+/// A point off the square moved back into it across the edges (the torus wraps).
+ImVec2 wrapped(const Square& sq, ImVec2 p) {
+  const float right = sq.left + sq.side, top = sq.bottom - sq.side;
+  if (p.x < sq.left) p.x += sq.side;
+  if (p.x >= right) p.x -= sq.side;
+  if (p.y < top) p.y += sq.side;
+  if (p.y >= sq.bottom) p.y -= sq.side;
+  return p;
+}
+
+/// Draws a link from a to b the shorter way round: one that crosses an edge leaves the square by
+/// that edge and comes back by the opposite one (two pieces, clipped to the square), instead of
+/// a line through the middle that would tell the class the zones are far apart.
+template <class Piece>
+void torus_line(ImDrawList* draw, const Square& sq, ImVec2 a, ImVec2 b, Piece&& piece) {
+  const ImVec2 end = torus_end(sq, a, b);
+  if (end.x == b.x && end.y == b.y) {
+    piece(a, b);
+    return;
+  }
+  // Where the way leaves the square: the first edge it meets (a fraction t of the way).
+  const ImVec2 way(end.x - a.x, end.y - a.y);
+  const float right = sq.left + sq.side, top = sq.bottom - sq.side;
+  float t = 1;
+  if (end.x < sq.left) t = std::min(t, (sq.left - a.x) / way.x);
+  if (end.x > right) t = std::min(t, (right - a.x) / way.x);
+  if (end.y < top) t = std::min(t, (top - a.y) / way.y);
+  if (end.y > sq.bottom) t = std::min(t, (sq.bottom - a.y) / way.y);
+  // (Across a corner the second piece crosses a second edge: the clip keeps it in the square.)
+  draw->PushClipRect(sq.at(0, 1), sq.at(1, 0), true);
+  piece(a, ImVec2(a.x + way.x * t, a.y + way.y * t));
+  piece(ImVec2(b.x - way.x * (1 - t), b.y - way.y * (1 - t)), b);
+  draw->PopClipRect();
+}
 
 /// A zone projected to the first two dimensions (a 1-D torus spans the square's height).
 struct Drawn {
@@ -146,21 +195,35 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       for (const Drawn& b : boxes) {
         if (b.peer == link.target && b.in_slice) draw->AddRect(corner_lo(b), corner_hi(b), colour, 0, 0, thick + 1.0f);
       }
-      if (sim.is_up(link.target)) {
-        draw->AddLine(where[options.selected], where[link.target], colour, thick + 1.0f);
-      } else {
-        dashed_line(draw, where[options.selected], where[link.target], palette.path, thick + 1.0f);
-      }
-      if (options.segments != nullptr) {
-        options.segments->push_back({model.link_kinds[link.kind].name, options.selected, link.target,
-                                     where[options.selected], where[link.target]});
-      }
+      const bool up = sim.is_up(link.target);
+      // Each piece is a segment of the link's kind (two when it crosses an edge).
+      torus_line(draw, sq, where[options.selected], where[link.target], [&](ImVec2 p, ImVec2 q) {
+        if (up) {
+          draw->AddLine(p, q, colour, thick + 1.0f);
+        } else {
+          dashed_line(draw, p, q, palette.path, thick + 1.0f);
+        }
+        if (options.segments != nullptr)
+          options.segments->push_back({model.link_kinds[link.kind].name, options.selected, link.target, p, q});
+      });
     }
     for (const Drawn& b : boxes) {
       if (b.peer == options.selected && b.in_slice)
         draw->AddRect(corner_lo(b), corner_hi(b), palette.selected, 0, 0, thick + 2.5f);
     }
   }
+
+  // A peer's dot and name (the name under the dot), also where the key point's label must not go.
+  const float dot = live <= 64 ? (options.projector ? 8.0f : 6.0f) : live <= 1000 ? 3.0f : 1.5f;
+  const auto peer_label = [&](PeerIndex p) {
+    std::string text = run.id_text(sim.peer_id(p));
+    if (zones[p].size() > 1) text += " (" + std::to_string(zones[p].size()) + " zones)";
+    return text;
+  };
+  const auto peer_label_at = [&](PeerIndex p, const std::string& text) {
+    const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
+    return ImVec2(where[p].x - extent.x / 2, where[p].y + dot + 2);
+  };
 
   // The current search: the key's point, the greedy path hop by hop, the answer's zone.
   std::string header;
@@ -174,13 +237,14 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       const ImVec2 a = where[hop.from], b = where[hop.to];
       on_path[hop.from] = on_path[hop.to] = 1;
       if (hop.style == HopStyle::Timeout) {
-        dashed_line(draw, a, b, palette.path, thick + 1.0f);
+        torus_line(draw, sq, a, b, [&](ImVec2 p, ImVec2 q) { dashed_line(draw, p, q, palette.path, thick + 1.0f); });
         draw_cross(draw, b, 7.0f, palette.path);
       } else {
-        draw->AddLine(a, b, palette.path, thick + 2.5f);
-        // An arrow head two thirds along, and the hop's number beside it.
-        const float dx = b.x - a.x, dy = b.y - a.y, len = std::max(1.0f, std::sqrt(dx * dx + dy * dy));
-        const ImVec2 tip(a.x + dx * 0.66f, a.y + dy * 0.66f), ux(dx / len * 12, dy / len * 12);
+        torus_line(draw, sq, a, b, [&](ImVec2 p, ImVec2 q) { draw->AddLine(p, q, palette.path, thick + 2.5f); });
+        // An arrow head two thirds along the way (round the torus), and the hop's number beside it.
+        const ImVec2 end = torus_end(sq, a, b);
+        const float dx = end.x - a.x, dy = end.y - a.y, len = std::max(1.0f, std::sqrt(dx * dx + dy * dy));
+        const ImVec2 tip = wrapped(sq, ImVec2(a.x + dx * 0.66f, a.y + dy * 0.66f)), ux(dx / len * 12, dy / len * 12);
         draw->AddTriangleFilled(tip, ImVec2(tip.x - ux.x - ux.y * 0.6f, tip.y - ux.y + ux.x * 0.6f),
                                 ImVec2(tip.x - ux.x + ux.y * 0.6f, tip.y - ux.y - ux.x * 0.6f), palette.path);
         if (hop.forward()) hops = std::max(hops, hop.index);
@@ -208,12 +272,43 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       draw->AddQuad(ImVec2(k.x, k.y - r), ImVec2(k.x + r, k.y), ImVec2(k.x, k.y + r), ImVec2(k.x - r, k.y),
                     palette.text, 1.5f);
       const std::string text = "key point " + point_text(key_point);
-      const ImVec2 at(k.x + r + 4, k.y + 2);
-      draw->AddText(at, palette.path, text.c_str());
-      if (options.labels != nullptr) {
-        const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
-        options.labels->push_back({text, at, ImVec2(at.x + extent.x, at.y + extent.y)});
+      const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
+      // Right of the diamond, else left, above or below: where no peer's dot or name is.
+      std::vector<std::pair<ImVec2, ImVec2>> taken;
+      for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
+        if (zones[p].empty() || sim.state(p) == PeerState::Left || !placed[p]) continue;
+        taken.push_back({ImVec2(where[p].x - dot, where[p].y - dot), ImVec2(where[p].x + dot, where[p].y + dot)});
+        if (live > 256) continue;
+        const std::string name = peer_label(p);
+        const ImVec2 at = peer_label_at(p, name), name_size = ImGui::CalcTextSize(name.c_str());
+        taken.push_back({at, ImVec2(at.x + name_size.x, at.y + name_size.y)});
       }
+      // Beside the diamond, right or left, then a line higher or lower, then above or below it.
+      std::vector<ImVec2> candidates;
+      for (const float dy : {0.0f, -1.2f, 1.2f, -2.4f, 2.4f}) {
+        const float y = k.y - extent.y / 2 + dy * extent.y;
+        candidates.push_back(ImVec2(k.x + r + 4, y));
+        candidates.push_back(ImVec2(k.x - r - 4 - extent.x, y));
+      }
+      candidates.push_back(ImVec2(k.x - extent.x / 2, k.y - r - 2 - extent.y));
+      candidates.push_back(ImVec2(k.x - extent.x / 2, k.y + r + 2));
+      // The first inside the view that covers nothing; else the one that covers least.
+      ImVec2 at = candidates[0];
+      std::size_t best = SIZE_MAX;
+      for (const ImVec2& c : candidates) {
+        if (c.x < origin.x || c.x + extent.x > origin.x + size.x || c.y < origin.y || c.y + extent.y > origin.y + size.y)
+          continue;
+        const auto covered = static_cast<std::size_t>(std::count_if(taken.begin(), taken.end(), [&](const auto& t) {
+          return c.x < t.second.x && t.first.x < c.x + extent.x && c.y < t.second.y && t.first.y < c.y + extent.y;
+        }));
+        if (covered < best) {
+          best = covered;
+          at = c;
+        }
+        if (covered == 0) break;
+      }
+      draw->AddText(at, palette.path, text.c_str());
+      if (options.labels != nullptr) options.labels->push_back({text, at, ImVec2(at.x + extent.x, at.y + extent.y)});
     }
     const auto purpose = static_cast<std::size_t>(current->purpose);
     const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
@@ -230,7 +325,6 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
   }
 
   // Peers: a dot at the centre of their zone, named; the one under the mouse.
-  const float dot = live <= 64 ? (options.projector ? 8.0f : 6.0f) : live <= 1000 ? 3.0f : 1.5f;
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   PeerIndex hovered = kNoPeer;
   for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
@@ -247,10 +341,8 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     }
     if (options.drawn != nullptr) options.drawn->push_back({p, where[p], dot});
     if (live <= 256) {
-      std::string text = run.id_text(sim.peer_id(p));
-      if (zones[p].size() > 1) text += " (" + std::to_string(zones[p].size()) + " zones)";
-      const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
-      const ImVec2 at(where[p].x - extent.x / 2, where[p].y + dot + 2);
+      const std::string text = peer_label(p);
+      const ImVec2 at = peer_label_at(p, text), extent = ImGui::CalcTextSize(text.c_str());
       draw->AddText(at, up ? palette.text : palette.text_dim, text.c_str());
       if (options.labels != nullptr) options.labels->push_back({text, at, ImVec2(at.x + extent.x, at.y + extent.y)});
     }
@@ -267,8 +359,8 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
     for (const InFlight& m : session.in_flight_of(*current, session.in_flight())) {
       if (m.from >= sim.peer_count() || m.to >= sim.peer_count() || !placed[m.from] || !placed[m.to]) continue;
       const float t = std::clamp(m.progress(session.now()), 0.0f, 1.0f);
-      const ImVec2 pos(where[m.from].x + (where[m.to].x - where[m.from].x) * t,
-                       where[m.from].y + (where[m.to].y - where[m.from].y) * t);
+      const ImVec2 a = where[m.from], end = torus_end(sq, a, where[m.to]);
+      const ImVec2 pos = wrapped(sq, ImVec2(a.x + (end.x - a.x) * t, a.y + (end.y - a.y) * t));
       draw->AddCircleFilled(pos, dot + 3, palette.marker);
       draw->AddCircle(pos, dot + 4, palette.path, 0, 2.0f);
       if (m.type < names.size())

@@ -15,9 +15,8 @@ int Id::bit_width() const {
 }
 
 std::string Id::to_digits(int bits, int digit_bits) const {
-  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
   std::string text;
-  for (int i = 0; i < bits / digit_bits; ++i) text += kDigits[digit(i, bits, digit_bits)];
+  for (int i = 0; i < bits / digit_bits; ++i) text += digit_char(digit(i, bits, digit_bits));
   return text;
 }
 

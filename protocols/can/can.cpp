@@ -222,7 +222,7 @@ Message Protocol::update_message(PeerIndex x, MsgType type) const {
   const auto& table = peers_[x].neighbours;
   m.entries.assign(table.begin(),
                    table.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(table.size(), kMaxList)));
-  m.volume = volume(x);
+  m.volume = base_volume(x);  // what a takeover race, or an overlap found later, compares
   return m;
 }
 
@@ -281,8 +281,13 @@ void Protocol::hear_of(PeerIndex x, const Neighbour& n) {
   const auto& own = peers_[x].zones;
   auto& table = peers_[x].neighbours;
   const bool known = std::any_of(table.begin(), table.end(), [&](const Neighbour& e) { return e.peer == n.peer; });
-  if (known || std::any_of(own.begin(), own.end(), [&](const Zone& z) { return overlaps(z, n.zone); }) ||
+  if (known) return;
+  if (std::any_of(own.begin(), own.end(), [&](const Zone& z) { return overlaps(z, n.zone); }) ||
       std::any_of(table.begin(), table.end(), [&](const Neighbour& e) { return overlaps(e.zone, n.zone); })) {
+    // A contradiction: one of the two is stale, or two peers took over one zone. x cannot tell
+    // which from here; it introduces itself to n.peer, whose answer (if it is alive) replaces the
+    // stale entry or settles the overlap (settle_overlap).
+    if (params_.maintenance) send(x, n.peer, update_message(x, MsgType::Update));
     return;
   }
   table.push_back(n);
@@ -306,25 +311,7 @@ void Protocol::prune(PeerIndex x) {
       table.end());
 }
 
-void Protocol::remove_zone(PeerIndex x, const Zone& z) {
-  auto& own = peers_[x].zones;
-  if (const auto it = std::find(own.begin(), own.end(), z); it != own.end()) {
-    own.erase(it);
-    return;
-  }
-  // z was merged into a larger zone A: A minus z is the buddies along the path from A down to z.
-  const auto it = std::find_if(own.begin(), own.end(), [&](const Zone& a) {
-    if (a.depth >= z.depth) return false;
-    for (int k = 0; k < a.depth; ++k) {
-      if (a.bit(k) != z.bit(k)) return false;
-    }
-    return true;
-  });
-  if (it == own.end()) return;
-  const Zone a = *it;
-  own.erase(it);
-  for (Zone cut = z; cut.depth > a.depth; cut = cut.parent()) own.push_back(cut.buddy());
-}
+void Protocol::remove_zone(PeerIndex x, const Zone& z) { subtract(peers_[x].zones, z); }
 
 void Protocol::leave(PeerIndex x) {
   PeerState& s = peers_[x];
@@ -461,36 +448,44 @@ void Protocol::install_random_joins(const std::vector<PeerIndex>& peers) {
 void Protocol::presume_dead(PeerIndex x, PeerIndex f) {
   if (f == x || is_dead_to(x, f)) return;
   Extra& e = extra_[x];
-  // Only a neighbour heard from directly is declared dead (and its zone taken over): one known
-  // second-hand only is forgotten (it may have moved, or been taken over already by a peer this
-  // one does not know).
+  // A neighbour heard from directly has told x its own neighbours, who are told of the takeover.
+  // One known second-hand only (from a neighbour's table, e.g. after several neighbours failed
+  // at once and x took over a zone next to it) may have moved, or its zone been taken over by a
+  // peer x does not know: x probes the zone first and takes it over only if nobody answers.
   const bool confirmed = e.their_neighbours.count(f) != 0;
-  if (confirmed) e.dead.push_back(f);
+  if (confirmed || params_.maintenance) e.dead.push_back(f);
   Orphan orphan;
   orphan.failed = f;
+  orphan.second_hand = !confirmed;
   for (const Neighbour& n : peers_[x].neighbours) {
     if (n.peer == f) orphan.zones.push_back(n.zone);
   }
   if (const auto it = e.their_neighbours.find(f); it != e.their_neighbours.end()) orphan.neighbours = it->second;
   forget(x, f);
   e.heard.erase(f);
-  if (!confirmed && params_.maintenance) {
-    // Known second-hand and silent: whoever holds that zone now (a peer that took it over from a
-    // failed one this peer never heard of) is found by routing to it.
+  if (orphan.zones.empty() || !params_.maintenance) return;
+  if (!confirmed) {
+    // The claim goes to x's neighbours around the zone (the only ones x knows of).
+    for (const Neighbour& n : peers_[x].neighbours) {
+      const bool around = std::any_of(orphan.zones.begin(), orphan.zones.end(), [&](const Zone& z) {
+        return adjacent(box_of(z, params_.d), box_of(n.zone, params_.d), params_.d);
+      });
+      if (around) orphan.neighbours.push_back(n);
+    }
     for (const Zone& z : orphan.zones) probe(x, z);
   }
-  if (orphan.zones.empty() || !params_.maintenance || !confirmed) return;
   if (peers_[x].zones.size() + orphan.zones.size() > static_cast<std::size_t>(kMaxZones))
     return;  // full: others take it
   // The paper's takeover timer: in proportion to this peer's volume, so that the smallest
-  // neighbour's fires first and it takes over.
+  // neighbour's fires first and it takes over; after a probe, the probe's time on top.
   double lost = 0;
   for (const Zone& z : orphan.zones) lost += z.volume();
   const double ratio = std::min(4.0, volume(x) / lost);
+  const SimTime wait = static_cast<SimTime>(static_cast<double>(params_.takeover) * ratio) + 1 +
+                       (confirmed ? SimTime{0} : params_.dead_after);
   orphan.timer_running = true;
   e.orphans.push_back(orphan);
-  net_.set_timer(x, static_cast<SimTime>(static_cast<double>(params_.takeover) * ratio) + 1,
-                 static_cast<std::uint16_t>(TimerKind::TakeoverTimer), f);
+  net_.set_timer(x, wait, static_cast<std::uint16_t>(TimerKind::TakeoverTimer), f);
 }
 
 void Protocol::take_over(PeerIndex x, Orphan& orphan) {
@@ -520,15 +515,44 @@ void Protocol::take_over(PeerIndex x, Orphan& orphan) {
 }
 
 void Protocol::give_up(PeerIndex x, const std::vector<Zone>& zones, PeerIndex winner) {
-  for (const Zone& z : zones) {
-    remove_zone(x, z);
-    extra_[x].taken = std::max(0.0, extra_[x].taken - z.volume());
-  }
+  // Only what x held counts (a zone given up twice, e.g. to a claim and to the winner's update,
+  // must not lower x's base volume twice: the race compares base volumes).
+  const double before_volume = volume(x);
+  for (const Zone& z : zones) remove_zone(x, z);
+  extra_[x].taken = std::max(0.0, extra_[x].taken - (before_volume - volume(x)));
   trace_zones(x, ZoneChange::GivenUp, winner);
   std::vector<PeerIndex> before = neighbour_peers(x);
   before.push_back(winner);
   prune(x);
   announce(x, before);
+}
+
+void Protocol::settle_overlap(PeerIndex x, PeerIndex from, const Message& update) {
+  // Two dyadic zones overlap only if one contains the other: the deeper one is the overlap.
+  std::vector<Zone> overlap;
+  for (const Zone& own : peers_[x].zones) {
+    for (int i = 0; i < update.zone_count; ++i) {
+      const Zone& theirs = update.zones[static_cast<std::size_t>(i)];
+      if (overlaps(own, theirs)) overlap.push_back(own.depth >= theirs.depth ? own : theirs);
+    }
+  }
+  if (overlap.empty()) return;
+  double lost = 0, theirs = 0;
+  for (const Zone& z : overlap) lost += z.volume();
+  for (int i = 0; i < update.zone_count; ++i) theirs += update.zones[static_cast<std::size_t>(i)].volume();
+  const double kept = volume(x) - lost, kept_theirs = theirs - lost;
+  // A peer that would be left with no zone keeps it (its own zone, taken over by mistake, e.g.
+  // after stale news of it); otherwise the takeover race's rule: the smaller base volume wins.
+  const double mine = base_volume(x);
+  const bool sender_wins = (kept == 0) != (kept_theirs == 0)
+                               ? kept_theirs == 0
+                               : update.volume < mine || (update.volume == mine && from < x);
+  // The loser gives the overlap up (never its last zone); the winner tells the loser.
+  if (sender_wins && kept > 0) {
+    give_up(x, overlap, from);
+  } else if (!sender_wins) {
+    send(x, from, update_message(x, MsgType::Update));
+  }
 }
 
 void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
@@ -559,6 +583,15 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
                                    [&](const Orphan& o) { return o.failed == cookie && o.timer_running; });
       if (it == orphans.end()) return;  // someone smaller has taken over
       it->timer_running = false;
+      if (it->second_hand) {
+        // What the probe (or any update) has shown to be held by a live peer is not orphaned.
+        for (const Neighbour& n : peers_[self].neighbours) subtract(it->zones, n.zone);
+        for (const Zone& z : peers_[self].zones) subtract(it->zones, z);
+        if (it->zones.empty()) {
+          orphans.erase(it);
+          return;
+        }
+      }
       take_over(self, *it);
       return;
     }
@@ -645,12 +678,31 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       const auto& table = peers_[self].neighbours;
       const bool before = std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == from; });
       learn(self, from, msg.zones.data(), msg.zone_count);
+      if (params_.maintenance) {
+        settle_overlap(self, from, msg);
+        // A live peer holds these zones (e.g. the answer to a probe, from a peer that does not
+        // abut this one): they are nobody's orphans.
+        auto& orphans = extra_[self].orphans;
+        for (Orphan& o : orphans) {
+          if (o.failed == from) o.zones.clear();  // it speaks: alive
+          for (int i = 0; o.second_hand && i < msg.zone_count; ++i) subtract(o.zones, msg.zones[static_cast<std::size_t>(i)]);
+        }
+        orphans.erase(std::remove_if(orphans.begin(), orphans.end(), [](const Orphan& o) { return o.zones.empty(); }),
+                      orphans.end());
+      }
       const bool now = std::any_of(table.begin(), table.end(), [&](const Neighbour& n) { return n.peer == from; });
       if (params_.maintenance && now) {
         extra_[self].their_neighbours[from] = msg.entries;
         hear_of_all(self, msg.entries);
       }
       if (now && !before) send(self, from, update_message(self, MsgType::Update));  // so that it learns this one
+      if (!now && msg.flag == 0) {
+        // The sender takes this peer for a neighbour (stale news of its zones, or messages that
+        // overtook each other): it hears the truth, or it would presume this live peer failed.
+        Message truth = update_message(self, MsgType::Update);
+        truth.flag = 1;  // not to be answered in turn
+        send(self, from, truth);
+      }
       return;
     }
     case MsgType::Takeover: {

@@ -196,6 +196,9 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<Zone> zones;
     std::vector<Neighbour> neighbours;  // the failed peer's neighbours (from its last update)
     bool timer_running = false;
+    /// Known only from a neighbour's table: its zone is taken over only if the probe sent to it
+    /// (or any update meanwhile) has not shown that a live peer holds it.
+    bool second_hand = false;
   };
   struct Extra {  // per peer, only with maintenance
     std::unordered_map<PeerIndex, SimTime> heard;
@@ -236,6 +239,9 @@ class Protocol final : public MessageHandler<Message> {
   void presume_dead(PeerIndex x, PeerIndex p);
   void take_over(PeerIndex x, Orphan& orphan);  // orphan.zones: those it took
   void give_up(PeerIndex x, const std::vector<Zone>& zones, PeerIndex winner);
+  /// Two live peers that both took over one zone (neither knew of the other's claim) settle it
+  /// when one hears the other's update: the takeover race's rule, the smaller base volume wins.
+  void settle_overlap(PeerIndex x, PeerIndex from, const Message& update);
   bool is_dead_to(PeerIndex x, PeerIndex p) const;
   void trace_zones(PeerIndex x, ZoneChange change, PeerIndex other);
   /// Routes a probe from x to the centre of `zone`: its owner sends x an update.

@@ -94,6 +94,18 @@ bool overlaps(const Zone& a, const Zone& b) {
   return true;
 }
 
+void subtract(std::vector<Zone>& zones, const Zone& cut) {
+  std::vector<Zone> out;
+  for (const Zone& z : zones) {
+    if (!overlaps(z, cut)) {
+      out.push_back(z);
+    } else if (cut.depth > z.depth) {
+      for (Zone piece = cut; piece.depth > z.depth; piece = piece.parent()) out.push_back(piece.buddy());
+    }  // else z lies inside cut: gone
+  }
+  zones = std::move(out);
+}
+
 double distance2(const Box& box, const Point& p, int d) {
   double sum = 0;
   for (int i = 0; i < d; ++i) {

@@ -61,6 +61,10 @@ Point centre_of(const Zone& zone, int d);
 bool contains(const Zone& zone, const Point& p, int d);
 /// Two zones of one trie overlap exactly when one's code is a prefix of the other's.
 bool overlaps(const Zone& a, const Zone& b);
+/// `zones` without what `cut` covers: a zone inside `cut` goes, a zone containing `cut` becomes
+/// the buddies on the path down to `cut`. Worked example, d = 2: {"1"} minus "101" is
+/// {"100", "11"} ("101"'s buddy "100", then "10"'s buddy "11").
+void subtract(std::vector<Zone>& zones, const Zone& cut);
 
 /// Squared torus distance from p to the nearest point of the box (0 inside), in units of the
 /// unit torus: per dimension the shorter way round to the interval.

@@ -1,7 +1,8 @@
 #pragma once
-// The fixed-size chunker: a file cut into pieces of chunk_size bytes, the last one shorter (kubo's
-// "size-262144", the lecture's 256 kB chunks). Streams: one chunk in memory at a time.
+// Reading a file's chunks: the chunker's ranges (logic::chunk_ranges, exercise ipfs-cid) read from
+// a stream in file order, one chunk in memory at a time.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include "bytes.hpp"
@@ -12,17 +13,24 @@ namespace p2plab::ipfs {
 /// ImportError (it must not pass for the end of the file: the CID would name a shorter file).
 using ByteSource = std::function<std::size_t(char* buffer, std::size_t size)>;
 
-class FixedSizeChunker {
+/// Reads the bytes of ranges that come in file order (each starts at or after the end of the one
+/// before; bytes between two ranges are skipped).
+class ChunkReader {
  public:
-  FixedSizeChunker(ByteSource source, std::size_t chunk_size) : source_(std::move(source)), chunk_size_(chunk_size) {}
-  /// The next chunk; false at the end. An empty input is one empty chunk (an empty file is a block
-  /// too).
-  bool next(Bytes& chunk);
+  explicit ChunkReader(ByteSource source) : source_(std::move(source)) {}
+  /// The `length` bytes from `offset` (offset >= position()). Fewer when the stream ends before.
+  Bytes read(std::uint64_t offset, std::uint64_t length);
+  std::uint64_t position() const { return position_; }
+  /// True when the stream holds exactly `size` bytes: the bytes up to `size` are read (skipped),
+  /// and no byte follows.
+  bool ends_at(std::uint64_t size);
 
  private:
+  /// Appends up to `length` bytes from the stream to `out`.
+  void take(Bytes& out, std::uint64_t length);
+
   ByteSource source_;
-  std::size_t chunk_size_;
-  bool first_ = true;
+  std::uint64_t position_ = 0;
   bool ended_ = false;
 };
 

@@ -62,74 +62,133 @@ std::optional<DagNode> DagBuilder::node(const Cid& cid) const {
   return it->second;
 }
 
-DagBuilder::Built DagBuilder::put(const Cid& cid, std::string_view block, std::uint64_t file_size,
-                                  std::uint64_t tsize_below) {
+void DagBuilder::put(const Cid& cid, std::string_view block) {
   ++blocks_made_;
   if (!nodes_.count(cid)) nodes_.emplace(cid, describe_block(cid, block));
   if (sink_) sink_(cid, block);
-  return Built{cid, file_size, block.size() + tsize_below};
 }
 
-DagBuilder::Built DagBuilder::leaf(const Bytes& chunk) {
-  ++chunks_;
-  if (options_.raw_leaves) return put(cid_of(1, kRaw, chunk), chunk, chunk.size(), 0);
-  UnixfsData data;
-  data.type = UnixfsType::File;
-  if (!chunk.empty()) data.data = chunk;  // kubo writes no Data field for an empty file
-  data.filesize = chunk.size();
-  PbNode node;
-  node.data = encode_unixfs(data);
-  const Bytes block = encode_pb_node(node);
-  return put(cid_of(options_.cid_version, kDagPb, block), block, chunk.size(), 0);
-}
+namespace {
 
-DagBuilder::Built DagBuilder::parent(const std::vector<Built>& children) {
-  UnixfsData data;
-  data.type = UnixfsType::File;
-  data.filesize = 0;
-  PbNode node;
-  std::uint64_t tsize_below = 0;
-  for (const Built& child : children) {
-    node.links.push_back(PbLink{child.cid, std::string(), child.tsize});
-    data.blocksizes.push_back(child.file_size);
-    *data.filesize += child.file_size;
-    tsize_below += child.tsize;
+/// "make_leaf (exercise ipfs-cid)": how errors name the exercised code.
+std::string exercised(const char* function) { return std::string(function) + " (exercise ipfs-cid)"; }
+
+}  // namespace
+
+void check_made_block(const logic::MadeBlock& made, const char* function) {
+  const Cid& cid = made.child.cid;
+  const std::string who = exercised(function);
+  if (made.block.size() > kMaxBlock) {
+    throw FormatError(who + " made a block of " + std::to_string(made.block.size()) + " bytes (at most " +
+                      std::to_string(kMaxBlock) + ")");
   }
-  node.data = encode_unixfs(data);
-  const Bytes block = encode_pb_node(node);
-  return put(cid_of(options_.cid_version, kDagPb, block), block, *data.filesize, tsize_below);
+  if (cid.version != 0 && cid.version != 1) {
+    throw FormatError(who + " returned a CID of version " + std::to_string(cid.version) + " (0 or 1)");
+  }
+  if (cid.codec != kDagPb && cid.codec != kRaw) {
+    throw FormatError(who + " returned a CID of codec " + codec_name(cid.codec) + " (dag-pb or raw)");
+  }
+  if (cid.version == 0 && cid.codec != kDagPb) {
+    throw FormatError(who + " returned a CIDv0 of codec " + codec_name(cid.codec) +
+                      ": a CIDv0 names dag-pb blocks only");
+  }
+  if (cid.hash.code != kSha2_256 || !verify(cid.hash, made.block)) {
+    throw FormatError(who + " returned " + cid.to_string() + ", which is not the CID of its block (" +
+                      cid_of(cid.version, cid.codec, made.block).to_string() + " is)");
+  }
 }
 
-Cid DagBuilder::add_file(const ByteSource& source) {
-  // Balanced layout: every leaf at the same depth. Level by level, each run of max_links nodes
-  // gets a parent (a last run of one too, so that depths stay equal), until one node is left. The
-  // same tree as kubo's balanced builder, which grows it from the first leaf up. A file of one
-  // chunk is that chunk's leaf alone.
-  FixedSizeChunker chunker(source, options_.chunk_size);
-  std::vector<Built> level;
-  Bytes chunk;
-  while (chunker.next(chunk)) level.push_back(leaf(chunk));
-  if (level.size() == 1) return level.front().cid;
-  while (level.size() > 1) {
-    std::vector<Built> up;
-    for (std::size_t first = 0; first < level.size(); first += options_.max_links) {
-      const std::size_t last = std::min(level.size(), first + options_.max_links);
-      up.push_back(parent(std::vector<Built>(level.begin() + static_cast<std::ptrdiff_t>(first),
-                                             level.begin() + static_cast<std::ptrdiff_t>(last))));
+void check_chunk_range(const logic::ByteRange& range, std::size_t index, std::uint64_t position,
+                       std::uint64_t file_size) {
+  const std::string which = exercised("chunk_ranges") + ": chunk " + std::to_string(index) + " (" +
+                            std::to_string(range.length) + " bytes from byte " + std::to_string(range.offset) + ")";
+  if (range.offset < position) {
+    throw FormatError(which + " begins before the end of the chunk before (byte " + std::to_string(position) +
+                      "): chunks come in file order, without overlap");
+  }
+  if (range.offset > file_size || range.length > file_size - range.offset) {
+    throw FormatError(which + " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
+  }
+  if (range.length > kMaxBlock) {
+    throw FormatError(which + " is larger than a block may be (" + std::to_string(kMaxBlock) + " bytes)");
+  }
+}
+
+DagBuilder::Built DagBuilder::accept(const logic::MadeBlock& made, const char* function) {
+  check_made_block(made, function);
+  try {
+    put(made.child.cid, made.block);
+  } catch (const FormatError& error) {
+    throw FormatError(exercised(function) + " made a block that is not a valid UnixFS node: " + error.what());
+  }
+  made_.insert(made.child.cid);
+  return made.child;
+}
+
+Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std::string& name) {
+  // The exercised code decides which bytes make each chunk, each leaf's and each parent's block,
+  // and how the leaves are grouped under parents (logic.hpp); this reads, checks and stores.
+  const std::vector<logic::ByteRange> ranges = logic::chunk_ranges(size, options_.chunk_size);
+  if (ranges.empty()) {
+    throw FormatError(exercised("chunk_ranges") + " gave no chunk for a file of " + std::to_string(size) +
+                      " bytes (an empty file is one empty chunk)");
+  }
+  made_.clear();
+  ChunkReader reader(source);
+  std::vector<Built> leaves;
+  leaves.reserve(ranges.size());
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const auto [offset, length] = ranges[i];
+    check_chunk_range(ranges[i], i, reader.position(), size);
+    const Bytes chunk = reader.read(offset, length);
+    if (chunk.size() != length) {
+      throw ImportError(name + ": ended at byte " + std::to_string(reader.position()) + ", before its size of " +
+                        std::to_string(size) + " bytes (did it shrink while being added?)");
     }
-    level = std::move(up);
+    ++chunks_;
+    leaves.push_back(accept(logic::make_leaf(chunk, options_.raw_leaves, options_.cid_version), "make_leaf"));
   }
-  return level.front().cid;
+  // A size that was wrong (a file that grew, a /proc file that says 0 bytes) must not give the CID
+  // of part of the file.
+  if (!reader.ends_at(size)) {
+    throw ImportError(name + ": holds more than its size of " + std::to_string(size) +
+                      " bytes (a file that grew while being added, or one that does not say its size): not added");
+  }
+  // A balanced tree over n leaves has at most n / (max_links - 1) parents plus one a level (a
+  // last run of one), fewer than n + 64: more than that, and the layout's loop is not ending.
+  const std::size_t max_parents = leaves.size() + 64;
+  std::size_t parents = 0;
+  const logic::ParentOf parent_of = [&](std::span<const Built> children) {
+    if (++parents > max_parents) {
+      throw FormatError(exercised("balanced_root") + " asked for more than " + std::to_string(max_parents) +
+                        " parents over " + std::to_string(leaves.size()) + " leaves: does its loop end?");
+    }
+    for (const Built& child : children) {
+      if (!made_.count(child.cid)) {
+        throw FormatError(exercised("balanced_root") + " gave parent_of a child " + child.cid.to_string() +
+                          " that is no block made for this file");
+      }
+    }
+    return accept(logic::make_parent(children, options_.cid_version), "make_parent");
+  };
+  const Built root = logic::balanced_root(leaves, options_.max_links, parent_of);
+  if (!made_.count(root.cid)) {
+    throw FormatError(exercised("balanced_root") + " returned " + root.cid.to_string() +
+                      ", which is no block made for this file (the root is a leaf or a parent made by parent_of)");
+  }
+  return root.cid;
 }
 
 Cid DagBuilder::add_bytes(std::string_view content) {
   std::size_t pos = 0;
-  return add_file([&](char* buffer, std::size_t size) {
-    const std::size_t n = std::min(size, content.size() - pos);
-    std::copy_n(content.data() + pos, n, buffer);
-    pos += n;
-    return n;
-  });
+  return add_file(
+      [&](char* buffer, std::size_t size) {
+        const std::size_t n = std::min(size, content.size() - pos);
+        std::copy_n(content.data() + pos, n, buffer);
+        pos += n;
+        return n;
+      },
+      content.size());
 }
 
 Cid DagBuilder::add_path(const fs::path& path) { return add_entry(path, 0).cid; }
@@ -147,13 +206,17 @@ DagBuilder::Built DagBuilder::add_entry(const fs::path& path, int depth) {
   // C stdio rather than a stream: std::ifstream takes a read error (EIO) for the end of the file.
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) throw ImportError(path.string() + ": cannot be read (" + std::strerror(errno) + ")");
-  const Cid cid = add_file([&](char* buffer, std::size_t size) {
-    const std::size_t n = std::fread(buffer, 1, size, file.get());
-    if (n == 0 && std::ferror(file.get())) {
-      throw ImportError(path.string() + ": read error (" + std::strerror(errno) + ")");
-    }
-    return n;
-  });
+  const std::uintmax_t file_bytes = fs::file_size(path, error);
+  if (error) throw ImportError(path.string() + ": cannot be read (" + error.message() + ")");
+  const Cid cid = add_file(
+      [&](char* buffer, std::size_t size) {
+        const std::size_t n = std::fread(buffer, 1, size, file.get());
+        if (n == 0 && std::ferror(file.get())) {
+          throw ImportError(path.string() + ": read error (" + std::strerror(errno) + ")");
+        }
+        return n;
+      },
+      file_bytes, path.string());
   const DagNode& node = nodes_.at(cid);
   std::uint64_t tsize = node.block_size;
   for (const DagLink& link : node.links) tsize += link.tsize;
@@ -184,7 +247,9 @@ DagBuilder::Built DagBuilder::add_directory(const fs::path& path, int depth) {
     throw ImportError(path.string() + ": " + std::to_string(names.size()) +
                       " entries make a directory block above 256 KiB, which IPFS shards (HAMT, not built here)");
   }
-  return put(cid_of(options_.cid_version, kDagPb, block), block, 0, tsize_below);
+  const Cid cid = cid_of(options_.cid_version, kDagPb, block);
+  put(cid, block);
+  return Built{cid, 0, block.size() + tsize_below};
 }
 
 }  // namespace p2plab::ipfs

@@ -1,6 +1,7 @@
 #include "kademlia.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace p2plab::kademlia {
 
@@ -748,6 +749,7 @@ void Protocol::finish(std::uint32_t index) {
       cache_ttl = std::max<SimTime>(params_.expire >> std::min<std::size_t>(t.closer_than(*c), 30), 1);
     }
   }
+  std::optional<std::size_t> recorded;
   if (keep_records_ && purpose != Purpose::Join && purpose != Purpose::Refresh && purpose != Purpose::Republish) {
     LookupRecord r;
     r.serial = l.serial;
@@ -776,6 +778,7 @@ void Protocol::finish(std::uint32_t index) {
     r.providers = l.providers;
     r.providers_down = std::move(providers_check.down);
     records_.push_back(std::move(r));
+    recorded = records_.size() - 1;
   }
   Trace& trace = transport_.trace();
   if (trace.enabled()) {
@@ -831,6 +834,10 @@ void Protocol::finish(std::uint32_t index) {
     case Purpose::FindProviders:
       break;
   }
+  if (on_record_ && recorded) {
+    const LookupRecord record = records_[*recorded];  // a copy: the callback may add records
+    on_record_(record);
+  }
 }
 
 std::size_t Protocol::unfinished_lookups() const {
@@ -866,6 +873,27 @@ PeerSnapshot Protocol::snapshot(PeerIndex n) const {
     if (r.expires > now) s.provider_records.push_back(r);
   }
   return s;
+}
+
+ProvidersCheck check_providers(const Protocol& protocol, const SimulatorCore& sim, const Id& key,
+                               const std::vector<PeerIndex>& found) {
+  const Params& p = protocol.params();
+  std::set<PeerIndex> expected, live_found;
+  for (PeerIndex holder : true_closest_live(sim.live_by_id(), p.m, key, static_cast<std::size_t>(p.k), kNoPeer, Id())) {
+    for (PeerIndex provider : protocol.providers_at(holder, key)) {
+      if (sim.is_up(provider)) expected.insert(provider);
+    }
+  }
+  ProvidersCheck check;
+  for (PeerIndex provider : found) {
+    if (sim.is_up(provider)) {
+      live_found.insert(provider);
+    } else {
+      check.down.push_back(provider);
+    }
+  }
+  check.ok = live_found == expected;
+  return check;
 }
 
 }  // namespace p2plab::kademlia

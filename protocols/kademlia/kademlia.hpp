@@ -11,6 +11,7 @@
 
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
+#include "p2plab/simulator.hpp"
 #include "p2plab/transport.hpp"
 #include "peer_tables.hpp"
 #include "routing_table.hpp"
@@ -141,6 +142,12 @@ class Protocol final : public MessageHandler<Message> {
     providers_oracle_ = std::move(oracle);
   }
   void keep_records(bool keep) { keep_records_ = keep; }
+  /// Called with each lookup record once its lookup is over (an application on the DHT, such as
+  /// IPFS's block exchange, waits for its find_providers). Needs keep_records (the default).
+  void set_on_record(std::function<void(const LookupRecord&)> callback) { on_record_ = std::move(callback); }
+  /// A serial number no lookup will use: an application's own search in the trace (an IPFS
+  /// fetch) takes one, so the views see one dense sequence of searches.
+  std::uint32_t reserve_serial() { return next_serial_++; }
   void reserve(std::size_t peers) { nodes_.reserve(peers); }
 
   // ---- membership ----
@@ -268,6 +275,7 @@ class Protocol final : public MessageHandler<Message> {
   KademliaStats kstats_;
   std::function<bool(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle_;
   std::function<ProvidersCheck(PeerIndex, const Id&, const std::vector<PeerIndex>&)> providers_oracle_;
+  std::function<void(const LookupRecord&)> on_record_;
 };
 
 /// The true k closest live nodes to `key` by XOR, leaving out `exclude`, closest first, from the
@@ -275,5 +283,11 @@ class Protocol final : public MessageHandler<Message> {
 /// of that list: O(log N) range searches, not a scan of all N).
 std::vector<PeerIndex> true_closest_live(const std::vector<std::pair<Id, PeerIndex>>& live_sorted, int bits,
                                          const Id& key, std::size_t k, PeerIndex exclude, const Id& exclude_id);
+
+/// The oracle of find_providers, by brute force over the true network: `found` is right when its
+/// live providers are exactly the live providers whose unexpired records the live nodes among the
+/// true k closest to `key` hold; `down` lists the providers found that are down.
+ProvidersCheck check_providers(const Protocol& protocol, const SimulatorCore& sim, const Id& key,
+                               const std::vector<PeerIndex>& found);
 
 }  // namespace p2plab::kademlia

@@ -121,14 +121,26 @@ std::uint32_t KademliaRun::intern_value(const std::string& value) {
   return static_cast<std::uint32_t>(values_.size() - 1);
 }
 
-void KademliaRun::start_peer(PeerIndex peer, PeerIndex via) {
+void start_node(Protocol& protocol, PeerIndex peer, PeerIndex via) {
   if (via == kNoPeer) {
-    protocol_.create(peer);
+    protocol.create(peer);
   } else {
-    protocol_.join(peer, via);
+    protocol.join(peer, via);
   }
-  protocol_.start_maintenance(peer);
+  protocol.start_maintenance(peer);
 }
+
+std::string set_run_param(Params& p, const std::string& name, double value) {
+  if (name == "rpc_timeout_ms") p.rpc_timeout = from_ms(value);
+  if (name != "alpha") return "";
+  // More parallel queries than k would ask nodes outside the k closest: capped at k.
+  p.alpha = std::min(static_cast<int>(value), p.k);
+  if (p.alpha >= value) return "";
+  return "alpha " + std::to_string(static_cast<int>(value)) + " is more than k = " + std::to_string(p.k) +
+         "; alpha set to " + std::to_string(p.k);
+}
+
+void KademliaRun::start_peer(PeerIndex peer, PeerIndex via) { start_node(protocol_, peer, via); }
 
 void KademliaRun::start_converged_peer(PeerIndex peer) {
   protocol_.install_oracle_table(peer, sim_.live_by_id());
@@ -140,17 +152,9 @@ void KademliaRun::put(PeerIndex from, const Id& key, const std::string& value) {
 }
 
 void KademliaRun::set_param(const std::string& name, double value, const std::string& field) {
-  Params& p = protocol_.mutable_params();
-  if (name == "alpha") {
-    // More parallel queries than k would ask nodes outside the k closest: capped at k.
-    p.alpha = std::min(static_cast<int>(value), p.k);
-    if (p.alpha < value) {
-      driver_.warn(field + ": alpha " + std::to_string(static_cast<int>(value)) +
-                   " is more than k = " + std::to_string(p.k) + "; alpha set to " + std::to_string(p.k));
-    }
-  }
-  if (name == "rpc_timeout_ms") p.rpc_timeout = from_ms(value);
-  params_ = p;
+  const std::string warning = set_run_param(protocol_.mutable_params(), name, value);
+  if (!warning.empty()) driver_.warn(field + ": " + warning);
+  params_ = protocol_.params();
 }
 
 Id KademliaRun::read_extra_op(const std::string& name, const JsonObject& op) {
@@ -170,27 +174,9 @@ void KademliaRun::extra_op(const std::string& name, PeerIndex from, const Id& ke
   }
 }
 
-// The oracle of find_providers, by brute force over the true network: the live providers whose
-// unexpired records the live nodes among the true k closest to the key hold.
 ProvidersCheck KademliaRun::check_providers(PeerIndex from, const Id& key, const std::vector<PeerIndex>& found) const {
   (void)from;  // the requester's own records count like any node's
-  std::set<PeerIndex> expected, live_found;
-  for (PeerIndex holder :
-       true_closest_live(sim_.live_by_id(), params_.m, key, static_cast<std::size_t>(params_.k), kNoPeer, Id())) {
-    for (PeerIndex p : protocol_.providers_at(holder, key)) {
-      if (sim_.is_up(p)) expected.insert(p);
-    }
-  }
-  ProvidersCheck check;
-  for (PeerIndex p : found) {
-    if (sim_.is_up(p)) {
-      live_found.insert(p);
-    } else {
-      check.down.push_back(p);
-    }
-  }
-  check.ok = live_found == expected;
-  return check;
+  return kademlia::check_providers(protocol_, sim_, key, found);
 }
 
 void KademliaRun::start() { driver_.start(); }

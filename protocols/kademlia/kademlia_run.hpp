@@ -34,6 +34,13 @@ Id key_of_cid(const JsonObject& op, const std::string& field, int m);
 /// stored pairs. `name` prints a peer's id.
 PeerView peer_view(const PeerSnapshot& s, PeerState state, int bits, const std::function<std::string(PeerIndex)>& name);
 
+/// A node added by the scenario driver (DhtHooks::start_peer): it starts the network alone
+/// (via == kNoPeer) or joins through `via`, then starts its periodic tasks.
+void start_node(Protocol& protocol, PeerIndex peer, PeerIndex via);
+/// The op "set" on Kademlia's run-time parameters (alpha, capped at k; rpc_timeout_ms); returns a
+/// warning ("alpha 9 is more than k = 4; alpha set to 4") or "".
+std::string set_run_param(Params& params, const std::string& name, double value);
+
 class KademliaRun final : public Run, private dht::DhtHooks {
  public:
   explicit KademliaRun(const Scenario& scenario);
@@ -95,6 +102,10 @@ class KademliaRun final : public Run, private dht::DhtHooks {
   std::vector<std::string> values_;
   bool brief_ = false;
 };
+
+/// Kademlia's view model (register.cpp): geometry, link kinds, roles, operations, parameters
+/// (IPFS's model starts from it).
+ProtocolModel kademlia_model();
 
 /// Adds Kademlia to a registry: its runs, its view model, its benchmark (register.cpp).
 void register_kademlia(ProtocolRegistry& registry);

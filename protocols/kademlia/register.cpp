@@ -28,6 +28,8 @@ nlohmann::json compare_scenario(const ScenarioRequest& request) {
                                {{"m", 160}, {"k", 8}, {"alpha", 3}, {"cache", false}, {"maintenance", false}});
 }
 
+}  // namespace
+
 ProtocolModel kademlia_model() {
   ProtocolModel model;
   // Distance is XOR, not the arc: ids as the leaves of a binary trie, each k-bucket a subtree.
@@ -70,8 +72,6 @@ ProtocolModel kademlia_model() {
   };
   return model;
 }
-
-}  // namespace
 
 void register_kademlia(ProtocolRegistry& registry) {
   ProtocolInfo info;

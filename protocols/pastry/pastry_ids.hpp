@@ -40,7 +40,6 @@ class Digits {
 
   /// The id as m / b digits ("65a1" for m = 16, b = 4): base 16 for b = 4.
   std::string text(const Id& x) const { return x.to_digits(m_, b_); }
-  static char digit_char(int d) { return "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/"[d]; }
 
  private:
   int m_, b_;

@@ -343,7 +343,7 @@ PeerView PastryRun::inspect(PeerIndex peer) const {
       "(written prefix-digit-rest, as in the paper's figure 1). The column of this peer's own digit i is "
       "empty (shown as its digit in brackets).";
   table.columns = {"row"};
-  for (int c = 0; c < digits.columns(); ++c) table.columns.push_back(std::string(1, Digits::digit_char(c)));
+  for (int c = 0; c < digits.columns(); ++c) table.columns.push_back(std::string(1, Id::digit_char(c)));
   for (int row = 0; row < protocol_.rows_in_use(peer); ++row) {
     TableView::Row r;
     r.cells.push_back(Cell::of_number(row));

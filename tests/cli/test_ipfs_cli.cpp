@@ -1,7 +1,7 @@
 // `p2plab ipfs ...` as a user runs it: add prints the root CID and the tree, dag reads the blocks
 // add stored and shows the same tree, cid takes a CID apart; every bad argument, file, block or
-// CID gives one line naming it and exit status 2, never a crash. And the tools-only protocol is
-// listed as such and refused as a simulation.
+// CID gives one line naming it and exit status 2, never a crash. And `list` names the protocol's
+// tools; a bad simulation scenario names its field.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -100,6 +100,9 @@ TEST_CASE("ipfs cli: bad files, options and CIDs name what is wrong, exit status
     check_bad(run_p2plab("ipfs add " + locked), "locked.txt: cannot be read");
   }
   check_bad(run_p2plab("ipfs add /proc/self/mem"), "/proc/self/mem: read error");
+  // A file that holds more than its size says (a /proc file says 0 bytes) is not added as its
+  // first bytes.
+  check_bad(run_p2plab("ipfs add /proc/self/status"), "/proc/self/status: holds more than its size of 0 bytes");
   for (const char* size : {"0", "-5", "99999999999999999999999", "abc", "1048577", "1.5"}) {
     CAPTURE(size);
     check_bad(run_p2plab("ipfs add " + hello + " --chunk-size " + size), "--chunk-size");
@@ -119,12 +122,14 @@ TEST_CASE("ipfs cli: bad files, options and CIDs name what is wrong, exit status
             "is not in");
 }
 
-TEST_CASE("ipfs cli: a tools-only protocol is listed as such and cannot be run as a simulation") {
+TEST_CASE("ipfs cli: listed, and a bad simulation scenario names its field") {
   const Scratch s;
   const Outcome list = run_p2plab("list");
   CHECK(list.exit_code == 0);
-  CHECK(list.output.find("(tools only, no simulation yet: p2plab ipfs add|dag|cid)") != std::string::npos);
-  const std::string scenario = s.file("ipfs.json", R"({"protocol": "ipfs", "seed": 1})");
-  check_bad(run_p2plab("run " + scenario), "has tools only, no simulation yet");
-  check_bad(run_p2plab("compare --protocols ipfs"), "ipfs");
+  CHECK(list.output.find("(tools: p2plab ipfs add|dag|cid)") != std::string::npos);
+  const std::string bad = s.file("ipfs.json", R"({"protocol": "ipfs", "seed": 1})");
+  check_bad(run_p2plab("run " + bad), "peers");
+  const std::string bad_op = s.file("bad-op.json", R"({"protocol": "ipfs", "seed": 1, "params": {"m": 8, "k": 4},
+      "peers": {"ids": [1, 2, 3, 4, 5, 6]}, "events": [{"at_ms": 100, "op": "fetch", "from": 1, "file": "nothing"}]})");
+  check_bad(run_p2plab("run " + bad_op), "events[0].file");
 }

@@ -19,11 +19,14 @@ mkdir -p "$out/corpus"
 flags=(-std=c++20 -O1 -gline-tables-only -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src/protocols/chord" -I"$src/protocols" -I"$src/engine/include" -I"$src/net/include")
 # Only what the decoders need: the envelope, the monitor reports, the four wire.cpp, Kademlia's
-# bencode and KRPC codec, and id.cpp for the id arithmetic (SHA-1: libcrypto).
-if ! "$clang" "${flags[@]}" "$src/tests/net/fuzz_wire.cpp" "$src/protocols/chord/wire.cpp" \
-    "$src/protocols/flooding/wire.cpp" "$src/protocols/superpeer/wire.cpp" "$src/protocols/central_index/wire.cpp" \
-    "$src/protocols/kademlia/bep5/bencode.cpp" "$src/protocols/kademlia/bep5/krpc.cpp" \
-    "$src/net/src/wire.cpp" "$src/net/src/monitor.cpp" "$src/engine/src/id.cpp" -lcrypto -o "$out/fuzz_wire" 2> "$out/build.log"; then
+# bencode and KRPC codec, and id.cpp for the id arithmetic (SHA-1: libcrypto). Compiled as one
+# translation unit: the standard library and JSON headers are parsed once, not ten times (17 s of
+# CPU instead of 45 s; the files share no internal names).
+sources=(tests/net/fuzz_wire.cpp protocols/chord/wire.cpp protocols/flooding/wire.cpp protocols/superpeer/wire.cpp
+         protocols/central_index/wire.cpp protocols/kademlia/bep5/bencode.cpp protocols/kademlia/bep5/krpc.cpp
+         net/src/wire.cpp net/src/monitor.cpp engine/src/id.cpp)
+printf '#include "%s"\n' "${sources[@]/#/$src/}" > "$out/fuzz_unity.cpp"
+if ! "$clang" "${flags[@]}" "$out/fuzz_unity.cpp" -lcrypto -o "$out/fuzz_wire" 2> "$out/build.log"; then
   if grep -q "libclang_rt.fuzzer\|cannot find.*fuzzer" "$out/build.log"; then
     echo "run_fuzz: libclang-rt (libFuzzer) is not installed; skipped"
     exit 77

@@ -105,10 +105,12 @@ int command_list(const std::string& labs_option) {
   std::printf("Protocols:\n");
   for (const auto& p : all_protocols().all()) {
     std::printf("  %-14s %s\n", p.name.c_str(), p.description.c_str());
+    std::string tools;
+    for (const ProtocolCommand& c : p.commands) tools += (tools.empty() ? "" : "|") + c.name;
     if (!p.simulated()) {
-      std::string tools;
-      for (const ProtocolCommand& c : p.commands) tools += (tools.empty() ? "" : "|") + c.name;
       std::printf("  %-14s (tools only, no simulation yet: p2plab %s %s)\n", "", p.name.c_str(), tools.c_str());
+    } else if (!tools.empty()) {
+      std::printf("  %-14s (tools: p2plab %s %s)\n", "", p.name.c_str(), tools.c_str());
     }
   }
   const fs::path dir = find_labs_dir(labs_option);

@@ -880,6 +880,44 @@ TEST_CASE("the zone map draws each peer's zone, the selected peer's neighbours a
   }
   CHECK(!neighbours_true.empty());
   CHECK(neighbours_drawn == neighbours_true);
+  // Each link goes the shorter way round the torus: its pieces (two when it crosses an edge)
+  // stay in the square and are as long as the torus distance between the zones' centres.
+  const auto centre = [&](const std::string& id) {
+    for (const auto& p : truth.at("peers")) {
+      if (p.at("id") != id) continue;
+      const nlohmann::json zone = p.at("zone").is_array() ? p.at("zone")[0] : p.at("zone");
+      return std::array<double, 2>{(zone.at("lo")[0].get<double>() + zone.at("hi")[0].get<double>()) / 2,
+                                   (zone.at("lo")[1].get<double>() + zone.at("hi")[1].get<double>()) / 2};
+    }
+    FAIL("no peer " << id);
+    return std::array<double, 2>{};
+  };
+  int across_an_edge = 0;
+  for (const std::string& n : neighbours_true) {
+    CAPTURE(n);
+    double drawn_length = 0;
+    int pieces = 0;
+    for (const auto& s : drawn.at("segments")) {
+      if (s.at("kind") != "neighbour" || s.at("from") != "1" || s.at("to") != n) continue;
+      const double ax = s.at("a")[0], ay = s.at("a")[1], bx = s.at("b")[0], by = s.at("b")[1];
+      drawn_length += std::hypot(bx - ax, by - ay);
+      ++pieces;
+      for (const double x : {ax, bx}) CHECK((x > left - 1 && x < right + 1));
+      for (const double y : {ay, by}) CHECK((y > top - 1 && y < bottom + 1));
+    }
+    const auto a = centre("1"), b = centre(n);
+    double torus = 0;
+    for (int i = 0; i < 2; ++i) {
+      const double straight = std::abs(a[static_cast<std::size_t>(i)] - b[static_cast<std::size_t>(i)]);
+      const double shorter = std::min(straight, 1 - straight);
+      torus += shorter * shorter;
+      across_an_edge += shorter < straight ? 1 : 0;
+    }
+    CHECK(pieces >= 1);
+    CHECK(pieces <= 2);
+    CHECK(std::abs(drawn_length - std::sqrt(torus) * side) < 3.0);
+  }
+  CHECK(across_an_edge > 0);  // the lab's peer 1 has a neighbour across an edge
   // The greedy path, hop by hop: its steps are the result's path; the key's point is named.
   std::vector<std::string> steps;
   for (const auto& s : drawn.at("segments")) {

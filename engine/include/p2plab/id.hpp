@@ -43,6 +43,8 @@ struct Id {
   /// first, zero-padded: Pastry's ids ("65a1" for bits = 16, digit_bits = 4). Digits 0-9 a-z A-Z
   /// + /; bits must be a multiple of digit_bits (1 .. 6).
   std::string to_digits(int bits, int digit_bits) const;
+  /// The character to_digits writes for digit value d (0 .. 63): '0'-'9', 'a'-'z', 'A'-'Z', '+', '/'.
+  static char digit_char(int d) { return "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/"[d]; }
   /// Digit i (0: the most significant) of the lowest `bits` bits in base 2^digit_bits.
   int digit(int i, int bits, int digit_bits) const {
     const int lo = bits - (i + 1) * digit_bits;
