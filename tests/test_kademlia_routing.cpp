@@ -5,8 +5,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
+#include "kademlia/peer_tables.hpp"
 #include "kademlia/routing_table.hpp"
 #include "kademlia/traversal.hpp"
 #include "p2plab/rng.hpp"
@@ -200,6 +202,96 @@ TEST_CASE("kademlia routing: closest() equals a brute-force sort of every contac
       }
     }
   }
+}
+
+namespace {
+/// Just the peers' ids, as the simulator would give them to PeerTables.
+class IdsOnly final : public Transport<Message> {
+ public:
+  explicit IdsOnly(std::vector<Id> ids) : ids_(std::move(ids)) {}
+  SimTime now() const override { return 0; }
+  void send(PeerIndex, PeerIndex, const Message&) override {}
+  void set_timer(PeerIndex, SimTime, std::uint16_t, std::uint32_t) override {}
+  Rng& rng(PeerIndex) override { return rng_; }
+  const Id& id_of(PeerIndex peer) const override { return ids_[peer]; }
+  Trace& trace() override { return trace_; }
+
+ private:
+  std::vector<Id> ids_;
+  Rng rng_{1};
+  Trace trace_;
+};
+}  // namespace
+
+TEST_CASE("kademlia routing: the simulation's compact tables hold what a RoutingTable holds after the same events") {
+  // The oracle: one RoutingTable (whole contacts) per owner, fed the same random mix of
+  // messages, answered and failed pings and failed RPCs, interleaved over three owners so that
+  // PeerTables keeps switching the bucket it has open. Without a replacement cache stale
+  // contacts stay (and are replaced by newcomers); with one they are replaced from it.
+  std::array<int, 5> outcomes{};  // by Heard: every case of heard_from is met
+  for (const auto& [bits, replacements] :
+       {std::pair{10, std::size_t{2}}, std::pair{70, std::size_t{0}}, std::pair{160, std::size_t{2}}}) {
+    Rng rng(static_cast<std::uint64_t>(bits) + 1);
+    std::vector<Id> ids;
+    while (ids.size() < 400) {
+      const Id id = random_id(rng, bits);
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    const RoutingTableConfig config{
+        .bits = bits, .k = 4, .replacements = replacements, .stale_after = 2, .ping_after = 30};
+    IdsOnly transport(ids);
+    PeerTables tables(config, transport);
+    tables.add_through(2);
+    std::vector<RoutingTable> oracle;
+    for (PeerIndex n = 0; n < 3; ++n) oracle.emplace_back(ids[n], config);
+    for (std::int64_t now = 0; now < 3000; ++now) {
+      const auto n = static_cast<PeerIndex>(rng.below(3));
+      const auto p = static_cast<PeerIndex>(rng.below(ids.size()));
+      switch (rng.below(10)) {
+        case 0:
+          tables.ping_answered(n, p, now);
+          oracle[n].ping_answered(ids[p], now);
+          break;
+        case 1:
+          tables.ping_failed(n, p);
+          oracle[n].ping_failed(ids[p]);
+          break;
+        case 2:
+          tables.rpc_failed(n, p);
+          oracle[n].rpc_failed(ids[p]);
+          break;
+        default: {
+          const HeardResult got = tables.heard_from(n, p, now), want = oracle[n].heard_from({ids[p], p}, now);
+          REQUIRE(got.outcome == want.outcome);
+          REQUIRE(got.ping_oldest == want.ping_oldest);
+          ++outcomes[static_cast<std::size_t>(got.outcome)];
+        }
+      }
+      if (now % 100 != 99) continue;
+      for (PeerIndex o = 0; o < 3; ++o) {
+        REQUIRE(tables.size(o) == oracle[o].size());
+        REQUIRE(tables.lowest_nonempty(o) == oracle[o].lowest_nonempty());
+        for (int i = 0; i < bits; ++i) {
+          const Bucket got = tables.bucket(o, i);
+          const Bucket& want = oracle[o].bucket(i);
+          REQUIRE(got.entries.size() == want.entries.size());
+          for (std::size_t e = 0; e < got.entries.size(); ++e) {
+            CHECK(got.entries[e].contact == want.entries[e].contact);
+            CHECK(got.entries[e].failures == want.entries[e].failures);
+            CHECK(got.entries[e].stale == want.entries[e].stale);
+            CHECK(got.entries[e].last_seen == want.entries[e].last_seen);
+          }
+          CHECK(got.replacements == want.replacements);
+          CHECK(got.ping_pending == want.ping_pending);
+        }
+        const Id target = rng.below(2) == 0 ? random_id(rng, bits) : ids[rng.below(ids.size())];
+        for (std::size_t count : {std::size_t{1}, std::size_t{5}, std::size_t{21}, std::size_t{400}}) {
+          CHECK(tables.closest(o, target, count) == oracle[o].closest(target, count));
+        }
+      }
+    }
+  }
+  for (std::size_t o = 0; o < outcomes.size(); ++o) CHECK_MESSAGE(outcomes[o] > 0, o);
 }
 
 // ---- the lookup's state machine (traversal.hpp) ------------------------------------------------

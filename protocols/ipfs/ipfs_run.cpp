@@ -590,7 +590,7 @@ nlohmann::json IpfsRun::result() const {
 
 StateSize IpfsRun::state_size() const {
   return dht::live_state_size(sim_, [&](PeerIndex p) {
-    return node_.dht().has_node(p) ? static_cast<double>(node_.dht().table(p).size()) : 0.0;
+    return node_.dht().has_node(p) ? static_cast<double>(node_.dht().table_size(p)) : 0.0;
   });
 }
 

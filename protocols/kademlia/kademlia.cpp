@@ -136,17 +136,25 @@ std::vector<PeerIndex> true_closest_live(const Sorted& live_sorted, int bits, co
 
 // ---- nodes -------------------------------------------------------------------------------------
 
-Protocol::Protocol(Params params, Transport<Message>& transport) : params_(params), transport_(transport) {
-  table_config_.bits = params_.m;
-  table_config_.k = static_cast<std::size_t>(params_.k);
-  table_config_.replacements = static_cast<std::size_t>(params_.replacements);
-  table_config_.stale_after = static_cast<std::uint32_t>(params_.stale_after);
-  table_config_.ping_after = params_.ping_after;
+namespace {
+RoutingTableConfig table_config(const Params& params) {
+  RoutingTableConfig c;
+  c.bits = params.m;
+  c.k = static_cast<std::size_t>(params.k);
+  c.replacements = static_cast<std::size_t>(params.replacements);
+  c.stale_after = static_cast<std::uint32_t>(params.stale_after);
+  c.ping_after = params.ping_after;
+  return c;
 }
+}  // namespace
+
+Protocol::Protocol(Params params, Transport<Message>& transport)
+    : params_(params), transport_(transport), tables_(table_config(params_), transport) {}
 
 Protocol::Node& Protocol::node(PeerIndex n) {
-  while (nodes_.size() <= n) {
-    nodes_.emplace_back(transport_.id_of(static_cast<PeerIndex>(nodes_.size())), table_config_);
+  if (nodes_.size() <= n) {
+    nodes_.resize(static_cast<std::size_t>(n) + 1);
+    tables_.add_through(n);
   }
   return nodes_[n];
 }
@@ -159,7 +167,7 @@ void Protocol::join(PeerIndex n, PeerIndex via) {
     self.joined = true;
     return;
   }
-  self.table.heard_from(contact_of(via), transport_.now());
+  tables_.heard_from(n, via, transport_.now());
   start_lookup(n, transport_.id_of(n), Purpose::Join, kNoValue);
 }
 
@@ -169,11 +177,30 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
   const Id& x = transport_.id_of(n);
   Rng& rng = transport_.rng(n);
   const auto k = static_cast<std::size_t>(params_.k);
+  // [lo, hi): n's subtree of height i + 1 in live_sorted (the ids that agree with x from bit i + 1
+  // up), from the whole id space down. Its ids with bit i clear come first: the half without x is
+  // bucket i's range, found by one binary search inside the last range, so that n's table costs
+  // O(log^2 N) steps, mostly in memory the search before it touched.
+  struct Range {
+    std::size_t a, b;  // bucket i's ids: live_sorted[a, b)
+  };
+  std::vector<Range> ranges;  // bucket m-1 first
+  std::size_t contacts = 0;
+  std::size_t lo = 0, hi = live_sorted.size();
   for (int i = params_.m - 1; i >= 0; --i) {
     // Nobody but n in its subtree of height i + 1: every lower bucket is empty too.
-    const auto [sa, sb] = subtree_range(live_sorted, params_.m, x, i + 1);
-    if (sb - sa <= 1) break;
-    const auto [a, b] = subtree_range(live_sorted, params_.m, xor_distance(x, Id::power_of_two(i)), i);
+    if (hi - lo <= 1) break;
+    const auto first = live_sorted.begin() + static_cast<std::ptrdiff_t>(lo);
+    const auto last = live_sorted.begin() + static_cast<std::ptrdiff_t>(hi);
+    const auto split = static_cast<std::size_t>(
+        std::partition_point(first, last, [&](const auto& e) { return !e.first.bit(i); }) - live_sorted.begin());
+    const bool upper = x.bit(i);
+    ranges.push_back(upper ? Range{lo, split} : Range{split, hi});
+    contacts += std::min(k, ranges.back().b - ranges.back().a);
+    (upper ? lo : hi) = split;
+  }
+  tables_.reserve(n, contacts);  // one allocation for the whole table
+  for (const auto& [a, b] : ranges) {
     const std::size_t count = b - a;
     std::vector<std::size_t> chosen;
     if (count <= k) {
@@ -184,8 +211,14 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
         if (std::find(chosen.begin(), chosen.end(), j) == chosen.end()) chosen.push_back(j);
       }
     }
-    for (std::size_t j : chosen) self.table.heard_from(contact_of(live_sorted[j].second), transport_.now());
+    // The chosen entries are scattered over live_sorted: ask for all of them, then insert them
+    // (in the order chosen: it is the buckets' least-recently-seen order).
+    for (std::size_t j : chosen) __builtin_prefetch(&live_sorted[j]);
+    for (std::size_t j : chosen) {
+      tables_.heard_from(n, Contact{live_sorted[j].first, live_sorted[j].second}, transport_.now());
+    }
   }
+  tables_.shrink(n);  // in case the bucket functions kept fewer: no spare capacity in 10^6 tables
 }
 
 void Protocol::start_maintenance(PeerIndex n) {
@@ -211,8 +244,8 @@ void Protocol::start_maintenance(PeerIndex n) {
 
 // Paper 2.2: every message, request or reply, updates the receiver's bucket for the sender.
 void Protocol::heard_from(PeerIndex self, PeerIndex from) {
-  Node& me = node(self);
-  const HeardResult r = me.table.heard_from(contact_of(from), transport_.now());
+  node(self);  // its state exists from its first message on
+  const HeardResult r = tables_.heard_from(self, from, transport_.now());
   if (r.outcome == Heard::Added || r.outcome == Heard::ReplacedStale) offer_items(self, from);
   if (r.ping_oldest) {
     Message ping;
@@ -254,10 +287,10 @@ void Protocol::answer(PeerIndex self, PeerIndex to, const Message& request, Mess
 
 void Protocol::fill_closest(PeerIndex self, const Id& key, PeerIndex requester, Message& reply) const {
   const auto k = static_cast<std::size_t>(params_.k);
-  for (const Contact& c : nodes_[self].table.closest(key, k + 1)) {
+  for (const PeerIndex p : tables_.closest_peers(self, key, k + 1)) {
     if (reply.count == k) break;
-    if (c.address == requester) continue;  // it knows itself
-    reply.nodes[reply.count++] = static_cast<PeerIndex>(c.address);
+    if (p == requester) continue;  // it knows itself
+    reply.nodes[reply.count++] = p;
   }
 }
 
@@ -319,7 +352,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
       rpc.open = false;
       if (rpc.purpose == RpcPurpose::PingOldest) {
-        node(self).table.ping_answered(transport_.id_of(from), transport_.now());
+        tables_.ping_answered(self, from, transport_.now());
       } else if (rpc.purpose == RpcPurpose::Lookup) {
         on_lookup_reply(rpc, from, msg);
       }
@@ -336,11 +369,10 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       Rpc& rpc = rpcs_[cookie];
       if (rpc.open) {
         rpc.open = false;
-        const Id& silent = transport_.id_of(rpc.to);
         if (rpc.purpose == RpcPurpose::PingOldest) {
-          node(self).table.ping_failed(silent);  // evicted; the newest replacement takes its place
+          tables_.ping_failed(self, rpc.to);  // evicted; the newest replacement takes its place
         } else {
-          node(self).table.rpc_failed(silent);
+          tables_.rpc_failed(self, rpc.to);
           if (rpc.purpose == RpcPurpose::Lookup) on_lookup_timeout(rpc);
         }
       }
@@ -472,7 +504,7 @@ void Protocol::offer_items(PeerIndex n, PeerIndex newcomer) {
   std::vector<Item> offer;
   for (const Item& item : me.items) {
     if (item.cached || item.expires <= now) continue;
-    const std::vector<Contact> closest = me.table.closest(item.key, k + 1);
+    const std::vector<Contact> closest = tables_.closest(n, item.key, k + 1);
     // Among the k closest (the newcomer is in the table now) it is one to hold the pair.
     bool among = false;
     for (std::size_t i = 0; i < closest.size() && i < k; ++i) among |= closest[i].id == id;
@@ -541,7 +573,7 @@ Id Protocol::random_id_in_bucket(PeerIndex n, int i) {
 
 void Protocol::refresh_buckets(PeerIndex n, bool all_above_closest) {
   Node& me = node(n);
-  const int lowest = me.table.lowest_nonempty();
+  const int lowest = tables_.lowest_nonempty(n);
   const SimTime now = transport_.now();
   // After a join: every bucket farther than the closest neighbour (paper 2.3). Periodically:
   // those without a lookup for `refresh` (the lowest non-empty one too).
@@ -563,7 +595,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
     index = static_cast<std::uint32_t>(lookups_.size());
     lookups_.emplace_back();
   }
-  Node& me = node(n);
+  node(n);  // its state exists from its first lookup on
   Lookup& l = lookups_[index];
   l.serial = next_serial_++;
   l.purpose = purpose;
@@ -577,7 +609,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
   l.round_deadline = -1;
   l.traversal.emplace(key, transport_.id_of(n), static_cast<std::size_t>(params_.k),
                       static_cast<std::size_t>(params_.alpha));
-  l.traversal->add_initial(me.table.closest(key, static_cast<std::size_t>(params_.k)));
+  l.traversal->add_initial(tables_.closest(n, key, static_cast<std::size_t>(params_.k)));
   touch_bucket(n, key);
   if (purpose == Purpose::User) stats_.started();
   const std::uint32_t serial = l.serial;
@@ -666,10 +698,10 @@ void Protocol::on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& ms
         l, std::vector<PeerIndex>(msg.providers.begin(), msg.providers.begin() + static_cast<std::ptrdiff_t>(n)));
   }
   std::vector<Contact> suggested;
-  suggested.reserve(std::min<std::size_t>(msg.count, kMaxK));
-  for (std::size_t i = 0; i < msg.count && i < static_cast<std::size_t>(kMaxK); ++i) {
-    suggested.push_back(contact_of(msg.nodes[i]));
-  }
+  const std::size_t count = std::min<std::size_t>(msg.count, kMaxK);
+  suggested.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) __builtin_prefetch(&transport_.id_of(msg.nodes[i]));  // scattered ids
+  for (std::size_t i = 0; i < count; ++i) suggested.push_back(contact_of(msg.nodes[i]));
   l.traversal->on_answer(transport_.id_of(from), suggested);
   if (l.traversal->round_over()) next_round(index);
 }
@@ -820,8 +852,8 @@ PeerSnapshot Protocol::snapshot(PeerIndex n) const {
   if (n >= nodes_.size()) return s;
   const Node& me = nodes_[n];
   s.joined = me.joined;
-  for (int i = 0; i < me.table.bucket_count(); ++i) {
-    const Bucket& b = me.table.bucket(i);
+  for (int i = 0; i < params_.m; ++i) {
+    const Bucket b = tables_.bucket(n, i);
     if (b.entries.empty() && b.replacements.empty()) continue;
     PeerSnapshot::BucketSnapshot bs;
     bs.index = i;

@@ -13,6 +13,7 @@
 #include "p2plab/metrics.hpp"
 #include "p2plab/simulator.hpp"
 #include "p2plab/transport.hpp"
+#include "peer_tables.hpp"
 #include "routing_table.hpp"
 #include "rpc.hpp"
 #include "traversal.hpp"
@@ -178,9 +179,21 @@ class Protocol final : public MessageHandler<Message> {
   // ---- MessageHandler ----
   void on_message(PeerIndex self, PeerIndex from, const Message& msg) override;
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
+  // What the next events will read, fetched while the current one runs (the engine's hints):
+  // the node's table header, then its entries and, for a reply, the RPC it answers.
+  void prefetch(PeerIndex peer) const override {
+    tables_.prefetch(peer);
+    if (peer < nodes_.size()) __builtin_prefetch(&nodes_[peer]);
+    __builtin_prefetch(&transport_.id_of(peer));
+  }
+  void prefetch_message(PeerIndex peer, const Message& msg) const override {
+    tables_.prefetch_entries(peer, msg.key);
+    if (msg.rpc < rpcs_.size()) __builtin_prefetch(&rpcs_[msg.rpc]);
+  }
 
   // ---- inspection ----
-  const RoutingTable& table(PeerIndex n) const { return nodes_[n].table; }
+  /// Contacts in n's k-buckets.
+  std::size_t table_size(PeerIndex n) const { return tables_.size(n); }
   bool has_node(PeerIndex n) const { return n < nodes_.size(); }
   PeerSnapshot snapshot(PeerIndex n) const;
   const std::vector<LookupRecord>& records() const { return records_; }
@@ -195,8 +208,6 @@ class Protocol final : public MessageHandler<Message> {
 
  private:
   struct Node {
-    explicit Node(const Id& self, const RoutingTableConfig& config) : table(self, config) {}
-    RoutingTable table;
     std::vector<Item> items;
     std::vector<std::pair<Id, std::uint32_t>> published;  // pairs this node published first
     std::vector<ProviderRecord> provider_records;         // ADD_PROVIDERs received
@@ -250,8 +261,8 @@ class Protocol final : public MessageHandler<Message> {
   void trace_hop(const Lookup& l, PeerIndex from, PeerIndex to, int round, std::uint8_t kind);
 
   Params params_;
-  RoutingTableConfig table_config_;
   Transport<Message>& transport_;
+  PeerTables tables_;  // every node's k-buckets
   std::vector<Node> nodes_;
   std::vector<Rpc> rpcs_;
   std::vector<std::uint32_t> free_rpcs_;

@@ -362,7 +362,7 @@ nlohmann::json KademliaRun::result() const {
 
 StateSize KademliaRun::state_size() const {
   return dht::live_state_size(
-      sim_, [&](PeerIndex p) { return protocol_.has_node(p) ? static_cast<double>(protocol_.table(p).size()) : 0.0; });
+      sim_, [&](PeerIndex p) { return protocol_.has_node(p) ? static_cast<double>(protocol_.table_size(p)) : 0.0; });
 }
 
 namespace {

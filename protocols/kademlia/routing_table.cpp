@@ -112,10 +112,8 @@ bool RoutingTable::remove(const Id& id) {
 std::vector<Contact> RoutingTable::closest(const Id& target, std::size_t count) const {
   std::vector<Contact> out;
   if (count == 0) return out;
-  // Distances from target of the contacts in bucket j, with b = bucket_index(self, target):
-  // j == b: below 2^b; j < b: in [2^b, 2^(b+1)); j > b: in [2^j, 2^(j+1)). So the groups {b},
-  // {all j < b}, {b+1}, {b+2}, ... come in increasing distance: gather whole groups until
-  // there are enough, then sort (each distance computed once).
+  // Whole groups of buckets, nearest first (visit_buckets_by_distance), until there are enough;
+  // then sort them (each distance computed once).
   std::vector<std::pair<Id, const Contact*>> found;
   auto take = [&](int j) {
     const Bucket* bucket = bucket_at(j);
@@ -126,15 +124,9 @@ std::vector<Contact> RoutingTable::closest(const Id& target, std::size_t count) 
   };
   // The bucket the target would be placed in (student code may answer anything: kept in range).
   const int b = std::clamp(logic::bucket_index(self_, target), -1, config_.bits - 1);
-  if (b >= 0) {
-    take(b);
-    if (found.size() < count) {
-      // Only buckets from the lowest one stored up: the others were never used.
-      const int lowest = config_.bits - static_cast<int>(buckets_.size());
-      for (int j = b - 1; j >= lowest; --j) take(j);
-    }
-  }
-  for (int j = b + 1; j < config_.bits && found.size() < count; ++j) take(j);
+  // Only buckets from the lowest one stored up: the others were never used.
+  const int lowest = config_.bits - static_cast<int>(buckets_.size());
+  visit_buckets_by_distance(b, lowest, config_.bits, take, [&] { return found.size() >= count; });
   const std::size_t n = std::min(count, found.size());
   const auto by_distance = [](const auto& x, const auto& y) { return x.first < y.first; };
   std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n), found.end(), by_distance);

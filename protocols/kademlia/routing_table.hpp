@@ -145,6 +145,24 @@ class RoutingTable {
   std::vector<Bucket> buckets_;  // buckets_[j] is bucket m-1-j
 };
 
+/// Visits the buckets of a table in increasing distance from a target, a whole group at a time,
+/// until enough(): with b the bucket the target falls in (-1: the target is the owner), bucket b's
+/// contacts are below 2^b from the target, every bucket j < b's in [2^b, 2^(b+1)), and bucket
+/// j > b's in [2^j, 2^(j+1)). So the groups {b}, {b-1 .. lowest}, {b+1}, {b+2}, ... come in
+/// increasing distance; `lowest` is the lowest bucket stored (the ones below were never used).
+/// Example (m = 4, b = 2, lowest = 0): take(2), take(1), take(0), take(3), each group only while
+/// !enough().
+template <class Take, class Enough>
+void visit_buckets_by_distance(int b, int lowest, int bits, Take take, Enough enough) {
+  if (b >= 0) {
+    take(b);
+    if (!enough()) {
+      for (int j = b - 1; j >= lowest; --j) take(j);
+    }
+  }
+  for (int j = b + 1; j < bits && !enough(); ++j) take(j);
+}
+
 /// The `count` ids closest to `target` by XOR among `ids`, closest first (brute force: the
 /// oracle tests and the result's `ok` check against).
 std::vector<Id> true_closest(const std::vector<Id>& ids, const Id& target, std::size_t count);

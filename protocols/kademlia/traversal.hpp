@@ -77,19 +77,30 @@ class Traversal {
   std::uint32_t queries() const { return queries_; }
   /// The round in which the closest contact that answered was asked (0 if none answered).
   int round_closest_asked() const;
-  /// Every candidate seen, closest first.
+  /// Every candidate seen, in the order the lookup heard of them (Candidate::heard).
   const std::vector<Candidate>& candidates() const { return candidates_; }
   /// Asked candidates in the order they were asked (by round; within a round closest first).
   std::vector<const Candidate*> asked_in_order() const;
 
  private:
+  /// A candidate's place in the distance order: its distance beside its index, so that a search
+  /// reads one compact array.
+  struct Ranked {
+    Id distance;
+    std::uint32_t index = 0;
+  };
   Candidate* find(const Id& id);
+  /// The first position in by_distance_ whose candidate is not closer than distance d.
+  std::vector<Ranked>::const_iterator lower_bound(const Id& d) const;
   void settle(const Candidate& c);
   void add(const Contact& contact, std::uint64_t suggested_by);
 
   Id target_, self_;
   std::size_t k_, alpha_;
-  std::vector<Candidate> candidates_;  // sorted by distance
+  // Candidates in the order heard of (what choose_round takes, no copy), and their indices
+  // sorted by distance: a newcomer shifts 32-byte entries, not 80-byte candidates.
+  std::vector<Candidate> candidates_;
+  std::vector<Ranked> by_distance_;
   int round_ = 0;
   std::uint32_t queries_ = 0, in_flight_ = 0, slow_out_ = 0;
   Id best_before_round_;  // closest distance seen when the current round started
