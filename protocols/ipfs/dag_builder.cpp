@@ -79,21 +79,21 @@ void check_made_block(const logic::MadeBlock& made, const char* function) {
   const Cid& cid = made.child.cid;
   const std::string who = exercised(function);
   if (made.block.size() > kMaxBlock) {
-    throw FormatError(who + " made a block of " + std::to_string(made.block.size()) + " bytes (at most " +
+    throw ExerciseError(who + " made a block of " + std::to_string(made.block.size()) + " bytes (at most " +
                       std::to_string(kMaxBlock) + ")");
   }
   if (cid.version != 0 && cid.version != 1) {
-    throw FormatError(who + " returned a CID of version " + std::to_string(cid.version) + " (0 or 1)");
+    throw ExerciseError(who + " returned a CID of version " + std::to_string(cid.version) + " (0 or 1)");
   }
   if (cid.codec != kDagPb && cid.codec != kRaw) {
-    throw FormatError(who + " returned a CID of codec " + codec_name(cid.codec) + " (dag-pb or raw)");
+    throw ExerciseError(who + " returned a CID of codec " + codec_name(cid.codec) + " (dag-pb or raw)");
   }
   if (cid.version == 0 && cid.codec != kDagPb) {
-    throw FormatError(who + " returned a CIDv0 of codec " + codec_name(cid.codec) +
+    throw ExerciseError(who + " returned a CIDv0 of codec " + codec_name(cid.codec) +
                       ": a CIDv0 names dag-pb blocks only");
   }
   if (cid.hash.code != kSha2_256 || !verify(cid.hash, made.block)) {
-    throw FormatError(who + " returned " + cid.to_string() + ", which is not the CID of its block (" +
+    throw ExerciseError(who + " returned " + cid.to_string() + ", which is not the CID of its block (" +
                       cid_of(cid.version, cid.codec, made.block).to_string() + " is)");
   }
 }
@@ -103,14 +103,14 @@ void check_chunk_range(const logic::ByteRange& range, std::size_t index, std::ui
   const std::string which = exercised("chunk_ranges") + ": chunk " + std::to_string(index) + " (" +
                             std::to_string(range.length) + " bytes from byte " + std::to_string(range.offset) + ")";
   if (range.offset < position) {
-    throw FormatError(which + " begins before the end of the chunk before (byte " + std::to_string(position) +
+    throw ExerciseError(which + " begins before the end of the chunk before (byte " + std::to_string(position) +
                       "): chunks come in file order, without overlap");
   }
   if (range.offset > file_size || range.length > file_size - range.offset) {
-    throw FormatError(which + " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
+    throw ExerciseError(which + " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
   }
   if (range.length > kMaxBlock) {
-    throw FormatError(which + " is larger than a block may be (" + std::to_string(kMaxBlock) + " bytes)");
+    throw ExerciseError(which + " is larger than a block may be (" + std::to_string(kMaxBlock) + " bytes)");
   }
 }
 
@@ -119,7 +119,7 @@ DagBuilder::Built DagBuilder::accept(const logic::MadeBlock& made, const char* f
   try {
     put(made.child.cid, made.block);
   } catch (const FormatError& error) {
-    throw FormatError(exercised(function) + " made a block that is not a valid UnixFS node: " + error.what());
+    throw ExerciseError(exercised(function) + " made a block that is not a valid UnixFS node: " + error.what());
   }
   made_.insert(made.child.cid);
   return made.child;
@@ -130,7 +130,7 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std
   // and how the leaves are grouped under parents (logic.hpp); this reads, checks and stores.
   const std::vector<logic::ByteRange> ranges = logic::chunk_ranges(size, options_.chunk_size);
   if (ranges.empty()) {
-    throw FormatError(exercised("chunk_ranges") + " gave no chunk for a file of " + std::to_string(size) +
+    throw ExerciseError(exercised("chunk_ranges") + " gave no chunk for a file of " + std::to_string(size) +
                       " bytes (an empty file is one empty chunk)");
   }
   made_.clear();
@@ -160,12 +160,12 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std
   std::size_t parents = 0;
   const logic::ParentOf parent_of = [&](std::span<const Built> children) {
     if (++parents > max_parents) {
-      throw FormatError(exercised("balanced_root") + " asked for more than " + std::to_string(max_parents) +
+      throw ExerciseError(exercised("balanced_root") + " asked for more than " + std::to_string(max_parents) +
                         " parents over " + std::to_string(leaves.size()) + " leaves: does its loop end?");
     }
     for (const Built& child : children) {
       if (!made_.count(child.cid)) {
-        throw FormatError(exercised("balanced_root") + " gave parent_of a child " + child.cid.to_string() +
+        throw ExerciseError(exercised("balanced_root") + " gave parent_of a child " + child.cid.to_string() +
                           " that is no block made for this file");
       }
     }
@@ -173,7 +173,7 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std
   };
   const Built root = logic::balanced_root(leaves, options_.max_links, parent_of);
   if (!made_.count(root.cid)) {
-    throw FormatError(exercised("balanced_root") + " returned " + root.cid.to_string() +
+    throw ExerciseError(exercised("balanced_root") + " returned " + root.cid.to_string() +
                       ", which is no block made for this file (the root is a leaf or a parent made by parent_of)");
   }
   return root.cid;

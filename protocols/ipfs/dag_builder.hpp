@@ -49,6 +49,14 @@ struct ImportOptions {
 /// The checks of what the exercised code returns (logic.hpp), each a FormatError naming
 /// `function`: a block above kMaxBlock, a CID of another version or codec than UnixFS uses, or one
 /// that is not the CID of the block.
+/// What the exercise's code (logic.hpp) returned is not a valid answer: the message names the
+/// function. A FormatError on the command line (exit 2); a simulation refuses that one add and
+/// runs on (a lab on untouched stubs must still run).
+class ExerciseError : public FormatError {
+ public:
+  using FormatError::FormatError;
+};
+
 void check_made_block(const logic::MadeBlock& made, const char* function);
 /// Chunk `index` of a file of `file_size` bytes, read so far up to byte `position`: it must begin
 /// at or after `position` (file order, no overlap), end inside the file and fit in a block.

@@ -225,6 +225,13 @@ std::size_t IpfsRun::read_add(const JsonObject& op) {
     f.options.check();
     const Cid root = builder.add_bytes(f.content);
     f.root = blocks_.intern(root);
+  } catch (const ExerciseError& e) {
+    // The exercise's code (ipfs-cid) gave no valid DAG: this add is refused and said so, the run
+    // goes on (a lab on the untouched stubs runs, its adds and fetches failing with the reason).
+    f.error = e.what();
+    driver_.warn(f.field + ": " + f.name + " is not added: " + f.error);
+    files_.push_back(std::move(f));
+    return files_.size() - 1;
   } catch (const FormatError& e) {
     op.fail("chunk_size", e.what());
   }
@@ -291,6 +298,12 @@ Id IpfsRun::read_extra_op(const std::string& name, const JsonObject& op) {
 void IpfsRun::extra_op(const std::string& name, PeerIndex from, const Id& handle) {
   const IpfsOp& op = ops_[static_cast<std::size_t>(handle.limb[0])];
   (void)name;
+  if (op.file && !files_[*op.file].error.empty()) {
+    const AddedFile& f = files_[*op.file];
+    driver_.warn(op.name + " of " + f.name + " by peer " + sim_.peer_id(from).to_decimal() + " skipped: " + f.name +
+                 " could not be added (" + f.error + ")");
+    return;
+  }
   if (op.name == "add") {
     const AddedFile& f = files_[*op.file];
     AddRecord a{sim_.now(), from, *op.file};
@@ -432,6 +445,10 @@ nlohmann::json IpfsRun::result() const {
                    {"upload_mbps", bitswap_.upload_mbps}};
   nlohmann::json files = nlohmann::json::array();
   for (const AddedFile& f : files_) {
+    if (!f.error.empty()) {
+      files.push_back({{"name", f.name}, {"root", nullptr}, {"error", f.error}, {"added_by", f.field}});
+      continue;
+    }
     nlohmann::json j = {{"name", f.name},
                         {"root", blocks_.cid(f.root).to_string()},
                         {"size", f.content.size()},
@@ -711,7 +728,7 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
   std::vector<TableView> tables;
   std::set<std::uint32_t> shown;
   for (const AddedFile& f : files_) {
-    if (shown.count(f.root)) continue;
+    if (!f.error.empty() || shown.count(f.root)) continue;
     const bool fetching = std::any_of(node_.fetches().begin(), node_.fetches().end(),
                                       [&](const FetchRecord& r) { return r.from == peer && r.root == f.root; });
     const bool holds =

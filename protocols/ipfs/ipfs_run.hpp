@@ -20,12 +20,17 @@ constexpr std::uint8_t kNodeRole = 0, kJoiningRole = 1, kHolderRole = 2, kCorrup
 
 /// A file some `add` op put on the network: its bytes (the fetch oracle compares with them), its
 /// DAG and where it was added.
+/// The root of a file that could not be added: no CID.
+constexpr std::uint32_t kNoCid = 0xffffffffu;
+
 struct AddedFile {
   std::string name;
   std::string field;  // "events[2]": the add op that made it
   Bytes content;
   ImportOptions options;
-  std::uint32_t root = 0;                                       // CID index
+  std::uint32_t root = kNoCid;                                  // CID index
+  /// Why the file could not be added (the exercise's code gave no valid DAG), or "".
+  std::string error;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> blocks;  // distinct (cid, payload), root first
   std::vector<DagNode> nodes;                                   // the same blocks, decoded
   std::uint64_t chunks = 0;
