@@ -112,15 +112,18 @@ void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
   a->lookup = std::move(lookup);
   const IdSpace space(w.bits);
   const std::uint64_t peers = w.peers;
-  a->handler = sim.add_handler([&sim, a, space, peers](PeerIndex, std::uint32_t) {
+  // Arrivals end with the window: a bench that runs on until the last lookup has ended (Kademlia's,
+  // CAN's) must not keep starting new ones.
+  const double end_ms = w.seconds * 1000.0;
+  a->handler = sim.add_handler([&sim, a, space, peers, end_ms](PeerIndex, std::uint32_t) {
     const auto requester = static_cast<PeerIndex>(a->rng.below(peers));
     Id key;
     for (auto& limb : key.limb) limb = a->rng.next_u64();
     a->lookup(requester, space.reduce(key));
     a->next_ms += a->rng.exponential(a->mean_gap_ms);
-    sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
+    if (a->next_ms < end_ms) sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
   });
-  sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
+  if (a->next_ms < end_ms) sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
 }
 
 std::uint64_t peak_rss_bytes() {

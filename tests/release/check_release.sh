@@ -47,7 +47,7 @@ cmake -S "$tree" -B "$tree/build" "${cmake_args[@]}" -DP2PLAB_WERROR=ON -DP2PLAB
 # engine tests, and every exercise's graded-test program. The tree's other test programs are the
 # course tree's sources compiled the same way, with warnings as errors, by its own build.
 targets=(p2plab p2plab-grade test_engine)
-while read -r target; do targets+=("$target"); done < <(cmake --build "$tree/build" --target help | sed -nE 's/^(\.\.\. )?(grade_[a-z0-9_]+)[: ].*/\2/p')
+while read -r target; do targets+=("$target"); done < <(cmake --build "$tree/build" --target help | sed -nE 's/^(\.\.\. )?(grade_[a-z0-9_]+)([: ].*)?$/\2/p')
 [ ${#targets[@]} -gt 3 ] || fail "the student tree has no graded-test programs (grade_*)"
 # Every exercise of the course's tree is in the release: its stub, its graded-test program and
 # its compiled reference.
