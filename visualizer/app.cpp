@@ -1476,20 +1476,22 @@ class App {
   void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) const {
     const std::vector<LegendEntry> entries = legend(palette);
     const float line = ImGui::GetTextLineHeightWithSpacing(), swatch = ImGui::GetFontSize() * 0.8f, pad = 8.0f;
-    float width = 0;
-    for (const LegendEntry& e : entries) width = std::max(width, ImGui::CalcTextSize(e.name.c_str()).x);
-    width += swatch + 3 * pad;
-    const float height = line * static_cast<float>(entries.size()) + 2 * pad;
+    float column = 0;
+    for (const LegendEntry& e : entries) column = std::max(column, ImGui::CalcTextSize(e.name.c_str()).x);
+    column += swatch + 3 * pad;
+    // A long legend (IPFS's 14 entries) in two columns: half as tall, it covers less of the view.
+    const std::size_t columns = entries.size() > 8 ? 2 : 1, rows = (entries.size() + columns - 1) / columns;
+    const float width = column * static_cast<float>(columns), height = line * static_cast<float>(rows) + 2 * pad;
     const ImVec2 corner(origin.x + size.x - width - 8, origin.y + size.y - height - 8);
     // Filled: what lies under it (a table's rows, a tree's nodes) must not show through its words.
     draw->AddRectFilled(corner, ImVec2(corner.x + width, corner.y + height), with_alpha(palette.background, 235));
     draw->AddRect(corner, ImVec2(corner.x + width, corner.y + height), palette.text_dim);
-    float y = corner.y + pad;
-    for (const LegendEntry& e : entries) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const LegendEntry& e = entries[i];
+      const float x = corner.x + column * static_cast<float>(i / rows), y = corner.y + pad + line * static_cast<float>(i % rows);
       const float mid = y + line / 2 - 1;
-      draw->AddRectFilled(ImVec2(corner.x + pad, mid - swatch / 2), ImVec2(corner.x + pad + swatch, mid + swatch / 2), e.colour);
-      draw->AddText(ImVec2(corner.x + 2 * pad + swatch, y), palette.text, e.name.c_str());
-      y += line;
+      draw->AddRectFilled(ImVec2(x + pad, mid - swatch / 2), ImVec2(x + pad + swatch, mid + swatch / 2), e.colour);
+      draw->AddText(ImVec2(x + 2 * pad + swatch, y), palette.text, e.name.c_str());
     }
   }
 
