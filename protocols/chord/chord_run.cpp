@@ -139,29 +139,12 @@ nlohmann::json ChordRun::result() const {
   nlohmann::json storage = nlohmann::json::array();
   if (!brief_) {
     for (const LookupRecord& r : protocol_.records()) {
-      nlohmann::json j;
-      j["lookup"] = r.serial;
-      j["from"] = id_of(r.from);
-      j["key"] = id_to_json(r.key, m);
-      j["owner"] = id_of(r.owner);
-      j["hops"] = r.hops;
-      nlohmann::json path = nlohmann::json::array();
-      for (PeerIndex p : r.path) path.push_back(id_of(p));
-      j["path"] = path;
-      j["start_ms"] = to_ms(r.start);
-      j["latency_ms"] = to_ms(r.end - r.start);
-      j["ok"] = r.ok;
-      j["completed"] = r.completed;
-      j["messages"] = r.messages;
-      if (!r.ok && r.owner != kNoPeer) j["owner_alive"] = r.owner_alive;
-      if (r.purpose == Purpose::User) {
-        lookups.push_back(std::move(j));
-      } else {
-        j["op"] = r.purpose == Purpose::Put ? "put" : "get";
-        j["found"] = r.found;
-        j["value"] = r.value == kNoValue ? nlohmann::json(nullptr) : nlohmann::json(protocol_.value(r.value));
-        storage.push_back(std::move(j));
-      }
+      dht::add_record(
+          r, m, id_of, [&](std::uint32_t v) { return protocol_.value(v); }, kNoValue, dht::RecordValue::Any,
+          [&](nlohmann::json& j) {
+            if (!r.ok && r.owner != kNoPeer) j["owner_alive"] = r.owner_alive;
+          },
+          lookups, storage);
     }
   }
   out["lookups"] = lookups;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "p2plab/json_util.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/registry.hpp"
 #include "p2plab/simulator.hpp"
@@ -55,6 +56,45 @@ std::vector<SearchOutcome> get_outcomes(const std::vector<Record>& records, Purp
     out.push_back(o);
   }
   return out;
+}
+
+/// Which value a put's or get's record shows: only the one a get found (CAN, Pastry), or any
+/// the record holds (Chord: a put's value too).
+enum class RecordValue { FoundByGet, Any };
+
+/// One lookup record in the result, as the routed overlays write it: serial, requester, key,
+/// owner, hops, path, start, latency, ok, completed, messages; then `extra(j)` adds the protocol's
+/// own fields (Pastry's key in digits, CAN's point, Chord's owner_alive). A user's lookup goes to
+/// `lookups`; a put's or get's to `storage` with its op, whether it found the key, and its value
+/// as `shown` says (`value_of(index)`; `no_value`: none). `id_of(peer)` writes a peer's id.
+template <class Record, class IdOf, class ValueOf, class Extra>
+void add_record(const Record& r, int id_bits, const IdOf& id_of, const ValueOf& value_of, std::uint32_t no_value,
+                RecordValue shown, const Extra& extra, nlohmann::json& lookups, nlohmann::json& storage) {
+  using Purpose = decltype(r.purpose);
+  nlohmann::json j;
+  j["lookup"] = r.serial;
+  j["from"] = id_of(r.from);
+  j["key"] = id_to_json(r.key, id_bits);
+  j["owner"] = id_of(r.owner);
+  j["hops"] = r.hops;
+  nlohmann::json path = nlohmann::json::array();
+  for (const PeerIndex p : r.path) path.push_back(id_of(p));
+  j["path"] = std::move(path);
+  j["start_ms"] = to_ms(r.start);
+  j["latency_ms"] = to_ms(r.end - r.start);
+  j["ok"] = r.ok;
+  j["completed"] = r.completed;
+  j["messages"] = r.messages;
+  extra(j);
+  if (r.purpose == Purpose::User) {
+    lookups.push_back(std::move(j));
+    return;
+  }
+  j["op"] = r.purpose == Purpose::Put ? "put" : "get";
+  j["found"] = r.found;
+  const bool show = r.value != no_value && (shown == RecordValue::Any || (r.purpose == Purpose::Get && r.found));
+  j["value"] = show ? nlohmann::json(value_of(r.value)) : nlohmann::json(nullptr);
+  storage.push_back(std::move(j));
 }
 
 }  // namespace p2plab::dht

@@ -183,31 +183,9 @@ nlohmann::json PastryRun::result() const {
   if (!brief_) {
     for (const LookupRecord& r : protocol_.records()) {
       if (r.purpose == Purpose::Join) continue;
-      nlohmann::json j;
-      j["lookup"] = r.serial;
-      j["from"] = id_of(r.from);
-      j["key"] = id_to_json(r.key, m);
-      j["key_digits"] = digits.text(r.key);
-      j["owner"] = id_of(r.owner);
-      j["hops"] = r.hops;
-      nlohmann::json path = nlohmann::json::array();
-      for (PeerIndex p : r.path) path.push_back(id_of(p));
-      j["path"] = path;
-      j["start_ms"] = to_ms(r.start);
-      j["latency_ms"] = to_ms(r.end - r.start);
-      j["ok"] = r.ok;
-      j["completed"] = r.completed;
-      j["messages"] = r.messages;
-      if (r.purpose == Purpose::User) {
-        lookups.push_back(std::move(j));
-      } else {
-        j["op"] = r.purpose == Purpose::Put ? "put" : "get";
-        j["found"] = r.found;
-        j["value"] = r.purpose == Purpose::Get && r.found && r.value != kNoValue
-                         ? nlohmann::json(protocol_.value(r.value))
-                         : nlohmann::json(nullptr);
-        storage.push_back(std::move(j));
-      }
+      dht::add_record(
+          r, m, id_of, [&](std::uint32_t v) { return protocol_.value(v); }, kNoValue, dht::RecordValue::FoundByGet,
+          [&](nlohmann::json& j) { j["key_digits"] = digits.text(r.key); }, lookups, storage);
     }
     for (const auto& [id, p] : sim_.live_by_id()) {
       const PeerState& s = protocol_.state(p);
