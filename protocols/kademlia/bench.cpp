@@ -45,14 +45,13 @@ int run_bench(const BenchOptions& o) {
   // (counting only those done by the window's end would leave out the slowest: at 10^6 and one
   // simulated second two thirds of them, and the means would be too small).
   sim.run_until(from_ms(o.seconds * 1000.0));
-  const LookupStats& started = protocol.stats();
-  while (started.finished_count() < started.started_count() && sim.events_pending() > 0)
+  const LookupStats& st = protocol.stats();
+  while (st.finished_count() < st.started_count() && sim.events_pending() > 0)
     sim.run_until(sim.current_time() + from_ms(std::int64_t{1000}));
   clock.finished();
 
   const double build_s = clock.build_s(), run_s = clock.run_s(), wall_s = clock.wall_s();
   const std::uint64_t peak = clock.peak_rss();
-  const LookupStats& st = protocol.stats();
   const KademliaStats& ks = protocol.kademlia_stats();
   const double finished = std::max<double>(1.0, static_cast<double>(ks.lookups));
   const double mean_rpcs = static_cast<double>(ks.rpcs) / finished;
