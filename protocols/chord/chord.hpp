@@ -243,10 +243,16 @@ class Protocol final : public MessageHandler<Message> {
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     (void)peer;
-    if (msg.lookup < lookups_.size() && (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor ||
-                                         msg.type == MsgType::PutAck || msg.type == MsgType::GetReply)) {
-      const char* p = reinterpret_cast<const char*>(&lookups_[msg.lookup]);
+    if (msg.lookup >= lookups_.size()) return;
+    const char* p = reinterpret_cast<const char*>(&lookups_[msg.lookup]);
+    if (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor || msg.type == MsgType::PutAck ||
+        msg.type == MsgType::GetReply) {
       for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
+    } else if (msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext) {
+      // A hop on the way counts its message on the lookup (send()): one line, its serial and
+      // counter. Unfetched, that read was a quarter of a 10^6-peer bench's time.
+      __builtin_prefetch(&lookups_[msg.lookup].serial);
+      __builtin_prefetch(&lookups_[msg.lookup].messages);
     }
   }
 
