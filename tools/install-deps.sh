@@ -13,6 +13,8 @@ packages=(
   build-essential cmake pkg-config git
   # ./test.sh: Ninja schedules the build, ccache lets the student-release check reuse its objects
   ninja-build ccache
+  # LLVM's linker: links the suite's hundred sanitized programs in less time than GNU ld
+  lld
   # engine, protocols, command line, tests
   libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
   # real network mode
