@@ -228,6 +228,7 @@ class Protocol final : public MessageHandler<Message> {
   /// Hook for the oracle check of "ok": is `owner` the true successor of `key` right now?
   void set_oracle(std::function<bool(PeerIndex owner, const Id& key)> oracle) { oracle_ = std::move(oracle); }
   std::size_t state_bytes() const;
+  std::size_t finger_bytes() const { return fingers_.bytes(); }
   /// Routing state entries held by peer n (fingers + successors + predecessor that are set).
   std::size_t state_entries(PeerIndex n) const;
 

@@ -104,7 +104,10 @@ class FingerTables {
 
   void prefetch(PeerIndex n) const {
     const char* p = reinterpret_cast<const char*>(&blocks_[n]);
+    // A block is not aligned to cache lines: its last bytes (the run count, read first) can sit
+    // on a line that no step of 64 from its start reaches.
     for (std::size_t offset = 0; offset < sizeof(Block); offset += 64) __builtin_prefetch(p + offset);
+    __builtin_prefetch(p + sizeof(Block) - 1);
   }
 
   std::size_t bytes() const {
