@@ -11,9 +11,11 @@ namespace p2plab::flooding {
 
 struct BenchOptions : dht::BenchWorkload {
   BenchOptions() {
-    // A query reaches all 10^5 peers at TTL 7 and costs about 8 x 10^5 messages: 10 queries per
-    // simulated second for 10 s (about 100 floods, 80 M events) take well under a minute.
-    seconds = 10;
+    // At 10^5 peers a TTL-7 query reaches about 35,000 of them in about 40,000 messages: 10
+    // queries per simulated second (10^-4 per peer) for 50 s, about 500 floods and 20 M events,
+    // take 10-15 s in Release on one core of this machine (well under a minute even when it is
+    // shared), and enough floods that the means are stable to about 1 %.
+    seconds = 50;
     rate = 1e-4;
   }
   int ttl = 7, degree = 4;
