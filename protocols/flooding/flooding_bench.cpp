@@ -136,6 +136,18 @@ class FloodBench final : public search::QueryObserver {
     for (PeerIndex p = 0; p < o_.peers; ++p) all[p] = p;
     protocol_.bootstrap(all);
     overlay_ = std::make_unique<Overlay>(protocol_, o_.peers);
+    // The oracle floods over the links both ends hold: a one-sided link, a loop or a peer above
+    // max_degree would make the overlay itself wrong.
+    for (PeerIndex p = 0; p < o_.peers; ++p) {
+      if (overlay_->degree(p) > static_cast<std::size_t>(params_.max_degree)) {
+        fail_global("peer " + std::to_string(p) + " has " + std::to_string(overlay_->degree(p)) + " neighbours");
+      }
+      for (PeerIndex n : overlay_->neighbours(p)) {
+        if (n == p || !overlay_->adjacent(n, p)) {
+          fail_global("the overlay link " + std::to_string(p) + " - " + std::to_string(n) + " is not mutual");
+        }
+      }
+    }
     scratch_.assign(o_.peers, kUnreached);
     check_handler_ = sim_.add_handler([this](PeerIndex, std::uint32_t q) { check(q); });
   }
