@@ -218,7 +218,6 @@ class FloodBench final : public search::QueryObserver {
   const LookupStats& stats() const { return stats_; }
   const Params& params() const { return params_; }
   const Overlay& overlay() const { return *overlay_; }
-  std::uint64_t started() const { return stats_.started_count(); }
 
  private:
   Flight* flight(search::QueryIndex q, const char* what) {
