@@ -59,6 +59,7 @@ QueryIndex QueryLog::open(PeerIndex from, NameIndex name, SimTime now, bool live
 }
 
 void QueryLog::hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, SimTime now, int kind) {
+  if (observer_ != nullptr && q != kNoQuery) observer_->hop(q, from, to, hops, duplicate, kind);
   if (trace_ == nullptr || !trace_->enabled() || q == kNoQuery) return;
   TraceEvent e;
   e.time = now;
@@ -109,6 +110,7 @@ void QueryLog::finish(QueryIndex q, SimTime now) {
     e.index = static_cast<std::uint16_t>(std::max(r.first_hit_hops, 0));
     trace_->record(e);
   }
+  if (observer_ != nullptr) observer_->finished(q);
 }
 
 namespace {

@@ -77,12 +77,29 @@ enum HopKind : std::uint8_t { kForwardHop = 0, kDuplicateHop = 1, kRelayLeg = 2,
 /// message ("QUERYHIT", "search result").
 void describe_hops(TraceVocabulary& vocabulary, bool floods = true, const std::string& answer = "QUERYHIT");
 
+/// Follows every query as the protocol reports it (a benchmark's oracle check), in place of the
+/// log's per-query sets of reached peers: a flood over 10^5 peers would fill one with 4 MB.
+class QueryObserver {
+ public:
+  virtual ~QueryObserver() = default;
+  virtual void reached(QueryIndex q, PeerIndex peer) = 0;
+  /// QueryLog::hop's report (the duplicate flag and the kind as given there).
+  virtual void hop(QueryIndex q, PeerIndex from, PeerIndex to, int hops, bool duplicate, int kind) = 0;
+  /// The query has ended (QueryLog::finish, once per query).
+  virtual void finished(QueryIndex q) = 0;
+};
+
 /// The interface between a protocol and the bench: the protocol reports, the bench records.
 class QueryLog {
  public:
   QueryIndex open(PeerIndex from, NameIndex name, SimTime now, bool live_provider_existed);
   void reached(QueryIndex q, PeerIndex peer) {
-    if (q != kNoQuery) records_[q].reached.insert(peer);
+    if (q == kNoQuery) return;
+    if (observer_ != nullptr) {
+      observer_->reached(q, peer);
+    } else {
+      records_[q].reached.insert(peer);
+    }
   }
   void message(QueryIndex q) {
     if (q != kNoQuery) ++records_[q].messages;
@@ -94,6 +111,9 @@ class QueryLog {
   void set_liveness(std::function<bool(PeerIndex)> alive) { alive_ = std::move(alive); }
   /// Also report queries in the engine's trace (lookup_start / lookup_hop / lookup_done).
   void set_trace(Trace* trace) { trace_ = trace; }
+  /// Reports reached peers, hops and ends to `observer` too; the records' `reached` sets then
+  /// stay empty (the observer keeps what it needs).
+  void set_observer(QueryObserver* observer) { observer_ = observer; }
   /// The query went from one peer to the next (hops from the requester); duplicates included.
   /// kind kRelayLeg: a leg of a relayed transfer (not part of the query's flood); kAnswerHop:
   /// the answer moved one step back toward the requester (`hops`: its steps so far).
@@ -108,6 +128,7 @@ class QueryLog {
   std::vector<QueryRecord> records_;
   std::function<bool(PeerIndex)> alive_;
   Trace* trace_ = nullptr;
+  QueryObserver* observer_ = nullptr;
 };
 
 /// Peer capacities for superpeer election (Gnutella 0.6 "ultrapeer capable", Skype supernodes).

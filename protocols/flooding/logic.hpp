@@ -107,6 +107,10 @@ class GuidTable {
   }
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
+  /// A hint that guid is looked up soon: loads its slot into the cache (no effect on contents).
+  void prefetch(Guid guid) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(guid)]);
+  }
   /// Every entry (for inspection; allocates).
   std::vector<std::pair<Guid, PeerIndex>> entries() const {
     std::vector<std::pair<Guid, PeerIndex>> out;
@@ -148,6 +152,8 @@ class GuidCache {
   std::size_t size() const { return guids_.size(); }
   /// Forgets a GUID (a long-running real peer reuses the numbers of old queries). (Given.)
   void forget(Guid guid) { guids_.erase(guid); }
+  /// A hint that guid is offered soon (the simulator's prefetch). (Given.)
+  void prefetch(Guid guid) const { guids_.prefetch(guid); }
 
  private:
   GuidTable guids_;  // the GUIDs seen (the peer stored with each is not used here: kNoPeer)

@@ -1,7 +1,8 @@
-// Flooding in the registry: its runs and its view model.
+// Flooding in the registry: its runs, its view model and its benchmark command.
 #include "common/search_run.hpp"
-#include "flooding_node.hpp"
 #include "flooding.hpp"
+#include "flooding_bench.hpp"
+#include "flooding_node.hpp"
 
 namespace p2plab::flooding {
 
@@ -40,6 +41,7 @@ void register_flooding(ProtocolRegistry& registry) {
   };
   info.model = flooding_model();
   info.node = node_command(info.model);
+  info.bench = bench_command();
   registry.add(std::move(info));
 }
 
