@@ -675,3 +675,63 @@ TEST_CASE("ring: the successor oracle stays right through many single and mass c
   }
   CHECK(rank_answers > 0);  // the O(1) path was taken, and checked
 }
+
+// ---- the compact finger tables (finger_table.hpp) against a plain m-entry array per peer -------
+
+TEST_CASE("finger tables: runs in a shared arena hold exactly what m plain entries hold, through random changes") {
+  using chord::FingerTables;
+  Rng rng(77);
+  for (const int m : {1, 6, 32, 160}) {
+    CAPTURE(m);
+    constexpr std::size_t peers = 40;
+    FingerTables tables(m);
+    tables.resize(peers);
+    // The reference: every finger of every peer, written as the test changes it.
+    std::vector<std::vector<FingerTables::Run>> plain(peers, std::vector<FingerTables::Run>(m));
+    auto random_run = [&] {
+      // Few distinct nodes, so that neighbouring fingers often agree and runs merge and split.
+      const std::uint64_t pick = rng.below(9);
+      return pick == 8 ? FingerTables::Run{} : FingerTables::Run{static_cast<PeerIndex>(pick), static_cast<std::uint32_t>(pick * 1000 + 7)};
+    };
+    for (int step = 0; step < 4000; ++step) {
+      const auto n = static_cast<PeerIndex>(rng.below(peers));
+      if (rng.below(4) == 0) {
+        // A whole table: either random fingers (up to m runs) or a ring-like one (few long runs).
+        std::vector<FingerTables::Run> table(m);
+        const bool ring_like = rng.below(2) == 0;
+        for (int i = 0; i < m; ++i) table[i] = ring_like && i > 0 && rng.below(8) != 0 ? table[i - 1] : random_run();
+        tables.store(n, table.data());
+        plain[n] = table;
+      } else {
+        const int i = static_cast<int>(rng.below(static_cast<std::uint64_t>(m)));
+        const FingerTables::Run run = random_run();
+        tables.set(n, i, run);
+        plain[n][i] = run;
+      }
+      // Check the changed peer and one other at random: get, load, and the runs visited downwards.
+      for (const PeerIndex p : {n, static_cast<PeerIndex>(rng.below(peers))}) {
+        std::vector<FingerTables::Run> loaded(m);
+        tables.load(p, loaded.data());
+        int wrong = 0;
+        for (int i = 0; i < m; ++i) {
+          wrong += tables.get(p, i) != plain[p][i].node || loaded[i].node != plain[p][i].node ||
+                   loaded[i].print != plain[p][i].print;
+        }
+        REQUIRE(wrong == 0);
+        const int top = static_cast<int>(rng.below(static_cast<std::uint64_t>(m)));
+        std::vector<PeerIndex> visited, expected;
+        tables.for_each_run_down(p, top, [&](const FingerTables::Run& run) {
+          visited.push_back(run.node);
+          return false;
+        });
+        for (int i = top; i >= 0; --i) {
+          if (i < m - 1 && plain[p][i].node == plain[p][i + 1].node && i < top) continue;
+          expected.push_back(plain[p][i].node);
+        }
+        REQUIRE(visited == expected);
+      }
+    }
+    // Blocks given back are reused: 4000 changes of 40 tables fit in one 8 MiB chunk.
+    CHECK(tables.bytes() < (std::size_t{9} << 20));
+  }
+}

@@ -243,7 +243,7 @@ class Protocol final : public MessageHandler<Message> {
     __builtin_prefetch(&transport_.id_of(peer));
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
-    (void)peer;
+    if (peer < predecessor_.size()) fingers_.prefetch_runs(peer);  // its header was loaded a stage ago
     if (msg.lookup >= lookups_.size()) return;
     const char* p = reinterpret_cast<const char*>(&lookups_[msg.lookup]);
     if (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor || msg.type == MsgType::PutAck ||

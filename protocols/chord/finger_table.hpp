@@ -1,16 +1,19 @@
 #pragma once
 // The finger tables of all peers, stored compactly. A peer's m fingers form runs of equal
 // entries: with N peers on a 2^160 circle, fingers 0..~140 all point to the successor, and only
-// about log2 N runs are distinct. Each peer gets a block of up to kRuns runs (a rare table with
-// more runs, e.g. while a small-ring join is settling, moves to an overflow table). Each run also
-// keeps a 32-bit "print" of its node's id, so routing can compare positions on the circle
-// without loading the node's full id (a cache miss in a large ring).
+// about log2 N runs are distinct. Each peer's runs lie in one block of a shared arena, as many as
+// it has (rounded up to a multiple of 8), so a peer pays for the runs it has, not for the most any
+// peer could have. Each run also keeps a 32-bit "print" of its node's id, so routing can compare
+// positions on the circle without loading the node's full id (a cache miss in a large ring).
 //
-// Worked example, m = 6, node 52 of figure 5: fingers 54, 54, 56, 60, 4, 23 are four runs
-// {start 0: 54}, {start 2: 56}, {start 3: 60}, {start 4: 4}, {start 5: 23} -> five runs.
+// Worked example, m = 6, node 52 of figure 5: fingers 54, 54, 56, 60, 4, 23 are five runs
+// {start 0: 54}, {start 2: 56}, {start 3: 60}, {start 4: 4}, {start 5: 23}; its block holds the
+// five start bytes (0, 2, 3, 4, 5), three bytes of padding, then the five runs (8 bytes each).
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <unordered_map>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "p2plab/peer_array.hpp"
@@ -20,8 +23,6 @@ namespace p2plab::chord {
 
 class FingerTables {
  public:
-  static constexpr int kRuns = 32;
-
   struct Run {
     PeerIndex node = kNoPeer;
     std::uint32_t print = 0;
@@ -30,50 +31,55 @@ class FingerTables {
   explicit FingerTables(int m) : m_(m) {}
 
   void resize(std::size_t peers) {
-    if (peers <= blocks_.size()) return;
-    blocks_.resize(peers);
+    if (peers <= headers_.size()) return;
+    headers_.resize(peers);
   }
-  std::size_t size() const { return blocks_.size(); }
+  std::size_t size() const { return headers_.size(); }
 
   PeerIndex get(PeerIndex n, int i) const {
-    const Block& b = blocks_[n];
-    if (b.count == kOverflow) return overflow_.at(n)[i].node;
-    int r = b.count - 1;
-    while (r > 0 && b.start[r] > i) --r;
-    return b.runs[r].node;
+    const Header& h = headers_[n];
+    if (h.count == 0) return kNoPeer;  // a fresh table: one run of unknown fingers
+    const std::uint8_t* start = starts(h);
+    int r = h.count - 1;
+    while (r > 0 && start[r] > i) --r;
+    return runs(h)[r].node;
   }
 
   /// All m fingers of peer n (decompressed).
   void load(PeerIndex n, Run* out) const {
-    const Block& b = blocks_[n];
-    if (b.count == kOverflow) {
-      const auto& full = overflow_.at(n);
-      for (int i = 0; i < m_; ++i) out[i] = full[i];
+    const Header& h = headers_[n];
+    if (h.count == 0) {
+      std::fill(out, out + m_, Run{});
       return;
     }
-    for (int r = 0; r < b.count; ++r) {
-      const int end = r + 1 < b.count ? b.start[r + 1] : m_;
-      for (int i = b.start[r]; i < end; ++i) out[i] = b.runs[r];
+    const std::uint8_t* start = starts(h);
+    const Run* run = runs(h);
+    for (int r = 0; r < h.count; ++r) {
+      const int end = r + 1 < h.count ? start[r + 1] : m_;
+      for (int i = start[r]; i < end; ++i) out[i] = run[r];
     }
   }
 
   /// Replaces all m fingers of peer n.
   void store(PeerIndex n, const Run* in) {
-    Block& b = blocks_[n];
     int count = 0;
+    for (int i = 0; i < m_; ++i) count += i == 0 || in[i].node != in[i - 1].node;
+    Header& h = headers_[n];
+    if (count > h.capacity) {
+      release(h);
+      h.capacity = static_cast<std::uint8_t>((count + kRunGranule - 1) / kRunGranule * kRunGranule);
+      h.offset = allocate(h.capacity);
+    }
+    std::uint8_t* start = starts(h);
+    Run* run = runs(h);
+    int r = 0;
     for (int i = 0; i < m_; ++i) {
       if (i > 0 && in[i].node == in[i - 1].node) continue;
-      if (count == kRuns) {
-        b.count = kOverflow;
-        overflow_[n].assign(in, in + m_);
-        return;
-      }
-      b.runs[count] = in[i];
-      b.start[count] = static_cast<std::uint8_t>(i);
-      ++count;
+      start[r] = static_cast<std::uint8_t>(i);
+      run[r] = in[i];
+      ++r;
     }
-    b.count = static_cast<std::uint8_t>(count);
-    overflow_.erase(n);
+    h.count = static_cast<std::uint8_t>(count);
   }
 
   void set(PeerIndex n, int i, Run value) {
@@ -87,47 +93,88 @@ class FingerTables {
   /// stop. Each distinct node is visited once per run.
   template <class F>
   void for_each_run_down(PeerIndex n, int top, F&& f) const {
-    const Block& b = blocks_[n];
-    if (b.count == kOverflow) {
-      const auto& full = overflow_.at(n);
-      for (int i = top; i >= 0; --i) {
-        if (i < top && full[i].node == full[i + 1].node) continue;
-        if (f(full[i])) return;
-      }
+    const Header& h = headers_[n];
+    if (h.count == 0) {
+      f(Run{});
       return;
     }
-    for (int r = b.count - 1; r >= 0; --r) {
-      if (b.start[r] > top) continue;
-      if (f(b.runs[r])) return;
+    const std::uint8_t* start = starts(h);
+    const Run* run = runs(h);
+    for (int r = h.count - 1; r >= 0; --r) {
+      if (start[r] > top) continue;
+      if (f(run[r])) return;
     }
   }
 
-  void prefetch(PeerIndex n) const {
-    const char* p = reinterpret_cast<const char*>(&blocks_[n]);
-    // A block is not aligned to cache lines: its last bytes (the run count, read first) can sit
-    // on a line that no step of 64 from its start reaches.
-    for (std::size_t offset = 0; offset < sizeof(Block); offset += 64) __builtin_prefetch(p + offset);
-    __builtin_prefetch(p + sizeof(Block) - 1);
+  /// Starts loading peer n's header; prefetch_runs(n) one stage later loads its block.
+  void prefetch(PeerIndex n) const { __builtin_prefetch(&headers_[n]); }
+  void prefetch_runs(PeerIndex n) const {
+    const Header& h = headers_[n];
+    if (h.count == 0) return;
+    const char* p = reinterpret_cast<const char*>(starts(h));
+    const std::size_t bytes = block_units(h.capacity) * sizeof(Unit);
+    for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
+    __builtin_prefetch(p + bytes - 1);
   }
 
   std::size_t bytes() const {
-    std::size_t total = blocks_.capacity() * sizeof(Block);
-    for (const auto& entry : overflow_) total += entry.second.capacity() * sizeof(Run) + 64;
+    std::size_t total = headers_.capacity() * sizeof(Header) + chunks_.size() * kChunkUnits * sizeof(Unit);
+    for (const auto& list : free_) total += list.capacity() * sizeof(std::uint32_t);
     return total;
   }
-  std::size_t overflowed() const { return overflow_.size(); }
 
  private:
-  static constexpr std::uint8_t kOverflow = 0xff;
-  struct Block {
-    std::array<Run, kRuns> runs{};
-    std::array<std::uint8_t, kRuns> start{};
-    std::uint8_t count = 1;  // a fresh table: one run of unknown fingers from 0
+  // The arena is counted in 8-byte units, in chunks that never move (growing a vector of
+  // hundreds of megabytes would hold the old and the new copy at once: a peak of 1.5x).
+  using Unit = std::uint64_t;
+  static constexpr int kRunGranule = 8;                       // capacity steps: 8 runs, one unit of starts
+  static constexpr std::uint32_t kChunkUnits = 1u << 20;      // 8 MiB
+  struct Header {
+    std::uint32_t offset = 0;   // first unit of the block in the arena
+    std::uint8_t count = 0;     // runs held; 0: a fresh table (all fingers unknown), no block
+    std::uint8_t capacity = 0;  // runs the block has room for
   };
+  static std::uint32_t block_units(int capacity) {
+    return static_cast<std::uint32_t>(capacity / kRunGranule + capacity * sizeof(Run) / sizeof(Unit));
+  }
+
+  Unit* unit(std::uint32_t offset) const { return chunks_[offset / kChunkUnits].get() + offset % kChunkUnits; }
+  std::uint8_t* starts(const Header& h) const { return reinterpret_cast<std::uint8_t*>(unit(h.offset)); }
+  Run* runs(const Header& h) const {
+    return reinterpret_cast<Run*>(unit(h.offset + static_cast<std::uint32_t>(h.capacity / kRunGranule)));
+  }
+
+  std::uint32_t allocate(int capacity) {
+    auto& list = free_list(capacity);
+    if (!list.empty()) {
+      const std::uint32_t offset = list.back();
+      list.pop_back();
+      return offset;
+    }
+    const std::uint32_t units = block_units(capacity);
+    // A block never straddles two chunks: the rest of a chunk too small for it stays unused.
+    if (chunks_.empty() || chunk_used_ + units > kChunkUnits) {
+      chunks_.push_back(std::make_unique_for_overwrite<Unit[]>(kChunkUnits));
+      chunk_used_ = 0;
+    }
+    const auto offset = static_cast<std::uint32_t>((chunks_.size() - 1) * kChunkUnits + chunk_used_);
+    chunk_used_ += units;
+    return offset;
+  }
+  void release(const Header& h) {
+    if (h.capacity > 0) free_list(h.capacity).push_back(h.offset);
+  }
+  std::vector<std::uint32_t>& free_list(int capacity) {
+    const auto slot = static_cast<std::size_t>(capacity / kRunGranule);
+    if (free_.size() <= slot) free_.resize(slot + 1);
+    return free_[slot];
+  }
 
   int m_;
-  PeerArray<Block> blocks_;
-  std::unordered_map<PeerIndex, std::vector<Run>> overflow_;
+  PeerArray<Header> headers_;
+  std::vector<std::unique_ptr<Unit[]>> chunks_;
+  std::uint32_t chunk_used_ = 0;                  // units handed out of the last chunk
+  std::vector<std::vector<std::uint32_t>> free_;  // by capacity / 8: blocks given back, for reuse
 };
 
 }  // namespace p2plab::chord
