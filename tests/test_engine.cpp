@@ -445,13 +445,28 @@ TEST_CASE("the event queue pops in time order, equal times in insertion order (v
     std::vector<std::pair<SimTime, std::uint32_t>> expected = pushed;
     std::stable_sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     REQUIRE(queue.size() == expected.size());
-    for (const auto& [time, tag] : expected) {
+    std::size_t hints = 0;
+    for (std::size_t k = 0; k < expected.size(); ++k) {
+      const auto& [time, tag] = expected[k];
+      // The prefetch hints, when they answer, name the events that come next, in order.
+      queue.top();
+      if (const QueuedEvent* second = queue.second(); second != nullptr) {
+        REQUIRE(k + 1 < expected.size());
+        REQUIRE(second->arg == expected[k + 1].second);
+        ++hints;
+      }
+      if (const QueuedEvent* third = queue.third(); third != nullptr) {
+        REQUIRE(k + 2 < expected.size());
+        REQUIRE(third->arg == expected[k + 2].second);
+        ++hints;
+      }
       const QueuedEvent got = queue.pop();
       REQUIRE(got.time == time);
       REQUIRE(got.arg == tag);
       REQUIRE(got.peer == tag);
     }
     CHECK(queue.empty());
+    CHECK(hints > expected.size());  // they answer for most events
   }
 }
 

@@ -126,6 +126,21 @@ class EventQueue {
     return &current_[2];
   }
 
+  /// The event after second() if it is cheap to find (a prefetch hint), else nullptr. In the
+  /// current bucket's binary heap the third earliest is the other child of the root or a child
+  /// of the second earliest.
+  const QueuedEvent* third() const {
+    const std::size_t n = current_.size();
+    if (n < 3) return nullptr;
+    const std::size_t second = (n == 2 || later(current_[2], current_[1])) ? 1 : 2;
+    const std::size_t other = 3 - second;
+    const QueuedEvent* best = &current_[other];
+    for (std::size_t c = 2 * second + 1; c <= 2 * second + 2 && c < n; ++c) {
+      if (later(*best, current_[c])) best = &current_[c];
+    }
+    return best;
+  }
+
   std::size_t capacity_bytes() const {
     std::size_t total = far_.capacity_bytes() + current_.capacity() * sizeof(QueuedEvent) +
                         buckets_.capacity() * sizeof(std::vector<QueuedEvent>);
