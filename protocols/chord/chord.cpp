@@ -52,19 +52,12 @@ void Protocol::reserve(std::size_t count) {
   successors_.resize(count * params_.successors, kNoPeer);
   successor_prints_.resize(count * params_.successors, 0);
   fingers_.resize(count);
-  next_finger_.resize(count, 0);
-  stabilize_tag_.resize(count, 0);
-  ping_tag_.resize(count, 0);
-  stabilize_deadline_.resize(count, -1);
-  ping_deadline_.resize(count, -1);
-  ping_target_.resize(count, kNoPeer);
+  // upkeep_ grows on first use (upkeep()): a frozen ring (a benchmark) never runs maintenance.
 }
 
 std::size_t Protocol::state_bytes() const {
   return predecessor_.capacity() * sizeof(PeerIndex) + successors_.capacity() * sizeof(PeerIndex) +
-         successor_prints_.capacity() * 4 + fingers_.bytes() + next_finger_.capacity() + stabilize_tag_.capacity() * 4 +
-         ping_tag_.capacity() * 4 + stabilize_deadline_.capacity() * sizeof(SimTime) +
-         ping_deadline_.capacity() * sizeof(SimTime) + ping_target_.capacity() * sizeof(PeerIndex) +
+         successor_prints_.capacity() * 4 + fingers_.bytes() + upkeep_.capacity() * sizeof(Upkeep) +
          lookups_.capacity() * sizeof(Lookup);
 }
 
@@ -90,7 +83,7 @@ void Protocol::mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) c
   };
   if (n >= predecessor_.size()) return;
   use(predecessor_[n]);
-  use(ping_target_[n]);
+  if (n < upkeep_.size()) use(upkeep_[n].ping_target);
   for (int j = 0; j < params_.successors; ++j) use(successors_[slot(n, j)]);
   for (int i = 0; i < params_.m; ++i) use(fingers_.get(n, i));
   for (const Lookup& l : lookups_) {
@@ -233,7 +226,7 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
       table[i] = {f, f == succ ? successor_prints_[slot(n, 0)] : print_of(f)};
     }
     fingers_.store(n, table.data());
-    next_finger_[n] = 0;
+    if (n < upkeep_.size()) upkeep_[n].next_finger = 0;
   }
 }
 

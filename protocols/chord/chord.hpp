@@ -399,10 +399,18 @@ class Protocol final : public MessageHandler<Message> {
   PeerArray<PeerIndex> successors_;            // r entries per peer; kNoPeer past the known ones
   PeerArray<std::uint32_t> successor_prints_;  // IdSpace::print of each successor entry
   FingerTables fingers_;                       // m fingers per peer, as runs; kNoPeer = not yet known
-  PeerArray<std::uint8_t> next_finger_;
-  PeerArray<std::uint32_t> stabilize_tag_, ping_tag_;
-  PeerArray<SimTime> stabilize_deadline_, ping_deadline_;
-  PeerArray<PeerIndex> ping_target_;
+  // What stabilize, check_predecessor and fix_fingers keep between their steps.
+  struct Upkeep {
+    std::uint32_t stabilize_tag = 0, ping_tag = 0;
+    SimTime stabilize_deadline = -1, ping_deadline = -1;  // -1: no answer awaited
+    PeerIndex ping_target = kNoPeer;
+    std::uint8_t next_finger = 0;
+  };
+  PeerArray<Upkeep> upkeep_;  // empty until maintenance first runs (32 bytes per peer a frozen ring saves)
+  Upkeep& upkeep(PeerIndex n) {
+    if (n >= upkeep_.size()) upkeep_.resize(std::max<std::size_t>(predecessor_.size(), n + 1));
+    return upkeep_[n];
+  }
   // Stored items of the (few) peers that hold any: key -> value index.
   std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
 

@@ -74,12 +74,12 @@ void Protocol::stabilize(PeerIndex n) {
   }
   // One stabilize at a time: while the last one is unanswered, its timeout decides (a period
   // shorter than rpc_timeout must not keep pushing the timeout away).
-  if (stabilize_deadline_[n] >= 0) return;
+  if (upkeep(n).stabilize_deadline >= 0) return;
   Message m;
   m.type = MsgType::GetPredecessor;
-  m.tag = ++stabilize_tag_[n];
+  m.tag = ++upkeep(n).stabilize_tag;
   send(n, s, m);
-  stabilize_deadline_[n] = transport_.now() + params_.rpc_timeout;
+  upkeep(n).stabilize_deadline = transport_.now() + params_.rpc_timeout;
   transport_.set_timer(n, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::StabilizeTimeout), m.tag);
 }
 
@@ -97,8 +97,8 @@ void Protocol::answer_get_predecessor(PeerIndex self, PeerIndex from, const Mess
 // x = 44 (a newcomer that just joined with successor 45) and 45's list 49, 52, 54. 42's list
 // becomes 45, 49, 52; 44 lies in (42, 45), so 44 goes in front: 44, 45, 49; 42 notifies 44.
 void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& msg) {
-  if (msg.tag != stabilize_tag_[self] || stabilize_deadline_[self] < 0) return;
-  stabilize_deadline_[self] = -1;
+  if (msg.tag != upkeep(self).stabilize_tag || upkeep(self).stabilize_deadline < 0) return;
+  upkeep(self).stabilize_deadline = -1;
   const PeerIndex s = from;
   std::array<PeerIndex, kMaxSuccessors> before{};
   const int old_count = successor_count(self);
@@ -125,8 +125,8 @@ void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& ms
 
 // The successor did not answer within rpc_timeout: it is gone, the next one in the list takes over.
 void Protocol::stabilize_timeout(PeerIndex self, std::uint32_t tag) {
-  if (tag != stabilize_tag_[self] || stabilize_deadline_[self] < 0) return;
-  stabilize_deadline_[self] = -1;
+  if (tag != upkeep(self).stabilize_tag || upkeep(self).stabilize_deadline < 0) return;
+  upkeep(self).stabilize_deadline = -1;
   remove_dead(self, successor(self));
 }
 
@@ -155,9 +155,9 @@ void Protocol::notify(PeerIndex n, PeerIndex candidate) {
 // The lookup runs as any other (lookup.cpp); fix_finger_answered below is the assignment.
 void Protocol::fix_fingers(PeerIndex n) {
   if (successor(n) == kNoPeer) return;
-  int next = next_finger_[n];
+  int next = upkeep(n).next_finger;
   const int i = logic::fix_fingers(next, params_.m);
-  next_finger_[n] = static_cast<std::uint8_t>(std::clamp(next, 0, params_.m - 1));
+  upkeep(n).next_finger = static_cast<std::uint8_t>(std::clamp(next, 0, params_.m - 1));
   if (i < 0 || i >= params_.m) return;  // not a finger index
   lookup(n, logic::finger_start(transport_.id_of(n), i, params_.m), Purpose::FixFinger, static_cast<std::uint32_t>(i));
 }
@@ -180,7 +180,7 @@ void Protocol::fix_finger_answered(std::uint32_t index, PeerIndex owner) {
     set_finger(n, j, owner);
     ++j;
   }
-  if (next_finger_[n] == (i + 1) % params_.m) next_finger_[n] = static_cast<std::uint8_t>(j % params_.m);
+  if (upkeep(n).next_finger == (i + 1) % params_.m) upkeep(n).next_finger = static_cast<std::uint8_t>(j % params_.m);
   finish(index, owner, true);
 }
 
@@ -190,13 +190,13 @@ void Protocol::fix_finger_answered(std::uint32_t index, PeerIndex owner) {
 // left without PONG for rpc_timeout (ping_timeout below).
 void Protocol::check_predecessor(PeerIndex n) {
   const PeerIndex p = predecessor_[n];
-  if (p == kNoPeer || p == n || ping_deadline_[n] >= 0) return;  // one ping at a time
+  if (p == kNoPeer || p == n || upkeep(n).ping_deadline >= 0) return;  // one ping at a time
   Message m;
   m.type = MsgType::Ping;
-  m.tag = ++ping_tag_[n];
+  m.tag = ++upkeep(n).ping_tag;
   send(n, p, m);
-  ping_target_[n] = p;
-  ping_deadline_[n] = transport_.now() + params_.rpc_timeout;
+  upkeep(n).ping_target = p;
+  upkeep(n).ping_deadline = transport_.now() + params_.rpc_timeout;
   transport_.set_timer(n, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::PingTimeout), m.tag);
 }
 
@@ -208,13 +208,13 @@ void Protocol::answer_ping(PeerIndex self, PeerIndex from, const Message& msg) {
 }
 
 void Protocol::pong(PeerIndex self, const Message& msg) {
-  if (msg.tag == ping_tag_[self]) ping_deadline_[self] = -1;
+  if (msg.tag == upkeep(self).ping_tag) upkeep(self).ping_deadline = -1;
 }
 
 void Protocol::ping_timeout(PeerIndex self, std::uint32_t tag) {
-  if (tag != ping_tag_[self] || ping_deadline_[self] < 0) return;
-  ping_deadline_[self] = -1;
-  if (predecessor_[self] != ping_target_[self]) return;  // it changed meanwhile: no verdict on the new one
+  if (tag != upkeep(self).ping_tag || upkeep(self).ping_deadline < 0) return;
+  upkeep(self).ping_deadline = -1;
+  if (predecessor_[self] != upkeep(self).ping_target) return;  // it changed meanwhile: no verdict on the new one
   const Contact kept = logic::check_predecessor(contact(predecessor_[self]), false);
   set_predecessor(self, valid(kept) ? kept.peer : kNoPeer);
   // The failed predecessor's keys are now mine. Without a predecessor every key it holds looks
