@@ -69,6 +69,7 @@ void SimulatorCore::fail_fraction(double fraction) {
 
 void SimulatorCore::note_live_change(PeerIndex peer, bool up) {
   ranks_valid_ = false;
+  if (live_released_) live_dirty_ = true;  // nothing to patch: rebuild on the next query
   if (live_dirty_) return;
   // A few changes are patched into the sorted list in place; a burst (a mass failure, the
   // initial population) is cheaper as one rebuild on the next query.
@@ -94,12 +95,23 @@ const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
     }
     std::sort(live_sorted_.begin(), live_sorted_.end());
     rank_.resize(ids_.size());
-    for (std::size_t r = 0; r < live_sorted_.size(); ++r) rank_[live_sorted_[r].second] = static_cast<std::uint32_t>(r);
+    order_.resize(live_sorted_.size());
+    for (std::size_t r = 0; r < live_sorted_.size(); ++r) {
+      rank_[live_sorted_[r].second] = static_cast<std::uint32_t>(r);
+      order_[r] = live_sorted_[r].second;
+    }
     ranks_valid_ = true;
     live_dirty_ = false;
+    const_cast<SimulatorCore*>(this)->live_released_ = false;
     const_cast<SimulatorCore*>(this)->pending_live_changes_ = 0;
   }
   return live_sorted_;
+}
+
+void SimulatorCore::release_live_by_id() {
+  std::vector<std::pair<Id, PeerIndex>>().swap(live_sorted_);
+  live_released_ = true;
+  live_dirty_ = true;
 }
 
 PeerIndex SimulatorCore::find_live(const Id& id) const {
@@ -149,7 +161,8 @@ void SimulatorCore::run_until(SimTime end) {
 std::size_t SimulatorCore::engine_bytes() const {
   return ids_.capacity() * sizeof(Id) + state_.capacity() * sizeof(PeerState) +
          rngs_.capacity() * sizeof(Rng) + positions_.capacity() * sizeof(Position) +
-         queue_.capacity_bytes() + live_sorted_.capacity() * sizeof(std::pair<Id, PeerIndex>);
+         queue_.capacity_bytes() + live_sorted_.capacity() * sizeof(std::pair<Id, PeerIndex>) +
+         rank_.capacity() * sizeof(std::uint32_t) + order_.capacity() * sizeof(PeerIndex);
 }
 
 }  // namespace p2plab

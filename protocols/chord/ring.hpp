@@ -26,13 +26,11 @@ inline PeerIndex true_successor(const SimulatorCore& sim, const Id& key) {
 /// binary search.
 inline bool is_true_successor(const SimulatorCore& sim, PeerIndex peer, const Id& key) {
   if (peer == kNoPeer || !sim.is_up(peer)) return false;
-  const auto& live = sim.live_by_id();
-  std::size_t rank = 0;
-  if (!sim.live_rank(peer, rank)) return true_successor(sim, key) == peer;
-  if (live.size() == 1) return true;
+  PeerIndex predecessor = kNoPeer;
+  if (!sim.live_predecessor(peer, predecessor)) return true_successor(sim, key) == peer;
+  if (predecessor == peer) return true;  // alone on the ring
   // peer is key's successor exactly when key lies in (predecessor(peer), peer].
-  const Id& predecessor = live[(rank + live.size() - 1) % live.size()].first;
-  return IdSpace::in_open_closed(key, predecessor, sim.peer_id(peer));
+  return IdSpace::in_open_closed(key, sim.peer_id(predecessor), sim.peer_id(peer));
 }
 
 }  // namespace p2plab::chord
