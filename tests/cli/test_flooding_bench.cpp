@@ -79,7 +79,7 @@ TEST_CASE("bench flooding: constant latency, the flood reaches exactly the BFS b
   CHECK(f.at("false_negatives") == 0);
 }
 
-TEST_CASE("bench flooding: a TTL beyond the diameter reaches everyone; the copies are the degrees' sum") {
+TEST_CASE("bench flooding: a TTL beyond the diameter reaches everyone and the copies are the degrees' sum") {
   const Bench b = run_bench("--ttl 60 --min-ms 40 --max-ms 40");
   check_oracle_agrees(b);
   const nlohmann::json& f = b.figures;
