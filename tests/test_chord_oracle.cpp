@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chord/ring.hpp"
+#include "common/dht_bench.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -734,5 +735,74 @@ TEST_CASE("finger tables: runs in a shared arena hold exactly what m plain entri
     }
     // Blocks given back are reused: 4000 changes of 40 tables fit in one 8 MiB chunk.
     CHECK(tables.bytes() < (std::size_t{9} << 20));
+  }
+}
+
+// ---- the benchmark's early reuse of lookup slots (reuse_slots_early) ---------------------------
+
+namespace {
+
+struct FrozenRingRun {
+  std::uint64_t events = 0, finished = 0, correct = 0;
+  std::vector<std::uint64_t> hops;
+  double mean_latency_ms = 0, p99_latency_ms = 0;
+  std::size_t slots = 0;
+};
+
+/// The bench's workload on a frozen converged ring (recursive lookups, 0.1 per peer per second,
+/// 10-100 ms per hop), with or without early slot reuse.
+FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, double min_ms, double max_ms) {
+  dht::BenchWorkload w;
+  w.peers = peers;
+  w.seconds = seconds;
+  w.min_ms = min_ms;
+  w.max_ms = max_ms;
+  Simulator<chord::Message> sim(w.seed, dht::workload_network(w));
+  chord::Params params;
+  params.m = 160;
+  params.successors = 8;
+  params.recursive = true;
+  params.maintenance = false;
+  params.rpc_timeout = from_ms(4 * w.max_ms + 100);
+  chord::Protocol protocol(params, sim);
+  sim.set_handler(&protocol);
+  protocol.keep_records(false);
+  protocol.reuse_slots_early(early);
+  protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return chord::is_true_successor(sim, owner, key); });
+  protocol.reserve(w.peers);
+  dht::add_workload_peers(sim, w);
+  protocol.install_converged(sim.live_by_id());
+  dht::schedule_workload_lookups(sim, w, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
+  sim.run_until(from_ms(w.seconds * 1000.0));
+  FrozenRingRun r;
+  r.events = sim.events_processed();
+  r.finished = protocol.stats().finished_count();
+  r.correct = protocol.stats().correct_count();
+  r.hops = protocol.stats().hop_histogram();
+  r.mean_latency_ms = protocol.stats().mean_latency_ms();
+  r.p99_latency_ms = protocol.stats().latency_quantile_ms(0.99);
+  r.slots = protocol.lookup_slots();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("lookup slots reused at a lookup's end: the same events and lookups with far fewer slots (frozen ring)") {
+  // Also with hops of 1-2 ms: a slot then sees many lookups (and orphaned timers) per 4 s timer.
+  for (const auto& [min_ms, max_ms] : {std::pair{10.0, 100.0}, std::pair{1.0, 2.0}}) {
+    CAPTURE(min_ms);
+    const FrozenRingRun held = run_frozen_ring(false, 3000, 20, min_ms, max_ms);
+    const FrozenRingRun reused = run_frozen_ring(true, 3000, 20, min_ms, max_ms);
+    CHECK(reused.events == held.events);
+    CHECK(reused.finished == held.finished);
+    CHECK(reused.correct == held.correct);
+    CHECK(reused.correct == reused.finished);
+    CHECK(reused.hops == held.hops);
+    CHECK(reused.mean_latency_ms == held.mean_latency_ms);
+    CHECK(reused.p99_latency_ms == held.p99_latency_ms);
+    CHECK(held.finished > 5000);
+    CAPTURE(held.slots);
+    CAPTURE(reused.slots);
+    CHECK(reused.slots * 3 < held.slots);
   }
 }

@@ -29,6 +29,8 @@ int run_bench(const BenchOptions& o) {
   Protocol protocol(params, sim);
   sim.set_handler(&protocol);
   protocol.keep_records(false);
+  // Without maintenance nothing is lost or retried, and every lookup arms one timer of one delay.
+  protocol.reuse_slots_early(!params.maintenance);
   protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return is_true_successor(sim, owner, key); });
 
   // A converged ring of N peers with ids from SHA-1 of their (generated) addresses.

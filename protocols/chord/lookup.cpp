@@ -297,7 +297,15 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   }
   l.serial = 0;
   l.deadline = -1;
-  // The slot is reused only once its timer has fired, so no old timer can hit a new lookup.
+  // The slot is reused only once its timer has fired, so no old timer can hit a new lookup;
+  // unless every lookup's timer is armed once, with one delay (reuse_slots_early): then the
+  // pending timer fires before any timer of the slot's next lookup, and is counted as an orphan
+  // to be ignored. (A recursive lookup's timer is 4 s while it takes 0.56 s: at 10^6 peers
+  // 400,000 slots were held for 56,000 lookups in flight.)
+  if (l.timer_pending && early_reuse_ && l.orphan_timers < 255) {
+    l.timer_pending = false;
+    ++l.orphan_timers;
+  }
   if (!l.timer_pending) free_lookups_.push_back(index);
   if (l.purpose == Purpose::Join && !completed && join_failed_) join_failed_(origin);
 }
@@ -337,6 +345,10 @@ void Protocol::arm_timeout(std::uint32_t index) {
 void Protocol::lookup_timer(PeerIndex self, std::uint32_t index) {
   if (index >= lookups_.size()) return;
   Lookup& l = lookups_[index];
+  if (l.orphan_timers > 0) {  // the timer of an earlier lookup in this slot (reuse_slots_early)
+    --l.orphan_timers;
+    return;
+  }
   l.timer_pending = false;
   if (l.serial == 0) {
     free_lookups_.push_back(index);  // finished while its timer was pending
