@@ -28,10 +28,12 @@ class FingerTables {
   };
 
   // The first chunk is taken at once (address space only: its pages are touched as blocks are
-  // written), so that prefetch_runs needs no branch.
-  explicit FingerTables(int m) : m_(m) { chunks_.push_back(HugePageAllocator<Unit>().allocate(kChunkUnits)); }
+  // written), so that prefetch_runs needs no branch. It is on ordinary pages: a real-network
+  // peer holds one table, and a huge page would make it 2 MiB.
+  explicit FingerTables(int m) : m_(m) { chunks_.push_back(new Unit[kChunkUnits]); }
   ~FingerTables() {
-    for (Unit* chunk : chunks_) HugePageAllocator<Unit>().deallocate(chunk, kChunkUnits);
+    delete[] chunks_.front();
+    for (std::size_t c = 1; c < chunks_.size(); ++c) HugePageAllocator<Unit>().deallocate(chunks_[c], kChunkUnits);
   }
   FingerTables(const FingerTables&) = delete;
   FingerTables& operator=(const FingerTables&) = delete;
@@ -132,8 +134,8 @@ class FingerTables {
 
  private:
   // The arena is counted in 8-byte units, in chunks that never move (growing a vector of
-  // hundreds of megabytes would hold the old and the new copy at once: a peak of 1.5x), on huge
-  // pages (with 4 KiB pages the random reads of blocks missed the TLB: 1.4x the time at 10^6).
+  // hundreds of megabytes would hold the old and the new copy at once: a peak of 1.5x); all but
+  // the first on huge pages, as every large per-peer array (blocks are read at random).
   using Unit = std::uint64_t;
   static constexpr int kRunGranule = 8;                       // capacity steps: 8 runs, one unit of starts
   static constexpr std::uint32_t kChunkUnits = 1u << 20;      // 8 MiB
@@ -180,7 +182,7 @@ class FingerTables {
 
   int m_;
   PeerArray<Header> headers_;
-  std::vector<Unit*> chunks_;  // on huge pages: blocks are read at random, like every per-peer array
+  std::vector<Unit*> chunks_;  // after the first, on huge pages: blocks are read at random
   std::uint32_t chunk_used_ = 0;                  // units handed out of the last chunk
   std::vector<std::vector<std::uint32_t>> free_;  // by capacity / 8: blocks given back, for reuse
 };
