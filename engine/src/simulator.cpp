@@ -69,8 +69,7 @@ void SimulatorCore::fail_fraction(double fraction) {
 
 void SimulatorCore::note_live_change(PeerIndex peer, bool up) {
   ranks_valid_ = false;
-  if (live_released_) live_dirty_ = true;  // nothing to patch: rebuild on the next query
-  if (live_dirty_) return;
+  if (live_dirty_) return;  // (also after release_live_by_id: nothing to patch)
   // A few changes are patched into the sorted list in place; a burst (a mass failure, the
   // initial population) is cheaper as one rebuild on the next query.
   if (++pending_live_changes_ > 64) {
@@ -102,7 +101,6 @@ const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
     }
     ranks_valid_ = true;
     live_dirty_ = false;
-    const_cast<SimulatorCore*>(this)->live_released_ = false;
     const_cast<SimulatorCore*>(this)->pending_live_changes_ = 0;
   }
   return live_sorted_;
@@ -110,8 +108,7 @@ const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
 
 void SimulatorCore::release_live_by_id() {
   std::vector<std::pair<Id, PeerIndex>>().swap(live_sorted_);
-  live_released_ = true;
-  live_dirty_ = true;
+  live_dirty_ = true;  // rebuilt on the next query; the ranks stay valid until the live set changes
 }
 
 PeerIndex SimulatorCore::find_live(const Id& id) const {

@@ -414,6 +414,8 @@ class Protocol final : public MessageHandler<Message> {
     std::uint8_t next_finger = 0;
   };
   PeerArray<Upkeep> upkeep_;  // empty until maintenance first runs (32 bytes per peer a frozen ring saves)
+  /// Peer n's entry, growing the array on first use: a reference stays valid until the next call
+  /// for a peer past its end (none happens within one maintenance step).
   Upkeep& upkeep(PeerIndex n) {
     if (n >= upkeep_.size()) upkeep_.resize(std::max<std::size_t>(predecessor_.size(), n + 1));
     return upkeep_[n];

@@ -74,12 +74,13 @@ void Protocol::stabilize(PeerIndex n) {
   }
   // One stabilize at a time: while the last one is unanswered, its timeout decides (a period
   // shorter than rpc_timeout must not keep pushing the timeout away).
-  if (upkeep(n).stabilize_deadline >= 0) return;
+  Upkeep& u = upkeep(n);
+  if (u.stabilize_deadline >= 0) return;
   Message m;
   m.type = MsgType::GetPredecessor;
-  m.tag = ++upkeep(n).stabilize_tag;
+  m.tag = ++u.stabilize_tag;
   send(n, s, m);
-  upkeep(n).stabilize_deadline = transport_.now() + params_.rpc_timeout;
+  u.stabilize_deadline = transport_.now() + params_.rpc_timeout;
   transport_.set_timer(n, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::StabilizeTimeout), m.tag);
 }
 
@@ -97,8 +98,9 @@ void Protocol::answer_get_predecessor(PeerIndex self, PeerIndex from, const Mess
 // x = 44 (a newcomer that just joined with successor 45) and 45's list 49, 52, 54. 42's list
 // becomes 45, 49, 52; 44 lies in (42, 45), so 44 goes in front: 44, 45, 49; 42 notifies 44.
 void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& msg) {
-  if (msg.tag != upkeep(self).stabilize_tag || upkeep(self).stabilize_deadline < 0) return;
-  upkeep(self).stabilize_deadline = -1;
+  Upkeep& u = upkeep(self);
+  if (msg.tag != u.stabilize_tag || u.stabilize_deadline < 0) return;
+  u.stabilize_deadline = -1;
   const PeerIndex s = from;
   std::array<PeerIndex, kMaxSuccessors> before{};
   const int old_count = successor_count(self);
@@ -125,8 +127,9 @@ void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& ms
 
 // The successor did not answer within rpc_timeout: it is gone, the next one in the list takes over.
 void Protocol::stabilize_timeout(PeerIndex self, std::uint32_t tag) {
-  if (tag != upkeep(self).stabilize_tag || upkeep(self).stabilize_deadline < 0) return;
-  upkeep(self).stabilize_deadline = -1;
+  Upkeep& u = upkeep(self);
+  if (tag != u.stabilize_tag || u.stabilize_deadline < 0) return;
+  u.stabilize_deadline = -1;
   remove_dead(self, successor(self));
 }
 
@@ -155,9 +158,10 @@ void Protocol::notify(PeerIndex n, PeerIndex candidate) {
 // The lookup runs as any other (lookup.cpp); fix_finger_answered below is the assignment.
 void Protocol::fix_fingers(PeerIndex n) {
   if (successor(n) == kNoPeer) return;
-  int next = upkeep(n).next_finger;
+  std::uint8_t& next_finger = upkeep(n).next_finger;
+  int next = next_finger;
   const int i = logic::fix_fingers(next, params_.m);
-  upkeep(n).next_finger = static_cast<std::uint8_t>(std::clamp(next, 0, params_.m - 1));
+  next_finger = static_cast<std::uint8_t>(std::clamp(next, 0, params_.m - 1));
   if (i < 0 || i >= params_.m) return;  // not a finger index
   lookup(n, logic::finger_start(transport_.id_of(n), i, params_.m), Purpose::FixFinger, static_cast<std::uint32_t>(i));
 }
@@ -180,7 +184,8 @@ void Protocol::fix_finger_answered(std::uint32_t index, PeerIndex owner) {
     set_finger(n, j, owner);
     ++j;
   }
-  if (upkeep(n).next_finger == (i + 1) % params_.m) upkeep(n).next_finger = static_cast<std::uint8_t>(j % params_.m);
+  std::uint8_t& next_finger = upkeep(n).next_finger;
+  if (next_finger == (i + 1) % params_.m) next_finger = static_cast<std::uint8_t>(j % params_.m);
   finish(index, owner, true);
 }
 
@@ -190,13 +195,14 @@ void Protocol::fix_finger_answered(std::uint32_t index, PeerIndex owner) {
 // left without PONG for rpc_timeout (ping_timeout below).
 void Protocol::check_predecessor(PeerIndex n) {
   const PeerIndex p = predecessor_[n];
-  if (p == kNoPeer || p == n || upkeep(n).ping_deadline >= 0) return;  // one ping at a time
+  Upkeep& u = upkeep(n);
+  if (p == kNoPeer || p == n || u.ping_deadline >= 0) return;  // one ping at a time
   Message m;
   m.type = MsgType::Ping;
-  m.tag = ++upkeep(n).ping_tag;
+  m.tag = ++u.ping_tag;
   send(n, p, m);
-  upkeep(n).ping_target = p;
-  upkeep(n).ping_deadline = transport_.now() + params_.rpc_timeout;
+  u.ping_target = p;
+  u.ping_deadline = transport_.now() + params_.rpc_timeout;
   transport_.set_timer(n, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::PingTimeout), m.tag);
 }
 
@@ -208,13 +214,15 @@ void Protocol::answer_ping(PeerIndex self, PeerIndex from, const Message& msg) {
 }
 
 void Protocol::pong(PeerIndex self, const Message& msg) {
-  if (msg.tag == upkeep(self).ping_tag) upkeep(self).ping_deadline = -1;
+  Upkeep& u = upkeep(self);
+  if (msg.tag == u.ping_tag) u.ping_deadline = -1;
 }
 
 void Protocol::ping_timeout(PeerIndex self, std::uint32_t tag) {
-  if (tag != upkeep(self).ping_tag || upkeep(self).ping_deadline < 0) return;
-  upkeep(self).ping_deadline = -1;
-  if (predecessor_[self] != upkeep(self).ping_target) return;  // it changed meanwhile: no verdict on the new one
+  Upkeep& u = upkeep(self);
+  if (tag != u.ping_tag || u.ping_deadline < 0) return;
+  u.ping_deadline = -1;
+  if (predecessor_[self] != u.ping_target) return;  // it changed meanwhile: no verdict on the new one
   const Contact kept = logic::check_predecessor(contact(predecessor_[self]), false);
   set_predecessor(self, valid(kept) ? kept.peer : kNoPeer);
   // The failed predecessor's keys are now mine. Without a predecessor every key it holds looks

@@ -121,11 +121,7 @@ class EventQueue {
   }
 
   /// The event after top() if it is cheap to find (a prefetch hint), else nullptr.
-  const QueuedEvent* second() const {
-    if (current_.size() < 2) return nullptr;
-    if (current_.size() == 2 || later(current_[2], current_[1])) return &current_[1];
-    return &current_[2];
-  }
+  const QueuedEvent* second() const { return current_.size() < 2 ? nullptr : &current_[second_index()]; }
 
   /// The event after second() if it is cheap to find (a prefetch hint), else nullptr. In the
   /// current bucket's binary heap the third earliest is the other child of the root or a child
@@ -133,7 +129,7 @@ class EventQueue {
   const QueuedEvent* third() const {
     const std::size_t n = current_.size();
     if (n < 3) return nullptr;
-    const std::size_t second = (n == 2 || later(current_[2], current_[1])) ? 1 : 2;
+    const std::size_t second = second_index();
     const std::size_t other = 3 - second;
     const QueuedEvent* best = &current_[other];
     for (std::size_t c = 2 * second + 1; c <= 2 * second + 2 && c < n; ++c) {
@@ -151,6 +147,9 @@ class EventQueue {
  private:
   // std heap functions build a max-heap: "later" puts the earliest event on top.
   static bool later(const QueuedEvent& a, const QueuedEvent& b) { return EventHeap::before(b, a); }
+  /// Where the second earliest event sits in the current heap: the earlier child of the root
+  /// (precondition: at least two events there).
+  std::size_t second_index() const { return current_.size() == 2 || later(current_[2], current_[1]) ? 1 : 2; }
 
   SimTime window_end() const { return current_start_ + static_cast<SimTime>(kBuckets) * kBucketWidth; }
   std::size_t bucket_of(SimTime time) const {

@@ -126,7 +126,6 @@ class SimulatorCore {
   mutable bool live_dirty_ = false;
   mutable PeerArray<std::uint32_t> rank_;  // peer -> position in id order, valid when ranks_valid_
   mutable PeerArray<PeerIndex> order_;     // live peers in id order, valid when ranks_valid_
-  bool live_released_ = false;             // live_sorted_ freed: rebuild it when asked
   mutable bool ranks_valid_ = false;
   std::size_t pending_live_changes_ = 0;
 };
