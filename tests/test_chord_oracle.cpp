@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "chord/ring.hpp"
-#include "common/dht_bench.hpp"
+#include "chord/bench.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -749,31 +749,20 @@ struct FrozenRingRun {
   std::size_t slots = 0;
 };
 
-/// The bench's workload on a frozen converged ring (recursive lookups, 0.1 per peer per second,
-/// 10-100 ms per hop), with or without early slot reuse.
+/// The bench's workload on its frozen converged ring (recursive lookups, 0.1 per peer per
+/// second), with or without early slot reuse.
 FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, double min_ms, double max_ms) {
-  dht::BenchWorkload w;
-  w.peers = peers;
-  w.seconds = seconds;
-  w.min_ms = min_ms;
-  w.max_ms = max_ms;
-  Simulator<chord::Message> sim(w.seed, dht::workload_network(w));
-  chord::Params params;
-  params.m = 160;
-  params.successors = 8;
-  params.recursive = true;
-  params.maintenance = false;
-  params.rpc_timeout = from_ms(4 * w.max_ms + 100);
-  chord::Protocol protocol(params, sim);
-  sim.set_handler(&protocol);
-  protocol.keep_records(false);
+  chord::BenchOptions o;
+  o.peers = peers;
+  o.seconds = seconds;
+  o.min_ms = min_ms;
+  o.max_ms = max_ms;
+  chord::BenchRing ring(o);
+  auto& sim = ring.sim;
+  auto& protocol = ring.protocol;
   protocol.reuse_slots_early(early);
-  protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return chord::is_true_successor(sim, owner, key); });
-  protocol.reserve(w.peers);
-  dht::add_workload_peers(sim, w);
-  protocol.install_converged(sim.live_by_id());
-  dht::schedule_workload_lookups(sim, w, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
-  sim.run_until(from_ms(w.seconds * 1000.0));
+  ring.schedule_lookups(o);
+  sim.run_until(from_ms(o.seconds * 1000.0));
   FrozenRingRun r;
   r.events = sim.events_processed();
   r.finished = protocol.stats().finished_count();

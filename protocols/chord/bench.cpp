@@ -13,9 +13,9 @@
 
 namespace p2plab::chord {
 
-int run_bench(const BenchOptions& o) {
-  dht::BenchClock clock;
-  Simulator<Message> sim(o.seed, dht::workload_network(o));
+namespace {
+
+Params bench_params(const BenchOptions& o) {
   Params params;
   params.m = o.bits;
   params.successors = o.successors;
@@ -26,21 +26,35 @@ int run_bench(const BenchOptions& o) {
     params.check_predecessor = from_ms(2 * o.maintenance_ms);
   }
   params.rpc_timeout = from_ms(4 * o.max_ms + 100);
-  Protocol protocol(params, sim);
+  return params;
+}
+
+}  // namespace
+
+BenchRing::BenchRing(const BenchOptions& o) : sim(o.seed, dht::workload_network(o)), protocol(bench_params(o), sim) {
   sim.set_handler(&protocol);
   protocol.keep_records(false);
   // Without maintenance nothing is lost or retried, and every lookup arms one timer of one delay.
-  protocol.reuse_slots_early(!params.maintenance);
-  protocol.set_oracle([&sim](PeerIndex owner, const Id& key) { return is_true_successor(sim, owner, key); });
-
-  // A converged ring of N peers with ids from SHA-1 of their (generated) addresses.
+  protocol.reuse_slots_early(o.maintenance_ms <= 0);
+  protocol.set_oracle([this](PeerIndex owner, const Id& key) { return is_true_successor(sim, owner, key); });
   protocol.reserve(o.peers);
   dht::add_workload_peers(sim, o);
   protocol.install_converged(sim.live_by_id());
   sim.release_live_by_id();  // the oracle's checks need only the order of the live peers
   for (PeerIndex p = 0; p < o.peers; ++p) protocol.start_maintenance(p);
+}
+
+void BenchRing::schedule_lookups(const BenchOptions& o) {
+  dht::schedule_workload_lookups(sim, o, [this](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
+}
+
+int run_bench(const BenchOptions& o) {
+  dht::BenchClock clock;
+  BenchRing ring(o);
+  Simulator<Message>& sim = ring.sim;
+  Protocol& protocol = ring.protocol;
   clock.built();
-  dht::schedule_workload_lookups(sim, o, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
+  ring.schedule_lookups(o);
   sim.run_until(from_ms(o.seconds * 1000.0));
   clock.finished();
 
