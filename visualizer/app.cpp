@@ -1479,7 +1479,7 @@ class App {
     float column = 0;
     for (const LegendEntry& e : entries) column = std::max(column, ImGui::CalcTextSize(e.name.c_str()).x);
     column += swatch + 3 * pad;
-    // A long legend (IPFS's 14 entries) in two columns: half as tall, it covers less of the view.
+    // A long legend (14 entries in one protocol's vocabulary) in two columns: half as tall, it covers less of the view.
     const std::size_t columns = entries.size() > 8 ? 2 : 1, rows = (entries.size() + columns - 1) / columns;
     const float width = column * static_cast<float>(columns), height = line * static_cast<float>(rows) + 2 * pad;
     const ImVec2 corner(origin.x + size.x - width - 8, origin.y + size.y - height - 8);

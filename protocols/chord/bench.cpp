@@ -82,9 +82,10 @@ int run_bench(const BenchOptions& o) {
               events_per_s);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
   const double n = static_cast<double>(o.peers);
-  std::printf("  held at end    engine %.0f, routing state %.0f (fingers %.0f), messages in flight %.0f bytes per peer\n",
-              static_cast<double>(sim.engine_bytes()) / n, static_cast<double>(protocol.state_bytes()) / n,
-              static_cast<double>(protocol.finger_bytes()) / n, static_cast<double>(sim.pool_bytes()) / n);
+  std::printf(
+      "  held at end    engine %.0f, routing state %.0f (fingers %.0f), messages in flight %.0f bytes per peer\n",
+      static_cast<double>(sim.engine_bytes()) / n, static_cast<double>(protocol.state_bytes()) / n,
+      static_cast<double>(protocol.finger_bytes()) / n, static_cast<double>(sim.pool_bytes()) / n);
 
   nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
   figures["successors"] = o.successors;

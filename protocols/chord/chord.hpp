@@ -274,16 +274,16 @@ class Protocol final : public MessageHandler<Message> {
     SimTime start = 0, deadline = -1;
     std::uint32_t tag = 0;
     std::uint32_t value = kNoValue;
-    PeerIndex owner = kNoPeer;      // found owner (put/get in their second phase)
-    PeerIndex asked = kNoPeer;      // iterative: the peer whose answer we wait for
-    PeerIndex last = kNoPeer;       // path.back(), kept here so the hot path need not read the path
-    PeerIndex bootstrap = kNoPeer;  // join: the known peer the newcomer asks first
-    bool storage_phase = false;     // put/get: lookup done, now talking to the owner
-    bool timer_pending = false;     // its timeout timer is in the event queue
+    PeerIndex owner = kNoPeer;       // found owner (put/get in their second phase)
+    PeerIndex asked = kNoPeer;       // iterative: the peer whose answer we wait for
+    PeerIndex last = kNoPeer;        // path.back(), kept here so the hot path need not read the path
+    PeerIndex bootstrap = kNoPeer;   // join: the known peer the newcomer asks first
+    bool storage_phase = false;      // put/get: lookup done, now talking to the owner
+    bool timer_pending = false;      // its timeout timer is in the event queue
     std::uint8_t orphan_timers = 0;  // timers of earlier lookups in this slot still to fire
-    std::uint32_t messages = 0;     // measurement: messages sent for this lookup
-    std::vector<PeerIndex> path;    // path[0] = origin; iterative: nodes that answered, in order
-    std::vector<PeerIndex> avoid;   // peers that timed out during this lookup
+    std::uint32_t messages = 0;      // measurement: messages sent for this lookup
+    std::vector<PeerIndex> path;     // path[0] = origin; iterative: nodes that answered, in order
+    std::vector<PeerIndex> avoid;    // peers that timed out during this lookup
   };
 
   // ---- chord.cpp: state, every change traced; the bridge to logic.hpp; sending ---------------

@@ -136,8 +136,8 @@ class FingerTables {
   // hundreds of megabytes would hold the old and the new copy at once: a peak of 1.5x); all but
   // the first on huge pages, as every large per-peer array (blocks are read at random).
   using Unit = std::uint64_t;
-  static constexpr int kRunGranule = 8;                       // capacity steps: 8 runs, one unit of starts
-  static constexpr std::uint32_t kChunkUnits = 1u << 20;      // 8 MiB
+  static constexpr int kRunGranule = 8;                   // capacity steps: 8 runs, one unit of starts
+  static constexpr std::uint32_t kChunkUnits = 1u << 20;  // 8 MiB
   struct Header {
     std::uint32_t offset = 0;   // first unit of the block in the arena
     std::uint8_t count = 0;     // runs held; 0: a fresh table (all fingers unknown), no block
@@ -181,7 +181,7 @@ class FingerTables {
 
   int m_;
   PeerArray<Header> headers_;
-  std::vector<Unit*> chunks_;  // after the first, on huge pages: blocks are read at random
+  std::vector<Unit*> chunks_;                     // after the first, on huge pages: blocks are read at random
   std::uint32_t chunk_used_ = 0;                  // units handed out of the last chunk
   std::vector<std::vector<std::uint32_t>> free_;  // by capacity / 8: blocks given back, for reuse
 };

@@ -168,7 +168,7 @@ class EventQueue {
   }
 
   // A bucket is a chain of fixed blocks from one shared pool, the block being filled first. (A
-  // vector per bucket kept the most it had ever held: at 10^6 Chord peers 8192 buckets held 8x
+  // vector per bucket kept the most it had ever held: in a 10^6-peer benchmark 8192 buckets held 8x
   // the events pending, 30 of the run's 650 bytes per peer.)
   static constexpr std::uint32_t kNoBlock = 0xffffffffu;
   static constexpr std::uint32_t kBlockEvents = 15;
