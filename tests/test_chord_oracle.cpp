@@ -747,12 +747,16 @@ struct FrozenRingRun {
   std::vector<std::uint64_t> hops;
   double mean_latency_ms = 0, p99_latency_ms = 0;
   std::size_t slots = 0;
+  std::uint64_t messages = 0;
 };
 
 /// The bench's workload on its frozen converged ring (recursive lookups, 0.1 per peer per
 /// second), with or without early slot reuse.
-FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, double min_ms, double max_ms) {
+FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, double min_ms, double max_ms,
+                              unsigned threads = 1, bool recursive = true) {
   chord::BenchOptions o;
+  o.threads = threads;
+  o.recursive = recursive;
   o.peers = peers;
   o.seconds = seconds;
   o.min_ms = min_ms;
@@ -761,7 +765,7 @@ FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, dou
   auto& sim = ring.sim;
   auto& protocol = ring.protocol;
   protocol.reuse_slots_early(early);
-  ring.schedule_lookups(o);
+  ring.schedule_lookups();
   sim.run_until(from_ms(o.seconds * 1000.0));
   FrozenRingRun r;
   r.events = sim.events_processed();
@@ -771,6 +775,7 @@ FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, dou
   r.mean_latency_ms = protocol.stats().mean_latency_ms();
   r.p99_latency_ms = protocol.stats().latency_quantile_ms(0.99);
   r.slots = protocol.lookup_slots();
+  r.messages = sim.messages().total_sent();
   return r;
 }
 
@@ -793,5 +798,30 @@ TEST_CASE("lookup slots reused at a lookup's end: the same events and lookups wi
     CAPTURE(held.slots);
     CAPTURE(reused.slots);
     CHECK(reused.slots * 3 < held.slots);
+  }
+}
+
+TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads give the one-thread run's figures") {
+  // Every figure depends on the order of each peer's events (a hop's latency is drawn from the
+  // forwarding peer's stream): a tie broken differently changes the latencies.
+  for (const bool recursive : {true, false}) {
+    for (const auto& [min_ms, max_ms] : {std::pair{10.0, 100.0}, std::pair{10.0, 10.003}}) {
+      CAPTURE(recursive);
+      CAPTURE(max_ms);
+      const FrozenRingRun one = run_frozen_ring(true, 4000, 10, min_ms, max_ms, 1, recursive);
+      CHECK(one.finished > 3000);
+      CHECK(one.correct == one.finished);
+      for (unsigned threads : {2u, 3u}) {
+        CAPTURE(threads);
+        const FrozenRingRun many = run_frozen_ring(true, 4000, 10, min_ms, max_ms, threads, recursive);
+        CHECK(many.events == one.events);
+        CHECK(many.messages == one.messages);
+        CHECK(many.finished == one.finished);
+        CHECK(many.correct == one.correct);
+        CHECK(many.hops == one.hops);
+        CHECK(many.mean_latency_ms == one.mean_latency_ms);
+        CHECK(many.p99_latency_ms == one.p99_latency_ms);
+      }
+    }
   }
 }

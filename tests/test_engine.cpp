@@ -15,6 +15,7 @@
 
 #include "p2plab/event_queue.hpp"
 #include "p2plab/id.hpp"
+#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/rng.hpp"
 #include "p2plab/simulator.hpp"
 #include "test_util.hpp"
@@ -803,4 +804,147 @@ TEST_CASE("simulator: a peer's random stream does not depend on the other peers"
     differ += x != other_seed.rng(p3).next_u64();
   }
   CHECK(differ == 100);
+}
+
+// ---- the parallel simulator against the sequential one --------------------------------------------
+
+namespace {
+
+/// A busy little protocol whose every step depends on the order of a peer's events: each
+/// delivery and timer is logged with the clock, and draws from the peer's random stream whom to
+/// tell next (a message, with a time-to-live) and whether to set a timer (0 to 3 ms, often 0: a
+/// tie with the event that set it). Peers and messages interleave at equal times a lot when the
+/// latency is constant.
+struct RumorMsg {
+  std::uint8_t type = 0;
+  std::uint32_t rumor = 0;
+  std::uint8_t ttl = 0;
+};
+
+class Rumors final : public MessageHandler<RumorMsg> {
+ public:
+  struct Entry {
+    SimTime time;
+    PeerIndex from;  // kNoPeer: a timer or a callback
+    std::uint32_t rumor;
+    std::uint64_t draw;  // the peer's next random number at that point
+    bool operator==(const Entry&) const = default;
+  };
+  Rumors(Transport<RumorMsg>& net, std::size_t peers) : log(peers), net_(net), peers_(peers) {}
+
+  void on_message(PeerIndex self, PeerIndex from, const RumorMsg& msg) override { step(self, from, msg.rumor, msg.ttl); }
+  void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override {
+    step(self, kNoPeer, cookie, static_cast<std::uint8_t>(kind));
+  }
+  /// A rumor starts at `self` (a scheduled callback).
+  void start(PeerIndex self, std::uint32_t rumor) { step(self, kNoPeer, rumor, 7); }
+
+  std::vector<std::vector<Entry>> log;  // per peer: touched only by the peer's own partition
+
+ private:
+  void step(PeerIndex self, PeerIndex from, std::uint32_t rumor, std::uint8_t ttl) {
+    Rng& rng = net_.rng(self);
+    log[self].push_back({net_.now(), from, rumor, rng.next_u64()});
+    if (ttl == 0) return;
+    const auto fanout = 1 + rng.below(3);
+    for (std::uint64_t i = 0; i < fanout; ++i) {
+      const auto to = static_cast<PeerIndex>(rng.below(peers_));
+      net_.send(self, to, RumorMsg{0, rumor * 3 + static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(ttl - 1)});
+    }
+    if (rng.chance(0.3)) {
+      const SimTime delay = rng.chance(0.5) ? 0 : rng.between(0, 3000);
+      net_.set_timer(self, delay, static_cast<std::uint16_t>(ttl - 1), rumor + 7);
+    }
+  }
+
+  Transport<RumorMsg>& net_;
+  std::size_t peers_;
+};
+
+struct RumorRun {
+  std::vector<std::vector<Rumors::Entry>> log;
+  std::uint64_t events = 0, sent = 0, delivered = 0;
+};
+
+/// 97 peers, rumors started by callbacks every 2 ms for 0.2 s, run to 0.6 s in two parts.
+template <class Sim>
+RumorRun run_rumors(Sim& sim) {
+  constexpr std::size_t kPeers = 97;
+  for (std::size_t i = 0; i < kPeers; ++i) sim.add_peer(Id(1000 + 17 * i));
+  Rumors rumors(sim, kPeers);
+  sim.set_handler(&rumors);
+  const std::uint16_t start = sim.add_handler([&rumors](PeerIndex p, std::uint32_t rumor) { rumors.start(p, rumor); });
+  for (std::uint32_t r = 0; r < 100; ++r) sim.schedule_at(ms(2 * r), start, static_cast<PeerIndex>((r * 31) % kPeers), r);
+  sim.run_until(ms(250));
+  sim.run_until(ms(600));
+  RumorRun out;
+  out.log = std::move(rumors.log);
+  out.events = sim.events_processed();
+  out.sent = sim.messages().total_sent();
+  out.delivered = sim.messages().total_delivered();
+  return out;
+}
+
+NetworkConfig uniform_latency(double min_ms, double max_ms) {
+  NetworkConfig net;
+  net.latency.min_ms = min_ms;
+  net.latency.max_ms = max_ms;
+  return net;
+}
+
+}  // namespace
+
+TEST_CASE("parallel simulator: with 1, 2, 3 and 5 threads every peer sees the sequential simulator's events, in its order") {
+  // Constant latency: every message of a step arrives at one instant (ties everywhere); uniform
+  // over a few microseconds: ties between peers of different partitions; and a wide spread.
+  for (const NetworkConfig& net : {constant_latency(10), uniform_latency(10, 10.004), uniform_latency(10, 100)}) {
+    CAPTURE(net.latency.describe());
+    Simulator<RumorMsg> sequential(7, net);
+    const RumorRun truth = run_rumors(sequential);
+    std::size_t entries = 0;
+    for (const auto& peer_log : truth.log) entries += peer_log.size();
+    CHECK(entries > 20'000);  // a busy run, or the comparison proves little
+    for (unsigned threads : {1u, 2u, 3u, 5u}) {
+      CAPTURE(threads);
+      ParallelSimulator<RumorMsg> parallel(7, net, threads);
+      const RumorRun run = run_rumors(parallel);
+      CHECK(run.events == truth.events);
+      CHECK(run.sent == truth.sent);
+      CHECK(run.delivered == truth.delivered);
+      std::size_t differing = 0;
+      for (std::size_t p = 0; p < truth.log.size(); ++p) differing += run.log[p] == truth.log[p] ? 0 : 1;
+      CHECK(differing == 0);
+    }
+  }
+}
+
+TEST_CASE("parallel simulator: a trace, a network without lookahead and a callback across partitions are refused") {
+  {
+    ParallelSimulator<RumorMsg> sim(1, constant_latency(10), 2);
+    sim.event_trace().keep_in_memory(true);
+    CHECK_THROWS_AS(sim.run_until(ms(10)), std::logic_error);
+  }
+  {
+    ParallelSimulator<RumorMsg> sim(1, constant_latency(0), 2);
+    CHECK_THROWS_AS(sim.run_until(ms(10)), std::logic_error);
+  }
+  {
+    // A callback run at peer 0 that schedules one at the last peer (another partition) 1 ms later.
+    ParallelSimulator<RumorMsg> sim(1, constant_latency(10), 2);
+    Rumors rumors(sim, 4);
+    sim.set_handler(&rumors);
+    for (std::uint64_t i = 0; i < 4; ++i) sim.add_peer(Id(i + 1));
+    std::string error;
+    std::uint16_t far = 0;
+    far = sim.add_handler([&](PeerIndex, std::uint32_t) {
+      try {
+        sim.schedule_at(sim.now() + ms(1), far, 3, 0);
+      } catch (const std::logic_error& e) {
+        error = e.what();
+      }
+    });
+    sim.schedule_at(ms(1), far, 0, 0);
+    sim.run_until(ms(5));
+    CHECK(error.find("another partition") != std::string::npos);
+  }
 }

@@ -8,6 +8,15 @@ std::uint64_t MessageStats::total_sent() const { return std::accumulate(sent.beg
 std::uint64_t MessageStats::total_delivered() const {
   return std::accumulate(delivered.begin(), delivered.end(), std::uint64_t{0});
 }
+void MessageStats::add(const MessageStats& other) {
+  for (std::size_t i = 0; i < kMaxMessageTypes; ++i) {
+    sent[i] += other.sent[i];
+    delivered[i] += other.delivered[i];
+    lost[i] += other.lost[i];
+    to_dead[i] += other.to_dead[i];
+  }
+}
+
 std::uint64_t MessageStats::total_dropped() const {
   return std::accumulate(lost.begin(), lost.end(), std::uint64_t{0}) +
          std::accumulate(to_dead.begin(), to_dead.end(), std::uint64_t{0});
@@ -22,7 +31,22 @@ void LookupStats::finished(std::uint32_t hops, SimTime latency, bool correct) {
   const auto ms = static_cast<std::size_t>(latency / 1000);
   if (ms >= latency_ms_.size()) latency_ms_.resize(ms + 1, 0);
   ++latency_ms_[ms];
-  latency_sum_ms_ += to_ms(latency);
+  latency_sum_ += latency;
+}
+
+void LookupStats::add(const LookupStats& other) {
+  started_ += other.started_;
+  finished_ += other.finished_;
+  correct_ += other.correct_;
+  failed_ += other.failed_;
+  hop_sum_ += other.hop_sum_;
+  latency_sum_ += other.latency_sum_;
+  auto add_histogram = [](std::vector<std::uint64_t>& into, const std::vector<std::uint64_t>& from) {
+    if (from.size() > into.size()) into.resize(from.size(), 0);
+    for (std::size_t i = 0; i < from.size(); ++i) into[i] += from[i];
+  };
+  add_histogram(hops_, other.hops_);
+  add_histogram(latency_ms_, other.latency_ms_);
 }
 
 double LookupStats::success_rate() const {
@@ -53,7 +77,7 @@ std::uint32_t LookupStats::hops_quantile(double q) const {
 }
 
 double LookupStats::mean_latency_ms() const {
-  return finished_ == 0 ? 0.0 : latency_sum_ms_ / static_cast<double>(finished_);
+  return finished_ == 0 ? 0.0 : to_ms(latency_sum_) / static_cast<double>(finished_);
 }
 
 double LookupStats::latency_quantile_ms(double q) const {

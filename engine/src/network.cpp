@@ -46,4 +46,14 @@ SimTime NetworkModel::latency(Rng& rng, const Position* from, const Position* to
   return 0;
 }
 
+SimTime NetworkModel::min_latency() const {
+  const LatencyModel& m = config_.latency;
+  switch (m.kind) {
+    case LatencyModel::Kind::Constant: return from_ms(m.ms);
+    case LatencyModel::Kind::Uniform: return from_ms(m.min_ms);
+    case LatencyModel::Kind::Coordinates: return from_ms(m.base_ms);  // distance and jitter only add
+  }
+  return 0;
+}
+
 }  // namespace p2plab

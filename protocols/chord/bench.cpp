@@ -31,7 +31,8 @@ Params bench_params(const BenchOptions& o) {
 
 }  // namespace
 
-BenchRing::BenchRing(const BenchOptions& o) : sim(o.seed, dht::workload_network(o)), protocol(bench_params(o), sim) {
+BenchRing::BenchRing(const BenchOptions& o)
+    : sim(o.seed, dht::workload_network(o), o.threads), protocol(bench_params(o), sim), arrivals(o) {
   sim.set_handler(&protocol);
   protocol.keep_records(false);
   // Without maintenance nothing is lost or retried, and every lookup arms one timer of one delay.
@@ -44,17 +45,19 @@ BenchRing::BenchRing(const BenchOptions& o) : sim(o.seed, dht::workload_network(
   for (PeerIndex p = 0; p < o.peers; ++p) protocol.start_maintenance(p);
 }
 
-void BenchRing::schedule_lookups(const BenchOptions& o) {
-  dht::schedule_workload_lookups(sim, o, [this](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
+void BenchRing::schedule_lookups() {
+  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
+    protocol.lookup(from, arrivals.key(arg));
+  }));
 }
 
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
   BenchRing ring(o);
-  Simulator<Message>& sim = ring.sim;
+  ParallelSimulator<Message>& sim = ring.sim;
   Protocol& protocol = ring.protocol;
   clock.built();
-  ring.schedule_lookups(o);
+  ring.schedule_lookups();
   sim.run_until(from_ms(o.seconds * 1000.0));
   clock.finished();
 
@@ -66,10 +69,11 @@ int run_bench(const BenchOptions& o) {
 
   std::printf(
       "p2plab bench chord: N = %llu, m = %d, r = %d, %s lookups, %.2f lookups/peer/s, %g s simulated,\n"
-      "  latency uniform %g-%g ms per hop, maintenance %s\n",
+      "  latency uniform %g-%g ms per hop, maintenance %s, %u thread%s\n",
       static_cast<unsigned long long>(o.peers), o.bits, o.successors, o.recursive ? "recursive" : "iterative", o.rate,
       o.seconds, o.min_ms, o.max_ms,
-      o.maintenance_ms > 0 ? (std::to_string(o.maintenance_ms) + " ms").c_str() : "off (frozen converged ring)");
+      o.maintenance_ms > 0 ? (std::to_string(o.maintenance_ms) + " ms").c_str() : "off (frozen converged ring)",
+      o.threads, o.threads == 1 ? "" : "s");
   std::printf("  wall time      %.2f s (ring built in %.2f s, simulated in %.2f s)\n", wall_s, build_s, run_s);
   std::printf("  lookups        %llu started, %llu finished, %.4f%% correct, %llu failed\n",
               static_cast<unsigned long long>(st.started_count()), static_cast<unsigned long long>(st.finished_count()),
@@ -89,6 +93,7 @@ int run_bench(const BenchOptions& o) {
 
   nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
   figures["successors"] = o.successors;
+  figures["threads"] = o.threads;
   figures["lookup"] = o.recursive ? "recursive" : "iterative";
   figures["mean_hops"] = st.mean_hops();
   figures["p99_hops"] = st.hops_quantile(0.99);
@@ -100,13 +105,29 @@ int run_bench(const BenchOptions& o) {
 namespace {
 
 constexpr int kBadInput = 2;
+constexpr int kMaxThreads = 64;
 
 int run_bench_command(const CommandArgs& args) {
   const std::string command = "p2plab bench chord";
   BenchOptions o;
+  int threads = 1;
   if (!dht::read_workload(args, command, 100'000'000, 160, o) ||
       !dht::read_option(args, command, "successors", 1, kMaxSuccessors, o.successors) ||
-      !dht::read_option(args, command, "maintenance-ms", 0.0, 1e7, o.maintenance_ms)) {
+      !dht::read_option(args, command, "maintenance-ms", 0.0, 1e7, o.maintenance_ms) ||
+      !dht::read_option(args, command, "threads", 1, kMaxThreads, threads)) {
+    return kBadInput;
+  }
+  o.threads = static_cast<unsigned>(threads);
+  if (o.threads > 1 && o.maintenance_ms > 0) {
+    std::fprintf(stderr,
+                 "%s: --threads %u: the parallel simulator runs the frozen ring only (maintenance changes state "
+                 "peers share); use --threads 1 with --maintenance-ms\n",
+                 command.c_str(), o.threads);
+    return kBadInput;
+  }
+  if (o.threads > 1 && from_ms(o.min_ms) <= 0) {
+    std::fprintf(stderr, "%s: --threads %u: needs --min-ms above 0 (the lookahead the threads run ahead on)\n",
+                 command.c_str(), o.threads);
     return kBadInput;
   }
   if (const auto it = args.find("lookup"); it != args.end()) {
@@ -130,7 +151,8 @@ ProtocolCommand bench_command() {
       {{"successors", "Successor list length r", "8", false, "r"},
        {"lookup", "Lookup style: recursive (as PeerSim's and SimGrid's Chord examples) or iterative", "recursive",
         false, ""},
-       {"maintenance-ms", "Run stabilize/fix_fingers with this period (0: frozen converged ring)", "0", false, ""}});
+       {"maintenance-ms", "Run stabilize/fix_fingers with this period (0: frozen converged ring)", "0", false, ""},
+       {"threads", "Threads of the parallel simulator (the result is the same for any count)", "1", false, ""}});
   command.run = run_bench_command;
   return command;
 }

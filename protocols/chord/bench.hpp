@@ -7,7 +7,7 @@
 #include "chord.hpp"
 #include "common/dht_bench.hpp"
 #include "p2plab/protocol_command.hpp"
-#include "p2plab/simulator.hpp"
+#include "p2plab/parallel_simulator.hpp"
 
 namespace p2plab::chord {
 
@@ -15,18 +15,21 @@ struct BenchOptions : dht::BenchWorkload {
   int successors = 8;         // r
   bool recursive = true;      // as PeerSim's and SimGrid's Chord examples route
   double maintenance_ms = 0;  // 0: a frozen converged ring; else stabilize/fix_fingers period
+  unsigned threads = 1;       // the parallel simulator's partitions (more than 1: frozen ring only)
 };
 
 /// The benchmark's network, as run_bench builds it (a test runs the same one): a converged ring
 /// of options.peers peers with ids from SHA-1 of their (generated) addresses, every answer
 /// checked against the true successor, records not kept; maintenance started if asked for.
+/// It runs on the parallel simulator with options.threads partitions (one: sequentially).
 struct BenchRing {
   explicit BenchRing(const BenchOptions& options);
-  /// The workload's lookups, from now until the window ends.
-  void schedule_lookups(const BenchOptions& options);
+  /// The workload's lookups, until the window ends.
+  void schedule_lookups();
 
-  Simulator<Message> sim;
+  ParallelSimulator<Message> sim;
   Protocol protocol;
+  dht::WorkloadArrivals arrivals;
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code.

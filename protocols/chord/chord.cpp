@@ -44,7 +44,7 @@ const char* to_string(TimerKind kind) {
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), space_(params.m), transport_(transport), fingers_(params.m) {}
+    : params_(params), space_(params.m), transport_(transport), fingers_(params.m), books_(transport.partitions()) {}
 
 void Protocol::reserve(std::size_t count) {
   if (predecessor_.size() >= count) return;
@@ -58,7 +58,7 @@ void Protocol::reserve(std::size_t count) {
 std::size_t Protocol::state_bytes() const {
   return predecessor_.capacity() * sizeof(PeerIndex) + successors_.capacity() * sizeof(PeerIndex) +
          successor_prints_.capacity() * 4 + fingers_.bytes() + upkeep_.capacity() * sizeof(Upkeep) +
-         lookups_.capacity() * sizeof(Lookup);
+         lookup_slots() * sizeof(Lookup);
 }
 
 std::size_t Protocol::state_entries(PeerIndex n) const {
@@ -86,11 +86,13 @@ void Protocol::mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) c
   if (n < upkeep_.size()) use(upkeep_[n].ping_target);
   for (int j = 0; j < params_.successors; ++j) use(successors_[slot(n, j)]);
   for (int i = 0; i < params_.m; ++i) use(fingers_.get(n, i));
-  for (const Lookup& l : lookups_) {
-    if (l.serial == 0 || l.origin != n) continue;
-    for (PeerIndex p : {l.asked, l.last, l.owner, l.bootstrap}) use(p);
-    for (PeerIndex p : l.path) use(p);
-    for (PeerIndex p : l.avoid) use(p);
+  for (const LookupBook& book : books_) {
+    for (const Lookup& l : book.slots) {
+      if (l.serial == 0 || l.origin != n) continue;
+      for (PeerIndex p : {l.asked, l.last, l.owner, l.bootstrap}) use(p);
+      for (PeerIndex p : l.path) use(p);
+      for (PeerIndex p : l.avoid) use(p);
+    }
   }
 }
 

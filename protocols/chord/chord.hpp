@@ -225,9 +225,14 @@ class Protocol final : public MessageHandler<Message> {
   /// retried (a frozen ring with fixed parameters: the benchmark): then the earlier lookup's
   /// timer always fires first, and is ignored. Same events, same results, fewer slots.
   void reuse_slots_early(bool on) { early_reuse_ = on; }
-  std::size_t lookup_slots() const { return lookups_.size(); }
-  LookupStats& stats() { return stats_; }
-  const LookupStats& stats() const { return stats_; }
+  std::size_t lookup_slots() const {
+    std::size_t slots = 0;
+    for (const LookupBook& book : books_) slots += book.slots.size();
+    return slots;
+  }
+  /// The user lookups' figures (of every partition's book: call it between runs, not during).
+  LookupStats& stats() { return gather_stats(); }
+  const LookupStats& stats() const { return gather_stats(); }
   /// Values put into the DHT (Message::value indexes this table).
   std::uint32_t intern_value(std::string value);
   const std::string& value(std::uint32_t index) const { return values_[index]; }
@@ -250,16 +255,16 @@ class Protocol final : public MessageHandler<Message> {
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     if (peer < predecessor_.size()) fingers_.prefetch_runs(peer);  // its header was loaded a stage ago
-    if (msg.lookup >= lookups_.size()) return;
-    const char* p = reinterpret_cast<const char*>(&lookups_[msg.lookup]);
+    if (!has_lookup(msg.lookup)) return;
+    const Lookup& l = lookup_at(msg.lookup);
+    const char* p = reinterpret_cast<const char*>(&l);
     if (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor || msg.type == MsgType::PutAck ||
         msg.type == MsgType::GetReply) {
       for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
-    } else if (msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext) {
-      // A hop on the way counts its message on the lookup (send()): one line, its serial and
-      // counter. Unfetched, that read was a quarter of a 10^6-peer bench's time.
-      __builtin_prefetch(&lookups_[msg.lookup].serial);
-      __builtin_prefetch(&lookups_[msg.lookup].messages);
+    } else if (keep_records_ && (msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext)) {
+      // A hop on the way counts its message on the lookup's record (send()): one line.
+      __builtin_prefetch(&l.serial);
+      __builtin_prefetch(&l.messages);
     }
   }
 
@@ -315,7 +320,9 @@ class Protocol final : public MessageHandler<Message> {
       case MsgType::PutAck:
       case MsgType::Get:
       case MsgType::GetReply:
-        if (msg.lookup < lookups_.size() && lookups_[msg.lookup].serial != 0) ++lookups_[msg.lookup].messages;
+        // (Counted for the record only: a benchmark keeps none, and its hops never touch the
+        // requester's lookup, which may belong to another thread's partition.)
+        if (keep_records_ && has_lookup(msg.lookup) && lookup_at(msg.lookup).serial != 0) ++lookup_at(msg.lookup).messages;
         break;
       default:
         break;
@@ -337,7 +344,7 @@ class Protocol final : public MessageHandler<Message> {
   // ---- lookup.cpp: find_successor, iterative and recursive --------------------------------------
   std::uint32_t find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
   std::uint32_t open_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);
-  std::uint32_t allocate_lookup();
+  std::uint32_t allocate_lookup(PeerIndex requester);
   void find_predecessor(std::uint32_t slot_index, PeerIndex n_prime);         // iterative: ask n'
   void answer_find_next(PeerIndex self, PeerIndex from, const Message& msg);  // n' answers
   void find_next_reply(PeerIndex self, PeerIndex from, const Message& msg);   // the requester goes on
@@ -423,13 +430,30 @@ class Protocol final : public MessageHandler<Message> {
   // Stored items of the (few) peers that hold any: key -> value index.
   std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
 
-  std::vector<Lookup> lookups_;
-  std::vector<std::uint32_t> free_lookups_;
-  std::uint32_t next_serial_ = 1;
+  // Lookups live in books, one per partition of the transport (one, except in a parallel
+  // benchmark): a lookup belongs to its requester's partition, so no two threads share a book.
+  // A lookup's slot number carries its book in the top bits (book 0: slot = index).
+  static constexpr int kBookShift = 27;
+  static constexpr std::uint32_t kSlotMask = (1u << kBookShift) - 1;
+  struct alignas(64) LookupBook {  // (its own cache lines: one thread writes each book)
+    std::vector<Lookup> slots;
+    std::vector<std::uint32_t> free;
+    std::uint32_t next = 1;  // serials of this book: next * books + book (one book: 1, 2, 3, ...)
+    mutable LookupStats stats;
+  };
+  std::vector<LookupBook> books_;
+  bool has_lookup(std::uint32_t slot) const {
+    const std::uint32_t book = slot >> kBookShift;
+    return book < books_.size() && (slot & kSlotMask) < books_[book].slots.size();
+  }
+  Lookup& lookup_at(std::uint32_t slot) { return books_[slot >> kBookShift].slots[slot & kSlotMask]; }
+  const Lookup& lookup_at(std::uint32_t slot) const { return books_[slot >> kBookShift].slots[slot & kSlotMask]; }
+  LookupBook& book_of(PeerIndex requester) { return books_[transport_.partition_of(requester)]; }
+  /// Folds the other books' figures into the first one's and returns it.
+  LookupStats& gather_stats() const;
   std::vector<LookupRecord> records_;
   bool keep_records_ = true;
   bool early_reuse_ = false;
-  LookupStats stats_;
   std::vector<std::string> values_;
   std::function<bool(PeerIndex, const Id&)> oracle_;
   std::function<bool(PeerIndex)> alive_;

@@ -19,16 +19,16 @@ namespace p2plab::chord {
 //
 // The loop's body (next_step, routing_fast.cpp) runs here at n first; later iterations run at
 // the peers n' asked over the network (find_predecessor below, or forward_recursive). When the
-// loop ends, n'.successor is the answer: lookup_answered. A lookup is a slot in lookups_ (its
+// loop ends, n'.successor is the answer: lookup_answered. A lookup is a slot in its requester's book (its
 // requester, key, path, timeout), so that many run at once and replies find their lookup.
 // Example (lecture ring, m = 6): find_successor(44) at 52: 44 is not in (52, 54], so n' = 23
 // (finger 5), then 39, then 42; 44 is in (42, 45]: the answer is 45, after 3 hops.
 std::uint32_t Protocol::find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value) {
   const std::uint32_t index = open_lookup(n, key, purpose, value);
-  const std::uint32_t serial = lookups_[index].serial;
+  const std::uint32_t serial = lookup_at(index).serial;
   PeerIndex first_hop = kNoPeer;
   if (purpose == Purpose::Join) {
-    first_hop = lookups_[index].bootstrap;  // a joining peer knows nothing yet but its bootstrap peer
+    first_hop = lookup_at(index).bootstrap;  // a joining peer knows nothing yet but its bootstrap peer
   } else if (next_step(n, key, nullptr, 0, first_hop)) {
     lookup_answered(index, first_hop);  // key in (n, n.successor]: 0 hops
     return serial;
@@ -46,9 +46,10 @@ std::uint32_t Protocol::find_successor(PeerIndex n, const Id& key, Purpose purpo
 
 // A new lookup slot: who asks, for what, and for which purpose (traced as LookupStart).
 std::uint32_t Protocol::open_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value) {
-  const std::uint32_t index = allocate_lookup();
-  Lookup& l = lookups_[index];
-  l.serial = next_serial_++;
+  const std::uint32_t index = allocate_lookup(n);
+  Lookup& l = lookup_at(index);
+  LookupBook& book = book_of(n);
+  l.serial = book.next++ * static_cast<std::uint32_t>(books_.size()) + (index >> kBookShift);
   l.purpose = purpose;
   // fix_fingers passes the finger index, join the bootstrap peer where put passes a value.
   l.finger = purpose == Purpose::FixFinger ? static_cast<std::uint8_t>(value) : 0;
@@ -70,7 +71,7 @@ std::uint32_t Protocol::open_lookup(PeerIndex n, const Id& key, Purpose purpose,
   // A peer joining again may still be known to others: its own id must not come back as its
   // successor.
   if (purpose == Purpose::Join) l.avoid.push_back(n);
-  if (purpose == Purpose::User) stats_.started();
+  if (purpose == Purpose::User) book.stats.started();
   Trace& trace = transport_.trace();
   if (trace.enabled()) {
     TraceEvent e;
@@ -85,16 +86,25 @@ std::uint32_t Protocol::open_lookup(PeerIndex n, const Id& key, Purpose purpose,
   return index;
 }
 
-std::uint32_t Protocol::allocate_lookup() {
-  std::uint32_t index;
-  if (!free_lookups_.empty()) {
-    index = free_lookups_.back();
-    free_lookups_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(lookups_.size());
-    lookups_.emplace_back();
+std::uint32_t Protocol::allocate_lookup(PeerIndex requester) {
+  const std::uint32_t book_index = transport_.partition_of(requester);
+  LookupBook& book = books_[book_index];
+  if (!book.free.empty()) {
+    const std::uint32_t slot = book.free.back();
+    book.free.pop_back();
+    return slot;
   }
-  return index;
+  const auto index = static_cast<std::uint32_t>(book.slots.size());
+  book.slots.emplace_back();
+  return book_index << kBookShift | index;
+}
+
+LookupStats& Protocol::gather_stats() const {
+  for (std::size_t b = 1; b < books_.size(); ++b) {
+    books_[0].stats.add(books_[b].stats);
+    books_[b].stats = LookupStats{};
+  }
+  return books_[0].stats;
 }
 
 // ---- iterative: the requester runs find_predecessor's loop, one RPC per iteration --------------
@@ -103,7 +113,7 @@ std::uint32_t Protocol::allocate_lookup() {
 // closest_preceding_finger(id)?" (FIND_NEXT). The message carries the peers this lookup found
 // dead, so n' routes around them.
 void Protocol::find_predecessor(std::uint32_t index, PeerIndex target) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   if (l.path.size() > static_cast<std::size_t>(2 * params_.m + 16)) {
     lookup_failed(index);  // hop limit: the routing state loops
     return;
@@ -137,8 +147,8 @@ void Protocol::answer_find_next(PeerIndex self, PeerIndex from, const Message& m
 
 // Back at the requester: the loop ends (the owner is known) or goes on with the next n'.
 void Protocol::find_next_reply(PeerIndex self, PeerIndex from, const Message& msg) {
-  if (msg.lookup >= lookups_.size()) return;
-  Lookup& l = lookups_[msg.lookup];
+  if (!has_lookup(msg.lookup)) return;
+  Lookup& l = lookup_at(msg.lookup);
   if (l.serial == 0 || l.origin != self || l.tag != msg.tag || l.storage_phase || from != l.asked) return;  // stale
   l.deadline = -1;
   if (l.last != from) note_hop(l, l.last, from);
@@ -156,7 +166,7 @@ void Protocol::find_next_reply(PeerIndex self, PeerIndex from, const Message& ms
 // ---- recursive: each n' runs the loop's body and hands the question on --------------------------
 
 void Protocol::find_successor_recursive(std::uint32_t index, PeerIndex first_hop) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   Message m;
   m.type = MsgType::FindSuccessor;
   m.key = l.key;
@@ -205,8 +215,8 @@ void Protocol::forward_recursive(PeerIndex self, const Message& msg) {
 
 // Back at the requester: the answer of the current attempt, with the path it took.
 void Protocol::found_successor(PeerIndex self, const Message& msg) {
-  if (msg.lookup >= lookups_.size()) return;
-  Lookup& l = lookups_[msg.lookup];
+  if (!has_lookup(msg.lookup)) return;
+  Lookup& l = lookup_at(msg.lookup);
   const std::uint32_t expected = l.serial + (static_cast<std::uint32_t>(l.timeouts) << 24);
   if (l.serial == 0 || l.origin != self || msg.tag != expected || l.storage_phase) return;
   l.deadline = -1;
@@ -223,7 +233,7 @@ void Protocol::found_successor(PeerIndex self, const Message& msg) {
 
 // find_successor returns n'.successor to whoever asked: a user, join, fix_fingers, put or get.
 void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
-  switch (lookups_[index].purpose) {
+  switch (lookup_at(index).purpose) {
     case Purpose::User:
       finish(index, owner, true);
       return;
@@ -241,14 +251,19 @@ void Protocol::lookup_answered(std::uint32_t index, PeerIndex owner) {
 }
 
 std::size_t Protocol::unfinished_lookups() const {
-  return static_cast<std::size_t>(std::count_if(
-      lookups_.begin(), lookups_.end(), [](const Lookup& l) { return l.serial != 0 && l.purpose == Purpose::User; }));
+  std::size_t count = 0;
+  for (const LookupBook& book : books_) {
+    count += static_cast<std::size_t>(std::count_if(book.slots.begin(), book.slots.end(), [](const Lookup& l) {
+      return l.serial != 0 && l.purpose == Purpose::User;
+    }));
+  }
+  return count;
 }
 
 void Protocol::lookup_failed(std::uint32_t index) { finish(index, kNoPeer, false); }
 
 void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool found, std::uint32_t value) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   const PeerIndex origin = l.origin;
   const SimTime now = transport_.now();
   const bool owner_correct = completed && owner != kNoPeer && oracle_ && oracle_(owner, l.key);
@@ -257,9 +272,9 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   const auto hops = static_cast<std::uint32_t>(l.path.size() - 1);
   if (l.purpose == Purpose::User) {
     if (completed) {
-      stats_.finished(hops, now - l.start, ok);
+      book_of(origin).stats.finished(hops, now - l.start, ok);
     } else {
-      stats_.failed();
+      book_of(origin).stats.failed();
     }
   }
   if (keep_records_ && (l.purpose == Purpose::User || l.purpose == Purpose::Put || l.purpose == Purpose::Get)) {
@@ -306,7 +321,7 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
     l.timer_pending = false;
     ++l.orphan_timers;
   }
-  if (!l.timer_pending) free_lookups_.push_back(index);
+  if (!l.timer_pending) book_of(origin).free.push_back(index);
   if (l.purpose == Purpose::Join && !completed && join_failed_) join_failed_(origin);
 }
 
@@ -329,7 +344,7 @@ void Protocol::note_hop(Lookup& l, PeerIndex from, PeerIndex to) {
 // ---- timeouts: a peer that does not answer ---------------------------------------------------------
 
 void Protocol::arm_timeout(std::uint32_t index) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   // A recursive lookup is answered end to end, after O(log N) forwarding steps that each take
   // a fraction of an RPC timeout: it gets eight.
   const SimTime timeout = params_.recursive && !l.storage_phase ? params_.rpc_timeout * 8 : params_.rpc_timeout;
@@ -343,15 +358,15 @@ void Protocol::arm_timeout(std::uint32_t index) {
 }
 
 void Protocol::lookup_timer(PeerIndex self, std::uint32_t index) {
-  if (index >= lookups_.size()) return;
-  Lookup& l = lookups_[index];
+  if (!has_lookup(index)) return;
+  Lookup& l = lookup_at(index);
   if (l.orphan_timers > 0) {  // the timer of an earlier lookup in this slot (reuse_slots_early)
     --l.orphan_timers;
     return;
   }
   l.timer_pending = false;
   if (l.serial == 0) {
-    free_lookups_.push_back(index);  // finished while its timer was pending
+    book_of(self).free.push_back(index);  // finished while its timer was pending
   } else if (l.deadline > transport_.now()) {
     l.timer_pending = true;  // the lookup moved on: wait for its current deadline
     transport_.set_timer(self, l.deadline - transport_.now(), static_cast<std::uint16_t>(TimerKind::LookupTimeout),
@@ -362,7 +377,7 @@ void Protocol::lookup_timer(PeerIndex self, std::uint32_t index) {
 }
 
 void Protocol::on_lookup_timeout(std::uint32_t index) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   l.deadline = -1;
   if (l.storage_phase) {
     finish(index, l.owner, false);
@@ -409,7 +424,7 @@ void Protocol::on_lookup_timeout(std::uint32_t index) {
   retry_from_last(index);
 }
 
-PeerIndex Protocol::pending_target(std::uint32_t index) const { return lookups_[index].asked; }
+PeerIndex Protocol::pending_target(std::uint32_t index) const { return lookup_at(index).asked; }
 
 // Iterative recovery: ask again from the last live peer of the path, avoiding the dead ones.
 // Example: lookup(44) from 52 went 52 -> 23 -> 39 and 39 named 42, which did not answer. avoid =
@@ -417,7 +432,7 @@ PeerIndex Protocol::pending_target(std::uint32_t index) const { return lookups_[
 // list and, as 44 lies in (39, 45], answers 45. Had 39 died as well (avoid = [42, 39]), the path
 // would back up to [52, 23] and ask 23.
 void Protocol::retry_from_last(std::uint32_t index) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   while (l.path.size() > 1 && std::find(l.avoid.begin(), l.avoid.end(), l.path.back()) != l.avoid.end()) {
     l.path.pop_back();  // a peer on our path died too: back up further
   }

@@ -29,7 +29,7 @@ void Protocol::join(PeerIndex n, PeerIndex bootstrap) {
 }
 
 void Protocol::join_answered(std::uint32_t index, PeerIndex found) {
-  const PeerIndex n = lookups_[index].origin;
+  const PeerIndex n = lookup_at(index).origin;
   logic::Neighbours joined = neighbours(n);
   logic::join(joined, contact(found));
   apply(n, joined);
@@ -172,7 +172,7 @@ void Protocol::fix_fingers(PeerIndex n) {
 // (distance 4) is past it. An owner equal to n (a ring of one) is at distance 2^m: it owns every
 // start. The round-robin counter then skips the fingers filled this way.
 void Protocol::fix_finger_answered(std::uint32_t index, PeerIndex owner) {
-  const Lookup& l = lookups_[index];
+  const Lookup& l = lookup_at(index);
   const PeerIndex n = l.origin;
   const int i = l.finger;
   const Id& self = transport_.id_of(n);

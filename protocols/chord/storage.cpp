@@ -42,12 +42,14 @@ std::vector<std::uint32_t> Protocol::compact_values() {
   for (auto& [peer, items] : items_) {
     for (auto& [key, value] : items) keep(value);
   }
-  for (Lookup& l : lookups_) {  // (for other purposes `value` is not a value index)
-    if (l.purpose != Purpose::Put) continue;
-    if (l.serial != 0 && l.value != kNoValue) {
-      keep(l.value);
-    } else {
-      l.value = kNoValue;
+  for (LookupBook& book : books_) {
+    for (Lookup& l : book.slots) {  // (for other purposes `value` is not a value index)
+      if (l.purpose != Purpose::Put) continue;
+      if (l.serial != 0 && l.value != kNoValue) {
+        keep(l.value);
+      } else {
+        l.value = kNoValue;
+      }
     }
   }
   values_ = std::move(kept);
@@ -64,7 +66,7 @@ std::uint32_t Protocol::intern_value(std::string value) {
 // The lookup of a put or get found the owner: store or read there (the requester itself may be
 // the owner), with the lookup's timeout guarding the request.
 void Protocol::storage_request(std::uint32_t index, PeerIndex owner) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   const PeerIndex n = l.origin;
   l.storage_phase = true;
   l.owner = owner;
@@ -116,8 +118,8 @@ void Protocol::answer_get(PeerIndex self, PeerIndex from, const Message& msg) {
 
 // Back at the requester: PUT_ACK or GET_REPLY ends the put or get.
 void Protocol::storage_reply(PeerIndex self, const Message& msg) {
-  if (msg.lookup >= lookups_.size()) return;
-  Lookup& l = lookups_[msg.lookup];
+  if (!has_lookup(msg.lookup)) return;
+  Lookup& l = lookup_at(msg.lookup);
   if (l.serial == 0 || l.origin != self || l.tag != msg.tag || !l.storage_phase) return;
   finish(msg.lookup, l.owner, true, msg.flag != 0, msg.type == MsgType::GetReply ? msg.value : l.value);
 }

@@ -97,33 +97,51 @@ void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w) {
   }
 }
 
+WorkloadStream::WorkloadStream(const BenchWorkload& w)
+    : rng_(Rng::derive(w.seed, 0x776f726b6c6f6164ULL)),
+      space_(w.bits),
+      peers_(w.peers),
+      mean_gap_ms_(1000.0 / (w.rate * static_cast<double>(w.peers))),
+      // Arrivals end with the window: a bench that runs on until the last lookup has ended
+      // (Kademlia's, CAN's) must not keep starting new ones.
+      end_ms_(w.seconds * 1000.0) {
+  next_ms_ = rng_.exponential(mean_gap_ms_);
+}
+
+void WorkloadStream::draw(PeerIndex& requester, Id& key) {
+  requester = static_cast<PeerIndex>(rng_.below(peers_));
+  for (auto& limb : key.limb) limb = rng_.next_u64();
+  key = space_.reduce(key);
+  next_ms_ += rng_.exponential(mean_gap_ms_);
+}
+
 void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
                                std::function<void(PeerIndex, const Id&)> lookup) {
+  // One pending arrival event at a time, which schedules the next (N Poisson processes as one).
   struct Arrivals {
-    Rng rng;
-    double mean_gap_ms, next_ms;
-    std::uint16_t handler = 0;
+    WorkloadStream stream;
     std::function<void(PeerIndex, const Id&)> lookup;
+    std::uint16_t handler = 0;
   };
-  auto a = std::make_shared<Arrivals>();
-  a->rng = Rng::derive(w.seed, 0x776f726b6c6f6164ULL);
-  a->mean_gap_ms = 1000.0 / (w.rate * static_cast<double>(w.peers));
-  a->next_ms = a->rng.exponential(a->mean_gap_ms);
-  a->lookup = std::move(lookup);
-  const IdSpace space(w.bits);
-  const std::uint64_t peers = w.peers;
-  // Arrivals end with the window: a bench that runs on until the last lookup has ended (Kademlia's,
-  // CAN's) must not keep starting new ones.
-  const double end_ms = w.seconds * 1000.0;
-  a->handler = sim.add_handler([&sim, a, space, peers, end_ms](PeerIndex, std::uint32_t) {
-    const auto requester = static_cast<PeerIndex>(a->rng.below(peers));
+  auto a = std::make_shared<Arrivals>(Arrivals{WorkloadStream(w), std::move(lookup)});
+  a->handler = sim.add_handler([&sim, a](PeerIndex, std::uint32_t) {
+    PeerIndex requester = kNoPeer;
     Id key;
-    for (auto& limb : key.limb) limb = a->rng.next_u64();
-    a->lookup(requester, space.reduce(key));
-    a->next_ms += a->rng.exponential(a->mean_gap_ms);
-    if (a->next_ms < end_ms) sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
+    a->stream.draw(requester, key);
+    a->lookup(requester, key);
+    if (a->stream.next_time() >= 0) sim.schedule_at(a->stream.next_time(), a->handler, kNoPeer, 0);
   });
-  if (a->next_ms < end_ms) sim.schedule_at(from_ms(a->next_ms), a->handler, kNoPeer, 0);
+  if (a->stream.next_time() >= 0) sim.schedule_at(a->stream.next_time(), a->handler, kNoPeer, 0);
+}
+
+void WorkloadArrivals::take_before(SimTime end, std::vector<Arrival>& out) {
+  keys_.clear();
+  for (SimTime at = stream_.next_time(); at >= 0 && at < end; at = stream_.next_time()) {
+    Arrival arrival{at, kNoPeer, static_cast<std::uint32_t>(keys_.size())};
+    keys_.emplace_back();
+    stream_.draw(arrival.peer, keys_.back());
+    out.push_back(arrival);
+  }
 }
 
 std::uint64_t peak_rss_bytes() {

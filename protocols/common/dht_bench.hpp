@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "p2plab/metrics.hpp"
+#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
 #include "p2plab/simulator.hpp"
 
@@ -48,10 +49,41 @@ NetworkConfig workload_network(const BenchWorkload& w);
 /// Adds the N peers, ids hashed from "10.a.b.c:4000" (below 64 bits an id in use is stepped past).
 void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w);
 
-/// Schedules the lookups: `lookup(requester, key)` at each arrival until the run ends. The next
-/// arrival is kept in double precision so that microsecond rounding never accumulates.
+/// The workload's arrivals in order: each one's time, requester and key (one stream of the
+/// seed). The next arrival is kept in double precision so that microsecond rounding never
+/// accumulates.
+class WorkloadStream {
+ public:
+  explicit WorkloadStream(const BenchWorkload& w);
+  /// The next arrival's time, or -1 once the window has ended.
+  SimTime next_time() const { return next_ms_ < end_ms_ ? from_ms(next_ms_) : -1; }
+  /// Draws the next arrival's requester and key, and the time of the one after.
+  void draw(PeerIndex& requester, Id& key);
+
+ private:
+  Rng rng_;
+  IdSpace space_;
+  std::uint64_t peers_;
+  double mean_gap_ms_, next_ms_, end_ms_;
+};
+
+/// Schedules the lookups: `lookup(requester, key)` at each arrival until the run ends.
 void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
                                std::function<void(PeerIndex, const Id&)> lookup);
+
+/// The same arrivals for the parallel simulator, drawn a window ahead: an arrival's arg names
+/// its key until the next window's are drawn.
+class WorkloadArrivals final : public ArrivalSource {
+ public:
+  explicit WorkloadArrivals(const BenchWorkload& w) : stream_(w) {}
+  SimTime next_time() const override { return stream_.next_time(); }
+  void take_before(SimTime end, std::vector<Arrival>& out) override;
+  const Id& key(std::uint32_t arg) const { return keys_[arg]; }
+
+ private:
+  WorkloadStream stream_;
+  std::vector<Id> keys_;
+};
 
 /// Peak resident memory of this process so far, in bytes (Linux VmHWM).
 std::uint64_t peak_rss_bytes();

@@ -122,3 +122,27 @@ TEST_CASE("bench flooding: bad options exit 2 and name the option") {
     CHECK(o.output.find(names) != std::string::npos);
   }
 }
+
+TEST_CASE("p2plab bench chord --threads 2 prints the figures of --threads 1, and says how many threads ran") {
+  auto chord_bench = [](const std::string& threads) {
+    const fs::path json = fs::temp_directory_path() / ("p2plab-chord-bench-" + std::to_string(::getpid()) + ".json");
+    const Outcome o = p2plab::test::run_program(
+        P2PLAB_BINARY, "bench chord --peers 3000 --seconds 5 --threads " + threads + " --json " + json.string());
+    CAPTURE(o.output);
+    REQUIRE(o.exit_code == 0);
+    CHECK(o.output.find(threads == "1" ? "1 thread\n" : threads + " threads\n") != std::string::npos);
+    std::ifstream in(json);
+    REQUIRE(in);
+    nlohmann::json figures = nlohmann::json::parse(in);
+    fs::remove(json);
+    CHECK(figures.at("threads") == std::stoi(threads));
+    // Times and memory differ from run to run; every other figure must not.
+    for (const char* measured : {"threads", "wall_s", "build_s", "run_s", "events_per_s", "peak_rss_bytes", "bytes_per_peer"}) {
+      figures.erase(measured);
+    }
+    return figures;
+  };
+  const nlohmann::json one = chord_bench("1");
+  CHECK(one.at("lookups").get<int>() > 1000);
+  CHECK(chord_bench("2") == one);
+}

@@ -106,6 +106,16 @@ class EventQueue {
     place(e);
   }
 
+  /// Inserts an event whose tie-break (seq) was decided elsewhere: the parallel simulator numbers
+  /// its events as one sequential run would, after the fact (parallel_simulator.hpp).
+  void push_sequenced(const QueuedEvent& e) {
+    ++size_;
+    place(e);
+  }
+
+  /// push() numbers on from `seq` (after events numbered elsewhere).
+  void continue_numbering(std::uint64_t seq) { next_seq_ = std::max(next_seq_, seq); }
+
   const QueuedEvent& top() {
     settle();
     return current_.front();

@@ -16,6 +16,8 @@ struct MessageStats {
   std::uint64_t total_sent() const;
   std::uint64_t total_delivered() const;
   std::uint64_t total_dropped() const;
+  /// Adds another run's (or another partition's) counts.
+  void add(const MessageStats& other);
 };
 
 /// Hops and latencies of finished lookups.
@@ -36,12 +38,15 @@ class LookupStats {
   double mean_latency_ms() const;
   double latency_quantile_ms(double q) const;
   const std::vector<std::uint64_t>& hop_histogram() const { return hops_; }
+  /// Adds the lookups counted in `other` (a partition of a parallel run): every figure is a sum
+  /// of integers, so the order of adding never changes a result.
+  void add(const LookupStats& other);
 
  private:
   std::uint64_t started_ = 0, finished_ = 0, correct_ = 0, failed_ = 0;
   std::vector<std::uint64_t> hops_;        // hops_[h] = lookups with h hops
   std::vector<std::uint64_t> latency_ms_;  // latency_ms_[t] = lookups taking [t, t+1) ms
-  double latency_sum_ms_ = 0;
+  SimTime latency_sum_ = 0;  // microseconds: an integer sum is exact in any order
   std::uint64_t hop_sum_ = 0;
 };
 

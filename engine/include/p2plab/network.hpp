@@ -41,6 +41,8 @@ class NetworkModel {
   /// One message's latency in microseconds; `rng` is the sender's stream.
   SimTime latency(Rng& rng, const Position* from, const Position* to) const;
   bool lost(Rng& rng) const { return rng.chance(config_.loss); }
+  /// The least latency() can return: no message arrives sooner (the parallel simulator's lookahead).
+  SimTime min_latency() const;
 
  private:
   NetworkConfig config_;

@@ -79,12 +79,12 @@ class SimulatorCore {
   // ---- scheduling ------------------------------------------------------------------------------
   /// Registers a callback for scenario operations and workloads; returns its handler number.
   std::uint16_t add_handler(Handler handler);
-  void schedule_at(SimTime at, std::uint16_t handler, PeerIndex peer, std::uint32_t arg);
+  virtual void schedule_at(SimTime at, std::uint16_t handler, PeerIndex peer, std::uint32_t arg);
 
   /// Processes the next event. Returns false when there is none.
   bool step();
   /// Processes every event up to and including time `end`, then sets the clock to `end`.
-  void run_until(SimTime end);
+  virtual void run_until(SimTime end);
   std::uint64_t events_processed() const { return processed_; }
   std::size_t events_pending() const { return queue_.size(); }
   SimTime next_event_time() { return queue_.empty() ? -1 : queue_.top().time; }
@@ -94,7 +94,7 @@ class SimulatorCore {
   const MessageStats& messages() const { return messages_; }
   const NetworkModel& network() const { return network_; }
   /// Bytes of memory the engine itself holds per peer and in its queue (for the benchmark).
-  std::size_t engine_bytes() const;
+  virtual std::size_t engine_bytes() const;
 
  protected:
   virtual void dispatch(const QueuedEvent& e) = 0;
@@ -103,6 +103,9 @@ class SimulatorCore {
   /// Like prefetch, one stage later: the event's message may be read to find what it refers to.
   virtual void prefetch_next(const QueuedEvent& next) { (void)next; }
   void note_live_change(PeerIndex peer, bool up);
+  void call_handler(std::uint16_t handler, PeerIndex peer, std::uint32_t arg) { handlers_[handler](peer, arg); }
+  /// Counts events processed elsewhere (the parallel simulator's partitions).
+  void add_processed(std::uint64_t count) { processed_ += count; }
   void mark_down(PeerIndex peer, PeerState state, TraceKind kind);
 
   SimTime now_ = 0;

@@ -27,6 +27,14 @@ class Transport {
   virtual const Id& id_of(PeerIndex peer) const = 0;
   /// Where the protocol reports lookup steps and state changes.
   virtual Trace& trace() = 0;
+  /// A parallel simulator runs the peers in partitions, one thread each: state a protocol keeps
+  /// for a peer's requests (its lookups, its counters) must then belong to the peer's partition.
+  /// Every other transport has one.
+  virtual std::uint32_t partitions() const { return 1; }
+  virtual std::uint32_t partition_of(PeerIndex peer) const {
+    (void)peer;
+    return 0;
+  }
 };
 
 /// What the transport calls back into: the protocol's message and timer handlers.

@@ -1,0 +1,419 @@
+#pragma once
+// The conservative parallel simulator: Simulator<Msg>'s events, in Simulator<Msg>'s order at
+// every peer, processed by several threads. The result does not depend on the thread count.
+//
+// The peers are cut into contiguous partitions, one thread each. No message arrives sooner than
+// the network's minimum latency L (the lookahead), so the events of a window [T, T + L) can only
+// have been caused by events before T, or by events of the same window at the same partition:
+// each partition processes its window alone. At the window's end the threads meet:
+//   1. merge: the windows' logs (each processed event's time, tie-break and how many events it
+//      caused) are merged in (time, tie-break) order, and every event caused in the window gets
+//      the number a one-threaded run would have given it (the queue's insertion order);
+//   2. transfer: the events caused for later windows or other partitions, numbered now, go to
+//      their partition's queue (a message is copied into that partition's pool).
+// Inside a window a partition numbers the events it causes provisionally (kProvisional | its
+// own count): they only meet events of the same partition, and come after every numbered one.
+// Example, two partitions, L = 10 ms, the window [0, 10 ms): partition 0 processes a at 2 ms
+// (which sends a message arriving at 31 ms) and c at 5 ms (one timer); partition 1 processes b
+// at 3 ms (two messages). The merge orders a, b, c: a's message gets number G, b's G + 1 and
+// G + 2, c's timer G + 3, as if one thread had run them.
+//
+// Workload arrivals (requests no peer's event causes, ArrivalSource) are drawn a window ahead
+// and numbered after the previous window's events. What a protocol keeps per request must
+// belong to the requester's partition (Transport::partition_of); what it keeps per peer is the
+// peer's. Traces, scenario operations (failures, joins) and state shared between peers are for
+// the one-threaded Simulator<Msg>: a run with the trace on is refused.
+#include <algorithm>
+#include <barrier>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "p2plab/simulator.hpp"
+
+namespace p2plab {
+
+/// A workload's exogenous arrivals, drawn ahead of time: the parallel simulator asks for those
+/// of the next window before the window runs.
+class ArrivalSource {
+ public:
+  struct Arrival {
+    SimTime time;
+    PeerIndex peer;
+    std::uint32_t arg;
+  };
+  virtual ~ArrivalSource() = default;
+  /// The time of the next arrival, or -1 when there is none.
+  virtual SimTime next_time() const = 0;
+  /// Appends the arrivals before `end` to `out` in time order; their args stay valid until the
+  /// next call.
+  virtual void take_before(SimTime end, std::vector<Arrival>& out) = 0;
+};
+
+template <class Msg>
+class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
+ public:
+  ParallelSimulator(std::uint64_t seed, NetworkConfig network, unsigned threads)
+      : SimulatorCore(seed, network), parts_(std::max(1u, threads)) {
+    for (std::size_t i = 0; i < parts_.size(); ++i) {
+      parts_[i].index = static_cast<std::uint32_t>(i);
+      parts_[i].outbox.resize(parts_.size());
+    }
+  }
+
+  void set_handler(MessageHandler<Msg>* handler) { handler_ = handler; }
+  /// Arrivals become callbacks to `handler` (add_handler) with the arrival's peer and arg.
+  void set_arrivals(ArrivalSource* source, std::uint16_t handler) {
+    arrivals_ = source;
+    arrival_handler_ = handler;
+  }
+  unsigned threads() const { return static_cast<unsigned>(parts_.size()); }
+
+  // ---- Transport ------------------------------------------------------------------------------
+  SimTime now() const override { return running_ != nullptr ? running_->now : now_; }
+  Rng& rng(PeerIndex peer) override { return rngs_[peer]; }
+  const Id& id_of(PeerIndex peer) const override { return ids_[peer]; }
+  Trace& trace() override { return trace_; }
+  std::uint32_t partitions() const override { return static_cast<std::uint32_t>(parts_.size()); }
+  std::uint32_t partition_of(PeerIndex peer) const override {
+    return block_ == 0 || peer == kNoPeer ? 0 : static_cast<std::uint32_t>(peer / block_);
+  }
+
+  void send(PeerIndex from, PeerIndex to, const Msg& msg) override {
+    Partition& p = here();
+    const auto type = static_cast<std::size_t>(msg.type);
+    ++p.messages.sent[type];
+    Rng& stream = rngs_[from];
+    if (network_.lost(stream)) {
+      ++p.messages.lost[type];
+      return;
+    }
+    const SimTime delay = network_.latency(stream, position(from), position(to));
+    const std::uint32_t slot = p.pool.acquire();
+    p.pool.message(slot) = msg;
+    p.pool.sender(slot) = from;
+    push(p, p.now + delay, to, kDeliver, 0, slot);
+  }
+
+  void set_timer(PeerIndex peer, SimTime delay, std::uint16_t kind, std::uint32_t cookie) override {
+    Partition& p = here();
+    push(p, p.now + delay, peer, kTimer, kind, cookie);
+  }
+
+  // ---- SimulatorCore ----------------------------------------------------------------------------
+  void schedule_at(SimTime at, std::uint16_t handler, PeerIndex peer, std::uint32_t arg) override {
+    if (running_ == nullptr) {
+      SimulatorCore::schedule_at(at, handler, peer, arg);
+      return;
+    }
+    Partition& p = *running_;
+    if (partition_of(peer) != p.index && at < window_end_) {
+      // Another partition's event inside the lookahead: no conservative schedule can keep it.
+      throw std::logic_error("parallel simulator: a callback for another partition's peer within the lookahead");
+    }
+    push(p, std::max(at, p.now), peer, kCallback, handler, arg);
+  }
+
+  std::size_t engine_bytes() const override {
+    std::size_t bytes = SimulatorCore::engine_bytes();
+    for (const Partition& p : parts_) {
+      bytes +=
+          p.queue.capacity_bytes() + p.log.capacity() * sizeof(LogEntry) + p.finals.capacity() * sizeof(std::uint64_t);
+      for (const auto& box : p.outbox) bytes += box.capacity() * sizeof(QueuedEvent);
+    }
+    return bytes;
+  }
+  std::size_t pool_bytes() const {
+    std::size_t bytes = 0;
+    for (const Partition& p : parts_) bytes += p.pool.bytes();
+    return bytes;
+  }
+
+  /// Processes every event up to and including `end`, window by window, then sets the clock to
+  /// `end`. Peers added after the first call belong to the last partition.
+  void run_until(SimTime end) override {
+    if (trace_.enabled()) throw std::logic_error("parallel simulator: traces are for the one-threaded simulator");
+    lookahead_ = network_.min_latency();
+    if (parts_.size() > 1 && lookahead_ <= 0) {
+      throw std::logic_error("parallel simulator: the network's minimum latency is 0: no lookahead to run on");
+    }
+    if (block_ == 0) block_ = std::max<std::size_t>(1, (peer_count() + parts_.size() - 1) / parts_.size());
+    adopt_setup_events();
+    end_ = end;
+    stop_ = !next_window();
+    if (!stop_) {
+      std::barrier merge_point(static_cast<std::ptrdiff_t>(parts_.size()), MergeStep{this});
+      std::barrier transfer_point(static_cast<std::ptrdiff_t>(parts_.size()));
+      std::vector<std::thread> workers;
+      for (std::size_t i = 1; i < parts_.size(); ++i) {
+        workers.emplace_back(
+            [this, i, &merge_point, &transfer_point] { work(parts_[i], merge_point, transfer_point); });
+      }
+      work(parts_[0], merge_point, transfer_point);
+      for (std::thread& t : workers) t.join();
+    }
+    for (Partition& p : parts_) release_sent(p);
+    queue_.continue_numbering(next_seq_);  // events scheduled before the next run come after these
+    now_ = std::max(now_, end);
+    // Counters are summed (integers: the order of adding never matters).
+    for (Partition& p : parts_) {
+      messages_.add(p.messages);
+      p.messages = MessageStats{};
+      add_processed(p.processed);
+      p.processed = 0;
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kProvisional = std::uint64_t{1} << 63;
+  static constexpr SimTime kNoLookaheadWindow = 1000;  // one partition on a network without minimum latency
+
+  struct LogEntry {
+    SimTime time;
+    std::uint64_t seq;     // numbered, or provisional (caused in this window by this partition)
+    std::uint32_t pushes;  // events it caused
+  };
+  struct alignas(64) Partition {  // (its own cache lines: each thread writes its partition's counters)
+    std::uint32_t index = 0;
+    EventQueue queue;
+    MessagePool<Msg> pool;
+    MessageStats messages;
+    SimTime now = 0;
+    std::uint64_t processed = 0;
+    // This window:
+    std::vector<LogEntry> log;
+    std::uint32_t pushes = 0;                      // by the event being processed
+    std::uint64_t local_pushes = 0;                // by all of them: the next provisional number
+    std::vector<std::uint64_t> finals;             // provisional number -> the sequential run's number
+    std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
+    SimTime earliest_staged = std::numeric_limits<SimTime>::max();
+  };
+
+  /// The merge and the next window, run by one thread while the others wait (std::barrier's
+  /// completion step).
+  struct MergeStep {
+    ParallelSimulator* sim;
+    void operator()() noexcept {
+      sim->merge();
+      sim->stop_ = !sim->next_window();
+    }
+  };
+
+  static inline thread_local Partition* running_ = nullptr;
+
+  void dispatch(const QueuedEvent&) override {
+    throw std::logic_error("parallel simulator: step() is for the one-threaded simulator; use run_until");
+  }
+
+  Partition& here() { return running_ != nullptr ? *running_ : parts_[0]; }
+
+  void push(Partition& p, SimTime at, PeerIndex peer, std::uint16_t kind, std::uint16_t sub, std::uint32_t arg) {
+    if (running_ == nullptr) {  // setup: the core's queue, taken over when the run starts
+      queue_.push(at, peer, kind, sub, arg);
+      return;
+    }
+    if (parts_.size() == 1) {  // one partition: its order is the sequential order, numbered at once
+      p.queue.push_sequenced(QueuedEvent{at, next_seq_++, peer, arg, kind, sub});
+      return;
+    }
+    ++p.pushes;
+    const QueuedEvent e{at, kProvisional | p.local_pushes++, peer, arg, kind, sub};
+    const std::uint32_t to = partition_of(peer);
+    if (to == p.index && at < window_end_) {
+      p.queue.push_sequenced(e);
+    } else {
+      p.outbox[to].push_back(e);
+      p.earliest_staged = std::min(p.earliest_staged, at);
+    }
+  }
+
+  /// Events scheduled before the run (in the core's queue, numbered there) go to their partitions.
+  void adopt_setup_events() {
+    next_seq_ = std::max(next_seq_, queue_.pushed());
+    while (!queue_.empty()) {
+      QueuedEvent e = queue_.pop();
+      Partition& to = parts_[partition_of(e.peer)];
+      if (e.kind == kDeliver && to.index != 0) e.arg = copy_message(parts_[0], e.arg, to, true);
+      to.queue.push_sequenced(e);
+    }
+  }
+
+  std::uint32_t copy_message(Partition& from, std::uint32_t slot, Partition& to, bool release) {
+    const std::uint32_t copy = to.pool.acquire();
+    to.pool.message(copy) = from.pool.message(slot);
+    to.pool.sender(copy) = from.pool.sender(slot);
+    if (release) from.pool.release(slot);
+    return copy;
+  }
+
+  void work(Partition& p, std::barrier<MergeStep>& merge_point, std::barrier<>& transfer_point) {
+    running_ = &p;
+    for (;;) {
+      release_sent(p);
+      process_window(p);
+      merge_point.arrive_and_wait();
+      transfer_into(p);
+      transfer_point.arrive_and_wait();
+      if (stop_) break;
+    }
+    running_ = nullptr;
+  }
+
+  /// The window's events at this partition, in (time, seq) order, with the engine's prefetch
+  /// pipeline (SimulatorCore::step).
+  void process_window(Partition& p) {
+    EventQueue& q = p.queue;
+    const bool log = parts_.size() > 1;
+    while (!q.empty() && q.top().time < window_end_) {
+      const QueuedEvent e = q.pop();
+      if (!q.empty()) {
+        if (const QueuedEvent* third = q.third(); third != nullptr && third->peer != kNoPeer) prefetch(p, *third);
+        if (const QueuedEvent* second = q.second(); second != nullptr && second->peer != kNoPeer) {
+          if (second->kind == kDeliver) handler_->prefetch_message(second->peer, p.pool.message(second->arg));
+        }
+      }
+      p.now = e.time;
+      ++p.processed;
+      p.pushes = 0;
+      dispatch(p, e);
+      if (log) p.log.push_back(LogEntry{e.time, e.seq, p.pushes});
+    }
+  }
+
+  void prefetch(const Partition& p, const QueuedEvent& next) {
+    if (next.kind == kDeliver) p.pool.prefetch(next.arg);
+    __builtin_prefetch(&state_[next.peer]);
+    __builtin_prefetch(&rngs_[next.peer]);
+    handler_->prefetch(next.peer);
+  }
+
+  void dispatch(Partition& p, const QueuedEvent& e) {
+    if (e.kind == kDeliver) {
+      const Msg& msg = p.pool.message(e.arg);
+      const PeerIndex from = p.pool.sender(e.arg);
+      struct Release {
+        MessagePool<Msg>& pool;
+        std::uint32_t slot;
+        ~Release() { pool.release(slot); }
+      } release{p.pool, e.arg};
+      const auto type = static_cast<std::size_t>(msg.type);
+      if (!is_up(e.peer)) {
+        ++p.messages.to_dead[type];
+        return;
+      }
+      ++p.messages.delivered[type];
+      handler_->on_message(e.peer, from, msg);
+    } else if (e.kind == kTimer) {
+      if (is_up(e.peer)) handler_->on_timer(e.peer, e.sub, e.arg);
+    } else {
+      call_handler(e.sub, e.peer, e.arg);
+    }
+  }
+
+  /// Numbers every event caused in the window as the sequential run would: walk the processed
+  /// events of all partitions in (time, seq) order and hand out numbers to what each caused.
+  /// An event caused in this window has a provisional number whose cause comes earlier in the
+  /// same log, so it is numbered by the time it is compared.
+  void merge() {
+    if (parts_.size() == 1) return;
+    std::vector<std::size_t>& next = merge_next_;
+    std::vector<std::size_t>& numbered = merge_numbered_;
+    next.assign(parts_.size(), 0);
+    numbered.assign(parts_.size(), 0);
+    for (Partition& p : parts_) p.finals.resize(p.local_pushes);
+    auto final_seq = [](const Partition& p, std::uint64_t seq) {
+      return (seq & kProvisional) != 0 ? p.finals[seq & ~kProvisional] : seq;
+    };
+    for (;;) {
+      std::size_t best = parts_.size();
+      SimTime best_time = 0;
+      std::uint64_t best_seq = 0;
+      for (std::size_t i = 0; i < parts_.size(); ++i) {
+        const Partition& p = parts_[i];
+        if (next[i] == p.log.size()) continue;
+        const LogEntry& entry = p.log[next[i]];
+        const std::uint64_t seq = final_seq(p, entry.seq);
+        if (best == parts_.size() || entry.time < best_time || (entry.time == best_time && seq < best_seq)) {
+          best = i;
+          best_time = entry.time;
+          best_seq = seq;
+        }
+      }
+      if (best == parts_.size()) break;
+      Partition& p = parts_[best];
+      for (std::uint32_t k = 0; k < p.log[next[best]].pushes; ++k) p.finals[numbered[best]++] = next_seq_++;
+      ++next[best];
+    }
+  }
+
+  /// The events caused for this partition in the window, numbered now, into its queue.
+  void transfer_into(Partition& p) {
+    for (Partition& from : parts_) {
+      for (const QueuedEvent& staged : from.outbox[p.index]) {
+        QueuedEvent e = staged;
+        e.seq = from.finals[staged.seq & ~kProvisional];
+        if (e.kind == kDeliver && from.index != p.index) e.arg = copy_message(from, staged.arg, p, false);
+        p.queue.push_sequenced(e);
+      }
+    }
+  }
+
+  /// After the transfer: the pool slots of messages copied to other partitions are free again.
+  void release_sent(Partition& p) {
+    for (std::size_t to = 0; to < p.outbox.size(); ++to) {
+      if (to != p.index) {
+        for (const QueuedEvent& e : p.outbox[to]) {
+          if (e.kind == kDeliver) p.pool.release(e.arg);
+        }
+      }
+      p.outbox[to].clear();
+    }
+    p.log.clear();
+    p.local_pushes = 0;
+    p.earliest_staged = std::numeric_limits<SimTime>::max();
+  }
+
+  /// Starts the next window at the earliest pending event or arrival; false when none is left
+  /// up to end_. The window's arrivals are numbered after every event caused so far.
+  bool next_window() {
+    SimTime start = std::numeric_limits<SimTime>::max();
+    for (Partition& p : parts_) {
+      if (!p.queue.empty()) start = std::min(start, p.queue.top().time);
+      start = std::min(start, p.earliest_staged);
+    }
+    if (arrivals_ != nullptr && arrivals_->next_time() >= 0) start = std::min(start, arrivals_->next_time());
+    if (start > end_) return false;
+    // (One partition needs no lookahead, but its windows are those of any other count: the
+    // arrivals' numbering depends on them.)
+    window_end_ = std::min(start + (lookahead_ > 0 ? lookahead_ : kNoLookaheadWindow), end_ + 1);
+    if (arrivals_ != nullptr) {
+      batch_.clear();
+      arrivals_->take_before(window_end_, batch_);
+      for (const ArrivalSource::Arrival& a : batch_) {
+        parts_[partition_of(a.peer)].queue.push_sequenced(
+            QueuedEvent{a.time, next_seq_++, a.peer, a.arg, kCallback, arrival_handler_});
+      }
+    }
+    return true;
+  }
+
+  std::vector<Partition> parts_;
+  MessageHandler<Msg>* handler_ = nullptr;
+  ArrivalSource* arrivals_ = nullptr;
+  std::uint16_t arrival_handler_ = 0;
+  std::vector<ArrivalSource::Arrival> batch_;
+  std::vector<std::size_t> merge_next_,
+      merge_numbered_;          // merge(): per partition, log entries merged and events numbered
+  std::size_t block_ = 0;       // peers per partition, fixed by the first run
+  SimTime lookahead_ = 0;       // the network's minimum latency
+  SimTime window_end_ = 0;      // the current window is [start, window_end_)
+  SimTime end_ = 0;             // run_until's end
+  std::uint64_t next_seq_ = 0;  // the next number of the sequential order
+  bool stop_ = false;
+};
+
+}  // namespace p2plab
