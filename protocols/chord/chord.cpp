@@ -44,7 +44,9 @@ const char* to_string(TimerKind kind) {
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), space_(params.m), transport_(transport), fingers_(params.m), books_(transport.partitions()) {}
+    : params_(params), space_(params.m), transport_(transport), fingers_(params.m), books_(transport.partitions()) {
+  keep_records_ = books_.size() == 1;
+}
 
 void Protocol::reserve(std::size_t count) {
   if (predecessor_.size() >= count) return;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -219,7 +220,12 @@ class Protocol final : public MessageHandler<Message> {
   void on_join_failed(std::function<void(PeerIndex)> hook) { join_failed_ = std::move(hook); }
   /// True once the peer has a successor: it is part of a ring and can serve lookups.
   bool in_ring(PeerIndex n) const { return n < predecessor_.size() && successor(n) != kNoPeer; }
-  void keep_records(bool on) { keep_records_ = on; }
+  /// Keeps a record of every finished lookup (the default, except on a parallel simulator:
+  /// records are one list, and the threads would share it).
+  void keep_records(bool on) {
+    if (on && books_.size() > 1) throw std::logic_error("chord: lookup records need a one-partition transport");
+    keep_records_ = on;
+  }
   /// A lookup's slot is reused as soon as it ends, not when its timer fires. Only for runs in
   /// which every lookup arms its timer once, all with the same delay, and nothing is lost or
   /// retried (a frozen ring with fixed parameters: the benchmark): then the earlier lookup's
@@ -255,7 +261,8 @@ class Protocol final : public MessageHandler<Message> {
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     if (peer < predecessor_.size()) fingers_.prefetch_runs(peer);  // its header was loaded a stage ago
-    if (!has_lookup(msg.lookup)) return;
+    // Only a lookup of the peer's own partition: another partition's book is its thread's.
+    if ((msg.lookup >> kBookShift) != transport_.partition_of(peer) || !has_lookup(msg.lookup)) return;
     const Lookup& l = lookup_at(msg.lookup);
     const char* p = reinterpret_cast<const char*>(&l);
     if (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor || msg.type == MsgType::PutAck ||

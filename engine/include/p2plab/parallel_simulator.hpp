@@ -62,6 +62,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     for (std::size_t i = 0; i < parts_.size(); ++i) {
       parts_[i].index = static_cast<std::uint32_t>(i);
       parts_[i].outbox.resize(parts_.size());
+      parts_[i].letters.resize(parts_.size());
     }
   }
 
@@ -93,6 +94,16 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       return;
     }
     const SimTime delay = network_.latency(stream, position(from), position(to));
+    if (running_ != nullptr && parts_.size() > 1) {
+      if (const std::uint32_t to_part = partition_of(to); to_part != p.index) {
+        // For another partition: the message travels in the outbox, read by that partition's
+        // thread while this one goes on using its own pool.
+        auto& letters = p.letters[to_part];
+        letters.push_back(Letter{msg, from});
+        push(p, p.now + delay, to, kDeliver, 0, static_cast<std::uint32_t>(letters.size() - 1));
+        return;
+      }
+    }
     const std::uint32_t slot = p.pool.acquire();
     p.pool.message(slot) = msg;
     p.pool.sender(slot) = from;
@@ -124,6 +135,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       bytes +=
           p.queue.capacity_bytes() + p.log.capacity() * sizeof(LogEntry) + p.finals.capacity() * sizeof(std::uint64_t);
       for (const auto& box : p.outbox) bytes += box.capacity() * sizeof(QueuedEvent);
+      for (const auto& letters : p.letters) bytes += letters.capacity() * sizeof(Letter);
     }
     return bytes;
   }
@@ -156,7 +168,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       work(parts_[0], merge_point, transfer_point);
       for (std::thread& t : workers) t.join();
     }
-    for (Partition& p : parts_) release_sent(p);
+    for (Partition& p : parts_) clear_sent(p);
     queue_.continue_numbering(next_seq_);  // events scheduled before the next run come after these
     now_ = std::max(now_, end);
     // Counters are summed (integers: the order of adding never matters).
@@ -172,6 +184,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   static constexpr std::uint64_t kProvisional = std::uint64_t{1} << 63;
   static constexpr SimTime kNoLookaheadWindow = 1000;  // one partition on a network without minimum latency
 
+  struct Letter {  // a message for another partition, with its sender
+    Msg msg;
+    PeerIndex sender;
+  };
   struct LogEntry {
     SimTime time;
     std::uint64_t seq;     // numbered, or provisional (caused in this window by this partition)
@@ -190,6 +206,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::uint64_t local_pushes = 0;                // by all of them: the next provisional number
     std::vector<std::uint64_t> finals;             // provisional number -> the sequential run's number
     std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
+    std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
     SimTime earliest_staged = std::numeric_limits<SimTime>::max();
   };
 
@@ -237,23 +254,21 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     while (!queue_.empty()) {
       QueuedEvent e = queue_.pop();
       Partition& to = parts_[partition_of(e.peer)];
-      if (e.kind == kDeliver && to.index != 0) e.arg = copy_message(parts_[0], e.arg, to, true);
+      if (e.kind == kDeliver && to.index != 0) {  // sent before the run: from partition 0's pool
+        const std::uint32_t slot = to.pool.acquire();
+        to.pool.message(slot) = parts_[0].pool.message(e.arg);
+        to.pool.sender(slot) = parts_[0].pool.sender(e.arg);
+        parts_[0].pool.release(e.arg);
+        e.arg = slot;
+      }
       to.queue.push_sequenced(e);
     }
-  }
-
-  std::uint32_t copy_message(Partition& from, std::uint32_t slot, Partition& to, bool release) {
-    const std::uint32_t copy = to.pool.acquire();
-    to.pool.message(copy) = from.pool.message(slot);
-    to.pool.sender(copy) = from.pool.sender(slot);
-    if (release) from.pool.release(slot);
-    return copy;
   }
 
   void work(Partition& p, std::barrier<MergeStep>& merge_point, std::barrier<>& transfer_point) {
     running_ = &p;
     for (;;) {
-      release_sent(p);
+      clear_sent(p);
       process_window(p);
       merge_point.arrive_and_wait();
       transfer_into(p);
@@ -356,22 +371,21 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       for (const QueuedEvent& staged : from.outbox[p.index]) {
         QueuedEvent e = staged;
         e.seq = from.finals[staged.seq & ~kProvisional];
-        if (e.kind == kDeliver && from.index != p.index) e.arg = copy_message(from, staged.arg, p, false);
+        if (e.kind == kDeliver && from.index != p.index) {
+          const Letter& letter = from.letters[p.index][staged.arg];
+          e.arg = p.pool.acquire();
+          p.pool.message(e.arg) = letter.msg;
+          p.pool.sender(e.arg) = letter.sender;
+        }
         p.queue.push_sequenced(e);
       }
     }
   }
 
-  /// After the transfer: the pool slots of messages copied to other partitions are free again.
-  void release_sent(Partition& p) {
-    for (std::size_t to = 0; to < p.outbox.size(); ++to) {
-      if (to != p.index) {
-        for (const QueuedEvent& e : p.outbox[to]) {
-          if (e.kind == kDeliver) p.pool.release(e.arg);
-        }
-      }
-      p.outbox[to].clear();
-    }
+  /// After the transfer: the outboxes are empty again.
+  void clear_sent(Partition& p) {
+    for (auto& box : p.outbox) box.clear();
+    for (auto& letters : p.letters) letters.clear();
     p.log.clear();
     p.local_pushes = 0;
     p.earliest_staged = std::numeric_limits<SimTime>::max();
