@@ -405,7 +405,9 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
-    std::string header = noun + "(" + short_id(run, current->key) + ") from " +
+    // The key as the protocol names it when it does (a content identifier), else its id.
+    const std::string key = current->key_label.empty() ? short_id(run, current->key) : current->key_label;
+    std::string header = noun + "(" + key + ") from " +
                          short_id(run, sim.peer_id(current->from)) + ": " + std::to_string(rounds) + " " +
                          model.hop_noun + (rounds == 1 ? "" : "s");
     if (current->end >= 0 && session.now() >= current->end) {
