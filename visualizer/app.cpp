@@ -1473,7 +1473,7 @@ class App {
 
   /// The legend on the view, in the lower right corner: a swatch and one or two words per
   /// colour (the panel's Legend section says each in a sentence). Key L turns it off.
-  void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) const {
+  void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) {
     const std::vector<LegendEntry> entries = legend(palette);
     const float line = ImGui::GetTextLineHeightWithSpacing(), swatch = ImGui::GetFontSize() * 0.8f, pad = 8.0f;
     float column = 0;
@@ -1483,6 +1483,7 @@ class App {
     const std::size_t columns = entries.size() > 8 ? 2 : 1, rows = (entries.size() + columns - 1) / columns;
     const float width = column * static_cast<float>(columns), height = line * static_cast<float>(rows) + 2 * pad;
     const ImVec2 corner(origin.x + size.x - width - 8, origin.y + size.y - height - 8);
+    widgets_["legend"] = {corner.x, corner.y, corner.x + width, corner.y + height};  // for status()
     // Filled: what lies under it (a table's rows, a tree's nodes) must not show through its words.
     draw->AddRectFilled(corner, ImVec2(corner.x + width, corner.y + height), with_alpha(palette.background, 235));
     draw->AddRect(corner, ImVec2(corner.x + width, corner.y + height), palette.text_dim);

@@ -325,22 +325,28 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
 /// The chart of the best XOR distance per round of the current search, in [lo, hi].
 void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& session, const TracedSearch* search,
                       const ViewOptions& options, const Palette& palette, ChartRecord* record) {
+  // A sentence in the chart's place, wrapped to its width (and listed with the view's labels).
+  const auto say = [&](const std::string& text) {
+    const float type = ImGui::GetFontSize(), width = hi.x - lo.x;
+    draw->AddText(ImGui::GetFont(), type, lo, palette.text_dim, text.c_str(), nullptr, width);
+    const ImVec2 extent = ImGui::GetFont()->CalcTextSizeA(type, FLT_MAX, width, text.c_str());
+    if (options.labels != nullptr) options.labels->push_back({text, lo, ImVec2(lo.x + extent.x, lo.y + extent.y)});
+  };
   if (search == nullptr) {
-    draw->AddText(lo, palette.text_dim, "The best XOR distance per round of a lookup is charted here.");
+    say("The best XOR distance per round of a lookup is charted here.");
     return;
   }
   const TraceVocabulary& vocabulary = session.vocabulary();
   if (!vocabulary.routes_to_key(static_cast<std::uint8_t>(search->purpose))) {
     const auto purpose = static_cast<std::size_t>(search->purpose);
     const std::string noun = purpose < vocabulary.lookup_purposes.size() ? vocabulary.lookup_purposes[purpose] : "search";
-    const std::string text = "A " + noun + " does not approach its key round by round (its steps come from wherever the "
-                             "peers it asks are): no XOR distance to chart. Its lookups have their chart.";
-    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), lo, palette.text_dim, text.c_str(), nullptr, hi.x - lo.x);
+    say("A " + noun + " does not approach its key round by round (its steps come from wherever the peers it asks are): "
+        "no XOR distance to chart. Its lookups have their chart.");
     return;
   }
   const std::vector<RoundBest> rounds = best_distance_per_round(session, *search);
   if (rounds.empty()) {
-    draw->AddText(lo, palette.text_dim, "No round has started yet.");
+    say("No round has started yet.");
     return;
   }
   // The distance itself on a classroom id space; its bits (log2 d + 1) above, where distances
