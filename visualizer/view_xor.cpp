@@ -799,8 +799,22 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   }
   draw->PopClipRect();
 
-  // The right column: the selected peer's k-buckets as rows; the chart under the trie.
-  const ImVec2 rows_lo(split + 16, top), rows_hi(origin.x + size.x - 12, origin.y + size.y * 0.58f);
+  // The right column: the selected peer's k-buckets as rows; the chart under the trie. Both clear
+  // of what the caller covers (the legend in the lower right corner): the rows end above it, the
+  // chart is narrower when that leaves it half its width, else it ends above it too.
+  ImVec2 rows_lo(split + 16, top), rows_hi(origin.x + size.x - 12, origin.y + size.y * 0.58f);
+  if (options.covers(rows_lo, rows_hi) && options.covered_min.y - 8 > rows_lo.y + line * 4) {
+    rows_hi.y = options.covered_min.y - 8;
+  }
+  const ImVec2 chart_lo(origin.x + 12, chart_top + 4);
+  ImVec2 chart_hi(split - 12, origin.y + size.y - font * 1.6f);
+  if (options.covers(chart_lo, chart_hi)) {
+    if (options.covered_min.x - 16 - chart_lo.x >= (chart_hi.x - chart_lo.x) * 0.5f) {
+      chart_hi.x = options.covered_min.x - 16;
+    } else if (options.covered_min.y - 8 > chart_lo.y + font * 4) {
+      chart_hi.y = options.covered_min.y - 8;
+    }
+  }
   if (selected) {
     if (const PeerIndex h = draw_bucket_rows(draw, rows_lo, rows_hi, session, options.selected, buckets, options,
                                              palette, options.labels);
@@ -812,8 +826,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
                   "Click a peer to see its k-buckets: rows by XOR distance, contacts oldest first.", nullptr,
                   rows_hi.x - rows_lo.x);
   }
-  draw_round_chart(draw, ImVec2(origin.x + 12, chart_top + 4), ImVec2(split - 12, origin.y + size.y - font * 1.6f),
-                   session, current, options, palette, chart);
+  draw_round_chart(draw, chart_lo, chart_hi, session, current, options, palette, chart);
   draw->PopClipRect();
   return hovered;
 }
