@@ -1479,10 +1479,8 @@ class App {
     return entries;
   }
 
-  /// The legend on the view, in the lower right corner: a swatch and one or two words per
-  /// colour (the panel's Legend section says each in a sentence). Key L turns it off.
   struct LegendBox {
-    ImVec2 corner;                    ///< upper left
+    ImVec2 corner;  ///< upper left
     float column = 0, width = 0, height = 0;
     std::size_t rows = 0;
   };
@@ -1501,6 +1499,8 @@ class App {
     return box;
   }
 
+  /// The legend on the view, in the lower right corner: a swatch and one or two words per
+  /// colour (the panel's Legend section says each in a sentence). Key L turns it off.
   void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) {
     const std::vector<LegendEntry> entries = legend(palette);
     const float line = ImGui::GetTextLineHeightWithSpacing(), swatch = ImGui::GetFontSize() * 0.8f, pad = 8.0f;

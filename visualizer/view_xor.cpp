@@ -340,7 +340,8 @@ void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& ses
   if (!vocabulary.routes_to_key(static_cast<std::uint8_t>(search->purpose))) {
     const auto purpose = static_cast<std::size_t>(search->purpose);
     const std::string noun = purpose < vocabulary.lookup_purposes.size() ? vocabulary.lookup_purposes[purpose] : "search";
-    say("A " + noun + " does not approach its key round by round (its steps come from wherever the peers it asks are): "
+    say("A " + noun +
+        " does not approach its key round by round (its steps come from wherever the peers it asks are): "
         "no XOR distance to chart. Its lookups have their chart.");
     return;
   }
@@ -413,9 +414,8 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
                                  : model.search_noun;
     // The key as the protocol names it when it does (a content identifier), else its id.
     const std::string key = current->key_label.empty() ? short_id(run, current->key) : current->key_label;
-    std::string header = noun + "(" + key + ") from " +
-                         short_id(run, sim.peer_id(current->from)) + ": " + std::to_string(rounds) + " " +
-                         model.hop_noun + (rounds == 1 ? "" : "s");
+    std::string header = noun + "(" + key + ") from " + short_id(run, sim.peer_id(current->from)) + ": " +
+                         std::to_string(rounds) + " " + model.hop_noun + (rounds == 1 ? "" : "s");
     if (current->end >= 0 && session.now() >= current->end) {
       header += current->owner == kNoPeer
                     ? " (failed)"

@@ -767,7 +767,8 @@ SearchView IpfsRun::inspect_search(const TraceEvent& start) const {
   if (purpose != kademlia::Purpose::Provide && purpose != kademlia::Purpose::FindProviders) return v;
   // The roots this scenario names (its adds, provides, fetches): the CID whose key it is.
   for (const IpfsOp& op : ops_) {
-    const bool names_cid = op.name == "add" || op.name == "provide" || op.name == "find_providers" || op.name == "fetch";
+    const bool names_cid =
+        op.name == "add" || op.name == "provide" || op.name == "find_providers" || op.name == "fetch";
     if (names_cid && op.cid != kNoCid && dht_key(op.cid) == start.key) {
       v.key_label = short_cid(op.cid);
       break;

@@ -93,9 +93,9 @@ class Window {
     close(pipe_fds[0]);
     REQUIRE_MESSAGE(!number.empty(), "Xvfb did not start (is the xvfb package installed?)");
     display_ = ":" + number;
-    std::vector<std::string> argv = {P2PLAB_VIZ,  std::string(P2PLAB_SOURCE_DIR) + "/labs/" + lab,
-                                     "--size",    size,
-                                     "--status",  (dir_ / "status.json").string()};
+    std::vector<std::string> argv = {P2PLAB_VIZ, std::string(P2PLAB_SOURCE_DIR) + "/labs/" + lab,
+                                     "--size",   size,
+                                     "--status", (dir_ / "status.json").string()};
     argv.insert(argv.end(), options.begin(), options.end());
     viz_ = spawn(argv, dir_.string(), {"DISPLAY=" + display_});
     const json first = wait_for("the window's first frame", [](const json&) { return true; });
@@ -541,7 +541,8 @@ struct Picture {
     stbi_image_free(data);
   }
   std::array<int, 3> at(int x, int y) const {
-    const std::size_t i = 3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x));
+    const std::size_t i =
+        3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x));
     return {rgb[i], rgb[i + 1], rgb[i + 2]};
   }
   /// Pixels in the box [x0, x1) x [y0, y1) that differ from `background`.
@@ -620,7 +621,8 @@ TEST_CASE(
       CHECK_FALSE(boxes_meet(said, legend));
       // The boxes are where the picture has them: words in the sentence's, the legend's frame.
       const Picture picture(w.save_picture());
-      const auto background = picture.at(static_cast<int>(said[0].get<double>()) - 4, static_cast<int>(said[1].get<double>()) - 4);
+      const auto background =
+          picture.at(static_cast<int>(said[0].get<double>()) - 4, static_cast<int>(said[1].get<double>()) - 4);
       CHECK(picture.inked(said, background) > 200);
       const int mid_y = static_cast<int>((legend[1].get<double>() + legend[3].get<double>()) / 2);
       const json left_edge = {legend[0].get<double>() - 1, mid_y, legend[0].get<double>() + 2, mid_y + 1};
