@@ -405,6 +405,14 @@ class App {
     view_.drawn = record_drawn_ ? &drawn_ : nullptr;
     view_.labels = record_drawn_ ? &labels_ : nullptr;
     view_.segments = record_drawn_ ? &segments_ : nullptr;
+    // The legend is drawn over the view afterwards: the view keeps its chart out of where it will
+    // be (its entries as of the last frame, which drew the stale pointers and tags they name).
+    view_.covered_min = view_.covered_max = ImVec2(0, 0);
+    if (legend_on_view_) {
+      const LegendBox box = legend_box(legend(palette), origin, ImVec2(size.x, size.y - pinned_height_));
+      view_.covered_min = box.corner;
+      view_.covered_max = ImVec2(box.corner.x + box.width, box.corner.y + box.height);
+    }
     drew_stale_ = drew_loss_ = false;
     drew_tags_.clear();
     view_.drew_stale = &drew_stale_;
@@ -1471,18 +1479,36 @@ class App {
     return entries;
   }
 
+  struct LegendBox {
+    ImVec2 corner;  ///< upper left
+    float column = 0, width = 0, height = 0;
+    std::size_t rows = 0;
+  };
+  /// Where the legend on the view goes (the lower right corner of origin, size) and its columns.
+  static LegendBox legend_box(const std::vector<LegendEntry>& entries, ImVec2 origin, ImVec2 size) {
+    LegendBox box;
+    const float line = ImGui::GetTextLineHeightWithSpacing(), swatch = ImGui::GetFontSize() * 0.8f, pad = 8.0f;
+    for (const LegendEntry& e : entries) box.column = std::max(box.column, ImGui::CalcTextSize(e.name.c_str()).x);
+    box.column += swatch + 3 * pad;
+    // A long legend (14 entries in one protocol's vocabulary) in two columns: half as tall, it covers less of the view.
+    const std::size_t columns = entries.size() > 8 ? 2 : 1;
+    box.rows = (entries.size() + columns - 1) / columns;
+    box.width = box.column * static_cast<float>(columns);
+    box.height = line * static_cast<float>(box.rows) + 2 * pad;
+    box.corner = ImVec2(origin.x + size.x - box.width - 8, origin.y + size.y - box.height - 8);
+    return box;
+  }
+
   /// The legend on the view, in the lower right corner: a swatch and one or two words per
   /// colour (the panel's Legend section says each in a sentence). Key L turns it off.
-  void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) const {
+  void draw_legend(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Palette& palette) {
     const std::vector<LegendEntry> entries = legend(palette);
     const float line = ImGui::GetTextLineHeightWithSpacing(), swatch = ImGui::GetFontSize() * 0.8f, pad = 8.0f;
-    float column = 0;
-    for (const LegendEntry& e : entries) column = std::max(column, ImGui::CalcTextSize(e.name.c_str()).x);
-    column += swatch + 3 * pad;
-    // A long legend (14 entries in one protocol's vocabulary) in two columns: half as tall, it covers less of the view.
-    const std::size_t columns = entries.size() > 8 ? 2 : 1, rows = (entries.size() + columns - 1) / columns;
-    const float width = column * static_cast<float>(columns), height = line * static_cast<float>(rows) + 2 * pad;
-    const ImVec2 corner(origin.x + size.x - width - 8, origin.y + size.y - height - 8);
+    const LegendBox box = legend_box(entries, origin, size);
+    const float column = box.column, width = box.width, height = box.height;
+    const std::size_t rows = box.rows;
+    const ImVec2 corner = box.corner;
+    widgets_["legend"] = {corner.x, corner.y, corner.x + width, corner.y + height};  // for status()
     // Filled: what lies under it (a table's rows, a tree's nodes) must not show through its words.
     draw->AddRectFilled(corner, ImVec2(corner.x + width, corner.y + height), with_alpha(palette.background, 235));
     draw->AddRect(corner, ImVec2(corner.x + width, corner.y + height), palette.text_dim);

@@ -247,6 +247,7 @@ const std::vector<TracedSearch>& Session::searches() const {
       s.id = e.lookup;
       s.from = e.peer;
       s.key = e.key;
+      s.key_label = run_->inspect_search(e).key_label;
       s.start = e.time;
       s.purpose = e.detail;
       s.user = vocabulary.is_user_purpose(e.detail);

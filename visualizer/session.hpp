@@ -26,6 +26,7 @@ struct TracedSearch {
   std::uint32_t id = 0;
   PeerIndex from = kNoPeer;
   Id key;
+  std::string key_label;  // the protocol's name for the key (Run::inspect_search), "" for its id
   SimTime start = 0, end = -1;
   bool ok = false;
   int purpose = 0;    // protocol-defined; TraceVocabulary::user_purpose marks the user's searches

@@ -325,22 +325,29 @@ PeerIndex draw_bucket_rows(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session
 /// The chart of the best XOR distance per round of the current search, in [lo, hi].
 void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& session, const TracedSearch* search,
                       const ViewOptions& options, const Palette& palette, ChartRecord* record) {
+  // A sentence in the chart's place, wrapped to its width (and listed with the view's labels).
+  const auto say = [&](const std::string& text) {
+    const float type = ImGui::GetFontSize(), width = hi.x - lo.x;
+    draw->AddText(ImGui::GetFont(), type, lo, palette.text_dim, text.c_str(), nullptr, width);
+    const ImVec2 extent = ImGui::GetFont()->CalcTextSizeA(type, FLT_MAX, width, text.c_str());
+    if (options.labels != nullptr) options.labels->push_back({text, lo, ImVec2(lo.x + extent.x, lo.y + extent.y)});
+  };
   if (search == nullptr) {
-    draw->AddText(lo, palette.text_dim, "The best XOR distance per round of a lookup is charted here.");
+    say("The best XOR distance per round of a lookup is charted here.");
     return;
   }
   const TraceVocabulary& vocabulary = session.vocabulary();
   if (!vocabulary.routes_to_key(static_cast<std::uint8_t>(search->purpose))) {
     const auto purpose = static_cast<std::size_t>(search->purpose);
     const std::string noun = purpose < vocabulary.lookup_purposes.size() ? vocabulary.lookup_purposes[purpose] : "search";
-    const std::string text = "A " + noun + " does not approach its key round by round (its steps come from wherever the "
-                             "peers it asks are): no XOR distance to chart. Its lookups have their chart.";
-    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), lo, palette.text_dim, text.c_str(), nullptr, hi.x - lo.x);
+    say("A " + noun +
+        " does not approach its key round by round (its steps come from wherever the peers it asks are): "
+        "no XOR distance to chart. Its lookups have their chart.");
     return;
   }
   const std::vector<RoundBest> rounds = best_distance_per_round(session, *search);
   if (rounds.empty()) {
-    draw->AddText(lo, palette.text_dim, "No round has started yet.");
+    say("No round has started yet.");
     return;
   }
   // The distance itself on a classroom id space; its bits (log2 d + 1) above, where distances
@@ -405,9 +412,10 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
-    std::string header = noun + "(" + short_id(run, current->key) + ") from " +
-                         short_id(run, sim.peer_id(current->from)) + ": " + std::to_string(rounds) + " " +
-                         model.hop_noun + (rounds == 1 ? "" : "s");
+    // The key as the protocol names it when it does (a content identifier), else its id.
+    const std::string key = current->key_label.empty() ? short_id(run, current->key) : current->key_label;
+    std::string header = noun + "(" + key + ") from " + short_id(run, sim.peer_id(current->from)) + ": " +
+                         std::to_string(rounds) + " " + model.hop_noun + (rounds == 1 ? "" : "s");
     if (current->end >= 0 && session.now() >= current->end) {
       header += current->owner == kNoPeer
                     ? " (failed)"
@@ -791,8 +799,22 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
   }
   draw->PopClipRect();
 
-  // The right column: the selected peer's k-buckets as rows; the chart under the trie.
-  const ImVec2 rows_lo(split + 16, top), rows_hi(origin.x + size.x - 12, origin.y + size.y * 0.58f);
+  // The right column: the selected peer's k-buckets as rows; the chart under the trie. Both clear
+  // of what the caller covers (the legend in the lower right corner): the rows end above it, the
+  // chart is narrower when that leaves it half its width, else it ends above it too.
+  ImVec2 rows_lo(split + 16, top), rows_hi(origin.x + size.x - 12, origin.y + size.y * 0.58f);
+  if (options.covers(rows_lo, rows_hi) && options.covered_min.y - 8 > rows_lo.y + line * 4) {
+    rows_hi.y = options.covered_min.y - 8;
+  }
+  const ImVec2 chart_lo(origin.x + 12, chart_top + 4);
+  ImVec2 chart_hi(split - 12, origin.y + size.y - font * 1.6f);
+  if (options.covers(chart_lo, chart_hi)) {
+    if (options.covered_min.x - 16 - chart_lo.x >= (chart_hi.x - chart_lo.x) * 0.5f) {
+      chart_hi.x = options.covered_min.x - 16;
+    } else if (options.covered_min.y - 8 > chart_lo.y + font * 4) {
+      chart_hi.y = options.covered_min.y - 8;
+    }
+  }
   if (selected) {
     if (const PeerIndex h = draw_bucket_rows(draw, rows_lo, rows_hi, session, options.selected, buckets, options,
                                              palette, options.labels);
@@ -804,8 +826,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
                   "Click a peer to see its k-buckets: rows by XOR distance, contacts oldest first.", nullptr,
                   rows_hi.x - rows_lo.x);
   }
-  draw_round_chart(draw, ImVec2(origin.x + 12, chart_top + 4), ImVec2(split - 12, origin.y + size.y - font * 1.6f),
-                   session, current, options, palette, chart);
+  draw_round_chart(draw, chart_lo, chart_hi, session, current, options, palette, chart);
   draw->PopClipRect();
   return hovered;
 }

@@ -660,8 +660,10 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
                                  ? vocabulary.lookup_purposes[purpose]
                                  : model.search_noun;
+    // The key as the protocol names it when it does (a content identifier), else its id.
+    const std::string key = current->key_label.empty() ? run.id_text(current->key) : current->key_label;
     char text[160];
-    std::snprintf(text, sizeof text, "%s(%s) from %s: %d %s%s%s", noun.c_str(), run.id_text(current->key).c_str(),
+    std::snprintf(text, sizeof text, "%s(%s) from %s: %d %s%s%s", noun.c_str(), key.c_str(),
                   run.id_text(sim.peer_id(current->from)).c_str(), hops, model.hop_noun.c_str(), hops == 1 ? "" : "s",
                   current->end >= 0 && session.now() >= current->end
                       ? (current->owner != kNoPeer ? (" -> " + run.id_text(sim.peer_id(current->owner)) +

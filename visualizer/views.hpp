@@ -97,6 +97,14 @@ struct ViewOptions {
   std::string* header = nullptr;
   /// When set, the sentence under it: the search's latest step in the protocol's words, or "".
   std::string* story = nullptr;
+  /// A box the caller draws over the view afterwards (the legend in the lower right corner),
+  /// window pixels: the view keeps its chart and the sentences beside it out of it. Empty
+  /// (min == max): none.
+  ImVec2 covered_min{0, 0}, covered_max{0, 0};
+  bool covers(ImVec2 lo, ImVec2 hi) const {
+    return covered_min.x < covered_max.x && covered_min.y < covered_max.y && lo.x < covered_max.x &&
+           covered_min.x < hi.x && lo.y < covered_max.y && covered_min.y < hi.y;
+  }
 };
 
 /// Where each peer sits on the identifier circle, as (cos, sin) of its angle: ids never change,

@@ -752,6 +752,31 @@ PeerView IpfsRun::inspect(PeerIndex peer) const {
   return v;
 }
 
+// A fetch, and a lookup that provides or finds the providers of a CID, are named by that CID (its
+// short form, as the sentences below write it), not by the m bits of its DHT key: the lecture's
+// and the lab's name for what is looked for.
+SearchView IpfsRun::inspect_search(const TraceEvent& start) const {
+  SearchView v;
+  if (start.detail == kFetchPurpose) {
+    for (const FetchRecord& f : node_.fetches()) {
+      if (f.trace_serial == start.lookup) v.key_label = short_cid(f.root);
+    }
+    return v;
+  }
+  const auto purpose = static_cast<kademlia::Purpose>(start.detail);
+  if (purpose != kademlia::Purpose::Provide && purpose != kademlia::Purpose::FindProviders) return v;
+  // The roots this scenario names (its adds, provides, fetches): the CID whose key it is.
+  for (const IpfsOp& op : ops_) {
+    const bool names_cid =
+        op.name == "add" || op.name == "provide" || op.name == "find_providers" || op.name == "fetch";
+    if (names_cid && op.cid != kNoCid && dht_key(op.cid) == start.key) {
+      v.key_label = short_cid(op.cid);
+      break;
+    }
+  }
+  return v;
+}
+
 // One sentence per step, in the lecture's words: the provider lookup, then each block as it comes
 // and is checked against its CID.
 std::string IpfsRun::narrate(const TraceEvent& event) const {

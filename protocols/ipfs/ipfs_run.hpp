@@ -55,6 +55,7 @@ class IpfsRun final : public Run, private dht::DhtHooks {
   PeerView inspect(PeerIndex peer) const override;
   std::vector<std::uint32_t> messages_per_search() const override;
   std::string narrate(const TraceEvent& event) const override;
+  SearchView inspect_search(const TraceEvent& start) const override;
   void set_brief(bool brief) override { brief_ = brief; }
   StateSize state_size() const override;
   std::vector<SearchOutcome> requested_searches() const override;

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -73,14 +74,17 @@ void end_process(pid_t pid) {
 /// One X display and one p2plab-viz window on it, ended (by PID) when the test ends.
 class Window {
  public:
-  explicit Window(const std::string& lab, const std::vector<std::string>& options = {}) {
+  /// `size`: the screen's and the window's, WIDTHxHEIGHT.
+  explicit Window(const std::string& lab, const std::vector<std::string>& options = {},
+                  const std::string& size = "1280x800")
+      : size_(size) {
     dir_ = fs::temp_directory_path() / ("p2plab-window-" + std::to_string(getpid()) + "-" + std::to_string(++count_));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     // Xvfb picks a free display number and writes it to the pipe (-displayfd).
     int pipe_fds[2];
     REQUIRE(pipe(pipe_fds) == 0);
-    xvfb_ = spawn({"Xvfb", "-displayfd", std::to_string(pipe_fds[1]), "-screen", "0", "1280x800x24", "-nolisten", "tcp"},
+    xvfb_ = spawn({"Xvfb", "-displayfd", std::to_string(pipe_fds[1]), "-screen", "0", size + "x24", "-nolisten", "tcp"},
                   dir_.string(), {}, pipe_fds[1]);
     close(pipe_fds[1]);
     std::string number;
@@ -89,9 +93,9 @@ class Window {
     close(pipe_fds[0]);
     REQUIRE_MESSAGE(!number.empty(), "Xvfb did not start (is the xvfb package installed?)");
     display_ = ":" + number;
-    std::vector<std::string> argv = {P2PLAB_VIZ,  std::string(P2PLAB_SOURCE_DIR) + "/labs/" + lab,
-                                     "--size",    "1280x800",
-                                     "--status",  (dir_ / "status.json").string()};
+    std::vector<std::string> argv = {P2PLAB_VIZ, std::string(P2PLAB_SOURCE_DIR) + "/labs/" + lab,
+                                     "--size",   size,
+                                     "--status", (dir_ / "status.json").string()};
     argv.insert(argv.end(), options.begin(), options.end());
     viz_ = spawn(argv, dir_.string(), {"DISPLAY=" + display_});
     const json first = wait_for("the window's first frame", [](const json&) { return true; });
@@ -126,7 +130,11 @@ class Window {
     click((r[0].get<double>() + r[2].get<double>()) / 2, (r[1].get<double>() + r[3].get<double>()) / 2);
   }
   /// The pointer away from every control and peer (no hover, no tooltip in pictures).
-  void park_pointer() { xdotool("mousemove 1275 795"); }
+  void park_pointer() {
+    int width = 0, height = 0;
+    REQUIRE(std::sscanf(size_.c_str(), "%dx%d", &width, &height) == 2);
+    xdotool("mousemove " + std::to_string(width - 5) + " " + std::to_string(height - 5));
+  }
 
   json status() const {
     std::ifstream in(dir_ / "status.json");
@@ -168,6 +176,7 @@ class Window {
 
  private:
   static inline int count_ = 0;
+  std::string size_;
   fs::path dir_;
   std::string display_;
   pid_t xvfb_ = -1, viz_ = -1;
@@ -515,4 +524,109 @@ TEST_CASE(
   CHECK(queries_of(back) == first);
   check_chart(back, 1);
   CHECK(back["selected"] == "4");
+}
+
+namespace {
+
+/// A picture the window saved, decoded once.
+struct Picture {
+  int width = 0, height = 0;
+  std::vector<unsigned char> rgb;
+  explicit Picture(const std::string& png) {
+    int channels = 0;
+    unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()),
+                                                static_cast<int>(png.size()), &width, &height, &channels, 3);
+    REQUIRE(data != nullptr);
+    rgb.assign(data, data + static_cast<std::size_t>(3 * width * height));
+    stbi_image_free(data);
+  }
+  std::array<int, 3> at(int x, int y) const {
+    const std::size_t i =
+        3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x));
+    return {rgb[i], rgb[i + 1], rgb[i + 2]};
+  }
+  /// Pixels in the box [x0, x1) x [y0, y1) that differ from `background`.
+  int inked(const json& box, const std::array<int, 3>& background) const {
+    int count = 0;
+    for (int y = static_cast<int>(box[1].get<double>()); y < static_cast<int>(box[3].get<double>()); ++y) {
+      for (int x = static_cast<int>(box[0].get<double>()); x < static_cast<int>(box[2].get<double>()); ++x) {
+        const auto c = at(x, y);
+        count += std::abs(c[0] - background[0]) + std::abs(c[1] - background[1]) + std::abs(c[2] - background[2]) > 60;
+      }
+    }
+    return count;
+  }
+};
+
+bool boxes_meet(const json& a, const json& b) {
+  return a[0].get<double>() < b[2].get<double>() && b[0].get<double>() < a[2].get<double>() &&
+         a[1].get<double>() < b[3].get<double>() && b[1].get<double>() < a[3].get<double>();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an IPFS fetch on the XOR trie: the header names the CID the lab fetches, and the sentence in the chart's place "
+    "stays clear of the legend at 1280, 1600 and 1920 px, dark and projector") {
+  // The oracle: the lab's own fetch op (at 5 s, by CID) and the short form the story writes a CID in
+  // (its first 6 and last 4 characters).
+  std::ifstream in(std::string(P2PLAB_SOURCE_DIR) + "/labs/ipfs-cid.json");
+  const json lab = json::parse(in);
+  std::string cid, from;
+  for (const json& e : lab["events"]) {
+    if (e["op"] == "fetch" && e.contains("cid")) {
+      cid = e["cid"];
+      from = std::to_string(e["from"].get<long>());
+      break;
+    }
+  }
+  REQUIRE(cid.size() > 12);
+  const std::string header = "fetch(" + cid.substr(0, 6) + ".." + cid.substr(cid.size() - 4) + ") from " + from + ": ";
+  const std::string sentence = "A fetch does not approach its key round by round";
+  for (const std::string size : {"1280x800", "1600x1000", "1920x1080"}) {
+    CAPTURE(size);
+    Window w("ipfs-cid.json", {"--at", "4999"}, size);
+    w.park_pointer();
+    // Step (right arrow) until the fetch is the view's search, as a lecturer comes to it.
+    for (int i = 0; i < 200 && w.status()["header"].get<std::string>().rfind("fetch(", 0) != 0; ++i) {
+      const auto position = w.status()["position"].get<long long>();
+      w.key("Right");
+      w.wait_for("one event", [&](const json& t) { return t["position"].get<long long>() != position; });
+    }
+    for (const bool projector : {false, true}) {
+      CAPTURE(projector);
+      if (projector) {
+        const long long frames = w.status()["frames"].get<long long>();
+        w.key("p");
+        // A few frames in the new theme: its fonts, then the layout they give.
+        w.wait_for("projector mode", [&](const json& s) {
+          return s["projector"].get<bool>() && s["frames"].get<long long>() > frames + 5;
+        });
+      }
+      const json s = w.wait_for("the fetch, its sentence and the legend", [&](const json& t) {
+        bool said = false;
+        for (const json& l : t["labels"]) said = said || l["text"].get<std::string>().rfind(sentence, 0) == 0;
+        return said && t["widgets"].contains("legend");
+      });
+      const std::string shown = s["header"];
+      CAPTURE(shown);
+      CHECK(shown.rfind(header, 0) == 0);
+      json said;
+      for (const json& l : s["labels"]) {
+        if (l["text"].get<std::string>().rfind(sentence, 0) == 0) said = l["box"];
+      }
+      const json& legend = s["widgets"]["legend"];
+      CAPTURE(said.dump());
+      CAPTURE(legend.dump());
+      CHECK_FALSE(boxes_meet(said, legend));
+      // The boxes are where the picture has them: words in the sentence's, the legend's frame.
+      const Picture picture(w.save_picture());
+      const auto background =
+          picture.at(static_cast<int>(said[0].get<double>()) - 4, static_cast<int>(said[1].get<double>()) - 4);
+      CHECK(picture.inked(said, background) > 200);
+      const int mid_y = static_cast<int>((legend[1].get<double>() + legend[3].get<double>()) / 2);
+      const json left_edge = {legend[0].get<double>() - 1, mid_y, legend[0].get<double>() + 2, mid_y + 1};
+      CHECK(picture.inked(left_edge, background) > 0);
+    }
+  }
 }

@@ -509,3 +509,38 @@ TEST_CASE("a lookup's request that got no answer is seen and told: the timeout a
   CHECK(done->end >= 0);
   CHECK(done->ok);
 }
+
+TEST_CASE("a fetch's search carries the CID its protocol names it by, and a plain lookup's key has no label") {
+  // The oracle: the lab's own fetch ops in order (a "cid", or the "file" an add op named, whose
+  // CID the run's result lists under files), shortened as the views' sentences write a CID.
+  const auto shortened = [](const std::string& cid) { return cid.substr(0, 6) + ".." + cid.substr(cid.size() - 4); };
+  for (const char* name : {"ipfs-cid.json", "ipfs-dag.json"}) {
+    CAPTURE(name);
+    std::ifstream in(lab(name));
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    Session s(lab(name));
+    s.advance_to(s.end_time());
+    const nlohmann::json result = s.run().result();
+    std::map<std::string, std::string> cid_of_file;
+    for (const auto& f : result.at("files")) cid_of_file[f.at("name")] = f.at("root");
+    std::vector<std::string> expected;
+    for (const auto& e : doc.at("events")) {
+      if (e.at("op") != "fetch") continue;
+      expected.push_back(shortened(e.contains("cid") ? e.at("cid").get<std::string>()
+                                                     : cid_of_file.at(e.at("file").get<std::string>())));
+    }
+    REQUIRE(expected.size() >= 3);
+    const TraceVocabulary& v = s.vocabulary();
+    std::vector<std::string> labelled;
+    for (const auto& search : s.searches()) {
+      if (static_cast<std::size_t>(search.purpose) < v.lookup_purposes.size() &&
+          v.lookup_purposes[static_cast<std::size_t>(search.purpose)] == "fetch")
+        labelled.push_back(search.key_label);
+    }
+    CHECK(labelled == expected);
+  }
+  Session kademlia(lab("kademlia-xor.json"));
+  kademlia.advance_to(kademlia.end_time());
+  REQUIRE_FALSE(kademlia.searches().empty());
+  for (const auto& search : kademlia.searches()) CHECK(search.key_label.empty());
+}

@@ -108,6 +108,12 @@ class Run {
     (void)event;
     return "";
   }
+  /// The search a LookupStart event of the trace starts, as the protocol names it (its key's
+  /// label). Empty fields: the trace's own (the key's id).
+  virtual SearchView inspect_search(const TraceEvent& start) const {
+    (void)start;
+    return {};
+  }
   /// Geometry::Zones: the point of the torus [0, 1)^d a key is hashed to (what a view marks for
   /// the current search); empty when the protocol has no such notion.
   virtual std::vector<double> key_point(const Id& key) const {

@@ -3,13 +3,14 @@
 // Every protocol fills it; the visualizer, the command line, `compare`, the result JSON and the
 // live monitor (net/) read it, and none of them knows a protocol by name.
 //
-// Two halves:
+// Three parts:
 // - ProtocolModel, once per protocol (registered with it): the geometry its ids live in, the kinds
 //   of links and the roles it has (with how to draw them), its operations and parameters (for the
 //   visualizer's panels), how it builds a scenario for the "new scenario" panel and `compare`.
 // - PeerView, per peer and per moment (Run::inspect): id, state, role, links, keys, and tables
 //   whose cells are typed (an id, an interval, a peer reference), so that a view can mark a finger's
 //   start on the ring or highlight the row a hop used without parsing text.
+// - SearchView, per search (Run::inspect_search): how the protocol names what a search looks for.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -135,6 +136,18 @@ struct ProtocolModel {
 
   int link_kind(const std::string& name) const;  ///< position, or -1
   int role(const std::string& name) const;       ///< position, or -1
+};
+
+// ---- per search --------------------------------------------------------------------------------
+
+/// One search as its protocol names it (Run::inspect_search), beside what the trace says of it
+/// (who, when, the key's id): what a view writes where the id alone would not be the lecture's
+/// word.
+struct SearchView {
+  /// The key as the protocol's users name it, short enough for a view's header (a content
+  /// identifier, abbreviated as the protocol abbreviates it elsewhere); "" when the key's id is its
+  /// name (views then print the id).
+  std::string key_label;
 };
 
 // ---- per peer ----------------------------------------------------------------------------------
