@@ -344,18 +344,29 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       return (seq & kProvisional) != 0 ? p.finals[seq & ~kProvisional] : seq;
     };
     for (;;) {
+      // The earliest time first; the numbers decide only between partitions at the same time.
       std::size_t best = parts_.size();
       SimTime best_time = 0;
-      std::uint64_t best_seq = 0;
+      bool tie = false;
       for (std::size_t i = 0; i < parts_.size(); ++i) {
-        const Partition& p = parts_[i];
-        if (next[i] == p.log.size()) continue;
-        const LogEntry& entry = p.log[next[i]];
-        const std::uint64_t seq = final_seq(p, entry.seq);
-        if (best == parts_.size() || entry.time < best_time || (entry.time == best_time && seq < best_seq)) {
+        if (next[i] == parts_[i].log.size()) continue;
+        const SimTime time = parts_[i].log[next[i]].time;
+        if (best == parts_.size() || time < best_time) {
           best = i;
-          best_time = entry.time;
-          best_seq = seq;
+          best_time = time;
+          tie = false;
+        } else if (time == best_time) {
+          tie = true;
+        }
+      }
+      if (tie) {
+        std::uint64_t best_seq = final_seq(parts_[best], parts_[best].log[next[best]].seq);
+        for (std::size_t i = best + 1; i < parts_.size(); ++i) {
+          if (next[i] == parts_[i].log.size() || parts_[i].log[next[i]].time != best_time) continue;
+          if (const std::uint64_t seq = final_seq(parts_[i], parts_[i].log[next[i]].seq); seq < best_seq) {
+            best = i;
+            best_seq = seq;
+          }
         }
       }
       if (best == parts_.size()) break;
