@@ -22,6 +22,12 @@ if(P2PLAB_SANITIZE)
                                                 -fno-sanitize-recover=undefined)
   target_link_options(p2plab_flags INTERFACE ${p2plab_sanitizers})
 endif()
+# ThreadSanitizer, for the parallel simulator's threads (it cannot be combined with
+# AddressSanitizer: a build of its own, by hand; README, Tests).
+if(P2PLAB_TSAN)
+  target_compile_options(p2plab_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(p2plab_flags INTERFACE -fsanitize=thread)
+endif()
 # LLVM's linker where it is installed (tools/install-deps.sh installs it): the suite links about a
 # hundred sanitized programs, and lld links each in about 0.7 s of CPU where GNU ld takes 1.2 s.
 include(CheckLinkerFlag)

@@ -779,6 +779,17 @@ FrozenRingRun run_frozen_ring(bool early, std::size_t peers, double seconds, dou
   return r;
 }
 
+/// The figures two runs of one workload must share (not the slots they took).
+void check_same_figures(const FrozenRingRun& run, const FrozenRingRun& truth) {
+  CHECK(run.events == truth.events);
+  CHECK(run.messages == truth.messages);
+  CHECK(run.finished == truth.finished);
+  CHECK(run.correct == truth.correct);
+  CHECK(run.hops == truth.hops);
+  CHECK(run.mean_latency_ms == truth.mean_latency_ms);
+  CHECK(run.p99_latency_ms == truth.p99_latency_ms);
+}
+
 }  // namespace
 
 TEST_CASE("lookup slots reused at a lookup's end: the same events and lookups with far fewer slots (frozen ring)") {
@@ -787,13 +798,8 @@ TEST_CASE("lookup slots reused at a lookup's end: the same events and lookups wi
     CAPTURE(min_ms);
     const FrozenRingRun held = run_frozen_ring(false, 3000, 20, min_ms, max_ms);
     const FrozenRingRun reused = run_frozen_ring(true, 3000, 20, min_ms, max_ms);
-    CHECK(reused.events == held.events);
-    CHECK(reused.finished == held.finished);
-    CHECK(reused.correct == held.correct);
+    check_same_figures(reused, held);
     CHECK(reused.correct == reused.finished);
-    CHECK(reused.hops == held.hops);
-    CHECK(reused.mean_latency_ms == held.mean_latency_ms);
-    CHECK(reused.p99_latency_ms == held.p99_latency_ms);
     CHECK(held.finished > 5000);
     CAPTURE(held.slots);
     CAPTURE(reused.slots);
@@ -813,14 +819,7 @@ TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads gi
       CHECK(one.correct == one.finished);
       for (unsigned threads : {2u, 3u}) {
         CAPTURE(threads);
-        const FrozenRingRun many = run_frozen_ring(true, 4000, 10, min_ms, max_ms, threads, recursive);
-        CHECK(many.events == one.events);
-        CHECK(many.messages == one.messages);
-        CHECK(many.finished == one.finished);
-        CHECK(many.correct == one.correct);
-        CHECK(many.hops == one.hops);
-        CHECK(many.mean_latency_ms == one.mean_latency_ms);
-        CHECK(many.p99_latency_ms == one.p99_latency_ms);
+        check_same_figures(run_frozen_ring(true, 4000, 10, min_ms, max_ms, threads, recursive), one);
       }
     }
   }

@@ -866,7 +866,9 @@ struct RumorRun {
   std::uint64_t events = 0, sent = 0, delivered = 0;
 };
 
-/// 97 peers, rumors started by callbacks every 2 ms for 0.2 s, run to 0.6 s in two parts.
+/// 97 peers, rumors started by callbacks every 2 ms for 0.2 s, run to 0.6 s in two parts; between
+/// them 30 peers join (on the parallel simulator: past the partitions' blocks, the last
+/// partition's), messages and a timer are set from outside any event.
 template <class Sim>
 RumorRun run_rumors(Sim& sim) {
   constexpr std::size_t kPeers = 97;
@@ -876,6 +878,12 @@ RumorRun run_rumors(Sim& sim) {
   const std::uint16_t start = sim.add_handler([&rumors](PeerIndex p, std::uint32_t rumor) { rumors.start(p, rumor); });
   for (std::uint32_t r = 0; r < 100; ++r) sim.schedule_at(ms(2 * r), start, static_cast<PeerIndex>((r * 31) % kPeers), r);
   sim.run_until(ms(250));
+  for (std::size_t i = 0; i < 30; ++i) sim.add_peer(Id(5000 + i));
+  rumors.log.resize(kPeers + 30);
+  sim.send(static_cast<PeerIndex>(kPeers), 5, RumorMsg{0, 900, 4});
+  sim.send(5, static_cast<PeerIndex>(kPeers + 29), RumorMsg{0, 901, 4});
+  sim.send(static_cast<PeerIndex>(kPeers + 29), static_cast<PeerIndex>(kPeers + 1), RumorMsg{0, 903, 4});
+  sim.set_timer(40, 0, 3, 902);
   sim.run_until(ms(600));
   RumorRun out;
   out.log = std::move(rumors.log);

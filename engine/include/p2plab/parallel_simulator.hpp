@@ -81,7 +81,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   Trace& trace() override { return trace_; }
   std::uint32_t partitions() const override { return static_cast<std::uint32_t>(parts_.size()); }
   std::uint32_t partition_of(PeerIndex peer) const override {
-    return block_ == 0 || peer == kNoPeer ? 0 : static_cast<std::uint32_t>(peer / block_);
+    if (block_ == 0 || peer == kNoPeer) return 0;
+    return static_cast<std::uint32_t>(std::min<std::size_t>(peer / block_, parts_.size() - 1));
   }
 
   void send(PeerIndex from, PeerIndex to, const Msg& msg) override {
@@ -100,19 +101,19 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
         // thread while this one goes on using its own pool.
         auto& letters = p.letters[to_part];
         letters.push_back(Letter{msg, from});
-        push(p, p.now + delay, to, kDeliver, 0, static_cast<std::uint32_t>(letters.size() - 1));
+        push(p, now() + delay, to, kDeliver, 0, static_cast<std::uint32_t>(letters.size() - 1));
         return;
       }
     }
     const std::uint32_t slot = p.pool.acquire();
     p.pool.message(slot) = msg;
     p.pool.sender(slot) = from;
-    push(p, p.now + delay, to, kDeliver, 0, slot);
+    push(p, now() + delay, to, kDeliver, 0, slot);
   }
 
   void set_timer(PeerIndex peer, SimTime delay, std::uint16_t kind, std::uint32_t cookie) override {
     Partition& p = here();
-    push(p, p.now + delay, peer, kTimer, kind, cookie);
+    push(p, now() + delay, peer, kTimer, kind, cookie);
   }
 
   // ---- SimulatorCore ----------------------------------------------------------------------------
