@@ -824,3 +824,42 @@ TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads gi
     }
   }
 }
+
+TEST_CASE("a converged ring installed from the sorted ids has the brute-force successor at every finger") {
+  // install_converged walks one cursor per finger along the ring instead of searching; checked
+  // against a binary search of the true successor of n + 2^i for every peer and finger, on rings
+  // whose fingers wrap past 2^m, with clustered and spread ids.
+  for (const int m : {8, 32, 160}) {
+    for (const std::size_t peers : {std::size_t{1}, std::size_t{2}, std::size_t{200}, std::size_t{3000}}) {
+      if (m == 8 && peers > 200) continue;
+      CAPTURE(m);
+      CAPTURE(peers);
+      Simulator<chord::Message> sim(5, NetworkConfig{});
+      chord::Params params;
+      params.m = m;
+      params.successors = 4;
+      params.maintenance = false;
+      chord::Protocol protocol(params, sim);
+      sim.set_handler(&protocol);
+      const IdSpace space(m);
+      Rng rng = Rng::derive(11, peers);
+      const IdSpace cluster(m - 6);  // the lowest 1/64th of the circle
+      for (std::uint64_t draw = 0; sim.peer_count() < peers; ++draw) {
+        Id id;
+        for (auto& limb : id.limb) limb = rng.next_u64();
+        // Every other id in the cluster: long stretches of the circle without a peer.
+        id = draw % 2 == 0 ? cluster.reduce(id) : space.reduce(id);
+        if (sim.find_live(id) == kNoPeer) sim.add_peer(id);
+      }
+      protocol.install_converged(sim.live_by_id());
+      std::size_t wrong = 0;
+      for (PeerIndex n = 0; n < peers; ++n) {
+        for (int i = 0; i < m; ++i) {
+          if (protocol.finger(n, i) != chord::true_successor(sim, chord::finger_start(space, sim.peer_id(n), i))) ++wrong;
+        }
+        if (protocol.successor(n) != chord::true_successor(sim, space.add(sim.peer_id(n), Id(1)))) ++wrong;
+      }
+      CHECK(wrong == 0);
+    }
+  }
+}
