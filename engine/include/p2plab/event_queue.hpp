@@ -123,7 +123,7 @@ class EventQueue {
 
   QueuedEvent pop() {
     settle();
-    std::pop_heap(current_.begin(), current_.end(), later);
+    std::pop_heap(current_.begin(), current_.end(), Later{});
     const QueuedEvent e = current_.back();
     current_.pop_back();
     --size_;
@@ -155,8 +155,13 @@ class EventQueue {
   }
 
  private:
-  // std heap functions build a max-heap: "later" puts the earliest event on top.
-  static bool later(const QueuedEvent& a, const QueuedEvent& b) { return EventHeap::before(b, a); }
+  // std heap functions build a max-heap: "later" puts the earliest event on top. (A function
+  // object, not a function pointer: the heap operations then inline it. Passed as a pointer,
+  // GCC 12 called it on every comparison of every pop.)
+  struct Later {
+    bool operator()(const QueuedEvent& a, const QueuedEvent& b) const { return EventHeap::before(b, a); }
+  };
+  static bool later(const QueuedEvent& a, const QueuedEvent& b) { return Later{}(a, b); }
   /// Where the second earliest event sits in the current heap: the earlier child of the root
   /// (precondition: at least two events there).
   std::size_t second_index() const { return current_.size() == 2 || later(current_[2], current_[1]) ? 1 : 2; }
@@ -169,7 +174,7 @@ class EventQueue {
   void place(const QueuedEvent& e) {
     if (e.time < current_start_ + kBucketWidth) {
       current_.push_back(e);
-      std::push_heap(current_.begin(), current_.end(), later);
+      std::push_heap(current_.begin(), current_.end(), Later{});
     } else if (e.time < window_end()) {
       append(bucket_of(e.time), e);
     } else {
@@ -234,7 +239,7 @@ class EventQueue {
         block = b.next;
       }
       head = kNoBlock;
-      if (!current_.empty()) std::make_heap(current_.begin(), current_.end(), later);
+      if (!current_.empty()) std::make_heap(current_.begin(), current_.end(), Later{});
     }
   }
 
