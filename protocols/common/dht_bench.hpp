@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "p2plab/metrics.hpp"
-#include "p2plab/parallel_simulator.hpp"
+#include "p2plab/arrivals.hpp"
 #include "p2plab/protocol_command.hpp"
 #include "p2plab/simulator.hpp"
 

@@ -33,26 +33,10 @@
 #include <thread>
 #include <vector>
 
+#include "p2plab/arrivals.hpp"
 #include "p2plab/simulator.hpp"
 
 namespace p2plab {
-
-/// A workload's exogenous arrivals, drawn ahead of time: the parallel simulator asks for those
-/// of the next window before the window runs.
-class ArrivalSource {
- public:
-  struct Arrival {
-    SimTime time;
-    PeerIndex peer;
-    std::uint32_t arg;
-  };
-  virtual ~ArrivalSource() = default;
-  /// The time of the next arrival, or -1 when there is none.
-  virtual SimTime next_time() const = 0;
-  /// Appends the arrivals before `end` to `out` in time order; their args stay valid until the
-  /// next call.
-  virtual void take_before(SimTime end, std::vector<Arrival>& out) = 0;
-};
 
 template <class Msg>
 class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {

@@ -1,0 +1,29 @@
+#pragma once
+// Requests no peer's event causes (a workload's lookups), as a stream the parallel simulator
+// draws ahead of time (parallel_simulator.hpp). A header of its own: a workload needs it without
+// the simulator's threads.
+#include <cstdint>
+#include <vector>
+
+#include "p2plab/types.hpp"
+
+namespace p2plab {
+
+/// A workload's exogenous arrivals, drawn ahead of time: the parallel simulator asks for those
+/// of the next window before the window runs.
+class ArrivalSource {
+ public:
+  struct Arrival {
+    SimTime time;
+    PeerIndex peer;
+    std::uint32_t arg;
+  };
+  virtual ~ArrivalSource() = default;
+  /// The time of the next arrival, or -1 when there is none.
+  virtual SimTime next_time() const = 0;
+  /// Appends the arrivals before `end` to `out` in time order; their args stay valid until the
+  /// next call.
+  virtual void take_before(SimTime end, std::vector<Arrival>& out) = 0;
+};
+
+}  // namespace p2plab
