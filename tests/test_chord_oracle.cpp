@@ -855,7 +855,8 @@ TEST_CASE("a converged ring installed from the sorted ids has the brute-force su
       std::size_t wrong = 0;
       for (PeerIndex n = 0; n < peers; ++n) {
         for (int i = 0; i < m; ++i) {
-          if (protocol.finger(n, i) != chord::true_successor(sim, chord::finger_start(space, sim.peer_id(n), i))) ++wrong;
+          if (protocol.finger(n, i) != chord::true_successor(sim, chord::finger_start(space, sim.peer_id(n), i)))
+            ++wrong;
         }
         if (protocol.successor(n) != chord::true_successor(sim, space.add(sim.peer_id(n), Id(1)))) ++wrong;
       }

@@ -832,7 +832,9 @@ class Rumors final : public MessageHandler<RumorMsg> {
   };
   Rumors(Transport<RumorMsg>& net, std::size_t peers) : log(peers), net_(net), peers_(peers) {}
 
-  void on_message(PeerIndex self, PeerIndex from, const RumorMsg& msg) override { step(self, from, msg.rumor, msg.ttl); }
+  void on_message(PeerIndex self, PeerIndex from, const RumorMsg& msg) override {
+    step(self, from, msg.rumor, msg.ttl);
+  }
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override {
     step(self, kNoPeer, cookie, static_cast<std::uint8_t>(kind));
   }
@@ -876,7 +878,8 @@ RumorRun run_rumors(Sim& sim) {
   Rumors rumors(sim, kPeers);
   sim.set_handler(&rumors);
   const std::uint16_t start = sim.add_handler([&rumors](PeerIndex p, std::uint32_t rumor) { rumors.start(p, rumor); });
-  for (std::uint32_t r = 0; r < 100; ++r) sim.schedule_at(ms(2 * r), start, static_cast<PeerIndex>((r * 31) % kPeers), r);
+  for (std::uint32_t r = 0; r < 100; ++r)
+    sim.schedule_at(ms(2 * r), start, static_cast<PeerIndex>((r * 31) % kPeers), r);
   sim.run_until(ms(250));
   for (std::size_t i = 0; i < 30; ++i) sim.add_peer(Id(5000 + i));
   rumors.log.resize(kPeers + 30);
@@ -902,7 +905,8 @@ NetworkConfig uniform_latency(double min_ms, double max_ms) {
 
 }  // namespace
 
-TEST_CASE("parallel simulator: with 1, 2, 3 and 5 threads every peer sees the sequential simulator's events, in its order") {
+TEST_CASE(
+    "parallel simulator: with 1, 2, 3 and 5 threads every peer sees the sequential simulator's events, in its order") {
   // Constant latency: every message of a step arrives at one instant (ties everywhere); uniform
   // over a few microseconds: ties between peers of different partitions; and a wide spread.
   for (const NetworkConfig& net : {constant_latency(10), uniform_latency(10, 10.004), uniform_latency(10, 100)}) {

@@ -49,9 +49,12 @@ SimTime NetworkModel::latency(Rng& rng, const Position* from, const Position* to
 SimTime NetworkModel::min_latency() const {
   const LatencyModel& m = config_.latency;
   switch (m.kind) {
-    case LatencyModel::Kind::Constant: return from_ms(m.ms);
-    case LatencyModel::Kind::Uniform: return from_ms(m.min_ms);
-    case LatencyModel::Kind::Coordinates: return from_ms(m.base_ms);  // distance and jitter only add
+    case LatencyModel::Kind::Constant:
+      return from_ms(m.ms);
+    case LatencyModel::Kind::Uniform:
+      return from_ms(m.min_ms);
+    case LatencyModel::Kind::Coordinates:
+      return from_ms(m.base_ms);  // distance and jitter only add
   }
   return 0;
 }

@@ -6,8 +6,8 @@
 
 #include "chord.hpp"
 #include "common/dht_bench.hpp"
-#include "p2plab/protocol_command.hpp"
 #include "p2plab/parallel_simulator.hpp"
+#include "p2plab/protocol_command.hpp"
 
 namespace p2plab::chord {
 

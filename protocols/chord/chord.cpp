@@ -219,16 +219,15 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
   auto successor_of = [&](int i, const Id& key) {
     std::size_t& c = cursor[i];
     if (!started[i] || key < last_start[i]) {  // the first search of this finger, or its start wrapped
-      c = static_cast<std::size_t>(
-          std::lower_bound(ring.begin(), ring.end(), std::pair<Id, PeerIndex>{key, 0}) - ring.begin());
+      c = static_cast<std::size_t>(std::lower_bound(ring.begin(), ring.end(), std::pair<Id, PeerIndex>{key, 0}) -
+                                   ring.begin());
       started[i] = true;
     } else {
       for (int steps = 0; c < count && ring[c].first < key; ++c) {
         if (++steps == 8) {  // far ahead: search the rest
-          c = static_cast<std::size_t>(
-              std::lower_bound(ring.begin() + static_cast<std::ptrdiff_t>(c), ring.end(),
-                               std::pair<Id, PeerIndex>{key, 0}) -
-              ring.begin());
+          c = static_cast<std::size_t>(std::lower_bound(ring.begin() + static_cast<std::ptrdiff_t>(c), ring.end(),
+                                                        std::pair<Id, PeerIndex>{key, 0}) -
+                                       ring.begin());
           break;
         }
       }

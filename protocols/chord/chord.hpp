@@ -329,7 +329,8 @@ class Protocol final : public MessageHandler<Message> {
       case MsgType::GetReply:
         // (Counted for the record only: a benchmark keeps none, and its hops never touch the
         // requester's lookup, which may belong to another thread's partition.)
-        if (keep_records_ && has_lookup(msg.lookup) && lookup_at(msg.lookup).serial != 0) ++lookup_at(msg.lookup).messages;
+        if (keep_records_ && has_lookup(msg.lookup) && lookup_at(msg.lookup).serial != 0)
+          ++lookup_at(msg.lookup).messages;
         break;
       default:
         break;

@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "p2plab/metrics.hpp"
 #include "p2plab/arrivals.hpp"
+#include "p2plab/metrics.hpp"
 #include "p2plab/protocol_command.hpp"
 #include "p2plab/simulator.hpp"
 

@@ -137,7 +137,8 @@ TEST_CASE("p2plab bench chord --threads 2 prints the figures of --threads 1, and
     fs::remove(json);
     CHECK(figures.at("threads") == std::stoi(threads));
     // Times and memory differ from run to run; every other figure must not.
-    for (const char* measured : {"threads", "wall_s", "build_s", "run_s", "events_per_s", "peak_rss_bytes", "bytes_per_peer"}) {
+    for (const char* measured :
+         {"threads", "wall_s", "build_s", "run_s", "events_per_s", "peak_rss_bytes", "bytes_per_peer"}) {
       figures.erase(measured);
     }
     return figures;

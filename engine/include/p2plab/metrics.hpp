@@ -46,7 +46,7 @@ class LookupStats {
   std::uint64_t started_ = 0, finished_ = 0, correct_ = 0, failed_ = 0;
   std::vector<std::uint64_t> hops_;        // hops_[h] = lookups with h hops
   std::vector<std::uint64_t> latency_ms_;  // latency_ms_[t] = lookups taking [t, t+1) ms
-  SimTime latency_sum_ = 0;  // microseconds: an integer sum is exact in any order
+  SimTime latency_sum_ = 0;                // microseconds: an integer sum is exact in any order
   std::uint64_t hop_sum_ = 0;
 };
 
