@@ -126,8 +126,10 @@ int run_bench_command(const CommandArgs& args) {
     return kBadInput;
   }
   if (o.threads > 1 && from_ms(o.min_ms) <= 0) {
-    std::fprintf(stderr, "%s: --threads %u: needs --min-ms above 0 (the lookahead the threads run ahead on)\n",
-                 command.c_str(), o.threads);
+    std::fprintf(stderr,
+                 "%s: --threads %u: --min-ms %g is 0 microseconds (the clock's unit): the threads need a minimum "
+                 "latency to run ahead on\n",
+                 command.c_str(), o.threads, o.min_ms);
     return kBadInput;
   }
   if (const auto it = args.find("lookup"); it != args.end()) {

@@ -153,8 +153,11 @@ class MessagePool {
   Msg& message(std::uint32_t slot) { return chunks_[slot / kChunk]->messages[slot % kChunk]; }
   PeerIndex& sender(std::uint32_t slot) { return chunks_[slot / kChunk]->senders[slot % kChunk]; }
   void prefetch(std::uint32_t slot) const {
-    const char* p = reinterpret_cast<const char*>(&chunks_[slot / kChunk]->messages[slot % kChunk]);
+    const Chunk& chunk = *chunks_[slot / kChunk];
+    const char* p = reinterpret_cast<const char*>(&chunk.messages[slot % kChunk]);
     for (std::size_t offset = 0; offset < sizeof(Msg); offset += 64) __builtin_prefetch(p + offset);
+    __builtin_prefetch(p + sizeof(Msg) - 1);  // its last line, where the steps of 64 end short of it
+    __builtin_prefetch(&chunk.senders[slot % kChunk]);
   }
   std::size_t bytes() const { return chunks_.size() * sizeof(Chunk) + free_.capacity() * sizeof(std::uint32_t); }
 
