@@ -212,7 +212,7 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
   // id order, so finger i's start n + 2^i grows from one peer to the next (it wraps past 2^m once)
   // and its successor's position only moves forward: one cursor per finger walks the ring,
   // a step or two per peer instead of a binary search (at 10^6 peers, m = 160, about 20 searches
-  // of 20 random reads for every peer: half of building the ring). A long way is searched.
+  // of 20 random reads for every peer: half of building the ring). Far ahead, the rest is searched.
   std::array<std::size_t, IdSpace::kMaxBits> cursor{};
   std::array<Id, IdSpace::kMaxBits> last_start{};
   std::array<bool, IdSpace::kMaxBits> started{};
