@@ -129,24 +129,10 @@ void SimulatorCore::schedule_at(SimTime at, std::uint16_t handler, PeerIndex pee
 bool SimulatorCore::step() {
   if (queue_.empty()) return false;
   const QueuedEvent e = queue_.pop();
-  // A two-stage software pipeline, two events deep: start loading the data of the third event
-  // from now (its message and its peer's state), and, for the second, whose message should be
-  // in cache by now, whatever that message points to (a peer's finger block, a lookup). Memory
-  // latency then overlaps two events' work; one event of work was too short to hide a load that
-  // needs another load first.
-  if (!queue_.empty()) {
-    if (const QueuedEvent* third = queue_.third(); third != nullptr && third->peer != kNoPeer) prefetch(*third);
-    if (const QueuedEvent* second = queue_.second(); second != nullptr && second->peer != kNoPeer) {
-      prefetch_next(*second);
-    }
-  }
+  prefetch_after_pop();
   now_ = e.time;
   ++processed_;
-  if (e.kind == kCallback) {
-    handlers_[e.sub](e.peer, e.arg);
-  } else {
-    dispatch(e);
-  }
+  dispatch(e);
   return true;
 }
 

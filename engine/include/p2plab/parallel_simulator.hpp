@@ -89,10 +89,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
         return;
       }
     }
-    const std::uint32_t slot = p.pool.acquire();
-    p.pool.message(slot) = msg;
-    p.pool.sender(slot) = from;
-    push(p, now() + delay, to, kDeliver, 0, slot);
+    push(p, now() + delay, to, kDeliver, 0, p.pool.store(msg, from));
   }
 
   void set_timer(PeerIndex peer, SimTime delay, std::uint16_t kind, std::uint32_t cookie) override {
@@ -176,7 +173,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   struct LogEntry {
     SimTime time;
     std::uint64_t seq;     // numbered, or provisional (caused in this window by this partition)
-    std::uint32_t pushes;  // events it caused
+    std::uint64_t first_push;  // the provisional number of the first event it caused
   };
   struct alignas(64) Partition {  // (its own cache lines: each thread writes its partition's counters)
     std::uint32_t index = 0;
@@ -187,8 +184,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::uint64_t processed = 0;
     // This window:
     std::vector<LogEntry> log;
-    std::uint32_t pushes = 0;                      // by the event being processed
-    std::uint64_t local_pushes = 0;                // by all of them: the next provisional number
+    std::uint64_t local_pushes = 0;                // events caused: the next provisional number
     std::vector<std::uint64_t> finals;             // provisional number -> the sequential run's number
     std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
     std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
@@ -222,7 +218,6 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       p.queue.push_sequenced(QueuedEvent{at, next_seq_++, peer, arg, kind, sub});
       return;
     }
-    ++p.pushes;
     const QueuedEvent e{at, kProvisional | p.local_pushes++, peer, arg, kind, sub};
     const std::uint32_t to = partition_of(peer);
     if (to == p.index && at < window_end_) {
@@ -240,10 +235,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       QueuedEvent e = queue_.pop();
       Partition& to = parts_[partition_of(e.peer)];
       if (e.kind == kDeliver && to.index != 0) {  // sent before the run: from partition 0's pool
-        const std::uint32_t slot = to.pool.acquire();
-        to.pool.message(slot) = parts_[0].pool.message(e.arg);
-        to.pool.sender(slot) = parts_[0].pool.sender(e.arg);
-        parts_[0].pool.release(e.arg);
+        MessagePool<Msg>& setup_pool = parts_[0].pool;
+        const std::uint32_t slot = to.pool.store(setup_pool.message(e.arg), setup_pool.sender(e.arg));
+        setup_pool.release(e.arg);
         e.arg = slot;
       }
       to.queue.push_sequenced(e);
@@ -264,53 +258,18 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   }
 
   /// The window's events at this partition, in (time, seq) order, with the engine's prefetch
-  /// pipeline (SimulatorCore::step).
+  /// pipeline (SimulatorCore::prefetch_ahead). With more than one partition each is logged with
+  /// the first provisional number it hands out (merge() reads how many it caused from the next).
   void process_window(Partition& p) {
     EventQueue& q = p.queue;
     const bool log = parts_.size() > 1;
     while (!q.empty() && q.top().time < window_end_) {
       const QueuedEvent e = q.pop();
-      if (!q.empty()) {
-        if (const QueuedEvent* third = q.third(); third != nullptr && third->peer != kNoPeer) prefetch(p, *third);
-        if (const QueuedEvent* second = q.second(); second != nullptr && second->peer != kNoPeer) {
-          if (second->kind == kDeliver) handler_->prefetch_message(second->peer, p.pool.message(second->arg));
-        }
-      }
+      prefetch_ahead(q, p.pool, *handler_);
       p.now = e.time;
       ++p.processed;
-      p.pushes = 0;
-      dispatch(p, e);
-      if (log) p.log.push_back(LogEntry{e.time, e.seq, p.pushes});
-    }
-  }
-
-  void prefetch(const Partition& p, const QueuedEvent& next) {
-    if (next.kind == kDeliver) p.pool.prefetch(next.arg);
-    __builtin_prefetch(&state_[next.peer]);
-    __builtin_prefetch(&rngs_[next.peer]);
-    handler_->prefetch(next.peer);
-  }
-
-  void dispatch(Partition& p, const QueuedEvent& e) {
-    if (e.kind == kDeliver) {
-      const Msg& msg = p.pool.message(e.arg);
-      const PeerIndex from = p.pool.sender(e.arg);
-      struct Release {
-        MessagePool<Msg>& pool;
-        std::uint32_t slot;
-        ~Release() { pool.release(slot); }
-      } release{p.pool, e.arg};
-      const auto type = static_cast<std::size_t>(msg.type);
-      if (!is_up(e.peer)) {
-        ++p.messages.to_dead[type];
-        return;
-      }
-      ++p.messages.delivered[type];
-      handler_->on_message(e.peer, from, msg);
-    } else if (e.kind == kTimer) {
-      if (is_up(e.peer)) handler_->on_timer(e.peer, e.sub, e.arg);
-    } else {
-      call_handler(e.sub, e.peer, e.arg);
+      if (log) p.log.push_back(LogEntry{e.time, e.seq, p.local_pushes});
+      handle_event(p.pool, p.messages, *handler_, e, [](Outcome, PeerIndex, std::size_t) {});
     }
   }
 
@@ -321,9 +280,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   void merge() {
     if (parts_.size() == 1) return;
     std::vector<std::size_t>& next = merge_next_;
-    std::vector<std::size_t>& numbered = merge_numbered_;
     next.assign(parts_.size(), 0);
-    numbered.assign(parts_.size(), 0);
     for (Partition& p : parts_) p.finals.resize(p.local_pushes);
     auto final_seq = [](const Partition& p, std::uint64_t seq) {
       return (seq & kProvisional) != 0 ? p.finals[seq & ~kProvisional] : seq;
@@ -356,8 +313,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       }
       if (best == parts_.size()) break;
       Partition& p = parts_[best];
-      for (std::uint32_t k = 0; k < p.log[next[best]].pushes; ++k) p.finals[numbered[best]++] = next_seq_++;
-      ++next[best];
+      const std::size_t at = next[best]++;
+      const std::uint64_t caused_end = next[best] < p.log.size() ? p.log[next[best]].first_push : p.local_pushes;
+      for (std::uint64_t k = p.log[at].first_push; k < caused_end; ++k) p.finals[k] = next_seq_++;
     }
   }
 
@@ -369,9 +327,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
         e.seq = from.finals[staged.seq & ~kProvisional];
         if (e.kind == kDeliver && from.index != p.index) {
           const Letter& letter = from.letters[p.index][staged.arg];
-          e.arg = p.pool.acquire();
-          p.pool.message(e.arg) = letter.msg;
-          p.pool.sender(e.arg) = letter.sender;
+          e.arg = p.pool.store(letter.msg, letter.sender);
         }
         p.queue.push_sequenced(e);
       }
@@ -416,8 +372,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   ArrivalSource* arrivals_ = nullptr;
   std::uint16_t arrival_handler_ = 0;
   std::vector<ArrivalSource::Arrival> batch_;
-  std::vector<std::size_t> merge_next_,
-      merge_numbered_;          // merge(): per partition, log entries merged and events numbered
+  std::vector<std::size_t> merge_next_;  // merge(): per partition, log entries merged
   std::size_t block_ = 0;       // peers per partition, fixed by the first run
   SimTime lookahead_ = 0;       // the network's minimum latency
   SimTime window_end_ = 0;      // the current window is [start, window_end_)

@@ -10,6 +10,7 @@
 
 #include "p2plab/event_queue.hpp"
 #include "p2plab/id.hpp"
+#include "p2plab/message_pool.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/network.hpp"
 #include "p2plab/peer_array.hpp"
@@ -97,13 +98,69 @@ class SimulatorCore {
   virtual std::size_t engine_bytes() const;
 
  protected:
+  /// Handles one event (a simulator with a message type: handle_event below).
   virtual void dispatch(const QueuedEvent& e) = 0;
-  /// Called with the next event while the current one is handled: start loading its data.
-  virtual void prefetch(const QueuedEvent& next) { (void)next; }
-  /// Like prefetch, one stage later: the event's message may be read to find what it refers to.
-  virtual void prefetch_next(const QueuedEvent& next) { (void)next; }
+  /// Called right after the queue's earliest event is taken: start loading what the next ones
+  /// need (prefetch_ahead below).
+  virtual void prefetch_after_pop() {}
+
+  /// The engine's prefetch pipeline, two events deep. Start loading the data of the third event
+  /// from now (its message and its peer's state), and, for the second, whose message should be
+  /// in cache by now, whatever that message points to (a peer's finger block, a lookup). Memory
+  /// latency then overlaps two events' work; one event of work was too short to hide a load that
+  /// needs another load first.
+  template <class Msg>
+  void prefetch_ahead(const EventQueue& queue, const MessagePool<Msg>& pool, const MessageHandler<Msg>& handler) const {
+    if (queue.empty()) return;
+    if (const QueuedEvent* third = queue.third(); third != nullptr && third->peer != kNoPeer) {
+      if (third->kind == kDeliver) pool.prefetch(third->arg);
+      __builtin_prefetch(&state_[third->peer]);
+      __builtin_prefetch(&rngs_[third->peer]);
+      handler.prefetch(third->peer);
+    }
+    if (const QueuedEvent* second = queue.second();
+        second != nullptr && second->peer != kNoPeer && second->kind == kDeliver) {
+      handler.prefetch_message(second->peer, pool.message(second->arg));
+    }
+  }
+
+  /// What an event became, for a simulator that traces it.
+  enum class Outcome : std::uint8_t { Delivered, DeadTarget, Timer };
+  /// Hands event `e` to the protocol, as both simulators do. A message is read in place from
+  /// `pool` (slots never move), counted in `stats` by its type, dropped if its target is down,
+  /// and its slot is released when the handler is done, even if the handler throws. A dead
+  /// peer's timers die with it. `observe(outcome, from, detail)` sees each delivery, drop and
+  /// timer (detail: the message type or the timer kind) before the handler runs.
+  template <class Msg, class Observe>
+  void handle_event(MessagePool<Msg>& pool, MessageStats& stats, MessageHandler<Msg>& handler, const QueuedEvent& e,
+                    Observe&& observe) {
+    if (e.kind == kDeliver) {
+      const Msg& msg = pool.message(e.arg);
+      const PeerIndex from = pool.sender(e.arg);
+      struct Release {
+        MessagePool<Msg>& pool;
+        std::uint32_t slot;
+        ~Release() { pool.release(slot); }
+      } release{pool, e.arg};
+      const auto type = static_cast<std::size_t>(msg.type);
+      if (!is_up(e.peer)) {
+        ++stats.to_dead[type];
+        observe(Outcome::DeadTarget, from, type);
+        return;
+      }
+      ++stats.delivered[type];
+      observe(Outcome::Delivered, from, type);
+      handler.on_message(e.peer, from, msg);
+    } else if (e.kind == kTimer) {
+      if (!is_up(e.peer)) return;
+      observe(Outcome::Timer, e.peer, e.sub);
+      handler.on_timer(e.peer, e.sub, e.arg);
+    } else {
+      handlers_[e.sub](e.peer, e.arg);
+    }
+  }
+
   void note_live_change(PeerIndex peer, bool up);
-  void call_handler(std::uint16_t handler, PeerIndex peer, std::uint32_t arg) { handlers_[handler](peer, arg); }
   /// Counts events processed elsewhere (the parallel simulator's partitions).
   void add_processed(std::uint64_t count) { processed_ += count; }
   void mark_down(PeerIndex peer, PeerState state, TraceKind kind);
@@ -131,44 +188,6 @@ class SimulatorCore {
   mutable PeerArray<PeerIndex> order_;     // live peers in id order, valid when ranks_valid_
   mutable bool ranks_valid_ = false;
   std::size_t pending_live_changes_ = 0;
-};
-
-/// Messages in flight, in fixed-size slots that never move (chunks of 1024), reused through a
-/// free list: sending a message allocates nothing once the pool has grown to the traffic.
-template <class Msg>
-class MessagePool {
- public:
-  std::uint32_t acquire() {
-    if (free_.empty()) {
-      const auto first = static_cast<std::uint32_t>(chunks_.size() * kChunk);
-      chunks_.push_back(std::make_unique<Chunk>());
-      for (std::uint32_t i = kChunk; i-- > 1;) free_.push_back(first + i);
-      return first;
-    }
-    const std::uint32_t slot = free_.back();
-    free_.pop_back();
-    return slot;
-  }
-  void release(std::uint32_t slot) { free_.push_back(slot); }
-  Msg& message(std::uint32_t slot) { return chunks_[slot / kChunk]->messages[slot % kChunk]; }
-  PeerIndex& sender(std::uint32_t slot) { return chunks_[slot / kChunk]->senders[slot % kChunk]; }
-  void prefetch(std::uint32_t slot) const {
-    const Chunk& chunk = *chunks_[slot / kChunk];
-    const char* p = reinterpret_cast<const char*>(&chunk.messages[slot % kChunk]);
-    for (std::size_t offset = 0; offset < sizeof(Msg); offset += 64) __builtin_prefetch(p + offset);
-    __builtin_prefetch(p + sizeof(Msg) - 1);  // its last line, where the steps of 64 end short of it
-    __builtin_prefetch(&chunk.senders[slot % kChunk]);
-  }
-  std::size_t bytes() const { return chunks_.size() * sizeof(Chunk) + free_.capacity() * sizeof(std::uint32_t); }
-
- private:
-  static constexpr std::uint32_t kChunk = 1024;
-  struct Chunk {
-    std::array<Msg, kChunk> messages;
-    std::array<PeerIndex, kChunk> senders;
-  };
-  std::vector<std::unique_ptr<Chunk>> chunks_;
-  std::vector<std::uint32_t> free_;
 };
 
 /// The simulator for one protocol's message type. Messages wait in a reusable pool of fixed-size
@@ -199,10 +218,7 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
     }
     const SimTime delay = network_.latency(stream, position(from), position(to));
     if (trace_.enabled()) record(TraceKind::Send, from, to, type, 0, now_ + delay);
-    const std::uint32_t slot = pool_.acquire();
-    pool_.message(slot) = msg;
-    pool_.sender(slot) = from;
-    queue_.push(now_ + delay, to, kDeliver, 0, slot);
+    queue_.push(now_ + delay, to, kDeliver, 0, pool_.store(msg, from));
   }
 
   void set_timer(PeerIndex peer, SimTime delay, std::uint16_t kind, std::uint32_t cookie) override {
@@ -212,48 +228,27 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
   std::size_t pool_bytes() const { return pool_.bytes(); }
 
  private:
-  void prefetch(const QueuedEvent& next) override {
-    if (next.kind == kDeliver) pool_.prefetch(next.arg);
-    __builtin_prefetch(&state_[next.peer]);
-    __builtin_prefetch(&rngs_[next.peer]);
-    handler_->prefetch(next.peer);
-  }
-
-  void prefetch_next(const QueuedEvent& next) override {
-    if (next.kind == kDeliver) handler_->prefetch_message(next.peer, pool_.message(next.arg));
-  }
+  void prefetch_after_pop() override { prefetch_ahead(queue_, pool_, *handler_); }
 
   void dispatch(const QueuedEvent& e) override {
-    if (e.kind == kDeliver) {
-      // Read in place (pool slots never move) and released when the handler is done.
-      const Msg& msg = pool_.message(e.arg);
-      const PeerIndex from = pool_.sender(e.arg);
-      struct Release {
-        MessagePool<Msg>& pool;
-        std::uint32_t slot;
-        ~Release() { pool.release(slot); }
-      } release{pool_, e.arg};
-      const auto type = static_cast<std::size_t>(msg.type);
-      if (!is_up(e.peer)) {
-        ++messages_.to_dead[type];
-        if (trace_.enabled()) record(TraceKind::Drop, from, e.peer, type, static_cast<std::uint16_t>(DropReason::DeadTarget));
-        return;
+    handle_event(pool_, messages_, *handler_, e, [&](Outcome outcome, PeerIndex from, std::size_t detail) {
+      if (!trace_.enabled()) return;
+      switch (outcome) {
+        case Outcome::Delivered: record(TraceKind::Deliver, from, e.peer, detail); break;
+        case Outcome::DeadTarget:
+          record(TraceKind::Drop, from, e.peer, detail, static_cast<std::uint16_t>(DropReason::DeadTarget));
+          break;
+        case Outcome::Timer: {
+          TraceEvent t;
+          t.time = now_;
+          t.kind = TraceKind::Timer;
+          t.detail = static_cast<std::uint8_t>(detail);
+          t.peer = e.peer;
+          trace_.record(t);
+          break;
+        }
       }
-      ++messages_.delivered[type];
-      if (trace_.enabled()) record(TraceKind::Deliver, from, e.peer, type);
-      handler_->on_message(e.peer, from, msg);
-    } else if (e.kind == kTimer) {
-      if (!is_up(e.peer)) return;  // a dead peer's timers die with it
-      if (trace_.enabled()) {
-        TraceEvent t;
-        t.time = now_;
-        t.kind = TraceKind::Timer;
-        t.detail = static_cast<std::uint8_t>(e.sub);
-        t.peer = e.peer;
-        trace_.record(t);
-      }
-      handler_->on_timer(e.peer, e.sub, e.arg);
-    }
+    });
   }
 
   void record(TraceKind kind, PeerIndex from, PeerIndex to, std::size_t type, std::uint16_t index = 0,
