@@ -1,10 +1,12 @@
 #pragma once
 // The finger tables of all peers, stored compactly. A peer's m fingers form runs of equal
 // entries: with N peers on a 2^160 circle, fingers 0..~140 all point to the successor, and only
-// about log2 N runs are distinct. Each peer's runs lie in one block of a shared arena, as many as
-// it has (rounded up to a multiple of 8), so a peer pays for the runs it has, not for the most any
-// peer could have. Each run also keeps a 32-bit "print" of its node's id, so routing can compare
-// positions on the circle without loading the node's full id (a cache miss in a large ring).
+// about log2 N runs are distinct. Each peer's runs lie in one block of a shared arena, exactly as
+// many as it has (a block that grows moves; the old one waits in a free list for a peer with as
+// many runs), so a peer pays for the runs it has, not for the most any peer could have. (Blocks
+// rounded up to 8 runs cost 25 bytes more per peer at 10^6 peers.) Each run also keeps a 32-bit
+// "print" of its node's id, so routing can compare positions on the circle without loading the
+// node's full id (a cache miss in a large ring).
 //
 // Worked example, m = 6, node 52 of figure 5: fingers 54, 54, 56, 60, 4, 23 are five runs
 // {start 0: 54}, {start 2: 56}, {start 3: 60}, {start 4: 4}, {start 5: 23}; its block holds the
@@ -74,7 +76,7 @@ class FingerTables {
     Header& h = headers_[n];
     if (count > h.capacity) {
       release(h);
-      h.capacity = static_cast<std::uint8_t>((count + kRunGranule - 1) / kRunGranule * kRunGranule);
+      h.capacity = static_cast<std::uint8_t>(count);
       h.offset = allocate(h.capacity);
     }
     std::uint8_t* start = starts(h);
@@ -136,21 +138,22 @@ class FingerTables {
   // hundreds of megabytes would hold the old and the new copy at once: a peak of 1.5x); all but
   // the first on huge pages, as every large per-peer array (blocks are read at random).
   using Unit = std::uint64_t;
-  static constexpr int kRunGranule = 8;                   // capacity steps: 8 runs, one unit of starts
   static constexpr std::uint32_t kChunkUnits = 1u << 20;  // 8 MiB
   struct Header {
     std::uint32_t offset = 0;   // first unit of the block in the arena
     std::uint8_t count = 0;     // runs held; 0: a fresh table (all fingers unknown), no block
     std::uint8_t capacity = 0;  // runs the block has room for
   };
+  /// A block: `capacity` start bytes, padded to whole units, then `capacity` runs.
+  static std::uint32_t start_units(int capacity) { return static_cast<std::uint32_t>((capacity + 7) / 8); }
   static std::uint32_t block_units(int capacity) {
-    return static_cast<std::uint32_t>(capacity / kRunGranule + capacity * sizeof(Run) / sizeof(Unit));
+    return start_units(capacity) + static_cast<std::uint32_t>(capacity * sizeof(Run) / sizeof(Unit));
   }
 
   Unit* unit(std::uint32_t offset) const { return chunks_[offset / kChunkUnits] + offset % kChunkUnits; }
   std::uint8_t* starts(const Header& h) const { return reinterpret_cast<std::uint8_t*>(unit(h.offset)); }
   Run* runs(const Header& h) const {
-    return reinterpret_cast<Run*>(unit(h.offset + static_cast<std::uint32_t>(h.capacity / kRunGranule)));
+    return reinterpret_cast<Run*>(unit(h.offset + start_units(h.capacity)));
   }
 
   std::uint32_t allocate(int capacity) {
@@ -174,7 +177,7 @@ class FingerTables {
     if (h.capacity > 0) free_list(h.capacity).push_back(h.offset);
   }
   std::vector<std::uint32_t>& free_list(int capacity) {
-    const auto slot = static_cast<std::size_t>(capacity / kRunGranule);
+    const auto slot = static_cast<std::size_t>(capacity);
     if (free_.size() <= slot) free_.resize(slot + 1);
     return free_[slot];
   }
@@ -183,7 +186,7 @@ class FingerTables {
   PeerArray<Header> headers_;
   std::vector<Unit*> chunks_;                     // after the first, on huge pages: blocks are read at random
   std::uint32_t chunk_used_ = 0;                  // units handed out of the last chunk
-  std::vector<std::vector<std::uint32_t>> free_;  // by capacity / 8: blocks given back, for reuse
+  std::vector<std::vector<std::uint32_t>> free_;  // by capacity: blocks given back, for reuse
 };
 
 }  // namespace p2plab::chord
