@@ -51,16 +51,14 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
 void Protocol::reserve(std::size_t count) {
   if (predecessor_.size() >= count) return;
   predecessor_.resize(count, kNoPeer);
-  successors_.resize(count * params_.successors, kNoPeer);
-  successor_prints_.resize(count * params_.successors, 0);
+  successors_.resize(count * params_.successors);
   fingers_.resize(count);
   // upkeep_ grows on first use (upkeep()): a frozen ring (a benchmark) never runs maintenance.
 }
 
 std::size_t Protocol::state_bytes() const {
-  return predecessor_.capacity() * sizeof(PeerIndex) + successors_.capacity() * sizeof(PeerIndex) +
-         successor_prints_.capacity() * 4 + fingers_.bytes() + upkeep_.capacity() * sizeof(Upkeep) +
-         lookup_slots() * sizeof(Lookup);
+  return predecessor_.capacity() * sizeof(PeerIndex) + successors_.capacity() * sizeof(FingerTables::Run) +
+         fingers_.bytes() + upkeep_.capacity() * sizeof(Upkeep) + lookup_slots() * sizeof(Lookup);
 }
 
 std::size_t Protocol::state_entries(PeerIndex n) const {
@@ -69,7 +67,7 @@ std::size_t Protocol::state_entries(PeerIndex n) const {
   std::vector<PeerIndex> known;
   if (predecessor_[n] != kNoPeer) known.push_back(predecessor_[n]);
   for (int j = 0; j < params_.successors; ++j) {
-    if (successors_[slot(n, j)] != kNoPeer) known.push_back(successors_[slot(n, j)]);
+    if (successors_[slot(n, j)].node != kNoPeer) known.push_back(successors_[slot(n, j)].node);
   }
   fingers_.for_each_run_down(n, params_.m - 1, [&](const FingerTables::Run& run) {
     if (run.node != kNoPeer) known.push_back(run.node);
@@ -86,7 +84,7 @@ void Protocol::mark_peers_in_use(PeerIndex n, std::vector<std::uint8_t>& mark) c
   if (n >= predecessor_.size()) return;
   use(predecessor_[n]);
   if (n < upkeep_.size()) use(upkeep_[n].ping_target);
-  for (int j = 0; j < params_.successors; ++j) use(successors_[slot(n, j)]);
+  for (int j = 0; j < params_.successors; ++j) use(successors_[slot(n, j)].node);
   for (int i = 0; i < params_.m; ++i) use(fingers_.get(n, i));
   for (const LookupBook& book : books_) {
     for (const Lookup& l : book.slots) {
@@ -142,7 +140,7 @@ logic::Neighbours Protocol::neighbours(PeerIndex n) const {
   out.self = contact(n);
   out.predecessor = contact(predecessor_[n]);
   const int count = successor_count(n);
-  for (int j = 0; j < count; ++j) out.successors.push_back(contact(successors_[slot(n, j)]));
+  for (int j = 0; j < count; ++j) out.successors.push_back(contact(successors_[slot(n, j)].node));
   return out;
 }
 
@@ -159,7 +157,7 @@ void Protocol::apply(PeerIndex n, const logic::Neighbours& updated) {
 
 int Protocol::successor_count(PeerIndex n) const {
   int count = 0;
-  while (count < params_.successors && successors_[slot(n, count)] != kNoPeer) ++count;
+  while (count < params_.successors && successors_[slot(n, count)].node != kNoPeer) ++count;
   return count;
 }
 
@@ -179,12 +177,11 @@ void Protocol::set_successor_list(PeerIndex n, const PeerIndex* list, int count)
     if (std::find(clean.begin(), clean.begin() + kept, s) != clean.begin() + kept) continue;
     clean[kept++] = s;
   }
-  const PeerIndex old_first = successors_[slot(n, 0)];
+  const PeerIndex old_first = successors_[slot(n, 0)].node;
   for (int j = 0; j < params_.successors; ++j) {
-    successors_[slot(n, j)] = j < kept ? clean[j] : kNoPeer;
-    successor_prints_[slot(n, j)] = j < kept ? print_of(clean[j]) : 0;
+    successors_[slot(n, j)] = j < kept ? FingerTables::Run{clean[j], print_of(clean[j])} : FingerTables::Run{};
   }
-  if (successors_[slot(n, 0)] != old_first) trace_state(n, StateField::Successor, 0, successors_[slot(n, 0)]);
+  if (successors_[slot(n, 0)].node != old_first) trace_state(n, StateField::Successor, 0, successors_[slot(n, 0)].node);
   if (kept > 0) set_finger(n, 0, clean[0]);  // finger 0 is the successor by definition
 }
 
@@ -193,13 +190,13 @@ void Protocol::set_successor(PeerIndex n, PeerIndex s) {
   std::array<PeerIndex, kMaxSuccessors + 1> list{};
   list[0] = s;
   const int count = successor_count(n);
-  for (int j = 0; j < count; ++j) list[j + 1] = successors_[slot(n, j)];
+  for (int j = 0; j < count; ++j) list[j + 1] = successors_[slot(n, j)].node;
   set_successor_list(n, list.data(), count + 1);
 }
 
 void Protocol::fill_successor_list(PeerIndex n, Message& msg) const {
   msg.count = static_cast<std::uint8_t>(successor_count(n));
-  for (int j = 0; j < msg.count; ++j) msg.list[j] = successors_[slot(n, j)];
+  for (int j = 0; j < msg.count; ++j) msg.list[j] = successors_[slot(n, j)].node;
 }
 
 // ---- construction: the converged ring of the "oracle" bootstrap ---------------------------------
@@ -240,18 +237,18 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
     predecessor_[n] = ring[(k + count - 1) % count].second;
     const int r = static_cast<int>(std::min<std::size_t>(params_.successors, count > 1 ? count - 1 : 1));
     for (int j = 0; j < params_.successors; ++j) {
-      successors_[slot(n, j)] = j < r ? ring[(k + 1 + j) % count].second : kNoPeer;
-      successor_prints_[slot(n, j)] = j < r ? space_.print(ring[(k + 1 + j) % count].first) : 0;
+      const auto& [next_id, next_peer] = ring[(k + 1 + j) % count];
+      successors_[slot(n, j)] = j < r ? FingerTables::Run{next_peer, space_.print(next_id)} : FingerTables::Run{};
     }
     // Fingers up to the successor's distance all point to the successor; only the rest need a
     // search in the sorted ring.
-    const PeerIndex succ = successors_[slot(n, 0)];
+    const PeerIndex succ = successors_[slot(n, 0)].node;
     const Id gap = count > 1 ? space_.distance(id, ring[(k + 1) % count].first) : space_.max_id();
     std::array<FingerTables::Run, IdSpace::kMaxBits> table;
     const int near_fingers = gap.bit_width();  // 2^i <= gap exactly for i < bit_width(gap)
     for (int i = 0; i < params_.m; ++i) {
       if (i < near_fingers) {  // 2^i <= gap: n + 2^i lies in (n, successor]
-        table[i] = {succ, successor_prints_[slot(n, 0)]};
+        table[i] = {succ, successors_[slot(n, 0)].print};
       } else {
         const auto& [finger_id, f] = successor_of(i, finger_start(space_, id, i));
         table[i] = {f, space_.print(finger_id)};
@@ -366,8 +363,8 @@ PeerSnapshot Protocol::snapshot(PeerIndex n) const {
   if (n >= predecessor_.size()) return s;
   s.predecessor = predecessor_[n];
   for (int j = 0; j < params_.successors; ++j) {
-    if (successors_[slot(n, j)] == kNoPeer) break;
-    s.successors.push_back(successors_[slot(n, j)]);
+    if (successors_[slot(n, j)].node == kNoPeer) break;
+    s.successors.push_back(successors_[slot(n, j)].node);
   }
   for (int i = 0; i < params_.m; ++i) {
     FingerEntry f;

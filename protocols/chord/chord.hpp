@@ -178,7 +178,7 @@ class Protocol final : public MessageHandler<Message> {
   /// `next` is that successor), else `next` is the next hop (kNoPeer: no way on). Tests compare
   /// it with logic::find_successor_step on the same state.
   bool route_step(PeerIndex x, const Id& key, PeerIndex& next) const { return next_step(x, key, nullptr, 0, next); }
-  PeerIndex successor(PeerIndex n) const { return successors_[slot(n, 0)]; }
+  PeerIndex successor(PeerIndex n) const { return successors_[slot(n, 0)].node; }
   PeerIndex predecessor(PeerIndex n) const { return predecessor_[n]; }
   PeerIndex finger(PeerIndex n, int i) const { return fingers_.get(n, i); }
 
@@ -255,7 +255,6 @@ class Protocol final : public MessageHandler<Message> {
   void prefetch(PeerIndex peer) const override {
     if (peer >= predecessor_.size()) return;
     __builtin_prefetch(&successors_[slot(peer, 0)]);
-    __builtin_prefetch(&successor_prints_[slot(peer, 0)]);
     fingers_.prefetch(peer);
     __builtin_prefetch(&transport_.id_of(peer));
   }
@@ -418,9 +417,10 @@ class Protocol final : public MessageHandler<Message> {
   // The id of a predecessor n found dead, until a new predecessor notifies n: the keys n gained
   // are (new predecessor, that id], and only those need copies (few peers at a time, so a map).
   std::unordered_map<PeerIndex, Id> lost_predecessor_;
-  PeerArray<PeerIndex> successors_;            // r entries per peer; kNoPeer past the known ones
-  PeerArray<std::uint32_t> successor_prints_;  // IdSpace::print of each successor entry
-  FingerTables fingers_;                       // m fingers per peer, as runs; kNoPeer = not yet known
+  // r entries per peer (node kNoPeer past the known ones), each with its node's IdSpace::print:
+  // routing reads both, on one cache line at r = 8 (two arrays cost a line more per hop).
+  PeerArray<FingerTables::Run> successors_;
+  FingerTables fingers_;  // m fingers per peer, as runs; kNoPeer = not yet known
   // What stabilize, check_predecessor and fix_fingers keep between their steps.
   struct Upkeep {
     std::uint32_t stabilize_tag = 0, ping_tag = 0;

@@ -104,7 +104,7 @@ void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& ms
   const PeerIndex s = from;
   std::array<PeerIndex, kMaxSuccessors> before{};
   const int old_count = successor_count(self);
-  for (int j = 0; j < old_count; ++j) before[j] = successors_[slot(self, j)];
+  for (int j = 0; j < old_count; ++j) before[j] = successors_[slot(self, j)].node;
   // My successor list: my successor, then its list (minus its last entry).
   ContactList theirs;
   for (int j = 0; j < msg.count; ++j) theirs.push_back(contact(msg.list[j]));
@@ -121,7 +121,7 @@ void Protocol::stabilize_reply(PeerIndex self, PeerIndex from, const Message& ms
   // New successors hold no copies of my keys yet: they get them (the others have them).
   const int new_count = successor_count(self);
   bool changed = new_count != old_count;
-  for (int j = 0; j < new_count && !changed; ++j) changed = successors_[slot(self, j)] != before[j];
+  for (int j = 0; j < new_count && !changed; ++j) changed = successors_[slot(self, j)].node != before[j];
   if (changed) replicate_all_primary(self, before.data(), old_count);
 }
 
@@ -256,7 +256,7 @@ void Protocol::remove_dead(PeerIndex n, PeerIndex dead) {
   if (count == 0) {
     // Every successor and finger it knew is gone (e.g. it joined through an answer naming a
     // peer that had just crashed): it is out of the ring and must join again.
-    for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)] = kNoPeer;  // prints unused then
+    for (int j = 0; j < params_.successors; ++j) successors_[slot(n, j)].node = kNoPeer;  // prints unused then
     trace_state(n, StateField::Successor, 0, kNoPeer);
     if (join_failed_) join_failed_(n);
     return;

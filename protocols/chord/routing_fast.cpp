@@ -37,8 +37,8 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
   // m = 6, n = 52, key 44: distance 56, so i = 5 (start 20) is the first finger worth looking at.
   // Runs of equal fingers are looked at once.
   const Id distance = space_.distance(self, key);
-  const int top = distance == Id() ? params_.m - 1
-                                   : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
+  const int top =
+      distance == Id() ? params_.m - 1 : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
   PeerIndex best = n;
   std::uint32_t p_best = p_self;
   fingers_.for_each_run_down(n, top, [&](const FingerTables::Run& run) {
@@ -51,8 +51,8 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
   // The list is ordered by distance from n, so the farthest usable entry before the key is the
   // only candidate: scan it from the end.
   for (int j = successor_count(n) - 1; j >= 0; --j) {
-    const PeerIndex s = successors_[slot(n, j)];
-    const std::uint32_t p_s = successor_prints_[slot(n, j)];
+    const PeerIndex s = successors_[slot(n, j)].node;
+    const std::uint32_t p_s = successors_[slot(n, j)].print;
     if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
     // s is farther from n than best exactly when best lies in (n, s).
     if (best == n || in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s)) best = s;
@@ -66,11 +66,11 @@ bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int
   PeerIndex s = kNoPeer;
   std::uint32_t p_s = 0;
   for (int j = 0; j < params_.successors; ++j) {
-    const PeerIndex c = successors_[slot(x, j)];
+    const PeerIndex c = successors_[slot(x, j)].node;
     if (c == kNoPeer) break;
     if (std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
       s = c;
-      p_s = successor_prints_[slot(x, j)];
+      p_s = successors_[slot(x, j)].print;
       break;
     }
   }

@@ -29,7 +29,7 @@ void Protocol::routing_table(PeerIndex n, const PeerIndex* avoid, int avoid_coun
   }
   std::size_t count = 0;
   for (int j = 0; j < params_.successors; ++j) {
-    const PeerIndex s = successors_[slot(n, j)];
+    const PeerIndex s = successors_[slot(n, j)].node;
     if (s == kNoPeer) break;
     if (!avoided(s, avoid, avoid_count)) out.successors[count++] = contact(s);
   }

@@ -172,7 +172,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   };
   struct LogEntry {
     SimTime time;
-    std::uint64_t seq;     // numbered, or provisional (caused in this window by this partition)
+    std::uint64_t seq;         // numbered, or provisional (caused in this window by this partition)
     std::uint64_t first_push;  // the provisional number of the first event it caused
   };
   struct alignas(64) Partition {  // (its own cache lines: each thread writes its partition's counters)
@@ -373,11 +373,11 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint16_t arrival_handler_ = 0;
   std::vector<ArrivalSource::Arrival> batch_;
   std::vector<std::size_t> merge_next_;  // merge(): per partition, log entries merged
-  std::size_t block_ = 0;       // peers per partition, fixed by the first run
-  SimTime lookahead_ = 0;       // the network's minimum latency
-  SimTime window_end_ = 0;      // the current window is [start, window_end_)
-  SimTime end_ = 0;             // run_until's end
-  std::uint64_t next_seq_ = 0;  // the next number of the sequential order
+  std::size_t block_ = 0;                // peers per partition, fixed by the first run
+  SimTime lookahead_ = 0;                // the network's minimum latency
+  SimTime window_end_ = 0;               // the current window is [start, window_end_)
+  SimTime end_ = 0;                      // run_until's end
+  std::uint64_t next_seq_ = 0;           // the next number of the sequential order
   bool stop_ = false;
 };
 

@@ -1,8 +1,8 @@
 #pragma once
 // The deterministic discrete-event simulator. It knows peers only as dense indices with an id,
 // an up/down state and a random stream; what they say to each other is the protocol's business.
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -53,9 +53,7 @@ class SimulatorCore {
   Rng& peer_rng(PeerIndex peer) { return rngs_[peer]; }
   /// The scenario's own stream (random requesters, random keys, who fails).
   Rng& scenario_rng() { return scenario_rng_; }
-  const Position* position(PeerIndex peer) const {
-    return positions_.empty() ? nullptr : &positions_[peer];
-  }
+  const Position* position(PeerIndex peer) const { return positions_.empty() ? nullptr : &positions_[peer]; }
 
   // ---- ground truth about live peers, for checking protocols (their oracles), never for routing ----
   /// Live peers sorted by id.
@@ -234,7 +232,9 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
     handle_event(pool_, messages_, *handler_, e, [&](Outcome outcome, PeerIndex from, std::size_t detail) {
       if (!trace_.enabled()) return;
       switch (outcome) {
-        case Outcome::Delivered: record(TraceKind::Deliver, from, e.peer, detail); break;
+        case Outcome::Delivered:
+          record(TraceKind::Deliver, from, e.peer, detail);
+          break;
         case Outcome::DeadTarget:
           record(TraceKind::Drop, from, e.peer, detail, static_cast<std::uint16_t>(DropReason::DeadTarget));
           break;
