@@ -451,15 +451,12 @@ TEST_CASE("the event queue pops in time order, equal times in insertion order (v
       const auto& [time, tag] = expected[k];
       // The prefetch hints, when they answer, name the events that come next, in order.
       queue.top();
-      if (const QueuedEvent* second = queue.second(); second != nullptr) {
-        REQUIRE(k + 1 < expected.size());
-        REQUIRE(second->arg == expected[k + 1].second);
-        ++hints;
-      }
-      if (const QueuedEvent* third = queue.third(); third != nullptr) {
-        REQUIRE(k + 2 < expected.size());
-        REQUIRE(third->arg == expected[k + 2].second);
-        ++hints;
+      for (std::size_t i = 1; i <= 3; ++i) {
+        if (const QueuedEvent* next = queue.ahead(i); next != nullptr) {
+          REQUIRE(k + i < expected.size());
+          REQUIRE(next->arg == expected[k + i].second);
+          ++hints;
+        }
       }
       const QueuedEvent got = queue.pop();
       REQUIRE(got.time == time);
@@ -481,6 +478,7 @@ TEST_CASE("the event queue interleaving pushes and pops, as a simulation does, m
     // The oracle: a std::set ordered by (time, insertion number), i.e. a stable sort's order;
     // the earliest time first and, among equal times, the first inserted.
     std::set<std::pair<SimTime, std::uint32_t>> pending;
+    std::size_t hints = 0;
     auto oracle_pop = [&] {
       const auto e = *pending.begin();
       pending.erase(pending.begin());
@@ -495,6 +493,17 @@ TEST_CASE("the event queue interleaving pushes and pops, as a simulation does, m
         ++tag;
       }
       if (!queue.empty() && rng.chance(0.6)) {
+        // The prefetch hints, when they answer, name the events the oracle has next (pushes
+        // into the current bucket included: then they do not answer).
+        queue.top();
+        auto next = std::next(pending.begin());
+        for (std::size_t i = 1; i <= 3; ++i, next = next == pending.end() ? next : std::next(next)) {
+          if (const QueuedEvent* hint = queue.ahead(i); hint != nullptr) {
+            REQUIRE(next != pending.end());
+            REQUIRE(hint->arg == next->second);
+            ++hints;
+          }
+        }
         const auto want = oracle_pop();
         const QueuedEvent got = queue.pop();
         REQUIRE(got.time == want.first);
@@ -509,6 +518,7 @@ TEST_CASE("the event queue interleaving pushes and pops, as a simulation does, m
       REQUIRE(got.arg == want.second);
     }
     CHECK(pending.empty());
+    CHECK(hints > 1000);
   }
 }
 

@@ -3,7 +3,8 @@
 // (so a run never depends on the queue's internals).
 //
 // A calendar queue: the near future is cut into buckets of kBucketWidth microseconds. Pushing an
-// event appends it to its bucket (O(1)); only the current bucket is kept as a small binary heap.
+// event appends it to its bucket (O(1)); only the current bucket is sorted, when it becomes
+// current (so the simulator can see several events ahead, see ahead()).
 // Events beyond the calendar's window wait in a 4-ary heap and move into buckets as time
 // advances. Message latencies and protocol timers fall within the window, so in a large run
 // almost every event costs O(1) instead of O(log n) cache misses in one big heap.
@@ -18,11 +19,11 @@ namespace p2plab {
 
 struct QueuedEvent {
   SimTime time;
-  std::uint64_t seq;     // insertion order: breaks ties deterministically
-  PeerIndex peer;        // who the event happens to
-  std::uint32_t arg;     // message slot, timer cookie or handler argument
-  std::uint16_t kind;    // engine event kind (EventKind in simulator.hpp)
-  std::uint16_t sub;     // timer kind or handler id
+  std::uint64_t seq;   // insertion order: breaks ties deterministically
+  PeerIndex peer;      // who the event happens to
+  std::uint32_t arg;   // message slot, timer cookie or handler argument
+  std::uint16_t kind;  // engine event kind (EventKind in simulator.hpp)
+  std::uint16_t sub;   // timer kind or handler id
 };
 static_assert(sizeof(QueuedEvent) == 32, "keep queued events compact: millions live in the queue");
 
@@ -91,7 +92,7 @@ class EventHeap {
 
 class EventQueue {
  public:
-  static constexpr SimTime kBucketWidth = 100;  // microseconds
+  static constexpr SimTime kBucketWidth = 100;   // microseconds
   static constexpr std::size_t kBuckets = 8192;  // a window of 819.2 ms
 
   EventQueue() : buckets_(kBuckets, kNoBlock) {}
@@ -118,53 +119,48 @@ class EventQueue {
 
   const QueuedEvent& top() {
     settle();
-    return current_.front();
+    return late_first() ? late_.front() : current_.back();
   }
 
   QueuedEvent pop() {
     settle();
-    std::pop_heap(current_.begin(), current_.end(), Later{});
+    --size_;
+    if (late_first()) {
+      std::pop_heap(late_.begin(), late_.end(), Later{});
+      const QueuedEvent e = late_.back();
+      late_.pop_back();
+      return e;
+    }
     const QueuedEvent e = current_.back();
     current_.pop_back();
-    --size_;
     return e;
   }
 
-  /// The event after top() if it is cheap to find (a prefetch hint), else nullptr.
-  const QueuedEvent* second() const { return current_.size() < 2 ? nullptr : &current_[second_index()]; }
-
-  /// The event after second() if it is cheap to find (a prefetch hint), else nullptr. In the
-  /// current bucket's binary heap the third earliest is the other child of the root or a child
-  /// of the second earliest.
-  const QueuedEvent* third() const {
-    const std::size_t n = current_.size();
-    if (n < 3) return nullptr;
-    const std::size_t second = second_index();
-    const std::size_t other = 3 - second;
-    const QueuedEvent* best = &current_[other];
-    for (std::size_t c = 2 * second + 1; c <= 2 * second + 2 && c < n; ++c) {
-      if (later(*best, current_[c])) best = &current_[c];
-    }
-    return best;
+  /// The event `i` places after top() (ahead(1) comes next) if it is cheap to find, else
+  /// nullptr: a prefetch hint that lets the simulator start loading what events need well before
+  /// they are handled. It answers within the current bucket while nothing was pushed into it
+  /// after it was sorted.
+  const QueuedEvent* ahead(std::size_t i) const {
+    return late_.empty() && i < current_.size() ? &current_[current_.size() - 1 - i] : nullptr;
   }
 
   std::size_t capacity_bytes() const {
-    return far_.capacity_bytes() + current_.capacity() * sizeof(QueuedEvent) +
+    return far_.capacity_bytes() + (current_.capacity() + late_.capacity()) * sizeof(QueuedEvent) +
            buckets_.capacity() * sizeof(std::uint32_t) + blocks_.capacity() * sizeof(Block) +
            free_blocks_.capacity() * sizeof(std::uint32_t);
   }
 
  private:
-  // std heap functions build a max-heap: "later" puts the earliest event on top. (A function
-  // object, not a function pointer: the heap operations then inline it. Passed as a pointer,
-  // GCC 12 called it on every comparison of every pop.)
+  // std heap functions build a max-heap: "later" puts the earliest event on top; sorting by it
+  // puts the earliest last. (A function object, not a function pointer: the heap operations then
+  // inline it. Passed as a pointer, GCC 12 called it on every comparison of every pop.)
   struct Later {
     bool operator()(const QueuedEvent& a, const QueuedEvent& b) const { return EventHeap::before(b, a); }
   };
-  static bool later(const QueuedEvent& a, const QueuedEvent& b) { return Later{}(a, b); }
-  /// Where the second earliest event sits in the current heap: the earlier child of the root
-  /// (precondition: at least two events there).
-  std::size_t second_index() const { return current_.size() == 2 || later(current_[2], current_[1]) ? 1 : 2; }
+  /// Whether the earliest event is one pushed into the current bucket after it was sorted.
+  bool late_first() const {
+    return !late_.empty() && (current_.empty() || EventHeap::before(late_.front(), current_.back()));
+  }
 
   SimTime window_end() const { return current_start_ + static_cast<SimTime>(kBuckets) * kBucketWidth; }
   std::size_t bucket_of(SimTime time) const {
@@ -173,8 +169,8 @@ class EventQueue {
 
   void place(const QueuedEvent& e) {
     if (e.time < current_start_ + kBucketWidth) {
-      current_.push_back(e);
-      std::push_heap(current_.begin(), current_.end(), Later{});
+      late_.push_back(e);
+      std::push_heap(late_.begin(), late_.end(), Later{});
     } else if (e.time < window_end()) {
       append(bucket_of(e.time), e);
     } else {
@@ -216,7 +212,7 @@ class EventQueue {
 
   /// Makes the current bucket hold the earliest events (precondition: not empty()).
   void settle() {
-    while (current_.empty()) {
+    while (current_.empty() && late_.empty()) {
       if (in_buckets_ == 0) {
         // Nothing in the window: jump straight to the bucket of the earliest far event.
         current_start_ = far_.top().time / kBucketWidth * kBucketWidth;
@@ -228,8 +224,8 @@ class EventQueue {
         const QueuedEvent e = far_.pop();
         append(bucket_of(e.time), e);
       }
-      // Then the bucket's events become the current heap (their order in it is the heap's
-      // business: (time, seq) is a total order, so pops come out the same whatever it is).
+      // Then the bucket's events, sorted, become the current ones ((time, seq) is a total order:
+      // how they were stored never shows).
       std::uint32_t& head = buckets_[bucket_of(current_start_)];
       for (std::uint32_t block = head; block != kNoBlock;) {
         const Block& b = blocks_[block];
@@ -239,14 +235,17 @@ class EventQueue {
         block = b.next;
       }
       head = kNoBlock;
-      if (!current_.empty()) std::make_heap(current_.begin(), current_.end(), Later{});
+      std::sort(current_.begin(), current_.end(), Later{});
     }
   }
 
   std::vector<std::uint32_t> buckets_;  // each bucket's block being filled, or kNoBlock
   std::vector<Block> blocks_;
   std::vector<std::uint32_t> free_blocks_;
-  std::vector<QueuedEvent> current_;  // binary heap of the events in [current_start_, +width)
+  // The events in [current_start_, +width): those there when the bucket became current, sorted
+  // latest first (pop from the back), and those pushed into it since, in a binary heap.
+  std::vector<QueuedEvent> current_;
+  std::vector<QueuedEvent> late_;
   EventHeap far_;
   SimTime current_start_ = 0;
   std::size_t size_ = 0, in_buckets_ = 0;
