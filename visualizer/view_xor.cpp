@@ -601,8 +601,10 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     const ImVec2 tip = frame.at(kx, frame.leaf_y - dot - 3);
     draw->AddTriangleFilled(tip, ImVec2(tip.x - dot, tip.y - 1.8f * dot), ImVec2(tip.x + dot, tip.y - 1.8f * dot),
                             palette.key);
-    // Named above the requester's and the answer's words, which sit a line over their leaves.
-    const std::string text = "key " + short_id(run, current->key);
+    // Named above the requester's and the answer's words, which sit a line over their leaves; by
+    // the protocol's name for it when it has one (a CID), as the header names it.
+    const std::string text =
+        "key " + (current->key_label.empty() ? short_id(run, current->key) : current->key_label);
     const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
     const ImVec2 at(tip.x - extent.x / 2,
                     std::min(tip.y - 1.8f * dot, frame.at(0, frame.leaf_y).y - dot - 8 - line) - extent.y - 2);

@@ -643,7 +643,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     draw->AddTriangleFilled(tip, ImVec2(base.x + side.x, base.y + side.y), ImVec2(base.x - side.x, base.y - side.y),
                             palette.path);
     labels_placer.ask(1, on_circle(c, r + 6 * dot + 30, key_angle), outward(key_angle), palette.path,
-                      "key " + run.id_text(current->key));
+                      "key " + (current->key_label.empty() ? run.id_text(current->key) : current->key_label));
     if (current->from < sim.peer_count()) {
       const float a = angle_of(sim.peer_id(current->from), bits);
       labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, "requester");

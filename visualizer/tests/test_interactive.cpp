@@ -566,8 +566,8 @@ bool boxes_meet(const json& a, const json& b) {
 }  // namespace
 
 TEST_CASE(
-    "an IPFS fetch on the XOR trie: the header names the CID the lab fetches, and the sentence in the chart's place "
-    "stays clear of the legend at 1280, 1600 and 1920 px, dark and projector") {
+    "an IPFS fetch on the XOR trie: the header and the key's marker name the CID the lab fetches, and the sentence in "
+    "the chart's place stays clear of the legend at 1280, 1600 and 1920 px, dark and projector") {
   // The oracle: the lab's own fetch op (at 5 s, by CID) and the short form the story writes a CID in
   // (its first 6 and last 4 characters).
   std::ifstream in(std::string(P2PLAB_SOURCE_DIR) + "/labs/ipfs-cid.json");
@@ -581,7 +581,8 @@ TEST_CASE(
     }
   }
   REQUIRE(cid.size() > 12);
-  const std::string header = "fetch(" + cid.substr(0, 6) + ".." + cid.substr(cid.size() - 4) + ") from " + from + ": ";
+  const std::string short_cid = cid.substr(0, 6) + ".." + cid.substr(cid.size() - 4);
+  const std::string header = "fetch(" + short_cid + ") from " + from + ": ";
   const std::string sentence = "A fetch does not approach its key round by round";
   for (const std::string size : {"1280x800", "1600x1000", "1920x1080"}) {
     CAPTURE(size);
@@ -611,6 +612,10 @@ TEST_CASE(
       const std::string shown = s["header"];
       CAPTURE(shown);
       CHECK(shown.rfind(header, 0) == 0);
+      // The key's marker on the trie says the same CID, not the key's number.
+      bool marked = false;
+      for (const json& l : s["labels"]) marked = marked || l["text"].get<std::string>() == "key " + short_cid;
+      CHECK(marked);
       json said;
       for (const json& l : s["labels"]) {
         if (l["text"].get<std::string>().rfind(sentence, 0) == 0) said = l["box"];
