@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "p2plab/peer_array.hpp"
@@ -134,18 +135,24 @@ class FingerTables {
   }
 
  private:
-  // The arena is counted in 8-byte units, in chunks that never move (growing a vector of
+  // The arena is counted in 4-byte units (a run's alignment: the start bytes are padded to 4,
+  // 1.5 bytes per peer on average, not to 8), in chunks that never move (growing a vector of
   // hundreds of megabytes would hold the old and the new copy at once: a peak of 1.5x); all but
-  // the first on huge pages, as every large per-peer array (blocks are read at random).
-  using Unit = std::uint64_t;
-  static constexpr std::uint32_t kChunkUnits = 1u << 20;  // 8 MiB
+  // the first on huge pages, as every large per-peer array (blocks are read at random). A 32-bit
+  // offset reaches 16 GiB of blocks: about 6 x 10^7 peers at m = 160, more than 24 GiB holds.
+  using Unit = std::uint32_t;
+  static constexpr std::uint32_t kChunkUnits = 1u << 21;  // 8 MiB
+  static constexpr std::size_t kMaxChunks = (std::size_t{1} << 32) / kChunkUnits;
+  static_assert(alignof(Run) <= sizeof(Unit), "runs start on a unit");
   struct Header {
     std::uint32_t offset = 0;   // first unit of the block in the arena
     std::uint8_t count = 0;     // runs held; 0: a fresh table (all fingers unknown), no block
     std::uint8_t capacity = 0;  // runs the block has room for
   };
   /// A block: `capacity` start bytes, padded to whole units, then `capacity` runs.
-  static std::uint32_t start_units(int capacity) { return static_cast<std::uint32_t>((capacity + 7) / 8); }
+  static std::uint32_t start_units(int capacity) {
+    return static_cast<std::uint32_t>((capacity + sizeof(Unit) - 1) / sizeof(Unit));
+  }
   static std::uint32_t block_units(int capacity) {
     return start_units(capacity) + static_cast<std::uint32_t>(capacity * sizeof(Run) / sizeof(Unit));
   }
@@ -166,6 +173,9 @@ class FingerTables {
     const std::uint32_t units = block_units(capacity);
     // A block never straddles two chunks: the rest of a chunk too small for it stays unused.
     if (chunk_used_ + units > kChunkUnits) {
+      if (chunks_.size() == kMaxChunks) {
+        throw std::length_error("chord finger tables: more than 16 GiB of finger blocks (32-bit offsets)");
+      }
       chunks_.push_back(HugePageAllocator<Unit>().allocate(kChunkUnits));
       chunk_used_ = 0;
     }
