@@ -7,13 +7,6 @@
 
 namespace p2plab {
 
-int Id::bit_width() const {
-  for (int i = 2; i >= 0; --i) {
-    if (limb[i] != 0) return 64 * i + (64 - __builtin_clzll(limb[i]));
-  }
-  return 0;
-}
-
 std::string Id::to_digits(int bits, int digit_bits) const {
   std::string text;
   for (int i = 0; i < bits / digit_bits; ++i) text += digit_char(digit(i, bits, digit_bits));
@@ -82,36 +75,6 @@ Id Id::low_bits(int m) const {
   return r;
 }
 
-namespace {
-constexpr std::uint64_t kTopLimbMask = 0xffffffffULL;  // bits 128 .. 159
-}  // namespace
-
-Id operator+(const Id& a, const Id& b) {
-  Id r;
-  std::uint64_t carry = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    const std::uint64_t s = a.limb[i] + b.limb[i];
-    const std::uint64_t c1 = s < a.limb[i];
-    r.limb[i] = s + carry;
-    carry = c1 | (r.limb[i] < s);
-  }
-  r.limb[2] &= kTopLimbMask;  // modulo 2^160, as id.hpp promises (the limbs hold 192 bits)
-  return r;
-}
-
-Id operator-(const Id& a, const Id& b) {
-  Id r;
-  std::uint64_t borrow = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    const std::uint64_t d = a.limb[i] - b.limb[i];
-    const std::uint64_t b1 = a.limb[i] < b.limb[i];
-    r.limb[i] = d - borrow;
-    borrow = b1 | (d < borrow);
-  }
-  r.limb[2] &= kTopLimbMask;
-  return r;
-}
-
 IdSpace::IdSpace(int bits) : bits_(bits) {
   if (bits < 1 || bits > kMaxBits) throw std::invalid_argument("id space must have 1 to 160 bits");
   for (int i = 0; i < 3; ++i) {
@@ -120,35 +83,10 @@ IdSpace::IdSpace(int bits) : bits_(bits) {
   }
 }
 
-Id IdSpace::reduce(const Id& x) const {
-  Id r;
-  for (int i = 0; i < 3; ++i) r.limb[i] = x.limb[i] & mask_.limb[i];
-  return r;
-}
-
-Id IdSpace::add(const Id& a, const Id& b) const { return reduce(a + b); }
-
-Id IdSpace::sub(const Id& a, const Id& b) const { return reduce(a - b); }
-
 Id IdSpace::pow2(int i) const {
   Id r;
   if (i >= 0 && i < bits_) r.limb[i / 64] = 1ULL << (i % 64);
   return r;
-}
-
-bool IdSpace::in_open(const Id& x, const Id& a, const Id& b) {
-  if (a < b) return a < x && x < b;
-  return x > a || x < b;  // wraps past zero (or a == b: all but a)
-}
-
-bool IdSpace::in_open_closed(const Id& x, const Id& a, const Id& b) {
-  if (a < b) return a < x && x <= b;
-  return x > a || x <= b;
-}
-
-bool IdSpace::in_closed_open(const Id& x, const Id& a, const Id& b) {
-  if (a < b) return a <= x && x < b;
-  return x >= a || x < b;
 }
 
 Id sha1_id(std::string_view text) {

@@ -34,7 +34,12 @@ struct Id {
   constexpr bool fits_u64() const { return limb[1] == 0 && limb[2] == 0; }
   constexpr std::uint64_t low64() const { return limb[0]; }
   /// Number of significant bits (0 for zero).
-  int bit_width() const;
+  int bit_width() const {
+    for (int i = 2; i >= 0; --i) {
+      if (limb[i] != 0) return 64 * i + (64 - __builtin_clzll(limb[i]));
+    }
+    return 0;
+  }
   bool bit(int i) const { return (limb[i / 64] >> (i % 64)) & 1u; }
 
   /// Decimal representation, e.g. "3107".
@@ -74,8 +79,32 @@ struct Id {
   /// This value mod 2^m: its lowest m bits (m = 0 .. 160).
   Id low_bits(int m) const;
   /// a + b and a - b modulo 2^160 (wrapping, like unsigned integers). Reduce with low_bits(m).
-  friend Id operator+(const Id& a, const Id& b);
-  friend Id operator-(const Id& a, const Id& b);
+  /// (Inline, as the interval tests below: every routing step computes a few of them.)
+  friend Id operator+(const Id& a, const Id& b) {
+    Id r;
+    bool carry = false;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const bool c1 = __builtin_add_overflow(a.limb[i], b.limb[i], &r.limb[i]);
+      const bool c2 = __builtin_add_overflow(r.limb[i], std::uint64_t{carry}, &r.limb[i]);
+      carry = c1 || c2;
+    }
+    r.limb[2] &= kTopLimbMask;  // modulo 2^160 (the limbs hold 192 bits)
+    return r;
+  }
+  friend Id operator-(const Id& a, const Id& b) {
+    Id r;
+    bool borrow = false;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const bool b1 = __builtin_sub_overflow(a.limb[i], b.limb[i], &r.limb[i]);
+      const bool b2 = __builtin_sub_overflow(r.limb[i], std::uint64_t{borrow}, &r.limb[i]);
+      borrow = b1 || b2;
+    }
+    r.limb[2] &= kTopLimbMask;
+    return r;
+  }
+
+ private:
+  static constexpr std::uint64_t kTopLimbMask = 0xffffffffULL;  // bits 128 .. 159
 };
 
 /// The circular id space 0 .. 2^m - 1. Every routing decision goes through these functions so
@@ -90,14 +119,18 @@ class IdSpace {
   const Id& max_id() const { return mask_; }
   bool contains(const Id& x) const { return x <= mask_; }
 
-  Id add(const Id& a, const Id& b) const;
-  Id sub(const Id& a, const Id& b) const;
+  Id add(const Id& a, const Id& b) const { return reduce(a + b); }
+  Id sub(const Id& a, const Id& b) const { return reduce(a - b); }
   /// 2^i mod 2^m.
   Id pow2(int i) const;
   /// Clockwise distance from a to b: (b - a) mod 2^m.
   Id distance(const Id& a, const Id& b) const { return sub(b, a); }
   /// Reduces an arbitrary 160-bit value to m bits (value mod 2^m).
-  Id reduce(const Id& x) const;
+  Id reduce(const Id& x) const {
+    Id r;
+    for (std::size_t i = 0; i < 3; ++i) r.limb[i] = x.limb[i] & mask_.limb[i];
+    return r;
+  }
   /// The top 32 bits of an m-bit id (for m < 32, the id shifted up). Monotone: ids with
   /// distinct prints compare like their prints, so a ring test on three pairwise distinct
   /// prints gives the same answer as on the full ids (used to avoid loading ids).
@@ -114,9 +147,18 @@ class IdSpace {
   // interval (a, a) is the whole circle but a, and (a, a] is the whole circle: a node that is
   // its own successor is responsible for every key.
   // Worked example with m = 3 (ids 0..7): (6, 1] = {7, 0, 1}; (1, 6) = {2, 3, 4, 5}.
-  static bool in_open(const Id& x, const Id& a, const Id& b);         // x in (a, b)
-  static bool in_open_closed(const Id& x, const Id& a, const Id& b);  // x in (a, b]
-  static bool in_closed_open(const Id& x, const Id& a, const Id& b);  // x in [a, b)
+  static bool in_open(const Id& x, const Id& a, const Id& b) {  // x in (a, b)
+    if (a < b) return a < x && x < b;
+    return x > a || x < b;  // wraps past zero (or a == b: all but a)
+  }
+  static bool in_open_closed(const Id& x, const Id& a, const Id& b) {  // x in (a, b]
+    if (a < b) return a < x && x <= b;
+    return x > a || x <= b;
+  }
+  static bool in_closed_open(const Id& x, const Id& a, const Id& b) {  // x in [a, b)
+    if (a < b) return a <= x && x < b;
+    return x >= a || x < b;
+  }
 
   /// SHA-1 of the bytes of `text`, reduced mod 2^m (the 160-bit digest read as a big-endian
   /// number, then its low m bits).
