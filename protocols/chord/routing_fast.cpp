@@ -54,8 +54,9 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
     const PeerIndex s = successors_[slot(n, j)].node;
     const std::uint32_t p_s = successors_[slot(n, j)].print;
     if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
-    // s is farther from n than best exactly when best lies in (n, s).
-    if (best == n || in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s)) best = s;
+    // s is farther from n than best exactly when best lies in (n, s). (Often s is best itself,
+    // the finger that is n's successor: then s's id is not needed.)
+    if (best == n || (best != s && in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s))) best = s;
     break;
   }
   return best;
