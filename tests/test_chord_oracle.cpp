@@ -628,16 +628,21 @@ TEST_CASE("ring: true_successor is the first live id at or after the key, wrappi
   CHECK(chord::true_successor(sim, Id(5)) == kNoPeer);
 }
 
-TEST_CASE("ring: the successor oracle stays right through many single and mass changes") {
+TEST_CASE("ring: the successor oracle, one answer at a time and in batches, stays right through many single and mass changes") {
   // The engine patches its sorted live list for a few changes and rebuilds it after bursts (then
   // is_true_successor answers from ranks in O(1)): compare with brute force after every step.
   Simulator<chord::Message> sim(8, NetworkConfig{});
   Rng rng(8);
   std::vector<std::pair<std::uint64_t, PeerIndex>> live;  // oracle
-  std::size_t rank_answers = 0;
+  std::vector<PeerIndex> crashed;
+  std::size_t rank_answers = 0, batch_wrong = 0;
   auto check = [&] {
     std::vector<std::pair<std::uint64_t, PeerIndex>> sorted = live;
     std::sort(sorted.begin(), sorted.end());
+    // The benchmark's batch check (count_true_successors) counts the same right answers as brute
+    // force, in a batch of right ones, wrong live ones and crashed ones.
+    std::vector<chord::Answer> batch;
+    std::uint64_t batch_right = 0;
     for (int k = 0; k < 20 && !sorted.empty(); ++k) {
       const std::uint64_t key = rng.below(1 << 20);
       auto it = std::lower_bound(sorted.begin(), sorted.end(), std::pair<std::uint64_t, PeerIndex>{key, 0});
@@ -649,7 +654,14 @@ TEST_CASE("ring: the successor oracle stays right through many single and mass c
       rank_answers += sim.live_predecessor(other, predecessor);
       if (rng.below(8) == 0) sim.release_live_by_id();  // as the bench does: answers must not change
       REQUIRE(chord::is_true_successor(sim, other, Id(key)) == (other == want));
+      batch.push_back(chord::Answer{want, Id(key)});
+      batch.push_back(chord::Answer{other, Id(key)});
+      batch_right += 1 + (other == want);
+      if (!crashed.empty()) batch.push_back(chord::Answer{crashed[rng.below(crashed.size())], Id(key)});
     }
+    std::vector<PeerIndex> scratch;
+    REQUIRE(chord::count_true_successors(sim, batch, scratch) == batch_right);
+    batch_wrong += batch.size() - batch_right;
   };
   auto fresh_id = [&] {
     std::uint64_t id;
@@ -666,6 +678,7 @@ TEST_CASE("ring: the successor oracle stays right through many single and mass c
     } else if (what < 9) {
       const std::size_t k = rng.below(live.size());
       sim.mark_failed(live[k].second);
+      crashed.push_back(live[k].second);
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(k));
     } else {
       for (int j = 0; j < 100; ++j) {  // a burst: 100 joins at once
@@ -676,6 +689,7 @@ TEST_CASE("ring: the successor oracle stays right through many single and mass c
     check();
   }
   CHECK(rank_answers > 0);  // the O(1) path was taken, and checked
+  CHECK(batch_wrong > 1000);  // the batches held wrong answers, and said so
 }
 
 // ---- the compact finger tables (finger_table.hpp) against a plain m-entry array per peer -------

@@ -38,6 +38,10 @@ BenchRing::BenchRing(const BenchOptions& o)
   // Without maintenance nothing is lost or retried, and every lookup arms one timer of one delay.
   protocol.reuse_slots_early(o.maintenance_ms <= 0);
   protocol.set_oracle([this](PeerIndex owner, const Id& key) { return is_true_successor(sim, owner, key); });
+  // The live set never changes here: the answers are checked in batches (their reads overlap).
+  protocol.set_batch_oracle([this](const std::vector<Answer>& answers, std::vector<PeerIndex>& scratch) {
+    return count_true_successors(sim, answers, scratch);
+  });
   protocol.reserve(o.peers);
   dht::add_workload_peers(sim, o);
   protocol.install_converged(sim.live_by_id());

@@ -37,6 +37,13 @@ struct Params {
                               // beyond it is refused (PUT_ACK flag 0), copies beyond it dropped
 };
 
+/// An answer the oracle checks later (Protocol::set_batch_oracle): `owner` was given as the
+/// successor of `key`.
+struct Answer {
+  PeerIndex owner = kNoPeer;
+  Id key;
+};
+
 enum class MsgType : std::uint8_t {
   FindNext,        // iterative step: "is the key yours, or who is closer?"
   FindNextReply,   //   flag = 1: done, node = owner; flag = 0: node = next hop
@@ -244,6 +251,14 @@ class Protocol final : public MessageHandler<Message> {
   const std::string& value(std::uint32_t index) const { return values_[index]; }
   /// Hook for the oracle check of "ok": is `owner` the true successor of `key` right now?
   void set_oracle(std::function<bool(PeerIndex owner, const Id& key)> oracle) { oracle_ = std::move(oracle); }
+  /// For a benchmark whose live set never changes: user lookups' answers wait in their book and
+  /// are checked kCheckBatch at a time by `count_correct` (how many of them are right; its
+  /// scratch vector is the book's), so the checks' memory reads overlap; the last ones when the
+  /// figures are read (stats()). The truth cannot change in between, so the figures are those of
+  /// set_oracle. Takes precedence over set_oracle for user lookups while no records are kept.
+  using BatchOracle = std::function<std::uint64_t(const std::vector<Answer>&, std::vector<PeerIndex>& scratch)>;
+  void set_batch_oracle(BatchOracle count_correct) { batch_oracle_ = std::move(count_correct); }
+  static constexpr std::size_t kCheckBatch = 256;
   std::size_t state_bytes() const;
   std::size_t finger_bytes() const { return fingers_.bytes(); }
   /// Routing state entries held by peer n (fingers + successors + predecessor that are set).
@@ -448,7 +463,11 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<std::uint32_t> free;
     std::uint32_t next = 1;  // serials of this book: next * books + book (one book: 1, 2, 3, ...)
     mutable LookupStats stats;
+    mutable std::vector<Answer> unchecked;    // answers for the batch oracle
+    mutable std::vector<PeerIndex> scratch;  // its working space
   };
+  /// The batch oracle's verdict on a book's waiting answers, counted in its figures.
+  void check_answers(const LookupBook& book) const;
   std::vector<LookupBook> books_;
   bool has_lookup(std::uint32_t slot) const {
     const std::uint32_t book = slot >> kBookShift;
@@ -464,6 +483,7 @@ class Protocol final : public MessageHandler<Message> {
   bool early_reuse_ = false;
   std::vector<std::string> values_;
   std::function<bool(PeerIndex, const Id&)> oracle_;
+  BatchOracle batch_oracle_;
   std::function<bool(PeerIndex)> alive_;
   std::function<void(PeerIndex)> join_failed_;
 };

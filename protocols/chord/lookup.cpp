@@ -99,7 +99,14 @@ std::uint32_t Protocol::allocate_lookup(PeerIndex requester) {
   return book_index << kBookShift | index;
 }
 
+void Protocol::check_answers(const LookupBook& book) const {
+  if (book.unchecked.empty()) return;
+  book.stats.confirmed(batch_oracle_(book.unchecked, book.scratch));
+  book.unchecked.clear();
+}
+
 LookupStats& Protocol::gather_stats() const {
+  for (const LookupBook& book : books_) check_answers(book);
   for (std::size_t b = 1; b < books_.size(); ++b) {
     books_[0].stats.add(books_[b].stats);
     books_[b].stats = LookupStats{};
@@ -266,12 +273,20 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   Lookup& l = lookup_at(index);
   const PeerIndex origin = l.origin;
   const SimTime now = transport_.now();
-  const bool owner_correct = completed && owner != kNoPeer && oracle_ && oracle_(owner, l.key);
+  // A user lookup's answer waits for the batch oracle, if there is one and no records are kept
+  // (its "ok" is only counted in the figures).
+  const bool batched = batch_oracle_ && !keep_records_ && l.purpose == Purpose::User && completed;
+  const bool owner_correct = !batched && completed && owner != kNoPeer && oracle_ && oracle_(owner, l.key);
   bool ok = owner_correct;
   if (l.purpose == Purpose::Put || l.purpose == Purpose::Get) ok = owner_correct && found;
   const auto hops = static_cast<std::uint32_t>(l.path.size() - 1);
   if (l.purpose == Purpose::User) {
-    if (completed) {
+    if (batched) {
+      LookupBook& book = book_of(origin);
+      book.stats.finished(hops, now - l.start, false);
+      book.unchecked.push_back(Answer{owner, l.key});
+      if (book.unchecked.size() == kCheckBatch) check_answers(book);
+    } else if (completed) {
       book_of(origin).stats.finished(hops, now - l.start, ok);
     } else {
       book_of(origin).stats.failed();

@@ -4,6 +4,7 @@
 // the engine's sorted list of live ids, never from any peer's routing state.
 #include <algorithm>
 
+#include "chord.hpp"
 #include "p2plab/id.hpp"
 #include "p2plab/simulator.hpp"
 
@@ -31,6 +32,37 @@ inline bool is_true_successor(const SimulatorCore& sim, PeerIndex peer, const Id
   if (predecessor == peer) return true;  // alone on the ring
   // peer is key's successor exactly when key lies in (predecessor(peer), peer].
   return IdSpace::in_open_closed(key, sim.peer_id(predecessor), sim.peer_id(peer));
+}
+
+/// How many of `answers` name their key's true successor (is_true_successor of each), with
+/// the reads of different answers overlapping: first every answer's owner is asked for (its
+/// state, id and rank), then each owner's live predecessor is looked up and its id asked for,
+/// then the intervals are tested on what is in cache by then. One answer alone waits for four
+/// reads in turn (about 7 % of a 10^6-peer benchmark's time, checked one by one).
+inline std::uint64_t count_true_successors(const SimulatorCore& sim, const std::vector<Answer>& answers,
+                                           std::vector<PeerIndex>& predecessors) {
+  for (const Answer& a : answers) {
+    if (a.owner != kNoPeer) sim.prefetch_truth(a.owner);
+  }
+  predecessors.assign(answers.size(), kNoPeer);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    PeerIndex& predecessor = predecessors[i];
+    if (answers[i].owner != kNoPeer && sim.live_predecessor(answers[i].owner, predecessor)) {
+      __builtin_prefetch(&sim.peer_id(predecessor));
+    }
+  }
+  std::uint64_t correct = 0;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const PeerIndex owner = answers[i].owner, predecessor = predecessors[i];
+    if (owner == kNoPeer || !sim.is_up(owner)) continue;
+    if (predecessor == kNoPeer) {
+      correct += is_true_successor(sim, owner, answers[i].key);  // the live set changed: search
+    } else {
+      correct += predecessor == owner ||
+                 IdSpace::in_open_closed(answers[i].key, sim.peer_id(predecessor), sim.peer_id(owner));
+    }
+  }
+  return correct;
 }
 
 }  // namespace p2plab::chord

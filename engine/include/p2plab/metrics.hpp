@@ -26,6 +26,9 @@ class LookupStats {
   void started() { ++started_; }
   void finished(std::uint32_t hops, SimTime latency, bool correct);
   void failed() { ++failed_; }  // gave up: no answer within the protocol's retries
+  /// `count` answers counted by finished(..., false) found correct by a later check (a
+  /// benchmark checks its answers in batches).
+  void confirmed(std::uint64_t count) { correct_ += count; }
 
   std::uint64_t started_count() const { return started_; }
   std::uint64_t finished_count() const { return finished_; }
