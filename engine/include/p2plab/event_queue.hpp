@@ -6,8 +6,11 @@
 // event appends it to its bucket (O(1)); only the current bucket is sorted, when it becomes
 // current (so the simulator can see several events ahead, see ahead()).
 // Events beyond the calendar's window wait in a 4-ary heap and move into buckets as time
-// advances. Message latencies and protocol timers fall within the window, so in a large run
-// almost every event costs O(1) instead of O(log n) cache misses in one big heap.
+// advances. Message latencies (up to 100 ms in the benchmarks) fall within the window, so in a
+// large run almost every event costs O(1) instead of O(log n) cache misses in one big heap; the
+// few timers of seconds wait in the heap. The window is no wider: each bucket's block being
+// filled is touched at random, and 1024 of them (500 kB) stay in the core's cache where 8192
+// (4 MB) did not (0.92 of the time at 10^6 peers).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -93,7 +96,7 @@ class EventHeap {
 class EventQueue {
  public:
   static constexpr SimTime kBucketWidth = 100;   // microseconds
-  static constexpr std::size_t kBuckets = 8192;  // a window of 819.2 ms
+  static constexpr std::size_t kBuckets = 1024;  // a window of 102.4 ms
 
   EventQueue() : buckets_(kBuckets, kNoBlock) {}
 
