@@ -246,33 +246,42 @@ class EventQueue {
   /// count 1, 0, 2, 0 per microsecond; places run latest first, so 103 takes none, 102 places 0-1,
   /// 101 none, 100 place 2; scattered from each microsecond's end backwards: [(102, #5), (102, #7),
   /// (100, #9)]; the insertion sort swaps the first two (#7, inserted after #5, is the later):
-  /// pops from the back then give (100, #9), (102, #5), (102, #7).
+  /// pops from the back then give (100, #9), (102, #5), (102, #7). A bucket of one block (a
+  /// lab's sparse run: a counting sort over 100 microseconds would cost more than its events)
+  /// is read backwards and left to the insertion sort alone.
   void take_bucket(std::size_t index) {
     Bucket& bucket = buckets_[index];
+    if (bucket.head == kNoBlock) return;  // (a small run passes many empty buckets)
     chain_.clear();
     for (std::uint32_t block = bucket.head; block != kNoBlock; block = next_block_[block]) chain_.push_back(block);
     // Every block is full but the one being filled (the chain's first).
     auto held = [&](std::size_t k) { return k == 0 ? bucket.fill : kBlockEvents; };
-    std::array<std::uint32_t, static_cast<std::size_t>(kBucketWidth)> end{};  // per microsecond: its count, then its end
-    std::uint32_t total = 0;
-    for (std::size_t k = 0; k < chain_.size(); ++k) {
-      const Block& b = blocks_[chain_[k]];
-      for (std::uint32_t i = 0; i < held(k); ++i) ++end[static_cast<std::size_t>(b.events[i].time - current_start_)];
-      total += held(k);
-    }
-    for (std::uint32_t rest = total, us = 0; us < end.size(); ++us) {
-      const std::uint32_t count = end[us];
-      end[us] = rest;  // microsecond us ends where the earlier ones' places begin
-      rest -= count;
-    }
-    current_.resize(total);
-    for (std::size_t k = chain_.size(); k-- > 0;) {
-      const Block& b = blocks_[chain_[k]];
-      for (std::uint32_t i = 0; i < held(k); ++i) {
-        current_[--end[static_cast<std::size_t>(b.events[i].time - current_start_)]] = b.events[i];
+    const auto total = static_cast<std::uint32_t>(bucket.fill + (chain_.size() - 1) * kBlockEvents);
+    if (total <= kBlockEvents) {
+      // A sparse bucket (a lab's run) is sorted by the insertion sort alone: its events, stored in
+      // insertion order, arrive latest first when read backwards.
+      const Block& b = blocks_[chain_[0]];
+      current_.assign(b.events.rbegin() + (kBlockEvents - total), b.events.rend());
+    } else {
+      std::array<std::uint32_t, static_cast<std::size_t>(kBucketWidth)> end{};  // per microsecond: its count, then its end
+      for (std::size_t k = 0; k < chain_.size(); ++k) {
+        const Block& b = blocks_[chain_[k]];
+        for (std::uint32_t i = 0; i < held(k); ++i) ++end[static_cast<std::size_t>(b.events[i].time - current_start_)];
       }
-      free_blocks_.push_back(chain_[k]);
+      for (std::uint32_t rest = total, us = 0; us < end.size(); ++us) {
+        const std::uint32_t count = end[us];
+        end[us] = rest;  // microsecond us ends where the earlier ones' places begin
+        rest -= count;
+      }
+      current_.resize(total);
+      for (std::size_t k = chain_.size(); k-- > 0;) {
+        const Block& b = blocks_[chain_[k]];
+        for (std::uint32_t i = 0; i < held(k); ++i) {
+          current_[--end[static_cast<std::size_t>(b.events[i].time - current_start_)]] = b.events[i];
+        }
+      }
     }
+    free_blocks_.insert(free_blocks_.end(), chain_.begin(), chain_.end());
     bucket = Bucket{};
     in_buckets_ -= total;
     for (std::size_t i = 1; i < current_.size(); ++i) {
