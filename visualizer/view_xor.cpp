@@ -339,7 +339,8 @@ void draw_round_chart(ImDrawList* draw, ImVec2 lo, ImVec2 hi, const Session& ses
   const TraceVocabulary& vocabulary = session.vocabulary();
   if (!vocabulary.routes_to_key(static_cast<std::uint8_t>(search->purpose))) {
     const auto purpose = static_cast<std::size_t>(search->purpose);
-    const std::string noun = purpose < vocabulary.lookup_purposes.size() ? vocabulary.lookup_purposes[purpose] : "search";
+    const std::string noun =
+        purpose < vocabulary.lookup_purposes.size() ? vocabulary.lookup_purposes[purpose] : "search";
     say("A " + noun +
         " does not approach its key round by round (its steps come from wherever the peers it asks are): "
         "no XOR distance to chart. Its lookups have their chart.");
@@ -603,8 +604,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
                             palette.key);
     // Named above the requester's and the answer's words, which sit a line over their leaves; by
     // the protocol's name for it when it has one (a CID), as the header names it.
-    const std::string text =
-        "key " + (current->key_label.empty() ? short_id(run, current->key) : current->key_label);
+    const std::string text = "key " + (current->key_label.empty() ? short_id(run, current->key) : current->key_label);
     const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
     const ImVec2 at(tip.x - extent.x / 2,
                     std::min(tip.y - 1.8f * dot, frame.at(0, frame.leaf_y).y - dot - 8 - line) - extent.y - 2);
@@ -750,7 +750,8 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     }
     if (options.drawn != nullptr) options.drawn->push_back({p, at, dot});
     if (label_leaves) {
-      const bool important = p == options.selected || (current != nullptr && (p == current->from || p == current->owner));
+      const bool important =
+          p == options.selected || (current != nullptr && (p == current->from || p == current->owner));
       leaf_labels.push_back({leaf_x[p], sim.peer_id(p), up ? palette.text : palette.text_dim, important});
     }
     if (squared_distance(at, mouse) < best && mouse.x < split && mouse.y < chart_top) {

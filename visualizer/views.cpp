@@ -337,7 +337,8 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
     if (hop.forward() && hop.to != mine.back()) mine.push_back(hop.to);
   }
   std::string text = "reference: ";
-  for (std::size_t i = 0; i < reference.path.size(); ++i) text += (i ? " -> " : "") + id_text(session, reference.path[i]);
+  for (std::size_t i = 0; i < reference.path.size(); ++i)
+    text += (i ? " -> " : "") + id_text(session, reference.path[i]);
   text += ", answer " + id_text(session, reference.owner);
   std::string verdict;
   const bool finished = lookup.end >= 0 && session.now() >= lookup.end;
@@ -347,8 +348,9 @@ void draw_reference_route(ImDrawList* draw, ImVec2 text_at, const Session& sessi
     if (k == mine.size() && k == reference.path.size() && lookup.owner == reference.owner) {
       verdict = "this run: the same route";
     } else if (k < mine.size() && k < reference.path.size()) {
-      verdict = "this run parts at hop " + std::to_string(k) + ": after " + id_text(session, mine[k - 1]) + " it asked " +
-                id_text(session, mine[k]) + ", the reference asks " + id_text(session, reference.path[k]);
+      verdict = "this run parts at hop " + std::to_string(k) + ": after " + id_text(session, mine[k - 1]) +
+                " it asked " + id_text(session, mine[k]) + ", the reference asks " +
+                id_text(session, reference.path[k]);
     } else if (lookup.owner != reference.owner) {
       verdict = "this run answered " + id_text(session, lookup.owner) + " instead";
     } else {

@@ -463,7 +463,7 @@ class Protocol final : public MessageHandler<Message> {
     std::vector<std::uint32_t> free;
     std::uint32_t next = 1;  // serials of this book: next * books + book (one book: 1, 2, 3, ...)
     mutable LookupStats stats;
-    mutable std::vector<Answer> unchecked;    // answers for the batch oracle
+    mutable std::vector<Answer> unchecked;   // answers for the batch oracle
     mutable std::vector<PeerIndex> scratch;  // its working space
   };
   /// The batch oracle's verdict on a book's waiting answers, counted in its figures.

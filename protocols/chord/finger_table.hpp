@@ -159,9 +159,7 @@ class FingerTables {
 
   Unit* unit(std::uint32_t offset) const { return chunks_[offset / kChunkUnits] + offset % kChunkUnits; }
   std::uint8_t* starts(const Header& h) const { return reinterpret_cast<std::uint8_t*>(unit(h.offset)); }
-  Run* runs(const Header& h) const {
-    return reinterpret_cast<Run*>(unit(h.offset + start_units(h.capacity)));
-  }
+  Run* runs(const Header& h) const { return reinterpret_cast<Run*>(unit(h.offset + start_units(h.capacity))); }
 
   std::uint32_t allocate(int capacity) {
     auto& list = free_list(capacity);

@@ -58,8 +58,8 @@ inline std::uint64_t count_true_successors(const SimulatorCore& sim, const std::
     if (predecessor == kNoPeer) {
       correct += is_true_successor(sim, owner, answers[i].key);  // the live set changed: search
     } else {
-      correct += predecessor == owner ||
-                 IdSpace::in_open_closed(answers[i].key, sim.peer_id(predecessor), sim.peer_id(owner));
+      correct +=
+          predecessor == owner || IdSpace::in_open_closed(answers[i].key, sim.peer_id(predecessor), sim.peer_id(owner));
     }
   }
   return correct;

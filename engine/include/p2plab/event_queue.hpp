@@ -150,8 +150,7 @@ class EventQueue {
   std::size_t capacity_bytes() const {
     return far_.capacity_bytes() + (current_.capacity() + late_.capacity()) * sizeof(QueuedEvent) +
            buckets_.capacity() * sizeof(Bucket) + blocks_.capacity() * sizeof(Block) +
-           next_block_.capacity() * sizeof(std::uint32_t) +
-           free_blocks_.capacity() * sizeof(std::uint32_t);
+           next_block_.capacity() * sizeof(std::uint32_t) + free_blocks_.capacity() * sizeof(std::uint32_t);
   }
 
  private:
@@ -263,7 +262,8 @@ class EventQueue {
       const Block& b = blocks_[chain_[0]];
       current_.assign(b.events.rbegin() + (kBlockEvents - total), b.events.rend());
     } else {
-      std::array<std::uint32_t, static_cast<std::size_t>(kBucketWidth)> end{};  // per microsecond: its count, then its end
+      // Per microsecond: its count, then where its places end.
+      std::array<std::uint32_t, static_cast<std::size_t>(kBucketWidth)> end{};
       for (std::size_t k = 0; k < chain_.size(); ++k) {
         const Block& b = blocks_[chain_[k]];
         for (std::uint32_t i = 0; i < held(k); ++i) ++end[static_cast<std::size_t>(b.events[i].time - current_start_)];
