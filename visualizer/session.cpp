@@ -77,7 +77,9 @@ nlohmann::json operation_json(const OperationInfo& operation, const std::string&
 
 Session::Session(const std::string& path) : scenario_(load_scenario(path)) { rebuild(); }
 
-Session::Session(const nlohmann::json& doc, const std::string& name) : scenario_(parse_scenario(doc, name)) { rebuild(); }
+Session::Session(const nlohmann::json& doc, const std::string& name) : scenario_(parse_scenario(doc, name)) {
+  rebuild();
+}
 
 Session::Session(std::unique_ptr<LiveRun> live) : scenario_(live->scenario()), live_(live.get()) {
   run_ = std::move(live);
@@ -366,6 +368,13 @@ const TraceVocabulary& Session::vocabulary() const {
     vocabulary_for_ = scenario().protocol;
   }
   return vocabulary_;
+}
+
+std::string Session::search_noun(const TracedSearch& s) const {
+  const TraceVocabulary& words = vocabulary();
+  const auto purpose = static_cast<std::size_t>(s.purpose);
+  return purpose != words.user_purpose && purpose < words.lookup_purposes.size() ? words.lookup_purposes[purpose]
+                                                                                 : model().search_noun;
 }
 
 bool Session::has_reference_route() const {

@@ -91,6 +91,9 @@ class Session {
   Geometry geometry() const { return model().geometry; }
   /// The run's trace vocabulary (message names, hop styles, the user's purpose), read once.
   const TraceVocabulary& vocabulary() const;
+  /// What the header calls search `s`: its purpose's word ("put", "fetch") unless it is the
+  /// user's plain search, which takes the model's noun ("lookup").
+  std::string search_noun(const TracedSearch& s) const;
   /// A search the user started (the ones views animate), not the protocol's own maintenance.
   bool is_user(const TracedSearch& s) const { return s.user; }
   /// True when the run can compute an ideal route to compare a search with (Run::reference_route).

@@ -35,6 +35,11 @@ std::string short_id(const Run& run, const Id& id) {
   return text.size() > 10 ? text.substr(0, 6) + ".." : text;
 }
 
+/// The search's key as the protocol names it when it does (a content identifier), else its id.
+std::string key_name(const Run& run, const TracedSearch& search) {
+  return search.key_label.empty() ? short_id(run, search.key) : search.key_label;
+}
+
 /// A bucket's distance range as the protocol prints it ("[8, 16)"), or in powers of two when
 /// that is long ("[2^31, 2^32)").
 std::string range_text(const std::string& printed, int i) {
@@ -408,15 +413,9 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
     for (const auto& hop : current->hops) {
       if (hop.time <= session.now() && hop.forward()) rounds = std::max(rounds, hop.index);
     }
-    const TraceVocabulary& vocabulary = session.vocabulary();
-    const auto purpose = static_cast<std::size_t>(current->purpose);
-    const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
-                                 ? vocabulary.lookup_purposes[purpose]
-                                 : model.search_noun;
-    // The key as the protocol names it when it does (a content identifier), else its id.
-    const std::string key = current->key_label.empty() ? short_id(run, current->key) : current->key_label;
-    std::string header = noun + "(" + key + ") from " + short_id(run, sim.peer_id(current->from)) + ": " +
-                         std::to_string(rounds) + " " + model.hop_noun + (rounds == 1 ? "" : "s");
+    const std::string noun = session.search_noun(*current);
+    std::string header = noun + "(" + key_name(run, *current) + ") from " + short_id(run, sim.peer_id(current->from)) +
+                         ": " + std::to_string(rounds) + " " + model.hop_noun + (rounds == 1 ? "" : "s");
     if (current->end >= 0 && session.now() >= current->end) {
       header += current->owner == kNoPeer
                     ? " (failed)"
@@ -604,7 +603,7 @@ PeerIndex draw_xor_trie(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Sess
                             palette.key);
     // Named above the requester's and the answer's words, which sit a line over their leaves; by
     // the protocol's name for it when it has one (a CID), as the header names it.
-    const std::string text = "key " + (current->key_label.empty() ? short_id(run, current->key) : current->key_label);
+    const std::string text = "key " + key_name(run, *current);
     const ImVec2 extent = ImGui::CalcTextSize(text.c_str());
     const ImVec2 at(tip.x - extent.x / 2,
                     std::min(tip.y - 1.8f * dot, frame.at(0, frame.leaf_y).y - dot - 8 - line) - extent.y - 2);

@@ -296,7 +296,8 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       ImVec2 at = candidates[0];
       std::size_t best = SIZE_MAX;
       for (const ImVec2& c : candidates) {
-        if (c.x < origin.x || c.x + extent.x > origin.x + size.x || c.y < origin.y || c.y + extent.y > origin.y + size.y)
+        if (c.x < origin.x || c.x + extent.x > origin.x + size.x || c.y < origin.y ||
+            c.y + extent.y > origin.y + size.y)
           continue;
         const auto covered = static_cast<std::size_t>(std::count_if(taken.begin(), taken.end(), [&](const auto& t) {
           return c.x < t.second.x && t.first.x < c.x + extent.x && c.y < t.second.y && t.first.y < c.y + extent.y;
@@ -310,10 +311,7 @@ PeerIndex draw_zones(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session
       draw->AddText(at, palette.path, text.c_str());
       if (options.labels != nullptr) options.labels->push_back({text, at, ImVec2(at.x + extent.x, at.y + extent.y)});
     }
-    const auto purpose = static_cast<std::size_t>(current->purpose);
-    const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
-                                 ? vocabulary.lookup_purposes[purpose]
-                                 : model.search_noun;
+    const std::string noun = session.search_noun(*current);
     header = noun + " of point " + point_text(key_point) + " from " + run.id_text(sim.peer_id(current->from)) +
              (placed[current->from] ? "" : " (a newcomer, no zone yet)") + ": " + std::to_string(hops) + " hop" +
              (hops == 1 ? "" : "s");

@@ -644,8 +644,9 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
     const ImVec2 side(-std::sin(key_angle) * 1.6f * dot, std::cos(key_angle) * 1.6f * dot);
     draw->AddTriangleFilled(tip, ImVec2(base.x + side.x, base.y + side.y), ImVec2(base.x - side.x, base.y - side.y),
                             palette.path);
-    labels_placer.ask(1, on_circle(c, r + 6 * dot + 30, key_angle), outward(key_angle), palette.path,
-                      "key " + (current->key_label.empty() ? run.id_text(current->key) : current->key_label));
+    // The key as the protocol names it when it does (a content identifier), else its id.
+    const std::string key = current->key_label.empty() ? run.id_text(current->key) : current->key_label;
+    labels_placer.ask(1, on_circle(c, r + 6 * dot + 30, key_angle), outward(key_angle), palette.path, "key " + key);
     if (current->from < sim.peer_count()) {
       const float a = angle_of(sim.peer_id(current->from), bits);
       labels_placer.ask(1, on_circle(c, r + 80, a), outward(a), palette.path, "requester");
@@ -657,13 +658,7 @@ PeerIndex draw_ring(ImDrawList* draw, ImVec2 origin, ImVec2 size, const Session&
                         current->ok ? "answer" : "answer (WRONG)");
     }
     // A put's or a get's lookup is named by its purpose: "put(3107) from 611: ...".
-    const TraceVocabulary& vocabulary = session.vocabulary();
-    const auto purpose = static_cast<std::size_t>(current->purpose);
-    const std::string noun = purpose != vocabulary.user_purpose && purpose < vocabulary.lookup_purposes.size()
-                                 ? vocabulary.lookup_purposes[purpose]
-                                 : model.search_noun;
-    // The key as the protocol names it when it does (a content identifier), else its id.
-    const std::string key = current->key_label.empty() ? run.id_text(current->key) : current->key_label;
+    const std::string noun = session.search_noun(*current);
     char text[160];
     std::snprintf(text, sizeof text, "%s(%s) from %s: %d %s%s%s", noun.c_str(), key.c_str(),
                   run.id_text(sim.peer_id(current->from)).c_str(), hops, model.hop_noun.c_str(), hops == 1 ? "" : "s",

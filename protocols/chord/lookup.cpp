@@ -281,15 +281,15 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   if (l.purpose == Purpose::Put || l.purpose == Purpose::Get) ok = owner_correct && found;
   const auto hops = static_cast<std::uint32_t>(l.path.size() - 1);
   if (l.purpose == Purpose::User) {
-    if (batched) {
-      LookupBook& book = book_of(origin);
-      book.stats.finished(hops, now - l.start, false);
-      book.unchecked.push_back(Answer{owner, l.key});
-      if (book.unchecked.size() == kCheckBatch) check_answers(book);
-    } else if (completed) {
-      book_of(origin).stats.finished(hops, now - l.start, ok);
+    LookupBook& book = book_of(origin);
+    if (!completed) {
+      book.stats.failed();
     } else {
-      book_of(origin).stats.failed();
+      book.stats.finished(hops, now - l.start, ok);  // (false while batched: confirmed later)
+      if (batched) {
+        book.unchecked.push_back(Answer{owner, l.key});
+        if (book.unchecked.size() == kCheckBatch) check_answers(book);
+      }
     }
   }
   if (keep_records_ && (l.purpose == Purpose::User || l.purpose == Purpose::Put || l.purpose == Purpose::Get)) {

@@ -22,6 +22,12 @@ inline PeerIndex true_successor(const SimulatorCore& sim, const Id& key) {
   return it == live.end() ? live.front().second : it->second;
 }
 
+/// Whether live `peer`, whose live predecessor is `predecessor`, is the successor of `key`:
+/// exactly when key lies in (predecessor, peer], or peer is alone on the ring.
+inline bool succeeds_after(const SimulatorCore& sim, PeerIndex peer, PeerIndex predecessor, const Id& key) {
+  return predecessor == peer || IdSpace::in_open_closed(key, sim.peer_id(predecessor), sim.peer_id(peer));
+}
+
 /// Whether `peer` is live and the true successor of `key`. O(1) while the live set is unchanged
 /// since the engine last rebuilt its sorted list (a benchmark's millions of checks), else a
 /// binary search.
@@ -29,9 +35,7 @@ inline bool is_true_successor(const SimulatorCore& sim, PeerIndex peer, const Id
   if (peer == kNoPeer || !sim.is_up(peer)) return false;
   PeerIndex predecessor = kNoPeer;
   if (!sim.live_predecessor(peer, predecessor)) return true_successor(sim, key) == peer;
-  if (predecessor == peer) return true;  // alone on the ring
-  // peer is key's successor exactly when key lies in (predecessor(peer), peer].
-  return IdSpace::in_open_closed(key, sim.peer_id(predecessor), sim.peer_id(peer));
+  return succeeds_after(sim, peer, predecessor, key);
 }
 
 /// How many of `answers` name their key's true successor (is_true_successor of each), with
@@ -55,12 +59,8 @@ inline std::uint64_t count_true_successors(const SimulatorCore& sim, const std::
   for (std::size_t i = 0; i < answers.size(); ++i) {
     const PeerIndex owner = answers[i].owner, predecessor = predecessors[i];
     if (owner == kNoPeer || !sim.is_up(owner)) continue;
-    if (predecessor == kNoPeer) {
-      correct += is_true_successor(sim, owner, answers[i].key);  // the live set changed: search
-    } else {
-      correct +=
-          predecessor == owner || IdSpace::in_open_closed(answers[i].key, sim.peer_id(predecessor), sim.peer_id(owner));
-    }
+    correct += predecessor == kNoPeer ? is_true_successor(sim, owner, answers[i].key)  // the live set changed
+                                      : succeeds_after(sim, owner, predecessor, answers[i].key);
   }
   return correct;
 }
