@@ -11,6 +11,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "p2plab/event_queue.hpp"
@@ -18,6 +19,7 @@
 #include "p2plab/parallel_simulator.hpp"
 #include "p2plab/rng.hpp"
 #include "p2plab/simulator.hpp"
+#include "p2plab/window_barrier.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -966,6 +968,36 @@ TEST_CASE(
       CHECK(differing == 0);
     }
   }
+}
+
+TEST_CASE("window barrier: nobody goes on before all arrived; the last runs the step first, and all see it") {
+  // Each round every thread writes its slot, meets the others, then checks that the step saw
+  // every slot written (what a thread wrote before arriving is visible to the step) and that it
+  // sees the step's count (what the step wrote is visible after). 3 threads, 1 more than cores
+  // here: some waits outlast the spin and sleep.
+  constexpr std::uint32_t kThreads = 3, kRounds = 5000;
+  WindowBarrier meeting(kThreads);
+  std::vector<std::uint32_t> slot(kThreads, 0);
+  std::uint32_t steps = 0, incomplete_steps = 0;
+  std::vector<std::uint32_t> stale(kThreads, 0);
+  auto run = [&](std::uint32_t me) {
+    for (std::uint32_t round = 1; round <= kRounds; ++round) {
+      slot[me] = round;
+      meeting.arrive_and_wait([&] {
+        ++steps;
+        for (std::uint32_t s : slot) incomplete_steps += s == round ? 0 : 1;
+      });
+      stale[me] += steps == round ? 0 : 1;
+      meeting.arrive_and_wait();  // nobody writes the next round's slot before all have checked
+    }
+  };
+  std::vector<std::thread> others;
+  for (std::uint32_t t = 1; t < kThreads; ++t) others.emplace_back(run, t);
+  run(0);
+  for (std::thread& t : others) t.join();
+  CHECK(steps == kRounds);
+  CHECK(incomplete_steps == 0);
+  for (std::uint32_t t = 0; t < kThreads; ++t) CHECK(stale[t] == 0);
 }
 
 TEST_CASE("parallel simulator: a trace, a network without lookahead and a callback across partitions are refused") {

@@ -88,6 +88,14 @@ int run_bench(const BenchOptions& o) {
   std::printf("  messages       %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()));
   std::printf("  events         %llu, %.0f events/s\n", static_cast<unsigned long long>(sim.events_processed()),
               events_per_s);
+  if (sim.threads() > 1) {
+    // Where the threads' time went (per thread, averaged): what is not "events" is the price of
+    // running in parallel.
+    const auto t = sim.phase_times();
+    const double n_threads = sim.threads();
+    std::printf("  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (merge %.2f s of it, on one thread)\n",
+                t.events / n_threads, t.transfer / n_threads, t.waiting / n_threads, t.merge);
+  }
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
   const double n = static_cast<double>(o.peers);
   std::printf(

@@ -24,7 +24,7 @@
 // peer's. Traces, scenario operations (failures, joins) and state shared between peers are for
 // the one-threaded Simulator<Msg>: a run with the trace on is refused.
 #include <algorithm>
-#include <barrier>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -35,6 +35,7 @@
 
 #include "p2plab/arrivals.hpp"
 #include "p2plab/simulator.hpp"
+#include "p2plab/window_barrier.hpp"
 
 namespace p2plab {
 
@@ -57,6 +58,25 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     arrival_handler_ = handler;
   }
   unsigned threads() const { return static_cast<unsigned>(parts_.size()); }
+
+  /// Where the threads' time went, in seconds summed over the threads (wall-clock time: for
+  /// benchmarks and profiles, never for a result). With one thread only `events` counts.
+  struct PhaseTimes {
+    double events = 0;    // processing their windows' events
+    double transfer = 0;  // moving the events caused for other windows into their queues
+    double waiting = 0;   // at the two meeting points, the merge included
+    double merge = 0;     // numbering the window's events (one thread, while the others wait)
+  };
+  PhaseTimes phase_times() const {
+    PhaseTimes sum;
+    for (const Partition& p : parts_) {
+      sum.events += p.times.events;
+      sum.transfer += p.times.transfer;
+      sum.waiting += p.times.waiting;
+    }
+    sum.merge = merge_seconds_;
+    return sum;
+  }
 
   // ---- Transport ------------------------------------------------------------------------------
   SimTime now() const override { return running_ != nullptr ? running_->now : now_; }
@@ -140,14 +160,12 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     end_ = end;
     stop_ = !next_window();
     if (!stop_) {
-      std::barrier merge_point(static_cast<std::ptrdiff_t>(parts_.size()), MergeStep{this});
-      std::barrier transfer_point(static_cast<std::ptrdiff_t>(parts_.size()));
+      WindowBarrier meeting(static_cast<std::uint32_t>(parts_.size()));
       std::vector<std::thread> workers;
       for (std::size_t i = 1; i < parts_.size(); ++i) {
-        workers.emplace_back(
-            [this, i, &merge_point, &transfer_point] { work(parts_[i], merge_point, transfer_point); });
+        workers.emplace_back([this, i, &meeting] { work(parts_[i], meeting); });
       }
-      work(parts_[0], merge_point, transfer_point);
+      work(parts_[0], meeting);
       for (std::thread& t : workers) t.join();
     }
     for (Partition& p : parts_) clear_sent(p);
@@ -175,6 +193,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::uint64_t seq;         // numbered, or provisional (caused in this window by this partition)
     std::uint64_t first_push;  // the provisional number of the first event it caused
   };
+  using Clock = std::chrono::steady_clock;
+  static double seconds(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
+  }
   struct alignas(64) Partition {  // (its own cache lines: each thread writes its partition's counters)
     std::uint32_t index = 0;
     EventQueue queue;
@@ -189,16 +211,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
     std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
     SimTime earliest_staged = std::numeric_limits<SimTime>::max();
-  };
-
-  /// The merge and the next window, run by one thread while the others wait (std::barrier's
-  /// completion step).
-  struct MergeStep {
-    ParallelSimulator* sim;
-    void operator()() noexcept {
-      sim->merge();
-      sim->stop_ = !sim->next_window();
-    }
+    PhaseTimes times;
   };
 
   static inline thread_local Partition* running_ = nullptr;
@@ -244,14 +257,30 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     }
   }
 
-  void work(Partition& p, std::barrier<MergeStep>& merge_point, std::barrier<>& transfer_point) {
+  /// A thread's loop: its window, then (once all have arrived) the merge and the next window's
+  /// start, run by the last thread to arrive, then its transfer.
+  void work(Partition& p, WindowBarrier& meeting) {
     running_ = &p;
+    Clock::time_point start = Clock::now();
     for (;;) {
       clear_sent(p);
       process_window(p);
-      merge_point.arrive_and_wait();
+      const Clock::time_point processed = Clock::now();
+      meeting.arrive_and_wait([this] {
+        const Clock::time_point merge_start = Clock::now();
+        merge();
+        merge_seconds_ += seconds(merge_start, Clock::now());
+        stop_ = !next_window();
+      });
+      const Clock::time_point merged = Clock::now();
       transfer_into(p);
-      transfer_point.arrive_and_wait();
+      const Clock::time_point transferred = Clock::now();
+      meeting.arrive_and_wait();
+      const Clock::time_point next = Clock::now();
+      p.times.events += seconds(start, processed);
+      p.times.transfer += seconds(merged, transferred);
+      p.times.waiting += seconds(processed, merged) + seconds(transferred, next);
+      start = next;
       if (stop_) break;
     }
     running_ = nullptr;
@@ -276,46 +305,63 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// Numbers every event caused in the window as the sequential run would: walk the processed
   /// events of all partitions in (time, seq) order and hand out numbers to what each caused.
   /// An event caused in this window has a provisional number whose cause comes earlier in the
-  /// same log, so it is numbered by the time it is compared.
+  /// same log, so it is numbered by the time it is compared. Each log ends with a sentinel (no
+  /// event, after every time) whose first_push closes the last event's range.
   void merge() {
     if (parts_.size() == 1) return;
+    for (Partition& p : parts_) {
+      p.finals.resize(p.local_pushes);
+      p.log.push_back(LogEntry{std::numeric_limits<SimTime>::max(), 0, p.local_pushes});
+    }
+    if (parts_.size() == 2) {
+      merge_two(parts_[0], parts_[1]);
+    } else {
+      merge_many();
+    }
+  }
+
+  static std::uint64_t final_seq(const Partition& p, std::uint64_t seq) {
+    return (seq & kProvisional) != 0 ? p.finals[seq & ~kProvisional] : seq;
+  }
+  /// The events that log entry `e` of `p` caused get the next numbers.
+  void number_caused(Partition& p, const LogEntry* e) {
+    for (std::uint64_t k = e->first_push; k < e[1].first_push; ++k) p.finals[k] = next_seq_++;
+  }
+
+  /// Two partitions (a 2-core machine): one comparison of the two heads per event.
+  void merge_two(Partition& a, Partition& b) {
+    const LogEntry* x = a.log.data();
+    const LogEntry* y = b.log.data();
+    const LogEntry* const x_end = x + a.log.size() - 1;
+    const LogEntry* const y_end = y + b.log.size() - 1;
+    while (x != x_end || y != y_end) {  // (a sentinel's time is after every event's)
+      const bool take_x = x->time != y->time ? x->time < y->time : final_seq(a, x->seq) < final_seq(b, y->seq);
+      if (take_x) {
+        number_caused(a, x++);
+      } else {
+        number_caused(b, y++);
+      }
+    }
+  }
+
+  /// Any count: the earliest head of all logs, ties by number.
+  void merge_many() {
     std::vector<std::size_t>& next = merge_next_;
     next.assign(parts_.size(), 0);
-    for (Partition& p : parts_) p.finals.resize(p.local_pushes);
-    auto final_seq = [](const Partition& p, std::uint64_t seq) {
-      return (seq & kProvisional) != 0 ? p.finals[seq & ~kProvisional] : seq;
-    };
     for (;;) {
-      // The earliest time first; the numbers decide only between partitions at the same time.
-      std::size_t best = parts_.size();
-      SimTime best_time = 0;
-      bool tie = false;
-      for (std::size_t i = 0; i < parts_.size(); ++i) {
-        if (next[i] == parts_[i].log.size()) continue;
-        const SimTime time = parts_[i].log[next[i]].time;
-        if (best == parts_.size() || time < best_time) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < parts_.size(); ++i) {
+        const LogEntry& head = parts_[i].log[next[i]];
+        const LogEntry& best_head = parts_[best].log[next[best]];
+        if (head.time < best_head.time ||
+            (head.time == best_head.time && head.time != std::numeric_limits<SimTime>::max() &&
+             final_seq(parts_[i], head.seq) < final_seq(parts_[best], best_head.seq))) {
           best = i;
-          best_time = time;
-          tie = false;
-        } else if (time == best_time) {
-          tie = true;
         }
       }
-      if (tie) {
-        std::uint64_t best_seq = final_seq(parts_[best], parts_[best].log[next[best]].seq);
-        for (std::size_t i = best + 1; i < parts_.size(); ++i) {
-          if (next[i] == parts_[i].log.size() || parts_[i].log[next[i]].time != best_time) continue;
-          if (const std::uint64_t seq = final_seq(parts_[i], parts_[i].log[next[i]].seq); seq < best_seq) {
-            best = i;
-            best_seq = seq;
-          }
-        }
-      }
-      if (best == parts_.size()) break;
       Partition& p = parts_[best];
-      const std::size_t at = next[best]++;
-      const std::uint64_t caused_end = next[best] < p.log.size() ? p.log[next[best]].first_push : p.local_pushes;
-      for (std::uint64_t k = p.log[at].first_push; k < caused_end; ++k) p.finals[k] = next_seq_++;
+      if (next[best] + 1 == p.log.size()) break;  // the earliest head is a sentinel: all merged
+      number_caused(p, &p.log[next[best]++]);
     }
   }
 
@@ -372,12 +418,13 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   ArrivalSource* arrivals_ = nullptr;
   std::uint16_t arrival_handler_ = 0;
   std::vector<ArrivalSource::Arrival> batch_;
-  std::vector<std::size_t> merge_next_;  // merge(): per partition, log entries merged
-  std::size_t block_ = 0;                // peers per partition, fixed by the first run
-  SimTime lookahead_ = 0;                // the network's minimum latency
-  SimTime window_end_ = 0;               // the current window is [start, window_end_)
-  SimTime end_ = 0;                      // run_until's end
-  std::uint64_t next_seq_ = 0;           // the next number of the sequential order
+  std::vector<std::size_t> merge_next_;  // merge_many(): per partition, log entries merged
+  double merge_seconds_ = 0;
+  std::size_t block_ = 0;       // peers per partition, fixed by the first run
+  SimTime lookahead_ = 0;       // the network's minimum latency
+  SimTime window_end_ = 0;      // the current window is [start, window_end_)
+  SimTime end_ = 0;             // run_until's end
+  std::uint64_t next_seq_ = 0;  // the next number of the sequential order
   bool stop_ = false;
 };
 
