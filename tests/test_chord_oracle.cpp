@@ -10,10 +10,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "chord/ring.hpp"
 #include "chord/bench.hpp"
+#include "chord/ring.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -42,8 +43,8 @@ LookupTally tally_lookups(const chord::ChordRun& run, const nlohmann::json& resu
     ++t.total;
     t.ok += l["ok"].get<bool>();
     t.completed += l["completed"].get<bool>();
-    const bool right = !l["owner"].is_null() &&
-                       Big::from(json_id(l["owner"])) == oracle.successor_of(Big::from(json_id(l["key"])));
+    const bool right =
+        !l["owner"].is_null() && Big::from(json_id(l["owner"])) == oracle.successor_of(Big::from(json_id(l["key"])));
     t.owner_right += right;
     if ((!right || !l["ok"].get<bool>()) && t.wrong.size() < 5) t.wrong.push_back(l.dump());
   }
@@ -70,7 +71,11 @@ nlohmann::json joined_ring(int n, int m, std::uint64_t seed, double run_ms) {
   return {{"protocol", "chord"},
           {"seed", seed},
           {"params",
-           {{"m", m}, {"successors", 4}, {"stabilize_ms", 100}, {"fix_fingers_ms", 100}, {"check_predecessor_ms", 200},
+           {{"m", m},
+            {"successors", 4},
+            {"stabilize_ms", 100},
+            {"fix_fingers_ms", 100},
+            {"check_predecessor_ms", 200},
             {"rpc_timeout_ms", 300}}},
           {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 2}, {"max_ms", 20}}}}},
           {"peers", {{"count", n}}},
@@ -205,21 +210,22 @@ TEST_CASE("peers given by id: joins in random order converge, lookups for every 
   for (int k = 0; k < 60; ++k) {
     const std::uint64_t id = ids[static_cast<std::size_t>(k)];
     for (const std::uint64_t key : {id, (id + 1) & std::uint64_t{0xffffffff}, (id - 1) & std::uint64_t{0xffffffff}}) {
-      events.push_back({{"at_ms", at}, {"op", "lookup"}, {"from", ids[static_cast<std::size_t>(199 - k)]}, {"key", key}});
+      events.push_back(
+          {{"at_ms", at}, {"op", "lookup"}, {"from", ids[static_cast<std::size_t>(199 - k)]}, {"key", key}});
       at += 10;
     }
   }
-  auto run = make_chord_run({{"protocol", "chord"},
-                             {"seed", 31},
-                             {"params",
-                              {{"m", 32}, {"successors", 3}, {"stabilize_ms", 100}, {"fix_fingers_ms", 100},
-                               {"rpc_timeout_ms", 300}}},
-                             {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 2}, {"max_ms", 20}}}}},
-                             {"peers", {{"ids", ids}}},
-                             {"bootstrap", "join"},
-                             {"join_interval_ms", 25},
-                             {"events", events},
-                             {"run_ms", 34000}});
+  auto run = make_chord_run(
+      {{"protocol", "chord"},
+       {"seed", 31},
+       {"params",
+        {{"m", 32}, {"successors", 3}, {"stabilize_ms", 100}, {"fix_fingers_ms", 100}, {"rpc_timeout_ms", 300}}},
+       {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 2}, {"max_ms", 20}}}}},
+       {"peers", {{"ids", ids}}},
+       {"bootstrap", "join"},
+       {"join_interval_ms", 25},
+       {"events", events},
+       {"run_ms", 34000}});
   run->run_to_end();
   check_routing_state(*run);
   check_all_lookups_right(*run, run->result(), 180);
@@ -289,7 +295,8 @@ namespace {
 nlohmann::json storage_scenario(const char* style, const nlohmann::json& peers, const nlohmann::json& disruption) {
   nlohmann::json events = nlohmann::json::array();
   for (int k = 0; k < 100; ++k) {
-    events.push_back({{"at_ms", 100 + 10 * k}, {"op", "put"}, {"name", numbered("file-", k)}, {"value", numbered("v", k)}});
+    events.push_back(
+        {{"at_ms", 100 + 10 * k}, {"op", "put"}, {"name", numbered("file-", k)}, {"value", numbered("v", k)}});
   }
   for (const auto& e : disruption) events.push_back(e);
   events.push_back({{"at_ms", 35000}, {"op", "lookups"}, {"count", 500}, {"spread_ms", 3000}});
@@ -299,8 +306,13 @@ nlohmann::json storage_scenario(const char* style, const nlohmann::json& peers, 
   return {{"protocol", "chord"},
           {"seed", 25},
           {"params",
-           {{"m", 32}, {"successors", 8}, {"lookup", style}, {"stabilize_ms", 250}, {"fix_fingers_ms", 250},
-            {"check_predecessor_ms", 250}, {"rpc_timeout_ms", 300}}},
+           {{"m", 32},
+            {"successors", 8},
+            {"lookup", style},
+            {"stabilize_ms", 250},
+            {"fix_fingers_ms", 250},
+            {"check_predecessor_ms", 250},
+            {"rpc_timeout_ms", 300}}},
           {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 5}, {"max_ms", 50}}}}},
           {"peers", peers},
           {"events", events},
@@ -324,8 +336,8 @@ void check_survivors(const chord::ChordRun& run) {
 TEST_CASE("a quarter of the peers crash at once: every lookup and every stored key survives (N = 256, r = log2 N)") {
   for (const char* style : {"iterative", "recursive"}) {
     CAPTURE(style);
-    auto run = make_chord_run(storage_scenario(style, {{"count", 256}},
-                                               {{{"at_ms", 5000}, {"op", "fail_fraction"}, {"fraction", 0.25}}}));
+    auto run = make_chord_run(
+        storage_scenario(style, {{"count", 256}}, {{{"at_ms", 5000}, {"op", "fail_fraction"}, {"fraction", 0.25}}}));
     run->run_to_end();
     CHECK(run->simulator().live_count() == 192);
     check_survivors(*run);
@@ -339,7 +351,8 @@ TEST_CASE("graceful leaves (alone, in bursts, neighbours together): every lookup
   nlohmann::json leaves = nlohmann::json::array();
   // 16 single leaves, 1 s apart, of every 16th peer on the ring...
   for (int k = 0; k < 16; ++k) {
-    leaves.push_back({{"at_ms", 3000 + 1000 * k}, {"op", "leave"}, {"peer", sorted[static_cast<std::size_t>(16 * k + 5)]}});
+    leaves.push_back(
+        {{"at_ms", 3000 + 1000 * k}, {"op", "leave"}, {"peer", sorted[static_cast<std::size_t>(16 * k + 5)]}});
   }
   // ... then a burst of 8 at the same moment, and 4 runs of 3 ring neighbours leaving together.
   for (int k = 0; k < 8; ++k) {
@@ -347,7 +360,8 @@ TEST_CASE("graceful leaves (alone, in bursts, neighbours together): every lookup
   }
   for (int k = 0; k < 4; ++k) {
     for (int j = 0; j < 3; ++j) {
-      leaves.push_back({{"at_ms", 22000 + 500 * k}, {"op", "leave"}, {"peer", sorted[static_cast<std::size_t>(130 + 30 * k + j)]}});
+      leaves.push_back(
+          {{"at_ms", 22000 + 500 * k}, {"op", "leave"}, {"peer", sorted[static_cast<std::size_t>(130 + 30 * k + j)]}});
     }
   }
   for (const char* style : {"iterative", "recursive"}) {
@@ -367,15 +381,20 @@ TEST_CASE("after crashes and new joins the ring converges again to the brute-for
                              {{"at_ms", 6000}, {"op", "fail_fraction"}, {"fraction", 0.05}}};
     for (int k = 0; k < 40; ++k) events.push_back({{"at_ms", 2000 + 150 * k}, {"op", "join"}});
     for (int k = 0; k < 30; ++k) {
-      events.push_back({{"at_ms", 1000 + 10 * k}, {"op", "put"}, {"name", numbered("doc-", k)}, {"value", numbered("x", k)}});
+      events.push_back(
+          {{"at_ms", 1000 + 10 * k}, {"op", "put"}, {"name", numbered("doc-", k)}, {"value", numbered("x", k)}});
       events.push_back({{"at_ms", 38000 + 10 * k}, {"op", "get"}, {"name", numbered("doc-", k)}});
     }
     events.push_back({{"at_ms", 35000}, {"op", "lookups"}, {"count", 500}, {"spread_ms", 2000}});
     auto run = make_chord_run({{"protocol", "chord"},
                                {"seed", 41},
                                {"params",
-                                {{"m", m}, {"successors", 6}, {"stabilize_ms", 200}, {"fix_fingers_ms", 100},
-                                 {"check_predecessor_ms", 200}, {"rpc_timeout_ms", 300}}},
+                                {{"m", m},
+                                 {"successors", 6},
+                                 {"stabilize_ms", 200},
+                                 {"fix_fingers_ms", 100},
+                                 {"check_predecessor_ms", 200},
+                                 {"rpc_timeout_ms", 300}}},
                                {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 5}, {"max_ms", 40}}}}},
                                {"peers", {{"count", 300}}},
                                {"events", events},
@@ -483,7 +502,8 @@ TEST_CASE("every routing step the protocol takes equals logic::find_successor_st
   // still decide exactly as the plain functions do, at every peer, for keys of every kind.
   nlohmann::json doc = joined_ring(120, 32, 31, 20000);
   doc["events"].push_back({{"at_ms", 3000}, {"op", "fail_fraction"}, {"fraction", 0.2}});
-  doc["churn"] = {{"model", "exponential"}, {"mean_ms", 20000}, {"departure", "fail"}, {"replace", true}, {"start_ms", 4000}};
+  doc["churn"] = {
+      {"model", "exponential"}, {"mean_ms", 20000}, {"departure", "fail"}, {"replace", true}, {"start_ms", 4000}};
   auto run = make_chord_run(doc);
   run->start();
   Rng rng(77);
@@ -535,10 +555,11 @@ TEST_CASE("the reference route oracle: converged lookups follow it exactly, and 
   CHECK(same == 300);
 
   // docs/figures.md section 5: lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45.
-  nlohmann::json lecture = {{"protocol", "chord"},
-                            {"params", {{"m", 6}, {"maintenance", false}}},
-                            {"peers", {{"ids", {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63}}}},
-                            {"run_ms", 10}};
+  nlohmann::json lecture = {
+      {"protocol", "chord"},
+      {"params", {{"m", 6}, {"maintenance", false}}},
+      {"peers", {{"ids", {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63}}}},
+      {"run_ms", 10}};
   auto small = make_chord_run(lecture);
   small->run_to_end();
   const RouteView route = small->reference_route(small->peer_by_id(Id(52)), Id(44));
@@ -557,18 +578,22 @@ TEST_CASE("a ring no larger than r forgets crashed peers: successor lists end at
   std::vector<std::string> stale;
   for (std::size_t a = 0; a < ids.size(); ++a) {
     for (std::size_t b = a + 1; b < ids.size(); ++b) {
-      nlohmann::json doc = {{"protocol", "chord"},
-                            {"seed", 4},
-                            {"params",
-                             {{"m", 8}, {"successors", 5}, {"stabilize_ms", 100}, {"fix_fingers_ms", 100},
-                              {"check_predecessor_ms", 100}, {"rpc_timeout_ms", 200}}},
-                            {"peers", {{"ids", ids}}},
-                            {"bootstrap", "join"},
-                            {"join_interval_ms", 50},
-                            {"events",
-                             {{{"at_ms", 3000}, {"op", "fail"}, {"peer", ids[a]}},
-                              {{"at_ms", 3000}, {"op", "fail"}, {"peer", ids[b]}}}},
-                            {"run_ms", 20000}};
+      nlohmann::json doc = {
+          {"protocol", "chord"},
+          {"seed", 4},
+          {"params",
+           {{"m", 8},
+            {"successors", 5},
+            {"stabilize_ms", 100},
+            {"fix_fingers_ms", 100},
+            {"check_predecessor_ms", 100},
+            {"rpc_timeout_ms", 200}}},
+          {"peers", {{"ids", ids}}},
+          {"bootstrap", "join"},
+          {"join_interval_ms", 50},
+          {"events",
+           {{{"at_ms", 3000}, {"op", "fail"}, {"peer", ids[a]}}, {{"at_ms", 3000}, {"op", "fail"}, {"peer", ids[b]}}}},
+          {"run_ms", 20000}};
       auto run = make_chord_run(doc);
       run->run_to_end();
       for (PeerIndex p = 0; p < run->simulator().peer_count(); ++p) {
@@ -628,7 +653,9 @@ TEST_CASE("ring: true_successor is the first live id at or after the key, wrappi
   CHECK(chord::true_successor(sim, Id(5)) == kNoPeer);
 }
 
-TEST_CASE("ring: the successor oracle, one answer at a time and in batches, stays right through many single and mass changes") {
+TEST_CASE(
+    "ring: the successor oracle, one answer at a time and in batches, stays right through many single and mass "
+    "changes") {
   // The engine patches its sorted live list for a few changes and rebuilds it after bursts (then
   // is_true_successor answers from ranks in O(1)): compare with brute force after every step.
   Simulator<chord::Message> sim(8, NetworkConfig{});
@@ -688,7 +715,7 @@ TEST_CASE("ring: the successor oracle, one answer at a time and in batches, stay
     }
     check();
   }
-  CHECK(rank_answers > 0);  // the O(1) path was taken, and checked
+  CHECK(rank_answers > 0);    // the O(1) path was taken, and checked
   CHECK(batch_wrong > 1000);  // the batches held wrong answers, and said so
 }
 
@@ -707,7 +734,8 @@ TEST_CASE("finger tables: runs in a shared arena hold exactly what m plain entri
     auto random_run = [&] {
       // Few distinct nodes, so that neighbouring fingers often agree and runs merge and split.
       const std::uint64_t pick = rng.below(9);
-      return pick == 8 ? FingerTables::Run{} : FingerTables::Run{static_cast<PeerIndex>(pick), static_cast<std::uint32_t>(pick * 1000 + 7)};
+      return pick == 8 ? FingerTables::Run{}
+                       : FingerTables::Run{static_cast<PeerIndex>(pick), static_cast<std::uint32_t>(pick * 1000 + 7)};
     };
     for (int step = 0; step < 4000; ++step) {
       const auto n = static_cast<PeerIndex>(rng.below(peers));
@@ -750,6 +778,61 @@ TEST_CASE("finger tables: runs in a shared arena hold exactly what m plain entri
     // Blocks given back are reused: 4000 changes of 40 tables fit in one 8 MiB chunk.
     CHECK(tables.bytes() < (std::size_t{9} << 20));
   }
+}
+
+TEST_CASE("finger tables: fillers on two threads store what one store() would, across chunks; then store() goes on") {
+  using chord::FingerTables;
+  // 60,000 peers of m = 160 with 4-40 runs each: about 15 MB of blocks, several 8 MiB chunks
+  // for each filler. Each table is a function of its peer, so the check needs no copy.
+  constexpr int m = 160;
+  constexpr std::size_t peers = 60'000;
+  auto table_of = [](PeerIndex n, std::vector<FingerTables::Run>& table) {
+    Rng rng = Rng::derive(31, n);
+    const auto runs = static_cast<int>(4 + rng.below(37));
+    std::vector<int> starts{0};
+    while (static_cast<int>(starts.size()) < runs) starts.push_back(static_cast<int>(rng.below(m)));
+    std::sort(starts.begin(), starts.end());
+    for (int i = 0, r = 0; i < m; ++i) {
+      while (r + 1 < runs && starts[r + 1] <= i) ++r;
+      table[i] = {static_cast<PeerIndex>(n * 64 + r), static_cast<std::uint32_t>(r * 7 + n)};
+    }
+  };
+  FingerTables tables(m);
+  tables.resize(peers);
+  auto fill = [&](PeerIndex begin, PeerIndex end) {
+    FingerTables::Filler filler(tables);
+    std::vector<FingerTables::Run> table(m);
+    for (PeerIndex n = begin; n < end; n += 2) {  // the two threads' peers interleave
+      table_of(n, table);
+      filler.store(n, table.data());
+    }
+  };
+  std::thread other(fill, PeerIndex{1}, static_cast<PeerIndex>(peers));
+  fill(0, static_cast<PeerIndex>(peers));
+  other.join();
+  CHECK(tables.bytes() > (std::size_t{24} << 20));  // more than two chunks were taken
+  // Every table as stored; then store() replaces some (new blocks after the fillers' chunks).
+  std::vector<FingerTables::Run> expected(m), loaded(m);
+  std::size_t wrong = 0;
+  for (PeerIndex n = 0; n < peers; ++n) {
+    if (n % 3 == 0) {
+      table_of(static_cast<PeerIndex>(n + peers), expected);  // a table of more runs, elsewhere
+      tables.store(n, expected.data());
+    } else {
+      table_of(n, expected);
+    }
+    tables.load(n, loaded.data());
+    for (int i = 0; i < m; ++i) wrong += loaded[i].node != expected[i].node || loaded[i].print != expected[i].print;
+  }
+  CHECK(wrong == 0);
+  for (PeerIndex n = 0; n < peers; ++n) {  // the first stores are intact after the second
+    if (n % 3 == 0) continue;
+    table_of(n, expected);
+    for (int i = 0; i < m; ++i) wrong += tables.get(n, i) != expected[i].node;
+  }
+  CHECK(wrong == 0);
+  FingerTables::Filler late(tables);
+  CHECK_THROWS_AS(late.store(0, expected.data()), std::logic_error);  // a filler stores fresh tables only
 }
 
 // ---- the benchmark's early reuse of lookup slots (reuse_slots_early) ---------------------------
@@ -843,38 +926,42 @@ TEST_CASE("a converged ring installed from the sorted ids has the brute-force su
   // install_converged walks one cursor per finger along the ring instead of searching; checked
   // against a binary search of the true successor of n + 2^i for every peer and finger, on rings
   // whose fingers wrap past 2^m, with clustered and spread ids.
+  // On a transport of 3 partitions, 3 threads install a stretch of the ring each.
   for (const int m : {8, 32, 160}) {
     for (const std::size_t peers : {std::size_t{1}, std::size_t{2}, std::size_t{200}, std::size_t{3000}}) {
-      if (m == 8 && peers > 200) continue;
-      CAPTURE(m);
-      CAPTURE(peers);
-      Simulator<chord::Message> sim(5, NetworkConfig{});
-      chord::Params params;
-      params.m = m;
-      params.successors = 4;
-      params.maintenance = false;
-      chord::Protocol protocol(params, sim);
-      sim.set_handler(&protocol);
-      const IdSpace space(m);
-      Rng rng = Rng::derive(11, peers);
-      const IdSpace cluster(m - 6);  // the lowest 1/64th of the circle
-      for (std::uint64_t draw = 0; sim.peer_count() < peers; ++draw) {
-        Id id;
-        for (auto& limb : id.limb) limb = rng.next_u64();
-        // Every other id in the cluster: long stretches of the circle without a peer.
-        id = draw % 2 == 0 ? cluster.reduce(id) : space.reduce(id);
-        if (sim.find_live(id) == kNoPeer) sim.add_peer(id);
-      }
-      protocol.install_converged(sim.live_by_id());
-      std::size_t wrong = 0;
-      for (PeerIndex n = 0; n < peers; ++n) {
-        for (int i = 0; i < m; ++i) {
-          if (protocol.finger(n, i) != chord::true_successor(sim, chord::finger_start(space, sim.peer_id(n), i)))
-            ++wrong;
+      for (const unsigned threads : {1u, 3u}) {
+        if (m == 8 && peers > 200) continue;
+        CAPTURE(m);
+        CAPTURE(peers);
+        CAPTURE(threads);
+        ParallelSimulator<chord::Message> sim(5, NetworkConfig{}, threads);
+        chord::Params params;
+        params.m = m;
+        params.successors = 4;
+        params.maintenance = false;
+        chord::Protocol protocol(params, sim);
+        sim.set_handler(&protocol);
+        const IdSpace space(m);
+        Rng rng = Rng::derive(11, peers);
+        const IdSpace cluster(m - 6);  // the lowest 1/64th of the circle
+        for (std::uint64_t draw = 0; sim.peer_count() < peers; ++draw) {
+          Id id;
+          for (auto& limb : id.limb) limb = rng.next_u64();
+          // Every other id in the cluster: long stretches of the circle without a peer.
+          id = draw % 2 == 0 ? cluster.reduce(id) : space.reduce(id);
+          if (sim.find_live(id) == kNoPeer) sim.add_peer(id);
         }
-        if (protocol.successor(n) != chord::true_successor(sim, space.add(sim.peer_id(n), Id(1)))) ++wrong;
+        protocol.install_converged(sim.live_by_id());
+        std::size_t wrong = 0;
+        for (PeerIndex n = 0; n < peers; ++n) {
+          for (int i = 0; i < m; ++i) {
+            if (protocol.finger(n, i) != chord::true_successor(sim, chord::finger_start(space, sim.peer_id(n), i)))
+              ++wrong;
+          }
+          if (protocol.successor(n) != chord::true_successor(sim, space.add(sim.peer_id(n), Id(1)))) ++wrong;
+        }
+        CHECK(wrong == 0);
       }
-      CHECK(wrong == 0);
     }
   }
 }

@@ -10,6 +10,8 @@
 #include "ring.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <thread>
 
 namespace p2plab::chord {
 
@@ -204,6 +206,30 @@ void Protocol::fill_successor_list(PeerIndex n, Message& msg) const {
 void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ring) {
   if (ring.empty()) return;
   reserve(std::max_element(ring.begin(), ring.end(), [](auto& a, auto& b) { return a.second < b.second; })->second + 1);
+  // As many threads as the transport runs partitions on (a parallel benchmark): each installs a
+  // stretch of the ring. Every peer's entries are its own; the finger blocks come from each
+  // thread's own chunks (FingerTables::Filler).
+  const std::size_t threads = std::clamp<std::size_t>(transport_.partitions(), 1, ring.size());
+  std::vector<std::thread> others;
+  std::vector<std::exception_ptr> errors(threads);
+  auto install = [&](std::size_t t) {
+    try {
+      FingerTables::Filler filler(fingers_);
+      install_stretch(ring, ring.size() * t / threads, ring.size() * (t + 1) / threads, filler);
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
+  for (std::size_t t = 1; t < threads; ++t) others.emplace_back(install, t);
+  install(0);
+  for (std::thread& t : others) t.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
+void Protocol::install_stretch(const std::vector<std::pair<Id, PeerIndex>>& ring, std::size_t begin, std::size_t end,
+                               FingerTables::Filler& filler) {
   const std::size_t count = ring.size();
   // successor(key) = the first peer of the ring at or after key (wrapping). Peers are installed in
   // id order, so finger i's start n + 2^i grows from one peer to the next (it wraps past 2^m once)
@@ -232,7 +258,7 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
     last_start[i] = key;
     return c == count ? ring.front() : ring[c];  // (its id too: the print, without a random read)
   };
-  for (std::size_t k = 0; k < count; ++k) {
+  for (std::size_t k = begin; k < end; ++k) {
     const auto& [id, n] = ring[k];
     predecessor_[n] = ring[(k + count - 1) % count].second;
     const int r = static_cast<int>(std::min<std::size_t>(params_.successors, count > 1 ? count - 1 : 1));
@@ -254,7 +280,7 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
         table[i] = {f, space_.print(finger_id)};
       }
     }
-    fingers_.store(n, table.data());
+    filler.store(n, table.data());
     if (n < upkeep_.size()) upkeep_[n].next_finger = 0;
   }
 }

@@ -162,7 +162,8 @@ class Protocol final : public MessageHandler<Message> {
   void join_with_successor(PeerIndex n, PeerIndex s);
   /// Graceful leave: hands keys to the successor, links predecessor and successor.
   void leave(PeerIndex n);
-  /// Installs converged state computed from the sorted live ids (the "oracle" bootstrap).
+  /// Installs converged state computed from the sorted live ids (the "oracle" bootstrap), on
+  /// peers without state yet. On as many threads as the transport has partitions.
   void install_converged(const std::vector<std::pair<Id, PeerIndex>>& sorted_live);
   void start_maintenance(PeerIndex n);
 
@@ -328,6 +329,9 @@ class Protocol final : public MessageHandler<Message> {
   bool valid(const Contact& c) const;
   logic::Neighbours neighbours(PeerIndex n) const;
   void apply(PeerIndex n, const logic::Neighbours& updated);
+  /// install_converged for ring positions [begin, end).
+  void install_stretch(const std::vector<std::pair<Id, PeerIndex>>& ring, std::size_t begin, std::size_t end,
+                       FingerTables::Filler& filler);
   void fill_successor_list(PeerIndex n, Message& msg) const;
   /// Every message leaves through here: the ones that belong to a lookup (its steps, and the put
   /// or get at the owner) are counted on it, for "messages per search".

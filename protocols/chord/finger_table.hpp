@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -32,10 +34,12 @@ class FingerTables {
   // The first chunk is taken at once (address space only: its pages are touched as blocks are
   // written), so that prefetch_runs needs no branch. It is on ordinary pages: a real-network
   // peer holds one table, and a huge page would make it 2 MiB.
-  explicit FingerTables(int m) : m_(m) { chunks_.push_back(new Unit[kChunkUnits]); }
+  explicit FingerTables(int m) : m_(m), chunks_(new Unit*[kMaxChunks]) {
+    chunks_[chunk_count_++] = new Unit[kChunkUnits];
+  }
   ~FingerTables() {
-    delete[] chunks_.front();
-    for (std::size_t c = 1; c < chunks_.size(); ++c) HugePageAllocator<Unit>().deallocate(chunks_[c], kChunkUnits);
+    delete[] chunks_[0];
+    for (std::size_t c = 1; c < chunk_count_; ++c) HugePageAllocator<Unit>().deallocate(chunks_[c], kChunkUnits);
   }
   FingerTables(const FingerTables&) = delete;
   FingerTables& operator=(const FingerTables&) = delete;
@@ -72,25 +76,52 @@ class FingerTables {
 
   /// Replaces all m fingers of peer n.
   void store(PeerIndex n, const Run* in) {
-    int count = 0;
-    for (int i = 0; i < m_; ++i) count += i == 0 || in[i].node != in[i - 1].node;
+    const int count = count_runs(in);
     Header& h = headers_[n];
     if (count > h.capacity) {
       release(h);
       h.capacity = static_cast<std::uint8_t>(count);
       h.offset = allocate(h.capacity);
     }
-    std::uint8_t* start = starts(h);
-    Run* run = runs(h);
-    int r = 0;
-    for (int i = 0; i < m_; ++i) {
-      if (i > 0 && in[i].node == in[i - 1].node) continue;
-      start[r] = static_cast<std::uint8_t>(i);
-      run[r] = in[i];
-      ++r;
-    }
-    h.count = static_cast<std::uint8_t>(count);
+    write_runs(h, in, count);
   }
+
+  /// Stores the first tables of many peers from several threads at once (building a converged
+  /// ring: half of it was the kernel zeroing the pages the blocks are written to). Each thread
+  /// stores through a Filler of its own, which takes whole chunks for itself; the peers' tables
+  /// must be fresh (no block yet), each peer stored by one filler. A filler's last chunk keeps
+  /// its unused rest (never touched: pages, not memory); later blocks come from a new chunk.
+  class Filler {
+   public:
+    explicit Filler(FingerTables& tables) : tables_(tables) {}
+    ~Filler() {
+      const std::lock_guard<std::mutex> hold(tables_.chunk_lock_);
+      tables_.chunk_used_ = kChunkUnits;
+    }
+    Filler(const Filler&) = delete;
+    Filler& operator=(const Filler&) = delete;
+
+    void store(PeerIndex n, const Run* in) {
+      const int count = tables_.count_runs(in);
+      Header& h = tables_.headers_[n];
+      if (h.capacity != 0) throw std::logic_error("chord finger tables: a filler stores only fresh tables");
+      const std::uint32_t units = block_units(count);
+      if (used_ + units > kChunkUnits) {
+        const std::lock_guard<std::mutex> hold(tables_.chunk_lock_);
+        chunk_ = tables_.add_chunk();
+        used_ = 0;
+      }
+      h.capacity = static_cast<std::uint8_t>(count);
+      h.offset = chunk_ * kChunkUnits + used_;
+      used_ += units;
+      tables_.write_runs(h, in, count);
+    }
+
+   private:
+    FingerTables& tables_;
+    std::uint32_t chunk_ = 0;
+    std::uint32_t used_ = kChunkUnits;  // no chunk yet
+  };
 
   void set(PeerIndex n, int i, Run value) {
     std::array<Run, 160> all;
@@ -129,7 +160,7 @@ class FingerTables {
   }
 
   std::size_t bytes() const {
-    std::size_t total = headers_.capacity() * sizeof(Header) + chunks_.size() * kChunkUnits * sizeof(Unit);
+    std::size_t total = headers_.capacity() * sizeof(Header) + chunk_count_ * kChunkUnits * sizeof(Unit);
     for (const auto& list : free_) total += list.capacity() * sizeof(std::uint32_t);
     return total;
   }
@@ -158,6 +189,33 @@ class FingerTables {
   }
 
   Unit* unit(std::uint32_t offset) const { return chunks_[offset / kChunkUnits] + offset % kChunkUnits; }
+
+  int count_runs(const Run* in) const {
+    int count = 0;
+    for (int i = 0; i < m_; ++i) count += i == 0 || in[i].node != in[i - 1].node;
+    return count;
+  }
+  /// Writes the `count` runs of `in` into h's block (room enough).
+  void write_runs(Header& h, const Run* in, int count) {
+    std::uint8_t* start = starts(h);
+    Run* run = runs(h);
+    int r = 0;
+    for (int i = 0; i < m_; ++i) {
+      if (i > 0 && in[i].node == in[i - 1].node) continue;
+      start[r] = static_cast<std::uint8_t>(i);
+      run[r] = in[i];
+      ++r;
+    }
+    h.count = static_cast<std::uint8_t>(count);
+  }
+  /// A new chunk on huge pages; its index.
+  std::uint32_t add_chunk() {
+    if (chunk_count_ == kMaxChunks) {
+      throw std::length_error("chord finger tables: more than 16 GiB of finger blocks (32-bit offsets)");
+    }
+    chunks_[chunk_count_] = HugePageAllocator<Unit>().allocate(kChunkUnits);
+    return static_cast<std::uint32_t>(chunk_count_++);
+  }
   std::uint8_t* starts(const Header& h) const { return reinterpret_cast<std::uint8_t*>(unit(h.offset)); }
   Run* runs(const Header& h) const { return reinterpret_cast<Run*>(unit(h.offset + start_units(h.capacity))); }
 
@@ -171,13 +229,10 @@ class FingerTables {
     const std::uint32_t units = block_units(capacity);
     // A block never straddles two chunks: the rest of a chunk too small for it stays unused.
     if (chunk_used_ + units > kChunkUnits) {
-      if (chunks_.size() == kMaxChunks) {
-        throw std::length_error("chord finger tables: more than 16 GiB of finger blocks (32-bit offsets)");
-      }
-      chunks_.push_back(HugePageAllocator<Unit>().allocate(kChunkUnits));
+      add_chunk();
       chunk_used_ = 0;
     }
-    const auto offset = static_cast<std::uint32_t>((chunks_.size() - 1) * kChunkUnits + chunk_used_);
+    const auto offset = static_cast<std::uint32_t>((chunk_count_ - 1) * kChunkUnits + chunk_used_);
     chunk_used_ += units;
     return offset;
   }
@@ -192,8 +247,12 @@ class FingerTables {
 
   int m_;
   PeerArray<Header> headers_;
-  std::vector<Unit*> chunks_;                     // after the first, on huge pages: blocks are read at random
+  // The chunks (after the first, on huge pages: blocks are read at random), in a table that never
+  // moves: a filler reads its chunk's address while another adds one.
+  std::unique_ptr<Unit*[]> chunks_;
+  std::size_t chunk_count_ = 0;
   std::uint32_t chunk_used_ = 0;                  // units handed out of the last chunk
+  std::mutex chunk_lock_;                         // fillers adding chunks
   std::vector<std::vector<std::uint32_t>> free_;  // by capacity: blocks given back, for reuse
 };
 
