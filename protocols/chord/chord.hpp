@@ -274,6 +274,17 @@ class Protocol final : public MessageHandler<Message> {
     fingers_.prefetch(peer);
     __builtin_prefetch(&transport_.id_of(peer));
   }
+  void prefetch_timer(PeerIndex peer, std::uint16_t kind, std::uint32_t cookie) const override {
+    if (static_cast<TimerKind>(kind) != TimerKind::LookupTimeout) {
+      prefetch(peer);
+      return;
+    }
+    // A lookup's timeout reads its lookup (usually finished long before), not the peer's routing
+    // state: 8 % of the bench's events, four lines each that were loaded for nothing.
+    if (!has_lookup(cookie)) return;
+    const char* p = reinterpret_cast<const char*>(&lookup_at(cookie));
+    for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
+  }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     if (peer < predecessor_.size()) fingers_.prefetch_runs(peer);  // its header was loaded a stage ago
     // Only a lookup of the peer's own partition: another partition's book is its thread's.

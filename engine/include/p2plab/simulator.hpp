@@ -117,10 +117,14 @@ class SimulatorCore {
   template <class Msg>
   void prefetch_ahead(const EventQueue& queue, const MessagePool<Msg>& pool, const MessageHandler<Msg>& handler) const {
     if (const QueuedEvent* e = queue.ahead(kLoadAhead); e != nullptr && e->peer != kNoPeer) {
-      if (e->kind == kDeliver) pool.prefetch(e->arg);
       __builtin_prefetch(&state_[e->peer]);
       __builtin_prefetch(&rngs_[e->peer]);
-      handler.prefetch(e->peer);
+      if (e->kind == kTimer) {
+        handler.prefetch_timer(e->peer, e->sub, e->arg);
+      } else {
+        if (e->kind == kDeliver) pool.prefetch(e->arg);
+        handler.prefetch(e->peer);
+      }
     }
     if (const QueuedEvent* e = queue.ahead(kFollowAhead); e != nullptr && e->peer != kNoPeer && e->kind == kDeliver) {
       handler.prefetch_message(e->peer, pool.message(e->arg));

@@ -51,6 +51,13 @@ class MessageHandler {
     (void)peer;
     (void)msg;
   }
+  /// A hint that `peer`'s timer (`kind`, `cookie`) fires soon, instead of prefetch(peer): a
+  /// timer may need other state than the peer's routing state (a lookup's timeout: its lookup).
+  virtual void prefetch_timer(PeerIndex peer, std::uint16_t kind, std::uint32_t cookie) const {
+    (void)kind;
+    (void)cookie;
+    prefetch(peer);
+  }
 };
 
 }  // namespace p2plab
