@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -89,14 +90,16 @@ class FingerTables {
   /// Stores the first tables of many peers from several threads at once (building a converged
   /// ring: half of it was the kernel zeroing the pages the blocks are written to). Each thread
   /// stores through a Filler of its own, which takes whole chunks for itself; the peers' tables
-  /// must be fresh (no block yet), each peer stored by one filler. A filler's last chunk keeps
-  /// its unused rest (never touched: pages, not memory); later blocks come from a new chunk.
+  /// must be fresh (no block yet), each peer stored by one filler. The first filler to need
+  /// room goes on in store()'s current chunk; the others take new ones. Of the fillers' last
+  /// chunks, only the very last one's rest is used later (by store()); the others' rests stay
+  /// unused (never touched: address space, not memory).
   class Filler {
    public:
     explicit Filler(FingerTables& tables) : tables_(tables) {}
     ~Filler() {
       const std::lock_guard<std::mutex> hold(tables_.chunk_lock_);
-      tables_.chunk_used_ = kChunkUnits;
+      if (claimed_ && chunk_ + 1 == tables_.chunk_count_) tables_.chunk_used_ = used_;
     }
     Filler(const Filler&) = delete;
     Filler& operator=(const Filler&) = delete;
@@ -106,11 +109,7 @@ class FingerTables {
       Header& h = tables_.headers_[n];
       if (h.capacity != 0) throw std::logic_error("chord finger tables: a filler stores only fresh tables");
       const std::uint32_t units = block_units(count);
-      if (used_ + units > kChunkUnits) {
-        const std::lock_guard<std::mutex> hold(tables_.chunk_lock_);
-        chunk_ = tables_.add_chunk();
-        used_ = 0;
-      }
+      if (used_ + units > kChunkUnits) claim(units);
       h.capacity = static_cast<std::uint8_t>(count);
       h.offset = chunk_ * kChunkUnits + used_;
       used_ += units;
@@ -118,9 +117,25 @@ class FingerTables {
     }
 
    private:
+    /// Room in store()'s current chunk if it has some (nobody else's then: whoever takes it or
+    /// adds a chunk marks it full), else a new chunk.
+    void claim(std::uint32_t units) {
+      const std::lock_guard<std::mutex> hold(tables_.chunk_lock_);
+      if (tables_.chunk_used_ + units <= kChunkUnits) {
+        chunk_ = static_cast<std::uint32_t>(tables_.chunk_count_ - 1);
+        used_ = tables_.chunk_used_;
+      } else {
+        chunk_ = tables_.add_chunk();
+        used_ = 0;
+      }
+      tables_.chunk_used_ = kChunkUnits;
+      claimed_ = true;
+    }
+
     FingerTables& tables_;
     std::uint32_t chunk_ = 0;
     std::uint32_t used_ = kChunkUnits;  // no chunk yet
+    bool claimed_ = false;
   };
 
   void set(PeerIndex n, int i, Run value) {
@@ -252,7 +267,7 @@ class FingerTables {
   std::unique_ptr<Unit*[]> chunks_;
   std::size_t chunk_count_ = 0;
   std::uint32_t chunk_used_ = 0;                  // units handed out of the last chunk
-  std::mutex chunk_lock_;                         // fillers adding chunks
+  std::mutex chunk_lock_;                         // fillers taking chunks
   std::vector<std::vector<std::uint32_t>> free_;  // by capacity: blocks given back, for reuse
 };
 
