@@ -780,7 +780,7 @@ TEST_CASE("finger tables: runs in a shared arena hold exactly what m plain entri
   }
 }
 
-TEST_CASE("finger tables: fillers on two threads store what one store() would, across chunks; then store() goes on") {
+TEST_CASE("finger tables: fillers on two threads store what one store() would, across chunks, then store() goes on") {
   using chord::FingerTables;
   // 120,000 peers of m = 160 with 4-40 runs each: about 30 MB of blocks, several 8 MiB chunks
   // for each filler. Each table is a function of its peer, so the check needs no copy.

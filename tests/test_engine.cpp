@@ -41,10 +41,14 @@ Id id_from_u128(u128 v) {
 Big edgy_value(Rng& rng, int m) {
   const Big max = Big::all_ones(m);
   switch (rng.below(8)) {
-    case 0: return Big();
-    case 1: return Big(1);
-    case 2: return max;
-    case 3: return Big::sub(max, Big(rng.below(3)), m);
+    case 0:
+      return Big();
+    case 1:
+      return Big(1);
+    case 2:
+      return max;
+    case 3:
+      return Big::sub(max, Big(rng.below(3)), m);
     case 4: {
       const int k = static_cast<int>(rng.below(static_cast<std::uint64_t>(m)));
       return Big::add(Big::pow2(k), Big(rng.below(3)), m);  // 2^k, 2^k + 1, 2^k + 2
@@ -141,11 +145,20 @@ TEST_CASE("ids with m = 32, 64, 100, 127, 160: arithmetic and intervals agree wi
       // x: often one of the interval's ends or their neighbours, the cases that go wrong.
       Big x = edgy_value(rng, m);
       switch (rng.below(6)) {
-        case 0: x = a; break;
-        case 1: x = b; break;
-        case 2: x = Big::add(a, Big(1), m); break;
-        case 3: x = Big::sub(b, Big(1), m); break;
-        default: break;
+        case 0:
+          x = a;
+          break;
+        case 1:
+          x = b;
+          break;
+        case 2:
+          x = Big::add(a, Big(1), m);
+          break;
+        case 3:
+          x = Big::sub(b, Big(1), m);
+          break;
+        default:
+          break;
       }
       const Big e = rng.chance(0.1) ? a : b;  // the interval (a, e): a == e now and then
       const Id A = a.to_id(), B = e.to_id(), X = x.to_id();
@@ -187,7 +200,7 @@ TEST_CASE("160-bit wrap-around: 2^160 - 1 + 1 = 0, 0 - 1 = 2^160 - 1, 2^159 + 2^
   CHECK(space.add(space.pow2(159), space.pow2(159)) == Id(0));
   CHECK(space.add(top, space.pow2(0)) == Id(0));
   CHECK(space.add(top, space.pow2(159)) == space.sub(space.pow2(159), Id(1)));
-  CHECK(IdSpace::in_open(Id(0), top, Id(1)));          // (2^160 - 1, 1) = {0}
+  CHECK(IdSpace::in_open(Id(0), top, Id(1)));  // (2^160 - 1, 1) = {0}
   CHECK_FALSE(IdSpace::in_open(Id(1), top, Id(1)));
   CHECK(IdSpace::in_open_closed(Id(1), top, Id(1)));
   CHECK_FALSE(IdSpace::in_closed_open(Id(1), top, Id(1)));
@@ -210,11 +223,11 @@ TEST_CASE("decimal text: round trips, 2^160 - 1, and 2^160 or junk are rejected"
   CHECK(Id::from_decimal("0") == Id(0));
   // Rejected: 2^160 itself, values far beyond it (a naive parser would wrap them around:
   // 2^192 + 5 would come out as 5), signs, spaces, other bases and notations, and nothing.
-  for (const char* bad : {"1461501637330902918203684832716283019655932542976",  // 2^160
+  for (const char* bad : {"1461501637330902918203684832716283019655932542976",           // 2^160
                           "6277101735386680763835789423207666416102355444464034512901",  // 2^192 + 5
-                          "9999999999999999999999999999999999999999999999999",  // 49 digits, > 2^160
-                          "99999999999999999999999999999999999999999999999999", "-5", "+5", " 5", "5 ", "12a",
-                          "0x10", "1.0", "1e3", ""}) {
+                          "9999999999999999999999999999999999999999999999999",           // 49 digits, > 2^160
+                          "99999999999999999999999999999999999999999999999999", "-5", "+5", " 5", "5 ", "12a", "0x10",
+                          "1.0", "1e3", ""}) {
     CAPTURE(bad);
     CHECK_FALSE(Id::from_decimal(bad).has_value());
   }
@@ -421,14 +434,18 @@ namespace {
 /// far beyond the calendar's window.
 SimTime queue_time(Rng& rng) {
   switch (rng.below(5)) {
-    case 0: return static_cast<SimTime>(rng.below(40)) * 250;  // ties
-    case 1: return static_cast<SimTime>(rng.below(20)) * EventQueue::kBucketWidth + rng.between(-1, 1) + 1;
+    case 0:
+      return static_cast<SimTime>(rng.below(40)) * 250;  // ties
+    case 1:
+      return static_cast<SimTime>(rng.below(20)) * EventQueue::kBucketWidth + rng.between(-1, 1) + 1;
     case 2: {
       const SimTime window = static_cast<SimTime>(EventQueue::kBuckets) * EventQueue::kBucketWidth;
       return window * static_cast<SimTime>(1 + rng.below(3)) + rng.between(-2, 2);
     }
-    case 3: return static_cast<SimTime>(rng.below(5'000'000));
-    default: return static_cast<SimTime>(rng.below(1'000'000'000'000ULL));  // up to 11.6 days
+    case 3:
+      return static_cast<SimTime>(rng.below(5'000'000));
+    default:
+      return static_cast<SimTime>(rng.below(1'000'000'000'000ULL));  // up to 11.6 days
   }
 }
 
@@ -727,12 +744,11 @@ TEST_CASE("simulator: the trace records Join, Send, Timer, Deliver, Fail and Dro
     PeerIndex peer, other;
     std::uint8_t detail;
   };
-  const std::vector<Want> want = {
-      {TraceKind::Join, 0, a, kNoPeer, 0},        {TraceKind::Join, 0, b, kNoPeer, 0},
-      {TraceKind::Join, 0, c, kNoPeer, 0},        {TraceKind::Send, 0, a, b, 3},
-      {TraceKind::Timer, ms(5), c, kNoPeer, 2},   {TraceKind::Deliver, ms(25), a, b, 3},
-      {TraceKind::Send, ms(100), a, c, 4},        {TraceKind::Fail, ms(100), c, kNoPeer, 0},
-      {TraceKind::Drop, ms(125), a, c, 4},        {TraceKind::Leave, ms(200), b, kNoPeer, 0}};
+  const std::vector<Want> want = {{TraceKind::Join, 0, a, kNoPeer, 0},      {TraceKind::Join, 0, b, kNoPeer, 0},
+                                  {TraceKind::Join, 0, c, kNoPeer, 0},      {TraceKind::Send, 0, a, b, 3},
+                                  {TraceKind::Timer, ms(5), c, kNoPeer, 2}, {TraceKind::Deliver, ms(25), a, b, 3},
+                                  {TraceKind::Send, ms(100), a, c, 4},      {TraceKind::Fail, ms(100), c, kNoPeer, 0},
+                                  {TraceKind::Drop, ms(125), a, c, 4},      {TraceKind::Leave, ms(200), b, kNoPeer, 0}};
   const auto& got = sim.event_trace().events();
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -970,7 +986,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("window barrier: nobody goes on before all arrived; the last runs the step first, and all see it") {
+TEST_CASE("window barrier: nobody goes on before all arrived, the last runs the step first, and all see it") {
   // Each round every thread writes its slot, meets the others, then checks that the step saw
   // every slot written (what a thread wrote before arriving is visible to the step) and that it
   // sees the step's count (what the step wrote is visible after). 3 threads, 1 more than cores

@@ -5,14 +5,16 @@
 // The peers are cut into contiguous partitions, one thread each. No message arrives sooner than
 // the network's minimum latency L (the lookahead), so the events of a window [T, T + L) can only
 // have been caused by events before T, or by events of the same window at the same partition:
-// each partition processes its window alone. At the window's end the threads meet twice:
+// each partition processes its window alone. At the window's end the threads meet:
 //   1. merge: the windows' logs (each processed event's time, tie-break and how many events it
 //      caused) are merged in (time, tie-break) order, and every event caused in the window gets
 //      the number a one-threaded run would have given it (the queue's insertion order). At the
 //      same time another thread starts the next window (its start, its arrivals);
 //   2. transfer: the events caused for later windows or other partitions, numbered now, go to
-//      their partition's queue (a message is copied into that partition's pool); a thread that
-//      is done goes on with its next window (what it sends then goes to a second outbox).
+//      their partition's queue (a message is copied into that partition's pool). The threads
+//      meet once more before their next windows, which reuse the outboxes. (A second set of
+//      outboxes, so that a thread done with its transfer could go on at once, was 2 bytes per
+//      peer at 3 x 10^7 peers: over the 400 the issue allows.)
 // Inside a window a partition numbers the events it causes provisionally (kProvisional | its
 // own count): they only meet events of the same partition, and come after every numbered one.
 // Example, two partitions, L = 10 ms, the window [0, 10 ms): partition 0 processes a at 2 ms
@@ -49,10 +51,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       : SimulatorCore(seed, network), parts_(std::max(1u, threads)) {
     for (std::size_t i = 0; i < parts_.size(); ++i) {
       parts_[i].index = static_cast<std::uint32_t>(i);
-      for (Sent& sent : parts_[i].sent) {
-        sent.outbox.resize(parts_.size());
-        sent.letters.resize(parts_.size());
-      }
+      parts_[i].outbox.resize(parts_.size());
+      parts_[i].letters.resize(parts_.size());
     }
   }
 
@@ -108,7 +108,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       if (const std::uint32_t to_part = partition_of(to); to_part != p.index) {
         // For another partition: the message travels in the outbox, read by that partition's
         // thread while this one goes on using its own pool.
-        auto& letters = p.sent[parity_].letters[to_part];
+        auto& letters = p.letters[to_part];
         letters.push_back(Letter{msg, from});
         push(p, now() + delay, to, kDeliver, 0, static_cast<std::uint32_t>(letters.size() - 1));
         return;
@@ -141,10 +141,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     for (const Partition& p : parts_) {
       bytes +=
           p.queue.capacity_bytes() + p.log.capacity() * sizeof(LogEntry) + p.finals.capacity() * sizeof(std::uint64_t);
-      for (const Sent& sent : p.sent) {
-        for (const auto& box : sent.outbox) bytes += box.capacity() * sizeof(QueuedEvent);
-        for (const auto& letters : sent.letters) bytes += letters.capacity() * sizeof(Letter);
-      }
+      for (const auto& box : p.outbox) bytes += box.capacity() * sizeof(QueuedEvent);
+      for (const auto& letters : p.letters) bytes += letters.capacity() * sizeof(Letter);
     }
     return bytes;
   }
@@ -176,10 +174,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       work(parts_[0], meeting);
       for (std::thread& t : workers) t.join();
     }
-    for (Partition& p : parts_) {
-      clear_sent(p, 0);
-      clear_sent(p, 1);
-    }
+    for (Partition& p : parts_) clear_sent(p);
     queue_.continue_numbering(next_seq_);  // events scheduled before the next run come after these
     now_ = std::max(now_, end);
     // Counters are summed (integers: the order of adding never matters).
@@ -208,15 +203,6 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   static double seconds(Clock::time_point from, Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
   }
-  /// What a partition's window caused for later windows or other partitions. The threads do not
-  /// wait for each other after the transfer: a thread may start its next window while another
-  /// still reads what it sent in the last, so windows alternate between two sets. A set is
-  /// cleared two windows after it was written: every thread finished reading it before the
-  /// last window's meeting, which its owner went through.
-  struct Sent {
-    std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
-    std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
-  };
   struct alignas(64) Partition {  // (its own cache lines: each thread writes its partition's counters)
     std::uint32_t index = 0;
     EventQueue queue;
@@ -226,11 +212,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::uint64_t processed = 0;
     // This window:
     std::vector<LogEntry> log;
-    std::uint64_t local_pushes = 0;     // events caused: the next provisional number
-    std::vector<std::uint64_t> finals;  // provisional number -> the sequential run's number
-    // What it caused for later windows or other partitions, in two sets: while the others still
-    // read this window's, it writes the next window's into the other set (Sent's comment).
-    std::array<Sent, 2> sent;
+    std::uint64_t local_pushes = 0;                // events caused: the next provisional number
+    std::vector<std::uint64_t> finals;             // provisional number -> the sequential run's number
+    std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
+    std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
     SimTime earliest_staged = std::numeric_limits<SimTime>::max();
     PhaseTimes times;
   };
@@ -257,7 +242,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     if (to == p.index && at < window_end_) {
       p.queue.push_sequenced(e);
     } else {
-      p.sent[parity_].outbox[to].push_back(e);
+      p.outbox[to].push_back(e);
       p.earliest_staged = std::min(p.earliest_staged, at);
     }
   }
@@ -281,12 +266,13 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// A thread's loop. Its window; the first meeting; then the first partition's thread numbers
   /// the window's events (merge) while the last partition's starts the next window (its start
   /// and arrivals, numbered after the window's events: their count is known before the merge);
-  /// the second meeting; its transfer; its next window, without waiting for the others' transfers.
+  /// the second meeting; its transfer; the third meeting (the outboxes it clears next are read
+  /// by the others' transfers).
   void work(Partition& p, WindowBarrier& meeting) {
     running_ = &p;
     Clock::time_point start = Clock::now();
     for (;;) {
-      clear_sent(p, parity_);
+      clear_sent(p);
       process_window(p);
       const Clock::time_point processed = Clock::now();
       meeting.arrive_and_wait([this] {
@@ -299,17 +285,16 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
         merge_seconds_ += seconds(merge_start, Clock::now());
       }
       if (p.index + 1 == parts_.size()) stop_ = !start_window(arrivals_first_);
-      meeting.arrive_and_wait([this] {
-        next_seq_ += window_arrivals_;
-        parity_ ^= 1;
-      });
+      meeting.arrive_and_wait([this] { next_seq_ += window_arrivals_; });
       const Clock::time_point merged = Clock::now();
       transfer_into(p);
       const Clock::time_point transferred = Clock::now();
+      meeting.arrive_and_wait();
+      const Clock::time_point next = Clock::now();
       p.times.events += seconds(start, processed);
       p.times.transfer += seconds(merged, transferred);
-      p.times.waiting += seconds(processed, merged);
-      start = transferred;
+      p.times.waiting += seconds(processed, merged) + seconds(transferred, next);
+      start = next;
       if (stop_) break;
     }
     running_ = nullptr;
@@ -397,12 +382,11 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// The events caused for this partition in the window, numbered now, into its queue.
   void transfer_into(Partition& p) {
     for (Partition& from : parts_) {
-      const Sent& sent = from.sent[parity_ ^ 1];  // (the parity changed at the meeting)
-      for (const QueuedEvent& staged : sent.outbox[p.index]) {
+      for (const QueuedEvent& staged : from.outbox[p.index]) {
         QueuedEvent e = staged;
         e.seq = from.finals[staged.seq & ~kProvisional];
         if (e.kind == kDeliver && from.index != p.index) {
-          const Letter& letter = sent.letters[p.index][staged.arg];
+          const Letter& letter = from.letters[p.index][staged.arg];
           e.arg = p.pool.store(letter.msg, letter.sender);
         }
         p.queue.push_sequenced(e);
@@ -410,10 +394,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     }
   }
 
-  /// Before a window: the set it writes is empty again, and so is its log.
-  void clear_sent(Partition& p, unsigned parity) {
-    for (auto& box : p.sent[parity].outbox) box.clear();
-    for (auto& letters : p.sent[parity].letters) letters.clear();
+  /// Before a window: its outboxes and its log are empty again.
+  void clear_sent(Partition& p) {
+    for (auto& box : p.outbox) box.clear();
+    for (auto& letters : p.letters) letters.clear();
     p.log.clear();
     p.local_pushes = 0;
     p.earliest_staged = std::numeric_limits<SimTime>::max();
@@ -459,7 +443,6 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint64_t next_seq_ = 0;         // the next number of the sequential order
   std::uint64_t arrivals_first_ = 0;   // the next window's first arrival's number
   std::uint64_t window_arrivals_ = 0;  // arrivals of the next window
-  unsigned parity_ = 0;                // which of the partitions' Sent sets this window writes
   bool stop_ = false;
 };
 

@@ -2,7 +2,11 @@
 // Per-peer arrays of a million entries and more are read at random (one peer, then another):
 // with 4 KiB pages almost every access also misses the TLB. Large arrays therefore ask the
 // kernel for transparent huge pages (2 MiB), which makes those random reads much cheaper.
+// On Linux they are mapped straight from the kernel (mmap), not from malloc: an array given
+// back is returned at once, and no malloc arena keeps the slack of an aligned allocation, or
+// the old copy of a grown array, resident (the peak of a run of 3 x 10^7 peers).
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <vector>
@@ -25,22 +29,42 @@ struct HugePageAllocator {
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
     if (bytes < kHugePage) {
-      return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T) > 16 ? alignof(T) : 16}));
+      return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T) > 16 ? alignof(T) : 16}));
     }
-    const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    const std::size_t rounded = round_up(bytes);
+#if defined(__linux__)
+    // Map one huge page more than needed, then unmap what lies before the first huge-page
+    // boundary and after the array.
+    void* raw = mmap(nullptr, rounded + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) throw std::bad_alloc();
+    const auto start = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+    if (aligned > start) munmap(raw, aligned - start);
+    if (const std::uintptr_t end = start + rounded + kHugePage; end > aligned + rounded) {
+      munmap(reinterpret_cast<void*>(aligned + rounded), end - (aligned + rounded));
+    }
+    void* p = reinterpret_cast<void*>(aligned);
+#if defined(MADV_HUGEPAGE)
+    madvise(p, rounded, MADV_HUGEPAGE);  // a hint: without THP it is simply ignored
+#endif
+#else
     void* p = std::aligned_alloc(kHugePage, rounded);
     if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, rounded, MADV_HUGEPAGE);  // a hint: without THP it is simply ignored
 #endif
     return static_cast<T*>(p);
   }
 
+  static std::size_t round_up(std::size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHugePage) {
-      ::operator delete(p, std::align_val_t{alignof(T) > 16 ? alignof(T) : 16});
+      ::operator delete (p, std::align_val_t{alignof(T) > 16 ? alignof(T) : 16});
     } else {
+#if defined(__linux__)
+      munmap(p, round_up(n * sizeof(T)));
+#else
       std::free(p);
+#endif
     }
   }
 
