@@ -69,7 +69,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   struct PhaseTimes {
     double events = 0;    // processing their windows' events
     double transfer = 0;  // moving the events caused for other windows into their queues
-    double waiting = 0;   // at the two meeting points, the merge included
+    double waiting = 0;   // at the three meetings per window, the merge included
     double merge = 0;     // numbering the window's events (one thread, while the others wait)
   };
   PhaseTimes phase_times() const {

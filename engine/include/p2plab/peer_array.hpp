@@ -38,7 +38,7 @@ struct HugePageAllocator {
     void* raw = mmap(nullptr, rounded + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) throw std::bad_alloc();
     const auto start = reinterpret_cast<std::uintptr_t>(raw);
-    const std::uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+    const std::uintptr_t aligned = round_up(start);
     if (aligned > start) munmap(raw, aligned - start);
     if (const std::uintptr_t end = start + rounded + kHugePage; end > aligned + rounded) {
       munmap(reinterpret_cast<void*>(aligned + rounded), end - (aligned + rounded));
