@@ -782,8 +782,8 @@ TEST_CASE("finger tables: runs in a shared arena hold exactly what m plain entri
 
 TEST_CASE("finger tables: fillers on two threads store what one store() would, across chunks, then store() goes on") {
   using chord::FingerTables;
-  // 120,000 peers of m = 160 with 4-40 runs each: about 30 MB of blocks, several 8 MiB chunks
-  // for each filler. Each table is a function of its peer, so the check needs no copy.
+  // 120,000 peers of m = 160 with 4-40 runs each: about 24 MB of blocks, three or more 8 MiB
+  // chunks. Each table is a function of its peer, so the check needs no copy.
   constexpr int m = 160;
   constexpr std::size_t peers = 120'000;
   auto table_of = [](PeerIndex n, std::vector<FingerTables::Run>& table) {
@@ -810,7 +810,9 @@ TEST_CASE("finger tables: fillers on two threads store what one store() would, a
   std::thread other(fill, PeerIndex{1}, static_cast<PeerIndex>(peers));
   fill(0, static_cast<PeerIndex>(peers));
   other.join();
-  CHECK(tables.bytes() > (std::size_t{32} << 20));  // more than four chunks were taken
+  // At least three chunks were taken (the blocks need more than two): how many more depends on
+  // how the threads interleave (a filler that starts late goes on in the other's last chunk).
+  CHECK(tables.bytes() > (std::size_t{24} << 20));
   // Every table as stored; then store() replaces some (new blocks after the fillers' chunks).
   std::vector<FingerTables::Run> expected(m), loaded(m);
   std::size_t wrong = 0;
