@@ -474,7 +474,7 @@ class Protocol final : public MessageHandler<Message> {
   static constexpr int kBookShift = 27;
   static constexpr std::uint32_t kSlotMask = (1u << kBookShift) - 1;
   struct alignas(64) LookupBook {  // (its own cache lines: one thread writes each book)
-    std::vector<Lookup> slots;
+    PeerArray<Lookup> slots;       // (huge pages: read at random, as the peers' state)
     std::vector<std::uint32_t> free;
     std::uint32_t next = 1;  // serials of this book: next * books + book (one book: 1, 2, 3, ...)
     mutable LookupStats stats;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "p2plab/peer_array.hpp"
 #include "p2plab/types.hpp"
 
 namespace p2plab {
@@ -136,19 +137,20 @@ class EventQueue {
     }
     const QueuedEvent e = current_.back();
     current_.pop_back();
+    if (current_.size() <= kPeek) take_next_early();
     return e;
   }
 
   /// The event `i` places after top() (ahead(1) comes next) if it is cheap to find, else
   /// nullptr: a prefetch hint that lets the simulator start loading what events need well before
-  /// they are handled. It answers within the current bucket while nothing was pushed into it
-  /// after it was sorted.
+  /// they are handled. It answers within the current events (for i < kPeek, across a bucket's
+  /// end too: see take_next_early) while nothing was pushed among them after they were sorted.
   const QueuedEvent* ahead(std::size_t i) const {
     return late_.empty() && i < current_.size() ? &current_[current_.size() - 1 - i] : nullptr;
   }
 
   std::size_t capacity_bytes() const {
-    return far_.capacity_bytes() + (current_.capacity() + late_.capacity()) * sizeof(QueuedEvent) +
+    return far_.capacity_bytes() + (current_.capacity() + late_.capacity() + next_.capacity()) * sizeof(QueuedEvent) +
            buckets_.capacity() * sizeof(Bucket) + blocks_.capacity() * sizeof(Block) +
            next_block_.capacity() * sizeof(std::uint32_t) + free_blocks_.capacity() * sizeof(std::uint32_t);
   }
@@ -165,13 +167,15 @@ class EventQueue {
     return !late_.empty() && (current_.empty() || EventHeap::before(late_.front(), current_.back()));
   }
 
-  SimTime window_end() const { return current_start_ + static_cast<SimTime>(kBuckets) * kBucketWidth; }
+  /// The calendar's slots hold the buckets from the current range's last one (taken, so its slot
+  /// is free for the next lap) on.
+  SimTime window_end() const { return current_end_ + static_cast<SimTime>(kBuckets - 1) * kBucketWidth; }
   std::size_t bucket_of(SimTime time) const {
     return static_cast<std::size_t>((time / kBucketWidth) % static_cast<SimTime>(kBuckets));
   }
 
   void place(const QueuedEvent& e) {
-    if (e.time < current_start_ + kBucketWidth) {
+    if (e.time < current_end_) {
       late_.push_back(e);
       std::push_heap(late_.begin(), late_.end(), Later{});
     } else if (e.time < window_end()) {
@@ -221,20 +225,38 @@ class EventQueue {
   /// Makes the current bucket hold the earliest events (precondition: not empty()).
   void settle() {
     while (current_.empty() && late_.empty()) {
-      if (in_buckets_ == 0) {
-        // Nothing in the window: jump straight to the bucket of the earliest far event.
-        current_start_ = far_.top().time / kBucketWidth * kBucketWidth;
-      } else {
-        current_start_ += kBucketWidth;
-      }
-      // The window moved: far events that now fall inside it go to their buckets.
-      while (!far_.empty() && far_.top().time < window_end()) {
-        const QueuedEvent e = far_.pop();
-        append(bucket_of(e.time), e);
-      }
-      take_bucket(bucket_of(current_start_));
+      // The next bucket; if there is nothing in the window, straight the earliest far event's.
+      const SimTime start = in_buckets_ == 0 ? far_.top().time / kBucketWidth * kBucketWidth : current_end_;
+      current_end_ = start + kBucketWidth;
+      admit_far();
+      take_bucket(bucket_of(start), start, current_);
     }
   }
+
+  /// The window moved: far events that now fall inside it go to their buckets.
+  void admit_far() {
+    while (!far_.empty() && far_.top().time < window_end()) {
+      const QueuedEvent e = far_.pop();
+      append(bucket_of(e.time), e);
+    }
+  }
+
+  /// When the current events run low, the next bucket's join them (sorted, before them in the
+  /// vector: they pop later), so that ahead() sees past the bucket's end: otherwise the first
+  /// events of every bucket arrived unannounced, their memory not loaded ahead (at 10^6 peers a
+  /// partition's bucket holds about 60 events: 3 % of them). Events pushed later into the range
+  /// taken go to late_, as for the current bucket; the calendar's window moves on by a bucket.
+  void take_next_early() {
+    const SimTime next_start = current_end_;
+    const std::size_t index = bucket_of(next_start);
+    if (buckets_[index].head == kNoBlock) return;  // (a sparse run: nothing to see ahead)
+    take_bucket(index, next_start, next_);
+    next_.insert(next_.end(), current_.begin(), current_.end());
+    current_.swap(next_);
+    current_end_ = next_start + kBucketWidth;
+    admit_far();
+  }
+  static constexpr std::size_t kPeek = 4;  // the simulator looks 2 events ahead
 
   /// The bucket's events become the current ones, sorted by (time, seq) latest first (a total
   /// order: how they were stored never shows). A counting sort on the microsecond within the
@@ -248,7 +270,7 @@ class EventQueue {
   /// pops from the back then give (100, #9), (102, #5), (102, #7). A bucket of one block (a
   /// lab's sparse run: a counting sort over 100 microseconds would cost more than its events)
   /// is read backwards and left to the insertion sort alone.
-  void take_bucket(std::size_t index) {
+  void take_bucket(std::size_t index, SimTime start, std::vector<QueuedEvent>& out) {
     Bucket& bucket = buckets_[index];
     if (bucket.head == kNoBlock) return;  // (a small run passes many empty buckets)
     chain_.clear();
@@ -260,50 +282,55 @@ class EventQueue {
       // A sparse bucket (a lab's run) is sorted by the insertion sort alone: its events, stored in
       // insertion order, arrive latest first when read backwards.
       const Block& b = blocks_[chain_[0]];
-      current_.assign(b.events.rbegin() + (kBlockEvents - total), b.events.rend());
+      out.assign(b.events.rbegin() + (kBlockEvents - total), b.events.rend());
     } else {
       // Per microsecond: its count, then where its places end.
       std::array<std::uint32_t, static_cast<std::size_t>(kBucketWidth)> end{};
       for (std::size_t k = 0; k < chain_.size(); ++k) {
         const Block& b = blocks_[chain_[k]];
-        for (std::uint32_t i = 0; i < held(k); ++i) ++end[static_cast<std::size_t>(b.events[i].time - current_start_)];
+        for (std::uint32_t i = 0; i < held(k); ++i) ++end[static_cast<std::size_t>(b.events[i].time - start)];
       }
       for (std::uint32_t rest = total, us = 0; us < end.size(); ++us) {
         const std::uint32_t count = end[us];
         end[us] = rest;  // microsecond us ends where the earlier ones' places begin
         rest -= count;
       }
-      current_.resize(total);
+      out.resize(total);
       for (std::size_t k = chain_.size(); k-- > 0;) {
         const Block& b = blocks_[chain_[k]];
         for (std::uint32_t i = 0; i < held(k); ++i) {
-          current_[--end[static_cast<std::size_t>(b.events[i].time - current_start_)]] = b.events[i];
+          out[--end[static_cast<std::size_t>(b.events[i].time - start)]] = b.events[i];
         }
       }
     }
     free_blocks_.insert(free_blocks_.end(), chain_.begin(), chain_.end());
     bucket = Bucket{};
     in_buckets_ -= total;
-    for (std::size_t i = 1; i < current_.size(); ++i) {
-      if (!Later{}(current_[i], current_[i - 1])) continue;
-      const QueuedEvent e = current_[i];
+    for (std::size_t i = 1; i < out.size(); ++i) {
+      if (!Later{}(out[i], out[i - 1])) continue;
+      const QueuedEvent e = out[i];
       std::size_t j = i;
-      for (; j > 0 && Later{}(e, current_[j - 1]); --j) current_[j] = current_[j - 1];
-      current_[j] = e;
+      for (; j > 0 && Later{}(e, out[j - 1]); --j) out[j] = out[j - 1];
+      out[j] = e;
     }
   }
 
   std::vector<Bucket> buckets_;
-  std::vector<Block> blocks_;
+  // (On huge pages, as the peers' arrays: a large run's blocks span tens of megabytes, read and
+  // written at random, and 4 KiB pages cost a page walk per access once their count outgrows the
+  // TLB.)
+  std::vector<Block, HugePageAllocator<Block>> blocks_;
   std::vector<std::uint32_t> next_block_;  // per block: the one filled before it in its bucket
   std::vector<std::uint32_t> free_blocks_;
   std::vector<std::uint32_t> chain_;  // the current bucket's blocks, newest first (take_bucket)
-  // The events in [current_start_, +width): those there when the bucket became current, sorted
-  // latest first (pop from the back), and those pushed into it since, in a binary heap.
+  // The events before current_end_ (one bucket's, or two near the first one's end):
+  // those there when the bucket was taken, sorted latest first (pop from the back), and those
+  // pushed into the range since, in a binary heap.
   std::vector<QueuedEvent> current_;
   std::vector<QueuedEvent> late_;
+  std::vector<QueuedEvent> next_;  // take_next_early's working space
   EventHeap far_;
-  SimTime current_start_ = 0;
+  SimTime current_end_ = kBucketWidth;
   std::size_t size_ = 0, in_buckets_ = 0;
   std::uint64_t next_seq_ = 0;
 };

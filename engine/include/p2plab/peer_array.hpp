@@ -54,7 +54,7 @@ struct HugePageAllocator {
     return static_cast<T*>(p);
   }
 
-  static std::size_t round_up(std::size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+  static constexpr std::size_t round_up(std::size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
 
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHugePage) {
