@@ -921,7 +921,7 @@ struct RumorMsg {
   std::uint8_t ttl = 0;
 };
 
-class Rumors final : public MessageHandler<RumorMsg> {
+class Rumors : public MessageHandler<RumorMsg> {
  public:
   struct Entry {
     SimTime time;
@@ -1058,6 +1058,64 @@ TEST_CASE("window barrier: nobody goes on before all arrived, the last runs the 
   CHECK(steps == kRounds);
   CHECK(incomplete_steps == 0);
   for (std::uint32_t t = 0; t < kThreads; ++t) CHECK(stale[t] == 0);
+}
+
+namespace {
+/// Rumors whose handler throws at chosen peers from a chosen time on (a student's code that
+/// fails, in whichever partition's thread).
+class FailingRumors : public Rumors {
+ public:
+  FailingRumors(Transport<RumorMsg>& net, std::size_t peers, std::vector<PeerIndex> failing, SimTime from)
+      : Rumors(net, peers), net_(net), failing_(std::move(failing)), from_(from) {}
+  void on_message(PeerIndex self, PeerIndex from, const RumorMsg& msg) override {
+    if (net_.now() >= from_ && std::find(failing_.begin(), failing_.end(), self) != failing_.end()) {
+      throw std::runtime_error("peer " + std::to_string(self) + " failed at " + std::to_string(net_.now()));
+    }
+    Rumors::on_message(self, from, msg);
+  }
+
+ private:
+  Transport<RumorMsg>& net_;
+  std::vector<PeerIndex> failing_;
+  SimTime from_;
+};
+
+/// The message of what run_until threw ("" if it returned).
+template <class Sim>
+std::string failure_of_rumors(Sim& sim, const std::vector<PeerIndex>& failing) {
+  for (std::size_t i = 0; i < 97; ++i) sim.add_peer(Id(1000 + 17 * i));
+  FailingRumors rumors(sim, 97, failing, ms(120));
+  sim.set_handler(&rumors);
+  const std::uint16_t start = sim.add_handler([&rumors](PeerIndex p, std::uint32_t rumor) { rumors.start(p, rumor); });
+  for (std::uint32_t r = 0; r < 100; ++r) sim.schedule_at(ms(2 * r), start, static_cast<PeerIndex>((r * 31) % 97), r);
+  try {
+    sim.run_until(ms(600));
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("parallel simulator: a handler that throws on any thread stops the run, and run_until throws it") {
+  // Before: a worker thread's exception ended the whole process (std::terminate). Peer 90 is in
+  // the last partition (a worker's), peer 3 in the first (the caller's thread); with both, the
+  // sequential run's failure is the earlier one, and so must the parallel run's be.
+  for (const std::vector<PeerIndex>& failing : {std::vector<PeerIndex>{90}, std::vector<PeerIndex>{3},
+                                                std::vector<PeerIndex>{3, 90}, std::vector<PeerIndex>{40, 60, 90}}) {
+    Simulator<RumorMsg> sequential(7, uniform_latency(10, 100));
+    const std::string truth = failure_of_rumors(sequential, failing);
+    CAPTURE(truth);
+    REQUIRE(truth.find("failed at") != std::string::npos);
+    for (unsigned threads : {2u, 3u}) {
+      CAPTURE(threads);
+      ParallelSimulator<RumorMsg> parallel(7, uniform_latency(10, 100), threads);
+      CHECK(failure_of_rumors(parallel, failing) == truth);
+      // The run's state is lost: a later run is refused, clearly.
+      CHECK_THROWS_WITH_AS(parallel.run_until(ms(700)), doctest::Contains("failed in an earlier run"),
+                           std::logic_error);
+    }
+  }
 }
 
 TEST_CASE("parallel simulator: a trace, a network without lookahead and a callback across partitions are refused") {

@@ -31,8 +31,10 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -156,6 +158,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// `end`. Peers added after the first call belong to the last partition.
   void run_until(SimTime end) override {
     if (trace_.enabled()) throw std::logic_error("parallel simulator: traces are for the one-threaded simulator");
+    if (failed_)
+      throw std::logic_error("parallel simulator: an event's handler failed in an earlier run; its state is lost");
     lookahead_ = network_.min_latency();
     if (parts_.size() > 1 && lookahead_ <= 0) {
       throw std::logic_error("parallel simulator: the network's minimum latency is 0: no lookahead to run on");
@@ -174,6 +178,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       work(parts_[0], meeting);
       for (std::thread& t : workers) t.join();
     }
+    if (failed_) rethrow_first_failure();
     for (Partition& p : parts_) clear_sent(p);
     queue_.continue_numbering(next_seq_);  // events scheduled before the next run come after these
     now_ = std::max(now_, end);
@@ -218,7 +223,33 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
     SimTime earliest_staged = std::numeric_limits<SimTime>::max();
     PhaseTimes times;
+    std::exception_ptr failure;  // what a handler (or the arrivals) threw, at `failed_at`
+    SimTime failed_at = 0;
   };
+
+  /// Runs `f` (code of the protocol's: an event's handler, the arrivals) on p's thread. What it
+  /// throws is kept, not let loose on a worker thread (which would end the process): the threads
+  /// stop together at their next meeting and run_until throws it on the caller's thread.
+  template <class F>
+  void guarded(Partition& p, F&& f) {
+    try {
+      f();
+    } catch (...) {
+      p.failure = std::current_exception();
+      p.failed_at = p.now;
+      const std::lock_guard<std::mutex> hold(failure_lock_);
+      failed_ = true;
+    }
+  }
+  /// The failure a sequential run would have met first: the earliest event's (lowest partition
+  /// on a tie; the windows are the same for any thread count, so is the failing one).
+  [[noreturn]] void rethrow_first_failure() {
+    const Partition* first = nullptr;
+    for (const Partition& p : parts_) {
+      if (p.failure && (first == nullptr || p.failed_at < first->failed_at)) first = &p;
+    }
+    std::rethrow_exception(first->failure);
+  }
 
   static inline thread_local Partition* running_ = nullptr;
 
@@ -273,19 +304,23 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     Clock::time_point start = Clock::now();
     for (;;) {
       clear_sent(p);
-      process_window(p);
+      guarded(p, [&] { process_window(p); });
       const Clock::time_point processed = Clock::now();
       meeting.arrive_and_wait([this] {
         arrivals_first_ = next_seq_;
         for (const Partition& part : parts_) arrivals_first_ += part.local_pushes;
       });
+      if (failed_) break;  // (set before the meeting: every thread sees it, and all stop here)
       if (p.index == 0) {
         const Clock::time_point merge_start = Clock::now();
         merge();
         merge_seconds_ += seconds(merge_start, Clock::now());
       }
-      if (p.index + 1 == parts_.size()) stop_ = !start_window(arrivals_first_);
-      meeting.arrive_and_wait([this] { next_seq_ += window_arrivals_; });
+      if (p.index + 1 == parts_.size()) guarded(p, [&] { stop_ = !start_window(arrivals_first_); });
+      meeting.arrive_and_wait([this] {
+        next_seq_ += window_arrivals_;
+        stop_ = stop_ || failed_;
+      });
       const Clock::time_point merged = Clock::now();
       transfer_into(p);
       const Clock::time_point transferred = Clock::now();
@@ -444,6 +479,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint64_t arrivals_first_ = 0;   // the next window's first arrival's number
   std::uint64_t window_arrivals_ = 0;  // arrivals of the next window
   bool stop_ = false;
+  bool failed_ = false;  // a handler threw (a partition's failure): the run stops, for good
+  std::mutex failure_lock_;
 };
 
 }  // namespace p2plab
