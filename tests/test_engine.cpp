@@ -942,6 +942,7 @@ class Rumors : public MessageHandler<RumorMsg> {
   void start(PeerIndex self, std::uint32_t rumor) { step(self, kNoPeer, rumor, 7); }
 
   std::vector<std::vector<Entry>> log;  // per peer: touched only by the peer's own partition
+  bool long_timers = false;
 
  private:
   void step(PeerIndex self, PeerIndex from, std::uint32_t rumor, std::uint8_t ttl) {
@@ -954,7 +955,8 @@ class Rumors : public MessageHandler<RumorMsg> {
       net_.send(self, to, RumorMsg{0, rumor * 3 + static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(ttl - 1)});
     }
     if (rng.chance(0.3)) {
-      const SimTime delay = rng.chance(0.5) ? 0 : rng.between(0, 3000);
+      // (long_timers: never inside the window they are set in; else half of them at once)
+      const SimTime delay = long_timers ? ms(10) + rng.between(0, 3000) : rng.chance(0.5) ? 0 : rng.between(0, 3000);
       net_.set_timer(self, delay, static_cast<std::uint16_t>(ttl - 1), rumor + 7);
     }
   }
@@ -972,10 +974,11 @@ struct RumorRun {
 /// them 30 peers join (on the parallel simulator: past the partitions' blocks, the last
 /// partition's), messages and a timer are set from outside any event.
 template <class Sim>
-RumorRun run_rumors(Sim& sim) {
+RumorRun run_rumors(Sim& sim, bool long_timers = false) {
   constexpr std::size_t kPeers = 97;
   for (std::size_t i = 0; i < kPeers; ++i) sim.add_peer(Id(1000 + 17 * i));
   Rumors rumors(sim, kPeers);
+  rumors.long_timers = long_timers;
   sim.set_handler(&rumors);
   const std::uint16_t start = sim.add_handler([&rumors](PeerIndex p, std::uint32_t rumor) { rumors.start(p, rumor); });
   for (std::uint32_t r = 0; r < 100; ++r)
@@ -1027,6 +1030,26 @@ TEST_CASE(
       for (std::size_t p = 0; p < truth.log.size(); ++p) differing += run.log[p] == truth.log[p] ? 0 : 1;
       CHECK(differing == 0);
     }
+  }
+}
+
+TEST_CASE("parallel simulator: two threads that share the merge number every event as the sequential run") {
+  // No event is caused for the window it is caused in (timers of 10 ms or more, the lookahead):
+  // then two threads number a window's events at once, each half of it (prepare_merge). Constant
+  // latency puts many events at one instant, at both partitions: ties across the halves' border.
+  for (const NetworkConfig& net : {constant_latency(10), uniform_latency(10, 10.004), uniform_latency(10, 100)}) {
+    CAPTURE(net.latency.describe());
+    Simulator<RumorMsg> sequential(7, net);
+    const RumorRun truth = run_rumors(sequential, true);
+    ParallelSimulator<RumorMsg> parallel(7, net, 2);
+    const RumorRun run = run_rumors(parallel, true);
+    CHECK(run.events == truth.events);
+    std::size_t differing = 0;
+    for (std::size_t p = 0; p < truth.log.size(); ++p) differing += run.log[p] == truth.log[p] ? 0 : 1;
+    CHECK(differing == 0);
+    const auto phases = parallel.phase_times();
+    CAPTURE(phases.windows);
+    CHECK(phases.halved_merges * 4 > phases.windows);  // the busy windows, at least
   }
 }
 

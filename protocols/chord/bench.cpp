@@ -93,8 +93,11 @@ int run_bench(const BenchOptions& o) {
     // running in parallel.
     const auto t = sim.phase_times();
     const double n_threads = sim.threads();
-    std::printf("  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (merge %.2f s of it, on one thread)\n",
-                t.events / n_threads, t.transfer / n_threads, t.waiting / n_threads, t.merge);
+    std::printf(
+        "  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (merge %.2f s of it on the first thread;\n"
+        "                 %llu of %llu windows merged by two threads)\n",
+        t.events / n_threads, t.transfer / n_threads, t.waiting / n_threads, t.merge,
+        static_cast<unsigned long long>(t.halved_merges), static_cast<unsigned long long>(t.windows));
   }
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
   const double n = static_cast<double>(o.peers);

@@ -8,8 +8,9 @@
 // each partition processes its window alone. At the window's end the threads meet:
 //   1. merge: the windows' logs (each processed event's time, tie-break and how many events it
 //      caused) are merged in (time, tie-break) order, and every event caused in the window gets
-//      the number a one-threaded run would have given it (the queue's insertion order). At the
-//      same time another thread starts the next window (its start, its arrivals);
+//      the number a one-threaded run would have given it (the queue's insertion order); with
+//      two partitions both threads share it (each numbers half of the window, prepare_merge).
+//      At the same time the last partition's thread starts the next window (its arrivals);
 //   2. transfer: the events caused for later windows or other partitions, numbered now, go to
 //      their partition's queue (a message is copied into that partition's pool). The threads
 //      meet once more before their next windows, which reuse the outboxes. (A second set of
@@ -69,10 +70,11 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// Where the threads' time went, in seconds summed over the threads (wall-clock time: for
   /// benchmarks and profiles, never for a result). With one thread only `events` counts.
   struct PhaseTimes {
-    double events = 0;    // processing their windows' events
-    double transfer = 0;  // moving the events caused for other windows into their queues
-    double waiting = 0;   // at the three meetings per window, the merge included
-    double merge = 0;     // numbering the window's events (one thread, while the others wait)
+    double events = 0;                             // processing their windows' events
+    double transfer = 0;                           // moving the events caused for other windows into their queues
+    double waiting = 0;                            // at the three meetings per window, the merge included
+    double merge = 0;                              // numbering the window's events, on the first partition's thread
+    std::uint64_t windows = 0, halved_merges = 0;  // windows; of them merged by two threads
   };
   PhaseTimes phase_times() const {
     PhaseTimes sum;
@@ -82,6 +84,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       sum.waiting += p.times.waiting;
     }
     sum.merge = merge_seconds_;
+    sum.windows = windows_;
+    sum.halved_merges = halved_merges_;
     return sum;
   }
 
@@ -218,6 +222,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     // This window:
     std::vector<LogEntry> log;
     std::uint64_t local_pushes = 0;                // events caused: the next provisional number
+    bool handled_own = false;                      // an event caused for this window (numbered provisionally)
     std::vector<std::uint64_t> finals;             // provisional number -> the sequential run's number
     std::vector<std::vector<QueuedEvent>> outbox;  // per partition: events for later windows
     std::vector<std::vector<Letter>> letters;      // per other partition: the messages its outbox delivers
@@ -272,6 +277,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     const std::uint32_t to = partition_of(peer);
     if (to == p.index && at < window_end_) {
       p.queue.push_sequenced(e);
+      p.handled_own = true;
     } else {
       p.outbox[to].push_back(e);
       p.earliest_staged = std::min(p.earliest_staged, at);
@@ -309,16 +315,22 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       meeting.arrive_and_wait([this] {
         arrivals_first_ = next_seq_;
         for (const Partition& part : parts_) arrivals_first_ += part.local_pushes;
+        prepare_merge();
+        ++windows_;
+        halved_merges_ += split_.halves ? 1 : 0;
       });
       if (failed_) break;  // (set before the meeting: every thread sees it, and all stop here)
       if (p.index == 0) {
         const Clock::time_point merge_start = Clock::now();
-        merge();
+        merge_first_part();
         merge_seconds_ += seconds(merge_start, Clock::now());
+      } else if (p.index == 1 && split_.halves) {
+        merge_two(parts_[0], parts_[1], split_.a, parts_[0].log.size() - 1, split_.b, parts_[1].log.size() - 1,
+                  split_.seq);
       }
       if (p.index + 1 == parts_.size()) guarded(p, [&] { stop_ = !start_window(arrivals_first_); });
       meeting.arrive_and_wait([this] {
-        next_seq_ += window_arrivals_;
+        next_seq_ = arrivals_first_ + window_arrivals_;  // (the merge numbered the window's events up to there)
         stop_ = stop_ || failed_;
       });
       const Clock::time_point merged = Clock::now();
@@ -356,14 +368,48 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// An event caused in this window has a provisional number whose cause comes earlier in the
   /// same log, so it is numbered by the time it is compared. Each log ends with a sentinel (no
   /// event, after every time) whose first_push closes the last event's range.
-  void merge() {
+  ///
+  /// With two partitions the two threads share the work when they can: the events before a time
+  /// T (the middle of the longer log) come before all others in any order, and how many events
+  /// they caused is read off the logs (first_push at the first entry at or after T), so the
+  /// second thread numbers the rest from there at the same time. Not when an event caused in
+  /// the window was handled in it (a provisional number in a log: comparing it needs its final
+  /// number, which the other half may be handing out).
+  /// Example: logs a = (1 ms, caused 2), (4 ms, 1), (6 ms, 3) and b = (2 ms, 1), (5 ms, 2),
+  /// numbers from G. T = 4 ms: the first thread merges a's (1 ms) and b's (2 ms), numbers G to
+  /// G + 2; the second starts at G + 2 + 1 (a's and b's first_push at their 4 and 5 ms entries).
+  void prepare_merge() {
+    split_ = MergeSplit{};
     if (parts_.size() == 1) return;
+    bool provisional = false;
     for (Partition& p : parts_) {
       p.finals.resize(p.local_pushes);
       p.log.push_back(LogEntry{std::numeric_limits<SimTime>::max(), 0, p.local_pushes});
+      provisional = provisional || p.handled_own;
     }
-    if (parts_.size() == 2) {
-      merge_two(parts_[0], parts_[1]);
+    const auto& la = parts_[0].log;
+    const auto& lb = parts_.size() == 2 ? parts_[1].log : la;
+    if (parts_.size() != 2 || provisional || la.size() + lb.size() < kSplitAtLeast) return;
+    const auto& longer = la.size() >= lb.size() ? la : lb;
+    const SimTime middle = longer[(longer.size() - 1) / 2].time;
+    auto first_at = [middle](const std::vector<LogEntry>& log) {
+      return static_cast<std::size_t>(
+          std::lower_bound(log.begin(), log.end(), middle, [](const LogEntry& e, SimTime t) { return e.time < t; }) -
+          log.begin());
+    };
+    split_.halves = true;
+    split_.a = first_at(la);
+    split_.b = first_at(lb);
+    split_.seq = next_seq_ + la[split_.a].first_push + lb[split_.b].first_push;
+  }
+
+  /// The first partition's thread: the first half of two logs, or the whole merge.
+  void merge_first_part() {
+    if (parts_.size() == 1) return;
+    if (split_.halves) {
+      merge_two(parts_[0], parts_[1], 0, split_.a, 0, split_.b, next_seq_);
+    } else if (parts_.size() == 2) {
+      merge_two(parts_[0], parts_[1], 0, parts_[0].log.size() - 1, 0, parts_[1].log.size() - 1, next_seq_);
     } else {
       merge_many();
     }
@@ -372,29 +418,33 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   static std::uint64_t final_seq(const Partition& p, std::uint64_t seq) {
     return (seq & kProvisional) != 0 ? p.finals[seq & ~kProvisional] : seq;
   }
-  /// The events that log entry `e` of `p` caused get the next numbers.
-  void number_caused(Partition& p, const LogEntry* e) {
-    for (std::uint64_t k = e->first_push; k < e[1].first_push; ++k) p.finals[k] = next_seq_++;
+  /// The events that log entry `e` of `p` caused get the next numbers, from `seq` on.
+  static void number_caused(Partition& p, const LogEntry* e, std::uint64_t& seq) {
+    for (std::uint64_t k = e->first_push; k < e[1].first_push; ++k) p.finals[k] = seq++;
   }
 
-  /// Two partitions (a 2-core machine): one comparison of the two heads per event.
-  void merge_two(Partition& a, Partition& b) {
-    const LogEntry* x = a.log.data();
-    const LogEntry* y = b.log.data();
-    const LogEntry* const x_end = x + a.log.size() - 1;
-    const LogEntry* const y_end = y + b.log.size() - 1;
-    while (x != x_end || y != y_end) {  // (a sentinel's time is after every event's)
+  /// Two partitions (a 2-core machine): entries [xi, x_end) of a's log and [yi, y_end) of b's,
+  /// numbered from `seq`; one comparison of the two heads per event. The entries at the ends are
+  /// after every one before them (a sentinel, or the first at or after the split's time).
+  static void merge_two(Partition& a, Partition& b, std::size_t xi, std::size_t x_end, std::size_t yi,
+                        std::size_t y_end, std::uint64_t seq) {
+    const LogEntry* x = a.log.data() + xi;
+    const LogEntry* y = b.log.data() + yi;
+    const LogEntry* const x_stop = a.log.data() + x_end;
+    const LogEntry* const y_stop = b.log.data() + y_end;
+    while (x != x_stop || y != y_stop) {
       const bool take_x = x->time != y->time ? x->time < y->time : final_seq(a, x->seq) < final_seq(b, y->seq);
       if (take_x) {
-        number_caused(a, x++);
+        number_caused(a, x++, seq);
       } else {
-        number_caused(b, y++);
+        number_caused(b, y++, seq);
       }
     }
   }
 
   /// Any count: the earliest head of all logs, ties by number.
   void merge_many() {
+    std::uint64_t seq = next_seq_;
     std::vector<std::size_t>& next = merge_next_;
     next.assign(parts_.size(), 0);
     for (;;) {
@@ -410,7 +460,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       }
       Partition& p = parts_[best];
       if (next[best] + 1 == p.log.size()) break;  // the earliest head is a sentinel: all merged
-      number_caused(p, &p.log[next[best]++]);
+      number_caused(p, &p.log[next[best]++], seq);
     }
   }
 
@@ -435,6 +485,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     for (auto& letters : p.letters) letters.clear();
     p.log.clear();
     p.local_pushes = 0;
+    p.handled_own = false;
     p.earliest_staged = std::numeric_limits<SimTime>::max();
   }
 
@@ -470,6 +521,14 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint16_t arrival_handler_ = 0;
   std::vector<ArrivalSource::Arrival> batch_;
   std::vector<std::size_t> merge_next_;  // merge_many(): per partition, log entries merged
+  struct MergeSplit {
+    bool halves = false;       // two threads share the merge
+    std::size_t a = 0, b = 0;  // where the second half starts in each log
+    std::uint64_t seq = 0;     // its first number
+  };
+  MergeSplit split_;
+  std::uint64_t windows_ = 0, halved_merges_ = 0;
+  static constexpr std::size_t kSplitAtLeast = 256;  // log entries: a smaller window is merged by one thread
   double merge_seconds_ = 0;
   std::size_t block_ = 0;              // peers per partition, fixed by the first run
   SimTime lookahead_ = 0;              // the network's minimum latency
