@@ -27,14 +27,7 @@ class MessagePool {
   }
   MessagePool(const MessagePool&) = delete;
   MessagePool& operator=(const MessagePool&) = delete;
-  MessagePool(MessagePool&& other) noexcept
-      : chunks_(std::move(other.chunks_)),
-        slabs_(std::move(other.slabs_)),
-        slab_used_(other.slab_used_),
-        free_(std::move(other.free_)) {
-    other.chunks_.clear();
-    other.slabs_.clear();
-  }
+  MessagePool(MessagePool&&) = delete;
   MessagePool& operator=(MessagePool&&) = delete;
 
   std::uint32_t acquire() {

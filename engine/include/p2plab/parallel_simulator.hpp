@@ -325,8 +325,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
         merge_first_part();
         merge_seconds_ += seconds(merge_start, Clock::now());
       } else if (p.index == 1 && split_.halves) {
-        merge_two(parts_[0], parts_[1], split_.a, parts_[0].log.size() - 1, split_.b, parts_[1].log.size() - 1,
-                  split_.seq);
+        merge_second_half();
       }
       if (p.index + 1 == parts_.size()) guarded(p, [&] { stop_ = !start_window(arrivals_first_); });
       meeting.arrive_and_wait([this] {
@@ -387,9 +386,12 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       p.log.push_back(LogEntry{std::numeric_limits<SimTime>::max(), 0, p.local_pushes});
       provisional = provisional || p.handled_own;
     }
+    if (parts_.size() != 2) return;
     const auto& la = parts_[0].log;
-    const auto& lb = parts_.size() == 2 ? parts_[1].log : la;
-    if (parts_.size() != 2 || provisional || la.size() + lb.size() < kSplitAtLeast) return;
+    const auto& lb = parts_[1].log;
+    split_.a = la.size() - 1;  // the sentinels: unless halved, the first part is the whole merge
+    split_.b = lb.size() - 1;
+    if (provisional || la.size() + lb.size() < kSplitAtLeast) return;
     const auto& longer = la.size() >= lb.size() ? la : lb;
     const SimTime middle = longer[(longer.size() - 1) / 2].time;
     auto first_at = [middle](const std::vector<LogEntry>& log) {
@@ -403,16 +405,18 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     split_.seq = next_seq_ + la[split_.a].first_push + lb[split_.b].first_push;
   }
 
-  /// The first partition's thread: the first half of two logs, or the whole merge.
+  /// The first partition's thread: two logs up to the split (all of them if not halved), or
+  /// the whole merge of more.
   void merge_first_part() {
-    if (parts_.size() == 1) return;
-    if (split_.halves) {
+    if (parts_.size() == 2) {
       merge_two(parts_[0], parts_[1], 0, split_.a, 0, split_.b, next_seq_);
-    } else if (parts_.size() == 2) {
-      merge_two(parts_[0], parts_[1], 0, parts_[0].log.size() - 1, 0, parts_[1].log.size() - 1, next_seq_);
-    } else {
+    } else if (parts_.size() > 2) {
       merge_many();
     }
+  }
+  /// The second partition's thread, when halved: from the split to the sentinels.
+  void merge_second_half() {
+    merge_two(parts_[0], parts_[1], split_.a, parts_[0].log.size() - 1, split_.b, parts_[1].log.size() - 1, split_.seq);
   }
 
   static std::uint64_t final_seq(const Partition& p, std::uint64_t seq) {
@@ -523,7 +527,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::vector<std::size_t> merge_next_;  // merge_many(): per partition, log entries merged
   struct MergeSplit {
     bool halves = false;       // two threads share the merge
-    std::size_t a = 0, b = 0;  // where the second half starts in each log
+    std::size_t a = 0, b = 0;  // where the first part ends in each log (the second half starts)
     std::uint64_t seq = 0;     // its first number
   };
   MergeSplit split_;
