@@ -961,7 +961,10 @@ class Rumors : public MessageHandler<RumorMsg> {
     }
   }
 
+ protected:
   Transport<RumorMsg>& net_;
+
+ private:
   std::size_t peers_;
 };
 
@@ -1089,7 +1092,7 @@ namespace {
 class FailingRumors : public Rumors {
  public:
   FailingRumors(Transport<RumorMsg>& net, std::size_t peers, std::vector<PeerIndex> failing, SimTime from)
-      : Rumors(net, peers), net_(net), failing_(std::move(failing)), from_(from) {}
+      : Rumors(net, peers), failing_(std::move(failing)), from_(from) {}
   void on_message(PeerIndex self, PeerIndex from, const RumorMsg& msg) override {
     if (net_.now() >= from_ && std::find(failing_.begin(), failing_.end(), self) != failing_.end()) {
       throw std::runtime_error("peer " + std::to_string(self) + " failed at " + std::to_string(net_.now()));
@@ -1098,7 +1101,6 @@ class FailingRumors : public Rumors {
   }
 
  private:
-  Transport<RumorMsg>& net_;
   std::vector<PeerIndex> failing_;
   SimTime from_;
 };
