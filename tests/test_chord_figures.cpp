@@ -236,7 +236,7 @@ TEST_CASE("trace: the LookupHop events of lookup(44) from 52 go 52 -> 23 -> 39 -
     auto run = make_chord_run(ring(6, kFigure5, {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}, style));
     std::ostringstream jsonl;
     run->simulator().event_trace().keep_in_memory(true);
-    run->simulator().event_trace().write_jsonl(&jsonl, run->vocabulary(), &run->simulator().ids(), run->id_bits());
+    run->simulator().event_trace().write_jsonl(&jsonl, run->vocabulary(), &run->simulator().peer_records(), run->id_bits());
     run->run_to_end();
     REQUIRE(run->protocol().records().size() == 1);
     const std::uint32_t serial = run->protocol().records().front().serial;

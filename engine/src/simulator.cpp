@@ -5,19 +5,16 @@
 namespace p2plab {
 
 namespace {
-std::uint64_t id_stream(const Id& id) {
-  return mix64(id.limb[0] ^ mix64(id.limb[1] ^ mix64(id.limb[2])));
-}
+std::uint64_t id_stream(const Id& id) { return mix64(id.limb[0] ^ mix64(id.limb[1] ^ mix64(id.limb[2]))); }
 }  // namespace
 
 SimulatorCore::SimulatorCore(std::uint64_t seed, NetworkConfig network)
     : seed_(seed), network_(network), scenario_rng_(Rng::derive(seed, 0x5ce7a410ULL)) {}
 
 PeerIndex SimulatorCore::add_peer(const Id& id) {
-  const auto peer = static_cast<PeerIndex>(ids_.size());
-  ids_.push_back(id);
+  const auto peer = static_cast<PeerIndex>(peers_.size());
+  peers_.push_back(PeerRecord{id, Rng::derive(seed_, id_stream(id))});
   state_.push_back(PeerState::Up);
-  rngs_.push_back(Rng::derive(seed_, id_stream(id)));
   if (network_.uses_positions()) {
     // Placement uses a stream of its own so that it does not shift the peer's protocol stream.
     Rng placement = Rng::derive(seed_ ^ 0x706c616365ULL, id_stream(id));
@@ -50,7 +47,7 @@ void SimulatorCore::mark_down(PeerIndex peer, PeerState state, TraceKind kind) {
     t.time = now_;
     t.kind = kind;
     t.peer = peer;
-    t.key = ids_[peer];
+    t.key = peers_[peer].id;
     trace_.record(t);
   }
 }
@@ -76,7 +73,7 @@ void SimulatorCore::note_live_change(PeerIndex peer, bool up) {
     live_dirty_ = true;
     return;
   }
-  const std::pair<Id, PeerIndex> entry{ids_[peer], peer};
+  const std::pair<Id, PeerIndex> entry{peers_[peer].id, peer};
   auto it = std::lower_bound(live_sorted_.begin(), live_sorted_.end(), entry);
   if (up) {
     live_sorted_.insert(it, entry);
@@ -89,11 +86,11 @@ const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
   if (live_dirty_) {
     live_sorted_.clear();
     live_sorted_.reserve(live_count_);
-    for (PeerIndex p = 0; p < ids_.size(); ++p) {
-      if (state_[p] == PeerState::Up) live_sorted_.emplace_back(ids_[p], p);
+    for (PeerIndex p = 0; p < peers_.size(); ++p) {
+      if (state_[p] == PeerState::Up) live_sorted_.emplace_back(peers_[p].id, p);
     }
     std::sort(live_sorted_.begin(), live_sorted_.end());
-    rank_.resize(ids_.size());
+    rank_.resize(peers_.size());
     order_.resize(live_sorted_.size());
     for (std::size_t r = 0; r < live_sorted_.size(); ++r) {
       rank_[live_sorted_[r].second] = static_cast<std::uint32_t>(r);
@@ -142,10 +139,10 @@ void SimulatorCore::run_until(SimTime end) {
 }
 
 std::size_t SimulatorCore::engine_bytes() const {
-  return ids_.capacity() * sizeof(Id) + state_.capacity() * sizeof(PeerState) +
-         rngs_.capacity() * sizeof(Rng) + positions_.capacity() * sizeof(Position) +
-         queue_.capacity_bytes() + live_sorted_.capacity() * sizeof(std::pair<Id, PeerIndex>) +
-         rank_.capacity() * sizeof(std::uint32_t) + order_.capacity() * sizeof(PeerIndex);
+  return peers_.capacity() * sizeof(PeerRecord) + state_.capacity() * sizeof(PeerState) +
+         positions_.capacity() * sizeof(Position) + queue_.capacity_bytes() +
+         live_sorted_.capacity() * sizeof(std::pair<Id, PeerIndex>) + rank_.capacity() * sizeof(std::uint32_t) +
+         order_.capacity() * sizeof(PeerIndex);
 }
 
 }  // namespace p2plab

@@ -10,33 +10,46 @@ namespace p2plab {
 
 const char* to_string(TraceKind kind) {
   switch (kind) {
-    case TraceKind::Send: return "send";
-    case TraceKind::Deliver: return "deliver";
-    case TraceKind::Drop: return "drop";
-    case TraceKind::Timer: return "timer";
-    case TraceKind::Join: return "join";
-    case TraceKind::Leave: return "leave";
-    case TraceKind::Fail: return "fail";
-    case TraceKind::StateChange: return "state_change";
-    case TraceKind::LookupStart: return "lookup_start";
-    case TraceKind::LookupHop: return "lookup_hop";
-    case TraceKind::LookupDone: return "lookup_done";
+    case TraceKind::Send:
+      return "send";
+    case TraceKind::Deliver:
+      return "deliver";
+    case TraceKind::Drop:
+      return "drop";
+    case TraceKind::Timer:
+      return "timer";
+    case TraceKind::Join:
+      return "join";
+    case TraceKind::Leave:
+      return "leave";
+    case TraceKind::Fail:
+      return "fail";
+    case TraceKind::StateChange:
+      return "state_change";
+    case TraceKind::LookupStart:
+      return "lookup_start";
+    case TraceKind::LookupHop:
+      return "lookup_hop";
+    case TraceKind::LookupDone:
+      return "lookup_done";
   }
   return "?";
 }
 
 const char* to_string(DropReason reason) {
   switch (reason) {
-    case DropReason::Loss: return "loss";
-    case DropReason::DeadTarget: return "dead_target";
+    case DropReason::Loss:
+      return "loss";
+    case DropReason::DeadTarget:
+      return "dead_target";
   }
   return "?";
 }
 
-void Trace::write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const PeerArray<Id>* ids, int id_bits) {
+void Trace::write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const PeerRecords* peers, int id_bits) {
   jsonl_ = out;
   vocabulary_ = std::move(vocabulary);
-  ids_ = ids;
+  peers_ = peers;
   id_bits_ = id_bits;
 }
 
@@ -47,8 +60,8 @@ void Trace::record(const TraceEvent& e) {
     return i < names.size() ? names[i] : std::to_string(i);
   };
   auto peer_id = [&](PeerIndex p) -> nlohmann::json {
-    if (p == kNoPeer || ids_ == nullptr || p >= ids_->size()) return nullptr;
-    return id_to_json((*ids_)[p], id_bits_);
+    if (p == kNoPeer || peers_ == nullptr || p >= peers_->size()) return nullptr;
+    return id_to_json((*peers_)[p].id, id_bits_);
   };
   nlohmann::json j;
   j["t_ms"] = to_ms(e.time);
@@ -68,7 +81,9 @@ void Trace::record(const TraceEvent& e) {
       break;
     case TraceKind::Join:
     case TraceKind::Leave:
-    case TraceKind::Fail: j["peer"] = peer_id(e.peer); break;
+    case TraceKind::Fail:
+      j["peer"] = peer_id(e.peer);
+      break;
     case TraceKind::StateChange:
       j["peer"] = peer_id(e.peer);
       j["field"] = name_of(vocabulary_.state_fields, e.detail);

@@ -68,7 +68,7 @@ int command_run(const RunOptions& o) {
       std::fprintf(stderr, "p2plab: cannot write the trace file %s\n", o.trace.c_str());
       return 1;
     }
-    run->simulator().event_trace().write_jsonl(&trace_file, run->vocabulary(), &run->simulator().ids(),
+    run->simulator().event_trace().write_jsonl(&trace_file, run->vocabulary(), &run->simulator().peer_records(),
                                                run->id_bits());
   }
   if (o.brief) run->set_brief(true);

@@ -91,8 +91,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
 
   // ---- Transport ------------------------------------------------------------------------------
   SimTime now() const override { return running_ != nullptr ? running_->now : now_; }
-  Rng& rng(PeerIndex peer) override { return rngs_[peer]; }
-  const Id& id_of(PeerIndex peer) const override { return ids_[peer]; }
+  Rng& rng(PeerIndex peer) override { return peers_[peer].rng; }
+  const Id& id_of(PeerIndex peer) const override { return peers_[peer].id; }
   Trace& trace() override { return trace_; }
   std::uint32_t partitions() const override { return static_cast<std::uint32_t>(parts_.size()); }
   std::uint32_t partition_of(PeerIndex peer) const override {
@@ -104,7 +104,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     Partition& p = here();
     const auto type = static_cast<std::size_t>(msg.type);
     ++p.messages.sent[type];
-    Rng& stream = rngs_[from];
+    Rng& stream = peers_[from].rng;
     if (network_.lost(stream)) {
       ++p.messages.lost[type];
       return;

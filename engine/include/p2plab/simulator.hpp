@@ -14,6 +14,7 @@
 #include "p2plab/metrics.hpp"
 #include "p2plab/network.hpp"
 #include "p2plab/peer_array.hpp"
+#include "p2plab/peer_record.hpp"
 #include "p2plab/rng.hpp"
 #include "p2plab/trace.hpp"
 #include "p2plab/transport.hpp"
@@ -46,11 +47,12 @@ class SimulatorCore {
   void fail_fraction(double fraction);
   bool is_up(PeerIndex peer) const { return state_[peer] == PeerState::Up; }
   PeerState state(PeerIndex peer) const { return state_[peer]; }
-  std::size_t peer_count() const { return ids_.size(); }
+  std::size_t peer_count() const { return peers_.size(); }
   std::size_t live_count() const { return live_count_; }
-  const Id& peer_id(PeerIndex peer) const { return ids_[peer]; }
-  const PeerArray<Id>& ids() const { return ids_; }
-  Rng& peer_rng(PeerIndex peer) { return rngs_[peer]; }
+  const Id& peer_id(PeerIndex peer) const { return peers_[peer].id; }
+  /// Every peer's id and stream (a trace written as it goes names peers by these ids).
+  const PeerRecords& peer_records() const { return peers_; }
+  Rng& peer_rng(PeerIndex peer) { return peers_[peer].rng; }
   /// The scenario's own stream (random requesters, random keys, who fails).
   Rng& scenario_rng() { return scenario_rng_; }
   const Position* position(PeerIndex peer) const { return positions_.empty() ? nullptr : &positions_[peer]; }
@@ -74,7 +76,7 @@ class SimulatorCore {
   /// that check many answers at once: their reads then overlap instead of waiting in turn.
   void prefetch_truth(PeerIndex peer) const {
     __builtin_prefetch(&state_[peer]);
-    __builtin_prefetch(&ids_[peer]);
+    __builtin_prefetch(&peers_[peer]);
     if (ranks_valid_) __builtin_prefetch(&rank_[peer]);
   }
   /// Frees live_by_id()'s list (an id copied per peer: 32 bytes at 10^6 peers, in a benchmark
@@ -118,7 +120,7 @@ class SimulatorCore {
   void prefetch_ahead(const EventQueue& queue, const MessagePool<Msg>& pool, const MessageHandler<Msg>& handler) const {
     if (const QueuedEvent* e = queue.ahead(kLoadAhead); e != nullptr && e->peer != kNoPeer) {
       __builtin_prefetch(&state_[e->peer]);
-      __builtin_prefetch(&rngs_[e->peer]);
+      __builtin_prefetch(&peers_[e->peer]);
       if (e->kind == kTimer) {
         handler.prefetch_timer(e->peer, e->sub, e->arg);
       } else {
@@ -180,9 +182,8 @@ class SimulatorCore {
   NetworkModel network_;
   Trace trace_;
   MessageStats messages_;
-  PeerArray<Id> ids_;
+  PeerRecords peers_;
   PeerArray<PeerState> state_;
-  PeerArray<Rng> rngs_;
   std::vector<Position> positions_;
   std::size_t live_count_ = 0;
 
@@ -209,14 +210,14 @@ class Simulator final : public SimulatorCore, public Transport<Msg> {
   void set_handler(MessageHandler<Msg>* handler) { handler_ = handler; }
 
   SimTime now() const override { return now_; }
-  Rng& rng(PeerIndex peer) override { return rngs_[peer]; }
-  const Id& id_of(PeerIndex peer) const override { return ids_[peer]; }
+  Rng& rng(PeerIndex peer) override { return peers_[peer].rng; }
+  const Id& id_of(PeerIndex peer) const override { return peers_[peer].id; }
   Trace& trace() override { return trace_; }
 
   void send(PeerIndex from, PeerIndex to, const Msg& msg) override {
     const auto type = static_cast<std::size_t>(msg.type);
     ++messages_.sent[type];
-    Rng& stream = rngs_[from];
+    Rng& stream = peers_[from].rng;
     if (network_.lost(stream)) {
       ++messages_.lost[type];
       if (trace_.enabled()) {

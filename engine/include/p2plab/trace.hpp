@@ -9,6 +9,7 @@
 
 #include "p2plab/id.hpp"
 #include "p2plab/peer_array.hpp"
+#include "p2plab/peer_record.hpp"
 #include "p2plab/types.hpp"
 
 namespace p2plab {
@@ -88,7 +89,7 @@ class Trace {
   bool enabled() const { return keep_in_memory_ || jsonl_ != nullptr; }
   void keep_in_memory(bool on) { keep_in_memory_ = on; }
   /// Also write every event as one JSON object per line (JSON Lines) to `out`.
-  void write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const PeerArray<Id>* ids, int id_bits);
+  void write_jsonl(std::ostream* out, TraceVocabulary vocabulary, const PeerRecords* peers, int id_bits);
   void record(const TraceEvent& e);
   const std::vector<TraceEvent>& events() const { return events_; }
   void clear() { events_.clear(); }
@@ -98,7 +99,7 @@ class Trace {
   std::vector<TraceEvent> events_;
   std::ostream* jsonl_ = nullptr;
   TraceVocabulary vocabulary_;
-  const PeerArray<Id>* ids_ = nullptr;
+  const PeerRecords* peers_ = nullptr;  // the simulator's (it may grow after write_jsonl)
   int id_bits_ = 160;
 };
 
