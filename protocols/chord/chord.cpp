@@ -7,11 +7,10 @@
 //   storage.cpp      put, get, key hand-over, replication
 // README.md beside this file maps each function of the paper to its place here.
 #include "chord.hpp"
+#include "p2plab/parallel.hpp"
 #include "ring.hpp"
 
 #include <algorithm>
-#include <exception>
-#include <thread>
 
 namespace p2plab::chord {
 
@@ -210,22 +209,10 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& ri
   // stretch of the ring. Every peer's entries are its own; the finger blocks come from each
   // thread's own chunks (FingerTables::Filler).
   const std::size_t threads = std::clamp<std::size_t>(transport_.partitions(), 1, ring.size());
-  std::vector<std::thread> others;
-  std::vector<std::exception_ptr> errors(threads);
-  auto install = [&](std::size_t t) {
-    try {
-      FingerTables::Filler filler(fingers_);
-      install_stretch(ring, ring.size() * t / threads, ring.size() * (t + 1) / threads, filler);
-    } catch (...) {
-      errors[t] = std::current_exception();
-    }
-  };
-  for (std::size_t t = 1; t < threads; ++t) others.emplace_back(install, t);
-  install(0);
-  for (std::thread& t : others) t.join();
-  for (const std::exception_ptr& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
+  run_on_threads(threads, [&](std::size_t t) {
+    FingerTables::Filler filler(fingers_);
+    install_stretch(ring, ring.size() * t / threads, ring.size() * (t + 1) / threads, filler);
+  });
 }
 
 void Protocol::install_stretch(const std::vector<std::pair<Id, PeerIndex>>& ring, std::size_t begin, std::size_t end,

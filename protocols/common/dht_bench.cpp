@@ -5,6 +5,8 @@
 #include <fstream>
 #include <memory>
 
+#include "p2plab/parallel.hpp"
+
 namespace p2plab::dht {
 
 std::vector<CommandOption> workload_options(const BenchWorkload& d, const std::vector<CommandOption>& own) {
@@ -87,13 +89,32 @@ NetworkConfig workload_network(const BenchWorkload& w) {
   return network;
 }
 
-void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w) {
+void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w, unsigned threads) {
   const IdSpace space(w.bits);
-  for (std::uint64_t i = 0; i < w.peers; ++i) {
-    Id id = space.hash("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 0xff) + "." +
-                       std::to_string(i & 0xff) + ":4000");
-    while (sim.peer_count() > 0 && w.bits < 64 && sim.find_live(id) != kNoPeer) id = space.add(id, Id(1));
-    sim.add_peer(id);
+  auto id_of = [&](std::uint64_t i) {
+    return space.hash("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 0xff) + "." +
+                      std::to_string(i & 0xff) + ":4000");
+  };
+  sim.reserve_peers(sim.peer_count() + w.peers);
+  if (w.bits < 64) {  // ids may collide: each is stepped past the ones added before it
+    for (std::uint64_t i = 0; i < w.peers; ++i) {
+      Id id = id_of(i);
+      while (sim.peer_count() > 0 && sim.find_live(id) != kNoPeer) id = space.add(id, Id(1));
+      sim.add_peer(id);
+    }
+    return;
+  }
+  // Hashing is most of the work (a million SHA-1s): a chunk of ids at a time is hashed by all
+  // threads, each a slice of it, then added in order. The chunk bounds the memory this takes.
+  constexpr std::uint64_t kChunk = 1 << 16;
+  std::vector<Id> ids(std::min(kChunk, w.peers));
+  for (std::uint64_t first = 0; first < w.peers; first += kChunk) {
+    const std::uint64_t count = std::min(kChunk, w.peers - first);
+    const std::size_t slices = std::clamp<std::size_t>(threads, 1, count);
+    run_on_threads(slices, [&](std::size_t t) {
+      for (std::uint64_t i = count * t / slices; i < count * (t + 1) / slices; ++i) ids[i] = id_of(first + i);
+    });
+    for (std::uint64_t i = 0; i < count; ++i) sim.add_peer(ids[i]);
   }
 }
 

@@ -39,6 +39,8 @@ class SimulatorCore {
   /// Creates a live peer with identifier `id` and returns its index. Its random stream is
   /// derived from (seed, id) alone.
   PeerIndex add_peer(const Id& id);
+  /// Room for `count` peers in all, so that adding that many copies no per-peer array.
+  void reserve_peers(std::size_t count);
   /// Crash: the peer stops at once; messages to it are dropped from now on.
   void mark_failed(PeerIndex peer);
   /// Graceful leave: the peer is gone after the protocol has said goodbye.
