@@ -24,6 +24,14 @@ class ArrivalSource {
   /// Appends the arrivals before `end` to `out` in time order; their args stay valid until the
   /// next call.
   virtual void take_before(SimTime end, std::vector<Arrival>& out) = 0;
+  /// May draw the next arrival now if it comes before `horizon`, to hand it out later
+  /// (take_before); false when there is none to draw (or the source does not draw ahead). The
+  /// simulator calls it on a thread that is waiting for the others, while their handlers run:
+  /// it must not change what take_before handed out last (their args).
+  virtual bool draw_one_ahead(SimTime horizon) {
+    (void)horizon;
+    return false;
+  }
 };
 
 }  // namespace p2plab

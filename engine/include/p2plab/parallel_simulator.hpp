@@ -30,6 +30,7 @@
 // the one-threaded Simulator<Msg>: a run with the trace on is refused.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -312,7 +313,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       clear_sent(p);
       guarded(p, [&] { process_window(p); });
       const Clock::time_point processed = Clock::now();
+      draw_while_others_work(p);
       meeting.arrive_and_wait([this] {
+        processing_done_.store(0, std::memory_order_relaxed);  // (every thread has counted itself)
+        drawing_claimed_.store(false, std::memory_order_relaxed);
         arrivals_first_ = next_seq_;
         for (const Partition& part : parts_) arrivals_first_ += part.local_pushes;
         prepare_merge();
@@ -344,6 +348,23 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       if (stop_) break;
     }
     running_ = nullptr;
+  }
+
+  /// Called when partition p's events of the window are done: the first thread done draws the
+  /// next window's arrivals one at a time while others still handle theirs (time it would spend
+  /// waiting), and stops as soon as the last is done; start_window then hands out what was drawn
+  /// and draws the rest. (At 10^6 peers a window has about a thousand arrivals, 50 us of drawing
+  /// that was spent while the other thread waited.)
+  void draw_while_others_work(Partition& p) {
+    if (arrivals_ == nullptr || parts_.size() == 1) return;
+    const std::uint32_t threads = static_cast<std::uint32_t>(parts_.size());
+    if (processing_done_.fetch_add(1, std::memory_order_acq_rel) + 1 == threads) return;
+    if (drawing_claimed_.exchange(true, std::memory_order_relaxed)) return;
+    const SimTime horizon = window_end_ + lookahead_;  // the next window ends at or after it
+    guarded(p, [&] {
+      while (processing_done_.load(std::memory_order_acquire) < threads && arrivals_->draw_one_ahead(horizon)) {
+      }
+    });
   }
 
   /// The window's events at this partition, in (time, seq) order, with the engine's prefetch
@@ -542,7 +563,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint64_t arrivals_first_ = 0;   // the next window's first arrival's number
   std::uint64_t window_arrivals_ = 0;  // arrivals of the next window
   bool stop_ = false;
-  bool failed_ = false;  // a handler threw (a partition's failure): the run stops, for good
+  std::atomic<std::uint32_t> processing_done_{0};  // threads done with the window's events
+  std::atomic<bool> drawing_claimed_{false};       // a thread draws arrivals while others work
+  bool failed_ = false;                            // a handler threw (a partition's failure): the run stops, for good
   std::mutex failure_lock_;
 };
 
