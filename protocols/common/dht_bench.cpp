@@ -156,21 +156,19 @@ void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
 }
 
 void WorkloadArrivals::take_before(SimTime end, std::vector<Arrival>& out) {
+  // What was not drawn ahead is drawn now (after any drawn ahead: the stream goes on after them),
+  // then all before `end` are handed out in order.
+  while (draw_one_ahead(end)) {
+  }
   keys_.clear();
-  // Those drawn ahead come first: the stream goes on after them.
   for (; next_drawn_ < drawn_.size() && drawn_[next_drawn_].time < end; ++next_drawn_) {
     const Drawn& d = drawn_[next_drawn_];
     out.push_back(Arrival{d.time, d.peer, static_cast<std::uint32_t>(keys_.size())});
     keys_.push_back(d.key);
   }
-  if (next_drawn_ < drawn_.size()) return;
-  drawn_.clear();
-  next_drawn_ = 0;
-  for (SimTime at = stream_.next_time(); at >= 0 && at < end; at = stream_.next_time()) {
-    Arrival arrival{at, kNoPeer, static_cast<std::uint32_t>(keys_.size())};
-    keys_.emplace_back();
-    stream_.draw(arrival.peer, keys_.back());
-    out.push_back(arrival);
+  if (next_drawn_ == drawn_.size()) {  // all handed out: start over
+    drawn_.clear();
+    next_drawn_ = 0;
   }
 }
 

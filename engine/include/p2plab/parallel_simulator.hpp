@@ -10,7 +10,9 @@
 //      caused) are merged in (time, tie-break) order, and every event caused in the window gets
 //      the number a one-threaded run would have given it (the queue's insertion order); with
 //      two partitions both threads share it (each numbers half of the window, prepare_merge).
-//      At the same time the last partition's thread starts the next window (its arrivals);
+//      At the same time the last partition's thread starts the next window: it hands out the
+//      window's arrivals, most of them drawn by the first thread done with its events while the
+//      others were still busy (draw_while_others_work);
 //   2. transfer: the events caused for later windows or other partitions, numbered now, go to
 //      their partition's queue (a message is copied into that partition's pool). The threads
 //      meet once more before their next windows, which reuse the outboxes. (A second set of
