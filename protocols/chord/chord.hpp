@@ -286,7 +286,10 @@ class Protocol final : public MessageHandler<Message> {
     for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
-    if (peer < predecessor_.size()) fingers_.prefetch_runs(peer);  // its header was loaded a stage ago
+    // Only a lookup step reads fingers (its slot was loaded a stage ago): not a reply.
+    if ((msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext) && peer < predecessor_.size()) {
+      fingers_.prefetch_runs(peer);
+    }
     // Only a lookup of the peer's own partition: another partition's book is its thread's.
     if ((msg.lookup >> kBookShift) != transport_.partition_of(peer) || !has_lookup(msg.lookup)) return;
     const Lookup& l = lookup_at(msg.lookup);

@@ -8,9 +8,17 @@
 // "print" of its node's id, so routing can compare positions on the circle without loading the
 // node's full id (a cache miss in a large ring).
 //
+// A peer's highest runs (the long fingers, which a lookup's first hops use) sit in a fixed
+// 64-byte slot of its own, addressed by its index alone: a hop reads one line it could start
+// loading as soon as it knew the peer, not a header first and then the block it points to. The
+// slot also says where the peer's other runs are. Only peers with more than kHotRuns runs have
+// a block.
+//
 // Worked example, m = 6, node 52 of figure 5: fingers 54, 54, 56, 60, 4, 23 are five runs
-// {start 0: 54}, {start 2: 56}, {start 3: 60}, {start 4: 4}, {start 5: 23}; its block holds the
-// five start bytes (0, 2, 3, 4, 5), three bytes of padding, then the five runs (8 bytes each).
+// {start 0: 54}, {start 2: 56}, {start 3: 60}, {start 4: 4}, {start 5: 23}, all five in its
+// slot, highest first: starts (5, 4, 3, 2, 0), runs 23, 4, 60, 56, 54. With eight runs, the two
+// lowest (starts 0 and, say, 1) would be in its block: the two start bytes, two bytes of
+// padding, then the two runs (8 bytes each).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -46,45 +54,51 @@ class FingerTables {
   FingerTables& operator=(const FingerTables&) = delete;
 
   void resize(std::size_t peers) {
-    if (peers <= headers_.size()) return;
-    headers_.resize(peers);
+    if (peers <= slots_.size()) return;
+    slots_.resize(peers);
   }
-  std::size_t size() const { return headers_.size(); }
+  std::size_t size() const { return slots_.size(); }
 
   PeerIndex get(PeerIndex n, int i) const {
-    const Header& h = headers_[n];
-    if (h.count == 0) return kNoPeer;  // a fresh table: one run of unknown fingers
-    const std::uint8_t* start = starts(h);
-    int r = h.count - 1;
+    const Slot& s = slots_[n];
+    if (s.count == 0) return kNoPeer;  // a fresh table: one run of unknown fingers
+    const int hot = hot_count(s);
+    for (int k = 0; k < hot; ++k) {
+      if (s.hot_start[k] <= i) return s.hot[k].node;
+    }
+    const int cold = s.count - hot;
+    if (cold == 0) return s.hot[hot - 1].node;  // the lowest run starts at finger 0
+    const std::uint8_t* start = starts(s);
+    int r = cold - 1;
     while (r > 0 && start[r] > i) --r;
-    return runs(h)[r].node;
+    return runs(s)[r].node;
   }
 
   /// All m fingers of peer n (decompressed).
   void load(PeerIndex n, Run* out) const {
-    const Header& h = headers_[n];
-    if (h.count == 0) {
+    const Slot& s = slots_[n];
+    if (s.count == 0) {
       std::fill(out, out + m_, Run{});
       return;
     }
-    const std::uint8_t* start = starts(h);
-    const Run* run = runs(h);
-    for (int r = 0; r < h.count; ++r) {
-      const int end = r + 1 < h.count ? start[r + 1] : m_;
-      for (int i = start[r]; i < end; ++i) out[i] = run[r];
-    }
+    int end = m_;  // runs from the highest down: each ends where the one above starts
+    for_each_stored_run_down(s, [&](int start, const Run& run) {
+      for (int i = start; i < end; ++i) out[i] = run;
+      end = start;
+      return false;
+    });
   }
 
   /// Replaces all m fingers of peer n.
   void store(PeerIndex n, const Run* in) {
     const int count = count_runs(in);
-    Header& h = headers_[n];
-    if (count > h.capacity) {
-      release(h);
-      h.capacity = static_cast<std::uint8_t>(count);
-      h.offset = allocate(h.capacity);
+    Slot& s = slots_[n];
+    if (const int cold = cold_count(count); cold > s.capacity) {
+      release(s);
+      s.capacity = static_cast<std::uint8_t>(cold);
+      s.offset = allocate(cold);
     }
-    write_runs(h, in, count);
+    write_runs(s, in, count);
   }
 
   /// Stores the first tables of many peers from several threads at once (building a converged
@@ -106,14 +120,16 @@ class FingerTables {
 
     void store(PeerIndex n, const Run* in) {
       const int count = tables_.count_runs(in);
-      Header& h = tables_.headers_[n];
-      if (h.capacity != 0) throw std::logic_error("chord finger tables: a filler stores only fresh tables");
-      const std::uint32_t units = block_units(count);
-      if (used_ + units > kChunkUnits) claim(units);
-      h.capacity = static_cast<std::uint8_t>(count);
-      h.offset = chunk_ * kChunkUnits + used_;
-      used_ += units;
-      tables_.write_runs(h, in, count);
+      Slot& s = tables_.slots_[n];
+      if (s.count != 0) throw std::logic_error("chord finger tables: a filler stores only fresh tables");
+      if (const int cold = cold_count(count); cold > 0) {
+        const std::uint32_t units = block_units(cold);
+        if (used_ + units > kChunkUnits) claim(units);
+        s.capacity = static_cast<std::uint8_t>(cold);
+        s.offset = chunk_ * kChunkUnits + used_;
+        used_ += units;
+      }
+      tables_.write_runs(s, in, count);
     }
 
    private:
@@ -149,33 +165,29 @@ class FingerTables {
   /// stop. Each distinct node is visited once per run.
   template <class F>
   void for_each_run_down(PeerIndex n, int top, F&& f) const {
-    const Header& h = headers_[n];
-    if (h.count == 0) {
+    const Slot& s = slots_[n];
+    if (s.count == 0) {
       f(Run{});
       return;
     }
-    const std::uint8_t* start = starts(h);
-    const Run* run = runs(h);
-    for (int r = h.count - 1; r >= 0; --r) {
-      if (start[r] > top) continue;
-      if (f(run[r])) return;
-    }
+    for_each_stored_run_down(s, [&](int start, const Run& run) { return start <= top && f(run); });
   }
 
   // The two prefetch steps are always inlined: a call to a function that only prefetches looks
   // free of side effects to GCC 12, which deleted such calls, unseen, when it did not inline them
   // first (checked in the assembly).
-  /// Starts loading peer n's header; prefetch_runs(n) one stage later loads its block.
-  [[gnu::always_inline]] void prefetch(PeerIndex n) const { __builtin_prefetch(&headers_[n]); }
+  /// Starts loading peer n's slot; prefetch_runs(n) one stage later loads its block.
+  [[gnu::always_inline]] void prefetch(PeerIndex n) const { __builtin_prefetch(&slots_[n]); }
   [[gnu::always_inline]] void prefetch_runs(PeerIndex n) const {
-    // A fixed count of lines, no branch: 5 lines hold a block of up to 32 runs (a fresh table's
-    // offset 0 points into the first chunk, which always exists: prefetching it is harmless).
-    const char* p = reinterpret_cast<const char*>(unit(headers_[n].offset));
-    for (int line = 0; line < 5; ++line) __builtin_prefetch(p + 64 * line);
+    // A fixed count of lines, no branch: kBlockLines lines hold a block of up to 21 runs (27 in
+    // all; a table without a block has offset 0, which points into the first chunk, which
+    // always exists: prefetching it is harmless).
+    const char* p = reinterpret_cast<const char*>(unit(slots_[n].offset));
+    for (int line = 0; line < kBlockLines; ++line) __builtin_prefetch(p + 64 * line);
   }
 
   std::size_t bytes() const {
-    std::size_t total = headers_.capacity() * sizeof(Header) + chunk_count_ * kChunkUnits * sizeof(Unit);
+    std::size_t total = slots_.capacity() * sizeof(Slot) + chunk_count_ * kChunkUnits * sizeof(Unit);
     for (const auto& list : free_) total += list.capacity() * sizeof(std::uint32_t);
     return total;
   }
@@ -190,11 +202,35 @@ class FingerTables {
   static constexpr std::uint32_t kChunkUnits = 1u << 21;  // 8 MiB
   static constexpr std::size_t kMaxChunks = (std::size_t{1} << 32) / kChunkUnits;
   static_assert(alignof(Run) <= sizeof(Unit), "runs start on a unit");
-  struct Header {
+  static constexpr int kHotRuns = 6;
+  static constexpr int kBlockLines = 3;
+  /// A peer's line: its kHotRuns highest runs, highest first, and where the others are.
+  struct alignas(64) Slot {
     std::uint32_t offset = 0;   // first unit of the block in the arena
-    std::uint8_t count = 0;     // runs held; 0: a fresh table (all fingers unknown), no block
-    std::uint8_t capacity = 0;  // runs the block has room for
+    std::uint8_t count = 0;     // runs held in all; 0: a fresh table (all fingers unknown)
+    std::uint8_t capacity = 0;  // runs the block has room for (0: no block)
+    std::uint8_t hot_start[kHotRuns] = {};
+    std::uint8_t unused[4] = {};
+    Run hot[kHotRuns];
   };
+  static_assert(sizeof(Slot) == 64, "a slot is one cache line");
+  static int hot_count(const Slot& s) { return std::min<int>(s.count, kHotRuns); }
+  static int cold_count(int count) { return std::max(0, count - kHotRuns); }
+  /// Calls f(start, run) for each run of s, highest start first, until f returns true.
+  template <class F>
+  void for_each_stored_run_down(const Slot& s, F&& f) const {
+    const int hot = hot_count(s);
+    for (int k = 0; k < hot; ++k) {
+      if (f(int{s.hot_start[k]}, s.hot[k])) return;
+    }
+    const int cold = s.count - hot;
+    if (cold == 0) return;
+    const std::uint8_t* start = starts(s);
+    const Run* run = runs(s);
+    for (int r = cold - 1; r >= 0; --r) {
+      if (f(int{start[r]}, run[r])) return;
+    }
+  }
   /// A block: `capacity` start bytes, padded to whole units, then `capacity` runs.
   static std::uint32_t start_units(int capacity) {
     return static_cast<std::uint32_t>((capacity + sizeof(Unit) - 1) / sizeof(Unit));
@@ -210,18 +246,25 @@ class FingerTables {
     for (int i = 0; i < m_; ++i) count += i == 0 || in[i].node != in[i - 1].node;
     return count;
   }
-  /// Writes the `count` runs of `in` into h's block (room enough).
-  void write_runs(Header& h, const Run* in, int count) {
-    std::uint8_t* start = starts(h);
-    Run* run = runs(h);
+  /// Writes the `count` runs of `in`: the highest kHotRuns into s, the others into its block
+  /// (room enough), lowest first.
+  void write_runs(Slot& s, const Run* in, int count) {
+    const int cold = cold_count(count);
+    std::uint8_t* start = cold > 0 ? starts(s) : nullptr;
+    Run* run = cold > 0 ? runs(s) : nullptr;
     int r = 0;
     for (int i = 0; i < m_; ++i) {
       if (i > 0 && in[i].node == in[i - 1].node) continue;
-      start[r] = static_cast<std::uint8_t>(i);
-      run[r] = in[i];
+      if (r < cold) {
+        start[r] = static_cast<std::uint8_t>(i);
+        run[r] = in[i];
+      } else {
+        s.hot_start[count - 1 - r] = static_cast<std::uint8_t>(i);
+        s.hot[count - 1 - r] = in[i];
+      }
       ++r;
     }
-    h.count = static_cast<std::uint8_t>(count);
+    s.count = static_cast<std::uint8_t>(count);
   }
   /// A new chunk on huge pages; its index.
   std::uint32_t add_chunk() {
@@ -231,8 +274,8 @@ class FingerTables {
     chunks_[chunk_count_] = HugePageAllocator<Unit>().allocate(kChunkUnits);
     return static_cast<std::uint32_t>(chunk_count_++);
   }
-  std::uint8_t* starts(const Header& h) const { return reinterpret_cast<std::uint8_t*>(unit(h.offset)); }
-  Run* runs(const Header& h) const { return reinterpret_cast<Run*>(unit(h.offset + start_units(h.capacity))); }
+  std::uint8_t* starts(const Slot& s) const { return reinterpret_cast<std::uint8_t*>(unit(s.offset)); }
+  Run* runs(const Slot& s) const { return reinterpret_cast<Run*>(unit(s.offset + start_units(s.capacity))); }
 
   std::uint32_t allocate(int capacity) {
     auto& list = free_list(capacity);
@@ -251,8 +294,8 @@ class FingerTables {
     chunk_used_ += units;
     return offset;
   }
-  void release(const Header& h) {
-    if (h.capacity > 0) free_list(h.capacity).push_back(h.offset);
+  void release(const Slot& s) {
+    if (s.capacity > 0) free_list(s.capacity).push_back(s.offset);
   }
   std::vector<std::uint32_t>& free_list(int capacity) {
     const auto slot = static_cast<std::size_t>(capacity);
@@ -261,7 +304,7 @@ class FingerTables {
   }
 
   int m_;
-  PeerArray<Header> headers_;
+  PeerArray<Slot> slots_;
   // The chunks (after the first, on huge pages: blocks are read at random), in a table that never
   // moves: a filler reads its chunk's address while another adds one.
   std::unique_ptr<Unit*[]> chunks_;
