@@ -179,11 +179,14 @@ class FingerTables {
   /// Starts loading peer n's slot; prefetch_runs(n) one stage later loads its block.
   [[gnu::always_inline]] void prefetch(PeerIndex n) const { __builtin_prefetch(&slots_[n]); }
   [[gnu::always_inline]] void prefetch_runs(PeerIndex n) const {
-    // A fixed count of lines, no branch: kBlockLines lines hold a block of up to 21 runs (27 in
-    // all; a table without a block has offset 0, which points into the first chunk, which
-    // always exists: prefetching it is harmless).
-    const char* p = reinterpret_cast<const char*>(unit(slots_[n].offset));
-    for (int line = 0; line < kBlockLines; ++line) __builtin_prefetch(p + 64 * line);
+    // Exactly the lines the block spans (none without a block): a line prefetched for nothing
+    // holds one of the few misses a core can have in flight.
+    const Slot& s = slots_[n];
+    const auto begin = reinterpret_cast<std::uintptr_t>(unit(s.offset));
+    const std::uintptr_t end = begin + block_units(s.capacity) * sizeof(Unit);
+    for (std::uintptr_t line = begin & ~std::uintptr_t{63}; line < end; line += 64) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line));
+    }
   }
 
   std::size_t bytes() const {
@@ -203,7 +206,6 @@ class FingerTables {
   static constexpr std::size_t kMaxChunks = (std::size_t{1} << 32) / kChunkUnits;
   static_assert(alignof(Run) <= sizeof(Unit), "runs start on a unit");
   static constexpr int kHotRuns = 6;
-  static constexpr int kBlockLines = 3;
   /// A peer's line: its kHotRuns highest runs, highest first, and where the others are.
   struct alignas(64) Slot {
     std::uint32_t offset = 0;   // first unit of the block in the arena
