@@ -134,10 +134,11 @@ class SimulatorCore {
       handler.prefetch_message(e->peer, pool.message(e->arg));
     }
   }
-  // Three and one places: with fewer lines per event (Chord's finger slot, its block's exact
-  // lines) a deeper first stage pays, 0.94x the time of two and one at 10^6 Chord peers; three
-  // and two 1.11x, four and one about the same as three and one. (When an event loaded more
-  // lines, four and two took 1.03x the time of two and one, six and three 1.13x.)
+  // Three and one places: with fewer lines per event (a routing table read through one fixed
+  // line per peer) a deeper first stage pays, 0.94x the time of two and one in the 10^6-peer
+  // bench (docs/benchmarks.md); three and two 1.11x, four and one about the same as three and
+  // one. (When an event loaded more lines, four and two took 1.03x the time of two and one, six
+  // and three 1.13x.)
   static constexpr std::size_t kLoadAhead = 3, kFollowAhead = 1;
 
   /// What an event became, for a simulator that traces it.
