@@ -16,9 +16,9 @@
 //
 // Worked example, m = 6, node 52 of figure 5: fingers 54, 54, 56, 60, 4, 23 are five runs
 // {start 0: 54}, {start 2: 56}, {start 3: 60}, {start 4: 4}, {start 5: 23}, all five in its
-// slot, highest first: starts (5, 4, 3, 2, 0), runs 23, 4, 60, 56, 54. With eight runs, the two
-// lowest (starts 0 and, say, 1) would be in its block: the two start bytes, two bytes of
-// padding, then the two runs (8 bytes each).
+// slot, highest first: starts (5, 4, 3, 2, 0), runs 23, 4, 60, 56, 54. A peer of a larger ring
+// with eight runs keeps its two lowest (starts 0 and, say, 1) in its block: the two start bytes,
+// two bytes of padding, then the two runs (8 bytes each).
 #include <algorithm>
 #include <array>
 #include <cstdint>
