@@ -376,12 +376,29 @@ TEST_CASE("chord: 8 peers with 10000 keys lose 2 neighbours to SIGKILL and every
   INFO("put answers " << answers.size() << " after " << std::chrono::duration<double>(Clock::now() - t_put).count()
                       << " s");
   REQUIRE(answers.size() == static_cast<std::size_t>(kKeys));
-  int stored = 0, shown = 0;
-  for (const auto& [key, a] : answers) {
-    stored += a["result"] == "stored";
-    if (a["result"] != "stored" && ++shown <= 3) MESSAGE(a.dump());
+  int shown = 0;
+  // A put that timed out is put again, as a user would (at most twice): with 8 sanitized peers
+  // and the rest of the suite on two cores, an owner now and then answers after the RPC timeout
+  // (4 of 10000 in one CI run). What this test is about is the recovery after the kills; a put
+  // path that fails for real still fails here (each key at most three times, and at most 1 % of
+  // the keys retried).
+  std::size_t retried = 0;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    std::vector<std::pair<Peer*, std::string>> again;
+    for (int i = 0; i < kKeys; ++i) {
+      const json& a = answers["key" + std::to_string(i)];
+      if (a["result"] == "stored") continue;
+      if (++shown <= 3) MESSAGE("put again (attempt " << attempt + 1 << "): " << a.dump());
+      again.push_back(puts[static_cast<std::size_t>(i)]);
+    }
+    if (again.empty()) break;
+    retried += again.size();
+    for (auto& [key, a] : ask_chunked(again, "put", 200)) answers[key] = a;
   }
+  int stored = 0;
+  for (const auto& [key, a] : answers) stored += a["result"] == "stored";
   CHECK(stored == kKeys);
+  CHECK(retried <= static_cast<std::size_t>(kKeys / 100));
   const double put_s = std::chrono::duration<double>(Clock::now() - t_put).count();
   // A put's copies leave at once only up to 4x the transfer rate; beyond that (this flood of
   // puts) they wait in the paced queue, and a peer killed now would take its queued copies with
@@ -445,7 +462,7 @@ TEST_CASE("chord: 8 peers with 10000 keys lose 2 neighbours to SIGKILL and every
     kernel_drops += std::max(0L, socket_drops(p->port));
   }
   CHECK(transfer_drops == 0);
-  MESSAGE(kKeys << " keys put in " << put_s << " s, their copies out " << drain_s
+  MESSAGE(kKeys << " keys put in " << put_s << " s (" << retried << " put again), their copies out " << drain_s
                 << " s later; after 2 SIGKILLs: converged in " << converge_s << " s, " << found << " keys readable "
                 << readable_s << " s after the kills; survivors sent " << sent << " datagrams in all, " << transfers
                 << " of them paced transfers; kernel drops at their sockets: " << kernel_drops << "; whole test "
