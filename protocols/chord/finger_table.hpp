@@ -60,18 +60,14 @@ class FingerTables {
   std::size_t size() const { return slots_.size(); }
 
   PeerIndex get(PeerIndex n, int i) const {
-    const Slot& s = slots_[n];
-    if (s.count == 0) return kNoPeer;  // a fresh table: one run of unknown fingers
-    const int hot = hot_count(s);
-    for (int k = 0; k < hot; ++k) {
-      if (s.hot_start[k] <= i) return s.hot[k].node;
-    }
-    const int cold = s.count - hot;
-    if (cold == 0) return s.hot[hot - 1].node;  // the lowest run starts at finger 0
-    const std::uint8_t* start = starts(s);
-    int r = cold - 1;
-    while (r > 0 && start[r] > i) --r;
-    return runs(s)[r].node;
+    // The highest run that starts at or below i (the lowest starts at finger 0); a fresh table
+    // has none: one run of unknown fingers.
+    PeerIndex node = kNoPeer;
+    for_each_stored_run_down(slots_[n], [&](int start, const Run& run) {
+      node = run.node;
+      return start <= i;
+    });
+    return node;
   }
 
   /// All m fingers of peer n (decompressed).
