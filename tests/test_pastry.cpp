@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -368,6 +370,83 @@ TEST_CASE("pastry: the bench command checks every answer and names a bad option"
   const ProtocolCommand command = pastry::bench_command();
   CHECK(command.run({{"peers", "many"}}) == 2);
   CHECK(command.run({{"bits", "30"}, {"digit-bits", "4"}}) == 2);  // not a multiple of b
+}
+
+namespace {
+
+/// The figures of a bench run that must not depend on how it was run.
+struct BenchFigures {
+  std::uint64_t events = 0, messages = 0, started = 0, finished = 0, correct = 0;
+  std::vector<std::uint64_t> hops;
+  double mean_latency_ms = 0, p99_latency_ms = 0;
+  std::vector<std::uint64_t> by_rule;
+  std::uint64_t digits_gained = 0;
+  bool operator==(const BenchFigures&) const = default;
+};
+
+BenchFigures run_bench_network(const pastry::BenchOptions& o, bool records) {
+  pastry::BenchNetwork network(o);
+  if (records) network.protocol.keep_records(true);
+  network.schedule_lookups();
+  network.sim.run_until(from_ms(o.seconds * 1000.0));
+  const LookupStats& st = network.protocol.stats();
+  const pastry::RouteStats& rs = network.protocol.route_stats();
+  BenchFigures f{network.sim.events_processed(),
+                 network.sim.messages().total_sent(),
+                 st.started_count(),
+                 st.finished_count(),
+                 st.correct_count(),
+                 st.hop_histogram(),
+                 st.mean_latency_ms(),
+                 st.latency_quantile_ms(0.99),
+                 std::vector<std::uint64_t>(std::begin(rs.by_rule), std::end(rs.by_rule)),
+                 rs.table_digits_gained};
+  if (records) {
+    // The records' own account: each hop one more step along the path, as many as ROUTE_DONE says.
+    const auto& finished = network.protocol.records();
+    CHECK(finished.size() == st.finished_count());
+    for (const pastry::LookupRecord& r : finished) CHECK(r.hops + 1 == r.path.size());
+  }
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "pastry: the bench's network on 2 and 3 threads: the figures of one thread, and of one thread keeping records") {
+  // Without records the hops come back in ROUTE_DONE and the forwarders never touch the
+  // requester's lookup (another thread's, in a parallel run); with records each hop extends the
+  // lookup's path. Both must count the same hops; every figure depends on the order of each
+  // peer's events (a hop's latency is drawn from the forwarding peer's stream).
+  pastry::BenchOptions o;
+  o.peers = 4000;
+  o.seconds = 10;
+  for (const double max_ms : {100.0, 10.003}) {
+    CAPTURE(max_ms);
+    o.max_ms = max_ms;
+    o.threads = 1;
+    const BenchFigures recorded = run_bench_network(o, true);
+    CHECK(recorded.finished > 3000);
+    CHECK(recorded.correct == recorded.finished);
+    CHECK(recorded.by_rule[2] > recorded.finished);  // most hops by the routing table
+    CHECK(run_bench_network(o, false) == recorded);
+    for (const unsigned threads : {2u, 3u}) {
+      CAPTURE(threads);
+      o.threads = threads;
+      CHECK(run_bench_network(o, false) == recorded);
+    }
+  }
+}
+
+TEST_CASE("pastry: on several partitions only lookups run, without records") {
+  pastry::BenchOptions o;
+  o.peers = 200;
+  o.threads = 2;
+  pastry::BenchNetwork network(o);
+  CHECK_THROWS_AS(network.protocol.keep_records(true), std::logic_error);
+  CHECK_THROWS_AS(network.protocol.put(0, network.sim.peer_id(1), 7), std::logic_error);
+  CHECK_THROWS_AS(network.protocol.join(0, 1), std::logic_error);
+  CHECK_NOTHROW(network.protocol.lookup(0, network.sim.peer_id(1)));
 }
 
 #ifdef P2PLAB_LABS_DIR

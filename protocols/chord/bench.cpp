@@ -88,17 +88,7 @@ int run_bench(const BenchOptions& o) {
   std::printf("  messages       %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()));
   std::printf("  events         %llu, %.0f events/s\n", static_cast<unsigned long long>(sim.events_processed()),
               events_per_s);
-  if (sim.threads() > 1) {
-    // Where the threads' time went (per thread, averaged): what is not "events" is the price of
-    // running in parallel.
-    const auto t = sim.phase_times();
-    const double n_threads = sim.threads();
-    std::printf(
-        "  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (merge %.2f s of it on the first thread;\n"
-        "                 %llu of %llu windows merged by two threads)\n",
-        t.events / n_threads, t.transfer / n_threads, t.waiting / n_threads, t.merge,
-        static_cast<unsigned long long>(t.halved_merges), static_cast<unsigned long long>(t.windows));
-  }
+  dht::print_thread_times(sim);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
   const double n = static_cast<double>(o.peers);
   std::printf(
@@ -120,31 +110,21 @@ int run_bench(const BenchOptions& o) {
 namespace {
 
 constexpr int kBadInput = 2;
-constexpr int kMaxThreads = 64;
 
 int run_bench_command(const CommandArgs& args) {
   const std::string command = "p2plab bench chord";
   BenchOptions o;
-  int threads = 1;
   if (!dht::read_workload(args, command, 100'000'000, 160, o) ||
       !dht::read_option(args, command, "successors", 1, kMaxSuccessors, o.successors) ||
       !dht::read_option(args, command, "maintenance-ms", 0.0, 1e7, o.maintenance_ms) ||
-      !dht::read_option(args, command, "threads", 1, kMaxThreads, threads)) {
+      !dht::read_threads(args, command, o)) {
     return kBadInput;
   }
-  o.threads = static_cast<unsigned>(threads);
   if (o.threads > 1 && o.maintenance_ms > 0) {
     std::fprintf(stderr,
                  "%s: --threads %u: the parallel simulator runs the frozen ring only (maintenance changes state "
                  "peers share); use --threads 1 with --maintenance-ms\n",
                  command.c_str(), o.threads);
-    return kBadInput;
-  }
-  if (o.threads > 1 && from_ms(o.min_ms) <= 0) {
-    std::fprintf(stderr,
-                 "%s: --threads %u: --min-ms %g is 0 microseconds (the clock's unit): the threads need a minimum "
-                 "latency to run ahead on\n",
-                 command.c_str(), o.threads, o.min_ms);
     return kBadInput;
   }
   if (const auto it = args.find("lookup"); it != args.end()) {
@@ -169,7 +149,7 @@ ProtocolCommand bench_command() {
        {"lookup", "Lookup style: recursive (as PeerSim's and SimGrid's Chord examples) or iterative", "recursive",
         false, ""},
        {"maintenance-ms", "Run stabilize/fix_fingers with this period (0: frozen converged ring)", "0", false, ""},
-       {"threads", "Threads of the parallel simulator (the result is the same for any count)", "1", false, ""}});
+       dht::threads_option()});
   command.run = run_bench_command;
   return command;
 }

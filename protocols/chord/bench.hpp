@@ -15,7 +15,7 @@ struct BenchOptions : dht::BenchWorkload {
   int successors = 8;         // r
   bool recursive = true;      // as PeerSim's and SimGrid's Chord examples route
   double maintenance_ms = 0;  // 0: a frozen converged ring; else stabilize/fix_fingers period
-  unsigned threads = 1;       // the parallel simulator's partitions (more than 1: frozen ring only)
+                              // (more than one thread: the frozen ring only)
 };
 
 /// The benchmark's network, as run_bench builds it (a test runs the same one): a converged ring

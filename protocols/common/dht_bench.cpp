@@ -62,6 +62,25 @@ template bool read_option<double>(const CommandArgs&, const std::string&, const 
 template bool read_option<std::uint64_t>(const CommandArgs&, const std::string&, const std::string&, std::uint64_t,
                                          std::uint64_t, std::uint64_t&);
 
+CommandOption threads_option() {
+  return {"threads", "Threads of the parallel simulator (the result is the same for any count)", "1", false, ""};
+}
+
+bool read_threads(const CommandArgs& args, const std::string& command, BenchWorkload& out) {
+  constexpr int kMaxThreads = 64;
+  int threads = 1;
+  if (!read_option(args, command, "threads", 1, kMaxThreads, threads)) return false;
+  out.threads = static_cast<unsigned>(threads);
+  if (out.threads > 1 && from_ms(out.min_ms) <= 0) {
+    std::fprintf(stderr,
+                 "%s: --threads %u: --min-ms %g is 0 microseconds (the clock's unit): the threads need a minimum "
+                 "latency to run ahead on\n",
+                 command.c_str(), out.threads, out.min_ms);
+    return false;
+  }
+  return true;
+}
+
 bool read_workload(const CommandArgs& args, const std::string& command, std::uint64_t max_peers, int max_bits,
                    BenchWorkload& w) {
   if (!read_option(args, command, "peers", std::uint64_t{2}, max_peers, w.peers) ||

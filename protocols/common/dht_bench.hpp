@@ -7,6 +7,7 @@
 // A protocol's bench builds its converged network on these peers and prints its own figures.
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -29,6 +30,7 @@ struct BenchWorkload {
   int bits = 160;                    // m
   std::uint64_t seed = 1;
   std::string json_out;  // also write the figures as JSON here
+  unsigned threads = 1;  // the parallel simulator's partitions (the benches that run on it)
 };
 
 /// The workload's options, with `defaults` as their defaults: peers, seconds, rate, min-ms,
@@ -39,6 +41,26 @@ std::vector<CommandOption> workload_options(const BenchWorkload& defaults, const
 /// after a message naming the option and the command ("p2plab bench chord: --k: ...").
 template <class T>
 bool read_option(const CommandArgs& args, const std::string& command, const std::string& name, T min, T max, T& out);
+
+/// --threads, for a bench on the parallel simulator.
+CommandOption threads_option();
+/// Reads --threads into out.threads; false after a message naming it (more than one thread needs
+/// a minimum latency of at least the clock's unit to run ahead on).
+bool read_threads(const CommandArgs& args, const std::string& command, BenchWorkload& out);
+
+/// Where a parallel run's threads spent their time, per thread (nothing with one thread): what is
+/// not "events" is the price of running in parallel.
+template <class ParallelSim>
+void print_thread_times(const ParallelSim& sim) {
+  if (sim.threads() <= 1) return;
+  const auto t = sim.phase_times();
+  const double n = sim.threads();
+  std::printf(
+      "  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (merge %.2f s of it on the first thread;\n"
+      "                 %llu of %llu windows merged by two threads)\n",
+      t.events / n, t.transfer / n, t.waiting / n, t.merge, static_cast<unsigned long long>(t.halved_merges),
+      static_cast<unsigned long long>(t.windows));
+}
 
 /// Reads the workload's options; false after a message naming the bad one.
 bool read_workload(const CommandArgs& args, const std::string& command, std::uint64_t max_peers, int max_bits,

@@ -1,6 +1,7 @@
 #include "pastry.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace p2plab::pastry {
 
@@ -64,10 +65,60 @@ bool erase_value(std::vector<PeerIndex>& v, PeerIndex p) {
 }  // namespace
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), digits_(params.m, params.b), net_(transport) {}
+    : params_(params), digits_(params.m, params.b), net_(transport), books_(transport.partitions()) {}
 
 void Protocol::reserve(std::size_t count) {
   if (peers_.size() < count) peers_.resize(count);
+}
+
+const LookupStats& Protocol::stats() const {
+  for (std::size_t b = 1; b < books_.size(); ++b) {
+    books_[0].stats.add(books_[b].stats);
+    books_[b].stats = LookupStats{};
+  }
+  return books_[0].stats;
+}
+
+const RouteStats& Protocol::route_stats() const {
+  for (std::size_t b = 1; b < books_.size(); ++b) {
+    books_[0].route_stats.add(books_[b].route_stats);
+    books_[b].route_stats = RouteStats{};
+  }
+  return books_[0].route_stats;
+}
+
+std::size_t Protocol::unfinished_lookups() const {
+  std::size_t n = 0;
+  for (const Book& book : books_) n += book.active.size();
+  return n;
+}
+
+LookupRecord& Protocol::start_record(PeerIndex x, Purpose purpose, const Id& key) {
+  if (books_.size() > 1 && purpose != Purpose::User) {
+    // Puts, gets and joins change state other peers share (stored items, leaf sets).
+    throw std::logic_error("pastry: only lookups run on a transport of several partitions");
+  }
+  Book& book = book_of(x);
+  const std::uint32_t serial = book.next_serial++ * static_cast<std::uint32_t>(books_.size()) + net_.partition_of(x);
+  LookupRecord& r = book.active[serial];
+  r.serial = serial;
+  r.purpose = purpose;
+  r.from = x;
+  r.key = key;
+  r.start = net_.now();
+  return r;
+}
+
+LookupRecord* Protocol::record_on_route(std::uint32_t serial) {
+  if (!keep_records_ || serial == 0) return nullptr;
+  const auto it = books_[0].active.find(serial);
+  return it == books_[0].active.end() ? nullptr : &it->second;
+}
+
+Protocol::Pending* Protocol::pending_at(PeerIndex holder, std::uint32_t slot) {
+  Book& book = book_of(holder);
+  if ((slot >> kBookShift) != net_.partition_of(holder) || (slot & kSlotMask) >= book.pending.size()) return nullptr;
+  return &book.pending[slot & kSlotMask];
 }
 
 std::uint32_t Protocol::intern_value(const std::string& v) {
@@ -310,23 +361,21 @@ void Protocol::presume_dead(PeerIndex x, PeerIndex p) {
 // ---- messages and timers ---------------------------------------------------------------------------
 
 void Protocol::send(PeerIndex from, PeerIndex to, Message msg) {
-  if (msg.lookup != 0) {
-    const auto it = active_.find(msg.lookup);
-    if (it != active_.end()) ++it->second.messages;
-  }
+  if (LookupRecord* r = record_on_route(msg.lookup)) ++r->messages;
   net_.send(from, to, msg);
 }
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg) {
+  Book& book = book_of(holder);
   std::uint32_t slot;
-  if (free_pending_.empty()) {
-    slot = static_cast<std::uint32_t>(pending_.size());
-    pending_.emplace_back();
+  if (book.free_pending.empty()) {
+    slot = net_.partition_of(holder) << kBookShift | static_cast<std::uint32_t>(book.pending.size());
+    book.pending.emplace_back();
   } else {
-    slot = free_pending_.back();
-    free_pending_.pop_back();
+    slot = book.free_pending.back();
+    book.free_pending.pop_back();
   }
-  Pending& p = pending_[slot];
+  Pending& p = book.pending[slot & kSlotMask];
   p.holder = holder;
   p.target = target;
   p.open = true;
@@ -341,7 +390,7 @@ void Protocol::ping(PeerIndex x, PeerIndex leaf) {
   Message m;
   m.type = MsgType::LeafPing;
   const std::uint32_t slot = open_pending(x, leaf, m);
-  send(x, leaf, pending_[slot].msg);
+  send(x, leaf, pending_at(x, slot)->msg);
 }
 
 Message Protocol::leaf_set_message(PeerIndex x, MsgType type) const {
@@ -371,18 +420,15 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     }
     case MsgType::RouteAck:
     case MsgType::LeafPong: {
-      if (msg.tag < pending_.size()) {
-        Pending& p = pending_[msg.tag];
-        if (p.open && p.holder == self && p.target == from) {
-          p.open = false;
-          free_pending_.push_back(msg.tag);
-        }
+      if (Pending* p = pending_at(self, msg.tag); p != nullptr && p->open && p->holder == self && p->target == from) {
+        p->open = false;
+        book_of(self).free_pending.push_back(msg.tag);
       }
       if (msg.type == MsgType::LeafPong) consider_list(self, msg, from);
       return;
     }
     case MsgType::RouteDone:
-      finish(msg.lookup, msg.node, msg.flag != 0, msg.value);
+      finish(self, msg.lookup, msg.node, msg.flag != 0, msg.value, msg.hops);
       return;
     case MsgType::JoinRow:
     case MsgType::JoinNeighbours:
@@ -396,7 +442,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       PeerState& s = peers_[self];
       if (!s.joined) {
         s.joined = true;
-        finish(msg.lookup, from, false, kNoValue);
+        finish(self, msg.lookup, from, false, kNoValue);
         // Tell every node in the new state (leaf set, routing table, neighbourhood set).
         std::vector<PeerIndex> all(s.smaller.begin(), s.smaller.end());
         all.insert(all.end(), s.larger.begin(), s.larger.end());
@@ -448,12 +494,13 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::HopTimeout: {
-      if (cookie >= pending_.size()) return;
-      Pending& p = pending_[cookie];
+      Pending* slot = pending_at(self, cookie);
+      if (slot == nullptr) return;
+      Pending& p = *slot;
       // An earlier use's timer fires before this use's deadline: it leaves the slot alone.
       if (!p.open || p.holder != self || net_.now() < p.deadline) return;
       p.open = false;
-      free_pending_.push_back(cookie);
+      book_of(self).free_pending.push_back(cookie);
       const PeerIndex target = p.target;
       const Message msg = p.msg;
       if (msg.type == MsgType::Route) {
@@ -473,7 +520,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
         presume_dead(self, target);
         if (msg.purpose == Purpose::Join && msg.origin == self && !peers_[self].joined) {
           // The newcomer's nearby node A does not answer: it cannot route on its own.
-          finish(msg.lookup, kNoPeer, false, kNoValue);
+          finish(self, msg.lookup, kNoPeer, false, kNoValue);
           if (join_failed_) join_failed_(self);
           return;
         }
@@ -486,10 +533,11 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::LookupTimeout: {
-      const auto it = active_.find(cookie);
-      if (it == active_.end()) return;
+      const Book& book = book_of(self);
+      const auto it = book.active.find(cookie);
+      if (it == book.active.end()) return;
       const bool join = it->second.purpose == Purpose::Join;
-      finish(cookie, kNoPeer, false, kNoValue);
+      finish(self, cookie, kNoPeer, false, kNoValue);
       if (join && !peers_[self].joined && join_failed_) join_failed_(self);
       return;
     }

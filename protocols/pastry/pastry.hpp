@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -69,7 +70,7 @@ struct Message {
   Purpose purpose = Purpose::User;
   std::uint8_t flag = 0;     // RouteDone: found/stored; RowRequest: the column
   std::uint8_t count = 0;    // valid entries in list
-  std::uint16_t hops = 0;    // Route: forwarding steps so far
+  std::uint16_t hops = 0;    // Route: forwarding steps so far; RouteDone: the route's
   std::uint16_t row = 0;     // JoinRow, RowRequest: the row
   std::uint32_t lookup = 0;  // serial of the lookup (0: none)
   std::uint32_t tag = 0;     // RPC slot (hop and ping acknowledgements)
@@ -106,6 +107,11 @@ struct Decision {
 struct RouteStats {
   std::uint64_t by_rule[4] = {0, 0, 0, 0};  // Decision::Rule: Deliver, LeafSet, Table, RareCase
   std::uint64_t table_digits_gained = 0;    // over all Table hops: shl(next, key) - shl(node, key)
+  /// Adds another partition's counts.
+  void add(const RouteStats& other) {
+    for (int r = 0; r < 4; ++r) by_rule[r] += other.by_rule[r];
+    table_digits_gained += other.table_digits_gained;
+  }
 };
 
 struct PeerState {
@@ -132,7 +138,13 @@ class Protocol final : public MessageHandler<Message> {
   /// `except`, a newcomer looking up its own id)?
   void set_oracle(std::function<bool(PeerIndex owner, const Id& key, PeerIndex except)> f) { oracle_ = std::move(f); }
   void on_join_failed(std::function<void(PeerIndex)> f) { join_failed_ = std::move(f); }
-  void keep_records(bool keep) { keep_records_ = keep; }
+  /// Without records (benchmarks) a lookup's requester alone touches its state: the forwarders
+  /// neither extend its path nor count its messages, and its hops come back in ROUTE_DONE (which
+  /// a parallel run needs: the requester may be another thread's peer).
+  void keep_records(bool keep) {
+    if (keep && books_.size() > 1) throw std::logic_error("pastry: lookup records need a one-partition transport");
+    keep_records_ = keep;
+  }
 
   // ---- life cycle ---------------------------------------------------------------------------
   void create(PeerIndex x);                  // the first node
@@ -160,9 +172,11 @@ class Protocol final : public MessageHandler<Message> {
   bool joined(PeerIndex x) const { return x < peers_.size() && peers_[x].joined; }
   const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
   const std::vector<LookupRecord>& records() const { return records_; }
-  const LookupStats& stats() const { return stats_; }
-  const RouteStats& route_stats() const { return route_stats_; }
-  std::size_t unfinished_lookups() const { return active_.size(); }
+  /// The user lookups' figures and the routing decisions' (of every partition's book: call them
+  /// between runs, not during).
+  const LookupStats& stats() const;
+  const RouteStats& route_stats() const;
+  std::size_t unfinished_lookups() const;
   std::size_t state_entries(PeerIndex x) const;  // distinct peers x knows
 
   // ---- MessageHandler -------------------------------------------------------------------------
@@ -181,7 +195,9 @@ class Protocol final : public MessageHandler<Message> {
   void handle_route(PeerIndex x, Message msg, bool arrived);
   void forward(PeerIndex x, PeerIndex next, Message msg);
   void deliver(PeerIndex z, const Message& msg);
-  void finish(std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value);
+  /// The requester's end of a lookup; `hops` is what ROUTE_DONE carried (records count the path).
+  void finish(PeerIndex requester, std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value,
+              std::uint32_t hops = 0);
   void send_rows(PeerIndex node, PeerIndex newcomer, int from_row, std::uint32_t serial);
   Message leaf_set_message(PeerIndex x, MsgType type) const;
   std::uint32_t open_pending(PeerIndex holder, PeerIndex target, const Message& msg);
@@ -200,21 +216,38 @@ class Protocol final : public MessageHandler<Message> {
   Id shifted_size(int row) const;
   void trace_state(PeerIndex x, StateField field, PeerIndex value);
 
+  // Lookups and pending hops live in books, one per partition of the transport (one, except in a
+  // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer
+  // that sent it, so no two threads share a book. A pending slot's number carries its book in
+  // the top bits (book 0: slot = index); a lookup's serial is next * books + book (one book:
+  // 1, 2, 3, ...).
+  static constexpr int kBookShift = 27;
+  static constexpr std::uint32_t kSlotMask = (1u << kBookShift) - 1;
+  struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
+    std::vector<Pending> pending;
+    std::vector<std::uint32_t> free_pending;
+    std::unordered_map<std::uint32_t, LookupRecord> active;  // by serial
+    std::uint32_t next_serial = 1;
+    mutable LookupStats stats;
+    mutable RouteStats route_stats;
+  };
+  Book& book_of(PeerIndex peer) { return books_[net_.partition_of(peer)]; }
+  /// A new lookup of requester x: its record in x's book, under a fresh serial.
+  LookupRecord& start_record(PeerIndex x, Purpose purpose, const Id& key);
+  /// The record of a lookup a forwarder handles, when records are kept (one partition).
+  LookupRecord* record_on_route(std::uint32_t serial);
+  Pending* pending_at(PeerIndex holder, std::uint32_t slot);
+
   Params params_;
   Digits digits_;
   Transport<Message>& net_;
   std::vector<PeerState> peers_;
-  std::vector<Pending> pending_;
-  std::vector<std::uint32_t> free_pending_;
-  std::unordered_map<std::uint32_t, LookupRecord> active_;
+  std::vector<Book> books_;
   std::vector<LookupRecord> records_;
   std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
   std::vector<std::string> values_;
   std::unordered_map<std::string, std::uint32_t> value_index_;
-  LookupStats stats_;
-  RouteStats route_stats_;
-  std::uint32_t next_serial_ = 1;
-  bool keep_records_ = true;
+  bool keep_records_ = books_.size() == 1;
   std::function<double(PeerIndex, PeerIndex)> proximity_;
   std::function<bool(PeerIndex, const Id&, PeerIndex)> oracle_;
   std::function<void(PeerIndex)> join_failed_;

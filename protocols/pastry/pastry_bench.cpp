@@ -6,33 +6,53 @@
 #include <cstdio>
 #include <string>
 
-#include "p2plab/simulator.hpp"
-#include "pastry.hpp"
 #include "pastry_run.hpp"
 
 namespace p2plab::pastry {
 
-int run_bench(const BenchOptions& o) {
-  dht::BenchClock clock;
-  Simulator<Message> sim(o.seed, dht::workload_network(o));
+namespace {
+
+Params bench_params(const BenchOptions& o) {
   Params params;
   params.m = o.bits;
   params.b = o.digit_bits;
   params.leaf_set = o.leaf_set;
   params.maintenance = false;  // a frozen converged network: routing alone is measured
   params.rpc_timeout = from_ms(4 * o.max_ms + 100);
-  Protocol protocol(params, sim);
+  return params;
+}
+
+}  // namespace
+
+BenchNetwork::BenchNetwork(const BenchOptions& o)
+    : sim(o.seed, dht::workload_network(o), o.threads),
+      digits(o.bits, o.digit_bits),
+      protocol(bench_params(o), sim),
+      arrivals(o) {
   sim.set_handler(&protocol);
   protocol.keep_records(false);
-  const Digits digits(o.bits, o.digit_bits);
-  protocol.set_oracle([&](PeerIndex owner, const Id& key, PeerIndex except) {
+  // Read-only while the run goes on: the threads may ask at once.
+  protocol.set_oracle([this](PeerIndex owner, const Id& key, PeerIndex except) {
     return sim.is_up(owner) && closest_live(sim, digits, key, except) == owner;
   });
   protocol.reserve(o.peers);
-  dht::add_workload_peers(sim, o);
+  dht::add_workload_peers(sim, o, o.threads);
   protocol.install_converged(sim.live_by_id(), o.seed);
+}
+
+void BenchNetwork::schedule_lookups() {
+  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
+    protocol.lookup(from, arrivals.key(arg));
+  }));
+}
+
+int run_bench(const BenchOptions& o) {
+  dht::BenchClock clock;
+  BenchNetwork network(o);
+  ParallelSimulator<Message>& sim = network.sim;
+  Protocol& protocol = network.protocol;
   clock.built();
-  dht::schedule_workload_lookups(sim, o, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
+  network.schedule_lookups();
   sim.run_until(from_ms(o.seconds * 1000.0));
   clock.finished();
 
@@ -43,9 +63,9 @@ int run_bench(const BenchOptions& o) {
   for (PeerIndex p = 0; p < o.peers; ++p) rows += protocol.rows_in_use(p);
   std::printf(
       "p2plab bench pastry: N = %llu, m = %d, b = %d, |L| = %d, %.2f lookups/peer/s, %g s simulated,\n"
-      "  latency uniform %g-%g ms per hop, frozen converged network\n",
-      static_cast<unsigned long long>(o.peers), o.bits, o.digit_bits, o.leaf_set, o.rate, o.seconds, o.min_ms,
-      o.max_ms);
+      "  latency uniform %g-%g ms per hop, frozen converged network, %u thread%s\n",
+      static_cast<unsigned long long>(o.peers), o.bits, o.digit_bits, o.leaf_set, o.rate, o.seconds, o.min_ms, o.max_ms,
+      o.threads, o.threads == 1 ? "" : "s");
   std::printf("  wall time      %.2f s (network built in %.2f s, simulated in %.2f s)\n", build_s + run_s, build_s,
               run_s);
   std::printf("  lookups        %llu started, %llu finished, %.4f%% correct, %llu failed\n",
@@ -71,10 +91,15 @@ int run_bench(const BenchOptions& o) {
       static_cast<double>(rs.table_digits_gained) / static_cast<double>(std::max<std::uint64_t>(1, rs.by_rule[2])),
       static_cast<double>(rs.by_rule[3]) / finished);
   std::printf("  lookup latency mean %.1f ms, p99 %.0f ms\n", st.mean_latency_ms(), st.latency_quantile_ms(0.99));
-  std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
-              static_cast<unsigned long long>(sim.events_processed()));
-  std::printf("  peak memory    %.1f MB\n", static_cast<double>(clock.peak_rss()) / 1e6);
+  std::printf("  messages       %llu, events %llu, %.0f events/s\n",
+              static_cast<unsigned long long>(sim.messages().total_sent()),
+              static_cast<unsigned long long>(sim.events_processed()),
+              static_cast<double>(sim.events_processed()) / run_s);
+  dht::print_thread_times(sim);
+  std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(clock.peak_rss()) / 1e6,
+              clock.bytes_per_peer(o.peers));
   nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
+  figures["threads"] = o.threads;
   figures["b"] = o.digit_bits;
   figures["leaf_set"] = o.leaf_set;
   figures["mean_hops"] = st.mean_hops();
@@ -91,7 +116,7 @@ int run_bench_command(const CommandArgs& args) {
   BenchOptions o;
   if (!dht::read_workload(args, command, 10'000'000, 160, o) ||
       !dht::read_option(args, command, "digit-bits", 1, kMaxDigitBits, o.digit_bits) ||
-      !dht::read_option(args, command, "leaf-set", 2, kMaxList, o.leaf_set)) {
+      !dht::read_option(args, command, "leaf-set", 2, kMaxList, o.leaf_set) || !dht::read_threads(args, command, o)) {
     return 2;
   }
   if (o.bits % o.digit_bits != 0 || o.leaf_set % 2 != 0) {
@@ -108,7 +133,8 @@ ProtocolCommand bench_command() {
   command.summary = "Mean hops and simulator speed on a large converged Pastry network";
   command.options =
       dht::workload_options(BenchOptions{}, {{"digit-bits", "Bits per digit b (digits in base 2^b)", "4", false, "b"},
-                                             {"leaf-set", "Leaf set size |L|", "16", false, ""}});
+                                             {"leaf-set", "Leaf set size |L|", "16", false, ""},
+                                             dht::threads_option()});
   command.run = run_bench_command;
   return command;
 }

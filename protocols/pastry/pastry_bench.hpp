@@ -5,7 +5,9 @@
 #include <string>
 
 #include "common/dht_bench.hpp"
+#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
+#include "pastry.hpp"
 
 namespace p2plab::pastry {
 
@@ -17,6 +19,23 @@ struct BenchOptions : dht::BenchWorkload {
   int digit_bits = 4, leaf_set = 16;
 };
 
+/// The benchmark's network, as run_bench builds it (a test runs the same one): a converged
+/// network of options.peers peers, every answer checked against the numerically closest live
+/// peer, records not kept, on the parallel simulator with options.threads partitions (one:
+/// sequentially).
+struct BenchNetwork {
+  explicit BenchNetwork(const BenchOptions& options);
+  /// The workload's lookups, until the window ends.
+  void schedule_lookups();
+
+  ParallelSimulator<Message> sim;
+  Digits digits;
+  Protocol protocol;
+  dht::WorkloadArrivals arrivals;
+};
+
+/// Runs the benchmark, prints its figures; returns the process exit code (3 if a lookup ended
+/// anywhere but at the closest node).
 int run_bench(const BenchOptions& options);
 ProtocolCommand bench_command();
 

@@ -47,15 +47,10 @@ void Protocol::start_maintenance(PeerIndex x) {
 }
 
 void Protocol::join(PeerIndex x, PeerIndex nearby) {
+  LookupRecord& r = start_record(x, Purpose::Join, net_.id_of(x));  // (first: it may refuse)
+  const std::uint32_t serial = r.serial;
   reserve(x + 1);
   peers_[x] = PeerState{};
-  const std::uint32_t serial = next_serial_++;
-  LookupRecord& r = active_[serial];
-  r.serial = serial;
-  r.purpose = Purpose::Join;
-  r.from = x;
-  r.key = net_.id_of(x);
-  r.start = net_.now();
   r.path.push_back(x);
   Trace& trace = net_.trace();
   if (trace.enabled()) {

@@ -7,15 +7,10 @@
 namespace p2plab::pastry {
 
 std::uint32_t Protocol::lookup(PeerIndex x, const Id& key, Purpose purpose, std::uint32_t value) {
-  const std::uint32_t serial = next_serial_++;
-  LookupRecord& r = active_[serial];
-  r.serial = serial;
-  r.purpose = purpose;
-  r.from = x;
-  r.key = key;
-  r.start = net_.now();
+  LookupRecord& r = start_record(x, purpose, key);
+  const std::uint32_t serial = r.serial;
   r.value = value;
-  stats_.started();
+  book_of(x).stats.started();
   Trace& trace = net_.trace();
   if (trace.enabled()) {
     TraceEvent e;
@@ -40,8 +35,8 @@ std::uint32_t Protocol::lookup(PeerIndex x, const Id& key, Purpose purpose, std:
 }
 
 void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
-  const auto it = active_.find(msg.lookup);
-  if (arrived && it != active_.end()) it->second.path.push_back(x);
+  LookupRecord* record = record_on_route(msg.lookup);
+  if (arrived && record != nullptr) record->path.push_back(x);
   if (arrived && msg.purpose == Purpose::Join && x != msg.origin) {
     // The i-th node on the join route (A is the 0-th) gives the newcomer its row i (and the
     // deeper rows it shares with the newcomer); A also its neighbourhood set.
@@ -58,7 +53,8 @@ void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
   }
   // A route longer than any correct one (a loop through stale state) gives up.
   if (msg.hops > 4 * digits_.count() + params_.leaf_set) {
-    if (it != active_.end()) {
+    // (Without records the requester alone knows whether its lookup is still on.)
+    if (record != nullptr || (!keep_records_ && msg.lookup != 0)) {
       Message done;
       done.type = MsgType::RouteDone;
       done.lookup = msg.lookup;
@@ -67,9 +63,10 @@ void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
     return;
   }
   const Decision d = route(x, msg.key);
-  ++route_stats_.by_rule[static_cast<int>(d.rule)];
+  RouteStats& route_stats = book_of(x).route_stats;
+  ++route_stats.by_rule[static_cast<int>(d.rule)];
   if (d.rule == Decision::Rule::Table) {
-    route_stats_.table_digits_gained +=
+    route_stats.table_digits_gained +=
         static_cast<std::uint64_t>(digits_.shared_prefix(net_.id_of(d.next), msg.key) - d.row);
   }
   if (d.rule == Decision::Rule::Deliver) {
@@ -95,7 +92,7 @@ void Protocol::forward(PeerIndex x, PeerIndex next, Message msg) {
     e.key = msg.key;
     trace.record(e);
   }
-  send(x, next, pending_[slot].msg);
+  send(x, next, pending_at(x, slot)->msg);
 }
 
 void Protocol::deliver(PeerIndex z, const Message& msg) {
@@ -103,6 +100,7 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
   done.type = MsgType::RouteDone;
   done.lookup = msg.lookup;
   done.node = z;
+  done.hops = msg.hops;
   switch (msg.purpose) {
     case Purpose::User:
       break;
@@ -130,7 +128,7 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
     }
   }
   if (msg.origin == z) {
-    finish(msg.lookup, z, done.flag != 0, done.value);
+    finish(z, msg.lookup, z, done.flag != 0, done.value, msg.hops);
   } else {
     send(z, msg.origin, done);
   }
@@ -152,23 +150,26 @@ void Protocol::send_rows(PeerIndex node, PeerIndex newcomer, int from_row, std::
   }
 }
 
-void Protocol::finish(std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value) {
-  const auto it = active_.find(serial);
-  if (it == active_.end()) return;
+void Protocol::finish(PeerIndex requester, std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value,
+                      std::uint32_t hops) {
+  Book& book = book_of(requester);
+  const auto it = book.active.find(serial);
+  if (it == book.active.end()) return;
   LookupRecord r = std::move(it->second);
-  active_.erase(it);
+  book.active.erase(it);
   r.end = net_.now();
   r.owner = owner;
   r.completed = owner != kNoPeer;
-  r.hops = r.path.empty() ? 0 : static_cast<std::uint32_t>(r.path.size() - 1);
+  if (keep_records_) hops = r.path.empty() ? 0 : static_cast<std::uint32_t>(r.path.size() - 1);
+  r.hops = hops;
   r.ok = r.completed && oracle_ && oracle_(owner, r.key, r.purpose == Purpose::Join ? r.from : kNoPeer);
   r.found = found;
   if (r.purpose == Purpose::Get) r.value = value;
   if (r.purpose != Purpose::Join) {
     if (r.completed) {
-      stats_.finished(r.hops, r.end - r.start, r.ok);
+      book.stats.finished(r.hops, r.end - r.start, r.ok);
     } else {
-      stats_.failed();
+      book.stats.failed();
     }
   }
   Trace& trace = net_.trace();

@@ -89,7 +89,8 @@ TEST_CASE("the valid scenario used below runs (exit 0)") {
 
 TEST_CASE("malformed JSON names line and column") {
   expect_rejected("malformed", "{ \"protocol\": \"chord\",\n  \"seed\": 42,, }", "", "malformed JSON");
-  const Outcome o = run_p2plab("run " + write_file("malformed2.json", "{ \"protocol\": \"chord\",\n  \"seed\": 42,, }"));
+  const Outcome o =
+      run_p2plab("run " + write_file("malformed2.json", "{ \"protocol\": \"chord\",\n  \"seed\": 42,, }"));
   CHECK(o.output.find("line 2") != std::string::npos);
 }
 
@@ -130,9 +131,7 @@ TEST_CASE("ids out of range for m") {
   expect_rejected("count-too-many", with("/peers", {{"count", 65}}), "peers.count", "more peers than ids");
 }
 
-TEST_CASE("duplicate ids") {
-  expect_rejected("duplicate", with("/peers/ids/3", 7), "peers.ids[3]", "duplicate id 7");
-}
+TEST_CASE("duplicate ids") { expect_rejected("duplicate", with("/peers/ids/3", 7), "peers.ids[3]", "duplicate id 7"); }
 
 TEST_CASE("operations on peers that do not exist") {
   expect_rejected("from-missing-peer", with("/events/1/from", 53), "events[1].from", "no peer with id 53");
@@ -156,7 +155,9 @@ TEST_CASE("values out of range") {
 }
 
 TEST_CASE("bad fields of the unstructured protocols are named") {
-  const nlohmann::json flood = {{"protocol", "flooding"}, {"params", {{"ttl", 4}}}, {"peers", {{"count", 10}}},
+  const nlohmann::json flood = {{"protocol", "flooding"},
+                                {"params", {{"ttl", 4}}},
+                                {"peers", {{"count", 10}}},
                                 {"items", {{"count", 3}, {"replicas", 2}}},
                                 {"events", {{{"at_ms", 10}, {"op", "query"}, {"from", 1}, {"name", "item-1"}}}}};
   auto change = [&](const nlohmann::json& base, const std::string& pointer, const nlohmann::json& value) {
@@ -191,11 +192,12 @@ TEST_CASE("bad fields of the unstructured protocols are named") {
 }
 
 TEST_CASE("bad command-line arguments exit with 2, never a crash") {
-  for (const char* args : {"", "frobnicate", "run", "bench", "bench no-such-protocol", "bench chord --peers 0",
-                           "bench chord --peers many", "bench chord --bits 500", "run a.json --nonsense",
-                           "compare --max-log2 99", "compare --protocols gnutella", "compare --min-log2 9 --max-log2 8",
-                           "bench chord --threads 0", "bench chord --threads 65", "bench chord --threads two",
-                           "bench chord --threads 2 --maintenance-ms 100", "bench chord --threads 2 --min-ms 0"}) {
+  for (const char* args :
+       {"", "frobnicate", "run", "bench", "bench no-such-protocol", "bench chord --peers 0", "bench chord --peers many",
+        "bench chord --bits 500", "run a.json --nonsense", "compare --max-log2 99", "compare --protocols gnutella",
+        "compare --min-log2 9 --max-log2 8", "bench chord --threads 0", "bench chord --threads 65",
+        "bench chord --threads two", "bench chord --threads 2 --maintenance-ms 100",
+        "bench chord --threads 2 --min-ms 0", "bench pastry --threads 0", "bench pastry --threads 2 --min-ms 0"}) {
     CAPTURE(args);
     const Outcome o = run_p2plab(args);
     CAPTURE(o.output);
@@ -210,61 +212,70 @@ TEST_CASE("randomly mutated scenarios are either run or rejected with a Scenario
   // by values of every JSON type. The library must either run the result or throw
   // ScenarioError: no other exception, no crash.
   const nlohmann::json unstructured = {
-      {"protocol", "flooding"}, {"seed", 3}, {"params", {{"ttl", 3}, {"degree", 3}}},
+      {"protocol", "flooding"},
+      {"seed", 3},
+      {"params", {{"ttl", 3}, {"degree", 3}}},
       {"peers", {{"count", 12}, {"capacities", {{"random", true}, {"nat_fraction", 0.5}}}}},
-      {"items", {{"count", 4}, {"replicas", 2}}}, {"bootstrap", "join"}, {"join_interval_ms", 20},
-      {"events", {{{"at_ms", 500}, {"op", "query"}, {"from", 2}, {"name", "item-1"}, {"ttl", 2}},
-                  {{"at_ms", 600}, {"op", "queries"}, {"count", 3}},
-                  {{"at_ms", 700}, {"op", "fail"}, {"peer", 4}},
-                  {{"at_ms", 800}, {"op", "set"}, {"param", "ttl"}, {"value", 2}},
-                  {{"at_ms", 900}, {"op", "join"}, {"id", 40}}}},
+      {"items", {{"count", 4}, {"replicas", 2}}},
+      {"bootstrap", "join"},
+      {"join_interval_ms", 20},
+      {"events",
+       {{{"at_ms", 500}, {"op", "query"}, {"from", 2}, {"name", "item-1"}, {"ttl", 2}},
+        {{"at_ms", 600}, {"op", "queries"}, {"count", 3}},
+        {{"at_ms", 700}, {"op", "fail"}, {"peer", 4}},
+        {{"at_ms", 800}, {"op", "set"}, {"param", "ttl"}, {"value", 2}},
+        {{"at_ms", 900}, {"op", "join"}, {"id", 40}}}},
       {"run_ms", 4000}};
   const nlohmann::json kademlia = {
-      {"protocol", "kademlia"}, {"seed", 3},
+      {"protocol", "kademlia"},
+      {"seed", 3},
       {"params", {{"m", 16}, {"k", 3}, {"alpha", 2}, {"refresh_ms", 500}, {"round_timeout_ms", 50}}},
-      {"peers", {{"ids", {1, 200, 3000, 40000, 65535}}}}, {"bootstrap", "join"}, {"join_interval_ms", 20},
-      {"events", {{{"at_ms", 500}, {"op", "lookup"}, {"from", 200}, {"key", 7}},
-                  {{"at_ms", 550}, {"op", "put"}, {"name", "a"}, {"value", "b"}},
-                  {{"at_ms", 600}, {"op", "get"}, {"from", 1}, {"name", "a"}},
-                  {{"at_ms", 700}, {"op", "fail"}, {"peer", 3000}},
-                  {{"at_ms", 800}, {"op", "set"}, {"param", "alpha"}, {"value", 3}},
-                  {{"at_ms", 900}, {"op", "join"}, {"id", 40}}}},
+      {"peers", {{"ids", {1, 200, 3000, 40000, 65535}}}},
+      {"bootstrap", "join"},
+      {"join_interval_ms", 20},
+      {"events",
+       {{{"at_ms", 500}, {"op", "lookup"}, {"from", 200}, {"key", 7}},
+        {{"at_ms", 550}, {"op", "put"}, {"name", "a"}, {"value", "b"}},
+        {{"at_ms", 600}, {"op", "get"}, {"from", 1}, {"name", "a"}},
+        {{"at_ms", 700}, {"op", "fail"}, {"peer", 3000}},
+        {{"at_ms", 800}, {"op", "set"}, {"param", "alpha"}, {"value", 3}},
+        {{"at_ms", 900}, {"op", "join"}, {"id", 40}}}},
       {"run_ms", 3000}};
   for (const char* protocol : {"chord", "flooding", "superpeer", "central_index", "kademlia"}) {
-  CAPTURE(protocol);
-  nlohmann::json base = nlohmann::json::parse(kValid);
-  if (std::string(protocol) == "kademlia") {
-    base = kademlia;
-  } else if (std::string(protocol) != "chord") {
-    base = unstructured;
-    base["protocol"] = protocol;
-    if (std::string(protocol) != "flooding") base["params"] = nlohmann::json::object();
-  }
-  const nlohmann::json flat = base.flatten();
-  const std::array<nlohmann::json, 9> replacements = {nullptr, true, -1, 0, 3.5, 1e300, "x",
-                                                      nlohmann::json::array(), nlohmann::json::object()};
-  int rejected = 0, ran = 0;
-  for (const auto& [pointer, unused] : flat.items()) {
-    (void)unused;
-    for (const auto& replacement : replacements) {
-      nlohmann::json doc = base;
-      doc[nlohmann::json::json_pointer(pointer)] = replacement;
-      CAPTURE(pointer);
-      CAPTURE(replacement.dump());
-      try {
-        const p2plab::Scenario s = p2plab::parse_scenario(doc, "mutant.json");
-        auto run = p2plab::all_protocols().create(s);
-        run->run_to_end();
-        ++ran;
-      } catch (const p2plab::ScenarioError& e) {
-        ++rejected;
-        CHECK(std::string(e.what()).rfind("mutant.json: ", 0) == 0);
-      } catch (const std::exception& e) {
-        FAIL("unexpected exception: " << e.what());
+    CAPTURE(protocol);
+    nlohmann::json base = nlohmann::json::parse(kValid);
+    if (std::string(protocol) == "kademlia") {
+      base = kademlia;
+    } else if (std::string(protocol) != "chord") {
+      base = unstructured;
+      base["protocol"] = protocol;
+      if (std::string(protocol) != "flooding") base["params"] = nlohmann::json::object();
+    }
+    const nlohmann::json flat = base.flatten();
+    const std::array<nlohmann::json, 9> replacements = {
+        nullptr, true, -1, 0, 3.5, 1e300, "x", nlohmann::json::array(), nlohmann::json::object()};
+    int rejected = 0, ran = 0;
+    for (const auto& [pointer, unused] : flat.items()) {
+      (void)unused;
+      for (const auto& replacement : replacements) {
+        nlohmann::json doc = base;
+        doc[nlohmann::json::json_pointer(pointer)] = replacement;
+        CAPTURE(pointer);
+        CAPTURE(replacement.dump());
+        try {
+          const p2plab::Scenario s = p2plab::parse_scenario(doc, "mutant.json");
+          auto run = p2plab::all_protocols().create(s);
+          run->run_to_end();
+          ++ran;
+        } catch (const p2plab::ScenarioError& e) {
+          ++rejected;
+          CHECK(std::string(e.what()).rfind("mutant.json: ", 0) == 0);
+        } catch (const std::exception& e) {
+          FAIL("unexpected exception: " << e.what());
+        }
       }
     }
-  }
-  CHECK(rejected > 30);
-  CHECK(ran > 10);
+    CHECK(rejected > 30);
+    CHECK(ran > 10);
   }
 }
