@@ -10,10 +10,13 @@
 #include <cmath>
 #include <deque>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench_figures.hpp"
 #include "can/can.hpp"
+#include "can/can_bench.hpp"
 #include "can/can_run.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/registry.hpp"
@@ -358,6 +361,69 @@ TEST_CASE("can: random joins stay close to the equal-zone path length") {
   // paper's simulations (figure 4) show paths within a few hops of (d/4) n^(1/d).
   CHECK(mean > 0.8 * 16);
   CHECK(mean < 1.25 * 16);
+}
+
+namespace {
+
+test::BenchFigures run_bench_network(const can::BenchOptions& o, bool records) {
+  can::BenchNetwork network(o);
+  if (records) network.protocol.keep_records(true);
+  network.schedule_lookups();
+  network.run();
+  const LookupStats& st = network.protocol.stats();
+  if (records) {
+    // The records' own account: each hop one more step along the path, as many as ROUTE_DONE says.
+    const auto& finished = network.protocol.records();
+    CHECK(finished.size() == st.finished_count());
+    for (const can::LookupRecord& r : finished) CHECK(r.hops + 1 == r.path.size());
+  }
+  return test::bench_figures(st, network.sim);
+}
+
+}  // namespace
+
+TEST_CASE("can: the bench's network on 2 and 3 threads: the figures of one thread, and of one thread keeping records") {
+  // Without records the hops come back in ROUTE_DONE and the forwarders never touch the
+  // requester's lookup (another thread's, in a parallel run); with records each hop extends the
+  // lookup's path. Every figure depends on the order of each peer's events (a hop's latency is
+  // drawn from the forwarding peer's stream).
+  can::BenchOptions o;
+  o.peers = 3000;
+  o.seconds = 5;
+  for (const int d : {2, 3}) {
+    for (const double max_ms : {100.0, 10.003}) {
+      CAPTURE(d);
+      CAPTURE(max_ms);
+      o.d = d;
+      o.max_ms = max_ms;
+      o.threads = 1;
+      const test::BenchFigures recorded = run_bench_network(o, true);
+      CHECK(recorded.finished == recorded.started);  // the run goes on until the last lookup arrives
+      CHECK(recorded.finished > 1000);
+      CHECK(recorded.correct == recorded.finished);
+      CHECK(run_bench_network(o, false) == recorded);
+      for (const unsigned threads : {2u, 3u}) {
+        CAPTURE(threads);
+        o.threads = threads;
+        CHECK(run_bench_network(o, false) == recorded);
+      }
+    }
+  }
+}
+
+TEST_CASE("can: on several partitions only lookups run, without records; the bench command names a bad option") {
+  can::BenchOptions o;
+  o.peers = 200;
+  o.threads = 2;
+  can::BenchNetwork network(o);
+  CHECK_THROWS_AS(network.protocol.keep_records(true), std::logic_error);
+  CHECK_THROWS_AS(network.protocol.put(0, network.sim.peer_id(1), 7), std::logic_error);
+  CHECK_THROWS_AS(network.protocol.join(0, 1), std::logic_error);
+  CHECK_NOTHROW(network.protocol.lookup(0, network.sim.peer_id(1)));
+  const ProtocolCommand command = can::bench_command();
+  CHECK(command.run({{"threads", "0"}}) == 2);
+  CHECK(command.run({{"threads", "2"}, {"min-ms", "0"}}) == 2);
+  CHECK(command.run({{"d", "9"}}) == 2);
 }
 
 TEST_CASE("can: the join protocol builds the zones the oracle bootstrap builds") {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_figures.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/scenario.hpp"
 #include "pastry/pastry_bench.hpp"
@@ -374,33 +375,24 @@ TEST_CASE("pastry: the bench command checks every answer and names a bad option"
 
 namespace {
 
-/// The figures of a bench run that must not depend on how it was run.
-struct BenchFigures {
-  std::uint64_t events = 0, messages = 0, started = 0, finished = 0, correct = 0;
-  std::vector<std::uint64_t> hops;
-  double mean_latency_ms = 0, p99_latency_ms = 0;
+/// The figures of a bench run that must not depend on how it was run: the workload's and how
+/// the routing decisions went.
+struct PastryFigures {
+  test::BenchFigures lookups;
   std::vector<std::uint64_t> by_rule;
   std::uint64_t digits_gained = 0;
-  bool operator==(const BenchFigures&) const = default;
+  bool operator==(const PastryFigures&) const = default;
 };
 
-BenchFigures run_bench_network(const pastry::BenchOptions& o, bool records) {
+PastryFigures run_bench_network(const pastry::BenchOptions& o, bool records) {
   pastry::BenchNetwork network(o);
   if (records) network.protocol.keep_records(true);
   network.schedule_lookups();
   network.sim.run_until(from_ms(o.seconds * 1000.0));
   const LookupStats& st = network.protocol.stats();
   const pastry::RouteStats& rs = network.protocol.route_stats();
-  BenchFigures f{network.sim.events_processed(),
-                 network.sim.messages().total_sent(),
-                 st.started_count(),
-                 st.finished_count(),
-                 st.correct_count(),
-                 st.hop_histogram(),
-                 st.mean_latency_ms(),
-                 st.latency_quantile_ms(0.99),
-                 std::vector<std::uint64_t>(std::begin(rs.by_rule), std::end(rs.by_rule)),
-                 rs.table_digits_gained};
+  PastryFigures f{test::bench_figures(st, network.sim),
+                  std::vector<std::uint64_t>(std::begin(rs.by_rule), std::end(rs.by_rule)), rs.table_digits_gained};
   if (records) {
     // The records' own account: each hop one more step along the path, as many as ROUTE_DONE says.
     const auto& finished = network.protocol.records();
@@ -425,10 +417,10 @@ TEST_CASE(
     CAPTURE(max_ms);
     o.max_ms = max_ms;
     o.threads = 1;
-    const BenchFigures recorded = run_bench_network(o, true);
-    CHECK(recorded.finished > 3000);
-    CHECK(recorded.correct == recorded.finished);
-    CHECK(recorded.by_rule[2] > recorded.finished);  // most hops by the routing table
+    const PastryFigures recorded = run_bench_network(o, true);
+    CHECK(recorded.lookups.finished > 3000);
+    CHECK(recorded.lookups.correct == recorded.lookups.finished);
+    CHECK(recorded.by_rule[2] > recorded.lookups.finished);  // most hops by the routing table
     CHECK(run_bench_network(o, false) == recorded);
     for (const unsigned threads : {2u, 3u}) {
       CAPTURE(threads);

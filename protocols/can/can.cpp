@@ -51,7 +51,47 @@ bool contains_peer(const std::vector<PeerIndex>& v, PeerIndex p) { return std::f
 
 }  // namespace
 
-Protocol::Protocol(Params params, Transport<Message>& transport) : params_(params), net_(transport) {}
+Protocol::Protocol(Params params, Transport<Message>& transport)
+    : params_(params), net_(transport), books_(transport.partitions()) {}
+
+const LookupStats& Protocol::stats() const {
+  for (std::size_t b = 1; b < books_.size(); ++b) {
+    books_[0].stats.add(books_[b].stats);
+    books_[b].stats = LookupStats{};
+  }
+  return books_[0].stats;
+}
+
+std::size_t Protocol::unfinished_lookups() const {
+  std::size_t n = 0;
+  for (const Book& book : books_) n += book.active.size();
+  return n;
+}
+
+void Protocol::check_partitions(Purpose purpose) const {
+  if (books_.size() > 1 && purpose != Purpose::User) {
+    throw std::logic_error("can: only lookups run on a transport of several partitions");
+  }
+}
+
+LookupRecord& Protocol::start_record(PeerIndex x, Purpose purpose, const Id& key) {
+  check_partitions(purpose);
+  Book& book = book_of(x);
+  const std::uint32_t serial = book.serials.next(net_.partition_of(x), static_cast<std::uint32_t>(books_.size()));
+  LookupRecord& r = book.active[serial];
+  r.serial = serial;
+  r.purpose = purpose;
+  r.from = x;
+  r.key = key;
+  r.start = net_.now();
+  return r;
+}
+
+LookupRecord* Protocol::record_on_route(std::uint32_t serial) {
+  if (!keep_records_ || serial == 0) return nullptr;
+  const auto it = books_[0].active.find(serial);
+  return it == books_[0].active.end() ? nullptr : &it->second;
+}
 
 void Protocol::reserve(std::size_t count) {
   if (peers_.size() < count) peers_.resize(count);
@@ -113,10 +153,7 @@ void Protocol::trace_zones(PeerIndex x, ZoneChange change, PeerIndex other) {
 }
 
 void Protocol::send(PeerIndex from, PeerIndex to, const Message& msg) {
-  if (msg.lookup != 0) {
-    const auto it = active_.find(msg.lookup);
-    if (it != active_.end()) ++it->second.messages;
-  }
+  if (LookupRecord* r = record_on_route(msg.lookup)) ++r->messages;
   net_.send(from, to, msg);
 }
 
@@ -139,17 +176,13 @@ Point Protocol::draw_join_point(PeerIndex x) {
 }
 
 void Protocol::join(PeerIndex x, PeerIndex via) {
+  check_partitions(Purpose::Join);  // (before the point is drawn)
   reserve(x + 1);
   const Point p = draw_join_point(x);
   std::vector<double> c = coordinates(p, params_.d);
   // The join request travels like a lookup of the point, from the bootstrap peer on.
-  const std::uint32_t serial = next_serial_++;
-  LookupRecord& r = active_[serial];
-  r.serial = serial;
-  r.purpose = Purpose::Join;
-  r.from = x;
-  r.key = key_at(c, params_.d);
-  r.start = net_.now();
+  LookupRecord& r = start_record(x, Purpose::Join, key_at(c, params_.d));
+  const std::uint32_t serial = r.serial;
   trace_lookup(TraceKind::LookupStart, r, kNoPeer);
   net_.set_timer(x, params_.lookup_timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), serial);
   Message m;
@@ -596,7 +629,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::HopTimeout: {
-      const Pending* slot = expire(cookie);
+      const Pending* slot = expire(self, cookie);
       if (slot == nullptr) return;
       const PeerIndex holder = slot->holder, target = slot->target;
       Message msg = slot->msg;
@@ -619,15 +652,15 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::Retry: {
-      const Pending* slot = expire(cookie);
+      const Pending* slot = expire(self, cookie);
       if (slot == nullptr) return;
       const PeerIndex holder = slot->holder;
       const Message msg = slot->msg;
-      if (peers_[holder].joined && active_.count(msg.lookup)) handle_route(holder, msg, false);
+      if (peers_[holder].joined && still_on(msg.lookup)) handle_route(holder, msg, false);
       return;
     }
     case TimerKind::LookupTimeout:
-      if (active_.count(cookie)) finish(cookie, kNoPeer, false, kNoValue);
+      finish(self, cookie, kNoPeer, false, kNoValue);  // (nothing if it has ended)
       return;
     case TimerKind::Count:
       return;
@@ -653,22 +686,22 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     }
     case MsgType::RouteAck: {
-      if (msg.tag < pending_.size() && pending_[msg.tag].open && pending_[msg.tag].target == from)
-        close_pending(msg.tag);
+      if (const Pending* p = pending_at(self, msg.tag); p != nullptr && p->open && p->target == from)
+        close_pending(self, msg.tag);
       return;
     }
     case MsgType::RouteDone:
-      finish(msg.lookup, msg.node, msg.flag != 0, msg.value);
+      finish(self, msg.lookup, msg.node, msg.flag != 0, msg.value, msg.hops);
       return;
     case MsgType::JoinGrant: {
       PeerState& s = peers_[self];
-      if (s.joined || !active_.count(msg.lookup)) return;
+      if (s.joined || !book_of(self).active.count(msg.lookup)) return;
       s.zones = {msg.zones[0]};
       s.joined = true;
       trace_zones(self, ZoneChange::Granted, from);
       learn(self, from, msg.zones.data() + 1, msg.zone_count - 1);
       hear_of_all(self, msg.entries);  // the owner's neighbours that abut the new zone
-      finish(msg.lookup, from, false, kNoValue);
+      finish(self, msg.lookup, from, false, kNoValue);
       announce(self, msg.entries);
       start_maintenance(self);
       return;
@@ -685,7 +718,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
         auto& orphans = extra_[self].orphans;
         for (Orphan& o : orphans) {
           if (o.failed == from) o.zones.clear();  // it speaks: alive
-          for (int i = 0; o.second_hand && i < msg.zone_count; ++i) subtract(o.zones, msg.zones[static_cast<std::size_t>(i)]);
+          for (int i = 0; o.second_hand && i < msg.zone_count; ++i)
+            subtract(o.zones, msg.zones[static_cast<std::size_t>(i)]);
         }
         orphans.erase(std::remove_if(orphans.begin(), orphans.end(), [](const Orphan& o) { return o.zones.empty(); }),
                       orphans.end());

@@ -14,10 +14,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/partition_books.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/transport.hpp"
 #include "zone.hpp"
@@ -74,7 +76,7 @@ struct Message {
   Purpose purpose = Purpose::User;
   std::uint8_t flag = 0;        // RouteDone: found/stored
   std::uint8_t zone_count = 0;  // valid entries in zones
-  std::uint16_t hops = 0;       // Route: forwarding steps so far
+  std::uint16_t hops = 0;       // Route: forwarding steps so far; RouteDone: the route's
   std::uint32_t lookup = 0;     // serial of the lookup (0: none)
   std::uint32_t tag = 0;        // RPC slot (hop acknowledgements)
   PeerIndex origin = kNoPeer;   // Route: the requester
@@ -127,7 +129,13 @@ class Protocol final : public MessageHandler<Message> {
   void reserve(std::size_t count);
   /// Checks a finished lookup: is `owner` the live peer whose zone contains the key's point?
   void set_oracle(std::function<bool(PeerIndex owner, const Id& key)> f) { oracle_ = std::move(f); }
-  void keep_records(bool keep) { keep_records_ = keep; }
+  /// Without records (benchmarks) a lookup's requester alone touches its state: the forwarders
+  /// neither extend its path nor count its messages, and its hops come back in ROUTE_DONE (which
+  /// a parallel run needs: the requester may be another thread's peer).
+  void keep_records(bool keep) {
+    if (keep && books_.size() > 1) throw std::logic_error("can: lookup records need a one-partition transport");
+    keep_records_ = keep;
+  }
   /// Called when a newcomer's join fails (no grant before the lookup timeout, or a zone too
   /// small to split): the run may try again through another peer.
   void on_join_failed(std::function<void(PeerIndex)> f) { join_failed_ = std::move(f); }
@@ -169,12 +177,14 @@ class Protocol final : public MessageHandler<Message> {
   std::vector<PeerIndex> neighbour_peers(PeerIndex x) const;
   const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
   const std::vector<LookupRecord>& records() const { return records_; }
-  const LookupStats& stats() const { return stats_; }
-  std::size_t unfinished_lookups() const { return active_.size(); }
+  /// The user lookups' figures (of every partition's book: call it between runs, not during).
+  const LookupStats& stats() const;
+  std::size_t unfinished_lookups() const;
   /// The purpose of a lookup still on its way (Purpose::User if it is not).
   Purpose purpose_of(std::uint32_t serial) const {
-    const auto it = active_.find(serial);
-    return it == active_.end() ? Purpose::User : it->second.purpose;
+    const auto& active = books_[serial % books_.size()].active;  // (serials: common/partition_books.hpp)
+    const auto it = active.find(serial);
+    return it == active.end() ? Purpose::User : it->second.purpose;
   }
   /// Counts every change of any peer's zones (for an index built over them).
   std::uint64_t zone_version() const { return zone_version_; }
@@ -212,12 +222,38 @@ class Protocol final : public MessageHandler<Message> {
   void handle_route(PeerIndex x, Message msg, bool arrived);
   void forward(PeerIndex x, PeerIndex next, Message msg);
   void deliver(PeerIndex z, const Message& msg);
-  void finish(std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value);
+  /// The requester's end of a lookup; `hops` is what ROUTE_DONE carried (records count the path).
+  void finish(PeerIndex requester, std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value,
+              std::uint32_t hops = 0);
   /// A slot for a message waiting `wait` (an acknowledgement, a retry), with its timer of `kind`.
   std::uint32_t open_pending(PeerIndex holder, PeerIndex target, const Message& msg, SimTime wait, TimerKind kind);
   /// The slot's message if its timer is the current one (the slot is closed then), else nullptr.
-  const Pending* expire(std::uint32_t slot);
-  void close_pending(std::uint32_t slot);
+  const Pending* expire(PeerIndex holder, std::uint32_t slot);
+  void close_pending(PeerIndex holder, std::uint32_t slot);
+
+  // Lookups and pending hops live in books, one per partition of the transport (one, except in a
+  // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer
+  // that holds it, so no two threads share a book (common/partition_books.hpp).
+  struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
+    dht::PendingPool<Pending> pending;
+    std::unordered_map<std::uint32_t, LookupRecord> active;  // by serial
+    dht::SerialCounter serials;
+    mutable LookupStats stats;
+  };
+  Book& book_of(PeerIndex peer) { return books_[net_.partition_of(peer)]; }
+  /// Throws unless `purpose` may run on this transport: on several partitions only lookups do
+  /// (puts, gets, joins and probes change state other peers share).
+  void check_partitions(Purpose purpose) const;
+  /// A new lookup of requester x: its record in x's book, under a fresh serial.
+  LookupRecord& start_record(PeerIndex x, Purpose purpose, const Id& key);
+  /// The record of a lookup a forwarder handles, when records are kept (one partition).
+  LookupRecord* record_on_route(std::uint32_t serial);
+  /// Whether a forwarder should still route the lookup's message (without records it cannot
+  /// know: the requester ignores a late answer).
+  bool still_on(std::uint32_t serial) { return !keep_records_ || record_on_route(serial) != nullptr; }
+  Pending* pending_at(PeerIndex holder, std::uint32_t slot) {
+    return book_of(holder).pending.find(net_.partition_of(holder), slot);
+  }
 
   /// Splits x's zone holding p (or hands over a whole zone if x holds several); returns the
   /// zone for the newcomer (depth 0 and false if it cannot be split further).
@@ -254,17 +290,13 @@ class Protocol final : public MessageHandler<Message> {
   Transport<Message>& net_;
   std::vector<PeerState> peers_;
   std::unordered_map<PeerIndex, Extra> extra_;
-  std::vector<Pending> pending_;
-  std::vector<std::uint32_t> free_pending_;
-  std::unordered_map<std::uint32_t, LookupRecord> active_;
+  std::vector<Book> books_;
   std::vector<LookupRecord> records_;
   std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
   std::vector<std::string> values_;
   std::unordered_map<std::string, std::uint32_t> value_index_;
-  LookupStats stats_;
-  std::uint32_t next_serial_ = 1;
   std::uint64_t zone_version_ = 0;
-  bool keep_records_ = true;
+  bool keep_records_ = books_.size() == 1;
   std::function<bool(PeerIndex, const Id&)> oracle_;
   std::function<void(PeerIndex)> join_failed_;
 };

@@ -7,31 +7,57 @@
 
 namespace p2plab::can {
 
-int run_bench(const BenchOptions& o) {
-  dht::BenchClock clock;
-  Simulator<Message> sim(o.seed, dht::workload_network(o));
+namespace {
+
+Params bench_params(const BenchOptions& o) {
   Params params;
   params.d = o.d;
   params.maintenance = false;  // a frozen network: routing alone is measured
   params.rpc_timeout = from_ms(4 * o.max_ms + 100);
   params.lookup_timeout = from_ms(1e9);  // no lookup gives up: a path of thousands of hops (d = 1) still ends
-  Protocol protocol(params, sim);
+  return params;
+}
+
+}  // namespace
+
+BenchNetwork::BenchNetwork(const BenchOptions& o)
+    : options(o),
+      sim(o.seed, dht::workload_network(o), o.threads),
+      protocol(bench_params(o), sim),
+      oracle(sim, protocol),
+      arrivals(o) {
   sim.set_handler(&protocol);
   protocol.keep_records(false);
-  ZoneOracle oracle(sim, protocol);
-  protocol.set_oracle([&](PeerIndex owner, const Id& key) { return oracle.owner(point_of(key, o.d)) == owner; });
+  protocol.set_oracle(
+      [this](PeerIndex owner, const Id& key) { return oracle.owner(point_of(key, options.d)) == owner; });
   protocol.reserve(o.peers);
-  dht::add_workload_peers(sim, o);
+  dht::add_workload_peers(sim, o, o.threads);
   std::vector<PeerIndex> peers(o.peers);
   for (PeerIndex p = 0; p < o.peers; ++p) peers[p] = p;
   protocol.install_random_joins(peers);
-  clock.built();
-  // Lookups arrive for `seconds`; then the run goes on until the last one has arrived (a long
-  // path at d = 2 takes several seconds), so that the mean counts every path, not the short ones.
-  const SimTime end = from_ms(o.seconds * 1000.0);
-  dht::schedule_workload_lookups(sim, o, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
-  sim.run_until(end);
+  // The oracle's zone index, built now: the zones never change, so the threads only read it.
+  (void)oracle.owner(Point{});
+}
+
+void BenchNetwork::schedule_lookups() {
+  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
+    protocol.lookup(from, arrivals.key(arg));
+  }));
+}
+
+void BenchNetwork::run() {
+  sim.run_until(from_ms(options.seconds * 1000.0));
   while (protocol.unfinished_lookups() > 0) sim.run_until(sim.current_time() + from_ms(std::int64_t{10000}));
+}
+
+int run_bench(const BenchOptions& o) {
+  dht::BenchClock clock;
+  BenchNetwork network(o);
+  ParallelSimulator<Message>& sim = network.sim;
+  Protocol& protocol = network.protocol;
+  clock.built();
+  network.schedule_lookups();
+  network.run();
   clock.finished();
 
   const LookupStats& st = protocol.stats();
@@ -41,9 +67,9 @@ int run_bench(const BenchOptions& o) {
   for (PeerIndex p = 0; p < o.peers; ++p) neighbours += static_cast<double>(protocol.neighbour_peers(p).size());
   std::printf(
       "p2plab bench can: N = %llu, d = %d, %.2f lookups/peer/s for %g s (%.1f s simulated until the last\n"
-      "  arrived), latency uniform %g-%g ms per hop, frozen network of random joins\n",
+      "  arrived), latency uniform %g-%g ms per hop, frozen network of random joins, %u thread%s\n",
       static_cast<unsigned long long>(o.peers), o.d, o.rate, o.seconds, to_ms(sim.current_time()) / 1000.0, o.min_ms,
-      o.max_ms);
+      o.max_ms, o.threads, o.threads == 1 ? "" : "s");
   std::printf("  wall time      %.2f s (network built in %.2f s, simulated in %.2f s)\n", clock.wall_s(),
               clock.build_s(), clock.run_s());
   std::printf("  lookups        %llu started, %llu finished, %.4f%% correct, %llu failed\n",
@@ -53,11 +79,15 @@ int run_bench(const BenchOptions& o) {
               st.hops_quantile(0.99));
   std::printf("  neighbours     %.2f per peer (2d = %d on equal zones)\n", neighbours / n, 2 * o.d);
   std::printf("  lookup latency mean %.1f ms, p99 %.0f ms\n", st.mean_latency_ms(), st.latency_quantile_ms(0.99));
-  std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
-              static_cast<unsigned long long>(sim.events_processed()));
+  std::printf("  messages       %llu, events %llu, %.0f events/s\n",
+              static_cast<unsigned long long>(sim.messages().total_sent()),
+              static_cast<unsigned long long>(sim.events_processed()),
+              static_cast<double>(sim.events_processed()) / clock.run_s());
+  dht::print_thread_times(sim);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(clock.peak_rss()) / 1e6,
               clock.bytes_per_peer(o.peers));
   const nlohmann::json figures = {{"peers", o.peers},
+                                  {"threads", o.threads},
                                   {"d", o.d},
                                   {"lookups", st.started_count()},
                                   {"success_rate", st.success_rate()},
@@ -79,7 +109,7 @@ int run_bench_command(const CommandArgs& args) {
   const std::string command = "p2plab bench can";
   BenchOptions o;
   if (!dht::read_workload(args, command, 10'000'000, 160, o) ||
-      !dht::read_option(args, command, "d", 1, kMaxDims, o.d)) {
+      !dht::read_option(args, command, "d", 1, kMaxDims, o.d) || !dht::read_threads(args, command, o)) {
     return 2;
   }
   if (o.bits != kIdBits) {
@@ -94,7 +124,8 @@ int run_bench_command(const CommandArgs& args) {
 ProtocolCommand bench_command() {
   ProtocolCommand command;
   command.summary = "Mean hops and simulator speed on a large CAN (random joins)";
-  command.options = dht::workload_options(BenchOptions{}, {{"d", "Dimensions d of the torus", "2", false, ""}});
+  command.options = dht::workload_options(BenchOptions{},
+                                          {{"d", "Dimensions d of the torus", "2", false, ""}, dht::threads_option()});
   command.run = run_bench_command;
   return command;
 }

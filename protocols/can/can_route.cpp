@@ -33,15 +33,10 @@ Decision Protocol::route(PeerIndex x, const Point& p, PeerIndex avoid) const {
 }
 
 std::uint32_t Protocol::lookup(PeerIndex x, const Id& key, Purpose purpose, std::uint32_t value) {
-  const std::uint32_t serial = next_serial_++;
-  LookupRecord& r = active_[serial];
-  r.serial = serial;
-  r.purpose = purpose;
-  r.from = x;
-  r.key = key;
-  r.start = net_.now();
+  LookupRecord& r = start_record(x, purpose, key);
+  const std::uint32_t serial = r.serial;
   r.value = value;
-  stats_.started();
+  book_of(x).stats.started();
   trace_lookup(TraceKind::LookupStart, r, kNoPeer);
   net_.set_timer(x, params_.lookup_timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), serial);
   Message m;
@@ -56,13 +51,9 @@ std::uint32_t Protocol::lookup(PeerIndex x, const Id& key, Purpose purpose, std:
 }
 
 void Protocol::probe(PeerIndex x, const Zone& zone) {
-  const std::uint32_t serial = next_serial_++;
-  LookupRecord& r = active_[serial];
-  r.serial = serial;
-  r.purpose = Purpose::Probe;
-  r.from = x;
-  r.key = key_at(coordinates(centre_of(zone, params_.d), params_.d), params_.d);
-  r.start = net_.now();
+  LookupRecord& r =
+      start_record(x, Purpose::Probe, key_at(coordinates(centre_of(zone, params_.d), params_.d), params_.d));
+  const std::uint32_t serial = r.serial;
   net_.set_timer(x, params_.lookup_timeout, static_cast<std::uint16_t>(TimerKind::LookupTimeout), serial);
   Message m;
   m.type = MsgType::Route;
@@ -75,15 +66,9 @@ void Protocol::probe(PeerIndex x, const Zone& zone) {
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg, SimTime wait,
                                      TimerKind kind) {
-  std::uint32_t slot = 0;
-  if (free_pending_.empty()) {
-    slot = static_cast<std::uint32_t>(pending_.size());
-    pending_.emplace_back();
-  } else {
-    slot = free_pending_.back();
-    free_pending_.pop_back();
-  }
-  Pending& p = pending_[slot];
+  auto& pool = book_of(holder).pending;
+  const std::uint32_t slot = pool.open(net_.partition_of(holder));
+  Pending& p = pool.at(slot);
   p.holder = holder;
   p.target = target;
   p.open = true;
@@ -94,21 +79,20 @@ std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const M
   return slot;
 }
 
-const Protocol::Pending* Protocol::expire(std::uint32_t slot) {
-  Pending& p = pending_[slot];
-  if (!p.open || net_.now() < p.deadline) return nullptr;
-  close_pending(slot);
-  return &p;
+const Protocol::Pending* Protocol::expire(PeerIndex holder, std::uint32_t slot) {
+  Pending* p = pending_at(holder, slot);
+  if (p == nullptr || !p->open || net_.now() < p->deadline) return nullptr;
+  close_pending(holder, slot);
+  return p;
 }
 
-void Protocol::close_pending(std::uint32_t slot) {
-  pending_[slot].open = false;
-  free_pending_.push_back(slot);
+void Protocol::close_pending(PeerIndex holder, std::uint32_t slot) {
+  book_of(holder).pending.at(slot).open = false;
+  book_of(holder).pending.close(slot);
 }
 
 void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {
-  const auto it = active_.find(msg.lookup);
-  if (arrived && it != active_.end()) it->second.path.push_back(x);
+  if (LookupRecord* record = record_on_route(msg.lookup); arrived && record != nullptr) record->path.push_back(x);
   const bool probing = msg.purpose == Purpose::Probe;
   const Decision decision = route(x, point_of(msg.key, params_.d), probing ? msg.origin : kNoPeer);
   if (decision.next == kNoPeer && !decision.stuck) {
@@ -141,7 +125,7 @@ void Protocol::forward(PeerIndex x, PeerIndex next, Message msg) {
     e.key = msg.key;
     trace.record(e);
   }
-  send(x, next, pending_[slot].msg);
+  send(x, next, pending_at(x, slot)->msg);
 }
 
 void Protocol::deliver(PeerIndex z, const Message& msg) {
@@ -149,6 +133,7 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
   done.type = MsgType::RouteDone;
   done.lookup = msg.lookup;
   done.node = z;
+  done.hops = msg.hops;
   switch (msg.purpose) {
     case Purpose::User:
       break;
@@ -196,21 +181,24 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
     }
   }
   if (msg.origin == z) {
-    finish(msg.lookup, z, done.flag != 0, done.value);
+    finish(z, msg.lookup, z, done.flag != 0, done.value, msg.hops);
   } else {
     send(z, msg.origin, done);
   }
 }
 
-void Protocol::finish(std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value) {
-  const auto it = active_.find(serial);
-  if (it == active_.end()) return;
+void Protocol::finish(PeerIndex requester, std::uint32_t serial, PeerIndex owner, bool found, std::uint32_t value,
+                      std::uint32_t hops) {
+  Book& book = book_of(requester);
+  const auto it = book.active.find(serial);
+  if (it == book.active.end()) return;
   LookupRecord r = std::move(it->second);
-  active_.erase(it);
+  book.active.erase(it);
   r.end = net_.now();
   r.owner = owner;
   r.completed = owner != kNoPeer;
-  r.hops = r.path.empty() ? 0 : static_cast<std::uint32_t>(r.path.size() - 1);
+  if (keep_records_) hops = r.path.empty() ? 0 : static_cast<std::uint32_t>(r.path.size() - 1);
+  r.hops = hops;
   r.found = found;
   if (r.purpose == Purpose::Probe) return;  // maintenance, no lookup of the workload
   if (r.purpose == Purpose::Join) {
@@ -223,9 +211,9 @@ void Protocol::finish(std::uint32_t serial, PeerIndex owner, bool found, std::ui
   r.ok = r.completed && oracle_ && oracle_(owner, r.key);
   if (r.purpose == Purpose::Get) r.value = value;
   if (r.completed) {
-    stats_.finished(r.hops, r.end - r.start, r.ok);
+    book.stats.finished(r.hops, r.end - r.start, r.ok);
   } else {
-    stats_.failed();
+    book.stats.failed();
   }
   trace_lookup(TraceKind::LookupDone, r, owner);
   if (keep_records_) records_.push_back(std::move(r));

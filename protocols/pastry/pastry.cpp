@@ -99,7 +99,7 @@ LookupRecord& Protocol::start_record(PeerIndex x, Purpose purpose, const Id& key
     throw std::logic_error("pastry: only lookups run on a transport of several partitions");
   }
   Book& book = book_of(x);
-  const std::uint32_t serial = book.next_serial++ * static_cast<std::uint32_t>(books_.size()) + net_.partition_of(x);
+  const std::uint32_t serial = book.serials.next(net_.partition_of(x), static_cast<std::uint32_t>(books_.size()));
   LookupRecord& r = book.active[serial];
   r.serial = serial;
   r.purpose = purpose;
@@ -113,12 +113,6 @@ LookupRecord* Protocol::record_on_route(std::uint32_t serial) {
   if (!keep_records_ || serial == 0) return nullptr;
   const auto it = books_[0].active.find(serial);
   return it == books_[0].active.end() ? nullptr : &it->second;
-}
-
-Protocol::Pending* Protocol::pending_at(PeerIndex holder, std::uint32_t slot) {
-  Book& book = book_of(holder);
-  if ((slot >> kBookShift) != net_.partition_of(holder) || (slot & kSlotMask) >= book.pending.size()) return nullptr;
-  return &book.pending[slot & kSlotMask];
 }
 
 std::uint32_t Protocol::intern_value(const std::string& v) {
@@ -366,16 +360,9 @@ void Protocol::send(PeerIndex from, PeerIndex to, Message msg) {
 }
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg) {
-  Book& book = book_of(holder);
-  std::uint32_t slot;
-  if (book.free_pending.empty()) {
-    slot = net_.partition_of(holder) << kBookShift | static_cast<std::uint32_t>(book.pending.size());
-    book.pending.emplace_back();
-  } else {
-    slot = book.free_pending.back();
-    book.free_pending.pop_back();
-  }
-  Pending& p = book.pending[slot & kSlotMask];
+  auto& pool = book_of(holder).pending;
+  const std::uint32_t slot = pool.open(net_.partition_of(holder));
+  Pending& p = pool.at(slot);
   p.holder = holder;
   p.target = target;
   p.open = true;
@@ -422,7 +409,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::LeafPong: {
       if (Pending* p = pending_at(self, msg.tag); p != nullptr && p->open && p->holder == self && p->target == from) {
         p->open = false;
-        book_of(self).free_pending.push_back(msg.tag);
+        book_of(self).pending.close(msg.tag);
       }
       if (msg.type == MsgType::LeafPong) consider_list(self, msg, from);
       return;
@@ -500,7 +487,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       // An earlier use's timer fires before this use's deadline: it leaves the slot alone.
       if (!p.open || p.holder != self || net_.now() < p.deadline) return;
       p.open = false;
-      book_of(self).free_pending.push_back(cookie);
+      book_of(self).pending.close(cookie);
       const PeerIndex target = p.target;
       const Message msg = p.msg;
       if (msg.type == MsgType::Route) {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/partition_books.hpp"
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/transport.hpp"
@@ -218,16 +219,11 @@ class Protocol final : public MessageHandler<Message> {
 
   // Lookups and pending hops live in books, one per partition of the transport (one, except in a
   // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer
-  // that sent it, so no two threads share a book. A pending slot's number carries its book in
-  // the top bits (book 0: slot = index); a lookup's serial is next * books + book (one book:
-  // 1, 2, 3, ...).
-  static constexpr int kBookShift = 27;
-  static constexpr std::uint32_t kSlotMask = (1u << kBookShift) - 1;
+  // that sent it, so no two threads share a book (common/partition_books.hpp).
   struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
-    std::vector<Pending> pending;
-    std::vector<std::uint32_t> free_pending;
+    dht::PendingPool<Pending> pending;
     std::unordered_map<std::uint32_t, LookupRecord> active;  // by serial
-    std::uint32_t next_serial = 1;
+    dht::SerialCounter serials;
     mutable LookupStats stats;
     mutable RouteStats route_stats;
   };
@@ -236,7 +232,9 @@ class Protocol final : public MessageHandler<Message> {
   LookupRecord& start_record(PeerIndex x, Purpose purpose, const Id& key);
   /// The record of a lookup a forwarder handles, when records are kept (one partition).
   LookupRecord* record_on_route(std::uint32_t serial);
-  Pending* pending_at(PeerIndex holder, std::uint32_t slot);
+  Pending* pending_at(PeerIndex holder, std::uint32_t slot) {
+    return book_of(holder).pending.find(net_.partition_of(holder), slot);
+  }
 
   Params params_;
   Digits digits_;

@@ -1,0 +1,54 @@
+#pragma once
+// What a hop-by-hop overlay (Pastry, CAN) keeps per request, kept per partition of the transport
+// so that a parallel run's threads never share it: a peer's pending hops (waiting for their
+// acknowledgement) in the sender's partition, a lookup in its requester's.
+#include <cstdint>
+#include <vector>
+
+namespace p2plab::dht {
+
+/// Slots for messages one partition's peers wait on (a hop's acknowledgement, a retry). A slot's
+/// number carries its partition in the top bits, so that the reply or timer that names it finds
+/// it, and only in its own partition's pool (with one partition: slot = index, 0, 1, 2, ...).
+/// Example: partition 1's third slot is 1 << 27 | 2 = 134217730.
+template <class Pending>
+class PendingPool {
+ public:
+  static constexpr int kPartitionShift = 27;
+  static constexpr std::uint32_t kIndexMask = (1u << kPartitionShift) - 1;
+
+  /// A free slot of partition `partition` (the last one closed first): its number.
+  std::uint32_t open(std::uint32_t partition) {
+    if (!free_.empty()) {
+      const std::uint32_t slot = free_.back();
+      free_.pop_back();
+      return slot;
+    }
+    slots_.emplace_back();
+    return partition << kPartitionShift | static_cast<std::uint32_t>(slots_.size() - 1);
+  }
+  /// Slot `slot` if it is partition `partition`'s and was ever opened, else nullptr (a stale or
+  /// foreign number in a message).
+  Pending* find(std::uint32_t partition, std::uint32_t slot) {
+    if ((slot >> kPartitionShift) != partition || (slot & kIndexMask) >= slots_.size()) return nullptr;
+    return &slots_[slot & kIndexMask];
+  }
+  Pending& at(std::uint32_t slot) { return slots_[slot & kIndexMask]; }
+  void close(std::uint32_t slot) { free_.push_back(slot); }
+
+ private:
+  std::vector<Pending> slots_;
+  std::vector<std::uint32_t> free_;
+};
+
+/// Lookup serials of partition `partition` of `partitions`: its n-th is n * partitions +
+/// partition (one partition: 1, 2, 3, ...), unique across partitions without a shared counter.
+class SerialCounter {
+ public:
+  std::uint32_t next(std::uint32_t partition, std::uint32_t partitions) { return next_++ * partitions + partition; }
+
+ private:
+  std::uint32_t next_ = 1;
+};
+
+}  // namespace p2plab::dht

@@ -1,0 +1,25 @@
+#pragma once
+// The figures of a benchmark run that must not depend on how it was run (the thread count, the
+// records kept): the parallel-simulator tests of each overlay compare them.
+#include <cstdint>
+#include <vector>
+
+#include "p2plab/metrics.hpp"
+#include "p2plab/simulator.hpp"
+
+namespace p2plab::test {
+
+struct BenchFigures {
+  std::uint64_t events = 0, messages = 0, started = 0, finished = 0, correct = 0;
+  std::vector<std::uint64_t> hops;  // histogram
+  double mean_latency_ms = 0, p99_latency_ms = 0;
+  bool operator==(const BenchFigures&) const = default;
+};
+
+inline BenchFigures bench_figures(const LookupStats& stats, const SimulatorCore& sim) {
+  return {sim.events_processed(),  sim.messages().total_sent(),    stats.started_count(),
+          stats.finished_count(),  stats.correct_count(),          stats.hop_histogram(),
+          stats.mean_latency_ms(), stats.latency_quantile_ms(0.99)};
+}
+
+}  // namespace p2plab::test
