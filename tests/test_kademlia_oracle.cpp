@@ -10,9 +10,12 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench_figures.hpp"
+#include "kademlia/bench.hpp"
 #include "kademlia/kademlia_run.hpp"
 #include "kademlia_test_util.hpp"
 #include "p2plab/json_util.hpp"
@@ -451,4 +454,75 @@ TEST_CASE("kademlia oracle: bad scenarios are refused naming the field") {
   bad = good;
   bad["events"] = {{{"at_ms", 1}, {"op", "set"}, {"param", "k"}, {"value", 3}}};
   CHECK(error_of(bad).find("events[0].param") != std::string::npos);
+}
+
+namespace {
+
+test::BenchFigures run_bench_network(const kademlia::BenchOptions& o, bool records) {
+  kademlia::BenchNetwork network(o);
+  if (records) network.protocol.keep_records(true);
+  network.schedule_lookups();
+  network.run();
+  const LookupStats& st = network.protocol.stats();
+  if (records) {
+    // Every 25th lookup against the test's own brute force: the k nodes nearest the key by XOR
+    // among all the others.
+    const auto& finished = network.protocol.records();
+    CHECK(finished.size() == st.finished_count());
+    const auto& sim = network.sim;
+    for (std::size_t i = 0; i < finished.size(); i += 25) {
+      const kademlia::LookupRecord& r = finished[i];
+      std::vector<std::pair<Id, PeerIndex>> by_distance;
+      for (PeerIndex p = 0; p < sim.peer_count(); ++p) {
+        if (p != r.from) by_distance.push_back({test::x_or(sim.peer_id(p), r.key), p});
+      }
+      std::sort(by_distance.begin(), by_distance.end());
+      std::vector<PeerIndex> truth;
+      for (std::size_t j = 0; j < static_cast<std::size_t>(o.k); ++j) truth.push_back(by_distance[j].second);
+      CAPTURE(i);
+      CHECK(r.closest == truth);
+    }
+  }
+  return test::bench_figures(st, network.sim);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "kademlia: the bench's network on 2 and 3 threads: the figures of one thread, and of one thread keeping records") {
+  // Every figure depends on the order of each node's events (a message's latency is drawn from
+  // its sender's stream; a bucket's order from the messages it heard).
+  kademlia::BenchOptions o;
+  o.peers = 3000;
+  o.seconds = 5;
+  for (const double max_ms : {100.0, 10.003}) {
+    CAPTURE(max_ms);
+    o.max_ms = max_ms;
+    o.threads = 1;
+    const test::BenchFigures recorded = run_bench_network(o, true);
+    CHECK(recorded.finished == recorded.started);  // the run goes on until the last lookup ends
+    CHECK(recorded.finished > 1000);
+    CHECK(recorded.correct == recorded.finished);
+    CHECK(run_bench_network(o, false) == recorded);
+    for (const unsigned threads : {2u, 3u}) {
+      CAPTURE(threads);
+      o.threads = threads;
+      CHECK(run_bench_network(o, false) == recorded);
+    }
+  }
+}
+
+TEST_CASE("kademlia: on several partitions only lookups run, without records; the bench command names a bad option") {
+  kademlia::BenchOptions o;
+  o.peers = 200;
+  o.threads = 2;
+  kademlia::BenchNetwork network(o);
+  CHECK_THROWS_AS(network.protocol.keep_records(true), std::logic_error);
+  CHECK_THROWS_AS(network.protocol.put(0, network.sim.peer_id(1), 7), std::logic_error);
+  CHECK_THROWS_AS(network.protocol.provide(0, network.sim.peer_id(1)), std::logic_error);
+  CHECK_NOTHROW(network.protocol.lookup(0, network.sim.peer_id(1)));
+  const ProtocolCommand command = kademlia::bench_command();
+  CHECK(command.run({{"threads", "0"}}) == 2);
+  CHECK(command.run({{"threads", "2"}, {"min-ms", "0"}}) == 2);
+  CHECK(command.run({{"k", "4"}, {"alpha", "5"}}) == 2);
 }

@@ -1,18 +1,19 @@
 #pragma once
-// What a hop-by-hop overlay (Pastry, CAN) keeps per request, kept per partition of the transport
-// so that a parallel run's threads never share it: a peer's pending hops (waiting for their
-// acknowledgement) in the sender's partition, a lookup in its requester's.
+// What an overlay keeps per request, kept per partition of the transport so that a parallel
+// run's threads never share it: a peer's pending hops (waiting for their acknowledgement) or
+// RPCs in the sender's partition, a lookup in its requester's.
 #include <cstdint>
 #include <vector>
 
 namespace p2plab::dht {
 
-/// Slots for messages one partition's peers wait on (a hop's acknowledgement, a retry). A slot's
-/// number carries its partition in the top bits, so that the reply or timer that names it finds
-/// it, and only in its own partition's pool (with one partition: slot = index, 0, 1, 2, ...).
-/// Example: partition 1's third slot is 1 << 27 | 2 = 134217730.
+/// Slots for what one partition's peers wait on (a hop's acknowledgement, an RPC's answer, a
+/// lookup's rounds). A slot's number carries its partition in the top bits, so that the reply or
+/// timer that names it finds it, and only in its own partition's pool (with one partition:
+/// slot = index, 0, 1, 2, ...). A slot keeps its contents when closed (the next use may read
+/// them: an RPC's tag counts its uses). Example: partition 1's third slot is 1 << 27 | 2.
 template <class Pending>
-class PendingPool {
+class SlotPool {
  public:
   static constexpr int kPartitionShift = 27;
   static constexpr std::uint32_t kIndexMask = (1u << kPartitionShift) - 1;
@@ -30,13 +31,21 @@ class PendingPool {
   /// Slot `slot` if it is partition `partition`'s and was ever opened, else nullptr (a stale or
   /// foreign number in a message).
   Pending* find(std::uint32_t partition, std::uint32_t slot) {
-    if ((slot >> kPartitionShift) != partition || (slot & kIndexMask) >= slots_.size()) return nullptr;
-    return &slots_[slot & kIndexMask];
+    return owns(partition, slot) ? &slots_[slot & kIndexMask] : nullptr;
+  }
+  const Pending* find(std::uint32_t partition, std::uint32_t slot) const {
+    return owns(partition, slot) ? &slots_[slot & kIndexMask] : nullptr;
   }
   Pending& at(std::uint32_t slot) { return slots_[slot & kIndexMask]; }
+  const Pending& at(std::uint32_t slot) const { return slots_[slot & kIndexMask]; }
   void close(std::uint32_t slot) { free_.push_back(slot); }
+  /// Every slot ever opened, open or closed (for a scan of those in use).
+  const std::vector<Pending>& all() const { return slots_; }
 
  private:
+  bool owns(std::uint32_t partition, std::uint32_t slot) const {
+    return (slot >> kPartitionShift) == partition && (slot & kIndexMask) < slots_.size();
+  }
   std::vector<Pending> slots_;
   std::vector<std::uint32_t> free_;
 };

@@ -12,9 +12,9 @@
 
 namespace p2plab::kademlia {
 
-int run_bench(const BenchOptions& o) {
-  dht::BenchClock clock;
-  Simulator<Message> sim(o.seed, dht::workload_network(o));
+namespace {
+
+Params bench_params(const BenchOptions& o) {
   Params params;
   params.m = o.bits;
   params.k = o.k;
@@ -23,33 +23,56 @@ int run_bench(const BenchOptions& o) {
   params.maintenance = false;
   params.ping_after = from_ms(o.seconds * 2000.0);  // a frozen network: every contact answers
   params.rpc_timeout = from_ms(4 * o.max_ms + 100);
-  Protocol protocol(params, sim);
+  return params;
+}
+
+}  // namespace
+
+BenchNetwork::BenchNetwork(const BenchOptions& o)
+    : options(o), sim(o.seed, dht::workload_network(o), o.threads), protocol(bench_params(o), sim), arrivals(o) {
   sim.set_handler(&protocol);
   protocol.keep_records(false);
-  protocol.set_oracle([&](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
-    return closest ==
-           true_closest_live(sim.live_by_id(), o.bits, key, static_cast<std::size_t>(o.k), from, sim.peer_id(from));
+  // Read-only while the run goes on (the live set never changes): the threads may ask at once.
+  protocol.set_oracle([this](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
+    return closest == true_closest_live(sim.live_by_id(), options.bits, key, static_cast<std::size_t>(options.k), from,
+                                        sim.peer_id(from));
   });
-
   // N nodes with ids from SHA-1 of their (generated) addresses, as in Chord's benchmark; every
   // bucket filled from the true network.
   protocol.reserve(o.peers);
-  dht::add_workload_peers(sim, o);
+  dht::add_workload_peers(sim, o, o.threads);
   const auto& live = sim.live_by_id();
   // In id order: neighbours' searches of the sorted list then read the same lines. (Each table
   // draws from its own node's random stream: the order changes nothing else.)
   for (const auto& [id, p] : live) protocol.install_oracle_table(p, live);
-  clock.built();
-  dht::schedule_workload_lookups(sim, o, [&](PeerIndex from, const Id& key) { protocol.lookup(from, key); });
-  // Lookups start for `seconds`; then the run goes on until every started lookup has finished
-  // (counting only those done by the window's end would leave out the slowest: at 10^6 and one
-  // simulated second two thirds of them, and the means would be too small).
-  sim.run_until(from_ms(o.seconds * 1000.0));
+}
+
+void BenchNetwork::schedule_lookups() {
+  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
+    protocol.lookup(from, arrivals.key(arg));
+  }));
+}
+
+void BenchNetwork::run() {
+  sim.run_until(from_ms(options.seconds * 1000.0));
   const LookupStats& st = protocol.stats();
-  while (st.finished_count() < st.started_count() && sim.events_pending() > 0)
+  while (st.finished_count() < st.started_count() && sim.events_pending() > 0) {
     sim.run_until(sim.current_time() + from_ms(std::int64_t{1000}));
+    protocol.stats();  // (folds the partitions' counts into st)
+  }
+}
+
+int run_bench(const BenchOptions& o) {
+  dht::BenchClock clock;
+  BenchNetwork network(o);
+  ParallelSimulator<Message>& sim = network.sim;
+  Protocol& protocol = network.protocol;
+  clock.built();
+  network.schedule_lookups();
+  network.run();
   clock.finished();
 
+  const LookupStats& st = protocol.stats();
   const double build_s = clock.build_s(), run_s = clock.run_s(), wall_s = clock.wall_s();
   const std::uint64_t peak = clock.peak_rss();
   const KademliaStats& ks = protocol.kademlia_stats();
@@ -62,9 +85,11 @@ int run_bench(const BenchOptions& o) {
   const double bytes_per_peer = clock.bytes_per_peer(o.peers);
 
   std::printf(
-      "p2plab bench kademlia: N = %llu, m = %d, k = %d, alpha = %d, %.2f lookups/peer/s for %g s (then until the last ends),\n"
-      "  latency uniform %g-%g ms per message, frozen network (buckets filled from the true network)\n",
-      static_cast<unsigned long long>(o.peers), o.bits, o.k, o.alpha, o.rate, o.seconds, o.min_ms, o.max_ms);
+      "p2plab bench kademlia: N = %llu, m = %d, k = %d, alpha = %d, %.2f lookups/peer/s for %g s (then until the last "
+      "ends),\n"
+      "  latency uniform %g-%g ms per message, frozen network (buckets filled from the true network), %u thread%s\n",
+      static_cast<unsigned long long>(o.peers), o.bits, o.k, o.alpha, o.rate, o.seconds, o.min_ms, o.max_ms, o.threads,
+      o.threads == 1 ? "" : "s");
   std::printf("  wall time      %.2f s (tables built in %.2f s, simulated in %.2f s)\n", wall_s, build_s, run_s);
   std::printf("  lookups        %llu started, %llu finished, %.4f%% the true k closest\n",
               static_cast<unsigned long long>(st.started_count()), static_cast<unsigned long long>(st.finished_count()),
@@ -75,11 +100,15 @@ int run_bench(const BenchOptions& o) {
   std::printf("  lookup latency mean %.1f ms, p99 %.0f ms\n", st.mean_latency_ms(), st.latency_quantile_ms(0.99));
   std::printf("  contacts/node  %.1f (k log2(N/k) = %.1f)\n", table,
               o.k * std::log2(std::max(1.0, static_cast<double>(o.peers) / o.k)));
-  std::printf("  messages       %llu, events %llu\n", static_cast<unsigned long long>(sim.messages().total_sent()),
-              static_cast<unsigned long long>(sim.events_processed()));
+  std::printf("  messages       %llu, events %llu, %.0f events/s\n",
+              static_cast<unsigned long long>(sim.messages().total_sent()),
+              static_cast<unsigned long long>(sim.events_processed()),
+              static_cast<double>(sim.events_processed()) / run_s);
+  dht::print_thread_times(sim);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
 
   nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
+  figures["threads"] = o.threads;
   figures["k"] = o.k;
   figures["alpha"] = o.alpha;
   figures["mean_rounds"] = st.mean_hops();
@@ -98,7 +127,7 @@ int run_bench_command(const CommandArgs& args) {
   const std::string command = "p2plab bench kademlia";
   BenchOptions o;
   if (!dht::read_workload(args, command, 100'000'000, 160, o) || !dht::read_option(args, command, "k", 1, kMaxK, o.k) ||
-      !dht::read_option(args, command, "alpha", 1, kMaxK, o.alpha)) {
+      !dht::read_option(args, command, "alpha", 1, kMaxK, o.alpha) || !dht::read_threads(args, command, o)) {
     return kBadInput;
   }
   if (o.alpha > o.k) {
@@ -114,7 +143,8 @@ ProtocolCommand bench_command() {
   ProtocolCommand command;
   command.summary = "Rounds and RPCs per lookup on a large frozen Kademlia network (Chord's bench workload)";
   command.options = dht::workload_options(BenchOptions{}, {{"k", "Bucket size k", "20", false, ""},
-                                                           {"alpha", "Parallel queries per round", "3", false, ""}});
+                                                           {"alpha", "Parallel queries per round", "3", false, ""},
+                                                           dht::threads_option()});
   command.run = run_bench_command;
   return command;
 }

@@ -149,7 +149,30 @@ RoutingTableConfig table_config(const Params& params) {
 }  // namespace
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), transport_(transport), tables_(table_config(params_), transport) {}
+    : params_(params),
+      transport_(transport),
+      tables_(table_config(params_), transport),
+      books_(transport.partitions()) {}
+
+const LookupStats& Protocol::stats() const {
+  for (std::size_t b = 1; b < books_.size(); ++b) {
+    books_[0].stats.add(books_[b].stats);
+    books_[b].stats = LookupStats{};
+  }
+  return books_[0].stats;
+}
+
+const KademliaStats& Protocol::kademlia_stats() const {
+  KademliaStats& sum = books_[0].kstats;
+  for (std::size_t b = 1; b < books_.size(); ++b) {
+    KademliaStats& other = books_[b].kstats;
+    sum.lookups += other.lookups;
+    sum.rpcs += other.rpcs;
+    sum.rounds_to_closest += other.rounds_to_closest;
+    other = KademliaStats{};
+  }
+  return sum;
+}
 
 Protocol::Node& Protocol::node(PeerIndex n) {
   if (nodes_.size() <= n) {
@@ -255,20 +278,14 @@ void Protocol::heard_from(PeerIndex self, PeerIndex from) {
 }
 
 std::uint32_t Protocol::send_rpc(PeerIndex from, PeerIndex to, Message msg, RpcPurpose purpose, std::uint32_t lookup) {
-  std::uint32_t slot;
-  if (!free_rpcs_.empty()) {
-    slot = free_rpcs_.back();
-    free_rpcs_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(rpcs_.size());
-    rpcs_.emplace_back();
-  }
-  Rpc& rpc = rpcs_[slot];
+  auto& pool = book_of(from).rpcs;
+  const std::uint32_t slot = pool.open(transport_.partition_of(from));
+  Rpc& rpc = pool.at(slot);
   rpc.from = from;
   rpc.to = to;
   ++rpc.tag;
   rpc.lookup = lookup;
-  rpc.serial = purpose == RpcPurpose::Lookup ? lookups_[lookup].serial : 0;
+  rpc.serial = purpose == RpcPurpose::Lookup ? lookup_at(lookup).serial : 0;
   rpc.purpose = purpose;
   rpc.open = true;
   msg.rpc = slot;
@@ -347,8 +364,9 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::FindValueReply:
     case MsgType::AddProviderReply:
     case MsgType::GetProvidersReply: {
-      if (msg.rpc >= rpcs_.size()) return;
-      Rpc& rpc = rpcs_[msg.rpc];
+      Rpc* const found = book_of(self).rpcs.find(transport_.partition_of(self), msg.rpc);
+      if (found == nullptr) return;
+      Rpc& rpc = *found;
       if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
       rpc.open = false;
       if (rpc.purpose == RpcPurpose::PingOldest) {
@@ -366,7 +384,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
 void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) {
   switch (static_cast<TimerKind>(kind)) {
     case TimerKind::RpcTimeout: {
-      Rpc& rpc = rpcs_[cookie];
+      auto& pool = book_of(self).rpcs;
+      Rpc& rpc = pool.at(cookie);
       if (rpc.open) {
         rpc.open = false;
         if (rpc.purpose == RpcPurpose::PingOldest) {
@@ -376,7 +395,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
           if (rpc.purpose == RpcPurpose::Lookup) on_lookup_timeout(rpc);
         }
       }
-      free_rpcs_.push_back(cookie);
+      pool.close(cookie);
       return;
     }
     case TimerKind::Refresh:
@@ -415,8 +434,9 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::RoundTimeout: {
-      if (cookie >= lookups_.size()) return;
-      Lookup& l = lookups_[cookie];
+      Lookup* const found = book_of(self).lookups.find(transport_.partition_of(self), cookie);
+      if (found == nullptr) return;
+      Lookup& l = *found;
       // Only the timer of the lookup's current round (a slot is reused by later lookups).
       if (l.serial == 0 || l.origin != self || l.round_deadline != transport_.now() || l.traversal->round_over())
         return;
@@ -587,17 +607,16 @@ void Protocol::refresh_buckets(PeerIndex n, bool all_above_closest) {
 }
 
 std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value, SimTime ttl) {
-  std::uint32_t index;
-  if (!free_lookups_.empty()) {
-    index = free_lookups_.back();
-    free_lookups_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(lookups_.size());
-    lookups_.emplace_back();
+  if (books_.size() > 1 && purpose != Purpose::User) {
+    // Stores, provider records, joins and refreshes change state other peers share.
+    throw std::logic_error("kademlia: only lookups run on a transport of several partitions");
   }
+  Book& book = book_of(n);
+  const std::uint32_t partition = transport_.partition_of(n);
+  const std::uint32_t index = book.lookups.open(partition);
   node(n);  // its state exists from its first lookup on
-  Lookup& l = lookups_[index];
-  l.serial = next_serial_++;
+  Lookup& l = book.lookups.at(index);
+  l.serial = book.serials.next(partition, static_cast<std::uint32_t>(books_.size()));
   l.purpose = purpose;
   l.origin = n;
   l.value = value;
@@ -611,7 +630,7 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
                       static_cast<std::size_t>(params_.alpha));
   l.traversal->add_initial(tables_.closest(n, key, static_cast<std::size_t>(params_.k)));
   touch_bucket(n, key);
-  if (purpose == Purpose::User) stats_.started();
+  if (purpose == Purpose::User) book.stats.started();
   const std::uint32_t serial = l.serial;
   Trace& trace = transport_.trace();
   if (trace.enabled()) {
@@ -655,7 +674,7 @@ void Protocol::trace_hop(const Lookup& l, PeerIndex from, PeerIndex to, int roun
 }
 
 void Protocol::next_round(std::uint32_t index) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   const std::vector<Candidate> ask = l.traversal->next_round();
   if (l.traversal->done()) {
     finish(index);
@@ -676,14 +695,14 @@ void Protocol::next_round(std::uint32_t index) {
   for (const Candidate& c : ask) {
     const auto to = static_cast<PeerIndex>(c.contact.address);
     const PeerIndex by = c.suggested_by == kSuggestedBySelf ? origin : static_cast<PeerIndex>(c.suggested_by);
-    trace_hop(lookups_[index], by, to, round, kQueryHop);
+    trace_hop(lookup_at(index), by, to, round, kQueryHop);
     send_rpc(origin, to, msg, RpcPurpose::Lookup, index);
   }
 }
 
 void Protocol::on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& msg) {
   const std::uint32_t index = rpc.lookup;
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   if (l.serial != rpc.serial || l.serial == 0 || l.traversal->done()) return;  // that lookup is over
   if (msg.type == MsgType::FindValueReply && msg.found) {
     l.value_found = msg.value;
@@ -708,7 +727,7 @@ void Protocol::on_lookup_reply(const Rpc& rpc, PeerIndex from, const Message& ms
 
 void Protocol::on_lookup_timeout(const Rpc& rpc) {
   const std::uint32_t index = rpc.lookup;
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
   if (l.serial != rpc.serial || l.serial == 0 || l.traversal->done()) return;
   l.traversal->on_failure(transport_.id_of(rpc.to));
   trace_hop(l, l.origin, rpc.to, l.traversal->rounds(), kTimeoutHop);
@@ -716,7 +735,8 @@ void Protocol::on_lookup_timeout(const Rpc& rpc) {
 }
 
 void Protocol::finish(std::uint32_t index) {
-  Lookup& l = lookups_[index];
+  Lookup& l = lookup_at(index);
+  Book& book = book_of(l.origin);
   const Traversal& t = *l.traversal;
   const PeerIndex origin = l.origin;
   const Purpose purpose = l.purpose;
@@ -734,10 +754,10 @@ void Protocol::finish(std::uint32_t index) {
                   : purpose == Purpose::FindProviders ? providers_check.ok
                                                       : (oracle_ && oracle_(origin, target, closest));
   if (purpose == Purpose::User) {
-    stats_.finished(static_cast<std::uint32_t>(t.rounds()), now - l.start, ok);
-    ++kstats_.lookups;
-    kstats_.rpcs += t.queries();
-    kstats_.rounds_to_closest += static_cast<std::uint64_t>(t.round_closest_asked());
+    book.stats.finished(static_cast<std::uint32_t>(t.rounds()), now - l.start, ok);
+    ++book.kstats.lookups;
+    book.kstats.rpcs += t.queries();
+    book.kstats.rounds_to_closest += static_cast<std::uint64_t>(t.round_closest_asked());
   }
   // Paper 2.3: a get caches the pair at the closest node that answered without it, for less
   // time the more nodes lie between that node and the key.
@@ -793,10 +813,10 @@ void Protocol::finish(std::uint32_t index) {
     e.key = target;
     trace.record(e);
   }
-  // The slot is free from here: what follows may start lookups (and move lookups_).
+  // The slot is free from here: what follows may start lookups (and move the book's slots).
   l.serial = 0;
   l.traversal.reset();
-  free_lookups_.push_back(index);
+  book.lookups.close(index);
 
   switch (purpose) {
     case Purpose::Join:
@@ -841,8 +861,13 @@ void Protocol::finish(std::uint32_t index) {
 }
 
 std::size_t Protocol::unfinished_lookups() const {
-  return static_cast<std::size_t>(std::count_if(
-      lookups_.begin(), lookups_.end(), [](const Lookup& l) { return l.serial != 0 && l.purpose == Purpose::User; }));
+  std::size_t n = 0;
+  for (const Book& book : books_) {
+    const auto& all = book.lookups.all();
+    n += static_cast<std::size_t>(std::count_if(
+        all.begin(), all.end(), [](const Lookup& l) { return l.serial != 0 && l.purpose == Purpose::User; }));
+  }
+  return n;
 }
 
 PeerSnapshot Protocol::snapshot(PeerIndex n) const {

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/partition_books.hpp"
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/simulator.hpp"
@@ -141,13 +143,16 @@ class Protocol final : public MessageHandler<Message> {
   void set_providers_oracle(std::function<ProvidersCheck(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle) {
     providers_oracle_ = std::move(oracle);
   }
-  void keep_records(bool keep) { keep_records_ = keep; }
+  void keep_records(bool keep) {
+    if (keep && books_.size() > 1) throw std::logic_error("kademlia: lookup records need a one-partition transport");
+    keep_records_ = keep;
+  }
   /// Called with each lookup record once its lookup is over (an application on the DHT, such as
   /// IPFS's block exchange, waits for its find_providers). Needs keep_records (the default).
   void set_on_record(std::function<void(const LookupRecord&)> callback) { on_record_ = std::move(callback); }
   /// A serial number no lookup will use: an application's own search in the trace (an IPFS
   /// fetch) takes one, so the views see one dense sequence of searches.
-  std::uint32_t reserve_serial() { return next_serial_++; }
+  std::uint32_t reserve_serial() { return books_[0].serials.next(0, static_cast<std::uint32_t>(books_.size())); }
   void reserve(std::size_t peers) { nodes_.reserve(peers); }
 
   // ---- membership ----
@@ -188,7 +193,8 @@ class Protocol final : public MessageHandler<Message> {
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     tables_.prefetch_entries(peer, msg.key);
-    if (msg.rpc < rpcs_.size()) __builtin_prefetch(&rpcs_[msg.rpc]);
+    // (A request's RPC is the requester's, maybe another partition's: find() names only peer's.)
+    if (const Rpc* rpc = book_of(peer).rpcs.find(transport_.partition_of(peer), msg.rpc)) __builtin_prefetch(rpc);
   }
 
   // ---- inspection ----
@@ -197,8 +203,9 @@ class Protocol final : public MessageHandler<Message> {
   bool has_node(PeerIndex n) const { return n < nodes_.size(); }
   PeerSnapshot snapshot(PeerIndex n) const;
   const std::vector<LookupRecord>& records() const { return records_; }
-  const LookupStats& stats() const { return stats_; }
-  const KademliaStats& kademlia_stats() const { return kstats_; }
+  /// The user lookups' figures (of every partition's book: call them between runs, not during).
+  const LookupStats& stats() const;
+  const KademliaStats& kademlia_stats() const;
   std::size_t unfinished_lookups() const;
   /// The value stored at n under key (not expired), or kNoValue.
   std::uint32_t stored_value(PeerIndex n, const Id& key) const;
@@ -264,15 +271,25 @@ class Protocol final : public MessageHandler<Message> {
   Transport<Message>& transport_;
   PeerTables tables_;  // every node's k-buckets
   std::vector<Node> nodes_;
-  std::vector<Rpc> rpcs_;
-  std::vector<std::uint32_t> free_rpcs_;
-  std::vector<Lookup> lookups_;
-  std::vector<std::uint32_t> free_lookups_;
-  std::uint32_t next_serial_ = 1;
+  // Lookups and RPCs live in books, one per partition of the transport (one, except in a
+  // parallel benchmark): a lookup and the RPCs it sends belong to its requester's partition, so
+  // no two threads share a book (common/partition_books.hpp).
+  struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
+    dht::SlotPool<Rpc> rpcs;
+    dht::SlotPool<Lookup> lookups;
+    dht::SerialCounter serials;
+    mutable LookupStats stats;
+    mutable KademliaStats kstats;
+  };
+  Book& book_of(PeerIndex peer) { return books_[transport_.partition_of(peer)]; }
+  const Book& book_of(PeerIndex peer) const { return books_[transport_.partition_of(peer)]; }
+  /// Lookup `index` (its slot number: the book is in it).
+  Lookup& lookup_at(std::uint32_t index) {
+    return books_[index >> dht::SlotPool<Lookup>::kPartitionShift].lookups.at(index);
+  }
+  std::vector<Book> books_;
   std::vector<LookupRecord> records_;
-  bool keep_records_ = true;
-  LookupStats stats_;
-  KademliaStats kstats_;
+  bool keep_records_ = books_.size() == 1;
   std::function<bool(PeerIndex, const Id&, const std::vector<PeerIndex>&)> oracle_;
   std::function<ProvidersCheck(PeerIndex, const Id&, const std::vector<PeerIndex>&)> providers_oracle_;
   std::function<void(const LookupRecord&)> on_record_;

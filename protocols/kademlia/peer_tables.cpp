@@ -9,7 +9,8 @@
 
 namespace p2plab::kademlia {
 
-PeerTables::PeerTables(const RoutingTableConfig& config, const Transport<Message>& ids) : config_(config), ids_(ids) {
+PeerTables::PeerTables(const RoutingTableConfig& config, const Transport<Message>& ids)
+    : config_(config), ids_(ids), scratch_(ids.partitions()) {
   // The checks RoutingTable's constructor makes.
   (void)RoutingTable(Id(), config);
 }
@@ -19,12 +20,12 @@ void PeerTables::add_through(PeerIndex n) {
 }
 
 void PeerTables::reserve(PeerIndex n, std::size_t contacts) {
-  flush();
+  flush_for(n);
   tables_[n].slots.reserve(contacts);
 }
 
 void PeerTables::shrink(PeerIndex n) {
-  flush();
+  flush_for(n);
   tables_[n].slots.shrink_to_fit();
 }
 
@@ -74,9 +75,10 @@ std::ptrdiff_t PeerTables::stored(PeerIndex n, int i) const {
 }
 
 Bucket& PeerTables::open(PeerIndex n, int i) const {
-  if (open_node_ == n && open_index_ == i) return open_bucket_;
-  flush();
-  Bucket& b = open_bucket_;
+  Scratch& scratch = scratch_of(n);
+  if (scratch.open_node == n && scratch.open_index == i) return scratch.open_bucket;
+  flush(scratch);
+  Bucket& b = scratch.open_bucket;
   b.entries.clear();
   b.replacements.clear();
   b.ping_pending = false;
@@ -94,17 +96,17 @@ Bucket& PeerTables::open(PeerIndex n, int i) const {
     }
     b.ping_pending = (table.heads[u] & kPingPending) != 0;
   }
-  open_node_ = n;
-  open_index_ = i;
+  scratch.open_node = n;
+  scratch.open_index = i;
   return b;
 }
 
-void PeerTables::flush() const {
-  if (open_node_ == kNoPeer) return;
-  const Bucket& b = open_bucket_;
-  Table& table = tables_[open_node_];
-  const auto j = static_cast<std::size_t>(config_.bits - 1 - open_index_);
-  open_node_ = kNoPeer;
+void PeerTables::flush(Scratch& scratch) const {
+  if (scratch.open_node == kNoPeer) return;
+  const Bucket& b = scratch.open_bucket;
+  Table& table = tables_[scratch.open_node];
+  const auto j = static_cast<std::size_t>(config_.bits - 1 - scratch.open_index);
+  scratch.open_node = kNoPeer;
   if (j >= table.stored) {
     if (b.entries.empty() && b.replacements.empty() && !b.ping_pending) return;  // nothing to keep
     table.stored = static_cast<std::uint8_t>(j + 1);                             // the heads beyond were left zero
@@ -167,11 +169,14 @@ std::vector<Contact> PeerTables::closest(PeerIndex n, const Id& target, std::siz
 }
 
 const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& target, std::size_t count) const {
-  closest_.clear();
-  if (count == 0) return closest_;
-  flush();
+  Scratch& scratch = scratch_of(n);
+  std::vector<PeerIndex>& closest = scratch.closest;
+  std::vector<Near>& near = scratch.near;
+  closest.clear();
+  if (count == 0) return closest;
+  flush(scratch);
   const Table& table = tables_[n];
-  near_.clear();
+  near.clear();
   // Slot positions of buckets j = 0 .. size-1 (the walk visits them out of order).
   std::array<std::uint32_t, IdSpace::kMaxBits + 1> first{};
   for (std::size_t j = 0; j < table.stored; ++j) first[j + 1] = first[j] + (table.heads[j] & kCountMask);
@@ -180,13 +185,13 @@ const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& t
     if (j < 0) return;
     const Slot* s = table.slots.data() + first[static_cast<std::size_t>(j)];
     for (const Slot* end = table.slots.data() + first[static_cast<std::size_t>(j) + 1]; s != end; ++s) {
-      if (!s->stale) near_.push_back({s->order, s->peer});
+      if (!s->stale) near.push_back({s->order, s->peer});
     }
   };
   const Id& self = ids_.id_of(n);
   const int b = std::clamp(logic::bucket_index(self, target), -1, config_.bits - 1);
   const int lowest = config_.bits - static_cast<int>(table.stored);
-  visit_buckets_by_distance(b, lowest, config_.bits, take, [&] { return near_.size() >= count; });
+  visit_buckets_by_distance(b, lowest, config_.bits, take, [&] { return near.size() >= count; });
   // By the distances' top 64 bits; only two contacts whose ids agree on those need their ids.
   const std::uint64_t t = top64(target);
   const auto by_distance = [&](const Near& x, const Near& y) {
@@ -195,25 +200,25 @@ const std::vector<PeerIndex>& PeerTables::closest_peers(PeerIndex n, const Id& t
     if (x.peer == y.peer) return false;  // a sort may compare an element with itself
     return xor_distance(ids_.id_of(x.peer), target) < xor_distance(ids_.id_of(y.peer), target);
   };
-  const std::size_t k = std::min(count, near_.size());
+  const std::size_t k = std::min(count, near.size());
   // Distances differ (one bucket entry per id), so any sort gives the same order. A FIND_NODE
   // gathers about k to 2k entries: a plain sort of them beats partial_sort's heap.
-  if (near_.size() <= 4 * k) {
-    std::sort(near_.begin(), near_.end(), by_distance);
+  if (near.size() <= 4 * k) {
+    std::sort(near.begin(), near.end(), by_distance);
   } else {
-    std::partial_sort(near_.begin(), near_.begin() + static_cast<std::ptrdiff_t>(k), near_.end(), by_distance);
+    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k), near.end(), by_distance);
   }
-  for (std::size_t e = 0; e < k; ++e) closest_.push_back(near_[e].peer);
-  return closest_;
+  for (std::size_t e = 0; e < k; ++e) closest.push_back(near[e].peer);
+  return closest;
 }
 
 std::size_t PeerTables::size(PeerIndex n) const {
-  flush();
+  flush_for(n);
   return tables_[n].slots.size();
 }
 
 int PeerTables::lowest_nonempty(PeerIndex n) const {
-  flush();
+  flush_for(n);
   for (int i = 0; i < config_.bits; ++i) {
     const std::ptrdiff_t j = stored(n, i);
     if (j >= 0 && (tables_[n].heads[static_cast<std::size_t>(j)] & kCountMask) != 0) return i;
@@ -222,9 +227,9 @@ int PeerTables::lowest_nonempty(PeerIndex n) const {
 }
 
 Bucket PeerTables::bucket(PeerIndex n, int i) const {
-  flush();
+  flush_for(n);
   Bucket copy = open(n, i);
-  flush();
+  flush_for(n);
   return copy;
 }
 

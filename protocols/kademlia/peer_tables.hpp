@@ -99,27 +99,39 @@ class PeerTables {
   std::uint64_t top64(const Id& id) const;
   /// The bucket of n that `id` is placed in (logic::bucket_index), -1 if none.
   int placement(PeerIndex n, const Id& id) const;
-  /// Bucket i of n as the logic functions take it (expanded; written back by flush()).
+  /// Bucket i of n as the logic functions take it (expanded; written back by flush).
   Bucket& open(PeerIndex n, int i) const;
-  /// Writes the open bucket back to its compact form.
-  void flush() const;
   /// Bucket i's position j in n's arrays, or -1 if not stored.
   std::ptrdiff_t stored(PeerIndex n, int i) const;
 
-  RoutingTableConfig config_;
-  const Transport<Message>& ids_;
-  // Mutable: the open bucket is a cache of one stored bucket's expanded form, written back before
-  // anything is read, so the tables' observable state is always the stored one.
-  mutable PeerArray<Table> tables_;  // read at random: on huge pages
-  mutable Bucket open_bucket_;
-  mutable PeerIndex open_node_ = kNoPeer;
-  mutable int open_index_ = -1;
   struct Near {
     std::uint64_t order;
     PeerIndex peer;
   };
-  mutable std::vector<Near> near_;  // closest()'s scratch, kept to save an allocation per call
-  mutable std::vector<PeerIndex> closest_;
+  // The open bucket is a cache of one stored bucket's expanded form, written back before anything
+  // of its node is read, so the tables' observable state is always the stored one. One per
+  // partition of the transport: a partition's thread opens and reads only its own peers'
+  // buckets. (The partitions must not change while a bucket is open: a parallel simulator's take
+  // effect at its first run, after the tables were filled and written back.)
+  struct alignas(64) Scratch {  // (its own cache lines: one thread writes each)
+    Bucket open_bucket;
+    PeerIndex open_node = kNoPeer;
+    int open_index = -1;
+    std::vector<Near> near;  // closest()'s scratch, kept to save an allocation per call
+    std::vector<PeerIndex> closest;
+  };
+  Scratch& scratch_of(PeerIndex n) const {
+    return scratch_.size() == 1 ? scratch_[0] : scratch_[ids_.partition_of(n)];  // (one: no call)
+  }
+  /// Writes a partition's open bucket back to its compact form.
+  void flush(Scratch& scratch) const;
+  /// Writes n's partition's open bucket back (n's own, if one of its buckets is open).
+  void flush_for(PeerIndex n) const { flush(scratch_of(n)); }
+
+  RoutingTableConfig config_;
+  const Transport<Message>& ids_;
+  mutable PeerArray<Table> tables_;  // read at random: on huge pages
+  mutable std::vector<Scratch> scratch_;
 };
 
 }  // namespace p2plab::kademlia

@@ -221,7 +221,7 @@ class Protocol final : public MessageHandler<Message> {
   // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer
   // that sent it, so no two threads share a book (common/partition_books.hpp).
   struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
-    dht::PendingPool<Pending> pending;
+    dht::SlotPool<Pending> pending;
     std::unordered_map<std::uint32_t, LookupRecord> active;  // by serial
     dht::SerialCounter serials;
     mutable LookupStats stats;

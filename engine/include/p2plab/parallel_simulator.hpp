@@ -155,6 +155,12 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     }
     return bytes;
   }
+  /// Events not processed yet: the partitions' queues, and those scheduled since the last run.
+  std::size_t events_pending() const {
+    std::size_t n = SimulatorCore::events_pending();
+    for (const Partition& p : parts_) n += p.queue.size();
+    return n;
+  }
   std::size_t pool_bytes() const {
     std::size_t bytes = 0;
     for (const Partition& p : parts_) bytes += p.pool.bytes();
