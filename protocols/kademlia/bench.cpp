@@ -41,10 +41,8 @@ BenchNetwork::BenchNetwork(const BenchOptions& o)
   // bucket filled from the true network.
   protocol.reserve(o.peers);
   dht::add_workload_peers(sim, o, o.threads);
-  const auto& live = sim.live_by_id();
-  // In id order: neighbours' searches of the sorted list then read the same lines. (Each table
-  // draws from its own node's random stream: the order changes nothing else.)
-  for (const auto& [id, p] : live) protocol.install_oracle_table(p, live);
+  sim.fix_partitions();  // each thread fills its own partition's tables
+  protocol.install_oracle_tables(sim.live_by_id());
 }
 
 void BenchNetwork::schedule_lookups() {

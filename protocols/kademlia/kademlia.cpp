@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "p2plab/parallel.hpp"
+
 namespace p2plab::kademlia {
 
 const char* to_string(MsgType type) {
@@ -192,6 +194,20 @@ void Protocol::join(PeerIndex n, PeerIndex via) {
   }
   tables_.heard_from(n, via, transport_.now());
   start_lookup(n, transport_.id_of(n), Purpose::Join, kNoValue);
+}
+
+void Protocol::install_oracle_tables(const Sorted& live_sorted) {
+  if (live_sorted.empty()) return;
+  node(std::max_element(live_sorted.begin(), live_sorted.end(), [](const auto& a, const auto& b) {
+         return a.second < b.second;
+       })->second);  // every node's state exists before the threads start: none grows the arrays
+  // In id order: neighbours' searches of the sorted list then read the same lines. (Each table
+  // draws from its own node's random stream: neither the order nor the thread changes it.)
+  run_on_threads(transport_.partitions(), [&](std::size_t t) {
+    for (const auto& [id, p] : live_sorted) {
+      if (transport_.partition_of(p) == t) install_oracle_table(p, live_sorted);
+    }
+  });
 }
 
 void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {

@@ -164,6 +164,10 @@ class Protocol final : public MessageHandler<Message> {
   /// Fills n's table from the true network (bootstrap "oracle"): each bucket i gets up to k
   /// random live nodes of its distance range; `live_sorted` is every live node by id.
   void install_oracle_table(PeerIndex n, const std::vector<std::pair<Id, PeerIndex>>& live_sorted);
+  /// The same for every node of `live_sorted`, on as many threads as the transport runs
+  /// partitions on, each filling its partition's tables (the transport's partitions must be
+  /// fixed: a node's buckets are opened in its partition's scratch).
+  void install_oracle_tables(const std::vector<std::pair<Id, PeerIndex>>& live_sorted);
   /// Starts n's periodic timers (refresh, republish) if maintenance is on.
   void start_maintenance(PeerIndex n);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "p2plab/parallel.hpp"
 #include "p2plab/rng.hpp"
 #include "pastry.hpp"
 
@@ -107,7 +108,10 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& so
     return static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), std::pair<Id, PeerIndex>{id, 0}) -
                                     sorted.begin());
   };
-  for (std::size_t r = 0; r < n; ++r) {
+  // Each peer's state is its own, from its own random stream: as many threads as the transport
+  // runs partitions on (a parallel benchmark, no proximity metric) each install a stretch of the
+  // sorted ids, with the same result.
+  const auto install = [&](std::size_t r) {
     const PeerIndex x = sorted[r].second;
     const Id& self = sorted[r].first;
     Rng rng = Rng::derive(seed ^ 0x7061737472790000ULL, x);
@@ -151,7 +155,7 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& so
     }
     // Neighbourhood set: the M nearest (among all peers when few, else a sample).
     const auto m = std::min(static_cast<std::size_t>(params_.neighbourhood), n - 1);
-    if (m == 0) continue;
+    if (m == 0) return;
     std::vector<PeerIndex> candidates;
     if (proximity_ && n <= 2048) {
       for (const auto& [id, p] : sorted) {
@@ -179,7 +183,11 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& so
     }
     candidates.resize(std::min(m, candidates.size()));
     s.neighbours = std::move(candidates);
-  }
+  };
+  const std::size_t threads = std::clamp<std::size_t>(proximity_ ? 1 : net_.partitions(), 1, n);
+  run_on_threads(threads, [&](std::size_t t) {
+    for (std::size_t r = n * t / threads; r < n * (t + 1) / threads; ++r) install(r);
+  });
 }
 
 Id Protocol::shifted_size(int row) const {

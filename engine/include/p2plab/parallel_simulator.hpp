@@ -155,6 +155,13 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     }
     return bytes;
   }
+  /// Cuts the peers added so far into the partitions, if the first run has not (partition_of is
+  /// 0 for every peer until then): setup that fills each partition's state on that partition's
+  /// thread needs it. Peers added later belong to the last partition.
+  void fix_partitions() {
+    if (block_ == 0) block_ = std::max<std::size_t>(1, (peer_count() + parts_.size() - 1) / parts_.size());
+  }
+
   /// Events not processed yet: the partitions' queues, and those scheduled since the last run.
   std::size_t events_pending() const {
     std::size_t n = SimulatorCore::events_pending();
@@ -177,7 +184,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     if (parts_.size() > 1 && lookahead_ <= 0) {
       throw std::logic_error("parallel simulator: the network's minimum latency is 0: no lookahead to run on");
     }
-    if (block_ == 0) block_ = std::max<std::size_t>(1, (peer_count() + parts_.size() - 1) / parts_.size());
+    fix_partitions();
     adopt_setup_events();
     end_ = end;
     stop_ = !start_window(next_seq_);
