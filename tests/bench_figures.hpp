@@ -1,6 +1,8 @@
 #pragma once
 // The figures of a benchmark run that must not depend on how it was run (the thread count, the
 // records kept): the parallel-simulator tests of each overlay compare them.
+#include <doctest/doctest.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -20,6 +22,22 @@ inline BenchFigures bench_figures(const LookupStats& stats, const SimulatorCore&
   return {sim.events_processed(),  sim.messages().total_sent(),    stats.started_count(),
           stats.finished_count(),  stats.correct_count(),          stats.hop_histogram(),
           stats.mean_latency_ms(), stats.latency_quantile_ms(0.99)};
+}
+
+/// A bench's network run with records on one thread, `run(options, true)`, then without at 1, 2
+/// and 3 threads: all must give the same figures. Returns the recorded run's, for the caller's
+/// checks of what they say.
+template <class Options, class Run>
+auto figures_at_any_thread_count(Options o, Run run) {
+  o.threads = 1;
+  const auto recorded = run(o, true);
+  CHECK(run(o, false) == recorded);
+  for (const unsigned threads : {2u, 3u}) {
+    CAPTURE(threads);
+    o.threads = threads;
+    CHECK(run(o, false) == recorded);
+  }
+  return recorded;
 }
 
 }  // namespace p2plab::test

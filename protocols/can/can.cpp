@@ -55,11 +55,7 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
     : params_(params), net_(transport), books_(transport.partitions()) {}
 
 const LookupStats& Protocol::stats() const {
-  for (std::size_t b = 1; b < books_.size(); ++b) {
-    books_[0].stats.add(books_[b].stats);
-    books_[b].stats = LookupStats{};
-  }
-  return books_[0].stats;
+  return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });
 }
 
 std::size_t Protocol::unfinished_lookups() const {

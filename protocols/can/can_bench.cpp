@@ -21,13 +21,7 @@ Params bench_params(const BenchOptions& o) {
 }  // namespace
 
 BenchNetwork::BenchNetwork(const BenchOptions& o)
-    : options(o),
-      sim(o.seed, dht::workload_network(o), o.threads),
-      protocol(bench_params(o), sim),
-      oracle(sim, protocol),
-      arrivals(o) {
-  sim.set_handler(&protocol);
-  protocol.keep_records(false);
+    : ParallelBench(o, bench_params(o)), options(o), oracle(sim, protocol) {
   protocol.set_oracle(
       [this](PeerIndex owner, const Id& key) { return oracle.owner(point_of(key, options.d)) == owner; });
   protocol.reserve(o.peers);
@@ -39,26 +33,16 @@ BenchNetwork::BenchNetwork(const BenchOptions& o)
   (void)oracle.owner(Point{});
 }
 
-void BenchNetwork::schedule_lookups() {
-  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
-    protocol.lookup(from, arrivals.key(arg));
-  }));
-}
-
 void BenchNetwork::run() {
-  sim.run_until(from_ms(options.seconds * 1000.0));
+  ParallelBench::run();
   while (protocol.unfinished_lookups() > 0) sim.run_until(sim.current_time() + from_ms(std::int64_t{10000}));
 }
 
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
-  BenchNetwork network(o);
-  ParallelSimulator<Message>& sim = network.sim;
-  Protocol& protocol = network.protocol;
-  clock.built();
-  network.schedule_lookups();
-  network.run();
-  clock.finished();
+  const auto network = dht::build_and_run<BenchNetwork>(o, clock);
+  ParallelSimulator<Message>& sim = network->sim;
+  Protocol& protocol = network->protocol;
 
   const LookupStats& st = protocol.stats();
   const double n = static_cast<double>(o.peers);

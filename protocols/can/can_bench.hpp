@@ -4,7 +4,6 @@
 #include "can.hpp"
 #include "can_run.hpp"
 #include "common/dht_bench.hpp"
-#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
 
 namespace p2plab::can {
@@ -18,19 +17,14 @@ struct BenchOptions : dht::BenchWorkload {
 /// options.peers random joins, every answer checked against the owner of the key's point
 /// (a zone index built once), records not kept, on the parallel simulator with options.threads
 /// partitions (one: sequentially).
-struct BenchNetwork {
+struct BenchNetwork : dht::ParallelBench<Message, Protocol> {
   explicit BenchNetwork(const BenchOptions& options);
-  /// The workload's lookups, for options.seconds.
-  void schedule_lookups();
   /// Runs until the last lookup has arrived (a long path at d = 2 takes several seconds), so
   /// that the mean counts every path, not the short ones.
   void run();
 
   const BenchOptions options;
-  ParallelSimulator<Message> sim;
-  Protocol protocol;
   ZoneOracle oracle;
-  dht::WorkloadArrivals arrivals;
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code (3 if a lookup ended

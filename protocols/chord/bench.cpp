@@ -31,10 +31,7 @@ Params bench_params(const BenchOptions& o) {
 
 }  // namespace
 
-BenchRing::BenchRing(const BenchOptions& o)
-    : sim(o.seed, dht::workload_network(o), o.threads), protocol(bench_params(o), sim), arrivals(o) {
-  sim.set_handler(&protocol);
-  protocol.keep_records(false);
+BenchRing::BenchRing(const BenchOptions& o) : ParallelBench(o, bench_params(o)) {
   // Without maintenance nothing is lost or retried, and every lookup arms one timer of one delay.
   protocol.reuse_slots_early(o.maintenance_ms <= 0);
   protocol.set_oracle([this](PeerIndex owner, const Id& key) { return is_true_successor(sim, owner, key); });
@@ -49,21 +46,11 @@ BenchRing::BenchRing(const BenchOptions& o)
   for (PeerIndex p = 0; p < o.peers; ++p) protocol.start_maintenance(p);
 }
 
-void BenchRing::schedule_lookups() {
-  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
-    protocol.lookup(from, arrivals.key(arg));
-  }));
-}
-
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
-  BenchRing ring(o);
-  ParallelSimulator<Message>& sim = ring.sim;
-  Protocol& protocol = ring.protocol;
-  clock.built();
-  ring.schedule_lookups();
-  sim.run_until(from_ms(o.seconds * 1000.0));
-  clock.finished();
+  const auto ring = dht::build_and_run<BenchRing>(o, clock);
+  ParallelSimulator<Message>& sim = ring->sim;
+  Protocol& protocol = ring->protocol;
 
   const double build_s = clock.build_s(), run_s = clock.run_s(), wall_s = clock.wall_s();
   const std::uint64_t peak = clock.peak_rss();

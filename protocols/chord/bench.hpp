@@ -6,7 +6,6 @@
 
 #include "chord.hpp"
 #include "common/dht_bench.hpp"
-#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
 
 namespace p2plab::chord {
@@ -22,14 +21,8 @@ struct BenchOptions : dht::BenchWorkload {
 /// of options.peers peers with ids from SHA-1 of their (generated) addresses, every answer
 /// checked against the true successor, records not kept; maintenance started if asked for.
 /// It runs on the parallel simulator with options.threads partitions (one: sequentially).
-struct BenchRing {
+struct BenchRing : dht::ParallelBench<Message, Protocol> {
   explicit BenchRing(const BenchOptions& options);
-  /// The workload's lookups, until the window ends.
-  void schedule_lookups();
-
-  ParallelSimulator<Message> sim;
-  Protocol protocol;
-  dht::WorkloadArrivals arrivals;
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code.

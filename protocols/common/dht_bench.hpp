@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -17,6 +18,7 @@
 
 #include "p2plab/arrivals.hpp"
 #include "p2plab/metrics.hpp"
+#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
 #include "p2plab/simulator.hpp"
 
@@ -140,6 +142,54 @@ class BenchClock {
   std::chrono::steady_clock::time_point start_, built_, end_;
   std::uint64_t rss_before_ = 0, peak_ = 0;
 };
+
+/// What every bench's network has: the parallel simulator (w.threads partitions; one:
+/// sequentially), the protocol on it without records (no history of millions of lookups; a test
+/// may turn them on with one thread), and the workload's arrivals. A protocol's bench network
+/// derives from it and builds its overlay on the peers.
+template <class Msg, class Proto>
+struct ParallelBench {
+  template <class Params>
+  ParallelBench(const BenchWorkload& w, const Params& params)
+      : sim(w.seed, workload_network(w), w.threads),
+        protocol(params, sim),
+        arrivals(w),
+        window_end(from_ms(w.seconds * 1000.0)) {
+    sim.set_handler(&protocol);
+    protocol.keep_records(false);
+  }
+  ParallelBench(const ParallelBench&) = delete;  // the simulator holds the protocol's address
+  ParallelBench& operator=(const ParallelBench&) = delete;
+
+  /// The workload's lookups, protocol.lookup(requester, key), until the window ends.
+  void schedule_lookups() {
+    sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
+      protocol.lookup(from, arrivals.key(arg));
+    }));
+  }
+  /// Runs the window (a protocol whose figures need every started lookup to end runs on after
+  /// it: its network's own run()).
+  void run() { sim.run_until(window_end); }
+
+  ParallelSimulator<Msg> sim;
+  Proto protocol;
+  WorkloadArrivals arrivals;
+  const SimTime window_end;
+};
+
+/// Builds a bench's network (timed on `clock` as the build), then runs the workload on it
+/// (timed as the run); `records`: the protocol keeps every lookup's record (a test's, on one
+/// thread). The network is returned for its figures.
+template <class Network, class Options>
+std::unique_ptr<Network> build_and_run(const Options& o, BenchClock& clock, bool records = false) {
+  auto network = std::make_unique<Network>(o);
+  if (records) network->protocol.keep_records(true);
+  clock.built();
+  network->schedule_lookups();
+  network->run();
+  clock.finished();
+  return network;
+}
 
 /// The figures every benchmark reports (the workload, wall clock, lookups, events, messages,
 /// memory) as JSON; a protocol adds its own.

@@ -2,7 +2,9 @@
 // What an overlay keeps per request, kept per partition of the transport so that a parallel
 // run's threads never share it: a peer's pending hops (waiting for their acknowledgement) or
 // RPCs in the sender's partition, a lookup in its requester's.
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace p2plab::dht {
@@ -49,6 +51,20 @@ class SlotPool {
   std::vector<Pending> slots_;
   std::vector<std::uint32_t> free_;
 };
+
+/// Folds every book's figures into the first book's and returns them: `figures(book)` names a
+/// book's (a mutable member, with an add(): the books are read between runs, when no thread
+/// writes them). Sums: the result does not depend on how the work was partitioned.
+template <class Book, class Figures>
+auto& fold_into_first(const std::vector<Book>& books, Figures figures) {
+  auto& first = figures(books[0]);
+  for (std::size_t b = 1; b < books.size(); ++b) {
+    auto& other = figures(books[b]);
+    first.add(other);
+    other = std::remove_reference_t<decltype(other)>{};
+  }
+  return first;
+}
 
 /// Lookup serials of partition `partition` of `partitions`: its n-th is n * partitions +
 /// partition (one partition: 1, 2, 3, ...), unique across partitions without a shared counter.

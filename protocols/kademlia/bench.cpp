@@ -28,10 +28,7 @@ Params bench_params(const BenchOptions& o) {
 
 }  // namespace
 
-BenchNetwork::BenchNetwork(const BenchOptions& o)
-    : options(o), sim(o.seed, dht::workload_network(o), o.threads), protocol(bench_params(o), sim), arrivals(o) {
-  sim.set_handler(&protocol);
-  protocol.keep_records(false);
+BenchNetwork::BenchNetwork(const BenchOptions& o) : ParallelBench(o, bench_params(o)), options(o) {
   // Read-only while the run goes on (the live set never changes): the threads may ask at once.
   protocol.set_oracle([this](PeerIndex from, const Id& key, const std::vector<PeerIndex>& closest) {
     return closest == true_closest_live(sim.live_by_id(), options.bits, key, static_cast<std::size_t>(options.k), from,
@@ -45,14 +42,8 @@ BenchNetwork::BenchNetwork(const BenchOptions& o)
   protocol.install_oracle_tables(sim.live_by_id());
 }
 
-void BenchNetwork::schedule_lookups() {
-  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
-    protocol.lookup(from, arrivals.key(arg));
-  }));
-}
-
 void BenchNetwork::run() {
-  sim.run_until(from_ms(options.seconds * 1000.0));
+  ParallelBench::run();
   const LookupStats& st = protocol.stats();
   while (st.finished_count() < st.started_count() && sim.events_pending() > 0) {
     sim.run_until(sim.current_time() + from_ms(std::int64_t{1000}));
@@ -62,13 +53,9 @@ void BenchNetwork::run() {
 
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
-  BenchNetwork network(o);
-  ParallelSimulator<Message>& sim = network.sim;
-  Protocol& protocol = network.protocol;
-  clock.built();
-  network.schedule_lookups();
-  network.run();
-  clock.finished();
+  const auto network = dht::build_and_run<BenchNetwork>(o, clock);
+  ParallelSimulator<Message>& sim = network->sim;
+  Protocol& protocol = network->protocol;
 
   const LookupStats& st = protocol.stats();
   const double build_s = clock.build_s(), run_s = clock.run_s(), wall_s = clock.wall_s();

@@ -6,7 +6,6 @@
 
 #include "common/dht_bench.hpp"
 #include "kademlia.hpp"
-#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
 
 namespace p2plab::kademlia {
@@ -20,19 +19,14 @@ struct BenchOptions : dht::BenchWorkload {
 /// nodes whose buckets are filled from the true network, every lookup's k closest checked by
 /// brute force, records not kept, on the parallel simulator with options.threads partitions
 /// (one: sequentially).
-struct BenchNetwork {
+struct BenchNetwork : dht::ParallelBench<Message, Protocol> {
   explicit BenchNetwork(const BenchOptions& options);
-  /// The workload's lookups, for options.seconds.
-  void schedule_lookups();
   /// Runs the window, then on until every started lookup has finished (counting only those done
   /// by the window's end would leave out the slowest: at 10^6 and one simulated second two thirds
   /// of them, and the means would be too small).
   void run();
 
   const BenchOptions options;
-  ParallelSimulator<Message> sim;
-  Protocol protocol;
-  dht::WorkloadArrivals arrivals;
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code (3 if a lookup was

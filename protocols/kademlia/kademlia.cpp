@@ -157,23 +157,11 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
       books_(transport.partitions()) {}
 
 const LookupStats& Protocol::stats() const {
-  for (std::size_t b = 1; b < books_.size(); ++b) {
-    books_[0].stats.add(books_[b].stats);
-    books_[b].stats = LookupStats{};
-  }
-  return books_[0].stats;
+  return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });
 }
 
 const KademliaStats& Protocol::kademlia_stats() const {
-  KademliaStats& sum = books_[0].kstats;
-  for (std::size_t b = 1; b < books_.size(); ++b) {
-    KademliaStats& other = books_[b].kstats;
-    sum.lookups += other.lookups;
-    sum.rpcs += other.rpcs;
-    sum.rounds_to_closest += other.rounds_to_closest;
-    other = KademliaStats{};
-  }
-  return sum;
+  return dht::fold_into_first(books_, [](const Book& b) -> KademliaStats& { return b.kstats; });
 }
 
 Protocol::Node& Protocol::node(PeerIndex n) {

@@ -126,6 +126,12 @@ struct PeerSnapshot {
 /// Lookup statistics beyond the engine's (LookupStats counts rounds as hops).
 struct KademliaStats {
   std::uint64_t lookups = 0, rpcs = 0, rounds_to_closest = 0;
+  /// Adds another partition's counts.
+  void add(const KademliaStats& other) {
+    lookups += other.lookups;
+    rpcs += other.rpcs;
+    rounds_to_closest += other.rounds_to_closest;
+  }
 };
 
 class Protocol final : public MessageHandler<Message> {

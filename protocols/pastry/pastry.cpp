@@ -72,19 +72,11 @@ void Protocol::reserve(std::size_t count) {
 }
 
 const LookupStats& Protocol::stats() const {
-  for (std::size_t b = 1; b < books_.size(); ++b) {
-    books_[0].stats.add(books_[b].stats);
-    books_[b].stats = LookupStats{};
-  }
-  return books_[0].stats;
+  return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });
 }
 
 const RouteStats& Protocol::route_stats() const {
-  for (std::size_t b = 1; b < books_.size(); ++b) {
-    books_[0].route_stats.add(books_[b].route_stats);
-    books_[b].route_stats = RouteStats{};
-  }
-  return books_[0].route_stats;
+  return dht::fold_into_first(books_, [](const Book& b) -> RouteStats& { return b.route_stats; });
 }
 
 std::size_t Protocol::unfinished_lookups() const {

@@ -24,13 +24,7 @@ Params bench_params(const BenchOptions& o) {
 
 }  // namespace
 
-BenchNetwork::BenchNetwork(const BenchOptions& o)
-    : sim(o.seed, dht::workload_network(o), o.threads),
-      digits(o.bits, o.digit_bits),
-      protocol(bench_params(o), sim),
-      arrivals(o) {
-  sim.set_handler(&protocol);
-  protocol.keep_records(false);
+BenchNetwork::BenchNetwork(const BenchOptions& o) : ParallelBench(o, bench_params(o)), digits(o.bits, o.digit_bits) {
   // Read-only while the run goes on: the threads may ask at once.
   protocol.set_oracle([this](PeerIndex owner, const Id& key, PeerIndex except) {
     return sim.is_up(owner) && closest_live(sim, digits, key, except) == owner;
@@ -40,21 +34,11 @@ BenchNetwork::BenchNetwork(const BenchOptions& o)
   protocol.install_converged(sim.live_by_id(), o.seed);
 }
 
-void BenchNetwork::schedule_lookups() {
-  sim.set_arrivals(&arrivals, sim.add_handler([this](PeerIndex from, std::uint32_t arg) {
-    protocol.lookup(from, arrivals.key(arg));
-  }));
-}
-
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
-  BenchNetwork network(o);
-  ParallelSimulator<Message>& sim = network.sim;
-  Protocol& protocol = network.protocol;
-  clock.built();
-  network.schedule_lookups();
-  sim.run_until(from_ms(o.seconds * 1000.0));
-  clock.finished();
+  const auto network = dht::build_and_run<BenchNetwork>(o, clock);
+  ParallelSimulator<Message>& sim = network->sim;
+  Protocol& protocol = network->protocol;
 
   const double build_s = clock.build_s(), run_s = clock.run_s();
   const LookupStats& st = protocol.stats();

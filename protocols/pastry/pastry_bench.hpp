@@ -5,7 +5,6 @@
 #include <string>
 
 #include "common/dht_bench.hpp"
-#include "p2plab/parallel_simulator.hpp"
 #include "p2plab/protocol_command.hpp"
 #include "pastry.hpp"
 
@@ -23,15 +22,10 @@ struct BenchOptions : dht::BenchWorkload {
 /// network of options.peers peers, every answer checked against the numerically closest live
 /// peer, records not kept, on the parallel simulator with options.threads partitions (one:
 /// sequentially).
-struct BenchNetwork {
+struct BenchNetwork : dht::ParallelBench<Message, Protocol> {
   explicit BenchNetwork(const BenchOptions& options);
-  /// The workload's lookups, until the window ends.
-  void schedule_lookups();
 
-  ParallelSimulator<Message> sim;
   Digits digits;
-  Protocol protocol;
-  dht::WorkloadArrivals arrivals;
 };
 
 /// Runs the benchmark, prints its figures; returns the process exit code (3 if a lookup ended
