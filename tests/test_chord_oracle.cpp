@@ -17,6 +17,7 @@
 #include "chord/bench.hpp"
 #include "chord/ring.hpp"
 #include "common/dht_bench.hpp"
+#include "common/partition_books.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -925,6 +926,62 @@ TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads gi
       }
     }
   }
+}
+
+TEST_CASE("partition books: a slot's number names its partition, serials never meet, figures fold into one") {
+  struct Pending {
+    int uses = 0;
+  };
+  dht::SlotPool<Pending> zero, one;
+  // Partition 0's slots are 0, 1, 2, ...; partition 1's carry the 1 in their top bits.
+  CHECK(zero.open(0) == 0);
+  CHECK(zero.open(0) == 1);
+  CHECK(one.open(1) == (1u << 27 | 0));
+  CHECK(one.open(1) == (1u << 27 | 1));
+  const std::uint32_t third = one.open(1);
+  CHECK(third == 134217730u);  // the header's worked example: 1 << 27 | 2
+  one.at(third).uses = 5;
+  // A number finds its slot only in its own partition's pool, and only if it was ever opened.
+  CHECK(one.find(1, third) == &one.at(third));
+  CHECK(one.find(0, third) == nullptr);
+  CHECK(zero.find(0, third) == nullptr);
+  CHECK(zero.find(0, 2) == nullptr);
+  // The last closed is reused first, with what it held (an RPC's tag counts its uses).
+  one.close(1u << 27 | 0);
+  one.close(third);
+  CHECK(one.open(1) == third);
+  CHECK(one.at(third).uses == 5);
+  CHECK(one.open(1) == (1u << 27 | 0));
+  CHECK(one.open(1) == (1u << 27 | 3));
+  CHECK(one.all().size() == 4);
+
+  // Three partitions' serials: 1 * 3 + p, 2 * 3 + p, ...: distinct, none 0; one partition 1, 2, 3.
+  std::set<std::uint32_t> serials;
+  dht::SerialCounter counters[3];
+  for (int round = 0; round < 100; ++round) {
+    for (std::uint32_t p = 0; p < 3; ++p) CHECK(serials.insert(counters[p].next(p, 3)).second);
+  }
+  CHECK(serials.count(0) == 0);
+  dht::SerialCounter single;
+  CHECK(single.next(0, 1) == 1);
+  CHECK(single.next(0, 1) == 2);
+
+  // Figures fold into the first book's; the others are emptied (a second fold adds nothing).
+  struct Book {
+    mutable LookupStats stats;
+  };
+  std::vector<Book> books(3);
+  books[0].stats.started();
+  books[1].stats.started();
+  books[2].stats.started();
+  books[2].stats.finished(4, from_ms(std::int64_t{120}), true);
+  const auto fold = [&] { return &dht::fold_into_first(books, [](const Book& b) -> LookupStats& { return b.stats; }); };
+  CHECK(fold() == &books[0].stats);
+  CHECK(books[0].stats.started_count() == 3);
+  CHECK(books[0].stats.finished_count() == 1);
+  CHECK(books[2].stats.started_count() == 0);
+  fold();
+  CHECK(books[0].stats.started_count() == 3);
 }
 
 TEST_CASE(
