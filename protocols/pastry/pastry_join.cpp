@@ -104,14 +104,41 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& so
       1);
   const std::size_t half = std::min(static_cast<std::size_t>(params_.leaf_set / 2), n - 1);
   const int columns = digits_.columns();
-  auto rank_of = [&](const Id& id) {
-    return static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), std::pair<Id, PeerIndex>{id, 0}) -
-                                    sorted.begin());
+  // A row's cells split the peer's block of `row` shared digits into `columns` consecutive
+  // blocks: their ranks in the sorted ids are columns + 1 bounds, found inside the parent block's
+  // range, and the same for every peer with the same first `row` digits (consecutive in the
+  // sorted order: computed once for them). Example, b = 1 (two columns), row 1, peers 10xx:
+  // the bounds are the ranks of 1000, 1010 and 1100; cell 0 holds the peers in [rank 1000,
+  // rank 1010), the peer's own block is [rank 1010, rank 1100).
+  struct RowBounds {
+    std::vector<Id> parent;           // per row: the start of the block the bounds split
+    std::vector<bool> known;          // per row: bounds computed for that parent
+    std::vector<std::size_t> bounds;  // per row: columns + 1 ranks
+  };
+  const auto row_bounds = [&](RowBounds& cache, const Id& self, int row, std::size_t from,
+                              std::size_t to) -> const std::size_t* {
+    const auto r = static_cast<std::size_t>(row);
+    std::size_t* b = cache.bounds.data() + r * static_cast<std::size_t>(columns + 1);
+    const Id parent = block_start(digits_, self, row, 0);
+    if (cache.known[r] && cache.parent[r] == parent) return b;
+    auto rank_in = [&](const Id& id) {
+      return static_cast<std::size_t>(std::lower_bound(sorted.begin() + static_cast<std::ptrdiff_t>(from),
+                                                       sorted.begin() + static_cast<std::ptrdiff_t>(to),
+                                                       std::pair<Id, PeerIndex>{id, 0}) -
+                                      sorted.begin());
+    };
+    for (int c = 0; c < columns; ++c) b[c] = rank_in(block_start(digits_, self, row, c));
+    const Id end = block_start(digits_, self, row, columns - 1) + shifted_size(row);
+    b[columns] = end == Id() || end.bit_width() > digits_.bits() ? n : rank_in(end);
+    cache.parent[r] = parent;
+    cache.known[r] = true;
+    for (std::size_t deeper = r + 1; deeper < cache.known.size(); ++deeper) cache.known[deeper] = false;
+    return b;
   };
   // Each peer's state is its own, from its own random stream: as many threads as the transport
   // runs partitions on (a parallel benchmark, no proximity metric) each install a stretch of the
   // sorted ids, with the same result.
-  const auto install = [&](std::size_t r) {
+  const auto install = [&](std::size_t r, RowBounds& cache) {
     const PeerIndex x = sorted[r].second;
     const Id& self = sorted[r].first;
     Rng rng = Rng::derive(seed ^ 0x7061737472790000ULL, x);
@@ -135,23 +162,17 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& so
       }
       return best;
     };
+    std::size_t from = 0, to = n;  // the ranks of x's block of `row` shared digits
     for (int row = 0; row < digits_.count(); ++row) {
+      const std::size_t* b = row_bounds(cache, self, row, from, to);
+      const int own = digits_.digit(self, row);
       for (int c = 0; c < columns; ++c) {
-        if (c == digits_.digit(self, row)) continue;
-        const Id lo = block_start(digits_, self, row, c);
-        const std::size_t a = rank_of(lo);
-        const Id hi = lo + shifted_size(row);
-        const std::size_t e = hi == Id() || hi.bit_width() > digits_.bits() ? n : rank_of(hi);
-        if (a < e) {
-          cell(x, row, c) = pick(a, e);
-        }
+        if (c != own && b[c] < b[c + 1]) cell(x, row, c) = pick(b[c], b[c + 1]);
       }
       // Rows below are empty once x's own block of the next length holds x alone.
-      const Id own = block_start(digits_, self, row, digits_.digit(self, row));
-      const Id own_end = own + shifted_size(row);
-      const std::size_t own_a = rank_of(own);
-      const std::size_t own_e = own_end == Id() || own_end.bit_width() > digits_.bits() ? n : rank_of(own_end);
-      if (own_e - own_a <= 1) break;
+      from = b[own];
+      to = b[own + 1];
+      if (to - from <= 1) break;
     }
     // Neighbourhood set: the M nearest (among all peers when few, else a sample).
     const auto m = std::min(static_cast<std::size_t>(params_.neighbourhood), n - 1);
@@ -186,7 +207,10 @@ void Protocol::install_converged(const std::vector<std::pair<Id, PeerIndex>>& so
   };
   const std::size_t threads = std::clamp<std::size_t>(proximity_ ? 1 : net_.partitions(), 1, n);
   run_on_threads(threads, [&](std::size_t t) {
-    for (std::size_t r = n * t / threads; r < n * (t + 1) / threads; ++r) install(r);
+    const auto rows = static_cast<std::size_t>(digits_.count());
+    RowBounds cache{std::vector<Id>(rows), std::vector<bool>(rows, false),
+                    std::vector<std::size_t>(rows * static_cast<std::size_t>(columns + 1))};
+    for (std::size_t r = n * t / threads; r < n * (t + 1) / threads; ++r) install(r, cache);
   });
 }
 
