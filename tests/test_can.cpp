@@ -403,7 +403,7 @@ TEST_CASE("can: the bench's network on 2 and 3 threads: the figures of one threa
   }
 }
 
-TEST_CASE("can: on several partitions only lookups run, without records; the bench command names a bad option") {
+TEST_CASE("can: on several partitions only lookups run, without records, and the bench command names a bad option") {
   can::BenchOptions o;
   o.peers = 200;
   o.threads = 2;

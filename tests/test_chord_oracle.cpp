@@ -955,6 +955,12 @@ TEST_CASE("partition books: a slot's number names its partition, serials never m
   CHECK(one.open(1) == (1u << 27 | 3));
   CHECK(one.all().size() == 4);
 
+  // A slot number names at most 32 partitions: a protocol on more is refused, not corrupted.
+  CHECK(dht::checked_partitions(32, "test") == 32);
+  CHECK_THROWS_AS(dht::checked_partitions(33, "test"), std::invalid_argument);
+  ParallelSimulator<chord::Message> many(1, NetworkConfig{}, 33);
+  CHECK_THROWS_AS(chord::Protocol(chord::Params{}, many), std::invalid_argument);
+
   // Three partitions' serials: 1 * 3 + p, 2 * 3 + p, ...: distinct, none 0; one partition 1, 2, 3.
   std::set<std::uint32_t> serials;
   dht::SerialCounter counters[3];

@@ -504,7 +504,8 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("kademlia: on several partitions only lookups run, without records; the bench command names a bad option") {
+TEST_CASE(
+    "kademlia: on several partitions only lookups run, without records, and the bench command names a bad option") {
   kademlia::BenchOptions o;
   o.peers = 200;
   o.threads = 2;

@@ -52,7 +52,7 @@ bool contains_peer(const std::vector<PeerIndex>& v, PeerIndex p) { return std::f
 }  // namespace
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), net_(transport), books_(transport.partitions()) {}
+    : params_(params), net_(transport), books_(dht::checked_partitions(transport.partitions(), "can")) {}
 
 const LookupStats& Protocol::stats() const {
   return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });

@@ -45,7 +45,11 @@ const char* to_string(TimerKind kind) {
 }
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), space_(params.m), transport_(transport), fingers_(params.m), books_(transport.partitions()) {
+    : params_(params),
+      space_(params.m),
+      transport_(transport),
+      fingers_(params.m),
+      books_(check_books(transport.partitions())) {
   keep_records_ = books_.size() == 1;
 }
 

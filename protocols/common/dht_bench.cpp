@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 
+#include "common/partition_books.hpp"
 #include "p2plab/parallel.hpp"
 
 namespace p2plab::dht {
@@ -67,7 +68,7 @@ CommandOption threads_option() {
 }
 
 bool read_threads(const CommandArgs& args, const std::string& command, BenchWorkload& out) {
-  constexpr int kMaxThreads = 64;
+  constexpr int kMaxThreads = static_cast<int>(kMaxPartitions);  // as many as a slot number can name
   int threads = 1;
   if (!read_option(args, command, "threads", 1, kMaxThreads, threads)) return false;
   out.threads = static_cast<unsigned>(threads);

@@ -4,10 +4,25 @@
 // RPCs in the sender's partition, a lookup in its requester's.
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
 namespace p2plab::dht {
+
+/// Slot numbers (SlotPool, Chord's lookup books) carry their partition in the top 5 bits: at most
+/// 32 partitions can be told apart.
+constexpr std::uint32_t kMaxPartitions = 32;
+
+/// `partitions`, if a slot number can name each of them; else an error naming `protocol`.
+inline std::uint32_t checked_partitions(std::uint32_t partitions, const char* protocol) {
+  if (partitions > kMaxPartitions) {
+    throw std::invalid_argument(std::string(protocol) + ": " + std::to_string(partitions) +
+                                " partitions: a slot number names at most " + std::to_string(kMaxPartitions));
+  }
+  return partitions;
+}
 
 /// Slots for what one partition's peers wait on (a hop's acknowledgement, an RPC's answer, a
 /// lookup's rounds). A slot's number carries its partition in the top bits, so that the reply or
@@ -17,7 +32,8 @@ namespace p2plab::dht {
 template <class Pending>
 class SlotPool {
  public:
-  static constexpr int kPartitionShift = 27;
+  static constexpr int kPartitionShift = 27;  // (32 - 27 = 5 bits: kMaxPartitions)
+  static_assert(kMaxPartitions == 1u << (32 - kPartitionShift));
   static constexpr std::uint32_t kIndexMask = (1u << kPartitionShift) - 1;
 
   /// A free slot of partition `partition` (the last one closed first): its number.

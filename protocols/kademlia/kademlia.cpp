@@ -154,7 +154,7 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
     : params_(params),
       transport_(transport),
       tables_(table_config(params_), transport),
-      books_(transport.partitions()) {}
+      books_(dht::checked_partitions(transport.partitions(), "kademlia")) {}
 
 const LookupStats& Protocol::stats() const {
   return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });

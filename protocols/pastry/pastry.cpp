@@ -65,7 +65,10 @@ bool erase_value(std::vector<PeerIndex>& v, PeerIndex p) {
 }  // namespace
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), digits_(params.m, params.b), net_(transport), books_(transport.partitions()) {}
+    : params_(params),
+      digits_(params.m, params.b),
+      net_(transport),
+      books_(dht::checked_partitions(transport.partitions(), "pastry")) {}
 
 void Protocol::reserve(std::size_t count) {
   if (peers_.size() < count) peers_.resize(count);

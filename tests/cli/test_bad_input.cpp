@@ -192,12 +192,27 @@ TEST_CASE("bad fields of the unstructured protocols are named") {
 }
 
 TEST_CASE("bad command-line arguments exit with 2, never a crash") {
-  for (const char* args :
-       {"", "frobnicate", "run", "bench", "bench no-such-protocol", "bench chord --peers 0", "bench chord --peers many",
-        "bench chord --bits 500", "run a.json --nonsense", "compare --max-log2 99", "compare --protocols gnutella",
-        "compare --min-log2 9 --max-log2 8", "bench chord --threads 0", "bench chord --threads 65",
-        "bench chord --threads two", "bench chord --threads 2 --maintenance-ms 100",
-        "bench chord --threads 2 --min-ms 0", "bench pastry --threads 0", "bench pastry --threads 2 --min-ms 0"}) {
+  for (const char* args : {"",
+                           "frobnicate",
+                           "run",
+                           "bench",
+                           "bench no-such-protocol",
+                           "bench chord --peers 0",
+                           "bench chord --peers many",
+                           "bench chord --bits 500",
+                           "run a.json --nonsense",
+                           "compare --max-log2 99",
+                           "compare --protocols gnutella",
+                           "compare --min-log2 9 --max-log2 8",
+                           "bench chord --threads 0",
+                           "bench chord --threads 65",
+                           "bench chord --threads two",
+                           "bench chord --threads 2 --maintenance-ms 100",
+                           "bench chord --threads 2 --min-ms 0",
+                           "bench pastry --threads 0",
+                           "bench pastry --threads 2 --min-ms 0",
+                           "bench chord --threads 33",
+                           "bench kademlia --threads 33"}) {
     CAPTURE(args);
     const Outcome o = run_p2plab(args);
     CAPTURE(o.output);
