@@ -52,7 +52,7 @@ bool contains_peer(const std::vector<PeerIndex>& v, PeerIndex p) { return std::f
 }  // namespace
 
 Protocol::Protocol(Params params, Transport<Message>& transport)
-    : params_(params), net_(transport), books_(dht::checked_partitions(transport.partitions(), "can")) {}
+    : params_(params), net_(transport), books_(dht::make_books<Book>(transport.partitions(), "can")) {}
 
 const LookupStats& Protocol::stats() const {
   return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });
@@ -72,21 +72,11 @@ void Protocol::check_partitions(Purpose purpose) const {
 
 LookupRecord& Protocol::start_record(PeerIndex x, Purpose purpose, const Id& key) {
   check_partitions(purpose);
-  Book& book = book_of(x);
-  const std::uint32_t serial = book.serials.next(net_.partition_of(x), static_cast<std::uint32_t>(books_.size()));
-  LookupRecord& r = book.active[serial];
-  r.serial = serial;
-  r.purpose = purpose;
-  r.from = x;
-  r.key = key;
-  r.start = net_.now();
-  return r;
+  return book_of(x).open_record(purpose, x, key, net_.now());
 }
 
 LookupRecord* Protocol::record_on_route(std::uint32_t serial) {
-  if (!keep_records_ || serial == 0) return nullptr;
-  const auto it = books_[0].active.find(serial);
-  return it == books_[0].active.end() ? nullptr : &it->second;
+  return keep_records_ && serial != 0 ? books_[0].find_record(serial) : nullptr;
 }
 
 void Protocol::reserve(std::size_t count) {
@@ -691,7 +681,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
       return;
     case MsgType::JoinGrant: {
       PeerState& s = peers_[self];
-      if (s.joined || !book_of(self).active.count(msg.lookup)) return;
+      if (s.joined || book_of(self).find_record(msg.lookup) == nullptr) return;
       s.zones = {msg.zones[0]};
       s.joined = true;
       trace_zones(self, ZoneChange::Granted, from);

@@ -182,9 +182,8 @@ class Protocol final : public MessageHandler<Message> {
   std::size_t unfinished_lookups() const;
   /// The purpose of a lookup still on its way (Purpose::User if it is not).
   Purpose purpose_of(std::uint32_t serial) const {
-    const auto& active = books_[serial % books_.size()].active;  // (serials: common/partition_books.hpp)
-    const auto it = active.find(serial);
-    return it == active.end() ? Purpose::User : it->second.purpose;
+    const LookupRecord* r = books_[serial % books_.size()].find_record(serial);  // (serials: partition_books.hpp)
+    return r == nullptr ? Purpose::User : r->purpose;
   }
   /// Counts every change of any peer's zones (for an index built over them).
   std::uint64_t zone_version() const { return zone_version_; }
@@ -234,12 +233,7 @@ class Protocol final : public MessageHandler<Message> {
   // Lookups and pending hops live in books, one per partition of the transport (one, except in a
   // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer
   // that holds it, so no two threads share a book (common/partition_books.hpp).
-  struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
-    dht::SlotPool<Pending> pending;
-    std::unordered_map<std::uint32_t, LookupRecord> active;  // by serial
-    dht::SerialCounter serials;
-    mutable LookupStats stats;
-  };
+  struct alignas(64) Book : dht::HopBook<LookupRecord, Pending> {};  // (one thread writes each book)
   Book& book_of(PeerIndex peer) { return books_[net_.partition_of(peer)]; }
   /// Throws unless `purpose` may run on this transport: on several partitions only lookups do
   /// (puts, gets, joins and probes change state other peers share).
@@ -251,9 +245,7 @@ class Protocol final : public MessageHandler<Message> {
   /// Whether a forwarder should still route the lookup's message (without records it cannot
   /// know: the requester ignores a late answer).
   bool still_on(std::uint32_t serial) { return !keep_records_ || record_on_route(serial) != nullptr; }
-  Pending* pending_at(PeerIndex holder, std::uint32_t slot) {
-    return book_of(holder).pending.find(net_.partition_of(holder), slot);
-  }
+  Pending* pending_at(PeerIndex holder, std::uint32_t slot) { return book_of(holder).find_pending(slot); }
 
   /// Splits x's zone holding p (or hands over a whole zone if x holds several); returns the
   /// zone for the newcomer (depth 0 and false if it cannot be split further).

@@ -66,9 +66,9 @@ void Protocol::probe(PeerIndex x, const Zone& zone) {
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg, SimTime wait,
                                      TimerKind kind) {
-  auto& pool = book_of(holder).pending;
-  const std::uint32_t slot = pool.open(net_.partition_of(holder));
-  Pending& p = pool.at(slot);
+  Book& book = book_of(holder);
+  const std::uint32_t slot = book.pending.open(book.partition);
+  Pending& p = book.pending.at(slot);
   p.holder = holder;
   p.target = target;
   p.open = true;
@@ -87,8 +87,9 @@ const Protocol::Pending* Protocol::expire(PeerIndex holder, std::uint32_t slot) 
 }
 
 void Protocol::close_pending(PeerIndex holder, std::uint32_t slot) {
-  book_of(holder).pending.at(slot).open = false;
-  book_of(holder).pending.close(slot);
+  Book& book = book_of(holder);
+  book.pending.at(slot).open = false;
+  book.pending.close(slot);
 }
 
 void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {

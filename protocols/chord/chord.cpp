@@ -49,7 +49,7 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
       space_(params.m),
       transport_(transport),
       fingers_(params.m),
-      books_(check_books(transport.partitions())) {
+      books_(dht::checked_partitions(transport.partitions(), "chord")) {
   keep_records_ = books_.size() == 1;
 }
 

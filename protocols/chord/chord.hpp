@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/partition_books.hpp"
 #include "finger_table.hpp"
 #include "logic.hpp"
 #include "p2plab/id.hpp"
@@ -475,15 +476,8 @@ class Protocol final : public MessageHandler<Message> {
   // benchmark): a lookup belongs to its requester's partition, so no two threads share a book.
   // A lookup's slot number carries its book in the top bits (book 0: slot = index).
   static constexpr int kBookShift = 27;
+  static_assert(dht::kMaxPartitions == 1u << (32 - kBookShift));  // (dht::checked_partitions)
   static constexpr std::uint32_t kSlotMask = (1u << kBookShift) - 1;
-  /// `books`, if a slot number can name each (its top 32 - kBookShift bits), else an error.
-  static std::uint32_t check_books(std::uint32_t books) {
-    if (books > 1u << (32 - kBookShift)) {
-      throw std::invalid_argument("chord: " + std::to_string(books) + " partitions: a lookup's slot names at most " +
-                                  std::to_string(1u << (32 - kBookShift)));
-    }
-    return books;
-  }
   struct alignas(64) LookupBook {  // (its own cache lines: one thread writes each book)
     PeerArray<Lookup> slots;       // (huge pages: read at random, as the peers' state)
     std::vector<std::uint32_t> free;

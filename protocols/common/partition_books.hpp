@@ -7,7 +7,12 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
+
+#include "p2plab/id.hpp"
+#include "p2plab/metrics.hpp"
+#include "p2plab/types.hpp"
 
 namespace p2plab::dht {
 
@@ -90,6 +95,59 @@ class SerialCounter {
 
  private:
   std::uint32_t next_ = 1;
+};
+
+/// What every protocol's book starts with: which of how many partitions it is (its slot numbers
+/// and lookup serials carry it) and its serials. make_books gives each book its partition.
+struct PartitionBook {
+  std::uint32_t partition = 0, partitions = 1;
+  SerialCounter serials;
+  std::uint32_t next_serial() { return serials.next(partition, partitions); }
+};
+
+/// One book per partition of the transport, each told which it is; an error naming `protocol`
+/// if a slot number cannot name them all.
+template <class Book>
+std::vector<Book> make_books(std::uint32_t partitions, const char* protocol) {
+  std::vector<Book> books(checked_partitions(partitions, protocol));
+  for (std::uint32_t p = 0; p < partitions; ++p) {
+    books[p].partition = p;
+    books[p].partitions = partitions;
+  }
+  return books;
+}
+
+/// The book of an overlay that routes hop by hop (Pastry, CAN): the hops its peers wait to have
+/// acknowledged, the lookups its peers requested (records by serial), their figures.
+template <class Record, class Pending>
+struct HopBook : PartitionBook {
+  SlotPool<Pending> pending;
+  std::unordered_map<std::uint32_t, Record> active;  // by serial
+  mutable LookupStats stats;
+
+  /// A new lookup's record under a fresh serial: its purpose, requester, key and start.
+  template <class Purpose>
+  Record& open_record(Purpose purpose, PeerIndex from, const Id& key, SimTime now) {
+    const std::uint32_t serial = next_serial();
+    Record& r = active[serial];
+    r.serial = serial;
+    r.purpose = purpose;
+    r.from = from;
+    r.key = key;
+    r.start = now;
+    return r;
+  }
+  /// The record of lookup `serial` if it is still on.
+  Record* find_record(std::uint32_t serial) {
+    const auto it = active.find(serial);
+    return it == active.end() ? nullptr : &it->second;
+  }
+  const Record* find_record(std::uint32_t serial) const {
+    const auto it = active.find(serial);
+    return it == active.end() ? nullptr : &it->second;
+  }
+  /// Pending slot `slot` if it is this book's.
+  Pending* find_pending(std::uint32_t slot) { return pending.find(partition, slot); }
 };
 
 }  // namespace p2plab::dht

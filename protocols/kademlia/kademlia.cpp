@@ -154,7 +154,7 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
     : params_(params),
       transport_(transport),
       tables_(table_config(params_), transport),
-      books_(dht::checked_partitions(transport.partitions(), "kademlia")) {}
+      books_(dht::make_books<Book>(transport.partitions(), "kademlia")) {}
 
 const LookupStats& Protocol::stats() const {
   return dht::fold_into_first(books_, [](const Book& b) -> LookupStats& { return b.stats; });
@@ -282,9 +282,9 @@ void Protocol::heard_from(PeerIndex self, PeerIndex from) {
 }
 
 std::uint32_t Protocol::send_rpc(PeerIndex from, PeerIndex to, Message msg, RpcPurpose purpose, std::uint32_t lookup) {
-  auto& pool = book_of(from).rpcs;
-  const std::uint32_t slot = pool.open(transport_.partition_of(from));
-  Rpc& rpc = pool.at(slot);
+  Book& book = book_of(from);
+  const std::uint32_t slot = book.rpcs.open(book.partition);
+  Rpc& rpc = book.rpcs.at(slot);
   rpc.from = from;
   rpc.to = to;
   ++rpc.tag;
@@ -368,7 +368,8 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::FindValueReply:
     case MsgType::AddProviderReply:
     case MsgType::GetProvidersReply: {
-      Rpc* const found = book_of(self).rpcs.find(transport_.partition_of(self), msg.rpc);
+      Book& book = book_of(self);
+      Rpc* const found = book.rpcs.find(book.partition, msg.rpc);
       if (found == nullptr) return;
       Rpc& rpc = *found;
       if (!rpc.open || rpc.tag != msg.tag || rpc.from != self || rpc.to != from) return;  // late or forged
@@ -438,7 +439,8 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::RoundTimeout: {
-      Lookup* const found = book_of(self).lookups.find(transport_.partition_of(self), cookie);
+      Book& book = book_of(self);
+      Lookup* const found = book.lookups.find(book.partition, cookie);
       if (found == nullptr) return;
       Lookup& l = *found;
       // Only the timer of the lookup's current round (a slot is reused by later lookups).
@@ -616,11 +618,10 @@ std::uint32_t Protocol::start_lookup(PeerIndex n, const Id& key, Purpose purpose
     throw std::logic_error("kademlia: only lookups run on a transport of several partitions");
   }
   Book& book = book_of(n);
-  const std::uint32_t partition = transport_.partition_of(n);
-  const std::uint32_t index = book.lookups.open(partition);
+  const std::uint32_t index = book.lookups.open(book.partition);
   node(n);  // its state exists from its first lookup on
   Lookup& l = book.lookups.at(index);
-  l.serial = book.serials.next(partition, static_cast<std::uint32_t>(books_.size()));
+  l.serial = book.next_serial();
   l.purpose = purpose;
   l.origin = n;
   l.value = value;

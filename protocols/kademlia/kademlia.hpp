@@ -158,7 +158,7 @@ class Protocol final : public MessageHandler<Message> {
   void set_on_record(std::function<void(const LookupRecord&)> callback) { on_record_ = std::move(callback); }
   /// A serial number no lookup will use: an application's own search in the trace (an IPFS
   /// fetch) takes one, so the views see one dense sequence of searches.
-  std::uint32_t reserve_serial() { return books_[0].serials.next(0, static_cast<std::uint32_t>(books_.size())); }
+  std::uint32_t reserve_serial() { return books_[0].next_serial(); }
   void reserve(std::size_t peers) { nodes_.reserve(peers); }
 
   // ---- membership ----
@@ -204,7 +204,8 @@ class Protocol final : public MessageHandler<Message> {
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     tables_.prefetch_entries(peer, msg.key);
     // (A request's RPC is the requester's, maybe another partition's: find() names only peer's.)
-    if (const Rpc* rpc = book_of(peer).rpcs.find(transport_.partition_of(peer), msg.rpc)) __builtin_prefetch(rpc);
+    const Book& book = book_of(peer);
+    if (const Rpc* rpc = book.rpcs.find(book.partition, msg.rpc)) __builtin_prefetch(rpc);
   }
 
   // ---- inspection ----
@@ -284,10 +285,9 @@ class Protocol final : public MessageHandler<Message> {
   // Lookups and RPCs live in books, one per partition of the transport (one, except in a
   // parallel benchmark): a lookup and the RPCs it sends belong to its requester's partition, so
   // no two threads share a book (common/partition_books.hpp).
-  struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
+  struct alignas(64) Book : dht::PartitionBook {  // (its own cache lines: one thread writes each book)
     dht::SlotPool<Rpc> rpcs;
     dht::SlotPool<Lookup> lookups;
-    dht::SerialCounter serials;
     mutable LookupStats stats;
     mutable KademliaStats kstats;
   };

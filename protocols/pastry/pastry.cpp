@@ -68,7 +68,7 @@ Protocol::Protocol(Params params, Transport<Message>& transport)
     : params_(params),
       digits_(params.m, params.b),
       net_(transport),
-      books_(dht::checked_partitions(transport.partitions(), "pastry")) {}
+      books_(dht::make_books<Book>(transport.partitions(), "pastry")) {}
 
 void Protocol::reserve(std::size_t count) {
   if (peers_.size() < count) peers_.resize(count);
@@ -93,21 +93,11 @@ LookupRecord& Protocol::start_record(PeerIndex x, Purpose purpose, const Id& key
     // Puts, gets and joins change state other peers share (stored items, leaf sets).
     throw std::logic_error("pastry: only lookups run on a transport of several partitions");
   }
-  Book& book = book_of(x);
-  const std::uint32_t serial = book.serials.next(net_.partition_of(x), static_cast<std::uint32_t>(books_.size()));
-  LookupRecord& r = book.active[serial];
-  r.serial = serial;
-  r.purpose = purpose;
-  r.from = x;
-  r.key = key;
-  r.start = net_.now();
-  return r;
+  return book_of(x).open_record(purpose, x, key, net_.now());
 }
 
 LookupRecord* Protocol::record_on_route(std::uint32_t serial) {
-  if (!keep_records_ || serial == 0) return nullptr;
-  const auto it = books_[0].active.find(serial);
-  return it == books_[0].active.end() ? nullptr : &it->second;
+  return keep_records_ && serial != 0 ? books_[0].find_record(serial) : nullptr;
 }
 
 std::uint32_t Protocol::intern_value(const std::string& v) {
@@ -355,9 +345,9 @@ void Protocol::send(PeerIndex from, PeerIndex to, Message msg) {
 }
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg) {
-  auto& pool = book_of(holder).pending;
-  const std::uint32_t slot = pool.open(net_.partition_of(holder));
-  Pending& p = pool.at(slot);
+  Book& book = book_of(holder);
+  const std::uint32_t slot = book.pending.open(book.partition);
+  Pending& p = book.pending.at(slot);
   p.holder = holder;
   p.target = target;
   p.open = true;
@@ -515,10 +505,9 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       return;
     }
     case TimerKind::LookupTimeout: {
-      const Book& book = book_of(self);
-      const auto it = book.active.find(cookie);
-      if (it == book.active.end()) return;
-      const bool join = it->second.purpose == Purpose::Join;
+      const LookupRecord* r = book_of(self).find_record(cookie);
+      if (r == nullptr) return;
+      const bool join = r->purpose == Purpose::Join;
       finish(self, cookie, kNoPeer, false, kNoValue);
       if (join && !peers_[self].joined && join_failed_) join_failed_(self);
       return;

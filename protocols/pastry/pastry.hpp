@@ -220,11 +220,7 @@ class Protocol final : public MessageHandler<Message> {
   // Lookups and pending hops live in books, one per partition of the transport (one, except in a
   // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer
   // that sent it, so no two threads share a book (common/partition_books.hpp).
-  struct alignas(64) Book {  // (its own cache lines: one thread writes each book)
-    dht::SlotPool<Pending> pending;
-    std::unordered_map<std::uint32_t, LookupRecord> active;  // by serial
-    dht::SerialCounter serials;
-    mutable LookupStats stats;
+  struct alignas(64) Book : dht::HopBook<LookupRecord, Pending> {  // (one thread writes each book)
     mutable RouteStats route_stats;
   };
   Book& book_of(PeerIndex peer) { return books_[net_.partition_of(peer)]; }
@@ -232,9 +228,7 @@ class Protocol final : public MessageHandler<Message> {
   LookupRecord& start_record(PeerIndex x, Purpose purpose, const Id& key);
   /// The record of a lookup a forwarder handles, when records are kept (one partition).
   LookupRecord* record_on_route(std::uint32_t serial);
-  Pending* pending_at(PeerIndex holder, std::uint32_t slot) {
-    return book_of(holder).pending.find(net_.partition_of(holder), slot);
-  }
+  Pending* pending_at(PeerIndex holder, std::uint32_t slot) { return book_of(holder).find_pending(slot); }
 
   Params params_;
   Digits digits_;
