@@ -657,6 +657,55 @@ TEST_CASE("the event queue orders events numbered elsewhere (push_sequenced, any
   }
 }
 
+TEST_CASE("the far events come out in (time, number) order, pushed in order or not") {
+  // FarEvents keeps the events pushed in order in a sorted run and the others in a heap: a
+  // lookup's timeouts (one delay after a rising now), re-armed timers (earlier than the last),
+  // ties of time broken by number, pushes between pops. The oracle is a std::set.
+  for (const std::uint64_t seed : {11, 12, 13}) {
+    CAPTURE(seed);
+    Rng rng(seed);
+    FarEvents far;
+    std::set<std::pair<SimTime, std::uint64_t>> pending;
+    SimTime now = 0;
+    std::uint64_t number = 0;
+    std::size_t popped = 0;
+    for (int round = 0; round < 40000; ++round) {
+      const int pushes = static_cast<int>(rng.below(3));
+      for (int p = 0; p < pushes; ++p) {
+        SimTime t = now + 8'000'000;  // the usual timeout
+        if (rng.chance(0.2)) t = now + static_cast<SimTime>(rng.below(9'000'000));
+        if (rng.chance(0.05)) t = now + 8'000'000 - static_cast<SimTime>(rng.below(3));  // ties and near misses
+        // Numbers mostly rise; now and then one decided elsewhere is smaller (push_sequenced).
+        const std::uint64_t seq = rng.chance(0.05) ? number - std::min<std::uint64_t>(number, rng.below(10)) : number;
+        ++number;
+        if (pending.count({t, seq}) != 0) continue;  // (a pair the queue never sees twice)
+        far.push(QueuedEvent{t, seq, 0, 0, 0, 0});
+        pending.emplace(t, seq);
+      }
+      if (!pending.empty() && rng.chance(0.7)) {
+        const auto want = *pending.begin();
+        pending.erase(pending.begin());
+        REQUIRE(far.top().time == want.first);
+        REQUIRE(far.top().seq == want.second);
+        const QueuedEvent got = far.pop();
+        REQUIRE(got.time == want.first);
+        REQUIRE(got.seq == want.second);
+        now = std::max(now, got.time - 8'000'000 + static_cast<SimTime>(rng.below(1000)));
+        ++popped;
+      }
+    }
+    while (!pending.empty()) {
+      const auto want = *pending.begin();
+      pending.erase(pending.begin());
+      const QueuedEvent got = far.pop();
+      REQUIRE(got.time == want.first);
+      REQUIRE(got.seq == want.second);
+    }
+    CHECK(far.empty());
+    CHECK(popped > 20000);
+  }
+}
+
 // ---- the simulator with a tiny protocol ----------------------------------------------------------
 
 namespace {
