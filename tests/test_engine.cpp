@@ -659,8 +659,9 @@ TEST_CASE("the event queue orders events numbered elsewhere (push_sequenced, any
 
 TEST_CASE("the far events come out in (time, number) order, pushed in order or not") {
   // FarEvents keeps the events pushed in order in a sorted run and the others in a heap: a
-  // lookup's timeouts (one delay after a rising now), re-armed timers (earlier than the last),
-  // ties of time broken by number, pushes between pops. The oracle is a std::set.
+  // lookup's timeouts interleaved with a hop's (two delays after a rising now: one stream stays
+  // in order, the other goes to the heap), re-armed timers (earlier than the last), ties of time
+  // broken by number, pushes between pops. The oracle is a std::set.
   for (const std::uint64_t seed : {11, 12, 13}) {
     CAPTURE(seed);
     Rng rng(seed);
@@ -672,7 +673,7 @@ TEST_CASE("the far events come out in (time, number) order, pushed in order or n
     for (int round = 0; round < 40000; ++round) {
       const int pushes = static_cast<int>(rng.below(3));
       for (int p = 0; p < pushes; ++p) {
-        SimTime t = now + 8'000'000;  // the usual timeout
+        SimTime t = now + (rng.chance(0.5) ? 8'000'000 : 500'000);  // a lookup's timeout, a hop's
         if (rng.chance(0.2)) t = now + static_cast<SimTime>(rng.below(9'000'000));
         if (rng.chance(0.05)) t = now + 8'000'000 - static_cast<SimTime>(rng.below(3));  // ties and near misses
         // Numbers mostly rise; now and then one decided elsewhere is smaller (push_sequenced).
