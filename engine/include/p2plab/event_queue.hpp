@@ -9,9 +9,8 @@
 // those out of order) and move into buckets as time advances. Message latencies (up to 100 ms
 // in the benchmarks) fall within the window, so in a large run almost every event costs O(1)
 // instead of O(log n) cache misses in one big heap; timers of seconds wait in FarEvents. The
-// window is no wider: each bucket's block being
-// filled is touched at random, and 1024 of them (500 kB) stay in the core's cache where 8192
-// (4 MB) did not (0.92 of the time at 10^6 peers).
+// window is no wider: each bucket's block being filled is touched at random, and 1024 of them
+// (500 kB) stay in the core's cache where 8192 (4 MB) did not (0.92 of the time at 10^6 peers).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -33,7 +32,7 @@ struct QueuedEvent {
 };
 static_assert(sizeof(QueuedEvent) == 32, "keep queued events compact: millions live in the queue");
 
-/// A 4-ary min-heap of events (the far future, and the reference the tests compare against).
+/// A 4-ary min-heap of events (the far events that come out of order, see FarEvents).
 class EventHeap {
  public:
   bool empty() const { return heap_.empty(); }
