@@ -673,7 +673,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     }
     case MsgType::RouteAck: {
       if (const Pending* p = pending_at(self, msg.tag); p != nullptr && p->open && p->target == from)
-        close_pending(self, msg.tag);
+        book_of(self).close_pending(msg.tag);
       return;
     }
     case MsgType::RouteDone:

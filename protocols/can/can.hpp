@@ -228,7 +228,6 @@ class Protocol final : public MessageHandler<Message> {
   std::uint32_t open_pending(PeerIndex holder, PeerIndex target, const Message& msg, SimTime wait, TimerKind kind);
   /// The slot's message if its timer is the current one (the slot is closed then), else nullptr.
   const Pending* expire(PeerIndex holder, std::uint32_t slot);
-  void close_pending(PeerIndex holder, std::uint32_t slot);
 
   // Lookups and pending hops live in books, one per partition of the transport (one, except in a
   // parallel benchmark): a lookup belongs to its requester's partition, a pending hop to the peer

@@ -66,15 +66,7 @@ void Protocol::probe(PeerIndex x, const Zone& zone) {
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg, SimTime wait,
                                      TimerKind kind) {
-  Book& book = book_of(holder);
-  const std::uint32_t slot = book.pending.open(book.partition);
-  Pending& p = book.pending.at(slot);
-  p.holder = holder;
-  p.target = target;
-  p.open = true;
-  p.msg = msg;
-  p.msg.tag = slot;
-  p.deadline = net_.now() + wait;
+  const std::uint32_t slot = book_of(holder).open_pending(holder, target, msg, net_.now() + wait);
   net_.set_timer(holder, wait, static_cast<std::uint16_t>(kind), slot);
   return slot;
 }
@@ -82,14 +74,8 @@ std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const M
 const Protocol::Pending* Protocol::expire(PeerIndex holder, std::uint32_t slot) {
   Pending* p = pending_at(holder, slot);
   if (p == nullptr || !p->open || net_.now() < p->deadline) return nullptr;
-  close_pending(holder, slot);
+  book_of(holder).close_pending(slot);
   return p;
-}
-
-void Protocol::close_pending(PeerIndex holder, std::uint32_t slot) {
-  Book& book = book_of(holder);
-  book.pending.at(slot).open = false;
-  book.pending.close(slot);
 }
 
 void Protocol::handle_route(PeerIndex x, Message msg, bool arrived) {

@@ -148,6 +148,25 @@ struct HopBook : PartitionBook {
   }
   /// Pending slot `slot` if it is this book's.
   Pending* find_pending(std::uint32_t slot) { return pending.find(partition, slot); }
+  /// A hop of `holder`'s to `target`, waiting for its acknowledgement until `deadline`: a slot
+  /// holding `msg`, tagged with the slot's number (the acknowledgement and the timer name it).
+  template <class Msg>
+  std::uint32_t open_pending(PeerIndex holder, PeerIndex target, const Msg& msg, SimTime deadline) {
+    const std::uint32_t slot = pending.open(partition);
+    Pending& p = pending.at(slot);
+    p.holder = holder;
+    p.target = target;
+    p.open = true;
+    p.deadline = deadline;
+    p.msg = msg;
+    p.msg.tag = slot;
+    return slot;
+  }
+  /// The hop in `slot` is settled (acknowledged, or given up): the slot may be reused.
+  void close_pending(std::uint32_t slot) {
+    pending.at(slot).open = false;
+    pending.close(slot);
+  }
 };
 
 }  // namespace p2plab::dht

@@ -345,15 +345,7 @@ void Protocol::send(PeerIndex from, PeerIndex to, Message msg) {
 }
 
 std::uint32_t Protocol::open_pending(PeerIndex holder, PeerIndex target, const Message& msg) {
-  Book& book = book_of(holder);
-  const std::uint32_t slot = book.pending.open(book.partition);
-  Pending& p = book.pending.at(slot);
-  p.holder = holder;
-  p.target = target;
-  p.open = true;
-  p.deadline = net_.now() + params_.rpc_timeout;
-  p.msg = msg;
-  p.msg.tag = slot;
+  const std::uint32_t slot = book_of(holder).open_pending(holder, target, msg, net_.now() + params_.rpc_timeout);
   net_.set_timer(holder, params_.rpc_timeout, static_cast<std::uint16_t>(TimerKind::HopTimeout), slot);
   return slot;
 }
@@ -393,8 +385,7 @@ void Protocol::on_message(PeerIndex self, PeerIndex from, const Message& msg) {
     case MsgType::RouteAck:
     case MsgType::LeafPong: {
       if (Pending* p = pending_at(self, msg.tag); p != nullptr && p->open && p->holder == self && p->target == from) {
-        p->open = false;
-        book_of(self).pending.close(msg.tag);
+        book_of(self).close_pending(msg.tag);
       }
       if (msg.type == MsgType::LeafPong) consider_list(self, msg, from);
       return;
@@ -471,8 +462,7 @@ void Protocol::on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie
       Pending& p = *slot;
       // An earlier use's timer fires before this use's deadline: it leaves the slot alone.
       if (!p.open || p.holder != self || net_.now() < p.deadline) return;
-      p.open = false;
-      book_of(self).pending.close(cookie);
+      book_of(self).close_pending(cookie);
       const PeerIndex target = p.target;
       const Message msg = p.msg;
       if (msg.type == MsgType::Route) {
