@@ -24,6 +24,14 @@ inline BenchFigures bench_figures(const LookupStats& stats, const SimulatorCore&
           stats.mean_latency_ms(), stats.latency_quantile_ms(0.99)};
 }
 
+/// The records of a run of a hop-by-hop overlay (Pastry, CAN) by their own account: one per
+/// finished lookup, and each hop one more step along its path, as many as ROUTE_DONE said.
+template <class Records>
+void check_records_count_hops(const Records& finished, const LookupStats& stats) {
+  CHECK(finished.size() == stats.finished_count());
+  for (const auto& r : finished) CHECK(r.hops + 1 == r.path.size());
+}
+
 /// A bench's network run with records on one thread, `run(options, true)`, then without at 1, 2
 /// and 3 threads: all must give the same figures. Returns the recorded run's, for the caller's
 /// checks of what they say.

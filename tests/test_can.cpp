@@ -370,12 +370,7 @@ test::BenchFigures run_bench_network(const can::BenchOptions& o, bool records) {
   const auto run = dht::build_and_run<can::BenchNetwork>(o, clock, records);
   const auto& network = *run;
   const LookupStats& st = network.protocol.stats();
-  if (records) {
-    // The records' own account: each hop one more step along the path, as many as ROUTE_DONE says.
-    const auto& finished = network.protocol.records();
-    CHECK(finished.size() == st.finished_count());
-    for (const can::LookupRecord& r : finished) CHECK(r.hops + 1 == r.path.size());
-  }
+  if (records) test::check_records_count_hops(network.protocol.records(), st);
   return test::bench_figures(st, network.sim);
 }
 
