@@ -22,6 +22,7 @@
 #include "p2plab/registry.hpp"
 #include "p2plab/scenario.hpp"
 #include "p2plab/simulator.hpp"
+#include "rejoin_scenario.hpp"
 
 using namespace p2plab;
 
@@ -540,6 +541,19 @@ TEST_CASE("can: the zones lab tells the story its notes tell") {
   }
   CHECK(total == 1.0);
   CHECK(r.at("metrics").at("lookups_ok") == r.at("metrics").at("lookups"));
+}
+
+TEST_CASE("can: a newcomer whose bootstrap peer crashes during its join joins again through a live peer, and says so") {
+  const nlohmann::json r = run_doc(test::rejoin_scenario("can"))->result();
+  test::check_rejoined(r);
+  // 100 holds a zone, and the live peers' zones still tile the square.
+  double volume = 0, volume_100 = 0;
+  for (const auto& p : r.at("peers")) {
+    volume += p.at("volume").get<double>();
+    if (p.at("id") == "100") volume_100 = p.at("volume").get<double>();
+  }
+  CHECK(volume_100 > 0);
+  CHECK(volume == doctest::Approx(1.0));
 }
 
 TEST_CASE("can: bad scenario fields are errors naming the field") {

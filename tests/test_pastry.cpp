@@ -19,6 +19,7 @@
 #include "p2plab/scenario.hpp"
 #include "pastry/pastry_bench.hpp"
 #include "pastry/pastry_run.hpp"
+#include "rejoin_scenario.hpp"
 
 using namespace p2plab;
 
@@ -469,3 +470,25 @@ TEST_CASE("pastry: the prefix-routing lab's lookup told step by step in the pape
   CHECK(story[4] == "65a1 has the answer d467 (the live node numerically closest to d46a)");
 }
 #endif
+
+TEST_CASE(
+    "pastry: a newcomer whose bootstrap peer crashes during its join joins again through a live peer, and says so") {
+  const nlohmann::json r = run_doc(test::rejoin_scenario("pastry"))->result();
+  test::check_rejoined(r);
+  // 100 joined: its leaf set holds every other live peer (seven, fewer than L), on both sides.
+  std::vector<std::string> others;
+  for (const auto& p : r.at("peers")) {
+    if (p.at("id") != "100") others.push_back(p.at("id"));
+  }
+  CHECK(others.size() == 7);
+  for (const auto& p : r.at("peers")) {
+    if (p.at("id") != "100") continue;
+    for (const char* side : {"smaller", "larger"}) {
+      std::vector<std::string> leaves = p.at("leaf_set").at(side);
+      std::sort(leaves.begin(), leaves.end());
+      std::vector<std::string> expected = others;
+      std::sort(expected.begin(), expected.end());
+      CHECK(leaves == expected);
+    }
+  }
+}

@@ -97,12 +97,7 @@ CanRun::CanRun(const Scenario& scenario)
   sim_.set_handler(&protocol_);
   protocol_.set_oracle([this](PeerIndex owner, const Id& key) { return sim_.is_up(owner) && owner_of(key) == owner; });
   protocol_.on_join_failed([this](PeerIndex p) {
-    const PeerIndex via = driver_.random_live_peer(p);
-    if (via == kNoPeer || !sim_.is_up(p)) return;
-    driver_.warn("peer " + sim_.peer_id(p).to_decimal() + ": join failed at " +
-                 std::to_string(to_ms(sim_.current_time())) + " ms; joining again through " +
-                 sim_.peer_id(via).to_decimal());
-    protocol_.join(p, via);
+    if (const PeerIndex via = driver_.rejoin_through(p); via != kNoPeer) protocol_.join(p, via);
   });
 }
 
@@ -110,10 +105,8 @@ CanRun::~CanRun() = default;
 
 TraceVocabulary CanRun::vocabulary() const {
   TraceVocabulary v;
-  for (int i = 0; i < static_cast<int>(MsgType::Count); ++i)
-    v.message_types.emplace_back(to_string(static_cast<MsgType>(i)));
-  for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i)
-    v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
+  v.message_types = enum_names<MsgType>();
+  v.timer_kinds = enum_names<TimerKind>();
   v.state_fields = {"zones"};
   v.lookup_purposes = {"lookup", "join", "put", "get", "probe"};
   v.hop_kinds = {"step", "timeout"};

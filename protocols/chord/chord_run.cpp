@@ -72,10 +72,8 @@ ChordRun::~ChordRun() = default;
 
 TraceVocabulary ChordRun::vocabulary() const {
   TraceVocabulary v;
-  for (int i = 0; i < static_cast<int>(MsgType::Count); ++i)
-    v.message_types.emplace_back(to_string(static_cast<MsgType>(i)));
-  for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i)
-    v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
+  v.message_types = enum_names<MsgType>();
+  v.timer_kinds = enum_names<TimerKind>();
   v.state_fields = {"successor", "predecessor", "finger"};
   v.lookup_purposes = {"lookup", "join", "fix_finger", "put", "get"};
   // In the order of kStepHop, kTimeoutHop.

@@ -200,6 +200,14 @@ PeerIndex DhtScenario::peer_by_id(const Id& id) const {
   return kNoPeer;
 }
 
+PeerIndex DhtScenario::rejoin_through(PeerIndex peer) {
+  const PeerIndex via = random_live_peer(peer);
+  if (via == kNoPeer || !sim_.is_up(peer)) return kNoPeer;
+  warn("peer " + sim_.peer_id(peer).to_decimal() + ": join failed at " + std::to_string(to_ms(sim_.current_time())) +
+       " ms; joining again through " + sim_.peer_id(via).to_decimal());
+  return via;
+}
+
 PeerIndex DhtScenario::random_live_peer(PeerIndex except) {
   const auto& live = sim_.live_by_id();
   if (live.empty()) return kNoPeer;

@@ -112,6 +112,9 @@ class DhtScenario {
   /// A random peer that serves, other than `except`; after 64 unlucky draws the first one in id
   /// order; kNoPeer when none does.
   PeerIndex random_live_peer(PeerIndex except = kNoPeer);
+  /// A peer whose join failed: another live peer for it to join through, with a warning naming
+  /// both; kNoPeer (no warning) when `peer` is down or no other peer serves.
+  PeerIndex rejoin_through(PeerIndex peer);
   /// A uniform key of the id space (from the scenario's stream).
   Id random_key();
   /// An id no live peer has: a generated address hashed with SHA-1, as a real node does.

@@ -34,8 +34,7 @@ class SearchProtocol : public MessageHandler<Message> {
   /// The message names (every MsgType, in order) and the given timer kinds.
   static TraceVocabulary vocabulary_with(std::vector<std::string> timer_kinds) {
     TraceVocabulary v;
-    for (int t = 0; t < static_cast<int>(MsgType::Count); ++t)
-      v.message_types.emplace_back(to_string(static_cast<MsgType>(t)));
+    v.message_types = enum_names<MsgType>();
     v.timer_kinds = std::move(timer_kinds);
     return v;
   }

@@ -94,10 +94,8 @@ KademliaRun::~KademliaRun() = default;
 
 TraceVocabulary KademliaRun::vocabulary() const {
   TraceVocabulary v;
-  for (int i = 0; i < static_cast<int>(MsgType::Count); ++i)
-    v.message_types.emplace_back(to_string(static_cast<MsgType>(i)));
-  for (int i = 0; i < static_cast<int>(TimerKind::Count); ++i)
-    v.timer_kinds.emplace_back(to_string(static_cast<TimerKind>(i)));
+  v.message_types = enum_names<MsgType>();
+  v.timer_kinds = enum_names<TimerKind>();
   v.state_fields = {"bucket"};
   for (auto p : {Purpose::User, Purpose::Join, Purpose::Refresh, Purpose::Put, Purpose::Get, Purpose::Republish,
                  Purpose::Provide, Purpose::FindProviders}) {

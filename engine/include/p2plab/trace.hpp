@@ -83,6 +83,15 @@ struct TraceVocabulary {
   }
 };
 
+/// The names of an enum's values 0 .. Enum::Count - 1, by its to_string (found by argument-
+/// dependent lookup in the protocol's namespace): a vocabulary's message types and timer kinds.
+template <class Enum>
+std::vector<std::string> enum_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < static_cast<int>(Enum::Count); ++i) names.emplace_back(to_string(static_cast<Enum>(i)));
+  return names;
+}
+
 /// Where trace events go. Off by default: a disabled trace costs one branch per event.
 class Trace {
  public:
