@@ -189,14 +189,7 @@ nlohmann::json CanRun::result() const {
       nlohmann::json neighbours = nlohmann::json::array();
       for (PeerIndex q : protocol_.neighbour_peers(p)) neighbours.push_back(id_of(q));
       j["neighbours"] = neighbours;
-      nlohmann::json keys = nlohmann::json::array();
-      if (const auto* items = protocol_.items(p)) {
-        for (const auto& [key, value] : *items) {
-          (void)value;
-          keys.push_back(id_to_json(key, kIdBits));
-        }
-      }
-      j["keys"] = keys;
+      j["keys"] = dht::stored_keys_json(protocol_.items(p), kIdBits);
       peers.push_back(std::move(j));
     }
   }
@@ -224,10 +217,7 @@ std::vector<SearchOutcome> CanRun::requested_searches() const {
   return dht::get_outcomes(protocol_.records(), Purpose::Get, [](const LookupRecord& r) { return r.ok && r.found; });
 }
 
-bool CanRun::holds(PeerIndex peer, const Id& key) const {
-  const auto* items = protocol_.items(peer);
-  return items != nullptr && items->count(key) != 0;
-}
+bool CanRun::holds(PeerIndex peer, const Id& key) const { return dht::stores(protocol_.items(peer), key); }
 
 std::vector<std::uint32_t> CanRun::messages_per_search() const {
   return dht::user_search_messages(protocol_.records(), Purpose::User);
@@ -248,12 +238,7 @@ PeerView CanRun::inspect_links(PeerIndex peer) const {
     v.links.push_back({kNeighbourLink, static_cast<std::uint16_t>(j), neighbours[j]});
   }
   for (const Zone& z : s.zones) v.zones.push_back(zone_box(z, params_.d));
-  if (const auto* items = protocol_.items(peer)) {
-    for (const auto& [key, value] : *items) {
-      (void)value;
-      v.keys.push_back(key);
-    }
-  }
+  v.keys = dht::stored_keys(protocol_.items(peer));
   return v;
 }
 

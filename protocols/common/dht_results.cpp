@@ -4,6 +4,20 @@
 
 namespace p2plab::dht {
 
+std::vector<Id> stored_keys(const StoredItems* items) {
+  std::vector<Id> keys;
+  if (items != nullptr) {
+    for (const auto& item : *items) keys.push_back(item.first);
+  }
+  return keys;
+}
+
+nlohmann::json stored_keys_json(const StoredItems* items, int id_bits) {
+  nlohmann::json keys = nlohmann::json::array();
+  for (const Id& key : stored_keys(items)) keys.push_back(id_to_json(key, id_bits));
+  return keys;
+}
+
 RunSummary lookup_summary(const LookupStats& st, const SimulatorCore& sim, std::uint64_t unfinished, double wall_ms) {
   RunSummary s;
   s.peers_total = sim.peer_count();

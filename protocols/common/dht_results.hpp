@@ -4,6 +4,7 @@
 // and the per-search figures `compare` and the charts read from the lookup records.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,15 @@ nlohmann::json lookup_metrics(const RunSummary& summary, const SimulatorCore& si
 
 /// Routing state per live peer: `entries(peer)` for each, their mean and maximum.
 StateSize live_state_size(const SimulatorCore& sim, const std::function<double(PeerIndex)>& entries);
+
+/// A peer's stored items, key -> value index, as CAN's and Pastry's peers keep them (nullptr: none).
+using StoredItems = std::map<Id, std::uint32_t>;
+/// Its keys, in key order (what a peer's view lists).
+std::vector<Id> stored_keys(const StoredItems* items);
+/// Its keys as the result's "keys" of a peer: ids of `id_bits` bits.
+nlohmann::json stored_keys_json(const StoredItems* items, int id_bits);
+/// Whether it stores `key` (Run::holds).
+inline bool stores(const StoredItems* items, const Id& key) { return items != nullptr && items->count(key) != 0; }
 
 /// Messages each finished user lookup caused, in the order they finished (Run::messages_per_search).
 template <class Record, class Purpose>

@@ -199,14 +199,7 @@ nlohmann::json PastryRun::result() const {
       nlohmann::json neighbours = nlohmann::json::array();
       for (PeerIndex q : s.neighbours) neighbours.push_back(id_of(q));
       j["neighbourhood"] = neighbours;
-      nlohmann::json keys = nlohmann::json::array();
-      if (const auto* items = protocol_.items(p)) {
-        for (const auto& [key, value] : *items) {
-          (void)value;
-          keys.push_back(id_to_json(key, m));
-        }
-      }
-      j["keys"] = keys;
+      j["keys"] = dht::stored_keys_json(protocol_.items(p), m);
       peers.push_back(std::move(j));
     }
   }
@@ -230,10 +223,7 @@ std::vector<SearchOutcome> PastryRun::requested_searches() const {
   return dht::get_outcomes(protocol_.records(), Purpose::Get, [](const LookupRecord& r) { return r.ok && r.found; });
 }
 
-bool PastryRun::holds(PeerIndex peer, const Id& key) const {
-  const auto* items = protocol_.items(peer);
-  return items != nullptr && items->count(key) != 0;
-}
+bool PastryRun::holds(PeerIndex peer, const Id& key) const { return dht::stores(protocol_.items(peer), key); }
 
 std::vector<std::uint32_t> PastryRun::messages_per_search() const {
   return dht::user_search_messages(protocol_.records(), Purpose::User);
@@ -268,12 +258,7 @@ PeerView PastryRun::inspect_links(PeerIndex peer) const {
   v.state = sim_.state(peer);
   v.role = kPeerRole;
   v.links = links_of(peer);
-  if (const auto* items = protocol_.items(peer)) {
-    for (const auto& [key, value] : *items) {
-      (void)value;
-      v.keys.push_back(key);
-    }
-  }
+  v.keys = dht::stored_keys(protocol_.items(peer));
   return v;
 }
 
