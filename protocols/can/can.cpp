@@ -83,17 +83,6 @@ void Protocol::reserve(std::size_t count) {
   if (peers_.size() < count) peers_.resize(count);
 }
 
-std::uint32_t Protocol::intern_value(const std::string& v) {
-  const auto [it, added] = value_index_.emplace(v, static_cast<std::uint32_t>(values_.size()));
-  if (added) values_.push_back(v);
-  return it->second;
-}
-
-const std::map<Id, std::uint32_t>* Protocol::items(PeerIndex x) const {
-  const auto it = items_.find(x);
-  return it == items_.end() ? nullptr : &it->second;
-}
-
 double Protocol::volume(PeerIndex x) const {
   double v = 0;
   for (const Zone& z : peers_[x].zones) v += z.volume();
@@ -205,16 +194,7 @@ bool Protocol::split_for(PeerIndex x, const Point& p, Zone& given) {
 }
 
 void Protocol::move_items(PeerIndex from, PeerIndex to, const Zone& zone) {
-  const auto it = items_.find(from);
-  if (it == items_.end()) return;
-  for (auto item = it->second.begin(); item != it->second.end();) {
-    if (contains(zone, point_of(item->first, params_.d), params_.d)) {
-      items_[to][item->first] = item->second;
-      item = it->second.erase(item);
-    } else {
-      ++item;
-    }
-  }
+  store_.move_if(from, to, [&](const Id& key) { return contains(zone, point_of(key, params_.d), params_.d); });
 }
 
 void Protocol::add_zone(PeerIndex x, const Zone& z) {

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/item_store.hpp"
 #include "common/partition_books.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/transport.hpp"
@@ -158,8 +159,8 @@ class Protocol final : public MessageHandler<Message> {
   std::uint32_t lookup(PeerIndex x, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue);
   std::uint32_t put(PeerIndex x, const Id& key, std::uint32_t value) { return lookup(x, key, Purpose::Put, value); }
   std::uint32_t get(PeerIndex x, const Id& key) { return lookup(x, key, Purpose::Get); }
-  std::uint32_t intern_value(const std::string& v);
-  const std::string& value(std::uint32_t index) const { return values_[index]; }
+  std::uint32_t intern_value(const std::string& v) { return store_.intern(v); }
+  const std::string& value(std::uint32_t index) const { return store_.value(index); }
 
   /// The greedy decision peer x makes for point p now.
   /// A probe's decision skips `avoid` (its origin) and, at the origin, takes the closest other
@@ -175,7 +176,7 @@ class Protocol final : public MessageHandler<Message> {
   double base_volume(PeerIndex x) const;
   /// Distinct neighbour peers of x.
   std::vector<PeerIndex> neighbour_peers(PeerIndex x) const;
-  const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
+  const dht::StoredItems* items(PeerIndex x) const { return store_.items(x); }
   const std::vector<LookupRecord>& records() const { return records_; }
   /// The user lookups' figures (of every partition's book: call it between runs, not during).
   const LookupStats& stats() const;
@@ -283,9 +284,7 @@ class Protocol final : public MessageHandler<Message> {
   std::unordered_map<PeerIndex, Extra> extra_;
   std::vector<Book> books_;
   std::vector<LookupRecord> records_;
-  std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
-  std::vector<std::string> values_;
-  std::unordered_map<std::string, std::uint32_t> value_index_;
+  dht::ItemStore store_;  // puts' items at their owners, and the values' texts
   std::uint64_t zone_version_ = 0;
   bool keep_records_ = books_.size() == 1;
   std::function<bool(PeerIndex, const Id&)> oracle_;

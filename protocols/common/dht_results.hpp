@@ -4,12 +4,12 @@
 // and the per-search figures `compare` and the charts read from the lookup records.
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/item_store.hpp"
 #include "p2plab/json_util.hpp"
 #include "p2plab/metrics.hpp"
 #include "p2plab/registry.hpp"
@@ -30,9 +30,8 @@ nlohmann::json lookup_metrics(const RunSummary& summary, const SimulatorCore& si
 /// Routing state per live peer: `entries(peer)` for each, their mean and maximum.
 StateSize live_state_size(const SimulatorCore& sim, const std::function<double(PeerIndex)>& entries);
 
-/// A peer's stored items, key -> value index, as CAN's and Pastry's peers keep them (nullptr: none).
-using StoredItems = std::map<Id, std::uint32_t>;
-/// Its keys, in key order (what a peer's view lists).
+/// A peer's keys (its StoredItems, item_store.hpp; nullptr: none), in key order, in key order (what a peer's view
+/// lists).
 std::vector<Id> stored_keys(const StoredItems* items);
 /// Its keys as the result's "keys" of a peer: ids of `id_bits` bits.
 nlohmann::json stored_keys_json(const StoredItems* items, int id_bits);

@@ -100,17 +100,6 @@ LookupRecord* Protocol::record_on_route(std::uint32_t serial) {
   return keep_records_ && serial != 0 ? books_[0].find_record(serial) : nullptr;
 }
 
-std::uint32_t Protocol::intern_value(const std::string& v) {
-  const auto [it, added] = value_index_.emplace(v, static_cast<std::uint32_t>(values_.size()));
-  if (added) values_.push_back(v);
-  return it->second;
-}
-
-const std::map<Id, std::uint32_t>* Protocol::items(PeerIndex x) const {
-  const auto it = items_.find(x);
-  return it == items_.end() ? nullptr : &it->second;
-}
-
 PeerIndex Protocol::entry(PeerIndex x, int row, int column) const {
   const std::size_t i =
       static_cast<std::size_t>(row) * static_cast<std::size_t>(digits_.columns()) + static_cast<std::size_t>(column);

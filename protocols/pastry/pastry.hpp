@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/item_store.hpp"
 #include "common/partition_books.hpp"
 #include "p2plab/id.hpp"
 #include "p2plab/metrics.hpp"
@@ -159,8 +160,8 @@ class Protocol final : public MessageHandler<Message> {
   std::uint32_t lookup(PeerIndex x, const Id& key, Purpose purpose = Purpose::User, std::uint32_t value = kNoValue);
   std::uint32_t put(PeerIndex x, const Id& key, std::uint32_t value) { return lookup(x, key, Purpose::Put, value); }
   std::uint32_t get(PeerIndex x, const Id& key) { return lookup(x, key, Purpose::Get); }
-  std::uint32_t intern_value(const std::string& v);
-  const std::string& value(std::uint32_t index) const { return values_[index]; }
+  std::uint32_t intern_value(const std::string& v) { return store_.intern(v); }
+  const std::string& value(std::uint32_t index) const { return store_.value(index); }
 
   /// The routing decision node x makes for key now.
   Decision route(PeerIndex x, const Id& key) const;
@@ -171,7 +172,7 @@ class Protocol final : public MessageHandler<Message> {
   PeerIndex entry(PeerIndex x, int row, int column) const;
   int rows_in_use(PeerIndex x) const { return static_cast<int>(peers_[x].table.size()) / digits_.columns(); }
   bool joined(PeerIndex x) const { return x < peers_.size() && peers_[x].joined; }
-  const std::map<Id, std::uint32_t>* items(PeerIndex x) const;
+  const dht::StoredItems* items(PeerIndex x) const { return store_.items(x); }
   const std::vector<LookupRecord>& records() const { return records_; }
   /// The user lookups' figures and the routing decisions' (of every partition's book: call them
   /// between runs, not during).
@@ -236,9 +237,7 @@ class Protocol final : public MessageHandler<Message> {
   std::vector<PeerState> peers_;
   std::vector<Book> books_;
   std::vector<LookupRecord> records_;
-  std::unordered_map<PeerIndex, std::map<Id, std::uint32_t>> items_;
-  std::vector<std::string> values_;
-  std::unordered_map<std::string, std::uint32_t> value_index_;
+  dht::ItemStore store_;  // puts' items at their owners, and the values' texts
   bool keep_records_ = books_.size() == 1;
   std::function<double(PeerIndex, PeerIndex)> proximity_;
   std::function<bool(PeerIndex, const Id&, PeerIndex)> oracle_;

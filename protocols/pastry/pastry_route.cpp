@@ -105,20 +105,15 @@ void Protocol::deliver(PeerIndex z, const Message& msg) {
     case Purpose::User:
       break;
     case Purpose::Put:
-      items_[z][msg.key] = msg.value;
+      store_.put(z, msg.key, msg.value);
       done.flag = 1;
       break;
-    case Purpose::Get: {
-      const auto it = items_.find(z);
-      if (it != items_.end()) {
-        const auto item = it->second.find(msg.key);
-        if (item != it->second.end()) {
-          done.flag = 1;
-          done.value = item->second;
-        }
+    case Purpose::Get:
+      if (const auto value = store_.get(z, msg.key)) {
+        done.flag = 1;
+        done.value = *value;
       }
       break;
-    }
     case Purpose::Join: {
       // Z, numerically closest to the newcomer: its leaf set becomes the newcomer's.
       Message leaves = leaf_set_message(z, MsgType::JoinLeafSet);
