@@ -231,6 +231,7 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
     (upper ? lo : hi) = split;
   }
   tables_.reserve(n, contacts);  // one allocation for the whole table
+  const SimTime now = transport_.now();
   for (const auto& [a, b] : ranges) {
     const std::size_t count = b - a;
     chosen.clear();
@@ -246,7 +247,7 @@ void Protocol::install_oracle_table(PeerIndex n, const Sorted& live_sorted) {
     // (in the order chosen: it is the buckets' least-recently-seen order).
     for (std::size_t j : chosen) __builtin_prefetch(&live_sorted[j]);
     for (std::size_t j : chosen) {
-      tables_.heard_from(n, Contact{live_sorted[j].first, live_sorted[j].second}, transport_.now());
+      tables_.heard_from(n, Contact{live_sorted[j].first, live_sorted[j].second}, now);
     }
   }
   tables_.shrink(n);  // in case the bucket functions kept fewer: no spare capacity in 10^6 tables
