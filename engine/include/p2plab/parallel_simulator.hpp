@@ -244,9 +244,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     std::uint64_t processed = 0;
     // This window:
     std::vector<LogEntry> log;
-    std::uint64_t local_pushes = 0;                // events caused: the next provisional number
-    bool handled_own = false;                      // an event caused for this window (numbered provisionally)
-    std::vector<std::uint64_t> finals;             // provisional number -> the sequential run's number
+    std::uint64_t local_pushes = 0;            // events caused: the next provisional number
+    bool handled_own = false;                  // an event caused for this window (numbered provisionally)
+    std::vector<std::uint64_t> finals;         // provisional number -> the sequential run's number
     std::vector<OwnLine<QueuedEvent>> outbox;  // per partition: events for later windows
     std::vector<OwnLine<Letter>> letters;      // per other partition: the messages its outbox delivers
     SimTime earliest_staged = std::numeric_limits<SimTime>::max();
