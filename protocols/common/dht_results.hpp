@@ -30,8 +30,8 @@ nlohmann::json lookup_metrics(const RunSummary& summary, const SimulatorCore& si
 /// Routing state per live peer: `entries(peer)` for each, their mean and maximum.
 StateSize live_state_size(const SimulatorCore& sim, const std::function<double(PeerIndex)>& entries);
 
-/// A peer's keys (its StoredItems, item_store.hpp; nullptr: none), in key order, in key order (what a peer's view
-/// lists).
+/// A peer's keys (its StoredItems, item_store.hpp; nullptr: none), in key order: what its view
+/// lists.
 std::vector<Id> stored_keys(const StoredItems* items);
 /// Its keys as the result's "keys" of a peer: ids of `id_bits` bits.
 nlohmann::json stored_keys_json(const StoredItems* items, int id_bits);

@@ -129,11 +129,10 @@ IpfsRun::~IpfsRun() = default;
 
 TraceVocabulary IpfsRun::vocabulary() const {
   TraceVocabulary v;
-  for (int i = 0; i < kKademliaTypes; ++i) v.message_types.emplace_back(to_string(static_cast<kademlia::MsgType>(i)));
+  v.message_types = enum_names<kademlia::MsgType>();  // kKademliaTypes of them, then Bitswap's
   for (int i = kKademliaTypes; i < static_cast<int>(BitswapType::End); ++i)
     v.message_types.emplace_back(to_string(static_cast<BitswapType>(i)));
-  for (int i = 0; i < static_cast<int>(kademlia::TimerKind::Count); ++i)
-    v.timer_kinds.emplace_back(to_string(static_cast<kademlia::TimerKind>(i)));
+  v.timer_kinds = enum_names<kademlia::TimerKind>();
   v.timer_kinds.emplace_back("block_timeout");  // kBlockTimeout
   v.timer_kinds.emplace_back("block_sent");     // kBlockSent
   v.state_fields = {"bucket"};
@@ -704,7 +703,8 @@ TableView IpfsRun::dag_table(const AddedFile& f, PeerIndex peer) const {
       };
   const DagNode* root = nodes.count(blocks_.cid(f.root)) ? nodes.at(blocks_.cid(f.root)) : nullptr;
   add_row(blocks_.cid(f.root), "", "",
-          root && !root->links.empty() ? "root, " + std::to_string(root->links.size()) + " links" : "root (one block)", 0);
+          root && !root->links.empty() ? "root, " + std::to_string(root->links.size()) + " links" : "root (one block)",
+          0);
   return t;
 }
 
