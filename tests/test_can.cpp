@@ -399,6 +399,34 @@ TEST_CASE("can: the bench's network on 2 and 3 threads: the figures of one threa
   }
 }
 
+TEST_CASE("can: the bench cuts its threads' partitions at equal work, not at equal peer counts") {
+  // The first joiners hold the largest zones and handle the most events: cut at equal counts,
+  // the first of two partitions had 61 % of the events (2 x 10^5 peers, d = 2, 3, 4). Weighted by
+  // volume^1.3 the busier one has about half; at 10^4 peers within 2 % of it. The counts are
+  // the run's own (no timing): the same on every machine.
+  can::BenchOptions o;
+  o.peers = 10000;
+  o.seconds = 5;
+  o.threads = 2;
+  for (const int d : {2, 3, 4}) {
+    CAPTURE(d);
+    o.d = d;
+    dht::BenchClock clock;
+    const auto run = dht::build_and_run<can::BenchNetwork>(o, clock);
+    const std::vector<std::uint64_t> events = run->sim.partition_events();
+    REQUIRE(events.size() == 2);
+    CHECK(events[0] + events[1] == run->sim.events_processed());
+    const double busiest =
+        static_cast<double>(std::max(events[0], events[1])) / static_cast<double>(events[0] + events[1]);
+    CAPTURE(busiest);
+    CHECK(busiest < 0.53);
+    // Fewer peers in the first partition: their zones are larger.
+    const std::vector<PeerIndex>& starts = run->sim.partition_starts();
+    REQUIRE(starts.size() == 2);
+    CHECK(starts[1] < static_cast<double>(o.peers) * 0.45);
+  }
+}
+
 TEST_CASE("can: on several partitions only lookups run, without records, and the bench command names a bad option") {
   can::BenchOptions o;
   o.peers = 200;

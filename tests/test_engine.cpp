@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <set>
 #include <string>
@@ -1071,9 +1072,10 @@ struct RumorRun {
 /// them 30 peers join (on the parallel simulator: past the partitions' blocks, the last
 /// partition's), messages and a timer are set from outside any event.
 template <class Sim>
-RumorRun run_rumors(Sim& sim, bool long_timers = false) {
+RumorRun run_rumors(Sim& sim, bool long_timers = false, const std::function<void()>& before_run = {}) {
   constexpr std::size_t kPeers = 97;
   for (std::size_t i = 0; i < kPeers; ++i) sim.add_peer(Id(1000 + 17 * i));
+  if (before_run) before_run();
   Rumors rumors(sim, kPeers);
   rumors.long_timers = long_timers;
   sim.set_handler(&rumors);
@@ -1147,6 +1149,74 @@ TEST_CASE("parallel simulator: two threads that share the merge number every eve
     const auto phases = parallel.phase_times();
     CAPTURE(phases.windows);
     CHECK(phases.halved_merges * 4 > phases.windows);  // the busy windows, at least
+  }
+}
+
+TEST_CASE("parallel simulator: partitions cut at equal weight keep the sequential order, and count their events") {
+  {  // The comment's example: weights 3, 1, 1, 1 on two threads.
+    ParallelSimulator<RumorMsg> sim(1, constant_latency(10), 2);
+    for (std::uint64_t i = 0; i < 4; ++i) sim.add_peer(Id(i + 1));
+    const std::vector<double> weight{3, 1, 1, 1};
+    sim.partition_by_weight(weight);
+    CHECK(sim.partition_starts() == std::vector<PeerIndex>{0, 1});
+    CHECK(sim.partition_of(0) == 0);
+    CHECK(sim.partition_of(1) == 1);
+    CHECK(sim.partition_of(3) == 1);
+    CHECK_THROWS_AS(sim.partition_by_weight(weight), std::logic_error);  // cut once
+  }
+  {  // Bad weights are refused and cut nothing; weights all 0 cut equal counts.
+    ParallelSimulator<RumorMsg> sim(1, constant_latency(10), 2);
+    for (std::uint64_t i = 0; i < 4; ++i) sim.add_peer(Id(i + 1));
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    for (const std::vector<double>& bad :
+         {std::vector<double>{1, 1, 1}, std::vector<double>{1, -1, 1, 1}, std::vector<double>{1, nan, 1, 1},
+          std::vector<double>{inf, 1, 1, 1}, std::vector<double>{1e308, 1e308, 1e308, 1}}) {
+      CHECK_THROWS_AS(sim.partition_by_weight(bad), std::invalid_argument);
+      CHECK(sim.partition_starts().empty());
+    }
+    sim.partition_by_weight(std::vector<double>{0, 0, 0, 0});
+    CHECK(sim.partition_starts() == std::vector<PeerIndex>{0, 2});
+  }
+  {  // Cut after the first run: refused.
+    ParallelSimulator<RumorMsg> sim(1, constant_latency(10), 2);
+    for (std::uint64_t i = 0; i < 4; ++i) sim.add_peer(Id(i + 1));
+    sim.run_until(ms(10));
+    CHECK_THROWS_AS(sim.partition_by_weight(std::vector<double>{1, 1, 1, 1}), std::logic_error);
+  }
+  // The rumors on partitions of very unequal sizes: the first 10 of 97 peers weigh 20 each.
+  const NetworkConfig net = uniform_latency(10, 100);
+  Simulator<RumorMsg> sequential(7, net);
+  const RumorRun truth = run_rumors(sequential);
+  std::vector<double> weight(97, 1.0);
+  for (std::size_t i = 0; i < 10; ++i) weight[i] = 20;
+  const double total = 10 * 20 + 87;
+  for (unsigned threads : {2u, 3u, 5u}) {
+    CAPTURE(threads);
+    ParallelSimulator<RumorMsg> parallel(7, net, threads);
+    const RumorRun run = run_rumors(parallel, false, [&] { parallel.partition_by_weight(weight); });
+    const std::vector<PeerIndex>& starts = parallel.partition_starts();
+    REQUIRE(starts.size() == threads);
+    CHECK(starts[0] == 0);
+    // Partition k starts at the first peer whose predecessors weigh k/threads of the total.
+    for (unsigned k = 1; k < threads; ++k) {
+      CAPTURE(k);
+      const double share = total * k / threads;
+      double before = 0;
+      for (PeerIndex i = 0; i < starts[k]; ++i) before += weight[i];
+      CHECK(before >= share);
+      CHECK(before - weight[starts[k] - 1] < share);
+    }
+    CHECK(starts[1] <= 10);  // the heavy peers are spread, not one thread's
+    CHECK(run.events == truth.events);
+    std::size_t differing = 0;
+    for (std::size_t p = 0; p < truth.log.size(); ++p) differing += run.log[p] == truth.log[p] ? 0 : 1;
+    CHECK(differing == 0);
+    const std::vector<std::uint64_t> per_partition = parallel.partition_events();
+    REQUIRE(per_partition.size() == threads);
+    std::uint64_t sum = 0;
+    for (const std::uint64_t n : per_partition) sum += n;
+    CHECK(sum == parallel.events_processed());
+    for (const std::uint64_t n : per_partition) CHECK(n > 0);
   }
 }
 

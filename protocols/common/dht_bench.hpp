@@ -5,6 +5,7 @@
 // process of rate N * rate whose requester is uniform among the peers: one pending event instead
 // of N), keys uniform over the id space, latency uniform in [min_ms, max_ms] per message.
 // A protocol's bench builds its converged network on these peers and prints its own figures.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -62,6 +63,21 @@ void print_thread_times(const ParallelSim& sim) {
       "                 %llu of %llu windows merged by two threads)\n",
       t.events / n, t.transfer / n, t.waiting / n, t.merge, static_cast<unsigned long long>(t.halved_merges),
       static_cast<unsigned long long>(t.windows));
+  // Each partition's events (a count: the same on every run), and where the partitions start.
+  const auto events = sim.partition_events();
+  const auto& starts = sim.partition_starts();
+  std::uint64_t total = 0, busiest = 0;
+  std::string counts, firsts;
+  for (std::size_t k = 0; k < events.size(); ++k) {
+    total += events[k];
+    busiest = std::max(busiest, events[k]);
+    char count[32];
+    std::snprintf(count, sizeof count, "%s%.2f M", k == 0 ? "" : ", ", static_cast<double>(events[k]) / 1e6);
+    counts += count;
+    if (k < starts.size()) firsts += (k == 0 ? "" : ", ") + std::to_string(starts[k]);
+  }
+  std::printf("  per partition  events %s (the busiest %.1f %%), first peers %s\n", counts.c_str(),
+              total == 0 ? 0.0 : 100.0 * static_cast<double>(busiest) / static_cast<double>(total), firsts.c_str());
 }
 
 /// Reads the workload's options; false after a message naming the bad one.

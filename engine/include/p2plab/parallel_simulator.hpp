@@ -2,7 +2,8 @@
 // The conservative parallel simulator: Simulator<Msg>'s events, in Simulator<Msg>'s order at
 // every peer, processed by several threads. The result does not depend on the thread count.
 //
-// The peers are cut into contiguous partitions, one thread each. No message arrives sooner than
+// The peers are cut into contiguous partitions, one thread each: equal counts, or equal total
+// weight (partition_by_weight: a protocol whose peers carry unequal loads). No message arrives sooner than
 // the network's minimum latency L (the lookahead), so the events of a window [T, T + L) can only
 // have been caused by events before T, or by events of the same window at the same partition:
 // each partition processes its window alone. At the window's end the threads meet:
@@ -34,11 +35,13 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -99,8 +102,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   Trace& trace() override { return trace_; }
   std::uint32_t partitions() const override { return static_cast<std::uint32_t>(parts_.size()); }
   std::uint32_t partition_of(PeerIndex peer) const override {
-    if (block_ == 0 || peer == kNoPeer) return 0;
-    return static_cast<std::uint32_t>(std::min<std::size_t>(peer / block_, parts_.size() - 1));
+    if (peer == kNoPeer) return 0;
+    std::uint32_t part = 0;  // (a few partitions: a scan costs less than a division)
+    while (part + 1 < starts_.size() && peer >= starts_[part + 1]) ++part;
+    return part;
   }
 
   void send(PeerIndex from, PeerIndex to, const Msg& msg) override {
@@ -155,11 +160,60 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     }
     return bytes;
   }
-  /// Cuts the peers added so far into the partitions, if the first run has not (partition_of is
-  /// 0 for every peer until then): setup that fills each partition's state on that partition's
-  /// thread needs it. Peers added later belong to the last partition.
+  /// Cuts the peers added so far into partitions of equal counts, if the first run (or
+  /// partition_by_weight) has not (partition_of is 0 for every peer until then): setup that fills
+  /// each partition's state on that partition's thread needs it. Peers added later belong to the
+  /// last partition.
   void fix_partitions() {
-    if (block_ == 0) block_ = std::max<std::size_t>(1, (peer_count() + parts_.size() - 1) / parts_.size());
+    if (!starts_.empty()) return;
+    const std::size_t block = std::max<std::size_t>(1, (peer_count() + parts_.size() - 1) / parts_.size());
+    for (std::size_t k = 0; k < parts_.size(); ++k) {
+      starts_.push_back(static_cast<PeerIndex>(std::min(k * block, peer_count())));
+    }
+  }
+  /// Cuts the peers added so far (weight[i] is peer i's) into contiguous partitions of about
+  /// equal total weight: what a peer's events are expected to cost, when the peers' loads are
+  /// unequal (CAN's large zones carry more routes than small ones). Partition k starts at the
+  /// first peer whose preceding weights reach k/threads of the total. Before the first run and
+  /// fix_partitions. Which peer is in which partition never changes a result, only how evenly
+  /// the threads are busy. Example: weights 3, 1, 1, 1 on two threads: {0}, {1, 2, 3}.
+  void partition_by_weight(std::span<const double> weight) {
+    if (!starts_.empty()) throw std::logic_error("parallel simulator: the partitions are cut already");
+    if (weight.size() != peer_count()) {
+      throw std::invalid_argument("parallel simulator: " + std::to_string(weight.size()) + " weights for " +
+                                  std::to_string(peer_count()) + " peers");
+    }
+    double total = 0;
+    for (const double w : weight) {
+      if (!std::isfinite(w) || w < 0) {
+        throw std::invalid_argument("parallel simulator: a peer's weight is not a finite number >= 0");
+      }
+      total += w;
+    }
+    if (!std::isfinite(total)) throw std::invalid_argument("parallel simulator: the peers' weights add up to infinity");
+    if (total <= 0) {  // no weight to share: equal counts
+      fix_partitions();
+      return;
+    }
+    const auto parts = static_cast<double>(parts_.size());
+    starts_.push_back(0);
+    double before = 0;  // the weights of peers 0 .. i - 1
+    for (std::size_t i = 0; i < weight.size(); ++i) {
+      while (i > 0 && starts_.size() < parts_.size() && before >= total * static_cast<double>(starts_.size()) / parts) {
+        starts_.push_back(static_cast<PeerIndex>(i));
+      }
+      before += weight[i];
+    }
+    while (starts_.size() < parts_.size()) starts_.push_back(static_cast<PeerIndex>(weight.size()));
+  }
+  /// The first peer of each partition (empty before the partitions are cut).
+  const std::vector<PeerIndex>& partition_starts() const { return starts_; }
+  /// The events each partition processed, over every run. Deterministic (the partitions and the
+  /// events are), so how evenly a partitioning shares the work shows without timing.
+  std::vector<std::uint64_t> partition_events() const {
+    std::vector<std::uint64_t> events;
+    for (const Partition& p : parts_) events.push_back(p.processed_before + p.processed);
+    return events;
   }
 
   /// Events not processed yet: the partitions' queues, and those scheduled since the last run.
@@ -207,6 +261,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       messages_.add(p.messages);
       p.messages = MessageStats{};
       add_processed(p.processed);
+      p.processed_before += p.processed;
       p.processed = 0;
     }
   }
@@ -241,7 +296,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     MessagePool<Msg> pool;
     MessageStats messages;
     SimTime now = 0;
-    std::uint64_t processed = 0;
+    std::uint64_t processed = 0;         // this run's events
+    std::uint64_t processed_before = 0;  // earlier runs'
     // This window:
     std::vector<LogEntry> log;
     std::uint64_t local_pushes = 0;            // events caused: the next provisional number
@@ -577,7 +633,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint64_t windows_ = 0, halved_merges_ = 0;
   static constexpr std::size_t kSplitAtLeast = 256;  // log entries: a smaller window is merged by one thread
   double merge_seconds_ = 0;
-  std::size_t block_ = 0;              // peers per partition, fixed by the first run
+  std::vector<PeerIndex> starts_;      // each partition's first peer, fixed by the first run
   SimTime lookahead_ = 0;              // the network's minimum latency
   SimTime window_end_ = 0;             // the current window is [start, window_end_)
   SimTime end_ = 0;                    // run_until's end
