@@ -66,3 +66,52 @@ function(p2plab_precompile_test_headers)
     endif()
   endforeach()
 endfunction()
+
+# The libraries and programs (every target not compiled as a test): nlohmann::json and the
+# standard library's common headers, precompiled once by `HOST` (an object library with no code
+# of its own, given the flags and libraries the engine gives every target, so that GCC accepts
+# the header for them) and reused by every other target with a source file of its own: about
+# 1.3 s less of a sanitized library file's 4-12 s (-28 s of compiling in the suite's build).
+# Not for students' code (an exercise's student files, the grading's mutants, which stand in
+# for them): a header it forgot to include must fail to compile there as it would anywhere.
+# Called after p2plab_precompile_test_headers: a target reusing the tests' header keeps it. A
+# target whose flags differ from the host's (GCC checks them) parses the headers as text: slower,
+# never wrong.
+function(p2plab_precompile_library_headers)
+  cmake_parse_arguments(PCH "" "HOST" "" ${ARGN})
+  if(NOT P2PLAB_PCH)
+    return()
+  endif()
+  add_library(${PCH_HOST} OBJECT "${PROJECT_SOURCE_DIR}/cmake/precompiled_headers_host.cpp")
+  target_link_libraries(${PCH_HOST} PRIVATE p2plab_flags nlohmann_json::nlohmann_json Threads::Threads)
+  target_precompile_headers(${PCH_HOST} PRIVATE
+    <nlohmann/json.hpp> <algorithm> <array> <cstdint> <functional> <map> <memory> <optional>
+    <set> <span> <string> <string_view> <unordered_map> <utility> <vector>)
+
+  _p2plab_targets_below("${PROJECT_SOURCE_DIR}" targets)
+  foreach(target IN LISTS targets)
+    if(target STREQUAL PCH_HOST OR target MATCHES "^p2plab_ex_.*_student$" OR target MATCHES "^grading_mutant_")
+      continue()
+    endif()
+    get_target_property(type ${target} TYPE)
+    if(NOT type MATCHES "^(EXECUTABLE|OBJECT_LIBRARY|STATIC_LIBRARY)$")
+      continue()
+    endif()
+    get_target_property(reused ${target} PRECOMPILE_HEADERS_REUSE_FROM)
+    get_target_property(own_headers ${target} PRECOMPILE_HEADERS)
+    get_target_property(libs ${target} LINK_LIBRARIES)
+    if(reused OR own_headers OR (libs AND "p2plab_test_flags" IN_LIST libs))
+      continue()
+    endif()
+    get_target_property(sources ${target} SOURCES)
+    set(own FALSE)
+    foreach(source IN LISTS sources)
+      if(source MATCHES "\\.cpp$" AND NOT source MATCHES "^\\$<")
+        set(own TRUE)
+      endif()
+    endforeach()
+    if(own)
+      target_precompile_headers(${target} REUSE_FROM ${PCH_HOST})
+    endif()
+  endforeach()
+endfunction()
