@@ -3,10 +3,11 @@
 // every peer, processed by several threads. The result does not depend on the thread count.
 //
 // The peers are cut into contiguous partitions, one thread each: equal counts, or equal total
-// weight (partition_by_weight: a protocol whose peers carry unequal loads). No message arrives sooner than
-// the network's minimum latency L (the lookahead), so the events of a window [T, T + L) can only
-// have been caused by events before T, or by events of the same window at the same partition:
-// each partition processes its window alone. At the window's end the threads meet:
+// weight (partition_by_weight: a protocol whose peers carry unequal loads). No message arrives
+// sooner than the network's minimum latency L (the lookahead), so the events of a window
+// [T, T + L) can only have been caused by events before T, or by events of the same window at the
+// same partition: each partition processes its window alone. At the window's end the threads
+// meet:
 //   1. merge: the windows' logs (each processed event's time, tie-break and how many events it
 //      caused) are merged in (time, tie-break) order, and every event caused in the window gets
 //      the number a one-threaded run would have given it (the queue's insertion order); with
