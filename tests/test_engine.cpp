@@ -235,6 +235,16 @@ TEST_CASE("decimal text: round trips, 2^160 - 1, and 2^160 or junk are rejected"
     CAPTURE(bad);
     CHECK_FALSE(Id::from_decimal(bad).has_value());
   }
+  // Powers of ten and the numbers just below them: where a group of digits is all zeros or all
+  // nines (to_decimal writes nine digits per step).
+  for (std::size_t digits = 19; digits <= 48; ++digits) {
+    for (const std::string& text : {"1" + std::string(digits, '0'), std::string(digits, '9')}) {
+      CAPTURE(text);
+      const std::optional<Id> id = Id::from_decimal(text);
+      REQUIRE(id.has_value());
+      CHECK(id->to_decimal() == text);
+    }
+  }
   Rng rng(5);
   for (int t = 0; t < 5000; ++t) {
     const Big x = edgy_value(rng, 1 + static_cast<int>(rng.below(160)));

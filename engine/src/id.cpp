@@ -15,23 +15,27 @@ std::string Id::to_digits(int bits, int digit_bits) const {
 
 std::string Id::to_decimal() const {
   if (fits_u64()) return std::to_string(limb[0]);
-  // Repeated division by 10^18 on 32-bit halves keeps every step within 64 bits.
+  // Repeated division by 10^9 on 32-bit halves: a step's remainder (below 10^9 < 2^30) shifted
+  // up by 32 bits stays within 64, and each pass gives nine digits (6 passes for 160 bits, where
+  // one digit per pass took 49: results' ids as JSON text were a tenth of a test's time).
+  constexpr std::uint64_t kNineDigits = 1'000'000'000;
   std::array<std::uint32_t, 6> parts{};
   for (int i = 0; i < 3; ++i) {
     parts[2 * i] = static_cast<std::uint32_t>(limb[i]);
     parts[2 * i + 1] = static_cast<std::uint32_t>(limb[i] >> 32);
   }
-  std::string out;
+  std::string out;  // the digits, lowest first
   auto is_zero = [&] { return std::all_of(parts.begin(), parts.end(), [](auto p) { return p == 0; }); };
   while (!is_zero()) {
     std::uint64_t rem = 0;
     for (int i = 5; i >= 0; --i) {
-      std::uint64_t cur = (rem << 32) | parts[i];
-      parts[i] = static_cast<std::uint32_t>(cur / 10);
-      rem = cur % 10;
+      const std::uint64_t cur = (rem << 32) | parts[i];
+      parts[i] = static_cast<std::uint32_t>(cur / kNineDigits);
+      rem = cur % kNineDigits;
     }
-    out.push_back(static_cast<char>('0' + rem));
+    for (int digit = 0; digit < 9; ++digit, rem /= 10) out.push_back(static_cast<char>('0' + rem % 10));
   }
+  while (out.size() > 1 && out.back() == '0') out.pop_back();  // the last pass's leading zeros
   std::reverse(out.begin(), out.end());
   return out;
 }
