@@ -153,7 +153,7 @@ TEST_CASE("the clock runs between events: advance_to shows exactly the time aske
     CHECK(s.now() == t);
     CHECK(s.sim().current_time() == t);  // an action taken now happens at t
     REQUIRE(!s.trace().empty());
-    CHECK(s.trace().back().time <= t);  // everything up to t has happened...
+    CHECK(s.trace().back().time <= t);                                 // everything up to t has happened...
     CHECK((s.at_end() || s.run().simulator().next_event_time() > t));  // ...and nothing after it
   }
   s.advance_to(from_ms(std::int64_t{100}));  // never back
@@ -167,7 +167,8 @@ TEST_CASE("messages in flight: sent, not yet arrived, and each arrives when it s
   for (const char* name : {"chord-lookup-44.json", "gnutella-flooding-ttl.json", "napster-spof.json"}) {
     CAPTURE(name);
     Session s(lab(name));
-    for (SimTime t = from_ms(0.5); t < std::min<SimTime>(s.end_time(), from_ms(std::int64_t{3000})); t += from_ms(97.3)) {
+    for (SimTime t = from_ms(0.5); t < std::min<SimTime>(s.end_time(), from_ms(std::int64_t{3000}));
+         t += from_ms(97.3)) {
       s.advance_to(t);
       const std::vector<viz::InFlight> flying = s.in_flight();
       // Counted from the trace's other side: sends the network did not lose, minus arrivals
@@ -220,7 +221,8 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> seen_carrying(const char* l
     for (const viz::InFlight& m : carrying) {
       CHECK(m.progress(s.now()) >= 0.0f);  // 0: it leaves the sender now
       CHECK(m.progress(s.now()) < 1.0f);
-      const std::pair<std::uint64_t, std::uint64_t> ends{s.sim().peer_id(m.from).low64(), s.sim().peer_id(m.to).low64()};
+      const std::pair<std::uint64_t, std::uint64_t> ends{s.sim().peer_id(m.from).low64(),
+                                                         s.sim().peer_id(m.to).low64()};
       if (seen.empty() || seen.back() != ends) seen.push_back(ends);
     }
   }
@@ -232,7 +234,8 @@ TEST_CASE("a lookup is seen hopping: its messages on their way from peer to peer
   // lookup(44) from 52 on the lecture's ring (figure 5) visits 23, 39 and 42; 42 knows 45.
   const nlohmann::json only_first = {{"events", {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}}};
   // Iterative: 52 asks each node in turn, and each answers 52.
-  CHECK(seen_carrying("chord-lookup-44.json", only_first) == Seen{{52, 23}, {23, 52}, {52, 39}, {39, 52}, {52, 42}, {42, 52}});
+  CHECK(seen_carrying("chord-lookup-44.json", only_first) ==
+        Seen{{52, 23}, {23, 52}, {52, 39}, {39, 52}, {52, 42}, {42, 52}});
   // Recursive: the question is forwarded hop by hop, and 42 answers 52 directly.
   nlohmann::json recursive = only_first;
   recursive["params"] = {{"lookup", "recursive"}};
@@ -263,11 +266,12 @@ TEST_CASE("each step of lookup(44) told in the lecture's words (figure 5)") {
   const nlohmann::json only_first = {{"events", {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}}};
   // Finger i of n starts at n + 2^i: 52's finger 5 starts at 20 (its node 23), 23's finger 4 at
   // 39, 39's finger 1 at 41 (its node 42); 42's successor 45 holds 44.
-  CHECK(story_of_first_lookup(only_first) ==
-        std::vector<std::string>{"52: the farthest finger preceding 44 is finger 5 -> 23",
-                                 "23: the farthest finger preceding 44 is finger 4 -> 39",
-                                 "39: the farthest finger preceding 44 is finger 1 -> 42",
-                                 "42: 44 lies in (42, 45]: the answer is 45; 52 has the answer 45 (the true successor)"});
+  CHECK(
+      story_of_first_lookup(only_first) ==
+      std::vector<std::string>{"52: the farthest finger preceding 44 is finger 5 -> 23",
+                               "23: the farthest finger preceding 44 is finger 4 -> 39",
+                               "39: the farthest finger preceding 44 is finger 1 -> 42",
+                               "42: 44 lies in (42, 45]: the answer is 45; 52 has the answer 45 (the true successor)"});
   nlohmann::json recursive = only_first;
   recursive["params"] = {{"lookup", "recursive"}};
   CHECK(story_of_first_lookup(recursive) ==
@@ -435,7 +439,8 @@ TEST_CASE("an operation's fields are typed: a key as a number or a name to hash,
   CHECK(error.find("select a peer") != std::string::npos);
 }
 
-TEST_CASE("a search shown after it ended keeps the story told when its steps happened, not re-told from a later state") {
+TEST_CASE(
+    "a search shown after it ended keeps the story told when its steps happened, not re-told from a later state") {
   // chord-join-stabilize: peer 4 puts key 40 at 1 s, when it is alone on the ring; peers 52 and 23
   // join at 2 s and 4 s (their joins are shown then); the put's story is the one told at 1 s.
   Session s(lab("chord-join-stabilize.json"));
@@ -449,7 +454,8 @@ TEST_CASE("a search shown after it ended keeps the story told when its steps hap
   s.advance_to(from_ms(std::int64_t{5000}));
   REQUIRE(s.sim().live_count() == 3);
   const auto later = s.searches();
-  const auto found = std::find_if(later.begin(), later.end(), [&](const viz::TracedSearch& t) { return t.id == put->id; });
+  const auto found =
+      std::find_if(later.begin(), later.end(), [&](const viz::TracedSearch& t) { return t.id == put->id; });
   REQUIRE(found != later.end());
   const viz::TracedSearch* shown = &*found;
   CHECK(s.story(*shown) == then);
@@ -462,7 +468,8 @@ TEST_CASE("a search shown after it ended keeps the story told when its steps hap
   s.seek(0);
   s.advance_to(from_ms(std::int64_t{5000}));
   const auto again = s.searches();
-  const auto replayed = std::find_if(again.begin(), again.end(), [&](const viz::TracedSearch& t) { return t.id == put->id; });
+  const auto replayed =
+      std::find_if(again.begin(), again.end(), [&](const viz::TracedSearch& t) { return t.id == put->id; });
   REQUIRE(replayed != again.end());
   CHECK(s.story(*replayed) == then);
   // The joins are told as they happen too: the search shown at 4 s is 23's join.
@@ -506,7 +513,8 @@ TEST_CASE("a lookup's request that got no answer is seen and told: the timeout a
   const std::vector<std::string> story = s.story(*it);
   REQUIRE_FALSE(story.empty());
   const std::string expected = "no answer from " + s.sim().peer_id(silent).to_decimal() + " in time";
-  CHECK(std::any_of(story.begin(), story.end(), [&](const std::string& line) { return line.find(expected) != std::string::npos; }));
+  CHECK(std::any_of(story.begin(), story.end(),
+                    [&](const std::string& line) { return line.find(expected) != std::string::npos; }));
   // And the lookup still ends with the true successor (it retried around the dead peer).
   s.advance_to(from_ms(std::int64_t{16000}));
   const auto later = s.searches();
