@@ -89,6 +89,7 @@ int run_bench(const BenchOptions& o) {
   figures["lookup"] = o.recursive ? "recursive" : "iterative";
   figures["mean_hops"] = st.mean_hops();
   figures["p99_hops"] = st.hops_quantile(0.99);
+  figures["partitions"] = dht::partition_figures(sim);
   if (!dht::write_figures(o, "p2plab bench chord", figures)) return 1;
   // A benchmark that gives wrong answers measures nothing.
   return st.success_rate() == 1.0 ? 0 : 3;

@@ -80,6 +80,13 @@ void print_thread_times(const ParallelSim& sim) {
               total == 0 ? 0.0 : 100.0 * static_cast<double>(busiest) / static_cast<double>(total), firsts.c_str());
 }
 
+/// A parallel run's partitions for --json: each one's first peer and its events (counts: the
+/// same on every run, so a test can check how evenly the work was cut).
+template <class ParallelSim>
+nlohmann::json partition_figures(const ParallelSim& sim) {
+  return {{"starts", sim.partition_starts()}, {"events", sim.partition_events()}};
+}
+
 /// Reads the workload's options; false after a message naming the bad one.
 bool read_workload(const CommandArgs& args, const std::string& command, std::uint64_t max_peers, int max_bits,
                    BenchWorkload& out);

@@ -100,6 +100,7 @@ int run_bench(const BenchOptions& o) {
   figures["mean_rounds_to_closest"] = mean_to_closest;
   figures["mean_rpcs"] = mean_rpcs;
   figures["contacts_per_node"] = table;
+  figures["partitions"] = dht::partition_figures(sim);
   if (!dht::write_figures(o, "p2plab bench kademlia", figures)) return 1;
   return st.success_rate() == 1.0 ? 0 : 3;
 }

@@ -89,6 +89,7 @@ int run_bench(const BenchOptions& o) {
   figures["mean_hops"] = st.mean_hops();
   figures["log_base_2b_n"] = log_n;
   figures["p99_hops"] = st.hops_quantile(0.99);
+  figures["partitions"] = dht::partition_figures(sim);
   if (!dht::write_figures(o, "p2plab bench pastry", figures)) return 1;
   return st.success_rate() == 1.0 ? 0 : 3;  // a benchmark with wrong answers measures nothing
 }

@@ -5,39 +5,19 @@
 // neighbours are reached and nothing is a duplicate. Bad options exit 2 naming the option.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
-#include "run_program.hpp"
-
-namespace fs = std::filesystem;
+#include "bench_figures.hpp"
 
 namespace {
 
-using Outcome = p2plab::test::ProgramOutcome;
-
-struct Bench {
-  Outcome outcome;
-  nlohmann::json figures;
-};
+using Bench = p2plab::test::BenchRun;
 
 /// Runs the bench on 2000 peers for 2 simulated seconds of arrivals (about 40 floods).
 Bench run_bench(const std::string& arguments) {
-  const fs::path json = fs::temp_directory_path() / ("p2plab-flooding-bench-" + std::to_string(::getpid()) + ".json");
-  Bench b;
-  b.outcome = p2plab::test::run_program(
-      P2PLAB_BINARY, "bench flooding --peers 2000 --seconds 2 --rate 0.01 --json " + json.string() + " " + arguments);
-  CAPTURE(b.outcome.output);
-  REQUIRE(b.outcome.exit_code == 0);
-  std::ifstream in(json);
-  REQUIRE(in);
-  b.figures = nlohmann::json::parse(in);
-  fs::remove(json);
-  return b;
+  return p2plab::test::run_bench_json("flooding --peers 2000 --seconds 2 --rate 0.01 " + arguments);
 }
 
 /// What the bench's own oracle says: every query ended and agreed with the BFS flood.
@@ -66,7 +46,8 @@ TEST_CASE("bench flooding: random latency, the default TTL 7: every query agrees
   CHECK(f.at("ttl") == 7);
   CHECK(f.at("max_degree") == 8);
   // Every copy is either a peer's first (reached - 1 of them) or a duplicate.
-  CHECK(number(f, "mean_query_copies") == doctest::Approx(number(f, "mean_reached") - 1 + number(f, "mean_duplicates")));
+  CHECK(number(f, "mean_query_copies") ==
+        doctest::Approx(number(f, "mean_reached") - 1 + number(f, "mean_duplicates")));
 }
 
 TEST_CASE("bench flooding: constant latency, the flood reaches exactly the BFS ball") {
@@ -115,7 +96,7 @@ TEST_CASE("bench flooding: bad options exit 2 and name the option") {
                                          {"--bits 64", "--bits"},
                                          {"--frobnicate 3", "--frobnicate"}}) {
     CAPTURE(arguments);
-    const Outcome o = p2plab::test::run_program(P2PLAB_BINARY, "bench flooding " + arguments);
+    const p2plab::test::ProgramOutcome o = p2plab::test::run_program(P2PLAB_BINARY, "bench flooding " + arguments);
     CAPTURE(o.output);
     CHECK_FALSE(o.signaled);
     CHECK(o.exit_code == 2);
@@ -125,20 +106,15 @@ TEST_CASE("bench flooding: bad options exit 2 and name the option") {
 
 TEST_CASE("p2plab bench chord --threads 2 prints the figures of --threads 1, and says how many threads ran") {
   auto chord_bench = [](const std::string& threads) {
-    const fs::path json = fs::temp_directory_path() / ("p2plab-chord-bench-" + std::to_string(::getpid()) + ".json");
-    const Outcome o = p2plab::test::run_program(
-        P2PLAB_BINARY, "bench chord --peers 3000 --seconds 5 --threads " + threads + " --json " + json.string());
-    CAPTURE(o.output);
-    REQUIRE(o.exit_code == 0);
-    CHECK(o.output.find(threads == "1" ? "1 thread\n" : threads + " threads\n") != std::string::npos);
-    std::ifstream in(json);
-    REQUIRE(in);
-    nlohmann::json figures = nlohmann::json::parse(in);
-    fs::remove(json);
+    const p2plab::test::BenchRun b =
+        p2plab::test::run_bench_json("chord --peers 3000 --seconds 5 --threads " + threads);
+    CHECK(b.outcome.output.find(threads == "1" ? "1 thread\n" : threads + " threads\n") != std::string::npos);
+    nlohmann::json figures = b.figures;
     CHECK(figures.at("threads") == std::stoi(threads));
-    // Times and memory differ from run to run; every other figure must not.
+    // Times and memory differ from run to run, the partitions with the thread count; every other
+    // figure must not.
     for (const char* measured :
-         {"threads", "wall_s", "build_s", "run_s", "events_per_s", "peak_rss_bytes", "bytes_per_peer"}) {
+         {"threads", "partitions", "wall_s", "build_s", "run_s", "events_per_s", "peak_rss_bytes", "bytes_per_peer"}) {
       figures.erase(measured);
     }
     return figures;
