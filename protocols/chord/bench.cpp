@@ -83,13 +83,11 @@ int run_bench(const BenchOptions& o) {
       static_cast<double>(sim.engine_bytes()) / n, static_cast<double>(protocol.state_bytes()) / n,
       static_cast<double>(protocol.finger_bytes()) / n, static_cast<double>(sim.pool_bytes()) / n);
 
-  nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
+  nlohmann::json figures = dht::parallel_workload_figures(o, clock, st, sim);
   figures["successors"] = o.successors;
-  figures["threads"] = o.threads;
   figures["lookup"] = o.recursive ? "recursive" : "iterative";
   figures["mean_hops"] = st.mean_hops();
   figures["p99_hops"] = st.hops_quantile(0.99);
-  figures["partitions"] = dht::partition_figures(sim);
   if (!dht::write_figures(o, "p2plab bench chord", figures)) return 1;
   // A benchmark that gives wrong answers measures nothing.
   return st.success_rate() == 1.0 ? 0 : 3;

@@ -80,13 +80,6 @@ void print_thread_times(const ParallelSim& sim) {
               total == 0 ? 0.0 : 100.0 * static_cast<double>(busiest) / static_cast<double>(total), firsts.c_str());
 }
 
-/// A parallel run's partitions for --json: each one's first peer and its events (counts: the
-/// same on every run, so a test can check how evenly the work was cut).
-template <class ParallelSim>
-nlohmann::json partition_figures(const ParallelSim& sim) {
-  return {{"starts", sim.partition_starts()}, {"events", sim.partition_events()}};
-}
-
 /// Reads the workload's options; false after a message naming the bad one.
 bool read_workload(const CommandArgs& args, const std::string& command, std::uint64_t max_peers, int max_bits,
                    BenchWorkload& out);
@@ -218,6 +211,18 @@ std::unique_ptr<Network> build_and_run(const Options& o, BenchClock& clock, bool
 /// memory) as JSON; a protocol adds its own.
 nlohmann::json workload_figures(const BenchWorkload& w, const BenchClock& clock, const LookupStats& stats,
                                 const SimulatorCore& sim);
+
+/// workload_figures of a bench on the parallel simulator, with its thread count and its
+/// partitions: each one's first peer and events (counts, the same on every run, so a test can
+/// check how evenly the work was cut).
+template <class Msg>
+nlohmann::json parallel_workload_figures(const BenchWorkload& w, const BenchClock& clock, const LookupStats& stats,
+                                         const ParallelSimulator<Msg>& sim) {
+  nlohmann::json figures = workload_figures(w, clock, stats, sim);
+  figures["threads"] = sim.threads();
+  figures["partitions"] = {{"starts", sim.partition_starts()}, {"events", sim.partition_events()}};
+  return figures;
+}
 
 /// Writes `figures` to w.json_out when it is set; false after a message naming the file.
 bool write_figures(const BenchWorkload& w, const std::string& command, const nlohmann::json& figures);

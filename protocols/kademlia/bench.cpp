@@ -92,15 +92,13 @@ int run_bench(const BenchOptions& o) {
   dht::print_thread_times(sim);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(peak) / 1e6, bytes_per_peer);
 
-  nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
-  figures["threads"] = o.threads;
+  nlohmann::json figures = dht::parallel_workload_figures(o, clock, st, sim);
   figures["k"] = o.k;
   figures["alpha"] = o.alpha;
   figures["mean_rounds"] = st.mean_hops();
   figures["mean_rounds_to_closest"] = mean_to_closest;
   figures["mean_rpcs"] = mean_rpcs;
   figures["contacts_per_node"] = table;
-  figures["partitions"] = dht::partition_figures(sim);
   if (!dht::write_figures(o, "p2plab bench kademlia", figures)) return 1;
   return st.success_rate() == 1.0 ? 0 : 3;
 }

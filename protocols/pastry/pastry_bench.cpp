@@ -82,14 +82,12 @@ int run_bench(const BenchOptions& o) {
   dht::print_thread_times(sim);
   std::printf("  peak memory    %.1f MB (%.0f bytes per peer)\n", static_cast<double>(clock.peak_rss()) / 1e6,
               clock.bytes_per_peer(o.peers));
-  nlohmann::json figures = dht::workload_figures(o, clock, st, sim);
-  figures["threads"] = o.threads;
+  nlohmann::json figures = dht::parallel_workload_figures(o, clock, st, sim);
   figures["b"] = o.digit_bits;
   figures["leaf_set"] = o.leaf_set;
   figures["mean_hops"] = st.mean_hops();
   figures["log_base_2b_n"] = log_n;
   figures["p99_hops"] = st.hops_quantile(0.99);
-  figures["partitions"] = dht::partition_figures(sim);
   if (!dht::write_figures(o, "p2plab bench pastry", figures)) return 1;
   return st.success_rate() == 1.0 ? 0 : 3;  // a benchmark with wrong answers measures nothing
 }
