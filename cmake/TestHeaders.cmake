@@ -75,8 +75,8 @@ endfunction()
 
 # The libraries and programs (every target not compiled as a test): nlohmann::json and the
 # standard library's common headers, precompiled once by `HOST` (an object library with no code
-# of its own, given the flags and libraries the engine gives every target, so that GCC accepts
-# the header for them) and reused by every other target with a source file of its own: about
+# of its own, given what the engine gives every target, so that GCC accepts the header for
+# them) and reused by every other target with a source file of its own: about
 # 1.3-2.8 s less of a sanitized library file's 4-14 s (about 50 s of compiling in the suite's
 # build, 25 s of its time on 2 cores).
 # Not for students' code (an exercise's student files, the grading's mutants, which stand in
@@ -92,7 +92,10 @@ function(p2plab_precompile_library_headers)
     return()
   endif()
   add_library(${PCH_HOST} OBJECT "${PROJECT_SOURCE_DIR}/cmake/precompiled_headers_host.cpp")
-  target_link_libraries(${PCH_HOST} PRIVATE p2plab_flags nlohmann_json::nlohmann_json Threads::Threads)
+  # What p2plab_engine gives every target that links it (the host cannot link the engine, which
+  # reuses the host's header): its flags and macros are then the libraries' own.
+  get_target_property(engine_usage p2plab_engine INTERFACE_LINK_LIBRARIES)
+  target_link_libraries(${PCH_HOST} PRIVATE ${engine_usage})
   target_precompile_headers(${PCH_HOST} PRIVATE
     <nlohmann/json.hpp> <algorithm> <array> <cstdint> <functional> <map> <memory> <optional>
     <set> <span> <string> <string_view> <unordered_map> <utility> <vector>)
