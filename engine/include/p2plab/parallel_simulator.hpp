@@ -174,9 +174,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   }
   /// Cuts the peers added so far (weight[i] is peer i's) into contiguous partitions of about
   /// equal total weight: what a peer's events are expected to cost, when the peers' loads are
-  /// unequal (CAN's large zones carry more routes than small ones). Partition k starts at the
-  /// first peer whose preceding weights reach k/threads of the total. Before the first run and
-  /// fix_partitions. Which peer is in which partition never changes a result, only how evenly
+  /// unequal (a peer that owns more of the key space carries more routes). Partition k starts at
+  /// the first peer whose preceding weights reach k/threads of the total. Before the first run
+  /// and fix_partitions. Which peer is in which partition never changes a result, only how evenly
   /// the threads are busy. Example: weights 3, 1, 1, 1 on two threads: {0}, {1, 2, 3}.
   void partition_by_weight(std::span<const double> weight) {
     if (!starts_.empty()) throw std::logic_error("parallel simulator: the partitions are cut already");
