@@ -8,8 +8,12 @@ namespace p2plab {
 std::string LatencyModel::describe() const {
   std::ostringstream out;
   switch (kind) {
-    case Kind::Constant: out << "constant " << ms << " ms"; break;
-    case Kind::Uniform: out << "uniform " << min_ms << "-" << max_ms << " ms"; break;
+    case Kind::Constant:
+      out << "constant " << ms << " ms";
+      break;
+    case Kind::Uniform:
+      out << "uniform " << min_ms << "-" << max_ms << " ms";
+      break;
     case Kind::Coordinates:
       out << "coordinates: " << base_ms << " ms + " << ms_per_unit << " ms/unit in a " << area << "x" << area
           << " plane";
@@ -26,12 +30,13 @@ Position NetworkModel::place(Rng& rng) const {
   return {static_cast<float>(x), static_cast<float>(y)};
 }
 
-SimTime NetworkModel::latency(Rng& rng, const Position* from, const Position* to) const {
+SimTime NetworkModel::other_latency(Rng& rng, const Position* from, const Position* to) const {
   const LatencyModel& m = config_.latency;
   switch (m.kind) {
-    case LatencyModel::Kind::Constant: return from_ms(m.ms);
+    case LatencyModel::Kind::Constant:
+      return from_ms(m.ms);
     case LatencyModel::Kind::Uniform:
-      return rng.between(from_ms(m.min_ms), from_ms(m.max_ms));
+      return uniform_low_ + static_cast<SimTime>(rng.below(uniform_span_));  // (latency() draws these)
     case LatencyModel::Kind::Coordinates: {
       double distance = 0;
       if (from != nullptr && to != nullptr) {

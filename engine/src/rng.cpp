@@ -11,27 +11,6 @@ std::uint64_t Rng::hash_string(std::string_view text) {
   return mix64(h);
 }
 
-std::uint64_t Rng::below(std::uint64_t bound) {
-  if (bound <= 1) return 0;
-  // Lemire 2019: the high word of a 64x64 product, rejecting the few values that would bias it.
-  // The 128-bit product is built from 32-bit halves to stay within ISO C++.
-  auto mul_hi_lo = [](std::uint64_t a, std::uint64_t b, std::uint64_t& lo) {
-    const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32;
-    const std::uint64_t b_lo = b & 0xffffffffULL, b_hi = b >> 32;
-    const std::uint64_t p0 = a_lo * b_lo, p1 = a_lo * b_hi, p2 = a_hi * b_lo, p3 = a_hi * b_hi;
-    const std::uint64_t mid = (p0 >> 32) + (p1 & 0xffffffffULL) + (p2 & 0xffffffffULL);
-    lo = (mid << 32) | (p0 & 0xffffffffULL);
-    return p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
-  };
-  std::uint64_t lo = 0;
-  std::uint64_t hi = mul_hi_lo(next_u64(), bound, lo);
-  if (lo < bound) {
-    const std::uint64_t threshold = (0 - bound) % bound;
-    while (lo < threshold) hi = mul_hi_lo(next_u64(), bound, lo);
-  }
-  return hi;
-}
-
 double Rng::weibull(double shape, double scale) {
   const double e = -portable_log(1.0 - uniform());  // standard exponential
   if (e <= 0) return 0;

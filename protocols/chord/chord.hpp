@@ -288,17 +288,18 @@ class Protocol final : public MessageHandler<Message> {
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     // Only a lookup step reads fingers (its slot was loaded a stage ago): not a reply.
-    if ((msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext) && peer < predecessor_.size()) {
-      fingers_.prefetch_runs(peer);
-    }
+    const bool step = msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext;
+    if (step && peer < predecessor_.size()) fingers_.prefetch_runs(peer);
+    const bool reply = msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor ||
+                       msg.type == MsgType::PutAck || msg.type == MsgType::GetReply;
+    if (!reply && !(step && keep_records_)) return;  // (most hops: their lookup is not read)
     // Only a lookup of the peer's own partition: another partition's book is its thread's.
     if ((msg.lookup >> kBookShift) != transport_.partition_of(peer) || !has_lookup(msg.lookup)) return;
     const Lookup& l = lookup_at(msg.lookup);
     const char* p = reinterpret_cast<const char*>(&l);
-    if (msg.type == MsgType::FindNextReply || msg.type == MsgType::FoundSuccessor || msg.type == MsgType::PutAck ||
-        msg.type == MsgType::GetReply) {
+    if (reply) {
       for (std::size_t offset = 0; offset < sizeof(Lookup); offset += 64) __builtin_prefetch(p + offset);
-    } else if (keep_records_ && (msg.type == MsgType::FindSuccessor || msg.type == MsgType::FindNext)) {
+    } else {
       // A hop on the way counts its message on the lookup's record (send()): one line.
       __builtin_prefetch(&l.serial);
       __builtin_prefetch(&l.messages);

@@ -28,17 +28,22 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
                                              int avoid_count) const {
   const Id& self = transport_.id_of(n);
   const std::uint32_t p_self = space_.print(self), p_key = space_.print(key);
-  auto usable = [&](PeerIndex f) {
-    return f != kNoPeer && f != n && std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count;
+  auto usable = [&](PeerIndex f) {  // (recursive lookups avoid nobody: no search then)
+    return f != kNoPeer && f != n &&
+           (avoid_count == 0 || std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count);
   };
   // The paper: for i = m downto 1, if finger[i] in (n, key) return finger[i].
   // Finger i lies at or past its start n + 2^i, so a finger whose start is not before the key
   // cannot precede it: the scan begins at the highest i with 2^i < distance(n, key). Example,
   // m = 6, n = 52, key 44: distance 56, so i = 5 (start 20) is the first finger worth looking at.
   // Runs of equal fingers are looked at once.
-  const Id distance = space_.distance(self, key);
-  const int top =
-      distance == Id() ? params_.m - 1 : std::min(params_.m - 1, space_.sub(distance, Id(1)).bit_width() - 1);
+  // 2^i < distance means i < bit_width(distance - 1), and distance - 1 = key - n - 1 = key + ~n
+  // (mod 2^m): one addition. A key equal to n is the whole circle away (distance 2^m): key + ~n
+  // is then 2^m - 1, and every finger is worth looking at. Example, m = 6, n = 52 (110100), key
+  // 44: key + ~n = 44 + 11 = 55 (110111), bit width 6, so i = 5, as above.
+  Id not_self;
+  for (std::size_t i = 0; i < not_self.limb.size(); ++i) not_self.limb[i] = ~self.limb[i];
+  const int top = std::min(params_.m - 1, space_.add(key, not_self).bit_width() - 1);
   PeerIndex best = n;
   std::uint32_t p_best = p_self;
   fingers_.for_each_run_down(n, top, [&](const FingerTables::Run& run) {
@@ -50,7 +55,8 @@ PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const P
   // ToN version: the successor list is routing state too; take an entry if it is closer to key.
   // The list is ordered by distance from n, so the farthest usable entry before the key is the
   // only candidate: scan it from the end.
-  for (int j = successor_count(n) - 1; j >= 0; --j) {
+  // (An unused entry is kNoPeer, and the used ones come first: usable() skips the rest.)
+  for (int j = params_.successors - 1; j >= 0; --j) {
     const PeerIndex s = successors_[slot(n, j)].node;
     const std::uint32_t p_s = successors_[slot(n, j)].print;
     if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
@@ -69,7 +75,7 @@ bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int
   for (int j = 0; j < params_.successors; ++j) {
     const PeerIndex c = successors_[slot(x, j)].node;
     if (c == kNoPeer) break;
-    if (std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
+    if (avoid_count == 0 || std::find(avoid, avoid + avoid_count, c) == avoid + avoid_count) {
       s = c;
       p_s = successors_[slot(x, j)].print;
       break;
