@@ -324,6 +324,7 @@ class Protocol final : public MessageHandler<Message> {
     bool storage_phase = false;      // put/get: lookup done, now talking to the owner
     bool timer_pending = false;      // its timeout timer is in the event queue
     std::uint8_t orphan_timers = 0;  // timers of earlier lookups in this slot still to fire
+    std::uint8_t answer_length = 0;  // the answer's path length when the path was not copied (0: see path)
     std::uint32_t messages = 0;      // measurement: messages sent for this lookup
     std::vector<PeerIndex> path;     // path[0] = origin; iterative: nodes that answered, in order
     std::vector<PeerIndex> avoid;    // peers that timed out during this lookup

@@ -206,16 +206,24 @@ class EventQueue {
   /// The calendar's slots hold the buckets from the current range's last one (taken, so its slot
   /// is free for the next lap) on.
   SimTime window_end() const { return current_end_ + static_cast<SimTime>(kBuckets - 1) * kBucketWidth; }
-  std::size_t bucket_of(SimTime time) const {
-    return static_cast<std::size_t>((time / kBucketWidth) % static_cast<SimTime>(kBuckets));
+  std::size_t bucket_of(SimTime time) const {  // (times are never negative: unsigned arithmetic is shorter)
+    return static_cast<std::size_t>(static_cast<std::uint64_t>(time) / kBucketWidth % kBuckets);
   }
 
+  // Every event pushed comes here: the common case (a bucket of the window) is a few
+  // instructions with no call; the rest (before the current bucket's end, or past the
+  // window) goes out of line.
   void place(const QueuedEvent& e) {
+    if (e.time >= current_end_ && e.time < window_end()) [[likely]] {
+      append(bucket_of(e.time), e);
+    } else {
+      place_outside_window(e);
+    }
+  }
+  [[gnu::noinline]] void place_outside_window(const QueuedEvent& e) {
     if (e.time < current_end_) {
       late_.push_back(e);
       std::push_heap(late_.begin(), late_.end(), Later{});
-    } else if (e.time < window_end()) {
-      append(bucket_of(e.time), e);
     } else {
       far_.push(e);
     }
@@ -240,22 +248,25 @@ class EventQueue {
 
   void append(std::size_t index, const QueuedEvent& e) {
     Bucket& bucket = buckets_[index];
-    if (bucket.head == kNoBlock || bucket.fill == kBlockEvents) {
-      std::uint32_t block;
-      if (free_blocks_.empty()) {
-        block = static_cast<std::uint32_t>(blocks_.size());
-        blocks_.emplace_back();
-        next_block_.push_back(kNoBlock);
-      } else {
-        block = free_blocks_.back();
-        free_blocks_.pop_back();
-      }
-      next_block_[block] = bucket.head;
-      bucket.head = block;
-      bucket.fill = 0;
-    }
+    if (bucket.head == kNoBlock || bucket.fill == kBlockEvents) [[unlikely]]
+      start_block(bucket);
     blocks_[bucket.head].events[bucket.fill++] = e;
     ++in_buckets_;
+  }
+  /// A bucket's first block, or a new one when its block is full (one append in 16).
+  [[gnu::noinline]] void start_block(Bucket& bucket) {
+    std::uint32_t block;
+    if (free_blocks_.empty()) {
+      block = static_cast<std::uint32_t>(blocks_.size());
+      blocks_.emplace_back();
+      next_block_.push_back(kNoBlock);
+    } else {
+      block = free_blocks_.back();
+      free_blocks_.pop_back();
+    }
+    next_block_[block] = bucket.head;
+    bucket.head = block;
+    bucket.fill = 0;
   }
 
   /// Makes the current bucket hold the earliest events (precondition: not empty()).
