@@ -164,17 +164,20 @@ class EventQueue {
 
   QueuedEvent pop() {
     settle();
-    --size_;
-    if (late_first()) {
-      std::pop_heap(late_.begin(), late_.end(), Later{});
-      const QueuedEvent e = late_.back();
-      late_.pop_back();
-      return e;
-    }
-    const QueuedEvent e = current_.back();
-    current_.pop_back();
-    if (current_.size() <= kPeek) take_next_early();
+    QueuedEvent e;
+    take_top(late_first(), e);
     return e;
+  }
+
+  /// pop() if the earliest event is before `end` (the simulators' loop: `!empty() && top().time
+  /// < end`, then pop(), found the earliest event twice per event).
+  bool pop_before(SimTime end, QueuedEvent& out) {
+    if (size_ == 0) return false;
+    settle();
+    const bool late = late_first();
+    if ((late ? late_.front() : current_.back()).time >= end) return false;
+    take_top(late, out);
+    return true;
   }
 
   /// The event `i` places after top() (ahead(1) comes next) if it is cheap to find, else
@@ -213,6 +216,19 @@ class EventQueue {
   // Every event pushed comes here: the common case (a bucket of the window) is a few
   // instructions with no call; the rest (before the current bucket's end, or past the
   // window) goes out of line.
+  void take_top(bool late, QueuedEvent& out) {
+    --size_;
+    if (late) {
+      std::pop_heap(late_.begin(), late_.end(), Later{});
+      out = late_.back();
+      late_.pop_back();
+      return;
+    }
+    out = current_.back();
+    current_.pop_back();
+    if (current_.size() <= kPeek) take_next_early();
+  }
+
   void place(const QueuedEvent& e) {
     if (e.time >= current_end_ && e.time < window_end()) [[likely]] {
       append(bucket_of(e.time), e);

@@ -452,8 +452,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   void process_window(Partition& p) {
     EventQueue& q = p.queue;
     const bool log = parts_.size() > 1;
-    while (!q.empty() && q.top().time < window_end_) {
-      const QueuedEvent e = q.pop();
+    QueuedEvent e;
+    while (q.pop_before(window_end_, e)) {
       prefetch_ahead(q, p.pool, *handler_);
       p.now = e.time;
       ++p.processed;
