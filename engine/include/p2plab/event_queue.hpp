@@ -229,7 +229,7 @@ class EventQueue {
     if (current_.size() <= kPeek) take_next_early();
   }
 
-  void place(const QueuedEvent& e) {
+  [[gnu::always_inline]] void place(const QueuedEvent& e) {
     if (e.time >= current_end_ && e.time < window_end()) [[likely]] {
       append(bucket_of(e.time), e);
     } else {
