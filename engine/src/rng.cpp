@@ -32,7 +32,12 @@ double portable_log(double x) {
   const double s2 = s * s;
   double term = s, sum = 0;
   for (int k = 1; k < 40; k += 2) {
-    sum += term / k;
+    // Stop when a term no longer changes the sum: every later one is smaller and of the same
+    // sign (s2 >= 0), and rounding is monotonic, so none would (the same result as all 20
+    // terms, in about 8: the exponential draws of every arrival pass here).
+    const double next = sum + term / k;
+    if (next == sum) break;
+    sum = next;
     term *= s2;
   }
   constexpr double kLn2 = 0.69314718055994530942;
