@@ -37,7 +37,7 @@ class Rng {
   }
   /// Uniform integer in [0, bound) without modulo bias (Lemire's multiply-and-reject). Inline:
   /// every message sent draws its latency here (out of line, with the product built from 32-bit
-  /// halves, it was 60 of the 1300 instructions of a Chord hop in the benchmark).
+  /// halves, it was 60 of the 1300 instructions of a lookup hop in the 10^6-peer benchmark).
   std::uint64_t below(std::uint64_t bound) {
     if (bound <= 1) return 0;
     // Lemire 2019: the high word of a 64x64 product, rejecting the few values that would bias it.
