@@ -1341,7 +1341,7 @@ TEST_CASE("window barrier: nobody goes on before all arrived, the last runs the 
   // every slot written (what a thread wrote before arriving is visible to the step) and that it
   // sees the step's count (what the step wrote is visible after). 3 threads, 1 more than cores
   // here: some waits outlast the spin and sleep.
-  constexpr std::uint32_t kThreads = 3, kRounds = 5000;
+  constexpr std::uint32_t kThreads = 3, kRounds = 1500;
   WindowBarrier meeting(kThreads);
   std::vector<std::uint32_t> slot(kThreads, 0);
   std::uint32_t steps = 0, incomplete_steps = 0;

@@ -376,6 +376,10 @@ class Protocol final : public MessageHandler<Message> {
   // ---- routing_fast.cpp or routing_generic.cpp: one node's routing decision -------------------
   /// x in (a, b) on the circle, decided on 32-bit prints unless they tie (then on full ids).
   bool in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uint32_t pa, const Id& b, std::uint32_t pb) const;
+  /// closest_preceding_finger with n's id and the prints of n and key already at hand (next_step
+  /// has them): routing_fast.cpp only.
+  PeerIndex closest_preceding(PeerIndex n, const Id& self, std::uint32_t p_self, const Id& key, std::uint32_t p_key,
+                              const PeerIndex* avoid, int avoid_count) const;
   struct RoutingScratch;  // routing_generic.cpp
   void routing_table(PeerIndex n, const PeerIndex* avoid, int avoid_count, RoutingScratch& out) const;
   /// The body of the paper's find_predecessor loop, evaluated at x: true if key lies in

@@ -45,7 +45,11 @@ bool Protocol::in_open_fast(PeerIndex x, std::uint32_t px, const Id& a, std::uin
 PeerIndex Protocol::closest_preceding_finger(PeerIndex n, const Id& key, const PeerIndex* avoid,
                                              int avoid_count) const {
   const Id& self = transport_.id_of(n);
-  const std::uint32_t p_self = space_.print(self), p_key = space_.print(key);
+  return closest_preceding(n, self, space_.print(self), key, space_.print(key), avoid, avoid_count);
+}
+
+PeerIndex Protocol::closest_preceding(PeerIndex n, const Id& self, std::uint32_t p_self, const Id& key,
+                                      std::uint32_t p_key, const PeerIndex* avoid, int avoid_count) const {
   auto usable = [&](PeerIndex f) {  // (recursive lookups avoid nobody: no search then)
     return f != kNoPeer && f != n &&
            (avoid_count == 0 || std::find(avoid, avoid + avoid_count, f) == avoid + avoid_count);
@@ -103,9 +107,9 @@ bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int
       break;
     }
   }
+  const Id& self = transport_.id_of(x);
+  const std::uint32_t p_x = space_.print(self), p_key = space_.print(key);
   auto key_in_range = [&] {  // key in (x, s], on prints unless they tie
-    const Id& self = transport_.id_of(x);
-    const std::uint32_t p_x = space_.print(self), p_key = space_.print(key);
     if (p_key != p_x && p_key != p_s && p_x != p_s) return in_open_u32(p_key, p_x, p_s);
     return logic::in_open_closed(key, self, transport_.id_of(s));
   };
@@ -113,7 +117,7 @@ bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int
     out = s;  // x = predecessor(key): the answer is x's successor
     return true;
   }
-  const PeerIndex c = closest_preceding_finger(x, key, avoid, avoid_count);
+  const PeerIndex c = closest_preceding(x, self, p_x, key, p_key, avoid, avoid_count);
   out = c != x ? c : s;  // no finger precedes the key: step to the successor
   return false;
 }
