@@ -63,7 +63,11 @@ cmake --build "$tree/build" -j2 --target "${targets[@]}" >"$logs/build.log" 2>&1
   { tail -n 40 "$logs/build.log"; fail "the student tree does not build"; }
 [ -x "$tree/build/bin/p2plab" ] || fail "no p2plab program in the student build"
 
-ctest --test-dir "$tree/build" -R '^test_engine' -j2 >"$logs/engine.log" 2>&1 || { tail -n 30 "$logs/engine.log"; fail "engine tests fail in the student tree"; }
+# The engine's tests but its thread-timing ones (the parallel simulator's and the window
+# barrier's: about half of this run's time), which the course tree's run covers on the same sources.
+ctest --test-dir "$tree/build" -R '^test_engine' -E '^test_engine:(parallel simulator|window barrier)' -j2 \
+  >"$logs/engine.log" 2>&1 || { tail -n 30 "$logs/engine.log"; fail "engine tests fail in the student tree"; }
+grep -qE '100% tests passed, 0 tests failed out of [0-9]+' "$logs/engine.log" || { tail -n 30 "$logs/engine.log"; fail "no engine test ran in the student tree"; }
 
 ctest --test-dir "$tree/build" -L graded -j2 >"$logs/graded.log" 2>&1
 line=$(grep -E 'tests failed out of [0-9]+' "$logs/graded.log" | tail -n 1)
