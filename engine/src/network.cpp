@@ -36,7 +36,7 @@ SimTime NetworkModel::other_latency(Rng& rng, const Position* from, const Positi
     case LatencyModel::Kind::Constant:
       return from_ms(m.ms);
     case LatencyModel::Kind::Uniform:
-      return uniform_low_ + static_cast<SimTime>(rng.below(uniform_span_));  // (latency() draws these)
+      return uniform_latency(rng);  // (latency() draws these itself)
     case LatencyModel::Kind::Coordinates: {
       double distance = 0;
       if (from != nullptr && to != nullptr) {

@@ -12,10 +12,10 @@
 namespace p2plab::chord {
 
 namespace {
-bool in_open_u32(std::uint32_t x, std::uint32_t a, std::uint32_t b) {
-  if (a < b) return a < x && x < b;
-  return x > a || x < b;
-}
+// x in (a, b) on the 32-bit circle, for three different values: x is nearer to a, going round,
+// than b is (one subtraction each, no case for the wrap). Example: a 90, b 10, x 5: from a, x is
+// at 2^32 - 85 and b at 2^32 - 80, so x lies in (90, 10).
+bool in_open_u32(std::uint32_t x, std::uint32_t a, std::uint32_t b) { return x - a < b - a; }
 
 // The bit width of distance(n, key) - 1 = key - n - 1 = key + ~n (mod 2^m, `mask` = 2^m - 1):
 // one addition; a key equal to n is the whole circle away (2^m - 1: width m). Example, m = 6,
@@ -61,19 +61,10 @@ PeerIndex Protocol::closest_preceding(PeerIndex n, const Id& self, std::uint32_t
   // Runs of equal fingers are looked at once.
   // 2^i < distance means i < bit_width(distance - 1) (a key equal to n: every finger).
   const int top = std::min(params_.m - 1, distance_minus_one_width(self, key, space_.max_id()) - 1);
-  // x in (n, key), on prints measured from n's: x's is nearer than the key's. Exact when the
-  // three prints differ (as in_open_fast); otherwise the full ids decide. Example, prints n 90,
-  // key 10, x 5 (32 bits): from n, x is at 2^32 - 85 and the key at 2^32 - 80: x precedes it.
-  const std::uint32_t key_from_self = p_key - p_self;
-  auto before_key = [&](PeerIndex x, std::uint32_t p_x) {
-    const std::uint32_t from_self = p_x - p_self;
-    if (from_self != 0 && from_self != key_from_self && key_from_self != 0) return from_self < key_from_self;
-    return logic::in_open(transport_.id_of(x), self, key);
-  };
   PeerIndex best = n;
   std::uint32_t p_best = p_self;
   fingers_.for_each_run_down(n, top, [&](const FingerTables::Run& run) {
-    if (!usable(run.node) || !before_key(run.node, run.print)) return false;
+    if (!usable(run.node) || !in_open_fast(run.node, run.print, self, p_self, key, p_key)) return false;
     best = run.node;
     p_best = run.print;
     return true;
@@ -85,7 +76,7 @@ PeerIndex Protocol::closest_preceding(PeerIndex n, const Id& self, std::uint32_t
   for (int j = params_.successors - 1; j >= 0; --j) {
     const PeerIndex s = successors_[slot(n, j)].node;
     const std::uint32_t p_s = successors_[slot(n, j)].print;
-    if (!usable(s) || !before_key(s, p_s)) continue;
+    if (!usable(s) || !in_open_fast(s, p_s, self, p_self, key, p_key)) continue;
     // s is farther from n than best exactly when best lies in (n, s). (Often s is best itself,
     // the finger that is n's successor: then s's id is not needed.)
     if (best == n || (best != s && in_open_fast(best, p_best, self, p_self, transport_.id_of(s), p_s))) best = s;

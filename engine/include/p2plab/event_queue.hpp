@@ -213,9 +213,7 @@ class EventQueue {
     return static_cast<std::size_t>(static_cast<std::uint64_t>(time) / kBucketWidth % kBuckets);
   }
 
-  // Every event pushed comes here: the common case (a bucket of the window) is a few
-  // instructions with no call; the rest (before the current bucket's end, or past the
-  // window) goes out of line.
+  /// Removes the earliest event (from late_ when `late`, else the current bucket's) into `out`.
   void take_top(bool late, QueuedEvent& out) {
     --size_;
     if (late) {
@@ -229,6 +227,9 @@ class EventQueue {
     if (current_.size() <= kPeek) take_next_early();
   }
 
+  // Every event pushed comes here: the common case (a bucket of the window) is a few
+  // instructions with no call; the rest (before the current bucket's end, or past the
+  // window) goes out of line.
   [[gnu::always_inline]] void place(const QueuedEvent& e) {
     if (e.time >= current_end_ && e.time < window_end()) [[likely]] {
       append(bucket_of(e.time), e);

@@ -44,9 +44,7 @@ class NetworkModel {
   /// One message's latency in microseconds; `rng` is the sender's stream. The uniform model
   /// inline, its bounds in microseconds computed once: every message sent draws here.
   SimTime latency(Rng& rng, const Position* from, const Position* to) const {
-    if (config_.latency.kind == LatencyModel::Kind::Uniform) {
-      return uniform_low_ + static_cast<SimTime>(rng.below(uniform_span_));  // Rng::between(low, high)
-    }
+    if (config_.latency.kind == LatencyModel::Kind::Uniform) return uniform_latency(rng);
     return other_latency(rng, from, to);
   }
   bool lost(Rng& rng) const { return rng.chance(config_.loss); }
@@ -54,6 +52,9 @@ class NetworkModel {
   SimTime min_latency() const;
 
  private:
+  SimTime uniform_latency(Rng& rng) const {  // Rng::between(low, high), its bounds converted once
+    return uniform_low_ + static_cast<SimTime>(rng.below(uniform_span_));
+  }
   SimTime other_latency(Rng& rng, const Position* from, const Position* to) const;
 
   NetworkConfig config_;
