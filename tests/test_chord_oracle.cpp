@@ -1017,44 +1017,51 @@ TEST_CASE(
 }
 
 TEST_CASE("the bench's arrivals: drawn ahead at any moment, handed out as if drawn when asked for") {
-  // The parallel simulator lets a waiting thread draw the next window's arrivals one by one
-  // (draw_one_ahead) and stops it at any moment; windows then take what is before their end.
-  dht::BenchWorkload w;
-  w.peers = 1000;
-  w.rate = 1;
-  w.seconds = 20;
-  struct Taken {
-    SimTime time;
-    PeerIndex peer;
-    Id key;
-    bool operator==(const Taken&) const = default;
-  };
-  auto run = [&](bool ahead) {
-    dht::WorkloadArrivals arrivals(w);
-    Rng rng(7);
-    std::vector<Taken> taken;
-    std::vector<ArrivalSource::Arrival> batch;
-    for (SimTime end = from_ms(10.0); end <= from_ms(21000.0);
-         end += from_ms(static_cast<double>(rng.between(1, 30)))) {
-      if (ahead) {  // a few, up to a horizon before or past the next window's end
+  // The parallel simulator lets a waiting thread draw the next windows' arrivals one by one
+  // (draw_one_ahead) and stops it at any moment, also while the handlers of the arrivals handed
+  // out last read their keys; windows then take what is before their end. 1,000 peers: a few
+  // dozen arrivals a window; 100,000: thousands, past the ring's first size (it grows).
+  for (const std::uint64_t peers : {std::uint64_t{1000}, std::uint64_t{100000}}) {
+    CAPTURE(peers);
+    dht::BenchWorkload w;
+    w.peers = peers;
+    w.rate = 1;
+    w.seconds = peers > 1000 ? 1 : 20;
+    struct Taken {
+      SimTime time;
+      PeerIndex peer;
+      Id key;
+      bool operator==(const Taken&) const = default;
+    };
+    auto run = [&](bool ahead) {
+      dht::WorkloadArrivals arrivals(w);
+      Rng rng(7);
+      std::vector<Taken> taken;
+      std::vector<ArrivalSource::Arrival> batch;
+      auto draw_some = [&](SimTime end) {  // a few, up to a horizon before or past the next window's end
         const SimTime horizon = end + from_ms(static_cast<double>(rng.between(-5, 40)));
-        for (int n = static_cast<int>(rng.below(80)); n > 0 && arrivals.draw_one_ahead(horizon); --n) {
+        for (int n = static_cast<int>(rng.below(8000)); n > 0 && arrivals.draw_one_ahead(horizon); --n) {
         }
+      };
+      for (SimTime end = from_ms(10.0); end <= from_ms(w.seconds * 1000.0 + 1000.0);
+           end += from_ms(static_cast<double>(rng.between(1, 30)))) {
+        if (ahead) draw_some(end);
+        batch.clear();
+        arrivals.take_before(end, batch);
+        if (ahead) draw_some(end + from_ms(30.0));  // while the window's handlers run
+        for (const auto& a : batch) {
+          CHECK(a.time < end);
+          taken.push_back(Taken{a.time, a.peer, arrivals.key(a.arg)});
+        }
+        CHECK((arrivals.next_time() < 0 || arrivals.next_time() >= end));
       }
-      batch.clear();
-      arrivals.take_before(end, batch);
-      for (const auto& a : batch) {
-        CHECK(a.time < end);
-        taken.push_back(Taken{a.time, a.peer, arrivals.key(a.arg)});
-      }
-      CHECK((arrivals.next_time() < 0 || arrivals.next_time() >= end));
-    }
-    return taken;
-  };
-  const std::vector<Taken> plain = run(false), ahead = run(true);
-  CHECK(plain.size() > 15000);  // 1000 peers x 1 lookup per second x 20 s
-  CHECK(std::is_sorted(plain.begin(), plain.end(), [](const Taken& a, const Taken& b) { return a.time < b.time; }));
-  CHECK(ahead == plain);
+      return taken;
+    };
+    const std::vector<Taken> plain = run(false), ahead = run(true);
+    CHECK(plain.size() > static_cast<std::size_t>(0.75 * w.rate * static_cast<double>(peers) * w.seconds));
+    CHECK(std::is_sorted(plain.begin(), plain.end(), [](const Taken& a, const Taken& b) { return a.time < b.time; }));
+    CHECK(ahead == plain);
+  }
 }
 
 TEST_CASE("a converged ring installed from the sorted ids has the brute-force successor at every finger") {

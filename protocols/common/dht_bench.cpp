@@ -176,29 +176,35 @@ void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
 }
 
 void WorkloadArrivals::take_before(SimTime end, std::vector<Arrival>& out) {
-  // What was not drawn ahead is drawn now (after any drawn ahead: the stream goes on after them),
-  // then all before `end` are handed out in order.
-  while (draw_one_ahead(end)) {
+  live_ = next_;  // the last window's arrivals are over: their slots are free
+  // What was not drawn ahead is drawn now (after any drawn ahead: the stream goes on after them);
+  // the ring may grow here, where no handler reads a key.
+  for (SimTime at = stream_.next_time(); at >= 0 && at < end; at = stream_.next_time()) {
+    if (drawn_ - live_ == ring_.size()) {
+      std::vector<Drawn> larger(ring_.size() * 2);
+      for (std::uint64_t i = live_; i < drawn_; ++i) larger[i & (larger.size() - 1)] = slot(i);
+      ring_.swap(larger);
+    }
+    draw_into_ring();
   }
-  keys_.clear();
-  for (; next_drawn_ < drawn_.size() && drawn_[next_drawn_].time < end; ++next_drawn_) {
-    const Drawn& d = drawn_[next_drawn_];
-    out.push_back(Arrival{d.time, d.peer, static_cast<std::uint32_t>(keys_.size())});
-    keys_.push_back(d.key);
-  }
-  if (next_drawn_ == drawn_.size()) {  // all handed out: start over
-    drawn_.clear();
-    next_drawn_ = 0;
+  for (; next_ < drawn_ && slot(next_).time < end; ++next_) {
+    const Drawn& d = slot(next_);
+    out.push_back(Arrival{d.time, d.peer, static_cast<std::uint32_t>(next_ & (ring_.size() - 1))});
   }
 }
 
 bool WorkloadArrivals::draw_one_ahead(SimTime horizon) {
   const SimTime at = stream_.next_time();
-  if (at < 0 || at >= horizon) return false;
-  Drawn d{at, kNoPeer, Id()};
-  stream_.draw(d.peer, d.key);
-  drawn_.push_back(d);
+  // (A full ring waits for take_before to grow it: handlers may be reading keys meanwhile.)
+  if (at < 0 || at >= horizon || drawn_ - live_ == ring_.size()) return false;
+  draw_into_ring();
   return true;
+}
+
+void WorkloadArrivals::draw_into_ring() {
+  Drawn& d = slot(drawn_++);
+  d.time = stream_.next_time();
+  stream_.draw(d.peer, d.key);
 }
 
 std::uint64_t peak_rss_bytes() {

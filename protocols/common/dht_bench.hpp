@@ -59,10 +59,11 @@ void print_thread_times(const ParallelSim& sim) {
   const auto t = sim.phase_times();
   const double n = sim.threads();
   std::printf(
-      "  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (merge %.2f s of it on the first thread;\n"
+      "  per thread     events %.2f s, transfer %.2f s, waiting %.2f s (for the others' events %.2f s, merge and\n"
+      "                 next window %.2f s, for the others' transfers %.2f s; the first thread's merge %.2f s;\n"
       "                 %llu of %llu windows merged by two threads)\n",
-      t.events / n, t.transfer / n, t.waiting / n, t.merge, static_cast<unsigned long long>(t.halved_merges),
-      static_cast<unsigned long long>(t.windows));
+      t.events / n, t.transfer / n, t.waiting / n, t.waiting_events / n, t.merging / n, t.waiting_transfer / n, t.merge,
+      static_cast<unsigned long long>(t.halved_merges), static_cast<unsigned long long>(t.windows));
   // Each partition's events (a count: the same on every run), and where the partitions start.
   const auto events = sim.partition_events();
   const auto& starts = sim.partition_starts();
@@ -116,15 +117,15 @@ void schedule_workload_lookups(SimulatorCore& sim, const BenchWorkload& w,
 /// names its key until the next window's are handed out. Drawing them (a random requester and
 /// key, an exponential gap: about 50 ns each, a thousand per window at 10^6 peers) is done
 /// early when the simulator offers (draw_one_ahead), on a thread that would otherwise wait.
+/// They wait in a ring (no allocation per arrival; handing one out copies nothing but its time,
+/// requester and slot: the key is read where it was drawn).
 class WorkloadArrivals final : public ArrivalSource {
  public:
-  explicit WorkloadArrivals(const BenchWorkload& w) : stream_(w) {}
-  SimTime next_time() const override {
-    return next_drawn_ < drawn_.size() ? drawn_[next_drawn_].time : stream_.next_time();
-  }
+  explicit WorkloadArrivals(const BenchWorkload& w) : stream_(w), ring_(kFirstRing) {}
+  SimTime next_time() const override { return next_ < drawn_ ? slot(next_).time : stream_.next_time(); }
   void take_before(SimTime end, std::vector<Arrival>& out) override;
   bool draw_one_ahead(SimTime horizon) override;
-  const Id& key(std::uint32_t arg) const { return keys_[arg]; }
+  const Id& key(std::uint32_t arg) const { return ring_[arg].key; }
 
  private:
   struct Drawn {
@@ -132,10 +133,15 @@ class WorkloadArrivals final : public ArrivalSource {
     PeerIndex peer;
     Id key;
   };
+  static constexpr std::size_t kFirstRing = 4096;  // slots (a power of two)
+  Drawn& slot(std::uint64_t i) { return ring_[i & (ring_.size() - 1)]; }
+  const Drawn& slot(std::uint64_t i) const { return ring_[i & (ring_.size() - 1)]; }
+  void draw_into_ring();
   WorkloadStream stream_;
-  std::vector<Id> keys_;      // of the arrivals handed out last
-  std::vector<Drawn> drawn_;  // drawn ahead, not handed out from next_drawn_ on (in time order)
-  std::size_t next_drawn_ = 0;
+  // Arrivals [live_, next_) were handed out last (their keys are read until the next take),
+  // [next_, drawn_) are drawn ahead; the counts only grow, a slot is its count modulo the size.
+  std::vector<Drawn> ring_;
+  std::uint64_t live_ = 0, next_ = 0, drawn_ = 0;
 };
 
 /// Peak resident memory of this process so far, in bytes (Linux VmHWM).

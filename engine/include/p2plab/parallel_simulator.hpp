@@ -14,7 +14,7 @@
 //      two partitions both threads share it (each numbers half of the window, prepare_merge).
 //      At the same time the last partition's thread starts the next window: it hands out the
 //      window's arrivals, most of them drawn by the first thread done with its events while the
-//      others were still busy (draw_while_others_work);
+//      others were still busy (draw_while_waiting);
 //   2. transfer: the events caused for later windows or other partitions, numbered now, go to
 //      their partition's queue (a message is copied into that partition's pool). The threads
 //      meet once more before their next windows, which reuse the outboxes. (A second set of
@@ -79,7 +79,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   struct PhaseTimes {
     double events = 0;                             // processing their windows' events
     double transfer = 0;                           // moving the events caused for other windows into their queues
-    double waiting = 0;                            // at the three meetings per window, the merge included
+    double waiting = 0;                            // at the three meetings per window, the merge included:
+    double waiting_events = 0;                     //   for the other threads' events (the first meeting)
+    double merging = 0;                            //   merge and next window's start (to the second)
+    double waiting_transfer = 0;                   //   for the other threads' transfers (the third)
     double merge = 0;                              // numbering the window's events, on the first partition's thread
     std::uint64_t windows = 0, halved_merges = 0;  // windows; of them merged by two threads
   };
@@ -89,6 +92,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       sum.events += p.times.events;
       sum.transfer += p.times.transfer;
       sum.waiting += p.times.waiting;
+      sum.waiting_events += p.times.waiting_events;
+      sum.merging += p.times.merging;
+      sum.waiting_transfer += p.times.waiting_transfer;
     }
     sum.merge = merge_seconds_;
     sum.windows = windows_;
@@ -393,18 +399,20 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     Clock::time_point start = Clock::now();
     for (;;) {
       clear_sent(p);
+      admit_arrivals(p);
       guarded(p, [&] { process_window(p); });
       const Clock::time_point processed = Clock::now();
-      draw_while_others_work(p);
-      meeting.arrive_and_wait([this] {
-        processing_done_.store(0, std::memory_order_relaxed);  // (every thread has counted itself)
-        drawing_claimed_.store(false, std::memory_order_relaxed);
-        arrivals_first_ = next_seq_;
-        for (const Partition& part : parts_) arrivals_first_ += part.local_pushes;
-        prepare_merge();
-        ++windows_;
-        halved_merges_ += split_.halves ? 1 : 0;
-      });
+      const auto draw = [&] { return draw_while_waiting(p); };
+      meeting.arrive_and_wait(
+          [this] {
+            arrivals_first_ = next_seq_;
+            for (const Partition& part : parts_) arrivals_first_ += part.local_pushes;
+            prepare_merge();
+            ++windows_;
+            halved_merges_ += split_.halves ? 1 : 0;
+          },
+          draw);
+      const Clock::time_point met = Clock::now();
       if (failed_) break;  // (set before the meeting: every thread sees it, and all stop here)
       if (p.index == 0) {
         const Clock::time_point merge_start = Clock::now();
@@ -414,39 +422,48 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
         merge_second_half();
       }
       if (p.index + 1 == parts_.size()) guarded(p, [&] { stop_ = !start_window(arrivals_first_); });
-      meeting.arrive_and_wait([this] {
-        next_seq_ = arrivals_first_ + window_arrivals_;  // (the merge numbered the window's events up to there)
-        stop_ = stop_ || failed_;
-      });
+      meeting.arrive_and_wait(
+          [this] {
+            next_seq_ = arrivals_first_ + window_arrivals_;  // (the merge numbered the window's events up to there)
+            stop_ = stop_ || failed_;
+            // The second thread also starts the next window: the first merges more of the next
+            // log while it came first (timing decides only who numbers what, never a number).
+            if (split_.halves) {
+              const double step = running_->index == 0 ? -kShareStep : kShareStep;
+              first_share_ = std::clamp(first_share_ + step, kShareMin, kShareMax);
+            }
+          },
+          draw);
       const Clock::time_point merged = Clock::now();
       transfer_into(p);
       const Clock::time_point transferred = Clock::now();
-      meeting.arrive_and_wait();
+      meeting.arrive_and_wait([] {}, draw);
       const Clock::time_point next = Clock::now();
       p.times.events += seconds(start, processed);
       p.times.transfer += seconds(merged, transferred);
       p.times.waiting += seconds(processed, merged) + seconds(transferred, next);
+      p.times.waiting_events += seconds(processed, met);
+      p.times.merging += seconds(met, merged);
+      p.times.waiting_transfer += seconds(transferred, next);
       start = next;
       if (stop_) break;
     }
     running_ = nullptr;
   }
 
-  /// Called when partition p's events of the window are done: the first thread done draws the
-  /// next window's arrivals one at a time while others still handle theirs (time it would spend
-  /// waiting), and stops as soon as the last is done; start_window then hands out what was drawn
-  /// and draws the rest. (At 10^6 peers a window has about a thousand arrivals, 50 us of drawing
-  /// that was spent while the other thread waited.)
-  void draw_while_others_work(Partition& p) {
-    if (arrivals_ == nullptr || parts_.size() == 1) return;
-    const std::uint32_t threads = static_cast<std::uint32_t>(parts_.size());
-    if (processing_done_.fetch_add(1, std::memory_order_acq_rel) + 1 == threads) return;
-    if (drawing_claimed_.exchange(true, std::memory_order_relaxed)) return;
-    const SimTime horizon = window_end_ + lookahead_;  // the next window ends at or after it
-    guarded(p, [&] {
-      while (processing_done_.load(std::memory_order_acquire) < threads && arrivals_->draw_one_ahead(horizon)) {
-      }
-    });
+  /// A thread waiting at a meeting draws arrivals ahead, one per call (the meeting calls it
+  /// while it returns true), up to kArrivalsAhead windows past the current one; start_window
+  /// hands out what was drawn and draws the rest. The first thread done with its events, its
+  /// merge or its transfer draws while the others still work: at 10^6 peers a window has about a
+  /// thousand arrivals, 50 us of drawing, that all threads waited for when start_window drew them.
+  /// One thread draws at a time (drawing_: a try-lock here, held by start_window while it reads
+  /// the arrivals and writes window_end_, so a draw still running when the meeting ends is safe).
+  bool draw_while_waiting(Partition& p) {
+    if (arrivals_ == nullptr || drawing_.exchange(true, std::memory_order_acquire)) return false;
+    bool drew = false;
+    guarded(p, [&] { drew = arrivals_->draw_one_ahead(window_end_ + kArrivalsAhead * lookahead_); });
+    drawing_.store(false, std::memory_order_release);
+    return drew;
   }
 
   /// The window's events at this partition, in (time, seq) order, with the engine's prefetch
@@ -496,7 +513,8 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     split_.b = lb.size() - 1;
     if (provisional || la.size() + lb.size() < kSplitAtLeast) return;
     const auto& longer = la.size() >= lb.size() ? la : lb;
-    const SimTime middle = longer[(longer.size() - 1) / 2].time;
+    const auto at = static_cast<std::size_t>(static_cast<double>(longer.size() - 1) * first_share_);
+    const SimTime middle = longer[std::min(at, longer.size() - 1)].time;
     auto first_at = [middle](const std::vector<LogEntry>& log) {
       return static_cast<std::size_t>(
           std::lower_bound(log.begin(), log.end(), middle, [](const LogEntry& e, SimTime t) { return e.time < t; }) -
@@ -586,6 +604,21 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     }
   }
 
+  /// The window's arrivals at this partition into its queue, on its own thread: start_window
+  /// (on the last partition's thread) only takes them from the source. Written from there into
+  /// each partition's queue or list, every line was the other core's to fetch while all threads
+  /// waited (60 of the 130 us of a window's merge phase at 10^6 peers); read here, the lines of
+  /// the batch arrive in order.
+  void admit_arrivals(Partition& p) {
+    const bool all = parts_.size() == 1;
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+      const ArrivalSource::Arrival& a = batch_[i];
+      if (all || partition_of(a.peer) == p.index) {
+        p.queue.push_sequenced(QueuedEvent{a.time, batch_first_ + i, a.peer, a.arg, kCallback, arrival_handler_});
+      }
+    }
+  }
+
   /// Before a window: its outboxes and its log are empty again.
   void clear_sent(Partition& p) {
     for (auto& box : p.outbox) box.items.clear();
@@ -600,7 +633,13 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// up to end_. The window's arrivals (window_arrivals_ of them) are numbered from `first`, after
   /// every event caused so far (the merge may still be handing out those numbers).
   bool start_window(std::uint64_t first) {
+    while (drawing_.exchange(true, std::memory_order_acquire)) WindowBarrier::pause();
+    struct Unlock {
+      std::atomic<bool>& lock;
+      ~Unlock() { lock.store(false, std::memory_order_release); }
+    } unlock{drawing_};
     window_arrivals_ = 0;
+    batch_.clear();
     SimTime start = std::numeric_limits<SimTime>::max();
     for (Partition& p : parts_) {
       if (!p.queue.empty()) start = std::min(start, p.queue.top().time);
@@ -612,12 +651,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     // arrivals' numbering depends on them.)
     window_end_ = std::min(start + (lookahead_ > 0 ? lookahead_ : kNoLookaheadWindow), end_ + 1);
     if (arrivals_ != nullptr) {
-      batch_.clear();
       arrivals_->take_before(window_end_, batch_);
-      for (const ArrivalSource::Arrival& a : batch_) {
-        parts_[partition_of(a.peer)].queue.push_sequenced(
-            QueuedEvent{a.time, first + window_arrivals_++, a.peer, a.arg, kCallback, arrival_handler_});
-      }
+      window_arrivals_ = batch_.size();
+      batch_first_ = first;
     }
     return true;
   }
@@ -626,8 +662,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   MessageHandler<Msg>* handler_ = nullptr;
   ArrivalSource* arrivals_ = nullptr;
   std::uint16_t arrival_handler_ = 0;
-  std::vector<ArrivalSource::Arrival> batch_;
-  std::vector<std::size_t> merge_next_;  // merge_many(): per partition, log entries merged
+  std::vector<ArrivalSource::Arrival> batch_;  // the next window's arrivals (start_window, admit_arrivals)
+  std::uint64_t batch_first_ = 0;              // the first one's number
+  std::vector<std::size_t> merge_next_;        // merge_many(): per partition, log entries merged
   struct MergeSplit {
     bool halves = false;       // two threads share the merge
     std::size_t a = 0, b = 0;  // where the first part ends in each log (the second half starts)
@@ -636,6 +673,10 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   MergeSplit split_;
   std::uint64_t windows_ = 0, halved_merges_ = 0;
   static constexpr std::size_t kSplitAtLeast = 256;  // log entries: a smaller window is merged by one thread
+  // The first thread's share of a halved merge (of the longer log, prepare_merge), moved by
+  // kShareStep after each window toward the thread that came to the meeting first.
+  double first_share_ = 0.5;
+  static constexpr double kShareStep = 0.01, kShareMin = 0.25, kShareMax = 0.9;
   double merge_seconds_ = 0;
   std::vector<PeerIndex> starts_;      // each partition's first peer, fixed by the first run
   SimTime lookahead_ = 0;              // the network's minimum latency
@@ -645,9 +686,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   std::uint64_t arrivals_first_ = 0;   // the next window's first arrival's number
   std::uint64_t window_arrivals_ = 0;  // arrivals of the next window
   bool stop_ = false;
-  std::atomic<std::uint32_t> processing_done_{0};  // threads done with the window's events
-  std::atomic<bool> drawing_claimed_{false};       // a thread draws arrivals while others work
-  bool failed_ = false;                            // a handler threw (a partition's failure): the run stops, for good
+  std::atomic<bool> drawing_{false};            // a thread draws arrivals (draw_while_waiting, start_window)
+  static constexpr SimTime kArrivalsAhead = 2;  // windows past the current one drawn while waiting
+  bool failed_ = false;                         // a handler threw (a partition's failure): the run stops, for good
   std::mutex failure_lock_;
 };
 

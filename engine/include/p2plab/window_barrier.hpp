@@ -18,8 +18,13 @@ class WindowBarrier {
   /// Waits until all threads have arrived. The last to arrive runs `last()` first, while the
   /// others wait: what it writes is visible to every thread when they go on, and so is what each
   /// thread wrote before it arrived.
-  template <class Last>
-  void arrive_and_wait(Last&& last) {
+  ///
+  /// A waiter calls `idle()` while it waits, as long as it returns true (it did some work; it
+  /// should take well under a microsecond, the others are not held up longer): the time a thread
+  /// would spin is spent on work no one waits for. Idle work may still be running when the
+  /// others go on: what it touches must be guarded against what they do next.
+  template <class Last, class Idle>
+  void arrive_and_wait(Last&& last, Idle&& idle) {
     const std::uint32_t generation = generation_.load(std::memory_order_acquire);
     if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == threads_) {
       last();
@@ -27,6 +32,8 @@ class WindowBarrier {
       generation_.store(generation + 1, std::memory_order_release);
       generation_.notify_all();
       return;
+    }
+    while (generation_.load(std::memory_order_acquire) == generation && idle()) {
     }
     for (int spin = 0; spin < kSpins; ++spin) {
       if (generation_.load(std::memory_order_acquire) != generation) return;
@@ -36,13 +43,15 @@ class WindowBarrier {
       generation_.wait(generation, std::memory_order_acquire);
     }
   }
+  template <class Last>
+  void arrive_and_wait(Last&& last) {
+    arrive_and_wait(last, [] { return false; });
+  }
   void arrive_and_wait() {
     arrive_and_wait([] {});
   }
 
- private:
-  // ~20-80 us of spinning, depending on how long the CPU's pause is.
-  static constexpr int kSpins = 2000;
+  /// The CPU's spin-wait hint.
   static void pause() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -51,6 +60,9 @@ class WindowBarrier {
 #endif
   }
 
+ private:
+  // ~20-80 us of spinning, depending on how long the CPU's pause is.
+  static constexpr int kSpins = 2000;
   const std::uint32_t threads_;
   alignas(64) std::atomic<std::uint32_t> arrived_{0};
   alignas(64) std::atomic<std::uint32_t> generation_{0};
