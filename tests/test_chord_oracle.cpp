@@ -993,9 +993,9 @@ TEST_CASE("partition books: a slot's number names its partition, serials never m
   CHECK(books[0].stats.started_count() == 3);
 }
 
-TEST_CASE(
-    "the bench's peers: hashed on 1 or 3 threads, the same ids in the same order, each the SHA-1 of its address") {
-  // 70,001 peers: past the first chunk of ids hashed together (65,536), and not a multiple of it.
+TEST_CASE("the bench's peers: hashed on 1 or 3 threads, the same ids, each the SHA-1 of its address, in id order") {
+  // Numbered in id order (a partition of the parallel simulator is then an arc of the ring):
+  // the ids are those of all addresses, sorted, whatever the thread count.
   dht::BenchWorkload w;
   w.peers = 70001;
   std::vector<std::vector<Id>> ids;
@@ -1007,13 +1007,24 @@ TEST_CASE(
     for (PeerIndex p = 0; p < sim.peer_count(); ++p) ids.back().push_back(sim.peer_id(p));
   }
   CHECK(ids[0] == ids[1]);
-  for (const std::uint64_t i : {std::uint64_t{0}, std::uint64_t{65535}, std::uint64_t{65536}, std::uint64_t{70000}}) {
-    CAPTURE(i);
+  std::vector<Id> expected;
+  for (std::uint64_t i = 0; i < w.peers; ++i) {
     char address[32];
     std::snprintf(address, sizeof address, "10.%llu.%llu.%llu:4000", static_cast<unsigned long long>(i >> 16),
                   static_cast<unsigned long long>((i >> 8) & 0xff), static_cast<unsigned long long>(i & 0xff));
-    CHECK(ids[1][i] == sha1_id(address));
+    expected.push_back(sha1_id(address));
   }
+  std::sort(expected.begin(), expected.end());
+  CHECK(ids[1] == expected);
+  // Below 64 bits ids collide (3,000 of 4,096 here): each is stepped past those taken, and the
+  // peers are still numbered in id order, all distinct.
+  w.peers = 3000;
+  w.bits = 12;
+  Simulator<chord::Message> small(1, NetworkConfig{});
+  dht::add_workload_peers(small, w, 1);
+  REQUIRE(small.peer_count() == w.peers);
+  for (PeerIndex p = 1; p < small.peer_count(); ++p) CHECK(small.peer_id(p - 1) < small.peer_id(p));
+  CHECK(small.peer_id(static_cast<PeerIndex>(w.peers - 1)) < Id(4096));
 }
 
 TEST_CASE("the bench's arrivals: drawn ahead at any moment, handed out as if drawn when asked for") {

@@ -88,7 +88,8 @@ bool read_workload(const CommandArgs& args, const std::string& command, std::uin
 NetworkConfig workload_network(const BenchWorkload& w);
 
 /// Adds the N peers, ids hashed from "10.a.b.c:4000" (below 64 bits an id in use is stepped past),
-/// hashing on `threads` threads: the same peers in the same order with any count.
+/// numbered in id order, hashing on `threads` threads: the same peers in the same order with any
+/// count.
 void add_workload_peers(SimulatorCore& sim, const BenchWorkload& w, unsigned threads = 1);
 
 /// The workload's arrivals in order: each one's time, requester and key (one stream of the
