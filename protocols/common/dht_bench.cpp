@@ -98,6 +98,11 @@ bool read_workload(const CommandArgs& args, const std::string& command, std::uin
     std::fprintf(stderr, "%s: --max-ms must be at least --min-ms\n", command.c_str());
     return false;
   }
+  if (w.bits < 64 && w.peers > (std::uint64_t{1} << w.bits)) {  // (each peer needs an id of its own)
+    std::fprintf(stderr, "%s: --peers %llu is more than the 2^%d ids of --bits %d\n", command.c_str(),
+                 static_cast<unsigned long long>(w.peers), w.bits, w.bits);
+    return false;
+  }
   if (const auto it = args.find("json"); it != args.end()) w.json_out = it->second;
   return true;
 }

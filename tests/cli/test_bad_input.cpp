@@ -212,13 +212,19 @@ TEST_CASE("bad command-line arguments exit with 2, never a crash") {
                            "bench pastry --threads 0",
                            "bench pastry --threads 2 --min-ms 0",
                            "bench chord --threads 33",
-                           "bench kademlia --threads 33"}) {
+                           "bench kademlia --threads 33",
+                           "bench chord --peers 257 --bits 8",
+                           "bench kademlia --peers 70000 --bits 16"}) {
     CAPTURE(args);
     const Outcome o = run_p2plab(args);
     CAPTURE(o.output);
     CHECK_FALSE(o.signaled);
     CHECK(o.exit_code == 2);
   }
+  // More peers than ids (it hung: each id stepped past the taken ones forever), said as such.
+  const Outcome crowded = run_p2plab("bench chord --peers 257 --bits 8");
+  CHECK(crowded.output.find("--peers 257 is more than the 2^8 ids of --bits 8") != std::string::npos);
+  CHECK(run_p2plab("bench chord --peers 256 --bits 8 --seconds 1").exit_code == 0);  // every id taken
   CHECK(run_p2plab("--help").exit_code == 0);
 }
 

@@ -8,13 +8,14 @@
 // [T, T + L) can only have been caused by events before T, or by events of the same window at the
 // same partition: each partition processes its window alone. At the window's end the threads
 // meet:
-//   1. merge: the windows' logs (each processed event's time, tie-break and how many events it
-//      caused) are merged in (time, tie-break) order, and every event caused in the window gets
-//      the number a one-threaded run would have given it (the queue's insertion order); with
-//      two partitions both threads share it (each numbers half of the window, prepare_merge).
-//      At the same time the last partition's thread starts the next window: it hands out the
-//      window's arrivals, most of them drawn by the first thread done with its events while the
-//      others were still busy (draw_while_waiting);
+//   1. merge: the windows' logs (of each processed event that caused others: its time,
+//      tie-break and how many) are merged in (time, tie-break) order, and every event caused in
+//      the window gets the number a one-threaded run would have given it (insertion order); with
+//      two partitions both threads share it (each numbers part of the window, the first more
+//      while it comes first to the next meeting, prepare_merge). At the same time the last
+//      partition's thread starts the next window: it takes the window's arrivals from their
+//      source (each thread admits its own when its window starts), most of them drawn ahead by
+//      threads that waited at a meeting (draw_while_waiting);
 //   2. transfer: the events caused for later windows or other partitions, numbered now, go to
 //      their partition's queue (a message is copied into that partition's pool). The threads
 //      meet once more before their next windows, which reuse the outboxes. (A second set of
