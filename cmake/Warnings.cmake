@@ -38,6 +38,6 @@ endif()
 
 # Test programs are mostly doctest and JSON templates: -O1 compiles them a third faster, and what
 # they test (engine, protocols) keeps the build's full optimization in its own libraries. In the
-# sanitizer build (RelWithDebInfo, which skips the slow tests) they compile at -O0.
+# sanitizer build (RelWithDebInfo, the suite's) they compile at -O0.
 add_library(p2plab_test_flags INTERFACE)
 target_compile_options(p2plab_test_flags INTERFACE $<$<CONFIG:Release>:-O1> $<$<CONFIG:RelWithDebInfo>:-O0>)

@@ -186,10 +186,15 @@ TEST_CASE("the oracle bootstrap's state stays exact while maintenance runs") {
   check_all_lookups_right(*run, run->result(), 500);
 }
 
-TEST_CASE("rings built by real joins converge to the brute-force answer (N = 50 and 200, three seeds)") {
+TEST_CASE("rings built by real joins converge to the brute-force answer (N = 50 and 200, three and two seeds)") {
+  // (A third seed at N = 200 cost 4 s of sanitized CPU; the 500- and 1000-peer rings below add
+  // one each.)
   for (const int m : {32, 160}) {
     for (const std::uint64_t seed : {1, 2, 3}) {
-      for (const int n : {50, 200}) check_joined_ring(n, m, seed);
+      for (const int n : {50, 200}) {
+        if (n == 200 && seed == 3) continue;
+        check_joined_ring(n, m, seed);
+      }
     }
   }
 }
