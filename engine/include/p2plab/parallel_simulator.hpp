@@ -80,7 +80,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   struct PhaseTimes {
     double events = 0;                             // processing their windows' events
     double transfer = 0;                           // moving the events caused for other windows into their queues
-    double waiting = 0;                            // at the three meetings per window, the merge included:
+    double waiting = 0;                            // at the three meetings per window (the sum of these):
     double waiting_events = 0;                     //   for the other threads' events (the first meeting)
     double merging = 0;                            //   merge and next window's start (to the second)
     double waiting_transfer = 0;                   //   for the other threads' transfers (the third)
@@ -92,7 +92,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     for (const Partition& p : parts_) {
       sum.events += p.times.events;
       sum.transfer += p.times.transfer;
-      sum.waiting += p.times.waiting;
+      sum.waiting += p.times.waiting_events + p.times.merging + p.times.waiting_transfer;
       sum.waiting_events += p.times.waiting_events;
       sum.merging += p.times.merging;
       sum.waiting_transfer += p.times.waiting_transfer;
@@ -250,7 +250,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     adopt_setup_events();
     end_ = end;
     stop_ = !start_window(next_seq_);
-    next_seq_ += window_arrivals_;
+    next_seq_ += batch_.size();
     if (!stop_) {
       WindowBarrier meeting(static_cast<std::uint32_t>(parts_.size()));
       std::vector<std::thread> workers;
@@ -425,7 +425,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       if (p.index + 1 == parts_.size()) guarded(p, [&] { stop_ = !start_window(arrivals_first_); });
       meeting.arrive_and_wait(
           [this] {
-            next_seq_ = arrivals_first_ + window_arrivals_;  // (the merge numbered the window's events up to there)
+            next_seq_ = arrivals_first_ + batch_.size();  // (the merge numbered the window's events up to there)
             stop_ = stop_ || failed_;
             // The second thread also starts the next window: the first merges more of the next
             // log while it came first (timing decides only who numbers what, never a number).
@@ -442,7 +442,6 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       const Clock::time_point next = Clock::now();
       p.times.events += seconds(start, processed);
       p.times.transfer += seconds(merged, transferred);
-      p.times.waiting += seconds(processed, merged) + seconds(transferred, next);
       p.times.waiting_events += seconds(processed, met);
       p.times.merging += seconds(met, merged);
       p.times.waiting_transfer += seconds(transferred, next);
@@ -615,10 +614,9 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   /// waited (60 of the 130 us of a window's merge phase at 10^6 peers); read here, the lines of
   /// the batch arrive in order.
   void admit_arrivals(Partition& p) {
-    const bool all = parts_.size() == 1;
     for (std::size_t i = 0; i < batch_.size(); ++i) {
       const ArrivalSource::Arrival& a = batch_[i];
-      if (all || partition_of(a.peer) == p.index) {
+      if (partition_of(a.peer) == p.index) {
         p.queue.push_sequenced(QueuedEvent{a.time, batch_first_ + i, a.peer, a.arg, kCallback, arrival_handler_});
       }
     }
@@ -635,7 +633,7 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   }
 
   /// Starts the next window at the earliest pending event or arrival; false when none is left
-  /// up to end_. The window's arrivals (window_arrivals_ of them) are numbered from `first`, after
+  /// up to end_. The window's arrivals (batch_) are numbered from `first`, after
   /// every event caused so far (the merge may still be handing out those numbers).
   bool start_window(std::uint64_t first) {
     while (drawing_.exchange(true, std::memory_order_acquire)) WindowBarrier::pause();
@@ -643,7 +641,6 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
       std::atomic<bool>& lock;
       ~Unlock() { lock.store(false, std::memory_order_release); }
     } unlock{drawing_};
-    window_arrivals_ = 0;
     batch_.clear();
     SimTime start = std::numeric_limits<SimTime>::max();
     for (Partition& p : parts_) {
@@ -657,7 +654,6 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
     window_end_ = std::min(start + (lookahead_ > 0 ? lookahead_ : kNoLookaheadWindow), end_ + 1);
     if (arrivals_ != nullptr) {
       arrivals_->take_before(window_end_, batch_);
-      window_arrivals_ = batch_.size();
       batch_first_ = first;
     }
     return true;
@@ -683,13 +679,12 @@ class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
   double first_share_ = 0.5;
   static constexpr double kShareStep = 0.01, kShareMin = 0.25, kShareMax = 0.9;
   double merge_seconds_ = 0;
-  std::vector<PeerIndex> starts_;      // each partition's first peer, fixed by the first run
-  SimTime lookahead_ = 0;              // the network's minimum latency
-  SimTime window_end_ = 0;             // the current window is [start, window_end_)
-  SimTime end_ = 0;                    // run_until's end
-  std::uint64_t next_seq_ = 0;         // the next number of the sequential order
-  std::uint64_t arrivals_first_ = 0;   // the next window's first arrival's number
-  std::uint64_t window_arrivals_ = 0;  // arrivals of the next window
+  std::vector<PeerIndex> starts_;     // each partition's first peer, fixed by the first run
+  SimTime lookahead_ = 0;             // the network's minimum latency
+  SimTime window_end_ = 0;            // the current window is [start, window_end_)
+  SimTime end_ = 0;                   // run_until's end
+  std::uint64_t next_seq_ = 0;        // the next number of the sequential order
+  std::uint64_t arrivals_first_ = 0;  // the next window's first arrival's number
   bool stop_ = false;
   std::atomic<bool> drawing_{false};            // a thread draws arrivals (draw_while_waiting, start_window)
   static constexpr SimTime kArrivalsAhead = 2;  // windows past the current one drawn while waiting
