@@ -53,7 +53,7 @@ struct Registrar {
 
 #define P2PLAB_GRADING_CAT2(a, b) a##b
 #define P2PLAB_GRADING_CAT(a, b) P2PLAB_GRADING_CAT2(a, b)
-#define GRADED_TEST(exercise, points, name)                                                                  \
-  static const ::p2plab::grading::Registrar P2PLAB_GRADING_CAT(graded_registrar_, __LINE__)(               \
-      exercise, exercise ": " name, points, P2PLAB_GRADING_HIDDEN != 0, __FILE__);                          \
-  TEST_CASE(exercise ": " name * doctest::test_suite(exercise))
+#define GRADED_TEST(exercise, points, name)                                                     \
+  static const ::p2plab::grading::Registrar P2PLAB_GRADING_CAT(graded_registrar_, __COUNTER__)( \
+      exercise, exercise ": " name, points, P2PLAB_GRADING_HIDDEN != 0, __FILE__);              \
+  TEST_CASE(exercise ": " name* doctest::test_suite(exercise))

@@ -28,6 +28,10 @@
 #include <tuple>
 #include <vector>
 
+#include "window_test_util.hpp"
+
+using viz_test::xor_bits;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -125,7 +129,8 @@ class Window {
     xdotool("click 1");
   }
   void click_widget(const std::string& name) {
-    const json s = wait_for("the control " + name + " on screen", [&](const json& j) { return j["widgets"].contains(name); });
+    const json s =
+        wait_for("the control " + name + " on screen", [&](const json& j) { return j["widgets"].contains(name); });
     const auto& r = s["widgets"][name];
     click((r[0].get<double>() + r[2].get<double>()) / 2, (r[1].get<double>() + r[3].get<double>()) / 2);
   }
@@ -148,7 +153,8 @@ class Window {
       const json s = status();
       if (s.is_object() && ok(s)) return s;
       int status_code = 0;
-      if (waitpid(viz_, &status_code, WNOHANG) == viz_) FAIL("p2plab-viz ended while waiting for " << what << ":\n" << log());
+      if (waitpid(viz_, &status_code, WNOHANG) == viz_)
+        FAIL("p2plab-viz ended while waiting for " << what << ":\n" << log());
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     FAIL("timed out waiting for " << what << "; window log:\n" << log());
@@ -253,12 +259,13 @@ namespace {
 /// The colour at (x, y) of a PNG held in memory, as {r, g, b}.
 std::array<int, 3> colour_at(const std::string& png, int x, int y) {
   int width = 0, height = 0, channels = 0;
-  unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()), static_cast<int>(png.size()),
-                                              &width, &height, &channels, 3);
+  unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()),
+                                              static_cast<int>(png.size()), &width, &height, &channels, 3);
   REQUIRE(data != nullptr);
   REQUIRE(x < width);
   REQUIRE(y < height);
-  const std::size_t at = 3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x));
+  const std::size_t at =
+      3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x));
   const std::array<int, 3> rgb{data[at], data[at + 1], data[at + 2]};
   stbi_image_free(data);
   return rgb;
@@ -275,7 +282,7 @@ TEST_CASE("tab hides the side panel and P switches the whole window to the proje
   const double x_shown = w.peer(shown, "52")["x"].get<double>();
   CHECK(shown["widgets"]["play"][2].get<double>() <= 0.30 * 1280);  // the panel: at most 30 % of the width
   const std::string dark = w.save_picture();
-  CHECK_FALSE(light(colour_at(dark, 200, 790)));  // the panel, dark
+  CHECK_FALSE(light(colour_at(dark, 200, 790)));   // the panel, dark
   CHECK_FALSE(light(colour_at(dark, 1000, 790)));  // the view, dark
 
   w.key("Tab");
@@ -283,7 +290,8 @@ TEST_CASE("tab hides the side panel and P switches the whole window to the proje
   CHECK_FALSE(hidden["widgets"].contains("play"));
   CHECK(w.peer(hidden, "52")["x"].get<double>() < x_shown);  // the view takes the whole window
   w.key("Tab");
-  w.wait_for("the panel again", [](const json& s) { return s["sidebar"].get<bool>() && s["widgets"].contains("play"); });
+  w.wait_for("the panel again",
+             [](const json& s) { return s["sidebar"].get<bool>() && s["widgets"].contains("play"); });
 
   w.key("p");
   w.wait_for("projector mode", [](const json& s) { return s["projector"].get<bool>(); });
@@ -347,7 +355,8 @@ void let_settle(Window& w) {
 
 }  // namespace
 
-TEST_CASE("the lab browser opens the comparison lab, which measures while the window keeps drawing and answering keys") {
+TEST_CASE(
+    "the lab browser opens the comparison lab, which measures while the window keeps drawing and answering keys") {
   Window w("chord-3bit.json");
   // Open the lab browser and pick the comparison, the last lab of the list.
   w.click_widget("lab_browser");
@@ -380,7 +389,8 @@ TEST_CASE("the lab browser opens the comparison lab, which measures while the wi
   w.wait_for("the list of labs", [](const json& s) { return s["widgets"].contains("lab:chord-3bit"); });
   let_settle(w);
   w.click_widget("lab:chord-3bit");
-  const json back = w.wait_for("chord-3bit again", [](const json& s) { return s["lab"] == "chord-3bit" && s.contains("t_ms"); });
+  const json back =
+      w.wait_for("chord-3bit again", [](const json& s) { return s["lab"] == "chord-3bit" && s.contains("t_ms"); });
   CHECK(back["peers"].size() > 0);
 }
 
@@ -388,13 +398,6 @@ namespace {
 
 bool numeric(const std::string& text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-/// Bits in x XOR y: y sits in k-bucket xor_bits(x, y) - 1 of x.
-int xor_bits(long x, long y) {
-  int bits = 0;
-  for (unsigned long d = static_cast<unsigned long>(x ^ y); d != 0; d >>= 1) ++bits;
-  return bits;
 }
 
 /// The box of the label with this text right of x (the k-bucket rows beside the trie), or null.

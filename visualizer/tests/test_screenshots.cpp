@@ -20,18 +20,23 @@
 #include <tuple>
 #include <vector>
 
+#include "window_test_util.hpp"
+
+using viz_test::run;
+using viz_test::xor_bits;
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Picture {
+struct ViewColours {
   int width = 0, height = 0;
   std::set<std::uint32_t> colours;  // in the view (right of the side panel)
   double drawn = 0;                 // share of view pixels that are not the background
 };
 
-Picture analyse(const std::string& path) {
-  Picture p;
+ViewColours analyse(const std::string& path) {
+  ViewColours p;
   int channels = 0;
   unsigned char* data = stbi_load(path.c_str(), &p.width, &p.height, &channels, 4);
   REQUIRE(data != nullptr);
@@ -52,11 +57,6 @@ Picture analyse(const std::string& path) {
   return p;
 }
 
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 }  // namespace
 
 TEST_CASE("every lab opens, runs to its end and renders a non-blank picture under Xvfb") {
@@ -69,11 +69,12 @@ TEST_CASE("every lab opens, runs to its end and renders a non-blank picture unde
     const std::string png = (out / (entry.path().stem().string() + ".png")).string();
     fs::remove(png);
     // Run the lab to its end (--at beyond run_ms stops at the end), then render.
-    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " +
-                                entry.path().string() + " --screenshot " + png + " --size 1280x800 --at 1e9 > /dev/null 2>&1";
+    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " +
+                                std::string(P2PLAB_VIZ) + " " + entry.path().string() + " --screenshot " + png +
+                                " --size 1280x800 --at 1e9 > /dev/null 2>&1";
     CAPTURE(command);
     REQUIRE(run(command) == 0);
-    const Picture p = analyse(png);
+    const ViewColours p = analyse(png);
     CHECK(p.width == 1280);
     CHECK(p.height == 800);
     CHECK(p.colours.size() >= 8);  // peers, links, labels, paths: many colours, not a blank frame
@@ -97,7 +98,8 @@ TEST_CASE("without a display, p2plab-viz says so and exits cleanly") {
 
 TEST_CASE("a bad lab is a clear error, not a crash") {
   CHECK(run(std::string(P2PLAB_VIZ) + " /nonexistent.json > /dev/null 2>&1") == 2);
-  CHECK(run(std::string(P2PLAB_VIZ) + " " + P2PLAB_SOURCE_DIR + "/labs/chord-3bit.json --size 10x10 > /dev/null 2>&1") == 2);
+  CHECK(run(std::string(P2PLAB_VIZ) + " " + P2PLAB_SOURCE_DIR +
+            "/labs/chord-3bit.json --size 10x10 > /dev/null 2>&1") == 2);
 }
 
 namespace {
@@ -127,8 +129,9 @@ TEST_CASE("compare with the reference route: lookup(44) from 52 gets the dashed 
   auto shot = [&](const std::string& name, const std::string& extra) {
     const std::string png = (out / name).string();
     fs::remove(png);
-    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + std::string(P2PLAB_VIZ) + " " + lab +
-                                " --screenshot " + png + " --size 1280x800 --at 900" + extra + " > /dev/null 2>&1";
+    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " +
+                                std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " + png +
+                                " --size 1280x800 --at 900" + extra + " > /dev/null 2>&1";
     CAPTURE(command);
     REQUIRE(run(command) == 0);
     return cyan_pixels(png);
@@ -159,8 +162,9 @@ std::vector<DrawnPeer> shoot_with_positions(const std::string& viz, const std::s
   fs::remove(positions);
   // -n before -a: each test's shell starts its search for a free display at its own number, so
   // tests running in parallel do not all race for :99 (xvfb-run retries one taken meanwhile).
-  const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + viz + " " + lab + " --screenshot " + png +
-                              " --positions " + positions + " --size 1280x800" + extra + " > /dev/null 2>&1";
+  const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + viz + " " + lab +
+                              " --screenshot " + png + " --positions " + positions + " --size 1280x800" + extra +
+                              " > /dev/null 2>&1";
   CAPTURE(command);
   REQUIRE(run(command) == 0);
   int channels = 0;
@@ -246,15 +250,16 @@ TEST_CASE("graph views keep every peer in its place through crashes and the cras
     const char* before;
     const char* after;  // after a crash: the index server at 20 s, 5 % of the peers at 25 s
   };
-  for (const Moment& m : {Moment{"napster-spof", "15000", "30000"}, Moment{"gnutella06-superpeers", "20000", "35000"}}) {
+  for (const Moment& m :
+       {Moment{"napster-spof", "15000", "30000"}, Moment{"gnutella06-superpeers", "20000", "35000"}}) {
     CAPTURE(m.lab);
     const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/" + m.lab + ".json";
     std::vector<unsigned char> rgba;
     int width = 0, height = 0;
-    const auto before = shoot_with_positions(P2PLAB_VIZ, lab, std::string(m.lab) + "-before", std::string(" --at ") + m.before,
-                                             rgba, width, height);
-    const auto after = shoot_with_positions(P2PLAB_VIZ, lab, std::string(m.lab) + "-after", std::string(" --at ") + m.after,
-                                            rgba, width, height);
+    const auto before = shoot_with_positions(P2PLAB_VIZ, lab, std::string(m.lab) + "-before",
+                                             std::string(" --at ") + m.before, rgba, width, height);
+    const auto after = shoot_with_positions(P2PLAB_VIZ, lab, std::string(m.lab) + "-after",
+                                            std::string(" --at ") + m.after, rgba, width, height);
     std::map<std::string, DrawnPeer> was;
     for (const DrawnPeer& p : before) was[p.id] = p;
     int crashed = 0;
@@ -285,7 +290,8 @@ TEST_CASE("the sentence over a search speaks each protocol's words") {
   int width = 0, height = 0;
   const std::string labs = std::string(P2PLAB_SOURCE_DIR) + "/labs/";
   // A flood: the wave, its TTL, the duplicates the GUID cache dropped.
-  shoot_with_positions(P2PLAB_VIZ, labs + "gnutella-flooding-ttl.json", "words-flood", " --at 1100", rgba, width, height);
+  shoot_with_positions(P2PLAB_VIZ, labs + "gnutella-flooding-ttl.json", "words-flood", " --at 1100", rgba, width,
+                       height);
   const std::string flood = header_of("words-flood");
   CAPTURE(flood);
   CHECK(flood.find("wave at hop") != std::string::npos);
@@ -367,8 +373,8 @@ TEST_CASE("Pastry's ids read in hex, and each peer the lookup reached shows the 
   REQUIRE(at < ids.size());
   const unsigned long farthest_smaller = ids[(at + ids.size() - 2) % ids.size()];
   const unsigned long farthest_larger = ids[(at + 2) % ids.size()];
-  const auto span = std::find_if(segments.begin(), segments.end(),
-                                 [](const nlohmann::json& g) { return g["kind"] == "leaf span"; });
+  const auto span =
+      std::find_if(segments.begin(), segments.end(), [](const nlohmann::json& g) { return g["kind"] == "leaf span"; });
   REQUIRE(span != segments.end());
   CHECK((*span)["from"] == std::to_string(farthest_smaller));
   CHECK((*span)["to"] == std::to_string(farthest_larger));
@@ -381,8 +387,9 @@ TEST_CASE("labels on the ring never overlap and every peer keeps its id label") 
   };
   // chord-3bit: node 1 and key 1 sit at the same angle; lookup-44: the selected peers' finger
   // rows crowd near them (23's fingers 0 and 1 start at 24 and 25).
-  for (const Picture& p : {Picture{"chord-3bit", " --at 1e9"}, Picture{"chord-lookup-44", " --at 130 --select 52"},
-                           Picture{"chord-lookup-44", " --at 175 --select 23"}, Picture{"chord-address-space", " --at 1e9"}}) {
+  for (const Picture& p :
+       {Picture{"chord-3bit", " --at 1e9"}, Picture{"chord-lookup-44", " --at 130 --select 52"},
+        Picture{"chord-lookup-44", " --at 175 --select 23"}, Picture{"chord-address-space", " --at 1e9"}}) {
     CAPTURE(p.lab);
     CAPTURE(p.extra);
     const std::string lab = std::string(P2PLAB_SOURCE_DIR) + "/labs/" + p.lab + ".json";
@@ -572,7 +579,7 @@ TEST_CASE("after a crash the view marks stale pointers (to crashed peers, or not
       ++count;
       CAPTURE(g);
       const std::string from = g.at("from"), to = g.at("to");
-      CHECK(up.at(from) == true);  // held by a live peer
+      CHECK(up.at(from) == true);                          // held by a live peer
       CHECK((up.at(to) == false || next.at(from) != to));  // to a crashed peer, or not the true successor
     }
     return count;
@@ -588,8 +595,8 @@ TEST_CASE("a two-tier overlay is drawn in two tiers: superpeers inside and leave
     CAPTURE(name);
     std::vector<unsigned char> rgba;
     int width = 0, height = 0;
-    shoot_with_positions(P2PLAB_VIZ, std::string(P2PLAB_SOURCE_DIR) + "/labs/" + name + ".json", "tiers", " --at 5000", rgba,
-                         width, height);
+    shoot_with_positions(P2PLAB_VIZ, std::string(P2PLAB_SOURCE_DIR) + "/labs/" + name + ".json", "tiers", " --at 5000",
+                         rgba, width, height);
     std::ifstream in(fs::temp_directory_path() / "p2plab-screens" / "tiers.json");
     const nlohmann::json peers = nlohmann::json::parse(in).at("peers");
     // The centre of the drawing, and each role's nearest and farthest peer from it.
@@ -613,13 +620,6 @@ TEST_CASE("a two-tier overlay is drawn in two tiers: superpeers inside and leave
 
 #ifdef P2PLAB_BINARY
 namespace {
-
-/// Bits in x XOR y (0 for x == y): k-bucket bit_width(x ^ y) - 1 of x holds y.
-int xor_bits(long x, long y) {
-  int bits = 0;
-  for (unsigned long d = static_cast<unsigned long>(x ^ y); d != 0; d >>= 1) ++bits;
-  return bits;
-}
 
 bool is_number(const std::string& text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -792,7 +792,7 @@ TEST_CASE("a protocol defined in a test file registers itself and the visualizer
   std::vector<unsigned char> rgba;
   int width = 0, height = 0;
   const auto peers = shoot_with_positions(P2PLAB_VIZ_TOY, lab, "toy", " --at 1e9", rgba, width, height);
-  const Picture picture = analyse((fs::temp_directory_path() / "p2plab-screens" / "toy.png").string());
+  const ViewColours picture = analyse((fs::temp_directory_path() / "p2plab-screens" / "toy.png").string());
   CHECK(picture.drawn > 0.01);
   CHECK(picture.colours.size() >= 4);
   // Every peer of the scenario drawn once, inside the view (right of the panel), each at its own
@@ -820,7 +820,9 @@ TEST_CASE("a protocol defined in a test file registers itself and the visualizer
 #endif
 
 #ifdef P2PLAB_BINARY
-TEST_CASE("a file's Merkle DAG pinned on the view is drawn as its tree: the root over its chunks in link order, rejected copies marked") {
+TEST_CASE(
+    "a file's Merkle DAG pinned on the view is drawn as its tree: the root over its chunks in link order, rejected "
+    "copies marked") {
   // The command line's result of the CID lab cut at 6.4 s (43227 has fetched the photo, two of
   // its chunks first from a corrupt provider) is the oracle: the DAG's links and the fetch's
   // rejected arrivals.
@@ -852,7 +854,8 @@ TEST_CASE("a file's Merkle DAG pinned on the view is drawn as its tree: the root
   REQUIRE(!rejected.empty());
   std::vector<unsigned char> rgba;
   int width = 0, height = 0;
-  shoot_with_positions(P2PLAB_VIZ, lab, "ipfs-dag-pinned", " --at 6400 --select 43227 --pin 43227", rgba, width, height);
+  shoot_with_positions(P2PLAB_VIZ, lab, "ipfs-dag-pinned", " --at 6400 --select 43227 --pin 43227", rgba, width,
+                       height);
   const nlohmann::json drawn = read_json((out / "ipfs-dag-pinned.json").string());
   // A CID as the DAG's boxes write it: "QmQsno..qKB1".
   const auto shortened = [](const std::string& cid) { return cid.substr(0, 6) + ".." + cid.substr(cid.size() - 4); };
@@ -868,9 +871,9 @@ TEST_CASE("a file's Merkle DAG pinned on the view is drawn as its tree: the root
   for (const std::string& cid : links) leaves.push_back(box_of(shortened(cid)));
   for (std::size_t i = 0; i < leaves.size(); ++i) {
     CAPTURE(i);
-    CHECK(leaves[i][1] > top[3]);                                      // under the root
-    CHECK(leaves[i][1] == doctest::Approx(leaves[0][1]));              // on one line
-    if (i > 0) CHECK(leaves[i][0] > leaves[i - 1][2]);                 // in link order, apart
+    CHECK(leaves[i][1] > top[3]);                          // under the root
+    CHECK(leaves[i][1] == doctest::Approx(leaves[0][1]));  // on one line
+    if (i > 0) CHECK(leaves[i][0] > leaves[i - 1][2]);     // in link order, apart
   }
   CHECK(top[0] > leaves.front()[0]);  // the root centred over its chunks
   CHECK(top[2] < leaves.back()[2]);
@@ -882,8 +885,9 @@ TEST_CASE("a file's Merkle DAG pinned on the view is drawn as its tree: the root
     const auto mark = l.at("box").get<std::vector<double>>();
     bool under_a_rejected_chunk = false;
     for (std::size_t i = 0; i < links.size(); ++i) {
-      under_a_rejected_chunk = under_a_rejected_chunk ||
-                               (rejected.count(links[i]) && std::abs(mark[0] - leaves[i][0]) < 1 && mark[1] > leaves[i][1]);
+      under_a_rejected_chunk =
+          under_a_rejected_chunk ||
+          (rejected.count(links[i]) && std::abs(mark[0] - leaves[i][0]) < 1 && mark[1] > leaves[i][1]);
     }
     CHECK(under_a_rejected_chunk);
   }
@@ -1000,7 +1004,8 @@ TEST_CASE("the zone map draws each peer's zone, the selected peer's neighbours a
   for (const auto& p : lookup.at("path")) path.push_back(p.get<std::string>());
   CHECK(steps == path);
   char point[64];
-  std::snprintf(point, sizeof point, "(%.2f, %.2f)", lookup.at("point")[0].get<double>(), lookup.at("point")[1].get<double>());
+  std::snprintf(point, sizeof point, "(%.2f, %.2f)", lookup.at("point")[0].get<double>(),
+                lookup.at("point")[1].get<double>());
   const std::string header = drawn.at("header");
   CAPTURE(header);
   CHECK(header.find(std::string("lookup of point ") + point + " from 1") == 0);
