@@ -5,12 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace p2plab {
+#include "p2plab/linked_code.hpp"
 
-struct ExerciseCode {
-  const char* exercise;  // e.g. "chord-routing"
-  bool student;          // true: the student's code (exercises/<exercise>/), false: the reference
-};
+namespace p2plab {
 
 /// Every exercise linked into this program, in declaration order.
 const std::vector<ExerciseCode>& linked_exercise_code();

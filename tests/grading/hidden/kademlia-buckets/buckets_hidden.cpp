@@ -11,9 +11,7 @@ using namespace p2plab::grading::kad;
 // as one translation unit (tests/grading/CMakeLists.txt).
 namespace kad = p2plab::grading::kad;
 
-GRADED_TEST("kademlia-buckets", 2,
-            "hidden: the kademlia-xor lab keeps every contact and replacement in its XOR range and every lookup finds "
-            "the true 2 closest") {
+GRADED_TEST("kademlia-buckets", 2, "hidden: the kademlia-xor lab keeps every contact and replacement in its XOR range and every lookup finds the true 2 closest") {
   std::ifstream in(std::string(P2PLAB_LABS_DIR) + "/kademlia-xor.json");
   REQUIRE(in.good());
   const nlohmann::json result = kad::run_scenario(nlohmann::json::parse(in));

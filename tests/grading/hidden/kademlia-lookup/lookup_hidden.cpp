@@ -11,9 +11,7 @@ using namespace p2plab::grading::kad;
 // as one translation unit (tests/grading/CMakeLists.txt).
 namespace kad = p2plab::grading::kad;
 
-GRADED_TEST("kademlia-lookup", 2,
-            "hidden: the kademlia-lookup lab with alpha 1 then 3 finds the true k closest in every lookup and asks "
-            "alpha first") {
+GRADED_TEST("kademlia-lookup", 2, "hidden: the kademlia-lookup lab with alpha 1 then 3 finds the true k closest in every lookup and asks alpha first") {
   std::ifstream in(std::string(P2PLAB_LABS_DIR) + "/kademlia-lookup.json");
   REQUIRE(in.good());
   const nlohmann::json result = kad::run_scenario(nlohmann::json::parse(in));
