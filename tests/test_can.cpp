@@ -366,7 +366,7 @@ TEST_CASE("can: random joins stay close to the equal-zone path length") {
 
 namespace {
 
-test::BenchFigures run_bench_network(const can::BenchOptions& o, bool records) {
+test::BenchFigures run_can_bench_network(const can::BenchOptions& o, bool records) {
   dht::BenchClock clock;
   const auto run = dht::build_and_run<can::BenchNetwork>(o, clock, records);
   const auto& network = *run;
@@ -391,7 +391,7 @@ TEST_CASE("can: the bench's network on 2 and 3 threads: the figures of one threa
       CAPTURE(max_ms);
       o.d = d;
       o.max_ms = max_ms;
-      const test::BenchFigures recorded = test::figures_at_any_thread_count(o, run_bench_network);
+      const test::BenchFigures recorded = test::figures_at_any_thread_count(o, run_can_bench_network);
       CHECK(recorded.finished == recorded.started);  // the run goes on until the last lookup arrives
       CHECK(recorded.finished > 1000);
       CHECK(recorded.correct == recorded.finished);
