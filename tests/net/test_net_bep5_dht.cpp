@@ -14,6 +14,7 @@
 
 #include "datagram_noise.hpp"
 #include "dht.hpp"
+#include "krpc_test_util.hpp"
 #include "p2plab/rng.hpp"
 
 using namespace p2plab;
@@ -22,6 +23,7 @@ using bep5::Dht;
 using bep5::LookupKind;
 using bep5::LookupResult;
 using krpc::NodeId;
+using krpc_test::decoded;
 
 namespace {
 
@@ -153,13 +155,6 @@ krpc::Message query(krpc::Method method, const NodeId& id) {
   m.method = method;
   m.transaction = "tt";
   m.id = id;
-  return m;
-}
-
-krpc::Message decoded(const std::string& bytes) {
-  krpc::Message m;
-  krpc::Drop why{};
-  REQUIRE_MESSAGE(krpc::decode(bytes, m, why), "the node's answer does not decode: ", krpc::to_string(why));
   return m;
 }
 

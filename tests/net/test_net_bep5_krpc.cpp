@@ -10,11 +10,13 @@
 #include "bencode.hpp"
 #include "datagram_noise.hpp"
 #include "krpc.hpp"
+#include "krpc_test_util.hpp"
 #include "p2plab/rng.hpp"
 
 using namespace p2plab;
 using namespace p2plab::kademlia;
 using bencode::Value;
+using krpc_test::decoded;
 using namespace std::string_literals;
 
 namespace {
@@ -45,15 +47,6 @@ Value random_value(Rng& rng, int depth) {
   for (std::uint64_t i = 0; i < n; ++i)
     d.set(std::string(1 + rng.below(3), static_cast<char>('a' + rng.below(4))), random_value(rng, depth + 1));
   return d;
-}
-
-krpc::Message decoded(const std::string& bytes) {
-  krpc::Message m;
-  krpc::Drop why{};
-  const bool ok = krpc::decode(bytes, m, why);
-  const std::string reason = std::string(krpc::to_string(why)) + " (" + m.error_text + ")";
-  REQUIRE_MESSAGE(ok, reason);
-  return m;
 }
 
 krpc::Drop refused(const std::string& bytes, krpc::Message* out = nullptr) {
