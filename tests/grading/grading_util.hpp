@@ -27,6 +27,10 @@ using chord::ContactList;
 using test::Big;
 using test::RingOracle;
 
+/// The lecture's ring of figure 5 (m = 6): the node ids of its worked lookups (lookup(44) from 52).
+inline const std::vector<std::uint64_t> kFigure5 = {4,  7,  13, 14, 16, 19, 23, 26, 30, 33,
+                                                    37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
+
 /// Peer handles in unit tests are not the ids: a student who compares .peer with .id, or builds
 /// a Contact from an id, is caught. Peer handle of the k-th node of a test ring: kPeerBase + k.
 constexpr PeerIndex kPeerBase = 1000;

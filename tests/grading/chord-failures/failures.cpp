@@ -16,8 +16,6 @@ namespace logic = p2plab::chord::logic;
 
 namespace {
 
-const std::vector<std::uint64_t> kFigure5 = {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
-
 TestRing lecture_ring() {
   std::vector<Id> ids;
   for (std::uint64_t x : kFigure5) ids.push_back(Id(x));

@@ -16,7 +16,6 @@ namespace logic = p2plab::chord::logic;
 
 namespace {
 
-const std::vector<std::uint64_t> kFigure5 = {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
 const std::vector<std::uint64_t> kFigure4 = {0, 1, 3};
 
 std::vector<Id> to_ids(const std::vector<std::uint64_t>& v) {
