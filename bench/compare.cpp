@@ -58,7 +58,8 @@ double slope(const std::vector<double>& x, const std::vector<double>& y) {
   return d == 0 ? 0 : (n * sxy - sx * sy) / d;
 }
 
-CompareRow measure(const std::string& protocol, int n, const CompareOptions& o, const std::vector<std::pair<int, int>>& queries) {
+CompareRow measure(const std::string& protocol, int n, const CompareOptions& o,
+                   const std::vector<std::pair<int, int>>& queries) {
   const ProtocolInfo* info = all_protocols().find_simulated(protocol);
   if (info == nullptr || !info->model.make_scenario) {
     throw ScenarioError("compare", "protocols", "protocol \"" + protocol + "\" cannot build a compare workload");
@@ -85,7 +86,8 @@ CompareRow measure(const std::string& protocol, int n, const CompareOptions& o, 
   };
   row.mean_messages = mean(messages);
   row.p99_messages = quantile(messages, 0.99);
-  row.success_rate = found + false_negatives == 0 ? 1.0 : static_cast<double>(found) / static_cast<double>(found + false_negatives);
+  row.success_rate =
+      found + false_negatives == 0 ? 1.0 : static_cast<double>(found) / static_cast<double>(found + false_negatives);
   row.mean_hops = mean(hops);
   row.mean_latency_ms = mean(latency);
   const StateSize state = run->state_size();
@@ -190,22 +192,31 @@ std::pair<std::vector<CompareRow>, std::vector<CompareFit>> run_compare(const Co
 nlohmann::json compare_json(const std::vector<CompareRow>& rows, const std::vector<CompareFit>& fits) {
   nlohmann::json out;
   for (const CompareRow& r : rows) {
-    out["rows"].push_back({{"protocol", r.protocol}, {"peers", r.peers}, {"mean_messages_per_search", r.mean_messages},
-                           {"p99_messages_per_search", r.p99_messages}, {"success_rate", r.success_rate},
-                           {"mean_state_per_peer", r.mean_state}, {"max_state_at_any_peer", r.max_state},
-                           {"mean_hops", r.mean_hops}, {"mean_latency_ms", r.mean_latency_ms}});
+    out["rows"].push_back({{"protocol", r.protocol},
+                           {"peers", r.peers},
+                           {"mean_messages_per_search", r.mean_messages},
+                           {"p99_messages_per_search", r.p99_messages},
+                           {"success_rate", r.success_rate},
+                           {"mean_state_per_peer", r.mean_state},
+                           {"max_state_at_any_peer", r.max_state},
+                           {"mean_hops", r.mean_hops},
+                           {"mean_latency_ms", r.mean_latency_ms}});
   }
   for (const CompareFit& f : fits) {
-    out["fits"].push_back({{"protocol", f.protocol}, {"messages_loglog_slope", f.loglog_slope},
-                           {"messages_per_doubling", f.per_doubling}, {"measured_growth", f.measured},
-                           {"lecture", f.lecture}, {"state_loglog_slope", f.state_loglog_slope}});
+    out["fits"].push_back({{"protocol", f.protocol},
+                           {"messages_loglog_slope", f.loglog_slope},
+                           {"messages_per_doubling", f.per_doubling},
+                           {"measured_growth", f.measured},
+                           {"lecture", f.lecture},
+                           {"state_loglog_slope", f.state_loglog_slope}});
   }
   return out;
 }
 
 int compare_command(const CompareOptions& o) {
-  if (!o.quiet) std::fprintf(stderr, "p2plab compare: N = 2^%d .. 2^%d, %d searches each, %d items x %d replicas\n",
-                             o.min_log2, o.max_log2, o.queries, o.items, o.replicas);
+  if (!o.quiet)
+    std::fprintf(stderr, "p2plab compare: N = 2^%d .. 2^%d, %d searches each, %d items x %d replicas\n", o.min_log2,
+                 o.max_log2, o.queries, o.items, o.replicas);
   const auto [rows, fits] = run_compare(o);
   std::printf("%-14s %8s %12s %10s %9s %11s %10s %7s %11s\n", "protocol", "N", "msgs/search", "p99 msgs", "found",
               "state/peer", "max state", "hops", "latency ms");

@@ -21,7 +21,7 @@ struct CompareOptions {
   int queries = 50;
   int items = 100;
   int replicas = 2;
-  int ttl = 7;                      // the TTL of a flood over all peers (a protocol may keep its own)
+  int ttl = 7;  // the TTL of a flood over all peers (a protocol may keep its own)
   std::uint64_t seed = 1;
   std::vector<std::string> protocols = default_protocols();
   std::string csv_out, json_out;
@@ -43,10 +43,10 @@ struct CompareRow {
 
 struct CompareFit {
   std::string protocol;
-  double loglog_slope = 0;      // d log(messages) / d log(N): 1 for O(N), 0 for O(1)
-  double per_doubling = 0;      // messages added per doubling of N: constant for O(log N)
-  std::string measured;         // "O(1)", "O(log N)", "O(N)"
-  std::string lecture;          // the lecture's claim
+  double loglog_slope = 0;  // d log(messages) / d log(N): 1 for O(N), 0 for O(1)
+  double per_doubling = 0;  // messages added per doubling of N: constant for O(log N)
+  std::string measured;     // "O(1)", "O(log N)", "O(N)"
+  std::string lecture;      // the lecture's claim
   double state_loglog_slope = 0;
 };
 

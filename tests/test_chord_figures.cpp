@@ -137,7 +137,8 @@ TEST_CASE("figure 4: keys 1, 2, 6 put into the DHT are held by nodes 1, 3 and 0"
                              {{"at_ms", 20}, {"op", "put"}, {"from", 3}, {"key", 2}, {"value", "two"}},
                              {{"at_ms", 30}, {"op", "put"}, {"from", 1}, {"key", 6}, {"value", "six"}}};
     for (int from : kFigure4) {
-      for (int key : {1, 2, 6}) events.push_back({{"at_ms", 1000 + 10 * key + from}, {"op", "get"}, {"from", from}, {"key", key}});
+      for (int key : {1, 2, 6})
+        events.push_back({{"at_ms", 1000 + 10 * key + from}, {"op", "get"}, {"from", from}, {"key", key}});
     }
     for (const auto& e : every_key_from_every_node(3, kFigure4, 2000)) events.push_back(e);
     auto run = make_chord_run(ring(3, kFigure4, events, style));
@@ -175,11 +176,10 @@ TEST_CASE("figure 4: keys 1, 2, 6 put into the DHT are held by nodes 1, 3 and 0"
 TEST_CASE("figure 5: finger tables of 52, 23, 39 and 42 exactly as on the slide") {
   auto run = make_chord_run(ring(6, kFigure5, nlohmann::json::array()));
   // (i, target = n + 2^i mod 64, link = successor(target)), from docs/figures.md section 5.
-  const std::map<std::uint64_t, FingerRow> expected = {
-      {52, {{53, 54, 56, 60, 4, 20}, {54, 54, 56, 60, 4, 23}}},
-      {23, {{24, 25, 27, 31, 39, 55}, {26, 26, 30, 33, 39, 56}}},
-      {39, {{40, 41, 43, 47, 55, 7}, {42, 42, 45, 49, 56, 7}}},
-      {42, {{43, 44, 46, 50, 58, 10}, {45, 45, 49, 52, 60, 13}}}};
+  const std::map<std::uint64_t, FingerRow> expected = {{52, {{53, 54, 56, 60, 4, 20}, {54, 54, 56, 60, 4, 23}}},
+                                                       {23, {{24, 25, 27, 31, 39, 55}, {26, 26, 30, 33, 39, 56}}},
+                                                       {39, {{40, 41, 43, 47, 55, 7}, {42, 42, 45, 49, 56, 7}}},
+                                                       {42, {{43, 44, 46, 50, 58, 10}, {45, 45, 49, 52, 60, 13}}}};
   for (const bool after_maintenance : {false, true}) {
     CAPTURE(after_maintenance);
     after_maintenance ? run->run_to_end() : run->start();
@@ -198,7 +198,8 @@ TEST_CASE("figure 5: finger tables of 52, 23, 39 and 42 exactly as on the slide"
 TEST_CASE("figure 5: lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45 (iterative and recursive)") {
   for (const char* style : {"iterative", "recursive"}) {
     CAPTURE(style);
-    auto run = make_chord_run(ring(6, kFigure5, {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}, style));
+    auto run =
+        make_chord_run(ring(6, kFigure5, {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}, style));
     run->run_to_end();
     const auto& records = run->protocol().records();
     REQUIRE(records.size() == 1);
@@ -233,10 +234,12 @@ TEST_CASE("figure 5: every key from every node reaches its successor in at most 
 TEST_CASE("trace: the LookupHop events of lookup(44) from 52 go 52 -> 23 -> 39 -> 42, in memory and as JSON Lines") {
   for (const char* style : {"iterative", "recursive"}) {
     CAPTURE(style);
-    auto run = make_chord_run(ring(6, kFigure5, {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}, style));
+    auto run =
+        make_chord_run(ring(6, kFigure5, {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}, style));
     std::ostringstream jsonl;
     run->simulator().event_trace().keep_in_memory(true);
-    run->simulator().event_trace().write_jsonl(&jsonl, run->vocabulary(), &run->simulator().peer_records(), run->id_bits());
+    run->simulator().event_trace().write_jsonl(&jsonl, run->vocabulary(), &run->simulator().peer_records(),
+                                               run->id_bits());
     run->run_to_end();
     REQUIRE(run->protocol().records().size() == 1);
     const std::uint32_t serial = run->protocol().records().front().serial;
@@ -247,7 +250,8 @@ TEST_CASE("trace: the LookupHop events of lookup(44) from 52 go 52 -> 23 -> 39 -
     std::vector<TraceKind> kinds;
     for (const TraceEvent& e : run->simulator().event_trace().events()) {
       if (e.lookup != serial) continue;
-      if (e.kind != TraceKind::LookupStart && e.kind != TraceKind::LookupHop && e.kind != TraceKind::LookupDone) continue;
+      if (e.kind != TraceKind::LookupStart && e.kind != TraceKind::LookupHop && e.kind != TraceKind::LookupDone)
+        continue;
       kinds.push_back(e.kind);
       if (e.kind == TraceKind::LookupHop) {
         hops.emplace_back(number(*run, e.peer), number(*run, e.other));
@@ -280,7 +284,8 @@ TEST_CASE("trace: the LookupHop events of lookup(44) from 52 go 52 -> 23 -> 39 -
       CHECK(j["t_ms"].get<double>() >= last_t);
       last_t = j["t_ms"].get<double>();
       if (!j.contains("lookup") || j["lookup"] != serial) continue;
-      if (j["kind"] == "lookup_hop") json_hops.emplace_back(j["from"].get<std::uint64_t>(), j["to"].get<std::uint64_t>());
+      if (j["kind"] == "lookup_hop")
+        json_hops.emplace_back(j["from"].get<std::uint64_t>(), j["to"].get<std::uint64_t>());
       if (j["kind"] == "lookup_start") start = j;
       if (j["kind"] == "lookup_done") done = j;
     }

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "central_index/central_index.hpp"
-#include "compare.hpp"
 #include "common/search_run.hpp"
+#include "compare.hpp"
 #include "flooding/flooding.hpp"
-#include "superpeer/superpeer.hpp"
 #include "register_all.hpp"
+#include "superpeer/superpeer.hpp"
 #include "test_util.hpp"
 
 using namespace p2plab;
@@ -63,7 +63,8 @@ TEST_CASE("flooding: a query with TTL t reaches exactly the BFS ball of radius t
     for (const int ttl : {1, 2, 3, 4, 6}) {
       CAPTURE(seed);
       CAPTURE(ttl);
-      auto run = make<FloodRun>(flood_doc(300, ttl, seed, {{{"at_ms", 100}, {"op", "query"}, {"from", 5}, {"name", "item-3"}}}));
+      auto run = make<FloodRun>(
+          flood_doc(300, ttl, seed, {{{"at_ms", 100}, {"op", "query"}, {"from", 5}, {"name", "item-3"}}}));
       run->run_to_end();
       const PeerIndex requester = run->peer_by_id(5);
       auto neighbors = [&](PeerIndex p) { return run->protocol().neighbors(p); };
@@ -131,9 +132,11 @@ TEST_CASE("a parameter changed during the run takes effect (set)") {
 }
 
 TEST_CASE("flooding: a small TTL gives false negatives that a large TTL does not") {
-  auto run = make<FloodRun>(flood_doc(400, 7, 4, {{{"at_ms", 0}, {"op", "queries"}, {"count", 60}, {"spread_ms", 5000}}}));
+  auto run =
+      make<FloodRun>(flood_doc(400, 7, 4, {{{"at_ms", 0}, {"op", "queries"}, {"count", 60}, {"spread_ms", 5000}}}));
   run->run_to_end();
-  auto small = make<FloodRun>(flood_doc(400, 1, 4, {{{"at_ms", 0}, {"op", "queries"}, {"count", 60}, {"spread_ms", 5000}}}));
+  auto small =
+      make<FloodRun>(flood_doc(400, 1, 4, {{{"at_ms", 0}, {"op", "queries"}, {"count", 60}, {"spread_ms", 5000}}}));
   small->run_to_end();
   CHECK(small->summary().lookups_wrong > 10);  // false negatives
   CHECK(run->summary().lookups_wrong == 0);
@@ -190,13 +193,20 @@ TEST_CASE("flooding under churn: neighbours that vanish are replaced") {
   CHECK(well_connected > 0.95 * live);  // lost neighbours were replaced through discovery
 }
 
-TEST_CASE("central index: results are the brute-force set of live providers, before and after leaves and a server crash") {
+TEST_CASE(
+    "central index: results are the brute-force set of live providers, before and after leaves and a server crash") {
   nlohmann::json events = nlohmann::json::array();
-  for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 100 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
+  for (int k = 0; k < 20; ++k)
+    events.push_back(
+        {{"at_ms", 100 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
   for (int k = 0; k < 10; ++k) events.push_back({{"at_ms", 3000 + k}, {"op", "leave"}, {"peer", 30 + k}});
-  for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 5000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
+  for (int k = 0; k < 20; ++k)
+    events.push_back(
+        {{"at_ms", 5000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
   events.push_back({{"at_ms", 8000}, {"op", "fail"}, {"peer", 0}});
-  for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 9000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
+  for (int k = 0; k < 20; ++k)
+    events.push_back(
+        {{"at_ms", 9000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
   auto run = make<CentralRun>({{"protocol", "central_index"},
                                {"seed", 8},
                                {"params", {{"server", 0}, {"timeout_ms", 1000}}},
@@ -224,7 +234,8 @@ TEST_CASE("central index: results are the brute-force set of live providers, bef
     for (const auto& h : q["hits"]) hits.insert(h.get<std::uint64_t>());
     if (i < 40) {
       // Before the crash: exactly the live providers.
-      const auto& expected = i < 20 ? sharers[q["name"].get<std::string>()] : sharers_after_leaves[q["name"].get<std::string>()];
+      const auto& expected =
+          i < 20 ? sharers[q["name"].get<std::string>()] : sharers_after_leaves[q["name"].get<std::string>()];
       CHECK(hits == expected);
       CHECK(q["ok"] == !hits.empty());
       CHECK(q["messages"].get<int>() >= 2);
@@ -240,23 +251,29 @@ TEST_CASE("central index: results are the brute-force set of live providers, bef
 
 namespace {
 nlohmann::json super_doc(std::uint64_t seed, nlohmann::json events, const char* protocol = "superpeer") {
-  return {{"protocol", protocol},
-          {"seed", seed},
-          {"params", std::string(protocol) == "superpeer"
-                         ? nlohmann::json{{"superpeer_ratio", 0.1}, {"ttl", 3}, {"superpeers_per_leaf", 2},
-                                          {"leaves_per_superpeer", 60}, {"keepalive_ms", 1000}, {"timeout_ms", 400}}
-                         : nlohmann::json{{"ttl", 7}, {"degree", 4}, {"keepalive_ms", 0}}},
-          {"network", {{"latency", {{"model", "constant"}, {"ms", 20}}}}},
-          {"peers", {{"count", 400}, {"capacities", {{"random", true}, {"nat_fraction", 0.3}}}}},
-          {"items", {{"count", 40}, {"replicas", 2}}},
-          {"events", events},
-          {"run_ms", 30000}};
+  return {
+      {"protocol", protocol},
+      {"seed", seed},
+      {"params", std::string(protocol) == "superpeer" ? nlohmann::json{{"superpeer_ratio", 0.1},
+                                                                       {"ttl", 3},
+                                                                       {"superpeers_per_leaf", 2},
+                                                                       {"leaves_per_superpeer", 60},
+                                                                       {"keepalive_ms", 1000},
+                                                                       {"timeout_ms", 400}}
+                                                      : nlohmann::json{{"ttl", 7}, {"degree", 4}, {"keepalive_ms", 0}}},
+      {"network", {{"latency", {{"model", "constant"}, {"ms", 20}}}}},
+      {"peers", {{"count", 400}, {"capacities", {{"random", true}, {"nat_fraction", 0.3}}}}},
+      {"items", {{"count", 40}, {"replicas", 2}}},
+      {"events", events},
+      {"run_ms", 30000}};
 }
 }  // namespace
 
 TEST_CASE("superpeer: election by capacity, queries find every provider within TTL among superpeers") {
   nlohmann::json events = nlohmann::json::array();
-  for (int k = 0; k < 30; ++k) events.push_back({{"at_ms", 100 + 300 * k}, {"op", "query"}, {"from", 7 * k + 1}, {"name", "item-" + std::to_string(k)}});
+  for (int k = 0; k < 30; ++k)
+    events.push_back(
+        {{"at_ms", 100 + 300 * k}, {"op", "query"}, {"from", 7 * k + 1}, {"name", "item-" + std::to_string(k)}});
   auto run = make<SuperRun>(super_doc(5, events));
   run->start();
   const auto& protocol = run->protocol();
@@ -294,7 +311,8 @@ TEST_CASE("superpeer: election by capacity, queries find every provider within T
   for (const search::QueryRecord& q : run->log().records()) {
     const std::string name = run->catalogue().name(q.name);
     std::set<PeerIndex> reached_sps;
-    const auto& entry_points = protocol.is_superpeer(q.from) ? std::vector<PeerIndex>{q.from} : protocol.superpeers_of(q.from);
+    const auto& entry_points =
+        protocol.is_superpeer(q.from) ? std::vector<PeerIndex>{q.from} : protocol.superpeers_of(q.from);
     for (PeerIndex s : entry_points) {
       for (const auto& [p, d] : bfs(sp_neighbors, s)) {
         if (d < 3 + (protocol.is_superpeer(q.from) ? 1 : 0)) reached_sps.insert(p);

@@ -234,7 +234,8 @@ inline std::vector<std::string> routing_state_errors(const chord::ChordRun& run)
     const std::string who = "peer " + n.decimal() + ": ";
     const std::size_t want = std::min<std::size_t>(static_cast<std::size_t>(r), oracle.sorted.size() - 1);
     if (oracle.sorted.size() == 1) {
-      if (s.successors.size() != 1 || s.successors[0] != p) errors.push_back(who + "a ring of one must be its own successor");
+      if (s.successors.size() != 1 || s.successors[0] != p)
+        errors.push_back(who + "a ring of one must be its own successor");
     } else if (s.successors.size() != want) {
       errors.push_back(who + "successor list has " + std::to_string(s.successors.size()) + " entries, expected " +
                        std::to_string(want));

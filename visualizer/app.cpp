@@ -2,14 +2,14 @@
 // are built from the protocol's view model (ProtocolModel: operations, parameters, link kinds,
 // roles) and its inspection (PeerView's typed tables): it knows no protocol by name.
 #define GL_GLEXT_PROTOTYPES
-#include <GLFW/glfw3.h>
 #include <GL/gl.h>
 #include <GL/glext.h>
-#include <CLI/CLI.hpp>
-#include <imgui.h>
+#include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
 #include <stb_image_write.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <array>
@@ -127,9 +127,14 @@ bool write_positions(const std::string& path, const Session& session, const std:
   for (const DrawnPeer& d : drawn) {
     const std::size_t role = session.run().inspect_links(d.peer).role;
     const auto& roles = session.model().roles;
-    peers.push_back({{"peer", d.peer}, {"id", session.sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
-                     {"radius", d.radius}, {"up", session.sim().is_up(d.peer)},
-                     {"role", role < roles.size() ? roles[role].name : ""}, {"hop", d.hop}});
+    peers.push_back({{"peer", d.peer},
+                     {"id", session.sim().peer_id(d.peer).to_decimal()},
+                     {"x", d.at.x},
+                     {"y", d.at.y},
+                     {"radius", d.radius},
+                     {"up", session.sim().is_up(d.peer)},
+                     {"role", role < roles.size() ? roles[role].name : ""},
+                     {"hop", d.hop}});
   }
   nlohmann::json legs = nlohmann::json::array();
   for (const DrawnSegment& g : segments) {
@@ -148,7 +153,11 @@ bool write_positions(const std::string& path, const Session& session, const std:
   }
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
-  const std::string text = nlohmann::json{{"peers", peers}, {"labels", label_boxes}, {"segments", legs}, {"header", header}, {"story", story}}.dump(1) + "\n";
+  const std::string text =
+      nlohmann::json{
+          {"peers", peers}, {"labels", label_boxes}, {"segments", legs}, {"header", header}, {"story", story}}
+          .dump(1) +
+      "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   return std::fclose(f) == 0 && ok;
 }
@@ -218,7 +227,8 @@ bool write_png(const std::string& path, int width, int height) {
   std::vector<unsigned char> flipped(pixels.size());
   const std::size_t row = static_cast<std::size_t>(width) * 4;
   for (int y = 0; y < height; ++y) {
-    std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * row], row, &flipped[static_cast<std::size_t>(y) * row]);
+    std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * row], row,
+                &flipped[static_cast<std::size_t>(y) * row]);
   }
   return stbi_write_png(path.c_str(), width, height, 4, flipped.data(), static_cast<int>(row)) != 0;
 }
@@ -358,7 +368,8 @@ class App {
     if (sidebar_) {
       ImGui::SetNextWindowPos(ImVec2(0, 0));
       ImGui::SetNextWindowSize(ImVec2(panel, static_cast<float>(height)));
-      ImGui::Begin("p2plab", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+      ImGui::Begin("p2plab", nullptr,
+                   ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
       ImGui::PushTextWrapPos(0.0f);  // long headers and notes wrap at the panel's edge instead of being cut off
       lab_panel();
       new_scenario_panel();
@@ -375,8 +386,9 @@ class App {
     ImGui::SetNextWindowPos(ImVec2(panel, 0));
     ImGui::SetNextWindowSize(ImVec2(static_cast<float>(width) - panel, static_cast<float>(height)));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-    ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus |
-                               ImGuiWindowFlags_NoBackground);  // the view paints its own background
+    ImGui::Begin("view", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                     ImGuiWindowFlags_NoBackground);  // the view paints its own background
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImVec2 size = ImGui::GetContentRegionAvail();
     ImGui::InvisibleButton("canvas", size);
@@ -429,7 +441,8 @@ class App {
             ? draw_xor_trie(draw, origin, picture, *session_, trie_layout_, searches, view_, palette, &view_chart_)
         : geometry == Geometry::Zones ? draw_zones(draw, origin, picture, *session_, searches, view_, palette)
                                       : draw_graph(draw, origin, picture, *session_, layout_, searches, view_, palette);
-    draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y), palette.background);
+    draw->AddRectFilled(ImVec2(origin.x, origin.y + picture.y), ImVec2(origin.x + size.x, origin.y + size.y),
+                        palette.background);
     const bool shift = ImGui::GetIO().KeyShift;
     const OperationField* key_field = first_key_field();
     if (ring && key_field != nullptr && ImGui::IsItemHovered() && shift) {
@@ -437,13 +450,16 @@ class App {
       const ImVec2 mouse = ImGui::GetIO().MousePos;
       const ImVec2 centre(ring_centre(origin, picture).x + view_.pan.x, ring_centre(origin, picture).y + view_.pan.y);
       const float dx = mouse.x - centre.x, dy = mouse.y - centre.y;
-      const double turn = std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
+      const double turn =
+          std::fmod(std::atan2(dx, -dy) / (2 * 3.14159265358979) + 1.0, 1.0);  // 0 at the top, clockwise
       const std::string key = key_at(turn, session_->run().id_bits());
-      ImGui::SetTooltip("key %s\nshift + click: take it as the %s of the next operation", key.c_str(), key_field->label.c_str());
+      ImGui::SetTooltip("key %s\nshift + click: take it as the %s of the next operation", key.c_str(),
+                        key_field->label.c_str());
       if (clicked) input(*key_field) = key;
     } else if (ImGui::IsItemHovered() && hovered != kNoPeer) {
       const PeerView v = session_->run().inspect_links(hovered);
-      ImGui::SetTooltip("peer %s (%s)\n%s", session_->run().id_text(session_->sim().peer_id(hovered)).c_str(), role_name(v.role).c_str(),
+      ImGui::SetTooltip("peer %s (%s)\n%s", session_->run().id_text(session_->sim().peer_id(hovered)).c_str(),
+                        role_name(v.role).c_str(),
                         ring && key_field != nullptr ? "click: inspect it\nshift + click on the ring: pick a key"
                                                      : "click: inspect it");
       if (clicked) view_.selected = hovered;
@@ -452,11 +468,13 @@ class App {
     if (legend_on_view_) draw_legend(draw, origin, ImVec2(size.x, size.y - pinned_height_), palette);
     if (!sidebar_) {
       const char* hint = "Tab: show the panel";
-      draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + 10), palette.text_dim, hint);
+      draw->AddText(ImVec2(origin.x + size.x - ImGui::CalcTextSize(hint).x - 12, origin.y + 10), palette.text_dim,
+                    hint);
     }
     if (view_.zoom != 1.0f || view_.pan.x != 0.0f || view_.pan.y != 0.0f) {
       char hint[96];
-      std::snprintf(hint, sizeof hint, "zoom x%.1f   wheel: zoom, drag: move, 0: whole network", static_cast<double>(view_.zoom));
+      std::snprintf(hint, sizeof hint, "zoom x%.1f   wheel: zoom, drag: move, 0: whole network",
+                    static_cast<double>(view_.zoom));
       draw->AddText(ImVec2(origin.x + 12, origin.y + size.y - ImGui::GetFontSize() * 1.4f), palette.text_dim, hint);
     }
     last_view_ = {origin, picture};
@@ -574,8 +592,11 @@ class App {
     }
     nlohmann::json peers = nlohmann::json::array();
     for (const DrawnPeer& d : drawn_) {
-      peers.push_back({{"id", session_->sim().peer_id(d.peer).to_decimal()}, {"x", d.at.x}, {"y", d.at.y},
-                       {"radius", d.radius}, {"up", session_->sim().is_up(d.peer)}});
+      peers.push_back({{"id", session_->sim().peer_id(d.peer).to_decimal()},
+                       {"x", d.at.x},
+                       {"y", d.at.y},
+                       {"radius", d.radius},
+                       {"up", session_->sim().is_up(d.peer)}});
     }
     nlohmann::json widgets = nlohmann::json::object();
     for (const auto& [name, r] : widgets_) widgets[name] = {r[0], r[1], r[2], r[3]};
@@ -627,25 +648,46 @@ class App {
     if (ImGui::GetIO().WantTextInput) return;  // typing into a field
     for (const KeyPress& press : presses) {
       switch (press.key) {
-        case GLFW_KEY_SPACE: playing_ = !playing_; break;
-        case GLFW_KEY_S: save_requested_ = true; break;
-        case GLFW_KEY_P: set_projector(!projector_); break;
-        case GLFW_KEY_TAB: sidebar_ = !sidebar_; break;
-        case GLFW_KEY_L: legend_on_view_ = !legend_on_view_; break;
+        case GLFW_KEY_SPACE:
+          playing_ = !playing_;
+          break;
+        case GLFW_KEY_S:
+          save_requested_ = true;
+          break;
+        case GLFW_KEY_P:
+          set_projector(!projector_);
+          break;
+        case GLFW_KEY_TAB:
+          sidebar_ = !sidebar_;
+          break;
+        case GLFW_KEY_L:
+          legend_on_view_ = !legend_on_view_;
+          break;
         case GLFW_KEY_EQUAL:
-        case GLFW_KEY_KP_ADD: zoom_at(view_centre(), last_view_.first, last_view_.second, 1.25f); break;
+        case GLFW_KEY_KP_ADD:
+          zoom_at(view_centre(), last_view_.first, last_view_.second, 1.25f);
+          break;
         case GLFW_KEY_MINUS:
-        case GLFW_KEY_KP_SUBTRACT: zoom_at(view_centre(), last_view_.first, last_view_.second, 1.0f / 1.25f); break;
+        case GLFW_KEY_KP_SUBTRACT:
+          zoom_at(view_centre(), last_view_.first, last_view_.second, 1.0f / 1.25f);
+          break;
         case GLFW_KEY_0:
-        case GLFW_KEY_KP_0: reset_zoom(); break;
+        case GLFW_KEY_KP_0:
+          reset_zoom();
+          break;
         default:
           break;
       }
       if (!session_) continue;  // a comparison: no run to step
       switch (press.key) {
-        case GLFW_KEY_RIGHT: press.shift ? session_->step_search() : session_->step(); break;
-        case GLFW_KEY_LEFT: press.shift ? session_->step_search_back() : session_->step_back(); break;
-        default: break;
+        case GLFW_KEY_RIGHT:
+          press.shift ? session_->step_search() : session_->step();
+          break;
+        case GLFW_KEY_LEFT:
+          press.shift ? session_->step_search_back() : session_->step_back();
+          break;
+        default:
+          break;
       }
     }
   }
@@ -657,7 +699,8 @@ class App {
     // The picture's centre without pan, as both views place it.
     const ImVec2 centre = ring_centre(origin, size);
     const float k = zoom / view_.zoom;
-    view_.pan = ImVec2(at.x - centre.x - (at.x - centre.x - view_.pan.x) * k, at.y - centre.y - (at.y - centre.y - view_.pan.y) * k);
+    view_.pan = ImVec2(at.x - centre.x - (at.x - centre.x - view_.pan.x) * k,
+                       at.y - centre.y - (at.y - centre.y - view_.pan.y) * k);
     view_.zoom = zoom;
   }
   void reset_zoom() {
@@ -676,7 +719,8 @@ class App {
     const bool browsing =
         ImGui::BeginCombo("lab", fs::path(lab_path_).stem().string().c_str(), ImGuiComboFlags_HeightLargest);
     // The combo's box (the last item, once its list is open, is the list).
-    widgets_["lab_browser"] = {combo_at.x, combo_at.y, combo_at.x + ImGui::CalcItemWidth(), combo_at.y + ImGui::GetFrameHeight()};
+    widgets_["lab_browser"] = {combo_at.x, combo_at.y, combo_at.x + ImGui::CalcItemWidth(),
+                               combo_at.y + ImGui::GetFrameHeight()};
     if (browsing) {
       for (const LabEntry& lab : labs_) {
         // Opened at the next frame: the panels after this one draw the lab they began with.
@@ -696,9 +740,10 @@ class App {
       ImGui::TextWrapped("Code: %s", code.c_str());
       ImGui::PopStyleColor();
     }
-    help_marker("Which code makes the protocol's decisions. Build with -DP2PLAB_CODE=student to run your own "
-                "exercises (exercises/README.md); where the protocol has a reference route, tick 'compare with "
-                "the reference route' to see where your searches differ from the ideal ones.");
+    help_marker(
+        "Which code makes the protocol's decisions. Build with -DP2PLAB_CODE=student to run your own "
+        "exercises (exercises/README.md); where the protocol has a reference route, tick 'compare with "
+        "the reference route' to see where your searches differ from the ideal ones.");
     if (!s.note.empty() && ImGui::CollapsingHeader("Lecturer's note", ImGuiTreeNodeFlags_DefaultOpen)) {
       ImGui::TextWrapped("%s", s.note.c_str());
     }
@@ -738,8 +783,9 @@ class App {
       request.params[parameter.name] = it->second;
     }
     ImGui::Checkbox("peers join one by one", &new_join_);
-    help_marker("Off: the network is built converged at time 0 (an oracle sets every peer's state). On: every "
-                "peer joins through the protocol itself.");
+    help_marker(
+        "Off: the network is built converged at time 0 (an oracle sets every peer's state). On: every "
+        "peer joins through the protocol itself.");
     request.join = new_join_;
     if (!protocol.model.make_scenario) {
       ImGui::TextDisabled("%s does not build scenarios here", protocol.name.c_str());
@@ -793,16 +839,19 @@ class App {
     ImGui::SameLine();
     if (ImGui::Button(">")) session_->step();
     remember("step");
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("One event forward: a message delivered, a timer, a join... (right arrow)");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("One event forward: a message delivered, a timer, a join... (right arrow)");
     ImGui::SameLine();
     if (ImGui::Button(">>")) session_->step_search();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forward to the end of the next %s (shift + right)", noun());
     float speed_log = std::log10(speed_);
     // The slider shows its value in words ("50 ms per second"): a format with no number in it.
-    if (ImGui::SliderFloat("speed", &speed_log, 0.0f, 4.0f, speed_text(speed_).c_str())) speed_ = std::pow(10.0f, speed_log);
+    if (ImGui::SliderFloat("speed", &speed_log, 0.0f, 4.0f, speed_text(speed_).c_str()))
+      speed_ = std::pow(10.0f, speed_log);
     remember("speed");
-    help_marker("Simulated time per second of play. At 50 ms per second a message with a latency of 30 ms "
-                "takes 0.6 s to cross the view; 1000 ms per second is real time.");
+    help_marker(
+        "Simulated time per second of play. At 50 ms per second a message with a latency of 30 ms "
+        "takes 0.6 s to cross the view; 1000 ms per second is real time.");
     float t = static_cast<float>(to_ms(session_->now()));
     const float end = static_cast<float>(to_ms(session_->end_time()));
     if (ImGui::SliderFloat("time", &t, 0.0f, end, "%.0f ms")) {
@@ -810,8 +859,9 @@ class App {
       if (target < session_->now()) session_->seek(0);
       session_->advance_to(target);
     }
-    help_marker("Scrub through the whole run. Going back re-simulates from the start: the engine is "
-                "deterministic, so every moment looks the same every time.");
+    help_marker(
+        "Scrub through the whole run. Going back re-simulates from the start: the engine is "
+        "deterministic, so every moment looks the same every time.");
     ImGui::Text("t = %.1f ms, event %llu, %zu peers alive", to_ms(session_->now()),
                 static_cast<unsigned long long>(session_->position()), session_->sim().live_count());
     if (const LiveRun* live = session_->live_run()) {
@@ -834,9 +884,10 @@ class App {
     if (p == kNoPeer) ImGui::TextDisabled("Click a peer in the view to act on it.");
     if (session_->has_reference_route()) {
       ImGui::Checkbox("compare with the reference route", &view_.compare_reference);
-      help_marker("Draws, dashed, the route an ideal instance of the protocol takes for the current search (every "
-                  "peer's state exactly right, computed from the live peers) and says where this run's route parts "
-                  "from it. On a student build: your code's route against the reference.");
+      help_marker(
+          "Draws, dashed, the route an ideal instance of the protocol takes for the current search (every "
+          "peer's state exactly right, computed from the live peers) and says where this run's route parts "
+          "from it. On a student build: your code's route against the reference.");
     }
     // The operations' inputs, one per field name (several operations share a key), then one
     // button per operation; the selected peer fills the field that names the requester.
@@ -844,7 +895,8 @@ class App {
     for (const OperationInfo& op : model.operations) {
       for (const OperationField& field : op.fields) {
         if (field.name == op.peer_field) continue;
-        const bool seen = std::any_of(fields.begin(), fields.end(), [&](const OperationField* f) { return f->name == field.name; });
+        const bool seen =
+            std::any_of(fields.begin(), fields.end(), [&](const OperationField* f) { return f->name == field.name; });
         if (!seen) fields.push_back(&field);
       }
     }
@@ -852,7 +904,8 @@ class App {
       std::string& text = input(*field);
       char buffer[128];
       std::snprintf(buffer, sizeof buffer, "%s", text.c_str());
-      if (ImGui::InputText(field->label.empty() ? field->name.c_str() : field->label.c_str(), buffer, sizeof buffer)) text = buffer;
+      if (ImGui::InputText(field->label.empty() ? field->name.c_str() : field->label.c_str(), buffer, sizeof buffer))
+        text = buffer;
       if (!field->help.empty()) help_marker(field->help.c_str());
     }
     // The buttons in rows, wrapped at the panel's edge.
@@ -872,7 +925,8 @@ class App {
       remember(("op:" + op.op).c_str());
       if (pressed) {
         std::string error;
-        const nlohmann::json json = operation_json(op, id, [&](const OperationField& f) { return input(f); }, error);
+        const nlohmann::json json = operation_json(
+            op, id, [&](const OperationField& f) { return input(f); }, error);
         if (error.empty()) {
           act(json);
         } else {
@@ -884,12 +938,14 @@ class App {
     // Parameters, changed while the run goes on.
     for (const ParameterInfo& parameter : model.parameters) {
       if (!parameter.settable) continue;
-      auto [it, fresh] = set_params_.try_emplace(session_->scenario().protocol + "/" + parameter.name, parameter.default_value);
+      auto [it, fresh] =
+          set_params_.try_emplace(session_->scenario().protocol + "/" + parameter.name, parameter.default_value);
       (void)fresh;
       parameter_slider(("##set" + parameter.name).c_str(), parameter, it->second);
       ImGui::SameLine();
       if (ImGui::Button(("set##" + parameter.name).c_str())) {
-        const nlohmann::json value = parameter.integer ? nlohmann::json(std::lround(it->second)) : nlohmann::json(it->second);
+        const nlohmann::json value =
+            parameter.integer ? nlohmann::json(std::lround(it->second)) : nlohmann::json(it->second);
         act({{"op", "set"}, {"param", parameter.name}, {"value", value}});
       }
     }
@@ -903,8 +959,9 @@ class App {
       ImGui::SameLine();
       if (ImGui::Button(("leave " + id).c_str())) act({{"op", "leave"}, {"peer", who}});
       remember("op:leave");
-      help_marker("Crash: the peer stops without a word (its neighbours notice by timeouts). "
-                  "Leave: it says goodbye first and hands over what it holds.");
+      help_marker(
+          "Crash: the peer stops without a word (its neighbours notice by timeouts). "
+          "Leave: it says goodbye first and hands over what it holds.");
     }
   }
 
@@ -941,12 +998,15 @@ class App {
     const ProtocolModel& model = session_->model();
     const PeerView v = session_->run().inspect(view_.selected);
     ImGui::Text("peer %s: %s, %s", session_->run().id_text(v.id).c_str(), role_name(v.role).c_str(),
-                v.state == PeerState::Up ? "alive" : v.state == PeerState::Failed ? "crashed" : "left");
+                v.state == PeerState::Up       ? "alive"
+                : v.state == PeerState::Failed ? "crashed"
+                                               : "left");
     // Links that no table shows (a predecessor, say), one line per kind.
     std::vector<bool> in_table(v.links.size(), false);
     for (const TableView& t : v.tables) {
       for (const auto& row : t.rows) {
-        if (row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size()) in_table[static_cast<std::size_t>(row.link)] = true;
+        if (row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size())
+          in_table[static_cast<std::size_t>(row.link)] = true;
       }
     }
     for (std::size_t kind = 0; kind < model.link_kinds.size(); ++kind) {
@@ -983,9 +1043,10 @@ class App {
     }
     if (std::any_of(v.tables.begin(), v.tables.end(), [](const TableView& t) { return t.rows.size() > 16; })) {
       ImGui::Checkbox("every row (do not merge)", &every_row_);
-      help_marker("At large m most rows of a finger table name the same peer: such runs are merged into one row (its "
-                  "i range, first start, joined interval and successor), one row per distinct finger. Tick to see "
-                  "every row.");
+      help_marker(
+          "At large m most rows of a finger table name the same peer: such runs are merged into one row (its "
+          "i range, first start, joined interval and successor), one row per distinct finger. Tick to see "
+          "every row.");
     }
   }
 
@@ -1015,26 +1076,30 @@ class App {
   /// pointing to the same peer shown as one ("0..97", the first start, the joined interval).
   void draw_table(const TableView& t, const PeerView& v, const std::vector<PeerIndex>& used_next, bool merge,
                   bool fit = false) {
-    if (!ImGui::BeginTable(t.title.c_str(), static_cast<int>(std::max<std::size_t>(1, t.columns.size())),
-                           ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | (fit ? ImGuiTableFlags_SizingFixedFit : 0))) {
+    if (!ImGui::BeginTable(
+            t.title.c_str(), static_cast<int>(std::max<std::size_t>(1, t.columns.size())),
+            ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | (fit ? ImGuiTableFlags_SizingFixedFit : 0))) {
       return;
     }
     for (const auto& c : t.columns) ImGui::TableSetupColumn(c.c_str());
     ImGui::TableHeadersRow();
     const auto target_of = [&](const TableView::Row& row) {
-      return row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size() ? v.links[static_cast<std::size_t>(row.link)].target
-                                                                                 : kNoPeer;
+      return row.link >= 0 && static_cast<std::size_t>(row.link) < v.links.size()
+                 ? v.links[static_cast<std::size_t>(row.link)].target
+                 : kNoPeer;
     };
     int shown = 0;
     for (std::size_t i = 0; i < t.rows.size() && shown < 64; ++i) {
       const TableView::Row& row = t.rows[i];
       std::size_t last = i;
-      while (merge && target_of(row) != kNoPeer && last + 1 < t.rows.size() && target_of(t.rows[last + 1]) == target_of(row)) {
+      while (merge && target_of(row) != kNoPeer && last + 1 < t.rows.size() &&
+             target_of(t.rows[last + 1]) == target_of(row)) {
         ++last;
       }
       ++shown;
       ImGui::TableNextRow();
-      const bool used = target_of(row) != kNoPeer && std::find(used_next.begin(), used_next.end(), target_of(row)) != used_next.end();
+      const bool used =
+          target_of(row) != kNoPeer && std::find(used_next.begin(), used_next.end(), target_of(row)) != used_next.end();
       if (used) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(200, 60, 70, 110));
       for (std::size_t k = 0; k < row.cells.size(); ++k) {
         const Cell& cell = row.cells[k];
@@ -1045,7 +1110,8 @@ class App {
           if (cell.kind == Cell::Kind::Interval) {
             // "[a, b)" .. "[c, d)" -> "[a, d)"
             const auto left = text.find(", "), right = end.find(", ");
-            if (left != std::string::npos && right != std::string::npos) text = text.substr(0, left) + end.substr(right);
+            if (left != std::string::npos && right != std::string::npos)
+              text = text.substr(0, left) + end.substr(right);
           } else if (k == 0 && end != text) {
             text += ".." + end;
           }
@@ -1072,16 +1138,17 @@ class App {
       const PeerIndex p = pinned_[i];
       if (p >= session_->sim().peer_count()) continue;
       const PeerView v = session_->run().inspect(p);
-      const auto table = std::find_if(v.tables.begin(), v.tables.end(), [](const TableView& t) { return !t.rows.empty(); });
+      const auto table =
+          std::find_if(v.tables.begin(), v.tables.end(), [](const TableView& t) { return !t.rows.empty(); });
       if (table == v.tables.end()) continue;
       bool open = true;
       const std::string title = table->title + " of " + session_->run().id_text(v.id) +
                                 (v.state == PeerState::Up ? "" : " (crashed)") + "##pinned" + std::to_string(p);
       ImGui::SetNextWindowPos(ImVec2(x, origin.y + size.y - 12), ImGuiCond_Always, ImVec2(0, 1));
       ImGui::SetNextWindowBgAlpha(0.92f);
-      if (ImGui::Begin(title.c_str(), &open, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse |
-                                                 ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoFocusOnAppearing |
-                                                 ImGuiWindowFlags_NoSavedSettings)) {
+      if (ImGui::Begin(title.c_str(), &open,
+                       ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoMove |
+                           ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoSavedSettings)) {
         if (table->is_tree()) {
           draw_tree_table(*table);
         } else {
@@ -1132,8 +1199,8 @@ class App {
     const float pad = 6 * scale(), line = ImGui::GetTextLineHeight();
     float box_width = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      box_width = std::max({box_width, ImGui::CalcTextSize(cell_text(i, 0).c_str()).x,
-                            ImGui::CalcTextSize(cell_text(i, 1).c_str()).x});
+      box_width = std::max(
+          {box_width, ImGui::CalcTextSize(cell_text(i, 0).c_str()).x, ImGui::CalcTextSize(cell_text(i, 1).c_str()).x});
     }
     box_width += 2 * pad;
     // A row marked stale (a corrupted copy of the block was rejected) gets a third line saying so.
@@ -1157,7 +1224,8 @@ class App {
     ImGui::Dummy(size);
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const auto top_of = [&](std::size_t i) {
-      return ImVec2(origin.x + x[i] - box_width / 2, origin.y + static_cast<float>(std::max(0, t.rows[i].depth)) * level);
+      return ImVec2(origin.x + x[i] - box_width / 2,
+                    origin.y + static_cast<float>(std::max(0, t.rows[i].depth)) * level);
     };
     for (std::size_t i = 0; i < n; ++i) {  // the links first, under the boxes
       if (parent[i] < 0) continue;
@@ -1168,10 +1236,14 @@ class App {
     for (std::size_t i = 0; i < n; ++i) {
       const ImVec2 a = top_of(i), b(a.x + box_width, a.y + box_height);
       const Colour colour = t.rows[i].colour;
-      draw->AddRectFilled(a, b, colour == Colour::Neutral ? palette.background : with_alpha(palette.role(colour), 70), 4.0f);
+      draw->AddRectFilled(a, b, colour == Colour::Neutral ? palette.background : with_alpha(palette.role(colour), 70),
+                          4.0f);
       const bool stale = t.rows[i].stale;
-      draw->AddRect(a, b, stale ? palette.path : colour == Colour::Neutral ? palette.text_dim : palette.role(colour), 4.0f, 0,
-                    stale ? 3.5f : 1.5f);
+      draw->AddRect(a, b,
+                    stale                       ? palette.path
+                    : colour == Colour::Neutral ? palette.text_dim
+                                                : palette.role(colour),
+                    4.0f, 0, stale ? 3.5f : 1.5f);
       const std::string name = cell_text(i, 0), kind = cell_text(i, 1);
       const ImVec2 at(a.x + pad, a.y + pad);
       draw->AddText(at, palette.text, name.c_str());
@@ -1211,8 +1283,11 @@ class App {
       const std::string type = e.detail < vocabulary.message_types.size() ? vocabulary.message_types[e.detail] : "?";
       char line[160];
       std::snprintf(line, sizeof line, "%9.1f ms  %s %s %s %s##%zu", to_ms(e.time),
-                    e.kind == TraceKind::Drop ? "LOST" : sent ? "sent" : "got ", type.c_str(), sent ? "to" : "from",
-                    session_->run().id_text(session_->sim().peer_id(other)).c_str(), static_cast<std::size_t>(trace.rend() - it));
+                    e.kind == TraceKind::Drop ? "LOST"
+                    : sent                    ? "sent"
+                                              : "got ",
+                    type.c_str(), sent ? "to" : "from", session_->run().id_text(session_->sim().peer_id(other)).c_str(),
+                    static_cast<std::size_t>(trace.rend() - it));
       if (ImGui::Selectable(line)) view_.selected = other;
     }
     if (shown == 0) ImGui::TextDisabled("none yet");
@@ -1285,8 +1360,9 @@ class App {
       for (std::size_t h = 0; h < histogram.size(); ++h) {
         hops.bars.push_back({static_cast<double>(h) - 0.5, static_cast<double>(h) + 0.5, histogram[h]});
       }
-      const std::string help = std::string("How many searches (") + noun() + ") took 0, 1, 2, ... hops." +
-                               (session_->model().complexity.empty() ? "" : " The lecture: " + session_->model().complexity + ".");
+      const std::string help =
+          std::string("How many searches (") + noun() + ") took 0, 1, 2, ... hops." +
+          (session_->model().complexity.empty() ? "" : " The lecture: " + session_->model().complexity + ".");
       chart(hops, help.c_str());
     }
     // Messages per lookup or query: at most 24 bars of equal whole widths over the observed range.
@@ -1407,7 +1483,8 @@ class App {
     };
     auto or_name = [](const std::string& legend, const std::string& name) { return legend.empty() ? name : legend; };
     for (const RoleInfo& role : model.roles) {
-      item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""), role.name);
+      item(p.role(role.colour), or_name(role.legend, role.name) + (ring ? " at its id on the identifier circle" : ""),
+           role.name);
     }
     item(p.peer_dead, "crossed out: crashed", "crashed");
     // The tags the protocol gives peers (PeerView::tag: "NAT"), as the view ringed them.
@@ -1419,12 +1496,15 @@ class App {
       if (kind.drawing == LinkDrawing::Hidden) continue;
       // The protocol's own line; without one, its name and how it is drawn.
       const char* how = kind.drawing == LinkDrawing::Adjacent && ring ? " (arc outside the ring)"
-                        : kind.drawing == LinkDrawing::Selected     ? " (of the selected peer)"
-                        : kind.drawing == LinkDrawing::Span && ring ? " (of the selected peer; the arc inside the ring spans them)"
-                                                                    : "";
+                        : kind.drawing == LinkDrawing::Selected       ? " (of the selected peer)"
+                        : kind.drawing == LinkDrawing::Span && ring
+                            ? " (of the selected peer; the arc inside the ring spans them)"
+                            : "";
       // A link named like a role ("superpeer") says it is a link.
-      const bool like_role = std::any_of(model.roles.begin(), model.roles.end(), [&](const RoleInfo& r) { return r.name == kind.name; });
-      item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend, kind.name + (like_role ? " link" : ""));
+      const bool like_role =
+          std::any_of(model.roles.begin(), model.roles.end(), [&](const RoleInfo& r) { return r.name == kind.name; });
+      item(p.link(kind.colour), kind.legend.empty() ? kind.name + how : kind.legend,
+           kind.name + (like_role ? " link" : ""));
     }
     const TraceVocabulary& vocabulary = session_->vocabulary();
     const bool floods = viz::floods(vocabulary);
@@ -1440,8 +1520,10 @@ class App {
            "tick: an id the selected peer's table marks, labelled with its row", "marked id");
       item(p.path, std::string("the ") + noun() + "'s path so far", "path");
     } else if (floods) {
-      item(p.hop(2), std::string("the ") + noun() + "'s wave: each peer it reached, and the copy that reached it, in the "
-                     "colour of its hop (the key over the view numbers them; 0 is the source); peers not reached fade",
+      item(p.hop(2),
+           std::string("the ") + noun() +
+               "'s wave: each peer it reached, and the copy that reached it, in the "
+               "colour of its hop (the key over the view numbers them; 0 is the source); peers not reached fade",
            "hop (see key)");
     } else {
       item(p.path, std::string("the ") + noun() + "'s path so far", "path");
@@ -1454,14 +1536,21 @@ class App {
     for (std::size_t i = 0; i < vocabulary.hop_styles.size(); ++i) {
       const std::string name = i < vocabulary.hop_kinds.size() ? vocabulary.hop_kinds[i] : "";
       if (vocabulary.hop_styles[i] == HopStyle::Duplicate) {
-        item(p.duplicate, "dashed: " + or_name(name, "duplicate") + ", a copy that arrived where the " + noun() +
-                              " had been already, dropped", or_name(name, "duplicate"));
+        item(p.duplicate,
+             "dashed: " + or_name(name, "duplicate") + ", a copy that arrived where the " + noun() +
+                 " had been already, dropped",
+             or_name(name, "duplicate"));
       }
       if (vocabulary.hop_styles[i] == HopStyle::Timeout) {
-        item(p.path, "dashed red, crossed at its end: " + or_name(name, "timeout") + ", a request that got no answer in time (the peer is presumed crashed): the requester asks again another way", or_name(name, "timeout"));
+        item(p.path,
+             "dashed red, crossed at its end: " + or_name(name, "timeout") +
+                 ", a request that got no answer in time (the peer is presumed crashed): the requester asks again "
+                 "another way",
+             or_name(name, "timeout"));
       }
       if (vocabulary.hop_styles[i] == HopStyle::Answer) {
-        item(p.answer, or_name(name, "answer") + ": the answer's way back to the requester (arrows)", or_name(name, "answer"));
+        item(p.answer, or_name(name, "answer") + ": the answer's way back to the requester (arrows)",
+             or_name(name, "answer"));
         item(p.answer, std::string("square: a holder of what the ") + noun() + " looks for, reached or not", "holder");
       }
       if (vocabulary.hop_styles[i] == HopStyle::Transfer && !name.empty()) {
@@ -1470,11 +1559,18 @@ class App {
     }
     if (!transfers.empty()) item(p.relay, transfers + ": the file's transfer to the requester (arrow)", transfers);
     // What crashes leave behind, when the view shows some (after the frame that drew them).
-    if (drew_stale_) item(p.path, "red dashed (or a red arc further out): a stale pointer, to a crashed peer, until the "
-                                  "protocol repairs it", "stale pointer");
-    if (drew_loss_) item(p.path, "red ring: a message lost just now (its receiver has crashed: the sender will time out "
-                                 "and retry, or the network lost it)", "lost message");
-    if (session_->has_reference_route()) item(p.reference, "dashed: the reference route, when compared", "reference route");
+    if (drew_stale_)
+      item(p.path,
+           "red dashed (or a red arc further out): a stale pointer, to a crashed peer, until the "
+           "protocol repairs it",
+           "stale pointer");
+    if (drew_loss_)
+      item(p.path,
+           "red ring: a message lost just now (its receiver has crashed: the sender will time out "
+           "and retry, or the network lost it)",
+           "lost message");
+    if (session_->has_reference_route())
+      item(p.reference, "dashed: the reference route, when compared", "reference route");
     item(p.selected, "selected peer", "selected");
     return entries;
   }
@@ -1514,7 +1610,8 @@ class App {
     draw->AddRect(corner, ImVec2(corner.x + width, corner.y + height), palette.text_dim);
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const LegendEntry& e = entries[i];
-      const float x = corner.x + column * static_cast<float>(i / rows), y = corner.y + pad + line * static_cast<float>(i % rows);
+      const float x = corner.x + column * static_cast<float>(i / rows),
+                  y = corner.y + pad + line * static_cast<float>(i % rows);
       const float mid = y + line / 2 - 1;
       draw->AddRectFilled(ImVec2(x + pad, mid - swatch / 2), ImVec2(x + pad + swatch, mid + swatch / 2), e.colour);
       draw->AddText(ImVec2(x + 2 * pad + swatch, y), palette.text, e.name.c_str());
@@ -1534,19 +1631,22 @@ class App {
     help_marker("A short legend in the view's lower right corner (key L); here, each colour in a sentence.");
     {
       for (const LegendEntry& e : legend(projector_ ? Palette::light() : Palette::dark())) {
-        ImGui::ColorButton(e.text.c_str(), ImGui::ColorConvertU32ToFloat4(e.colour), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
+        ImGui::ColorButton(e.text.c_str(), ImGui::ColorConvertU32ToFloat4(e.colour), ImGuiColorEditFlags_NoTooltip,
+                           ImVec2(14, 14));
         ImGui::SameLine();
         ImGui::TextWrapped("%s", e.text.c_str());
       }
     }
     bool projector = projector_;
     if (ImGui::Checkbox("projector mode", &projector)) set_projector(projector);
-    help_marker("Large type (text on the view at least 24 pixels) and a light, high-contrast theme for the lecture "
-                "hall (key P). Tab hides this panel.");
+    help_marker(
+        "Large type (text on the view at least 24 pixels) and a light, high-contrast theme for the lecture "
+        "hall (key P). Tab hides this panel.");
     if (ImGui::Button("whole network")) reset_zoom();
     remember("whole_network");
-    help_marker("Zoom and move the view: the mouse wheel zooms around the pointer, dragging moves the picture; "
-                "keys + and - zoom, 0 (or this button) shows the whole network again.");
+    help_marker(
+        "Zoom and move the view: the mouse wheel zooms around the pointer, dragging moves the picture; "
+        "keys + and - zoom, 0 (or this button) shows the whole network again.");
     if (ImGui::Button("save view as PNG")) save_requested_ = true;
   }
 
@@ -1561,8 +1661,8 @@ class App {
   ViewOptions view_;
   bool playing_ = false;
   std::vector<PeerIndex> pinned_;  // peers whose tables are pinned on the view
-  bool every_row_ = false;    // large tables: every row instead of merged runs
-  float pinned_height_ = 0;  // the pinned tables' strip at the bottom of the view, last frame
+  bool every_row_ = false;         // large tables: every row instead of merged runs
+  float pinned_height_ = 0;        // the pinned tables' strip at the bottom of the view, last frame
   // What the view drew in the last frame, for the legend: stale pointers, lost messages, tags.
   bool drew_stale_ = false, drew_loss_ = false;
   std::vector<std::string> drew_tags_;
@@ -1592,11 +1692,11 @@ class App {
   std::string message_;
   std::vector<ChartRecord> metric_charts_;                 // what the Metrics panel drew (when recording)
   std::string pending_open_;                               // a lab chosen in a panel, opened at the next frame
-  long long frames_ = 0;  // frames drawn (the status shows the window is drawing)
+  long long frames_ = 0;                                   // frames drawn (the status shows the window is drawing)
   int new_protocol_ = -1, new_peers_ = 32, new_seed_ = 1;  // -1: the open lab's protocol
   bool new_join_ = false;
-  std::map<std::string, double> new_params_;  // "protocol/parameter" -> value (new scenario)
-  std::map<std::string, double> set_params_;  // "protocol/parameter" -> value (set during a run)
+  std::map<std::string, double> new_params_;   // "protocol/parameter" -> value (new scenario)
+  std::map<std::string, double> set_params_;   // "protocol/parameter" -> value (set during a run)
   std::map<std::string, std::string> inputs_;  // "protocol/field" -> text (operations)
   bool record_drawn_ = false;
   std::vector<DrawnPeer> drawn_;
@@ -1629,13 +1729,16 @@ int run_visualizer(int argc, char** argv) {
   bool projector = false;
   cli.add_option("lab", lab, "Lab or scenario file to open")->check(CLI::ExistingFile);
   cli.add_option("--screenshot", screenshot, "Render off-screen, write this PNG and exit");
-  cli.add_option("--at", at_ms, "Simulated time (ms) to open at (exactly: between events too)")->check(CLI::NonNegativeNumber);
+  cli.add_option("--at", at_ms, "Simulated time (ms) to open at (exactly: between events too)")
+      ->check(CLI::NonNegativeNumber);
   float speed = kDefaultSpeed;
-  cli.add_option("--speed", speed, "Play's pace: simulated ms per real second (default 50)")->check(CLI::Range(1.0f, 10000.0f));
+  cli.add_option("--speed", speed, "Play's pace: simulated ms per real second (default 50)")
+      ->check(CLI::Range(1.0f, 10000.0f));
   bool play = false;
   cli.add_flag("--play", play, "Start playing at once");
   cli.add_option("--size", size, "Window or screenshot size, WIDTHxHEIGHT");
-  cli.add_option("--bench-frames", bench_frames, "Render this many frames off-screen and print frame times")->check(CLI::Range(1, 100000));
+  cli.add_option("--bench-frames", bench_frames, "Render this many frames off-screen and print frame times")
+      ->check(CLI::Range(1, 100000));
   cli.add_flag("--projector", projector, "Large fonts, light high-contrast theme");
   cli.add_option("--labs", labs_dir, "Folder of labs for the lab browser");
   bool compare_reference = false;
@@ -1645,7 +1748,8 @@ int run_visualizer(int argc, char** argv) {
                "Draw the reference route beside each search's own (protocols that have one)");
   std::string positions;
   cli.add_option("--positions", positions,
-                 "With --screenshot: also write where each peer was drawn (JSON: peer, id, x, y, radius in pixels) and the sentence over the view (header)");
+                 "With --screenshot: also write where each peer was drawn (JSON: peer, id, x, y, radius in pixels) and "
+                 "the sentence over the view (header)");
   std::string status_path;
   cli.add_option("--status", status_path,
                  "In a window: keep this JSON file up to date with what is shown (clock, play state, selection, "
@@ -1667,8 +1771,10 @@ int run_visualizer(int argc, char** argv) {
     return 2;
   }
   int width = 1600, height = 1000;
-  if (std::sscanf(size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200 || width > 8192 || height > 8192) {
-    std::fprintf(stderr, "p2plab-viz: --size: expected WIDTHxHEIGHT between 200x200 and 8192x8192, got \"%s\"\n", size.c_str());
+  if (std::sscanf(size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200 || width > 8192 ||
+      height > 8192) {
+    std::fprintf(stderr, "p2plab-viz: --size: expected WIDTHxHEIGHT between 200x200 and 8192x8192, got \"%s\"\n",
+                 size.c_str());
     return 2;
   }
   if (labs_dir.empty()) labs_dir = fs::is_directory("labs") ? "labs" : std::string(P2PLAB_SOURCE_DIR) + "/labs";
@@ -1688,11 +1794,12 @@ int run_visualizer(int argc, char** argv) {
 
   const bool offscreen = !screenshot.empty() || bench_frames > 0;
   if (!glfwInit()) {
-    std::fprintf(stderr,
-                 "p2plab-viz: cannot open a window: no display found (DISPLAY is %s).\n"
-                 "  On a machine without a screen, run it under Xvfb:  xvfb-run -a -s \"-screen 0 1600x1000x24\" %s ...\n"
-                 "  or simulate headless:  p2plab run %s\n",
-                 std::getenv("DISPLAY") ? "set, but unusable" : "not set", argv[0], lab.c_str());
+    std::fprintf(
+        stderr,
+        "p2plab-viz: cannot open a window: no display found (DISPLAY is %s).\n"
+        "  On a machine without a screen, run it under Xvfb:  xvfb-run -a -s \"-screen 0 1600x1000x24\" %s ...\n"
+        "  or simulate headless:  p2plab run %s\n",
+        std::getenv("DISPLAY") ? "set, but unusable" : "not set", argv[0], lab.c_str());
     return 3;
   }
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
@@ -1731,10 +1838,10 @@ int run_visualizer(int argc, char** argv) {
     }
   }
   if (!app->has_session() && (!select.empty() || !pins.empty() || attach_port != 0 || bench_frames > 0)) {
-    std::fprintf(
-        stderr,
-        "p2plab-viz: %s is a comparison (a table, no network): --select, --pin, --attach and --bench-frames do not apply\n",
-        lab.c_str());
+    std::fprintf(stderr,
+                 "p2plab-viz: %s is a comparison (a table, no network): --select, --pin, --attach and --bench-frames "
+                 "do not apply\n",
+                 lab.c_str());
     return 2;
   }
   if (!app->has_session()) {
@@ -1794,13 +1901,14 @@ int run_visualizer(int argc, char** argv) {
   int status = 0;
   if (!screenshot.empty()) {
     if (ComparisonPage* page = app->comparison()) page->wait();  // the whole table, not "measuring"
-    for (int i = 0; i < 3; ++i) render(0.0f);  // a few frames: fonts and layout settle
+    for (int i = 0; i < 3; ++i) render(0.0f);                    // a few frames: fonts and layout settle
     glFinish();
     if (!write_png(screenshot, width, height)) {
       std::fprintf(stderr, "p2plab-viz: cannot write %s\n", screenshot.c_str());
       status = 1;
     } else if (app->has_session()) {
-      std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height, to_ms(app->session().now()));
+      std::printf("p2plab-viz: wrote %s (%dx%d, t = %.1f ms)\n", screenshot.c_str(), width, height,
+                  to_ms(app->session().now()));
     } else {
       std::printf("p2plab-viz: wrote %s (%dx%d, measured in %.1f s)\n", screenshot.c_str(), width, height,
                   app->comparison()->seconds());
@@ -1830,9 +1938,11 @@ int run_visualizer(int argc, char** argv) {
     double sum = 0;
     for (double t : times) sum += t;
     const double mean = sum / static_cast<double>(times.size());
-    std::printf("p2plab-viz --bench-frames %d: %zu peers, playing t = %.1f .. %.1f ms, mean %.2f ms (%.0f frames/s), p99 %.2f ms\n",
-                bench_frames, app->session().sim().live_count(), to_ms(from), to_ms(app->session().now()), mean, 1000.0 / mean,
-                sorted[std::min(sorted.size() - 1, (sorted.size() * 99) / 100)]);
+    std::printf(
+        "p2plab-viz --bench-frames %d: %zu peers, playing t = %.1f .. %.1f ms, mean %.2f ms (%.0f frames/s), p99 %.2f "
+        "ms\n",
+        bench_frames, app->session().sim().live_count(), to_ms(from), to_ms(app->session().now()), mean, 1000.0 / mean,
+        sorted[std::min(sorted.size() - 1, (sorted.size() * 99) / 100)]);
   } else {
     auto last = std::chrono::steady_clock::now();
     while (!glfwWindowShouldClose(window)) {

@@ -63,7 +63,7 @@ struct DrawnSegment {
   std::string kind;  ///< the hop kind's name in the vocabulary ("QUERYHIT", "download", "relay leg"), or
                      ///< "stale": a pointer to a crashed peer
   PeerIndex from = kNoPeer, to = kNoPeer;
-  ImVec2 a, b;  ///< its ends on the picture
+  ImVec2 a, b;     ///< its ends on the picture
   int index = -1;  ///< a search's hop: its index in the trace (Kademlia: the round), else -1
 };
 

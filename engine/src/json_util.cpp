@@ -28,8 +28,9 @@ std::string describe_json_type(const nlohmann::json& value) {
 
 JsonObject::JsonObject(const nlohmann::json& value, std::string file, std::string path)
     : value_(value), file_(std::move(file)), path_(std::move(path)) {
-  if (!value_.is_object()) throw ScenarioError(file_, path_.empty() ? "(top level)" : path_,
-                                               "expected an object, got " + describe_json_type(value_));
+  if (!value_.is_object())
+    throw ScenarioError(file_, path_.empty() ? "(top level)" : path_,
+                        "expected an object, got " + describe_json_type(value_));
 }
 
 std::string JsonObject::field_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
@@ -147,9 +148,9 @@ Id JsonObject::parse_id(const nlohmann::json& v, int bits, const std::string& fi
     id = Id::from_decimal(v.get<std::string>());
     if (!id) throw ScenarioError(file, path, "expected a non-negative decimal number, got " + describe_json_type(v));
   } else {
-    throw ScenarioError(file, path,
-                        "expected an id (a non-negative integer, or a decimal string for large ids), got " +
-                            describe_json_type(v));
+    throw ScenarioError(
+        file, path,
+        "expected an id (a non-negative integer, or a decimal string for large ids), got " + describe_json_type(v));
   }
   const IdSpace space(bits);
   if (!space.contains(*id)) {

@@ -36,9 +36,10 @@ nlohmann::json RunSummary::to_json() const {
 std::string RunSummary::to_text() const {
   // A lookup's wrong answer is a lie; a query's is a false negative (a live provider existed).
   const bool queries = operation == "queries";
-  const char* outcome_format = queries
-      ? "%-14s %llu, %.2f%% found (%llu found, %llu false negatives, %llu with nothing to find, %llu unfinished)\n"
-      : "%-14s %llu, %.2f%% correct (%llu ok, %llu wrong, %llu failed, %llu unfinished)\n";
+  const char* outcome_format =
+      queries
+          ? "%-14s %llu, %.2f%% found (%llu found, %llu false negatives, %llu with nothing to find, %llu unfinished)\n"
+          : "%-14s %llu, %.2f%% correct (%llu ok, %llu wrong, %llu failed, %llu unfinished)\n";
   char outcome[256];
   std::snprintf(outcome, sizeof outcome, outcome_format, operation.c_str(), static_cast<unsigned long long>(lookups),
                 100.0 * success_rate, static_cast<unsigned long long>(lookups_ok),
@@ -53,8 +54,8 @@ std::string RunSummary::to_text() const {
                 "messages       %llu sent, %llu delivered, %llu dropped\n"
                 "simulated time %.3f s (%llu events)\n"
                 "wall time      %.3f s\n",
-                static_cast<unsigned long long>(peers_live), static_cast<unsigned long long>(peers_total),
-                outcome, queries ? "hops to hit   " : "hops          ", mean_hops, p99_hops, mean_latency_ms, p99_latency_ms,
+                static_cast<unsigned long long>(peers_live), static_cast<unsigned long long>(peers_total), outcome,
+                queries ? "hops to hit   " : "hops          ", mean_hops, p99_hops, mean_latency_ms, p99_latency_ms,
                 static_cast<unsigned long long>(messages_sent), static_cast<unsigned long long>(messages_delivered),
                 static_cast<unsigned long long>(messages_dropped), simulated_ms / 1000.0,
                 static_cast<unsigned long long>(events), wall_ms / 1000.0);

@@ -29,7 +29,9 @@ struct Contact {
   PeerIndex peer = kNoPeer;
 
   bool known() const { return peer != kNoPeer; }
-  friend bool operator==(const Contact& a, const Contact& b) { return a.peer == b.peer && (a.peer == kNoPeer || a.id == b.id); }
+  friend bool operator==(const Contact& a, const Contact& b) {
+    return a.peer == b.peer && (a.peer == kNoPeer || a.id == b.id);
+  }
 };
 
 /// A short list of contacts (a successor list), used like a std::vector but without a heap

@@ -163,8 +163,8 @@ class SearchRun final : public Run {
       nlohmann::json neighbors = nlohmann::json::array(), items = nlohmann::json::array();
       for (PeerIndex n : protocol_.neighbors(p)) neighbors.push_back(ids_[n]);
       for (NameIndex n : shared_[p]) items.push_back(catalogue_.name(n));
-      peers.push_back({{"id", ids_[p]}, {"role", protocol_.role(p)}, {"neighbors", neighbors}, {"items", items},
-                       {"state", state}});
+      peers.push_back(
+          {{"id", ids_[p]}, {"role", protocol_.role(p)}, {"neighbors", neighbors}, {"items", items}, {"state", state}});
     }
     out["peers"] = peers;
     nlohmann::json metrics = summary().to_json();
@@ -173,8 +173,8 @@ class SearchRun final : public Run {
     const MessageStats& ms = sim_.messages();
     for (std::size_t t = 0; t < vocabulary.message_types.size(); ++t) {
       if (ms.sent[t] == 0) continue;
-      by_type[vocabulary.message_types[t]] = {{"sent", ms.sent[t]}, {"delivered", ms.delivered[t]},
-                                              {"lost", ms.lost[t]}, {"to_dead_peer", ms.to_dead[t]}};
+      by_type[vocabulary.message_types[t]] = {
+          {"sent", ms.sent[t]}, {"delivered", ms.delivered[t]}, {"lost", ms.lost[t]}, {"to_dead_peer", ms.to_dead[t]}};
     }
     metrics["messages_by_type"] = by_type;
     metrics["mean_state_entries"] =
@@ -360,7 +360,8 @@ class SearchRun final : public Run {
       case Kind::Queries:
         for (std::int64_t i = 0; i < op.count; ++i) {
           const SimTime offset =
-              op.spread > 0 ? static_cast<SimTime>(sim_.scenario_rng().below(static_cast<std::uint64_t>(op.spread))) : 0;
+              op.spread > 0 ? static_cast<SimTime>(sim_.scenario_rng().below(static_cast<std::uint64_t>(op.spread)))
+                            : 0;
           sim_.schedule_at(sim_.current_time() + offset, query_handler_, kNoPeer, static_cast<std::uint32_t>(op.ttl));
         }
         return;

@@ -327,8 +327,9 @@ class FloodBench final : public search::QueryObserver {
     if (f->answers != answers) {
       fail(std::to_string(f->answers) + " QUERYHIT messages, the reverse paths predict " + std::to_string(answers));
     }
-    if (r.downloaded_from != best) fail("downloaded from peer " + std::to_string(r.downloaded_from) +
-                                        ", the nearest hit is " + std::to_string(best));
+    if (r.downloaded_from != best)
+      fail("downloaded from peer " + std::to_string(r.downloaded_from) + ", the nearest hit is " +
+           std::to_string(best));
     const std::uint64_t downloads = best == kNoPeer ? 0 : 2;  // DOWNLOAD and DOWNLOAD_OK
     if (r.messages != copies + answers + downloads) {
       fail(std::to_string(r.messages) + " messages, the overlay predicts " +
@@ -349,8 +350,8 @@ class FloodBench final : public search::QueryObserver {
     t.ball_holders += ball_holders;
     t.found += r.hits.empty() ? 0 : 1;
     t.false_negatives += r.hits.empty() && ball_holders > 0 ? 1 : 0;
-    if (!error.empty()) fail_global("query " + std::to_string(q) + " from peer " + std::to_string(f->requester) + ": " +
-                                    error);
+    if (!error.empty())
+      fail_global("query " + std::to_string(q) + " from peer " + std::to_string(f->requester) + ": " + error);
     stats_.finished(static_cast<std::uint32_t>(std::max(r.first_hit_hops, 0)), r.end - r.start, error.empty());
 
     Overlay::reset(dist, order_);
@@ -431,8 +432,8 @@ int run_bench(const BenchOptions& o) {
       static_cast<unsigned long long>(n), p.ttl, p.degree, p.max_degree, static_cast<unsigned long long>(o.items),
       static_cast<unsigned long long>(o.replicas), o.rate, o.seconds, to_ms(sim.current_time()) / 1000.0, o.min_ms,
       o.max_ms, to_ms(p.collect));
-  std::printf("  wall time      %.2f s (overlay built in %.2f s, simulated in %.2f s)\n", clock.wall_s(), clock.build_s(),
-              clock.run_s());
+  std::printf("  wall time      %.2f s (overlay built in %.2f s, simulated in %.2f s)\n", clock.wall_s(),
+              clock.build_s(), clock.run_s());
   std::printf("                 of the simulation: oracle checks %.2f s, GUID expiry at the reached peers %.2f s\n",
               t.oracle_s, t.expiry_s);
   std::printf("  overlay        mean degree %.2f (min %llu, max %llu), %llu links\n", mean_degree,
@@ -446,10 +447,11 @@ int run_bench(const BenchOptions& o) {
               static_cast<unsigned long long>(t.ball_equal), static_cast<unsigned long long>(q));
   std::printf("  messages/query %.1f: QUERY %.1f (%.1f of them duplicates), QUERYHIT %.1f, DOWNLOAD(_OK) %.1f\n",
               per(t.messages, q), per(t.copies, q), per(t.duplicates, q), per(t.answers, q), per(t.downloads, q));
-  std::printf("  hits           %.3f per query (holders within %d hops: %.3f), %llu queries found the item,"
-              " %llu false negatives\n",
-              per(t.hits, q), p.ttl, per(t.ball_holders, q), static_cast<unsigned long long>(t.found),
-              static_cast<unsigned long long>(t.false_negatives));
+  std::printf(
+      "  hits           %.3f per query (holders within %d hops: %.3f), %llu queries found the item,"
+      " %llu false negatives\n",
+      per(t.hits, q), p.ttl, per(t.ball_holders, q), static_cast<unsigned long long>(t.found),
+      static_cast<unsigned long long>(t.false_negatives));
   std::printf("  query time     mean %.1f ms (collecting hits, then the download)\n", st.mean_latency_ms());
   std::printf("  events         %llu, %.0f events/s (without the oracle checks)\n",
               static_cast<unsigned long long>(sim.events_processed()), events_per_s);
@@ -486,12 +488,14 @@ int run_bench(const BenchOptions& o) {
   // A benchmark that gives wrong answers measures nothing: every query ended and agreed with the
   // oracle, and every message the network carried belonged to one of them (no keepalive here).
   const bool all_ended = st.finished_count() == st.started_count();
-  if (!all_ended) std::printf("  WRONG          %llu queries never ended\n",
-                              static_cast<unsigned long long>(st.started_count() - st.finished_count()));
+  if (!all_ended)
+    std::printf("  WRONG          %llu queries never ended\n",
+                static_cast<unsigned long long>(st.started_count() - st.finished_count()));
   const bool all_counted = sim.messages().total_sent() == t.messages;
-  if (!all_counted) std::printf("  WRONG          %llu messages sent, %llu of them counted against a query\n",
-                                static_cast<unsigned long long>(sim.messages().total_sent()),
-                                static_cast<unsigned long long>(t.messages));
+  if (!all_counted)
+    std::printf("  WRONG          %llu messages sent, %llu of them counted against a query\n",
+                static_cast<unsigned long long>(sim.messages().total_sent()),
+                static_cast<unsigned long long>(t.messages));
   return t.wrong == 0 && all_ended && all_counted ? 0 : 3;
 }
 
@@ -500,7 +504,8 @@ namespace {
 int run_bench_command(const CommandArgs& args) {
   const std::string command = "p2plab bench flooding";
   BenchOptions o;
-  if (!dht::read_workload(args, command, 10'000'000, 160, o) || !dht::read_option(args, command, "ttl", 1, 255, o.ttl) ||
+  if (!dht::read_workload(args, command, 10'000'000, 160, o) ||
+      !dht::read_option(args, command, "ttl", 1, 255, o.ttl) ||
       !dht::read_option(args, command, "degree", 1, 1000, o.degree) ||
       !dht::read_option(args, command, "max-degree", o.degree, 10000, o.max_degree) ||
       !dht::read_option(args, command, "items", std::uint64_t{1}, std::uint64_t{1'000'000}, o.items) ||
@@ -514,15 +519,13 @@ int run_bench_command(const CommandArgs& args) {
 
 ProtocolCommand bench_command() {
   ProtocolCommand command;
-  command.summary =
-      "Messages, reach and simulator speed of Gnutella floods on a large random overlay (checked by BFS)";
+  command.summary = "Messages, reach and simulator speed of Gnutella floods on a large random overlay (checked by BFS)";
   std::vector<CommandOption> options = dht::workload_options(
-      BenchOptions{},
-      {{"ttl", "Hops a query may travel (Gnutella's default 7)", "7", false, ""},
-       {"degree", "Neighbours a peer tries to keep", "4", false, ""},
-       {"max-degree", "Neighbours a peer accepts at most (default 2 x degree)", "", false, ""},
-       {"items", "Distinct shared items (a query asks for a uniform random one)", "100", false, ""},
-       {"replicas", "Random peers sharing each item", "3", false, ""}});
+      BenchOptions{}, {{"ttl", "Hops a query may travel (Gnutella's default 7)", "7", false, ""},
+                       {"degree", "Neighbours a peer tries to keep", "4", false, ""},
+                       {"max-degree", "Neighbours a peer accepts at most (default 2 x degree)", "", false, ""},
+                       {"items", "Distinct shared items (a query asks for a uniform random one)", "100", false, ""},
+                       {"replicas", "Random peers sharing each item", "3", false, ""}});
   // Flooding has no identifier space.
   options.erase(std::remove_if(options.begin(), options.end(), [](const CommandOption& x) { return x.name == "bits"; }),
                 options.end());

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "flooding.hpp"
 #include "common/search_wire.hpp"
+#include "flooding.hpp"
 #include "p2plab/net/wire.hpp"
 
 namespace p2plab::flooding::wire {

@@ -80,7 +80,7 @@ void check_made_block(const logic::MadeBlock& made, const char* function) {
   const std::string who = exercised(function);
   if (made.block.size() > kMaxBlock) {
     throw ExerciseError(who + " made a block of " + std::to_string(made.block.size()) + " bytes (at most " +
-                      std::to_string(kMaxBlock) + ")");
+                        std::to_string(kMaxBlock) + ")");
   }
   if (cid.version != 0 && cid.version != 1) {
     throw ExerciseError(who + " returned a CID of version " + std::to_string(cid.version) + " (0 or 1)");
@@ -90,11 +90,11 @@ void check_made_block(const logic::MadeBlock& made, const char* function) {
   }
   if (cid.version == 0 && cid.codec != kDagPb) {
     throw ExerciseError(who + " returned a CIDv0 of codec " + codec_name(cid.codec) +
-                      ": a CIDv0 names dag-pb blocks only");
+                        ": a CIDv0 names dag-pb blocks only");
   }
   if (cid.hash.code != kSha2_256 || !verify(cid.hash, made.block)) {
     throw ExerciseError(who + " returned " + cid.to_string() + ", which is not the CID of its block (" +
-                      cid_of(cid.version, cid.codec, made.block).to_string() + " is)");
+                        cid_of(cid.version, cid.codec, made.block).to_string() + " is)");
   }
 }
 
@@ -104,7 +104,7 @@ void check_chunk_range(const logic::ByteRange& range, std::size_t index, std::ui
                             std::to_string(range.length) + " bytes from byte " + std::to_string(range.offset) + ")";
   if (range.offset < position) {
     throw ExerciseError(which + " begins before the end of the chunk before (byte " + std::to_string(position) +
-                      "): chunks come in file order, without overlap");
+                        "): chunks come in file order, without overlap");
   }
   if (range.offset > file_size || range.length > file_size - range.offset) {
     throw ExerciseError(which + " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
@@ -131,7 +131,7 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std
   const std::vector<logic::ByteRange> ranges = logic::chunk_ranges(size, options_.chunk_size);
   if (ranges.empty()) {
     throw ExerciseError(exercised("chunk_ranges") + " gave no chunk for a file of " + std::to_string(size) +
-                      " bytes (an empty file is one empty chunk)");
+                        " bytes (an empty file is one empty chunk)");
   }
   made_.clear();
   ChunkReader reader(source);
@@ -161,12 +161,12 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std
   const logic::ParentOf parent_of = [&](std::span<const Built> children) {
     if (++parents > max_parents) {
       throw ExerciseError(exercised("balanced_root") + " asked for more than " + std::to_string(max_parents) +
-                        " parents over " + std::to_string(leaves.size()) + " leaves: does its loop end?");
+                          " parents over " + std::to_string(leaves.size()) + " leaves: does its loop end?");
     }
     for (const Built& child : children) {
       if (!made_.count(child.cid)) {
         throw ExerciseError(exercised("balanced_root") + " gave parent_of a child " + child.cid.to_string() +
-                          " that is no block made for this file");
+                            " that is no block made for this file");
       }
     }
     return accept(logic::make_parent(children, options_.cid_version), "make_parent");
@@ -174,7 +174,7 @@ Cid DagBuilder::add_file(const ByteSource& source, std::uint64_t size, const std
   const Built root = logic::balanced_root(leaves, options_.max_links, parent_of);
   if (!made_.count(root.cid)) {
     throw ExerciseError(exercised("balanced_root") + " returned " + root.cid.to_string() +
-                      ", which is no block made for this file (the root is a leaf or a parent made by parent_of)");
+                        ", which is no block made for this file (the root is a leaf or a parent made by parent_of)");
   }
   return root.cid;
 }

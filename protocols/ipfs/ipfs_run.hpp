@@ -28,7 +28,7 @@ struct AddedFile {
   std::string field;  // "events[2]": the add op that made it
   Bytes content;
   ImportOptions options;
-  std::uint32_t root = kNoCid;                                  // CID index
+  std::uint32_t root = kNoCid;  // CID index
   /// Why the file could not be added (the exercise's code gave no valid DAG), or "".
   std::string error;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> blocks;  // distinct (cid, payload), root first

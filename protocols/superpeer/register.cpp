@@ -1,7 +1,7 @@
 // Superpeers in the registry: their runs and their view model.
 #include "common/search_run.hpp"
-#include "superpeer_node.hpp"
 #include "superpeer.hpp"
+#include "superpeer_node.hpp"
 
 namespace p2plab::superpeer {
 

@@ -21,7 +21,7 @@ using WireContact = net::wire::Contact;
 using search::wire::kMaxDatagram;
 using search::wire::kMaxNameBytes;
 using search::wire::kVersion;
-constexpr std::size_t kMaxList = 8;         // superpeers in a SUPERPEER_LIST
+constexpr std::size_t kMaxList = 8;  // superpeers in a SUPERPEER_LIST
 
 /// The envelope: version 1, "p": "superpeer", 64-bit ids.
 const net::wire::Format& format();

@@ -102,10 +102,11 @@ bool is_protocol_header(const fs::path& root, const fs::path& file, const std::s
 /// The first protocol name in `line` (any case), or "". The built-in protocols and the ones the
 /// course plans next: a new protocol's name belongs in this list when it lands.
 std::string protocol_name_in(const std::string& line) {
-  static const char* const kNames[] = {"chord", "flooding", "superpeer", "central_index", "napster",
-                                       "gnutella", "kademlia", "pastry", "ipfs", "bitswap"};
+  static const char* const kNames[] = {"chord",    "flooding", "superpeer", "central_index", "napster",
+                                       "gnutella", "kademlia", "pastry",    "ipfs",          "bitswap"};
   std::string lower = line;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (const char* name : kNames) {
     const std::size_t at = lower.find(name);
     if (at != std::string::npos) return line.substr(at, std::strlen(name));

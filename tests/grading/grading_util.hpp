@@ -79,7 +79,9 @@ inline bool oracle_in_closed(const Id& x, const Id& a, const Id& b, int m) {
   if (A == B) return true;
   return test::ring_distance(A, X, m) <= test::ring_distance(A, B, m);
 }
-inline Big oracle_distance(const Id& a, const Id& b, int m) { return test::ring_distance(Big::from(a), Big::from(b), m); }
+inline Big oracle_distance(const Id& a, const Id& b, int m) {
+  return test::ring_distance(Big::from(a), Big::from(b), m);
+}
 
 /// A uniformly random id below 2^m (m <= 160), drawn with the test's own generator.
 inline Id random_id(std::mt19937_64& rng, int m) {
@@ -90,7 +92,8 @@ inline Id random_id(std::mt19937_64& rng, int m) {
 /// Ids that make wrap-around bugs show: 0, 1, 2^m - 1, 2^m - 2, 2^(m-1) and neighbours.
 inline std::vector<Id> edge_ids(int m) {
   const Big top = Big::all_ones(m);
-  std::vector<Big> v = {Big(0), Big(1), top, Big::sub(top, Big(1), m), Big::pow2(m - 1), Big::sub(Big::pow2(m - 1), Big(1), m)};
+  std::vector<Big> v = {
+      Big(0), Big(1), top, Big::sub(top, Big(1), m), Big::pow2(m - 1), Big::sub(Big::pow2(m - 1), Big(1), m)};
   std::vector<Id> out;
   for (const Big& b : v) out.push_back(b.masked(m).to_id());
   return out;
@@ -221,14 +224,10 @@ inline nlohmann::json chord_scenario(int m, int r, const std::vector<std::uint64
                            {"check_predecessor_ms", 200},
                            {"rpc_timeout_ms", 300}};
   for (const auto& [k, v] : extra_params.items()) params[k] = v;
-  return {{"protocol", "chord"},
-          {"seed", seed},
-          {"params", params},
-          {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 2}, {"max_ms", 20}}}}},
-          {"peers", {{"ids", ids}}},
-          {"bootstrap", bootstrap},
-          {"join_interval_ms", 100},
-          {"events", events},
+  return {{"protocol", "chord"},     {"seed", seed},
+          {"params", params},        {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 2}, {"max_ms", 20}}}}},
+          {"peers", {{"ids", ids}}}, {"bootstrap", bootstrap},
+          {"join_interval_ms", 100}, {"events", events},
           {"run_ms", run_ms}};
 }
 
@@ -293,9 +292,9 @@ inline LookupCheck check_user_lookups(const chord::ChordRun& run) {
       hops += r.hops;
       c.max_hops = std::max<std::size_t>(c.max_hops, r.hops);
     } else if (c.wrong.size() < 5) {
-      c.wrong.push_back("lookup(" + dec(r.key) + ") from " + peer_name(run, r.from) + " should answer " + want.decimal() +
-                        (r.completed ? ", it answered " + peer_name(run, r.owner) : ", it gave up") + " (path " +
-                        path_text(run, r.path) + ")");
+      c.wrong.push_back("lookup(" + dec(r.key) + ") from " + peer_name(run, r.from) + " should answer " +
+                        want.decimal() + (r.completed ? ", it answered " + peer_name(run, r.owner) : ", it gave up") +
+                        " (path " + path_text(run, r.path) + ")");
     }
   }
   c.mean_hops = c.right ? hops / static_cast<double>(c.right) : 0;
@@ -312,8 +311,10 @@ class Mistakes {
   }
   /// Call at the end of the test: checks that no case was wrong and says how many were.
   void summary(const std::string& of_what) const {
-    CHECK_MESSAGE(count_ == 0, count_ << " wrong " << of_what << " in all"
-                                      << (count_ > shown_ ? " (the first " + std::to_string(shown_) + " are shown above)" : std::string()));
+    CHECK_MESSAGE(
+        count_ == 0,
+        count_ << " wrong " << of_what << " in all"
+               << (count_ > shown_ ? " (the first " + std::to_string(shown_) + " are shown above)" : std::string()));
   }
   int count() const { return count_; }
 

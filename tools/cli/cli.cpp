@@ -53,7 +53,8 @@ int run_compare_lab(const Scenario& scenario, const RunOptions& o) {
   options.quiet = o.quiet;
   if (!o.quiet) std::printf("p2plab run %s: %s\n", o.scenario.c_str(), scenario.title.c_str());
   const int status = bench::compare_command(options);
-  if (!o.quiet && describe_linked_code() != "the reference code") std::printf("code: %s\n", describe_linked_code().c_str());
+  if (!o.quiet && describe_linked_code() != "the reference code")
+    std::printf("code: %s\n", describe_linked_code().c_str());
   return status;
 }
 
@@ -171,7 +172,8 @@ int run_cli(int argc, char** argv) {
 
   RunOptions run_options;
   auto* run = app.add_subcommand("run", "Simulate a scenario headless, print a summary, write the result as JSON");
-  run->add_option("scenario", run_options.scenario, "Scenario file (JSON), e.g. one of the labs `p2plab list` names")->required();
+  run->add_option("scenario", run_options.scenario, "Scenario file (JSON), e.g. one of the labs `p2plab list` names")
+      ->required();
   run->add_option("--out,-o", run_options.out, "Write the full result (lookups, peers, metrics) to this JSON file");
   run->add_option("--trace", run_options.trace, "Write every trace event as JSON Lines to this file");
   run->add_flag("--brief", run_options.brief, "Leave the per-peer and per-lookup arrays out of the result");
@@ -181,7 +183,8 @@ int run_cli(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "Name the protocols and labs there are, one line each");
   list->add_option("--labs", labs_dir, "Folder of lab scenario files (default: ./labs, else the source tree's)");
 
-  auto* bench = app.add_subcommand("bench", "Measure simulator speed and memory: `p2plab bench PROTOCOL --help` lists its options");
+  auto* bench = app.add_subcommand(
+      "bench", "Measure simulator speed and memory: `p2plab bench PROTOCOL --help` lists its options");
   bench->require_subcommand(1);
   std::vector<BenchCommand> bench_commands;
   for (const ProtocolInfo& p : all_protocols().all()) {
@@ -203,16 +206,30 @@ int run_cli(int argc, char** argv) {
   }
 
   bench::CompareOptions compare_options;
-  auto* compare = app.add_subcommand("compare", "The lecture's complexity table, measured: all protocols over a sweep of N");
-  compare->add_option("--min-log2", compare_options.min_log2, "Smallest N as a power of two")->check(CLI::Range(3, 24))->capture_default_str();
-  compare->add_option("--max-log2", compare_options.max_log2, "Largest N as a power of two")->check(CLI::Range(3, 24))->capture_default_str();
-  compare->add_option("--queries", compare_options.queries, "Searches per protocol and N")->check(CLI::Range(1, 100000))->capture_default_str();
-  compare->add_option("--items", compare_options.items, "Distinct shared items")->check(CLI::Range(1, 1000000))->capture_default_str();
-  compare->add_option("--replicas", compare_options.replicas, "Peers sharing each item")->check(CLI::Range(1, 1000))->capture_default_str();
-  compare->add_option("--ttl", compare_options.ttl, "TTL of a flood over all peers")->check(CLI::Range(1, 255))->capture_default_str();
+  auto* compare =
+      app.add_subcommand("compare", "The lecture's complexity table, measured: all protocols over a sweep of N");
+  compare->add_option("--min-log2", compare_options.min_log2, "Smallest N as a power of two")
+      ->check(CLI::Range(3, 24))
+      ->capture_default_str();
+  compare->add_option("--max-log2", compare_options.max_log2, "Largest N as a power of two")
+      ->check(CLI::Range(3, 24))
+      ->capture_default_str();
+  compare->add_option("--queries", compare_options.queries, "Searches per protocol and N")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  compare->add_option("--items", compare_options.items, "Distinct shared items")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  compare->add_option("--replicas", compare_options.replicas, "Peers sharing each item")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  compare->add_option("--ttl", compare_options.ttl, "TTL of a flood over all peers")
+      ->check(CLI::Range(1, 255))
+      ->capture_default_str();
   compare->add_option("--seed", compare_options.seed, "Seed")->capture_default_str();
   compare->add_option("--protocols", compare_options.protocols, "Protocols to compare")
-      ->check(CLI::IsMember(compare_protocols()))->capture_default_str();
+      ->check(CLI::IsMember(compare_protocols()))
+      ->capture_default_str();
   compare->add_option("--csv", compare_options.csv_out, "Also write the table as CSV");
   compare->add_option("--json", compare_options.json_out, "Also write the table and fits as JSON");
   compare->add_flag("--quiet,-q", compare_options.quiet, "No progress lines");

@@ -43,8 +43,8 @@ TEST_CASE("live view: three real peers appear with the successor links Chord con
   REQUIRE(port > 0);
   const std::string monitor = "127.0.0.1:" + std::to_string(port);
   // Three real Chord peers on ports the system picks (read back from their first line).
-  const std::vector<std::string> common = {"--protocol", "chord", "--bits", "16", "--stabilize-ms", "100",
-                                           "--fix-fingers-ms", "100", "--monitor", monitor};
+  const std::vector<std::string> common = {"--protocol",       "chord", "--bits",    "16",   "--stabilize-ms", "100",
+                                           "--fix-fingers-ms", "100",   "--monitor", monitor};
   auto args = [&](const std::string& id) {
     std::vector<std::string> a = common;
     a.insert(a.end(), {"--id", id});

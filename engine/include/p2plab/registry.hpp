@@ -143,11 +143,11 @@ struct ProtocolInfo {
   /// Empty for a module registered for its tools only (commands, no simulation yet): runs, labs,
   /// panels, compare and the views skip it (simulated() is false), `p2plab list` says so.
   std::function<std::unique_ptr<Run>(const Scenario&)> create;
-  ProtocolModel model;     // what views, panels and `compare` know of the protocol
+  ProtocolModel model;  // what views, panels and `compare` know of the protocol
   ProtocolCommand bench;
   /// `p2plab node --protocol NAME`: one real peer on a UDP socket (usually built on the node
   /// shell, net/include/p2plab/net/node_shell.hpp); empty when the protocol has no real mode.
-  ProtocolCommand node;   // `p2plab bench NAME ...`, if the protocol has a benchmark
+  ProtocolCommand node;  // `p2plab bench NAME ...`, if the protocol has a benchmark
   /// `p2plab NAME COMMAND ...`: the protocol's own tools, each with its name and arguments (e.g.
   /// content addressing's `add FILE`); usually none.
   std::vector<ProtocolCommand> commands;

@@ -27,8 +27,8 @@ struct ChurnConfig {
 };
 
 struct Scenario {
-  std::string file;      // for error messages
-  nlohmann::json doc;    // the whole document, for the protocol's own fields
+  std::string file;    // for error messages
+  nlohmann::json doc;  // the whole document, for the protocol's own fields
   std::string protocol;
   std::string title, note;  // shown by `p2plab list` and the visualizer's lab browser
   std::uint64_t seed = 1;

@@ -163,11 +163,11 @@ struct Link {
 struct Cell {
   enum class Kind : std::uint8_t { Text, Number, Id, Interval, Peer };
   Kind kind = Kind::Text;
-  std::string text;      ///< Text; for the others the printed form (filled by the constructors)
-  double number = 0;     ///< Number
-  Id id, end;            ///< Id: id; Interval: [id, end) or as the closed flags say
+  std::string text;   ///< Text; for the others the printed form (filled by the constructors)
+  double number = 0;  ///< Number
+  Id id, end;         ///< Id: id; Interval: [id, end) or as the closed flags say
   bool closed_left = true, closed_right = false;
-  bool mark = false;     ///< an Id a view marks on the geometry (a finger's start)
+  bool mark = false;         ///< an Id a view marks on the geometry (a finger's start)
   PeerIndex peer = kNoPeer;  ///< Peer
 
   static Cell of_text(std::string text);

@@ -10,9 +10,13 @@ using namespace p2plab;
 
 GRADED_TEST("central-index", 4, "a Napster run: searches return exactly the live providers before and after peers leave") {
   nlohmann::json events = nlohmann::json::array();
-  for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 100 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
+  for (int k = 0; k < 20; ++k)
+    events.push_back(
+        {{"at_ms", 100 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
   for (int k = 0; k < 10; ++k) events.push_back({{"at_ms", 3000 + k}, {"op", "leave"}, {"peer", 30 + k}});
-  for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 5000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
+  for (int k = 0; k < 20; ++k)
+    events.push_back(
+        {{"at_ms", 5000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
   auto run = grading::make_run<central_index::Protocol>({{"protocol", "central_index"},
                                                          {"seed", 8},
                                                          {"params", {{"server", 0}, {"timeout_ms", 1000}}},
@@ -32,11 +36,10 @@ GRADED_TEST("central-index", 4, "a Napster run: searches return exactly the live
       if (i < 20 || id < 30 || id >= 40) expected.insert(p);
     }
     found += static_cast<int>(q.hits.size());
-    CHECK_MESSAGE(q.hits == expected, "SEARCH \"" << run->catalogue().name(q.name) << "\" "
-                                                  << std::string(i < 20 ? "before" : "after")
-                                                  << " peers 30..39 left: the server must answer with the providers "
-                                                  << grading::set_text(expected) << ", it answered "
-                                                  << grading::set_text(q.hits));
+    CHECK_MESSAGE(q.hits == expected,
+                  "SEARCH \"" << run->catalogue().name(q.name) << "\" " << std::string(i < 20 ? "before" : "after")
+                              << " peers 30..39 left: the server must answer with the providers "
+                              << grading::set_text(expected) << ", it answered " << grading::set_text(q.hits));
   }
   CHECK(found > 0);
 }

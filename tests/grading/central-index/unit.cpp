@@ -19,7 +19,8 @@ struct Files {
   search::Catalogue catalogue;
   std::vector<NameIndex> names;
   Files() {
-    for (const char* n : {"song-1.mp3", "song-2.mp3", "Song-1 live.mp3", "film.avi", "talk.ogg", "paper.pdf", "song.txt"}) {
+    for (const char* n :
+         {"song-1.mp3", "song-2.mp3", "Song-1 live.mp3", "film.avi", "talk.ogg", "paper.pdf", "song.txt"}) {
       names.push_back(catalogue.intern(n));
     }
   }
@@ -44,8 +45,8 @@ Index registered(const std::map<PeerIndex, std::set<NameIndex>>& shares) {
 }
 
 /// The index that must result from `shares`, built without the student's code.
-void check_index(const Index& index, const std::map<PeerIndex, std::set<NameIndex>>& shares, const search::Catalogue& catalogue,
-                 const std::string& when) {
+void check_index(const Index& index, const std::map<PeerIndex, std::set<NameIndex>>& shares,
+                 const search::Catalogue& catalogue, const std::string& when) {
   std::map<NameIndex, std::set<PeerIndex>> providers;
   std::map<PeerIndex, std::set<NameIndex>> files_of;
   for (const auto& [peer, names] : shares) {
@@ -57,13 +58,16 @@ void check_index(const Index& index, const std::map<PeerIndex, std::set<NameInde
   for (const auto& [name, peers] : providers) {
     const auto it = index.providers.find(name);
     REQUIRE_MESSAGE(it != index.providers.end(), when << ": \"" << catalogue.name(name) << "\" is shared by "
-                                                      << grading::set_text(peers) << " but missing from index.providers");
+                                                      << grading::set_text(peers)
+                                                      << " but missing from index.providers");
     REQUIRE_MESSAGE(it->second == peers, when << ": index.providers[\"" << catalogue.name(name) << "\"] must be "
-                                              << grading::set_text(peers) << ", yours is " << grading::set_text(it->second));
+                                              << grading::set_text(peers) << ", yours is "
+                                              << grading::set_text(it->second));
   }
   for (const auto& [name, peers] : index.providers) {
-    REQUIRE_MESSAGE(providers.count(name), when << ": index.providers lists \"" << catalogue.name(name) << "\" (providers "
-                                                << grading::set_text(peers) << ") although no peer in the index shares it");
+    REQUIRE_MESSAGE(providers.count(name), when << ": index.providers lists \"" << catalogue.name(name)
+                                                << "\" (providers " << grading::set_text(peers)
+                                                << ") although no peer in the index shares it");
   }
   REQUIRE_MESSAGE(index.files_of == files_of, when << ": index.files_of must list each registered peer with its names "
                                                    << "(" << files_of.size() << " peers), yours lists "
@@ -130,7 +134,8 @@ GRADED_TEST("central-index", 3, "SEARCH: the providers of every matching name as
       }
       const std::vector<PeerIndex> got = logic::search(index, f.catalogue, query);
       REQUIRE_MESSAGE(got == expected, "SEARCH \"" << f.catalogue.name(query) << "\": the providers are "
-                                                   << grading::set_text(expected) << " (each once, ascending); your code "
+                                                   << grading::set_text(expected)
+                                                   << " (each once, ascending); your code "
                                                    << "answered " << grading::set_text(got));
     }
   }

@@ -46,7 +46,8 @@ StoredGets check_gets(const chord::ChordRun& run) {
     if (r.purpose != chord::Purpose::Get) continue;
     ++g.gets;
     const std::string want = "value-" + dec(r.key);
-    const std::string got = r.found && r.value != chord::kNoValue ? run.protocol().value(r.value) : std::string("nothing");
+    const std::string got =
+        r.found && r.value != chord::kNoValue ? run.protocol().value(r.value) : std::string("nothing");
     if (r.completed && r.found && got == want) {
       ++g.right;
     } else if (g.wrong.size() < 5) {
@@ -68,19 +69,19 @@ GRADED_TEST("chord-failures", 3, "successor_list: the lecture's 45 then 49 52 54
     std::vector<std::uint64_t> want;
   };
   const Case cases[] = {
-      {45, {49, 52, 54}, 3, {45, 49, 52}},          // the lecture's example (logic.hpp)
-      {45, {49, 52, 54}, 4, {45, 49, 52, 54}},      // the whole list fits
-      {45, {49, 52, 54}, 8, {45, 49, 52, 54}},      // r larger than what is known
-      {45, {49, 52, 54}, 1, {45}},                  // r = 1: just the successor
-      {63, {}, 3, {63}},                            // the successor knows no successors yet
+      {45, {49, 52, 54}, 3, {45, 49, 52}},              // the lecture's example (logic.hpp)
+      {45, {49, 52, 54}, 4, {45, 49, 52, 54}},          // the whole list fits
+      {45, {49, 52, 54}, 8, {45, 49, 52, 54}},          // r larger than what is known
+      {45, {49, 52, 54}, 1, {45}},                      // r = 1: just the successor
+      {63, {}, 3, {63}},                                // the successor knows no successors yet
       {60, {63, 4, 7, 13, 14}, 5, {60, 63, 4, 7, 13}},  // across the wrap-around
   };
   for (const Case& c : cases) {
     const ContactList theirs = list_of(ring, c.theirs), want = list_of(ring, c.want);
     const ContactList got = logic::successor_list(ring.contact(Id(c.successor)), theirs, c.r);
-    CHECK_MESSAGE(same(got, want), "successor_list(successor " << c.successor << ", its list " << describe(theirs) << ", r = " << c.r
-                                                               << ") should be " << describe(want) << ", your code returned "
-                                                               << describe(got));
+    CHECK_MESSAGE(same(got, want), "successor_list(successor " << c.successor << ", its list " << describe(theirs)
+                                                               << ", r = " << c.r << ") should be " << describe(want)
+                                                               << ", your code returned " << describe(got));
   }
 }
 
@@ -89,14 +90,17 @@ GRADED_TEST("chord-failures", 2, "check_predecessor: keeps a predecessor that an
   for (std::uint64_t p : {42, 4, 63}) {
     const Contact pred = ring.contact(Id(p));
     const Contact kept = logic::check_predecessor(pred, true);
-    CHECK_MESSAGE(same(kept, pred), "check_predecessor: predecessor " << p << " answered the ping, so it stays; your code returned "
-                                                                      << describe(kept));
+    CHECK_MESSAGE(same(kept, pred), "check_predecessor: predecessor "
+                                        << p << " answered the ping, so it stays; your code returned "
+                                        << describe(kept));
     const Contact dropped = logic::check_predecessor(pred, false);
-    CHECK_MESSAGE(!dropped.known(), "check_predecessor: predecessor " << p << " did not answer the ping, so it becomes nil; your code returned "
-                                                                      << describe(dropped));
+    CHECK_MESSAGE(!dropped.known(), "check_predecessor: predecessor "
+                                        << p << " did not answer the ping, so it becomes nil; your code returned "
+                                        << describe(dropped));
   }
   const Contact none = logic::check_predecessor(Contact{}, true);
-  CHECK_MESSAGE(!none.known(), "check_predecessor with no predecessor must stay nil, your code returned " << describe(none));
+  CHECK_MESSAGE(!none.known(),
+                "check_predecessor with no predecessor must stay nil, your code returned " << describe(none));
 }
 
 GRADED_TEST("chord-failures", 3, "drop_failed: removes every entry of the failed peer and keeps the order of the rest") {
@@ -108,18 +112,18 @@ GRADED_TEST("chord-failures", 3, "drop_failed: removes every entry of the failed
     std::vector<std::uint64_t> want;
   };
   const Case cases[] = {
-      {{45, 49, 52}, 45, {49, 52}},   // the successor failed: the next one takes its place
-      {{45, 49, 52}, 49, {45, 52}},   // one in the middle
-      {{45, 49, 52}, 52, {45, 49}},   // the last one
+      {{45, 49, 52}, 45, {49, 52}},      // the successor failed: the next one takes its place
+      {{45, 49, 52}, 49, {45, 52}},      // one in the middle
+      {{45, 49, 52}, 52, {45, 49}},      // the last one
       {{45, 49, 52}, 60, {45, 49, 52}},  // not in the list: nothing changes
       {{45, 49, 45, 52}, 45, {49, 52}},  // every entry of it goes
   };
   for (const Case& c : cases) {
     const ContactList successors = list_of(ring, c.successors), want = list_of(ring, c.want);
     const ContactList got = logic::drop_failed(ring.contact(Id(42)), successors, fingers, ring.contact(Id(c.failed)));
-    CHECK_MESSAGE(same(got, want), "node 42 with successor list " << describe(successors) << ": " << c.failed
-                                                                  << " failed, the list should become " << describe(want)
-                                                                  << ", your code returned " << describe(got));
+    CHECK_MESSAGE(same(got, want), "node 42 with successor list "
+                                       << describe(successors) << ": " << c.failed << " failed, the list should become "
+                                       << describe(want) << ", your code returned " << describe(got));
   }
 }
 
@@ -134,9 +138,17 @@ GRADED_TEST("chord-failures", 3, "drop_failed: when no successor is left it fall
     const char* why;
   };
   const Case cases[] = {
-      {{45}, {45, 45, 49, 52, 60, 13}, 45, {49}, "fingers 0 and 1 are the failed 45: finger 2 = 49 is the first usable one"},
+      {{45},
+       {45, 45, 49, 52, 60, 13},
+       45,
+       {49},
+       "fingers 0 and 1 are the failed 45: finger 2 = 49 is the first usable one"},
       {{45, 45}, {0, 0, 0, 52, 60, 13}, 45, {52}, "fingers 0 to 2 are unknown: finger 3 = 52"},
-      {{49}, {42, 49, 0, 4, 60, 13}, 49, {4}, "finger 0 is the node itself, finger 1 failed, finger 2 unknown: finger 3 = 4"},
+      {{49},
+       {42, 49, 0, 4, 60, 13},
+       49,
+       {4},
+       "finger 0 is the node itself, finger 1 failed, finger 2 unknown: finger 3 = 4"},
       {{45}, {45, 45, 45, 42, 0, 0}, 45, {}, "no finger is usable: the node has lost the ring (an empty list)"},
       {{}, {0, 0, 0, 0, 0, 54}, 45, {54}, "an empty successor list: finger 5 = 54"},
   };
@@ -147,9 +159,10 @@ GRADED_TEST("chord-failures", 3, "drop_failed: when no successor is left it fall
     std::string fingers_text;
     for (std::size_t i = 0; i < fingers.size(); ++i) fingers_text += (i ? ", " : "") + describe(fingers[i]);
     const ContactList got = logic::drop_failed(self, successors, fingers, ring.contact(Id(c.failed)));
-    CHECK_MESSAGE(same(got, want), "node 42 with successor list " << describe(successors) << " and fingers " << fingers_text << ": "
-                                                                  << c.failed << " failed; " << std::string(c.why) << ", expected "
-                                                                  << describe(want) << ", your code returned " << describe(got));
+    CHECK_MESSAGE(same(got, want), "node 42 with successor list "
+                                       << describe(successors) << " and fingers " << fingers_text << ": " << c.failed
+                                       << " failed; " << std::string(c.why) << ", expected " << describe(want)
+                                       << ", your code returned " << describe(got));
   }
 }
 
@@ -165,12 +178,13 @@ GRADED_TEST("chord-failures", 3, "is_responsible: every node and predecessor and
           const bool want = p == size || oracle_in_open_closed(Id(k), Id(p), Id(n), m);
           const bool got = logic::is_responsible(self, pred, Id(k));
           if (got != want) {
-            const std::string why = p == size ? "n has no predecessor, so it takes every key"
-                                              : "key " + std::to_string(k) + (want ? " lies in (" : " does not lie in (") +
-                                                    std::to_string(p) + ", " + std::to_string(n) + "]";
-            mistakes.add("is_responsible at " + std::to_string(n) + " with predecessor " + describe(pred) + " for key " +
-                         std::to_string(k) + " (m = " + std::to_string(m) + "): " + why + ", expected " + yes_no(want) +
-                         ", your code said " + yes_no(got));
+            const std::string why = p == size
+                                        ? "n has no predecessor, so it takes every key"
+                                        : "key " + std::to_string(k) + (want ? " lies in (" : " does not lie in (") +
+                                              std::to_string(p) + ", " + std::to_string(n) + "]";
+            mistakes.add("is_responsible at " + std::to_string(n) + " with predecessor " + describe(pred) +
+                         " for key " + std::to_string(k) + " (m = " + std::to_string(m) + "): " + why + ", expected " +
+                         yes_no(want) + ", your code said " + yes_no(got));
           }
         }
       }
@@ -199,9 +213,9 @@ GRADED_TEST("chord-failures", 2, "replica_holders: the successors in order witho
     for (std::uint64_t s : c.successors) successors.push_back(s == 42 ? self : ring.contact(Id(s)));
     const ContactList want = list_of(ring, c.want);
     const ContactList got = logic::replica_holders(self, successors, c.copies);
-    CHECK_MESSAGE(same(got, want), "replica_holders at 42 with successor list " << describe(successors) << " and copies = " << c.copies
-                                                                                << " should be " << describe(want)
-                                                                                << ", your code returned " << describe(got));
+    CHECK_MESSAGE(same(got, want), "replica_holders at 42 with successor list "
+                                       << describe(successors) << " and copies = " << c.copies << " should be "
+                                       << describe(want) << ", your code returned " << describe(got));
   }
 }
 
@@ -213,10 +227,14 @@ GRADED_TEST("chord-failures", 3, "end to end: 6 of 40 peers crash and with r = 3
   // 30 keys put from random peers (each stored at its owner and copied on its 3 successors).
   std::vector<std::uint64_t> keys = random_u64_ids(30, 32, 778);
   for (std::size_t k = 0; k < keys.size(); ++k) {
-    events.push_back({{"at_ms", 100 + 10 * static_cast<int>(k)}, {"op", "put"}, {"key", keys[k]}, {"value", "value-" + std::to_string(keys[k])}});
+    events.push_back({{"at_ms", 100 + 10 * static_cast<int>(k)},
+                      {"op", "put"},
+                      {"key", keys[k]},
+                      {"value", "value-" + std::to_string(keys[k])}});
   }
   // Crash 6 peers at once without goodbye, among them two neighbours and three in a row.
-  for (std::size_t pos : {3, 4, 10, 20, 21, 22}) events.push_back({{"at_ms", 2000}, {"op", "fail"}, {"peer", sorted[pos]}});
+  for (std::size_t pos : {3, 4, 10, 20, 21, 22})
+    events.push_back({{"at_ms", 2000}, {"op", "fail"}, {"peer", sorted[pos]}});
   for (std::size_t k = 0; k < keys.size(); ++k) {
     events.push_back({{"at_ms", 7000 + 10 * static_cast<int>(k)}, {"op", "get"}, {"key", keys[k]}});
   }
@@ -225,7 +243,9 @@ GRADED_TEST("chord-failures", 3, "end to end: 6 of 40 peers crash and with r = 3
   CHECK(run->simulator().live_count() == 34);
   const StoredGets g = check_gets(*run);
   CHECK_MESSAGE(g.gets == keys.size(), "expected " << keys.size() << " finished gets, there were " << g.gets);
-  CHECK_MESSAGE(g.right == g.gets, (g.gets - g.right) << " of " << g.gets << " stored keys could not be read after the crash:" << lines(g.wrong));
+  CHECK_MESSAGE(g.right == g.gets, (g.gets - g.right)
+                                       << " of " << g.gets
+                                       << " stored keys could not be read after the crash:" << lines(g.wrong));
   // Successor lists skip the dead, and the successors of crashed peers cleared their
   // predecessor (check_predecessor) so that notify could install the live one.
   std::vector<std::string> stale;
@@ -236,16 +256,20 @@ GRADED_TEST("chord-failures", 3, "end to end: 6 of 40 peers crash and with r = 3
     }
     for (PeerIndex succ : s.successors) {
       if (!run->simulator().is_up(succ)) {
-        stale.push_back("peer " + dec(s.id) + " still lists the crashed " + peer_name(*run, succ) + " among its successors");
+        stale.push_back("peer " + dec(s.id) + " still lists the crashed " + peer_name(*run, succ) +
+                        " among its successors");
       }
     }
   }
-  CHECK_MESSAGE(stale.empty(), stale.size() << " pointers to crashed peers 5 s after the crash:" << test::first_errors(stale));
+  CHECK_MESSAGE(stale.empty(), stale.size()
+                                   << " pointers to crashed peers 5 s after the crash:" << test::first_errors(stale));
   const std::vector<std::string> errors = test::routing_state_errors(*run);
-  CHECK_MESSAGE(errors.empty(), errors.size() << " pointers still differ from the ring of survivors 5 s after the crash:"
-                                              << test::first_errors(errors));
+  CHECK_MESSAGE(errors.empty(), errors.size()
+                                    << " pointers still differ from the ring of survivors 5 s after the crash:"
+                                    << test::first_errors(errors));
   const LookupCheck c = check_user_lookups(*run);
-  CHECK_MESSAGE((c.total == 100 && c.right == c.total), c.right << " of " << c.total << " lookups right (100 expected):" << lines(c.wrong));
+  CHECK_MESSAGE((c.total == 100 && c.right == c.total),
+                c.right << " of " << c.total << " lookups right (100 expected):" << lines(c.wrong));
   // Each key is held as primary (is_responsible) by its true successor among the survivors.
   const RingOracle oracle = test::live_oracle(*run);
   std::vector<std::string> not_held;

@@ -44,10 +44,11 @@ void check_interval(Mistakes& mistakes, const IntervalKind& k, const Id& x, cons
   const bool want = k.oracle(x, a, b, m);
   const bool got = k.fn(x, a, b);
   if (got != want) {
-    std::string why = dec(x) + (want ? " is in " : " is not in ") + k.open_left + dec(a) + ", " + dec(b) + k.close_right;
+    std::string why =
+        dec(x) + (want ? " is in " : " is not in ") + k.open_left + dec(a) + ", " + dec(b) + k.close_right;
     if (a == b) why += " (a == b: " + std::string(want ? "the whole circle" : "the whole circle but a") + ")";
-    mistakes.add(std::string(k.name) + "(" + dec(x) + ", " + dec(a) + ", " + dec(b) + ") with m = " + std::to_string(m) +
-                 ": " + why + ", expected " + yes_no(want) + ", your code said " + yes_no(got));
+    mistakes.add(std::string(k.name) + "(" + dec(x) + ", " + dec(a) + ", " + dec(b) + ") with m = " +
+                 std::to_string(m) + ": " + why + ", expected " + yes_no(want) + ", your code said " + yes_no(got));
   }
 }
 
@@ -126,8 +127,10 @@ GRADED_TEST("chord-intervals", 3, "add_mod and sub_mod: lecture examples and eve
   for (int t = 0; t < 2000; ++t) {
     const int m = t % 3 == 0 ? 160 : 1 + static_cast<int>(rng() % 160);
     const Id a = random_id(rng, m), b = t % 5 == 0 ? edge_ids(m)[rng() % 6] : random_id(rng, m);
-    check_arith(mistakes, "add_mod", logic::add_mod, a, b, m, Big::add(Big::from(a), Big::from(b), m).to_id(), "(a + b) mod 2^m");
-    check_arith(mistakes, "sub_mod", logic::sub_mod, a, b, m, Big::sub(Big::from(a), Big::from(b), m).to_id(), "(a - b) mod 2^m");
+    check_arith(mistakes, "add_mod", logic::add_mod, a, b, m, Big::add(Big::from(a), Big::from(b), m).to_id(),
+                "(a + b) mod 2^m");
+    check_arith(mistakes, "sub_mod", logic::sub_mod, a, b, m, Big::sub(Big::from(a), Big::from(b), m).to_id(),
+                "(a - b) mod 2^m");
   }
   mistakes.summary("results");
 }
@@ -155,7 +158,8 @@ GRADED_TEST("chord-intervals", 3, "distance and finger_start: the starts of node
   for (int i = 0; i < 3; ++i) start(3, i, 3, starts3[i]), start(1, i, 3, starts1[i]);
   for (std::uint64_t a = 0; a < 64; ++a) {
     for (std::uint64_t b = 0; b < 64; ++b) {
-      check_arith(mistakes, "distance", logic::distance, Id(a), Id(b), 6, Id((b + 64 - a) % 64), "the clockwise distance from a to b");
+      check_arith(mistakes, "distance", logic::distance, Id(a), Id(b), 6, Id((b + 64 - a) % 64),
+                  "the clockwise distance from a to b");
     }
     for (int i = 0; i < 6; ++i) start(a, i, 6, (a + (std::uint64_t{1} << i)) % 64);
   }
@@ -163,13 +167,14 @@ GRADED_TEST("chord-intervals", 3, "distance and finger_start: the starts of node
   for (int t = 0; t < 2000; ++t) {
     const int m = t % 2 == 0 ? 160 : 1 + static_cast<int>(rng() % 160);
     const Id a = t % 7 == 0 ? edge_ids(m)[rng() % 6] : random_id(rng, m), b = random_id(rng, m);
-    check_arith(mistakes, "distance", logic::distance, a, b, m, oracle_distance(a, b, m).to_id(), "the clockwise distance from a to b");
+    check_arith(mistakes, "distance", logic::distance, a, b, m, oracle_distance(a, b, m).to_id(),
+                "the clockwise distance from a to b");
     const int i = static_cast<int>(rng() % static_cast<std::uint64_t>(m));
     const Id want = Big::add(Big::from(a), Big::pow2(i), m).to_id();
     const Id got = logic::finger_start(a, i, m);
     if (got != want) {
-      mistakes.add("finger_start(" + dec(a) + ", " + std::to_string(i) + ", " + std::to_string(m) + ") should be " + dec(want) +
-                   " (n + 2^i mod 2^m), your code returned " + dec(got));
+      mistakes.add("finger_start(" + dec(a) + ", " + std::to_string(i) + ", " + std::to_string(m) + ") should be " +
+                   dec(want) + " (n + 2^i mod 2^m), your code returned " + dec(got));
     }
   }
   mistakes.summary("results");
@@ -211,17 +216,21 @@ GRADED_TEST("chord-intervals", 2, "all four intervals on random 160-bit ids: wra
 }
 
 GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) from 52 goes 52 -> 23 -> 39 -> 42 and answers 45 and keys 1 2 6 of the 3-bit ring reach 1 3 0") {
-  const std::vector<std::uint64_t> ring = {4, 7, 13, 14, 16, 19, 23, 26, 30, 33, 37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
+  const std::vector<std::uint64_t> ring = {4,  7,  13, 14, 16, 19, 23, 26, 30, 33,
+                                           37, 39, 42, 45, 49, 52, 54, 56, 60, 63};
   for (const std::string style : {"iterative", "recursive"}) {
     CAPTURE(style);
-    auto run = run_scenario(chord_scenario(6, 3, ring, "oracle", {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}},
-                                           1000, 5, {{"lookup", style}, {"maintenance", false}}));
+    auto run = run_scenario(chord_scenario(6, 3, ring, "oracle",
+                                           {{{"at_ms", 100}, {"op", "lookup"}, {"from", 52}, {"key", 44}}}, 1000, 5,
+                                           {{"lookup", style}, {"maintenance", false}}));
     const auto& records = run->protocol().records();
     REQUIRE_MESSAGE(records.size() == 1, "the lookup did not finish");
     const chord::LookupRecord& r = records.front();
     const std::string path = path_text(*run, r.path);
     CHECK_MESSAGE(path == "52 -> 23 -> 39 -> 42",
-                  "lookup(44) from 52 (" << style << ") should visit 52 -> 23 -> 39 -> 42, with your intervals it visited " << path);
+                  "lookup(44) from 52 (" << style
+                                         << ") should visit 52 -> 23 -> 39 -> 42, with your intervals it visited "
+                                         << path);
     CHECK_MESSAGE(peer_name(*run, r.owner) == "45",
                   "lookup(44) should answer 45 (44 is in (42, 45]), with your intervals it answered "
                       << peer_name(*run, r.owner) << std::string(r.completed ? "" : " (it gave up)"));
@@ -239,9 +248,10 @@ GRADED_TEST("chord-intervals", 2, "end to end: with your intervals lookup(44) fr
   for (const chord::LookupRecord& r : run->protocol().records()) {
     ++count;
     CHECK_MESSAGE((r.completed && peer_name(*run, r.owner) == owner.at(r.key.low64())),
-                  "on the 3-bit ring lookup(" << dec(r.key) << ") from " << peer_name(*run, r.from) << " should answer "
-                                              << owner.at(r.key.low64()) << " (successor(" << dec(r.key) << ")), with your intervals it "
-                                              << (r.completed ? "answered " + peer_name(*run, r.owner) : std::string("gave up")));
+                  "on the 3-bit ring lookup("
+                      << dec(r.key) << ") from " << peer_name(*run, r.from) << " should answer "
+                      << owner.at(r.key.low64()) << " (successor(" << dec(r.key) << ")), with your intervals it "
+                      << (r.completed ? "answered " + peer_name(*run, r.owner) : std::string("gave up")));
   }
   CHECK_MESSAGE(count == 9, "9 lookups on the 3-bit ring should have finished, " << count << " did");
 }

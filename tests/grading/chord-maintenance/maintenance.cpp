@@ -42,37 +42,42 @@ void check_stabilize(Mistakes& mistakes, const Contact& self, const Contact& suc
       why = x.peer == self.peer ? "a ring of one and x is n itself: keep the successor"
                                 : "a ring of one (n is its own successor): any other x is a better successor";
     } else {
-      why = describe(x) + (same(want, x) ? " lies in (" : " does not lie in (") + describe(self) + ", " + describe(successor) + ")";
+      why = describe(x) + (same(want, x) ? " lies in (" : " does not lie in (") + describe(self) + ", " +
+            describe(successor) + ")";
     }
-    mistakes.add("stabilize at " + describe(self) + " with successor " + describe(successor) + " whose predecessor is x = " +
-                 describe(x) + ": " + why + ", so the successor should be " + describe(want) + ", your code returned " +
-                 describe(got));
+    mistakes.add("stabilize at " + describe(self) + " with successor " + describe(successor) +
+                 " whose predecessor is x = " + describe(x) + ": " + why + ", so the successor should be " +
+                 describe(want) + ", your code returned " + describe(got));
   }
 }
 
-void check_notify(Mistakes& mistakes, const Contact& self, const Contact& predecessor, const Contact& candidate, int m) {
+void check_notify(Mistakes& mistakes, const Contact& self, const Contact& predecessor, const Contact& candidate,
+                  int m) {
   const Contact want = expected_notify(self, predecessor, candidate, m);
   const Contact got = logic::notify(self, predecessor, candidate);
   if (!same(got, want)) {
-    const std::string why = !predecessor.known() ? "n has no predecessor: accept the candidate"
-                                                 : describe(candidate) + (same(want, candidate) ? " lies in (" : " does not lie in (") +
-                                                       describe(predecessor) + ", " + describe(self) + ")";
+    const std::string why = !predecessor.known()
+                                ? "n has no predecessor: accept the candidate"
+                                : describe(candidate) + (same(want, candidate) ? " lies in (" : " does not lie in (") +
+                                      describe(predecessor) + ", " + describe(self) + ")";
     mistakes.add("notify at " + describe(self) + " with predecessor " + describe(predecessor) + " from candidate " +
-                 describe(candidate) + ": " + why + ", so the predecessor should be " + describe(want) + ", your code returned " +
-                 describe(got));
+                 describe(candidate) + ": " + why + ", so the predecessor should be " + describe(want) +
+                 ", your code returned " + describe(got));
   }
 }
 
 /// Brute-force routing state and lookups of a finished run, in the student's terms.
 void check_converged(const chord::ChordRun& run, std::size_t lookups) {
   const std::vector<std::string> errors = test::routing_state_errors(run);
-  CHECK_MESSAGE(errors.empty(), "after the joins and stabilization, " << errors.size()
-                                                                      << " pointers differ from the brute-force ring (successor(n), "
-                                                                         "predecessor(n), successor(n + 2^i)):"
-                                                                      << test::first_errors(errors));
+  CHECK_MESSAGE(errors.empty(), "after the joins and stabilization, "
+                                    << errors.size()
+                                    << " pointers differ from the brute-force ring (successor(n), "
+                                       "predecessor(n), successor(n + 2^i)):"
+                                    << test::first_errors(errors));
   const LookupCheck c = check_user_lookups(run);
   CHECK_MESSAGE(c.total == lookups, "expected " << lookups << " finished lookups, there were " << c.total);
-  CHECK_MESSAGE(c.right == c.total, (c.total - c.right) << " of " << c.total << " lookups did not find successor(key):" << lines(c.wrong));
+  CHECK_MESSAGE(c.right == c.total,
+                (c.total - c.right) << " of " << c.total << " lookups did not find successor(key):" << lines(c.wrong));
 }
 
 }  // namespace
@@ -91,13 +96,16 @@ GRADED_TEST("chord-maintenance", 3, "join: the predecessor becomes nil and the s
     if (c.predecessor != 0) n.predecessor = ring.contact(Id(c.predecessor));
     for (std::uint64_t s : c.successors) n.successors.push_back(ring.contact(Id(s)));
     const Contact found = ring.contact(Id(c.found));
-    const std::string before = "node " + describe(n.self) + " (predecessor " + describe(n.predecessor) + ", successor list " +
-                               describe(n.successors) + ") joins and the lookup of its id answered " + describe(found);
+    const std::string before = "node " + describe(n.self) + " (predecessor " + describe(n.predecessor) +
+                               ", successor list " + describe(n.successors) +
+                               ") joins and the lookup of its id answered " + describe(found);
     logic::join(n, found);
-    CHECK_MESSAGE(!n.predecessor.known(), before << ": the predecessor must be nil afterwards, your code left " << describe(n.predecessor));
-    CHECK_MESSAGE(same(n.successors, ContactList{found}),
-                  before << ": the successor list must be [" << describe(found) << "], your code made it " << describe(n.successors));
-    CHECK_MESSAGE(same(n.self, ring.contact(Id(c.self))), before << ": join must not change self, your code made it " << describe(n.self));
+    CHECK_MESSAGE(!n.predecessor.known(),
+                  before << ": the predecessor must be nil afterwards, your code left " << describe(n.predecessor));
+    CHECK_MESSAGE(same(n.successors, ContactList{found}), before << ": the successor list must be [" << describe(found)
+                                                                 << "], your code made it " << describe(n.successors));
+    CHECK_MESSAGE(same(n.self, ring.contact(Id(c.self))),
+                  before << ": join must not change self, your code made it " << describe(n.self));
   }
 }
 
@@ -153,16 +161,16 @@ GRADED_TEST("chord-maintenance", 3, "fix_fingers: round robin over 0 .. m-1 for 
 GRADED_TEST("chord-maintenance", 4, "end to end: the 12 peers of the join lab join one by one and converge to the brute-force ring") {
   // labs/chord-join-stabilize.json: ids 4, 52, 23, ... join through peer 4 (m = 6, r = 3).
   const std::vector<std::uint64_t> ids = {4, 52, 23, 39, 13, 45, 30, 60, 42, 16, 8, 33};
-  auto run = run_scenario(chord_scenario(6, 3, ids, "join", {{{"at_ms", 9000}, {"op", "lookups"}, {"count", 100}, {"spread_ms", 500}}},
-                                         10000, 7));
+  auto run = run_scenario(chord_scenario(
+      6, 3, ids, "join", {{{"at_ms", 9000}, {"op", "lookups"}, {"count", 100}, {"spread_ms", 500}}}, 10000, 7));
   CHECK(run->simulator().live_count() == ids.size());
   check_converged(*run, 100);
 }
 
 GRADED_TEST("chord-maintenance", 3, "end to end: 60 peers with random 32-bit ids join one by one and converge and every lookup is right") {
   const std::vector<std::uint64_t> ids = random_u64_ids(60, 32, 4242);
-  auto run = run_scenario(chord_scenario(32, 4, ids, "join", {{{"at_ms", 19000}, {"op", "lookups"}, {"count", 200}, {"spread_ms", 800}}},
-                                         20000, 11));
+  auto run = run_scenario(chord_scenario(
+      32, 4, ids, "join", {{{"at_ms", 19000}, {"op", "lookups"}, {"count", 200}, {"spread_ms", 800}}}, 20000, 11));
   CHECK(run->simulator().live_count() == ids.size());
   check_converged(*run, 200);
 }

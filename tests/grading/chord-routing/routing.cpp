@@ -25,16 +25,18 @@ std::vector<Id> to_ids(const std::vector<std::uint64_t>& v) {
 }
 
 std::string where(const NodeView& v) {
-  return " (node " + describe(v.self) + ", fingers " + v.fingers_text() + ", successor list " + v.successors_text() + ")";
+  return " (node " + describe(v.self) + ", fingers " + v.fingers_text() + ", successor list " + v.successors_text() +
+         ")";
 }
 
 void check_cpf(Mistakes& mistakes, const NodeView& v, const Id& key) {
   const Contact want = oracle_closest_preceding(v, key);
   const Contact got = logic::closest_preceding_finger(v.table(), key);
   if (!same(got, want)) {
-    mistakes.add("closest_preceding_finger(" + dec(key) + ") at " + describe(v.self) + " should be " + describe(want) +
-                 (want.peer == v.self.peer ? " (n itself: nothing lies in (n, key))" : " (the farthest entry in (n, key))") +
-                 ", your code returned " + describe(got) + where(v));
+    mistakes.add(
+        "closest_preceding_finger(" + dec(key) + ") at " + describe(v.self) + " should be " + describe(want) +
+        (want.peer == v.self.peer ? " (n itself: nothing lies in (n, key))" : " (the farthest entry in (n, key))") +
+        ", your code returned " + describe(got) + where(v));
   }
 }
 
@@ -42,8 +44,8 @@ void check_step(Mistakes& mistakes, const NodeView& v, const Id& key) {
   const ExpectedStep want = oracle_step(v, key);
   const logic::Step got = logic::find_successor_step(v.table(), key);
   if (!same(got, want)) {
-    mistakes.add("find_successor_step at " + describe(v.self) + " for key " + dec(key) + ": expected " + describe(want) +
-                 ", your code said " + describe(got) + where(v));
+    mistakes.add("find_successor_step at " + describe(v.self) + " for key " + dec(key) + ": expected " +
+                 describe(want) + ", your code said " + describe(got) + where(v));
   }
 }
 
@@ -77,7 +79,8 @@ GRADED_TEST("chord-routing", 4, "figure 5: lookup(44) at 52 then 23 then 39 asks
   const NodeView n42 = figure5_node(ring, 42, {45, 45, 49, 52, 60, 13});
   const Contact c52 = logic::closest_preceding_finger(n52.table(), Id(44));
   CHECK_MESSAGE(same(c52, ring.contact(Id(23))),
-                "closest_preceding_finger(44) at 52 should be 23 (finger 5 = 23 is the farthest finger in (52, 44)), your code returned "
+                "closest_preceding_finger(44) at 52 should be 23 (finger 5 = 23 is the farthest finger in (52, 44)), "
+                "your code returned "
                     << describe(c52));
   struct Hop {
     const NodeView* at;
@@ -89,7 +92,8 @@ GRADED_TEST("chord-routing", 4, "figure 5: lookup(44) at 52 then 23 then 39 asks
     const logic::Step got = logic::find_successor_step(h.at->table(), Id(44));
     if (h.done) {
       CHECK_MESSAGE((got.done && same(got.node, ring.contact(Id(h.answer)))),
-                    "lookup(44) at 42: 44 is in (42, 45], so 42 should answer done with owner 45, your code said " << describe(got));
+                    "lookup(44) at 42: 44 is in (42, 45], so 42 should answer done with owner 45, your code said "
+                        << describe(got));
     } else {
       CHECK_MESSAGE((!got.done && same(got.node, ring.contact(Id(h.answer)))),
                     "lookup(44) at " << describe(h.at->self) << " should ask " << h.answer << " next, your code said "
@@ -125,10 +129,11 @@ GRADED_TEST("chord-routing", 3, "closest_preceding_finger: unknown fingers are s
   NodeView v = node_view(ring, Id(52), 4);
   for (std::size_t i = 1; i < v.fingers.size(); ++i) v.fingers[i] = Contact{};
   const Contact got = logic::closest_preceding_finger(v.table(), Id(4));
-  CHECK_MESSAGE(same(got, ring.contact(Id(63))),
-                "closest_preceding_finger(4) at 52 knowing only finger 0 = 54 and the successor list 54, 56, 60, 63 should be 63 "
-                "(the farthest successor-list entry in (52, 4) lies beyond the finger), your code returned "
-                    << describe(got));
+  CHECK_MESSAGE(
+      same(got, ring.contact(Id(63))),
+      "closest_preceding_finger(4) at 52 knowing only finger 0 = 54 and the successor list 54, 56, 60, 63 should be 63 "
+      "(the farthest successor-list entry in (52, 4) lies beyond the finger), your code returned "
+          << describe(got));
   mistakes.summary("answers of closest_preceding_finger");
 }
 
@@ -143,10 +148,11 @@ GRADED_TEST("chord-routing", 2, "find_successor_step: a ring of one and a node w
   const NodeView alone = node_view(one, Id(5), 3);
   for (std::uint64_t key = 0; key < 8; ++key) {
     const logic::Step got = logic::find_successor_step(alone.table(), Id(key));
-    CHECK_MESSAGE((got.done && same(got.node, alone.self)),
-                  "a ring of one (node 5, its own successor): lookup(" << key << ") is in (5, 5], the whole circle, so the answer is "
-                                                                       "done with owner 5; your code said "
-                                                                       << describe(got));
+    CHECK_MESSAGE((got.done && same(got.node, alone.self)), "a ring of one (node 5, its own successor): lookup("
+                                                                << key
+                                                                << ") is in (5, 5], the whole circle, so the answer is "
+                                                                   "done with owner 5; your code said "
+                                                                << describe(got));
   }
   // Without any successor: {false, nobody}.
   NodeView lost = node_view(one, Id(5), 3);
@@ -196,12 +202,15 @@ GRADED_TEST("chord-routing", 3, "end to end: on a frozen ring of 200 peers every
                            {"run_ms", 10000}});
   const LookupCheck c = check_user_lookups(*run);
   CHECK_MESSAGE(c.total == 400, "expected 400 finished lookups, there were " << c.total);
-  CHECK_MESSAGE(c.right == c.total, (c.total - c.right) << " of " << c.total << " lookups did not find successor(key):" << lines(c.wrong));
+  CHECK_MESSAGE(c.right == c.total,
+                (c.total - c.right) << " of " << c.total << " lookups did not find successor(key):" << lines(c.wrong));
   // The lecture: each step at least halves the distance to the key, so O(log N) hops; about
   // (1/2) log2 N = 3.8 on average for N = 200.
   const double log2n = std::log2(200.0);
-  CHECK_MESSAGE(c.mean_hops <= log2n, "lookups took " << c.mean_hops << " hops on average, expected about (1/2) log2 N = "
-                                                      << log2n / 2 << " and at most log2 N = " << log2n
+  CHECK_MESSAGE(c.mean_hops <= log2n, "lookups took " << c.mean_hops
+                                                      << " hops on average, expected about (1/2) log2 N = " << log2n / 2
+                                                      << " and at most log2 N = " << log2n
                                                       << " (do you take the farthest finger before the key?)");
-  CHECK_MESSAGE(c.max_hops <= 2 * 8 + 1, "a lookup took " << c.max_hops << " hops, expected O(log N): at most 17 for N = 200");
+  CHECK_MESSAGE(c.max_hops <= 2 * 8 + 1,
+                "a lookup took " << c.max_hops << " hops, expected O(log N): at most 17 for N = 200");
 }

@@ -110,15 +110,15 @@ GRADED_TEST("flooding", 4, "QUERYHITs travel back along the reverse path and rea
         expected_hits += static_cast<std::uint64_t>(f.dist.at(p));  // d hops back, one message each
       }
       CAPTURE(seed);
-      CHECK_MESSAGE(q.hits == providers, "with TTL " << ttl << " the requester must receive a QUERYHIT from each of the "
-                                                     << providers.size() << " providers within " << ttl << " hops "
-                                                     << grading::set_text(providers) << "; it received hits from "
-                                                     << grading::set_text(q.hits));
+      CHECK_MESSAGE(q.hits == providers,
+                    "with TTL " << ttl << " the requester must receive a QUERYHIT from each of the " << providers.size()
+                                << " providers within " << ttl << " hops " << grading::set_text(providers)
+                                << "; it received hits from " << grading::set_text(q.hits));
       const auto sent = f.run->simulator().messages().sent[static_cast<std::size_t>(flooding::MsgType::QueryHit)];
-      CHECK_MESSAGE(sent == expected_hits, "a QUERYHIT from a provider d hops away travels d messages back along the "
-                                           "reverse path: "
-                                               << expected_hits << " QUERYHIT messages expected with TTL " << ttl
-                                               << ", yours sent " << sent);
+      CHECK_MESSAGE(sent == expected_hits,
+                    "a QUERYHIT from a provider d hops away travels d messages back along the "
+                    "reverse path: "
+                        << expected_hits << " QUERYHIT messages expected with TTL " << ttl << ", yours sent " << sent);
     }
   }
 }

@@ -60,7 +60,7 @@ void check_root(const ImportOptions& opts, std::size_t size, std::uint64_t seed,
 
 GRADED_TEST("ipfs-cid", 3, "chunk_ranges cuts chunks of chunk_size bytes in file order with a shorter last one and an empty file is one empty chunk") {
   const std::vector<std::pair<std::uint64_t, std::uint64_t>> cases = {
-      {10, 4}, {8, 4}, {0, 4}, {3, 4}, {4, 4}, {5, 4}, {1, 1}, {262144, 262144}, {262145, 262144},
+      {10, 4},           {8, 4},        {0, 4}, {3, 4}, {4, 4}, {5, 4}, {1, 1}, {262144, 262144}, {262145, 262144},
       {1000000, 262144}, {50001, 1000}, {7, 1}};
   for (const auto& [size, chunk] : cases) {
     const std::vector<logic::ByteRange> ranges = logic::chunk_ranges(size, chunk);

@@ -12,13 +12,19 @@ using namespace p2plab;
 GRADED_TEST("superpeer", 2, "a real run: superpeers elected by capacity and every provider within TTL found through its superpeer") {
   nlohmann::json events = nlohmann::json::array();
   for (int k = 0; k < 30; ++k) {
-    events.push_back({{"at_ms", 100 + 300 * k}, {"op", "query"}, {"from", 7 * k + 1}, {"name", "item-" + std::to_string(k)}});
+    events.push_back(
+        {{"at_ms", 100 + 300 * k}, {"op", "query"}, {"from", 7 * k + 1}, {"name", "item-" + std::to_string(k)}});
   }
   auto run = grading::make_run<superpeer::Protocol>(
       {{"protocol", "superpeer"},
        {"seed", 5},
-       {"params", {{"superpeer_ratio", 0.1}, {"ttl", 3}, {"superpeers_per_leaf", 2}, {"leaves_per_superpeer", 60},
-                   {"keepalive_ms", 1000}, {"timeout_ms", 400}}},
+       {"params",
+        {{"superpeer_ratio", 0.1},
+         {"ttl", 3},
+         {"superpeers_per_leaf", 2},
+         {"leaves_per_superpeer", 60},
+         {"keepalive_ms", 1000},
+         {"timeout_ms", 400}}},
        {"network", {{"latency", {{"model", "constant"}, {"ms", 20}}}}},
        {"peers", {{"count", 400}, {"capacities", {{"random", true}, {"nat_fraction", 0.3}}}}},
        {"items", {{"count", 40}, {"replicas", 2}}},
@@ -41,11 +47,12 @@ GRADED_TEST("superpeer", 2, "a real run: superpeers elected by capacity and ever
       best_left_out = std::max(best_left_out, score);
     }
   }
-  REQUIRE_MESSAGE(superpeers == 40, "400 peers with superpeer_ratio 0.1: 40 superpeers expected, your election made "
-                                        << superpeers);
+  REQUIRE_MESSAGE(superpeers == 40,
+                  "400 peers with superpeer_ratio 0.1: 40 superpeers expected, your election made " << superpeers);
   REQUIRE_MESSAGE(wrong == 0, wrong << " superpeers are not capable (behind NAT or too little bandwidth)");
-  REQUIRE_MESSAGE(best_left_out <= weakest, "a capable leaf scores " << best_left_out << ", more than the weakest superpeer ("
-                                                                     << weakest << "): the best must be elected");
+  REQUIRE_MESSAGE(best_left_out <= weakest, "a capable leaf scores " << best_left_out
+                                                                     << ", more than the weakest superpeer (" << weakest
+                                                                     << "): the best must be elected");
   run->run_to_end();
   // Oracle: the superpeers a query reaches are the BFS ball (radius TTL) around the requester's
   // superpeers; the providers are those superpeers and their leaves that share the name.
@@ -75,11 +82,13 @@ GRADED_TEST("superpeer", 2, "a real run: superpeers elected by capacity and ever
       }
     }
     found += static_cast<int>(q.hits.size());
-    CHECK_MESSAGE(q.hits == expected, "QUERY \"" << run->catalogue().name(q.name) << "\": the providers among the superpeers "
+    CHECK_MESSAGE(q.hits == expected, "QUERY \"" << run->catalogue().name(q.name)
+                                                 << "\": the providers among the superpeers "
                                                  << "within TTL 3 and their leaves are " << grading::set_text(expected)
                                                  << "; the requester got QUERYHITs from " << grading::set_text(q.hits));
     missed += q.hits == expected ? 0 : 1;
   }
-  CHECK_MESSAGE(found > 20, "the 30 queries found " << found << " providers in all: leaves must announce their files and "
-                                                               "superpeers answer for them");
+  CHECK_MESSAGE(found > 20, "the 30 queries found " << found
+                                                    << " providers in all: leaves must announce their files and "
+                                                       "superpeers answer for them");
 }

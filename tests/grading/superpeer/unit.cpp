@@ -19,8 +19,8 @@ using search::Capacity;
 namespace {
 std::string capacity_text(const Capacity& c) {
   std::ostringstream out;
-  out << "{" << c.bandwidth_kbps << " kbit/s, " << c.uptime_h << " h, " << (c.behind_nat ? "behind NAT" : "public address")
-      << "}";
+  out << "{" << c.bandwidth_kbps << " kbit/s, " << c.uptime_h << " h, "
+      << (c.behind_nat ? "behind NAT" : "public address") << "}";
   return out.str();
 }
 
@@ -73,8 +73,8 @@ GRADED_TEST("superpeer", 3, "election: capable means a public address and enough
     Capacity c;
     bool capable;
   };
-  const Case cases[] = {{{1000, 2, false}, true},  {{1000, 2, true}, false}, {{255, 2, false}, false},
-                        {{256, 1, false}, true},   {{5000, 0.5, false}, false}, {{256, 0.99, false}, false},
+  const Case cases[] = {{{1000, 2, false}, true},     {{1000, 2, true}, false},    {{255, 2, false}, false},
+                        {{256, 1, false}, true},      {{5000, 0.5, false}, false}, {{256, 0.99, false}, false},
                         {{100000, 100, true}, false}, {{300, 1, false}, true}};
   for (const Case& k : cases) {
     const bool got = logic::superpeer_capable(k.c, rules);
@@ -87,7 +87,8 @@ GRADED_TEST("superpeer", 3, "election: capable means a public address and enough
     Capacity c;
     double score;
   };
-  const Score scores[] = {{{1000, 2, false}, 2000}, {{500, 0, false}, 5}, {{800, 3, true}, 2400}, {{100, 0.005, false}, 1}};
+  const Score scores[] = {
+      {{1000, 2, false}, 2000}, {{500, 0, false}, 5}, {{800, 3, true}, 2400}, {{100, 0.005, false}, 1}};
   for (const Score& k : scores) {
     const double got = logic::superpeer_score(k.c);
     CHECK_MESSAGE(std::abs(got - k.score) < 1e-9, "the score of " << capacity_text(k.c) << " is " << k.score
@@ -112,10 +113,10 @@ GRADED_TEST("superpeer", 2, "election: the best-scored capable peers fill superp
     const std::set<std::size_t> expected = expected_election(peers, rules);
     const std::set<std::size_t> got = elected(peers, rules);
     REQUIRE_MESSAGE(got == expected, peers.size() << " peers, ratio " << rules.superpeer_ratio << ", at least "
-                                                  << rules.min_bandwidth_kbps << " kbit/s and "
-                                                  << rules.min_uptime_h << " h: the " << expected.size()
-                                                  << " best-scored capable peers are " << grading::set_text(expected)
-                                                  << "; your code elected " << grading::set_text(got));
+                                                  << rules.min_bandwidth_kbps << " kbit/s and " << rules.min_uptime_h
+                                                  << " h: the " << expected.size() << " best-scored capable peers are "
+                                                  << grading::set_text(expected) << "; your code elected "
+                                                  << grading::set_text(got));
   }
 }
 
@@ -125,24 +126,27 @@ GRADED_TEST("superpeer", 1, "election: equal scores go to the lower position") {
   const std::vector<Capacity> four = {{300, 1, false}, {1000, 2, false}, {500, 1, false}, {2000, 1, false}};
   std::vector<std::size_t> got = logic::elect_superpeers(four, rules);
   std::vector<std::size_t> expected = {1};
-  CHECK_MESSAGE(got == expected, "4 peers, ratio 0.25: one superpeer; peers 1 and 3 tie with score 2000 and the lower "
-                                 "position wins: {1}; your code elected "
-                                     << grading::set_text(got));
+  CHECK_MESSAGE(got == expected,
+                "4 peers, ratio 0.25: one superpeer; peers 1 and 3 tie with score 2000 and the lower "
+                "position wins: {1}; your code elected "
+                    << grading::set_text(got));
   // Three tied for two places, listed best first: the two lowest positions, in position order.
   const std::vector<Capacity> five = {
       {100, 1, false}, {1200, 1, false}, {600, 2, false}, {50, 1, false}, {400, 3, false}};
   got = logic::elect_superpeers(five, {256, 0, 0.4});
   expected = {1, 2};
-  CHECK_MESSAGE(got == expected, "5 peers, ratio 0.4: two superpeers; peers 1, 2 and 4 tie with score 1200: the two "
-                                 "lowest positions, best first, are {1, 2}; your code elected "
-                                     << grading::set_text(got));
+  CHECK_MESSAGE(got == expected,
+                "5 peers, ratio 0.4: two superpeers; peers 1, 2 and 4 tie with score 1200: the two "
+                "lowest positions, best first, are {1, 2}; your code elected "
+                    << grading::set_text(got));
   // Nobody capable (all behind NAT), two tied best: the lower position serves.
   const std::vector<Capacity> natted = {{100, 1, true}, {900, 2, true}, {1800, 1, true}};
   got = logic::elect_superpeers(natted, rules);
   expected = {1};
-  CHECK_MESSAGE(got == expected, "nobody is capable and peers 1 and 2 tie with score 1800: the lower position, 1, "
-                                 "serves; your code elected "
-                                     << grading::set_text(got));
+  CHECK_MESSAGE(got == expected,
+                "nobody is capable and peers 1 and 2 tie with score 1800: the lower position, 1, "
+                "serves; your code elected "
+                    << grading::set_text(got));
 }
 
 GRADED_TEST("superpeer", 2, "election: an incapable peer serves only when nobody is capable") {
@@ -151,24 +155,27 @@ GRADED_TEST("superpeer", 2, "election: an incapable peer serves only when nobody
   const std::vector<Capacity> nobody = {{100, 5, false}, {5000, 9, true}, {200, 0.5, false}, {3000, 2, true}};
   std::set<std::size_t> got = elected(nobody, rules);
   std::set<std::size_t> expected = {1};
-  CHECK_MESSAGE(got == expected, "no peer is capable (NAT, too little bandwidth or uptime): the best-scored peer 1 must "
-                                 "serve alone; your code elected "
-                                     << grading::set_text(got));
+  CHECK_MESSAGE(got == expected,
+                "no peer is capable (NAT, too little bandwidth or uptime): the best-scored peer 1 must "
+                "serve alone; your code elected "
+                    << grading::set_text(got));
   // Fewer capable peers than wanted: only those.
-  const std::vector<Capacity> few = {{100, 5, false}, {900, 2, false}, {5000, 9, true}, {300, 3, false},
-                                     {4000, 8, true}, {50, 1, false}};
+  const std::vector<Capacity> few = {{100, 5, false}, {900, 2, false}, {5000, 9, true},
+                                     {300, 3, false}, {4000, 8, true}, {50, 1, false}};
   got = elected(few, rules);
   expected = {1, 3};
-  CHECK_MESSAGE(got == expected, "3 superpeers wanted but only peers 1 and 3 are capable: they alone are elected, never a "
-                                 "peer behind NAT or with too little bandwidth; your code elected "
-                                     << grading::set_text(got));
+  CHECK_MESSAGE(got == expected,
+                "3 superpeers wanted but only peers 1 and 3 are capable: they alone are elected, never a "
+                "peer behind NAT or with too little bandwidth; your code elected "
+                    << grading::set_text(got));
   // At least one superpeer, even with a tiny ratio.
   const std::vector<Capacity> three = {{300, 2, false}, {900, 2, false}, {600, 2, false}};
   got = elected(three, {256, 1, 0.01});
   expected = {1};
-  CHECK_MESSAGE(got == expected, "ratio 0.01 of 3 peers rounds to 0, but there is always at least one superpeer: the best, "
-                                 "peer 1; your code elected "
-                                     << grading::set_text(got));
+  CHECK_MESSAGE(got == expected,
+                "ratio 0.01 of 3 peers rounds to 0, but there is always at least one superpeer: the best, "
+                "peer 1; your code elected "
+                    << grading::set_text(got));
   CHECK_MESSAGE(logic::elect_superpeers({}, rules).empty(), "no peers: no superpeers");
 }
 
@@ -178,15 +185,15 @@ GRADED_TEST("superpeer", 2, "a superpeer accepts leaves up to its limits and cap
     std::size_t leaves;
     bool capable, accept;
   };
-  const Case cases[] = {{0, false, true},   {10, true, true},   {17, true, true},   {18, true, false},
-                        {18, false, true},  {30, true, false},  {49, false, true},  {50, false, false},
-                        {60, false, false}, {0, true, true}};
+  const Case cases[] = {{0, false, true},  {10, true, true},  {17, true, true},   {18, true, false},  {18, false, true},
+                        {30, true, false}, {49, false, true}, {50, false, false}, {60, false, false}, {0, true, true}};
   for (const Case& k : cases) {
     const bool got = logic::accept_leaf(k.leaves, k.capable, limits);
     CHECK_MESSAGE(got == k.accept, "a superpeer with " << k.leaves << " leaves (at most 50, its share 18) asked by a "
-                                                      << std::string(k.capable ? "capable" : "not capable") << " peer must "
-                                                      << std::string(k.accept ? "accept" : "refuse") << " it; your code "
-                                                      << std::string(got ? "accepted" : "refused"));
+                                                       << std::string(k.capable ? "capable" : "not capable")
+                                                       << " peer must " << std::string(k.accept ? "accept" : "refuse")
+                                                       << " it; your code "
+                                                       << std::string(got ? "accepted" : "refused"));
   }
 }
 
@@ -197,9 +204,10 @@ GRADED_TEST("superpeer", 3, "a leaf announces each file once and the superpeer i
   REQUIRE_MESSAGE(count <= out.size(), "announcement returned " << count << " for " << shared.size() << " names");
   out.resize(count);
   const std::vector<search::NameIndex> expected_out = {4, 9, 2};
-  CHECK_MESSAGE(out == expected_out, "a leaf sharing names 4, 9, 4, 2, 9 sends ANNOUNCE 4, 9, 2 (each once, in order); "
-                                     "your code sends "
-                                         << grading::set_text(out));
+  CHECK_MESSAGE(out == expected_out,
+                "a leaf sharing names 4, 9, 4, 2, 9 sends ANNOUNCE 4, 9, 2 (each once, in order); "
+                "your code sends "
+                    << grading::set_text(out));
   LeafTables tables;
   tables[5] = {1};
   tables[8] = {};
@@ -212,8 +220,9 @@ GRADED_TEST("superpeer", 3, "a leaf announces each file once and the superpeer i
                                        << grading::set_text(tables[5]));
   CHECK_MESSAGE(tables[8] == eight, "leaf 8 (accepted, empty table) announced 3: its table must be [3]; yours is "
                                         << grading::set_text(tables[8]));
-  CHECK_MESSAGE(tables.count(6) == 0, "peer 6 is not a leaf of this superpeer: its ANNOUNCE must be ignored, your code "
-                                      "made a table for it");
+  CHECK_MESSAGE(tables.count(6) == 0,
+                "peer 6 is not a leaf of this superpeer: its ANNOUNCE must be ignored, your code "
+                "made a table for it");
   logic::forget_leaf(tables, 5);
   CHECK_MESSAGE(tables.count(5) == 0, "leaf 5 left: its table must go, with everything it announced");
   CHECK_MESSAGE(tables.count(8) == 1, "leaf 5 left, leaf 8 did not: its table must stay");
@@ -238,7 +247,8 @@ GRADED_TEST("superpeer", 2, "the superpeer answers a QUERY for exactly its leave
       for (std::size_t k = rng() % 3; k-- > 0;) table.push_back(names[rng() % names.size()]);
     }
     for (const search::NameIndex query : {song, song1, film, nothing}) {
-      const PeerIndex requester = tables.empty() ? kNoPeer : std::next(tables.begin(), static_cast<long>(rng() % tables.size()))->first;
+      const PeerIndex requester =
+          tables.empty() ? kNoPeer : std::next(tables.begin(), static_cast<long>(rng() % tables.size()))->first;
       std::vector<PeerIndex> expected;  // brute force
       for (const auto& [leaf, table] : tables) {
         bool match = false;

@@ -14,14 +14,17 @@ GRADED_TEST("central-index", 2, "crashed peers vanish from the index after the k
   for (int k = 0; k < 8; ++k) events.push_back({{"at_ms", 500 + k}, {"op", "fail"}, {"peer", 40 + k}});
   for (int k = 0; k < 4; ++k) events.push_back({{"at_ms", 1000 + k}, {"op", "leave"}, {"peer", 50 + k}});
   for (int k = 0; k < 4; ++k) events.push_back({{"at_ms", 2000 + k}, {"op", "join"}, {"id", 50 + k}});
-  for (int k = 0; k < 20; ++k) events.push_back({{"at_ms", 6000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
-  auto run = grading::make_run<central_index::Protocol>({{"protocol", "central_index"},
-                                                         {"seed", 3},
-                                                         {"params", {{"server", 0}, {"timeout_ms", 500}, {"keepalive_ms", 1000}}},
-                                                         {"peers", {{"count", 60}}},
-                                                         {"items", {{"count", 20}, {"replicas", 5}}},
-                                                         {"events", events},
-                                                         {"run_ms", 8000}});
+  for (int k = 0; k < 20; ++k)
+    events.push_back(
+        {{"at_ms", 6000 + 50 * k}, {"op", "query"}, {"from", 1 + k}, {"name", "item-" + std::to_string(k)}});
+  auto run = grading::make_run<central_index::Protocol>(
+      {{"protocol", "central_index"},
+       {"seed", 3},
+       {"params", {{"server", 0}, {"timeout_ms", 500}, {"keepalive_ms", 1000}}},
+       {"peers", {{"count", 60}}},
+       {"items", {{"count", 20}, {"replicas", 5}}},
+       {"events", events},
+       {"run_ms", 8000}});
   run->run_to_end();
   const auto& records = run->log().records();
   REQUIRE(records.size() == 20);

@@ -26,7 +26,8 @@ GRADED_TEST("chord-intervals", 1, "hidden: add_mod and sub_mod and finger_start 
     for (const Id& a : values) {
       for (const Id& b : values) {
         const Id add = logic::add_mod(a, b, m), sub = logic::sub_mod(a, b, m);
-        const Id want_add = Big::add(Big::from(a), Big::from(b), m).to_id(), want_sub = Big::sub(Big::from(a), Big::from(b), m).to_id();
+        const Id want_add = Big::add(Big::from(a), Big::from(b), m).to_id(),
+                 want_sub = Big::sub(Big::from(a), Big::from(b), m).to_id();
         if (add != want_add) {
           mistakes.add("add_mod(" + dec(a) + ", " + dec(b) + ", " + std::to_string(m) + ") should be " + dec(want_add) +
                        ", your code returned " + dec(add));
@@ -39,8 +40,8 @@ GRADED_TEST("chord-intervals", 1, "hidden: add_mod and sub_mod and finger_start 
       for (int i = 0; i < m; i += (m > 8 ? 7 : 1)) {
         const Id got = logic::finger_start(a, i, m), want = Big::add(Big::from(a), Big::pow2(i), m).to_id();
         if (got != want) {
-          mistakes.add("finger_start(" + dec(a) + ", " + std::to_string(i) + ", " + std::to_string(m) + ") should be " + dec(want) +
-                       ", your code returned " + dec(got));
+          mistakes.add("finger_start(" + dec(a) + ", " + std::to_string(i) + ", " + std::to_string(m) + ") should be " +
+                       dec(want) + ", your code returned " + dec(got));
         }
       }
     }
@@ -55,12 +56,14 @@ GRADED_TEST("chord-intervals", 1, "hidden: figure 3 address space with m = 12: m
   const std::uint64_t keys[] = {0, 1, 611, 612, 709, 2906, 2907, 3107, 3485, 3486, 4095};
   int at = 100;
   for (std::uint64_t from : nodes) {
-    for (std::uint64_t key : keys) events.push_back({{"at_ms", at += 5}, {"op", "lookup"}, {"from", from}, {"key", key}});
+    for (std::uint64_t key : keys)
+      events.push_back({{"at_ms", at += 5}, {"op", "lookup"}, {"from", from}, {"key", key}});
   }
   auto run = run_scenario(chord_scenario(12, 3, nodes, "oracle", events, 2000, 5, {{"maintenance", false}}));
   const chord::PeerSnapshot s = run->protocol().snapshot(run->peer_by_id(Id(3485)));
-  CHECK_MESSAGE(std::find(s.keys.begin(), s.keys.end(), Id(3107)) != s.keys.end(),
-                "H(\"my data\") = 3107 lies in (2906, 3485]: node 3485 should hold it, with your intervals it does not");
+  CHECK_MESSAGE(
+      std::find(s.keys.begin(), s.keys.end(), Id(3107)) != s.keys.end(),
+      "H(\"my data\") = 3107 lies in (2906, 3485]: node 3485 should hold it, with your intervals it does not");
   const LookupCheck c = check_user_lookups(*run);
   CHECK_MESSAGE((c.total == nodes.size() * std::size(keys) && c.right == c.total),
                 c.right << " of " << c.total << " lookups right:" << lines(c.wrong));

@@ -23,16 +23,16 @@ GRADED_TEST("chord-maintenance", 1, "hidden: stabilize and notify on random 160-
     const bool x_better = c.peer != a.peer && oracle_in_open(c.id, a.id, b.id, 160);
     const Contact s = logic::stabilize(a, b, c);
     if (!same(s, x_better ? c : b)) {
-      mistakes.add("stabilize at " + describe(a) + " with successor " + describe(b) + " and x = " + describe(c) + ": expected " +
-                   describe(x_better ? c : b) + ", your code returned " + describe(s));
+      mistakes.add("stabilize at " + describe(a) + " with successor " + describe(b) + " and x = " + describe(c) +
+                   ": expected " + describe(x_better ? c : b) + ", your code returned " + describe(s));
     }
     // notify(self a, predecessor b, candidate c)
     if (c.peer == a.peer) continue;
     const bool accept = oracle_in_open(c.id, b.id, a.id, 160);
     const Contact p = logic::notify(a, b, c);
     if (!same(p, accept ? c : b)) {
-      mistakes.add("notify at " + describe(a) + " with predecessor " + describe(b) + " from " + describe(c) + ": expected " +
-                   describe(accept ? c : b) + ", your code returned " + describe(p));
+      mistakes.add("notify at " + describe(a) + " with predecessor " + describe(b) + " from " + describe(c) +
+                   ": expected " + describe(accept ? c : b) + ", your code returned " + describe(p));
     }
   }
   mistakes.summary("answers");
@@ -47,5 +47,6 @@ GRADED_TEST("chord-maintenance", 1, "hidden: a ring of one takes its first partn
   const std::vector<std::string> errors = test::routing_state_errors(*run);
   CHECK_MESSAGE(errors.empty(), "the ring 10, 25, 40 did not converge:" << test::first_errors(errors));
   const LookupCheck c = check_user_lookups(*run);
-  CHECK_MESSAGE((c.total == 40 && c.right == 40), c.right << " of " << c.total << " lookups right (40 expected):" << lines(c.wrong));
+  CHECK_MESSAGE((c.total == 40 && c.right == 40),
+                c.right << " of " << c.total << " lookups right (40 expected):" << lines(c.wrong));
 }

@@ -33,12 +33,17 @@ GRADED_TEST("flooding", 3, "the TTL lab: 103 overlapping floods stay within thei
     const std::set<PeerIndex> providers = grading::sharers(*run, q.name);
     for (PeerIndex p : q.hits) bad_hits += q.reached.count(p) && providers.count(p) ? 0 : 1;
   }
-  CHECK_MESSAGE(wrong == 0, "QUERYs (many in flight at the same time, each with its own GUID) reached " << wrong
-                                << " peers beyond their TTL");
-  CHECK_MESSAGE(bad_hits == 0, bad_hits << " QUERYHITs came from peers the QUERY never reached or that do not share the file");
-  CHECK_MESSAGE(records[3].reached.size() > 100, "a TTL-7 QUERY in a 500-peer overlay of degree 4 reaches hundreds of "
-                                                  "peers, yours reached " << records[3].reached.size());
-  CHECK_MESSAGE(records[0].hits.empty(), "item-7 lies beyond 2 hops of peer 0: the TTL-2 query must miss it (a false "
-                                         "negative), yours found " << records[0].hits.size() << " providers");
+  CHECK_MESSAGE(wrong == 0, "QUERYs (many in flight at the same time, each with its own GUID) reached "
+                                << wrong << " peers beyond their TTL");
+  CHECK_MESSAGE(bad_hits == 0,
+                bad_hits << " QUERYHITs came from peers the QUERY never reached or that do not share the file");
+  CHECK_MESSAGE(records[3].reached.size() > 100,
+                "a TTL-7 QUERY in a 500-peer overlay of degree 4 reaches hundreds of "
+                "peers, yours reached "
+                    << records[3].reached.size());
+  CHECK_MESSAGE(records[0].hits.empty(),
+                "item-7 lies beyond 2 hops of peer 0: the TTL-2 query must miss it (a false "
+                "negative), yours found "
+                    << records[0].hits.size() << " providers");
   CHECK_MESSAGE(!records[2].hits.empty(), "the TTL-7 query for item-7 must find a provider through the reverse path");
 }

@@ -27,14 +27,17 @@ GRADED_TEST("superpeer", 3, "a network grown by joins: capable peers refused by 
       ++orphans;
     }
   }
-  CHECK_MESSAGE(superpeers >= 6, "120 peers joined with superpeer_ratio 0.1: capable newcomers refused by superpeers that "
-                                 "have their share must become superpeers; only "
-                                     << superpeers << " did");
-  CHECK_MESSAGE(superpeers <= 90, superpeers << " of 120 peers are superpeers: superpeers must accept leaves (ATTACH) up to "
-                                                "their share");
+  CHECK_MESSAGE(superpeers >= 6,
+                "120 peers joined with superpeer_ratio 0.1: capable newcomers refused by superpeers that "
+                "have their share must become superpeers; only "
+                    << superpeers << " did");
+  CHECK_MESSAGE(superpeers <= 90, superpeers
+                                      << " of 120 peers are superpeers: superpeers must accept leaves (ATTACH) up to "
+                                         "their share");
   CHECK_MESSAGE(orphans <= 6, orphans << " of the leaves have no superpeer (ATTACH must be accepted)");
   const RunSummary s = run->summary();
-  CHECK_MESSAGE(s.success_rate >= 0.95, "only " << s.success_rate * 100 << "% of 60 searches found a file that exists: "
-                                                                            "leaves must ANNOUNCE their files and "
-                                                                            "superpeers answer for them");
+  CHECK_MESSAGE(s.success_rate >= 0.95, "only " << s.success_rate * 100
+                                                << "% of 60 searches found a file that exists: "
+                                                   "leaves must ANNOUNCE their files and "
+                                                   "superpeers answer for them");
 }
