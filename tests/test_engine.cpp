@@ -6,9 +6,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -20,6 +22,7 @@
 
 #include "p2plab/event_queue.hpp"
 #include "p2plab/id.hpp"
+#include "p2plab/message_pool.hpp"
 #include "p2plab/parallel.hpp"
 #include "p2plab/parallel_simulator.hpp"
 #include "p2plab/rng.hpp"
@@ -1467,5 +1470,45 @@ TEST_CASE("parallel simulator: a trace, a network without lookahead and a callba
     sim.schedule_at(ms(1), far, 0, 0);
     sim.run_until(ms(5));
     CHECK(error.find("another partition") != std::string::npos);
+  }
+}
+
+namespace {
+
+/// A message with a list at its end, of which `count` entries are used (as Chord's).
+struct ListMessage {
+  std::uint32_t kind = 0;
+  std::uint8_t count = 0;
+  std::array<std::uint32_t, 40> list{};
+  std::size_t used_bytes() const { return offsetof(ListMessage, list) + count * sizeof(std::uint32_t); }
+  static constexpr std::size_t kHotBytes = 8 + 8 * sizeof(std::uint32_t);
+};
+static_assert(p2plab::SizedMessage<ListMessage>);
+
+}  // namespace
+
+TEST_CASE("message pool: a message that says its used bytes is stored with exactly those, the rest never copied") {
+  for (const std::uint8_t count :
+       {std::uint8_t{0}, std::uint8_t{3}, std::uint8_t{8}, std::uint8_t{9}, std::uint8_t{40}}) {
+    CAPTURE(int{count});
+    ListMessage from;
+    from.kind = 7;
+    from.count = count;
+    for (std::uint32_t j = 0; j < from.list.size(); ++j) from.list[j] = 100 + j;
+    ListMessage to;
+    to.list.fill(0xdead);
+    p2plab::copy_message(to, from);
+    CHECK(to.kind == 7);
+    CHECK(to.count == count);
+    for (std::size_t j = 0; j < to.list.size(); ++j) {
+      // The first kHotBytes are copied whole (a size known when compiling), then the used rest.
+      const bool copied = j < count || offsetof(ListMessage, list) + (j + 1) * 4 <= ListMessage::kHotBytes;
+      CHECK(to.list[j] == (copied ? 100 + j : 0xdead));
+    }
+    p2plab::MessagePool<ListMessage> pool;
+    const std::uint32_t slot = pool.store(from, 5);
+    CHECK(pool.sender(slot) == 5);
+    const ListMessage& stored = pool.message(slot);
+    for (std::size_t j = 0; j < count; ++j) CHECK(stored.list[j] == 100 + j);
   }
 }

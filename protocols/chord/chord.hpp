@@ -5,7 +5,9 @@
 // so a million peers cost a few hundred bytes each and no allocation per message. The methods
 // keep the paper's names: find_successor, closest_preceding_finger, stabilize, notify,
 // fix_fingers, check_predecessor.
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,8 +84,19 @@ struct Message {
   PeerIndex node = kNoPeer;
   std::uint32_t value = kNoValue;  // index into the value table
   Id key;
-  std::array<PeerIndex, kMaxSuccessors> list{};  // successor list, or peers to avoid
+  std::array<PeerIndex, kMaxSuccessors> list{};  // successor list, or peers to avoid, or a recursive lookup's path
+
+  /// The bytes that carry information, the fields and `count` entries of `list`: the simulators
+  /// copy only these (a lookup step, with no list or a path of a few hops, fills one or two of
+  /// the message's three cache lines; p2plab/message_pool.hpp).
+  std::size_t used_bytes() const {
+    return offsetof(Message, list) + std::min<std::size_t>(count, kMaxSuccessors) * sizeof(PeerIndex);
+  }
+  /// What is copied at a fixed size and what a delivery's prefetch loads: the fields and a path
+  /// of up to 12 hops (at 10^6 peers a lookup takes 9.3 on average, 14 at the 99th percentile).
+  static constexpr std::size_t kHotBytes = 56 + 12 * sizeof(PeerIndex);
 };
+static_assert(offsetof(Message, list) <= 56, "Message::kHotBytes assumes the fields before the list fit 56 bytes");
 
 enum class TimerKind : std::uint16_t {
   Stabilize,

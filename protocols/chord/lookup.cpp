@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "chord.hpp"
+#include "p2plab/message_pool.hpp"
 
 namespace p2plab::chord {
 
@@ -195,7 +196,8 @@ void Protocol::find_successor_recursive(std::uint32_t index, PeerIndex first_hop
 // 52): 23 appends itself to the path [52] and forwards to 39, 39 to 42; 42 finds 44 in (42, 45]
 // and sends 45 with the path [52, 23, 39, 42] back to 52.
 void Protocol::forward_recursive(PeerIndex self, const Message& msg) {
-  Message m = msg;
+  Message m;
+  copy_message(m, msg);  // the fields and the path so far (not the unused rest of the list)
   if (m.count < kMaxSuccessors) m.list[m.count++] = self;  // the path so far, requester first
   Trace& trace = transport_.trace();
   if (trace.enabled()) {
