@@ -25,6 +25,7 @@
 
 #include "window_test_util.hpp"
 
+using viz_test::in_xvfb;
 using viz_test::run;
 
 namespace fs = std::filesystem;
@@ -140,9 +141,8 @@ TEST_CASE("the complexity-comparison lab opens as a log-log chart and a table of
   fs::remove(png);
   fs::remove(positions);
   // The window measures on its thread while this test measures the same sweep (two cores).
-  const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1920x1080x24' " +
-                              std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " + png.string() + " --positions " +
-                              positions.string() + " --size 1920x1080 --projector > " +
+  const std::string command = in_xvfb("1920x1080") + std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " +
+                              png.string() + " --positions " + positions.string() + " --size 1920x1080 --projector > " +
                               (out / "comparison.log").string() + " 2>&1";
   int status = -1;
   std::thread window([&] { status = run(command); });
@@ -304,9 +304,9 @@ TEST_CASE("the Metrics panel draws its charts with axes, ticks and units") {
   fs::create_directories(out);
   const fs::path png = out / "metrics.png", positions = out / "metrics.json";
   fs::remove(positions);
-  const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1600x1000x24' " +
-                              std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " + png.string() + " --positions " +
-                              positions.string() + " --size 1600x1000 --at 1e9 > /dev/null 2>&1";
+  const std::string command = in_xvfb("1600x1000") + std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " +
+                              png.string() + " --positions " + positions.string() +
+                              " --size 1600x1000 --at 1e9 > /dev/null 2>&1";
   CAPTURE(command);
   REQUIRE(run(command) == 0);
   const json doc = read_json(positions);

@@ -22,6 +22,7 @@
 
 #include "window_test_util.hpp"
 
+using viz_test::in_xvfb;
 using viz_test::run;
 using viz_test::xor_bits;
 
@@ -69,9 +70,8 @@ TEST_CASE("every lab opens, runs to its end and renders a non-blank picture unde
     const std::string png = (out / (entry.path().stem().string() + ".png")).string();
     fs::remove(png);
     // Run the lab to its end (--at beyond run_ms stops at the end), then render.
-    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " +
-                                std::string(P2PLAB_VIZ) + " " + entry.path().string() + " --screenshot " + png +
-                                " --size 1280x800 --at 1e9 > /dev/null 2>&1";
+    const std::string command = in_xvfb("1280x800") + std::string(P2PLAB_VIZ) + " " + entry.path().string() +
+                                " --screenshot " + png + " --size 1280x800 --at 1e9 > /dev/null 2>&1";
     CAPTURE(command);
     REQUIRE(run(command) == 0);
     const ViewColours p = analyse(png);
@@ -129,8 +129,7 @@ TEST_CASE("compare with the reference route: lookup(44) from 52 gets the dashed 
   auto shot = [&](const std::string& name, const std::string& extra) {
     const std::string png = (out / name).string();
     fs::remove(png);
-    const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " +
-                                std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " + png +
+    const std::string command = in_xvfb("1280x800") + std::string(P2PLAB_VIZ) + " " + lab + " --screenshot " + png +
                                 " --size 1280x800 --at 900" + extra + " > /dev/null 2>&1";
     CAPTURE(command);
     REQUIRE(run(command) == 0);
@@ -162,9 +161,8 @@ std::vector<DrawnPeer> shoot_with_positions(const std::string& viz, const std::s
   fs::remove(positions);
   // -n before -a: each test's shell starts its search for a free display at its own number, so
   // tests running in parallel do not all race for :99 (xvfb-run retries one taken meanwhile).
-  const std::string command = "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 1280x800x24' " + viz + " " + lab +
-                              " --screenshot " + png + " --positions " + positions + " --size 1280x800" + extra +
-                              " > /dev/null 2>&1";
+  const std::string command = in_xvfb("1280x800") + viz + " " + lab + " --screenshot " + png + " --positions " +
+                              positions + " --size 1280x800" + extra + " > /dev/null 2>&1";
   CAPTURE(command);
   REQUIRE(run(command) == 0);
   int channels = 0;

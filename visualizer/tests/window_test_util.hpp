@@ -15,6 +15,13 @@ inline int run(const std::string& command) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// The start of a shell command that runs what follows in a fresh X server of `size` pixels
+/// ("1280x800"). -n: a display number from the shell's pid, where xvfb-run would try 99 first
+/// (-a then steps to a free one), so tests run side by side do not race for the same display.
+inline std::string in_xvfb(const std::string& size) {
+  return "xvfb-run -n $((100 + $$ % 20000)) -a -s '-screen 0 " + size + "x24' ";
+}
+
 /// Bits in x XOR y (0 for x == y): k-bucket xor_bits(x, y) - 1 of x holds y.
 /// Example: x = 5 (101), y = 4 (100): x ^ y = 1, one bit: y is in x's bucket 0.
 inline int xor_bits(long x, long y) {

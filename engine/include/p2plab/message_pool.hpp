@@ -17,13 +17,24 @@
 namespace p2plab {
 
 /// A message type that says how many of its leading bytes carry information: its fixed fields,
-/// then the used part of an array at its end. The simulators copy only those (a Chord lookup
-/// step fills one or two cache lines of its 184 bytes, not three), and prefetch kHotBytes.
+/// then the used part of an array at its end. The simulators copy only those (a lookup step may
+/// fill one or two cache lines of a 184-byte message, not three), and prefetch kHotBytes.
 template <class Msg>
 concept SizedMessage = std::is_trivially_copyable_v<Msg> && requires(const Msg& m) {
   { m.used_bytes() } -> std::convertible_to<std::size_t>;
   { Msg::kHotBytes } -> std::convertible_to<std::size_t>;
 };
+
+/// The bytes of a message copied at a size known when compiling, and prefetched at a delivery:
+/// all of it, or a SizedMessage's kHotBytes.
+template <class Msg>
+constexpr std::size_t kMessageHotBytes = [] {
+  if constexpr (SizedMessage<Msg>) {
+    return std::min<std::size_t>(Msg::kHotBytes, sizeof(Msg));
+  } else {
+    return sizeof(Msg);
+  }
+}();
 
 /// to = from, or only from's used bytes (the rest of `to` is left as it was: never read). The
 /// first kHotBytes are copied at a size known when compiling (a few vector moves, where a copy of
@@ -31,7 +42,7 @@ concept SizedMessage = std::is_trivially_copyable_v<Msg> && requires(const Msg& 
 template <class Msg>
 void copy_message(Msg& to, const Msg& from) {
   if constexpr (SizedMessage<Msg>) {
-    constexpr std::size_t head = std::min<std::size_t>(Msg::kHotBytes, sizeof(Msg));
+    constexpr std::size_t head = kMessageHotBytes<Msg>;
     std::memcpy(static_cast<void*>(&to), &from, head);
     if (const std::size_t used = std::min(from.used_bytes(), sizeof(Msg)); used > head) {
       std::memcpy(reinterpret_cast<char*>(&to) + head, reinterpret_cast<const char*>(&from) + head, used - head);
@@ -98,14 +109,8 @@ class MessagePool {
     PeerIndex sender;
     Msg message;
   };
-  // What prefetch loads: the sender and the message, or its first kHotBytes.
-  static constexpr std::size_t kUsedBytes = [] {
-    if constexpr (SizedMessage<Msg>) {
-      return offsetof(Slot, message) + std::min<std::size_t>(Msg::kHotBytes, sizeof(Msg));
-    } else {
-      return offsetof(Slot, message) + sizeof(Msg);
-    }
-  }();
+  // What prefetch loads: the sender and the message (or its first kHotBytes).
+  static constexpr std::size_t kUsedBytes = offsetof(Slot, message) + kMessageHotBytes<Msg>;
   struct Chunk {
     std::array<Slot, kChunk> slots;
   };
