@@ -39,6 +39,24 @@ class FingerTables {
     PeerIndex node = kNoPeer;
     std::uint32_t print = 0;
   };
+  static constexpr int kMaxFingers = 160;  // (IdSpace::kMaxBits)
+
+  /// A table as its runs, lowest first: run k holds fingers start[k] up to the next run's start
+  /// (the last up to m - 1). Built finger by finger (add), or by store() from m fingers.
+  /// Example, node 52 of figure 5: add(0, 54), add(1, 54), add(2, 56), ... gives starts
+  /// (0, 2, 3, 4, 5), runs (54, 56, 60, 4, 23).
+  struct Runs {
+    std::array<std::uint8_t, kMaxFingers> start;
+    std::array<Run, kMaxFingers> run;
+    int count = 0;
+    /// Finger i (fingers come in order) is `value`: a new run unless it is the last run's node.
+    void add(int i, Run value) {
+      if (count > 0 && run[count - 1].node == value.node) return;
+      start[count] = static_cast<std::uint8_t>(i);
+      run[count] = value;
+      ++count;
+    }
+  };
 
   // The first chunk is taken at once (address space only: its pages are touched as blocks are
   // written), so that prefetch_runs needs no branch. It is on ordinary pages: a real-network
@@ -86,15 +104,15 @@ class FingerTables {
   }
 
   /// Replaces all m fingers of peer n.
-  void store(PeerIndex n, const Run* in) {
-    const int count = count_runs(in);
+  void store(PeerIndex n, const Run* in) { store(n, compress(in)); }
+  void store(PeerIndex n, const Runs& in) {
     Slot& s = slots_[n];
-    if (const int cold = cold_count(count); cold > s.capacity) {
+    if (const int cold = cold_count(in.count); cold > s.capacity) {
       release(s);
       s.capacity = static_cast<std::uint8_t>(cold);
       s.offset = allocate(cold);
     }
-    write_runs(s, in, count);
+    write_runs(s, in);
   }
 
   /// Stores the first tables of many peers from several threads at once (building a converged
@@ -114,18 +132,18 @@ class FingerTables {
     Filler(const Filler&) = delete;
     Filler& operator=(const Filler&) = delete;
 
-    void store(PeerIndex n, const Run* in) {
-      const int count = tables_.count_runs(in);
+    void store(PeerIndex n, const Run* in) { store(n, tables_.compress(in)); }
+    void store(PeerIndex n, const Runs& in) {
       Slot& s = tables_.slots_[n];
       if (s.count != 0) throw std::logic_error("chord finger tables: a filler stores only fresh tables");
-      if (const int cold = cold_count(count); cold > 0) {
+      if (const int cold = cold_count(in.count); cold > 0) {
         const std::uint32_t units = block_units(cold);
         if (used_ + units > kChunkUnits) claim(units);
         s.capacity = static_cast<std::uint8_t>(cold);
         s.offset = chunk_ * kChunkUnits + used_;
         used_ += units;
       }
-      tables_.write_runs(s, in, count);
+      tables_.write_runs(s, in);
     }
 
    private:
@@ -151,7 +169,7 @@ class FingerTables {
   };
 
   void set(PeerIndex n, int i, Run value) {
-    std::array<Run, 160> all;
+    std::array<Run, kMaxFingers> all;
     load(n, all.data());
     all[i] = value;
     store(n, all.data());
@@ -159,6 +177,13 @@ class FingerTables {
 
   /// Visits the runs that contain a finger index <= top, highest first: f(run) returns true to
   /// stop. Each distinct node is visited once per run.
+  ///
+  /// The first run visited is found without stepping over the ones above top one by one (a
+  /// lookup's last hops, close to their key, skipped most of a peer's twenty runs): starts are
+  /// distinct, so the k-th run from the top starts at least k below the highest. Example, hot
+  /// starts (159, 158, 156, 155, 154, 153), top 155: the first run at or below 155 is at most
+  /// 159 - 155 = 4 places down (counting from 0); place 3 (155) is at or below it, place 2 (156)
+  /// is not: the visit starts at place 3.
   template <class F>
   void for_each_run_down(PeerIndex n, int top, F&& f) const {
     const Slot& s = slots_[n];
@@ -166,7 +191,24 @@ class FingerTables {
       f(Run{});
       return;
     }
-    for_each_stored_run_down(s, [&](int start, const Run& run) { return start <= top && f(run); });
+    const int hot = hot_count(s);
+    // Hot starts descend: the runs at or below top are places [first, hot), first <= highest - top.
+    int first = std::clamp(int{s.hot_start[0]} - top, 0, hot);
+    while (first > 0 && s.hot_start[first - 1] <= top) --first;
+    for (int k = first; k < hot; ++k) {
+      if (f(s.hot[k])) return;
+    }
+    const int cold = s.count - hot;
+    if (cold == 0) return;
+    // Cold starts ascend: the runs at or below top are places [0, last], and place r starts at
+    // most (cold - 1 - r) below the highest, so last >= top - highest + cold - 1.
+    const std::uint8_t* start = starts(s);
+    const Run* run = runs(s);
+    int last = std::clamp(top - int{start[cold - 1]} + cold - 1, -1, cold - 1);
+    while (last + 1 < cold && start[last + 1] <= top) ++last;
+    for (int r = last; r >= 0; --r) {
+      if (f(run[r])) return;
+    }
   }
 
   // The two prefetch steps are always inlined: a call to a function that only prefetches looks
@@ -239,28 +281,26 @@ class FingerTables {
 
   Unit* unit(std::uint32_t offset) const { return chunks_[offset / kChunkUnits] + offset % kChunkUnits; }
 
-  int count_runs(const Run* in) const {
-    int count = 0;
-    for (int i = 0; i < m_; ++i) count += i == 0 || in[i].node != in[i - 1].node;
-    return count;
+  Runs compress(const Run* in) const {
+    Runs out;
+    for (int i = 0; i < m_; ++i) out.add(i, in[i]);
+    return out;
   }
-  /// Writes the `count` runs of `in`: the highest kHotRuns into s, the others into its block
-  /// (room enough), lowest first.
-  void write_runs(Slot& s, const Run* in, int count) {
+  /// Writes the runs of `in`: the highest kHotRuns into s, the others into its block (room
+  /// enough), lowest first.
+  void write_runs(Slot& s, const Runs& in) {
+    const int count = in.count;
     const int cold = cold_count(count);
     std::uint8_t* start = cold > 0 ? starts(s) : nullptr;
     Run* run = cold > 0 ? runs(s) : nullptr;
-    int r = 0;
-    for (int i = 0; i < m_; ++i) {
-      if (i > 0 && in[i].node == in[i - 1].node) continue;
+    for (int r = 0; r < count; ++r) {
       if (r < cold) {
-        start[r] = static_cast<std::uint8_t>(i);
-        run[r] = in[i];
+        start[r] = in.start[r];
+        run[r] = in.run[r];
       } else {
-        s.hot_start[count - 1 - r] = static_cast<std::uint8_t>(i);
-        s.hot[count - 1 - r] = in[i];
+        s.hot_start[count - 1 - r] = in.start[r];
+        s.hot[count - 1 - r] = in.run[r];
       }
-      ++r;
     }
     s.count = static_cast<std::uint8_t>(count);
   }
