@@ -265,8 +265,9 @@ void Protocol::install_stretch(const std::vector<std::pair<Id, PeerIndex>>& ring
     // cost twice the work of the rest of a peer's installation to write and compress.)
     const Id gap = count > 1 ? space_.distance(id, ring[(k + 1) % count].first) : space_.max_id();
     FingerTables::Runs table;
-    const int near_fingers = gap.bit_width();  // 2^i <= gap exactly for i < bit_width(gap)
-    if (near_fingers > 0) table.add(0, successors_[slot(n, 0)]);  // n + 2^i lies in (n, successor]
+    // For i < bit_width(gap), 2^i <= gap: n + 2^i lies in (n, successor].
+    const int near_fingers = gap.bit_width();
+    if (near_fingers > 0) table.add(0, successors_[slot(n, 0)]);
     for (int i = near_fingers; i < params_.m; ++i) {
       const auto& [finger_id, f] = successor_of(i, finger_start(space_, id, i));
       table.add(i, {f, space_.print(finger_id)});
