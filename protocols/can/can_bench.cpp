@@ -49,7 +49,7 @@ void BenchNetwork::run() {
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
   const auto network = dht::build_and_run<BenchNetwork>(o, clock);
-  ParallelSimulator<Message>& sim = network->sim;
+  auto& sim = network->sim;
   Protocol& protocol = network->protocol;
 
   const LookupStats& st = protocol.stats();

@@ -49,7 +49,7 @@ BenchRing::BenchRing(const BenchOptions& o) : ParallelBench(o, bench_params(o)) 
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
   const auto ring = dht::build_and_run<BenchRing>(o, clock);
-  ParallelSimulator<Message>& sim = ring->sim;
+  auto& sim = ring->sim;
   Protocol& protocol = ring->protocol;
 
   const double build_s = clock.build_s(), run_s = clock.run_s(), wall_s = clock.wall_s();

@@ -286,9 +286,9 @@ class Protocol final : public MessageHandler<Message> {
   void on_timer(PeerIndex self, std::uint16_t kind, std::uint32_t cookie) override;
   void prefetch(PeerIndex peer) const override {
     if (peer >= predecessor_.size()) return;
+    // (Not the peer's id: the engine prefetches the peer's record, id included, itself.)
     __builtin_prefetch(&successors_[slot(peer, 0)]);
     fingers_.prefetch(peer);
-    __builtin_prefetch(&transport_.id_of(peer));
   }
   void prefetch_timer(PeerIndex peer, std::uint16_t kind, std::uint32_t cookie) const override {
     if (static_cast<TimerKind>(kind) != TimerKind::LookupTimeout) {

@@ -194,7 +194,7 @@ struct ParallelBench {
   /// it: its network's own run()).
   void run() { sim.run_until(window_end); }
 
-  ParallelSimulator<Msg> sim;
+  ParallelSimulator<Msg, Proto> sim;  // (its calls to the protocol are direct: Proto is final)
   Proto protocol;
   WorkloadArrivals arrivals;
   const SimTime window_end;
@@ -222,9 +222,9 @@ nlohmann::json workload_figures(const BenchWorkload& w, const BenchClock& clock,
 /// workload_figures of a bench on the parallel simulator, with its thread count and its
 /// partitions: each one's first peer and events (counts, the same on every run, so a test can
 /// check how evenly the work was cut).
-template <class Msg>
+template <class Msg, class Handler>
 nlohmann::json parallel_workload_figures(const BenchWorkload& w, const BenchClock& clock, const LookupStats& stats,
-                                         const ParallelSimulator<Msg>& sim) {
+                                         const ParallelSimulator<Msg, Handler>& sim) {
   nlohmann::json figures = workload_figures(w, clock, stats, sim);
   figures["threads"] = sim.threads();
   figures["partitions"] = {{"starts", sim.partition_starts()}, {"events", sim.partition_events()}};

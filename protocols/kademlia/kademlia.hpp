@@ -199,7 +199,7 @@ class Protocol final : public MessageHandler<Message> {
   void prefetch(PeerIndex peer) const override {
     tables_.prefetch(peer);
     if (peer < nodes_.size()) __builtin_prefetch(&nodes_[peer]);
-    __builtin_prefetch(&transport_.id_of(peer));
+    // (Not the node's id: the engine prefetches the peer's record, id included, itself.)
   }
   void prefetch_message(PeerIndex peer, const Message& msg) const override {
     tables_.prefetch_entries(peer, msg.key);

@@ -37,7 +37,7 @@ BenchNetwork::BenchNetwork(const BenchOptions& o) : ParallelBench(o, bench_param
 int run_bench(const BenchOptions& o) {
   dht::BenchClock clock;
   const auto network = dht::build_and_run<BenchNetwork>(o, clock);
-  ParallelSimulator<Message>& sim = network->sim;
+  auto& sim = network->sim;
   Protocol& protocol = network->protocol;
 
   const double build_s = clock.build_s(), run_s = clock.run_s();

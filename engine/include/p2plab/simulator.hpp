@@ -118,8 +118,8 @@ class SimulatorCore {
   /// places ahead, whose message should be in cache by now, whatever that message points to (a
   /// peer's finger block, a lookup). Memory latency then overlaps several events' work: one
   /// event of work was too short to hide a load that needs another load first.
-  template <class Msg>
-  void prefetch_ahead(const EventQueue& queue, const MessagePool<Msg>& pool, const MessageHandler<Msg>& handler) const {
+  template <class Msg, class Handler>
+  void prefetch_ahead(const EventQueue& queue, const MessagePool<Msg>& pool, const Handler& handler) const {
     if (const QueuedEvent* e = queue.ahead(kLoadAhead); e != nullptr && e->peer != kNoPeer) {
       __builtin_prefetch(&state_[e->peer]);
       __builtin_prefetch(&peers_[e->peer]);
@@ -148,8 +148,8 @@ class SimulatorCore {
   /// and its slot is released when the handler is done, even if the handler throws. A dead
   /// peer's timers die with it. `observe(outcome, from, detail)` sees each delivery, drop and
   /// timer (detail: the message type or the timer kind) before the handler runs.
-  template <class Msg, class Observe>
-  void handle_event(MessagePool<Msg>& pool, MessageStats& stats, MessageHandler<Msg>& handler, const QueuedEvent& e,
+  template <class Msg, class Handler, class Observe>
+  void handle_event(MessagePool<Msg>& pool, MessageStats& stats, Handler& handler, const QueuedEvent& e,
                     Observe&& observe) {
     if (e.kind == kDeliver) {
       const Msg& msg = pool.message(e.arg);
