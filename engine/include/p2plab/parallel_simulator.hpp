@@ -60,8 +60,10 @@ namespace p2plab {
 /// (a benchmark): a `final` class's calls are then direct, and its inline prefetch hints inline
 /// into the event loop (three calls through a virtual table per event otherwise). The engine
 /// still knows no protocol: any MessageHandler<Msg> will do.
+// (Transport is the first base: a protocol's calls through it, a few per event, then reach the
+// simulator with no thunk adjusting `this` first.)
 template <class Msg, class ProtocolHandler = MessageHandler<Msg>>
-class ParallelSimulator final : public SimulatorCore, public Transport<Msg> {
+class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
   static_assert(std::is_base_of_v<MessageHandler<Msg>, ProtocolHandler>, "a handler of this simulator's messages");
 
  public:

@@ -208,8 +208,10 @@ class SimulatorCore {
 
 /// The simulator for one protocol's message type. Messages wait in a reusable pool of fixed-size
 /// slots: sending one costs no heap allocation.
+// (Transport is the first base: a protocol's calls through it, a few per event, then reach the
+// simulator with no thunk adjusting `this` first.)
 template <class Msg>
-class Simulator final : public SimulatorCore, public Transport<Msg> {
+class Simulator final : public Transport<Msg>, public SimulatorCore {
  public:
   using SimulatorCore::SimulatorCore;
 
