@@ -548,6 +548,62 @@ TEST_CASE("every routing step the protocol takes equals logic::find_successor_st
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("routing on 32-bit prints: peers and keys whose prints tie route as logic::find_successor_step (m = 160)") {
+  // A recursive hop decides on the ids' top 32 bits and leaves ties to the full ids. Here 60
+  // peers share 12 prints (5 each, the lower 128 bits random), and keys share them too or sit
+  // on and next to peers: every kind of tie, against the plain functions on full ids.
+  Rng rng(2026);
+  std::vector<std::uint32_t> prints;
+  for (int k = 0; k < 12; ++k) prints.push_back(static_cast<std::uint32_t>(rng.below(std::uint64_t{1} << 32)));
+  auto id_with_print = [&](std::uint32_t print) {
+    Id id;
+    id.limb[2] = print;
+    id.limb[1] = rng.next_u64();
+    id.limb[0] = rng.next_u64();
+    return id;
+  };
+  std::vector<Id> ids;
+  nlohmann::json id_list = nlohmann::json::array();
+  for (int k = 0; k < 60; ++k) {
+    ids.push_back(id_with_print(prints[static_cast<std::size_t>(k % 12)]));
+    id_list.push_back(ids.back().to_decimal());
+  }
+  auto run = make_chord_run({{"protocol", "chord"},
+                             {"seed", 5},
+                             {"params", {{"m", 160}, {"successors", 3}, {"maintenance", false}}},
+                             {"peers", {{"ids", id_list}}},
+                             {"run_ms", 0}});
+  run->start();
+  check_routing_state(*run);
+  const IdSpace space(160);
+  std::size_t compared = 0, mismatches = 0;
+  std::vector<std::string> examples;
+  for (PeerIndex n = 0; n < run->simulator().peer_count(); ++n) {
+    const TableFromSnapshot t_n = table_of(*run, n);
+    std::vector<Id> keys;
+    for (const Id& id : ids) {
+      keys.push_back(id);
+      keys.push_back(space.add(id, Id(1)));
+      keys.push_back(space.sub(id, Id(1)));
+    }
+    for (int k = 0; k < 60; ++k) keys.push_back(id_with_print(prints[rng.below(prints.size())]));
+    for (const Id& key : keys) {
+      PeerIndex next = kNoPeer;
+      const bool done = run->protocol().route_step(n, key, next);
+      const chord::logic::Step step = chord::logic::find_successor_step(t_n.table, key);
+      const PeerIndex expected = step.node.known() && (step.done || step.node.peer != n) ? step.node.peer : kNoPeer;
+      ++compared;
+      if (done != step.done || next != expected) {
+        ++mismatches;
+        if (examples.size() < 5) examples.push_back("peer " + std::to_string(n) + " key " + key.to_decimal());
+      }
+    }
+  }
+  CAPTURE(first_errors(examples));
+  CHECK(compared == 60 * 240);
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("the reference route oracle: converged lookups follow it exactly, and it gives the lecture's route") {
   nlohmann::json doc = {{"protocol", "chord"},
                         {"seed", 12},

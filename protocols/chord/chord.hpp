@@ -402,6 +402,9 @@ class Protocol final : public MessageHandler<Message> {
   /// x.closest_preceding_finger(key) (or x's successor if no finger precedes the key; kNoPeer:
   /// no way on).
   bool next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const;
+  /// next_step with nobody to avoid (every recursive hop), on prints: routing_fast.cpp only.
+  /// False when a tie of prints needs the full ids (then next_step decides).
+  bool step_on_prints(PeerIndex x, const Id& key, bool& done, PeerIndex& out) const;
 
   // ---- lookup.cpp: find_successor, iterative and recursive --------------------------------------
   std::uint32_t find_successor(PeerIndex n, const Id& key, Purpose purpose, std::uint32_t value);

@@ -85,7 +85,69 @@ PeerIndex Protocol::closest_preceding(PeerIndex n, const Id& self, std::uint32_t
   return best;
 }
 
+// The same step as next_step below with nobody to avoid, in about half the instructions (it
+// was a third of a recursive hop's): every position is a clockwise distance from x on the
+// prints, d(v) = print(v) - print(x), so "v in (x, key)" is 0 < d(v) < d(key), one subtraction
+// and one comparison; a print equal to x's or the key's (d(v) 0 or d(key)) is a tie that only
+// full ids decide, left to next_step. Example, prints x 100, key 40 (d(key) = 2^32 - 60):
+// a finger at 20 has d = 2^32 - 80, inside; one at 60 has d = 2^32 - 40, past the key.
+bool Protocol::step_on_prints(PeerIndex x, const Id& key, bool& done, PeerIndex& out) const {
+  const FingerTables::Run* list = &successors_[slot(x, 0)];
+  const PeerIndex s = list[0].node;
+  const Id& self = transport_.id_of(x);
+  const std::uint32_t p_x = space_.print(self);
+  const std::uint32_t d_key = space_.print(key) - p_x;
+  const std::uint32_t d_s = list[0].print - p_x;
+  if (s == kNoPeer || d_key == 0 || d_s == 0 || d_s == d_key) return false;
+  if (d_key < d_s) {  // key in (x, s]: x is key's predecessor, its successor the answer
+    done = true;
+    out = s;
+    return true;
+  }
+  // closest_preceding_finger: the highest finger in (x, key), from the top one whose start
+  // precedes the key (see closest_preceding); then the farthest successor before the key.
+  bool tie = false;
+  auto inside = [&](PeerIndex v, std::uint32_t d) {  // v in (x, key), v usable
+    if (v == kNoPeer || v == x) return false;
+    if (d - 1 < d_key - 1) return true;
+    tie = tie || d == 0 || d == d_key;
+    return false;
+  };
+  const int top = std::min(params_.m - 1, distance_minus_one_width(self, key, space_.max_id()) - 1);
+  PeerIndex best = x;
+  std::uint32_t d_best = 0;
+  fingers_.for_each_run_down(x, top, [&](const FingerTables::Run& run) {
+    const std::uint32_t d = run.print - p_x;
+    if (!inside(run.node, d)) return false;
+    best = run.node;
+    d_best = d;
+    return true;
+  });
+  for (int j = params_.successors - 1; j >= 0; --j) {
+    const PeerIndex v = list[j].node;
+    const std::uint32_t d = list[j].print - p_x;
+    if (!inside(v, d)) continue;
+    // v is farther from x than best exactly when best lies in (x, v) (both lie inside, so only
+    // equal prints tie).
+    if (best == x) {
+      best = v;
+    } else if (best != v) {
+      tie = tie || d_best == d;
+      if (d_best < d) best = v;
+    }
+    break;
+  }
+  if (tie) return false;  // some print tied: the full ids decide (next_step)
+  done = false;
+  out = best != x ? best : s;  // no finger precedes the key: step to the successor
+  return true;
+}
+
 bool Protocol::next_step(PeerIndex x, const Id& key, const PeerIndex* avoid, int avoid_count, PeerIndex& out) const {
+  if (avoid_count == 0) {
+    bool done = false;
+    if (step_on_prints(x, key, done, out)) return done;
+  }
   // The first successor not known to be dead is the one responsible for keys up to its id.
   PeerIndex s = kNoPeer;
   std::uint32_t p_s = 0;
