@@ -139,9 +139,8 @@ class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
       if (const std::uint32_t to_part = partition_of(to); to_part != p.index) {
         // For another partition: the message travels in the outbox, read by that partition's
         // thread while this one goes on using its own pool.
-        auto& letters = p.letters[to_part].items;
-        letters.push_back(Letter{msg, from});
-        push(p, now() + delay, to, kDeliver, 0, static_cast<std::uint32_t>(letters.size() - 1));
+        const std::uint32_t letter = p.letters[to_part].write(msg, from);
+        push(p, now() + delay, to, kDeliver, 0, letter);
         return;
       }
     }
@@ -291,6 +290,20 @@ class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
     Msg msg;
     PeerIndex sender;
   };
+  /// The letters of a window for one partition. Slots are kept from window to window and
+  /// written over: a letter copies only the message's used bytes (as the pool does), where a
+  /// new element was a whole message built and copied twice.
+  struct alignas(64) LetterBox {
+    std::vector<Letter> items;
+    std::size_t used = 0;  // letters of this window: items[0, used)
+    std::uint32_t write(const Msg& msg, PeerIndex sender) {
+      if (used == items.size()) items.emplace_back();
+      Letter& letter = items[used];
+      letter.sender = sender;
+      copy_message(letter.msg, msg);
+      return static_cast<std::uint32_t>(used++);
+    }
+  };
   struct LogEntry {
     SimTime time;
     std::uint64_t seq;         // numbered, or provisional (caused in this window by this partition)
@@ -321,7 +334,7 @@ class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
     bool handled_own = false;                  // an event caused for this window (numbered provisionally)
     std::vector<std::uint64_t> finals;         // provisional number -> the sequential run's number
     std::vector<OwnLine<QueuedEvent>> outbox;  // per partition: events for later windows
-    std::vector<OwnLine<Letter>> letters;      // per other partition: the messages its outbox delivers
+    std::vector<LetterBox> letters;            // per other partition: the messages its outbox delivers
     SimTime earliest_staged = std::numeric_limits<SimTime>::max();
     PhaseTimes times;
     std::exception_ptr failure;  // what a handler (or the arrivals) threw, at `failed_at`
@@ -634,7 +647,7 @@ class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
   /// Before a window: its outboxes and its log are empty again.
   void clear_sent(Partition& p) {
     for (auto& box : p.outbox) box.items.clear();
-    for (auto& letters : p.letters) letters.items.clear();
+    for (auto& letters : p.letters) letters.used = 0;
     p.log.clear();
     p.local_pushes = 0;
     p.handled_own = false;
