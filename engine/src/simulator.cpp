@@ -95,7 +95,9 @@ const std::vector<std::pair<Id, PeerIndex>>& SimulatorCore::live_by_id() const {
     for (PeerIndex p = 0; p < peers_.size(); ++p) {
       if (state_[p] == PeerState::Up) live_sorted_.emplace_back(peers_[p].id, p);
     }
-    std::sort(live_sorted_.begin(), live_sorted_.end());
+    // (Peers added in id order, as a benchmark adds them, are sorted already: a check of 10^6
+    // pairs is a pass, where the sort took 0.05 s.)
+    if (!std::is_sorted(live_sorted_.begin(), live_sorted_.end())) std::sort(live_sorted_.begin(), live_sorted_.end());
     rank_.resize(peers_.size());
     order_.resize(live_sorted_.size());
     for (std::size_t r = 0; r < live_sorted_.size(); ++r) {
