@@ -974,6 +974,35 @@ TEST_CASE("lookup slots reused at a lookup's end: the same events and lookups wi
   }
 }
 
+TEST_CASE("recursive lookups without records (a benchmark's): the figures of a run that keeps them, retries included") {
+  // Without records a recursive user lookup keeps no path (its answer carries the path's
+  // length): its hops, also of lookups answered at once, failed or retried after a timeout on
+  // a lossy network, must count as when every path is kept.
+  const nlohmann::json doc = {
+      {"protocol", "chord"},
+      {"seed", 21},
+      {"params", {{"m", 32}, {"successors", 4}, {"lookup", "recursive"}, {"maintenance", false}}},
+      {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 10}, {"max_ms", 100}}}, {"loss", 0.05}}},
+      {"peers", {{"count", 300}}},
+      {"events", {{{"at_ms", 0}, {"op", "lookups"}, {"count", 2000}, {"spread_ms", 20000}}}},
+      {"run_ms", 40000}};
+  auto kept = make_chord_run(doc);
+  auto bare = make_chord_run(doc);
+  bare->protocol().keep_records(false);
+  kept->run_to_end();
+  bare->run_to_end();
+  const LookupStats& a = kept->protocol().stats();
+  const LookupStats& b = bare->protocol().stats();
+  CHECK(a.started_count() == 2000);
+  CHECK(a.failed_count() > 0);  // the loss made some lookups give up after their retries
+  CHECK(b.started_count() == a.started_count());
+  CHECK(b.finished_count() == a.finished_count());
+  CHECK(b.failed_count() == a.failed_count());
+  CHECK(b.hop_histogram() == a.hop_histogram());
+  CHECK(b.mean_latency_ms() == a.mean_latency_ms());
+  CHECK(bare->simulator().events_processed() == kept->simulator().events_processed());
+}
+
 TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads give the one-thread run's figures") {
   // Every figure depends on the order of each peer's events (a hop's latency is drawn from the
   // forwarding peer's stream): a tie broken differently changes the latencies.

@@ -66,7 +66,11 @@ std::uint32_t Protocol::open_lookup(PeerIndex n, const Id& key, Purpose purpose,
   l.storage_phase = false;
   l.messages = 0;
   l.path.clear();
-  l.path.push_back(n);
+  // The path starts with the requester. A recursive user lookup whose record is not kept never
+  // reads it (its answer brings the path's length, answer_length; an empty path stands for the
+  // requester alone): its buffer, a line of its own in every lookup slot, is left alone (its
+  // miss was 2.5 % of the 10^6-peer bench's time).
+  if (keep_records_ || !params_.recursive || purpose != Purpose::User) l.path.push_back(n);
   l.answer_length = 0;
   l.last = n;
   l.avoid.clear();
@@ -289,7 +293,8 @@ void Protocol::finish(std::uint32_t index, PeerIndex owner, bool completed, bool
   const bool owner_correct = !batched && completed && owner != kNoPeer && oracle_ && oracle_(owner, l.key);
   bool ok = owner_correct;
   if (l.purpose == Purpose::Put || l.purpose == Purpose::Get) ok = owner_correct && found;
-  const auto hops = static_cast<std::uint32_t>((l.answer_length != 0 ? l.answer_length : l.path.size()) - 1);
+  const std::size_t length = l.answer_length != 0 ? l.answer_length : std::max<std::size_t>(l.path.size(), 1);
+  const auto hops = static_cast<std::uint32_t>(length - 1);
   if (l.purpose == Purpose::User) {
     LookupBook& book = book_of(origin);
     if (!completed) {
@@ -419,7 +424,7 @@ void Protocol::on_lookup_timeout(std::uint32_t index) {
       lookup_failed(index);
       return;
     }
-    l.path.resize(1);
+    l.path.assign(1, l.origin);
     l.last = l.origin;
     find_successor_recursive(index, next);
     return;
