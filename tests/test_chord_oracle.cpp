@@ -506,6 +506,24 @@ TableFromSnapshot table_of(const chord::ChordRun& run, PeerIndex n) {
   return t;
 }
 
+/// Routing steps compared: the protocol's at n toward a key against logic::find_successor_step
+/// on n's table `t` (the first few mismatches kept, named by `name()`).
+struct StepTally {
+  std::size_t compared = 0, mismatches = 0;
+  std::vector<std::string> examples;
+  template <class Name>
+  void check(const chord::ChordRun& run, PeerIndex n, const TableFromSnapshot& t, const Id& key, Name&& name) {
+    PeerIndex next = kNoPeer;
+    const bool done = run.protocol().route_step(n, key, next);
+    const chord::logic::Step step = chord::logic::find_successor_step(t.table, key);
+    const PeerIndex expected = step.node.known() && (step.done || step.node.peer != n) ? step.node.peer : kNoPeer;
+    ++compared;
+    if (done == step.done && next == expected) return;
+    ++mismatches;
+    if (examples.size() < 5) examples.push_back(name());
+  }
+};
+
 }  // namespace
 
 TEST_CASE("every routing step the protocol takes equals logic::find_successor_step, also while the ring churns") {
@@ -518,8 +536,7 @@ TEST_CASE("every routing step the protocol takes equals logic::find_successor_st
   auto run = make_chord_run(doc);
   run->start();
   Rng rng(77);
-  std::size_t compared = 0, mismatches = 0;
-  std::vector<std::string> examples;
+  StepTally tally;
   for (SimTime t = from_ms(std::int64_t{1000}); t <= from_ms(std::int64_t{19000}); t += from_ms(std::int64_t{3000})) {
     run->simulator().run_until(t);
     for (PeerIndex n = 0; n < run->simulator().peer_count(); ++n) {
@@ -529,23 +546,14 @@ TEST_CASE("every routing step the protocol takes equals logic::find_successor_st
         // Random keys, and keys on or next to known peers (the interval ends).
         Id key(rng.below(std::uint64_t{1} << 32));
         if (k >= 3 && !t_n.successors.empty()) key = IdSpace(32).add(t_n.successors[0].id, Id(std::uint64_t(k - 4)));
-        PeerIndex next = kNoPeer;
-        const bool done = run->protocol().route_step(n, key, next);
-        const chord::logic::Step step = chord::logic::find_successor_step(t_n.table, key);
-        const PeerIndex expected = step.node.known() && (step.done || step.node.peer != n) ? step.node.peer : kNoPeer;
-        ++compared;
-        if (done != step.done || next != expected) {
-          ++mismatches;
-          if (examples.size() < 5) {
-            examples.push_back("peer " + run->simulator().peer_id(n).to_decimal() + " key " + key.to_decimal());
-          }
-        }
+        tally.check(*run, n, t_n, key,
+                    [&] { return "peer " + run->simulator().peer_id(n).to_decimal() + " key " + key.to_decimal(); });
       }
     }
   }
-  CAPTURE(first_errors(examples));
-  CHECK(compared > 2000);
-  CHECK(mismatches == 0);
+  CAPTURE(first_errors(tally.examples));
+  CHECK(tally.compared > 2000);
+  CHECK(tally.mismatches == 0);
 }
 
 TEST_CASE("routing on 32-bit prints: peers and keys whose prints tie route as logic::find_successor_step (m = 160)") {
@@ -576,8 +584,7 @@ TEST_CASE("routing on 32-bit prints: peers and keys whose prints tie route as lo
   run->start();
   check_routing_state(*run);
   const IdSpace space(160);
-  std::size_t compared = 0, mismatches = 0;
-  std::vector<std::string> examples;
+  StepTally tally;
   for (PeerIndex n = 0; n < run->simulator().peer_count(); ++n) {
     const TableFromSnapshot t_n = table_of(*run, n);
     std::vector<Id> keys;
@@ -588,20 +595,12 @@ TEST_CASE("routing on 32-bit prints: peers and keys whose prints tie route as lo
     }
     for (int k = 0; k < 60; ++k) keys.push_back(id_with_print(prints[rng.below(prints.size())]));
     for (const Id& key : keys) {
-      PeerIndex next = kNoPeer;
-      const bool done = run->protocol().route_step(n, key, next);
-      const chord::logic::Step step = chord::logic::find_successor_step(t_n.table, key);
-      const PeerIndex expected = step.node.known() && (step.done || step.node.peer != n) ? step.node.peer : kNoPeer;
-      ++compared;
-      if (done != step.done || next != expected) {
-        ++mismatches;
-        if (examples.size() < 5) examples.push_back("peer " + std::to_string(n) + " key " + key.to_decimal());
-      }
+      tally.check(*run, n, t_n, key, [&] { return "peer " + std::to_string(n) + " key " + key.to_decimal(); });
     }
   }
-  CAPTURE(first_errors(examples));
-  CHECK(compared == 60 * 240);
-  CHECK(mismatches == 0);
+  CAPTURE(first_errors(tally.examples));
+  CHECK(tally.compared == 60 * 240);
+  CHECK(tally.mismatches == 0);
 }
 
 TEST_CASE("the reference route oracle: converged lookups follow it exactly, and it gives the lecture's route") {
