@@ -87,12 +87,6 @@ IdSpace::IdSpace(int bits) : bits_(bits) {
   }
 }
 
-Id IdSpace::pow2(int i) const {
-  Id r;
-  if (i >= 0 && i < bits_) r.limb[i / 64] = 1ULL << (i % 64);
-  return r;
-}
-
 namespace {
 /// OpenSSL 3 looks an algorithm up by name (under a lock) every time it is handed EVP_sha1();
 /// fetched once, the lookup is gone: a million ids (a benchmark's ring) hash in 0.16 s, not

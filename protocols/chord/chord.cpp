@@ -229,10 +229,8 @@ void Protocol::install_stretch(const std::vector<std::pair<Id, PeerIndex>>& ring
   // and its successor's position only moves forward: one cursor per finger walks the ring,
   // a step or two per peer instead of a binary search (at 10^6 peers, m = 160, about 20 searches
   // of 20 random reads for every peer: half of building the ring). Far ahead, the rest is searched.
-  // 2^i for every finger, and one table reused from peer to peer (made afresh, its 160 runs
-  // were a tenth of a peer's installation; so were the calls to IdSpace::pow2).
-  std::array<Id, IdSpace::kMaxBits> power_of_two;
-  for (int i = 0; i < params_.m; ++i) power_of_two[static_cast<std::size_t>(i)] = space_.pow2(i);
+  // One table reused from peer to peer (made afresh, its 160 runs were a tenth of a peer's
+  // installation).
   FingerTables::Runs table;
   std::array<std::size_t, IdSpace::kMaxBits> cursor{};
   std::array<Id, IdSpace::kMaxBits> last_start{};
@@ -274,8 +272,7 @@ void Protocol::install_stretch(const std::vector<std::pair<Id, PeerIndex>>& ring
     const int near_fingers = gap.bit_width();
     if (near_fingers > 0) table.add(0, successors_[slot(n, 0)]);
     for (int i = near_fingers; i < params_.m; ++i) {
-      // finger_start(n, i) = n + 2^i (ring.hpp)
-      const auto& [finger_id, f] = successor_of(i, space_.add(id, power_of_two[static_cast<std::size_t>(i)]));
+      const auto& [finger_id, f] = successor_of(i, finger_start(space_, id, i));
       table.add(i, {f, space_.print(finger_id)});
     }
     filler.store(n, table);
