@@ -227,6 +227,10 @@ TEST_CASE("decimal text: round trips, 2^160 - 1, and 2^160 or junk are rejected"
   CHECK(Id(0).to_decimal() == "0");
   CHECK(Id(12345).to_decimal() == "12345");
   CHECK(Id(std::numeric_limits<std::uint64_t>::max()).to_decimal() == "18446744073709551615");
+  // All three limbs (an id before it is reduced below 2^m): 58 digits, seven steps of nine.
+  Id all_ones;
+  all_ones.limb = {~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}};
+  CHECK(all_ones.to_decimal() == "6277101735386680763835789423207666416102355444464034512895");  // 2^192 - 1
   CHECK(Id::from_decimal("18446744073709551616") == Big::pow2(64).to_id());  // 2^64: a carry into limb 1
   CHECK(Id::from_decimal("0") == Id(0));
   // Rejected: 2^160 itself, values far beyond it (a naive parser would wrap them around:
