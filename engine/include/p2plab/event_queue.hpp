@@ -154,6 +154,19 @@ class EventQueue {
     place(e);
   }
 
+  /// A hint that an event at `time` is pushed soon: starts loading, for writing, the line of
+  /// its bucket's block it would be written to now (the parallel simulator's transfer places
+  /// tens of thousands of events back to back, and each append's store missed the cache).
+  /// (Always inlined: GCC 12 found this function free of side effects, a prefetch counting as
+  /// none, and deleted its calls.)
+  [[gnu::always_inline]] void prefetch_place(SimTime time) const {
+    if (time < current_end_ || time >= window_end()) return;
+    const Bucket& bucket = buckets_[bucket_of(time)];
+    if (bucket.head != kNoBlock && bucket.fill < kBlockEvents) {
+      __builtin_prefetch(&blocks_[bucket.head].events[bucket.fill], 1);
+    }
+  }
+
   /// push() numbers on from `seq` (after events numbered elsewhere).
   void continue_numbering(std::uint64_t seq) { next_seq_ = std::max(next_seq_, seq); }
 

@@ -618,7 +618,10 @@ class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
   /// The events caused for this partition in the window, numbered now, into its queue.
   void transfer_into(Partition& p) {
     for (Partition& from : parts_) {
-      for (const QueuedEvent& staged : from.outbox[p.index].items) {
+      const std::vector<QueuedEvent>& items = from.outbox[p.index].items;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i + kPlaceAhead < items.size()) p.queue.prefetch_place(items[i + kPlaceAhead].time);
+        const QueuedEvent& staged = items[i];
         QueuedEvent e = staged;
         e.seq = from.finals[staged.seq & ~kProvisional];
         if (e.kind == kDeliver && from.index != p.index) {
@@ -695,6 +698,7 @@ class ParallelSimulator final : public Transport<Msg>, public SimulatorCore {
   };
   MergeSplit split_;
   std::uint64_t windows_ = 0, halved_merges_ = 0;
+  static constexpr std::size_t kPlaceAhead = 8;      // transfer_into: events whose place is prefetched ahead
   static constexpr std::size_t kSplitAtLeast = 256;  // log entries: a smaller window is merged by one thread
   // The first thread's share of a halved merge (of the longer log, prepare_merge), moved by
   // kShareStep after each window toward the thread that came to the meeting first.
