@@ -1002,6 +1002,67 @@ TEST_CASE("recursive lookups without records (a benchmark's): the figures of a r
   CHECK(bare->simulator().events_processed() == kept->simulator().events_processed());
 }
 
+TEST_CASE("recursive paths longer than the message's list of 32 peers count every hop, up to the hop limit") {
+  // Successor-only routing (one successor, fingers never fixed): a lookup walks the ring peer by
+  // peer, so its hops are the peers from its requester to the key's predecessor, counted on the
+  // true ring here. The message lists the first 32 peers of a path; its hop count tells the rest
+  // (hops were reported as 31 at most). The hop limit of m = 32 is 2m + 16 = 80: a lookup that
+  // needs more gives up.
+  auto run = make_chord_run({{"protocol", "chord"},
+                             {"seed", 5},
+                             {"params",
+                              {{"m", 32},
+                               {"successors", 1},
+                               {"lookup", "recursive"},
+                               {"stabilize_ms", 100},
+                               {"fix_fingers_ms", 100000000},
+                               {"check_predecessor_ms", 200},
+                               {"rpc_timeout_ms", 30000}}},
+                             {"network", {{"latency", {{"model", "uniform"}, {"min_ms", 2}, {"max_ms", 5}}}}},
+                             {"peers", {{"count", 100}}},
+                             {"bootstrap", "join"},
+                             {"join_interval_ms", 20},
+                             {"events", {{{"at_ms", 12000}, {"op", "lookups"}, {"count", 200}, {"spread_ms", 100}}}},
+                             {"run_ms", 20000}});
+  run->run_to_end();
+  const auto ring = run->simulator().live_by_id();  // (id, peer), in id order
+  REQUIRE(ring.size() == 100);
+  std::map<PeerIndex, std::size_t> rank;
+  for (std::size_t i = 0; i < ring.size(); ++i) rank[ring[i].second] = i;
+  for (std::size_t i = 0; i < ring.size(); ++i) {  // the ring the lookups walked: every successor true
+    const chord::PeerSnapshot s = run->protocol().snapshot(ring[i].second);
+    REQUIRE(s.successors.size() == 1);
+    REQUIRE(s.successors[0] == ring[(i + 1) % ring.size()].second);
+  }
+  const nlohmann::json result = run->result();
+  std::size_t longer_than_list = 0, beyond_limit = 0;
+  for (const auto& l : result["lookups"]) {
+    const Id key = json_id(l["key"]);
+    const Id from = json_id(l["from"]);
+    // The key's predecessor on the ring: the last peer whose id is below the key (wrapping).
+    const auto above = std::lower_bound(ring.begin(), ring.end(), key,
+                                        [](const std::pair<Id, PeerIndex>& p, const Id& k) { return p.first < k; });
+    const std::size_t before =
+        (above == ring.begin() ? ring.size() : static_cast<std::size_t>(above - ring.begin())) - 1;
+    const auto at = std::find_if(ring.begin(), ring.end(), [&](const auto& p) { return p.first == from; });
+    REQUIRE(at != ring.end());
+    const std::size_t start = static_cast<std::size_t>(at - ring.begin());
+    const std::size_t expected = (before + ring.size() - start) % ring.size();  // forwards
+    CAPTURE(expected);
+    if (expected > 80) {
+      ++beyond_limit;
+      CHECK_FALSE(l["completed"].get<bool>());
+      continue;
+    }
+    CHECK(l["ok"].get<bool>());
+    CHECK(l["hops"].get<std::size_t>() == expected);
+    CHECK(l["path"].size() == std::min<std::size_t>(expected + 1, 32));
+    if (expected >= 32) ++longer_than_list;
+  }
+  CHECK(longer_than_list > 20);  // the case the test is for
+  CHECK(beyond_limit > 0);
+}
+
 TEST_CASE("the bench's frozen ring on the parallel simulator: 2 and 3 threads give the one-thread run's figures") {
   // Every figure depends on the order of each peer's events (a hop's latency is drawn from the
   // forwarding peer's stream): a tie broken differently changes the latencies.

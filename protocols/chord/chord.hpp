@@ -415,6 +415,9 @@ class Protocol final : public MessageHandler<Message> {
   void find_next_reply(PeerIndex self, PeerIndex from, const Message& msg);   // the requester goes on
   void find_successor_recursive(std::uint32_t slot_index, PeerIndex first_hop);
   void forward_recursive(PeerIndex self, const Message& msg);
+  /// A recursive lookup gives up after this many hops (the routing state loops): 2m + 16 as an
+  /// iterative one, but at most 254, so that the message's one-byte hop count never wraps.
+  int recursive_hop_limit() const { return std::min(2 * params_.m + 16, 254); }
   void found_successor(PeerIndex self, const Message& msg);
   void lookup_answered(std::uint32_t slot_index, PeerIndex owner);
   void lookup_failed(std::uint32_t slot_index);

@@ -217,7 +217,7 @@ void Protocol::forward_recursive(PeerIndex self, const Message& msg) {
   }
   PeerIndex next = kNoPeer;
   const bool done = next_step(self, m.key, nullptr, 0, next);
-  if (done || next == kNoPeer || m.hops >= 2 * params_.m + 16) {
+  if (done || next == kNoPeer || m.hops >= recursive_hop_limit()) {
     m.type = MsgType::FoundSuccessor;
     m.node = done ? next : kNoPeer;
     send(self, m.origin, m);
@@ -242,6 +242,9 @@ void Protocol::found_successor(PeerIndex self, const Message& msg) {
     // copy into the path's own buffer (a cold line at every answer: 3 % of the 10^6-peer bench).
     l.answer_length = msg.count;
   }
+  // The list holds a path's first kMaxSuccessors peers; a longer path's length is told by the
+  // hop count (the peer that answered is the hops-th after the requester).
+  if (msg.count >= kMaxSuccessors) l.answer_length = static_cast<std::uint8_t>(1 + msg.hops);
   l.last = msg.list[msg.count - 1u];
   if (msg.node == kNoPeer) {
     lookup_failed(msg.lookup);
