@@ -149,22 +149,25 @@ nlohmann::json ChordRun::result() const {
   out["storage"] = storage;
   nlohmann::json peers = nlohmann::json::array();
   if (!brief_) {
+    // Every value moved into place, not copied: a ring of 1000 peers at m = 160 writes 320,000
+    // finger ids, and a JSON object from an initializer list copies each of them once more.
     for (const auto& [id, p] : sim_.live_by_id()) {
       const PeerSnapshot snap = protocol_.snapshot(p);
-      nlohmann::json j;
+      nlohmann::json j(nlohmann::json::value_t::object);
       j["id"] = id_to_json(id, m);
       j["successor"] = id_of(snap.successors.empty() ? kNoPeer : snap.successors.front());
       j["predecessor"] = id_of(snap.predecessor);
-      nlohmann::json succ = nlohmann::json::array();
+      nlohmann::json& succ = j["successors"] = nlohmann::json::array();
       for (PeerIndex s : snap.successors) succ.push_back(id_of(s));
-      j["successors"] = succ;
-      nlohmann::json fingers = nlohmann::json::array();
-      for (const FingerEntry& f : snap.fingers)
-        fingers.push_back({{"start", id_to_json(f.start, m)}, {"node", id_of(f.node)}});
-      j["fingers"] = fingers;
-      nlohmann::json keys = nlohmann::json::array();
+      nlohmann::json& fingers = j["fingers"] = nlohmann::json::array();
+      fingers.get_ref<nlohmann::json::array_t&>().reserve(snap.fingers.size());
+      for (const FingerEntry& f : snap.fingers) {
+        nlohmann::json& finger = fingers.emplace_back(nlohmann::json::value_t::object);
+        finger["start"] = id_to_json(f.start, m);
+        finger["node"] = id_of(f.node);
+      }
+      nlohmann::json& keys = j["keys"] = nlohmann::json::array();
       for (const Id& k : snap.keys) keys.push_back(id_to_json(k, m));
-      j["keys"] = keys;
       peers.push_back(std::move(j));
     }
   }
