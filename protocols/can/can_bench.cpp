@@ -11,6 +11,22 @@ namespace {
 
 constexpr double kLongPathHops = 100;  // expected hops per lookup above which the bench says so first
 
+/// Before a long run, on standard error: its expected path length, and the smallest dimension
+/// count whose paths are short. (At N = 10^6 and the default d = 2 a lookup takes about 500 hops:
+/// a run of 10 simulated seconds took 8 minutes with nothing on the screen; d = 3 takes about 75.)
+void warn_of_long_paths(const BenchOptions& o) {
+  const auto hops = [&](int d) { return equal_zones_path(static_cast<double>(o.peers), d); };
+  if (hops(o.d) <= kLongPathHops) return;
+  int better = o.d;
+  while (better < kMaxDims && hops(better) > kLongPathHops) ++better;
+  std::fprintf(stderr,
+               "p2plab bench can: with d = %d a lookup among %llu peers takes about (d/4) N^(1/d) = %.0f hops: "
+               "this run may take long",
+               o.d, static_cast<unsigned long long>(o.peers), hops(o.d));
+  if (hops(better) <= kLongPathHops) std::fprintf(stderr, " (--d %d: about %.0f hops)", better, hops(better));
+  std::fprintf(stderr, "\n");
+}
+
 Params bench_params(const BenchOptions& o) {
   Params params;
   params.d = o.d;
@@ -48,28 +64,6 @@ void BenchNetwork::run() {
   while (protocol.unfinished_lookups() > 0) sim.run_until(sim.current_time() + from_ms(std::int64_t{10000}));
 }
 
-namespace {
-
-/// Before a long run, on standard error: its expected path length, and a dimension count whose
-/// paths are short. (At N = 10^6 and the default d = 2 a lookup takes about 500 hops: a run of 10
-/// simulated seconds took 8 minutes with nothing on the screen; d = 4 takes about 32.)
-void warn_of_long_paths(const BenchOptions& o) {
-  const double n = static_cast<double>(o.peers);
-  const auto hops = [n](int d) { return d / 4.0 * std::pow(n, 1.0 / d); };
-  if (hops(o.d) <= kLongPathHops) return;
-  int better = o.d;
-  while (better < kMaxDims && hops(better) > kLongPathHops) ++better;
-  std::fprintf(stderr,
-               "p2plab bench can: with d = %d a lookup among %llu peers takes about (d/4) N^(1/d) = %.0f hops: "
-               "this run may take long",
-               o.d, static_cast<unsigned long long>(o.peers), hops(o.d));
-  if (better != o.d && hops(better) <= kLongPathHops)
-    std::fprintf(stderr, " (--d %d: about %.0f hops)", better, hops(better));
-  std::fprintf(stderr, "\n");
-}
-
-}  // namespace
-
 int run_bench(const BenchOptions& o) {
   warn_of_long_paths(o);
   dht::BenchClock clock;
@@ -79,7 +73,7 @@ int run_bench(const BenchOptions& o) {
 
   const LookupStats& st = protocol.stats();
   const double n = static_cast<double>(o.peers);
-  const double paper = o.d / 4.0 * std::pow(n, 1.0 / o.d);
+  const double paper = equal_zones_path(n, o.d);
   double neighbours = 0;
   for (PeerIndex p = 0; p < o.peers; ++p) neighbours += static_cast<double>(protocol.neighbour_peers(p).size());
   std::printf(

@@ -199,9 +199,8 @@ nlohmann::json CanRun::result() const {
   if (brief_) out["brief"] = true;
   nlohmann::json metrics =
       dht::lookup_metrics(summary(), sim_, vocabulary().message_types, protocol_.stats(), state_size());
-  // The paper's path length on n equal zones, for comparison: (d/4) n^(1/d).
-  metrics["equal_zones_path"] =
-      d / 4.0 * std::pow(static_cast<double>(std::max<std::size_t>(1, sim_.live_count())), 1.0 / d);
+  // The paper's path length on n equal zones, for comparison.
+  metrics["equal_zones_path"] = equal_zones_path(static_cast<double>(std::max<std::size_t>(1, sim_.live_count())), d);
   out["metrics"] = metrics;
   out["warnings"] = driver_.warnings();
   return out;

@@ -139,6 +139,8 @@ bool adjacent(const Box& a, const Box& b, int d) {
   return apart == 1;
 }
 
+double equal_zones_path(double zones, int d) { return d / 4.0 * std::pow(zones, 1.0 / d); }
+
 Point point_of(const Id& key, int d) {
   Point p;
   const int w = key_bits_per_dimension(d);

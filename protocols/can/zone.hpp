@@ -72,6 +72,8 @@ double distance2(const Box& box, const Point& p, int d);
 /// The paper's neighbours: the boxes overlap along d - 1 dimensions and abut along one (on the
 /// torus: the upper face of one touches the lower face of the other, across 1 -> 0 too).
 bool adjacent(const Box& a, const Box& b, int d);
+/// The paper's mean path length on `zones` equal zones of the d-torus: (d/4) zones^(1/d) hops.
+double equal_zones_path(double zones, int d);
 
 /// A key's point: the key's 160 bits read as d coordinates of 160 / d bits each (at most 64),
 /// most significant first. Keys are SHA-1 hashes, so their points are uniform on the torus.
