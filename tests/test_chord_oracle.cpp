@@ -1027,8 +1027,6 @@ TEST_CASE("recursive paths longer than the message's list of 32 peers count ever
   run->run_to_end();
   const auto ring = run->simulator().live_by_id();  // (id, peer), in id order
   REQUIRE(ring.size() == 100);
-  std::map<PeerIndex, std::size_t> rank;
-  for (std::size_t i = 0; i < ring.size(); ++i) rank[ring[i].second] = i;
   for (std::size_t i = 0; i < ring.size(); ++i) {  // the ring the lookups walked: every successor true
     const chord::PeerSnapshot s = run->protocol().snapshot(ring[i].second);
     REQUIRE(s.successors.size() == 1);
